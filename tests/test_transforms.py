@@ -1,0 +1,153 @@
+"""Initial-embedding transforms (SPEC §6), checked through the Fourier signals they change."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cinit_tf import transforms
+from cinit_tf.signals import fourier_norms, n_frequencies
+
+FAST = settings(max_examples=25, deadline=None)
+
+
+def embedding(p=59, d=8, seed=0):
+    return np.random.default_rng(seed).normal(size=(p, d))
+
+
+# --- fourier_keep ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [59, 16])
+def test_fourier_keep_leaves_exactly_the_kept_frequencies(p):
+    E = embedding(p=p)
+    before = E.copy()
+    keep = {2, 5}
+    kept = transforms.fourier_keep(E, keep)
+    np.testing.assert_array_equal(E, before)  # input untouched
+    old, new = fourier_norms(E), fourier_norms(kept)
+    k = np.arange(1, n_frequencies(p) + 1)
+    is_kept = np.isin(k, list(keep))
+    np.testing.assert_allclose(new[is_kept], old[is_kept], rtol=1e-10)
+    assert np.all(new[~is_kept] < 1e-20 * old[is_kept].min())
+    np.testing.assert_allclose(kept.mean(axis=0), E.mean(axis=0), atol=1e-12)
+    if p % 2 == 0:  # the Nyquist term is gone unless asked for
+        alternating = (-1.0) ** np.arange(p)
+        assert np.all(np.abs(alternating @ kept) < 1e-10)
+        np.testing.assert_allclose(
+            alternating @ transforms.fourier_keep(E, keep, keep_nyquist=True), alternating @ E, rtol=1e-10
+        )
+
+
+def test_fourier_keep_can_drop_the_mean():
+    E = embedding() + 3.0
+    kept = transforms.fourier_keep(E, [4], keep_zero=False)
+    np.testing.assert_allclose(kept.mean(axis=0), 0.0, atol=1e-12)
+    assert fourier_norms(kept)[3] == pytest.approx(fourier_norms(E)[3], rel=1e-10)
+    with pytest.raises(ValueError):
+        transforms.fourier_keep(E, [0])
+    with pytest.raises(ValueError):
+        transforms.fourier_keep(E, [30])
+
+
+# --- fourier_scale ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("s", [0.0, 0.5, 3.0])
+def test_fourier_scale_multiplies_exactly_one_signal_by_s_squared(s):
+    E = embedding(seed=1)
+    before = E.copy()
+    k = 11
+    scaled = transforms.fourier_scale(E, k, s)
+    np.testing.assert_array_equal(E, before)
+    old, new = fourier_norms(E), fourier_norms(scaled)
+    assert new[k - 1] == pytest.approx(s**2 * old[k - 1], rel=1e-10, abs=1e-18)
+    np.testing.assert_allclose(np.delete(new, k - 1), np.delete(old, k - 1), rtol=1e-10)
+    np.testing.assert_allclose(scaled.mean(axis=0), E.mean(axis=0), atol=1e-12)
+    assert scaled.dtype == E.dtype
+
+
+def test_fourier_scale_keeps_float32():
+    E = embedding(seed=2).astype(np.float32)
+    assert transforms.fourier_scale(E, 3, 2.0).dtype == np.float32
+
+
+@FAST
+@given(p=st.integers(5, 60), d=st.integers(1, 6), s=st.floats(0.0, 10.0), seed=st.integers(0, 10**6), data=st.data())
+def test_property_fourier_scale_and_keep(p, d, s, seed, data):
+    E = embedding(p=p, d=d, seed=seed)
+    K = n_frequencies(p)
+    k = data.draw(st.integers(1, K))
+    old = fourier_norms(E)
+    expected = old.copy()
+    expected[k - 1] *= s**2
+    np.testing.assert_allclose(fourier_norms(transforms.fourier_scale(E, k, s)), expected, rtol=1e-9, atol=1e-9)
+    keep = data.draw(st.sets(st.integers(1, K), min_size=1, max_size=K))
+    mask = np.isin(np.arange(1, K + 1), list(keep))
+    np.testing.assert_allclose(
+        fourier_norms(transforms.fourier_keep(E, keep)), np.where(mask, old, 0.0), rtol=1e-9, atol=1e-9
+    )
+
+
+# --- construct_two ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("r", [0.0, 0.3, 1.0])
+def test_construct_two_has_the_requested_signals(r):
+    p, d, s = 59, 16, 400.0
+    E, (k_top, k_second) = transforms.construct_two(p, d, s, r, seed=3)
+    assert E.shape == (p, d) and k_top != k_second
+    norms = fourier_norms(E)
+    assert norms[k_top - 1] == pytest.approx(s, rel=1e-10)
+    assert norms[k_second - 1] == pytest.approx(r * s, rel=1e-10, abs=1e-12)
+    assert norms[k_second - 1] / norms[k_top - 1] == pytest.approx(r, abs=1e-12)
+    rest = np.delete(norms, [k_top - 1, k_second - 1])
+    np.testing.assert_allclose(rest, transforms.CONSTRUCT_EPS, rtol=1e-6)
+    np.testing.assert_allclose(E.mean(axis=0), 0.0, atol=1e-12)
+
+
+def test_construct_two_is_seeded():
+    a, ka = transforms.construct_two(31, 4, 10.0, 0.5, seed=1)
+    b, kb = transforms.construct_two(31, 4, 10.0, 0.5, seed=1)
+    np.testing.assert_array_equal(a, b)
+    assert ka == kb
+    c, _ = transforms.construct_two(31, 4, 10.0, 0.5, seed=2)
+    assert not np.allclose(a, c)
+
+
+# --- keep rules ------------------------------------------------------------------------------
+
+
+def test_keep_rule_mean_plus_one_std():
+    p, d = 31, 4
+    K = n_frequencies(p)
+    signal = np.ones(K)
+    signal[[2, 8]] = [40.0, 25.0]  # mean ≈ 3.1, std ≈ 8.3: only these two exceed mean + std
+    signal[5] = 9.0  # above the mean, below mean + std
+    g = np.random.default_rng(0)
+    z = g.normal(size=(K, d)) + 1j * g.normal(size=(K, d))
+    F = np.zeros((p // 2 + 1, d), dtype=complex)
+    F[1 : K + 1] = np.sqrt(signal)[:, None] * z / np.linalg.norm(z, axis=1, keepdims=True)
+    E = np.fft.irfft(F, n=p, axis=0)
+    np.testing.assert_allclose(fourier_norms(E), signal, rtol=1e-10)
+    assert transforms.keep_rule(E, "mean+1std") == (3, 9)
+
+
+def test_keep_rule_top_final_and_random():
+    E = embedding(p=31)
+    final = np.zeros(15)
+    final[[6, 12, 3]] = [5.0, 9.0, 1.0]
+    assert transforms.keep_rule(E, "top-1 final", final_norms=final) == (13,)
+    assert transforms.keep_rule(E, "top-2 final", final_norms=final) == (7, 13)
+    with pytest.raises(ValueError):
+        transforms.keep_rule(E, "top-1 final")
+    one = transforms.keep_rule(E, "random 1", seed=4)
+    two = transforms.keep_rule(E, "random 2", seed=4)
+    assert len(one) == 1 and len(two) == 2 and all(1 <= k <= 15 for k in one + two)
+    assert transforms.keep_rule(E, "random 2", seed=4) == two
+    draws = {transforms.keep_rule(E, "random 2", seed=s) for s in range(20)}
+    assert len(draws) > 5
+    with pytest.raises(ValueError):
+        transforms.keep_rule(E, "random 1")
+    with pytest.raises(ValueError):
+        transforms.keep_rule(E, "top-3 final", final_norms=final)
