@@ -8,6 +8,7 @@ member's gradient is its own, and AdamW is elementwise.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -41,7 +42,7 @@ class TrainConfig:
     first_steps: int = 10  # every step 0..first_steps is measured: the gradient signal needs steps 1-4
     dtype: str = "float32"
     jit_compile: bool = True
-    group_size: int | None = None  # members per compiled program; None = the whole population at once
+    group_size: int | None = None  # members per compiled program; None = auto_group_size
 
     def record_steps(self) -> np.ndarray:
         """The steps after which measurements are taken (0 = before training)."""
@@ -123,6 +124,11 @@ def _shard(x: np.ndarray, replicas: int, i: int) -> np.ndarray:
     return x[:, bounds[i] : bounds[i + 1]]
 
 
+def _replica_device() -> str:
+    """The device of the replica being traced (MirroredStrategy traces each replica under its own)."""
+    return tf.distribute.get_replica_context().replica_id_in_sync_group.device
+
+
 class PopulationTrainer:
     """A compiled population of `members` slots; `load` fills them with trials, `train` runs them.
 
@@ -150,8 +156,15 @@ class PopulationTrainer:
         self._pairs = task.pairs()
         self._labels = task.labels()
         jit = config.jit_compile
-        self._run = tf.function(self._run_steps, jit_compile=jit)
-        self._measure = tf.function(self._measure_all, jit_compile=jit)
+        if self.replicas == 1:
+            self._run = tf.function(self._replica_steps, jit_compile=jit)
+        else:
+            # XLA compiles for one device: each replica's forward and backward pass is compiled,
+            # the all-reduce of the gradients (inside optimizer.apply) runs between them.
+            self._replica_grads = tf.function(self._grads, jit_compile=jit)
+            self._run = tf.function(self._mirrored_steps)
+        self._replica_sums = tf.function(self._replica_measure, jit_compile=jit)
+        self._measure = tf.function(self._measure_all, jit_compile=jit and self.replicas == 1)
 
     # ---- compiled side -------------------------------------------------------------------
     def _local(self, name):
@@ -170,8 +183,7 @@ class PopulationTrainer:
         correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), ce.dtype)
         return ce, correct
 
-    def train_step(self):
-        """One full-batch AdamW step of every member on its own train split."""
+    def _grads(self):
         pairs, labels = self._local("train_pairs"), self._local("train_labels")
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
@@ -179,19 +191,24 @@ class PopulationTrainer:
             # Sum over members of each member's mean loss: member n's gradient is exactly its own.
             # Dividing by the full train size keeps replica shares summing to the full-batch gradient.
             loss = tf.reduce_sum(ce) / self.n_train
-        grads = tape.gradient(loss, variables)
-        self.optimizer.apply(grads, variables)
+        return tape.gradient(loss, variables)
+
+    def train_step(self):
+        """One full-batch AdamW step of every member on its own train split."""
+        if self.replicas == 1:
+            grads = self._grads()
+        else:
+            with tf.device(_replica_device()):  # compile for this replica's device
+                grads = self._replica_grads()
+        self.optimizer.apply(grads, self.model.trainable_variables)
 
     def _replica_steps(self, n):
         for _ in tf.range(n):
             self.train_step()
 
-    def _run_steps(self, n):
-        if self.replicas == 1:
-            self._replica_steps(n)
-        else:
-            for _ in tf.range(n):
-                self.strategy.run(self.train_step)
+    def _mirrored_steps(self, n):
+        for _ in tf.range(n):
+            self.strategy.run(self.train_step)
 
     def _replica_measure(self):
         out = {}
@@ -201,11 +218,16 @@ class PopulationTrainer:
             out[f"{split}_acc"] = tf.reduce_sum(correct, axis=1)
         return out
 
+    @staticmethod
+    def _on_replica_device(fn):
+        with tf.device(_replica_device()):
+            return fn()
+
     def _measure_all(self):
         if self.replicas == 1:
             sums = self._replica_measure()
         else:
-            per_replica = self.strategy.run(self._replica_measure)
+            per_replica = self.strategy.run(lambda: self._on_replica_device(self._replica_sums))
             sums = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
         out = {k: v / (self.n_train if k.startswith("train") else self.n_test) for k, v in sums.items()}
         if self.record_fourier:
@@ -273,6 +295,33 @@ class PopulationTrainer:
         return results
 
 
+@functools.lru_cache(maxsize=None)
+def make_strategy(name: str) -> tf.distribute.Strategy | None:
+    """"mirrored": MirroredStrategy over the GPUs, or over the logical CPUs where there is none; else None.
+
+    One per process: two MirroredStrategy objects in one process can collide in their collective keys.
+    """
+    if name != "mirrored":
+        return None
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy(devices=[d.name for d in (gpus or tf.config.list_logical_devices("CPU"))])
+
+
+# On a CPU a population is memory-bound once its activations (members x pairs x width) leave the
+# cache, so it runs in groups whose hidden activations stay near this size (tools/bench.py --groups).
+CPU_ACTIVATION_BUDGET_BYTES = 4 * 2**20
+
+
+def auto_group_size(task: Task, config: TrainConfig, members: int) -> int:
+    """Members per compiled program: all of them on a GPU; cache-sized groups on a CPU."""
+    if config.group_size:
+        return min(config.group_size, members)
+    if tf.config.list_logical_devices("GPU"):
+        return members
+    per_member = task.n_train(config.train_fraction) * config.width * np.dtype(config.dtype).itemsize
+    return int(max(1, min(members, CPU_ACTIVATION_BUDGET_BYTES // per_member)))
+
+
 def train_population(
     task: Task,
     config: TrainConfig,
@@ -281,11 +330,11 @@ def train_population(
     strategy: tf.distribute.Strategy | None = None,
     trainer: PopulationTrainer | None = None,
 ) -> list[TrialResult]:
-    """Train every trial; members are run `config.group_size` at a time (all at once by default).
+    """Train every trial, `auto_group_size` members at a time.
 
     `callback(step, measurements)` receives each group's measurements, members on axis 0.
     """
-    size = min(config.group_size or len(trials), len(trials))
+    size = auto_group_size(task, config, len(trials))
     if trainer is None:
         trainer = PopulationTrainer(task, config, size, strategy=strategy)
     results = []

@@ -121,3 +121,28 @@ def construct_two(p: int, d: int, s: float, r: float, seed: int, eps: float = CO
     F = np.zeros((p // 2 + 1, d), dtype=np.complex128)
     F[1 : K + 1] = np.sqrt(signal)[:, None] * z
     return np.fft.irfft(F, n=p, axis=0), (k_top, k_second)
+
+
+def apply_transform(spec: dict, E: np.ndarray, seed: int) -> np.ndarray | None:
+    """The initial embedding an experiment file's `[transform]` asks for, from the drawn embedding E.
+
+    Returns None for "none" (train from E as drawn). Randomness (a "random" frequency, a random
+    keep set, construct_two's frequencies) comes from `seed`, the trial's embedding seed, so every
+    trial sharing an embedding gets the same transformed embedding.
+    """
+    name = spec.get("name", "none")
+    if name == "none":
+        return None
+    if name == "fourier_scale":
+        k = spec["k"]
+        if k == "random":
+            k = int(rng("fourier_scale_k", seed).integers(1, (E.shape[0] - 1) // 2 + 1))
+        return fourier_scale(E, int(k), float(spec["s"]))
+    if name == "fourier_keep":
+        if "final" in spec["rule"]:
+            raise ValueError(f"keep rule {spec['rule']!r} needs the final signals of an earlier run")
+        return fourier_keep(E, keep_rule(E, spec["rule"], seed=seed), keep_zero=spec.get("keep_zero", True))
+    if name == "construct_two":
+        p, d = E.shape
+        return construct_two(p, d, float(spec["s"]), float(spec["r"]), seed, eps=float(spec.get("eps", CONSTRUCT_EPS)))[0]
+    raise ValueError(f"unknown transform {name!r}")

@@ -20,7 +20,7 @@ SMALL = {
 def test_population_equals_independent_runs(name):
     """N members trained as one program == the same N trials trained one by one (float64, 60 steps)."""
     task, kw = SMALL[name]
-    config = TrainConfig(steps=60, log_every=10, eval_every=10, dtype="float64", **kw)
+    config = TrainConfig(steps=60, log_every=10, eval_every=10, dtype="float64", group_size=4, **kw)
     trials = [Trial(i, 10 + i, 20 + i) for i in range(4)]
     together = train_population(task, config, trials)
     for trial, member in zip(trials, together):

@@ -1,0 +1,47 @@
+"""MirroredStrategy over two logical CPU devices gives the single-device result.
+
+Logical devices must be declared before TensorFlow starts, so the comparison runs in a child process.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from cinit_tf.tasks import make_task
+    from cinit_tf.training import TrainConfig, Trial, make_strategy, train_population
+
+    out = {}
+    strategy = make_strategy("mirrored")  # one strategy per process, as the runner makes
+    for name, task, kw in [("modadd", make_task("modadd", p=13), dict(d=8, weight_decay=0.5)),
+                           ("xor", make_task("xor", bits=3), dict(d=8, weight_decay=3.0))]:
+        config = TrainConfig(steps=30, log_every=10, eval_every=10, dtype="float64", jit_compile=True, **kw)
+        trials = [Trial(i, i + 1, i + 2) for i in range(3)]
+        mirrored = train_population(task, config, trials, strategy=strategy)
+        single = train_population(task, config, trials)
+        out[name] = {
+            "replicas": strategy.num_replicas_in_sync,
+            "embedding": max(float(np.abs(a.final_embedding - b.final_embedding).max()) for a, b in zip(mirrored, single)),
+            "loss": max(float(np.abs(a.test_loss - b.test_loss).max()) for a, b in zip(mirrored, single)),
+            "moved": min(float(np.abs(a.final_embedding - a.initial_embedding).max()) for a in mirrored),
+        }
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def test_mirrored_on_two_logical_cpus_equals_single_device():
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    for name, r in json.loads(lines[0][len("RESULT "):]).items():
+        assert r["replicas"] == 2, name
+        assert r["embedding"] < 1e-9 and r["loss"] < 1e-9, (name, r)
+        assert r["moved"] > 1e-2, (name, r)  # training happened, so equality means something
