@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 VERDICTS = ("reproduced", "partly", "not reproduced")
 
 # SPEC §7, in the paper's order: (file, paper reference, the paper's result).
@@ -80,8 +82,6 @@ class Section:
 
 def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
     """The run's record (config.json) and its finished trials among `trial_ids`; ReportError if unusable."""
-    from cinit_tf.store import Store
-
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir}: no such run folder (expected runs/<name>/ written by python -m cinit_tf.run)")
@@ -99,6 +99,8 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
             raise ReportError(f"{config}: missing key {key!r}")
     if not isinstance(record["trial_ids"], list):
         raise ReportError(f"{config}: trial_ids must be a list of trial ids")
+    from cinit_tf.store import Store  # imports TensorFlow: only once the folder is known to be a run
+
     trials = Store(run_dir).trials(ids=record["trial_ids"])
     if not trials:
         raise ReportError(f"{run_dir}: none of the {len(record['trial_ids'])} planned trials has finished")
@@ -152,8 +154,8 @@ def render(section: Section, record: dict, n_trials: int) -> str:
     lines += ["", "## What we saw", "", f"Our number: **{section.our_number}**.", ""]
     for x in section.findings:
         lines += [x, ""]
-    for fig in section.figures:
-        lines += [f"![{_one_line(fig.caption)}]({fig.filename})", "", f"*{fig.caption}*", ""]
+    for i, fig in enumerate(section.figures, start=1):
+        lines += [f"![Figure {i}]({fig.filename})", "", f"*Figure {i}. {fig.caption}*", ""]
     lines += ["## Verdict", "", f"Rule: {section.verdict_rule}", ""]
     lines += [f"- {x}" for x in section.verdict_details]
     if section.verdict_details:
@@ -233,7 +235,7 @@ def write_index(reports_dir: str | os.PathLike) -> Path:
         if not found:
             rows.append(f"| {study} | {ref} | {result} | not yet run | – | not yet run | – |")
         for s in found:
-            rows.append(_index_row(s, s.get("name", study), ref, s.get("paper_number") or result))
+            rows.append(_index_row(s, study, ref, result))
     others = [s for st, ss in sorted(by_study.items(), key=lambda kv: str(kv[0])) if st not in known for s in ss]
     lines = [
         "# Reports",
@@ -247,16 +249,17 @@ def write_index(reports_dir: str | os.PathLike) -> Path:
     ]
     if others:
         lines += ["Reports of studies outside the paper's sections:", "", header, rows[1]]
-        lines += [_index_row(s, s.get("name", "?"), s.get("paper_ref", ""), s.get("paper_number", "")) for s in sorted(others, key=lambda s: s.get("name", ""))]
+        lines += [_index_row(s, s.get("study", "?"), s.get("paper_ref", ""), s.get("paper_number", "")) for s in sorted(others, key=lambda s: s.get("name", ""))]
         lines += [""]
     path = reports_dir / "README.md"
     _write(path, "\n".join(lines))
     return path
 
 
-def _index_row(s: dict, name: str, ref: str, paper: str) -> str:
+def _index_row(s: dict, section: str, ref: str, paper: str) -> str:
     ours = _one_line(s.get("short_number") or s.get("our_number", ""))
-    return (f"| {name} | {ref} | {_one_line(paper)} | {ours} | {s.get('profile', '?')} | "
+    name = s.get("name", section)
+    return (f"| {section} | {ref} | {_one_line(paper)} | {ours} | {s.get('profile', '?')} | "
             f"{s.get('verdict', '?')} | [{name}/README.md]({name}/README.md) |")
 
 

@@ -1,7 +1,7 @@
 """One module per paper section: what it needs from its trials and how it turns them into a report section.
 
-A study module `cinit_tf/studies/<name>.py` defines `analyse(experiment, trials, out_dir) -> Section`
-(see `cinit_tf.report`); an experiment file names it with `study = "<name>"`.
+A study module `cinit_tf/studies/<name>.py` defines `analyse(record, trials, out_dir) -> Section`
+(see `cinit_tf.report`; `record` is the run folder's config.json); an experiment file names it with `study = "<name>"`.
 """
 
 import pkgutil

@@ -1,0 +1,348 @@
+"""Helpers every study shares: statistics, number formatting, verdicts, trial health, figures.
+
+Everything here is deterministic (sorted inputs give identical text), so a report regenerated from
+the same `runs/` folder is byte-identical. The functions are a stable interface for the study
+modules; add new ones rather than changing what an existing one returns.
+
+Statistics conventions (stated in every report through `STATISTICS_NOTE`):
+- spread is the sample standard deviation (ddof = 1; 0 for a single value);
+- a 95% confidence interval of a mean is Student-t based: mean ± t_{0.975, n-1} · std / √n;
+- correlations and tests are scipy.stats (pearsonr, spearmanr, Welch's ttest_ind).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+REPRODUCED = "reproduced"
+PARTLY = "partly"
+NOT_REPRODUCED = "not reproduced"
+VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
+
+STATISTICS_NOTE = (
+    "Spread is the sample standard deviation over seeds (ddof = 1); 95% confidence intervals of a "
+    "mean are Student-t based; correlations and tests are scipy.stats (Pearson, Spearman, Welch's t-test)."
+)
+
+# SPEC choices that hold for every trial of every study; each report lists them under
+# "Deviations and choices" because the paper states none of them.
+COMMON_DEVIATIONS = (
+    "TensorFlow/Keras reimplementation; the paper's code is PyTorch.",
+    "Initialisation follows PyTorch's defaults (SPEC §3): W_E ~ N(0, 1); every Dense weight and bias "
+    "~ U(−1/√fan_in, 1/√fan_in). The paper does not state its initialisation.",
+    "Model: concat[E_a, E_b] → Dense 100 → ReLU → Dense 100 → ReLU → Dense classes, cross-entropy on logits "
+    "(SPEC §3); the first layer is computed in factored form, (E·W1_top)[a] + (E·W1_bottom)[b], which is the same function.",
+    "Optimiser: AdamW, lr 0.01, β₁ 0.9, β₂ 0.999, ε 1e-8, decoupled weight decay on every trainable variable "
+    "(embedding included unless frozen). Keras adds ε to √v̂ after bias correction where PyTorch adds it to "
+    "√v/√(1−β₂ᵗ); at ε = 1e-8 the difference is negligible.",
+    "Full batch: every step is one AdamW update on the whole train split.",
+    "Split: a seeded random permutation of all p² ordered pairs; the first round(0.8·p²) are train, the rest test.",
+    "Three independent seed streams per trial (embedding, MLP, split); several trials are trained together "
+    "as one population program, which is exactly equivalent to independent runs (AdamW is elementwise).",
+    "float32 throughout.",
+)
+
+
+# The paper's settings (its App. A table and §2), for listing every difference a run makes.
+PAPER_TASK_SETTINGS = {
+    "remainder": {"task": {"p": 100, "m": 10}, "train": {"d": 8, "weight_decay": 3.0, "steps": 10000}},
+    "xor": {"task": {"bits": 3}, "train": {"d": 8, "weight_decay": 3.0, "steps": 30000}},
+    "modadd": {"task": {"p": 59}, "train": {"d": 128, "weight_decay": 0.5, "steps": 30000}},
+}
+PAPER_TRAIN_SETTINGS = {
+    "width": 100, "lr": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+    "train_fraction": 0.8, "freeze_embedding": False,
+}
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def fmt(x: float | int | None, digits: int = 3) -> str:
+    """A number as a report prints it: `digits` significant figures, scientific when very small or large."""
+    if x is None:
+        return "n/a"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x)).lower()
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e5:
+        return f"{x:.{digits}g}"
+    return f"{x:.{max(digits - 1, 0)}e}"
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value: "p = 0.012", or "p < 1e-6" below that, so tiny values do not look exact."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p = n/a"
+    if p < 1e-6:
+        return "p < 1e-6"
+    return f"p = {fmt(p, 2)}"
+
+
+def fmt_mean_std(values: Iterable[float], digits: int = 3, unit: str = "") -> str:
+    """"m ± s (n = N)" over the finite values; non-finite ones are counted in the text, not hidden."""
+    a = np.asarray(list(values), dtype=float)
+    finite = a[np.isfinite(a)]
+    dropped = a.size - finite.size
+    tail = f" (n = {finite.size}" + (f"; {dropped} non-finite excluded" if dropped else "") + ")"
+    if finite.size == 0:
+        return "n/a" + tail
+    m, s, _ = mean_std(finite)
+    return f"{fmt(m, digits)}{unit} ± {fmt(s, digits)}{unit}{tail}"
+
+
+def md_table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A Markdown table; cells that are not strings go through `fmt`."""
+    def cell(v):
+        return v if isinstance(v, str) else fmt(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def mean_std(values: Iterable[float]) -> tuple[float, float, int]:
+    """(mean, sample std with ddof = 1, n); std is 0 for a single value, mean nan for none."""
+    a = np.asarray(list(values), dtype=float)
+    if a.size == 0:
+        return (float("nan"), float("nan"), 0)
+    return (float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0, int(a.size))
+
+
+def ci95(values: Iterable[float]) -> tuple[float, float]:
+    """Student-t 95% confidence interval of the mean; (m, m) for a single value, nan for none."""
+    from scipy import stats
+
+    m, s, n = mean_std(values)
+    if n < 2:
+        return (m, m)
+    half = float(stats.t.ppf(0.975, n - 1)) * s / math.sqrt(n)
+    return (m - half, m + half)
+
+
+def pearson(x: Iterable[float], y: Iterable[float]) -> dict:
+    """{"r", "p", "n"}; r and p are nan when fewer than 3 points or a constant input make them undefined."""
+    return _correlation("pearsonr", x, y)
+
+
+def spearman(x: Iterable[float], y: Iterable[float]) -> dict:
+    """{"rho", "p", "n"} (Spearman rank correlation); nan when undefined, as `pearson`."""
+    out = _correlation("spearmanr", x, y)
+    return {"rho": out["r"], "p": out["p"], "n": out["n"]}
+
+
+def _correlation(name: str, x, y) -> dict:
+    from scipy import stats
+
+    x, y = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    n = int(x.size)
+    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return {"r": float("nan"), "p": float("nan"), "n": n}
+    res = getattr(stats, name)(x, y)
+    return {"r": float(res[0]), "p": float(res[1]), "n": n}
+
+
+def welch(a: Iterable[float], b: Iterable[float]) -> dict:
+    """Welch's two-sample t-test (unequal variances): {"t", "p", "n_a", "n_b"}; nan when undefined."""
+    from scipy import stats
+
+    a, b = np.asarray(list(a), dtype=float), np.asarray(list(b), dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 2 or b.size < 2 or (np.ptp(a) == 0 and np.ptp(b) == 0):
+        return {"t": float("nan"), "p": float("nan"), "n_a": int(a.size), "n_b": int(b.size)}
+    res = stats.ttest_ind(a, b, equal_var=False)
+    return {"t": float(res[0]), "p": float(res[1]), "n_a": int(a.size), "n_b": int(b.size)}
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+def verdict_from(conditions: Sequence[bool]) -> str:
+    """All conditions hold → "reproduced"; some → "partly"; none (or no conditions) → "not reproduced"."""
+    held = [bool(c) for c in conditions]
+    if held and all(held):
+        return REPRODUCED
+    if any(held):
+        return PARTLY
+    return NOT_REPRODUCED
+
+
+# ---------------------------------------------------------------- trials
+
+
+def final(curve: np.ndarray) -> float:
+    """The last recorded value of a curve (what "final test loss" means in every report)."""
+    return float(np.asarray(curve)[-1])
+
+
+def group_trials(trials: Iterable, key: Callable) -> dict:
+    """Trials grouped by `key(trial)`, groups in sorted key order, trials in id order within a group."""
+    groups: dict = {}
+    for t in sorted(trials, key=lambda t: t.id):
+        groups.setdefault(key(t), []).append(t)
+    return {k: groups[k] for k in sorted(groups)}
+
+
+def trial_health(trials: Iterable) -> dict:
+    """Trials whose training produced a non-finite loss, and trials that never reached 100% test accuracy.
+
+    {"n", "nonfinite": [(id, step)], "unconverged": [id]}, both lists sorted by id. Studies report these
+    (`health_findings`), never drop them silently.
+    """
+    trials = sorted(trials, key=lambda t: t.id)
+    return {
+        "n": len(trials),
+        "nonfinite": [(t.id, int(t.result.nonfinite_step)) for t in trials if t.result.nonfinite_step is not None],
+        "unconverged": [t.id for t in trials if t.result.convergence_step is None],
+    }
+
+
+def _describe(t) -> str:
+    s = t.settings
+    grid = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in sorted(s.get("grid", {}).items()))
+    parts = [x for x in (s.get("case", ""), grid) if x]
+    return f"`{t.id[:12]}`" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def health_findings(trials: Iterable, convergence_matters: bool = True, max_listed: int = 20) -> list[str]:
+    """Findings lines counting and listing non-finite and (if it matters to the study) unconverged trials."""
+    trials = sorted(trials, key=lambda t: t.id)
+    h = trial_health(trials)
+    by_id = {t.id: t for t in trials}
+    out = []
+    if h["nonfinite"]:
+        listed = ", ".join(f"{_describe(by_id[i])} at step {s}" for i, s in h["nonfinite"][:max_listed])
+        more = f" and {len(h['nonfinite']) - max_listed} more" if len(h["nonfinite"]) > max_listed else ""
+        out.append(f"Non-finite training loss in {len(h['nonfinite'])} of {h['n']} trials: {listed}{more}.")
+    else:
+        out.append(f"Every one of the {h['n']} trials kept a finite training loss.")
+    if convergence_matters:
+        if h["unconverged"]:
+            listed = ", ".join(_describe(by_id[i]) for i in h["unconverged"][:max_listed])
+            more = f" and {len(h['unconverged']) - max_listed} more" if len(h["unconverged"]) > max_listed else ""
+            out.append(f"{len(h['unconverged'])} of {h['n']} trials never reached 100% test accuracy: {listed}{more}.")
+        else:
+            out.append(f"Every one of the {h['n']} trials reached 100% test accuracy.")
+    return out
+
+
+def settings_differences(actual: dict, paper: dict, where: str = "") -> list[str]:
+    """Deviation lines for each key of `paper` whose value in `actual` differs ("steps: 2000 here, 30000 in the paper")."""
+    out = []
+    prefix = f"{where}: " if where else ""
+    for key in sorted(paper):
+        if key in actual and actual[key] != paper[key]:
+            out.append(f"{prefix}{key} = {fmt(actual[key]) if not isinstance(actual[key], str) else actual[key]} here, "
+                       f"{fmt(paper[key]) if not isinstance(paper[key], str) else paper[key]} in the paper.")
+    return out
+
+
+def profile_lines(record: dict, trials: Sequence, case_order: Sequence[str] | None = None) -> list[str]:
+    """The "What we ran" lines every study starts with: overrides, then trials, steps and seeds per case.
+
+    Cases come in `case_order` (labels; others after it, sorted), default sorted by label. The report
+    itself already states the experiment, study, profile and trial count above these lines.
+    """
+    out = []
+    if record.get("overrides"):
+        out.append("Overrides: " + ", ".join(f"`{o}`" for o in sorted(record["overrides"])) + ".")
+    per_case = group_trials(trials, lambda t: t.settings.get("case", ""))
+    order = [c for c in (case_order or []) if c in per_case] + [c for c in per_case if c not in (case_order or [])]
+    for case in order:
+        ts = per_case[case]
+        steps = sorted({int(t.settings["train"]["steps"]) for t in ts})
+        emb = sorted({int(t.settings["seeds"]["embedding"]) for t in ts})
+        name = f"`{case}`" if case else "All trials"
+        task = dict(ts[0].settings.get("task", {}))
+        task_text = ", ".join([str(task.pop("name", "?"))] + [f"{k} = {v}" for k, v in sorted(task.items())])
+        out.append(f"{name} ({task_text}): {len(ts)} trials, {', '.join(map(str, steps))} steps, "
+                   f"{len(emb)} distinct embedding seeds.")
+    return out
+
+
+# ---------------------------------------------------------------- figures
+
+
+def setup_matplotlib():
+    """pyplot on the Agg backend with fixed, deterministic settings; returns the pyplot module."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "figure.dpi": 100,
+        "savefig.dpi": 110,
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "legend.fontsize": 7,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "svg.hashsalt": "cinit_tf",
+        "path.simplify": False,
+    })
+    return plt
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Save a PNG without timestamp/version metadata (so identical data give identical bytes) and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def paper_setting_deviations(trials: Sequence) -> list[str]:
+    """One line per case and setting that differs from the paper's (App. A table, §2), e.g. fewer steps.
+
+    Settings a case varies on purpose (its grid keys) are skipped: the study describes its sweep itself.
+    """
+    out = []
+    for case, ts in group_trials(trials, lambda t: t.settings.get("case", "")).items():
+        task = ts[0].settings.get("task", {})
+        paper = PAPER_TASK_SETTINGS.get(task.get("name"))
+        if paper is None:
+            continue
+        varied = set()
+        for t in ts:
+            varied |= set(t.settings.get("grid", {}))
+        where = f"`{case}`" if case else task.get("name")
+        for section, expected in (("task", paper["task"]), ("train", {**PAPER_TRAIN_SETTINGS, **paper["train"]})):
+            for key in sorted(expected):
+                if f"{section}.{key}" in varied:
+                    continue
+                values = sorted({json_key(t.settings.get(section, {}).get(key)) for t in ts})
+                if values != [json_key(expected[key])]:
+                    shown = ", ".join(values)
+                    out.append(f"{where}: {section}.{key} = {shown} here, {json_key(expected[key])} in the paper.")
+    return out
+
+
+def json_key(value) -> str:
+    """A setting value as text that sorts and compares the same for 3, 3.0 and "3"."""
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{float(value):.10g}"
+    return str(value)

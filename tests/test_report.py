@@ -1,0 +1,205 @@
+"""Reports from synthetic stores whose answer is known: the numbers, the verdict, determinism, the index, the CLI."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cinit_tf import report
+from cinit_tf.store import Store
+from cinit_tf.studies import _common as C
+from cinit_tf.training import TrialResult
+
+TASKS = {
+    "remainder": ({"name": "remainder", "p": 100, "m": 10}, [4, 8, 16, 32], 3.0),
+    "xor": ({"name": "xor", "bits": 3}, [2, 4, 8, 16], 3.0),
+    "modadd": ({"name": "modadd", "p": 59}, [32, 56, 59, 62, 128], 0.5),
+}
+SEEDS = 3
+
+
+def synthetic_loss(task, d, frozen, seed, dip):
+    """Final test loss 10/d (falls with d), minus `dip` at d = p on modadd, with tiny seed noise."""
+    loss = 10.0 / d + 1e-3 * seed
+    if task == "modadd" and d == 59:
+        loss -= dip
+    return loss if frozen else loss / 100
+
+
+def result(final_loss, p, d):
+    steps = np.array([0, 1, 50, 100])
+    test_loss = np.array([3.0, 2.5, (3.0 + final_loss) / 2, final_loss])
+    return TrialResult(
+        steps=steps, train_loss=test_loss / 2, train_acc=np.array([0.0, 0.1, 0.9, 1.0]), test_loss=test_loss,
+        test_acc=np.array([0.0, 0.1, 0.5, 0.9]), fourier_norms=None, initial_embedding=np.zeros((p, d), np.float32),
+        final_embedding=np.zeros((p, d), np.float32), convergence_step=None, nonfinite_step=None,
+    )
+
+
+def make_run(root, name="freeze_synth", loss=synthetic_loss, dip=0.1, nonfinite_id=None):
+    store = Store(root / name)
+    ids, n = [], 0
+    for case, (task, ds, wd) in TASKS.items():
+        p = task.get("p") or 2 ** task["bits"]
+        for d in ds:
+            for frozen in (True, False):
+                for seed in range(SEEDS):
+                    tid = f"{n:016x}"
+                    n += 1
+                    settings = {
+                        "case": case, "grid": {"train.d": d, "train.freeze_embedding": frozen}, "task": task,
+                        "train": {"steps": 100, "d": d, "weight_decay": wd, "freeze_embedding": frozen, "width": 100,
+                                  "lr": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "train_fraction": 0.8},
+                        "transform": {"name": "none"}, "seeds": {"embedding": seed, "mlp": seed, "split": seed},
+                        "index": {"embedding": seed, "trial": seed},
+                    }
+                    r = result(loss(case, d, frozen, seed, dip), p, d)
+                    if tid == nonfinite_id:
+                        r.test_loss[-1] = np.nan
+                        r.nonfinite_step = 100
+                    store.write_trial(tid, settings, r)
+                    ids.append(tid)
+    store.write_config({"name": name, "study": "freeze_embedding", "profile": "smoke", "overrides": [],
+                        "source": "experiments/freeze_embedding.toml", "resolved": {}, "analysis": {}, "run": {},
+                        "trial_ids": ids})
+    return store.root
+
+
+def test_known_answer_reproduced(tmp_path):
+    run = make_run(tmp_path / "runs")
+    out = report.generate_report(run, tmp_path / "reports")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["verdict"] == "reproduced"
+    assert summary["trials"] == 2 * SEEDS * (4 + 4 + 5)
+    cases = summary["summary"]["cases"]
+    # Loss is exactly decreasing in d (up to noise far below the gaps): Spearman on the frozen trials is strongly negative.
+    assert cases["remainder"]["spearman_frozen"]["rho"] < -0.9
+    assert cases["remainder"]["spearman_frozen"]["p"] < 1e-3
+    assert cases["remainder"]["frozen"]["8"]["mean"] == pytest.approx(10 / 8 + 1e-3, abs=1e-9)
+    assert cases["remainder"]["frozen"]["8"]["std"] == pytest.approx(1e-3, rel=1e-6)
+    dip = cases["modadd"]["dip"]
+    assert (dip["below"], dip["above"], dip["shape"]) == (56, 62, "dip")
+    assert dip["at"]["mean"] == pytest.approx(10 / 59 - 0.1 + 1e-3, abs=1e-9)
+    readme = (out / "README.md").read_text()
+    for heading in ("## What the paper claims", "## What we ran", "## Deviations and choices", "## What we saw", "## Verdict"):
+        assert heading in readme
+    assert "Verdict: **reproduced**." in readme
+    assert "python -m cinit_tf.run experiments/freeze_embedding.toml --profile smoke" in readme
+    assert "python -m cinit_tf.report runs/freeze_synth" in readme
+    assert readme.index("Rule:") < readme.index("Verdict: **")
+    assert f"{C.fmt(10 / 59 - 0.1 + 1e-3)} ± {C.fmt(1e-3)} (n = 3)" in readme
+    for fig in re.findall(r"\]\(([^)]+\.png)\)", readme):
+        assert (out / fig).is_file()
+    assert "Fig. 7" in readme and "Fig. 9" in readme
+
+
+def test_no_dip_and_rising_loss_is_not_reproduced(tmp_path):
+    def rising(task, d, frozen, seed, dip):
+        return d / 10 + 1e-3 * seed  # rises with d, no dip anywhere
+    run = make_run(tmp_path / "runs", loss=rising)
+    summary = json.loads((report.generate_report(run, tmp_path / "reports") / "summary.json").read_text())
+    assert summary["verdict"] == "not reproduced"
+    assert summary["summary"]["cases"]["xor"]["spearman_frozen"]["rho"] > 0.9
+    assert summary["summary"]["cases"]["modadd"]["dip"]["shape"] == "step"
+
+
+def test_dip_within_noise_is_partly(tmp_path):
+    def noisy(task, d, frozen, seed, dip):
+        base = 10.0 / d + [-0.2, 0.0, 0.2][seed]  # seed spread far larger than the 0.01 dip
+        return base - (0.01 if (task == "modadd" and d == 59) else 0.0)
+    run = make_run(tmp_path / "runs", loss=noisy)
+    summary = json.loads((report.generate_report(run, tmp_path / "reports") / "summary.json").read_text())
+    assert summary["summary"]["cases"]["modadd"]["dip"]["shape"] == "not resolved from seed noise"
+    assert summary["summary"]["conditions"]["dip_modadd"] is False
+    assert summary["verdict"] == "partly"
+
+
+def test_nonfinite_trial_is_counted_and_listed(tmp_path):
+    bad = f"{5:016x}"
+    run = make_run(tmp_path / "runs", nonfinite_id=bad)
+    readme = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
+    assert "Non-finite training loss in 1 of" in readme
+    assert bad[:12] in readme
+    assert "1 non-finite" in readme  # the point's cell says a value was left out of its mean
+
+
+def test_regenerating_is_byte_identical(tmp_path):
+    run = make_run(tmp_path / "runs")
+    out = report.generate_report(run, tmp_path / "reports")
+    first = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    index = (tmp_path / "reports" / "README.md").read_bytes()
+    out = report.generate_report(run, tmp_path / "reports")
+    second = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert first.keys() == second.keys()
+    assert first["README.md"] == second["README.md"]
+    assert first["summary.json"] == second["summary.json"]
+    for name in first:
+        if name.endswith(".png"):
+            assert first[name] == second[name], name
+    assert (tmp_path / "reports" / "README.md").read_bytes() == index
+
+
+def test_index_lists_every_section_in_paper_order(tmp_path):
+    run = make_run(tmp_path / "runs")
+    report.generate_report(run, tmp_path / "reports")
+    index = (tmp_path / "reports" / "README.md").read_text()
+    rows = [line for line in index.splitlines() if line.startswith("| ") and not line.startswith("| section")]
+    assert [r.split("|")[1].strip() for r in rows] == [s for s, _, _ in report.PAPER_SECTIONS]
+    for row, (study, ref, result) in zip(rows, report.PAPER_SECTIONS):
+        assert ref in row
+        if study == "freeze_embedding":
+            assert "not yet run" not in row
+            assert "| smoke |" in row and "| reproduced |" in row and "(freeze_synth/README.md)" in row
+        else:
+            assert "not yet run" in row and result in row
+    assert len(rows) == 14
+
+
+def test_index_is_built_from_summaries_present(tmp_path):
+    make_run(tmp_path / "runs")
+    reports = tmp_path / "reports"
+    report.generate_report(tmp_path / "runs" / "freeze_synth", reports)
+    first = (reports / "README.md").read_bytes()
+    # Another section's summary appearing later enters the index without regenerating this one.
+    (reports / "xor_rank").mkdir()
+    (reports / "xor_rank" / "summary.json").write_text(json.dumps(
+        {"name": "xor_rank", "study": "xor_rank", "paper_number": "top 10%", "our_number": "top 11%",
+         "verdict": "reproduced", "profile": "cpu"}))
+    report.write_index(reports)
+    text = (reports / "README.md").read_text()
+    assert "| xor_rank | §3.2, Fig. 2 | top 10% mean, std 12% | top 11% | cpu | reproduced |" in text
+    assert first != (reports / "README.md").read_bytes()
+
+
+def test_cli_missing_run_folder_exits_2(tmp_path, capsys):
+    missing = tmp_path / "runs" / "nope"
+    assert report.main([str(missing), "--reports", str(tmp_path / "reports")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and str(missing) in err[0]
+    assert not (tmp_path / "reports").exists()
+
+
+def test_cli_subprocess_no_traceback(tmp_path):
+    bad = tmp_path / "runs" / "broken"
+    bad.mkdir(parents=True)
+    (bad / "config.json").write_text("{not json")
+    proc = subprocess.run([sys.executable, "-m", "cinit_tf.report", str(bad)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ") and "config.json" in proc.stderr
+
+
+def test_common_statistics():
+    assert C.mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0, 3)
+    lo, hi = C.ci95([1.0, 2.0, 3.0])
+    assert (lo + hi) / 2 == pytest.approx(2.0) and hi - 2.0 == pytest.approx(4.302653 / 3**0.5, rel=1e-5)
+    assert C.fmt_mean_std([1.0, np.nan, 3.0]) == "2 ± 1.41 (n = 2; 1 non-finite excluded)"
+    assert C.verdict_from([True, True]) == "reproduced"
+    assert C.verdict_from([True, False]) == "partly"
+    assert C.verdict_from([False, False]) == "not reproduced"
+    assert C.spearman([1, 2, 3, 4], [4, 3, 2, 1])["rho"] == pytest.approx(-1.0)
+    assert np.isnan(C.spearman([1, 2], [2, 1])["rho"])
+    assert C.fmt(1.234e-7) == "1.23e-07" and C.fmt(0.012345) == "0.0123" and C.fmt_p(1e-9) == "p < 1e-6"
