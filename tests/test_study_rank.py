@@ -1,0 +1,229 @@
+"""The rank studies (§3.1 remainder, §3.2 XOR): constructed stores whose answer is known, and the real
+experiment files end to end at the smoke profile."""
+
+import itertools
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cinit_tf.readout import canonical_permutation, permutation_index
+from cinit_tf.signals import arrangement_scores, arrangements, permutation_scores, top_percent
+from cinit_tf.store import StoredTrial
+from cinit_tf.studies import _common as C
+from cinit_tf.studies import remainder_rank, xor_rank
+from cinit_tf.training import TrialResult
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stored(i: int, task: dict, E0: np.ndarray, E1: np.ndarray, generalises: bool = True) -> StoredTrial:
+    steps = np.array([0, 100, 200])
+    test_acc = np.array([0.3, 1.0, 1.0]) if generalises else np.array([0.3, 0.9, 0.95])
+    curve = np.array([0.7, 0.1, 0.05])
+    result = TrialResult(steps=steps, train_loss=curve, train_acc=test_acc, test_loss=curve, test_acc=test_acc,
+                         fourier_norms=None, initial_embedding=E0, final_embedding=E1,
+                         convergence_step=100 if generalises else None, nonfinite_step=None)
+    settings = {"case": "", "grid": {}, "task": task, "train": {"steps": 200, "d": E0.shape[1], "weight_decay": 3.0},
+                "transform": {"name": "none"}, "seeds": {"embedding": i, "mlp": i, "split": i},
+                "index": {"embedding": i, "trial": 0}}
+    return StoredTrial(f"{i:032x}", settings, result)
+
+
+def record(name: str, trials) -> dict:
+    return {"name": name, "study": name, "profile": "test", "overrides": [], "analysis": {"histogram_seeds": 2},
+            "trial_ids": [t.id for t in trials]}
+
+
+# ---------------------------------------------------------------- remainder
+
+
+M, P, D = 6, 36, 8  # 720 orders: the same code path as 10!, in milliseconds
+
+
+def line_of_clusters(order, rng, spread: float, noise: float) -> np.ndarray:
+    """Tokens clustered by remainder, the clusters evenly spaced along one axis in `order`."""
+    position = np.empty(M)
+    position[list(order)] = np.arange(M)
+    E = noise * rng.standard_normal((P, D))
+    E[:, 0] += spread * position[np.arange(P) % M]
+    return E
+
+
+def test_remainder_order_that_tops_the_initial_signal_ranks_zero(tmp_path):
+    rng = np.random.default_rng(0)
+    task = {"name": "remainder", "p": P, "m": M}
+    trials, chosen = [], {}
+    for i in range(12):
+        q = tuple(int(v) for v in rng.permutation(M))
+        E0 = line_of_clusters(q, rng, spread=1.0, noise=0.01)
+        # The premise: evenly spaced centres in order q give q (and its reversal) the highest f.
+        f0 = permutation_scores(E0, M)
+        assert top_percent(f0, f0[permutation_index(q)]) == 0.0
+        E1 = line_of_clusters(q, rng, spread=0.5, noise=0.001)
+        trials.append(stored(i, task, E0, E1, generalises=i < 10))
+        chosen[trials[-1].id] = list(canonical_permutation(q))
+
+    section = remainder_rank.analyse(record("remainder_rank", trials), trials, tmp_path)
+    s = section.summary
+    rows = {r["id"]: r for r in s["per_trial"]}
+    assert all(rows[i]["q"] == q for i, q in chosen.items())
+    assert all(r["top_percent"] == 0.0 and r["f_final_top_percent"] == 0.0 for r in rows.values())
+    assert all(r["line_share"] > 0.999 for r in rows.values())
+    assert s["top_percent"]["mean"] == 0.0 and s["top_percent"]["n"] == 12
+    assert s["generalised"] == 10 and s["not_generalised_top_percent"]["n"] == 2
+    # A random order is almost never the top one among 720.
+    assert s["control_top_percent"]["mean"] > 20
+    assert s["mann_whitney"]["p"] < 0.01
+    assert section.verdict == "reproduced"
+    assert s["conditions"] == {"within_paper": True, "better_than_control": True}
+    for fig in section.figures:
+        assert (tmp_path / fig.filename).stat().st_size > 10_000, fig.filename
+    assert len(section.figures) == 4
+    assert f"{C.fmt(0.0)} ± {C.fmt(0.0)}" in section.findings[1]
+
+
+def test_remainder_order_that_bottoms_the_initial_signal_is_not_reproduced(tmp_path):
+    rng = np.random.default_rng(1)
+    task = {"name": "remainder", "p": P, "m": M}
+    trials = []
+    for i in range(10):
+        E0 = rng.standard_normal((P, D))
+        f0 = permutation_scores(E0, M)
+        q = list(itertools.permutations(range(M)))[int(np.argmin(f0))]
+        trials.append(stored(i, task, E0, line_of_clusters(q, rng, spread=0.5, noise=0.001)))
+    section = remainder_rank.analyse(record("remainder_rank", trials), trials, tmp_path)
+    s = section.summary
+    # Only the worst order's reversal ties with it, so every other order scores strictly higher.
+    expected = 100.0 * (math.factorial(M) - 2) / math.factorial(M)
+    assert s["top_percent"]["mean"] == pytest.approx(expected)
+    assert s["conditions"] == {"within_paper": False, "better_than_control": False}
+    assert section.verdict == "not reproduced"
+
+
+def test_analysis_options_are_checked():
+    assert remainder_rank.analysis_options({"analysis": {}}) == {"histogram_seeds": 4, "embedding_seeds": 2}
+    with pytest.raises(ValueError, match="histogram_seed"):
+        remainder_rank.analysis_options({"analysis": {"histogram_seed": 3}})
+    with pytest.raises(ValueError, match="embedding_seeds"):
+        remainder_rank.analysis_options({"analysis": {"embedding_seeds": 0}})
+
+
+# ---------------------------------------------------------------- xor
+
+
+def cube(index: int, rng, scale: float, noise: float) -> np.ndarray:
+    """Token t at the unit-cube vertex M·t (first three axes of d = 8) for arrangement `index`."""
+    matrices, _ = arrangements(3)
+    bits = (np.arange(8)[:, None] >> np.arange(3)) & 1
+    vertices = (bits @ matrices[index].T.astype(int)) % 2
+    E = noise * rng.standard_normal((8, 8))
+    E[:, :3] += scale * vertices
+    return E
+
+
+def cross_polytope(index: int, rng, noise: float) -> np.ndarray:
+    """The 4 antipodal pairs of arrangement `index` (α = 3) at ±e_k: a 4-D cross-polytope."""
+    _, alphas = arrangements(3)
+    E = noise * rng.standard_normal((8, 8))
+    pairs = sorted({tuple(sorted((t, int(np.argmax(alphas[index][t]))))) for t in range(8)})
+    assert len(pairs) == 4
+    for k, (i, j) in enumerate(pairs):
+        E[i, k] += 1.0
+        E[j, k] -= 1.0
+    return E
+
+
+def test_xor_cube_that_tops_the_initial_signal_ranks_zero(tmp_path):
+    rng = np.random.default_rng(2)
+    task = {"name": "xor", "bits": 3}
+    trials = []
+    for i in range(12):
+        a = int(rng.integers(168))
+        E0 = cube(a, rng, scale=1.0, noise=0.01)
+        g0 = arrangement_scores(E0, 3)
+        assert top_percent(g0, g0[a]) == 0.0  # the premise: the cube itself has the highest g
+        trials.append(stored(i, task, E0, cube(a, rng, scale=0.5, noise=0.001)))
+    section = xor_rank.analyse(record("xor_rank", trials), trials, tmp_path)
+    s = section.summary
+    assert all(r["shape"] == "cube" and r["fit"] > 0.99 and r["top_percent"] == 0.0 for r in s["per_trial"])
+    assert s["per_shape"]["cube"]["n"] == 12 and s["per_shape"]["cross_polytope"]["n"] == 0
+    assert s["top_percent"]["mean"] == 0.0
+    assert s["control_top_percent"]["mean"] > 20
+    assert section.verdict == "reproduced"
+    for fig in section.figures:
+        assert (tmp_path / fig.filename).stat().st_size > 10_000, fig.filename
+
+
+def test_xor_cross_polytope_is_classified_and_its_ties_reported(tmp_path):
+    rng = np.random.default_rng(3)
+    task = {"name": "xor", "bits": 3}
+    trials = []
+    for i in range(6):
+        a = int(rng.integers(168))
+        final = cube(a, rng, 0.5, 0.001) if i < 2 else cross_polytope(a, rng, 0.001)
+        trials.append(stored(i, task, cube(a, rng, 1.0, 0.01), final))
+    section = xor_rank.analyse(record("xor_rank", trials), trials, tmp_path)
+    s = section.summary
+    shapes = [r["shape"] for r in s["per_trial"]]
+    assert sorted(shapes) == ["cross_polytope"] * 4 + ["cube"] * 2
+    for r in s["per_trial"]:
+        if r["shape"] == "cross_polytope":
+            # Every α with the same antipodal pairs fits alike: 28 α / 7 pairings = 4 tie, the true one among them.
+            assert r["tied_alphas"] == 4 and r["tied_top_percent_min"] == 0.0
+            assert 0.7 < r["fit"] < 0.8
+        else:
+            assert r["tied_alphas"] == 1 and r["top_percent"] == 0.0
+    assert s["per_shape"]["cube"]["top_percent"]["mean"] == 0.0
+    assert s["ambiguous"] == 4
+    assert "4 trials with 4 tied α" in "\n".join(section.findings)
+
+
+# ---------------------------------------------------------------- end to end
+
+
+@pytest.mark.parametrize("name", ["remainder_rank", "xor_rank"])
+def test_smoke_run_end_to_end(tmp_path, name):
+    from cinit_tf.run import main
+    from cinit_tf.store import Store
+
+    out, reports = tmp_path / "runs", tmp_path / "reports"
+    assert main([str(ROOT / "experiments" / f"{name}.toml"), "--profile", "smoke", "--out", str(out),
+                 "--reports", str(reports), "--quiet"]) == 0
+    folder = reports / name
+    readme = (folder / "README.md").read_text()
+    summary = json.loads((folder / "summary.json").read_text())
+
+    figures = re.findall(r"\]\(([^)]+\.png)\)", readme)
+    fig_prefix = "fig1" if name == "remainder_rank" else "fig2"
+    assert {f"{fig_prefix}a_embeddings.png", f"{fig_prefix}b_signal_histograms.png", "top_percent.png"} <= set(figures)
+    assert len(figures) == 4
+    for f in figures:
+        assert (folder / f).stat().st_size > 10_000, f
+    assert summary["profile"] == "smoke" and summary["trials"] == summary["planned"] == 2
+    assert summary["verdict"] in C.VERDICTS and f"Verdict: **{summary['verdict']}**." in readme
+    s = summary["summary"]
+    top = s["top_percent"]
+    assert f"{C.fmt(top['mean'])} ± {C.fmt(top['std'])}" in readme
+    assert f"Our number: **{summary['our_number']}**" in readme
+
+    # The report's numbers are the stored trials': recompute one trial's rank from the run folder.
+    trial = Store(out / name).trials()[0]
+    row = next(r for r in s["per_trial"] if r["id"] == trial.id)
+    if name == "remainder_rank":
+        f0 = permutation_scores(trial.result.initial_embedding, 10)
+        assert row["top_percent"] == top_percent(f0, f0[permutation_index(row["q"])])
+    else:
+        g0 = arrangement_scores(trial.result.initial_embedding, 3)
+        assert row["top_percent"] == top_percent(g0, g0[row["arrangement"]])
+    assert row["generalised"] == (trial.result.convergence_step is not None)
+
+    if name == "xor_rank":  # cheap enough to check that a regenerated report is byte-identical
+        from cinit_tf.report import generate_report
+
+        before = readme.encode()
+        generate_report(out / name, reports)
+        assert (folder / "README.md").read_bytes() == before
