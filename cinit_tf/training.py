@@ -202,13 +202,22 @@ class PopulationTrainer:
                 grads = self._replica_grads()
         self.optimizer.apply(grads, self.model.trainable_variables)
 
+    @staticmethod
+    def _repeat(step, n):
+        """`step()` n times. An explicit while_loop: XLA would take the bound of `for _ in tf.range(n)`
+        as a compile-time constant and compile again for every new chunk length."""
+
+        def body(i):
+            step()
+            return (i + 1,)
+
+        tf.while_loop(lambda i: i < n, body, (tf.constant(0, tf.int32),))
+
     def _replica_steps(self, n):
-        for _ in tf.range(n):
-            self.train_step()
+        self._repeat(self.train_step, n)
 
     def _mirrored_steps(self, n):
-        for _ in tf.range(n):
-            self.strategy.run(self.train_step)
+        self._repeat(lambda: self.strategy.run(self.train_step), n)
 
     def _replica_measure(self):
         out = {}
