@@ -40,6 +40,7 @@ PAPER_SECTIONS = (
     ("min_signal_vs_dim", "§5 Fig. 8, App. C Fig. 10", "min rises, max falls, mean flat"),
     ("circles_vs_size", "App. D Fig. 11, 12", "more with d and p; fewer with wd"),
     ("circularity", "App. E Fig. 13", "rises with d; inconclusive vs survival"),
+    ("complex_dynamics", "App. F Fig. 14", "a high-signal frequency can die and a low one survive"),
     ("winning_tickets", "App. G Fig. 15", "B reaches ~1e-7 loss, fast; C/D struggle; A revives others"),
     ("fourier_gradients", "App. H Fig. 16", "spike near step 100, ~0 after 1000"),
 )

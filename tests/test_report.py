@@ -155,7 +155,7 @@ def test_index_lists_every_section_in_paper_order(tmp_path):
             assert "| smoke |" in row and "| reproduced |" in row and "(freeze_synth/README.md)" in row
         else:
             assert "not yet run" in row and result in row
-    assert len(rows) == 14
+    assert len(rows) == 15  # SPEC §7's 14 rows and App. F's complex dynamics
 
 
 def test_index_is_built_from_summaries_present(tmp_path):

@@ -1,0 +1,315 @@
+"""App. F, Fig. 14: a large initial signal does not guarantee survival.
+
+The paper's claim: training dynamics depend on more than the initial embedding (MLP initialisation,
+split, ...). Fig. 14b shows a run in which a frequency with a high initial norm dies while one with
+a low initial norm ends up learned; the paper gives no count of how often this happens.
+
+Trials: independent runs (every seed stream = one seed). The study searches them, with fixed
+definitions (ours, since the paper gives none), at τ = 0.05:
+- "high" frequency: rank 1-3 by initial signal within its run (`analysis.high_top`, default 3);
+- "low" frequency: initial signal strictly below its run's median initial signal;
+- a run is a case of complex dynamics when a high frequency dies and a low frequency survives.
+The example drawn is the case whose dying high frequency ranks best at initialisation, ties broken
+by the surviving low frequency ranking worst, then by trial id.
+
+Verdict rule (fixed here, before any numbers): three conditions over this experiment's runs:
+(1) in some run a high frequency dies; (2) in some run a low frequency survives; (3) some run has
+both (a case like Fig. 14b). All hold → reproduced; some → partly; none → not reproduced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cinit_tf.report import Figure, Section
+from cinit_tf.signals import n_frequencies
+from cinit_tf.studies import _common as C
+from cinit_tf.studies import _modadd as M
+
+HIGH_TOP = 3
+
+CLAIM = (
+    "A large initial signal does not guarantee that a representation is learned: training also depends on the MLP "
+    "initialisation, the data split and more. Fig. 14b shows a run in which a frequency with a high initial norm dies "
+    "(dotted red) while a frequency with a low initial norm is eventually learned (dotted green)."
+)
+
+PAPER_NUMBER = "such runs exist (one example, Fig. 14b); how often is not given"
+
+
+def verdict_rule(high_top: int) -> str:
+    return (
+        f"at τ = {C.fmt(M.TAU)}, with \"high\" = rank 1–{high_top} by initial signal within the run and \"low\" = initial "
+        "signal below the run's median: (1) in some run a high frequency dies; (2) in some run a low frequency survives; "
+        "(3) some run has both. All hold → reproduced; some → partly; none → not reproduced."
+    )
+
+
+# ---------------------------------------------------------------- classification
+
+
+def classify(initial, mask, high_top: int = HIGH_TOP) -> dict:
+    """Dying high and surviving low frequencies (1-based k) of one run, from its initial signal and survivor mask."""
+    initial = np.asarray(initial, dtype=np.float64)
+    mask = np.asarray(mask, dtype=bool)
+    ranks = M.initial_ranks(initial)
+    high = ranks <= high_top
+    low = initial < np.median(initial)
+    dead_high = np.flatnonzero(high & ~mask) + 1
+    live_low = np.flatnonzero(low & mask) + 1
+    return {"ranks": ranks, "dead_high": dead_high.tolist(), "live_low": live_low.tolist(),
+            "top1_dies": bool(np.any((ranks == 1) & ~mask)),
+            "complex": bool(dead_high.size and live_low.size)}
+
+
+def run_classes(trials, tau: float = M.TAU, high_top: int = HIGH_TOP) -> list[dict]:
+    out = []
+    for t in trials:
+        c = classify(M.initial_signal(t), M.survivor_mask(t, tau), high_top)
+        c.update(trial=t, id=t.id, seed=int(t.settings["seeds"]["embedding"]), count=int(M.survivor_mask(t, tau).sum()))
+        out.append(c)
+    return out
+
+
+def pick_example(classes: list[dict]) -> dict | None:
+    """The case whose dying high frequency ranks best at init; then the surviving low one ranking worst; then id."""
+    cases = [c for c in classes if c["complex"]]
+    if not cases:
+        return None
+
+    def key(c):
+        best_dead = min(int(c["ranks"][k - 1]) for k in c["dead_high"])
+        worst_live = max(int(c["ranks"][k - 1]) for k in c["live_low"])
+        return (best_dead, -worst_live, c["id"])
+
+    return min(cases, key=key)
+
+
+def random_baseline(initial, count: int, high_top: int = HIGH_TOP) -> dict:
+    """Probabilities of the three events if the run's `count` survivors were drawn uniformly at random.
+
+    The yardstick for the observed shares: with about 4 survivors of 29, a top-3 frequency dies and a
+    low one survives in most runs by chance alone, so only a share well below chance says that the
+    initial signal matters.
+    """
+    from math import comb
+
+    initial = np.asarray(initial, dtype=np.float64)
+    K, n = initial.size, int(count)
+    ranks = M.initial_ranks(initial)
+    H = int(np.sum(ranks <= high_top))
+    L = int(np.sum(initial < np.median(initial)))
+    total = comb(K, n)
+    all_high_live = comb(K - H, n - H) / total if n >= H else 0.0
+    no_low_live = comb(K - L, n) / total
+    # All high survive and no low survives: the high ones plus n - H drawn from the middle (overlap of high and low is empty).
+    both_not = comb(K - L - H, n - H) / total if n >= H else 0.0
+    return {"dead_high": 1 - all_high_live, "live_low": 1 - no_low_live,
+            "complex": 1 - all_high_live - no_low_live + both_not}
+
+
+def share_ci(k: int, n: int) -> tuple[float, float, float]:
+    """k / n with its Clopper-Pearson 95% interval (scipy.stats.binomtest)."""
+    from scipy import stats
+
+    if n == 0:
+        return (float("nan"), float("nan"), float("nan"))
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    return (k / n, float(ci.low), float(ci.high))
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _panel(ax, c: dict, title: str, highlight: bool):
+    t = c["trial"]
+    norms = np.maximum(np.asarray(t.result.fourier_norms, dtype=np.float64), 1e-30)
+    steps = np.maximum(np.asarray(t.result.steps, dtype=float), 1.0)
+    mask = M.survivor_mask(t, M.TAU)
+    ranks = c["ranks"]
+    marked = {}
+    if highlight:
+        dead = min(c["dead_high"], key=lambda k: ranks[k - 1])
+        live = max(c["live_low"], key=lambda k: ranks[k - 1])
+        marked = {dead: ("tab:red", f"k = {dead}: initial rank {ranks[dead - 1]}, dies"),
+                  live: ("tab:green", f"k = {live}: initial rank {ranks[live - 1]}, survives")}
+    for k in range(1, norms.shape[1] + 1):
+        if k in marked:
+            continue
+        alive = bool(mask[k - 1])
+        ax.plot(steps, norms[:, k - 1], color="tab:blue" if alive else "grey", lw=1.0 if alive else 0.6,
+                alpha=0.9 if alive else 0.45)
+    for k, (colour, label) in marked.items():
+        ax.plot(steps, norms[:, k - 1], color=colour, lw=2.0, ls=":", label=label)
+    ax.plot([], [], color="tab:blue", lw=1.0, label="other survivors" if marked else "survivors")
+    ax.plot([], [], color="grey", lw=0.6, label="other dead frequencies" if marked else "dead frequencies")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (log; step 0 drawn at 1)")
+    ax.set_ylabel("Fourier norm ‖F_k‖² (log)")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=6)
+
+
+def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    panels = ([typical] if typical else []) + [example]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
+    i = 0
+    if typical:
+        _panel(axes[0][0], typical, f"(a) seed {typical['seed']}: top {high_top} at init all survive", False)
+        i = 1
+    _panel(axes[0][i], example, f"({'b' if typical else 'a'}) seed {example['seed']}: high dies, low survives", True)
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "complex_dynamics_example.png")
+    return Figure("complex_dynamics_example.png",
+                  "Mirrors Fig. 14: ‖F_k‖² over training, log scale. "
+                  + (f"(a) a run in which the top {high_top} frequencies at initialisation all survive and none below the "
+                     "median does (for contrast); " if typical else "")
+                  + f"({'b' if typical else 'a'}) the example found automatically: a frequency ranked among the top "
+                  f"{high_top} at initialisation dies (dotted red) while one starting below the median survives (dotted green).")
+
+
+def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    n = len(classes)
+    survived = np.zeros(K)
+    for c in classes:
+        mask = M.survivor_mask(c["trial"], M.TAU)
+        survived[np.asarray(c["ranks"])[mask] - 1] += 1
+    ranks = np.arange(1, K + 1)
+    colours = ["tab:red" if r <= high_top else ("tab:green" if r > (K + 1) / 2 else "tab:blue") for r in ranks]
+    ax.bar(ranks, survived / n, color=colours)
+    ax.bar([], [], color="tab:red", label=f"high (rank ≤ {high_top})")
+    ax.bar([], [], color="tab:green", label="low (below the median)")
+    ax.set_xlabel("rank of the frequency's initial signal within its run (1 = highest)")
+    ax.set_ylabel("share of runs in which it survived")
+    ax.set_title(f"Survival by initial rank over {n} runs (τ = {C.fmt(M.TAU)})")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "survival_by_initial_rank.png")
+    return Figure("survival_by_initial_rank.png",
+                  "Our summary, not in the paper: how often the frequency of each initial rank survived. Red bars below 1 "
+                  "are runs in which a high frequency died; green bars above 0 are runs in which a low one survived.")
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def _share_text(k: int, n: int) -> str:
+    s, lo, hi = share_ci(k, n)
+    return f"{k}/{n} runs ({C.fmt(100 * s)}%, 95% CI {C.fmt(100 * lo)}–{C.fmt(100 * hi)}%)"
+
+
+def analyse(record: dict, trials: list, out_dir: Path) -> Section:
+    out_dir = Path(out_dir)
+    high_top = int(record.get("analysis", {}).get("high_top", HIGH_TOP))
+    runs = sorted(trials, key=lambda t: t.id)
+    p = int(runs[0].settings["task"]["p"])
+    K = n_frequencies(p)
+    classes = run_classes(runs, M.TAU, high_top)
+    n = len(classes)
+    n_dead_high = sum(bool(c["dead_high"]) for c in classes)
+    n_live_low = sum(bool(c["live_low"]) for c in classes)
+    n_complex = sum(c["complex"] for c in classes)
+    n_top1 = sum(c["top1_dies"] for c in classes)
+    example = pick_example(classes)
+    chance = [random_baseline(M.initial_signal(c["trial"]), c["count"], high_top) for c in classes]
+    expected = {key: float(sum(b[key] for b in chance)) for key in ("dead_high", "live_low", "complex")}
+    typical = next((c for c in classes if not c["dead_high"] and not c["live_low"]), None)
+
+    conditions = [n_dead_high > 0, n_live_low > 0, n_complex > 0]
+    verdict = C.verdict_from(conditions)
+    details = [
+        f"a high frequency dies in {n_dead_high}/{n} runs → {'holds' if conditions[0] else 'does not hold'}.",
+        f"a low frequency survives in {n_live_low}/{n} runs → {'holds' if conditions[1] else 'does not hold'}.",
+        f"both in one run in {n_complex}/{n} runs → {'holds' if conditions[2] else 'does not hold'}.",
+    ]
+
+    per_tau = []
+    for tau in M.TAUS:
+        cl = run_classes(runs, tau, high_top)
+        per_tau.append({"tau": tau, "dead_high": sum(bool(c["dead_high"]) for c in cl),
+                        "live_low": sum(bool(c["live_low"]) for c in cl), "complex": sum(c["complex"] for c in cl),
+                        "top1_dies": sum(c["top1_dies"] for c in cl)})
+
+    our = (f"high (top {high_top} at init) dies while a low (below median) survives in {_share_text(n_complex, n)}; "
+           f"a high frequency dies in {n_dead_high}/{n}, a low one survives in {n_live_low}/{n}, "
+           f"the top-1 frequency dies in {n_top1}/{n} (τ = {C.fmt(M.TAU)})")
+    short = f"{n_complex}/{n} runs ({C.fmt(100 * n_complex / n)}%) show it"
+
+    ran = C.profile_lines(record, trials)
+    ran.append(f"{n} independent runs (embedding, MLP and split seed equal per run); {K} frequencies per run.")
+
+    deviations = [
+        f"\"High\" (rank ≤ {high_top} by initial signal within the run) and \"low\" (initial signal below the run's median) "
+        "are our definitions; the paper shows one example and defines neither.",
+        f"Survival rule (SPEC §5, ours): final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; the counts are also given "
+        "for τ = 0.01 and 0.2.",
+        "The example is chosen by a fixed rule among this experiment's runs (see the figure caption), not by eye.",
+        "How often such runs occur is our number; the paper gives none.",
+        *C.paper_setting_deviations(runs),
+        *C.COMMON_DEVIATIONS,
+        C.STATISTICS_NOTE,
+    ]
+
+    counts = M.count_summary([c["count"] for c in classes])
+    findings = [
+        C.md_table(["τ", "a high frequency dies", "a low frequency survives", "both (complex)", "top-1 at init dies"],
+                   [[C.fmt(r["tau"]), f"{r['dead_high']}/{n}", f"{r['live_low']}/{n}", f"{r['complex']}/{n}",
+                     f"{r['top1_dies']}/{n}"] for r in per_tau]),
+        f"Survivors per run at τ = {C.fmt(M.TAU)}: {C.fmt(counts['mean'])} ± {C.fmt(counts['std'])} "
+        f"(range {counts['min']}–{counts['max']}, n = {n}).",
+        f"Yardstick: if each run's survivors (same number) were drawn at random, a high frequency would die in "
+        f"{C.fmt(expected['dead_high'])} of {n} runs, a low one survive in {C.fmt(expected['live_low'])} and both happen in "
+        f"{C.fmt(expected['complex'])} (expected counts, τ = {C.fmt(M.TAU)}); observed {n_dead_high}, {n_live_low} and "
+        f"{n_complex}. Chance is the yardstick: fewer such runs than chance means the initial signal steers survival, "
+        "more would mean it works against it.",
+    ]
+    if example is not None:
+        r = example["ranks"]
+        findings.append(f"Example (Fig. 14b): seed {example['seed']} (trial `{example['id'][:12]}`): high frequencies dying "
+                        + ", ".join(f"k = {k} (initial rank {r[k - 1]})" for k in example["dead_high"])
+                        + "; low frequencies surviving " + ", ".join(f"k = {k} (initial rank {r[k - 1]})" for k in example["live_low"]) + ".")
+    else:
+        findings.append("No run of this experiment has a high frequency dying and a low frequency surviving, so there is no "
+                        "example to draw.")
+    findings.append(C.md_table(["seed", "survivors", "dying high (k)", "surviving low (k)"],
+                               [[str(c["seed"]), str(c["count"]), ", ".join(map(str, c["dead_high"])) or "–",
+                                 ", ".join(map(str, c["live_low"])) or "–"] for c in sorted(classes, key=lambda c: (c["seed"], c["id"]))]))
+    findings += C.health_findings(runs)
+
+    figures = []
+    if example is not None:
+        figures.append(figure_example(typical, example, high_top, out_dir))
+    figures.append(figure_ranks(classes, K, high_top, out_dir))
+
+    summary = {
+        "tau": M.TAU, "high_top": high_top, "runs": n,
+        "dead_high": n_dead_high, "live_low": n_live_low, "complex": n_complex, "top1_dies": n_top1,
+        "complex_share_ci95": share_ci(n_complex, n), "per_tau": per_tau, "counts": counts,
+        "expected_under_random_survivors": expected,
+        "example": None if example is None else {"id": example["id"], "seed": example["seed"],
+                                                 "dead_high": example["dead_high"], "live_low": example["live_low"]},
+        "conditions": {"high_dies": conditions[0], "low_survives": conditions[1], "both": conditions[2]},
+    }
+    return Section(
+        title="Complex training dynamics: a high initial signal can die, a low one can survive (modular addition)",
+        paper_ref="App. F, Fig. 14",
+        claim=CLAIM,
+        paper_number=PAPER_NUMBER,
+        our_number=our,
+        verdict=verdict,
+        verdict_rule=verdict_rule(high_top),
+        what_we_ran=ran,
+        deviations=deviations,
+        findings=findings,
+        figures=figures,
+        summary=summary,
+        verdict_details=details,
+        short_number=short,
+    )

@@ -1,0 +1,421 @@
+"""§4.1, Fig. 3 and 4: how the Fourier frequencies of the embedding evolve, and which survive.
+
+The paper's claim: over training, the Fourier norm ‖F_k‖² of a few frequencies stays large while
+every other decays towards 0 (Fig. 3a); a surviving frequency's projection (on the plane of Re F_k,
+Im F_k) settles into a circle while a dead one collapses to its centre (Fig. 3b); the top principal
+components of the final embedding, in pairs, are loose versions of the top Fourier circles, with
+neighbouring tokens Δ = k⁻¹ mod p apart (Fig. 4). 3-5 circles survive, and the survivors tend to
+have started with a high signal.
+
+Trials: a case of independent runs (every seed stream = one seed), and a snapshot case
+(`analysis.snapshot_case`, default "snapshots"): one seed trained for each of several step counts
+(a grid over train.steps). The store keeps only a trial's initial and final embedding, so the
+embedding at step n of that seed is the final embedding of its n-step trial; training is
+deterministic, so these are snapshots of one run.
+
+Verdict rule (fixed here, before any numbers), at τ = 0.05:
+- the mean number of survivors per run lies in [3, 5];
+- survivors start high: their ranks by initial signal (1 = highest, within their run) are lower than
+  those of the dead frequencies, by a one-sided Mann-Whitney U test pooled over runs, p < 0.05.
+Both hold → reproduced; one → partly; none → not reproduced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cinit_tf.report import Figure, Section
+from cinit_tf.signals import n_frequencies
+from cinit_tf.studies import _common as C
+from cinit_tf.studies import _modadd as M
+
+ALPHA = 0.05
+SNAPSHOT_CASE = "snapshots"
+TOP_AT_INIT = 5  # "among the top at init": the top 5 of 29 frequencies is about the top sixth
+MAX_PAIRS = 5  # Fig. 4 shows 10 principal components, 5 pairs
+EXAMPLE_PANELS = 6
+
+VERDICT_RULE = (
+    f"at τ = {C.fmt(M.TAU)}: (1) the mean number of survivors per run lies in [3, 5]; (2) survivors start high: "
+    "their ranks by initial signal within their run (1 = highest) are lower than those of the dead frequencies, by a "
+    f"one-sided Mann–Whitney U test pooled over runs with p < {ALPHA}. Both hold → reproduced; one → partly; "
+    "none → not reproduced."
+)
+
+CLAIM = (
+    "Over training, only a few frequencies keep a significant Fourier norm ‖F_k‖²; the rest decay towards 0 (Fig. 3a). "
+    "Projected on its plane (Re F_k, Im F_k), a surviving frequency settles into a clear circle while a dead one "
+    "collapses to its centre (Fig. 3b). The top principal components of the final embedding, taken in pairs, correspond "
+    "to the top Fourier circles, with adjacent tokens Δ = k⁻¹ mod p apart (Fig. 4). 3–5 circles survive, and the "
+    "survivors tend to start with a high initial signal."
+)
+
+PAPER_NUMBER = "3–5 circles survive per run; survivors start with high initial signal (Fig. 3a; no number or sample size given)"
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def fourier_plane(E, k: int) -> np.ndarray:
+    """The centred embedding projected on the plane of Re F_k and Im F_k (eq. 1), as (p, 2) coordinates.
+
+    The plane's basis is Re F_k and the part of Im F_k orthogonal to it, both normalised, so the
+    picture is the embedding's own geometry in that plane, not a rescaled one.
+    """
+    E = np.asarray(E, dtype=np.float64)
+    p = E.shape[0]
+    X = E - E.mean(axis=0)
+    F = np.exp(-2j * np.pi * k * np.arange(p) / p) @ X
+    basis = []
+    for v in (F.real, F.imag):
+        for b in basis:
+            v = v - (v @ b) * b
+        n = np.linalg.norm(v)
+        basis.append(v / n if n > 0 else np.zeros_like(v))
+    return X @ np.stack(basis, axis=1)
+
+
+def principal_components(E, n: int) -> np.ndarray:
+    """The centred embedding projected on its first n principal components, (p, n)."""
+    X = np.asarray(E, dtype=np.float64)
+    X = X - X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X, full_matrices=False)
+    return X @ Vt[:n].T
+
+
+def dominant_frequency(columns) -> int:
+    """The frequency k in 1..K carrying most power of these token-indexed columns (p, m) together."""
+    columns = np.asarray(columns, dtype=np.float64).reshape(np.shape(columns)[0], -1)
+    p = columns.shape[0]
+    power = np.sum(np.abs(np.fft.rfft(columns, axis=0)) ** 2, axis=1)[1 : n_frequencies(p) + 1]
+    return int(np.argmax(power)) + 1
+
+
+# ---------------------------------------------------------------- per run
+
+
+def run_stats(trial, tau: float = M.TAU) -> dict:
+    init, final = M.initial_signal(trial), M.final_signal(trial)
+    mask = M.survivor_mask(trial, tau)
+    ranks = M.initial_ranks(init)
+    n = int(mask.sum())
+    pcs = principal_components(trial.result.final_embedding, 2 * n)
+    dominant = [dominant_frequency(pcs[:, i]) for i in range(pcs.shape[1])]
+    survivors = set((np.flatnonzero(mask) + 1).tolist())
+    by_final = (np.argsort(-final, kind="stable") + 1).tolist()
+    pair_dominant = [dominant_frequency(pcs[:, 2 * i : 2 * i + 2]) for i in range(pcs.shape[1] // 2)]
+    return {
+        "id": trial.id,
+        "seed": int(trial.settings["seeds"]["embedding"]),
+        "survivors": sorted(survivors),
+        "count": n,
+        "survivor_ranks": ranks[mask].tolist(),
+        "dead_ranks": ranks[~mask].tolist(),
+        "top1_survives": bool(mask[ranks == 1].any()),
+        "pc_dominant": dominant,
+        "pc_on_survivor": float(np.mean([k in survivors for k in dominant])) if dominant else float("nan"),
+        "pc_pair_matches_order": float(np.mean([k == by_final[i] for i, k in enumerate(pair_dominant)])) if pair_dominant else float("nan"),
+        "survivor_energy_share": float(final[mask].sum() / final.sum()),
+        # How far below the threshold the dead end: the margin that makes the count insensitive to τ, or not.
+        "dead_max_ratio": float(final[~mask].max() / final.max()) if (~mask).any() else float("nan"),
+    }
+
+
+def rank_test(stats: list[dict]) -> dict:
+    """One-sided Mann-Whitney U: survivors' initial ranks lower than dead frequencies' ranks (pooled over runs)."""
+    from scipy import stats as st
+
+    surv = [r for s in stats for r in s["survivor_ranks"]]
+    dead = [r for s in stats for r in s["dead_ranks"]]
+    if not surv or not dead:
+        return {"U": float("nan"), "p": float("nan"), "n_survivors": len(surv), "n_dead": len(dead)}
+    res = st.mannwhitneyu(surv, dead, alternative="less")
+    return {"U": float(res.statistic), "p": float(res.pvalue), "n_survivors": len(surv), "n_dead": len(dead)}
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _log_steps(steps):
+    return np.maximum(np.asarray(steps, dtype=float), 1.0)
+
+
+def figure_evolution(runs: list, out_dir: Path) -> Figure:
+    import matplotlib
+
+    plt = C.setup_matplotlib()
+    shown = runs[:EXAMPLE_PANELS]
+    cols = min(3, len(shown))
+    rows = (len(shown) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.4 * rows), squeeze=False)
+    cmap = matplotlib.colormaps["tab10"]
+    for ax, t in zip(axes.flat, shown):
+        norms = np.maximum(np.asarray(t.result.fourier_norms, dtype=np.float64), 1e-30)
+        steps = _log_steps(t.result.steps)
+        mask = M.survivor_mask(t, M.TAU)
+        ranks = M.initial_ranks(M.initial_signal(t))
+        for k in np.flatnonzero(~mask):
+            ax.plot(steps, norms[:, k], color="grey", lw=0.6, alpha=0.5)
+        for j, k in enumerate(np.flatnonzero(mask)):
+            ax.plot(steps, norms[:, k], color=cmap(j % 10), lw=1.6, label=f"k = {k + 1} (initial rank {ranks[k]})")
+        ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"seed {t.settings['seeds']['embedding']}: {int(mask.sum())} survivors")
+        ax.set_xlabel("training step (log; step 0 drawn at 1)")
+        ax.set_ylabel("Fourier norm ‖F_k‖² (log)")
+        ax.legend(loc="lower left", fontsize=6)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "fourier_norms_over_training.png")
+    return Figure("fourier_norms_over_training.png",
+                  f"Mirrors Fig. 3a: ‖F_k‖² of every frequency over training, log scale, for {len(shown)} runs (the first is "
+                  f"the snapshot seed of the next figure). Survivors at the end (τ = {C.fmt(M.TAU)}) in colour, with their "
+                  "rank by initial signal (1 = highest); dead frequencies grey.")
+
+
+def _draw_circle(ax, xy, k: int, p: int, lim: float | None = None):
+    import matplotlib
+
+    delta = M.inverse_mod(k, p)
+    order = (np.arange(p) * delta) % p  # tokens in order around the circle of frequency k
+    loop = np.append(order, order[0])
+    ax.plot(xy[loop, 0], xy[loop, 1], color="grey", lw=0.5, alpha=0.6)
+    colours = matplotlib.colormaps["twilight"](np.arange(p) / p)
+    ax.scatter(xy[order, 0], xy[order, 1], c=colours, s=10, zorder=3, lw=0)
+    for j in range(3):
+        t = int(order[j])
+        ax.annotate(str(t), xy[t], fontsize=6, xytext=(2, 2), textcoords="offset points")
+    if lim is not None:
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.tick_params(labelsize=6)
+    return delta
+
+
+def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: int, p: int, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    n = len(snapshots)
+    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5.6), squeeze=False)
+    for row, (k, name) in enumerate(((dead, "dead"), (alive, "surviving"))):
+        planes = [fourier_plane(E, k) for _, E in snapshots]
+        lim = 1.1 * max(float(np.abs(xy).max()) for xy in planes) or 1.0
+        for col, ((step, _), xy) in enumerate(zip(snapshots, planes)):
+            ax = axes[row][col]
+            delta = _draw_circle(ax, xy, k, p, lim)
+            ax.set_title(f"{name} k = {k}, step {step}", fontsize=8)
+            if col == 0:
+                ax.set_ylabel(f"Im F_k direction (Δ = {delta})")
+            ax.set_xlabel("Re F_k direction", fontsize=7)
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "fourier_projections.png")
+    return Figure("fourier_projections.png",
+                  "Mirrors Fig. 3b: snapshots of one run's centred embedding projected on the plane of Re F_k and Im F_k "
+                  "(that step's own F_k), for the dead frequency with the highest initial signal (top) and the surviving "
+                  "frequency with the highest final signal (bottom). Axes are shared along a row, so shrinking is visible. "
+                  "Tokens are joined in their order around the circle (t, t + Δ, t + 2Δ, … with Δ = k⁻¹ mod p), "
+                  "coloured by that position; the first three are labelled.")
+
+
+def figure_pca(trial, p: int, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    final = M.final_signal(trial)
+    n_surv = int(M.survivor_mask(trial, M.TAU).sum())
+    pairs = int(np.clip(n_surv, 2, MAX_PAIRS))
+    pcs = principal_components(trial.result.final_embedding, 2 * pairs)
+    pairs = min(pairs, pcs.shape[1] // 2)
+    top = (np.argsort(-final, kind="stable") + 1)[:pairs]
+    fig, axes = plt.subplots(2, pairs, figsize=(2.6 * pairs, 5.4), squeeze=False)
+    for i in range(pairs):
+        ax = axes[0][i]
+        xy = pcs[:, 2 * i : 2 * i + 2]
+        k = dominant_frequency(xy)
+        delta = _draw_circle(ax, xy, k, p)
+        ax.set_title(f"PC{2 * i + 1}–PC{2 * i + 2}: nearest k = {k}, Δ = {delta}", fontsize=8)
+        ax.set_xlabel(f"PC{2 * i + 1}", fontsize=7)
+        ax.set_ylabel(f"PC{2 * i + 2}", fontsize=7)
+        ax = axes[1][i]
+        k = int(top[i])
+        delta = _draw_circle(ax, fourier_plane(trial.result.final_embedding, k), k, p)
+        ax.set_title(f"Fourier k = {k} (#{i + 1} by final ‖F_k‖²), Δ = {delta}", fontsize=8)
+        ax.set_xlabel("Re F_k direction", fontsize=7)
+        ax.set_ylabel("Im F_k direction", fontsize=7)
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "pca_vs_fourier.png")
+    return Figure("pca_vs_fourier.png",
+                  f"Mirrors Fig. 4, for seed {trial.settings['seeds']['embedding']}: top, the final embedding on its first "
+                  f"{2 * pairs} principal components in pairs; bottom, on the planes of its top {pairs} frequencies by final "
+                  "‖F_k‖², descending. Tokens are joined in order around the circle, t → t + Δ; for a PC pair, k is the "
+                  "frequency carrying most of its power and Δ = k⁻¹ mod p.")
+
+
+def figure_ranks(stats: list[dict], K: int, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    fig, ax = plt.subplots(figsize=(6.0, 3.4))
+    ranks = np.arange(1, K + 1)
+    surv = np.bincount([r for s in stats for r in s["survivor_ranks"]], minlength=K + 1)[1:]
+    ax.bar(ranks, surv / len(stats), color="tab:orange", label="survived")
+    ax.set_xlabel("rank of the frequency's initial signal within its run (1 = highest)")
+    ax.set_ylabel("share of runs in which it survived")
+    ax.set_title(f"Which initial ranks survive ({len(stats)} runs, τ = {C.fmt(M.TAU)})")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "survivor_initial_ranks.png")
+    return Figure("survivor_initial_ranks.png",
+                  "Our summary of Fig. 3a's \"survivors start high\" over all runs: for each rank of initial signal, the "
+                  "share of runs in which the frequency of that rank survived.")
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def analyse(record: dict, trials: list, out_dir: Path) -> Section:
+    out_dir = Path(out_dir)
+    snapshot_case = str(record.get("analysis", {}).get("snapshot_case", SNAPSHOT_CASE))
+    runs = sorted((t for t in trials if t.settings.get("case", "") != snapshot_case),
+                  key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
+    snaps = sorted((t for t in trials if t.settings.get("case", "") == snapshot_case),
+                   key=lambda t: (int(t.settings["train"]["steps"]), t.id))
+    if not runs:
+        raise ValueError("fourier_evolution needs runs outside the snapshot case")
+    p = int(runs[0].settings["task"]["p"])
+    K = n_frequencies(p)
+
+    # The example run is the snapshot seed's run, so Fig. 3a, 3b and 4 show one and the same training;
+    # its final embedding is then the last snapshot, and the snapshot case need not repeat it.
+    example, twin = runs[0], False
+    if snaps:
+        seeds = snaps[0].settings["seeds"]
+        match = [t for t in runs if t.settings["seeds"] == seeds]
+        example, twin = (match[0], True) if match else (runs[0], False)
+    runs = [example] + [t for t in runs if t is not example]
+
+    stats = [run_stats(t) for t in runs]
+    counts = M.survivor_counts(runs)
+    cs = M.count_summary(counts[M.TAU])
+    test = rank_test(stats)
+    surv_ranks = [r for s in stats for r in s["survivor_ranks"]]
+    top_share = float(np.mean(np.asarray(surv_ranks) <= TOP_AT_INIT)) if surv_ranks else float("nan")
+    top1 = float(np.mean([s["top1_survives"] for s in stats]))
+    pc_on = [s["pc_on_survivor"] for s in stats if np.isfinite(s["pc_on_survivor"])]
+    pair_order = [s["pc_pair_matches_order"] for s in stats if np.isfinite(s["pc_pair_matches_order"])]
+    energy = [s["survivor_energy_share"] for s in stats]
+    dead_ratio = [s["dead_max_ratio"] for s in stats if np.isfinite(s["dead_max_ratio"])]
+
+    c1 = bool(3 <= cs["mean"] <= 5)
+    c2 = bool(test["p"] < ALPHA)
+    verdict = C.verdict_from([c1, c2])
+    details = [
+        f"mean survivors per run {C.fmt(cs['mean'])} in [3, 5] → {'holds' if c1 else 'does not hold'}.",
+        f"survivors' initial ranks lower than the dead frequencies' (Mann–Whitney U = {C.fmt(test['U'])}, one-sided "
+        f"{C.fmt_p(test['p'])}, {test['n_survivors']} survivors vs {test['n_dead']} dead) → {'holds' if c2 else 'does not hold'}.",
+    ]
+    m_rank, s_rank, _ = C.mean_std(surv_ranks)
+    our = (f"{C.fmt(cs['mean'])} ± {C.fmt(cs['std'])} survivors per run (range {cs['min']}–{cs['max']}, n = {cs['n']} runs, "
+           f"τ = {C.fmt(M.TAU)}); survivors' initial rank {C.fmt(m_rank)} ± {C.fmt(s_rank)} of {K} (random: {C.fmt((K + 1) / 2)}), "
+           f"{C.fmt(100 * top_share)}% of survivors in their run's initial top {TOP_AT_INIT} (random: {C.fmt(100 * TOP_AT_INIT / K)}%)")
+    short = f"{C.fmt(cs['mean'], 2)} circles/run ({cs['min']}–{cs['max']}); survivors' initial rank {C.fmt(m_rank, 2)} of {K}"
+
+    ran = C.profile_lines(record, trials)
+    ran.append(f"{len(runs)} independent runs (embedding, MLP and split seed equal per run).")
+    if snaps:
+        ran.append(f"Snapshot case `{snapshot_case}`: seed {snaps[0].settings['seeds']['embedding']} trained for "
+                   f"{', '.join(str(int(t.settings['train']['steps'])) for t in snaps)} steps, one trial each; "
+                   "the final embedding of each is the snapshot at that step"
+                   + (f", and the run of the same seeds gives the snapshot at {int(example.settings['train']['steps'])}."
+                      if twin else "."))
+    else:
+        ran.append(f"No snapshot case (`{snapshot_case}`) in this run, so Fig. 3b is not drawn.")
+
+    deviations = [
+        f"Survival rule (SPEC §5, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
+        "the paper does not state its rule. Counts for τ = 0.01 and 0.2 are given too.",
+        "\"Survivors start high\" is a qualitative remark in the paper (Fig. 3a, one run); the rank test, the top-"
+        f"{TOP_AT_INIT} share and the number of runs are ours.",
+        "Fig. 3b's snapshots come from separate trials of the same seeds trained for each step count (the store keeps "
+        "only initial and final embeddings); each snapshot is projected on its own F_k plane. The dead frequency shown is "
+        "the dead one with the highest initial signal, the surviving one the survivor with the highest final signal: "
+        "our choice; the paper does not say which it shows.",
+        "Fig. 4's PCA–Fourier correspondence is measured by the frequency carrying most of each principal component's power "
+        "(ours); the paper shows it by eye.",
+        *C.paper_setting_deviations(runs),
+        *C.COMMON_DEVIATIONS,
+        C.STATISTICS_NOTE,
+    ]
+
+    findings = [
+        f"Survivors per run at τ = {C.fmt(M.TAU)}: {C.fmt(cs['mean'])} ± {C.fmt(cs['std'])}, range {cs['min']}–{cs['max']}, "
+        f"{C.fmt(100 * cs['share_3_to_5'])}% of {cs['n']} runs have 3–5. Histogram: "
+        + ", ".join(f"{v} survivors: {c} run{'s' if c != 1 else ''}" for v, c in sorted(cs["histogram"].items())) + ".",
+        M.count_table(runs),
+        f"Initial rank of survivors (1 = highest of {K}, pooled over runs): {C.fmt_mean_std(surv_ranks)}; median "
+        f"{C.fmt(float(np.median(surv_ranks)) if surv_ranks else float('nan'))}. {C.fmt(100 * top_share)}% of survivors were in "
+        f"their run's initial top {TOP_AT_INIT} (a random choice would give {C.fmt(100 * TOP_AT_INIT / K)}%). The frequency with "
+        f"the highest initial signal survived in {C.fmt(100 * top1)}% of runs.",
+        f"Survivors carry {C.fmt_mean_std(100 * np.asarray(energy), unit='%')} of the final embedding's Fourier energy "
+        "(Σ over survivors of ‖F_k‖² over Σ over all k ≥ 1). The largest dead frequency ends at "
+        f"{C.fmt_mean_std(100 * np.asarray(dead_ratio), unit='%')} of the largest final signal (the threshold is "
+        f"{C.fmt(100 * M.TAU)}%).",
+        f"PCA against Fourier (Fig. 4), over runs: of the first 2n principal components of the final embedding (n = that "
+        f"run's survivors), {C.fmt_mean_std(100 * np.asarray(pc_on), unit='%')} have their dominant frequency among the "
+        f"survivors; PC pair i's dominant frequency is the i-th frequency by final ‖F_k‖² in "
+        f"{C.fmt_mean_std(100 * np.asarray(pair_order), unit='%')} of pairs.",
+        C.md_table(["seed", "survivors (k)", "their initial ranks", "dominant k of PC1..PC2n"],
+                   [[str(s["seed"]), ", ".join(map(str, s["survivors"])),
+                     ", ".join(map(str, sorted(s["survivor_ranks"]))), ", ".join(map(str, s["pc_dominant"]))] for s in stats]),
+    ]
+    findings += C.health_findings(runs)
+
+    figures = [figure_evolution(runs, out_dir)]
+    dead_alive = None
+    if snaps:
+        mask = M.survivor_mask(example, M.TAU)
+        init, final = M.initial_signal(example), M.final_signal(example)
+        if mask.any() and (~mask).any():
+            dead = int(np.flatnonzero(~mask)[np.argmax(init[~mask])]) + 1
+            alive = int(np.flatnonzero(mask)[np.argmax(final[mask])]) + 1
+            shots = {0: np.asarray(snaps[0].result.initial_embedding)}
+            shots.update({int(t.settings["train"]["steps"]): np.asarray(t.result.final_embedding) for t in snaps})
+            if twin:
+                shots.setdefault(int(example.settings["train"]["steps"]), np.asarray(example.result.final_embedding))
+            shots = sorted(shots.items())
+            figures.append(figure_snapshots(shots, dead, alive, p, out_dir))
+            dead_alive = {"dead": dead, "surviving": alive}
+            findings.append(f"Snapshots (Fig. 3b), seed {example.settings['seeds']['embedding']}: dead frequency k = {dead} "
+                            f"(initial rank {M.initial_ranks(init)[dead - 1]}), surviving k = {alive} "
+                            f"(initial rank {M.initial_ranks(init)[alive - 1]}).")
+    figures.append(figure_pca(example, p, out_dir))
+    figures.append(figure_ranks(stats, K, out_dir))
+
+    summary = {
+        "tau": M.TAU, "counts": cs,
+        "counts_per_tau": {str(tau): M.count_summary(c) for tau, c in counts.items()},
+        "survivor_initial_rank": {"mean": m_rank, "std": s_rank, "n": len(surv_ranks)},
+        "rank_test": test, "top_at_init": TOP_AT_INIT, "share_survivors_in_top": top_share, "top1_survives": top1,
+        "pc_on_survivor": C.mean_std(pc_on)[0], "pc_pair_matches_order": C.mean_std(pair_order)[0],
+        "survivor_energy_share": C.mean_std(energy)[0], "dead_max_ratio": C.mean_std(dead_ratio)[0],
+        "snapshot_frequencies": dead_alive,
+        "runs": [{k: v for k, v in s.items() if k != "dead_ranks"} for s in stats],
+        "conditions": {"three_to_five": c1, "survivors_start_high": c2},
+    }
+    return Section(
+        title="Fourier frequencies over training: which circles survive (modular addition)",
+        paper_ref="§4.1, Fig. 3, 4",
+        claim=CLAIM,
+        paper_number=PAPER_NUMBER,
+        our_number=our,
+        verdict=verdict,
+        verdict_rule=VERDICT_RULE,
+        what_we_ran=ran,
+        deviations=deviations,
+        findings=findings,
+        figures=figures,
+        summary=summary,
+        verdict_details=details,
+        short_number=short,
+    )

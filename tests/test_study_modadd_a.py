@@ -1,0 +1,248 @@
+"""Modular-addition studies of §4.1, §4.2 (Fig. 5a) and App. F: helpers on constructed data whose answer is
+known, and each study end to end on its smoke profile."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cinit_tf.store import StoredTrial
+from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import complex_dynamics, fourier_evolution, survival_vs_norm
+from cinit_tf.training import TrialResult
+
+EXPERIMENTS = Path(__file__).parent.parent / "experiments"
+STUDIES = ("survival_vs_norm", "fourier_evolution", "complex_dynamics")
+
+
+def fake_trial(tid, initial, final, embedding_seed=0, mlp_seed=0, E=None, steps=(0, 100), middle=None, case="main"):
+    """A stored trial with the given initial and final Fourier norms (and optionally rows between them)."""
+    rows = [initial] + ([] if middle is None else list(middle)) + [final]
+    steps = np.asarray(steps if len(steps) == len(rows) else np.linspace(0, 100, len(rows)), dtype=np.int64)
+    E = np.zeros((7, 2), np.float32) if E is None else E
+    r = TrialResult(
+        steps=steps, train_loss=np.ones(len(rows)), train_acc=np.ones(len(rows)), test_loss=np.ones(len(rows)),
+        test_acc=np.ones(len(rows)), fourier_norms=np.asarray(rows, dtype=np.float64), initial_embedding=E,
+        final_embedding=E, convergence_step=int(steps[-1]), nonfinite_step=None,
+    )
+    settings = {"case": case, "seeds": {"embedding": embedding_seed, "mlp": mlp_seed, "split": mlp_seed},
+                "task": {"name": "modadd", "p": 7}, "train": {"steps": int(steps[-1])}}
+    return StoredTrial(tid, settings, r)
+
+
+# ---------------------------------------------------------------- Pearson
+
+
+def test_pearson_exactly_linear_is_one():
+    signal = np.linspace(1.0, 30.0, 58).reshape(2, 29)
+    rate = 0.02 * signal + 0.1  # survival rate exactly linear in the signal
+    out = M.pearson_with_p(signal, rate)
+    assert out["r"] == pytest.approx(1.0, abs=1e-12)
+    assert out["p"] < 1e-12
+    assert out["n"] == 58
+
+
+def test_pearson_independent_is_small():
+    g = np.random.default_rng(0)
+    out = M.pearson_with_p(g.exponential(size=(10, 29)), g.uniform(size=(10, 29)))
+    assert abs(out["r"]) < 0.15
+    assert out["p"] > 0.01
+
+
+def test_pearson_known_value_and_p():
+    # r = 0.8 on four points; with 2 degrees of freedom the two-sided p is 1 - |t| / sqrt(t² + 2) = 0.2 exactly.
+    out = M.pearson_with_p([1, 2, 3, 4], [1, 3, 2, 4])
+    assert out["r"] == pytest.approx(0.8)
+    assert out["p"] == pytest.approx(0.2)
+
+
+def test_fisher_interval_contains_r_and_narrows():
+    lo, hi = M.fisher_ci95(0.85, 290)
+    assert lo < 0.85 < hi
+    lo2, hi2 = M.fisher_ci95(0.85, 2900)
+    assert hi2 - lo2 < hi - lo
+    assert np.isnan(M.fisher_ci95(1.0, 10)[0])
+
+
+# ---------------------------------------------------------------- survival
+
+
+def test_survival_rates_on_constructed_final_norms():
+    # Embedding 0: k = 1 survives in 2 of 2 trials, k = 2 in 1 of 2, k = 3 never (τ = 0.05: >= 0.05 · max).
+    # Embedding 1: k = 3 survives in 3 of 3 trials, k = 1 in 1 of 3.
+    init0, init1 = np.array([3.0, 2.0, 1.0]), np.array([1.0, 1.0, 5.0])
+    E0, E1 = np.zeros((7, 2), np.float32), np.ones((7, 2), np.float32)
+    trials = [
+        fake_trial("a", init0, [1.0, 0.06, 0.04], 0, 0, E0),
+        fake_trial("b", init0, [1.0, 0.01, 0.0], 0, 1, E0),
+        fake_trial("c", init1, [0.2, 0.0, 1.0], 1, 2, E1),
+        fake_trial("d", init1, [0.0, 0.0, 1.0], 1, 3, E1),
+        fake_trial("e", init1, [0.04, 0.0, 1.0], 1, 4, E1),
+    ]
+    out = M.survival_rates(trials, 0.05)
+    assert out["embeddings"].tolist() == [0, 1]
+    assert out["trials"].tolist() == [2, 3]
+    np.testing.assert_allclose(out["rate"], [[1.0, 0.5, 0.0], [1 / 3, 0.0, 1.0]])
+    np.testing.assert_allclose(out["signal"], [init0, init1])
+    # τ moves the verdict of borderline frequencies: at 0.01 trial b's k = 2 (0.01) survives too.
+    np.testing.assert_allclose(M.survival_rates(trials, 0.01)["rate"][0], [1.0, 1.0, 0.5])
+    counts = M.survivor_counts(trials, (0.01, 0.05, 0.2))
+    assert counts[0.05].tolist() == [2, 1, 2, 1, 1]
+    assert counts[0.2].tolist() == [1, 1, 2, 1, 1]
+    s = M.count_summary(counts[0.05])
+    assert (s["min"], s["max"], s["n"]) == (1, 2, 5)
+    assert s["mean"] == pytest.approx(1.4)
+    assert s["share_3_to_5"] == 0.0
+
+
+def test_survival_rates_refuse_different_embeddings_under_one_seed():
+    trials = [fake_trial("a", [1, 1, 1], [1, 0, 0], 0, 0, np.zeros((7, 2))),
+              fake_trial("b", [1, 1, 1], [1, 0, 0], 0, 1, np.ones((7, 2)))]
+    with pytest.raises(ValueError, match="different embeddings"):
+        M.survival_rates(trials)
+
+
+def test_survivor_mask_at_an_earlier_step():
+    t = fake_trial("a", [1.0, 1.0, 1.0], [1.0, 0.0, 0.0], middle=[[1.0, 0.5, 0.0]], steps=(0, 50, 100))
+    assert M.survivor_mask(t, step=50).tolist() == [True, True, False]
+    assert M.survivor_mask(t, step=99).tolist() == [True, True, False]  # the record it had reached by then
+    assert M.survivor_mask(t).tolist() == [True, False, False]
+
+
+def test_initial_ranks_and_inverse():
+    assert M.initial_ranks([0.5, 3.0, 1.0, 3.0]).tolist() == [4, 1, 3, 1]
+    assert M.inverse_mod(7, 59) * 7 % 59 == 1
+    assert M.inverse_mod(1, 59) == 1
+
+
+def test_settling_compares_short_and_long():
+    main = [fake_trial("m", [1, 1, 1], [1.0, 0.5, 0.0], 0, 0, steps=(0, 100))]
+    # Survivors at step 100 are {1, 2}; by the end k = 2 has died.
+    long = [fake_trial("l", [1, 1, 1], [1.0, 0.01, 0.0], 0, 0, middle=[[1.0, 0.5, 0.0]], steps=(0, 100, 300), case="long")]
+    s = survival_vs_norm.settling(main, long)
+    v = s["per_tau"][0.05]
+    assert (s["short_steps"], v["same_set"], v["runs"], v["frequencies_changed"]) == (100, 0, 1, [1])
+    assert (v["twins"], v["twin_same_set"]) == (1, 1)
+    assert s["per_tau"][0.01]["same_set"] == 1
+    assert v["settled_at"] == [300] and s["per_tau"][0.01]["settled_at"] == [100]
+
+
+# ---------------------------------------------------------------- geometry and classification
+
+
+def test_fourier_plane_of_a_perfect_circle():
+    # Two circles in orthogonal planes: frequency 5 of radius 3 and frequency 2 of radius 1.
+    p, k = 13, 5
+    t = np.arange(p)
+    E = np.zeros((p, 6))
+    E[:, 2], E[:, 4] = 3 * np.cos(2 * np.pi * k * t / p), 3 * np.sin(2 * np.pi * k * t / p)
+    E[:, 0], E[:, 5] = np.cos(2 * np.pi * 2 * t / p), np.sin(2 * np.pi * 2 * t / p)
+    E += 7.0  # the mean is not part of any circle
+    np.testing.assert_allclose(np.linalg.norm(fourier_evolution.fourier_plane(E, k), axis=1), 3.0, atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(fourier_evolution.fourier_plane(E, 2), axis=1), 1.0, atol=1e-9)
+    pcs = fourier_evolution.principal_components(E, 4)
+    assert [fourier_evolution.dominant_frequency(pcs[:, i]) for i in range(4)] == [k, k, 2, 2]
+    assert fourier_evolution.dominant_frequency(pcs[:, 2:4]) == 2
+
+
+def test_classify_high_dies_low_survives():
+    initial = np.array([9.0, 8.0, 7.0, 5.0, 4.0, 3.0, 2.0])  # ranks 1..7, median 5
+    mask = np.array([True, False, True, True, False, False, True])
+    c = complex_dynamics.classify(initial, mask, high_top=3)
+    assert c["dead_high"] == [2] and c["live_low"] == [7] and c["complex"] and not c["top1_dies"]
+    c = complex_dynamics.classify(initial, np.array([True, True, True, False, False, False, False]))
+    assert c["dead_high"] == [] and c["live_low"] == [] and not c["complex"]
+
+
+def test_pick_example_prefers_best_ranked_death():
+    initial = np.array([9.0, 8.0, 7.0, 5.0, 4.0, 3.0, 2.0])
+    a = complex_dynamics.classify(initial, np.array([True, True, False, True, False, False, True]))  # rank 3 dies
+    b = complex_dynamics.classify(initial, np.array([False, True, True, True, False, True, False]))  # rank 1 dies
+    a["id"], b["id"] = "a", "b"
+    assert complex_dynamics.pick_example([a, b])["id"] == "b"
+    assert complex_dynamics.pick_example([complex_dynamics.classify(initial, np.ones(7, bool)) | {"id": "c"}]) is None
+
+
+def test_random_baseline_by_enumeration():
+    # 5 frequencies ranked 1..5, 2 random survivors, high = rank 1, low = ranks 4, 5 (below the median).
+    # Of the 10 pairs: rank 1 missing in 6 (0.6); a low one present in 7 (0.7); both in 5 (0.5).
+    b = complex_dynamics.random_baseline([5.0, 4.0, 3.0, 2.0, 1.0], 2, high_top=1)
+    assert b == pytest.approx({"dead_high": 0.6, "live_low": 0.7, "complex": 0.5})
+
+
+def test_share_interval():
+    s, lo, hi = complex_dynamics.share_ci(3, 10)
+    assert s == pytest.approx(0.3) and lo < 0.3 < hi
+    assert complex_dynamics.share_ci(0, 10)[1] == 0.0
+
+
+# ---------------------------------------------------------------- end to end on the smoke profile
+
+
+@pytest.fixture(scope="module")
+def smoke_reports(tmp_path_factory):
+    from cinit_tf.run import main
+
+    tmp = tmp_path_factory.mktemp("modadd_a")
+    for name in STUDIES:
+        assert main([str(EXPERIMENTS / f"{name}.toml"), "--profile", "smoke", "--out", str(tmp), "--reports", str(tmp), "--quiet"]) == 0
+    return tmp
+
+
+def _report(root, name):
+    folder = root / name
+    readme = (folder / "README.md").read_text()
+    summary = json.loads((folder / "summary.json").read_text())
+    for png in re.findall(r"\]\(([^)]+\.png)\)", readme):
+        assert (folder / png).stat().st_size > 1000, png
+    return readme, summary, {p.name for p in folder.glob("*.png")}
+
+
+def test_survival_vs_norm_smoke(smoke_reports):
+    readme, s, pngs = _report(smoke_reports, "survival_vs_norm")
+    assert pngs == {"survival_vs_signal.png", "survivors_per_run.png", "settling.png"}
+    body = s["summary"]
+    assert body["pearson"]["n"] == 2 * 11  # 2 embeddings × 11 frequencies (p = 23)
+    assert np.isfinite(body["pearson"]["r"]) and -1 <= body["pearson"]["r"] <= 1
+    assert set(body["per_tau"]) == {"0.01", "0.05", "0.2"}
+    assert body["per_tau"]["0.05"]["counts"]["n"] == 4
+    assert body["settling"]["short_steps"] == 300 and body["settling"]["long_steps"] == [600]
+    for text in ("Pearson r", "Verdict", "Deviations", "Settling check", "Fig. 5a"):
+        assert text in readme
+    assert s["verdict"] in ("reproduced", "partly", "not reproduced")
+
+
+def test_fourier_evolution_smoke(smoke_reports):
+    readme, s, pngs = _report(smoke_reports, "fourier_evolution")
+    assert pngs == {"fourier_norms_over_training.png", "fourier_projections.png", "pca_vs_fourier.png",
+                    "survivor_initial_ranks.png"}
+    body = s["summary"]
+    assert body["counts"]["n"] == 2
+    assert 1 <= body["survivor_initial_rank"]["mean"] <= 11
+    assert np.isfinite(body["rank_test"]["p"])
+    assert body["snapshot_frequencies"]["dead"] != body["snapshot_frequencies"]["surviving"]
+    for text in ("Fig. 3a", "Fig. 3b", "Fig. 4", "Δ", "Verdict"):
+        assert text in readme
+
+
+def test_complex_dynamics_smoke(smoke_reports):
+    readme, s, pngs = _report(smoke_reports, "complex_dynamics")
+    body = s["summary"]
+    assert body["runs"] == 6
+    # The example figure is drawn exactly when some run has a dying high and a surviving low frequency.
+    assert ("complex_dynamics_example.png" in pngs) == (body["complex"] > 0)
+    assert "survival_by_initial_rank.png" in pngs
+    assert 0 <= body["complex"] <= min(body["dead_high"], body["live_low"])
+    for text in ("Fig. 14", "Verdict", "high"):
+        assert text in readme
+
+
+def test_reports_are_deterministic(smoke_reports, tmp_path):
+    from cinit_tf.report import generate_report
+
+    for name in STUDIES:
+        before = (smoke_reports / name / "README.md").read_bytes(), (smoke_reports / name / "summary.json").read_bytes()
+        out = generate_report(smoke_reports / name, tmp_path)
+        assert ((out / "README.md").read_bytes(), (out / "summary.json").read_bytes()) == before
