@@ -1,0 +1,275 @@
+"""§4.2, Fig. 5c: an embedding built from two frequencies, of signal s and r · s; which survive?
+
+The paper's claim: with two randomly chosen frequencies of signal s (the largest) and r · s (the
+second), r in [0, 1], and every other frequency at ε = 1e-6, the largest always survives, the
+second survives more often as r grows, and the model sometimes revives a frequency that started
+at ε instead of keeping only the two frontrunners (Fig. 5c).
+
+Trials: transform construct_two (signals.fourier_norms convention: signal = ‖F_k‖²) over a grid of
+r; the two frequencies, directions and phases come from the trial's embedding seed, so with the
+"independent" layout trial i meets the same two frequencies at every r, with the same MLP and
+split. Per trial: whether k_top and k_second survive (final signal ≥ τ · max, SPEC §5), and how
+many of the other frequencies survive (revivals).
+
+Verdict rule (fixed here, before any numbers): see VERDICT_RULE.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cinit_tf.readout import SURVIVAL_TAU, survivors
+from cinit_tf.report import Figure, Section
+from cinit_tf.studies import _common as C
+from cinit_tf.studies._modadd import TAUS  # the τ values every survival report shows (SPEC §5)
+from cinit_tf.studies.gradient_signal import settled, settled_text
+
+TOP_ALWAYS = 0.95  # "always": the top frequency survives in at least this share of trials at every r
+ALPHA = 0.05
+
+VERDICT_RULE = (
+    f"three conditions, survival at τ = {SURVIVAL_TAU:g}. (a) The top always survives: at every r of the grid the "
+    f"frequency of signal s survives in at least {TOP_ALWAYS * 100:g}% of the trials. (b) The second rises with r: "
+    f"the Spearman correlation between r and the survival (0/1) of the frequency of signal r · s, over all trials, "
+    f"is positive with p < {ALPHA:g}. (c) Revivals happen sometimes: the share of trials in which at least one "
+    "frequency that started at ε survives is above 0 and below 1 (pooled over r). All hold → reproduced; some → "
+    "partly; none → not reproduced."
+)
+
+CLAIM = (
+    "An embedding constructed in Fourier space with two random frequencies of signal s and r · s (r ∈ [0, 1]) and "
+    "every other frequency at ε = 1e-6: the frequency with the highest signal always survives, the second survives "
+    "more often as r grows, and the model sometimes revives frequencies that started near 0 rather than always "
+    "keeping the two frontrunners (Fig. 5c)."
+)
+
+PAPER_NUMBER = "top survives always; second's survival rate rises with r; revivals sometimes (Fig. 5c; s, grid of r and trials not given)"
+
+
+# ---------------------------------------------------------------- data
+
+
+def constructed_frequencies(settings: dict) -> tuple[int, int]:
+    """(k_top, k_second) exactly as the transform drew them from the trial's embedding seed.
+
+    At r = 1 the two have equal signal and the stored norms cannot tell them apart, and at r = 0 the second has
+    none, so the labels come from the construction; `check_frequencies` confirms them against the norms.
+    """
+    from cinit_tf.transforms import construct_two
+
+    tr, task, train = settings["transform"], settings["task"], settings["train"]
+    _, ks = construct_two(int(task["p"]), int(train["d"]), float(tr["s"]), float(tr["r"]),
+                          int(settings["seeds"]["embedding"]), eps=float(tr["eps"]))
+    return int(ks[0]), int(ks[1])
+
+
+def trial_rows(trials) -> list[dict]:
+    rows = []
+    for t in sorted(trials, key=lambda t: t.id):
+        norms = np.asarray(t.result.fourier_norms, dtype=float)
+        k_top, k_second = constructed_frequencies(t.settings)
+        r = float(t.settings["transform"]["r"])
+        row = {"id": t.id, "r": r, "k_top": k_top, "k_second": k_second, "embedding_seed": int(t.settings["seeds"]["embedding"]),
+               "initial": norms[0], "eps": float(t.settings["transform"]["eps"]), "s": float(t.settings["transform"]["s"])}
+        for tau in TAUS:
+            alive = survivors(norms[-1], tau)
+            others = np.delete(alive, [k_top - 1, k_second - 1])
+            row[tau] = {"top": bool(alive[k_top - 1]), "second": bool(alive[k_second - 1]),
+                        "revived": int(others.sum()), "survivors": int(alive.sum())}
+        rows.append(row)
+    return rows
+
+
+def check_frequencies(rows) -> dict:
+    """The construction against the stored initial norms: k_top is the largest signal (r < 1), k_second the second
+    (0 < r < 1, when r · s exceeds ε), and no other frequency is far above ε. {"checked", "agree", "disagree": [ids]}"""
+    out = {"checked": 0, "agree": 0, "disagree": []}
+    for row in rows:
+        norms = row["initial"]
+        order = np.argsort(-norms, kind="stable") + 1
+        ok = True
+        if row["r"] < 1:
+            ok &= int(order[0]) == row["k_top"]
+        if 0 < row["r"] < 1 and row["r"] * row["s"] > row["eps"]:
+            ok &= int(order[1]) == row["k_second"]
+        if row["r"] == 1:
+            ok &= {int(order[0]), int(order[1])} == {row["k_top"], row["k_second"]}
+        rest = np.delete(norms, [row["k_top"] - 1, row["k_second"] - 1])
+        # The float32 embedding adds round-off to every signal, so the margin is relative to s rather than to ε.
+        ok &= bool(np.all(rest <= 1e-4 * row["s"]))
+        out["checked"] += 1
+        if ok:
+            out["agree"] += 1
+        else:
+            out["disagree"].append(row["id"])
+    return out
+
+
+def per_r(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
+    out = []
+    for r in sorted({row["r"] for row in rows}):
+        rs = [row for row in rows if row["r"] == r]
+        out.append({"r": r, "n": len(rs),
+                    "top": float(np.mean([x[tau]["top"] for x in rs])),
+                    "second": float(np.mean([x[tau]["second"] for x in rs])),
+                    "any_revival": float(np.mean([x[tau]["revived"] > 0 for x in rs])),
+                    "revived_mean": float(np.mean([x[tau]["revived"] for x in rs])),
+                    "survivors_mean": float(np.mean([x[tau]["survivors"] for x in rs]))})
+    return out
+
+
+# ---------------------------------------------------------------- figures
+
+
+def figure_rates(table, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.4, 3.8))
+    r = [x["r"] for x in table]
+    n = "/".join(sorted({str(x["n"]) for x in table}))
+    ax.plot(r, [x["top"] for x in table], marker="o", color="tab:orange", label="largest frequency (signal s)")
+    ax.plot(r, [x["second"] for x in table], marker="s", color="tab:blue", label="second frequency (signal r·s)")
+    ax.plot(r, [x["any_revival"] for x in table], marker="^", ls="--", color="tab:green",
+            label="trials reviving a frequency that started at ε")
+    ax.set_ylim(-0.03, 1.05)
+    ax.set_xlabel("r (second frequency's signal / largest's)")
+    ax.set_ylabel(f"survival rate (τ = {SURVIVAL_TAU:g}) / share of trials")
+    ax.set_title(f"Two constructed frequencies ({n} trials per r)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7)
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "survival_vs_r.png")
+    return Figure("survival_vs_r.png",
+                  "Survival rates of the largest (signal s) and the second frequency (signal r·s) of a constructed "
+                  "embedding against r, and the share of trials in which some frequency that started at ε = 1e-6 "
+                  "survives (a revival). Mirrors Fig. 5c (revivals are our addition to the plot).")
+
+
+def figure_revivals(rows, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    rs = sorted({row["r"] for row in rows})
+    counts = sorted({row[SURVIVAL_TAU]["revived"] for row in rows})
+    bottom = np.zeros(len(rs))
+    colours = plt.get_cmap("viridis")
+    for j, c in enumerate(counts):
+        share = np.array([np.mean([row[SURVIVAL_TAU]["revived"] == c for row in rows if row["r"] == r]) for r in rs])
+        ax.bar(np.arange(len(rs)), share, bottom=bottom, color=colours(j / max(len(counts) - 1, 1)),
+               label=f"{c} revived")
+        bottom += share
+    ax.set_xticks(np.arange(len(rs)), [C.fmt(r) for r in rs])
+    ax.set_xlabel("r")
+    ax.set_ylabel("share of trials")
+    ax.set_title("How many frequencies that started at ε survive")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6)
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "revivals_vs_r.png")
+    return Figure("revivals_vs_r.png",
+                  f"Share of trials by the number of revived frequencies (started at ε, survive at τ = {SURVIVAL_TAU:g}) "
+                  "at each r. The paper reports revivals in words only (§4.2, Fig. 5c's text).")
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def analyse(record: dict, trials: list, out_dir: Path) -> Section:
+    out_dir = Path(out_dir)
+    rows = trial_rows(trials)
+    table = per_r(rows)
+    check = check_frequencies(rows)
+    rho = C.spearman([row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows])
+    any_revival = float(np.mean([row[SURVIVAL_TAU]["revived"] > 0 for row in rows])) if rows else float("nan")
+    min_top = min((x["top"] for x in table), default=float("nan"))
+
+    cond_a = bool(table and min_top >= TOP_ALWAYS)
+    cond_b = bool(np.isfinite(rho["p"]) and rho["rho"] > 0 and rho["p"] < ALPHA)
+    cond_c = bool(np.isfinite(any_revival) and 0 < any_revival < 1)
+    details = [
+        f"(a) lowest survival rate of the top frequency over r: {C.fmt(100 * min_top)}% (needs ≥ {TOP_ALWAYS * 100:g}% at "
+        f"every r) → {'holds' if cond_a else 'does not hold'}.",
+        f"(b) Spearman ρ(r, second survived) = {C.fmt(rho['rho'])} ({C.fmt_p(rho['p'])}, n = {rho['n']}) → "
+        f"{'holds' if cond_b else 'does not hold'}.",
+        f"(c) trials with a revival: {C.fmt(100 * any_revival)}% of {len(rows)} (needs strictly between 0 and 100%) → "
+        f"{'holds' if cond_c else 'does not hold'}.",
+    ]
+    verdict = C.verdict_from([cond_a, cond_b, cond_c])
+
+    lo, hi = (table[0], table[-1]) if table else (None, None)
+    top_range = sorted({C.fmt(100 * min_top), C.fmt(100 * max((x["top"] for x in table), default=min_top))}, key=float)
+    our = (f"top survives in {'–'.join(top_range)}% of trials at each r; second "
+           f"rises from {C.fmt(100 * lo['second'])}% at r = {C.fmt(lo['r'])} to {C.fmt(100 * hi['second'])}% at r = "
+           f"{C.fmt(hi['r'])} (Spearman ρ = {C.fmt(rho['rho'])}, {C.fmt_p(rho['p'])}); a revival in "
+           f"{C.fmt(100 * any_revival)}% of trials; {len(rows)} trials, {lo['n']} per r") if table else "no trials"
+    top_short = "top 100% at each r" if min_top == 1 else f"top ≥ {C.fmt(100 * min_top)}% at each r"
+    short = (f"{top_short}; second {C.fmt(100 * lo['second'])}% → {C.fmt(100 * hi['second'])}% "
+             f"(r {C.fmt(lo['r'])} → {C.fmt(hi['r'])}); revivals {C.fmt(100 * any_revival)}%") if table else "no trials"
+
+    s_values = sorted({row["s"] for row in rows})
+    p_d = sorted({(int(t.settings["task"]["p"]), int(t.settings["train"]["d"])) for t in trials})
+    steps = sorted({int(t.settings["train"]["steps"]) for t in trials})
+    ran = C.profile_lines(record, trials)
+    ran.append(f"r ∈ {{{', '.join(C.fmt(x['r']) for x in table)}}}, s = {', '.join(f'{s:g}' for s in s_values)}, "
+               f"ε = {', '.join(C.fmt(e) for e in sorted({row['eps'] for row in rows}))}; (p, d) = "
+               f"{', '.join(f'({p}, {d})' for p, d in p_d)}.")
+    ran.append("Trial i has the same embedding seed (so the same two frequencies, directions and phases), MLP and split "
+               "at every r: the sweep over r is paired.")
+
+    deviations = [
+        f"Trials are trained for {', '.join(map(str, steps))} steps, not the paper's 30,000; survival is read off the "
+        "embedding at the end of that budget. How much survival still moved near the end is under What we saw.",
+        "The paper does not give s. Ours makes the constructed embedding as large as a drawn one at r = 1: "
+        "2s = ⌊(p−1)/2⌋ · p · d, the expected total signal of an N(0, 1) embedding over k = 1..⌊(p−1)/2⌋ "
+        "(each frequency's expected ‖F_k‖² is p · d).",
+        "The paper does not give its grid of r or its number of trials; ours are under What we ran.",
+        "The two frequencies are drawn from k = 1..⌊(p−1)/2⌋ (each stands for the circle k, p − k); directions and "
+        "phases are uniformly random in C^d; the mean (k = 0) is 0. The paper says only \"randomly sample 2 out of p "
+        "frequencies\".",
+        f"\"Always\" is our ≥ {TOP_ALWAYS * 100:g}% at every r. At r = 1 the two frequencies have equal signal; \"top\" "
+        "and \"second\" are the construction's labels. At r = 0 the second frequency starts at 0 (below ε); its survival "
+        "is counted as the second's, not as a revival.",
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} (SPEC §5, our rule); the τ table is under What we saw.",
+        *C.paper_setting_deviations(trials),
+        *C.COMMON_DEVIATIONS,
+        C.STATISTICS_NOTE,
+    ]
+
+    rows_md = [[C.fmt(x["r"]), x["n"], f"{100 * x['top']:.1f}%", f"{100 * x['second']:.1f}%",
+                f"{100 * x['any_revival']:.1f}%", x["revived_mean"], x["survivors_mean"]] for x in table]
+    tau_md = []
+    for tau in TAUS:
+        t_table = per_r(rows, tau)
+        tau_md.append([f"{tau:g}"] + [f"{100 * x['top']:.0f}% / {100 * x['second']:.0f}% / {100 * x['any_revival']:.0f}%"
+                                      for x in t_table])
+    findings = [
+        C.md_table(["r", "trials", "top survives", "second survives", "trials with a revival", "revived per trial (mean)",
+                    "survivors per trial (mean)"], rows_md),
+        "**Survival threshold τ** (top / second / trials with a revival, at each r):",
+        C.md_table(["τ"] + [f"r = {C.fmt(x['r'])}" for x in table], tau_md),
+        (f"The constructed frequencies were checked against the stored initial signals of {check['checked']} trials "
+         f"(largest and second largest where r tells them apart; every other signal below 1e-4 · s): {check['agree']} agree"
+         + (f", {len(check['disagree'])} disagree ({', '.join(f'`{i[:12]}`' for i in check['disagree'][:10])})." if check["disagree"] else ".")),
+        settled_text(settled(trials), len(trials)),
+        *C.health_findings(trials, convergence_matters=False),
+    ]
+
+    figures = [figure_rates(table, out_dir), figure_revivals(rows, out_dir)]
+
+    return Section(
+        title="Manually constructed embeddings: two frequencies of ratio r",
+        paper_ref="§4.2, Fig. 5c",
+        claim=CLAIM,
+        paper_number=PAPER_NUMBER,
+        our_number=our,
+        verdict=verdict,
+        verdict_rule=VERDICT_RULE,
+        what_we_ran=ran,
+        deviations=deviations,
+        findings=findings,
+        figures=figures,
+        summary={"per_r": {str(tau): per_r(rows, tau) for tau in TAUS}, "spearman_second": rho,
+                 "any_revival": any_revival, "frequency_check": {k: v for k, v in check.items()},
+                 "settled": settled(trials),
+                 "conditions": {"top_always": cond_a, "second_rises": cond_b, "revivals_sometimes": cond_c}},
+        verdict_details=details,
+        short_number=short,
+    )

@@ -1,0 +1,315 @@
+"""§4.2, Fig. 5b: scale one frequency of the initial embedding; does its survival follow its signal?
+
+The paper's claim: taking one frequency of a given initial embedding and enlarging or shrinking
+its Fourier coefficients (inverse FFT back to an embedding), its survival rate is near 100% when
+its signal lies far above the mean of the other signals and it rarely survives when far below;
+one line per embedding (Fig. 5b).
+
+Trials: seeds layout "fixed_embedding" (each embedding seed trained with several MLP and split
+seeds) × a grid over the scale factor `transform.s` of transform fourier_scale; the frequency k is
+fixed in the file or drawn per embedding seed (k = "random"), so every grid point of an embedding
+perturbs the same k. Per trial: the deviation z = (signal_k − mean of the other signals) / their
+standard deviation on the transformed initial embedding, and whether k survives (final signal ≥
+τ · max, SPEC §5). Per (embedding, s): the survival rate over its trials.
+
+Verdict rule (fixed here, before any numbers): see VERDICT_RULE.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cinit_tf.readout import SURVIVAL_TAU, survivors
+from cinit_tf.report import Figure, Section
+from cinit_tf.seeds import rng
+from cinit_tf.studies import _common as C
+from cinit_tf.studies._modadd import TAUS  # the τ values every survival report shows (SPEC §5)
+from cinit_tf.studies.gradient_signal import settled, settled_text
+
+FAR = 3.0  # "much higher / much lower than the mean": at least 3 standard deviations of the other signals
+HIGH_RATE, LOW_RATE = 0.9, 0.1
+ALPHA = 0.05
+BINS = (-np.inf, -FAR, -1.0, 1.0, FAR, np.inf)  # z bins of the pooled table; the outer two decide the verdict
+
+VERDICT_RULE = (
+    f"three conditions on all trials pooled, survival at τ = {SURVIVAL_TAU:g}, with z = (signal_k − mean of the other "
+    "signals) / their standard deviation on the transformed initial embedding. "
+    f"(a) Far above: the survival rate of the perturbed frequency over the trials with z ≥ {FAR:g} is at least "
+    f"{HIGH_RATE * 100:g}%. (b) Far below: over the trials with z ≤ −{FAR:g} it is at most {LOW_RATE * 100:g}%. "
+    f"(c) Monotone: the Spearman correlation between z and survival (0/1) is positive with p < {ALPHA:g}. "
+    "A condition with no trial in its range does not hold. All hold → reproduced; some → partly; none → not reproduced."
+)
+
+CLAIM = (
+    "Enlarging or shrinking the Fourier coefficients of one frequency of an initial embedding changes whether it "
+    "survives: if its signal is much higher than the mean of the other signals its survival rate is near 100%, "
+    "if much lower it rarely survives (Fig. 5b, one line per embedding, the same frequency within a line)."
+)
+
+PAPER_NUMBER = "survival ≈ 100% when far above the mean of the other signals, rare when far below (Fig. 5b; embeddings and trials not given)"
+
+
+# ---------------------------------------------------------------- data
+
+
+def perturbed_frequency(settings: dict) -> int:
+    """The k that fourier_scale scaled: the file's k, or the draw apply_transform makes from the embedding seed."""
+    k = settings["transform"]["k"]
+    if k == "random":
+        p = int(settings["task"]["p"])
+        k = int(rng("fourier_scale_k", int(settings["seeds"]["embedding"])).integers(1, (p - 1) // 2 + 1))
+    return int(k)
+
+
+def deviation(norms, k: int) -> float:
+    """(signal_k − mean of the other signals) / their standard deviation (population std, as the keep rule's)."""
+    norms = np.asarray(norms, dtype=float)
+    others = np.delete(norms, k - 1)
+    sd = others.std()
+    return float((norms[k - 1] - others.mean()) / sd) if sd > 0 else float("nan")
+
+
+def trial_rows(trials) -> list[dict]:
+    rows = []
+    for t in sorted(trials, key=lambda t: t.id):
+        norms = np.asarray(t.result.fourier_norms, dtype=float)
+        k = perturbed_frequency(t.settings)
+        rows.append({
+            "id": t.id,
+            "embedding": int(t.settings["index"]["embedding"]),
+            "embedding_seed": int(t.settings["seeds"]["embedding"]),
+            "s": float(t.settings["transform"]["s"]),
+            "k": k,
+            "z": deviation(norms[0], k),
+            "final_share": float(norms[-1][k - 1] / norms[-1].max()) if norms[-1].max() > 0 else float("nan"),
+            "survived": {tau: bool(survivors(norms[-1], tau)[k - 1]) for tau in TAUS},
+            "initial": norms[0],
+        })
+    return rows
+
+
+def verify_frequencies(rows) -> dict:
+    """Check k against the data: across two scale factors of one embedding, only signal_k may change.
+
+    Returns {"checked", "agree", "disagree": [embedding seeds]}; an embedding with a single s cannot be checked.
+    """
+    out = {"checked": 0, "agree": 0, "disagree": []}
+    for seed, rs in _by(rows, "embedding_seed").items():
+        by_s = {}
+        for r in rs:
+            by_s.setdefault(r["s"], r)
+        if len(by_s) < 2:
+            continue
+        (s_a, a), (s_b, b) = sorted(by_s.items())[0], sorted(by_s.items())[-1]
+        change = np.abs(np.log(np.maximum(a["initial"], 1e-300)) - np.log(np.maximum(b["initial"], 1e-300)))
+        out["checked"] += 1
+        if int(np.argmax(change)) + 1 == a["k"] == b["k"]:
+            out["agree"] += 1
+        else:
+            out["disagree"].append(seed)
+    return out
+
+
+def _by(rows, key) -> dict:
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(r[key], []).append(r)
+    return {k: groups[k] for k in sorted(groups)}
+
+
+def lines(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
+    """One line per embedding: its points (s, z, survival rate, trials) in order of s."""
+    out = []
+    for e, rs in _by(rows, "embedding").items():
+        points = []
+        for s, ps in _by(rs, "s").items():
+            points.append({"s": s, "z": float(np.mean([p["z"] for p in ps])),
+                           "z_spread": float(np.ptp([p["z"] for p in ps])),
+                           "rate": float(np.mean([p["survived"][tau] for p in ps])), "n": len(ps)})
+        natural = [p for p in points if p["s"] == 1.0]
+        out.append({"embedding": e, "embedding_seed": rs[0]["embedding_seed"], "k": rs[0]["k"], "points": points,
+                    "natural_z": natural[0]["z"] if natural else None})
+    return out
+
+
+def binned(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
+    """Pooled survival rate per z bin (BINS; the outer bins are closed at ±FAR)."""
+    z = np.array([r["z"] for r in rows], dtype=float)
+    y = np.array([r["survived"][tau] for r in rows], dtype=float)
+    out = []
+    for lo, hi in zip(BINS[:-1], BINS[1:]):
+        if lo == -np.inf:
+            m, name = z <= hi, f"z ≤ {hi:g}"
+        elif hi == np.inf:
+            m, name = z >= lo, f"z ≥ {lo:g}"
+        else:
+            m, name = (z > lo) & (z < hi), f"{lo:g} < z < {hi:g}"
+        out.append({"bin": name, "lo": float(lo), "hi": float(hi), "n": int(m.sum()),
+                    "rate": float(y[m].mean()) if m.any() else float("nan")})
+    return out
+
+
+# ---------------------------------------------------------------- figures
+
+
+def figure_lines(line_data, bins, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    colours = plt.get_cmap("tab10")
+    for i, ln in enumerate(line_data):
+        pts = sorted(ln["points"], key=lambda p: p["z"])
+        ax.plot([p["z"] for p in pts], [p["rate"] for p in pts], marker="o", ms=3.5, lw=1.2, color=colours(i % 10),
+                label=f"embedding seed {ln['embedding_seed']}, k = {ln['k']} ({pts[0]['n'] if pts else 0} trials per point)")
+    zs = [p["z"] for ln in line_data for p in ln["points"]]
+    drawn = False
+    for b in bins:
+        if not b["n"]:
+            continue
+        # The open outer bins are drawn out to the furthest point of the data.
+        lo = b["lo"] if np.isfinite(b["lo"]) else min(zs)
+        hi = b["hi"] if np.isfinite(b["hi"]) else max(zs)
+        ax.hlines(b["rate"], lo, hi, color="black", lw=2.2, alpha=0.45,
+                  label=None if drawn else "all trials pooled, by bin of z")
+        drawn = True
+    ax.axvline(-FAR, color="grey", ls=":", lw=1)
+    ax.axvline(FAR, color="grey", ls=":", lw=1)
+    ax.axvline(0, color="grey", ls="-", lw=0.6)
+    ax.set_ylim(-0.03, 1.08)
+    ax.set_xlabel("deviation of the perturbed frequency: (signal_k − mean others) / std others")
+    ax.set_ylabel(f"survival rate of k (τ = {SURVIVAL_TAU:g})")
+    ax.set_title("Survival of one scaled frequency against its initial deviation")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=6)
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "survival_vs_deviation.png")
+    return Figure("survival_vs_deviation.png",
+                  "Survival rate of the perturbed frequency against its deviation from the mean of the other initial "
+                  "signals, in units of their standard deviation, one line per embedding (each point one scale factor s, "
+                  f"its rate over that embedding's MLP and split seeds); grey bars: all trials pooled in bins of z; dotted: "
+                  f"z = ±{FAR:g}. Mirrors Fig. 5b.")
+
+
+def figure_final_share(rows, out_dir: Path) -> Figure:
+    plt = C.setup_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    z = np.array([r["z"] for r in rows], dtype=float)
+    share = np.array([r["final_share"] for r in rows], dtype=float)
+    alive = np.array([r["survived"][SURVIVAL_TAU] for r in rows], dtype=bool)
+    floor = 1e-8
+    ax.scatter(z[~alive], np.maximum(share[~alive], floor), s=10, color="tab:blue", alpha=0.6, label="k dead")
+    ax.scatter(z[alive], np.maximum(share[alive], floor), s=10, color="tab:orange", alpha=0.8, label="k survived")
+    ax.axhline(SURVIVAL_TAU, color="black", ls="--", lw=1, label=f"τ = {SURVIVAL_TAU:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("initial deviation z of the perturbed frequency")
+    ax.set_ylabel("final signal_k / max final signal")
+    ax.set_title("Where each perturbed frequency ended")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    C.save_figure(fig, out_dir / "final_share_vs_deviation.png")
+    return Figure("final_share_vs_deviation.png",
+                  f"Each trial: the perturbed frequency's final signal as a share of the largest final signal (floored at "
+                  f"{floor:g} for drawing) against its initial deviation z; above the dashed line it survives. Our view "
+                  "behind Fig. 5b, which shows rates only.")
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def _rate(b: dict) -> str:
+    return "n/a (no trials)" if not b["n"] else f"{100 * b['rate']:.1f}% (n = {b['n']})"
+
+
+def analyse(record: dict, trials: list, out_dir: Path) -> Section:
+    out_dir = Path(out_dir)
+    rows = trial_rows(trials)
+    line_data = lines(rows)
+    bins = binned(rows)
+    low, high = bins[0], bins[-1]
+    rho = C.spearman([r["z"] for r in rows], [float(r["survived"][SURVIVAL_TAU]) for r in rows])
+    check = verify_frequencies(rows)
+
+    cond_a = bool(high["n"] and high["rate"] >= HIGH_RATE)
+    cond_b = bool(low["n"] and low["rate"] <= LOW_RATE)
+    cond_c = bool(np.isfinite(rho["p"]) and rho["rho"] > 0 and rho["p"] < ALPHA)
+    details = [
+        f"(a) survival rate at z ≥ {FAR:g}: {_rate(high)}, needs ≥ {HIGH_RATE * 100:g}% → {'holds' if cond_a else 'does not hold'}.",
+        f"(b) survival rate at z ≤ −{FAR:g}: {_rate(low)}, needs ≤ {LOW_RATE * 100:g}% → {'holds' if cond_b else 'does not hold'}.",
+        f"(c) Spearman ρ(z, survived) = {C.fmt(rho['rho'])} ({C.fmt_p(rho['p'])}, n = {rho['n']}) → "
+        f"{'holds' if cond_c else 'does not hold'}.",
+    ]
+    verdict = C.verdict_from([cond_a, cond_b, cond_c])
+
+    per_emb = sorted({len(_by([r for r in rows if r["embedding"] == e], "s")) for e in _by(rows, "embedding")})
+    trials_per_point = sorted({p["n"] for ln in line_data for p in ln["points"]})
+    our = (f"survival rate of the scaled frequency: {_rate(high)} at z ≥ {FAR:g}, {_rate(low)} at z ≤ −{FAR:g}; "
+           f"Spearman ρ(z, survived) = {C.fmt(rho['rho'])} ({C.fmt_p(rho['p'])}); {len(line_data)} embeddings, "
+           f"{len(rows)} trials")
+    short = f"z ≥ {FAR:g}: {_rate(high)}; z ≤ −{FAR:g}: {_rate(low)}; {len(line_data)} embeddings"
+
+    s_values = sorted({r["s"] for r in rows})
+    steps = sorted({int(t.settings["train"]["steps"]) for t in trials})
+    k_setting = sorted({json_k(t.settings["transform"]["k"]) for t in trials})
+    ran = C.profile_lines(record, trials)
+    ran.append(f"Scale factors s ∈ {{{', '.join(C.fmt(s) for s in s_values)}}} applied to F_k and F_(p−k) "
+               f"(signal_k becomes s² · signal_k); k = {', '.join(k_setting)} in the file.")
+    ran.append(f"{len(line_data)} embeddings × {'/'.join(map(str, per_emb))} scale factors × "
+               f"{'/'.join(map(str, trials_per_point))} MLP and split seeds per point.")
+    ran.append("Per embedding: " + "; ".join(
+        f"seed {ln['embedding_seed']}: k = {ln['k']}, unscaled z = {C.fmt(ln['natural_z']) if ln['natural_z'] is not None else 'n/a'}"
+        for ln in line_data) + ".")
+
+    deviations = [
+        f"Trials are trained for {', '.join(map(str, steps))} steps, not the paper's 30,000; survival is read off the "
+        "embedding at the end of that budget. How much survival still moved near the end is under What we saw.",
+        "The paper does not give its scale factors, the number of embeddings (lines) or of trials per point; ours are "
+        "under What we ran. Its x-axis is \"deviation from the mean\"; we measure it in standard deviations of the other "
+        "signals (population std) on the transformed initial embedding (our reading).",
+        f"\"Much higher\" and \"much lower\" are our z ≥ {FAR:g} and z ≤ −{FAR:g}, and \"near 100%\" and \"rarely\" our "
+        f"≥ {HIGH_RATE * 100:g}% and ≤ {LOW_RATE * 100:g}%; the paper gives no thresholds.",
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} (SPEC §5, our rule); the τ table is under What we saw.",
+        *C.paper_setting_deviations(trials),
+        *C.COMMON_DEVIATIONS,
+        C.STATISTICS_NOTE,
+    ]
+
+    table_rows = [[b["bin"], b["n"]] + [_rate(binned(rows, tau)[i]) for tau in TAUS] for i, b in enumerate(bins)]
+    point_rows = [[f"{ln['embedding_seed']}", f"{ln['k']}", C.fmt(p["s"]), C.fmt(p["z"]), f"{100 * p['rate']:.0f}%", p["n"]]
+                  for ln in line_data for p in ln["points"]]
+    findings = [
+        "**All trials pooled by their deviation z.**",
+        C.md_table(["z bin", "trials"] + [f"survival rate, τ = {tau:g}" for tau in TAUS], table_rows),
+        "**Each embedding and scale factor.**",
+        C.md_table(["embedding seed", "k", "s", "z", f"survival rate (τ = {SURVIVAL_TAU:g})", "trials"], point_rows),
+        (f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale factors "
+         f"only signal_k changes): {check['agree']} agree"
+         + (f", {len(check['disagree'])} disagree (embedding seeds {', '.join(map(str, check['disagree']))})." if check["disagree"] else ".")),
+        settled_text(settled(trials), len(trials)),
+        *C.health_findings(trials, convergence_matters=False),
+    ]
+
+    figures = [figure_lines(line_data, bins, out_dir), figure_final_share(rows, out_dir)]
+
+    return Section(
+        title="Perturbing one frequency: survival against its initial deviation",
+        paper_ref="§4.2, Fig. 5b",
+        claim=CLAIM,
+        paper_number=PAPER_NUMBER,
+        our_number=our,
+        verdict=verdict,
+        verdict_rule=VERDICT_RULE,
+        what_we_ran=ran,
+        deviations=deviations,
+        findings=findings,
+        figures=figures,
+        summary={"bins": {str(tau): binned(rows, tau) for tau in TAUS}, "spearman": rho,
+                 "lines": [{k: v for k, v in ln.items()} for ln in line_data], "frequency_check": check,
+                 "settled": settled(trials),
+                 "conditions": {"far_above": cond_a, "far_below": cond_b, "monotone": cond_c}},
+        verdict_details=details,
+        short_number=short,
+    )
+
+
+def json_k(k) -> str:
+    return '"random" (drawn per embedding seed)' if k == "random" else str(k)
