@@ -209,10 +209,10 @@ def summary_of(section: Section, record: dict, n_trials: int) -> dict:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from cinit_tf.store import atomic_write
+
+    # A unique temporary name: two shards finishing together may both write the same report.
+    atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
 
 
 def write_index(reports_dir: str | os.PathLike) -> Path:

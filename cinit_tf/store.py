@@ -5,7 +5,8 @@
     runs/<name>/tensorboard/        TensorBoard event files
 
 A trial file is written to a temporary name in the same folder, flushed, then renamed: a
-killed run leaves either the whole file or none (a stray `*.tmp` is ignored and replaced).
+killed run leaves either the whole file or none (a stray `*.tmp` from a killed run is never
+counted as a finished trial; it can be deleted).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class StoredTrial:
     result: TrialResult
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """Write `path` through `write(binary_file)` to a unique temporary name, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
@@ -51,7 +53,7 @@ class Store:
         self.tensorboard_dir = self.root / "tensorboard"
 
     def write_config(self, config: dict) -> None:
-        _atomic_write(self.root / "config.json", lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()))
+        atomic_write(self.root / "config.json", lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()))
 
     def read_config(self) -> dict:
         return json.loads((self.root / "config.json").read_text())
@@ -64,7 +66,7 @@ class Store:
     def write_trial(self, trial_id: str, settings: dict, result: TrialResult) -> None:
         arrays = result.to_arrays()
         arrays["settings_json"] = np.array(json.dumps(settings, sort_keys=True))
-        _atomic_write(self.trials_dir / f"{trial_id}.npz", lambda f: np.savez_compressed(f, **arrays))
+        atomic_write(self.trials_dir / f"{trial_id}.npz", lambda f: np.savez_compressed(f, **arrays))
 
     def read_trial(self, trial_id: str) -> StoredTrial:
         with np.load(self.trials_dir / f"{trial_id}.npz") as z:
