@@ -122,6 +122,12 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
     mine = [p for p in plans if in_shard(p.id, shard)]
     finished = store.finished_ids()
     pending = [p for p in mine if p.id not in finished]
+    if shard[1] > 1 and (store.root / "config.json").exists():
+        earlier = set(store.read_config().get("trial_ids", []))
+        if earlier != {p.id for p in plans}:
+            # Shards of one experiment must plan the same trials; a different profile or --set does not.
+            print(f"warning: {store.root} was last run with other settings (profile or --set); "
+                  "shards filling one folder should share them", file=sys.stderr)
     store.write_config(experiment.record(trial_ids=[p.id for p in plans]))
     strategy = make_strategy(experiment.run["strategy"])
     tensorboard = TensorBoardLog(store.tensorboard_dir, plans[: experiment.run["tensorboard_members"]])

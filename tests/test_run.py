@@ -130,6 +130,14 @@ def test_two_shards_equal_one_unsharded_run(tmp_path):
     assert len(Store(tmp_path / "one" / "resume").finished_ids()) == 6
 
 
+def test_shard_with_other_settings_is_warned(tmp_path, capsys):
+    exp = write_experiment(tmp_path, steps=10, count=2)
+    assert main([str(exp), "--out", str(tmp_path), "--shard", "0/2", "--no-report", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main([str(exp), "--out", str(tmp_path), "--shard", "1/2", "--set", "train.steps=12", "--no-report", "--quiet"]) == 0
+    assert "last run with other settings" in capsys.readouterr().err
+
+
 def test_changed_config_gives_new_trials_not_a_mix(tmp_path):
     exp = write_experiment(tmp_path, steps=20, count=2)
     assert main([str(exp), "--out", str(tmp_path), "--no-report", "--quiet"]) == 0
