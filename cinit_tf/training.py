@@ -118,12 +118,6 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.AdamW:
     )
 
 
-def _shard(x: np.ndarray, replicas: int, i: int) -> np.ndarray:
-    """Replica i's share of the pair axis (axis 1): data parallel over pairs, members whole."""
-    bounds = np.linspace(0, x.shape[1], replicas + 1).astype(int)
-    return x[:, bounds[i] : bounds[i + 1]]
-
-
 def _replica_device() -> str:
     """The device of the replica being traced (MirroredStrategy traces each replica under its own)."""
     return tf.distribute.get_replica_context().replica_id_in_sync_group.device
@@ -162,8 +156,8 @@ class PopulationTrainer:
             # XLA compiles for one device: each replica's forward and backward pass is compiled,
             # the all-reduce of the gradients (inside optimizer.apply) runs between them.
             self._replica_grads = tf.function(self._grads, jit_compile=jit)
+            self._replica_sums = tf.function(self._replica_measure, jit_compile=jit)
             self._run = tf.function(self._mirrored_steps)
-        self._replica_sums = tf.function(self._replica_measure, jit_compile=jit)
         self._measure = tf.function(self._measure_all, jit_compile=jit and self.replicas == 1)
 
     # ---- compiled side -------------------------------------------------------------------
@@ -195,11 +189,7 @@ class PopulationTrainer:
 
     def train_step(self):
         """One full-batch AdamW step of every member on its own train split."""
-        if self.replicas == 1:
-            grads = self._grads()
-        else:
-            with tf.device(_replica_device()):  # compile for this replica's device
-                grads = self._replica_grads()
+        grads = self._grads() if self.replicas == 1 else self._on_replica_device(self._replica_grads)
         self.optimizer.apply(grads, self.model.trainable_variables)
 
     @staticmethod
@@ -229,6 +219,7 @@ class PopulationTrainer:
 
     @staticmethod
     def _on_replica_device(fn):
+        """Call a compiled per-replica function placed on this replica's device (XLA compiles for one)."""
         with tf.device(_replica_device()):
             return fn()
 
