@@ -1,4 +1,4 @@
-"""The paper's model (SPEC §3) for a whole population: every weight carries a leading member axis.
+"""The paper's model (docs/method.md#model) for a whole population: every weight carries a leading member axis.
 
 Member n computes  logits = relu(relu([E_a, E_b]·W1 + b1)·W2 + b2)·W3 + b3  with its own weights.
 The first layer is factored: [E_a, E_b]·W1 = (E·W1_top)[a] + (E·W1_bottom)[b], so it costs one
@@ -7,50 +7,11 @@ The first layer is factored: [E_a, E_b]·W1 = (E·W1_top)[a] + (E·W1_bottom)[b]
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from cinit_tf.seeds import rng
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What every member of a population shares."""
-
-    p: int
-    d: int
-    width: int
-    classes: int
-
-
-def initial_embedding(shape: Shape, embedding_seed: int) -> np.ndarray:
-    """W_E ~ N(0, 1), from the embedding stream only."""
-    return rng("embedding", embedding_seed).standard_normal((shape.p, shape.d))
-
-
-def initial_mlp(shape: Shape, mlp_seed: int) -> dict[str, np.ndarray]:
-    """Dense weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default, from the MLP stream."""
-    g = rng("mlp", mlp_seed)
-
-    def uniform(fan_in, size):
-        bound = 1.0 / np.sqrt(fan_in)
-        return g.uniform(-bound, bound, size=size)
-
-    d, h, c = shape.d, shape.width, shape.classes
-    w1 = uniform(2 * d, (2 * d, h))  # one Dense over concat[E_a, E_b]: fan_in is 2d
-    return {
-        "w1a": w1[:d],
-        "w1b": w1[d:],
-        "b1": uniform(2 * d, (h,)),
-        "w2": uniform(h, (h, h)),
-        "b2": uniform(h, (h,)),
-        "w3": uniform(h, (h, c)),
-        "b3": uniform(h, (c,)),
-    }
-
+from cinit_tf.trial import Shape
 
 MLP_WEIGHTS = ("w1a", "w1b", "b1", "w2", "b2", "w3", "b3")
 
@@ -60,8 +21,6 @@ class PopulationModel(keras.Model):
 
     def __init__(self, members: int, shape: Shape, train_embedding: bool = True, dtype: str = "float32", **kwargs):
         super().__init__(dtype=dtype, **kwargs)
-        self.members = members
-        self.shape_ = shape
         n, p, d, h, c = members, shape.p, shape.d, shape.width, shape.classes
         self.embedding = self.add_weight(shape=(n, p, d), initializer="zeros", trainable=train_embedding, name="embedding")
         shapes = {"w1a": (n, d, h), "w1b": (n, d, h), "b1": (n, h), "w2": (n, h, h), "b2": (n, h), "w3": (n, h, c), "b3": (n, c)}

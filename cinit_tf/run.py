@@ -49,16 +49,16 @@ def in_shard(trial_id: str, shard: tuple[int, int]) -> bool:
 
 
 def initial_trial(plan):
-    """The engine's Trial for a planned trial, with its transformed initial embedding if it has one."""
-    from cinit_tf.model import Shape, initial_embedding
-    from cinit_tf.training import Trial
+    """The engine's Trial for a planned trial, with its transformed initial embedding, and what the
+    transform chose (stored with the trial, so that studies never replay its random draws)."""
     from cinit_tf.transforms import apply_transform
+    from cinit_tf.trial import Shape, Trial, initial_embedding
 
     seeds = plan.settings["seeds"]
     task = plan.task()
     shape = Shape(p=task.p, d=plan.settings["train"]["d"], width=plan.settings["train"]["width"], classes=task.classes)
-    E = apply_transform(plan.settings["transform"], initial_embedding(shape, seeds["embedding"]), seeds["embedding"])
-    return Trial(seeds["embedding"], seeds["mlp"], seeds["split"], initial_embedding=E)
+    E, chosen = apply_transform(plan.settings["transform"], initial_embedding(shape, seeds["embedding"]), seeds["embedding"])
+    return Trial(seeds["embedding"], seeds["mlp"], seeds["split"], initial_embedding=E), chosen
 
 
 class TensorBoardLog:
@@ -103,25 +103,18 @@ class TensorBoardLog:
         self.writers = {}
 
 
-def _populations(plans: list) -> list[list]:
-    groups: dict = {}
-    for plan in plans:
-        groups.setdefault(plan.population_key, []).append(plan)
-    return list(groups.values())
-
-
 def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), progress=True, make_report=True) -> RunSummary:
     """Train the experiment's unfinished trials of this shard, then report if all are finished."""
     from tqdm import tqdm
 
     from cinit_tf.store import Store
-    from cinit_tf.training import PopulationTrainer, auto_group_size, make_strategy
+    from cinit_tf.training import make_strategy, train_population
 
     store = Store(Path(out) / experiment.name)
     plans = experiment.trials()
-    mine = [p for p in plans if in_shard(p.id, shard)]
+    mine = {p.id for p in plans if in_shard(p.id, shard)}
     finished = store.finished_ids()
-    pending = [p for p in mine if p.id not in finished]
+    pending = mine - finished
     if shard[1] > 1 and (store.root / "config.json").exists():
         earlier = set(store.read_config().get("trial_ids", []))
         if earlier != {p.id for p in plans}:
@@ -132,31 +125,36 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
     strategy = make_strategy(experiment.run["strategy"])
     tensorboard = TensorBoardLog(store.tensorboard_dir, plans[: experiment.run["tensorboard_members"]])
 
-    total = sum(p.settings["train"]["steps"] for p in pending)
+    total = sum(p.settings["train"]["steps"] for p in plans if p.id in pending)
     bar = tqdm(total=total, unit="model-step", unit_scale=True, disable=not progress or total == 0, desc=experiment.name, dynamic_ncols=True)
-    trained = 0
-    for population in _populations(pending):
-        task = population[0].task()
-        config = population[0].train_config(experiment.run)
-        size = auto_group_size(task, config, len(population))
-        trainer = PopulationTrainer(task, config, size, strategy=strategy)
-        for start in range(0, len(population), size):
-            chunk = population[start : start + size]
-            trainer.load([initial_trial(p) for p in chunk])
-            tensorboard.start(chunk)
-            last = [0]
+    trained = [0]
+    for population in experiment.populations():
+        todo = [p for p in population if p.id in pending]
+        if not todo:
+            continue
+        built = [initial_trial(p) for p in todo]
+        last = [0, 0]  # the group's last measured step, and its size
 
-            def callback(step, measurements, n=len(chunk)):
-                tensorboard.log(step, measurements)
-                bar.update((step - last[0]) * n)
-                last[0] = step
+        def on_group_start(first, count, todo=todo):
+            tensorboard.start(todo[first : first + count])
+            last[:] = [0, count]
 
-            results = trainer.train(callback)
+        def on_measure(step, measurements):
+            tensorboard.log(step, measurements)
+            bar.update((step - last[0]) * last[1])
+            last[0] = step
+
+        def on_group_done(first, results, todo=todo, built=built):
             tensorboard.finish()
-            for plan, result in zip(chunk, results):
-                store.write_trial(plan.id, plan.settings, result)
-            trained += len(chunk)
-            bar.set_postfix(trials=f"{len(finished & {p.id for p in mine}) + trained}/{len(mine)}")
+            for plan, (_, chosen), result in zip(todo[first:], built[first:], results):
+                store.write_trial(plan.id, plan.settings, result, chosen)
+            trained[0] += len(results)
+            bar.set_postfix(trials=f"{len(finished & mine) + trained[0]}/{len(mine)}")
+
+        train_population(
+            todo[0].task(), todo[0].train_config(experiment.run), [t for t, _ in built], strategy=strategy,
+            on_group_start=on_group_start, on_measure=on_measure, on_group_done=on_group_done,
+        )
     bar.close()
 
     report_dir = None
@@ -164,7 +162,7 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
         from cinit_tf.report import generate_report
 
         report_dir = generate_report(store.root, reports)
-    return RunSummary(len(plans), len(mine), len(mine) - len(pending), trained, store.root, report_dir)
+    return RunSummary(len(plans), len(mine), len(mine) - len(pending), trained[0], store.root, report_dir)
 
 
 def main(argv=None) -> int:

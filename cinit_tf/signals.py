@@ -1,4 +1,4 @@
-"""Completeness signals of an embedding (SPEC §4): pure functions, array in, array out.
+"""Completeness signals of an embedding (docs/method.md#signals): pure NumPy functions, array in, array out.
 
 Every function takes an embedding E of shape (p, d) (NumPy array or tensor) and
 returns NumPy arrays; nothing here trains or draws random numbers.
@@ -11,7 +11,6 @@ import itertools
 import math
 
 import numpy as np
-import tensorflow as tf
 
 
 def n_frequencies(p: int) -> int:
@@ -19,24 +18,20 @@ def n_frequencies(p: int) -> int:
     return (p - 1) // 2
 
 
-def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
-    """signal_k = ||F_k||² (eq. 1) for k = 1..floor((p-1)/2), on (..., p, d); traceable under XLA."""
-    p = E.shape[-2]
-    x = tf.linalg.matrix_transpose(E)  # (..., d, p): rfft runs over the token axis
-    F = tf.signal.rfft(x) if x.dtype == tf.float32 else tf.signal.rfft(x, fft_length=[p])
-    power = tf.math.real(F) ** 2 + tf.math.imag(F) ** 2
-    return tf.reduce_sum(power[..., 1 : n_frequencies(p) + 1], axis=-2)
-
-
 def fourier_norms(E) -> np.ndarray:
-    """signal_k for k = 1..floor((p-1)/2) of an embedding (p, d) or a batch (..., p, d), via tf.signal.
+    """signal_k = ||F_k||² (eq. 1) for k = 1..floor((p-1)/2) of an embedding (p, d) or a batch (..., p, d).
 
-    Column k-1 holds frequency k. A batch (members, p, d) gives (members, K).
+    Column k-1 holds frequency k. A batch (members, p, d) gives (members, K). numpy's rfft uses the
+    sign of eq. 1, F_k = Σ_n e^{-2πi kn/p} E_n; the engine computes the same in-graph with tf.signal
+    (a test keeps the two equal).
     """
-    E = tf.convert_to_tensor(E)
-    if not E.dtype.is_floating:
-        E = tf.cast(E, tf.float64)
-    return fourier_norms_tf(E).numpy()
+    E = np.asarray(E.numpy() if hasattr(E, "numpy") else E)
+    if not np.issubdtype(E.dtype, np.floating):
+        E = E.astype(np.float64)
+    p = E.shape[-2]
+    F = np.fft.rfft(E, axis=-2)
+    power = F.real**2 + F.imag**2
+    return power[..., 1 : n_frequencies(p) + 1, :].sum(axis=-1)
 
 
 def as_embedding(E) -> np.ndarray:
@@ -287,7 +282,7 @@ def pca_circularity(E, n_components: int = 4) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Comparing a learned candidate with all others (SPEC §4, paper §5 and App. C)
+# Comparing a learned candidate with all others (docs/method.md#signals, paper §5 and App. C)
 
 
 def normalised(scores) -> np.ndarray:

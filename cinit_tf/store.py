@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.training import TrialResult
+from cinit_tf.trial import TrialResult
 
 
 @dataclass
@@ -29,13 +29,25 @@ class StoredTrial:
     id: str
     settings: dict
     result: TrialResult
+    chosen: dict = field(default_factory=dict)  # what the trial's transform chose (docs/method.md#transforms)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: Path, write) -> None:
-    """Write `path` through `write(binary_file)` to a unique temporary name, then rename it into place."""
+    """Write `path` through `write(binary_file)` to a unique temporary name, then rename it into place.
+
+    The file gets the mode a plain open() would give it (0644 under the usual umask 022), not
+    mkstemp's private 0600: results on a shared machine are for everyone in the group to read.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -63,16 +75,18 @@ class Store:
             return set()
         return {p.stem for p in self.trials_dir.glob("*.npz")}
 
-    def write_trial(self, trial_id: str, settings: dict, result: TrialResult) -> None:
+    def write_trial(self, trial_id: str, settings: dict, result: TrialResult, chosen: dict | None = None) -> None:
         arrays = result.to_arrays()
         arrays["settings_json"] = np.array(json.dumps(settings, sort_keys=True))
+        arrays["chosen_json"] = np.array(json.dumps(chosen or {}, sort_keys=True))
         atomic_write(self.trials_dir / f"{trial_id}.npz", lambda f: np.savez_compressed(f, **arrays))
 
     def read_trial(self, trial_id: str) -> StoredTrial:
         with np.load(self.trials_dir / f"{trial_id}.npz") as z:
             arrays = {k: z[k] for k in z.files}
         settings = json.loads(str(arrays.pop("settings_json")))
-        return StoredTrial(trial_id, settings, TrialResult.from_arrays(arrays))
+        chosen = json.loads(str(arrays.pop("chosen_json", "{}")))
+        return StoredTrial(trial_id, settings, TrialResult.from_arrays(arrays), chosen)
 
     def trials(self, ids=None) -> list[StoredTrial]:
         """Finished trials (all, or those of `ids` that are finished), in order of id."""

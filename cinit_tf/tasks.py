@@ -1,4 +1,4 @@
-"""The paper's three algorithmic tasks (SPEC §2): every ordered pair (a, b), its label, a seeded split."""
+"""The paper's three algorithmic tasks (docs/method.md#tasks): every ordered pair (a, b), its label, a seeded split."""
 
 from __future__ import annotations
 

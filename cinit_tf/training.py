@@ -1,104 +1,39 @@
-"""Training a population of trials as one compiled program (SPEC §3).
+"""Training a population of trials as one compiled program (docs/method.md#population-training).
 
-The host decides *when* to measure (steps 0..`first_steps` exactly, then every `log_every` and
-`eval_every`); the compiled side runs k optimizer steps in one call and returns measurements.
-Members never interact: the population loss is the sum of per-member mean losses, so each
-member's gradient is its own, and AdamW is elementwise.
+`train_population` is the one way in: the runner, the benchmark and the tests all train through
+it, and nothing else loops over groups. The host decides *when* to measure
+(`TrainConfig.record_steps`); the compiled side runs k optimizer steps in one call and returns
+measurements. Members never interact: the population loss is the sum of per-member mean losses,
+so each member's gradient is its own, and AdamW is elementwise.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import functools
-from dataclasses import dataclass, field
 from typing import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from cinit_tf.model import PopulationModel, Shape, initial_embedding, initial_mlp
-from cinit_tf.signals import fourier_norms_tf
+from cinit_tf.model import PopulationModel
+from cinit_tf.signals import n_frequencies
 from cinit_tf.tasks import Task
-
-METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Model and optimizer settings shared by every member of a population (SPEC §3 defaults)."""
-
-    steps: int = 1000
-    d: int = 128
-    width: int = 100
-    lr: float = 0.01
-    weight_decay: float = 0.5
-    beta_1: float = 0.9
-    beta_2: float = 0.999
-    epsilon: float = 1e-8
-    train_fraction: float = 0.8
-    freeze_embedding: bool = False
-    log_every: int = 100
-    eval_every: int = 100
-    first_steps: int = 10  # every step 0..first_steps is measured: the gradient signal needs steps 1-4
-    dtype: str = "float32"
-    jit_compile: bool = True
-    group_size: int | None = None  # members per compiled program; None = auto_group_size
-
-    def record_steps(self) -> np.ndarray:
-        """The steps after which measurements are taken (0 = before training)."""
-        s = set(range(0, min(self.first_steps, self.steps) + 1))
-        s |= set(range(self.log_every, self.steps + 1, self.log_every))
-        s |= set(range(self.eval_every, self.steps + 1, self.eval_every))
-        s.add(self.steps)
-        return np.array(sorted(s), dtype=np.int64)
+from cinit_tf.trial import METRICS, Shape, TrainConfig, Trial, TrialResult, initial_embedding, initial_mlp
 
 
-@dataclass(frozen=True)
-class Trial:
-    """One member's seeds: three independent streams, and optionally an explicit initial embedding."""
+def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
+    """signal_k = ||F_k||² (eq. 1) for k = 1..floor((p-1)/2), on (..., p, d); traceable under XLA.
 
-    embedding_seed: int
-    mlp_seed: int
-    split_seed: int
-    initial_embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass
-class TrialResult:
-    """What one member's training produced; every curve is indexed by `steps`."""
-
-    steps: np.ndarray
-    train_loss: np.ndarray
-    train_acc: np.ndarray
-    test_loss: np.ndarray
-    test_acc: np.ndarray
-    fourier_norms: np.ndarray | None  # (len(steps), K) for modular addition, else None
-    initial_embedding: np.ndarray
-    final_embedding: np.ndarray
-    convergence_step: int | None  # first measured step with 100% test accuracy
-    nonfinite_step: int | None  # first measured step whose train loss was not finite
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        out = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
-        out["convergence_step"] = np.array(-1 if self.convergence_step is None else self.convergence_step)
-        out["nonfinite_step"] = np.array(-1 if self.nonfinite_step is None else self.nonfinite_step)
-        return out
-
-    @classmethod
-    def from_arrays(cls, a) -> "TrialResult":
-        conv, bad = int(a["convergence_step"]), int(a["nonfinite_step"])
-        return cls(
-            steps=a["steps"],
-            train_loss=a["train_loss"],
-            train_acc=a["train_acc"],
-            test_loss=a["test_loss"],
-            test_acc=a["test_acc"],
-            fourier_norms=a["fourier_norms"] if "fourier_norms" in a else None,
-            initial_embedding=a["initial_embedding"],
-            final_embedding=a["final_embedding"],
-            convergence_step=None if conv < 0 else conv,
-            nonfinite_step=None if bad < 0 else bad,
-        )
+    The in-graph twin of `cinit_tf.signals.fourier_norms` (tf.signal; a test keeps them equal).
+    """
+    p = E.shape[-2]
+    x = tf.linalg.matrix_transpose(E)  # (..., d, p): rfft runs over the token axis
+    F = tf.signal.rfft(x) if x.dtype == tf.float32 else tf.signal.rfft(x, fft_length=[p])
+    power = tf.math.real(F) ** 2 + tf.math.imag(F) ** 2
+    return tf.reduce_sum(power[..., 1 : n_frequencies(p) + 1], axis=-2)
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.AdamW:
@@ -253,10 +188,19 @@ class PopulationTrainer:
             idx = np.stack([s[col] for s in splits])
             self._data[f"{split}_pairs"].assign(self._pairs[idx])
             self._data[f"{split}_labels"].assign(self._labels[idx])
-        # A fresh optimizer state (step count and moments); the learning rate is a variable too, keep it.
+        # A fresh optimizer state (step count and moments). The learning rate is one of the
+        # optimizer's variables too: zero everything, then set it again.
         for v in self.optimizer.variables:
-            if v is not self.optimizer._learning_rate:
-                v.assign(tf.zeros_like(v))
+            v.assign(tf.zeros_like(v))
+        self.optimizer.learning_rate = self.config.lr
+
+    def run(self, n: int) -> None:
+        """n optimizer steps of every loaded member, in one compiled call, without measuring."""
+        self._run(tf.constant(int(n), tf.int32))
+
+    def split_pairs(self, split: str) -> np.ndarray:
+        """The loaded members' (a, b) pairs of one split ("train" or "test"), members on axis 0."""
+        return self._data[f"{split}_pairs"].numpy()
 
     def train(self, callback: Callable[[int, dict], None] | None = None) -> list[TrialResult]:
         """Train the loaded trials for `config.steps`; `callback(step, measurements)` sees every measurement."""
@@ -267,7 +211,7 @@ class PopulationTrainer:
         done = 0
         for s in steps:
             if s > done:
-                self._run(tf.constant(int(s - done), tf.int32))
+                self.run(int(s - done))
                 done = int(s)
             m = {key: v.numpy()[:k] for key, v in self._measure().items()}
             for key, v in m.items():
@@ -322,23 +266,55 @@ def auto_group_size(task: Task, config: TrainConfig, members: int) -> int:
     return int(max(1, min(members, CPU_ACTIVATION_BUDGET_BYTES // per_member)))
 
 
+_TRAINERS: collections.OrderedDict = collections.OrderedDict()
+_CACHED_TRAINERS = 4  # compiled populations kept per process (each holds its weights and programs)
+
+
+def _trainer(task: Task, config: TrainConfig, members: int, strategy) -> PopulationTrainer:
+    """A trainer for this shape and optimizer, reused across calls: XLA compiles once per shape.
+
+    Steps and the measurement schedule are host-side, so they are not part of the key.
+    """
+    key = (task, dataclasses.replace(config, steps=1, log_every=1, first_steps=0), members, id(strategy))
+    trainer = _TRAINERS.pop(key, None)
+    if trainer is None:
+        trainer = PopulationTrainer(task, config, members, strategy=strategy)
+    trainer.config = config
+    _TRAINERS[key] = trainer
+    while len(_TRAINERS) > _CACHED_TRAINERS:
+        _TRAINERS.popitem(last=False)
+    return trainer
+
+
 def train_population(
     task: Task,
     config: TrainConfig,
     trials: list[Trial],
-    callback: Callable[[int, dict], None] | None = None,
+    *,
     strategy: tf.distribute.Strategy | None = None,
-    trainer: PopulationTrainer | None = None,
+    on_group_start: Callable[[int, int], None] | None = None,
+    on_measure: Callable[[int, dict], None] | None = None,
+    on_group_done: Callable[[int, list[TrialResult]], None] | None = None,
 ) -> list[TrialResult]:
-    """Train every trial, `auto_group_size` members at a time.
+    """Train every trial, `auto_group_size` members at a time; returns their results in order.
 
-    `callback(step, measurements)` receives each group's measurements, members on axis 0.
+    on_group_start(first, count): a group of trials[first:first + count] is about to train.
+    on_measure(step, measurements): each measurement of the group, members on axis 0.
+    on_group_done(first, results): the group's results, as soon as it has finished (the runner
+    stores them at once, so a killed run loses only the group in flight).
     """
+    if not trials:
+        return []
     size = auto_group_size(task, config, len(trials))
-    if trainer is None:
-        trainer = PopulationTrainer(task, config, size, strategy=strategy)
-    results = []
-    for start in range(0, len(trials), trainer.members):
-        trainer.load(trials[start : start + trainer.members])
-        results.extend(trainer.train(callback))
+    trainer = _trainer(task, config, size, strategy)
+    results: list[TrialResult] = []
+    for first in range(0, len(trials), size):
+        group = trials[first : first + size]
+        if on_group_start is not None:
+            on_group_start(first, len(group))
+        trainer.load(group)
+        done = trainer.train(on_measure)
+        if on_group_done is not None:
+            on_group_done(first, done)
+        results.extend(done)
     return results

@@ -16,14 +16,15 @@ SCRIPT = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from cinit_tf.tasks import make_task
-    from cinit_tf.training import TrainConfig, Trial, make_strategy, train_population
+    from cinit_tf.training import make_strategy, train_population
+    from cinit_tf.trial import TrainConfig, Trial
 
     out = {}
     strategy = make_strategy("mirrored")  # one strategy per process, as the runner makes
     for name, task, kw in [("modadd", make_task("modadd", p=13), dict(d=8, weight_decay=0.5)),
                            ("xor", make_task("xor", bits=3), dict(d=8, weight_decay=3.0))]:
         # groups of 2 for 3 trials: the last group is padded, under the strategy too
-        config = TrainConfig(steps=30, log_every=10, eval_every=10, dtype="float64", jit_compile=True, group_size=2, **kw)
+        config = TrainConfig(steps=30, log_every=10, dtype="float64", jit_compile=True, group_size=2, **kw)
         trials = [Trial(i, i + 1, i + 2) for i in range(3)]
         mirrored = train_population(task, config, trials, strategy=strategy)
         single = train_population(task, config, trials)

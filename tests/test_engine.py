@@ -5,9 +5,10 @@ import pytest
 import tensorflow as tf
 
 from cinit_tf.seeds import rng
-from cinit_tf.model import PopulationModel, Shape, initial_embedding, initial_mlp
+from cinit_tf.model import PopulationModel
+from cinit_tf.trial import Shape, TrainConfig, Trial, initial_embedding, initial_mlp
 from cinit_tf.tasks import make_task
-from cinit_tf.training import PopulationTrainer, TrainConfig, Trial, train_population
+from cinit_tf.training import PopulationTrainer, train_population
 
 SMALL = {
     "modadd": (make_task("modadd", p=23), dict(d=16, weight_decay=0.5)),
@@ -20,7 +21,7 @@ SMALL = {
 def test_population_equals_independent_runs(name):
     """N members trained as one program == the same N trials trained one by one (float64, 60 steps)."""
     task, kw = SMALL[name]
-    config = TrainConfig(steps=60, log_every=10, eval_every=10, dtype="float64", group_size=4, **kw)
+    config = TrainConfig(steps=60, log_every=10, dtype="float64", group_size=4, **kw)
     trials = [Trial(i, 10 + i, 20 + i) for i in range(4)]
     together = train_population(task, config, trials)
     for trial, member in zip(trials, together):
@@ -82,7 +83,7 @@ def test_seed_streams_are_independent():
     np.testing.assert_allclose(E[0], initial_embedding(shape, 7), rtol=1e-6)
     w2 = trainer.model.w2.numpy()
     assert not np.allclose(w2[0], w2[1])
-    train_pairs = trainer._data["train_pairs"].numpy()
+    train_pairs = trainer.split_pairs("train")
     assert not np.array_equal(train_pairs[0], train_pairs[1])
     # equal integers in different streams give unrelated draws
     assert not np.allclose(rng("embedding", 7).standard_normal(5), rng("mlp", 7).standard_normal(5), atol=0.1)
@@ -91,7 +92,7 @@ def test_seed_streams_are_independent():
 def test_xor_population_learns():
     """8 members, 3-bit XOR at the paper's settings (d=8, wd=3, lr=0.01): most reach 100% test accuracy by 3,000 steps."""
     task = make_task("xor", bits=3)
-    config = TrainConfig(steps=3000, d=8, weight_decay=3.0, log_every=100, eval_every=100)
+    config = TrainConfig(steps=3000, d=8, weight_decay=3.0, log_every=1000)
     results = train_population(task, config, [Trial(i, i, i) for i in range(8)])
     converged = [r.convergence_step for r in results if r.convergence_step is not None]
     assert len(converged) >= 6, [r.convergence_step for r in results]
@@ -101,7 +102,7 @@ def test_xor_population_learns():
 
 def test_recorded_fourier_signals_match_numpy_dft():
     task = make_task("modadd", p=17)
-    config = TrainConfig(steps=25, d=12, weight_decay=0.5, log_every=5, eval_every=5)
+    config = TrainConfig(steps=25, d=12, weight_decay=0.5, log_every=5)
     results = train_population(task, config, [Trial(1, 2, 3), Trial(4, 5, 6)])
     for r in results:
         assert list(r.steps[:11]) == list(range(11)) and r.steps[-1] == 25
@@ -123,7 +124,7 @@ def test_weight_decay_is_decoupled():
     b1[1, 3] = -1e4
     trainer.model.b1.assign(b1)
     before = trainer.model.w2.numpy()
-    trainer._run(tf.constant(5))
+    trainer.run(5)
     after = trainer.model.w2.numpy()
     factor = (1 - config.lr * config.weight_decay) ** 5
     np.testing.assert_allclose(after[1, 3], before[1, 3] * factor, rtol=1e-5)
@@ -155,3 +156,29 @@ def test_wrong_initial_embedding_shape_is_refused():
     task, kw = SMALL["xor"]
     with pytest.raises(ValueError, match="shape"):
         train_population(task, TrainConfig(steps=1, **kw), [Trial(0, 0, 0, initial_embedding=np.zeros((3, 3)))])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_in_graph_fourier_norms_equal_numpy_signals(dtype):
+    """The engine measures signal_k with tf.signal inside the compiled loop; the studies use numpy."""
+    from cinit_tf.signals import fourier_norms
+    from cinit_tf.training import fourier_norms_tf
+
+    E = rng("test", 0).standard_normal((3, 23, 7)).astype(dtype)
+    in_graph = tf.function(fourier_norms_tf, jit_compile=True)(tf.constant(E)).numpy()
+    np.testing.assert_allclose(in_graph, fourier_norms(E), rtol=1e-5 if dtype == "float32" else 1e-12)
+    np.testing.assert_allclose(fourier_norms(E[1]), fourier_norms(E)[1])
+
+
+def test_trainers_are_reused_across_calls_of_one_shape():
+    """Steps and the measurement schedule are host-side: a second call with other steps compiles nothing new."""
+    from cinit_tf import training
+
+    task, kw = SMALL["xor"]
+    a = train_population(task, TrainConfig(steps=3, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)])
+    n = len(training._TRAINERS)
+    b = train_population(task, TrainConfig(steps=7, log_every=2, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)])
+    assert len(training._TRAINERS) == n
+    assert a[0].steps[-1] == 3 and b[0].steps[-1] == 7
+    # the reused trainer starts from scratch: the first 3 steps are the same
+    np.testing.assert_array_equal(a[0].train_loss[:4], b[0].train_loss[:4])

@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 from cinit_tf.tasks import make_task
-from cinit_tf.training import PopulationTrainer, TrainConfig, Trial, make_strategy, train_population
+from cinit_tf.training import PopulationTrainer, make_strategy, train_population
+from cinit_tf.trial import TrainConfig, Trial
 
 pytestmark = pytest.mark.gpu
 

@@ -3,7 +3,7 @@
     python tools/bench.py [--quick] [--members 1 16 64] [--groups 1 2 4 8] [--signals] [--seconds S]
 
 Throughput is model-steps per second: optimizer steps x members / wall seconds, timed after a
-warm-up call (compilation excluded), full batch, on the paper's configs (SPEC §2-3). The naive
+warm-up call (compilation excluded), full batch, on the paper's configs (docs/method.md#tasks). The naive
 reference is how a first implementation would train one model: a plain Keras model (Embedding,
 concat, three Dense layers) and one `tf.function` per step, no XLA. Peak resident memory is the
 process's high-water mark after each configuration (configurations run smallest first).
@@ -13,6 +13,7 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -28,7 +29,8 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from cinit_tf.tasks import make_task  # noqa: E402
-from cinit_tf.training import PopulationTrainer, TrainConfig, Trial, auto_group_size, make_optimizer  # noqa: E402
+from cinit_tf.training import auto_group_size, make_optimizer, train_population  # noqa: E402
+from cinit_tf.trial import TrainConfig, Trial  # noqa: E402
 
 PAPER = {
     "modadd": (make_task("modadd", p=59), dict(d=128, weight_decay=0.5)),
@@ -81,31 +83,25 @@ def naive(task, kw, seconds: float) -> float:
 
 
 def population(task, kw, members: int, seconds: float, group_size: int | None = None) -> tuple[float, int]:
-    """The engine training `members` trials, in groups as the engine chooses (or of `group_size`).
+    """The engine training `members` trials through `train_population`, the runner's own path, in
+    groups as the engine chooses (or of `group_size`).
 
-    Times the whole population (every group loaded and trained in turn, as `train_population`
-    does), so reloading a group is part of the figure. Returns (model-steps/s, group size).
+    Times the whole population (every group loaded, trained and measured at its first and last
+    step, as a run does), after a warm-up call that compiles. Returns (model-steps/s, group size).
     """
-    config = TrainConfig(**kw, group_size=group_size)
+    config = TrainConfig(**kw, group_size=group_size, first_steps=0)
     g = auto_group_size(task, config, members)
-    trainer = PopulationTrainer(task, config, g)
     trials = [Trial(i, i, i) for i in range(members)]
 
-    def run(n):
-        trainer._run(tf.constant(n, tf.int32))
-        trainer.optimizer.iterations.numpy()  # wait for the device
+    def run(steps, count):
+        start = time.perf_counter()
+        train_population(task, dataclasses.replace(config, steps=steps, log_every=steps), trials[:count])
+        return time.perf_counter() - start
 
-    trainer.load(trials[:g])
-    run(5)  # compile
-    start = time.perf_counter()
-    run(20)
-    group_rate = 20 / (time.perf_counter() - start)
+    run(5, g)  # compile
+    group_rate = 20 / run(20, g)
     steps = max(10, int(seconds * group_rate * g / members))
-    start = time.perf_counter()
-    for first in range(0, members, g):
-        trainer.load(trials[first : first + g])
-        run(steps)
-    return members * steps / (time.perf_counter() - start), g
+    return members * steps / run(steps, members), g
 
 
 def main(argv=None) -> dict:

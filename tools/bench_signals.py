@@ -1,4 +1,4 @@
-"""Cost of the remainder task's permutation score over all 10! permutations (SPEC §4).
+"""Cost of the remainder task's permutation score over all 10! permutations (docs/method.md#signals).
 
     python tools/bench_signals.py [--repeats N]
 

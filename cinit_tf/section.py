@@ -1,0 +1,51 @@
+"""What a study declares about its paper section, and what its analysis returns.
+
+A study module `cinit_tf/studies/<name>.py` holds
+
+    DECLARATION = Declaration(...)                       # the section: paper reference, claim, rule
+    def analyse(record, trials, out_dir) -> Section:     # the numbers, figures and verdict
+
+The report index, the validation of an experiment file's `[analysis]` table and each report's
+header are built from the declarations; nothing else lists the sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+VERDICTS = ("reproduced", "partly", "not reproduced")
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A paper section as a study reproduces it, declared before any number is computed."""
+
+    paper_ref: str  # e.g. "§3.2, Fig. 2"
+    order: int  # position in the report index: the paper's order
+    title: str  # e.g. "Multi-digit XOR: rank of the learned cube arrangement"
+    claim: str  # what the paper claims, in a sentence or two
+    paper_number: str  # the paper's headline number, as the index shows it
+    verdict_rule: str  # the rule that will decide the verdict
+    analysis: type | None = None  # a dataclass: its fields (metadata "rule") are the [analysis] keys
+
+
+@dataclass
+class Figure:
+    filename: str  # a PNG written by the study into the report folder
+    caption: str  # names the paper's figure it mirrors, e.g. "Mirrors Fig. 1b."
+
+
+@dataclass
+class Section:
+    """What a study found, in the order a reader wants it."""
+
+    our_number: str  # ours, computed, with spread and sample size
+    verdict: str  # one of VERDICTS
+    what_we_ran: list[str] = field(default_factory=list)  # profile, seeds, steps, sizes
+    deviations: list[str] = field(default_factory=list)  # every difference from the paper and every choice of ours
+    findings: list[str] = field(default_factory=list)  # further numbers, in prose or Markdown tables
+    figures: list[Figure] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)  # machine-readable numbers, written to summary.json
+    verdict_details: list[str] = field(default_factory=list)  # each condition of the rule and whether it held
+    short_number: str = ""  # our number as the index shows it (default: our_number)
+    verdict_rule: str = ""  # the rule as applied, when the declaration's depends on [analysis] (default: the declaration's)

@@ -1,0 +1,147 @@
+"""What one trial is: its training settings, its seeds and initial weights, and what training produced.
+
+No TensorFlow here: the config loader, the store, the studies and the report all use these types,
+and reading results must not pay for the framework. The engine (`cinit_tf.training`) consumes them.
+Method: docs/method.md#model, #optimizer, #seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cinit_tf.rules import Bool, Choice, Float, Int
+from cinit_tf.seeds import rng
+
+METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
+MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
+
+
+def _setting(default, rule, doc: str = ""):
+    return field(default=default, metadata={"rule": rule, "doc": doc})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Model, optimizer and measurement settings shared by every member of a population.
+
+    The fields with a rule are the `[train]` table of an experiment file (their defaults are the
+    file's defaults); `jit_compile` and `group_size` are how to execute, set from `[run]`.
+    """
+
+    steps: int = _setting(1000, Int(1), "optimizer steps (full batch)")
+    d: int = _setting(128, Int(1), "embedding width")
+    width: int = _setting(100, Int(1), "hidden width of both MLP layers")
+    lr: float = _setting(0.01, Float(0.0, lo_open=True), "AdamW learning rate")
+    weight_decay: float = _setting(0.5, Float(0.0), "AdamW decoupled weight decay")
+    beta_1: float = _setting(0.9, Float(0.0, 1.0, hi_open=True))
+    beta_2: float = _setting(0.999, Float(0.0, 1.0, hi_open=True))
+    epsilon: float = _setting(1e-8, Float(0.0, lo_open=True))
+    train_fraction: float = _setting(0.8, Float(0.0, 1.0, lo_open=True, hi_open=True), "share of the p² pairs trained on")
+    freeze_embedding: bool = _setting(False, Bool(), "train only the MLP (paper §5)")
+    log_every: int = _setting(100, Int(1), "measure every this many steps (besides steps 0..first_steps and the last)")
+    first_steps: int = _setting(10, Int(0), "measure after every one of the first steps (the gradient signal needs 1-4)")
+    dtype: str = _setting("float32", Choice(("float32", "float64")))
+    jit_compile: bool = True
+    group_size: int | None = None  # members per compiled program; None = automatic
+
+    def record_steps(self) -> np.ndarray:
+        """The steps after which measurements are taken (0 = before training), sorted.
+
+        Built from ranges, so its size is the number of measurements, never the number of steps.
+        """
+        first = np.arange(0, min(self.first_steps, self.steps) + 1, dtype=np.int64)
+        every = np.arange(self.log_every, self.steps + 1, self.log_every, dtype=np.int64)
+        return np.unique(np.concatenate([first, every, np.array([self.steps], dtype=np.int64)]))
+
+    def n_records(self) -> int:
+        """len(record_steps()), computed without building it (for validation of huge settings)."""
+        first = min(self.first_steps, self.steps) + 1
+        every = self.steps // self.log_every - min(self.first_steps, self.steps) // self.log_every
+        last = 0 if self.steps % self.log_every == 0 or self.steps <= self.first_steps else 1
+        return first + every + last
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What every member of a population shares."""
+
+    p: int
+    d: int
+    width: int
+    classes: int
+
+
+def initial_embedding(shape: Shape, embedding_seed: int) -> np.ndarray:
+    """W_E ~ N(0, 1), from the embedding stream only."""
+    return rng("embedding", embedding_seed).standard_normal((shape.p, shape.d))
+
+
+def initial_mlp(shape: Shape, mlp_seed: int) -> dict[str, np.ndarray]:
+    """Dense weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default, from the MLP stream."""
+    g = rng("mlp", mlp_seed)
+
+    def uniform(fan_in, size):
+        bound = 1.0 / np.sqrt(fan_in)
+        return g.uniform(-bound, bound, size=size)
+
+    d, h, c = shape.d, shape.width, shape.classes
+    w1 = uniform(2 * d, (2 * d, h))  # one Dense over concat[E_a, E_b]: fan_in is 2d
+    return {
+        "w1a": w1[:d],
+        "w1b": w1[d:],
+        "b1": uniform(2 * d, (h,)),
+        "w2": uniform(h, (h, h)),
+        "b2": uniform(h, (h,)),
+        "w3": uniform(h, (h, c)),
+        "b3": uniform(h, (c,)),
+    }
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One member's seeds: three independent streams, and optionally an explicit initial embedding."""
+
+    embedding_seed: int
+    mlp_seed: int
+    split_seed: int
+    initial_embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class TrialResult:
+    """What one member's training produced; every curve is indexed by `steps`."""
+
+    steps: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    test_loss: np.ndarray
+    test_acc: np.ndarray
+    fourier_norms: np.ndarray | None  # (len(steps), K) for modular addition, else None
+    initial_embedding: np.ndarray
+    final_embedding: np.ndarray
+    convergence_step: int | None  # first measured step with 100% test accuracy
+    nonfinite_step: int | None  # first measured step whose train loss was not finite
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
+        out["convergence_step"] = np.array(-1 if self.convergence_step is None else self.convergence_step)
+        out["nonfinite_step"] = np.array(-1 if self.nonfinite_step is None else self.nonfinite_step)
+        return out
+
+    @classmethod
+    def from_arrays(cls, a) -> "TrialResult":
+        conv, bad = int(a["convergence_step"]), int(a["nonfinite_step"])
+        return cls(
+            steps=a["steps"],
+            train_loss=a["train_loss"],
+            train_acc=a["train_acc"],
+            test_loss=a["test_loss"],
+            test_acc=a["test_acc"],
+            fourier_norms=a["fourier_norms"] if "fourier_norms" in a else None,
+            initial_embedding=a["initial_embedding"],
+            final_embedding=a["final_embedding"],
+            convergence_step=None if conv < 0 else conv,
+            nonfinite_step=None if bad < 0 else bad,
+        )
