@@ -1,25 +1,60 @@
-"""Experiment files (SPEC §7-9): validation messages, profiles and --set, trial expansion and identity."""
+"""Experiment files (docs/experiment-format.md): validation messages, profiles and --set, trial expansion and identity."""
 
-import dataclasses
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import textwrap
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from cinit_tf import config
+from cinit_tf import config, schema, studies
 from cinit_tf.config import ConfigError, load_experiment, parse_override
+from cinit_tf.rules import Either, Float, Int
+from cinit_tf.schema import setting
+from cinit_tf.section import Declaration
+from cinit_tf.trial import MAX_RECORDS, TrainConfig
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_configs"
 EXPERIMENTS = HERE.parent / "experiments"
+REAL_STUDY_NAMES, REAL_DECLARATION = studies.study_names, studies.declaration
+
+
+class Numbers:
+    """A value rule of the stand-in study: a non-empty list of numbers (rules are duck-typed)."""
+
+    def expected(self):
+        return "a non-empty list of numbers"
+
+    def check(self, v):
+        if not isinstance(v, list) or not v or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v):
+            raise ValueError
+        return [float(x) for x in v]
+
+
+@dataclass(frozen=True)
+class DemoAnalysis:
+    tau: float = setting(Either(Float(0.0), Numbers()), 0.05)
+    seeds_shown: int = setting(Int(1), 4)
+
+
+def _declaration(analysis):
+    return Declaration(paper_ref="§0", order=0, title="t", claim="c", paper_number="n", verdict_rule="r", analysis=analysis)
+
+
+FAKE = {"demo": _declaration(DemoAnalysis), "other": _declaration(None)}
 
 
 @pytest.fixture(autouse=True)
 def demo_study(monkeypatch):
-    """Study modules are written separately; these tests name a stand-in."""
-    monkeypatch.setattr(config, "study_names", lambda: ["demo", "other"])
+    """Two stand-in studies beside the real ones: "demo" declares [analysis] keys, "other" none."""
+    monkeypatch.setattr(studies, "study_names", lambda: sorted([*REAL_STUDY_NAMES(), *FAKE]))
+    monkeypatch.setattr(studies, "declaration", lambda name: FAKE[name] if name in FAKE else REAL_DECLARATION(name))
 
 
 def write(tmp_path, text, name="exp.toml"):
@@ -79,6 +114,12 @@ BAD_CASES = {
     "seeds_other_layout.toml": ["seeds.trials_per_embedding", 'layout "independent"'],
     "run_bad_strategy.toml": ["run.strategy", 'did you mean "mirrored"?'],
     "run_key_in_train.toml": ["train.jit_compile", "run.jit_compile"],
+    "eval_every.toml": ["train.eval_every", "unknown key", "did you mean 'train.log_every'?"],
+    "analysis_unknown_key.toml": ["analysis.seeds_shwn", "unknown key", "did you mean 'analysis.seeds_shown'?"],
+    "analysis_bad_value.toml": ["profiles.cpu.analysis.seeds_shown", "expected an integer >= 1, got 0"],
+    "p_too_large.toml": ["task.p", "expected p <= 2048", "got 5000"],
+    "too_many_records.toml": ["train.log_every", "1000010 measurements per trial", f"more than {MAX_RECORDS}", "log_every >= 51"],
+    "too_many_trials.toml": ["profiles.paper.seeds.count", "more than 100000 trials"],
 }
 
 
@@ -279,7 +320,7 @@ def test_counts_order_and_settings_layout(tmp_path):
     assert s["case"] == "decayed" and s["grid"] == {"train.d": 16, "train.freeze_embedding": False}
     assert s["train"]["weight_decay"] == 2.0 and isinstance(s["train"]["weight_decay"], float)
     assert s["train"]["d"] == 16 and s["train"]["freeze_embedding"] is False
-    assert set(s["train"]) == set(config.TRAIN_FIELDS)
+    assert set(s["train"]) == set(schema.spec(TrainConfig))
     assert s["task"] == {"name": "modadd", "p": 7} and s["transform"] == {"name": "none"}
     assert s["seeds"] == {"embedding": 2, "mlp": 2, "split": 2} and s["index"] == {"embedding": 2, "trial": 0}
     json.dumps(s)  # JSON-able
@@ -352,8 +393,6 @@ def test_population_key_groups_trials_that_differ_only_in_seeds(tmp_path):
 
 
 def test_task_and_train_config(tmp_path):
-    from cinit_tf.training import TrainConfig
-
     exp = load_experiment(write(tmp_path, BASE), profile="smoke")
     plan = exp.trials()[0]
     task = plan.task()
@@ -363,26 +402,14 @@ def test_task_and_train_config(tmp_path):
     assert cfg.jit_compile is True and cfg.group_size is None  # 0 means automatic
     cfg = plan.train_config({"jit_compile": False, "group_size": 8})
     assert cfg.jit_compile is False and cfg.group_size == 8
-    trial = plan.trial()
-    assert (trial.embedding_seed, trial.mlp_seed, trial.split_seed) == (0, 0, 0)
-
-
-def test_defaults_and_rules_match_the_engine():
-    # config.py repeats these to validate without importing TensorFlow; they must not drift.
-    from cinit_tf.training import TrainConfig
-    from cinit_tf.transforms import CONSTRUCT_EPS, KEEP_RULES
-
-    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name not in config.RUN_ONLY}
-    assert {k: d for k, (d, _) in config.TRAIN_FIELDS.items()} == fields
-    assert set(config.RUN_ONLY) <= {f.name for f in dataclasses.fields(TrainConfig)}
-    assert config.KEEP_RULES == KEEP_RULES and config.CONSTRUCT_EPS == CONSTRUCT_EPS
 
 
 def test_resolved_is_json_without_profiles(tmp_path):
     exp = load_experiment(write(tmp_path, GRID_CASES + '[analysis]\ntau = [0.01, 0.05]\n', "my_exp.toml"))
     assert exp.name == "my_exp" and exp.study == "demo" and exp.description == ""
     assert "profiles" not in exp.resolved and exp.resolved["name"] == "my_exp"
-    assert exp.analysis == {"tau": [0.01, 0.05]}
+    assert exp.analysis == {"tau": [0.01, 0.05], "seeds_shown": 4}  # validated, defaults filled
+    assert exp.record(trial_ids=[])["analysis"] == exp.analysis == exp.resolved["analysis"]
     json.dumps(exp.resolved)
     named = load_experiment(write(tmp_path, 'name = "other_name"\ndescription = "d"\n' + BASE))
     assert named.name == "other_name" and named.description == "d"
@@ -396,9 +423,150 @@ def test_resolved_is_json_without_profiles(tmp_path):
 
 @pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.toml")), ids=lambda p: p.name)
 @pytest.mark.parametrize("profile", config.PROFILES)
-def test_experiment_files_load(path, profile, monkeypatch):
-    from cinit_tf import studies
-
-    monkeypatch.setattr(config, "study_names", studies.study_names)
+def test_experiment_files_load(path, profile):
     exp = load_experiment(path, profile=profile)
     assert exp.trials()
+    assert "eval_every" not in path.read_text()
+
+
+# ---- [analysis] against the study's declaration ------------------------------------------------
+
+
+def test_analysis_is_validated_through_profiles_and_set(tmp_path):
+    path = write(tmp_path, BASE.replace("[profiles.cpu]\n", "[profiles.cpu]\nanalysis = { tau = 0.1 }\n"))
+    assert load_experiment(path, profile="smoke").analysis == {"tau": 0.05, "seeds_shown": 4}
+    assert load_experiment(path, profile="cpu").analysis == {"tau": 0.1, "seeds_shown": 4}
+    over = load_experiment(path, overrides=["analysis.seeds_shown=2", "analysis.tau=[0.01, 0.05]"])
+    assert over.analysis == {"tau": [0.01, 0.05], "seeds_shown": 2}
+    assert over.record(trial_ids=["a"])["analysis"] == over.analysis
+    for overrides, expected in (
+        (["analysis.seeds_shwn=2"], "--set analysis.seeds_shwn: unknown key (did you mean '--set analysis.seeds_shown'?)"),
+        (["analysis.seeds_shown=two"], '--set analysis.seeds_shown: expected an integer >= 1, got "two"'),
+        (["analysis.tau=[]"], "--set analysis.tau: expected a number >= 0 or a non-empty list of numbers, got []"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            load_experiment(path, overrides=overrides)
+        assert str(info.value).startswith(f"{path}: {expected}"), str(info.value)
+
+
+def test_study_without_analysis_keys_refuses_any(tmp_path):
+    path = write(tmp_path, BASE.replace('study = "demo"', 'study = "other"') + "[analysis]\ntau = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert str(info.value) == f'{path}: analysis.tau: unknown key (study "other" declares no [analysis] keys)'
+    assert load_experiment(write(tmp_path, BASE.replace('study = "demo"', 'study = "other"'), "b.toml")).analysis == {}
+
+
+def _declared_study():
+    """A real study that declares [analysis] keys, its experiment file, and one of its keys."""
+    for name in REAL_STUDY_NAMES():
+        analysis = getattr(REAL_DECLARATION(name), "analysis", None)
+        if analysis is not None and schema.spec(analysis) and (EXPERIMENTS / f"{name}.toml").exists():
+            return name, EXPERIMENTS / f"{name}.toml", next(iter(schema.spec(analysis)))
+    pytest.skip("no study declares [analysis] keys yet")
+
+
+def _with_analysis_typo(tmp_path, source: Path, key: str) -> tuple[Path, str]:
+    typo = key[:-1] + ("z" if key[-1] != "z" else "y")
+    text = source.read_text()
+    text = text.replace("[analysis]\n", f"[analysis]\n{typo} = 1\n") if "[analysis]\n" in text else text + f"\n[analysis]\n{typo} = 1\n"
+    path = tmp_path / source.name
+    path.write_text(text)
+    return path, typo
+
+
+def test_analysis_typo_in_a_real_study(tmp_path):
+    name, source, key = _declared_study()
+    path, typo = _with_analysis_typo(tmp_path, source, key)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert str(info.value) == f"{path}: analysis.{typo}: unknown key (did you mean 'analysis.{key}'?)"
+    assert load_experiment(source).analysis.keys() == schema.spec(REAL_DECLARATION(name).analysis).keys()
+
+
+def test_runner_refuses_an_analysis_typo_before_writing(tmp_path):
+    _, source, key = _declared_study()
+    path, typo = _with_analysis_typo(tmp_path, source, key)
+    out, reports = tmp_path / "runs", tmp_path / "reports"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cinit_tf.run", str(path), "--out", str(out), "--reports", str(reports), "--quiet"],
+        capture_output=True, text=True, timeout=120, env=env, cwd=HERE.parent,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [f"error: {path}: analysis.{typo}: unknown key (did you mean 'analysis.{key}'?)"]
+    assert proc.stdout == "" and not out.exists() and not reports.exists()
+
+
+# ---- identity of new settings and limits -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModaddWithNewSetting:
+    p: int = setting(Int(2))
+    q: int = setting(Int(0), 0, new=True)  # as a setting added after trials were run would be
+
+
+def test_a_new_setting_at_its_default_keeps_every_id(tmp_path, monkeypatch):
+    path = write(tmp_path, GRID_CASES)
+    before = [t.id for t in load_experiment(path).trials()]
+    monkeypatch.setitem(schema.TASKS, "modadd", ModaddWithNewSetting)
+    after = load_experiment(path).trials()
+    assert after[0].settings["task"] == {"name": "modadd", "p": 7, "q": 0}  # settings hold it, the id leaves it out
+    assert [t.id for t in after] == before
+    assert [t.id for t in load_experiment(path, overrides=["task.q=0"]).trials()] == before
+    changed = [t.id for t in load_experiment(path, overrides=["task.q=1"]).trials()]
+    assert not set(changed) & set(before) and len(set(changed)) == len(before)
+    # varied in a grid, the default point is still the trial that ran before
+    grid = load_experiment(path, overrides=["grid.task.q=[0, 1]", 'cases=[{label = "plain"}]', "grid.train.d=[4]", "grid.train.freeze_embedding=[true]"])
+    assert [t.settings["grid"] for t in grid.trials()[:4:3]] == [{"train.d": 4, "train.freeze_embedding": True, "task.q": 0}, {"train.d": 4, "train.freeze_embedding": True, "task.q": 1}]
+    assert grid.trials()[0].id == before[0] and grid.trials()[3].id not in before
+    with pytest.raises(ConfigError, match=r"--set task\.q: expected an integer >= 0"):
+        load_experiment(path, overrides=["task.q=-1"])
+
+
+def test_an_old_setting_at_its_default_is_part_of_the_id(tmp_path):
+    path = write(tmp_path, BASE)
+    explicit = load_experiment(path, overrides=["train.width=100"]).trials()  # 100 is the default
+    assert [t.id for t in explicit] == [t.id for t in load_experiment(path).trials()]
+    t = explicit[0]
+    assert t.settings["train"]["width"] == 100
+    canonical = json.dumps(t.settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert t.id == hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def test_measurement_limit_names_a_log_every_that_fits(tmp_path):
+    path = write(tmp_path, BASE)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path, overrides=["train.steps=3000000", "train.log_every=1"])
+    message = str(info.value)
+    assert message.startswith(f"{path}: --set train.log_every: 3000000 steps measured every 1 ") and " 3000001 measurements" in message
+    every = int(message.rsplit("log_every >= ", 1)[1].split(")")[0])
+    fits = lambda e: TrainConfig(steps=3_000_000, log_every=e).n_records() <= MAX_RECORDS  # noqa: E731
+    assert fits(every) and not fits(every - 1)
+    assert load_experiment(path, overrides=["train.steps=3000000", f"train.log_every={every}"]).trials()
+    with pytest.raises(ConfigError, match=r"--set train\.first_steps: .*set a smaller first_steps"):
+        load_experiment(path, overrides=["train.steps=3000000", "train.first_steps=2000000"])
+
+
+def test_planning_does_not_grow_with_steps(tmp_path):
+    path = write(tmp_path, BASE)
+    start = time.perf_counter()
+    exp = load_experiment(path, overrides=["train.steps=1000000000000", "train.log_every=100000000"])
+    plan = exp.trials()[0]
+    assert plan.train_config(exp.run).n_records() == 10_000 + 11
+    assert time.perf_counter() - start < 5
+
+
+def test_trial_count_limit(tmp_path):
+    path = write(tmp_path, BASE)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path, overrides=["seeds.count=100001"])
+    assert str(info.value) == f"{path}: --set seeds.count: the experiment plans more than 100000 trials (cases × grid points × seeds; the limit)"
+    assert len(load_experiment(path, overrides=["seeds.count=100000", "grid.train.d=[4]"]).points) == 1
+    # a grid whose product alone is over the limit fails before any point is walked
+    start = time.perf_counter()
+    huge = ", ".join(str(i) for i in range(1, 101))
+    with pytest.raises(ConfigError, match=r"--set grid: plans 1000000 grid points, so more than 100000 trials"):
+        load_experiment(path, overrides=[f"grid.train.d=[{huge}]", f"grid.train.width=[{huge}]", f"grid.train.steps=[{huge}]"])
+    assert time.perf_counter() - start < 5
