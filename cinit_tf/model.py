@@ -7,9 +7,9 @@ The first layer is factored: [E_a, E_b]·W1 = (E·W1_top)[a] + (E·W1_bottom)[b]
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+from cinit_tf.framework import keras, tf
 
 from cinit_tf.trial import Shape
 

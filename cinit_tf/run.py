@@ -15,8 +15,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from cinit_tf.config import ConfigError, load_experiment  # noqa: E402
 
 
@@ -75,7 +73,7 @@ class TensorBoardLog:
         return "_".join(x for x in (f"{i:02d}", case, grid, plan.id[:8]) if x)
 
     def start(self, chunk: list) -> None:
-        import tensorflow as tf
+        from cinit_tf.framework import tf
 
         self.writers = {}
         for member, plan in enumerate(chunk):
@@ -85,7 +83,7 @@ class TensorBoardLog:
                 self.writers[member] = tf.summary.create_file_writer(str(folder))
 
     def log(self, step: int, measurements: dict) -> None:
-        import tensorflow as tf
+        from cinit_tf.framework import tf
 
         for member, writer in self.writers.items():
             with writer.as_default(step=step):
@@ -156,6 +154,10 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
             on_group_start=on_group_start, on_measure=on_measure, on_group_done=on_group_done,
         )
     bar.close()
+    if trained[0] or not (store.root / "trials.csv").exists():
+        from cinit_tf.results import write_tables
+
+        write_tables(store.root)  # trials.csv (and frequencies.csv) of every finished trial, for pandas
 
     report_dir = None
     if make_report and {p.id for p in plans} <= store.finished_ids():
@@ -176,7 +178,10 @@ def main(argv=None) -> int:
     ap.add_argument("--strategy", choices=["default", "mirrored"], help="tf.distribute strategy (overrides run.strategy)")
     ap.add_argument("--no-report", action="store_true", help="do not generate the report at the end")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--verbose", action="store_true", help="show TensorFlow's own start-up and log lines")
     args = ap.parse_args(argv)
+    if args.verbose:
+        os.environ["CINIT_TF_VERBOSE"] = "1"  # read when the engine first imports TensorFlow
     overrides = list(args.overrides) + ([f'run.strategy="{args.strategy}"'] if args.strategy else [])
     try:
         experiment = load_experiment(args.file, profile=args.profile, overrides=overrides)

@@ -14,9 +14,9 @@ import dataclasses
 import functools
 from typing import Callable
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+from cinit_tf.framework import keras, tf
 
 from cinit_tf.model import PopulationModel
 from cinit_tf.signals import n_frequencies

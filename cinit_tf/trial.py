@@ -2,7 +2,7 @@
 
 No TensorFlow here: the config loader, the store, the studies and the report all use these types,
 and reading results must not pay for the framework. The engine (`cinit_tf.training`) consumes them.
-Method: docs/method.md#model, #optimizer, #seeds.
+Method: docs/method.md#model, #optimizer, #seeds-and-splits.
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
-import os
+import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import pytest  # noqa: E402
+# TensorFlow first, quietly: test modules import it, and its start-up lines would fill the output.
+import cinit_tf.framework  # noqa: E402,F401
 
 
 def _gpus():
-    import tensorflow as tf
+    from cinit_tf.framework import tf  # quietly: the first device lookup prints CUDA lines
 
     return tf.config.list_physical_devices("GPU")
 

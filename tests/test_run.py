@@ -31,7 +31,6 @@ EXPERIMENT = textwrap.dedent(
     d = 8
     weight_decay = 3.0
     log_every = 50
-    eval_every = 50
     dtype = "float64"
     [seeds]
     count = {count}

@@ -1,0 +1,102 @@
+"""A run's results as tables: one row per trial, and for modular addition one row per trial and frequency.
+
+    from cinit_tf import results
+    trials, frequencies = results.load("runs/survival_vs_norm")
+    trials.groupby("train.d")["test_loss"].median()
+
+`trials` has the trial id, its case, every setting that varies between the run's trials (columns
+named as in the experiment file, `train.d`, `task.p` ...), its three seeds, what its transform
+chose (`chosen.k` ...), and its scalar outcomes (final losses and accuracies, convergence step,
+non-finite step, number of circles at τ = 0.05 for modular addition). `frequencies` (None for
+the other tasks) has trial id, frequency k, initial and final signal, and whether k survived.
+The runner writes both as CSV next to the trial files (`runs/X/trials.csv`,
+`runs/X/frequencies.csv`); `load` reads the trial files themselves, so it is never stale.
+No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from cinit_tf.readout import SURVIVAL_TAU, survivors
+from cinit_tf.store import Store
+
+SETTING_SECTIONS = ("task", "train", "transform")
+OUTCOMES = ("train_loss", "test_loss", "train_acc", "test_acc")
+
+
+def _flat_settings(settings: dict) -> dict:
+    out = {}
+    for section in SETTING_SECTIONS:
+        for key, value in sorted(settings.get(section, {}).items()):
+            out[f"{section}.{key}"] = value
+    return out
+
+
+def _row(t, varying: list[str]) -> dict:
+    r = t.result
+    flat = _flat_settings(t.settings)
+    row = {"id": t.id, "case": t.settings.get("case", "")}
+    row.update({key: flat.get(key) for key in varying})
+    seeds = t.settings.get("seeds", {})
+    row.update({f"{k}_seed": seeds.get(k) for k in ("embedding", "mlp", "split")})
+    row.update({f"chosen.{k}": (v if not isinstance(v, list) else " ".join(map(str, v))) for k, v in sorted(t.chosen.items())})
+    row["steps"] = int(r.steps[-1])
+    row.update({name: float(np.asarray(getattr(r, name))[-1]) for name in OUTCOMES})
+    row["convergence_step"] = r.convergence_step
+    row["nonfinite_step"] = r.nonfinite_step
+    row["nonfinite"] = r.nonfinite_step is not None
+    if r.fourier_norms is not None:
+        row["circles"] = int(survivors(r.fourier_norms[-1], SURVIVAL_TAU).sum())
+    return row
+
+
+def tables(trials: list):
+    """(trials table, frequencies table or None) of stored trials, as pandas DataFrames, rows in id order."""
+    import pandas as pd
+
+    trials = sorted(trials, key=lambda t: t.id)
+    flats = [_flat_settings(t.settings) for t in trials]
+    keys = sorted({k for f in flats for k in f})
+    varying = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
+    table = pd.DataFrame([_row(t, varying) for t in trials])
+    for col in ("convergence_step", "nonfinite_step"):
+        if col in table:
+            table[col] = table[col].astype("Int64")  # missing (never converged) stays missing, not NaN-float
+    rows = []
+    for t in trials:
+        norms = t.result.fourier_norms
+        if norms is None:
+            continue
+        alive = survivors(norms[-1], SURVIVAL_TAU)
+        for k in range(norms.shape[1]):
+            rows.append({"id": t.id, "k": k + 1, "initial_signal": float(norms[0, k]),
+                         "final_signal": float(norms[-1, k]), "survived": bool(alive[k])})
+    return table, (pd.DataFrame(rows) if rows else None)
+
+
+def load(run_dir: str | os.PathLike):
+    """The finished trials of a run folder as (trials, frequencies) DataFrames (frequencies None unless modular addition)."""
+    store = Store(run_dir)
+    if not store.root.is_dir():
+        raise FileNotFoundError(f"{run_dir}: no such run folder")
+    return tables(store.trials())
+
+
+def write_tables(run_dir: str | os.PathLike) -> list[Path]:
+    """Write `trials.csv` (and `frequencies.csv`) into the run folder; returns the paths written."""
+    from cinit_tf.store import atomic_write
+
+    root = Path(run_dir)
+    trials, frequencies = load(root)
+    written = []
+    for name, frame in (("trials.csv", trials), ("frequencies.csv", frequencies)):
+        if frame is None:
+            continue
+        path = root / name
+        atomic_write(path, lambda f, frame=frame: f.write(frame.to_csv(index=False).encode("utf-8")))
+        written.append(path)
+    return written
