@@ -1,6 +1,7 @@
-"""Transforms of the initial embedding, applied before training (SPEC §6).
+"""Transforms of the initial embedding, applied before training (docs/method.md#transforms).
 
-Each returns a NEW embedding and leaves its input untouched. Frequencies follow
+Each returns a NEW embedding and leaves its input untouched; `apply_transform` also returns what
+it chose (frequencies, signals), which the store keeps with the trial so that no study replays a draw. Frequencies follow
 signals.fourier_norms: F_k = Σ_n e^{-2πi kn/p} E_n (eq. 1), k = 1..floor((p-1)/2), where
 k and p - k are one circle; numpy's rfft/irfft use the same sign, so the rfft row k is F_k
 and irfft restores F_{p-k} as its conjugate, keeping the embedding real.
@@ -123,26 +124,33 @@ def construct_two(p: int, d: int, s: float, r: float, seed: int, eps: float = CO
     return np.fft.irfft(F, n=p, axis=0), (k_top, k_second)
 
 
-def apply_transform(spec: dict, E: np.ndarray, seed: int) -> np.ndarray | None:
-    """The initial embedding an experiment file's `[transform]` asks for, from the drawn embedding E.
+def apply_transform(spec: dict, E: np.ndarray, seed: int) -> tuple[np.ndarray | None, dict]:
+    """The initial embedding an experiment file's `[transform]` asks for, from the drawn embedding E,
+    and what the transform chose, as plain JSON values.
 
-    Returns None for "none" (train from E as drawn). Randomness (a "random" frequency, a random
+    Returns (None, {}) for "none" (train from E as drawn). Randomness (a "random" frequency, a random
     keep set, construct_two's frequencies) comes from `seed`, the trial's embedding seed, so every
-    trial sharing an embedding gets the same transformed embedding.
+    trial sharing an embedding gets the same transformed embedding. What was chosen:
+    fourier_scale {"k", "s"}; fourier_keep {"kept": [k, ...], "keep_zero"}; construct_two
+    {"k_top", "k_second", "signal_top", "signal_second"}.
     """
     name = spec.get("name", "none")
     if name == "none":
-        return None
+        return None, {}
     if name == "fourier_scale":
         k = spec["k"]
         if k == "random":
             k = int(rng("fourier_scale_k", seed).integers(1, (E.shape[0] - 1) // 2 + 1))
-        return fourier_scale(E, int(k), float(spec["s"]))
+        k, s = int(k), float(spec["s"])
+        return fourier_scale(E, k, s), {"k": k, "s": s}
     if name == "fourier_keep":
         if "final" in spec["rule"]:
             raise ValueError(f"keep rule {spec['rule']!r} needs the final signals of an earlier run")
-        return fourier_keep(E, keep_rule(E, spec["rule"], seed=seed), keep_zero=spec.get("keep_zero", True))
+        kept, keep_zero = keep_rule(E, spec["rule"], seed=seed), bool(spec.get("keep_zero", True))
+        return fourier_keep(E, kept, keep_zero=keep_zero), {"kept": list(kept), "keep_zero": keep_zero}
     if name == "construct_two":
         p, d = E.shape
-        return construct_two(p, d, float(spec["s"]), float(spec["r"]), seed, eps=float(spec.get("eps", CONSTRUCT_EPS)))[0]
+        s, r = float(spec["s"]), float(spec["r"])
+        built, (k_top, k_second) = construct_two(p, d, s, r, seed, eps=float(spec.get("eps", CONSTRUCT_EPS)))
+        return built, {"k_top": k_top, "k_second": k_second, "signal_top": s, "signal_second": r * s}
     raise ValueError(f"unknown transform {name!r}")

@@ -1,4 +1,5 @@
-"""Initial-embedding transforms (SPEC §6), checked through the Fourier signals they change."""
+"""Initial-embedding transforms (docs/method.md#transforms), checked through the Fourier signals they change,
+and what `apply_transform` says it chose checked against the embedding it returns."""
 
 import numpy as np
 import pytest
@@ -151,3 +152,65 @@ def test_keep_rule_top_final_and_random():
         transforms.keep_rule(E, "random 1")
     with pytest.raises(ValueError):
         transforms.keep_rule(E, "top-3 final", final_norms=final)
+
+
+# --- apply_transform: the embedding and what was chosen ----------------------------------------
+
+
+def _jsonable(chosen: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(chosen))
+
+
+def test_apply_none_chooses_nothing():
+    assert transforms.apply_transform({"name": "none"}, embedding(), 3) == (None, {})
+
+
+@pytest.mark.parametrize("k", ["random", 7])
+def test_apply_fourier_scale_returns_the_k_it_scaled(k):
+    E = embedding(p=23, d=16)
+    for seed in range(6):
+        scaled, chosen = transforms.apply_transform({"name": "fourier_scale", "k": k, "s": 3.0}, E, seed)
+        assert _jsonable(chosen) == chosen and set(chosen) == {"k", "s"} and chosen["s"] == 3.0
+        ratio = fourier_norms(scaled) / fourier_norms(E)
+        assert ratio[chosen["k"] - 1] == pytest.approx(9.0)
+        np.testing.assert_allclose(np.delete(ratio, chosen["k"] - 1), 1.0, rtol=1e-9)
+        if k != "random":
+            assert chosen["k"] == k
+    draws = {transforms.apply_transform({"name": "fourier_scale", "k": "random", "s": 2.0}, E, seed)[1]["k"] for seed in range(20)}
+    assert len(draws) > 3  # a draw, not a constant
+
+
+@pytest.mark.parametrize("rule", ["mean+1std", "random 2"])
+def test_apply_fourier_keep_returns_the_frequencies_left_nonzero(rule):
+    E = embedding(p=31, d=8, seed=5)
+    for seed in range(4):
+        kept_E, chosen = transforms.apply_transform({"name": "fourier_keep", "rule": rule, "keep_zero": False}, E, seed)
+        assert _jsonable(chosen) == chosen and chosen["keep_zero"] is False
+        after = fourier_norms(kept_E)
+        nonzero = [int(k) + 1 for k in np.flatnonzero(after > 1e-12 * after.max())]
+        assert chosen["kept"] == nonzero and len(nonzero) >= 1
+        np.testing.assert_allclose(kept_E.mean(axis=0), 0.0, atol=1e-12)  # keep_zero = false drops the mean
+
+
+def test_apply_construct_two_returns_the_frequencies_it_built():
+    p, d, s, r = 29, 8, 100.0, 0.4
+    for seed in range(4):
+        E, chosen = transforms.apply_transform({"name": "construct_two", "s": s, "r": r, "eps": 1e-6},
+                                               np.zeros((p, d)), seed)
+        assert _jsonable(chosen) == chosen
+        assert set(chosen) == {"k_top", "k_second", "signal_top", "signal_second"}
+        norms = fourier_norms(E)
+        assert norms[chosen["k_top"] - 1] == pytest.approx(s, rel=1e-10) == chosen["signal_top"]
+        assert norms[chosen["k_second"] - 1] == pytest.approx(r * s, rel=1e-10)
+        assert chosen["signal_second"] == pytest.approx(r * s)
+        order = np.argsort(-norms) + 1
+        assert (int(order[0]), int(order[1])) == (chosen["k_top"], chosen["k_second"])
+
+
+def test_apply_unknown_transform_and_final_rules_are_refused():
+    with pytest.raises(ValueError, match="unknown transform"):
+        transforms.apply_transform({"name": "fourier_twist"}, embedding(), 0)
+    with pytest.raises(ValueError, match="earlier run"):
+        transforms.apply_transform({"name": "fourier_keep", "rule": "top-1 final"}, embedding(), 0)
