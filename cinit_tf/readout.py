@@ -1,4 +1,4 @@
-"""Reading off what a trained model learned from its final embedding (SPEC §5).
+"""Reading off what a trained model learned from its final embedding (docs/method.md#read-offs).
 
 Pure functions: final embedding (p, d) or recorded histories in, plain values out.
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 from cinit_tf.signals import as_embedding, arrangements, cluster_centres, squared_distances
 
-# Final XOR shapes (SPEC §5). A clean cube fits its best arrangement at r ≈ 0.999; a 4-D
+# Final XOR shapes (docs/method.md#read-offs). A clean cube fits its best arrangement at r ≈ 0.999; a 4-D
 # cross-polytope, where several α tie, fits the best cube only at r ≈ 0.75–0.8.
 CUBE_MIN_FIT = 0.95
 # Cross-polytope: every token's farthest token is mutual (antipodal pairs), lies at least this
@@ -22,8 +22,7 @@ CROSS_MIN_FAR_RATIO = 1.5
 # variation (ideal: 0; a cube's non-antipodal distances 1,1,1,2,2,2 have 1/3).
 CROSS_MAX_SPREAD = 0.2
 
-SURVIVAL_TAU = 0.05  # SPEC §5: k survives when final signal_k >= τ · max_k final signal_k (our rule)
-PERFECT_ACCURACY = 1.0 - 1e-9
+SURVIVAL_TAU = 0.05  # docs/method.md#survival-rule: k survives when final signal_k >= τ · max_k final signal_k (our rule)
 
 
 class PermutationReadout(NamedTuple):
@@ -43,7 +42,7 @@ def canonical_permutation(q) -> tuple[int, ...]:
 
 
 def learned_permutation(E_final, m: int) -> PermutationReadout:
-    """The order q of the final cluster centres along their first principal component (SPEC §5).
+    """The order q of the final cluster centres along their first principal component (docs/method.md#read-offs).
 
     q_0 is the remainder whose centre projects lowest. line_share tells how much of a line
     the centres form; it must be reported, not assumed.
@@ -92,7 +91,7 @@ def arrangement_fits(E_final, bits: int) -> np.ndarray:
 
 
 def learned_arrangement(E_final, bits: int) -> ArrangementReadout:
-    """The arrangement whose α best correlates with the final squared distances (SPEC §5).
+    """The arrangement whose α best correlates with the final squared distances (docs/method.md#read-offs).
 
     Arrangements sharing an α (axis orders) tie exactly; the first in arrangements(bits)
     order is returned. Rank it with signals.arrangement_scores, where ties score alike.
@@ -103,7 +102,7 @@ def learned_arrangement(E_final, bits: int) -> ArrangementReadout:
 
 
 def final_shape(E_final, bits: int) -> str:
-    """"cube", "cross_polytope" or "other" for a final XOR embedding (SPEC §5).
+    """"cube", "cross_polytope" or "other" for a final XOR embedding (docs/method.md#read-offs).
 
     Rule: "cube" when the best arrangement fits at r >= CUBE_MIN_FIT. Otherwise
     "cross_polytope" when the tokens form 2^(bits-1) antipodal pairs: each token's farthest
@@ -133,7 +132,7 @@ def final_shape(E_final, bits: int) -> str:
 
 
 def survivors(final_norms, tau: float = SURVIVAL_TAU) -> np.ndarray:
-    """Boolean mask over frequencies (last axis): final signal_k >= τ · max_k final signal_k (SPEC §5).
+    """Boolean mask over frequencies (last axis): final signal_k >= τ · max_k final signal_k (docs/method.md#survival-rule).
 
     A batch (members, K) is judged member by member; the number of circles is mask.sum(-1).
     """
@@ -141,11 +140,10 @@ def survivors(final_norms, tau: float = SURVIVAL_TAU) -> np.ndarray:
     return norms >= tau * norms.max(axis=-1, keepdims=True)
 
 
-def convergence_step(test_accuracy_history, steps) -> int | None:
-    """The first recorded step at which test accuracy reaches 100% (>= 1 - 1e-9), else None."""
-    accuracy = np.asarray(test_accuracy_history, dtype=np.float64)
-    steps = np.asarray(steps)
-    if accuracy.shape != steps.shape:
-        raise ValueError(f"{accuracy.shape} accuracies for {steps.shape} steps")
-    reached = np.flatnonzero(accuracy >= PERFECT_ACCURACY)
-    return int(steps[reached[0]]) if reached.size else None
+
+def principal_components(E, n: int) -> np.ndarray:
+    """The centred embedding projected on its first n principal components, (p, n)."""
+    X = np.asarray(E, dtype=np.float64)
+    X = X - X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X, full_matrices=False)
+    return X @ Vt[:n].T

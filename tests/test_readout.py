@@ -1,4 +1,4 @@
-"""Reading off the learned representation (SPEC §5) from final embeddings built by hand."""
+"""Reading off the learned representation (docs/method.md#read-offs) from final embeddings built by hand."""
 
 import itertools
 
@@ -116,7 +116,7 @@ def test_random_embedding_is_other():
     assert readout.final_shape(E, 3) == "other"
 
 
-# --- modular addition, convergence -----------------------------------------------------------
+# --- modular addition -----------------------------------------------------------
 
 
 def test_survivors():
@@ -127,10 +127,13 @@ def test_survivors():
     np.testing.assert_array_equal(readout.survivors(batch), [[True, False, True], [False, True, True]])
 
 
-def test_convergence_step():
-    steps = [0, 100, 200, 300, 400]
-    assert readout.convergence_step([0.1, 0.9, 1.0, 0.99, 1.0], steps) == 200
-    assert readout.convergence_step([0.1, 0.9, 0.999999, 0.99, 0.98], steps) is None
-    assert readout.convergence_step([0.1, 1.0 - 1e-12, 1.0, 1.0, 1.0], steps) == 100
-    with pytest.raises(ValueError):
-        readout.convergence_step([1.0], steps)
+def test_principal_components_of_a_tilted_plane():
+    # An ellipse with axes 3 and 1 in a tilted plane of R^5, plus an offset: its principal components are
+    # the ellipse's own coordinates (up to sign), longest first, and nothing is left for a third.
+    basis, _ = np.linalg.qr(np.random.default_rng(2).normal(size=(5, 2)))
+    angle = 2 * np.pi * np.arange(40) / 40
+    coords = np.column_stack([3 * np.cos(angle), np.sin(angle)])
+    X = readout.principal_components(coords @ basis.T + 7.0, 3)
+    assert X.shape == (40, 3)
+    np.testing.assert_allclose(np.abs(X[:, :2]), np.abs(coords), atol=1e-9)
+    np.testing.assert_allclose(X[:, 2], 0.0, atol=1e-9)
