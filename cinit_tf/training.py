@@ -71,6 +71,9 @@ class PopulationTrainer:
         self.strategy = strategy or tf.distribute.get_strategy()
         self.replicas = self.strategy.num_replicas_in_sync
         self.record_fourier = task.name == "modadd"
+        self.record_gradients = config.gradient_steps > 0
+        if self.record_gradients and not self.record_fourier:
+            raise ValueError("gradient_steps records the embedding gradient in the Fourier basis: modular addition only")
         self.n_train = task.n_train(config.train_fraction)
         self.n_test = task.p * task.p - self.n_train
         with self.strategy.scope():
@@ -147,7 +150,18 @@ class PopulationTrainer:
     def _replica_measure(self):
         out = {}
         for split in ("train", "test"):
-            ce, correct = self._ce_and_correct(self._local(f"{split}_pairs"), self._local(f"{split}_labels"))
+            if split == "train" and self.record_gradients:
+                # The backpropagated gradient of the training loss with respect to the embedding, at
+                # the current parameters: what the next step's Adam update is made from. AdamW's
+                # decoupled weight decay is not part of the loss, so it is not in this gradient.
+                E = self.model.embedding.value  # the backend tf.Variable behind the Keras variable
+                with tf.GradientTape() as tape:
+                    tape.watch(E)  # also when the embedding is frozen
+                    ce, correct = self._ce_and_correct(self._local("train_pairs"), self._local("train_labels"))
+                    loss = tf.reduce_sum(ce) / self.n_train
+                out["embedding_gradient"] = tape.gradient(loss, E)
+            else:
+                ce, correct = self._ce_and_correct(self._local(f"{split}_pairs"), self._local(f"{split}_labels"))
             out[f"{split}_loss"] = tf.reduce_sum(ce, axis=1)
             out[f"{split}_acc"] = tf.reduce_sum(correct, axis=1)
         return out
@@ -164,7 +178,10 @@ class PopulationTrainer:
         else:
             per_replica = self.strategy.run(lambda: self._on_replica_device(self._replica_sums))
             sums = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+        gradient = sums.pop("embedding_gradient", None)
         out = {k: v / (self.n_train if k.startswith("train") else self.n_test) for k, v in sums.items()}
+        if gradient is not None:
+            out["gradient_norms"] = fourier_norms_tf(tf.convert_to_tensor(gradient))
         if self.record_fourier:
             out["fourier_norms"] = fourier_norms_tf(tf.convert_to_tensor(self.model.embedding))
         return out
@@ -207,7 +224,9 @@ class PopulationTrainer:
         k = len(self.trials)
         initial = self.model.embedding.numpy()[:k].copy()
         steps = self.config.record_steps()
-        log = {name: [] for name in (*METRICS, "fourier_norms")}
+        keep = set(self.config.snapshot_steps().tolist())
+        log = {name: [] for name in (*METRICS, "fourier_norms", "gradient_norms")}
+        snapshots = []
         done = 0
         for s in steps:
             if s > done:
@@ -216,6 +235,8 @@ class PopulationTrainer:
             m = {key: v.numpy()[:k] for key, v in self._measure().items()}
             for key, v in m.items():
                 log[key].append(v)
+            if int(s) in keep:
+                snapshots.append(self.model.embedding.numpy()[:k].copy())
             if callback is not None:
                 callback(int(s), m)
         final = self.model.embedding.numpy()[:k].copy()
@@ -234,6 +255,9 @@ class PopulationTrainer:
                     final_embedding=final[i],
                     convergence_step=int(steps[conv[0]]) if conv.size else None,
                     nonfinite_step=int(steps[bad[0]]) if bad.size else None,
+                    gradient_norms=curves["gradient_norms"][i] if self.record_gradients else None,
+                    snapshot_steps=np.array(sorted(keep), dtype=np.int64) if keep else None,
+                    snapshots=np.stack([x[i] for x in snapshots]) if keep else None,
                 )
             )
         return results
@@ -275,7 +299,8 @@ def _trainer(task: Task, config: TrainConfig, members: int, strategy) -> Populat
 
     Steps and the measurement schedule are host-side, so they are not part of the key.
     """
-    key = (task, dataclasses.replace(config, steps=1, log_every=1, first_steps=0), members, id(strategy))
+    key = (task, dataclasses.replace(config, steps=1, log_every=1, first_steps=0, snapshot_every=0,
+                                     gradient_steps=min(config.gradient_steps, 1)), members, id(strategy))
     trainer = _TRAINERS.pop(key, None)
     if trainer is None:
         trainer = PopulationTrainer(task, config, members, strategy=strategy)

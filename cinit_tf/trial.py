@@ -7,6 +7,7 @@ Method: docs/method.md#model, #optimizer, #seeds-and-splits.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,8 +19,9 @@ METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
 
 
-def _setting(default, rule, doc: str = ""):
-    return field(default=default, metadata={"rule": rule, "doc": doc})
+def _setting(default, rule, doc: str = "", new: bool = False):
+    # new=True: added after trials were run; at its default it is left out of a trial's id.
+    return field(default=default, metadata={"rule": rule, "doc": doc, "new": new})
 
 
 @dataclass(frozen=True)
@@ -43,24 +45,53 @@ class TrainConfig:
     log_every: int = _setting(100, Int(1), "measure every this many steps (besides steps 0..first_steps and the last)")
     first_steps: int = _setting(10, Int(0), "measure after every one of the first steps (the gradient signal needs 1-4)")
     dtype: str = _setting("float32", Choice(("float32", "float64")))
+    gradient_steps: int = _setting(
+        0, Int(0), "modular addition: also measure ||FFT(dL/dE)_k||² (backprop only, no weight decay) after every "
+        "one of the first this many steps, then at each measurement; 0 = off", new=True)
+    snapshot_every: int = _setting(
+        0, Int(0), "keep the embedding every this many steps (and after steps 0..first_steps); 0 = off", new=True)
     jit_compile: bool = True
     group_size: int | None = None  # members per compiled program; None = automatic
+
+    def _dense(self) -> int:
+        """Every step up to this one is measured."""
+        return min(max(self.first_steps, self.gradient_steps), self.steps)
 
     def record_steps(self) -> np.ndarray:
         """The steps after which measurements are taken (0 = before training), sorted.
 
-        Built from ranges, so its size is the number of measurements, never the number of steps.
+        Steps 0..max(first_steps, gradient_steps), every `log_every`-th and `snapshot_every`-th step,
+        and the last. Built from ranges, so its size is the number of measurements, never the
+        number of steps.
         """
-        first = np.arange(0, min(self.first_steps, self.steps) + 1, dtype=np.int64)
-        every = np.arange(self.log_every, self.steps + 1, self.log_every, dtype=np.int64)
-        return np.unique(np.concatenate([first, every, np.array([self.steps], dtype=np.int64)]))
+        parts = [np.arange(0, self._dense() + 1, dtype=np.int64),
+                 np.arange(self.log_every, self.steps + 1, self.log_every, dtype=np.int64),
+                 np.array([self.steps], dtype=np.int64)]
+        if self.snapshot_every:
+            parts.append(np.arange(self.snapshot_every, self.steps + 1, self.snapshot_every, dtype=np.int64))
+        return np.unique(np.concatenate(parts))
 
     def n_records(self) -> int:
-        """len(record_steps()), computed without building it (for validation of huge settings)."""
-        first = min(self.first_steps, self.steps) + 1
-        every = self.steps // self.log_every - min(self.first_steps, self.steps) // self.log_every
-        last = 0 if self.steps % self.log_every == 0 or self.steps <= self.first_steps else 1
-        return first + every + last
+        """len(record_steps()), counted without building it (for validating huge settings)."""
+        dense = self._dense()
+
+        def multiples(every: int) -> int:  # multiples of `every` in (dense, steps]
+            return self.steps // every - dense // every
+
+        count = dense + 1 + multiples(self.log_every)
+        if self.snapshot_every:
+            both = math.lcm(self.log_every, self.snapshot_every)
+            count += multiples(self.snapshot_every) - multiples(both)
+        covered = self.steps <= dense or self.steps % self.log_every == 0 or (
+            self.snapshot_every and self.steps % self.snapshot_every == 0)
+        return count + (0 if covered else 1)
+
+    def snapshot_steps(self) -> np.ndarray:
+        """The measured steps whose embedding is kept: 0..first_steps, every snapshot_every-th, the last."""
+        if not self.snapshot_every:
+            return np.zeros(0, dtype=np.int64)
+        s = self.record_steps()
+        return s[(s <= self.first_steps) | (s % self.snapshot_every == 0) | (s == self.steps)]
 
 
 @dataclass(frozen=True)
@@ -123,6 +154,9 @@ class TrialResult:
     final_embedding: np.ndarray
     convergence_step: int | None  # first measured step with 100% test accuracy
     nonfinite_step: int | None  # first measured step whose train loss was not finite
+    gradient_norms: np.ndarray | None = None  # (len(steps), K): ||FFT(dL/dE)_k||² at each step's parameters, if recorded
+    snapshot_steps: np.ndarray | None = None  # steps whose embedding was kept, if any
+    snapshots: np.ndarray | None = None  # (len(snapshot_steps), p, d)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
@@ -144,4 +178,7 @@ class TrialResult:
             final_embedding=a["final_embedding"],
             convergence_step=None if conv < 0 else conv,
             nonfinite_step=None if bad < 0 else bad,
+            gradient_norms=a["gradient_norms"] if "gradient_norms" in a else None,
+            snapshot_steps=a["snapshot_steps"] if "snapshot_steps" in a else None,
+            snapshots=a["snapshots"] if "snapshots" in a else None,
         )

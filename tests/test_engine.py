@@ -182,3 +182,64 @@ def test_trainers_are_reused_across_calls_of_one_shape():
     assert a[0].steps[-1] == 3 and b[0].steps[-1] == 7
     # the reused trainer starts from scratch: the first 3 steps are the same
     np.testing.assert_array_equal(a[0].train_loss[:4], b[0].train_loss[:4])
+
+
+def _manual_embedding_gradient(trainer, task):
+    """tape.gradient of the population loss (sum of members' mean train CE) with respect to the embedding."""
+    pairs = trainer.split_pairs("train")
+    labels = task.labels()[pairs[..., 0] * task.p + pairs[..., 1]]
+    with tf.GradientTape() as tape:
+        logits = trainer.model(tf.constant(pairs))
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant(labels), logits=logits)
+        loss = tf.reduce_sum(tf.reduce_mean(ce, axis=1))
+    return tape.gradient(loss, trainer.model.embedding.value).numpy()
+
+
+def test_recorded_fourier_gradient_equals_numpy_fft_of_tape_gradient():
+    task = make_task("modadd", p=17)
+    config = TrainConfig(steps=6, d=8, width=16, log_every=3, first_steps=0, gradient_steps=4, dtype="float64")
+    trainer = PopulationTrainer(task, config, members=2)
+    trainer.load([Trial(1, 2, 3), Trial(4, 5, 6)])
+    before = _manual_embedding_gradient(trainer, task)
+    results = trainer.train()
+    after = _manual_embedding_gradient(trainer, task)
+    for i, r in enumerate(results):
+        assert list(r.steps) == [0, 1, 2, 3, 4, 6] and r.gradient_norms.shape == (6, 8)
+        for row, G in ((0, before[i]), (-1, after[i])):
+            direct = (np.abs(np.fft.fft(G, axis=0)) ** 2).sum(axis=1)[1:9]
+            np.testing.assert_allclose(r.gradient_norms[row], direct, rtol=1e-10)
+        assert np.all(r.gradient_norms[0] > 0)
+
+
+def test_recorded_gradient_excludes_weight_decay():
+    """A member whose hidden units are all dead gets no loss gradient: it records zeros while decay shrinks E."""
+    task = make_task("modadd", p=13)
+    config = TrainConfig(steps=5, d=6, width=8, weight_decay=1.0, first_steps=5, gradient_steps=5, dtype="float64")
+    trainer = PopulationTrainer(task, config, members=2)
+    trainer.load([Trial(0, 0, 0), Trial(1, 1, 1)])
+    b1 = trainer.model.b1.numpy()
+    b1[1] = -1e6  # member 1: relu(·) = 0 for every pair, so no gradient reaches W1 or E
+    trainer.model.b1.assign(b1)
+    dead = trainer.train()[1]
+    assert np.all(dead.gradient_norms == 0.0)
+    shrink = (1 - config.lr * config.weight_decay) ** 2  # per step, on signal_k = ||F_k||²
+    np.testing.assert_allclose(dead.fourier_norms[1:], dead.fourier_norms[:-1] * shrink, rtol=1e-8)  # lr is a float32 variable
+
+
+def test_snapshots_keep_the_embedding_at_their_steps():
+    task = make_task("modadd", p=11)
+    config = TrainConfig(steps=7, d=4, width=8, log_every=3, first_steps=1, snapshot_every=2)
+    r = train_population(task, config, [Trial(0, 0, 0)])[0]
+    assert list(r.steps) == [0, 1, 2, 3, 4, 6, 7]
+    assert list(r.snapshot_steps) == [0, 1, 2, 4, 6, 7]
+    np.testing.assert_array_equal(r.snapshots[0], r.initial_embedding)
+    np.testing.assert_array_equal(r.snapshots[-1], r.final_embedding)
+    from cinit_tf.signals import fourier_norms
+
+    np.testing.assert_allclose(fourier_norms(r.snapshots[2]), r.fourier_norms[2], rtol=1e-4)
+    assert r.gradient_norms is None
+
+
+def test_gradient_recording_is_for_modular_addition_only():
+    with pytest.raises(ValueError, match="modular addition"):
+        train_population(make_task("xor", bits=2), TrainConfig(steps=1, d=4, gradient_steps=2), [Trial(0, 0, 0)])
