@@ -75,7 +75,8 @@ def keep_rule(E, rule: str, seed: int | None = None, final_norms=None) -> tuple[
     "top-1 final", "top-2 final": the 1 or 2 largest signals of final_norms, the final Fourier
         norms of an earlier, unablated run from the same start (App. G, k_1 and k_2).
     "random 1", "random 2": 1 or 2 frequencies drawn uniformly without replacement from the
-        "keep_rule" stream of `seed` (App. G, controls C and D).
+        "keep_rule" stream of `seed` (App. G, controls C and D). With final_norms, the draw is
+        among the frequencies other than its two largest (App. G: "other" frequencies than k_1, k_2).
     """
     if rule not in KEEP_RULES:
         raise ValueError(f"unknown keep rule {rule!r}; expected one of {KEEP_RULES}")
@@ -93,7 +94,11 @@ def keep_rule(E, rule: str, seed: int | None = None, final_norms=None) -> tuple[
             raise ValueError(f"rule {rule!r} needs a seed")
         n = int(rule.split()[1])
         p = np.shape(E)[0]
-        chosen = rng("keep_rule", seed).choice(n_frequencies(p), size=n, replace=False)
+        pool = np.arange(n_frequencies(p))
+        if final_norms is not None:
+            top2 = np.argsort(-np.asarray(final_norms, dtype=np.float64), kind="stable")[:2]
+            pool = np.setdiff1d(pool, top2)
+        chosen = rng("keep_rule", seed).choice(pool, size=n, replace=False)
     return tuple(sorted(int(i) + 1 for i in chosen))
 
 
@@ -124,9 +129,12 @@ def construct_two(p: int, d: int, s: float, r: float, seed: int, eps: float = CO
     return np.fft.irfft(F, n=p, axis=0), (k_top, k_second)
 
 
-def apply_transform(spec: dict, E: np.ndarray, seed: int) -> tuple[np.ndarray | None, dict]:
+def apply_transform(spec: dict, E: np.ndarray, seed: int, source_final=None) -> tuple[np.ndarray | None, dict]:
     """The initial embedding an experiment file's `[transform]` asks for, from the drawn embedding E,
     and what the transform chose, as plain JSON values.
+
+    `source_final`: for a fourier_keep with a `source_case`, the final Fourier norms of the same
+    seeds' trial in that case (an earlier stage of the experiment).
 
     Returns (None, {}) for "none" (train from E as drawn). Randomness (a "random" frequency, a random
     keep set, construct_two's frequencies) comes from `seed`, the trial's embedding seed, so every
@@ -144,9 +152,9 @@ def apply_transform(spec: dict, E: np.ndarray, seed: int) -> tuple[np.ndarray | 
         k, s = int(k), float(spec["s"])
         return fourier_scale(E, k, s), {"k": k, "s": s}
     if name == "fourier_keep":
-        if "final" in spec["rule"]:
-            raise ValueError(f"keep rule {spec['rule']!r} needs the final signals of an earlier run")
-        kept, keep_zero = keep_rule(E, spec["rule"], seed=seed), bool(spec.get("keep_zero", True))
+        if "final" in spec["rule"] and source_final is None:
+            raise ValueError(f"keep rule {spec['rule']!r} needs the final signals of an earlier run (transform.source_case)")
+        kept, keep_zero = keep_rule(E, spec["rule"], seed=seed, final_norms=source_final), bool(spec.get("keep_zero", True))
         return fourier_keep(E, kept, keep_zero=keep_zero), {"kept": list(kept), "keep_zero": keep_zero}
     if name == "construct_two":
         p, d = E.shape
