@@ -32,7 +32,7 @@ class TrainConfig:
     file's defaults); `jit_compile` and `group_size` are how to execute, set from `[run]`.
     """
 
-    steps: int = _setting(1000, Int(1), "optimizer steps (full batch)")
+    steps: int = _setting(1000, Int(0), "optimizer steps (full batch); 0 = only measure the initial embedding")
     d: int = _setting(128, Int(1), "embedding width")
     width: int = _setting(100, Int(1), "hidden width of both MLP layers")
     lr: float = _setting(0.01, Float(0.0, lo_open=True), "AdamW learning rate")
