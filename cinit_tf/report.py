@@ -1,9 +1,10 @@
 """Reports: one Markdown section per paper section, generated from a run's stored trials.
 
-A study returns a `Section`; this module renders it to `reports/<name>/README.md` (figures beside
-it), writes `reports/<name>/summary.json`, and rewrites `reports/README.md`, the index in the
-paper's order. The index is built from the `summary.json` files present, so it is the same
-whichever report was generated last.
+A study declares its paper section (`DECLARATION`) and returns a `Section`; this module renders the
+two to `reports/<name>/README.md` (figures beside it), writes `reports/<name>/summary.json`, and
+rewrites `reports/README.md`, the index: one row per study in the paper's order, built from the
+declarations and the `summary.json` files present, so it is the same whichever report was
+generated last. Nothing here imports TensorFlow.
 
     python -m cinit_tf.report runs/<name> [--reports DIR]
 
@@ -14,68 +15,19 @@ the same `runs/<name>/` gives byte-identical Markdown and JSON (no timestamps, e
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-VERDICTS = ("reproduced", "partly", "not reproduced")
-
-# SPEC §7, in the paper's order: (file, paper reference, the paper's result).
-PAPER_SECTIONS = (
-    ("remainder_rank", "§3.1, Fig. 1", "top 15% mean, std 22%"),
-    ("xor_rank", "§3.2, Fig. 2", "top 10% mean, std 12%"),
-    ("fourier_evolution", "§4.1, Fig. 3, 4", "3–5 circles survive; survivors start high"),
-    ("survival_vs_norm", "§4.2, Fig. 5a", "Pearson r = 0.85, p < 1e-3"),
-    ("perturbation", "§4.2, Fig. 5b", "≈100% when far above, rare when far below"),
-    ("manual_construction", "§4.2, Fig. 5c", "top always survives; second rises with r"),
-    ("gradient_signal", "§4.3, Fig. 6a–c", "SVM accuracy 83.8%"),
-    ("convergence_ablation", "§4.4, Fig. 6d", "much faster, 95% CI"),
-    ("freeze_embedding", "§5, Fig. 7, 9", "loss falls with d; dip at d = p (modadd)"),
-    ("min_signal_vs_dim", "§5 Fig. 8, App. C Fig. 10", "min rises, max falls, mean flat"),
-    ("circles_vs_size", "App. D Fig. 11, 12", "more with d and p; fewer with wd"),
-    ("circularity", "App. E Fig. 13", "rises with d; inconclusive vs survival"),
-    ("complex_dynamics", "App. F Fig. 14", "a high-signal frequency can die and a low one survive"),
-    ("winning_tickets", "App. G Fig. 15", "B reaches ~1e-7 loss, fast; C/D struggle; A revives others"),
-    ("fourier_gradients", "App. H Fig. 16", "spike near step 100, ~0 after 1000"),
-)
+from cinit_tf.section import VERDICTS, Declaration, Section
 
 PAPER_TITLE = "Interpretable patterns in random initialization unveil final representation"
 
 
 class ReportError(Exception):
     """A run folder that cannot be reported on; the message names the folder and what is wrong."""
-
-
-@dataclass
-class Figure:
-    filename: str  # a PNG written by the study into the report folder
-    caption: str  # names the paper's figure it mirrors, e.g. "Mirrors Fig. 1b."
-
-
-@dataclass
-class Section:
-    """What a study found, in the order a reader wants it."""
-
-    title: str  # e.g. "Remainder equivalence: rank of the learned permutation"
-    paper_ref: str  # e.g. "§3.1, Fig. 1"
-    claim: str  # what the paper claims, in a sentence or two
-    paper_number: str  # the paper's headline number, e.g. "top 15% ± 22% (100 seeds)"
-    our_number: str  # ours, computed, with spread and sample size
-    verdict: str  # "reproduced" | "partly" | "not reproduced"
-    verdict_rule: str  # the rule that decided the verdict, stated before the numbers it was applied to
-    what_we_ran: list[str] = field(default_factory=list)  # profile, seeds, steps, sizes
-    deviations: list[str] = field(default_factory=list)  # every difference from the paper and every SPEC choice
-    findings: list[str] = field(default_factory=list)  # further numbers, in prose or Markdown tables
-    figures: list[Figure] = field(default_factory=list)
-    summary: dict = field(default_factory=dict)  # machine-readable numbers, written to summary.json
-    verdict_details: list[str] = field(default_factory=list)  # each condition of the rule and whether it held
-    short_number: str = ""  # our number as the index shows it (default: our_number)
 
 
 # ---------------------------------------------------------------- loading
@@ -100,7 +52,7 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
             raise ReportError(f"{config}: missing key {key!r}")
     if not isinstance(record["trial_ids"], list):
         raise ReportError(f"{config}: trial_ids must be a list of trial ids")
-    from cinit_tf.store import Store  # imports TensorFlow: only once the folder is known to be a run
+    from cinit_tf.store import Store
 
     trials = Store(run_dir).trials(ids=record["trial_ids"])
     if not trials:
@@ -109,11 +61,12 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
 
 
 def _study(name: str):
-    from cinit_tf.studies import study_names
+    from cinit_tf.studies import study, study_names
 
-    if name not in study_names():
-        raise ReportError(f"unknown study {name!r}; expected one of {', '.join(study_names())}")
-    return importlib.import_module(f"cinit_tf.studies.{name}")
+    try:
+        return study(name)
+    except KeyError:
+        raise ReportError(f"unknown study {name!r}; expected one of {', '.join(study_names())}") from None
 
 
 # ---------------------------------------------------------------- rendering
@@ -140,11 +93,16 @@ def commands(record: dict) -> list[str]:
     return [run, f"python -m cinit_tf.report runs/{record['name']}"]
 
 
-def render(section: Section, record: dict, n_trials: int) -> str:
+def verdict_rule(declaration: Declaration, section: Section) -> str:
+    """The rule as applied: the section's when it depends on [analysis] values, else the declared one."""
+    return section.verdict_rule or declaration.verdict_rule
+
+
+def render(declaration: Declaration, section: Section, record: dict, n_trials: int) -> str:
     """The report README: claim, what ran, deviations, what we saw, verdict (a keras-io style walk-through)."""
     planned = len(record.get("trial_ids", []))
-    lines = [f"# {section.title}", "", f"*Paper: {PAPER_TITLE}, {section.paper_ref}.*", ""]
-    lines += ["## What the paper claims", "", section.claim, "", f"The paper's number: **{section.paper_number}**.", ""]
+    lines = [f"# {declaration.title}", "", f"*Paper: {PAPER_TITLE}, {declaration.paper_ref}.*", ""]
+    lines += ["## What the paper claims", "", declaration.claim, "", f"The paper's number: **{declaration.paper_number}**.", ""]
     lines += ["## What we ran", ""]
     trials_line = f"{n_trials} trials" + ("" if n_trials == planned else f" finished of {planned} planned (the rest are missing from this report)")
     lines += [f"- Experiment `{record['name']}`, study `{record['study']}`, profile `{record.get('profile', '?')}`, {trials_line}."]
@@ -157,7 +115,7 @@ def render(section: Section, record: dict, n_trials: int) -> str:
         lines += [x, ""]
     for i, fig in enumerate(section.figures, start=1):
         lines += [f"![Figure {i}]({fig.filename})", "", f"*Figure {i}. {fig.caption}*", ""]
-    lines += ["## Verdict", "", f"Rule: {section.verdict_rule}", ""]
+    lines += ["## Verdict", "", f"Rule: {verdict_rule(declaration, section)}", ""]
     lines += [f"- {x}" for x in section.verdict_details]
     if section.verdict_details:
         lines += [""]
@@ -189,17 +147,17 @@ def _jsonable(x):
     return x
 
 
-def summary_of(section: Section, record: dict, n_trials: int) -> dict:
+def summary_of(declaration: Declaration, section: Section, record: dict, n_trials: int) -> dict:
     return _jsonable({
         "name": record["name"],
         "study": record["study"],
-        "paper_ref": section.paper_ref,
-        "title": section.title,
-        "paper_number": section.paper_number,
+        "paper_ref": declaration.paper_ref,
+        "title": declaration.title,
+        "paper_number": declaration.paper_number,
         "our_number": section.our_number,
         "short_number": section.short_number or section.our_number,
         "verdict": section.verdict,
-        "verdict_rule": section.verdict_rule,
+        "verdict_rule": verdict_rule(declaration, section),
         "profile": record.get("profile"),
         "overrides": list(record.get("overrides", [])),
         "trials": n_trials,
@@ -216,7 +174,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def write_index(reports_dir: str | os.PathLike) -> Path:
-    """`reports/README.md`: one row per paper section in the paper's order, from the summary.json files present."""
+    """`reports/README.md`: one row per study in the paper's order (its declaration), with the numbers of
+    the summary.json files present; a study with none yet is listed as not yet run."""
+    from cinit_tf.studies import declarations
+
     reports_dir = Path(reports_dir)
     summaries = []
     for path in sorted(reports_dir.glob("*/summary.json")):
@@ -229,27 +190,26 @@ def write_index(reports_dir: str | os.PathLike) -> Path:
         by_study.setdefault(s.get("study"), []).append(s)
     header = "| section | paper | paper's result | ours | profile | verdict | report |"
     rows = [header, "|---|---|---|---|---|---|---|"]
-    known = set()
-    for study, ref, result in PAPER_SECTIONS:
-        known.add(study)
+    declared = declarations()
+    for study, d in declared.items():
         found = sorted(by_study.get(study, []), key=lambda s: (s.get("name") != study, s.get("name", "")))
         if not found:
-            rows.append(f"| {study} | {ref} | {result} | not yet run | – | not yet run | – |")
+            rows.append(f"| {study} | {d.paper_ref} | {_one_line(d.paper_number)} | not yet run | – | not yet run | – |")
         for s in found:
-            rows.append(_index_row(s, study, ref, result))
-    others = [s for st, ss in sorted(by_study.items(), key=lambda kv: str(kv[0])) if st not in known for s in ss]
+            rows.append(_index_row(s, study, d.paper_ref, d.paper_number))
+    others = [s for st, ss in sorted(by_study.items(), key=lambda kv: str(kv[0])) if st not in declared for s in ss]
     lines = [
         "# Reports",
         "",
-        f"One section per section of the paper ({PAPER_TITLE}), in the paper's order. Each report is generated "
-        "from its run's stored trials (`python -m cinit_tf.report runs/<name>`); the paper's number stands "
-        "beside ours, with the profile it was run at and the verdict its rule gave.",
+        f"One section per section of the paper ({PAPER_TITLE}) that a study reproduces, in the paper's order. "
+        "Each report is generated from its run's stored trials (`python -m cinit_tf.report runs/<name>`); the "
+        "paper's number stands beside ours, with the profile it was run at and the verdict its rule gave.",
         "",
         *rows,
         "",
     ]
     if others:
-        lines += ["Reports of studies outside the paper's sections:", "", header, rows[1]]
+        lines += ["Reports of studies that no longer exist:", "", header, rows[1]]
         lines += [_index_row(s, s.get("study", "?"), s.get("paper_ref", ""), s.get("paper_number", "")) for s in sorted(others, key=lambda s: s.get("name", ""))]
         lines += [""]
     path = reports_dir / "README.md"
@@ -277,13 +237,14 @@ def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike =
     for old in out_dir.glob("*.png"):
         old.unlink()
     section = study.analyse(record, trials, out_dir)
+    declaration = study.DECLARATION
     if section.verdict not in VERDICTS:
         raise ReportError(f"study {record['study']!r} returned verdict {section.verdict!r}; expected one of {', '.join(VERDICTS)}")
     for fig in section.figures:
         if not (out_dir / fig.filename).is_file():
             raise ReportError(f"study {record['study']!r} lists figure {fig.filename} but did not write it to {out_dir}")
-    _write(out_dir / "README.md", render(section, record, len(trials)))
-    summary = summary_of(section, record, len(trials))
+    _write(out_dir / "README.md", render(declaration, section, record, len(trials)))
+    summary = summary_of(declaration, section, record, len(trials))
     _write(out_dir / "summary.json", json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
     write_index(reports_dir)
     return out_dir

@@ -24,7 +24,7 @@ class Declaration:
     order: int  # position in the report index: the paper's order
     title: str  # e.g. "Multi-digit XOR: rank of the learned cube arrangement"
     claim: str  # what the paper claims, in a sentence or two
-    paper_number: str  # the paper's headline number, as the index shows it
+    paper_number: str  # the paper's headline number, as the report header and the index show it
     verdict_rule: str  # the rule that will decide the verdict
     analysis: type | None = None  # a dataclass: its fields (metadata "rule") are the [analysis] keys
 

@@ -11,7 +11,8 @@ import pytest
 from cinit_tf import report
 from cinit_tf.store import Store
 from cinit_tf.studies import _common as C
-from cinit_tf.training import TrialResult
+from cinit_tf.studies import declaration, declarations
+from cinit_tf.trial import TrialResult
 
 TASKS = {
     "remainder": ({"name": "remainder", "p": 100, "m": 10}, [4, 8, 16, 32], 3.0),
@@ -142,20 +143,48 @@ def test_regenerating_is_byte_identical(tmp_path):
     assert (tmp_path / "reports" / "README.md").read_bytes() == index
 
 
-def test_index_lists_every_section_in_paper_order(tmp_path):
+def test_index_lists_every_study_in_paper_order(tmp_path):
     run = make_run(tmp_path / "runs")
     report.generate_report(run, tmp_path / "reports")
     index = (tmp_path / "reports" / "README.md").read_text()
     rows = [line for line in index.splitlines() if line.startswith("| ") and not line.startswith("| section")]
-    assert [r.split("|")[1].strip() for r in rows] == [s for s, _, _ in report.PAPER_SECTIONS]
-    for row, (study, ref, result) in zip(rows, report.PAPER_SECTIONS):
-        assert ref in row
+    declared = declarations()
+    assert [r.split("|")[1].strip() for r in rows] == list(declared)
+    orders = [d.order for d in declared.values()]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
+    for row, (study, d) in zip(rows, declared.items()):
+        assert f"| {d.paper_ref} | {d.paper_number} |" in row
         if study == "freeze_embedding":
             assert "not yet run" not in row
             assert "| smoke |" in row and "| reproduced |" in row and "(freeze_synth/README.md)" in row
         else:
-            assert "not yet run" in row and result in row
-    assert len(rows) == 15  # SPEC §7's 14 rows and App. F's complex dynamics
+            assert "| not yet run | – | not yet run | – |" in row
+    # Paper sections without a study are not listed: nothing outside a study names a section.
+    assert "winning_tickets" not in index and "App. G" not in index
+
+
+def test_report_header_comes_from_the_declaration(tmp_path):
+    out = report.generate_report(make_run(tmp_path / "runs"), tmp_path / "reports")
+    d = declaration("freeze_embedding")
+    readme = (out / "README.md").read_text()
+    assert readme.startswith(f"# {d.title}\n\n*Paper: {report.PAPER_TITLE}, {d.paper_ref}.*\n")
+    assert f"{d.claim}\n\nThe paper's number: **{d.paper_number}**." in readme
+    assert f"Rule: {d.verdict_rule}\n" in readme
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["title"], summary["paper_ref"], summary["paper_number"], summary["verdict_rule"]) == (
+        d.title, d.paper_ref, d.paper_number, d.verdict_rule)
+
+
+def test_generating_a_report_imports_no_tensorflow(tmp_path):
+    """Reading results never needs the engine: generate a report from constructed trials in a fresh interpreter."""
+    run = make_run(tmp_path / "runs")
+    code = ("import sys\nfrom cinit_tf.report import main\n"
+            f"assert main([{str(run)!r}, '--reports', {str(tmp_path / 'reports')!r}]) == 0\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))[:3])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "reports" / "freeze_synth" / "README.md").is_file()
 
 
 def test_index_is_built_from_summaries_present(tmp_path):
@@ -170,7 +199,8 @@ def test_index_is_built_from_summaries_present(tmp_path):
          "verdict": "reproduced", "profile": "cpu"}))
     report.write_index(reports)
     text = (reports / "README.md").read_text()
-    assert "| xor_rank | §3.2, Fig. 2 | top 10% mean, std 12% | top 11% | cpu | reproduced |" in text
+    d = declaration("xor_rank")
+    assert f"| xor_rank | {d.paper_ref} | {d.paper_number} | top 11% | cpu | reproduced |" in text
     assert first != (reports / "README.md").read_bytes()
 
 

@@ -11,7 +11,7 @@ import pytest
 from cinit_tf.store import StoredTrial
 from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import complex_dynamics, fourier_evolution, survival_vs_norm
-from cinit_tf.training import TrialResult
+from cinit_tf.trial import TrialResult
 
 EXPERIMENTS = Path(__file__).parent.parent / "experiments"
 STUDIES = ("survival_vs_norm", "fourier_evolution", "complex_dynamics")
@@ -97,6 +97,14 @@ def test_survival_rates_on_constructed_final_norms():
     assert s["share_3_to_5"] == 0.0
 
 
+def test_survival_by_initial_rank_counts_runs_per_rank():
+    # Run a: ranks 1, 2, 3 for k = 1, 2, 3; survivors k = 1, 3 → ranks 1 and 3.
+    # Run b: initial order reversed (k = 3 ranks 1); survivor k = 3 → rank 1.
+    a = fake_trial("a", [3.0, 2.0, 1.0], [1.0, 0.0, 1.0])
+    b = fake_trial("b", [1.0, 2.0, 3.0], [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(M.survival_by_initial_rank([a, b]), [1.0, 0.0, 0.5])
+
+
 def test_survival_rates_refuse_different_embeddings_under_one_seed():
     trials = [fake_trial("a", [1, 1, 1], [1, 0, 0], 0, 0, np.zeros((7, 2))),
               fake_trial("b", [1, 1, 1], [1, 0, 0], 0, 1, np.ones((7, 2)))]
@@ -127,6 +135,21 @@ def test_settling_compares_short_and_long():
     assert (v["twins"], v["twin_same_set"]) == (1, 1)
     assert s["per_tau"][0.01]["same_set"] == 1
     assert v["settled_at"] == [300] and s["per_tau"][0.01]["settled_at"] == [100]
+
+
+def test_settling_rule_takes_the_record_at_or_before_the_step():
+    # Records at 0, 50, 100, 150: survivors {1, 2} until step 100, {1} from step 150 on.
+    a = fake_trial("a", [1, 1, 1], [1.0, 0.0, 0.0], middle=[[1.0, 0.5, 0.0], [1.0, 0.5, 0.0]], steps=(0, 50, 100, 150))
+    b = fake_trial("b", [1, 1, 1], [1.0, 0.5, 0.0], middle=[[1.0, 0.0, 0.0], [1.0, 0.5, 0.0]], steps=(0, 50, 100, 150))
+    s = M.settling([a, b], 140)
+    assert s["recorded_at"] == [100, 100]  # 140 is not recorded: the last record before it
+    assert (s["runs"], s["same_set"], s["frequencies_changed"]) == (2, 1, [1, 0])
+    assert s["label_agreement"] == pytest.approx(5 / 6)
+    assert s["settled_at"] == [150, 100]
+    assert M.settling([a], 150)["same_set"] == 1
+    text = M.settling_text(s)
+    assert "step 100" in text and "83.3% of (trial, frequency) labels" in text and "1 of the 2 trials (50.0%)" in text
+    assert M.settling_step([a, fake_trial("c", [1, 1, 1], [1, 0, 0], steps=(0, 90))]) == 60
 
 
 # ---------------------------------------------------------------- geometry and classification

@@ -214,19 +214,42 @@ def test_paired_convergence_mixed_signs_matches_scipy():
 # ---------------------------------------------------------------- frequencies the transforms chose
 
 
-def test_perturbed_frequency_is_the_one_apply_transform_scaled():
-    from cinit_tf.signals import fourier_norms
-    from cinit_tf.transforms import apply_transform
+def _chosen_trial(tid, chosen, initial, final, transform, seed=0):
+    """A stored trial as the runner writes it: its settings, its result and what its transform chose."""
+    from types import SimpleNamespace
 
-    g = np.random.default_rng(4)
-    E = g.normal(size=(23, 16))
-    for seed in range(5):
-        scaled = apply_transform({"name": "fourier_scale", "k": "random", "s": 3.0}, E, seed)
-        ratio = fourier_norms(scaled) / fourier_norms(E)
-        settings = {"transform": {"k": "random", "s": 3.0}, "task": {"p": 23}, "seeds": {"embedding": seed}}
-        k = perturbation.perturbed_frequency(settings)
-        assert ratio[k - 1] == pytest.approx(9.0)
-        assert np.allclose(np.delete(ratio, k - 1), 1.0)
+    steps = np.array([0, 100, 200])
+    norms = np.array([initial, initial, final], dtype=float)
+    result = SimpleNamespace(steps=steps, fourier_norms=norms, initial_embedding=np.zeros((7, 2)))
+    settings = {"transform": transform, "task": {"name": "modadd", "p": 2 * norms.shape[1] + 1},
+                "train": {"steps": 200, "d": 2}, "seeds": {"embedding": seed, "mlp": seed, "split": seed},
+                "index": {"embedding": seed, "trial": 0}}
+    return SimpleNamespace(id=tid, settings=settings, result=result, chosen=chosen)
+
+
+def test_perturbation_reads_the_frequency_the_transform_chose():
+    # k = 3 was scaled up: it dominates at the start and survives; nothing in the settings says which k it was.
+    t = _chosen_trial("a", {"k": 3, "s": 4.0}, [1.0, 2.0, 16.0, 3.0], [0.01, 0.5, 1.0, 0.0],
+                      {"name": "fourier_scale", "k": "random", "s": 4.0})
+    (row,) = perturbation.trial_rows([t])
+    assert row["k"] == 3 and row["survived"][0.05] 
+    assert row["z"] == pytest.approx((16.0 - 2.0) / math.sqrt(2 / 3))  # the others 1, 2, 3: mean 2, std √(2/3)
+    old = _chosen_trial("b", {}, [1.0] * 4, [1.0] * 4, {"name": "fourier_scale", "k": "random", "s": 4.0})
+    with pytest.raises(ValueError, match="no stored transform choice 'k'"):
+        perturbation.trial_rows([old])
+
+
+def test_manual_construction_reads_the_frequencies_the_transform_chose():
+    eps, s = 1e-6, 100.0
+    initial = [eps, s, eps, 0.5 * s, eps]
+    t = _chosen_trial("a", {"k_top": 2, "k_second": 4, "signal_top": s, "signal_second": 0.5 * s}, initial,
+                      [0.0, 1.0, 0.3, 0.01, 0.0], {"name": "construct_two", "s": s, "r": 0.5, "eps": eps})
+    (row,) = manual_construction.trial_rows([t])
+    assert (row["k_top"], row["k_second"]) == (2, 4)
+    assert row[0.05] == {"top": True, "second": False, "revived": 1, "survivors": 2}  # k = 3 came back from ε
+    assert manual_construction.check_frequencies([row])["agree"] == 1
+    with pytest.raises(ValueError, match="no stored transform choice 'k_top'"):
+        manual_construction.trial_rows([_chosen_trial("b", {}, initial, initial, t.settings["transform"])])
 
 
 def test_deviation_in_units_of_the_other_signals():
@@ -234,16 +257,3 @@ def test_deviation_in_units_of_the_other_signals():
     # others = 1, 3, 5: mean 3, population std sqrt(8/3)
     assert perturbation.deviation(norms, 4) == pytest.approx((20 - 3) / math.sqrt(8 / 3))
     assert perturbation.deviation(norms, 2) == pytest.approx((3 - 26 / 3) / np.std([1.0, 5.0, 20.0]))
-
-
-def test_constructed_frequencies_are_the_two_largest_initial_signals():
-    from cinit_tf.signals import fourier_norms
-    from cinit_tf.transforms import construct_two
-
-    for seed in range(4):
-        settings = {"transform": {"s": 100.0, "r": 0.4, "eps": 1e-6}, "task": {"p": 29}, "train": {"d": 8},
-                    "seeds": {"embedding": seed}}
-        k_top, k_second = manual_construction.constructed_frequencies(settings)
-        E, _ = construct_two(29, 8, 100.0, 0.4, seed)
-        order = np.argsort(-fourier_norms(E)) + 1
-        assert (int(order[0]), int(order[1])) == (k_top, k_second)

@@ -14,8 +14,8 @@ from cinit_tf.readout import canonical_permutation, permutation_index
 from cinit_tf.signals import arrangement_scores, arrangements, permutation_scores, top_percent
 from cinit_tf.store import StoredTrial
 from cinit_tf.studies import _common as C
-from cinit_tf.studies import remainder_rank, xor_rank
-from cinit_tf.training import TrialResult
+from cinit_tf.studies import _rank, remainder_rank, xor_rank
+from cinit_tf.trial import TrialResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,12 +104,24 @@ def test_remainder_order_that_bottoms_the_initial_signal_is_not_reproduced(tmp_p
     assert section.verdict == "not reproduced"
 
 
-def test_analysis_options_are_checked():
-    assert remainder_rank.analysis_options({"analysis": {}}) == {"histogram_seeds": 4, "embedding_seeds": 2}
+def test_analysis_options_take_the_declared_defaults():
+    assert remainder_rank.DECLARATION.analysis is xor_rank.DECLARATION.analysis is _rank.RankAnalysis
+    options = C.analysis_of({"analysis": {"histogram_seeds": 3}}, _rank.RankAnalysis)
+    assert (options.histogram_seeds, options.embedding_seeds) == (3, 2)  # a key missing from an old record: its default
+    assert C.analysis_of({}, _rank.RankAnalysis) == _rank.RankAnalysis(4, 2)
     with pytest.raises(ValueError, match="histogram_seed"):
-        remainder_rank.analysis_options({"analysis": {"histogram_seed": 3}})
-    with pytest.raises(ValueError, match="embedding_seeds"):
-        remainder_rank.analysis_options({"analysis": {"embedding_seeds": 0}})
+        C.analysis_of({"analysis": {"histogram_seed": 3}}, _rank.RankAnalysis)
+
+
+def test_mann_whitney_less_on_separated_and_identical_samples():
+    low, high = [1.0, 2.0, 3.0, 4.0, 5.0], [10.0, 11.0, 12.0, 13.0, 14.0]
+    out = _rank.mann_whitney_less(low, high)
+    assert out["u"] == 0.0 and out["p"] == pytest.approx(1 / math.comb(10, 5))  # exact: the one most extreme split
+    assert _rank.mann_whitney_less(high, low)["p"] > 0.9
+    assert math.isnan(_rank.mann_whitney_less([], high)["p"])
+    v = _rank.rank_verdict(low, high, paper_mean=5.0, paper_std=5.0)
+    assert v["verdict"] == "reproduced" and v["within_paper"] and v["better_than_control"]
+    assert _rank.rank_verdict(high, low, paper_mean=5.0, paper_std=5.0)["verdict"] == "not reproduced"
 
 
 # ---------------------------------------------------------------- xor

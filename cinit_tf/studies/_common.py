@@ -1,4 +1,5 @@
-"""Helpers every study shares: statistics, number formatting, verdicts, trial health, figures.
+"""Helpers every study shares: number formatting, statistics, verdicts, trial health, the deviations
+every report lists, and the study's `[analysis]` options.
 
 Everything here is deterministic (sorted inputs give identical text), so a report regenerated from
 the same `runs/` folder is byte-identical. The functions are a stable interface for the study
@@ -8,34 +9,40 @@ Statistics conventions (stated in every report through `STATISTICS_NOTE`):
 - spread is the sample standard deviation (ddof = 1; 0 for a single value);
 - a 95% confidence interval of a mean is Student-t based: mean ± t_{0.975, n-1} · std / √n;
 - correlations and tests are scipy.stats (pearsonr, spearmanr, Welch's ttest_ind).
+Method: docs/method.md#statistics.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from dataclasses import field, fields
 
 import numpy as np
 
-REPRODUCED = "reproduced"
-PARTLY = "partly"
-NOT_REPRODUCED = "not reproduced"
-VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
+from cinit_tf.section import VERDICTS
+
+REPRODUCED, PARTLY, NOT_REPRODUCED = VERDICTS
+
+
+def method(anchor: str) -> str:
+    """A Markdown link from a report (reports/<name>/README.md) to a section of docs/method.md."""
+    return f"[method](../../docs/method.md#{anchor})"
+
 
 STATISTICS_NOTE = (
     "Spread is the sample standard deviation over seeds (ddof = 1); 95% confidence intervals of a "
     "mean are Student-t based; correlations and tests are scipy.stats (Pearson, Spearman, Welch's t-test)."
 )
 
-# SPEC choices that hold for every trial of every study; each report lists them under
-# "Deviations and choices" because the paper states none of them.
+# Choices of ours (docs/method.md) that hold for every trial of every study; each report lists them
+# under "Deviations and choices" because the paper states none of them.
 COMMON_DEVIATIONS = (
     "TensorFlow/Keras reimplementation; the paper's code is PyTorch.",
-    "Initialisation follows PyTorch's defaults (SPEC §3): W_E ~ N(0, 1); every Dense weight and bias "
+    f"Initialisation follows PyTorch's defaults ({method('model')}): W_E ~ N(0, 1); every Dense weight and bias "
     "~ U(−1/√fan_in, 1/√fan_in). The paper does not state its initialisation.",
     "Model: concat[E_a, E_b] → Dense 100 → ReLU → Dense 100 → ReLU → Dense classes, cross-entropy on logits "
-    "(SPEC §3); the first layer is computed in factored form, (E·W1_top)[a] + (E·W1_bottom)[b], which is the same function.",
+    f"({method('model')}); the first layer is computed in factored form, (E·W1_top)[a] + (E·W1_bottom)[b], which is the same function.",
     "Optimiser: AdamW, lr 0.01, β₁ 0.9, β₂ 0.999, ε 1e-8, decoupled weight decay on every trainable variable "
     "(embedding included unless frozen). Keras adds ε to √v̂ after bias correction where PyTorch adds it to "
     "√v/√(1−β₂ᵗ); at ε = 1e-8 the difference is negligible.",
@@ -57,6 +64,28 @@ PAPER_TRAIN_SETTINGS = {
     "width": 100, "lr": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
     "train_fraction": 0.8, "freeze_embedding": False,
 }
+
+
+# ---------------------------------------------------------------- the study's [analysis] options
+
+
+def option(default, rule, doc: str):
+    """A field of a study's `[analysis]` schema dataclass: its default, its value rule (cinit_tf.rules) and what it sets."""
+    return field(default=default, metadata={"rule": rule, "doc": doc})
+
+
+def analysis_of(record: dict, schema: type):
+    """The run's `[analysis]` options as an instance of the study's schema dataclass.
+
+    The experiment loader has validated the table against the schema and filled its defaults; a key
+    missing here (a record written before the key existed) takes the schema's default.
+    """
+    given = dict(record.get("analysis") or {})
+    known = {f.name for f in fields(schema)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ValueError(f"[analysis] {unknown[0]}: unknown key; expected one of {', '.join(sorted(known))}")
+    return schema(**given)
 
 
 # ---------------------------------------------------------------- formatting
@@ -192,6 +221,20 @@ def final(curve: np.ndarray) -> float:
     return float(np.asarray(curve)[-1])
 
 
+def steps_of(trials: Iterable) -> list[int]:
+    """The step budgets (`train.steps`) of these trials, sorted, each once."""
+    return sorted({int(t.settings["train"]["steps"]) for t in trials})
+
+
+def chosen(trial, key: str):
+    """What the trial's transform chose under `key` (the store keeps it with the trial; docs/method.md#transforms)."""
+    choice = getattr(trial, "chosen", None) or {}
+    if key not in choice:
+        raise ValueError(f"trial {trial.id}: no stored transform choice {key!r}; it was stored before transforms "
+                         "returned what they chose, so re-run its experiment to report on it")
+    return choice[key]
+
+
 def group_trials(trials: Iterable, key: Callable) -> dict:
     """Trials grouped by `key(trial)`, groups in sorted key order, trials in id order within a group."""
     groups: dict = {}
@@ -243,17 +286,6 @@ def health_findings(trials: Iterable, convergence_matters: bool = True, max_list
     return out
 
 
-def settings_differences(actual: dict, paper: dict, where: str = "") -> list[str]:
-    """Deviation lines for each key of `paper` whose value in `actual` differs ("steps: 2000 here, 30000 in the paper")."""
-    out = []
-    prefix = f"{where}: " if where else ""
-    for key in sorted(paper):
-        if key in actual and actual[key] != paper[key]:
-            out.append(f"{prefix}{key} = {fmt(actual[key]) if not isinstance(actual[key], str) else actual[key]} here, "
-                       f"{fmt(paper[key]) if not isinstance(paper[key], str) else paper[key]} in the paper.")
-    return out
-
-
 def profile_lines(record: dict, trials: Sequence, case_order: Sequence[str] | None = None) -> list[str]:
     """The "What we ran" lines every study starts with: overrides, then trials, steps and seeds per case.
 
@@ -267,7 +299,7 @@ def profile_lines(record: dict, trials: Sequence, case_order: Sequence[str] | No
     order = [c for c in (case_order or []) if c in per_case] + [c for c in per_case if c not in (case_order or [])]
     for case in order:
         ts = per_case[case]
-        steps = sorted({int(t.settings["train"]["steps"]) for t in ts})
+        steps = steps_of(ts)
         emb = sorted({int(t.settings["seeds"]["embedding"]) for t in ts})
         name = f"`{case}`" if case else "All trials"
         task = dict(ts[0].settings.get("task", {}))
@@ -277,40 +309,7 @@ def profile_lines(record: dict, trials: Sequence, case_order: Sequence[str] | No
     return out
 
 
-# ---------------------------------------------------------------- figures
-
-
-def setup_matplotlib():
-    """pyplot on the Agg backend with fixed, deterministic settings; returns the pyplot module."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({
-        "figure.dpi": 100,
-        "savefig.dpi": 110,
-        "font.size": 9,
-        "axes.titlesize": 10,
-        "axes.labelsize": 9,
-        "legend.fontsize": 7,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "svg.hashsalt": "cinit_tf",
-        "path.simplify": False,
-    })
-    return plt
-
-
-def save_figure(fig, path: str | Path) -> Path:
-    """Save a PNG without timestamp/version metadata (so identical data give identical bytes) and close it."""
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", metadata={"Software": None}, bbox_inches="tight")
-    plt.close(fig)
-    return path
+# ---------------------------------------------------------------- deviations
 
 
 def paper_setting_deviations(trials: Sequence) -> list[str]:

@@ -1,9 +1,11 @@
-"""Modular-addition helpers the §4 studies share: survivors, survival rates, their correlation with the initial signal.
+"""Modular-addition helpers the §4 and App. F studies share: survivors, survival rates, their correlation
+with the initial signal, and the one settling rule (has survival stopped moving by the end of training?).
 
 Pure functions on stored trials (`cinit_tf.store.StoredTrial`) or on arrays; no training, no figures.
 Frequencies follow `cinit_tf.signals.fourier_norms`: column k-1 of a norms array is frequency k.
 Every trial's `result.fourier_norms` holds one row per recorded step (`result.steps`), row 0 being
 the initial embedding, so the initial and final signals are its first and last rows.
+Method: docs/method.md#survival-rule.
 
 A stable interface for the study modules: add functions rather than change what one returns.
 """
@@ -17,10 +19,12 @@ import numpy as np
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.studies import _common as C
 
-# SPEC §5: the survival rule is ours, so every report shows how the counts move with τ.
+# The survival rule is ours (docs/method.md#survival-rule), so every report shows how the counts move with τ.
 TAUS = (0.01, 0.05, 0.2)
 TAU = SURVIVAL_TAU
 PAPER_CIRCLES = (3, 5)  # "different sets of 3-5 frequencies form the final representation" (§2, §4)
+PAPER_STEPS = 30000
+SETTLING_SHARE = 2 / 3  # where a study without longer runs checks settling: two thirds into its step budget
 
 
 def initial_signal(trial) -> np.ndarray:
@@ -43,7 +47,7 @@ def row_at(trial, step: int) -> int:
 
 
 def survivor_mask(trial, tau: float = TAU, step: int | None = None) -> np.ndarray:
-    """Which frequencies survive (SPEC §5), judged at `step` (default: the last recorded step)."""
+    """Which frequencies survive (docs/method.md#survival-rule), judged at `step` (default: the last recorded step)."""
     norms = trial.result.fourier_norms
     row = norms[-1] if step is None else norms[row_at(trial, step)]
     return survivors(row, tau)
@@ -73,6 +77,16 @@ def initial_ranks(signal) -> np.ndarray:
     return 1 + np.sum(signal[None, :] > signal[:, None], axis=1)
 
 
+def survival_by_initial_rank(trials: Sequence, tau: float = TAU) -> np.ndarray:
+    """Share of runs in which the frequency of each initial rank (1 = highest within its run) survived, shape (K,)."""
+    trials = list(trials)
+    if not trials:
+        return np.zeros(0)
+    K = initial_signal(trials[0]).size
+    ranks = [initial_ranks(initial_signal(t))[survivor_mask(t, tau)] for t in trials]
+    return np.bincount(np.concatenate(ranks), minlength=K + 1)[1:] / len(trials)
+
+
 def survival_rates(trials: Sequence, tau: float = TAU) -> dict:
     """Survival rate per (embedding, frequency): the share of an embedding's trials in which k survives (§4.2).
 
@@ -97,11 +111,6 @@ def survival_rates(trials: Sequence, tau: float = TAU) -> dict:
             "signal": np.array(signals), "rate": np.array(rates)}
 
 
-def survival_rates_from_masks(masks) -> np.ndarray:
-    """Survival rate per frequency from survivor masks of shape (trials, K): the mean over trials."""
-    return np.asarray(masks, dtype=np.float64).mean(axis=0)
-
-
 def pearson_with_p(x, y) -> dict:
     """Pearson r and its two-sided p-value over paired points, flattened: {"r", "p", "n"} (scipy.stats)."""
     return C.pearson(np.ravel(np.asarray(x, dtype=np.float64)), np.ravel(np.asarray(y, dtype=np.float64)))
@@ -121,10 +130,62 @@ def inverse_mod(k: int, p: int) -> int:
 
 
 def count_table(trials: Sequence, taus: Iterable[float] = TAUS) -> str:
-    """A Markdown table of survivor counts per run for each τ (SPEC §5 sensitivity)."""
+    """A Markdown table of survivor counts per run for each τ (the survival rule's sensitivity)."""
     rows = []
     for tau, counts in survivor_counts(trials, taus).items():
         s = count_summary(counts)
         rows.append([C.fmt(tau), f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])}", f"{s['min']}–{s['max']}",
                      f"{C.fmt(100 * s['share_3_to_5'])}%", s["n"]])
     return C.md_table(["τ", "survivors per run (mean ± std)", "range", "runs with 3–5", "runs"], rows)
+
+
+# ---------------------------------------------------------------- settling: the one rule every study uses
+
+
+def settled_at(trial, tau: float = TAU) -> int:
+    """The first recorded step from which the trial's survivor set stays equal to its final one."""
+    masks = survivors(np.asarray(trial.result.fourier_norms, dtype=np.float64), tau)
+    differs = np.flatnonzero(np.any(masks != masks[-1], axis=1))
+    return int(trial.result.steps[differs[-1] + 1]) if differs.size else int(trial.result.steps[0])
+
+
+def settling(trials: Sequence, step: int, tau: float = TAU) -> dict:
+    """Survivors at `step` (each trial's last record at or before it) against survivors at the end of training.
+
+    Training is cut short of the paper's 30,000 steps, so every survival report shows how much survival still
+    moved late. {"step", "recorded_at": per trial, "runs", "same_set": trials whose survivor set did not change,
+    "label_agreement": share of (trial, frequency) labels that did not change, "frequencies_changed": per trial,
+    "settled_at": per trial, the first step from which its set is the final one}; trials in the order given.
+    """
+    recorded, changed, agree, same = [], [], [], 0
+    for t in trials:
+        at_step, at_end = survivor_mask(t, tau, step=step), survivor_mask(t, tau)
+        recorded.append(int(np.asarray(t.result.steps)[row_at(t, step)]))
+        changed.append(int(np.sum(at_step != at_end)))
+        agree.append(float(np.mean(at_step == at_end)))
+        same += bool(np.array_equal(at_step, at_end))
+    return {"step": int(step), "recorded_at": recorded, "runs": len(trials), "same_set": same,
+            "label_agreement": float(np.mean(agree)) if agree else float("nan"),
+            "frequencies_changed": changed, "settled_at": [settled_at(t, tau) for t in trials]}
+
+
+def settling_step(trials: Sequence) -> int:
+    """The step at which a study without longer runs checks settling: SETTLING_SHARE of its shortest budget."""
+    return int(SETTLING_SHARE * min(int(t.settings["train"]["steps"]) for t in trials))
+
+
+def settling_text(s: dict, tau: float = TAU) -> str:
+    """The finding that states a settling check: how many survivor sets and labels were final already at its step."""
+    if not s["runs"]:
+        return "No trials: nothing to say about how survival settled."
+    recorded = ", ".join(map(str, sorted(set(s["recorded_at"]))))
+    return (f"Settling ({C.method('survival-rule')}): survivors at step {recorded} against survivors at the end of "
+            f"training (τ = {tau:g}): {100 * s['label_agreement']:.1f}% of (trial, frequency) labels were the same, and "
+            f"{s['same_set']} of the {s['runs']} trials ({100 * s['same_set'] / s['runs']:.1f}%) had the same survivor set.")
+
+
+def short_budget_deviation(trials: Sequence) -> str:
+    """The deviation every survival study states when it trains for fewer steps than the paper."""
+    return (f"Trials are trained for {', '.join(map(str, C.steps_of(trials)))} steps, not the paper's {PAPER_STEPS:,}; "
+            "survival is read off the embedding at the end of that budget. How much survival still moved near the end "
+            "is under What we saw.")

@@ -12,20 +12,23 @@ definitions (ours, since the paper gives none), at τ = 0.05:
 The example drawn is the case whose dying high frequency ranks best at initialisation, ties broken
 by the surviving low frequency ranking worst, then by trial id.
 
-Verdict rule (fixed here, before any numbers): three conditions over this experiment's runs:
+Verdict rule (fixed here, before any numbers; declared in DECLARATION): three conditions over this experiment's runs:
 (1) in some run a high frequency dies; (2) in some run a low frequency survives; (3) some run has
 both (a case like Fig. 14b). All hold → reproduced; some → partly; none → not reproduced.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.report import Figure, Section
+from cinit_tf.rules import Int
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 
 HIGH_TOP = 3
@@ -45,6 +48,24 @@ def verdict_rule(high_top: int) -> str:
         "signal below the run's median: (1) in some run a high frequency dies; (2) in some run a low frequency survives; "
         "(3) some run has both. All hold → reproduced; some → partly; none → not reproduced."
     )
+
+
+@dataclass(frozen=True)
+class ComplexDynamicsAnalysis:
+    """The `[analysis]` table: how many initial ranks count as "high"."""
+
+    high_top: int = C.option(HIGH_TOP, Int(1), "\"high\" = rank 1..high_top by initial signal")
+
+
+DECLARATION = Declaration(
+    paper_ref="App. F, Fig. 14",
+    order=13,
+    title="Complex training dynamics: a high initial signal can die, a low one can survive (modular addition)",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=verdict_rule(HIGH_TOP),
+    analysis=ComplexDynamicsAnalysis,
+)
 
 
 # ---------------------------------------------------------------- classification
@@ -125,8 +146,7 @@ def share_ci(k: int, n: int) -> tuple[float, float, float]:
 
 def _panel(ax, c: dict, title: str, highlight: bool):
     t = c["trial"]
-    norms = np.maximum(np.asarray(t.result.fourier_norms, dtype=np.float64), 1e-30)
-    steps = np.maximum(np.asarray(t.result.steps, dtype=float), 1.0)
+    steps, norms = G.log_norms(t)
     mask = M.survivor_mask(t, M.TAU)
     ranks = c["ranks"]
     marked = {}
@@ -145,16 +165,11 @@ def _panel(ax, c: dict, title: str, highlight: bool):
         ax.plot(steps, norms[:, k - 1], color=colour, lw=2.0, ls=":", label=label)
     ax.plot([], [], color="tab:blue", lw=1.0, label="other survivors" if marked else "survivors")
     ax.plot([], [], color="grey", lw=0.6, label="other dead frequencies" if marked else "dead frequencies")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("training step (log; step 0 drawn at 1)")
-    ax.set_ylabel("Fourier norm ‖F_k‖² (log)")
-    ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=6)
+    G.norm_axes(ax, title)
 
 
 def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     panels = ([typical] if typical else []) + [example]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
     i = 0
@@ -162,9 +177,7 @@ def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: 
         _panel(axes[0][0], typical, f"(a) seed {typical['seed']}: top {high_top} at init all survive", False)
         i = 1
     _panel(axes[0][i], example, f"({'b' if typical else 'a'}) seed {example['seed']}: high dies, low survives", True)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "complex_dynamics_example.png")
-    return Figure("complex_dynamics_example.png",
+    return G.finish(fig, out_dir, "complex_dynamics_example.png",
                   "Mirrors Fig. 14: ‖F_k‖² over training, log scale. "
                   + (f"(a) a run in which the top {high_top} frequencies at initialisation all survive and none below the "
                      "median does (for contrast); " if typical else "")
@@ -173,26 +186,15 @@ def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: 
 
 
 def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(6.2, 3.4))
-    n = len(classes)
-    survived = np.zeros(K)
-    for c in classes:
-        mask = M.survivor_mask(c["trial"], M.TAU)
-        survived[np.asarray(c["ranks"])[mask] - 1] += 1
     ranks = np.arange(1, K + 1)
     colours = ["tab:red" if r <= high_top else ("tab:green" if r > (K + 1) / 2 else "tab:blue") for r in ranks]
-    ax.bar(ranks, survived / n, color=colours)
+    ax.bar(ranks, M.survival_by_initial_rank([c["trial"] for c in classes], M.TAU), color=colours)
     ax.bar([], [], color="tab:red", label=f"high (rank ≤ {high_top})")
     ax.bar([], [], color="tab:green", label="low (below the median)")
-    ax.set_xlabel("rank of the frequency's initial signal within its run (1 = highest)")
-    ax.set_ylabel("share of runs in which it survived")
-    ax.set_title(f"Survival by initial rank over {n} runs (τ = {C.fmt(M.TAU)})")
-    ax.set_ylim(0, 1.05)
-    ax.legend(loc="upper right")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "survival_by_initial_rank.png")
-    return Figure("survival_by_initial_rank.png",
+    G.rank_axes(ax, f"Survival by initial rank over {len(classes)} runs (τ = {C.fmt(M.TAU)})")
+    return G.finish(fig, out_dir, "survival_by_initial_rank.png",
                   "Our summary, not in the paper: how often the frequency of each initial rank survived. Red bars below 1 "
                   "are runs in which a high frequency died; green bars above 0 are runs in which a low one survived.")
 
@@ -207,7 +209,7 @@ def _share_text(k: int, n: int) -> str:
 
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
-    high_top = int(record.get("analysis", {}).get("high_top", HIGH_TOP))
+    high_top = C.analysis_of(record, ComplexDynamicsAnalysis).high_top
     runs = sorted(trials, key=lambda t: t.id)
     p = int(runs[0].settings["task"]["p"])
     K = n_frequencies(p)
@@ -248,7 +250,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     deviations = [
         f"\"High\" (rank ≤ {high_top} by initial signal within the run) and \"low\" (initial signal below the run's median) "
         "are our definitions; the paper shows one example and defines neither.",
-        f"Survival rule (SPEC §5, ours): final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; the counts are also given "
+        f"Survival rule ({C.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; the counts are also given "
         "for τ = 0.01 and 0.2.",
         "The example is chosen by a fixed rule among this experiment's runs (see the figure caption), not by eye.",
         "How often such runs occur is our number; the paper gives none.",
@@ -298,10 +300,6 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "conditions": {"high_dies": conditions[0], "low_survives": conditions[1], "both": conditions[2]},
     }
     return Section(
-        title="Complex training dynamics: a high initial signal can die, a low one can survive (modular addition)",
-        paper_ref="App. F, Fig. 14",
-        claim=CLAIM,
-        paper_number=PAPER_NUMBER,
         our_number=our,
         verdict=verdict,
         verdict_rule=verdict_rule(high_top),

@@ -13,7 +13,7 @@ Trials: a case of independent runs (every seed stream = one seed), and a snapsho
 embedding at step n of that seed is the final embedding of its n-step trial; training is
 deterministic, so these are snapshots of one run.
 
-Verdict rule (fixed here, before any numbers), at τ = 0.05:
+Verdict rule (fixed here, before any numbers; declared in DECLARATION), at τ = 0.05:
 - the mean number of survivors per run lies in [3, 5];
 - survivors start high: their ranks by initial signal (1 = highest, within their run) are lower than
   those of the dead frequencies, by a one-sided Mann-Whitney U test pooled over runs, p < 0.05.
@@ -22,13 +22,17 @@ Both hold → reproduced; one → partly; none → not reproduced.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.report import Figure, Section
+from cinit_tf.readout import principal_components
+from cinit_tf.rules import Text
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 
 ALPHA = 0.05
@@ -55,6 +59,24 @@ CLAIM = (
 PAPER_NUMBER = "3–5 circles survive per run; survivors start with high initial signal (Fig. 3a; no number or sample size given)"
 
 
+@dataclass(frozen=True)
+class FourierEvolutionAnalysis:
+    """The `[analysis]` table: which case holds the snapshot trials of Fig. 3b."""
+
+    snapshot_case: str = C.option(SNAPSHOT_CASE, Text(), "the case label of the snapshot trials")
+
+
+DECLARATION = Declaration(
+    paper_ref="§4.1, Fig. 3, 4",
+    order=3,
+    title="Fourier frequencies over training: which circles survive (modular addition)",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=VERDICT_RULE,
+    analysis=FourierEvolutionAnalysis,
+)
+
+
 # ---------------------------------------------------------------- geometry
 
 
@@ -75,14 +97,6 @@ def fourier_plane(E, k: int) -> np.ndarray:
         n = np.linalg.norm(v)
         basis.append(v / n if n > 0 else np.zeros_like(v))
     return X @ np.stack(basis, axis=1)
-
-
-def principal_components(E, n: int) -> np.ndarray:
-    """The centred embedding projected on its first n principal components, (p, n)."""
-    X = np.asarray(E, dtype=np.float64)
-    X = X - X.mean(axis=0)
-    _, _, Vt = np.linalg.svd(X, full_matrices=False)
-    return X @ Vt[:n].T
 
 
 def dominant_frequency(columns) -> int:
@@ -138,22 +152,15 @@ def rank_test(stats: list[dict]) -> dict:
 # ---------------------------------------------------------------- figures
 
 
-def _log_steps(steps):
-    return np.maximum(np.asarray(steps, dtype=float), 1.0)
-
-
 def figure_evolution(runs: list, out_dir: Path) -> Figure:
     import matplotlib
 
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     shown = runs[:EXAMPLE_PANELS]
-    cols = min(3, len(shown))
-    rows = (len(shown) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = G.panel_grid(plt, len(shown), 3, 4.4, 3.4)
     cmap = matplotlib.colormaps["tab10"]
-    for ax, t in zip(axes.flat, shown):
-        norms = np.maximum(np.asarray(t.result.fourier_norms, dtype=np.float64), 1e-30)
-        steps = _log_steps(t.result.steps)
+    for ax, t in zip(axes, shown):
+        steps, norms = G.log_norms(t)
         mask = M.survivor_mask(t, M.TAU)
         ranks = M.initial_ranks(M.initial_signal(t))
         for k in np.flatnonzero(~mask):
@@ -161,17 +168,8 @@ def figure_evolution(runs: list, out_dir: Path) -> Figure:
         for j, k in enumerate(np.flatnonzero(mask)):
             ax.plot(steps, norms[:, k], color=cmap(j % 10), lw=1.6, label=f"k = {k + 1} (initial rank {ranks[k]})")
         ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(f"seed {t.settings['seeds']['embedding']}: {int(mask.sum())} survivors")
-        ax.set_xlabel("training step (log; step 0 drawn at 1)")
-        ax.set_ylabel("Fourier norm ‖F_k‖² (log)")
-        ax.legend(loc="lower left", fontsize=6)
-    for ax in list(axes.flat)[len(shown):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "fourier_norms_over_training.png")
-    return Figure("fourier_norms_over_training.png",
+        G.norm_axes(ax, f"seed {t.settings['seeds']['embedding']}: {int(mask.sum())} survivors")
+    return G.finish(fig, out_dir, "fourier_norms_over_training.png",
                   f"Mirrors Fig. 3a: ‖F_k‖² of every frequency over training, log scale, for {len(shown)} runs (the first is "
                   f"the snapshot seed of the next figure). Survivors at the end (τ = {C.fmt(M.TAU)}) in colour, with their "
                   "rank by initial signal (1 = highest); dead frequencies grey.")
@@ -198,7 +196,7 @@ def _draw_circle(ax, xy, k: int, p: int, lim: float | None = None):
 
 
 def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: int, p: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     n = len(snapshots)
     fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5.6), squeeze=False)
     for row, (k, name) in enumerate(((dead, "dead"), (alive, "surviving"))):
@@ -211,9 +209,7 @@ def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: 
             if col == 0:
                 ax.set_ylabel(f"Im F_k direction (Δ = {delta})")
             ax.set_xlabel("Re F_k direction", fontsize=7)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "fourier_projections.png")
-    return Figure("fourier_projections.png",
+    return G.finish(fig, out_dir, "fourier_projections.png",
                   "Mirrors Fig. 3b: snapshots of one run's centred embedding projected on the plane of Re F_k and Im F_k "
                   "(that step's own F_k), for the dead frequency with the highest initial signal (top) and the surviving "
                   "frequency with the highest final signal (bottom). Axes are shared along a row, so shrinking is visible. "
@@ -222,7 +218,7 @@ def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: 
 
 
 def figure_pca(trial, p: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     final = M.final_signal(trial)
     n_surv = int(M.survivor_mask(trial, M.TAU).sum())
     pairs = int(np.clip(n_surv, 2, MAX_PAIRS))
@@ -244,29 +240,19 @@ def figure_pca(trial, p: int, out_dir: Path) -> Figure:
         ax.set_title(f"Fourier k = {k} (#{i + 1} by final ‖F_k‖²), Δ = {delta}", fontsize=8)
         ax.set_xlabel("Re F_k direction", fontsize=7)
         ax.set_ylabel("Im F_k direction", fontsize=7)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "pca_vs_fourier.png")
-    return Figure("pca_vs_fourier.png",
+    return G.finish(fig, out_dir, "pca_vs_fourier.png",
                   f"Mirrors Fig. 4, for seed {trial.settings['seeds']['embedding']}: top, the final embedding on its first "
                   f"{2 * pairs} principal components in pairs; bottom, on the planes of its top {pairs} frequencies by final "
                   "‖F_k‖², descending. Tokens are joined in order around the circle, t → t + Δ; for a PC pair, k is the "
                   "frequency carrying most of its power and Δ = k⁻¹ mod p.")
 
 
-def figure_ranks(stats: list[dict], K: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+def figure_ranks(runs: list, K: int, out_dir: Path) -> Figure:
+    plt = G.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(6.0, 3.4))
-    ranks = np.arange(1, K + 1)
-    surv = np.bincount([r for s in stats for r in s["survivor_ranks"]], minlength=K + 1)[1:]
-    ax.bar(ranks, surv / len(stats), color="tab:orange", label="survived")
-    ax.set_xlabel("rank of the frequency's initial signal within its run (1 = highest)")
-    ax.set_ylabel("share of runs in which it survived")
-    ax.set_title(f"Which initial ranks survive ({len(stats)} runs, τ = {C.fmt(M.TAU)})")
-    ax.set_ylim(0, 1.05)
-    ax.legend(loc="upper right")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "survivor_initial_ranks.png")
-    return Figure("survivor_initial_ranks.png",
+    ax.bar(np.arange(1, K + 1), M.survival_by_initial_rank(runs, M.TAU), color="tab:orange", label="survived")
+    G.rank_axes(ax, f"Which initial ranks survive ({len(runs)} runs, τ = {C.fmt(M.TAU)})")
+    return G.finish(fig, out_dir, "survivor_initial_ranks.png",
                   "Our summary of Fig. 3a's \"survivors start high\" over all runs: for each rank of initial signal, the "
                   "share of runs in which the frequency of that rank survived.")
 
@@ -276,7 +262,7 @@ def figure_ranks(stats: list[dict], K: int, out_dir: Path) -> Figure:
 
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
-    snapshot_case = str(record.get("analysis", {}).get("snapshot_case", SNAPSHOT_CASE))
+    snapshot_case = C.analysis_of(record, FourierEvolutionAnalysis).snapshot_case
     runs = sorted((t for t in trials if t.settings.get("case", "") != snapshot_case),
                   key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
     snaps = sorted((t for t in trials if t.settings.get("case", "") == snapshot_case),
@@ -333,7 +319,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         ran.append(f"No snapshot case (`{snapshot_case}`) in this run, so Fig. 3b is not drawn.")
 
     deviations = [
-        f"Survival rule (SPEC §5, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
+        f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
         "the paper does not state its rule. Counts for τ = 0.01 and 0.2 are given too.",
         "\"Survivors start high\" is a qualitative remark in the paper (Fig. 3a, one run); the rank test, the top-"
         f"{TOP_AT_INIT} share and the number of runs are ours.",
@@ -390,7 +376,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                             f"(initial rank {M.initial_ranks(init)[dead - 1]}), surviving k = {alive} "
                             f"(initial rank {M.initial_ranks(init)[alive - 1]}).")
     figures.append(figure_pca(example, p, out_dir))
-    figures.append(figure_ranks(stats, K, out_dir))
+    figures.append(figure_ranks(runs, K, out_dir))
 
     summary = {
         "tau": M.TAU, "counts": cs,
@@ -404,13 +390,8 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "conditions": {"three_to_five": c1, "survivors_start_high": c2},
     }
     return Section(
-        title="Fourier frequencies over training: which circles survive (modular addition)",
-        paper_ref="§4.1, Fig. 3, 4",
-        claim=CLAIM,
-        paper_number=PAPER_NUMBER,
         our_number=our,
         verdict=verdict,
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.report import Figure, Section
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _figures as G
 
 TASK_ORDER = ("remainder", "xor", "modadd")
 ALPHA = 0.05
@@ -53,6 +54,16 @@ SHAPES_NOTE = (
 )
 
 PAPER_NUMBER = "loss falls with d on all three tasks (Fig. 7, 9; no number given); dip at d = p = 59 on modular addition (Fig. 7)"
+
+DECLARATION = Declaration(
+    paper_ref="§5, Fig. 7; App. B, Fig. 9",
+    order=9,
+    title="Freezing the embedding: test loss against embedding dimension",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=VERDICT_RULE,
+    analysis=None,
+)
 
 
 # ---------------------------------------------------------------- data
@@ -154,7 +165,7 @@ def analyse_case(label: str, trials) -> dict:
     falls = C.spearman([d for d, _ in fz], [v for _, v in fz])
     return {
         "label": label, "task": task["name"], "p": p,
-        "steps": sorted({int(t.settings["train"]["steps"]) for t in trials}),
+        "steps": C.steps_of(trials),
         "weight_decay": sorted({float(t.settings["train"]["weight_decay"]) for t in trials}),
         "seeds": sorted({len(ts) for ts in [*frozen.values(), *trained.values()]}),
         "frozen": {d: point_stats(ts) for d, ts in frozen.items()},
@@ -191,7 +202,7 @@ def _mean_curve(trials):
 
 
 def figure_curves(cases, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     n = len(cases)
     fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6.4), squeeze=False, sharex="col")
     for j, c in enumerate(cases):
@@ -212,9 +223,7 @@ def figure_curves(cases, out_dir: Path) -> Figure:
             if c[key]:
                 ax.legend(ncol=2, loc="lower left", frameon=True)
     fig.suptitle("Test loss over training by embedding dimension d (cf. paper Fig. 7 and Fig. 9)", fontsize=11)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "test_loss_curves.png")
-    return Figure("test_loss_curves.png",
+    return G.finish(fig, out_dir, "test_loss_curves.png",
                   "Test loss over training, mean over seeds, one line per embedding dimension d (d = p dashed black). "
                   "Top row: embedding frozen at initialisation, only the MLP trains, mirroring Fig. 7 (modular addition) "
                   "and Fig. 9 (XOR and remainder). Bottom row: the same grid with the embedding trained, our reference "
@@ -231,7 +240,7 @@ def _errorbars(ax, stats: dict, colour, label, marker):
 
 
 def figure_final(cases, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     n = len(cases)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False)
     for j, c in enumerate(cases):
@@ -249,16 +258,14 @@ def figure_final(cases, out_dir: Path) -> Figure:
     # One legend for all panels, below them: inside a panel it would cover the points near d = p.
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False, fontsize=8)
     fig.suptitle("Final test loss against embedding dimension d, mean ± std over seeds (cf. paper Fig. 7 and Fig. 9)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    C.save_figure(fig, out_dir / "final_test_loss_vs_d.png")
-    return Figure("final_test_loss_vs_d.png",
+    return G.finish(fig, out_dir, "final_test_loss_vs_d.png",
                   "Final test loss against embedding dimension d: mean ± std over seeds (bars), each seed a faint dot, "
                   "d = p dashed. Frozen embedding (blue) is the paper's experiment, summarising the ends of the curves of "
-                  "Fig. 7 and Fig. 9; trained embedding (orange) is our reference.")
+                  "Fig. 7 and Fig. 9; trained embedding (orange) is our reference.", rect=(0, 0.07, 1, 1))
 
 
 def figure_around_p(c, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     lo = min(c["p"] / 2, c["dip"]["below"]) if c["dip"] else c["p"] / 2
     hi = max(2 * c["p"], c["dip"]["above"]) if c["dip"] else 2 * c["p"]
     near = {d: s for d, s in c["frozen"].items() if lo <= d <= hi}
@@ -271,10 +278,7 @@ def figure_around_p(c, out_dir: Path) -> Figure:
     ax.set_xlabel("embedding dimension d")
     ax.set_ylabel("final test loss")
     ax.legend(loc="best")
-    fig.tight_layout()
-    name = f"{c['label'] or c['task']}_around_p.png"
-    C.save_figure(fig, out_dir / name)
-    return Figure(name,
+    return G.finish(fig, out_dir, f"{c['label'] or c['task']}_around_p.png",
                   f"Frozen-embedding final test loss for d from p/2 to 2p and the nearest grid points on either side of p "
                   f"({c['label']}, p = {c['p']}), linear axes, every seed shown: "
                   + ("the fine grid around d = p that Fig. 7's \"dip at d = p\" needs (Fig. 7 zooms in on loss < 1.0)."
@@ -382,11 +386,11 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "of d (fine around d = p) and the seeds per point are ours (see What we ran).",
         "Final test loss is the test loss at the last recorded step of each trial; the paper shows curves only. The "
         "verdict is computed on this number, and the time-averaged test loss is reported beside it.",
-        "A frozen embedding is not trainable, so it is neither updated nor decayed (SPEC §3); the MLP keeps the task's "
+        f"A frozen embedding is not trainable, so it is neither updated nor decayed ({C.method('optimizer')}); the MLP keeps the task's "
         "weight decay.",
         "The runs with a trained embedding are our reference; the paper shows only frozen runs.",
         "Fig. 7's caption says \"dip at d = p\"; the text says \"phase transition ... significantly lower when d > p "
-        "compared to when d < p\". The verdict tests the dip (SPEC §7); the step is reported as a finding.",
+        f"compared to when d < p\". The verdict tests the dip ({C.method('verdict-rules')}); the step is reported as a finding.",
         *C.paper_setting_deviations(trials),
         *C.COMMON_DEVIATIONS,
         C.STATISTICS_NOTE,
@@ -414,13 +418,8 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     figures += [figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
 
     return Section(
-        title="Freezing the embedding: test loss against embedding dimension",
-        paper_ref="§5, Fig. 7; App. B, Fig. 9",
-        claim=CLAIM,
-        paper_number=PAPER_NUMBER,
         our_number=our,
         verdict=verdict,
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,

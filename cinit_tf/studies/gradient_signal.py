@@ -8,15 +8,15 @@ frequencies on (signal, Δ) reaches 83.8% accuracy.
 
 Trials: independent seeds, embeddings as drawn. Per trial and frequency k: the initial signal
 (step 0), Δ_k at steps 1–4 (signals.gradient_signal on the norms recorded at every one of the
-first steps), and whether k survives (final signal ≥ τ · max, SPEC §5). One sample per
+first steps), and whether k survives (final signal ≥ τ · max, docs/method.md#survival-rule). One sample per
 (trial, frequency).
 
-The SVM (SPEC §7): scikit-learn's LinearSVC on standardised features, 5-fold stratified
+The SVM (docs/method.md#verdict-rules): scikit-learn's LinearSVC on standardised features, 5-fold stratified
 cross-validated accuracy beside training accuracy, for (signal, Δ₄), signal alone and Δ₄ alone;
 beside the majority-class baseline, and the balanced accuracy of a class-balanced SVM, because
 survivors are few and the paper does not say which accuracy it reports.
 
-Verdict rule (fixed here, before any numbers): see VERDICT_RULE.
+Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DECLARATION.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.report import Figure, Section
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.signals import gradient_signal
 from cinit_tf.studies import _common as C
-from cinit_tf.studies._modadd import TAUS  # the τ values every survival report shows (SPEC §5)
+from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _modadd as M
+from cinit_tf.studies._modadd import TAUS
 
 PAPER_ACCURACY = 0.838
 STEPS = (1, 2, 3, 4)
@@ -63,6 +65,16 @@ CLAIM = (
 )
 
 PAPER_NUMBER = "linear SVM on (initial signal, Δ) separates survived from dead frequencies with 83.8% accuracy (sample size not given)"
+
+DECLARATION = Declaration(
+    paper_ref="§4.3, Fig. 6a–c",
+    order=7,
+    title="The initial gradient as a second completeness signal",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=VERDICT_RULE,
+    analysis=None,
+)
 
 
 # ---------------------------------------------------------------- the SVM (tested on synthetic data)
@@ -163,35 +175,6 @@ def samples(trials) -> dict:
     }
 
 
-def settled(trials, at: float = 2 / 3, tau: float = SURVIVAL_TAU) -> dict:
-    """How far survival had settled: survival at the record nearest `at` of the budget against the final record.
-
-    {"step": the earlier record's step (the smallest over trials), "frequencies": share of (trial, frequency) samples
-    with the same status at both, "trials": share of trials whose whole survivor set is the same}. Training is cut
-    short of the paper's 30,000 steps, so the report shows how much survival still moved near the end.
-    """
-    same_k, same_set, used = [], [], []
-    for t in trials:
-        steps = np.asarray(t.result.steps)
-        row = int(np.argmin(np.abs(steps - at * steps[-1])))
-        norms = np.asarray(t.result.fourier_norms, dtype=float)
-        a, b = survivors(norms[row], tau), survivors(norms[-1], tau)
-        same_k.append(a == b)
-        same_set.append(bool(np.all(a == b)))
-        used.append(int(steps[row]))
-    if not trials:
-        return {"step": None, "frequencies": float("nan"), "trials": float("nan")}
-    return {"step": min(used), "frequencies": float(np.mean(np.concatenate(same_k))), "trials": float(np.mean(same_set))}
-
-
-def settled_text(s: dict, n_trials: int) -> str:
-    if s["step"] is None:
-        return "No trials: nothing to say about how survival settled."
-    return (f"Survival at step {s['step']} against the end of training (τ = {SURVIVAL_TAU:g}): "
-            f"{100 * s['frequencies']:.1f}% of (trial, frequency) samples had the same status, and "
-            f"{100 * s['trials']:.1f}% of the {n_trials} trials the same survivor set.")
-
-
 def binned_rate(x, y, n_bins: int = N_BINS) -> dict:
     """Survival rate in quantile bins of x: {"centre": mean x per bin, "rate", "n"}; ties kept in one bin."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -213,7 +196,7 @@ def binned_rate(x, y, n_bins: int = N_BINS) -> dict:
 
 
 def figure_distribution(data, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     d4 = data["delta"][STEPS.index(HEADLINE_STEP)]
     alive = data["survived"][SURVIVAL_TAU]
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
@@ -225,15 +208,13 @@ def figure_distribution(data, out_dir: Path) -> Figure:
     ax.set_ylabel("density")
     ax.set_title(f"Gradient signal at step {HEADLINE_STEP}, by survival")
     ax.legend(loc="best")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "delta_step4_distribution.png")
-    return Figure("delta_step4_distribution.png",
+    return G.finish(fig, out_dir, "delta_step4_distribution.png",
                   f"Distribution of Δ at step {HEADLINE_STEP} over all (trial, frequency) samples, survivors (orange) and "
                   f"dead frequencies (blue), each normalised to unit area; survival at τ = {SURVIVAL_TAU:g}. Mirrors Fig. 6a.")
 
 
 def figure_rates(data, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     alive = data["survived"][SURVIVAL_TAU]
     fig, ax = plt.subplots(figsize=(5.4, 3.8))
     for j, step in enumerate(STEPS):
@@ -245,15 +226,13 @@ def figure_rates(data, out_dir: Path) -> Figure:
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"Survival rate against Δ ({N_BINS} quantile bins per step)")
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "survival_rate_vs_delta.png")
-    return Figure("survival_rate_vs_delta.png",
+    return G.finish(fig, out_dir, "survival_rate_vs_delta.png",
                   f"Survival rate of frequencies against their gradient signal Δ at steps 1–4: samples split into {N_BINS} "
                   "equal-count bins of Δ per step, each point a bin at its mean Δ. Mirrors Fig. 6b.")
 
 
 def figure_plane(data, svm: dict, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     s0 = data["signal"]
     d4 = data["delta"][STEPS.index(HEADLINE_STEP)]
     alive = data["survived"][SURVIVAL_TAU]
@@ -276,9 +255,7 @@ def figure_plane(data, svm: dict, out_dir: Path) -> Figure:
     ax.set_ylabel(f"Δ at step {HEADLINE_STEP}")
     ax.set_title("Survived and dead frequencies by initial signal and gradient")
     ax.legend(loc="best")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "signal_delta_plane.png")
-    return Figure("signal_delta_plane.png",
+    return G.finish(fig, out_dir, "signal_delta_plane.png",
                   f"Each (trial, frequency) sample at its initial signal and Δ at step {HEADLINE_STEP}, survivors orange, "
                   "dead blue; dashed: the decision boundaries of the plain and the class-balanced linear SVM fitted on "
                   "all samples. Mirrors Fig. 6c.")
@@ -294,6 +271,7 @@ def _pct(x: float) -> str:
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
     data = samples(trials)
+    settling = M.settling(sorted(trials, key=lambda t: t.id), M.settling_step(trials))
     alive = data["survived"][SURVIVAL_TAU]
     features = np.column_stack([data["signal"], data["delta"][STEPS.index(HEADLINE_STEP)]])
     svm = svm_table(features, alive, groups=data["group"])
@@ -367,7 +345,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     tau_md = C.md_table(["τ", "survivors", "survivors per trial", "majority baseline", "SVM CV acc.", "balanced SVM CV balanced acc."],
                         tau_rows)
 
-    steps = sorted({int(t.settings["train"]["steps"]) for t in trials})
+    steps = C.steps_of(trials)
     ran = C.profile_lines(record, trials)
     ran.append(f"Samples: every frequency k = 1..{data['K']} of every trial, {n} in all; survival read off the final "
                f"embedding after {', '.join(map(str, steps))} steps at τ = {SURVIVAL_TAU:g}.")
@@ -375,15 +353,14 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                f"{FOLDS}-fold stratified cross-validation, shuffled with seed {CV_SEED}; training accuracy is the fit on all samples.")
 
     deviations = [
-        f"Trials are trained for {', '.join(map(str, steps))} steps, not the paper's 30,000; survival is read off the "
-        "embedding at the end of that budget. How much survival still moved near the end is under What we saw.",
+        M.short_budget_deviation(trials),
         "The paper does not give the number of trials behind Fig. 6, which step's Δ the SVM uses, nor the SVM's "
         "scaling, regularisation, class weighting or validation. We use Δ at step 4 (the step of Fig. 6a and 6c) and "
         "the settings under What we ran; plain and class-balanced accuracies stand side by side because survivors are "
-        "a minority (SPEC §7).",
+        f"a minority ({C.method('verdict-rules')}).",
         "Samples of one trial share its MLP and data split, so they are not independent; cross-validation with "
         "folds split by trial is reported beside the plain stratified folds.",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} (SPEC §5, our rule); the τ table under What we saw "
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table under What we saw "
         f"shows τ = {', '.join(f'{t:g}' for t in TAUS)}.",
         "Δ is the change of the recorded signal over one optimizer step, weight decay included, as in the paper's §4.3.",
         *C.paper_setting_deviations(trials),
@@ -404,26 +381,21 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "decay adds to Δ a term proportional to the signal, so the two features need not be independent).",
         "**Survival threshold τ.**",
         tau_md,
-        settled_text(settled(trials), len(trials)),
+        M.settling_text(settling),
         *C.health_findings(trials, convergence_matters=False),
     ]
 
     figures = [figure_distribution(data, out_dir), figure_rates(data, out_dir), figure_plane(data, svm, out_dir)]
 
     return Section(
-        title="The initial gradient as a second completeness signal",
-        paper_ref="§4.3, Fig. 6a–c",
-        claim=CLAIM,
-        paper_number=PAPER_NUMBER,
         our_number=our,
         verdict=verdict,
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary={"svm": svm, "majority_baseline": baseline, "per_step": per_step, "samples": n, "trials": data["trials"],
-                 "survivors": int(alive.sum()), "spearman_signal_survival": rho_signal, "settled": settled(trials),
+                 "survivors": int(alive.sum()), "spearman_signal_survival": rho_signal, "settling": settling,
                  "conditions": {"rises_with_delta": cond_a, "delta_adds": cond_b, "near_paper_accuracy": cond_c}},
         verdict_details=details,
         short_number=short,

@@ -8,10 +8,11 @@ at ε instead of keeping only the two frontrunners (Fig. 5c).
 Trials: transform construct_two (signals.fourier_norms convention: signal = ‖F_k‖²) over a grid of
 r; the two frequencies, directions and phases come from the trial's embedding seed, so with the
 "independent" layout trial i meets the same two frequencies at every r, with the same MLP and
-split. Per trial: whether k_top and k_second survive (final signal ≥ τ · max, SPEC §5), and how
-many of the other frequencies survive (revivals).
+split; the store keeps the two frequencies the transform chose with each trial. Per trial: whether
+k_top and k_second survive (final signal ≥ τ · max, docs/method.md#survival-rule), and how many of
+the other frequencies survive (revivals).
 
-Verdict rule (fixed here, before any numbers): see VERDICT_RULE.
+Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DECLARATION.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.report import Figure, Section
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.studies import _common as C
-from cinit_tf.studies._modadd import TAUS  # the τ values every survival report shows (SPEC §5)
-from cinit_tf.studies.gradient_signal import settled, settled_text
+from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _modadd as M
+from cinit_tf.studies._modadd import TAUS
 
 TOP_ALWAYS = 0.95  # "always": the top frequency survives in at least this share of trials at every r
 ALPHA = 0.05
@@ -47,29 +49,34 @@ CLAIM = (
 
 PAPER_NUMBER = "top survives always; second's survival rate rises with r; revivals sometimes (Fig. 5c; s, grid of r and trials not given)"
 
+DECLARATION = Declaration(
+    paper_ref="§4.2, Fig. 5c",
+    order=6,
+    title="Manually constructed embeddings: two frequencies of ratio r",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=VERDICT_RULE,
+    analysis=None,
+)
+
 
 # ---------------------------------------------------------------- data
 
 
-def constructed_frequencies(settings: dict) -> tuple[int, int]:
-    """(k_top, k_second) exactly as the transform drew them from the trial's embedding seed.
+def constructed_frequencies(trial) -> tuple[int, int]:
+    """(k_top, k_second) as the transform chose them, stored with the trial.
 
     At r = 1 the two have equal signal and the stored norms cannot tell them apart, and at r = 0 the second has
     none, so the labels come from the construction; `check_frequencies` confirms them against the norms.
     """
-    from cinit_tf.transforms import construct_two
-
-    tr, task, train = settings["transform"], settings["task"], settings["train"]
-    _, ks = construct_two(int(task["p"]), int(train["d"]), float(tr["s"]), float(tr["r"]),
-                          int(settings["seeds"]["embedding"]), eps=float(tr["eps"]))
-    return int(ks[0]), int(ks[1])
+    return int(C.chosen(trial, "k_top")), int(C.chosen(trial, "k_second"))
 
 
 def trial_rows(trials) -> list[dict]:
     rows = []
     for t in sorted(trials, key=lambda t: t.id):
         norms = np.asarray(t.result.fourier_norms, dtype=float)
-        k_top, k_second = constructed_frequencies(t.settings)
+        k_top, k_second = constructed_frequencies(t)
         r = float(t.settings["transform"]["r"])
         row = {"id": t.id, "r": r, "k_top": k_top, "k_second": k_second, "embedding_seed": int(t.settings["seeds"]["embedding"]),
                "initial": norms[0], "eps": float(t.settings["transform"]["eps"]), "s": float(t.settings["transform"]["s"])}
@@ -124,7 +131,7 @@ def per_r(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
 
 
 def figure_rates(table, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.4, 3.8))
     r = [x["r"] for x in table]
     n = "/".join(sorted({str(x["n"]) for x in table}))
@@ -137,16 +144,14 @@ def figure_rates(table, out_dir: Path) -> Figure:
     ax.set_ylabel(f"survival rate (τ = {SURVIVAL_TAU:g}) / share of trials")
     ax.set_title(f"Two constructed frequencies ({n} trials per r)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "survival_vs_r.png")
-    return Figure("survival_vs_r.png",
+    return G.finish(fig, out_dir, "survival_vs_r.png",
                   "Survival rates of the largest (signal s) and the second frequency (signal r·s) of a constructed "
                   "embedding against r, and the share of trials in which some frequency that started at ε = 1e-6 "
                   "survives (a revival). Mirrors Fig. 5c (revivals are our addition to the plot).")
 
 
 def figure_revivals(rows, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.0, 3.6))
     rs = sorted({row["r"] for row in rows})
     counts = sorted({row[SURVIVAL_TAU]["revived"] for row in rows})
@@ -162,9 +167,7 @@ def figure_revivals(rows, out_dir: Path) -> Figure:
     ax.set_ylabel("share of trials")
     ax.set_title("How many frequencies that started at ε survive")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "revivals_vs_r.png")
-    return Figure("revivals_vs_r.png",
+    return G.finish(fig, out_dir, "revivals_vs_r.png",
                   f"Share of trials by the number of revived frequencies (started at ε, survive at τ = {SURVIVAL_TAU:g}) "
                   "at each r. The paper reports revivals in words only (§4.2, Fig. 5c's text).")
 
@@ -177,6 +180,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     rows = trial_rows(trials)
     table = per_r(rows)
     check = check_frequencies(rows)
+    settling = M.settling(sorted(trials, key=lambda t: t.id), M.settling_step(trials))
     rho = C.spearman([row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows])
     any_revival = float(np.mean([row[SURVIVAL_TAU]["revived"] > 0 for row in rows])) if rows else float("nan")
     min_top = min((x["top"] for x in table), default=float("nan"))
@@ -206,7 +210,6 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
 
     s_values = sorted({row["s"] for row in rows})
     p_d = sorted({(int(t.settings["task"]["p"]), int(t.settings["train"]["d"])) for t in trials})
-    steps = sorted({int(t.settings["train"]["steps"]) for t in trials})
     ran = C.profile_lines(record, trials)
     ran.append(f"r ∈ {{{', '.join(C.fmt(x['r']) for x in table)}}}, s = {', '.join(f'{s:g}' for s in s_values)}, "
                f"ε = {', '.join(C.fmt(e) for e in sorted({row['eps'] for row in rows}))}; (p, d) = "
@@ -215,8 +218,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                "at every r: the sweep over r is paired.")
 
     deviations = [
-        f"Trials are trained for {', '.join(map(str, steps))} steps, not the paper's 30,000; survival is read off the "
-        "embedding at the end of that budget. How much survival still moved near the end is under What we saw.",
+        M.short_budget_deviation(trials),
         "The paper does not give s. Ours makes the constructed embedding as large as a drawn one at r = 1: "
         "2s = ⌊(p−1)/2⌋ · p · d, the expected total signal of an N(0, 1) embedding over k = 1..⌊(p−1)/2⌋ "
         "(each frequency's expected ‖F_k‖² is p · d).",
@@ -227,7 +229,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"\"Always\" is our ≥ {TOP_ALWAYS * 100:g}% at every r. At r = 1 the two frequencies have equal signal; \"top\" "
         "and \"second\" are the construction's labels. At r = 0 the second frequency starts at 0 (below ε); its survival "
         "is counted as the second's, not as a revival.",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} (SPEC §5, our rule); the τ table is under What we saw.",
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
         *C.paper_setting_deviations(trials),
         *C.COMMON_DEVIATIONS,
         C.STATISTICS_NOTE,
@@ -248,27 +250,22 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         (f"The constructed frequencies were checked against the stored initial signals of {check['checked']} trials "
          f"(largest and second largest where r tells them apart; every other signal below 1e-4 · s): {check['agree']} agree"
          + (f", {len(check['disagree'])} disagree ({', '.join(f'`{i[:12]}`' for i in check['disagree'][:10])})." if check["disagree"] else ".")),
-        settled_text(settled(trials), len(trials)),
+        M.settling_text(settling),
         *C.health_findings(trials, convergence_matters=False),
     ]
 
     figures = [figure_rates(table, out_dir), figure_revivals(rows, out_dir)]
 
     return Section(
-        title="Manually constructed embeddings: two frequencies of ratio r",
-        paper_ref="§4.2, Fig. 5c",
-        claim=CLAIM,
-        paper_number=PAPER_NUMBER,
         our_number=our,
         verdict=verdict,
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary={"per_r": {str(tau): per_r(rows, tau) for tau in TAUS}, "spearman_second": rho,
                  "any_revival": any_revival, "frequency_check": {k: v for k, v in check.items()},
-                 "settled": settled(trials),
+                 "settling": settling,
                  "conditions": {"top_always": cond_a, "second_rises": cond_b, "revivals_sometimes": cond_c}},
         verdict_details=details,
         short_number=short,

@@ -8,11 +8,11 @@ one line per embedding (Fig. 5b).
 Trials: seeds layout "fixed_embedding" (each embedding seed trained with several MLP and split
 seeds) × a grid over the scale factor `transform.s` of transform fourier_scale; the frequency k is
 fixed in the file or drawn per embedding seed (k = "random"), so every grid point of an embedding
-perturbs the same k. Per trial: the deviation z = (signal_k − mean of the other signals) / their
+perturbs the same k, and the store keeps the k the transform chose with each trial. Per trial: the deviation z = (signal_k − mean of the other signals) / their
 standard deviation on the transformed initial embedding, and whether k survives (final signal ≥
-τ · max, SPEC §5). Per (embedding, s): the survival rate over its trials.
+τ · max, docs/method.md#survival-rule). Per (embedding, s): the survival rate over its trials.
 
-Verdict rule (fixed here, before any numbers): see VERDICT_RULE.
+Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DECLARATION.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.report import Figure, Section
-from cinit_tf.seeds import rng
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.studies import _common as C
-from cinit_tf.studies._modadd import TAUS  # the τ values every survival report shows (SPEC §5)
-from cinit_tf.studies.gradient_signal import settled, settled_text
+from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _modadd as M
+from cinit_tf.studies._modadd import TAUS
 
 FAR = 3.0  # "much higher / much lower than the mean": at least 3 standard deviations of the other signals
 HIGH_RATE, LOW_RATE = 0.9, 0.1
@@ -50,17 +50,23 @@ CLAIM = (
 
 PAPER_NUMBER = "survival ≈ 100% when far above the mean of the other signals, rare when far below (Fig. 5b; embeddings and trials not given)"
 
+DECLARATION = Declaration(
+    paper_ref="§4.2, Fig. 5b",
+    order=5,
+    title="Perturbing one frequency: survival against its initial deviation",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=VERDICT_RULE,
+    analysis=None,
+)
+
 
 # ---------------------------------------------------------------- data
 
 
-def perturbed_frequency(settings: dict) -> int:
-    """The k that fourier_scale scaled: the file's k, or the draw apply_transform makes from the embedding seed."""
-    k = settings["transform"]["k"]
-    if k == "random":
-        p = int(settings["task"]["p"])
-        k = int(rng("fourier_scale_k", int(settings["seeds"]["embedding"])).integers(1, (p - 1) // 2 + 1))
-    return int(k)
+def perturbed_frequency(trial) -> int:
+    """The k that fourier_scale scaled, as the transform chose it (the file's k, or its draw for k = "random")."""
+    return int(C.chosen(trial, "k"))
 
 
 def deviation(norms, k: int) -> float:
@@ -75,7 +81,7 @@ def trial_rows(trials) -> list[dict]:
     rows = []
     for t in sorted(trials, key=lambda t: t.id):
         norms = np.asarray(t.result.fourier_norms, dtype=float)
-        k = perturbed_frequency(t.settings)
+        k = perturbed_frequency(t)
         rows.append({
             "id": t.id,
             "embedding": int(t.settings["index"]["embedding"]),
@@ -102,7 +108,7 @@ def verify_frequencies(rows) -> dict:
             by_s.setdefault(r["s"], r)
         if len(by_s) < 2:
             continue
-        (s_a, a), (s_b, b) = sorted(by_s.items())[0], sorted(by_s.items())[-1]
+        (_, a), (_, b) = sorted(by_s.items())[0], sorted(by_s.items())[-1]
         change = np.abs(np.log(np.maximum(a["initial"], 1e-300)) - np.log(np.maximum(b["initial"], 1e-300)))
         out["checked"] += 1
         if int(np.argmax(change)) + 1 == a["k"] == b["k"]:
@@ -155,7 +161,7 @@ def binned(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
 
 
 def figure_lines(line_data, bins, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     colours = plt.get_cmap("tab10")
     for i, ln in enumerate(line_data):
@@ -181,9 +187,7 @@ def figure_lines(line_data, bins, out_dir: Path) -> Figure:
     ax.set_ylabel(f"survival rate of k (τ = {SURVIVAL_TAU:g})")
     ax.set_title("Survival of one scaled frequency against its initial deviation")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=6)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "survival_vs_deviation.png")
-    return Figure("survival_vs_deviation.png",
+    return G.finish(fig, out_dir, "survival_vs_deviation.png",
                   "Survival rate of the perturbed frequency against its deviation from the mean of the other initial "
                   "signals, in units of their standard deviation, one line per embedding (each point one scale factor s, "
                   f"its rate over that embedding's MLP and split seeds); grey bars: all trials pooled in bins of z; dotted: "
@@ -191,7 +195,7 @@ def figure_lines(line_data, bins, out_dir: Path) -> Figure:
 
 
 def figure_final_share(rows, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     z = np.array([r["z"] for r in rows], dtype=float)
     share = np.array([r["final_share"] for r in rows], dtype=float)
@@ -205,9 +209,7 @@ def figure_final_share(rows, out_dir: Path) -> Figure:
     ax.set_ylabel("final signal_k / max final signal")
     ax.set_title("Where each perturbed frequency ended")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "final_share_vs_deviation.png")
-    return Figure("final_share_vs_deviation.png",
+    return G.finish(fig, out_dir, "final_share_vs_deviation.png",
                   f"Each trial: the perturbed frequency's final signal as a share of the largest final signal (floored at "
                   f"{floor:g} for drawing) against its initial deviation z; above the dashed line it survives. Our view "
                   "behind Fig. 5b, which shows rates only.")
@@ -228,6 +230,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     low, high = bins[0], bins[-1]
     rho = C.spearman([r["z"] for r in rows], [float(r["survived"][SURVIVAL_TAU]) for r in rows])
     check = verify_frequencies(rows)
+    settling = M.settling(sorted(trials, key=lambda t: t.id), M.settling_step(trials))
 
     cond_a = bool(high["n"] and high["rate"] >= HIGH_RATE)
     cond_b = bool(low["n"] and low["rate"] <= LOW_RATE)
@@ -248,7 +251,6 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     short = f"z ≥ {FAR:g}: {_rate(high)}; z ≤ −{FAR:g}: {_rate(low)}; {len(line_data)} embeddings"
 
     s_values = sorted({r["s"] for r in rows})
-    steps = sorted({int(t.settings["train"]["steps"]) for t in trials})
     k_setting = sorted({json_k(t.settings["transform"]["k"]) for t in trials})
     ran = C.profile_lines(record, trials)
     ran.append(f"Scale factors s ∈ {{{', '.join(C.fmt(s) for s in s_values)}}} applied to F_k and F_(p−k) "
@@ -260,14 +262,13 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         for ln in line_data) + ".")
 
     deviations = [
-        f"Trials are trained for {', '.join(map(str, steps))} steps, not the paper's 30,000; survival is read off the "
-        "embedding at the end of that budget. How much survival still moved near the end is under What we saw.",
+        M.short_budget_deviation(trials),
         "The paper does not give its scale factors, the number of embeddings (lines) or of trials per point; ours are "
         "under What we ran. Its x-axis is \"deviation from the mean\"; we measure it in standard deviations of the other "
         "signals (population std) on the transformed initial embedding (our reading).",
         f"\"Much higher\" and \"much lower\" are our z ≥ {FAR:g} and z ≤ −{FAR:g}, and \"near 100%\" and \"rarely\" our "
         f"≥ {HIGH_RATE * 100:g}% and ≤ {LOW_RATE * 100:g}%; the paper gives no thresholds.",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} (SPEC §5, our rule); the τ table is under What we saw.",
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
         *C.paper_setting_deviations(trials),
         *C.COMMON_DEVIATIONS,
         C.STATISTICS_NOTE,
@@ -284,27 +285,22 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         (f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale factors "
          f"only signal_k changes): {check['agree']} agree"
          + (f", {len(check['disagree'])} disagree (embedding seeds {', '.join(map(str, check['disagree']))})." if check["disagree"] else ".")),
-        settled_text(settled(trials), len(trials)),
+        M.settling_text(settling),
         *C.health_findings(trials, convergence_matters=False),
     ]
 
     figures = [figure_lines(line_data, bins, out_dir), figure_final_share(rows, out_dir)]
 
     return Section(
-        title="Perturbing one frequency: survival against its initial deviation",
-        paper_ref="§4.2, Fig. 5b",
-        claim=CLAIM,
-        paper_number=PAPER_NUMBER,
         our_number=our,
         verdict=verdict,
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary={"bins": {str(tau): binned(rows, tau) for tau in TAUS}, "spearman": rho,
                  "lines": [{k: v for k, v in ln.items()} for ln in line_data], "frequency_check": check,
-                 "settled": settled(trials),
+                 "settling": settling,
                  "conditions": {"far_above": cond_a, "far_below": cond_b, "monotone": cond_c}},
         verdict_details=details,
         short_number=short,

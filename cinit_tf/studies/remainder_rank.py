@@ -5,12 +5,12 @@ line, in an order q that differs between seeds; the initial signal
 f(q) = Σ_{i<j} ‖Ē_{q_i} − Ē_{q_j}‖² (j − i) of the learned q ranks in the top 15% of all m!
 orders on average (std 22%, 100 seeds).
 
-Per trial: q read off the final embedding (SPEC §5: the centres' order along their first
+Per trial: q read off the final embedding (docs/method.md#read-offs: the centres' order along their first
 principal component, q and reversed q as one) and the share of the centres' variance on that
 component; the top-% of f(q) among all m! orders on the *initial* embedding; the same for a
 random order drawn per trial (the control); whether the trial reached 100% test accuracy.
 
-Verdict rule (fixed here, before any numbers): see VERDICT_RULE.
+Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DECLARATION.
 """
 
 from __future__ import annotations
@@ -20,114 +20,32 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.readout import canonical_permutation, learned_permutation, permutation_index
-from cinit_tf.report import Figure, Section
+from cinit_tf.readout import canonical_permutation, learned_permutation, permutation_index, principal_components
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.seeds import rng
 from cinit_tf.signals import cluster_centres, permutation_scores, top_percent
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _rank as R
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 15.0, 22.0, 100
-ALPHA = 0.01  # one-sided Mann–Whitney U, learned against control
-CONTROL_STREAM = "rank_control"  # its own seed stream, so the control never shares draws with training
 LINE_LIKE = 0.9  # a variance share at or above which the centres are counted as a line (or a plane); ours
 
-VERDICT_RULE = (
-    "two conditions on the top-% of the learned representation's initial signal (0 = best, over all trials): "
-    f"(a) our mean lies within the paper's mean ± its standard deviation ({PAPER_MEAN:g} ± {PAPER_STD:g}, i.e. ≤ "
-    f"{PAPER_MEAN + PAPER_STD:g}); (b) the learned top-% is lower than that of a random candidate drawn per trial "
-    f"(the control) by a one-sided Mann–Whitney U test with p < {ALPHA:g}. Both hold → reproduced; one → partly; "
-    "neither → not reproduced. All trials count, whether or not they generalised; the paper does not filter."
+VERDICT_RULE = R.verdict_rule(PAPER_MEAN, PAPER_STD, learned="representation's initial signal", candidate="candidate",
+                              counted="whether or not they generalised")
+
+DECLARATION = Declaration(
+    paper_ref="§3.1, Fig. 1",
+    order=1,
+    title="Remainder equivalence: rank of the learned order of the clusters",
+    claim=("Trained on 1[a ≡ b (mod m)] (p = 100, m = 10), the embedding clusters tokens by remainder along a line in "
+           "an order q that differs between seeds. The initial signal f(q) = Σ_{i<j} ‖Ē_{q_i} − Ē_{q_j}‖² (j − i) "
+           "of the learned order is far above average: across 100 seeds it ranks within the top 15% of all 10! "
+           "orders on average, with a standard deviation of 22%."),
+    paper_number=f"top {PAPER_MEAN:g}% on average, std {PAPER_STD:g}% ({PAPER_SEEDS} seeds, 10,000 steps)",
+    verdict_rule=VERDICT_RULE,
+    analysis=R.RankAnalysis,
 )
-
-
-# ---------------------------------------------------------------- shared with xor_rank
-
-
-def mann_whitney_less(a, b) -> dict:
-    """One-sided Mann–Whitney U: are values of `a` stochastically smaller than those of `b`? {"u", "p", "n_a", "n_b"}."""
-    from scipy import stats
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.size == 0 or b.size == 0:
-        return {"u": float("nan"), "p": float("nan"), "n_a": int(a.size), "n_b": int(b.size)}
-    res = stats.mannwhitneyu(a, b, alternative="less")
-    return {"u": float(res.statistic), "p": float(res.pvalue), "n_a": int(a.size), "n_b": int(b.size)}
-
-
-def rank_verdict(learned, control, paper_mean: float, paper_std: float, alpha: float = ALPHA) -> dict:
-    """The two conditions of VERDICT_RULE, their evidence and the verdict."""
-    mean, std, n = C.mean_std(learned)
-    mw = mann_whitney_less(learned, control)
-    within = bool(n > 0 and mean <= paper_mean + paper_std and mean >= paper_mean - paper_std)
-    better = bool(np.isfinite(mw["p"]) and mw["p"] < alpha)
-    details = [
-        f"(a) our mean top-% {C.fmt(mean)} (n = {n}) against the paper's {paper_mean:g} ± {paper_std:g} → "
-        f"{'holds' if within else 'does not hold'}.",
-        f"(b) learned {C.fmt_mean_std(learned)} against control {C.fmt_mean_std(control)}: Mann–Whitney U = "
-        f"{C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} → {'holds' if better else 'does not hold'}.",
-    ]
-    return {"within_paper": within, "better_than_control": better, "mann_whitney": mw, "details": details,
-            "verdict": C.verdict_from([within, better])}
-
-
-ANALYSIS_KEYS = {"histogram_seeds": 4, "embedding_seeds": 2}  # [analysis] keys both rank studies take, with defaults
-
-
-def analysis_options(record: dict) -> dict:
-    """The experiment's [analysis] table checked against ANALYSIS_KEYS (each a whole number >= 1)."""
-    given = dict(record.get("analysis") or {})
-    unknown = sorted(set(given) - set(ANALYSIS_KEYS))
-    if unknown:
-        raise ValueError(f"[analysis] {unknown[0]}: unknown key; expected one of {', '.join(sorted(ANALYSIS_KEYS))}")
-    out = {}
-    for key, default in ANALYSIS_KEYS.items():
-        value = given.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"[analysis] {key} = {value!r}: expected a whole number >= 1")
-        out[key] = value
-    return out
-
-
-def stats_of(values) -> dict:
-    """Mean, std, n, 95% CI and median of a list of top-% values (nan when empty)."""
-    values = [float(v) for v in values]
-    mean, std, n = C.mean_std(values)
-    lo, hi = C.ci95(values)
-    return {"mean": mean, "std": std, "n": n, "ci95": [lo, hi], "median": float(np.median(values)) if values else float("nan")}
-
-
-def ci_text(s: dict) -> str:
-    return f"[{C.fmt(s['ci95'][0])}, {C.fmt(s['ci95'][1])}]" if s["n"] > 1 else "–"
-
-
-def stats_text(s: dict) -> str:
-    if s["n"] == 0:
-        return "none"
-    return f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])} (95% CI {ci_text(s)}; median {C.fmt(s['median'])}; n = {s['n']})"
-
-
-def generalised(trial) -> bool:
-    """Reached 100% test accuracy at some recorded step (SPEC §5 convergence step)."""
-    return trial.result.convergence_step is not None
-
-
-def held_to_end(trial) -> bool:
-    return C.final(trial.result.test_acc) >= 1.0 - 1e-9
-
-
-def top_percent_histogram(ax, groups: list[tuple[str, list, str]], paper_mean: float, paper_std: float, bins) -> None:
-    """Overlaid step histograms of top-% groups with their means, and the paper's mean ± std as a band."""
-    ax.axvspan(max(paper_mean - paper_std, 0), paper_mean + paper_std, color="0.85", label=f"paper {paper_mean:g} ± {paper_std:g}")
-    ax.axvline(paper_mean, color="0.4", lw=1)
-    for label, values, colour in groups:
-        if not len(values):
-            continue
-        ax.hist(values, bins=bins, histtype="step", lw=1.8, color=colour, label=f"{label} (n = {len(values)}, mean {C.fmt(np.mean(values))})")
-        ax.axvline(np.mean(values), color=colour, ls="--", lw=1)
-    ax.set_xlabel("top-% of the initial signal among all candidates (0 = highest)")
-    ax.set_ylabel("trials")
-    ax.set_xlim(0, 100)
-    ax.legend(loc="upper right")
 
 
 # ---------------------------------------------------------------- per trial
@@ -148,7 +66,7 @@ def analyse_trial(trial, m: int, keep_scores: bool = False) -> dict:
     f0 = permutation_scores(E0, m)
     f1 = permutation_scores(E1, m)
     learned_index = permutation_index(readout.q, m)
-    control_q = canonical_permutation(rng(CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).permutation(m))
+    control_q = canonical_permutation(rng(R.CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).permutation(m))
     control_index = permutation_index(control_q, m)
     # A second read-off that does not assume a line: the order that maximises f on the final embedding.
     best_final_index = int(np.argmax(f1))
@@ -165,11 +83,7 @@ def analyse_trial(trial, m: int, keep_scores: bool = False) -> dict:
         "final_top_percent": top_percent(f1, f1[learned_index]),  # how well the PC-1 order fits the final f
         "f_final_q": list(best_final_q),
         "f_final_top_percent": top_percent(f0, f0[best_final_index]),
-        "generalised": generalised(trial),
-        "held_to_end": held_to_end(trial),
-        "convergence_step": trial.result.convergence_step,
-        "final_test_acc": C.final(trial.result.test_acc),
-        "final_train_loss": C.final(trial.result.train_loss),
+        **R.outcome(trial),
     }
     if keep_scores:
         row["_f0"] = f0
@@ -188,21 +102,15 @@ def _nth_permutation(index: int, m: int) -> tuple[int, ...]:
 # ---------------------------------------------------------------- figures
 
 
-def _pca(X: np.ndarray, k: int = 2) -> np.ndarray:
-    Xc = X - X.mean(axis=0)
-    _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
-    return Xc @ Vt[:k].T
-
-
 def figure_embeddings(trials, rows: dict, m: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, axes = plt.subplots(len(trials), 2, figsize=(8, 3.6 * len(trials)), squeeze=False)
     colours = plt.get_cmap("tab10" if m <= 10 else "tab20")
     for row, t in zip(axes, trials):
         r = rows[t.id]
         residue = np.arange(t.result.initial_embedding.shape[0]) % m
         for ax, E, when in ((row[0], t.result.initial_embedding, "initial"), (row[1], t.result.final_embedding, "final")):
-            X = _pca(np.asarray(E, dtype=float))
+            X = principal_components(E, 2)
             for i in range(m):
                 ax.scatter(X[residue == i, 0], X[residue == i, 1], s=10, color=colours(i % colours.N), label=f"{i}")
             centres = _pca_centres(E, m)
@@ -219,9 +127,7 @@ def figure_embeddings(trials, rows: dict, m: int, out_dir: Path) -> Figure:
                 title += f"\nlearned q ranks top {C.fmt(r['top_percent'], 2)}% here"
             ax.set_title(title)
         row[1].legend(title="a mod m", loc="center left", bbox_to_anchor=(1.01, 0.5), ncol=1)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "fig1a_embeddings.png")
-    return Figure("fig1a_embeddings.png",
+    return G.finish(fig, out_dir, "fig1a_embeddings.png",
                   "Mirrors Fig. 1a. Initial (left) and final (right) embeddings of two seeds, each projected on its own first "
                   "two principal components and coloured by remainder; crosses (numbered by remainder) are the cluster centres Ē_i.")
 
@@ -235,50 +141,42 @@ def _pca_centres(E, m: int) -> np.ndarray:
 
 
 def figure_signal_histograms(trials, rows: dict, m: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     n = len(trials)
-    cols = min(n, 2)
-    fig, axes = plt.subplots(math.ceil(n / cols), cols, figsize=(5 * cols, 3.4 * math.ceil(n / cols)), squeeze=False)
-    for ax, t in zip(axes.flat, trials):
+    fig, axes = G.panel_grid(plt, n, 2, 5, 3.4)
+    for ax, t in zip(axes, trials):
         r = rows[t.id]
         f0 = r["_f0"] if "_f0" in r else permutation_scores(t.result.initial_embedding, m)
         counts, edges = np.histogram(f0, bins=120)
         ax.stairs(counts, edges, fill=True, color="0.7", label=f"all {len(f0):,} orders q")
-        learned = f0[permutation_index(r["q"], m)]
-        control = f0[permutation_index(r["control_q"], m)]
-        ax.axvline(learned, color="C3", lw=2, label=f"learned q (top {C.fmt(r['top_percent'], 2)}%)")
-        ax.axvline(control, color="C0", lw=1.5, ls="--", label=f"random q, control (top {C.fmt(r['control_top_percent'], 2)}%)")
+        R.mark_learned_and_control(ax, f0[permutation_index(r["q"], m)], f0[permutation_index(r["control_q"], m)],
+                                 f"learned q (top {C.fmt(r['top_percent'], 2)}%)",
+                                 f"random q, control (top {C.fmt(r['control_top_percent'], 2)}%)")
         ax.set_xlabel("initial signal f(q)")
         ax.set_ylabel("orders q")
         ax.set_title(f"seed {r['seed']}" + ("" if r["generalised"] else " (never reached 100% test acc.)"))
         ax.legend(loc="upper left")
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "fig1b_signal_histograms.png")
-    return Figure("fig1b_signal_histograms.png",
+    return G.finish(fig, out_dir, "fig1b_signal_histograms.png",
                   f"Mirrors Fig. 1b. Histogram of the initial signal f(q) of all {math.factorial(m):,} orders for {n} seeds, "
                   "with the learned order (red) and the random control order (blue, dashed) marked.")
 
 
 def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     bins = np.linspace(0, 100, 21)
-    top_percent_histogram(axes[0], [
+    R.top_percent_histogram(axes[0], [
         ("learned q", [r["top_percent"] for r in rows], "C3"),
         ("random q (control)", [r["control_top_percent"] for r in rows], "C0"),
     ], PAPER_MEAN, PAPER_STD, bins)
     axes[0].set_title("All trials: learned order against the control")
-    top_percent_histogram(axes[1], [
+    R.top_percent_histogram(axes[1], [
         ("generalised", [r["top_percent"] for r in rows if r["generalised"]], "C2"),
         ("never 100% test acc.", [r["top_percent"] for r in rows if not r["generalised"]], "C1"),
         ("argmax of final f (alt. read-off)", [r["f_final_top_percent"] for r in rows], "C4"),
     ], PAPER_MEAN, PAPER_STD, bins)
     axes[1].set_title("Learned order by outcome, and the alternative read-off")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "top_percent.png")
-    return Figure("top_percent.png",
+    return G.finish(fig, out_dir, "top_percent.png",
                   "Distribution of the top-% of the learned order's initial signal (0 = the highest of all orders); the grey "
                   "band is the paper's mean ± std (§3.1, Fig. 1b's summary statistic). Left: learned against a random "
                   "order per trial. Right: trials that generalised and those that did not, and the order maximising f on "
@@ -286,7 +184,7 @@ def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
 
 
 def figure_line_share(rows: list[dict], out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     share = np.array([r["line_share"] for r in rows])
     plane = np.array([r["plane_share"] for r in rows])
@@ -306,9 +204,7 @@ def figure_line_share(rows: list[dict], out_dir: Path) -> Figure:
     axes[1].set_xlim(0, 1)
     axes[1].set_ylim(-2, 100)
     axes[1].legend()
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "line_share.png")
-    return Figure("line_share.png",
+    return G.finish(fig, out_dir, "line_share.png",
                   "How much of a line the final clusters form (Fig. 1a shows a line): the share of the final centres' variance "
                   "on their first principal component, and on the first two together, per trial (left); the first against the "
                   "learned order's top-% (right).")
@@ -319,11 +215,11 @@ def figure_line_share(rows: list[dict], out_dir: Path) -> Figure:
 
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
-    options = analysis_options(record)
+    options = C.analysis_of(record, R.RankAnalysis)
     trials = sorted(trials, key=lambda t: t.id)
     task = trials[0].settings["task"]
     m, p = int(task["m"]), int(task["p"])
-    n_hist, n_emb = options["histogram_seeds"], options["embedding_seeds"]
+    n_hist, n_emb = options.histogram_seeds, options.embedding_seeds
     rows_list = [analyse_trial(t, m, keep_scores=k < n_hist) for k, t in enumerate(trials)]
     rows = {r["id"]: r for r in rows_list}
 
@@ -331,62 +227,57 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     control = [r["control_top_percent"] for r in rows_list]
     gen = [r for r in rows_list if r["generalised"]]
     not_gen = [r for r in rows_list if not r["generalised"]]
-    s_all, s_control = stats_of(learned), stats_of(control)
-    s_gen, s_not = stats_of([r["top_percent"] for r in gen]), stats_of([r["top_percent"] for r in not_gen])
-    s_alt = stats_of([r["f_final_top_percent"] for r in rows_list])
-    share = stats_of([r["line_share"] for r in rows_list])
-    plane = stats_of([r["plane_share"] for r in rows_list])
+    s_all, s_control = R.stats_of(learned), R.stats_of(control)
+    s_gen, s_not = R.stats_of([r["top_percent"] for r in gen]), R.stats_of([r["top_percent"] for r in not_gen])
+    s_alt = R.stats_of([r["f_final_top_percent"] for r in rows_list])
+    share = R.stats_of([r["line_share"] for r in rows_list])
+    plane = R.stats_of([r["plane_share"] for r in rows_list])
     share_vs_top = C.spearman([r["line_share"] for r in rows_list], learned)
     agree = sum(r["q"] == r["f_final_q"] for r in rows_list)
-    v = rank_verdict(learned, control, PAPER_MEAN, PAPER_STD)
-    paper_in_ci = s_all["n"] > 1 and s_all["ci95"][0] <= PAPER_MEAN <= s_all["ci95"][1]
+    v = R.rank_verdict(learned, control, PAPER_MEAN, PAPER_STD)
 
-    steps = sorted({int(t.settings["train"]["steps"]) for t in trials})
+    steps = C.steps_of(trials)
     n_orders = math.factorial(m)
     our = (f"learned order's initial signal in the top {C.fmt(s_all['mean'])}% on average, std {C.fmt(s_all['std'])}% "
            f"({len(trials)} seeds, {'/'.join(map(str, steps))} steps); random control {C.fmt(s_control['mean'])}% ± "
            f"{C.fmt(s_control['std'])}%; {len(gen)}/{len(trials)} generalised")
-    short = f"top {C.fmt(s_all['mean'], 2)}% ± {C.fmt(s_all['std'], 2)}% (n = {len(trials)}; control {C.fmt(s_control['mean'], 2)}%)"
+    short = R.short_number(s_all, s_control, len(trials))
 
     ran = C.profile_lines(record, trials)
     ran += [
         f"Task 1[a ≡ b (mod {m})] over p = {p} tokens; every trial has its own embedding, MLP and split seed.",
         f"Per trial: q from the final embedding; f(q) ranked among all {m}! = {n_orders:,} orders on the initial "
-        f"embedding; a random control order per trial, drawn from the seed stream `{CONTROL_STREAM}` at the trial's embedding seed.",
+        f"embedding; a random control order per trial, drawn from the seed stream `{R.CONTROL_STREAM}` at the trial's embedding seed.",
     ]
-    deviations = []
-    if len(trials) != PAPER_SEEDS:
-        deviations.append(f"{len(trials)} seeds here, {PAPER_SEEDS} in the paper.")
-    deviations += C.paper_setting_deviations(trials)
-    deviations += [
-        "Read-off of q (SPEC §5, ours): cluster centres of the final embedding projected on their first principal "
+    deviations = R.seed_deviations(trials, PAPER_SEEDS) + [
+        f"Read-off of q ({C.method('read-offs')}, ours): cluster centres of the final embedding projected on their first principal "
         "component, in order of projection; q and reversed q are one (f(q) = f(reversed q)). The paper does not say "
         "how it reads q off. The share of the centres' variance on that component is reported, not assumed to be 1. "
         "q is read at the last step only (only the final embedding is stored).",
-        "Rank (SPEC §4): top-% = 100 · #(orders with f strictly greater than the learned one's) / m!; \"top 15%\" is 15. "
+        f"Rank ({C.method('signals')}): top-% = 100 · #(orders with f strictly greater than the learned one's) / m!; \"top 15%\" is 15. "
         "The learned order's reversal ties with it and does not push it down.",
         "The random control and the alternative read-off (the order maximising f on the final embedding) are ours; the "
         "paper has neither.",
-        "\"Generalised\" means test accuracy reached 100% at some recorded step (every 100 steps, and steps 0–10).",
+        R.GENERALISED_NOTE,
         *C.COMMON_DEVIATIONS,
-        C.STATISTICS_NOTE + " The learned-against-control test is scipy.stats.mannwhitneyu, one-sided.",
+        C.STATISTICS_NOTE + R.TEST_NOTE,
     ]
 
     table = C.md_table(
         ["trials", "n", "top-% of learned q: mean ± std", "95% CI", "median"],
         [[name, s["n"], f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])}" if s["n"] else "–",
-          ci_text(s), C.fmt(s["median"]) if s["n"] else "–"]
+          R.ci_text(s), C.fmt(s["median"]) if s["n"] else "–"]
          for name, s in (("all", s_all), ("generalised", s_gen), ("never 100% test accuracy", s_not),
                          ("control: random q, all", s_control), ("alt. read-off: argmax of final f, all", s_alt))])
     findings = [
         f"Top-% of the learned order among all {n_orders:,} orders on the initial embedding (0 = highest signal); "
         f"paper: {PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds.",
         table,
-        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if paper_in_ci else 'outside'} our 95% confidence interval of the mean "
-        f"{ci_text(s_all)}.",
+        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if R.paper_in_ci(s_all, PAPER_MEAN) else 'outside'} our 95% confidence interval of the mean "
+        f"{R.ci_text(s_all)}.",
         f"Generalisation: {len(gen)} of {len(trials)} trials reached 100% test accuracy "
         f"({sum(r['held_to_end'] for r in rows_list)} were at 100% at the last step). "
-        + (f"Those that never did have learned-order top-% {stats_text(s_not)}; they are included in the headline number."
+        + (f"Those that never did have learned-order top-% {R.stats_text(s_not)}; they are included in the headline number."
            if not_gen else "None failed to, so the headline number needs no caveat on this account."),
         f"How much of a line: the share of the final centres' variance on their first principal component is "
         f"{C.fmt(share['mean'], 3)} ± {C.fmt(share['std'], 3)} (min {C.fmt(min(r['line_share'] for r in rows_list), 3)}, "
@@ -398,7 +289,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"and the learned order's top-% is {C.fmt(share_vs_top['rho'])} ({C.fmt_p(share_vs_top['p'])}, n = {share_vs_top['n']}).",
         f"Read-off consistency: the PC-1 order ranks in the top {C.fmt(np.mean([r['final_top_percent'] for r in rows_list]))}% "
         f"of f on the *final* embedding on average; it equals the order maximising the final f in {agree} of {len(trials)} "
-        f"trials. Ranked on the initial embedding, that maximising order gives {stats_text(s_alt)}.",
+        f"trials. Ranked on the initial embedding, that maximising order gives {R.stats_text(s_alt)}.",
         _per_trial_table(rows_list),
         *C.health_findings(trials),
     ]
@@ -412,26 +303,16 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     ]
 
     return Section(
-        title="Remainder equivalence: rank of the learned order of the clusters",
-        paper_ref="§3.1, Fig. 1",
-        claim=("Trained on 1[a ≡ b (mod m)] (p = 100, m = 10), the embedding clusters tokens by remainder along a line in "
-               "an order q that differs between seeds. The initial signal f(q) = Σ_{i<j} ‖Ē_{q_i} − Ē_{q_j}‖² (j − i) "
-               "of the learned order is far above average: across 100 seeds it ranks within the top 15% of all 10! "
-               "orders on average, with a standard deviation of 22%."),
-        paper_number=f"top {PAPER_MEAN:g}% on average, std {PAPER_STD:g}% ({PAPER_SEEDS} seeds, 10,000 steps)",
         our_number=our,
         verdict=v["verdict"],
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary={
-            "top_percent": s_all, "control_top_percent": s_control, "generalised_top_percent": s_gen,
-            "not_generalised_top_percent": s_not, "alt_readout_top_percent": s_alt, "line_share": share,
-            "plane_share": plane, "line_share_vs_top_percent": share_vs_top, "mann_whitney": v["mann_whitney"],
-            "generalised": len(gen), "held_to_end": sum(r["held_to_end"] for r in rows_list), "trials": len(trials),
-            "conditions": {"within_paper": v["within_paper"], "better_than_control": v["better_than_control"]},
+            **R.common_summary(rows_list, v, s_all, s_control),
+            "alt_readout_top_percent": s_alt, "line_share": share, "plane_share": plane,
+            "line_share_vs_top_percent": share_vs_top,
             "per_trial": [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows_list],
         },
         verdict_details=v["details"],
@@ -441,9 +322,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
 
 def _per_trial_table(rows: list[dict]) -> str:
     body = [[f"`{r['id'][:12]}`", r["seed"], "".join(map(str, r["q"])), C.fmt(r["line_share"], 3), C.fmt(r["top_percent"], 3),
-             C.fmt(r["control_top_percent"], 3), C.fmt(r["f_final_top_percent"], 3),
-             "n/a" if r["convergence_step"] is None else str(r["convergence_step"]), C.fmt(r["final_test_acc"], 4)]
-            for r in rows]
-    return ("<details><summary>Per trial</summary>\n\n" + C.md_table(
-        ["trial", "seed", "learned q", "PC-1 share", "top-%", "control top-%", "alt. read-off top-%", "100% test acc. at step", "final test acc."],
-        body) + "\n\n</details>")
+             C.fmt(r["control_top_percent"], 3), C.fmt(r["f_final_top_percent"], 3), R.convergence_cell(r),
+             C.fmt(r["final_test_acc"], 4)] for r in rows]
+    return R.per_trial_table(["trial", "seed", "learned q", "PC-1 share", "top-%", "control top-%", "alt. read-off top-%",
+                            "100% test acc. at step", "final test acc."], body)

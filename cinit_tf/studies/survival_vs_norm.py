@@ -10,7 +10,7 @@ split seeds varying). A second case (label `analysis.settling_case`, default "lo
 of the main case's trials, same seeds, for longer, so the report can show whether the main
 case's step count is long enough for the survivors to have settled.
 
-What is measured: survivors at the last recorded step by SPEC §5's rule (final signal_k >= τ ·
+What is measured: survivors at the last recorded step by the survival rule (docs/method.md#survival-rule) (final signal_k >= τ ·
 max_k final signal_k, τ = 0.05, ours), the survival rate per (embedding, frequency) and its
 Pearson correlation with the initial signal over all (embedding, frequency) points.
 
@@ -24,13 +24,16 @@ All hold → reproduced; some → partly; none → not reproduced.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.readout import survivors
-from cinit_tf.report import Figure, Section
+from cinit_tf.rules import Text
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 
 PAPER_R = 0.85
@@ -54,6 +57,24 @@ CLAIM = (
 )
 
 PAPER_NUMBER = "Pearson r = 0.85, p < 1e-3 (10 embeddings × 50 trials, 29 frequencies each); 3–5 circles per run"
+
+
+@dataclass(frozen=True)
+class SurvivalAnalysis:
+    """The `[analysis]` table: which case holds the longer runs of the settling check."""
+
+    settling_case: str = C.option(SETTLING_CASE, Text(), "the case label of the longer runs")
+
+
+DECLARATION = Declaration(
+    paper_ref="§4.2, Fig. 5a",
+    order=4,
+    title="Survival rate against initial Fourier signal (modular addition)",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=VERDICT_RULE,
+    analysis=SurvivalAnalysis,
+)
 
 
 # ---------------------------------------------------------------- data
@@ -88,42 +109,28 @@ def rate_by_rank(rates: dict) -> np.ndarray:
     return out / signal.shape[0]
 
 
-def settled_at(trial, tau: float) -> int:
-    """The first recorded step from which the survivor set stays equal to the final one."""
-    masks = survivors(np.asarray(trial.result.fourier_norms, dtype=np.float64), tau)
-    differs = np.flatnonzero(np.any(masks != masks[-1], axis=1))
-    return int(trial.result.steps[differs[-1] + 1]) if differs.size else int(trial.result.steps[0])
-
-
 def settling(main, long) -> dict | None:
-    """Survivors of the long runs at the main case's step count against their survivors at the end.
+    """The settling rule (`_modadd.settling`) on the long runs at the main case's step count.
 
     Each long run is compared with itself at the short count (its record at that step), and with
     its twin in the main case (same three seeds) where there is one.
     """
     if not long or not main:
         return None
-    short_steps = sorted({int(t.settings["train"]["steps"]) for t in main})
-    short = short_steps[-1]
+    short = C.steps_of(main)[-1]
     twins = {tuple(sorted(t.settings["seeds"].items())): t for t in main}
     per_tau = {}
     for tau in M.TAUS:
-        same_sets, label_agree, twin_same, twins_found, diffs = 0, [], 0, 0, []
+        v = M.settling(long, short, tau)
+        v["twins"], v["twin_same_set"] = 0, 0
         for t in long:
-            at_short, at_end = M.survivor_mask(t, tau, step=short), M.survivor_mask(t, tau)
-            same_sets += bool(np.array_equal(at_short, at_end))
-            label_agree.append(float(np.mean(at_short == at_end)))
-            diffs.append(int(np.sum(at_short != at_end)))
             twin = twins.get(tuple(sorted(t.settings["seeds"].items())))
             if twin is not None:
-                twins_found += 1
-                twin_same += bool(np.array_equal(M.survivor_mask(twin, tau), at_short))
-        per_tau[tau] = {"same_set": same_sets, "runs": len(long), "label_agreement": float(np.mean(label_agree)),
-                        "frequencies_changed": diffs, "twins": twins_found, "twin_same_set": twin_same,
-                        "settled_at": [settled_at(t, tau) for t in long]}
-    return {"short_steps": short, "long_steps": sorted({int(t.settings["train"]["steps"]) for t in long}),
-            "short_recorded_at": [int(t.result.steps[M.row_at(t, short)]) for t in long], "per_tau": per_tau,
-            "_long": long}
+                v["twins"] += 1
+                v["twin_same_set"] += bool(np.array_equal(M.survivor_mask(twin, tau), M.survivor_mask(t, tau, step=short)))
+        per_tau[tau] = v
+    return {"short_steps": short, "long_steps": C.steps_of(long), "short_recorded_at": per_tau[M.TAU]["recorded_at"],
+            "per_tau": per_tau, "_long": long}
 
 
 # ---------------------------------------------------------------- figures
@@ -132,7 +139,7 @@ def settling(main, long) -> dict | None:
 def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) -> Figure:
     import matplotlib
 
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0))
     ax = axes[0]
     cmap = matplotlib.colormaps["tab10"]
@@ -156,16 +163,14 @@ def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) 
     ax.set_ylabel("mean survival rate over embeddings")
     ax.set_title("Survival rate by initial rank")
     ax.set_ylim(0, 1.05)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "survival_vs_signal.png")
-    return Figure("survival_vs_signal.png",
+    return G.finish(fig, out_dir, "survival_vs_signal.png",
                   "Left, mirroring Fig. 5a: survival rate of each (embedding, frequency) against its initial signal, one "
                   "colour per embedding, with the least-squares line; the Pearson r in the title is over all points. "
                   "Right: the same rates by the frequency's initial rank within its embedding, averaged over embeddings.")
 
 
 def figure_counts(counts: dict, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.8, 3.6))
     all_counts = np.concatenate(list(counts.values()))
     bins = np.arange(all_counts.min() - 0.5, all_counts.max() + 1.5)
@@ -180,15 +185,13 @@ def figure_counts(counts: dict, out_dir: Path) -> Figure:
     ax.set_ylabel("runs")
     ax.set_title("Number of surviving frequencies per run")
     ax.legend(loc="best")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "survivors_per_run.png")
-    return Figure("survivors_per_run.png",
-                  "Survivors per run of the main case for the three thresholds τ of SPEC §5 (the rule is ours), with the "
+    return G.finish(fig, out_dir, "survivors_per_run.png",
+                  f"Survivors per run of the main case for the three thresholds τ of the survival rule ({C.method('survival-rule')}; the rule is ours), with the "
                   "paper's 3–5 circles (§4, Fig. 3a) shaded.")
 
 
 def figure_settling(s: dict, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.6))
     for t in s["_long"]:
         steps = np.asarray(t.result.steps)
@@ -208,9 +211,7 @@ def figure_settling(s: dict, out_dir: Path) -> Figure:
     axes[1].set_ylabel("share of frequencies labelled as at the end")
     axes[1].set_ylim(0, 1.05)
     axes[1].set_title("Agreement with the final survivor set")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "settling.png")
-    return Figure("settling.png",
+    return G.finish(fig, out_dir, "settling.png",
                   "Our check, not in the paper: for the longer runs, the number of survivors (left) and the share of "
                   "frequencies whose survive/die label already equals the final one (right), at every recorded step; "
                   "the dashed line is the main case's step count.")
@@ -251,7 +252,7 @@ def settling_findings(s: dict) -> list[str]:
 
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
-    settling_case = str(record.get("analysis", {}).get("settling_case", SETTLING_CASE))
+    settling_case = C.analysis_of(record, SurvivalAnalysis).settling_case
     main, long = split_cases(trials, settling_case)
     if not main:
         raise ValueError("survival_vs_norm needs trials outside the settling case")
@@ -289,7 +290,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     ran = C.profile_lines(record, trials)
     ran.append(f"Main case: {E} embeddings (seeds {', '.join(map(str, rates['embeddings']))}) × "
                f"{'/'.join(map(str, T))} trials, each trial with its own MLP and split seed (layout `fixed_embedding`); "
-               f"{', '.join(map(str, sorted({int(t.settings['train']['steps']) for t in main})))} steps.")
+               f"{', '.join(map(str, C.steps_of(main)))} steps.")
     if s is not None:
         ran.append(f"Settling case `{settling_case}`: {len(long)} of the main case's trials (same seeds) trained for "
                    f"{', '.join(map(str, s['long_steps']))} steps.")
@@ -297,7 +298,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         ran.append(f"No settling case (`{settling_case}`) in this run: the step count is not checked against longer training.")
 
     deviations = [
-        f"Survival rule (SPEC §5, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
+        f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
         "the paper does not state its rule. The correlations and counts are also given for τ = 0.01 and 0.2.",
         "\"Final\" is the last recorded step of each trial.",
         "The paper does not say whether its r pools all (embedding, frequency) points or how it treats the embedding "
@@ -343,13 +344,8 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "conditions": {"significant": c1, "strong": c2, "three_to_five": c3},
     }
     return Section(
-        title="Survival rate against initial Fourier signal (modular addition)",
-        paper_ref="§4.2, Fig. 5a",
-        claim=CLAIM,
-        paper_number=PAPER_NUMBER,
         our_number=our,
         verdict=verdict,
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,

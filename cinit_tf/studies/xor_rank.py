@@ -4,13 +4,14 @@ The paper's claim: trained on c = a XOR b (3 bits), the embedding forms a cube w
 of tokens differs between seeds; the initial signal g(α) = Σ_{i<j} ‖E_i − E_j‖² α_ij of the
 learned arrangement ranks in the top 10% of all 168 arrangements on average (std 12%, 100 seeds).
 
-Per trial: the learned arrangement (the α best correlated with the final squared distances, SPEC
-§5) and that correlation (fit r); the final shape (cube, 4-D cross-polytope, other); the top-% of
+Per trial: the learned arrangement (the α best correlated with the final squared distances,
+docs/method.md#read-offs) and that correlation (fit r); the final shape (cube, 4-D cross-polytope, other); the top-% of
 g among all 168 arrangements on the *initial* embedding; the same for a random arrangement drawn
 per trial (the control); whether the trial reached 100% test accuracy. Statistics overall and per
 shape: on a cross-polytope several α fit equally well and the read-off is ambiguous.
 
-Verdict rule (fixed here, before any numbers): remainder_rank.VERDICT_RULE with the paper's 10 ± 12.
+Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DECLARATION (the rule of
+§3.1 with the paper's 10 ± 12).
 """
 
 from __future__ import annotations
@@ -20,22 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.readout import CUBE_MIN_FIT, arrangement_fits, final_shape, learned_arrangement
-from cinit_tf.report import Figure, Section
+from cinit_tf.readout import CUBE_MIN_FIT, arrangement_fits, final_shape, learned_arrangement, principal_components
+from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.seeds import rng
 from cinit_tf.signals import arrangement_scores, arrangements, top_percent
 from cinit_tf.studies import _common as C
-from cinit_tf.studies.remainder_rank import (
-    ALPHA,
-    CONTROL_STREAM,
-    analysis_options,
-    ci_text,
-    generalised,
-    held_to_end,
-    rank_verdict,
-    stats_of,
-    top_percent_histogram,
-)
+from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _rank as R
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 10.0, 12.0, 100
 SHAPES = ("cube", "cross_polytope", "other")
@@ -43,13 +35,20 @@ SHAPES = ("cube", "cross_polytope", "other")
 # several matrices are always there; on a cross-polytope 4 distinct α tie up to noise).
 TIE_TOLERANCE = 0.01
 
-VERDICT_RULE = (
-    "two conditions on the top-% of the learned arrangement's initial signal among all 168 arrangements "
-    f"(0 = best, over all trials): (a) our mean lies within the paper's mean ± its standard deviation ({PAPER_MEAN:g} ± "
-    f"{PAPER_STD:g}, i.e. ≤ {PAPER_MEAN + PAPER_STD:g}); (b) the learned top-% is lower than that of a random arrangement "
-    f"drawn per trial (the control) by a one-sided Mann–Whitney U test with p < {ALPHA:g}. Both hold → reproduced; "
-    "one → partly; neither → not reproduced. All trials count, whatever their final shape and whether or not they "
-    "generalised; the paper does not filter."
+VERDICT_RULE = R.verdict_rule(PAPER_MEAN, PAPER_STD, learned="arrangement's initial signal among all 168 arrangements",
+                              candidate="arrangement", counted="whatever their final shape and whether or not they generalised")
+
+DECLARATION = Declaration(
+    paper_ref="§3.2, Fig. 2",
+    order=2,
+    title="Multi-digit XOR: rank of the learned cube arrangement",
+    claim=("Trained on c = a XOR b for 3-bit a and b, the embedding forms a cube whose opposite faces differ in one bit, "
+           "with an arrangement of the tokens that differs between seeds. The initial signal g(α) = Σ_{i<j} ‖E_i − E_j‖² α_ij "
+           "of the learned arrangement is higher than that of random arrangements: across 100 seeds it ranks in the top "
+           "10% of all 168 arrangements on average, with a standard deviation of 12%."),
+    paper_number=f"top {PAPER_MEAN:g}% on average, std {PAPER_STD:g}% ({PAPER_SEEDS} seeds, 30,000 steps)",
+    verdict_rule=VERDICT_RULE,
+    analysis=R.RankAnalysis,
 )
 
 
@@ -67,7 +66,7 @@ def analyse_trial(trial, bits: int) -> dict:
     readout = learned_arrangement(E1, bits)
     fits = arrangement_fits(E1, bits)
     n = len(g0)
-    control = int(rng(CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).integers(n))
+    control = int(rng(R.CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).integers(n))
     _, alphas = arrangements(bits)
     upper = np.triu_indices(2**bits, k=1)
     _, alpha_class = np.unique(alphas[:, upper[0], upper[1]], axis=0, return_inverse=True)
@@ -86,21 +85,11 @@ def analyse_trial(trial, bits: int) -> dict:
         "tied_alphas": int(np.unique(alpha_class[tied]).size),
         "tied_top_percent_min": float(min(tied_tp)),
         "tied_top_percent_max": float(max(tied_tp)),
-        "generalised": generalised(trial),
-        "held_to_end": held_to_end(trial),
-        "convergence_step": trial.result.convergence_step,
-        "final_test_acc": C.final(trial.result.test_acc),
-        "final_train_loss": C.final(trial.result.train_loss),
+        **R.outcome(trial),
     }
 
 
 # ---------------------------------------------------------------- figures
-
-
-def _pca(X: np.ndarray, k: int) -> np.ndarray:
-    Xc = X - X.mean(axis=0)
-    _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
-    return Xc @ Vt[:k].T
 
 
 def _edges(index: int, bits: int) -> list[tuple[int, int]]:
@@ -112,7 +101,7 @@ def _edges(index: int, bits: int) -> list[tuple[int, int]]:
 
 
 def figure_embeddings(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig = plt.figure(figsize=(9, 4.2 * len(trials)))
     p = 2**bits
     colours = plt.get_cmap("tab10")
@@ -121,7 +110,7 @@ def figure_embeddings(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
         edges = _edges(r["arrangement"], bits)
         for c, (E, when) in enumerate(((t.result.initial_embedding, "initial"), (t.result.final_embedding, "final"))):
             ax = fig.add_subplot(len(trials), 2, 2 * k + c + 1, projection="3d")
-            X = _pca(np.asarray(E, dtype=float), 3)
+            X = principal_components(E, 3)
             for i, j in edges:
                 ax.plot(*X[[i, j]].T, color="0.55", lw=1)
             for i in range(p):
@@ -136,72 +125,57 @@ def figure_embeddings(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
             else:
                 title = f"seed {r['seed']}: final embedding ({r['shape'].replace('_', '-')})\nfit r = {C.fmt(r['fit'], 3)}"
             ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "fig2a_embeddings.png")
-    return Figure("fig2a_embeddings.png",
+    return G.finish(fig, out_dir, "fig2a_embeddings.png",
                   "Mirrors Fig. 2a. Initial (left) and final (right) embeddings, each projected on its own first three principal "
                   "components, tokens labelled in binary; grey lines join the tokens that share an edge of the learned cube "
                   "arrangement (α = 1), drawn on the initial embedding too.")
 
 
 def figure_signal_histograms(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     n = len(trials)
-    cols = min(n, 2)
-    fig, axes = plt.subplots(math.ceil(n / cols), cols, figsize=(5 * cols, 3.4 * math.ceil(n / cols)), squeeze=False)
-    for ax, t in zip(axes.flat, trials):
+    fig, axes = G.panel_grid(plt, n, 2, 5, 3.4)
+    for ax, t in zip(axes, trials):
         r = rows[t.id]
         g0 = arrangement_scores(t.result.initial_embedding, bits)
         ax.hist(g0, bins=40, color="0.7", label=f"all {len(g0)} arrangements")
-        ax.axvline(g0[r["arrangement"]], color="C3", lw=2, label=f"learned (top {C.fmt(r['top_percent'], 2)}%)")
-        ax.axvline(g0[r["control_arrangement"]], color="C0", lw=1.5, ls="--",
-                   label=f"random, control (top {C.fmt(r['control_top_percent'], 2)}%)")
+        R.mark_learned_and_control(ax, g0[r["arrangement"]], g0[r["control_arrangement"]],
+                                 f"learned (top {C.fmt(r['top_percent'], 2)}%)",
+                                 f"random, control (top {C.fmt(r['control_top_percent'], 2)}%)")
         ax.set_xlabel("initial signal g(α)")
         ax.set_ylabel("arrangements")
         ax.set_title(f"seed {r['seed']}: final {r['shape'].replace('_', '-')}, fit r = {C.fmt(r['fit'], 3)}")
         ax.legend(loc="upper left")
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "fig2b_signal_histograms.png")
-    return Figure("fig2b_signal_histograms.png",
+    return G.finish(fig, out_dir, "fig2b_signal_histograms.png",
                   f"Mirrors Fig. 2b. Histogram of the initial signal g(α) of all 168 arrangements for {n} seeds (each of the 28 "
                   "distinct α counts 6 times), with the learned arrangement (red) and the random control (blue, dashed) marked.")
 
 
 def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     present = [s for s in SHAPES if any(r["shape"] == s for r in rows)]
-    panels = 1 + len(present)
-    cols = min(panels, 2)
-    grid_rows = math.ceil(panels / cols)
-    fig, grid = plt.subplots(grid_rows, cols, figsize=(5.5 * cols, 3.8 * grid_rows), squeeze=False)
-    axes = list(grid.flat)
-    for ax in axes[panels:]:
-        ax.set_visible(False)
+    fig, axes = G.panel_grid(plt, 1 + len(present), 2, 5.5, 3.8)
     bins = np.linspace(0, 100, 21)
-    top_percent_histogram(axes[0], [
+    R.top_percent_histogram(axes[0], [
         ("learned", [r["top_percent"] for r in rows], "C3"),
         ("random (control)", [r["control_top_percent"] for r in rows], "C0"),
     ], PAPER_MEAN, PAPER_STD, bins)
     axes[0].set_title(f"All trials (n = {len(rows)})")
     for ax, shape in zip(axes[1:], present):
         sub = [r for r in rows if r["shape"] == shape]
-        top_percent_histogram(ax, [
+        R.top_percent_histogram(ax, [
             ("learned", [r["top_percent"] for r in sub], "C3"),
             ("random (control)", [r["control_top_percent"] for r in sub], "C0"),
         ], PAPER_MEAN, PAPER_STD, bins)
         ax.set_title(f"Final shape: {shape.replace('_', '-')} (n = {len(sub)})")
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "top_percent.png")
-    return Figure("top_percent.png",
+    return G.finish(fig, out_dir, "top_percent.png",
                   "Distribution of the top-% of the learned arrangement's initial signal among all 168 (0 = highest), against a "
                   "random arrangement per trial, overall and per final shape; the grey band is the paper's mean ± std (§3.2, "
                   "Fig. 2b's summary statistic).")
 
 
 def figure_fit(rows: list[dict], out_dir: Path) -> Figure:
-    plt = C.setup_matplotlib()
+    plt = G.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     colours = {"cube": "C2", "cross_polytope": "C1", "other": "C7"}
     low = min(0.7, math.floor(20 * min(r["fit"] for r in rows)) / 20)
@@ -219,9 +193,7 @@ def figure_fit(rows: list[dict], out_dir: Path) -> Figure:
     axes[1].set_ylabel("top-% of the learned arrangement (initial)")
     axes[1].set_ylim(-2, 100)
     axes[1].legend()
-    fig.tight_layout()
-    C.save_figure(fig, out_dir / "final_shape.png")
-    return Figure("final_shape.png",
+    return G.finish(fig, out_dir, "final_shape.png",
                   "How much of a cube the final embedding is (Fig. 2a shows cubes): the Pearson r between the best arrangement's "
                   "α and the final squared distances, coloured by final shape (left), and against the learned arrangement's "
                   "top-% (right).")
@@ -232,7 +204,7 @@ def figure_fit(rows: list[dict], out_dir: Path) -> Figure:
 
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
-    options = analysis_options(record)
+    options = C.analysis_of(record, R.RankAnalysis)
     trials = sorted(trials, key=lambda t: t.id)
     bits = int(trials[0].settings["task"]["bits"])
     rows_list = [analyse_trial(t, bits) for t in trials]
@@ -244,59 +216,54 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
 
     learned = [r["top_percent"] for r in rows_list]
     control = [r["control_top_percent"] for r in rows_list]
-    s_all, s_control = stats_of(learned), stats_of(control)
+    s_all, s_control = R.stats_of(learned), R.stats_of(control)
     per_shape = {s: [r for r in rows_list if r["shape"] == s] for s in SHAPES}
     gen = [r for r in rows_list if r["generalised"]]
     not_gen = [r for r in rows_list if not r["generalised"]]
-    v = rank_verdict(learned, control, PAPER_MEAN, PAPER_STD)
-    paper_in_ci = s_all["n"] > 1 and s_all["ci95"][0] <= PAPER_MEAN <= s_all["ci95"][1]
-    steps = sorted({int(t.settings["train"]["steps"]) for t in trials})
+    v = R.rank_verdict(learned, control, PAPER_MEAN, PAPER_STD)
+    steps = C.steps_of(trials)
     shape_counts = ", ".join(f"{len(per_shape[s])} {s.replace('_', '-')}" for s in SHAPES)
 
     our = (f"learned arrangement's initial signal in the top {C.fmt(s_all['mean'])}% on average, std {C.fmt(s_all['std'])}% "
            f"({len(trials)} seeds, {'/'.join(map(str, steps))} steps; final shapes: {shape_counts}); random control "
            f"{C.fmt(s_control['mean'])}% ± {C.fmt(s_control['std'])}%; {len(gen)}/{len(trials)} generalised")
-    short = f"top {C.fmt(s_all['mean'], 2)}% ± {C.fmt(s_all['std'], 2)}% (n = {len(trials)}; control {C.fmt(s_control['mean'], 2)}%)"
+    short = R.short_number(s_all, s_control, len(trials))
 
     ran = C.profile_lines(record, trials)
     ran += [
         f"Task c = a XOR b on {bits}-bit tokens (p = {2**bits}); every trial has its own embedding, MLP and split seed.",
         f"Per trial: the learned arrangement from the final embedding; g ranked among all {n_arr} arrangements on the initial "
-        f"embedding; a random control arrangement per trial, drawn from the seed stream `{CONTROL_STREAM}` at the trial's "
+        f"embedding; a random control arrangement per trial, drawn from the seed stream `{R.CONTROL_STREAM}` at the trial's "
         "embedding seed.",
     ]
-    deviations = []
-    if len(trials) != PAPER_SEEDS:
-        deviations.append(f"{len(trials)} seeds here, {PAPER_SEEDS} in the paper.")
-    deviations += C.paper_setting_deviations(trials)
-    deviations += [
-        f"Rank over all {n_arr} invertible matrices M over GF(2), as the paper counts them (SPEC §4): they give only "
+    deviations = R.seed_deviations(trials, PAPER_SEEDS) + [
+        f"Rank over all {n_arr} invertible matrices M over GF(2), as the paper counts them ({C.method('signals')}): they give only "
         f"{n_distinct} distinct α (each shared by {n_arr // n_distinct} axis orders, which score identically). Top-% = 100 · "
         f"#(arrangements with g strictly greater) / {n_arr}, so ties do not push the learned one down and the possible "
         f"values are multiples of {C.fmt(100 * (n_arr // n_distinct) / n_arr, 3)}%.",
-        "Read-off (SPEC §5, ours): the arrangement whose α has the highest Pearson r (over i < j) with the final squared "
+        f"Read-off ({C.method('read-offs')}, ours): the arrangement whose α has the highest Pearson r (over i < j) with the final squared "
         "distances; the paper does not say how it reads the arrangement off.",
-        f"Final shape (SPEC §5, ours; readout.final_shape): \"cube\" when that fit r ≥ {CUBE_MIN_FIT:g}; \"cross-polytope\" "
+        f"Final shape ({C.method('read-offs')}, ours; readout.final_shape): \"cube\" when that fit r ≥ {CUBE_MIN_FIT:g}; \"cross-polytope\" "
         "when the tokens form antipodal pairs roughly equidistant from all others; \"other\" otherwise. On a "
         f"cross-polytope several distinct α fit alike; the number within {TIE_TOLERANCE:g} of the best fit and the range of "
         "their top-% are reported.",
         "The random control is ours; the paper has none.",
-        "\"Generalised\" means test accuracy reached 100% at some recorded step (every 100 steps, and steps 0–10).",
+        R.GENERALISED_NOTE,
         *C.COMMON_DEVIATIONS,
-        C.STATISTICS_NOTE + " The learned-against-control test is scipy.stats.mannwhitneyu, one-sided.",
+        C.STATISTICS_NOTE + R.TEST_NOTE,
     ]
 
-    table_rows = [["all", s_all, stats_of([r["control_top_percent"] for r in rows_list]), rows_list]]
+    table_rows = [["all", s_all, R.stats_of([r["control_top_percent"] for r in rows_list]), rows_list]]
     for s in SHAPES:
         sub = per_shape[s]
-        table_rows.append([s.replace("_", "-"), stats_of([r["top_percent"] for r in sub]),
-                           stats_of([r["control_top_percent"] for r in sub]), sub])
-    table_rows.append(["generalised", stats_of([r["top_percent"] for r in gen]), stats_of([r["control_top_percent"] for r in gen]), gen])
-    table_rows.append(["never 100% test accuracy", stats_of([r["top_percent"] for r in not_gen]),
-                       stats_of([r["control_top_percent"] for r in not_gen]), not_gen])
+        table_rows.append([s.replace("_", "-"), R.stats_of([r["top_percent"] for r in sub]),
+                           R.stats_of([r["control_top_percent"] for r in sub]), sub])
+    table_rows.append(["generalised", R.stats_of([r["top_percent"] for r in gen]), R.stats_of([r["control_top_percent"] for r in gen]), gen])
+    table_rows.append(["never 100% test accuracy", R.stats_of([r["top_percent"] for r in not_gen]),
+                       R.stats_of([r["control_top_percent"] for r in not_gen]), not_gen])
     table = C.md_table(
         ["trials", "n", "top-% learned: mean ± std", "95% CI", "median", "control: mean ± std", "fit r: mean (min)"],
-        [[name, s["n"], f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])}" if s["n"] else "–", ci_text(s),
+        [[name, s["n"], f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])}" if s["n"] else "–", R.ci_text(s),
           C.fmt(s["median"]) if s["n"] else "–", f"{C.fmt(c['mean'])} ± {C.fmt(c['std'])}" if c["n"] else "–",
           f"{C.fmt(np.mean([r['fit'] for r in sub]), 3)} ({C.fmt(min(r['fit'] for r in sub), 3)})" if sub else "–"]
          for name, s, c, sub in table_rows])
@@ -304,14 +271,14 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     for s in SHAPES:
         sub = per_shape[s]
         if len(sub) >= 2:
-            mw = rank_verdict([r["top_percent"] for r in sub], [r["control_top_percent"] for r in sub], PAPER_MEAN, PAPER_STD)["mann_whitney"]
+            mw = R.rank_verdict([r["top_percent"] for r in sub], [r["control_top_percent"] for r in sub], PAPER_MEAN, PAPER_STD)["mann_whitney"]
             shape_tests.append(f"{s.replace('_', '-')}: Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} (n = {len(sub)})")
     ambiguous = [r for r in rows_list if r["tied_alphas"] > 1]
     findings = [
         f"Top-% of the learned arrangement among all {n_arr} on the initial embedding (0 = highest signal); paper: "
         f"{PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds. Final shapes: {shape_counts}.",
         table,
-        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if paper_in_ci else 'outside'} our 95% confidence interval of the mean {ci_text(s_all)}.",
+        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if R.paper_in_ci(s_all, PAPER_MEAN) else 'outside'} our 95% confidence interval of the mean {R.ci_text(s_all)}.",
         ("Learned against control within each final shape: " + "; ".join(shape_tests) + ".") if shape_tests else
         "No final shape has two or more trials to test learned against control within it.",
         f"Ambiguous read-offs: {len(ambiguous)} of {len(trials)} trials have more than one distinct α within {TIE_TOLERANCE:g} "
@@ -326,7 +293,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         *C.health_findings(trials),
     ]
 
-    n_hist, n_emb = options["histogram_seeds"], options["embedding_seeds"]
+    n_hist, n_emb = options.histogram_seeds, options.embedding_seeds
     figures = [
         figure_embeddings(_examples(trials, rows, n_emb), rows, bits, out_dir),
         figure_signal_histograms(trials[:n_hist], rows, bits, out_dir),
@@ -335,30 +302,17 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     ]
 
     return Section(
-        title="Multi-digit XOR: rank of the learned cube arrangement",
-        paper_ref="§3.2, Fig. 2",
-        claim=("Trained on c = a XOR b for 3-bit a and b, the embedding forms a cube whose opposite faces differ in one bit, "
-               "with an arrangement of the tokens that differs between seeds. The initial signal g(α) = Σ_{i<j} ‖E_i − E_j‖² α_ij "
-               "of the learned arrangement is higher than that of random arrangements: across 100 seeds it ranks in the top "
-               "10% of all 168 arrangements on average, with a standard deviation of 12%."),
-        paper_number=f"top {PAPER_MEAN:g}% on average, std {PAPER_STD:g}% ({PAPER_SEEDS} seeds, 30,000 steps)",
         our_number=our,
         verdict=v["verdict"],
-        verdict_rule=VERDICT_RULE,
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary={
-            "top_percent": s_all, "control_top_percent": s_control,
-            "per_shape": {s: {"n": len(per_shape[s]), "top_percent": stats_of([r["top_percent"] for r in per_shape[s]]),
-                              "control_top_percent": stats_of([r["control_top_percent"] for r in per_shape[s]])} for s in SHAPES},
-            "generalised_top_percent": stats_of([r["top_percent"] for r in gen]),
-            "not_generalised_top_percent": stats_of([r["top_percent"] for r in not_gen]),
-            "mann_whitney": v["mann_whitney"], "ambiguous": len(ambiguous),
-            "generalised": len(gen), "held_to_end": sum(r["held_to_end"] for r in rows_list), "trials": len(trials),
-            "conditions": {"within_paper": v["within_paper"], "better_than_control": v["better_than_control"]},
-            "per_trial": rows_list,
+            **R.common_summary(rows_list, v, s_all, s_control),
+            "per_shape": {s: {"n": len(per_shape[s]), "top_percent": R.stats_of([r["top_percent"] for r in per_shape[s]]),
+                              "control_top_percent": R.stats_of([r["control_top_percent"] for r in per_shape[s]])} for s in SHAPES},
+            "ambiguous": len(ambiguous), "per_trial": rows_list,
         },
         verdict_details=v["details"],
         short_number=short,
@@ -383,9 +337,7 @@ def _examples(trials, rows: dict, n: int) -> list:
 
 def _per_trial_table(rows: list[dict], bits: int) -> str:
     body = [[f"`{r['id'][:12]}`", r["seed"], r["shape"].replace("_", "-"), C.fmt(r["fit"], 3), str(r["arrangement"]),
-             C.fmt(r["top_percent"], 3), C.fmt(r["control_top_percent"], 3), str(r["tied_alphas"]),
-             "n/a" if r["convergence_step"] is None else str(r["convergence_step"]), C.fmt(r["final_test_acc"], 4)]
-            for r in rows]
-    return ("<details><summary>Per trial</summary>\n\n" + C.md_table(
-        ["trial", "seed", "final shape", "fit r", "arrangement", "top-%", "control top-%", "tied α", "100% test acc. at step",
-         "final test acc."], body) + "\n\n</details>")
+             C.fmt(r["top_percent"], 3), C.fmt(r["control_top_percent"], 3), str(r["tied_alphas"]), R.convergence_cell(r),
+             C.fmt(r["final_test_acc"], 4)] for r in rows]
+    return R.per_trial_table(["trial", "seed", "final shape", "fit r", "arrangement", "top-%", "control top-%", "tied α",
+                            "100% test acc. at step", "final test acc."], body)

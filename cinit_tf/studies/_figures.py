@@ -1,0 +1,94 @@
+"""Figures every study draws the same way: deterministic pyplot, metadata-free PNGs, panel grids,
+Fourier norms over training.
+
+Identical data give identical bytes, so a regenerated report's figures do not change.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from cinit_tf.section import Figure
+
+
+def setup_matplotlib():
+    """pyplot on the Agg backend with fixed, deterministic settings; returns the pyplot module."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "figure.dpi": 100,
+        "savefig.dpi": 110,
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "legend.fontsize": 7,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "svg.hashsalt": "cinit_tf",
+        "path.simplify": False,
+    })
+    return plt
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Save a PNG without timestamp/version metadata (so identical data give identical bytes) and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def finish(fig, out_dir: str | Path, filename: str, caption: str, rect=None) -> Figure:
+    """Lay the figure out (within `rect`, when given), save it as `out_dir/filename` and return it as the report lists it."""
+    fig.tight_layout(**({} if rect is None else {"rect": rect}))
+    save_figure(fig, Path(out_dir) / filename)
+    return Figure(filename, caption)
+
+
+def panel_grid(plt, n: int, cols: int, width: float, height: float):
+    """(fig, axes) for n panels in rows of `cols`, each width × height inches; axes beyond n are hidden."""
+    cols = max(1, min(n, cols))
+    rows = max(1, math.ceil(n / cols))
+    fig, grid = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def log_steps(steps) -> np.ndarray:
+    """Steps for a log-scaled axis: step 0 drawn at 1."""
+    return np.maximum(np.asarray(steps, dtype=float), 1.0)
+
+
+def log_norms(trial) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, Fourier norms) of a trial ready for log-log axes: step 0 at 1, norms floored at 1e-30."""
+    return log_steps(trial.result.steps), np.maximum(np.asarray(trial.result.fourier_norms, dtype=np.float64), 1e-30)
+
+
+def norm_axes(ax, title: str) -> None:
+    """The axes of a Fourier-norms-over-training panel (Fig. 3a, Fig. 14): log-log, labelled."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (log; step 0 drawn at 1)")
+    ax.set_ylabel("Fourier norm ‖F_k‖² (log)")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=6)
+
+
+def rank_axes(ax, title: str) -> None:
+    """The axes of a survival-by-initial-rank bar chart (our summary of Fig. 3a and Fig. 14)."""
+    ax.set_xlabel("rank of the frequency's initial signal within its run (1 = highest)")
+    ax.set_ylabel("share of runs in which it survived")
+    ax.set_title(title)
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="upper right")

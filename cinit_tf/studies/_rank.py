@@ -1,0 +1,164 @@
+"""Rank statistics the two rank studies share (§3.1 remainder, §3.2 XOR): the top-% of a learned
+candidate's initial signal against a random control, its summaries, verdict and histogram.
+
+Method: docs/method.md#signals (the top-%), docs/method.md#verdict-rules (the rule),
+docs/method.md#statistics (the test).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cinit_tf.rules import Int
+from cinit_tf.studies import _common as C
+
+ALPHA = 0.01  # one-sided Mann–Whitney U, learned against control
+CONTROL_STREAM = "rank_control"  # its own seed stream, so the control never shares draws with training
+
+GENERALISED_NOTE = "\"Generalised\" means test accuracy reached 100% at some recorded step (every 100 steps, and steps 0–10)."
+TEST_NOTE = " The learned-against-control test is scipy.stats.mannwhitneyu, one-sided."
+
+
+@dataclass(frozen=True)
+class RankAnalysis:
+    """The `[analysis]` table of both rank studies: how many seeds the example figures show."""
+
+    histogram_seeds: int = C.option(4, Int(1), "seeds shown in the signal histograms (Fig. 1b, 2b), the first by trial id")
+    embedding_seeds: int = C.option(2, Int(1), "seeds shown in the embedding projections (Fig. 1a, 2a)")
+
+
+def verdict_rule(paper_mean: float, paper_std: float, learned: str, candidate: str, counted: str) -> str:
+    """The rank studies' verdict rule: within the paper's mean ± std, and better than a random control."""
+    return (
+        f"two conditions on the top-% of the learned {learned} (0 = best, over all trials): (a) our mean lies within the "
+        f"paper's mean ± its standard deviation ({paper_mean:g} ± {paper_std:g}, i.e. ≤ {paper_mean + paper_std:g}); (b) the "
+        f"learned top-% is lower than that of a random {candidate} drawn per trial (the control) by a one-sided Mann–Whitney "
+        f"U test with p < {ALPHA:g}. Both hold → reproduced; one → partly; neither → not reproduced. All trials count, "
+        f"{counted}; the paper does not filter."
+    )
+
+
+def mann_whitney_less(a, b) -> dict:
+    """One-sided Mann–Whitney U: are values of `a` stochastically smaller than those of `b`? {"u", "p", "n_a", "n_b"}."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.size == 0 or b.size == 0:
+        return {"u": float("nan"), "p": float("nan"), "n_a": int(a.size), "n_b": int(b.size)}
+    res = stats.mannwhitneyu(a, b, alternative="less")
+    return {"u": float(res.statistic), "p": float(res.pvalue), "n_a": int(a.size), "n_b": int(b.size)}
+
+
+def rank_verdict(learned, control, paper_mean: float, paper_std: float, alpha: float = ALPHA) -> dict:
+    """The two conditions of the rank studies' verdict rule, their evidence and the verdict."""
+    mean, std, n = C.mean_std(learned)
+    mw = mann_whitney_less(learned, control)
+    within = bool(n > 0 and mean <= paper_mean + paper_std and mean >= paper_mean - paper_std)
+    better = bool(np.isfinite(mw["p"]) and mw["p"] < alpha)
+    details = [
+        f"(a) our mean top-% {C.fmt(mean)} (n = {n}) against the paper's {paper_mean:g} ± {paper_std:g} → "
+        f"{'holds' if within else 'does not hold'}.",
+        f"(b) learned {C.fmt_mean_std(learned)} against control {C.fmt_mean_std(control)}: Mann–Whitney U = "
+        f"{C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} → {'holds' if better else 'does not hold'}.",
+    ]
+    return {"within_paper": within, "better_than_control": better, "mann_whitney": mw, "details": details,
+            "verdict": C.verdict_from([within, better])}
+
+
+def stats_of(values) -> dict:
+    """Mean, std, n, 95% CI and median of a list of top-% values (nan when empty)."""
+    values = [float(v) for v in values]
+    mean, std, n = C.mean_std(values)
+    lo, hi = C.ci95(values)
+    return {"mean": mean, "std": std, "n": n, "ci95": [lo, hi], "median": float(np.median(values)) if values else float("nan")}
+
+
+def ci_text(s: dict) -> str:
+    return f"[{C.fmt(s['ci95'][0])}, {C.fmt(s['ci95'][1])}]" if s["n"] > 1 else "–"
+
+
+def stats_text(s: dict) -> str:
+    if s["n"] == 0:
+        return "none"
+    return f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])} (95% CI {ci_text(s)}; median {C.fmt(s['median'])}; n = {s['n']})"
+
+
+def paper_in_ci(s: dict, paper_mean: float) -> bool:
+    """Whether the paper's mean lies in our 95% confidence interval of the mean."""
+    return bool(s["n"] > 1 and s["ci95"][0] <= paper_mean <= s["ci95"][1])
+
+
+def short_number(s_all: dict, s_control: dict, n: int) -> str:
+    """Our number as the index shows it."""
+    return f"top {C.fmt(s_all['mean'], 2)}% ± {C.fmt(s_all['std'], 2)}% (n = {n}; control {C.fmt(s_control['mean'], 2)}%)"
+
+
+def seed_deviations(trials, paper_seeds: int) -> list[str]:
+    """The deviations a rank report opens with: its number of seeds, then every setting unlike the paper's."""
+    head = [f"{len(trials)} seeds here, {paper_seeds} in the paper."] if len(trials) != paper_seeds else []
+    return head + C.paper_setting_deviations(trials)
+
+
+def common_summary(rows: list[dict], verdict: dict, s_all: dict, s_control: dict) -> dict:
+    """The summary.json entries both rank studies write."""
+    gen = [r for r in rows if r["generalised"]]
+    return {
+        "top_percent": s_all, "control_top_percent": s_control,
+        "generalised_top_percent": stats_of([r["top_percent"] for r in gen]),
+        "not_generalised_top_percent": stats_of([r["top_percent"] for r in rows if not r["generalised"]]),
+        "mann_whitney": verdict["mann_whitney"], "generalised": len(gen),
+        "held_to_end": sum(r["held_to_end"] for r in rows), "trials": len(rows),
+        "conditions": {"within_paper": verdict["within_paper"], "better_than_control": verdict["better_than_control"]},
+    }
+
+
+def generalised(trial) -> bool:
+    """Reached 100% test accuracy at some recorded step (the engine's convergence step, docs/method.md#read-offs)."""
+    return trial.result.convergence_step is not None
+
+
+def held_to_end(trial) -> bool:
+    return C.final(trial.result.test_acc) >= 1.0 - 1e-9
+
+
+def outcome(trial) -> dict:
+    """The per-trial columns both rank studies report beside the top-%: how training ended."""
+    return {
+        "generalised": generalised(trial),
+        "held_to_end": held_to_end(trial),
+        "convergence_step": trial.result.convergence_step,
+        "final_test_acc": C.final(trial.result.test_acc),
+        "final_train_loss": C.final(trial.result.train_loss),
+    }
+
+
+def per_trial_table(header: list[str], body: list[list]) -> str:
+    """The per-trial table, folded away under a <details> summary."""
+    return "<details><summary>Per trial</summary>\n\n" + C.md_table(header, body) + "\n\n</details>"
+
+
+def convergence_cell(row: dict) -> str:
+    return "n/a" if row["convergence_step"] is None else str(row["convergence_step"])
+
+
+def top_percent_histogram(ax, groups: list[tuple[str, list, str]], paper_mean: float, paper_std: float, bins) -> None:
+    """Overlaid step histograms of top-% groups with their means, and the paper's mean ± std as a band."""
+    ax.axvspan(max(paper_mean - paper_std, 0), paper_mean + paper_std, color="0.85", label=f"paper {paper_mean:g} ± {paper_std:g}")
+    ax.axvline(paper_mean, color="0.4", lw=1)
+    for label, values, colour in groups:
+        if not len(values):
+            continue
+        ax.hist(values, bins=bins, histtype="step", lw=1.8, color=colour, label=f"{label} (n = {len(values)}, mean {C.fmt(np.mean(values))})")
+        ax.axvline(np.mean(values), color=colour, ls="--", lw=1)
+    ax.set_xlabel("top-% of the initial signal among all candidates (0 = highest)")
+    ax.set_ylabel("trials")
+    ax.set_xlim(0, 100)
+    ax.legend(loc="upper right")
+
+
+def mark_learned_and_control(ax, learned: float, control: float, learned_label: str, control_label: str) -> None:
+    """The learned candidate (red) and the random control (blue, dashed) on a histogram of all candidates' signals."""
+    ax.axvline(learned, color="C3", lw=2, label=learned_label)
+    ax.axvline(control, color="C0", lw=1.5, ls="--", label=control_label)

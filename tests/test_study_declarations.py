@@ -1,0 +1,84 @@
+"""Every study declares its paper section; studies share code only through helper modules; reading
+results needs no TensorFlow."""
+
+import ast
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cinit_tf.rules import schema_fields
+from cinit_tf.section import Declaration
+from cinit_tf.studies import declaration, declarations, study, study_names
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDIES = ROOT / "cinit_tf" / "studies"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, absolute, including `from cinit_tf.studies import x` as cinit_tf.studies.x."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against the studies package
+                base = ".".join(["cinit_tf", "studies"][: 3 - node.level] + ([base] if base else []))
+            out.add(base)
+            out |= {f"{base}.{a.name}" for a in node.names}
+    return out
+
+
+def test_no_study_imports_another_study():
+    names = set(study_names())
+    assert len(names) >= 10
+    for path in sorted(STUDIES.glob("*.py")):
+        own = path.stem
+        for module in imported_modules(path):
+            parts = module.split(".")
+            if parts[:2] == ["cinit_tf", "studies"] and len(parts) > 2:
+                assert parts[2] not in names or parts[2] == own, f"{path.name} imports the study {parts[2]}"
+
+
+def test_the_import_check_sees_a_sibling_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from cinit_tf.studies.gradient_signal import settled\nfrom cinit_tf.studies import _modadd, perturbation\n")
+    found = imported_modules(bad)
+    assert {"cinit_tf.studies.gradient_signal", "cinit_tf.studies.perturbation", "cinit_tf.studies._modadd"} <= found
+
+
+def test_report_and_studies_import_no_tensorflow():
+    code = ("import sys\nimport cinit_tf.report\nfrom cinit_tf.studies import study, study_names\n"
+            "[study(n) for n in study_names()]\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))[:3])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", study_names())
+def test_every_study_declares_its_section(name):
+    d = declaration(name)
+    assert isinstance(d, Declaration)
+    for text in (d.paper_ref, d.title, d.claim, d.paper_number, d.verdict_rule):
+        assert isinstance(text, str) and text.strip() and "\n" not in text
+    assert "reproduced" in d.verdict_rule  # the rule says what decides the verdict
+    assert callable(study(name).analyse)
+    if d.analysis is not None:
+        assert dataclasses.is_dataclass(d.analysis) and d.analysis.__dataclass_params__.frozen
+        fields = schema_fields(d.analysis)
+        assert set(fields) == {f.name for f in dataclasses.fields(d.analysis)}  # every key has a value rule
+        defaults = d.analysis()
+        for key, (default, rule) in fields.items():
+            assert rule.check(default) == default == getattr(defaults, key), (name, key)
+
+
+def test_declarations_are_in_the_papers_order():
+    declared = declarations()
+    orders = [d.order for d in declared.values()]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
+    assert list(declared)[:2] == ["remainder_rank", "xor_rank"]
+    assert declared["complex_dynamics"].order > declared["freeze_embedding"].order  # App. F after §5
