@@ -3,6 +3,8 @@
     runs/<name>/config.json         the resolved experiment (profile and overrides applied)
     runs/<name>/trials/<id>.npz     one finished trial: its settings and its TrialResult arrays
     runs/<name>/tensorboard/        TensorBoard event files
+    runs/<name>/damaged/            trial files that did not load or whose settings do not hash to
+                                    their name, moved aside (kept, never deleted) and retrained
 
 A trial file is written to a temporary name in the same folder, flushed, then renamed: a
 killed run leaves either the whole file or none (a stray `*.tmp` from a killed run is never
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,11 +61,28 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
+REQUIRED_ARRAYS = ("settings_json", "steps", "train_loss", "test_loss", "train_acc", "test_acc",
+                   "initial_embedding", "final_embedding", "convergence_step", "nonfinite_step")
+
+
+class DamagedTrial(Exception):
+    """A trial file that does not load, lacks arrays, or holds settings that are not its id's."""
+
+
+def _trial_id(settings: dict) -> str:
+    from cinit_tf.plan import TrialPlan  # the one definition of a trial's identity
+
+    return TrialPlan.from_settings(settings).id
+
+
 class Store:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, warn=None):
         self.root = Path(root)
         self.trials_dir = self.root / "trials"
         self.tensorboard_dir = self.root / "tensorboard"
+        self.damaged_dir = self.root / "damaged"
+        self._checked: dict[str, tuple] = {}  # id -> (mtime_ns, size) of the file found sound
+        self._warn = warn or (lambda text: print(text, file=sys.stderr))
 
     def write_config(self, config: dict) -> None:
         atomic_write(self.root / "config.json", lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()))
@@ -71,9 +91,62 @@ class Store:
         return json.loads((self.root / "config.json").read_text())
 
     def finished_ids(self) -> set[str]:
+        """Ids of the sound trial files. A file is finished only if it opens, holds every array, and its
+        stored settings hash to its name; any other is moved to damaged/ (one line on stderr) and
+        counts as not finished, so the next run trains it again."""
         if not self.trials_dir.is_dir():
             return set()
-        return {p.stem for p in self.trials_dir.glob("*.npz")}
+        out = set()
+        for path in sorted(self.trials_dir.glob("*.npz")):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # moved aside by another process meanwhile
+                continue
+            if self._checked.get(path.stem) == (stat.st_mtime_ns, stat.st_size):
+                out.add(path.stem)
+                continue
+            try:
+                self._check(path)
+            except DamagedTrial as e:
+                self.set_aside(path, str(e))
+                continue
+            self._checked[path.stem] = (stat.st_mtime_ns, stat.st_size)
+            out.add(path.stem)
+        return out
+
+    @staticmethod
+    def _check(path: Path) -> None:
+        try:
+            with np.load(path) as z:
+                missing = [k for k in REQUIRED_ARRAYS if k not in z.files]
+                if missing:
+                    raise DamagedTrial(f"lacks {', '.join(missing)}")
+                settings = json.loads(str(z["settings_json"]))
+        except DamagedTrial:
+            raise
+        except Exception as e:  # BadZipFile, EOFError, ValueError, OSError, JSON errors: all mean damaged
+            raise DamagedTrial(f"does not load ({type(e).__name__}: {e})") from None
+        if not isinstance(settings, dict):
+            raise DamagedTrial("holds no settings table")
+        try:
+            sid = _trial_id(settings)
+        except Exception as e:
+            raise DamagedTrial(f"holds settings that are not a trial's ({type(e).__name__})") from None
+        if sid != path.stem:
+            raise DamagedTrial(f"holds the settings of trial {sid}, not of {path.stem} (copied from another experiment?)")
+
+    def set_aside(self, path: Path, why: str) -> None:
+        """Move a damaged trial file to damaged/ under a name that never overwrites, and say so."""
+        self.damaged_dir.mkdir(parents=True, exist_ok=True)
+        n = 0
+        while (target := self.damaged_dir / (path.name + (f".{n}" if n else ""))).exists():
+            n += 1
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            return  # another process moved it first
+        self._checked.pop(path.stem, None)
+        self._warn(f"warning: {path}: {why}; moved to {target}, the trial will be trained again")
 
     def write_trial(self, trial_id: str, settings: dict, result: TrialResult, chosen: dict | None = None) -> None:
         arrays = result.to_arrays()
@@ -82,13 +155,24 @@ class Store:
         atomic_write(self.trials_dir / f"{trial_id}.npz", lambda f: np.savez_compressed(f, **arrays))
 
     def read_trial(self, trial_id: str) -> StoredTrial:
-        with np.load(self.trials_dir / f"{trial_id}.npz") as z:
-            arrays = {k: z[k] for k in z.files}
+        """A stored trial; DamagedTrial when its file does not load whole."""
+        try:
+            with np.load(self.trials_dir / f"{trial_id}.npz") as z:
+                arrays = {k: z[k] for k in z.files}
+        except Exception as e:
+            raise DamagedTrial(f"{self.trials_dir / (trial_id + '.npz')}: does not load ({type(e).__name__}: {e})") from None
         settings = json.loads(str(arrays.pop("settings_json")))
         chosen = json.loads(str(arrays.pop("chosen_json", "{}")))
         return StoredTrial(trial_id, settings, TrialResult.from_arrays(arrays), chosen)
 
     def trials(self, ids=None) -> list[StoredTrial]:
-        """Finished trials (all, or those of `ids` that are finished), in order of id."""
+        """Finished trials (all, or those of `ids` that are finished), in order of id. A file that
+        passed the finished check but fails to load whole is set aside and left out."""
         ids = sorted(self.finished_ids() if ids is None else set(ids) & self.finished_ids())
-        return [self.read_trial(i) for i in ids]
+        out = []
+        for i in ids:
+            try:
+                out.append(self.read_trial(i))
+            except DamagedTrial as e:
+                self.set_aside(self.trials_dir / f"{i}.npz", str(e).split(": ", 1)[-1])
+        return out
