@@ -19,6 +19,7 @@ class Task:
     p: int
     classes: int
     m: int | None = None  # remainder divisor
+    head: str = "two"  # remainder: "two" output logits, or "p" (the paper's App. A; labels stay 0/1)
     bits: int | None = None  # xor width
 
     def pairs(self) -> np.ndarray:
@@ -49,14 +50,17 @@ class Task:
         return np.sort(order[:n]), np.sort(order[n:])
 
 
-def make_task(name: str, p: int | None = None, m: int | None = None, bits: int | None = None) -> Task:
+def make_task(name: str, p: int | None = None, m: int | None = None, bits: int | None = None, head: str = "two") -> Task:
     """Build a task from its paper parameters; p is derived from bits for XOR."""
     if name == "remainder":
         if p is None or m is None:
             raise ValueError("remainder needs p and m")
         if p < 2 or m < 2:
             raise ValueError(f"remainder needs p >= 2 and m >= 2, got p={p}, m={m}")
-        return Task("remainder", p=p, classes=2, m=m)
+        if head not in ("two", "p"):
+            raise ValueError(f'remainder head is "two" or "p", got {head!r}')
+        # The label is binary either way; with p logits the other p - 2 classes are never a target.
+        return Task("remainder", p=p, classes=2 if head == "two" else p, m=m, head=head)
     if name == "xor":
         if bits is None:
             raise ValueError("xor needs bits")
