@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
 
     out = {}
     strategy = make_strategy("mirrored")  # one strategy per process, as the runner makes
-    for name, task, kw in [("modadd", make_task("modadd", p=13), dict(d=8, weight_decay=0.5)),
+    for name, task, kw in [("modadd", make_task("modadd", p=13), dict(d=8, weight_decay=0.5, gradient_steps=12, snapshot_every=10)),
                            ("xor", make_task("xor", bits=3), dict(d=8, weight_decay=3.0))]:
         # groups of 2 for 3 trials: the last group is padded, under the strategy too
         config = TrainConfig(steps=30, log_every=10, dtype="float64", jit_compile=True, group_size=2, **kw)
@@ -34,6 +34,10 @@ SCRIPT = textwrap.dedent(
             "loss": max(float(np.abs(a.test_loss - b.test_loss).max()) for a, b in zip(mirrored, single)),
             "moved": min(float(np.abs(a.final_embedding - a.initial_embedding).max()) for a in mirrored),
         }
+        if name == "modadd":  # the recorded gradient is all-reduced over the replicas' shares of the pairs
+            out[name]["gradient"] = max(float(np.abs(a.gradient_norms - b.gradient_norms).max() / b.gradient_norms.max())
+                                        for a, b in zip(mirrored, single))
+            out[name]["snapshots"] = max(float(np.abs(a.snapshots - b.snapshots).max()) for a, b in zip(mirrored, single))
     print("RESULT " + json.dumps(out))
     """
 )
@@ -46,4 +50,6 @@ def test_mirrored_on_two_logical_cpus_equals_single_device():
     for name, r in json.loads(lines[0][len("RESULT "):]).items():
         assert r["replicas"] == 2, name
         assert r["embedding"] < 1e-9 and r["loss"] < 1e-9, (name, r)
+        assert r.get("gradient", 0.0) < 1e-9 and r.get("snapshots", 0.0) < 1e-9, (name, r)
         assert r["moved"] > 1e-2, (name, r)  # training happened, so equality means something
+    assert "gradient" in json.loads(lines[0][len("RESULT "):])["modadd"]
