@@ -31,7 +31,6 @@ import difflib
 import itertools
 import json
 import math
-import re
 from pathlib import Path
 
 from cinit_tf import studies
@@ -40,7 +39,7 @@ from cinit_tf.plan import Experiment, TrialPlan, seed_count
 from cinit_tf.rules import REQUIRED, Choice
 from cinit_tf.schema import (
     CASE_KEYS, DEFAULT_PROFILE, DISCRIMINATORS, MAX_P, MAX_TRIALS, POINT_SECTIONS, PROFILES, RUN_ONLY, TOP_KEYS, VARIANTS,
-    RunSettings, grid_keys, section_keys, spec,
+    RunSettings, grid_keys, runtime_seconds, safe_name, section_keys, spec,
 )
 from cinit_tf.signals import n_frequencies
 from cinit_tf.trial import MAX_RECORDS, TrainConfig
@@ -229,8 +228,9 @@ def _check_cases(doc: dict, where: Where) -> list[tuple[str, dict]]:
         label = case.get("label")
         if label is None:
             where.fail_named(f"{cname}.label", "missing (every case needs a unique label)")
-        if not isinstance(label, str) or not label:
-            where.fail_named(f"{cname}.label", f"expected a non-empty string, got {show(label)}")
+        if not safe_name(label):
+            # A label names folders (TensorBoard runs): nothing that could step outside the run folder.
+            where.fail_named(f"{cname}.label", f"expected a name of letters, digits, _ . - (starting with a letter or digit, no ..), got {show(label)}")
         if label in seen:
             where.fail_named(f"{cname}.label", f"duplicate label {json.dumps(label)} (also {base}[{seen[label]}])")
         seen[label] = i
@@ -282,7 +282,19 @@ def _check_analysis(table: dict, study: str, where: Where) -> dict:
     return _check_fields(table, ("analysis",), fields, where, f"study {json.dumps(study)}")
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+def _check_runtime(value, where: Where) -> dict:
+    """runtime = { smoke = "10 s", cpu = "8 min (...)", paper = "9 h" }: every profile, each a duration first."""
+    table = where.table(value, ("runtime",), ' of profile = "duration", e.g. { smoke = "10 s", cpu = "8 min", paper = "9 h" }')
+    for key in table:
+        if key not in PROFILES:
+            where.unknown(("runtime", key), PROFILES, "profile")
+    for key in PROFILES:
+        if key not in table:
+            where.fail(("runtime", key), f"missing (declare the runtime of every profile: {', '.join(PROFILES)})")
+        text = table[key]
+        if not isinstance(text, str) or runtime_seconds(text) is None:
+            where.fail(("runtime", key), f'expected a duration first, like "10 s", "~8 min" or "9 h (a note)", got {show(text)}')
+    return dict(table)
 
 
 def _validate(doc: dict, where: Where) -> tuple[dict, list]:
@@ -293,8 +305,10 @@ def _validate(doc: dict, where: Where) -> tuple[dict, list]:
     for key in (*POINT_SECTIONS, "grid", "run", "analysis"):
         if key in doc:
             where.table(doc[key], (key,))
-    if "name" in doc and (not isinstance(doc["name"], str) or not _NAME.match(doc["name"])):
-        where.fail(("name",), f"expected a folder name (letters, digits, _ . -), got {show(doc['name'])}")
+    if "name" in doc and not safe_name(doc["name"]):
+        where.fail(("name",), f"expected a folder name (letters, digits, _ . -, starting with a letter or digit, no ..), got {show(doc['name'])}")
+    if "runtime" in doc:
+        _check_runtime(doc["runtime"], where)
     study = _check_study(doc, where)
     if "description" in doc and not isinstance(doc["description"], str):
         where.fail(("description",), f"expected a string, got {show(doc['description'])}")
@@ -357,6 +371,14 @@ def load_experiment(path, profile: str | None = None, overrides=()) -> Experimen
 
     Raises ConfigError on any problem, before anything runs.
     """
+    try:
+        return _load(Path(path), profile, overrides)
+    except RecursionError:
+        # tomllib and the merging walk nested arrays recursively; say so in one line.
+        raise ConfigError(f"{path}: nested too deeply (arrays or tables inside each other hundreds of levels deep)") from None
+
+
+def _load(path: Path, profile: str | None, overrides) -> Experiment:
     path = Path(path)
     file = str(path)
     profile = DEFAULT_PROFILE if profile is None else profile
@@ -380,7 +402,7 @@ def load_experiment(path, profile: str | None = None, overrides=()) -> Experimen
         context.append(("with --set " + " ".join(overrides), ("--set",)))
     resolved, points = _validate(doc, where.derive(origins, *context))
     resolved["name"] = resolved.get("name", path.stem)
-    if not _NAME.match(resolved["name"]):
+    if not safe_name(resolved["name"]):
         raise ConfigError(f"{file}: name: the file's stem {json.dumps(path.stem)} is not a folder name; set name = \"...\"")
     return Experiment(
         path=path,
@@ -393,4 +415,5 @@ def load_experiment(path, profile: str | None = None, overrides=()) -> Experimen
         analysis=resolved["analysis"],
         run=resolved["run"],
         points=points,
+        runtime=resolved.get("runtime", {}),
     )

@@ -109,6 +109,11 @@ class Experiment:
     analysis: dict
     run: dict
     points: list = field(default_factory=list, repr=False)  # (case label, grid point, tables) per case × grid point
+    runtime: dict = field(default_factory=dict)  # the file's declared runtime per profile ({} when it declares none)
+
+    def steps(self) -> int:
+        """Model-steps of the whole experiment: optimizer steps summed over its trials."""
+        return sum(p.settings["train"]["steps"] for p in self.trials())
 
     def record(self, trial_ids: list[str]) -> dict:
         """What a run folder keeps of the experiment (config.json): enough to rebuild its report."""

@@ -13,6 +13,7 @@ No TensorFlow here (method: docs/method.md#tasks, #transforms, #seeds-and-splits
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, fields
 
 from cinit_tf.rules import REQUIRED, Bool, Choice, Either, Float, Int, schema_fields
@@ -119,7 +120,9 @@ class RunSettings:
     jit_compile: bool = setting(Bool(), True)
     group_size: int = setting(Int(0), 0, doc="members per compiled program; 0 = automatic")
     strategy: str = setting(Choice(("default", "mirrored")), "default")
-    tensorboard_members: int = setting(Int(0), 4, doc="how many trials get TensorBoard curves")
+    tensorboard_members: int = setting(
+        Int(0), 1, doc="trials per case × grid point with TensorBoard curves: those with the smallest embedding seed (then MLP seed)"
+    )
 
 
 # ---- how the tables fit together ---------------------------------------------------------------
@@ -131,9 +134,27 @@ DISCRIMINATORS = {"task": ("name", None), "transform": ("name", "none"), "seeds"
 RUN_ONLY = tuple(f.name for f in fields(TrainConfig) if "rule" not in f.metadata)
 
 LAYER_KEYS = ("task", "train", "seeds", "transform", "grid", "cases", "run", "analysis")  # what profiles and --set change
-TOP_KEYS = ("name", "study", "description", *LAYER_KEYS, "profiles")
+TOP_KEYS = ("name", "study", "description", "runtime", *LAYER_KEYS, "profiles")
 CASE_KEYS = ("label", "task", "train", "transform", "seeds", "grid")
 POINT_SECTIONS = ("task", "train", "transform", "seeds")  # what one trial is made of
+
+# runtime = { smoke = "10 s", cpu = "8 min (measured ...)", paper = "9 h" }: a duration, then any note.
+RUNTIME_PATTERN = r"^~?(\d+(?:\.\d+)?) ?(s|min|h)\b"
+RUNTIME_UNITS = {"s": 1, "min": 60, "h": 3600}
+
+# Names that become folder names (experiment name, case label, TensorBoard run): no separators, no "..".
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def safe_name(text) -> bool:
+    """True when `text` can be a folder name inside a run folder without leaving it."""
+    return isinstance(text, str) and bool(SAFE_NAME.match(text)) and ".." not in text
+
+
+def runtime_seconds(text: str) -> float | None:
+    """Seconds of a declared runtime ("~8 min (measured ...)" -> 480.0); None when it names no duration."""
+    m = re.match(RUNTIME_PATTERN, text)
+    return float(m[1]) * RUNTIME_UNITS[m[2]] if m else None
 
 
 def spec(cls) -> dict:
