@@ -16,9 +16,14 @@ import copy
 import difflib
 import json
 import re
-import tomllib
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 
 from cinit_tf.rules import Choice
 from cinit_tf.schema import DISCRIMINATORS, LAYER_KEYS, PROFILES
@@ -140,8 +145,12 @@ def read_toml(path: Path, file: str) -> dict:
         raise ConfigError(f"{file}: not UTF-8 text (byte {e.start})") from None
     except OSError as e:
         raise ConfigError(f"{file}: cannot read: {e.strerror}") from None
+    # A byte-order mark (some Windows editors write one) is not TOML; it carries no meaning in UTF-8, so drop it.
+    text = text.removeprefix("\ufeff")
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{file}: TOML nested too deeply (arrays or tables inside each other hundreds of levels deep)") from None
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         m = _TOML_WHERE.match(msg)
@@ -281,7 +290,7 @@ def read_profiles(raw: dict, where: Where) -> dict[str, dict]:
             where.fail(path, f"missing (declare [profiles.{name}], possibly empty; expected all of {', '.join(PROFILES)})")
         layer = where.table(profiles[name], path)
         for key in layer:
-            if key in ("name", "study", "description"):
+            if key in ("name", "study", "description", "runtime"):
                 where.fail(path + (key,), f"a profile cannot change {key} (it may change {', '.join(LAYER_KEYS)})")
             if key not in LAYER_KEYS:
                 where.unknown(path + (key,), LAYER_KEYS)

@@ -570,3 +570,44 @@ def test_trial_count_limit(tmp_path):
     with pytest.raises(ConfigError, match=r"--set grid: plans 1000000 grid points, so more than 100000 trials"):
         load_experiment(path, overrides=[f"grid.train.d=[{huge}]", f"grid.train.width=[{huge}]", f"grid.train.steps=[{huge}]"])
     assert time.perf_counter() - start < 5
+
+
+# ---- runtime declarations, folder names, odd files ---------------------------------------------
+
+RUNTIME = 'runtime = { smoke = "10 s", cpu = "~8 min (measured, idle 2-core CPU)", paper = "1.5 h" }\n'
+
+
+def test_runtime_is_read_and_validated(tmp_path):
+    path = write(tmp_path, 'study = "xor_rank"\n' + RUNTIME + BASE.replace('study = "demo"\n', ""))
+    assert load_experiment(path).runtime["paper"] == "1.5 h"
+    assert schema.runtime_seconds("~8 min (measured)") == 480 and schema.runtime_seconds("1.5 h") == 5400
+    cases = {
+        'runtime = { smoke = "10 s", cpu = "8 min" }': "runtime.paper: missing",
+        'runtime = { smoke = "10 s", cpu = "8 min", paper = "soon" }': "runtime.paper: expected a duration first",
+        'runtime = { smoke = "10 s", cpu = "8 min", paper = "1 h", gpu = "1 s" }': "runtime.gpu: unknown profile",
+        'runtime = "8 min"': "runtime: expected a table",
+    }
+    for line, message in cases.items():
+        path = write(tmp_path, 'study = "xor_rank"\n' + line + "\n" + BASE.replace('study = "demo"\n', ""))
+        with pytest.raises(ConfigError, match=message):
+            load_experiment(path)
+    path = write(tmp_path, 'study = "xor_rank"\n' + BASE.replace('study = "demo"\n', "") + '[profiles.smoke.runtime]\nsmoke = "1 s"\n')
+    with pytest.raises(ConfigError, match="a profile cannot change runtime"):
+        load_experiment(path)
+
+
+def test_every_experiment_file_declares_its_runtime():
+    for path in sorted(EXPERIMENTS.glob("*.toml")):
+        assert set(load_experiment(path, profile="smoke").runtime) == {"smoke", "cpu", "paper"}, path.name
+
+
+def test_tensorboard_members_default_is_one_per_point(tmp_path):
+    path = write(tmp_path, 'study = "xor_rank"\n' + BASE.replace('study = "demo"\n', ""))
+    assert load_experiment(path).run["tensorboard_members"] == 1
+
+
+@pytest.mark.parametrize("label", ["../evil", "a/b", "..", ".x", "a..b", "-x", ""])
+def test_case_labels_must_be_folder_names(tmp_path, label):
+    path = write(tmp_path, 'study = "xor_rank"\n' + BASE.replace('study = "demo"\n', "") + f'[[cases]]\nlabel = "{label}"\n')
+    with pytest.raises(ConfigError, match=r"cases\[0\]\.label: expected a name"):
+        load_experiment(path)
