@@ -1,21 +1,46 @@
-"""Run an experiment file: `python -m cinit_tf.run experiments/X.toml [options]`.
+"""Run experiment files: `python -m cinit_tf.run experiments/X.toml [more.toml ...] [options]`.
 
-Trials of equal shape are trained together as populations; each finished trial is written to
-`runs/<name>/trials/<id>.npz` at once, so a killed run loses only the trials in flight and a rerun
-of the same command finishes the rest. When every trial of the experiment is present the report
-is generated (`reports/<name>/`).
+Every file is validated (with the chosen profile and overrides) before any trains. Trials of equal
+shape are trained together as populations; each finished trial is written to
+`runs/<name>/trials/<id>.npz` at once, so an interrupted run loses only the group in flight and a
+rerun of the same command finishes the rest. When every trial of an experiment is present its
+report is generated: into `reports/<name>/`, except that a smoke run (unless `--reports` is given)
+and a run that would replace a report made at a larger profile write theirs to
+`runs/<name>/report/` instead. `--list` shows every experiment file with its paper section, claim
+and declared runtime.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
-import shutil
+import signal
 import sys
+import tempfile
+import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cinit_tf.config import ConfigError, load_experiment  # noqa: E402
+from cinit_tf.config import DEFAULT_PROFILE, PROFILES, ConfigError, load_experiment
+from cinit_tf.schema import runtime_seconds
+
+EXPERIMENTS = Path("experiments")
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: stop at once (a BaseException, so no library's `except Exception` keeps going)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.status = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+class ReportFailed(Exception):
+    """Generating a report failed (ReportError, or an OSError while writing it); the trials are kept."""
 
 
 @dataclass
@@ -26,6 +51,7 @@ class RunSummary:
     trained: int
     run_dir: Path
     report_dir: Path | None
+    kept_report: Path | None = None  # a published report this run did not replace
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -46,73 +72,170 @@ def in_shard(trial_id: str, shard: tuple[int, int]) -> bool:
     return int(trial_id, 16) % shard[1] == shard[0]
 
 
-def initial_trial(plan):
+def check_folder(path, flag: str) -> None:
+    """`path` is a writable folder, or could be created as one; ConfigError (one line) otherwise. Creates nothing."""
+    path = Path(path)
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is a file" if probe == path else f"cannot be created: {probe} is a file"
+        raise ConfigError(f"{flag} {path}: {what}, expected a folder")
+    try:
+        # Try it rather than ask os.access, which says yes to root even on a read-only mount.
+        with tempfile.TemporaryFile(dir=probe, prefix=".cinit-write-check-"):
+            pass
+    except OSError as e:
+        what = "is not writable" if probe == path else f"cannot be created: {probe} is not writable"
+        raise ConfigError(f"{flag} {path}: {what} ({e.strerror})") from None
+
+
+def initial_trial(plan, store=None):
     """The engine's Trial for a planned trial, with its transformed initial embedding, and what the
-    transform chose (stored with the trial, so that studies never replay its random draws)."""
+    transform chose (stored with the trial, so that studies never replay its random draws).
+
+    A second-stage trial (plan.source) keeps frequencies by the final signals of its source trial,
+    read from `store`."""
     from cinit_tf.transforms import apply_transform
     from cinit_tf.trial import Shape, Trial, initial_embedding
 
     seeds = plan.settings["seeds"]
     task = plan.task()
     shape = Shape(p=task.p, d=plan.settings["train"]["d"], width=plan.settings["train"]["width"], classes=task.classes)
-    E, chosen = apply_transform(plan.settings["transform"], initial_embedding(shape, seeds["embedding"]), seeds["embedding"])
+    source_final = None if plan.source is None else store.read_trial(plan.source).result.fourier_norms[-1]
+    E, chosen = apply_transform(plan.settings["transform"], initial_embedding(shape, seeds["embedding"]), seeds["embedding"],
+                                source_final=source_final)
     return Trial(seeds["embedding"], seeds["mlp"], seeds["split"], initial_embedding=E), chosen
 
 
-class TensorBoardLog:
-    """Curves for a few chosen trials: loss and accuracy, and one curve per Fourier frequency (Fig. 3a)."""
-
-    def __init__(self, root: Path, chosen: list):
-        self.root, self.labels = root, {p.id: self._label(i, p) for i, p in enumerate(chosen)}
-        self.writers: dict = {}
-
-    @staticmethod
-    def _label(i: int, plan) -> str:
-        grid = ",".join(f"{k.split('.')[-1]}={v}" for k, v in plan.settings["grid"].items())
-        case = plan.settings["case"]
-        return "_".join(x for x in (f"{i:02d}", case, grid, plan.id[:8]) if x)
-
-    def start(self, chunk: list) -> None:
-        from cinit_tf.framework import tf
-
-        self.writers = {}
-        for member, plan in enumerate(chunk):
-            if plan.id in self.labels:
-                folder = self.root / self.labels[plan.id]
-                shutil.rmtree(folder, ignore_errors=True)  # a rerun trial starts its curves afresh
-                self.writers[member] = tf.summary.create_file_writer(str(folder))
-
-    def log(self, step: int, measurements: dict) -> None:
-        from cinit_tf.framework import tf
-
-        for member, writer in self.writers.items():
-            with writer.as_default(step=step):
-                for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
-                    split, what = key.split("_")
-                    tf.summary.scalar(f"{what}/{split}", float(measurements[key][member]))
-                if "fourier_norms" in measurements:
-                    for k, value in enumerate(measurements["fourier_norms"][member], start=1):
-                        tf.summary.scalar(f"fourier_norm/k{k:03d}", float(value))
-
-    def finish(self) -> None:
-        for writer in self.writers.values():
-            writer.flush()
-            writer.close()
-        self.writers = {}
+# ---- progress --------------------------------------------------------------------------------
 
 
-def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), progress=True, make_report=True) -> RunSummary:
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+class Progress:
+    """A bar of model-steps (optimizer steps × members), with a rate and ETA measured after compilation.
+
+    The first time a shape trains in this process its first measured interval includes tracing and
+    XLA compilation, which later groups of that shape do not pay; that interval counts toward the
+    bar but not toward the rate, so the ETA is the steady rate's.
+    """
+
+    def __init__(self, total: int, desc: str, enabled: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, disable=not enabled or total == 0, dynamic_ncols=True,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} model-steps [{elapsed}{postfix}]",
+                        unit_scale=total >= 10_000)
+        self.seen: set = set()
+        self.rate_steps, self.rate_time = 0, 0.0
+        self.trials = ""
+
+    def group_start(self, shape, members: int) -> None:
+        self.fresh = shape not in self.seen
+        self.seen.add(shape)
+        self.members, self.step, self.t = members, 0, time.monotonic()
+
+    def measure(self, step: int) -> None:
+        now = time.monotonic()
+        n = (step - self.step) * self.members
+        if self.fresh:
+            self.fresh = step == 0  # the compiling interval ends at the first step measured after 0
+        else:
+            self.rate_steps += n
+            self.rate_time += now - self.t
+        self.step, self.t = step, now
+        self.bar.update(n)
+        self._postfix()
+
+    def trials_done(self, text: str) -> None:
+        self.trials = text
+        self._postfix()
+
+    def _postfix(self) -> None:
+        if self.rate_steps and self.rate_time > 0:
+            rate = self.rate_steps / self.rate_time
+            eta = f"eta {_clock((self.bar.total - self.bar.n) / rate)} at {rate:,.0f} model-steps/s"
+        else:
+            eta = "eta after the first compiled steps"
+        self.bar.set_postfix_str(f"<{eta}, trials {self.trials}" if self.trials else f"<{eta}", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _shape_key(plan, run: dict, members: int) -> str:
+    """Trials with equal keys share a compiled program: same task, optimizer and members per group
+    (steps and the measurement schedule are host-side)."""
+    train = {k: v for k, v in plan.settings["train"].items() if k not in ("steps", "log_every", "first_steps")}
+    return json.dumps([plan.settings["task"], train, members, run["jit_compile"]], sort_keys=True)
+
+
+# ---- reports ---------------------------------------------------------------------------------
+
+
+def published_profile(report_dir: Path) -> str | None:
+    """The profile of the report already in `report_dir` (its summary.json), None if there is none."""
+    try:
+        profile = json.loads((report_dir / "summary.json").read_text()).get("profile")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return profile if profile in PROFILES else None
+
+
+def report_destination(experiment, run_dir: Path, reports: Path, explicit: bool, replace: bool) -> tuple[Path, Path | None]:
+    """(folder to generate the report into, the published report kept instead of replaced, or None).
+
+    A smoke run without an explicit --reports keeps its report beside its run; no run replaces a
+    report made at a larger profile (smoke < cpu < paper) unless --replace-report is given.
+    """
+    local = run_dir / "report"
+    if experiment.profile == "smoke" and not explicit:
+        return local, None
+    existing = published_profile(reports / experiment.name)
+    if not replace and existing is not None and PROFILES.index(existing) > PROFILES.index(experiment.profile):
+        return local, reports / experiment.name
+    return reports, None
+
+
+@contextlib.contextmanager
+def _report_lock(run_dir: Path):
+    """One process at a time writes a run's tables and report (shards finishing together)."""
+    import fcntl
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / ".report.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# ---- one experiment --------------------------------------------------------------------------
+
+
+def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), progress=True, make_report=True,
+                   reports_explicit=True, replace_report=False) -> RunSummary:
     """Train the experiment's unfinished trials of this shard, then report if all are finished."""
-    from tqdm import tqdm
-
     from cinit_tf.store import Store
-    from cinit_tf.training import make_strategy, train_population
+    from cinit_tf.tensorboard import TensorBoardLog
+    from cinit_tf.training import auto_group_size, make_strategy, train_population
 
     store = Store(Path(out) / experiment.name)
     plans = experiment.trials()
     mine = {p.id for p in plans if in_shard(p.id, shard)}
     finished = store.finished_ids()
     pending = mine - finished
+    # A second stage needs its source trial's final signals: train the source here unless it is
+    # finished (by this shard or another), so that no shard waits on one that may never come.
+    pending |= {p.source for p in plans if p.id in pending and p.source and p.source not in finished}
     if shard[1] > 1 and (store.root / "config.json").exists():
         earlier = set(store.read_config().get("trial_ids", []))
         if earlier != {p.id for p in plans}:
@@ -121,80 +244,255 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
                   "shards filling one folder should share them", file=sys.stderr)
     store.write_config(experiment.record(trial_ids=[p.id for p in plans]))
     strategy = make_strategy(experiment.run["strategy"])
-    tensorboard = TensorBoardLog(store.tensorboard_dir, plans[: experiment.run["tensorboard_members"]])
+    tensorboard = TensorBoardLog(store.tensorboard_dir, plans, experiment.run["tensorboard_members"])
 
     total = sum(p.settings["train"]["steps"] for p in plans if p.id in pending)
-    bar = tqdm(total=total, unit="model-step", unit_scale=True, disable=not progress or total == 0, desc=experiment.name, dynamic_ncols=True)
+    bar = Progress(total, experiment.name, progress)
     trained = [0]
-    for population in experiment.populations():
-        todo = [p for p in population if p.id in pending]
-        if not todo:
+    try:
+        # Populations of second-stage trials come after every first-stage one.
+        for population in sorted(experiment.populations(), key=lambda pop: pop[0].source is not None):
+            todo = [p for p in population if p.id in pending]
+            if not todo:
+                continue
+            built = [initial_trial(p, store) for p in todo]
+            task, config = todo[0].task(), todo[0].train_config(experiment.run)
+            shape = _shape_key(todo[0], experiment.run, auto_group_size(task, config, len(todo)))
+
+            def on_group_start(first, count, todo=todo, shape=shape):
+                tensorboard.start(todo[first : first + count])
+                bar.group_start(shape, count)
+
+            def on_measure(step, measurements):
+                tensorboard.log(step, measurements)
+                bar.measure(step)
+
+            def on_group_done(first, results, todo=todo, built=built):
+                tensorboard.finish()
+                for plan, (_, chosen), result in zip(todo[first:], built[first:], results):
+                    store.write_trial(plan.id, plan.settings, result, chosen)
+                trained[0] += len(results)
+                bar.trials_done(f"{len(finished & mine) + trained[0]}/{len(mine)}")
+
+            train_population(
+                task, config, [t for t, _ in built], strategy=strategy,
+                on_group_start=on_group_start, on_measure=on_measure, on_group_done=on_group_done,
+            )
+    finally:
+        bar.close()
+
+    report_dir = kept = None
+    with _report_lock(store.root):
+        if trained[0] or not (store.root / "trials.csv").exists():
+            from cinit_tf.results import write_tables
+
+            write_tables(store.root)  # trials.csv (and frequencies.csv) of every finished trial, for pandas
+        if make_report and {p.id for p in plans} <= store.finished_ids():
+            from cinit_tf.report import generate_report
+
+            from cinit_tf.report import ReportError
+
+            target, kept = report_destination(experiment, store.root, Path(reports), reports_explicit, replace_report)
+            try:
+                report_dir = generate_report(store.root, target)
+            except (ReportError, OSError) as e:
+                raise ReportFailed(f"{type(e).__name__}: {e}") from e
+            except Exception as e:
+                if os.environ.get("CINIT_TF_VERBOSE") == "1":
+                    raise  # --verbose: the whole traceback, for whoever fixes the study
+                raise ReportFailed(f"{type(e).__name__} in study {experiment.study}: {e}; --verbose shows the traceback") from e
+    return RunSummary(len(plans), len(mine), len(mine) - len(pending), trained[0], store.root, report_dir, kept)
+
+
+# ---- the listing and the estimate --------------------------------------------------------------
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _runtime_cell(text: str | None) -> str:
+    """The duration a file declares, without its note: "~8 min (measured ...)" -> "~8 min"."""
+    if not text:
+        return "–"
+    return text.split("(")[0].split(";")[0].strip().rstrip(",")
+
+
+def listing(folder: Path = EXPERIMENTS) -> tuple[list[str], int]:
+    """(lines of the table, exit status): every experiment file of `folder`, in the paper's order."""
+    from cinit_tf import studies
+
+    rows, bad = [], []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            experiment = load_experiment(path, profile="smoke")
+            d = studies.declaration(experiment.study)
+        except ConfigError as e:
+            bad.append(f"error: {e}")
             continue
-        built = [initial_trial(p) for p in todo]
-        last = [0, 0]  # the group's last measured step, and its size
-
-        def on_group_start(first, count, todo=todo):
-            tensorboard.start(todo[first : first + count])
-            last[:] = [0, count]
-
-        def on_measure(step, measurements):
-            tensorboard.log(step, measurements)
-            bar.update((step - last[0]) * last[1])
-            last[0] = step
-
-        def on_group_done(first, results, todo=todo, built=built):
-            tensorboard.finish()
-            for plan, (_, chosen), result in zip(todo[first:], built[first:], results):
-                store.write_trial(plan.id, plan.settings, result, chosen)
-            trained[0] += len(results)
-            bar.set_postfix(trials=f"{len(finished & mine) + trained[0]}/{len(mine)}")
-
-        train_population(
-            todo[0].task(), todo[0].train_config(experiment.run), [t for t, _ in built], strategy=strategy,
-            on_group_start=on_group_start, on_measure=on_measure, on_group_done=on_group_done,
-        )
-    bar.close()
-    if trained[0] or not (store.root / "trials.csv").exists():
-        from cinit_tf.results import write_tables
-
-        write_tables(store.root)  # trials.csv (and frequencies.csv) of every finished trial, for pandas
-
-    report_dir = None
-    if make_report and {p.id for p in plans} <= store.finished_ids():
-        from cinit_tf.report import generate_report
-
-        report_dir = generate_report(store.root, reports)
-    return RunSummary(len(plans), len(mine), len(mine) - len(pending), trained[0], store.root, report_dir)
+        except Exception as e:  # a study module that fails to import must not hide the other files
+            bad.append(f"error: {path}: cannot load its study: {type(e).__name__}: {e}")
+            continue
+        runtime = [_runtime_cell(experiment.runtime.get(p)) for p in PROFILES]
+        rows.append((d.order, path.as_posix(), d.paper_ref, runtime, " ".join(d.claim.split())))
+    rows.sort()
+    header = ("file", "paper", *PROFILES)
+    cells = [header] + [(f, ref, *rt) for _, f, ref, rt, _ in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+    lines = [f"Experiments in {folder}/ in the paper's order, with the runtime each file declares per profile "
+             "(on a 2-core CPU; python -m cinit_tf.run FILE --profile P runs one).", ""]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    for (_, _, _, _, claim), cell in zip(rows, cells[1:]):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cell, widths)).rstrip())
+        lines += textwrap.wrap(f"claim: {claim}", width=100, initial_indent="    ", subsequent_indent="    ")
+    return lines + bad, 1 if bad else 0
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m cinit_tf.run", description="Run an experiment file and write its results and report.")
-    ap.add_argument("file", help="experiment file (TOML), e.g. experiments/freeze_embedding.toml")
-    ap.add_argument("--profile", help="smoke | cpu | paper (default: the file's default profile)")
+def estimate(experiments: list, out: Path, shard: tuple[int, int]) -> str:
+    """One line before a run of several files: model-steps left, and the declared runtimes summed."""
+    from cinit_tf.store import Store
+
+    steps, declared, undeclared = 0, 0.0, []
+    for e in experiments:
+        done = Store(out / e.name).finished_ids()
+        steps += sum(p.settings["train"]["steps"] for p in e.trials() if in_shard(p.id, shard) and p.id not in done)
+        seconds = runtime_seconds(e.runtime[e.profile]) if e.profile in e.runtime else None
+        if seconds is None:
+            undeclared.append(e.name)
+        else:
+            declared += seconds
+    line = f"{len(experiments)} experiments, profile {experiments[0].profile}: {steps:,} model-steps to train"
+    line += f"; declared runtimes sum to ~{_duration(declared)} on a 2-core CPU (from scratch"
+    line += f"; none declared for {', '.join(undeclared)})" if undeclared else ")"
+    return line
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """SIGINT and SIGTERM raise Interrupted in the main thread, wherever it is; handlers restored after."""
+
+    def handler(signum, frame):
+        # A second signal while the first is being handled must not interrupt the message.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in old:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _saved(experiment, out: Path) -> str:
+    from cinit_tf.store import Store
+
+    store = Store(out / experiment.name)
+    ids = {p.id for p in experiment.trials()}
+    return f"{len(store.finished_ids() & ids)} of {len(ids)} trials saved in {store.root}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m cinit_tf.run",
+        description="Run experiment files and write their results and reports. Several files run one after "
+        "another (every file is validated first), e.g. the whole paper: experiments/*.toml.",
+        epilog=f"The default profile is {DEFAULT_PROFILE} (the published reports' scale); --profile smoke proves the "
+        "path in seconds. Progress is counted in model-steps: optimizer steps × trials trained together.",
+    )
+    ap.add_argument("files", nargs="*", metavar="file", help="experiment files (TOML), e.g. experiments/freeze_embedding.toml")
+    ap.add_argument("--list", action="store_true", help="list every file in experiments/ with its paper section, claim and runtime, and exit")
+    ap.add_argument("--profile", default=None, help=f"smoke | cpu | paper (default: {DEFAULT_PROFILE})")
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. --set train.steps=500 (repeatable)")
     ap.add_argument("--shard", help="i/n: run only share i (0-based) of n; n processes fill one results folder")
     ap.add_argument("--out", default="runs", help="folder of run folders (default: runs)")
-    ap.add_argument("--reports", default="reports", help="folder of reports (default: reports)")
+    ap.add_argument("--reports", default=None, help="folder of reports (default: reports; a smoke run's report goes to <out>/<name>/report/)")
+    ap.add_argument("--replace-report", action="store_true", help="replace a published report even if it was made at a larger profile")
     ap.add_argument("--strategy", choices=["default", "mirrored"], help="tf.distribute strategy (overrides run.strategy)")
     ap.add_argument("--no-report", action="store_true", help="do not generate the report at the end")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--verbose", action="store_true", help="show TensorFlow's own start-up and log lines")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
+    if args.list:
+        lines, status = listing()
+        try:
+            print("\n".join(lines), flush=True)
+        except BrokenPipeError:  # `--list | head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return status
+    if not args.files:
+        ap.error("give one or more experiment files (or --list to see them)")
     if args.verbose:
         os.environ["CINIT_TF_VERBOSE"] = "1"  # read when the engine first imports TensorFlow
     overrides = list(args.overrides) + ([f'run.strategy="{args.strategy}"'] if args.strategy else [])
+    out, reports = Path(args.out), Path(args.reports or "reports")
     try:
-        experiment = load_experiment(args.file, profile=args.profile, overrides=overrides)
         shard = parse_shard(args.shard)
+        experiments = [load_experiment(f, profile=args.profile, overrides=overrides) for f in args.files]
+        names = [e.name for e in experiments]
+        for name in names:
+            if names.count(name) > 1:
+                raise ConfigError(f"two files name experiment {name!r}; each needs its own run folder")
+        check_folder(out, "--out")
+        check_folder(reports, "--reports")
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    summary = run_experiment(experiment, out=args.out, reports=args.reports, shard=shard, progress=not args.quiet, make_report=not args.no_report)
-    print(
-        f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, {summary.skipped} already finished, "
-        f"{summary.in_shard} in this shard of {summary.planned}; results in {summary.run_dir}"
-        + (f"; report in {summary.report_dir}" if summary.report_dir else "")
-    )
+    if len(experiments) > 1:
+        print(estimate(experiments, out, shard), flush=True)
+
+    current = None
+    reported = False
+    with _signals_raise():
+        try:
+            for experiment in experiments:
+                current = experiment
+                hint = " (the default; --profile smoke for a quick try)" if args.profile is None else ""
+                print(f"{experiment.name}: profile {experiment.profile}{hint}", flush=True)
+                summary = run_experiment(
+                    experiment, out=out, reports=reports, shard=shard, progress=not args.quiet,
+                    make_report=not args.no_report, reports_explicit=args.reports is not None, replace_report=args.replace_report,
+                )
+                reported |= summary.report_dir is not None and summary.report_dir.parent == reports
+                line = (f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, {summary.skipped} already finished, "
+                        f"{summary.in_shard} in this shard of {summary.planned}; results in {summary.run_dir}")
+                if summary.report_dir:
+                    line += f"; report in {summary.report_dir / 'README.md'}"
+                print(line, flush=True)
+                if summary.kept_report:
+                    print(f"{experiment.name}: kept the published report in {summary.kept_report} (profile "
+                          f"{published_profile(summary.kept_report)}); this run's report is in {summary.report_dir} "
+                          "(--replace-report replaces it)", flush=True)
+            if len(experiments) > 1 and reported:
+                from cinit_tf.report import write_index
+
+                print(f"index of the reports: {write_index(reports)}", flush=True)
+        except Interrupted as e:
+            name = signal.Signals(e.signum).name
+            print(f"\n{name}: stopped; {_saved(current, out)}; the same command resumes", file=sys.stderr, flush=True)
+            return e.status
+        except ReportFailed as e:
+            print(f"error: {current.name}: the report failed ({e}); {_saved(current, out)}; "
+                  f"`python -m cinit_tf.report {out / current.name}` retries it", file=sys.stderr, flush=True)
+            return 1
+        except OSError as e:
+            print(f"error: {current.name}: {e}; {_saved(current, out)}; the same command resumes", file=sys.stderr, flush=True)
+            return 1
     return 0
 
 

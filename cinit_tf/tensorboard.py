@@ -1,0 +1,177 @@
+"""TensorBoard curves of a few chosen trials, laid out as the paper draws them.
+
+    runs/<name>/tensorboard/                     the layout (custom scalars) and the HParams table's columns
+    runs/<name>/tensorboard/<case>_<grid>_seed-<e>/   one run per chosen trial
+
+Which trials: per case × grid point, the `run.tensorboard_members` trials with the smallest embedding
+seed (then MLP seed), so every setting the experiment varies has its curves. Each run logs
+loss/{train,test}, acc/{train,test} and, on modular addition, fourier_norm/kNNN; the custom-scalars
+layout draws all frequencies of a run in one chart (Fig. 3a), and the HParams dashboard lists each
+run's varying settings (case, grid keys, seeds) beside its final losses and accuracies.
+
+Events are written with TensorBoard's own event-file writer and summary protos, which need no
+TensorFlow: this module imports TensorBoard when a log starts, and never TensorFlow.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+from cinit_tf.schema import safe_name
+
+METRIC_TAGS = ("loss/train", "loss/test", "acc/train", "acc/test")
+FOURIER_TAG = "fourier_norm/k{k:03d}"
+LAYOUT_TITLE = "Fig. 3a: Fourier norm of every frequency over training"
+
+
+def chosen_members(plans: list, per_point: int) -> list:
+    """Per case × grid point, the `per_point` trials with the smallest (embedding seed, MLP seed)."""
+    if per_point <= 0:
+        return []
+    points: dict = {}
+    for plan in plans:
+        key = (plan.settings["case"], tuple(sorted((k, str(v)) for k, v in plan.settings["grid"].items())))
+        points.setdefault(key, []).append(plan)
+    out = []
+    for members in points.values():
+        out += sorted(members, key=lambda p: (p.settings["seeds"]["embedding"], p.settings["seeds"]["mlp"], p.id))[:per_point]
+    return out
+
+
+def _part(text) -> str:
+    # Grid values (true, 0.5, "random", -1) made folder-safe: anything else becomes "-".
+    text = re.sub(r"[^A-Za-z0-9_.-]", "-", str(text).lower() if isinstance(text, bool) else str(text))
+    return re.sub(r"\.{2,}", ".", text)
+
+
+def run_name(plan) -> str:
+    """A trial's TensorBoard run: modadd_d-59_freeze_embedding-true_seed-0 (mlp seed added when it differs)."""
+    s = plan.settings
+    seeds = s["seeds"]
+    seed = f"seed-{seeds['embedding']}" + (f"-{seeds['mlp']}" if seeds["mlp"] != seeds["embedding"] else "")
+    grid = [f"{_part(k.split('.')[-1])}-{_part(v)}" for k, v in s["grid"].items()]
+    name = "_".join(x for x in (s["case"], *grid, seed) if x)
+    if not safe_name(name):  # cannot happen with validated labels; never write a path that is not one folder
+        name = f"trial-{plan.id}"
+    return name
+
+
+def varying_settings(plans: list) -> dict[str, list]:
+    """{setting: sorted distinct values} of the settings that differ between the experiment's trials."""
+    values: dict = {}
+    for plan in plans:
+        for key, value in flat_settings(plan).items():
+            values.setdefault(key, set()).add(value)
+    return {k: sorted(v, key=lambda x: (str(type(x)), x)) for k, v in sorted(values.items()) if len(v) > 1}
+
+
+def flat_settings(plan) -> dict:
+    s = plan.settings
+    out = {"case": s["case"]}
+    for section in ("task", "train", "transform"):
+        for k, v in s[section].items():
+            out[f"{section}.{k}"] = v
+    for k, v in s["seeds"].items():
+        out[f"seeds.{k}"] = v
+    return {k: v for k, v in out.items() if isinstance(v, (bool, int, float, str))}
+
+
+class TensorBoardLog:
+    """Writes the chosen trials' curves as `train_population` trains them (start / log / finish per group)."""
+
+    def __init__(self, root: Path, plans: list, per_point: int):
+        self.root = Path(root)
+        self.chosen = chosen_members(plans, per_point)
+        self.names = {p.id: run_name(p) for p in self.chosen}
+        if len(set(self.names.values())) < len(self.names):  # two trials alike but for settings outside the name
+            self.names = {p.id: f"{n}_{p.id[:8]}" for p, n in zip(self.chosen, self.names.values())}
+        self.varying = varying_settings(plans)
+        self.hparams = {p.id: {k: v for k, v in flat_settings(p).items() if k in self.varying} for p in self.chosen}
+        self.fourier = any(p.settings["task"]["name"] == "modadd" for p in self.chosen)
+        self.writers: dict = {}
+        self._wrote_layout = False
+
+    def _inside(self, name: str) -> Path:
+        folder = self.root / name
+        if folder.resolve().parent != self.root.resolve():
+            raise ValueError(f"TensorBoard run {name!r} would leave {self.root}")
+        return folder
+
+    def _write_layout(self) -> None:
+        """The custom-scalars layout and the HParams columns, once per run of the experiment."""
+        from tensorboard.plugins.custom_scalar import layout_pb2
+        from tensorboard.plugins.custom_scalar import summary as custom_scalar
+        from tensorboard.plugins.hparams import summary_v2 as hp
+
+        self._wrote_layout = True
+        self.root.mkdir(parents=True, exist_ok=True)
+        for old in self.root.glob("events.out.tfevents.*"):  # the layout of an earlier run of this command
+            old.unlink()
+        charts = []
+        if self.fourier:
+            charts.append(layout_pb2.Chart(title="fourier_norm: one line per frequency k",
+                                           multiline=layout_pb2.MultilineChartContent(tag=[r"^fourier_norm/k\d+$"])))
+        charts += [
+            layout_pb2.Chart(title="loss: train and test", multiline=layout_pb2.MultilineChartContent(tag=[r"^loss/(train|test)$"])),
+            layout_pb2.Chart(title="accuracy: train and test", multiline=layout_pb2.MultilineChartContent(tag=[r"^acc/(train|test)$"])),
+        ]
+        layout = layout_pb2.Layout(category=[layout_pb2.Category(title=LAYOUT_TITLE if self.fourier else "Training curves", chart=charts)])
+        config = hp.hparams_config_pb(
+            hparams=[hp.HParam(k, hp.Discrete(v)) for k, v in self.varying.items()],
+            metrics=[hp.Metric(tag, display_name=tag) for tag in METRIC_TAGS],
+        )
+        writer = _writer(self.root)
+        for summary in (custom_scalar.pb(layout), config):
+            writer.add_event(_event(0, summary))
+        writer.close()
+
+    def start(self, chunk: list) -> None:
+        """A group of trials (`chunk`, members in order) is about to train: open the chosen ones' writers."""
+        self.writers = {}
+        if not any(plan.id in self.names for plan in chunk):
+            return
+        from tensorboard.plugins.hparams import summary_v2 as hp
+
+        if not self._wrote_layout:
+            self._write_layout()
+        for member, plan in enumerate(chunk):
+            if plan.id in self.names:
+                folder = self._inside(self.names[plan.id])
+                shutil.rmtree(folder, ignore_errors=True)  # a rerun trial starts its curves afresh
+                writer = _writer(folder)
+                writer.add_event(_event(0, hp.hparams_pb(self.hparams[plan.id], trial_id=self.names[plan.id])))
+                self.writers[member] = writer
+
+    def log(self, step: int, measurements: dict) -> None:
+        from tensorboard.compat.proto import summary_pb2
+
+        for member, writer in self.writers.items():
+            values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(measurements[f"{tag.split('/')[1]}_{tag.split('/')[0]}"][member]))
+                      for tag in METRIC_TAGS]
+            if "fourier_norms" in measurements:
+                values += [summary_pb2.Summary.Value(tag=FOURIER_TAG.format(k=k), simple_value=float(v))
+                           for k, v in enumerate(measurements["fourier_norms"][member], start=1)]
+            writer.add_event(_event(step, summary_pb2.Summary(value=values)))
+
+    def finish(self) -> None:
+        for writer in self.writers.values():
+            writer.close()  # flushes
+        self.writers = {}
+
+
+def _writer(folder: Path):
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return EventFileWriter(str(folder), max_queue_size=1000, flush_secs=30)
+
+
+def _event(step: int, summary):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    if not isinstance(summary, summary_pb2.Summary):  # a plugin may build TensorFlow's own Summary class
+        summary = summary_pb2.Summary.FromString(summary.SerializeToString())
+    return event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)
