@@ -31,11 +31,12 @@ import difflib
 import itertools
 import json
 import math
+
 from pathlib import Path
 
 from cinit_tf import studies
 from cinit_tf.merge import ConfigError, Where, dotted, flatten_grid, flatten_layer_grid, merge, override_layer, parse_override, read_profiles, read_toml, show
-from cinit_tf.plan import Experiment, TrialPlan, seed_count
+from cinit_tf.plan import Experiment, TrialPlan, seed_count, source_points
 from cinit_tf.rules import REQUIRED, Choice
 from cinit_tf.schema import (
     CASE_KEYS, DEFAULT_PROFILE, DISCRIMINATORS, MAX_P, MAX_TRIALS, POINT_SECTIONS, PROFILES, RUN_ONLY, TOP_KEYS, VARIANTS,
@@ -297,6 +298,37 @@ def _check_runtime(value, where: Where) -> dict:
     return dict(table)
 
 
+def _check_sources(points: list, wheres: list) -> None:
+    """A second stage (fourier_keep with a source_case) names an earlier case that can supply it:
+    one matching point per grid point, with the same task, embedding width and seeds."""
+    labels = {label for label, _, _ in points}
+    for (label, gpoint, point), where in zip(points, wheres):
+        tr = point["transform"]
+        if tr["name"] != "fourier_keep":
+            continue
+        source = tr.get("source_case", "")
+        if not source:
+            if tr["rule"].endswith("final"):
+                where.fail(("transform", "rule"), f"{json.dumps(tr['rule'])} keeps the top frequencies of an earlier run: "
+                           "set transform.source_case to the label of the case that trains it")
+            continue
+        path = ("transform", "source_case")
+        if source == label or source not in labels:
+            others = sorted(x for x in labels if x and x != label)
+            where.fail(path, f"expected the label of another case ({', '.join(map(json.dumps, others)) or 'there is none'}), got {json.dumps(source)}")
+        found = source_points(points, source, gpoint)
+        if len(found) != 1:
+            where.fail(path, f"case {json.dumps(source)} has {len(found)} grid points matching this one; expected exactly one")
+        _, _, sp = found[0]
+        if sp["transform"]["name"] == "fourier_keep" and sp["transform"].get("source_case"):
+            where.fail(path, f"case {json.dumps(source)} is itself a second stage; a source must train from its own start")
+        for section, key in (("task", None), ("train", "d"), ("seeds", None)):
+            mine, theirs = (point[section], sp[section]) if key is None else (point[section][key], sp[section][key])
+            if mine != theirs:
+                where.fail(path, f"case {json.dumps(source)} has another {section if key is None else section + '.' + key}; "
+                           "a second stage must share the task, the embedding width and the seeds of its source")
+
+
 def _validate(doc: dict, where: Where) -> tuple[dict, list]:
     """Check a merged document whole; return (resolved dict, [(case label, grid point, point)])."""
     for key in doc:
@@ -327,7 +359,7 @@ def _validate(doc: dict, where: Where) -> tuple[dict, list]:
     _check_grid_values(doc, _check_grid(doc.get("grid", {}), where), where)
     cases = _check_cases(doc, where)
 
-    points, n_trials = [], 0
+    points, wheres, n_trials = [], [], 0
     for i, (label, layer) in enumerate(cases or [("", None)]):
         if layer is None:
             cdoc, cwhere = doc, where
@@ -353,6 +385,8 @@ def _validate(doc: dict, where: Where) -> tuple[dict, list]:
                 swhere.fail(("seeds", key), f"the experiment plans more than {MAX_TRIALS} trials (cases × grid points × seeds; the limit)")
             gpoint = {key: point[key.split(".")[0]][key.split(".")[1]] for key, _ in grid}
             points.append((label, gpoint, point))
+            wheres.append(pwhere)
+    _check_sources(points, wheres)
 
     resolved = {k: copy.deepcopy(v) for k, v in doc.items() if k != "profiles"}
     if cases:

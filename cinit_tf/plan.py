@@ -51,13 +51,14 @@ class TrialPlan:
 
     id: str
     settings: dict = field(compare=False)
+    source: str | None = field(default=None, compare=False)  # id of the earlier-stage trial this one starts from
 
     def __hash__(self) -> int:
         return hash(self.id)
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "TrialPlan":
-        return cls(hashlib.sha256(canonical(identity(settings)).encode()).hexdigest()[:16], settings)
+    def from_settings(cls, settings: dict, source: str | None = None) -> "TrialPlan":
+        return cls(hashlib.sha256(canonical(identity(settings)).encode()).hexdigest()[:16], settings, source)
 
     def task(self) -> Task:
         return make_task(**self.settings["task"])
@@ -71,6 +72,11 @@ class TrialPlan:
     def population_key(self) -> str:
         """Equal for trials that differ only in seeds, which can therefore train as one population."""
         return canonical({k: v for k, v in self.settings.items() if k not in ("seeds", "index")})
+
+
+def source_points(points: list, label: str, gpoint: dict) -> list:
+    """The points of case `label` whose grid values agree with `gpoint` on the keys both have."""
+    return [q for q in points if q[0] == label and all(q[1][k] == v for k, v in gpoint.items() if k in q[1])]
 
 
 def seed_count(seeds: dict) -> int:
@@ -131,7 +137,24 @@ class Experiment:
         }
 
     def trials(self) -> list[TrialPlan]:
-        """Every trial: cases in declared order, then grid points (first grid key outermost), then seeds."""
+        """Every trial: cases in declared order, then grid points (first grid key outermost), then seeds.
+
+        A trial of a second stage (fourier_keep with a source_case) carries the id of the trial of
+        that case with the same seeds at the matching grid point, whose final signals it keeps.
+        """
+        plans = self._trials()
+        by_point_seeds = {(p.settings["case"], canonical(p.settings["grid"]), canonical(p.settings["seeds"])): p.id for p in plans}
+        out = []
+        for plan in plans:
+            source = plan.settings["transform"].get("source_case", "")
+            if source:
+                (label, gpoint, _), = source_points(self.points, source, plan.settings["grid"])
+                sid = by_point_seeds[(label, canonical(gpoint), canonical(plan.settings["seeds"]))]
+                plan = TrialPlan(plan.id, plan.settings, sid)
+            out.append(plan)
+        return out
+
+    def _trials(self) -> list[TrialPlan]:
         plans = []
         for label, gpoint, point in self.points:
             key = None

@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, field, fields
 
-from cinit_tf.rules import REQUIRED, Bool, Choice, Either, Float, Int, schema_fields
+from cinit_tf.rules import REQUIRED, Bool, Choice, Either, Float, Int, Text, schema_fields
 from cinit_tf.tasks import TASK_NAMES
 from cinit_tf.transforms import CONSTRUCT_EPS, KEEP_RULES
 from cinit_tf.trial import TrainConfig
@@ -47,6 +47,8 @@ def setting(rule, default=REQUIRED, *, new: bool = False, doc: str = ""):
 class RemainderTask:
     p: int = setting(Int(2), doc="tokens 0..p-1; at most MAX_P")
     m: int = setting(Int(2), doc="label: a ≡ b (mod m); m <= p")
+    head: str = setting(Choice(("two", "p")), "two", new=True,
+                        doc='output layer: "two" logits (the label is binary) or "p" logits as the paper\'s App. A states')
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class FourierScale:
 class FourierKeep:
     rule: str = setting(Choice(KEEP_RULES), doc="which frequencies keep their signal")
     keep_zero: bool = setting(Bool(), True, doc="keep F_0 (the mean)")
+    source_case: str = setting(Text(), "", new=True, doc="the case whose trial with the same seeds supplies the final "
+                               "signals of the \"top-k final\" rules (a second stage; random rules then avoid its top two)")
 
 
 @dataclass(frozen=True)
