@@ -1,0 +1,219 @@
+"""The runner under faults: unsafe names, unusable folders, signals, published reports, odd files, failing reports.
+
+Each fault is one test; every run is a tiny smoke-sized experiment.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from cinit_tf.config import ConfigError, load_experiment
+from cinit_tf.run import main
+from cinit_tf.store import Store
+from cinit_tf.tensorboard import TensorBoardLog, run_name
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY = textwrap.dedent(
+    """
+    name = "{name}"
+    study = "freeze_embedding"
+    [task]
+    name = "xor"
+    bits = 3
+    [train]
+    steps = {steps}
+    d = 8
+    weight_decay = 3.0
+    log_every = {log_every}
+    [seeds]
+    count = {count}
+    [run]
+    group_size = 1
+    jit_compile = false
+    tensorboard_members = 0
+    [profiles.smoke]
+    [profiles.cpu]
+    [profiles.paper]
+    """
+)
+
+
+def tiny(folder: Path, name="tiny", steps=20, count=2, log_every=10, extra="") -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(TINY.format(name=name, steps=steps, count=count, log_every=log_every) + extra)
+    return path
+
+
+def run_cli(*args, cwd=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "cinit_tf.run", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+# ---- 1. names that become paths ----------------------------------------------------------------
+
+
+def test_case_label_with_a_path_is_refused_at_load(tmp_path, capsys):
+    exp = tmp_path / "bad.toml"
+    exp.write_text(TINY.format(name="bad", steps=10, count=1, log_every=10)
+                   + '[[cases]]\nlabel = "../../evil"\n[[cases]]\nlabel = "ok"\n')
+    assert main([str(exp), "--out", str(tmp_path / "runs"), "--reports", str(tmp_path / "rep"), "--quiet"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "cases[0].label" in line and "../../evil" in line
+    assert not (tmp_path / "runs").exists()
+    for label in ("a..b", ".hidden", "a/b", "", "sp ace"):
+        exp.write_text(TINY.format(name="bad", steps=10, count=1, log_every=10) + f'[[cases]]\nlabel = "{label}"\n')
+        with pytest.raises(ConfigError, match=r"cases\[0\]\.label"):
+            load_experiment(exp)
+    with pytest.raises(ConfigError, match="name"):
+        load_experiment(tiny(tmp_path, name="x..y"))
+
+
+def test_tensorboard_runs_stay_inside_the_run_folder(tmp_path):
+    exp = tmp_path / "grid.toml"
+    exp.write_text(TINY.format(name="grid", steps=10, count=1, log_every=10) + '[grid]\n"train.lr" = [0.5, 1e-3]\n"train.freeze_embedding" = [true, false]\n')
+    plans = load_experiment(exp).trials()
+    names = [run_name(p) for p in plans]
+    assert len(set(names)) == 4 and all("/" not in n and ".." not in n for n in names)
+    assert "lr-0.5_freeze_embedding-true_seed-0" in names
+    log = TensorBoardLog(tmp_path / "tb", plans, 1)
+    with pytest.raises(ValueError):
+        log._inside("../outside")
+
+
+# ---- 2. --out and --reports --------------------------------------------------------------------
+
+
+def test_unusable_out_or_reports_exit_2_before_anything_runs(tmp_path, capsys):
+    exp = tiny(tmp_path)
+    afile = tmp_path / "a_file"
+    afile.write_text("")
+    cases = [
+        (["--out", str(afile)], "--out"),
+        (["--out", str(afile / "runs")], "--out"),
+        (["--out", str(tmp_path / "runs"), "--reports", str(afile / "reports")], "--reports"),
+        (["--out", "/proc/cinit_tf_runs"], "--out"),  # not creatable, even for root
+    ]
+    for args, flag in cases:
+        assert main([str(exp), *args, "--quiet"]) == 2
+        line = one_error_line(capsys.readouterr().err)
+        assert line.startswith(f"error: {flag} ")
+    assert not (tmp_path / "runs").exists()
+
+
+# ---- 3. SIGINT and SIGTERM ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_mid_run_keeps_trials_and_rerun_finishes_each_once(tmp_path, sig, status):
+    exp = tiny(tmp_path, steps=1500, count=6, log_every=100)
+    out = tmp_path / "runs"
+    args = [sys.executable, "-m", "cinit_tf.run", str(exp), "--out", str(out), "--no-report", "--quiet"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    trials = out / "tiny" / "trials"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None and not list(trials.glob("*.npz")):
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+    saved = len(list(trials.glob("*.npz")))
+    assert proc.returncode == status, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    line = one_error_line(stderr)
+    assert f"{saved} of 6 trials saved in {out / 'tiny'}" in line and "same command resumes" in line
+    assert 1 <= saved < 6, "the signal should land mid-run"
+    assert not list(trials.glob("*.tmp"))
+
+    assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 0
+    planned = {p.id for p in load_experiment(exp).trials()}
+    assert sorted(p.stem for p in trials.glob("*.npz")) == sorted(planned)
+
+
+# ---- 4. published reports ----------------------------------------------------------------------
+
+
+def test_smoke_run_in_the_repository_leaves_published_reports_alone(tmp_path):
+    if not (ROOT / ".git").exists():
+        pytest.skip("needs the git repository")
+    clone = tmp_path / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+    if not (clone / "reports" / "xor_rank" / "summary.json").exists():
+        pytest.skip("no committed xor_rank report to protect")
+    shutil.rmtree(clone / "cinit_tf")  # run the working tree's code (installed), in the clone's folders
+    proc = run_cli("experiments/xor_rank.toml", "--profile", "smoke", "--quiet", cwd=clone)
+    assert proc.returncode == 0, proc.stderr
+    status = subprocess.run(["git", "status", "--porcelain", "reports/"], cwd=clone, capture_output=True, text=True, check=True)
+    assert status.stdout == ""
+    local = Path("runs") / "xor_rank" / "report"
+    assert (clone / local / "xor_rank" / "README.md").is_file()
+    last = proc.stdout.strip().splitlines()[-1]
+    assert f"report in {local / 'xor_rank' / 'README.md'}" in last
+    assert proc.stdout.splitlines()[0] == "xor_rank: profile smoke"
+
+
+def test_run_keeps_a_report_made_at_a_larger_profile(tmp_path, capsys):
+    exp = tiny(tmp_path)
+    reports = tmp_path / "reports"
+    (reports / "tiny").mkdir(parents=True)
+    published = json.dumps({"name": "tiny", "profile": "paper"})
+    (reports / "tiny" / "summary.json").write_text(published)
+    out = tmp_path / "runs"
+    assert main([str(exp), "--profile", "cpu", "--out", str(out), "--reports", str(reports), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert (reports / "tiny" / "summary.json").read_text() == published
+    assert "kept the published report in" in printed and str(reports / "tiny") in printed
+    assert (out / "tiny" / "report" / "tiny" / "README.md").is_file()
+    # --replace-report replaces it
+    assert main([str(exp), "--profile", "cpu", "--out", str(out), "--reports", str(reports), "--quiet", "--replace-report"]) == 0
+    assert json.loads((reports / "tiny" / "summary.json").read_text())["profile"] == "cpu"
+
+
+# ---- 5. odd files -------------------------------------------------------------------------------
+
+
+def test_deeply_nested_toml_is_one_line(tmp_path, capsys):
+    exp = tmp_path / "deep.toml"
+    exp.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert main([str(exp), "--out", str(tmp_path / "runs"), "--quiet"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "deep.toml" in line and "nested too deeply" in line
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    plain = tiny(tmp_path)
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert [p.id for p in load_experiment(bom).trials()] == [p.id for p in load_experiment(plain).trials()]
+
+
+# ---- 6. a failing report ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", ["ReportError", "OSError"])
+def test_report_failure_is_one_line_and_keeps_trials(tmp_path, capsys, monkeypatch, error):
+    from cinit_tf import report
+
+    def failing(run_dir, reports_dir="reports"):
+        raise report.ReportError(f"{run_dir}: broken on purpose") if error == "ReportError" else OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "generate_report", failing)
+    exp = tiny(tmp_path)
+    out = tmp_path / "runs"
+    assert main([str(exp), "--out", str(out), "--reports", str(tmp_path / "reports"), "--quiet"]) == 1
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert "the report failed" in line and "2 of 2 trials saved" in line and "python -m cinit_tf.report" in line
+    assert len(Store(out / "tiny").finished_ids()) == 2
