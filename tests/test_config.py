@@ -106,7 +106,7 @@ BAD_CASES = {
     "grid_unknown_key.toml": ['grid."train.dd"', "did you mean 'grid.\"train.d\"'?"],
     "grid_bad_value.toml": ['grid."train.d"[2]', "got 0"],
     "grid_task_name.toml": ['grid."task.name"', "[[cases]]"],
-    "profile_bad_value.toml": ["profiles.cpu.train.steps", "got 0"],
+    "profile_bad_value.toml": ["profiles.cpu.train.steps", "got -1"],
     "duplicate_case_labels.toml": ["cases[1].label", 'duplicate label "small"'],
     "case_bad_value.toml": ["cases[0].train.lr", "got -0.1"],
     "transform_not_modadd.toml": ["transform.name", '"fourier_keep"', '"xor"'],
