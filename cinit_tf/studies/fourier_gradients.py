@@ -1,0 +1,454 @@
+"""App. H, Fig. 16: the backpropagated embedding gradient in the Fourier basis over training.
+
+The paper's claim: the norm of the embedding gradient ∂L/∂E, projected on the Fourier basis like the
+embedding itself, spikes around step 100 and falls to near zero after step 1000; from then on weight
+decay is what moves the signals, which is why §4.3 uses the change of a signal over a step (gradient
+and weight decay together) as its gradient signal.
+
+Trials: independent seeds at the paper's settings with `train.gradient_steps` = N: the engine records
+‖FFT(∂L/∂E)_k‖² (k = 1..K, the training loss only, no weight decay) and the Fourier norms after every
+step 0..N, then at each measurement (docs/method.md#population-training).
+
+The per-step split of a signal's change: AdamW's decoupled decay multiplies E, hence every F_k, by
+(1 − lr·wd) before the Adam update, so over one step signal_k changes by exactly
+((1 − lr·wd)² − 1)·signal_k from weight decay; the rest of the recorded change is the Adam update made
+from the backpropagated gradient (its "backprop part").
+
+Verdict rule (fixed here, before any numbers): VERDICT_RULE, with the steps of `[analysis]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cinit_tf.rules import Float, Int
+from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.signals import n_frequencies
+from cinit_tf.studies import _common as C
+from cinit_tf.studies import _dynamics as D
+from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _verdicts as V
+
+SPIKE_FACTOR = 10.0  # "a spike": the peak at least 10× the gradient at step 0
+DOMINATES = 2 / 3  # "dominates": weight decay at least twice the rest of the change (a share of 2/3)
+PAPER_SEEDS = 1  # Fig. 16 shows one run
+
+
+@dataclass(frozen=True)
+class FourierGradientsAnalysis:
+    """The `[analysis]` table: the steps and thresholds the claims are judged at."""
+
+    peak_lo: int = C.option(30, Int(0), "a peak step counts as near step 100 from this step ...")
+    peak_hi: int = C.option(300, Int(1), "... up to this step (within a factor of about 3 of 100)")
+    after_step: int = C.option(1000, Int(1), "the step after which the paper says the gradient is near zero")
+    late_step: int = C.option(3000, Int(1), "a later step whose gradient is also compared with the peak")
+    near_zero: float = C.option(0.01, Float(0.0, 1.0, lo_open=True), "near zero: below this share of the peak")
+    zoom_from: int = C.option(100, Int(0), "the right panel of Fig. 16 shows this step up to after_step")
+
+
+def rule_text(a: FourierGradientsAnalysis) -> str:
+    return (
+        "three claims over the valid seeds (finite training loss); the gradient g(step) = Σ_k ‖FFT(∂L/∂E)_k‖². "
+        f"(1) Spike near step 100: the median over seeds of the step of g's peak lies in [{a.peak_lo}, {a.peak_hi}] → "
+        f"reproduced; a peak at least {SPIKE_FACTOR:g}× g(0) in the median seed but elsewhere → partly; no such peak → "
+        f"not reproduced. (2) Near zero after step {a.after_step}: with r = g({a.after_step}) / peak per seed, the one-sided "
+        f"Wilcoxon signed-rank test of log10 r < log10 {a.near_zero:g} gives p < {V.ALPHA:g} → reproduced; median r < 1 "
+        "but not that → partly; otherwise not reproduced. (3) Weight decay dominates the change of the signals after "
+        f"step {a.after_step}: per step and frequency, the weight-decay part ((1 − lr·wd)² − 1)·signal_k against the rest "
+        "of the recorded change (the backprop part); per seed the share S = Σ|weight-decay part| / (Σ|weight-decay part| "
+        f"+ Σ|backprop part|) over every recorded consecutive step after step {a.after_step} and every frequency. The "
+        f"one-sided Wilcoxon signed-rank test of S > 1/2 at p < {V.ALPHA:g} and a median S ≥ {DOMINATES:.3g} (weight decay "
+        "at least twice the rest) → reproduced; the test alone → partly; otherwise not reproduced. Each claim is not "
+        f"assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid or have the steps "
+        "it needs. The headline is the weakest claim."
+    )
+
+
+CLAIM = (
+    "Projected on the Fourier basis, the embedding gradient produced by backpropagation \"spikes around 100 steps and "
+    "quickly diminishes to near zero after 1000 steps. After this point, the gradient becomes negligibly small, and "
+    "weight decay becomes the dominant factor affecting the evolution of signals\" (App. H, Fig. 16; one run)."
+)
+
+PAPER_NUMBER = "spike near step 100; near zero after step 1000; weight decay dominant after that (Fig. 16, one run)"
+
+DECLARATION = Declaration(
+    paper_ref="App. H, Fig. 16",
+    order=15,
+    title="The embedding gradient in the Fourier basis over training (modular addition)",
+    claim=CLAIM,
+    paper_number=PAPER_NUMBER,
+    verdict_rule=rule_text(FourierGradientsAnalysis()),
+    analysis=FourierGradientsAnalysis,
+)
+
+
+# ---------------------------------------------------------------- per run (pure; tested on constructed curves)
+
+
+def decay_factor(lr: float, wd: float) -> float:
+    """((1 − lr·wd)² − 1): the exact one-step change of signal_k from AdamW's decoupled decay, per unit signal."""
+    return (1.0 - lr * wd) ** 2 - 1.0
+
+
+def step_parts(steps, norms, lr: float, wd: float, after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(from-steps, weight-decay part, backprop part) of each recorded one-step change of signal_k from a step >= `after`.
+
+    Only consecutive records (step i to i + 1) enter; parts have shape (changes, K).
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    F = np.asarray(norms, dtype=np.float64)
+    keep = (np.diff(steps) == 1) & (steps[:-1] >= after)
+    change = (F[1:] - F[:-1])[keep]
+    wd_part = decay_factor(lr, wd) * F[:-1][keep]
+    return steps[:-1][keep], wd_part, change - wd_part
+
+
+def decay_share(wd_part, bp_part, columns=None) -> float:
+    """S = Σ|weight-decay part| / (Σ|weight-decay part| + Σ|backprop part|) over the given frequency columns; nan if empty."""
+    w, b = np.abs(np.asarray(wd_part, dtype=np.float64)), np.abs(np.asarray(bp_part, dtype=np.float64))
+    if columns is not None:
+        w, b = w[:, columns], b[:, columns]
+    total = w.sum() + b.sum()
+    return float(w.sum() / total) if w.size and total > 0 else float("nan")
+
+
+def gradient_at(steps, gradient, step: int) -> float:
+    """g at the last record at or before `step`; nan when nothing was recorded that late."""
+    steps = np.asarray(steps)
+    if steps[-1] < step:
+        return float("nan")
+    return float(np.asarray(gradient, dtype=np.float64)[int(np.searchsorted(steps, step, side="right")) - 1])
+
+
+def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
+    r = trial.result
+    if r.gradient_norms is None:
+        raise ValueError(f"trial {trial.id}: no gradient_norms; set train.gradient_steps in the experiment file")
+    steps = np.asarray(r.steps, dtype=np.int64)
+    Gk = np.asarray(r.gradient_norms, dtype=np.float64)
+    g = Gk.sum(axis=1)
+    i_peak = int(np.argmax(g))
+    peak = float(g[i_peak])
+    mask = M.survivor_mask(trial)
+    train = trial.settings["train"]
+    lr, wd = float(train["lr"]), float(train["weight_decay"])
+    _, wd_part, bp_part = step_parts(steps, r.fourier_norms, lr, wd, a.after_step)
+    F = np.asarray(r.fourier_norms, dtype=np.float64)
+    late = steps >= a.after_step
+    # The plain gradient against the decay term before Adam rescales it: ‖G_k‖ / (wd·‖F_k‖) (a gradient step of
+    # lr·G_k against the decay step lr·wd·F_k), over records from `after_step` on.
+    sgd_view = np.sqrt(Gk[late]) / np.maximum(wd * np.sqrt(F[late]), 1e-300) if late.any() else np.zeros((0, Gk.shape[1]))
+
+    def window_means(lo, hi):
+        w = (steps >= lo) & (steps <= hi)
+        if not w.any() or not mask.any() or mask.all():
+            return float("nan"), float("nan")
+        return float(Gk[w][:, mask].mean()), float(Gk[w][:, ~mask].mean())
+
+    windows = {name: window_means(lo, hi) for name, (lo, hi) in
+               (("early", (0, a.peak_hi)), ("middle", (a.peak_hi, a.after_step)), ("late", (a.after_step, int(steps[-1]))))}
+    return {
+        "id": trial.id,
+        "seed": D.seed_of(trial),
+        "peak_step": int(steps[i_peak]),
+        "peak": peak,
+        "g0": float(g[0]),
+        "spike_factor": peak / float(g[0]) if g[0] > 0 else float("inf"),
+        "ratio_after": gradient_at(steps, g, a.after_step) / peak if peak > 0 else float("nan"),
+        "ratio_late": gradient_at(steps, g, a.late_step) / peak if peak > 0 else float("nan"),
+        "decay_share": decay_share(wd_part, bp_part),
+        "decay_share_survivors": decay_share(wd_part, bp_part, mask) if mask.any() else float("nan"),
+        "decay_share_dead": decay_share(wd_part, bp_part, ~mask) if (~mask).any() else float("nan"),
+        "changes_after": int(wd_part.shape[0]),
+        "sgd_view_median": float(np.median(sgd_view)) if sgd_view.size else float("nan"),
+        "survivors": (np.flatnonzero(mask) + 1).tolist(),
+        "windows": {k: {"survivors": v[0], "dead": v[1]} for k, v in windows.items()},
+        "records": int(steps.size),
+        "bytes_gradient": int(steps.size * Gk.shape[1] * np.asarray(r.gradient_norms).dtype.itemsize),
+    }
+
+
+# ---------------------------------------------------------------- claims (pure; known-answer tests)
+
+
+def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
+    name = "spike near step 100"
+    if not V.assessable(len(stats), n_total):
+        return V.not_assessable(name, len(stats), n_total)
+    s = D.median_iqr([x["peak_step"] for x in stats])
+    factor = float(np.median([x["spike_factor"] for x in stats]))
+    detail = (f"peak step median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}) against "
+              f"[{a.peak_lo}, {a.peak_hi}]; median peak / g(0) = {C.fmt(factor)}")
+    if a.peak_lo <= s["median"] <= a.peak_hi:
+        return V.Claim(name, V.REPRODUCED, detail)
+    if factor >= SPIKE_FACTOR:
+        return V.Claim(name, V.PARTLY, detail + f"; a spike (≥ {SPIKE_FACTOR:g}× g(0)), but outside the window")
+    return V.Claim(name, V.NOT_REPRODUCED, detail + f"; no spike of {SPIKE_FACTOR:g}× g(0)")
+
+
+def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
+    name = f"near zero after step {a.after_step}"
+    ratios = [x["ratio_after"] for x in stats if np.isfinite(x["ratio_after"])]
+    if not V.assessable(len(ratios), n_total):
+        return V.not_assessable(name, len(ratios), n_total, f"valid and recorded to step {a.after_step}")
+    test = D.signed_rank([np.log10(max(r, 1e-300)) - np.log10(a.near_zero) for r in ratios], alternative="less")
+    s = D.median_iqr(ratios)
+    detail = (f"g({a.after_step}) / peak median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}), "
+              f"{test['negative']} of {test['n']} seeds below {a.near_zero:g}; one-sided Wilcoxon {C.fmt_p(test['p'])}")
+    if np.isfinite(test["p"]) and test["p"] < V.ALPHA and s["median"] < a.near_zero:
+        return V.Claim(name, V.REPRODUCED, detail)
+    if s["median"] < 1:
+        return V.Claim(name, V.PARTLY, detail + f"; it falls, but not significantly below {a.near_zero:g} of the peak")
+    return V.Claim(name, V.NOT_REPRODUCED, detail + "; it does not fall below the peak")
+
+
+def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
+    name = f"weight decay dominates after step {a.after_step}"
+    shares = [x["decay_share"] for x in stats if np.isfinite(x["decay_share"])]
+    if not V.assessable(len(shares), n_total):
+        return V.not_assessable(name, len(shares), n_total, f"valid with per-step records after step {a.after_step}")
+    test = D.signed_rank([x - 0.5 for x in shares], alternative="greater")
+    s = D.median_iqr(shares)
+    detail = (f"share of weight decay in the per-step change S median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–"
+              f"{C.fmt(s['q3'])}, n = {s['n']}); S > 1/2 in {test['positive']} of {test['n']} seeds, one-sided Wilcoxon "
+              f"{C.fmt_p(test['p'])}; needs median S ≥ {DOMINATES:.3g}")
+    significant = bool(np.isfinite(test["p"]) and test["p"] < V.ALPHA)
+    if significant and s["median"] >= DOMINATES:
+        return V.Claim(name, V.REPRODUCED, detail)
+    if significant:
+        return V.Claim(name, V.PARTLY, detail + "; weight decay is the larger part, but not twice the rest")
+    return V.Claim(name, V.NOT_REPRODUCED, detail + "; weight decay is not the larger part")
+
+
+def claims_of(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> list[V.Claim]:
+    return [claim_spike(stats, n_total, a), claim_near_zero(stats, n_total, a), claim_decay(stats, n_total, a)]
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _frequency_curves(ax, steps, Gk, mask, lo=None, hi=None):
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
+    w = np.ones(steps.size, bool) if lo is None else (steps >= lo) & (steps <= hi)
+    for k in np.flatnonzero(~mask):
+        ax.plot(steps[w], Gk[w, k], color="grey", lw=0.6, alpha=0.6)
+    for j, k in enumerate(np.flatnonzero(mask)):
+        ax.plot(steps[w], Gk[w, k], color=cmap(j % 10), lw=1.4, label=f"k = {k + 1} (survives)")
+    ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
+
+
+def figure_example(trial, stats: dict, a: FourierGradientsAnalysis, out_dir: Path) -> Figure:
+    plt = G.setup_matplotlib()
+    r = trial.result
+    steps = np.asarray(r.steps, dtype=np.int64)
+    Gk = np.asarray(r.gradient_norms, dtype=np.float64)
+    mask = M.survivor_mask(trial)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0))
+    _frequency_curves(left, steps, Gk, mask)
+    left.set_xlabel("training step")
+    left.set_ylabel("‖FFT(∂L/∂E)_k‖²")
+    left.set_title(f"Fig. 16 (left): seed {stats['seed']}, every frequency")
+    left.axvline(a.after_step, color="black", ls=":", lw=1)
+    left.legend(loc="upper right", fontsize=7)
+    _frequency_curves(right, steps, Gk, mask, a.zoom_from, a.after_step)
+    right.set_xlabel("training step")
+    right.set_ylabel("‖FFT(∂L/∂E)_k‖²")
+    right.set_title(f"Fig. 16 (right): steps {a.zoom_from}–{a.after_step}")
+    right.legend(loc="upper right", fontsize=7)
+    return G.finish(fig, out_dir, "fourier_gradients_example.png",
+                    f"Mirrors Fig. 16: the backpropagated embedding gradient in the Fourier basis, ‖FFT(∂L/∂E)_k‖² for every "
+                    f"frequency k over training (linear axes, as the paper's), for seed {stats['seed']}: the seed whose "
+                    "peak step is nearest the median peak step over seeds (the lower seed on ties). Frequencies that "
+                    f"survive at the end (τ = {C.fmt(M.TAU)}) in colour, dead ones grey; right, steps {a.zoom_from} to "
+                    f"{a.after_step} on their own scale. The dotted line marks step {a.after_step}.")
+
+
+def figure_median(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Figure:
+    plt = G.setup_matplotlib()
+    steps = np.asarray(trials[0].result.steps, dtype=np.int64)
+    same = [t for t in trials if np.array_equal(np.asarray(t.result.steps), steps)]
+    surv, dead = [], []
+    for t in same:
+        Gk = np.asarray(t.result.gradient_norms, dtype=np.float64)
+        mask = M.survivor_mask(t)
+        surv.append(Gk[:, mask].mean(axis=1) if mask.any() else np.full(steps.size, np.nan))
+        dead.append(Gk[:, ~mask].mean(axis=1) if (~mask).any() else np.full(steps.size, np.nan))
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    x = G.log_steps(steps)
+    D.band(ax, x, surv, "tab:orange", f"survivors' mean (median and IQR over {len(same)} seeds)")
+    D.band(ax, x, dead, "tab:grey", "dead frequencies' mean (median and IQR)")
+    ax.axvspan(max(a.peak_lo, 1), a.peak_hi, color="tab:green", alpha=0.08, lw=0, label=f"\"near step 100\": {a.peak_lo}–{a.peak_hi}")
+    ax.axvline(a.after_step, color="black", ls=":", lw=1, label=f"step {a.after_step}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (log; step 0 drawn at 1)")
+    ax.set_ylabel("mean ‖FFT(∂L/∂E)_k‖² (log)")
+    ax.set_title(f"Fig. 16 over seeds: survivors against dead frequencies")
+    ax.legend(loc="lower left", fontsize=7)
+    return G.finish(fig, out_dir, "fourier_gradients_median.png",
+                    "Our summary of Fig. 16 over seeds: per step, the mean of ‖FFT(∂L/∂E)_k‖² over a run's surviving "
+                    "frequencies (orange) and over its dead ones (grey); lines are the median over seeds, bands the "
+                    "interquartile range (quantiles, so a band never goes below zero on the log axis).")
+
+
+def figure_decay(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Figure:
+    plt = G.setup_matplotlib()
+    rows = {"weight decay": [], "backprop (Adam update)": [], "plain gradient step": []}
+    ref = None
+    for t in trials:
+        r = t.result
+        train = t.settings["train"]
+        lr, wd = float(train["lr"]), float(train["weight_decay"])
+        at, wd_part, bp_part = step_parts(r.steps, r.fourier_norms, lr, wd, 0)
+        if ref is None:
+            ref = at
+        if not np.array_equal(at, ref):
+            continue
+        F = np.asarray(r.fourier_norms, dtype=np.float64)
+        steps = np.asarray(r.steps, dtype=np.int64)
+        idx = np.searchsorted(steps, at)
+        Gk = np.asarray(r.gradient_norms, dtype=np.float64)[idx]
+        rows["weight decay"].append(np.abs(wd_part).sum(axis=1))
+        rows["backprop (Adam update)"].append(np.abs(bp_part).sum(axis=1))
+        # First order, a plain gradient step lr·G_k changes signal_k by at most 2·lr·‖F_k‖·‖G_k‖.
+        rows["plain gradient step"].append((2 * lr * np.sqrt(F[idx] * Gk)).sum(axis=1))
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    x = G.log_steps(ref)
+    for (label, curves), colour in zip(rows.items(), ("tab:blue", "tab:red", "tab:purple")):
+        D.band(ax, x, curves, colour, f"{label} (median, IQR over {len(curves)} seeds)")
+    ax.axvline(a.after_step, color="black", ls=":", lw=1, label=f"step {a.after_step}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (log; step 0 drawn at 1)")
+    ax.set_ylabel("Σ_k |change of signal_k| in one step (log)")
+    ax.set_title("What moves the signals: weight decay against the update")
+    ax.legend(loc="lower left", fontsize=7)
+    return G.finish(fig, out_dir, "weight_decay_vs_backprop.png",
+                    "Our test of App. H's last sentence: per step, Σ_k of the weight-decay part ((1 − lr·wd)² − 1)·signal_k "
+                    "of the change of signal_k (blue) and of the rest of the recorded change, the Adam update made from the "
+                    "backpropagated gradient (red), in absolute value; purple, the first-order change a plain gradient step "
+                    "lr·∂L/∂E would make, 2·lr·‖F_k‖·‖FFT(∂L/∂E)_k‖, for scale. Median and IQR over seeds.")
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def analyse(record: dict, trials: list, out_dir: Path) -> Section:
+    out_dir = Path(out_dir)
+    a = C.analysis_of(record, FourierGradientsAnalysis)
+    valid, bad = D.split_valid(trials)
+    if not trials:
+        raise ValueError("fourier_gradients needs trials")
+    p = int(trials[0].settings["task"]["p"])
+    K = n_frequencies(p)
+    stats = [run_stats(t, a) for t in valid]
+    claims = claims_of(stats, len(trials), a)
+
+    peak = D.median_iqr([s["peak_step"] for s in stats])
+    after = D.median_iqr([s["ratio_after"] for s in stats])
+    late = D.median_iqr([s["ratio_late"] for s in stats])
+    share = D.median_iqr([s["decay_share"] for s in stats])
+    share_s = D.median_iqr([s["decay_share_survivors"] for s in stats])
+    share_d = D.median_iqr([s["decay_share_dead"] for s in stats])
+    sgd = D.median_iqr([s["sgd_view_median"] for s in stats])
+    gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in trials})
+    records = sorted({s["records"] for s in stats})
+    bytes_ = sorted({s["bytes_gradient"] for s in stats})
+
+    def iqr(s, digits=3):
+        return f"{C.fmt(s['median'], digits)} (IQR {C.fmt(s['q1'], digits)}–{C.fmt(s['q3'], digits)})"
+
+    our = (f"peak of the Fourier gradient at step {iqr(peak)} over {peak['n']} seeds; g({a.after_step}) / peak {iqr(after)}, "
+           f"g({a.late_step}) / peak {iqr(late)}; share of weight decay in the per-step change of the signals after step "
+           f"{a.after_step} {iqr(share)}")
+    short = f"peak at step {C.fmt(peak['median'])}; g({a.after_step})/peak {C.fmt(after['median'], 2)}; decay share {C.fmt(share['median'], 2)}"
+
+    ran = C.profile_lines(record, trials)
+    ran.append(f"{len(trials)} independent runs (embedding, MLP and split seed equal per run), every frequency k = 1..{K} "
+               f"recorded: the gradient and the Fourier norms after every step up to step {', '.join(map(str, gradient_steps))}, "
+               f"then at each measurement.")
+    ran.append(f"Recording memory: {', '.join(map(str, records))} records × {K} frequencies × 4 bytes = "
+               f"{', '.join(f'{b:,}' for b in bytes_)} bytes of gradient norms per member (float32), and as much again for "
+               "the Fourier norms, which the dense steps also record.")
+
+    deviations = [
+        f"The paper shows one run (Fig. 16); we run {len(trials)} seeds and give medians and interquartile ranges. The "
+        "example seed is the one whose peak step is nearest the median (ours).",
+        "The gradient is that of the training loss (the mean cross-entropy over the train pairs), at the parameters "
+        "after each step, without weight decay; the paper says \"the gradient produced by MLP on the embedding through "
+        "backpropagation\" and does not say which loss or when it is taken.",
+        f"\"Around 100 steps\" is read as a peak step in [{a.peak_lo}, {a.peak_hi}], \"near zero\" as below "
+        f"{a.near_zero:g} of the peak, and \"dominant\" as a share of at least {DOMINATES:.3g} of the per-step change: "
+        "thresholds of ours, declared before the numbers.",
+        "The split of a signal's change into weight decay and the rest is ours: AdamW's decoupled decay scales F_k by "
+        "(1 − lr·wd) per step, exactly, so the rest is the Adam update. Adam divides the gradient by its running RMS, "
+        "so a tiny gradient can still give an update of size lr; the paper's argument is about the gradient itself.",
+        *C.paper_setting_deviations(trials),
+        *C.COMMON_DEVIATIONS,
+        C.STATISTICS_NOTE,
+    ]
+
+    def window_row(name, label):
+        s = [x["windows"][name]["survivors"] for x in stats]
+        d = [x["windows"][name]["dead"] for x in stats]
+        ratio = [si / di if di > 0 else float("nan") for si, di in zip(s, d)]
+        test = D.signed_rank([np.log10(r) for r in ratio if np.isfinite(r) and r > 0], alternative="greater")
+        return [label, D.median_iqr(s)["median"], D.median_iqr(d)["median"], iqr(D.median_iqr(ratio)),
+                f"{test['positive']} of {test['n']}", C.fmt_p(test["p"])]
+
+    findings = [
+        C.md_table(["seed", "peak step", "peak g", "peak / g(0)", f"g({a.after_step}) / peak", f"g({a.late_step}) / peak",
+                    f"decay share after {a.after_step}", "survivors"],
+                   [[str(s["seed"]), s["peak_step"], s["peak"], s["spike_factor"], s["ratio_after"], s["ratio_late"],
+                     s["decay_share"], ", ".join(map(str, s["survivors"]))] for s in stats]),
+        f"Peak step over seeds: {iqr(peak)}, n = {peak['n']}. g({a.after_step}) / peak: {iqr(after)}; g({a.late_step}) / "
+        f"peak: {iqr(late)}.",
+        "Survivors' mean gradient against dead frequencies' (per seed, the mean of ‖FFT(∂L/∂E)_k‖² over the records in "
+        "a window and over the survivors or the dead; ratio survivors / dead, one-sided Wilcoxon signed-rank of its log > 0):\n\n"
+        + C.md_table(["window", "survivors (median)", "dead (median)", "ratio (median, IQR)", "seeds with ratio > 1", "Wilcoxon"],
+                     [window_row("early", f"steps 0–{a.peak_hi}"), window_row("middle", f"{a.peak_hi}–{a.after_step}"),
+                      window_row("late", f"{a.after_step}–end")]),
+        f"Weight decay against the rest of the change after step {a.after_step}: share S {iqr(share)} over all frequencies; "
+        f"survivors only {iqr(share_s)}; dead only {iqr(share_d)}. S near 1/2 means the Adam update nearly cancels the "
+        "decay (a signal in balance); S near 1 means the signal decays freely.",
+        f"Before Adam's rescaling, the gradient is small beside the decay term: from step {a.after_step} on, "
+        f"‖FFT(∂L/∂E)_k‖ / (wd·‖F_k‖), the size of a plain gradient step against the decay step, has a per-seed median of "
+        f"{iqr(sgd)}.",
+    ]
+    if bad:
+        findings.append(f"Excluded from every statistic: {len(bad)} of {len(trials)} trials with a non-finite training loss "
+                        f"({', '.join(t.id[:12] for t in bad)}).")
+    findings += C.health_findings(trials)
+
+    figures = []
+    if stats:
+        example = D.median_example(valid, [s["peak_step"] for s in stats])
+        ex_stats = stats[valid.index(example)]
+        findings.append(f"Example seed (Fig. 16): {ex_stats['seed']}, peak at step {ex_stats['peak_step']} "
+                        f"(survivors {', '.join(map(str, ex_stats['survivors']))}).")
+        figures = [figure_example(example, ex_stats, a, out_dir), figure_median(valid, a, out_dir),
+                   figure_decay(valid, a, out_dir)]
+
+    return Section(
+        our_number=our,
+        verdict=V.headline(claims),
+        what_we_ran=ran,
+        deviations=deviations,
+        findings=findings,
+        figures=figures,
+        summary={"analysis": a.__dict__, "peak_step": peak, "ratio_after": after, "ratio_late": late,
+                 "decay_share": share, "decay_share_survivors": share_s, "decay_share_dead": share_d,
+                 "sgd_view": sgd, "bytes_gradient_per_member": bytes_, "records": records,
+                 "excluded_nonfinite": len(bad), "runs": stats,
+                 "claims": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in claims]},
+        verdict_details=[c.line() for c in claims],
+        short_number=short,
+        verdict_rule=rule_text(a),
+    )

@@ -1,0 +1,173 @@
+"""App. H (fourier_gradients): the per-step split of a signal's change, each claim's verdict on constructed runs
+whose answer is known, and the experiment end to end on its smoke profile."""
+
+import json
+import math
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from cinit_tf.studies import _dynamics as D
+from cinit_tf.studies import _verdicts as V
+from cinit_tf.studies import fourier_gradients as FG
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+LR, WD = 0.01, 0.5
+A = FG.FourierGradientsAnalysis()  # peak in [30, 300], near zero below 1% at step 1000, dominance 2/3
+
+
+def run(seed, peak_step=100, ratio_after=1e-3, x=0.0, steps=1200, nonfinite=False, width=3.0):
+    """A stored trial shaped as the engine writes it, every step 0..steps recorded.
+
+    Gradient: a bump of height 1 at `peak_step` (width `width`), set to `ratio_after` × 1 from step 1000 on.
+    Fourier norms: each step, weight decay changes signal_k by c·signal_k (c = (1 − lr·wd)² − 1) and the rest
+    of the change is −x·c·signal_k, so the share of weight decay is exactly 1 / (1 + x).
+    """
+    t = np.arange(steps + 1)
+    g = 1.0 / (1.0 + ((t - peak_step) / width) ** 2)
+    g[t >= 1000] = ratio_after
+    Gk = g[:, None] * np.array([0.5, 0.3, 0.2])
+    c = FG.decay_factor(LR, WD)
+    F = np.array([100.0, 50.0, 1.0]) * ((1 + c * (1 - x)) ** t)[:, None]
+    result = SimpleNamespace(
+        steps=t, gradient_norms=Gk, fourier_norms=F, test_acc=np.ones(t.size), test_loss=np.full(t.size, 1e-3),
+        nonfinite_step=5 if nonfinite else None, convergence_step=10, initial_embedding=np.zeros((7, 2)))
+    settings = {"case": "", "seeds": {"embedding": seed, "mlp": seed, "split": seed},
+                "task": {"name": "modadd", "p": 7},
+                "train": {"lr": LR, "weight_decay": WD, "steps": steps, "gradient_steps": steps, "log_every": 100}}
+    return SimpleNamespace(id=f"t{seed:02d}", settings=settings, result=result, chosen={})
+
+
+def verdicts(trials, a=A):
+    valid, _ = D.split_valid(trials)
+    stats = [FG.run_stats(t, a) for t in valid]
+    return {c.name.split(" ")[0]: c.verdict for c in FG.claims_of(stats, len(trials), a)}
+
+
+# ---------------------------------------------------------------- the per-step split
+
+
+def test_decay_factor_is_the_exact_one_step_change_of_a_decayed_signal():
+    c = FG.decay_factor(LR, WD)
+    assert c == pytest.approx((1 - 0.005) ** 2 - 1)
+    E = np.random.default_rng(0).normal(size=(11, 4))
+    from cinit_tf.signals import fourier_norms
+
+    before, after = fourier_norms(E), fourier_norms((1 - LR * WD) * E)  # AdamW's decoupled decay alone
+    np.testing.assert_allclose(after - before, c * before, rtol=1e-10)
+
+
+def test_step_parts_split_the_recorded_change_and_keep_only_consecutive_steps():
+    steps = np.array([0, 1, 2, 3, 50, 100])
+    F = np.array([[10.0], [9.0], [9.5], [9.5], [4.0], [2.0]])
+    at, wd, bp = FG.step_parts(steps, F, LR, WD, after=1)
+    c = FG.decay_factor(LR, WD)
+    assert at.tolist() == [1, 2]  # 0→1 is before `after`; 3→50 and 50→100 are not one step
+    np.testing.assert_allclose(wd[:, 0], [c * 9.0, c * 9.5])
+    np.testing.assert_allclose(wd[:, 0] + bp[:, 0], [0.5, 0.0])
+    assert FG.decay_share(np.array([[1.0, -3.0]]), np.array([[1.0, 1.0]])) == pytest.approx(4 / 6)
+    assert FG.decay_share(np.array([[1.0, -3.0]]), np.array([[1.0, 1.0]]), [True, False]) == pytest.approx(0.5)
+    assert math.isnan(FG.decay_share(np.zeros((0, 2)), np.zeros((0, 2))))
+
+
+def test_run_stats_on_a_constructed_run():
+    s = FG.run_stats(run(0, peak_step=120, ratio_after=2e-3, x=0.5), A)
+    assert s["peak_step"] == 120 and s["peak"] == pytest.approx(1.0)
+    assert s["spike_factor"] == pytest.approx(1 + (120 / 3) ** 2)
+    assert s["ratio_after"] == pytest.approx(2e-3)
+    assert math.isnan(s["ratio_late"])  # nothing recorded at step 3000
+    assert s["decay_share"] == pytest.approx(1 / 1.5, rel=1e-9)
+    assert s["survivors"] == [1, 2]  # 1 / 100 of the largest is below τ = 0.05
+    assert s["changes_after"] == 200  # steps 1000..1199 → 1001..1200
+    assert s["bytes_gradient"] == 1201 * 3 * 8  # this constructed run is float64
+    assert FG.gradient_at([0, 10, 20], [5.0, 4.0, 3.0], 15) == 4.0
+
+
+# ---------------------------------------------------------------- each claim's verdict, known answers
+
+
+def test_every_claim_reproduced():
+    trials = [run(s, peak_step=90 + s, ratio_after=1e-3 * (1 + 0.1 * s), x=0.2 + 0.01 * s) for s in range(16)]
+    v = verdicts(trials)
+    assert v == {"spike": V.REPRODUCED, "near": V.REPRODUCED, "weight": V.REPRODUCED}
+
+
+def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
+    early = [run(s, peak_step=20 + (s % 3)) for s in range(16)]  # a spike, but at step ~21 (< 30)
+    assert verdicts(early)["spike"] == V.PARTLY
+    # A peak just below 10× the gradient at step 0: no spike.
+    flat = [run(s, peak_step=20, width=20 / math.sqrt(8.5)) for s in range(16)]
+    assert FG.run_stats(flat[0], A)["spike_factor"] == pytest.approx(9.5)
+    assert verdicts(flat)["spike"] == V.NOT_REPRODUCED
+    # Loosening the window to include step 20 would pass it: the window is what decides.
+    wide = FG.FourierGradientsAnalysis(peak_lo=10)
+    assert verdicts(early, wide)["spike"] == V.REPRODUCED
+
+
+def test_near_zero_needs_one_percent():
+    falls = [run(s, ratio_after=0.02 + 0.001 * s) for s in range(16)]  # down to 2%, not 1%
+    assert verdicts(falls)["near"] == V.PARTLY
+    rises = [run(s, ratio_after=1.5) for s in range(16)]
+    assert verdicts(rises)["near"] == V.NOT_REPRODUCED
+    assert verdicts(falls, FG.FourierGradientsAnalysis(near_zero=0.05))["near"] == V.REPRODUCED
+
+
+def test_weight_decay_dominance_needs_twice_the_rest():
+    larger = [run(s, x=0.6 + 0.01 * s) for s in range(16)]  # S = 1 / 1.6.. ≈ 0.6: larger, not twice
+    assert verdicts(larger)["weight"] == V.PARTLY
+    balanced = [run(s, x=1.0 + 0.01 * (s - 8)) for s in range(16)]  # S around 1/2 on both sides
+    assert verdicts(balanced)["weight"] == V.NOT_REPRODUCED
+    update_wins = [run(s, x=3.0 + 0.01 * s) for s in range(16)]
+    assert verdicts(update_wins)["weight"] == V.NOT_REPRODUCED
+
+
+def test_not_assessable_when_most_runs_are_invalid_or_too_short():
+    trials = [run(s, nonfinite=s >= 5) for s in range(16)]  # 5 of 16 valid
+    v = verdicts(trials)
+    assert set(v.values()) == {V.NOT_ASSESSABLE}
+    short = [run(s, steps=900) for s in range(16)]  # nothing recorded at or after step 1000
+    v = verdicts(short)
+    assert v["spike"] == V.REPRODUCED and v["near"] == V.NOT_ASSESSABLE and v["weight"] == V.NOT_ASSESSABLE
+    assert V.headline(FG.claims_of([FG.run_stats(t, A) for t in short], 16, A)) == V.NOT_ASSESSABLE
+
+
+def test_median_example_and_quantile_band():
+    assert D.median_example(["a", "b", "c", "d"], [10.0, 40.0, 25.0, float("nan")]) == "c"
+    assert D.median_example(["a", "b"], [float("nan")] * 2) is None
+    band = D.quantile_band([[1.0, 1.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0], [5.0, 9.0]])
+    np.testing.assert_allclose(band[:, 0], [2.0, 3.0, 4.0])
+    np.testing.assert_allclose(band[:, 1], [4.0, 6.0, 7.5])
+    s = D.signed_rank([-3.0, -1.0, -2.0, 0.0, float("nan")], alternative="less")
+    assert (s["n"], s["left_out"], s["negative"], s["zero"]) == (4, 1, 3, 1)
+    assert s["p"] == pytest.approx(1 / 8)  # three negative differences, exact one-sided p = 2⁻³
+
+
+# ---------------------------------------------------------------- end to end on the smoke profile
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    from cinit_tf.run import main
+
+    root = tmp_path_factory.mktemp("gradients")
+    assert main([str(EXPERIMENTS / "fourier_gradients.toml"), "--profile", "smoke", "--out", str(root),
+                 "--reports", str(root), "--quiet"]) == 0
+    return root / "fourier_gradients"
+
+
+def test_smoke_report(smoke):
+    text = (smoke / "README.md").read_text()
+    summary = json.loads((smoke / "summary.json").read_text())
+    shown = set(re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text))
+    assert shown == {"fourier_gradients_example.png", "fourier_gradients_median.png", "weight_decay_vs_backprop.png"}
+    for png in shown:
+        assert (smoke / png).stat().st_size > 5000
+    assert text.index("Rule:") < text.index("Verdict: **")
+    assert "Fig. 16" in text and "bytes of gradient norms per member" in text
+    body = summary["summary"]
+    assert body["records"] == [206] and body["bytes_gradient_per_member"] == [206 * 11 * 4]  # steps 0..200, every 20th, p = 23
+    assert len(body["runs"]) == 3 and [c["name"] for c in body["claims"]][0] == "spike near step 100"
+    assert summary["verdict"] in ("reproduced", "partly", "not reproduced", "not assessable")
