@@ -18,6 +18,7 @@ from cinit_tf.rules import Either, Float, Int
 from cinit_tf.schema import setting
 from cinit_tf.section import Declaration
 from cinit_tf.trial import MAX_RECORDS, TrainConfig
+from cinit_tf.plan import identity
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_configs"
@@ -196,7 +197,7 @@ def test_parse_override_rejects(text):
         (["train.steps"], "--set train.steps: expected dotted.key=value"),
         (["trian.steps=5"], "--set trian.steps: cannot be set (did you mean 'train'?)"),
         (["study=other"], "--set study: cannot be set"),
-        (["train.steps=abc"], '--set train.steps: expected an integer >= 1, got "abc"'),
+        (["train.steps=abc"], '--set train.steps: expected an integer >= 0, got "abc"'),
         (["train.stepz=5"], "--set train.stepz: unknown key (did you mean '--set train.steps'?)"),
         (["grid.train.d=[]"], '--set grid."train.d": expected a non-empty list'),
         (["task.name=xor"], "--set task.bits: missing"),
@@ -287,7 +288,7 @@ def test_case_switching_the_task_replaces_the_task_table(tmp_path):
     assert by_case["xor"]["task"] == {"name": "xor", "bits": 3}
     assert by_case["xor"]["transform"] == {"name": "none"}
     assert by_case["modadd"]["task"] == {"name": "modadd", "p": 11}
-    assert by_case["modadd"]["transform"] == {"name": "fourier_keep", "rule": "mean+1std", "keep_zero": True}
+    assert by_case["modadd"]["transform"] == {"name": "fourier_keep", "rule": "mean+1std", "keep_zero": True, "source_case": ""}
 
 
 # ---- trial expansion ---------------------------------------------------------------------------
@@ -348,7 +349,7 @@ def test_ids_are_stable_and_follow_every_setting(tmp_path):
     ids = [t.id for t in first.trials()]
     assert ids == [t.id for t in first.trials()] == [t.id for t in load_experiment(path).trials()]
     t = first.trials()[0]
-    canonical = json.dumps(t.settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(identity(t.settings), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert t.id == hashlib.sha256(canonical.encode()).hexdigest()[:16] and len(t.id) == 16
     for change in (
         ["train.steps=999"],
@@ -530,8 +531,8 @@ def test_an_old_setting_at_its_default_is_part_of_the_id(tmp_path):
     explicit = load_experiment(path, overrides=["train.width=100"]).trials()  # 100 is the default
     assert [t.id for t in explicit] == [t.id for t in load_experiment(path).trials()]
     t = explicit[0]
-    assert t.settings["train"]["width"] == 100
-    canonical = json.dumps(t.settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert t.settings["train"]["width"] == 100 and identity(t.settings)["train"]["width"] == 100
+    canonical = json.dumps(identity(t.settings), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert t.id == hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
