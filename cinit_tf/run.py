@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cinit_tf.config import DEFAULT_PROFILE, PROFILES, ConfigError, load_experiment
+from cinit_tf.memory import check_memory
 from cinit_tf.schema import runtime_seconds
 
 EXPERIMENTS = Path("experiments")
@@ -422,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-report", action="store_true", help="do not generate the report at the end")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--verbose", action="store_true", help="show TensorFlow's own start-up and log lines")
+    ap.add_argument("--allow-large-memory", action="store_true",
+                    help="run even if the estimated peak memory of a population exceeds this machine's")
     return ap
 
 
@@ -450,6 +453,11 @@ def main(argv=None) -> int:
                 raise ConfigError(f"two files name experiment {name!r}; each needs its own run folder")
         check_folder(out, "--out")
         check_folder(reports, "--reports")
+        for e in experiments:
+            try:
+                check_memory(e, allow=args.allow_large_memory)
+            except ValueError as why:
+                raise ConfigError(f"{e.path}: {why}") from None
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -67,3 +67,16 @@ def test_estimate_bounds_the_measured_peak_of_a_real_population():
     peak = json.loads(out.stdout.strip().splitlines()[-1])["peak"]
     estimate = population_bytes(make_task("modadd", p=160), TrainConfig(steps=3, d=64, first_steps=3), 4)
     assert peak < estimate < 8 * peak, (peak, estimate)
+
+
+def test_the_cli_refuses_a_run_that_cannot_fit_before_writing_anything(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text('study = "fourier_evolution"\n[task]\nname = "modadd"\np = 2000\n[train]\nsteps = 10\n'
+                    "[seeds]\ncount = 2\n[profiles.smoke]\n[profiles.cpu]\n[profiles.paper]\n")
+    out = subprocess.run([sys.executable, "-m", "cinit_tf.run", str(path), "--profile", "smoke",
+                          "--out", str(tmp_path / "runs"), "--reports", str(tmp_path / "reports")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "GiB by estimate" in lines[0] and "--allow-large-memory" in lines[0]
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "reports").exists()
