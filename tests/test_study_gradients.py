@@ -171,3 +171,13 @@ def test_smoke_report(smoke):
     assert body["records"] == [206] and body["bytes_gradient_per_member"] == [206 * 11 * 4]  # steps 0..200, every 20th, p = 23
     assert len(body["runs"]) == 3 and [c["name"] for c in body["claims"]][0] == "spike near step 100"
     assert summary["verdict"] in ("reproduced", "partly", "not reproduced", "not assessable")
+
+
+def test_second_bump_needs_the_gradient_to_halve_then_rise_again():
+    steps = np.arange(12)
+    g = np.array([0.1, 1.0, 0.9, 0.95, 0.4, 0.2, 0.1, 0.15, 0.3, 0.2, 0.1, 0.5])
+    # The wobble at step 3 is above half the peak, so it is not the bump; the rise after step 6 is, up to step 10.
+    assert FG.second_bump(steps, g, 1, until=10) == (8.0, 0.3)
+    assert FG.second_bump(steps, g, 1, until=11) == (11.0, 0.5)
+    falling = np.array([0.1, 1.0, 0.5, 0.2, 0.1])
+    assert all(math.isnan(x) for x in FG.second_bump(np.arange(5), falling, 1, until=4))

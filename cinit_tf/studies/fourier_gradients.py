@@ -125,6 +125,24 @@ def gradient_at(steps, gradient, step: int) -> float:
     return float(np.asarray(gradient, dtype=np.float64)[int(np.searchsorted(steps, step, side="right")) - 1])
 
 
+def second_bump(steps, g, i_peak: int, until: int) -> tuple[float, float]:
+    """(step, height) of a later bump: the highest g up to `until` after g has fallen below half its peak and then
+    first stopped falling. Our reading of the decay's shape; (nan, nan) when g never rises again before `until`.
+    """
+    steps, g = np.asarray(steps), np.asarray(g, dtype=np.float64)
+    end = int(np.searchsorted(steps, until, side="right"))
+    half = np.flatnonzero(g[i_peak:end] <= g[i_peak] / 2)
+    if not half.size:
+        return float("nan"), float("nan")
+    low = i_peak + int(half[0])
+    rising = np.flatnonzero(np.diff(g[low:end]) > 0)
+    if not rising.size:
+        return float("nan"), float("nan")
+    start = low + int(rising[0]) + 1
+    j = start + int(np.argmax(g[start:end]))
+    return float(steps[j]), float(g[j])
+
+
 def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
     r = trial.result
     if r.gradient_norms is None:
@@ -152,10 +170,13 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
 
     windows = {name: window_means(lo, hi) for name, (lo, hi) in
                (("early", (0, a.peak_hi)), ("middle", (a.peak_hi, a.after_step)), ("late", (a.after_step, int(steps[-1]))))}
+    bump_step, bump = second_bump(steps, g, i_peak, a.after_step)
     return {
         "id": trial.id,
         "seed": D.seed_of(trial),
         "peak_step": int(steps[i_peak]),
+        "bump_step": bump_step,
+        "bump_share": bump / peak if peak > 0 else float("nan"),
         "peak": peak,
         "g0": float(g[0]),
         "spike_factor": peak / float(g[0]) if g[0] > 0 else float("inf"),
@@ -358,6 +379,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     share_s = D.median_iqr([s["decay_share_survivors"] for s in stats])
     share_d = D.median_iqr([s["decay_share_dead"] for s in stats])
     sgd = D.median_iqr([s["sgd_view_median"] for s in stats])
+    bump = D.median_iqr([s["bump_step"] for s in stats])
     gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in trials})
     records = sorted({s["records"] for s in stats})
     bytes_ = sorted({s["bytes_gradient"] for s in stats})
@@ -409,7 +431,9 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                    [[str(s["seed"]), s["peak_step"], s["peak"], s["spike_factor"], s["ratio_after"], s["ratio_late"],
                      s["decay_share"], ", ".join(map(str, s["survivors"]))] for s in stats]),
         f"Peak step over seeds: {iqr(peak)}, n = {peak['n']}. g({a.after_step}) / peak: {iqr(after)}; g({a.late_step}) / "
-        f"peak: {iqr(late)}.",
+        f"peak: {iqr(late)}. A later bump (the highest g, up to step "
+        f"{a.after_step}, once g has fallen below half its peak and first stopped falling) in {bump['n']} of {len(stats)} seeds: at step {iqr(bump)}, "
+        f"{iqr(D.median_iqr([s['bump_share'] for s in stats]))} of the peak's height.",
         "Survivors' mean gradient against dead frequencies' (per seed, the mean of ‖FFT(∂L/∂E)_k‖² over the records in "
         "a window and over the survivors or the dead; ratio survivors / dead, one-sided Wilcoxon signed-rank of its log > 0):\n\n"
         + C.md_table(["window", "survivors (median)", "dead (median)", "ratio (median, IQR)", "seeds with ratio > 1", "Wilcoxon"],
@@ -445,7 +469,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         figures=figures,
         summary={"analysis": a.__dict__, "peak_step": peak, "ratio_after": after, "ratio_late": late,
                  "decay_share": share, "decay_share_survivors": share_s, "decay_share_dead": share_d,
-                 "sgd_view": sgd, "bytes_gradient_per_member": bytes_, "records": records,
+                 "sgd_view": sgd, "bump_step": bump, "bytes_gradient_per_member": bytes_, "records": records,
                  "excluded_nonfinite": len(bad), "runs": stats,
                  "claims": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in claims]},
         verdict_details=[c.line() for c in claims],
