@@ -45,7 +45,7 @@ def test_groups_equal_whole_population():
 
 
 def test_factored_forward_equals_concatenated_mlp():
-    """The factored first layer computes exactly relu(concat[E_a, E_b]·W1 + b1) of SPEC §3."""
+    """The factored first layer computes exactly relu(concat[E_a, E_b]·W1 + b1) (docs/method.md#model)."""
     task = make_task("modadd", p=11)
     shape = Shape(p=11, d=6, width=7, classes=11)
     model = PopulationModel(2, shape, dtype="float64")

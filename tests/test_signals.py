@@ -1,4 +1,4 @@
-"""Completeness signals (SPEC §4) on embeddings whose answer is known by construction."""
+"""Completeness signals (docs/method.md#signals) on embeddings whose answer is known by construction."""
 
 import itertools
 import math

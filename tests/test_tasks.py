@@ -1,4 +1,4 @@
-"""Tasks, labels, splits and initial distributions (SPEC §2-3)."""
+"""Tasks, labels, splits and initial distributions (docs/method.md#tasks, #model)."""
 
 import numpy as np
 import pytest
