@@ -243,7 +243,7 @@ def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
         return V.Claim(name, V.REPRODUCED, detail)
     if significant:
         return V.Claim(name, V.PARTLY, detail + "; weight decay is the larger part, but not twice the rest")
-    return V.Claim(name, V.NOT_REPRODUCED, detail + "; weight decay is not the larger part")
+    return V.Claim(name, V.NOT_REPRODUCED, detail + "; weight decay is not significantly the larger part")
 
 
 def claims_of(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> list[V.Claim]:
