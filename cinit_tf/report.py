@@ -10,6 +10,12 @@ generated last. Nothing here imports TensorFlow.
 
 Nothing in a report is written by hand: every number comes from the trials, and regenerating from
 the same `runs/<name>/` gives byte-identical Markdown and JSON (no timestamps, everything sorted).
+
+A run folder's config.json is data, not trusted: its `name` must be a plain folder name and the
+report folder must lie inside the reports folder. A report is written into a temporary folder next
+to its target and swapped in whole (the old folder renamed away, the new one renamed in, the old one
+deleted), so an interrupted report never leaves a README pointing at deleted figures; writers of one
+report take turns through a lock file holding the writer's pid (a dead writer's lock is taken over).
 """
 
 from __future__ import annotations
@@ -18,12 +24,19 @@ import argparse
 import json
 import math
 import os
+import re
+import shutil
 import sys
+import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from cinit_tf.section import VERDICTS, Declaration, Section
 
 PAPER_TITLE = "Interpretable patterns in random initialization unveil final representation"
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+LOCK_WAIT_SECONDS = 900.0  # how long a writer waits for another writer of the same report
 
 
 class ReportError(Exception):
@@ -52,12 +65,98 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
             raise ReportError(f"{config}: missing key {key!r}")
     if not isinstance(record["trial_ids"], list):
         raise ReportError(f"{config}: trial_ids must be a list of trial ids")
+    check_name(record["name"], config)
     from cinit_tf.store import Store
 
     trials = Store(run_dir).trials(ids=record["trial_ids"])
     if not trials:
         raise ReportError(f"{run_dir}: none of the {len(record['trial_ids'])} planned trials has finished")
     return record, trials
+
+
+def check_name(name, where) -> str:
+    """The run's name as a report folder name: letters, digits, `_`, `.`, `-`, not starting with a dot, no `..`."""
+    if not isinstance(name, str) or not SAFE_NAME.match(name) or ".." in name:
+        raise ReportError(f"{where}: name {name!r} is not a safe folder name (letters, digits, '_', '.', '-'; "
+                          "no leading dot, no '..')")
+    return name
+
+
+def report_folder(reports_dir: str | os.PathLike, name: str) -> Path:
+    """reports_dir/name, refused unless it resolves inside reports_dir."""
+    root = Path(reports_dir).resolve()
+    target = (root / check_name(name, "report")).resolve()
+    if target.parent != root:
+        raise ReportError(f"report folder {target} would lie outside {root}")
+    return target
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def report_lock(reports_dir: Path, name: str, wait: float = LOCK_WAIT_SECONDS, poll: float = 0.05):
+    """Serialise writers of reports_dir/name: an exclusive lock file `.name.lock` holding the holder's pid.
+
+    A lock whose pid is no longer alive (a writer killed mid-report) is taken over; a live one is
+    waited for, up to `wait` seconds (ReportError after that).
+    """
+    lock = Path(reports_dir) / f".{name}.lock"
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(lock.read_text().strip() or "0")
+            except (OSError, ValueError):
+                holder = -1  # being written this instant, or garbage: look again
+            if holder == 0 or (holder > 0 and not _pid_alive(holder)):
+                # Stale: take it over by renaming it away (only one taker wins the rename).
+                stale = lock.with_name(f"{lock.name}.stale-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+                try:
+                    os.rename(lock, stale)
+                    stale.unlink()
+                except OSError:
+                    pass
+                continue
+            if time.monotonic() > deadline:
+                raise ReportError(f"{lock}: another report writer (pid {holder}) holds the lock") from None
+            time.sleep(poll)
+            continue
+        try:
+            os.write(fd, f"{os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
+        break
+    try:
+        yield
+    finally:
+        try:
+            if lock.read_text().strip() == str(os.getpid()):
+                lock.unlink()
+        except OSError:
+            pass
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Replace folder `target` by folder `new` (same parent): old renamed away, new renamed in, old deleted."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        os.rename(target, old)
+    os.rename(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _study(name: str):
@@ -99,10 +198,12 @@ def verdict_rule(declaration: Declaration, section: Section) -> str:
 
 
 def render(declaration: Declaration, section: Section, record: dict, n_trials: int) -> str:
-    """The report README: claim, what ran, deviations, what we saw, verdict (a keras-io style walk-through)."""
+    """The report README: claim, the verdict rule (before any number), what ran, deviations, what we saw, verdict."""
     planned = len(record.get("trial_ids", []))
     lines = [f"# {declaration.title}", "", f"*Paper: {PAPER_TITLE}, {declaration.paper_ref}.*", ""]
     lines += ["## What the paper claims", "", declaration.claim, "", f"The paper's number: **{declaration.paper_number}**.", ""]
+    lines += ["## Verdict rule", "", "Declared in the study before any number was computed "
+              "([verdict rules](../../docs/method.md#verdict-rules)):", "", f"Rule: {verdict_rule(declaration, section)}", ""]
     lines += ["## What we ran", ""]
     trials_line = f"{n_trials} trials" + ("" if n_trials == planned else f" finished of {planned} planned (the rest are missing from this report)")
     lines += [f"- Experiment `{record['name']}`, study `{record['study']}`, profile `{record.get('profile', '?')}`, {trials_line}."]
@@ -111,15 +212,19 @@ def render(declaration: Declaration, section: Section, record: dict, n_trials: i
     lines += ["## Deviations and choices", ""]
     lines += [f"- {x}" for x in section.deviations] or ["- None."]
     lines += ["", "## What we saw", "", f"Our number: **{section.our_number}**.", ""]
+    if section.excluded:
+        lines += ["Trials excluded from the statistics:", ""] + [f"- {x}" for x in section.excluded] + [""]
     for x in section.findings:
         lines += [x, ""]
     for i, fig in enumerate(section.figures, start=1):
         lines += [f"![Figure {i}]({fig.filename})", "", f"*Figure {i}. {fig.caption}*", ""]
-    lines += ["## Verdict", "", f"Rule: {verdict_rule(declaration, section)}", ""]
-    lines += [f"- {x}" for x in section.verdict_details]
-    if section.verdict_details:
+    lines += ["## Verdict", ""]
+    details = [c.line() for c in section.claims] + list(section.verdict_details)
+    lines += [f"- {x}" for x in details]
+    if details:
         lines += [""]
-    lines += [f"Verdict: **{section.verdict}**.", ""]
+    tail = " (the weakest of its claims)" if len(section.claims) > 1 else ""
+    lines += [f"Verdict: **{section.verdict}**{tail}.", ""]
     return "\n".join(lines)
 
 
@@ -158,6 +263,8 @@ def summary_of(declaration: Declaration, section: Section, record: dict, n_trial
         "short_number": section.short_number or section.our_number,
         "verdict": section.verdict,
         "verdict_rule": verdict_rule(declaration, section),
+        "claims": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in section.claims],
+        "excluded": list(section.excluded),
         "profile": record.get("profile"),
         "overrides": list(record.get("overrides", [])),
         "trials": n_trials,
@@ -181,6 +288,8 @@ def write_index(reports_dir: str | os.PathLike) -> Path:
     reports_dir = Path(reports_dir)
     summaries = []
     for path in sorted(reports_dir.glob("*/summary.json")):
+        if path.parent.name.startswith("."):
+            continue  # a report being written or being removed
         try:
             summaries.append(json.loads(path.read_text()))
         except json.JSONDecodeError:
@@ -228,25 +337,35 @@ def _index_row(s: dict, section: str, ref: str, paper: str) -> str:
 
 
 def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike = "reports") -> Path:
-    """Analyse the run's trials with its study and write `reports/<name>/` and the index; returns the report folder."""
+    """Analyse the run's trials with its study and write `reports/<name>/` and the index; returns the report folder.
+
+    The folder is built beside its target under a temporary name and swapped in whole, under the
+    report's lock, so readers never see half a report and concurrent writers take turns.
+    """
     record, trials = load_run(run_dir)
     study = _study(record["study"])
-    out_dir = Path(reports_dir) / record["name"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Figures of an earlier run of this experiment would otherwise sit beside a README that no longer shows them.
-    for old in out_dir.glob("*.png"):
-        old.unlink()
-    section = study.analyse(record, trials, out_dir)
-    declaration = study.DECLARATION
-    if section.verdict not in VERDICTS:
-        raise ReportError(f"study {record['study']!r} returned verdict {section.verdict!r}; expected one of {', '.join(VERDICTS)}")
-    for fig in section.figures:
-        if not (out_dir / fig.filename).is_file():
-            raise ReportError(f"study {record['study']!r} lists figure {fig.filename} but did not write it to {out_dir}")
-    _write(out_dir / "README.md", render(declaration, section, record, len(trials)))
-    summary = summary_of(declaration, section, record, len(trials))
-    _write(out_dir / "summary.json", json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
-    write_index(reports_dir)
+    reports_dir = Path(reports_dir)
+    out_dir = report_folder(reports_dir, record["name"])
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with report_lock(reports_dir, record["name"]):
+        tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        tmp.mkdir()
+        try:
+            section = study.analyse(record, trials, tmp)
+            declaration = study.DECLARATION
+            if section.verdict not in VERDICTS:
+                raise ReportError(f"study {record['study']!r} returned verdict {section.verdict!r}; expected one of {', '.join(VERDICTS)}")
+            for fig in section.figures:
+                if not (tmp / fig.filename).is_file():
+                    raise ReportError(f"study {record['study']!r} lists figure {fig.filename} but did not write it")
+            _write(tmp / "README.md", render(declaration, section, record, len(trials)))
+            summary = summary_of(declaration, section, record, len(trials))
+            _write(tmp / "summary.json", json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
+            swap_in(tmp, out_dir)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        write_index(reports_dir)
     return out_dir
 
 

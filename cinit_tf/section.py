@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-VERDICTS = ("reproduced", "partly", "not reproduced")
+# Weakest last: "not assessable" when too few trials are valid to judge (docs/method.md#verdict-rules).
+VERDICTS = ("reproduced", "partly", "not reproduced", "not assessable")
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,5 @@ class Section:
     verdict_details: list[str] = field(default_factory=list)  # each condition of the rule and whether it held
     short_number: str = ""  # our number as the index shows it (default: our_number)
     verdict_rule: str = ""  # the rule as applied, when the declaration's depends on [analysis] (default: the declaration's)
+    claims: list = field(default_factory=list)  # cinit_tf.studies._verdicts.Claim, one per sub-claim; verdict = the weakest
+    excluded: list[str] = field(default_factory=list)  # how many trials were left out of every statistic, and why

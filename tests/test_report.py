@@ -1,6 +1,7 @@
 """Reports from synthetic stores whose answer is known: the numbers, the verdict, determinism, the index, the CLI."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from cinit_tf import report
+from cinit_tf.plan import TrialPlan
 from cinit_tf.store import Store
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import declaration, declarations
@@ -32,7 +34,7 @@ def synthetic_loss(task, d, frozen, seed, dip):
 
 def result(final_loss, p, d):
     steps = np.array([0, 1, 50, 100])
-    test_loss = np.array([3.0, 2.5, (3.0 + final_loss) / 2, final_loss])
+    test_loss = np.array([3.0, 2.5, final_loss, final_loss])  # flat over the last quarter, as the dip test needs
     return TrialResult(
         steps=steps, train_loss=test_loss / 2, train_acc=np.array([0.0, 0.1, 0.9, 1.0]), test_loss=test_loss,
         test_acc=np.array([0.0, 0.1, 0.5, 0.9]), fourier_norms=None, initial_embedding=np.zeros((p, d), np.float32),
@@ -48,7 +50,6 @@ def make_run(root, name="freeze_synth", loss=synthetic_loss, dip=0.1, nonfinite_
         for d in ds:
             for frozen in (True, False):
                 for seed in range(SEEDS):
-                    tid = f"{n:016x}"
                     n += 1
                     settings = {
                         "case": case, "grid": {"train.d": d, "train.freeze_embedding": frozen}, "task": task,
@@ -57,8 +58,9 @@ def make_run(root, name="freeze_synth", loss=synthetic_loss, dip=0.1, nonfinite_
                         "transform": {"name": "none"}, "seeds": {"embedding": seed, "mlp": seed, "split": seed},
                         "index": {"embedding": seed, "trial": seed},
                     }
+                    tid = TrialPlan.from_settings(settings).id
                     r = result(loss(case, d, frozen, seed, dip), p, d)
-                    if tid == nonfinite_id:
+                    if nonfinite_id is not None and n - 1 == nonfinite_id:
                         r.test_loss[-1] = np.nan
                         r.nonfinite_step = 100
                     store.write_trial(tid, settings, r)
@@ -87,10 +89,14 @@ def test_known_answer_reproduced(tmp_path):
     readme = (out / "README.md").read_text()
     for heading in ("## What the paper claims", "## What we ran", "## Deviations and choices", "## What we saw", "## Verdict"):
         assert heading in readme
-    assert "Verdict: **reproduced**." in readme
+    assert "Verdict: **reproduced** (the weakest of its claims)." in readme
+    assert summary["summary"]["claims"] == {c: "reproduced" for c in summary["summary"]["claims"]}
+    assert len(summary["summary"]["claims"]) == 4
     assert "python -m cinit_tf.run experiments/freeze_embedding.toml --profile smoke" in readme
     assert "python -m cinit_tf.report runs/freeze_synth" in readme
-    assert readme.index("Rule:") < readme.index("Verdict: **")
+    # The rule is printed before any number: above What we ran and What we saw.
+    assert readme.index("Rule:") < readme.index("## What we ran") < readme.index("## What we saw") < readme.index("Verdict: **")
+    assert "Trials excluded from the statistics:" in readme and "None: all 78 trials are valid" in readme
     assert f"{C.fmt(10 / 59 - 0.1 + 1e-3)} ± {C.fmt(1e-3)} (n = 3)" in readme
     for fig in re.findall(r"\]\(([^)]+\.png)\)", readme):
         assert (out / fig).is_file()
@@ -109,22 +115,49 @@ def test_no_dip_and_rising_loss_is_not_reproduced(tmp_path):
 
 def test_dip_within_noise_is_partly(tmp_path):
     def noisy(task, d, frozen, seed, dip):
-        base = 10.0 / d + [-0.2, 0.0, 0.2][seed]  # seed spread far larger than the 0.01 dip
-        return base - (0.01 if (task == "modadd" and d == 59) else 0.0)
+        base = 10.0 / d * [0.5, 1.0, 1.5][seed]  # seed spread far larger than the 1% dip
+        return base * (0.99 if (task == "modadd" and d == 59) else 1.0)
     run = make_run(tmp_path / "runs", loss=noisy)
     summary = json.loads((report.generate_report(run, tmp_path / "reports") / "summary.json").read_text())
     assert summary["summary"]["cases"]["modadd"]["dip"]["shape"] == "not resolved from seed noise"
-    assert summary["summary"]["conditions"]["dip_modadd"] is False
+    claims = summary["summary"]["claims"]
+    assert claims["dip in frozen test loss at d = p on modular addition"] == "partly"
     assert summary["verdict"] == "partly"
 
 
+def test_a_bump_at_p_is_not_reproduced(tmp_path):
+    def bump(task, d, frozen, seed, dip):
+        return 10.0 / d * (1 + 0.01 * seed) * (3.0 if (task == "modadd" and d == 59) else 1.0)
+    summary = json.loads((report.generate_report(make_run(tmp_path / "runs", loss=bump), tmp_path / "reports")
+                          / "summary.json").read_text())
+    assert summary["summary"]["claims"]["dip in frozen test loss at d = p on modular addition"] == "not reproduced"
+    assert summary["verdict"] == "not reproduced"
+
+
+def test_a_curve_still_falling_leaves_the_dip_not_assessable(tmp_path, monkeypatch):
+    import cinit_tf.studies.freeze_embedding as F
+
+    original = result
+
+    def falling(final_loss, p, d):  # still a decade above its end at three quarters of training
+        r = original(final_loss, p, d)
+        r.test_loss = np.array([3.0, 2.5, 10 * final_loss, final_loss])
+        return r
+    monkeypatch.setattr(sys.modules[__name__], "result", falling)
+    summary = json.loads((report.generate_report(make_run(tmp_path / "runs"), tmp_path / "reports") / "summary.json").read_text())
+    claims = summary["summary"]["claims"]
+    assert claims["dip in frozen test loss at d = p on modular addition"] == "not assessable"
+    assert summary["verdict"] == "not assessable"
+    assert F.FLAT_TOLERANCE < 1.0
+
+
 def test_nonfinite_trial_is_counted_and_listed(tmp_path):
-    bad = f"{5:016x}"
-    run = make_run(tmp_path / "runs", nonfinite_id=bad)
+    run = make_run(tmp_path / "runs", nonfinite_id=5)
+    bad = Store(run).config()["trial_ids"][5] if hasattr(Store(run), "config") else json.loads((run / "config.json").read_text())["trial_ids"][5]
     readme = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
     assert "Non-finite training loss in 1 of" in readme
     assert bad[:12] in readme
-    assert "1 non-finite" in readme  # the point's cell says a value was left out of its mean
+    assert "1 of 78 trials excluded from every statistic; 77 valid." in readme
 
 
 def test_regenerating_is_byte_identical(tmp_path):
@@ -159,8 +192,8 @@ def test_index_lists_every_study_in_paper_order(tmp_path):
             assert "| smoke |" in row and "| reproduced |" in row and "(freeze_synth/README.md)" in row
         else:
             assert "| not yet run | – | not yet run | – |" in row
-    # Paper sections without a study are not listed: nothing outside a study names a section.
-    assert "winning_tickets" not in index and "App. G" not in index
+    # Only declared studies are listed: nothing outside a study names a section.
+    assert len(rows) == len(declared)
 
 
 def test_report_header_comes_from_the_declaration(tmp_path):
@@ -227,9 +260,98 @@ def test_common_statistics():
     lo, hi = C.ci95([1.0, 2.0, 3.0])
     assert (lo + hi) / 2 == pytest.approx(2.0) and hi - 2.0 == pytest.approx(4.302653 / 3**0.5, rel=1e-5)
     assert C.fmt_mean_std([1.0, np.nan, 3.0]) == "2 ± 1.41 (n = 2; 1 non-finite excluded)"
-    assert C.verdict_from([True, True]) == "reproduced"
-    assert C.verdict_from([True, False]) == "partly"
-    assert C.verdict_from([False, False]) == "not reproduced"
+    assert C.wilson_ci(0, 10)[0] == 0.0 and C.wilson_ci(10, 10)[1] == pytest.approx(1.0)
+    assert C.wilson_ci(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert C.typical([5, 1, 9, 4, 100], lambda x: x, 2) == [5, 4]
     assert C.spearman([1, 2, 3, 4], [4, 3, 2, 1])["rho"] == pytest.approx(-1.0)
     assert np.isnan(C.spearman([1, 2], [2, 1])["rho"])
     assert C.fmt(1.234e-7) == "1.23e-07" and C.fmt(0.012345) == "0.0123" and C.fmt_p(1e-9) == "p < 1e-6"
+
+
+# ---------------------------------------------------------------- hardening
+
+
+@pytest.mark.parametrize("name", ["../victim", "..", ".hidden", "a/b", "", "x/../../y", "name with space"])
+def test_unsafe_name_in_config_is_refused_and_nothing_is_written(tmp_path, name):
+    run = make_run(tmp_path / "runs")
+    config = json.loads((run / "config.json").read_text())
+    config["name"] = name
+    (run / "config.json").write_text(json.dumps(config))
+    reports = tmp_path / "area" / "reports"
+    with pytest.raises(report.ReportError, match="not a safe folder name"):
+        report.generate_report(run, reports)
+    assert not (tmp_path / "area" / "victim").exists()
+    assert not reports.exists() or not any(reports.iterdir())
+    assert report.main([str(run), "--reports", str(reports)]) == 2
+
+
+def test_report_folder_must_resolve_inside_the_reports_folder(tmp_path):
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "reports" / "link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(report.ReportError, match="outside"):
+        report.report_folder(tmp_path / "reports", "link")
+    assert report.report_folder(tmp_path / "reports", "fine_name-1.0") == (tmp_path / "reports" / "fine_name-1.0").resolve()
+
+
+def test_swap_replaces_a_report_whole_and_leaves_no_temporary_folders(tmp_path):
+    run = make_run(tmp_path / "runs")
+    reports = tmp_path / "reports"
+    out = report.generate_report(run, reports)
+    (out / "stale.png").write_bytes(b"old figure")
+    report.generate_report(run, reports)
+    assert not (out / "stale.png").exists()  # the new folder replaced the old one whole
+    assert sorted(p.name for p in reports.iterdir()) == ["README.md", "freeze_synth"]
+
+
+def test_interrupted_report_leaves_the_old_one_intact(tmp_path, monkeypatch):
+    run = make_run(tmp_path / "runs")
+    reports = tmp_path / "reports"
+    out = report.generate_report(run, reports)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import cinit_tf.studies.freeze_embedding as F
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt  # killed halfway through the figures
+    monkeypatch.setattr(F, "figure_final", broken)
+    with pytest.raises(KeyboardInterrupt):
+        report.generate_report(run, reports)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    readme = (out / "README.md").read_text()
+    assert all((out / f).is_file() for f in re.findall(r"\]\(([^)]+\.png)\)", readme))
+    assert sorted(p.name for p in reports.iterdir()) == ["README.md", "freeze_synth"]
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (reports / ".freeze_synth.lock").write_text(proc.stdout.strip() + "\n")  # that pid has exited
+    out = report.generate_report(make_run(tmp_path / "runs"), reports)
+    assert (out / "README.md").is_file() and not (reports / ".freeze_synth.lock").exists()
+
+
+def test_live_lock_makes_a_writer_wait(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / ".x.lock").write_text(f"{os.getpid()}\n")  # held by this very (live) process
+    with pytest.raises(report.ReportError, match="holds the lock"):
+        with report.report_lock(reports, "x", wait=0.3):
+            pass
+
+
+def test_two_processes_reporting_on_one_folder_at_once(tmp_path):
+    run = make_run(tmp_path / "runs")
+    reports = tmp_path / "reports"
+    code = ("import sys\nfrom cinit_tf.report import main\n"
+            f"sys.exit(main([{str(run)!r}, '--reports', {str(reports)!r}]))\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    out = reports / "freeze_synth"
+    readme = (out / "README.md").read_text()
+    figures = re.findall(r"\]\(([^)]+\.png)\)", readme)
+    assert figures and all((out / f).is_file() for f in figures)
+    assert sorted(p.name for p in out.iterdir()) == sorted(["README.md", "summary.json", *figures])
+    assert sorted(p.name for p in reports.iterdir()) == ["README.md", "freeze_synth"]
