@@ -1,5 +1,6 @@
-"""Helpers every study shares: number formatting, statistics, verdicts, trial health, the deviations
-every report lists, and the study's `[analysis]` options.
+"""Helpers every study shares: number formatting, statistics, which trials are valid, trial health,
+the deviations every report lists, and the study's `[analysis]` options. Verdict rules are in
+`_verdicts` (docs/method.md#verdict-rules); the helpers here only feed them.
 
 Everything here is deterministic (sorted inputs give identical text), so a report regenerated from
 the same `runs/` folder is byte-identical. The functions are a stable interface for the study
@@ -22,7 +23,7 @@ import numpy as np
 
 from cinit_tf.section import VERDICTS
 
-REPRODUCED, PARTLY, NOT_REPRODUCED = VERDICTS
+REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_ASSESSABLE = VERDICTS
 
 
 def method(anchor: str) -> str:
@@ -200,17 +201,99 @@ def welch(a: Iterable[float], b: Iterable[float]) -> dict:
     return {"t": float(res[0]), "p": float(res[1]), "n_a": int(a.size), "n_b": int(b.size)}
 
 
-# ---------------------------------------------------------------- verdicts
+# ---------------------------------------------------------------- valid trials
 
 
-def verdict_from(conditions: Sequence[bool]) -> str:
-    """All conditions hold → "reproduced"; some → "partly"; none (or no conditions) → "not reproduced"."""
-    held = [bool(c) for c in conditions]
-    if held and all(held):
-        return REPRODUCED
-    if any(held):
-        return PARTLY
-    return NOT_REPRODUCED
+def is_finite_trial(trial) -> bool:
+    """Training kept a finite loss and the final embedding is finite: the trial's numbers mean something."""
+    if trial.result.nonfinite_step is not None:
+        return False
+    final = getattr(trial.result, "final_embedding", None)
+    return final is None or bool(np.all(np.isfinite(np.asarray(final, dtype=np.float64))))
+
+
+def split_valid(trials: Iterable, needs_generalised: bool = False) -> tuple[list, dict]:
+    """(valid trials, {reason: [excluded trials]}), both in id order.
+
+    A trial is invalid when its training diverged (non-finite loss or embedding), and, where the claim
+    needs a trained solution (`needs_generalised`), when it never reached 100% test accuracy. Invalid
+    trials are left out of every statistic of the claim and counted in the report (`exclusion_lines`).
+    """
+    valid, excluded = [], {}
+    for t in sorted(trials, key=lambda t: t.id):
+        if not is_finite_trial(t):
+            excluded.setdefault("non-finite training loss or embedding (diverged)", []).append(t)
+        elif needs_generalised and t.result.convergence_step is None:
+            excluded.setdefault("never reached 100% test accuracy", []).append(t)
+        else:
+            valid.append(t)
+    return valid, excluded
+
+
+def exclusion_lines(n_total: int, excluded: dict, max_listed: int = 10) -> list[str]:
+    """The report's account of excluded trials: how many of how many, why, and which."""
+    n_out = sum(len(v) for v in excluded.values())
+    if not n_out:
+        return [f"None: all {n_total} trials are valid (finite, and generalising where a claim needs it)."]
+    out = [f"{n_out} of {n_total} trials excluded from every statistic; {n_total - n_out} valid."]
+    for why, ts in excluded.items():
+        listed = ", ".join(_describe(t) for t in ts[:max_listed]) + (f" and {len(ts) - max_listed} more" if len(ts) > max_listed else "")
+        out.append(f"{len(ts)} for {why}: {listed}.")
+    return out
+
+
+def unassessable_section(record: dict, trials: Sequence, valid: Sequence, excluded: dict, claim_names: Sequence[str],
+                         deviations: Sequence[str] = (), min_share: float = 0.5):
+    """The section of a run with too few valid trials: every claim not assessable, the exclusions counted, no statistic."""
+    from cinit_tf.section import Section
+    from cinit_tf.studies import _verdicts as V
+
+    n, k = len(trials), len(valid)
+    claims = [V.not_assessable(name, k, n, f"valid (at least {min_share:.0%} and 3 are needed)") for name in claim_names]
+    return Section(
+        our_number=f"not assessable: {k} of {n} trials valid",
+        verdict=V.headline(claims),
+        what_we_ran=profile_lines(record, trials),
+        deviations=list(deviations),
+        findings=health_findings(trials, convergence_matters=False),
+        summary={"valid": k, "trials": n, "excluded": {why: [t.id for t in ts] for why, ts in excluded.items()}},
+        short_number=f"not assessable ({k}/{n} valid)",
+        claims=claims,
+        excluded=exclusion_lines(n, excluded),
+    )
+
+
+def typical(items: Sequence, value: Callable, n: int) -> list:
+    """The `n` items whose value lies nearest the median of all (ties by the given order): examples chosen to be typical."""
+    items = list(items)
+    if not items:
+        return []
+    values = np.array([float(value(x)) for x in items])
+    med = float(np.median(values))
+    order = sorted(range(len(items)), key=lambda i: (abs(values[i] - med), i))
+    return [items[i] for i in order[:n]]
+
+
+def wilson_ci(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson 95% interval of a binomial share k / n; (nan, nan) when n = 0."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    phat = k / n
+    den = 1 + z * z / n
+    centre = (phat + z * z / (2 * n)) / den
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def share_vs_half(k: int, n: int) -> tuple[float, float, float, float]:
+    """(share − ½, lo, hi, p): a share against one half, Wilson CI (shifted) and the two-sided exact binomial test."""
+    from scipy import stats
+
+    if n <= 0:
+        return (float("nan"),) * 4
+    lo, hi = wilson_ci(k, n)
+    p = float(stats.binomtest(k, n, 0.5).pvalue)
+    return (k / n - 0.5, lo - 0.5, hi - 0.5, p)
 
 
 # ---------------------------------------------------------------- trials
