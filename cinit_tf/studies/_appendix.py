@@ -1,0 +1,197 @@
+"""Helpers the appendix studies share (§5 Fig. 8, App. C, D, E): which trials are valid and how the
+excluded ones are counted, the AUC with a bootstrap interval over runs, percentile bands over draws,
+and a "stays the same" rule for a level that should not move with d.
+
+Pure functions on stored trials (`cinit_tf.store.StoredTrial`) or arrays; figures only through
+`_figures`. Method: docs/method.md#verdict-rules, #statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from cinit_tf.studies import _common as C
+from cinit_tf.studies import _verdicts as V
+
+BAND = (5.0, 95.0)  # percentiles of the spread over draws drawn around a median
+
+
+# ---------------------------------------------------------------- valid trials
+
+
+def invalid_reason(trial, need_generalisation: bool) -> str | None:
+    """Why a trial is excluded from every statistic (docs/method.md#verdict-rules), or None when it is valid.
+
+    Non-finite: its training loss became non-finite, or its initial embedding is not finite. Not generalising:
+    it never reached 100% test accuracy, which matters only when the claim is about a learned representation.
+    """
+    r = trial.result
+    if r.nonfinite_step is not None:
+        return f"non-finite training loss at step {int(r.nonfinite_step)}"
+    if not np.all(np.isfinite(np.asarray(r.initial_embedding, dtype=np.float64))):
+        return "non-finite initial embedding"
+    if need_generalisation and r.convergence_step is None:
+        return "never reached 100% test accuracy"
+    return None
+
+
+def split_valid(trials: Sequence, need_generalisation: bool) -> tuple[list, dict[str, list]]:
+    """(valid trials, {reason: excluded trials}), both in the order given."""
+    valid, excluded = [], {}
+    for t in trials:
+        why = invalid_reason(t, need_generalisation)
+        if why is None:
+            valid.append(t)
+        else:
+            excluded.setdefault(why.split(" at step")[0], []).append(t)
+    return valid, excluded
+
+
+def exclusion_text(n_total: int, excluded: dict[str, list], what: str) -> str:
+    """"N of M trials excluded (what): reason (n), ..." — the line every report prints, also when N = 0."""
+    n = sum(len(v) for v in excluded.values())
+    if not n:
+        return f"0 of {n_total} trials excluded ({what}): every one is valid."
+    reasons = "; ".join(f"{why} ({len(ts)}: " + ", ".join(f"`{t.id[:12]}`" for t in ts[:8])
+                        + (f" and {len(ts) - 8} more" if len(ts) > 8 else "") + ")" for why, ts in sorted(excluded.items()))
+    return f"{n} of {n_total} trials excluded ({what}): {reasons}."
+
+
+# ---------------------------------------------------------------- AUC
+
+
+def auc(scores, labels) -> float:
+    """Area under the ROC curve of `scores` for the positive `labels`: Mann–Whitney U / (n₁·n₀), ties counted half.
+
+    0.5 = no better than chance; nan when one class is empty.
+    """
+    from scipy.stats import rankdata
+
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    y = np.asarray(labels, dtype=bool).ravel()
+    keep = np.isfinite(s)
+    s, y = s[keep], y[keep]
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(s)
+    u = float(ranks[y].sum()) - n1 * (n1 + 1) / 2.0
+    return u / (n1 * n0)
+
+
+def bootstrap_auc(per_run: Sequence[tuple[np.ndarray, np.ndarray]], resamples: int, seed: int = 0,
+                  level: float = 0.95) -> tuple[float, float, float]:
+    """(AUC pooled over runs, lo, hi): a percentile bootstrap CI that resamples whole runs with replacement.
+
+    Frequencies of one run share an MLP, a split and an embedding, so the run is the unit of resampling.
+    `per_run` holds (scores, labels) of each run. The resampling stream is fixed by `seed`, so a report
+    regenerates byte for byte.
+    """
+    if not per_run:
+        return float("nan"), float("nan"), float("nan")
+    scores = [np.asarray(s, dtype=np.float64).ravel() for s, _ in per_run]
+    labels = [np.asarray(y, dtype=bool).ravel() for _, y in per_run]
+    point = auc(np.concatenate(scores), np.concatenate(labels))
+    g = np.random.default_rng(seed)
+    n = len(per_run)
+    values = []
+    for _ in range(resamples):
+        pick = g.integers(0, n, n)
+        values.append(auc(np.concatenate([scores[i] for i in pick]), np.concatenate([labels[i] for i in pick])))
+    values = np.asarray(values)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return point, float("nan"), float("nan")
+    tail = 100 * (1 - level) / 2
+    return point, float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+# ---------------------------------------------------------------- bands and levels
+
+
+def band(values) -> tuple[float, float, float]:
+    """(median, 5th percentile, 95th percentile) of the finite values: a spread that never leaves their range."""
+    a = np.asarray(values, dtype=np.float64)
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return (float("nan"),) * 3
+    lo, hi = np.percentile(a, BAND)
+    return float(np.median(a)), float(lo), float(hi)
+
+
+def draw_band(ax, xs: Sequence[float], per_x: Sequence[Iterable[float]], colour, label: str, marker: str = "o",
+              ls: str = "-") -> None:
+    """Median over draws at each x, with the 5–95% band of the draws shaded (bounds are draws, so never below 0)."""
+    stats = np.array([band(v) for v in per_x])
+    ax.fill_between(xs, stats[:, 1], stats[:, 2], color=colour, alpha=0.18, lw=0)
+    ax.plot(xs, stats[:, 0], color=colour, marker=marker, ms=3.5, lw=1.4, ls=ls, label=label)
+
+
+def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why: str, what: str) -> V.Claim:
+    """"Stays at `level`" at every x, judged by each x's 95% CI of the mean against the band level ± margin.
+
+    At each x the CI lies inside the band (the level is pinned to within the margin), misses the band
+    entirely (the level moved), or neither (too few values to tell). No x outside and at least half of
+    them inside → reproduced; no x outside but fewer than half inside → partly; any x outside → not
+    reproduced; an x with fewer than 2 values → not assessable. A wide CI therefore never counts as flat.
+    """
+    inside, outside, rows = [], [], []
+    for x, values in sorted(per_x.items()):
+        m, lo, hi, n = V.mean_ci(values)
+        if n < 2:
+            return V.Claim(name, V.NOT_ASSESSABLE, f"{n} valid value(s) at {what} = {C.fmt(x)}; a CI needs 2")
+        if level - margin <= lo and hi <= level + margin:
+            inside.append(x)
+        elif hi < level - margin or lo > level + margin:
+            outside.append(x)
+        rows.append((abs(m - level), x, m, lo, hi, n))
+    _, x, m, lo, hi, n = max(rows)
+    detail = (f"the 95% CI of the mean lies inside {C.fmt(level)} ± {C.fmt(margin)} ({margin_why}) at {len(inside)} of "
+              f"{len(per_x)} values of {what}, misses it at {len(outside)}"
+              + (f" ({what} = {', '.join(C.fmt(v) for v in outside)})" if outside else "")
+              + f"; farthest mean: {what} = {C.fmt(x)}, {C.fmt(m, 4)} (95% CI [{C.fmt(lo, 4)}, {C.fmt(hi, 4)}], n = {n})")
+    if outside:
+        return V.Claim(name, V.NOT_REPRODUCED, detail + "; the level moved")
+    if len(inside) >= len(per_x) / 2:
+        return V.Claim(name, V.REPRODUCED, detail)
+    return V.Claim(name, V.PARTLY, detail + "; too few values pin the level down")
+
+
+def loglog_slope(x, y) -> dict:
+    """Least-squares slope of log y on log x with its 95% CI (Student-t): {"slope", "lo", "hi", "n"}."""
+    from scipy import stats
+
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    keep = (x > 0) & (y > 0) & np.isfinite(x) & np.isfinite(y)
+    x, y = np.log(x[keep]), np.log(y[keep])
+    n = int(x.size)
+    if n < 3 or np.ptp(x) == 0:
+        return {"slope": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": n}
+    res = stats.linregress(x, y)
+    half = float(stats.t.ppf(0.975, n - 2)) * float(res.stderr)
+    return {"slope": float(res.slope), "lo": float(res.slope) - half, "hi": float(res.slope) + half, "n": n}
+
+
+def log2_ticks(ax, values: Sequence[float]) -> None:
+    """A base-2 log x axis whose ticks are exactly the grid values, printed as integers."""
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(values))
+    ax.set_xticklabels([str(int(v)) if float(v).is_integer() else C.fmt(v) for v in values], fontsize=8)
+    ax.minorticks_off()
+
+
+def claim_counts(claims: Sequence[V.Claim]) -> str:
+    """"2 reproduced, 1 partly" — how the sub-claims fell, for the index line."""
+    out = []
+    for v in reversed(V.ORDER):
+        n = sum(c.verdict == v for c in claims)
+        if n:
+            out.append(f"{n} {v}")
+    return ", ".join(out) if out else "no claims"
+
+
+def finite_or_nan(x) -> float:
+    return float(x) if x is not None and math.isfinite(float(x)) else float("nan")
