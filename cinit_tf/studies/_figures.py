@@ -27,7 +27,9 @@ def setup_matplotlib():
         "font.size": 9,
         "axes.titlesize": 10,
         "axes.labelsize": 9,
-        "legend.fontsize": 7,
+        "legend.fontsize": 8.5,
+        "xtick.labelsize": 8.5,
+        "ytick.labelsize": 8.5,
         "axes.grid": True,
         "grid.alpha": 0.3,
         "svg.hashsalt": "cinit_tf",
@@ -82,13 +84,26 @@ def norm_axes(ax, title: str) -> None:
     ax.set_xlabel("training step (log; step 0 drawn at 1)")
     ax.set_ylabel("Fourier norm ‖F_k‖² (log)")
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=6)
+    ax.legend(loc="lower left", fontsize=8)
 
 
-def rank_axes(ax, title: str) -> None:
-    """The axes of a survival-by-initial-rank bar chart (our summary of Fig. 3a and Fig. 14)."""
+def rank_axes(ax, title: str, handles=None) -> None:
+    """The axes of a survival-by-initial-rank bar chart (our summary of Fig. 3a and Fig. 14); the legend beside the
+    bars (it would cover the tall ones), from explicit `handles` when given."""
     ax.set_xlabel("rank of the frequency's initial signal within its run (1 = highest)")
     ax.set_ylabel("share of runs in which it survived")
     ax.set_title(title)
     ax.set_ylim(0, 1.05)
-    ax.legend(loc="upper right")
+    if handles is not None:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    elif ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
+def count_axis(ax, headroom: float = 1.4) -> None:
+    """A y axis of counts: integer ticks, and room above the tallest bar for a legend that must not cover data."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi * headroom)

@@ -162,6 +162,10 @@ def top_percent_histogram(ax, groups: list[tuple[str, list, str]], paper_mean: f
     ax.set_xlabel("top-% of the initial signal among all candidates (0 = highest)")
     ax.set_ylabel("trials")
     ax.set_xlim(0, 100)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.35)  # headroom: the legend sits above the bars, not on them
     ax.legend(loc="upper right")
 
 

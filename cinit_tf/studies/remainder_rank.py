@@ -179,6 +179,7 @@ def figure_signal_histograms(trials, rows: dict, m: int, out_dir: Path) -> Figur
         ax.set_xlabel("initial signal f(q)")
         ax.set_ylabel("orders q")
         ax.set_title(f"seed {r['seed']}" + ("" if r["generalised"] else " (never reached 100% test acc.)"))
+        G.count_axis(ax, 1.45)
         ax.legend(loc="upper left")
     return G.finish(fig, out_dir, "fig1b_signal_histograms.png",
                   f"Mirrors Fig. 1b. Histogram of the initial signal f(q) of all {math.factorial(m):,} orders for {n} seeds, "

@@ -153,6 +153,7 @@ def figure_signal_histograms(trials, rows: dict, bits: int, out_dir: Path) -> Fi
         ax.set_xlabel("initial signal g(α)")
         ax.set_ylabel("arrangements")
         ax.set_title(f"seed {r['seed']}: final {r['shape'].replace('_', '-')}, fit r = {C.fmt(r['fit'], 3)}")
+        G.count_axis(ax, 1.45)
         ax.legend(loc="upper left")
     return G.finish(fig, out_dir, "fig2b_signal_histograms.png",
                   f"Mirrors Fig. 2b. Histogram of the initial signal g(α) of all 168 arrangements for {n} seeds (each of the 28 "
@@ -197,6 +198,9 @@ def figure_fit(rows: list[dict], out_dir: Path) -> Figure:
     axes[0].axvline(CUBE_MIN_FIT, color="k", ls="--", lw=1, label=f"cube threshold r = {CUBE_MIN_FIT:g}")
     axes[0].set_xlabel("fit r of the best arrangement to the final squared distances")
     axes[0].set_ylabel("trials")
+    from matplotlib.ticker import MaxNLocator
+
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].legend()
     axes[1].set_xlabel("fit r of the best arrangement")
     axes[1].set_ylabel("top-% of the learned arrangement (initial)")
