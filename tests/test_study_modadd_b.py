@@ -49,7 +49,7 @@ def test_smoke_report_has_every_figure_and_section(smoke_runs, name):
     # The rule is printed before the verdict it decides, and the deviations name the reduced scale.
     assert text.index("Rule:") < text.index("Verdict: **")
     assert "train.steps" in text and "30000 in the paper" in text
-    assert summary["verdict"] in ("reproduced", "partly", "not reproduced")
+    assert summary["verdict"] in ("reproduced", "partly", "not reproduced", "not assessable")
     assert summary["profile"] == "smoke"
 
 
@@ -257,3 +257,126 @@ def test_deviation_in_units_of_the_other_signals():
     # others = 1, 3, 5: mean 3, population std sqrt(8/3)
     assert perturbation.deviation(norms, 4) == pytest.approx((20 - 3) / math.sqrt(8 / 3))
     assert perturbation.deviation(norms, 2) == pytest.approx((3 - 26 / 3) / np.std([1.0, 5.0, 20.0]))
+
+
+# ---------------------------------------------------------------- verdict rules with known answers
+
+
+def _diverged(i, case=""):
+    from types import SimpleNamespace
+
+    nan = np.full(2, np.nan)
+    result = SimpleNamespace(steps=np.array([0, 100]), train_loss=nan, test_loss=nan, train_acc=nan, test_acc=nan,
+                             fourier_norms=np.full((2, 3), np.nan), initial_embedding=np.zeros((7, 2)),
+                             final_embedding=np.full((7, 2), np.nan), convergence_step=None, nonfinite_step=50,
+                             gradient_norms=None)
+    settings = {"case": case, "grid": {}, "task": {"name": "modadd", "p": 7},
+                "transform": {"name": "fourier_scale", "k": 1, "s": 2.0},
+                "train": {"steps": 100, "d": 2, "lr": 1e6, "weight_decay": 0.0, "log_every": 100, "first_steps": 10},
+                "seeds": {"embedding": i, "mlp": i, "split": i}, "index": {"embedding": i, "trial": 0}}
+    return SimpleNamespace(id=f"{i:016x}{case}", settings=settings, result=result, chosen={"k": 1})
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_every_trial_diverged_is_not_assessable(tmp_path, name):
+    from cinit_tf.studies import study
+
+    cases = ("original", "ablated") if name == "convergence_ablation" else ("",)
+    trials = [_diverged(i, case) for case in cases for i in range(6)]
+    record = {"name": name, "study": name, "profile": "test", "overrides": [], "analysis": {},
+              "trial_ids": [t.id for t in trials]}
+    section = study(name).analyse(record, trials, tmp_path)
+    assert section.verdict == "not assessable" and section.claims
+    assert all(c.verdict == "not assessable" for c in section.claims)
+    assert f"{len(trials)} of {len(trials)} trials excluded" in section.excluded[0]
+
+
+def _z_rows(above, below, n=100, middle=40):
+    """Perturbation rows: n trials far above (z = 5) of which `above` survive, n far below of which `below` survive."""
+    tau = perturbation.SURVIVAL_TAU
+    rows = [{"z": 5.0, "survived": {tau: i < above}} for i in range(n)]
+    rows += [{"z": -5.0, "survived": {tau: i < below}} for i in range(n)]
+    rows += [{"z": 0.0, "survived": {tau: i % 2 == 0}} for i in range(middle)]
+    return rows
+
+
+@pytest.mark.parametrize("above, below, verdicts", [
+    (100, 0, ("reproduced", "reproduced", "reproduced")),
+    (75, 25, ("partly", "partly", "reproduced")),            # the right side of ½, but not near 100% / 0%
+    (50, 50, ("not reproduced", "not reproduced", "not reproduced")),
+])
+def test_perturbation_claims_known_answers(above, below, verdicts):
+    claims = perturbation.claims_of(_z_rows(above, below))
+    assert tuple(c.verdict for c in claims) == verdicts
+
+
+def _r_rows(top, second_by_r, revived):
+    tau = manual_construction.SURVIVAL_TAU
+    rows = []
+    for r, k in second_by_r.items():
+        for i in range(20):
+            rows.append({"r": r, tau: {"top": i < top, "second": i < k, "revived": int(i < revived)}})
+    return rows
+
+
+@pytest.mark.parametrize("top, second, revived, verdicts", [
+    (20, {0.0: 0, 0.5: 10, 1.0: 20}, 3, ("reproduced", "reproduced", "reproduced")),
+    (16, {0.0: 0, 0.5: 10, 1.0: 20}, 0, ("partly", "reproduced", "not reproduced")),   # top 80%; no revival at all
+    (20, {0.0: 20, 0.5: 10, 1.0: 0}, 20, ("reproduced", "not reproduced", "not reproduced")),  # falls; always revives
+])
+def test_manual_construction_claims_known_answers(top, second, revived, verdicts):
+    claims = manual_construction.claims_of(_r_rows(top, second, revived))
+    assert tuple(c.verdict for c in claims) == verdicts
+
+
+@pytest.mark.parametrize("balanced, ci, verdict", [
+    (0.84, (0.80, 0.88), "reproduced"),
+    (0.65, (0.60, 0.70), "partly"),          # above chance, but the paper's 83.8% lies outside
+    (0.52, (0.45, 0.60), "not reproduced"),  # not above chance
+])
+def test_svm_claim_known_answers(balanced, ci, verdict):
+    fit = {"balanced": balanced, "balanced_ci": list(ci)}
+    assert gradient_signal.svm_claim(1, fit).verdict == verdict
+
+
+def test_rises_claim_known_answers_and_the_split_of_delta():
+    rng = np.random.default_rng(0)
+    delta = rng.normal(size=400)
+    alive = delta + 0.3 * rng.normal(size=400) > 1.0
+    assert gradient_signal.rises_claim(1, delta, alive).verdict == "reproduced"
+    assert gradient_signal.rises_claim(1, -delta, alive).verdict == "not reproduced"
+    # Weight decay alone (no gradient): E ← (1 − lr·wd)·E changes every signal by exactly ((1 − lr·wd)² − 1)·signal.
+    from cinit_tf.signals import fourier_norms
+
+    E = rng.normal(size=(59, 8))
+    train = {"lr": 0.01, "weight_decay": 0.5}
+    norms = np.stack([fourier_norms(E), fourier_norms((1 - 0.01 * 0.5) * E)])
+    part = gradient_signal.weight_decay_part(norms, [0, 1], 1, train)
+    assert part == pytest.approx(norms[1] - norms[0], rel=1e-9)
+
+
+def _conv_trial(i, case, step):
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(steps=np.array([0, 1000]), convergence_step=step, nonfinite_step=None, final_embedding=None,
+                             fourier_norms=np.ones((2, 29)) if case == "original" else np.r_[np.ones(5), np.zeros(24)][None].repeat(2, 0),
+                             test_loss=np.ones(2), train_loss=np.ones(2))
+    settings = {"case": case, "grid": {}, "task": {"name": "modadd", "p": 59}, "transform": {"name": "none"},
+                "train": {"steps": 1000, "log_every": 100, "first_steps": 10, "d": 128},
+                "seeds": {"embedding": i, "mlp": i, "split": i}, "index": {"embedding": i, "trial": 0}}
+    return SimpleNamespace(id=f"{case[0]}{i:015x}", settings=settings, result=result)
+
+
+@pytest.mark.parametrize("ablated, verdicts", [
+    (lambda i, o: o // 4, ("reproduced", "reproduced")),
+    (lambda i, o: o + 50, ("not reproduced", "reproduced")),                    # slower
+    (lambda i, o: o // 4 if i < 17 else None, ("reproduced", "partly")),        # faster, but 3 of 20 never converge
+])
+def test_convergence_claims_known_answers(tmp_path, ablated, verdicts):
+    original = [300 + 10 * i for i in range(20)]
+    trials = [_conv_trial(i, "original", o) for i, o in enumerate(original)]
+    trials += [_conv_trial(i, "ablated", ablated(i, o)) for i, o in enumerate(original)]
+    record = {"name": "c", "study": "convergence_ablation", "profile": "test", "overrides": [], "analysis": {},
+              "trial_ids": [t.id for t in trials]}
+    section = convergence_ablation.analyse(record, trials, tmp_path)
+    assert tuple(c.verdict for c in section.claims) == verdicts

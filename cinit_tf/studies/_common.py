@@ -285,6 +285,29 @@ def wilson_ci(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, floa
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, alpha: float = 0.01, verb: str = "survived"):
+    """A claim that a rate is near 1 (`high`) or near 0: "near" is a bound declared in advance (e.g. ≥ 0.9).
+
+    Not assessable with no trials; not reproduced unless the rate is on the claimed side of ½ (exact binomial
+    test, p < alpha); reproduced when its Wilson 95% CI reaches the bound (compatible with "near"); partly otherwise.
+    """
+    from cinit_tf.studies import _verdicts as V
+
+    if n <= 0:
+        return V.Claim(name, V.NOT_ASSESSABLE, f"no trials {what}")
+    _, _, _, p = share_vs_half(k, n)
+    lo, hi = wilson_ci(k, n)
+    side = (k / n > 0.5) if high else (k / n < 0.5)
+    detail = (f"{k} of {n} trials {what} {verb}: {100 * k / n:.1f}% (Wilson 95% CI {100 * lo:.1f}–{100 * hi:.1f}%); "
+              f"needs the rate {'above' if high else 'below'} ½ at p < {alpha:g} (exact binomial {fmt_p(p)}) and a CI reaching "
+              f"{'≥' if high else '≤'} {100 * bound:g}%")
+    if not (side and p < alpha):
+        return V.Claim(name, V.NOT_REPRODUCED, detail + "; the direction does not hold")
+    if (hi >= bound) if high else (lo <= bound):
+        return V.Claim(name, V.REPRODUCED, detail)
+    return V.Claim(name, V.PARTLY, detail + "; the direction holds but the rate is not near " + ("100%" if high else "0%"))
+
+
 def share_vs_half(k: int, n: int) -> tuple[float, float, float, float]:
     """(share − ½, lo, hi, p): a share against one half, Wilson CI (shifted) and the two-sided exact binomial test."""
     from scipy import stats

@@ -12,9 +12,7 @@ definitions (ours, since the paper gives none), at τ = 0.05:
 The example drawn is the case whose dying high frequency ranks best at initialisation, ties broken
 by the surviving low frequency ranking worst, then by trial id.
 
-Verdict rule (fixed here, before any numbers; declared in DECLARATION): three conditions over this experiment's runs:
-(1) in some run a high frequency dies; (2) in some run a low frequency survives; (3) some run has
-both (a case like Fig. 14b). All hold → reproduced; some → partly; none → not reproduced.
+Verdict rule (fixed here, before any numbers): `verdict_rule`, declared in DECLARATION.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _verdicts as V
 
 HIGH_TOP = 3
 
@@ -42,11 +41,19 @@ CLAIM = (
 PAPER_NUMBER = "such runs exist (one example, Fig. 14b); how often is not given"
 
 
+HIGH_CLAIM = "a high initial signal can die"
+LOW_CLAIM = "a low initial signal can survive"
+BOTH_CLAIM = "both in one run (Fig. 14b)"
+
+
 def verdict_rule(high_top: int) -> str:
     return (
-        f"at τ = {C.fmt(M.TAU)}, with \"high\" = rank 1–{high_top} by initial signal within the run and \"low\" = initial "
-        "signal below the run's median: (1) in some run a high frequency dies; (2) in some run a low frequency survives; "
-        "(3) some run has both. All hold → reproduced; some → partly; none → not reproduced."
+        f"three existence claims over the valid runs (finite training), at τ = {C.fmt(M.TAU)}, with \"high\" = rank "
+        f"1–{high_top} by initial signal within the run and \"low\" = initial signal below the run's median; the headline "
+        f"is the weakest. ({HIGH_CLAIM}) some run has a high frequency die; ({LOW_CLAIM}) some run has a low frequency "
+        f"survive; ({BOTH_CLAIM}) some run has both. Each: at least one run → reproduced, with the share's Clopper–Pearson "
+        "95% CI (how often; the paper gives no number); none → not reproduced (the CI's upper end says how rare it can "
+        f"be). Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
     )
 
 
@@ -174,15 +181,16 @@ def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: 
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
     i = 0
     if typical:
-        _panel(axes[0][0], typical, f"(a) seed {typical['seed']}: top {high_top} at init all survive", False)
+        _panel(axes[0][0], typical, f"(a) seed {typical['seed']} (typical): top {high_top} at init all survive", False)
         i = 1
-    _panel(axes[0][i], example, f"({'b' if typical else 'a'}) seed {example['seed']}: high dies, low survives", True)
+    _panel(axes[0][i], example, f"({'b' if typical else 'a'}) seed {example['seed']} (most extreme case): high dies, low survives", True)
     return G.finish(fig, out_dir, "complex_dynamics_example.png",
                   "Mirrors Fig. 14: ‖F_k‖² over training, log scale. "
-                  + (f"(a) a run in which the top {high_top} frequencies at initialisation all survive and none below the "
-                     "median does (for contrast); " if typical else "")
-                  + f"({'b' if typical else 'a'}) the example found automatically: a frequency ranked among the top "
-                  f"{high_top} at initialisation dies (dotted red) while one starting below the median survives (dotted green).")
+                  + (f"(a) for contrast, a typical run in which the top {high_top} frequencies at initialisation all survive and "
+                     "none below the median does (of those runs, the one whose survivor count is nearest the median); " if typical else "")
+                  + f"({'b' if typical else 'a'}) the most extreme case, chosen by rule: of the runs in which a frequency ranked "
+                  f"among the top {high_top} at initialisation dies (dotted red) while one starting below the median survives "
+                  "(dotted green), the one whose dying frequency had the best initial rank.")
 
 
 def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> Figure:
@@ -190,16 +198,26 @@ def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> F
     fig, ax = plt.subplots(figsize=(6.2, 3.4))
     ranks = np.arange(1, K + 1)
     colours = ["tab:red" if r <= high_top else ("tab:green" if r > (K + 1) / 2 else "tab:blue") for r in ranks]
+    from matplotlib.patches import Patch
+
     ax.bar(ranks, M.survival_by_initial_rank([c["trial"] for c in classes], M.TAU), color=colours)
-    ax.bar([], [], color="tab:red", label=f"high (rank ≤ {high_top})")
-    ax.bar([], [], color="tab:green", label="low (below the median)")
-    G.rank_axes(ax, f"Survival by initial rank over {len(classes)} runs (τ = {C.fmt(M.TAU)})")
+    handles = [Patch(color="tab:red", label=f"high (rank ≤ {high_top})"), Patch(color="tab:blue", label="middle"),
+               Patch(color="tab:green", label="low (below the median)")]
+    G.rank_axes(ax, f"Survival by initial rank over {len(classes)} runs (τ = {C.fmt(M.TAU)})", handles=handles)
     return G.finish(fig, out_dir, "survival_by_initial_rank.png",
                   "Our summary, not in the paper: how often the frequency of each initial rank survived. Red bars below 1 "
                   "are runs in which a high frequency died; green bars above 0 are runs in which a low one survived.")
 
 
 # ---------------------------------------------------------------- analysis
+
+
+def exists_claim(name: str, k: int, n: int) -> V.Claim:
+    """An existence claim: reproduced when at least one of n runs shows it; the share and its exact CI alongside."""
+    if n == 0:
+        return V.Claim(name, V.NOT_ASSESSABLE, "no valid runs")
+    text = _share_text(k, n)
+    return V.Claim(name, V.REPRODUCED if k > 0 else V.NOT_REPRODUCED, text + ("" if k > 0 else "; no run shows it"))
 
 
 def _share_text(k: int, n: int) -> str:
@@ -210,7 +228,14 @@ def _share_text(k: int, n: int) -> str:
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
     high_top = C.analysis_of(record, ComplexDynamicsAnalysis).high_top
-    runs = sorted(trials, key=lambda t: t.id)
+    all_trials = sorted(trials, key=lambda t: t.id)
+    runs, excluded = C.split_valid(all_trials)
+    if not V.assessable(len(runs), len(all_trials)):
+        section = C.unassessable_section(record, all_trials, runs, excluded, [HIGH_CLAIM, LOW_CLAIM, BOTH_CLAIM],
+                                         C.paper_setting_deviations(all_trials))
+        section.verdict_rule = verdict_rule(high_top)
+        return section
+    trials = runs
     p = int(runs[0].settings["task"]["p"])
     K = n_frequencies(p)
     classes = run_classes(runs, M.TAU, high_top)
@@ -222,15 +247,12 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     example = pick_example(classes)
     chance = [random_baseline(M.initial_signal(c["trial"]), c["count"], high_top) for c in classes]
     expected = {key: float(sum(b[key] for b in chance)) for key in ("dead_high", "live_low", "complex")}
-    typical = next((c for c in classes if not c["dead_high"] and not c["live_low"]), None)
-
-    conditions = [n_dead_high > 0, n_live_low > 0, n_complex > 0]
-    verdict = C.verdict_from(conditions)
-    details = [
-        f"a high frequency dies in {n_dead_high}/{n} runs → {'holds' if conditions[0] else 'does not hold'}.",
-        f"a low frequency survives in {n_live_low}/{n} runs → {'holds' if conditions[1] else 'does not hold'}.",
-        f"both in one run in {n_complex}/{n} runs → {'holds' if conditions[2] else 'does not hold'}.",
-    ]
+    # The contrast run: among runs where the top frequencies all survive and no low one does, the one whose survivor
+    # count is nearest the median count (a typical run of that kind).
+    plain = [c for c in classes if not c["dead_high"] and not c["live_low"]]
+    typical = C.typical(plain, lambda c: c["count"], 1)[0] if plain else None
+    claims = [exists_claim(HIGH_CLAIM, n_dead_high, n), exists_claim(LOW_CLAIM, n_live_low, n),
+              exists_claim(BOTH_CLAIM, n_complex, n)]
 
     per_tau = []
     for tau in M.TAUS:
@@ -244,7 +266,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
            f"the top-1 frequency dies in {n_top1}/{n} (τ = {C.fmt(M.TAU)})")
     short = f"{n_complex}/{n} runs ({C.fmt(100 * n_complex / n)}%) show it"
 
-    ran = C.profile_lines(record, trials)
+    ran = C.profile_lines(record, all_trials)
     ran.append(f"{n} independent runs (embedding, MLP and split seed equal per run); {K} frequencies per run.")
 
     deviations = [
@@ -252,7 +274,8 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "are our definitions; the paper shows one example and defines neither.",
         f"Survival rule ({C.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; the counts are also given "
         "for τ = 0.01 and 0.2.",
-        "The example is chosen by a fixed rule among this experiment's runs (see the figure caption), not by eye.",
+        "The example is chosen by a fixed rule among this experiment's runs, not by eye: it is the most extreme case (the "
+        "dying high frequency with the best initial rank), labelled as such; the contrast run is a typical one.",
         "How often such runs occur is our number; the paper gives none.",
         *C.paper_setting_deviations(runs),
         *C.COMMON_DEVIATIONS,
@@ -283,7 +306,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     findings.append(C.md_table(["seed", "survivors", "dying high (k)", "surviving low (k)"],
                                [[str(c["seed"]), str(c["count"]), ", ".join(map(str, c["dead_high"])) or "–",
                                  ", ".join(map(str, c["live_low"])) or "–"] for c in sorted(classes, key=lambda c: (c["seed"], c["id"]))]))
-    findings += C.health_findings(runs)
+    findings += C.health_findings(all_trials)
 
     figures = []
     if example is not None:
@@ -297,17 +320,18 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "expected_under_random_survivors": expected,
         "example": None if example is None else {"id": example["id"], "seed": example["seed"],
                                                  "dead_high": example["dead_high"], "live_low": example["live_low"]},
-        "conditions": {"high_dies": conditions[0], "low_survives": conditions[1], "both": conditions[2]},
+        "claims": {c.name: c.verdict for c in claims}, "valid": len(runs), "excluded_trials": len(all_trials) - len(runs),
     }
     return Section(
         our_number=our,
-        verdict=verdict,
+        verdict=V.headline(claims),
         verdict_rule=verdict_rule(high_top),
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary=summary,
-        verdict_details=details,
         short_number=short,
+        claims=claims,
+        excluded=C.exclusion_lines(len(all_trials), excluded),
     )

@@ -7,45 +7,45 @@ components of the final embedding, in pairs, are loose versions of the top Fouri
 neighbouring tokens Δ = k⁻¹ mod p apart (Fig. 4). 3-5 circles survive, and the survivors tend to
 have started with a high signal.
 
-Trials: a case of independent runs (every seed stream = one seed), and a snapshot case
-(`analysis.snapshot_case`, default "snapshots"): one seed trained for each of several step counts
-(a grid over train.steps). The store keeps only a trial's initial and final embedding, so the
-embedding at step n of that seed is the final embedding of its n-step trial; training is
-deterministic, so these are snapshots of one run.
+Trials: independent runs (every seed stream = one seed), each keeping its embedding every
+`train.snapshot_every` steps and after each of the first steps (`result.snapshots`), so Fig. 3b's
+snapshots, Fig. 3a's curves and Fig. 4's final embedding all come from one training. The example
+run is a typical one: its survivor count is the median count (ties: lowest seed).
 
-Verdict rule (fixed here, before any numbers; declared in DECLARATION), at τ = 0.05:
-- the mean number of survivors per run lies in [3, 5];
-- survivors start high: their ranks by initial signal (1 = highest, within their run) are lower than
-  those of the dead frequencies, by a one-sided Mann-Whitney U test pooled over runs, p < 0.05.
-Both hold → reproduced; one → partly; none → not reproduced.
+Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARATION.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.readout import principal_components
-from cinit_tf.rules import Text
 from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _verdicts as V
 
-ALPHA = 0.05
-SNAPSHOT_CASE = "snapshots"
+ALPHA = V.ALPHA
+SNAPSHOT_TARGETS = (0, 10, 100, 300, 1000, 3000, 10000, 30000)  # Fig. 3b's columns: the nearest kept step to each
 TOP_AT_INIT = 5  # "among the top at init": the top 5 of 29 frequencies is about the top sixth
 MAX_PAIRS = 5  # Fig. 4 shows 10 principal components, 5 pairs
 EXAMPLE_PANELS = 6
 
+COUNT_CLAIM = "3–5 circles survive per run"
+START_CLAIM = "survivors start with a high initial signal"
 VERDICT_RULE = (
-    f"at τ = {C.fmt(M.TAU)}: (1) the mean number of survivors per run lies in [3, 5]; (2) survivors start high: "
-    "their ranks by initial signal within their run (1 = highest) are lower than those of the dead frequencies, by a "
-    f"one-sided Mann–Whitney U test pooled over runs with p < {ALPHA}. Both hold → reproduced; one → partly; "
-    "none → not reproduced."
+    f"two claims at τ = {C.fmt(M.TAU)} over the valid runs (finite training), the headline being the weaker. "
+    f"(1) {COUNT_CLAIM}, a number claim against the paper's range: reproduced when our 95% CI of the mean count of "
+    "survivors, widened by a margin of ±1 declared in advance (the paper's \"3–5\" read as 4 ± 1), contains 4; partly "
+    "when it does not but few frequencies survive (the mean count is below a quarter of the frequencies); not reproduced "
+    f"otherwise. (2) {START_CLAIM}, a qualitative claim: the mean initial rank (1 = highest, within its run) of the dead "
+    "frequencies minus that of the survivors, pooled over runs, must be positive with a one-sided Mann–Whitney U test "
+    f"at p < {ALPHA:g} (effect with its Welch 95% CI); positive but not significant → partly; zero or negative → not "
+    f"reproduced. Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
 )
 
 CLAIM = (
@@ -59,13 +59,6 @@ CLAIM = (
 PAPER_NUMBER = "3–5 circles survive per run; survivors start with high initial signal (Fig. 3a; no number or sample size given)"
 
 
-@dataclass(frozen=True)
-class FourierEvolutionAnalysis:
-    """The `[analysis]` table: which case holds the snapshot trials of Fig. 3b."""
-
-    snapshot_case: str = C.option(SNAPSHOT_CASE, Text(), "the case label of the snapshot trials")
-
-
 DECLARATION = Declaration(
     paper_ref="§4.1, Fig. 3, 4",
     order=3,
@@ -73,7 +66,7 @@ DECLARATION = Declaration(
     claim=CLAIM,
     paper_number=PAPER_NUMBER,
     verdict_rule=VERDICT_RULE,
-    analysis=FourierEvolutionAnalysis,
+    analysis=None,
 )
 
 
@@ -138,15 +131,52 @@ def run_stats(trial, tau: float = M.TAU) -> dict:
 
 
 def rank_test(stats: list[dict]) -> dict:
-    """One-sided Mann-Whitney U: survivors' initial ranks lower than dead frequencies' ranks (pooled over runs)."""
+    """Survivors' initial ranks against the dead frequencies' (pooled over runs): one-sided Mann-Whitney U (survivors
+    lower), and the effect = mean dead rank − mean survivor rank with its Welch 95% CI."""
     from scipy import stats as st
 
-    surv = [r for s in stats for r in s["survivor_ranks"]]
-    dead = [r for s in stats for r in s["dead_ranks"]]
-    if not surv or not dead:
-        return {"U": float("nan"), "p": float("nan"), "n_survivors": len(surv), "n_dead": len(dead)}
+    surv = np.asarray([r for s in stats for r in s["survivor_ranks"]], dtype=float)
+    dead = np.asarray([r for s in stats for r in s["dead_ranks"]], dtype=float)
+    out = {"U": float("nan"), "p": float("nan"), "n_survivors": int(surv.size), "n_dead": int(dead.size),
+           "effect": float("nan"), "ci95": [float("nan"), float("nan")]}
+    if surv.size < 2 or dead.size < 2:
+        return out
     res = st.mannwhitneyu(surv, dead, alternative="less")
-    return {"U": float(res.statistic), "p": float(res.pvalue), "n_survivors": len(surv), "n_dead": len(dead)}
+    eff = float(dead.mean() - surv.mean())
+    va, vb = surv.var(ddof=1) / surv.size, dead.var(ddof=1) / dead.size
+    se = float(np.sqrt(va + vb))
+    df = (va + vb) ** 2 / (va**2 / (surv.size - 1) + vb**2 / (dead.size - 1)) if se > 0 else 1.0
+    half = float(st.t.ppf(0.975, df)) * se
+    out.update({"U": float(res.statistic), "p": float(res.pvalue), "effect": eff, "ci95": [eff - half, eff + half]})
+    return out
+
+
+def claims_of(counts, test: dict, K: int) -> list:
+    """The section's two claims from the survivor counts per run and the rank test (the declared rule)."""
+    counts = [float(c) for c in counts]
+    few = bool(counts) and float(np.mean(counts)) < K / 4
+    count = V.number_vs_value(COUNT_CLAIM, counts, 4.0, direction_holds=few, margin=1.0,
+                              margin_why="the paper's range 3–5 read as 4 ± 1")
+    start = V.direction(START_CLAIM, test["effect"], test["ci95"][0], test["ci95"][1], test["p"], +1,
+                        f"mean initial rank of dead − survivors ({test['n_survivors']} survivors, {test['n_dead']} dead; "
+                        "p: one-sided Mann–Whitney U)")
+    return [count, start]
+
+
+def snapshot_series(trial) -> list[tuple[int, np.ndarray]]:
+    """(step, embedding) of the kept snapshots nearest each of SNAPSHOT_TARGETS (each at most once, in order)."""
+    steps = getattr(trial.result, "snapshot_steps", None)
+    shots = getattr(trial.result, "snapshots", None)
+    if steps is None or shots is None or len(steps) == 0:
+        return []
+    steps = np.asarray(steps, dtype=np.int64)
+    last = int(steps[-1])
+    picked = []
+    for target in [t for t in SNAPSHOT_TARGETS if t < last] + [last]:
+        i = int(np.argmin(np.abs(steps - target)))
+        if i not in picked:
+            picked.append(i)
+    return [(int(steps[i]), np.asarray(shots[i], dtype=np.float64)) for i in sorted(picked)]
 
 
 # ---------------------------------------------------------------- figures
@@ -170,9 +200,9 @@ def figure_evolution(runs: list, out_dir: Path) -> Figure:
         ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
         G.norm_axes(ax, f"seed {t.settings['seeds']['embedding']}: {int(mask.sum())} survivors")
     return G.finish(fig, out_dir, "fourier_norms_over_training.png",
-                  f"Mirrors Fig. 3a: ‖F_k‖² of every frequency over training, log scale, for {len(shown)} runs (the first is "
-                  f"the snapshot seed of the next figure). Survivors at the end (τ = {C.fmt(M.TAU)}) in colour, with their "
-                  "rank by initial signal (1 = highest); dead frequencies grey.")
+                  f"Mirrors Fig. 3a: ‖F_k‖² of every frequency over training, log scale, for {len(shown)} typical runs (survivor "
+                  f"count nearest the median; the first is the example run of the next figures). Survivors at the end (τ = "
+                  f"{C.fmt(M.TAU)}) in colour, with their rank by initial signal (1 = highest); dead frequencies grey.")
 
 
 def _draw_circle(ax, xy, k: int, p: int, lim: float | None = None):
@@ -186,12 +216,12 @@ def _draw_circle(ax, xy, k: int, p: int, lim: float | None = None):
     ax.scatter(xy[order, 0], xy[order, 1], c=colours, s=10, zorder=3, lw=0)
     for j in range(3):
         t = int(order[j])
-        ax.annotate(str(t), xy[t], fontsize=6, xytext=(2, 2), textcoords="offset points")
+        ax.annotate(str(t), xy[t], fontsize=8, xytext=(2, 2), textcoords="offset points")
     if lim is not None:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
-    ax.tick_params(labelsize=6)
+    ax.tick_params(labelsize=8)
     return delta
 
 
@@ -208,9 +238,9 @@ def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: 
             ax.set_title(f"{name} k = {k}, step {step}", fontsize=8)
             if col == 0:
                 ax.set_ylabel(f"Im F_k direction (Δ = {delta})")
-            ax.set_xlabel("Re F_k direction", fontsize=7)
+            ax.set_xlabel("Re F_k direction", fontsize=8)
     return G.finish(fig, out_dir, "fourier_projections.png",
-                  "Mirrors Fig. 3b: snapshots of one run's centred embedding projected on the plane of Re F_k and Im F_k "
+                  "Mirrors Fig. 3b: snapshots of the example run's centred embedding (kept during its training) projected on the plane of Re F_k and Im F_k "
                   "(that step's own F_k), for the dead frequency with the highest initial signal (top) and the surviving "
                   "frequency with the highest final signal (bottom). Axes are shared along a row, so shrinking is visible. "
                   "Tokens are joined in their order around the circle (t, t + Δ, t + 2Δ, … with Δ = k⁻¹ mod p), "
@@ -232,14 +262,14 @@ def figure_pca(trial, p: int, out_dir: Path) -> Figure:
         k = dominant_frequency(xy)
         delta = _draw_circle(ax, xy, k, p)
         ax.set_title(f"PC{2 * i + 1}–PC{2 * i + 2}: nearest k = {k}, Δ = {delta}", fontsize=8)
-        ax.set_xlabel(f"PC{2 * i + 1}", fontsize=7)
-        ax.set_ylabel(f"PC{2 * i + 2}", fontsize=7)
+        ax.set_xlabel(f"PC{2 * i + 1}", fontsize=8)
+        ax.set_ylabel(f"PC{2 * i + 2}", fontsize=8)
         ax = axes[1][i]
         k = int(top[i])
         delta = _draw_circle(ax, fourier_plane(trial.result.final_embedding, k), k, p)
         ax.set_title(f"Fourier k = {k} (#{i + 1} by final ‖F_k‖²), Δ = {delta}", fontsize=8)
-        ax.set_xlabel("Re F_k direction", fontsize=7)
-        ax.set_ylabel("Im F_k direction", fontsize=7)
+        ax.set_xlabel("Re F_k direction", fontsize=8)
+        ax.set_ylabel("Im F_k direction", fontsize=8)
     return G.finish(fig, out_dir, "pca_vs_fourier.png",
                   f"Mirrors Fig. 4, for seed {trial.settings['seeds']['embedding']}: top, the final embedding on its first "
                   f"{2 * pairs} principal components in pairs; bottom, on the planes of its top {pairs} frequencies by final "
@@ -262,29 +292,26 @@ def figure_ranks(runs: list, K: int, out_dir: Path) -> Figure:
 
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
-    snapshot_case = C.analysis_of(record, FourierEvolutionAnalysis).snapshot_case
-    runs = sorted((t for t in trials if t.settings.get("case", "") != snapshot_case),
-                  key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
-    snaps = sorted((t for t in trials if t.settings.get("case", "") == snapshot_case),
-                   key=lambda t: (int(t.settings["train"]["steps"]), t.id))
-    if not runs:
-        raise ValueError("fourier_evolution needs runs outside the snapshot case")
+    all_trials = sorted(trials, key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
+    valid, excluded = C.split_valid(all_trials)
+    if not V.assessable(len(valid), len(all_trials)):
+        return C.unassessable_section(record, all_trials, valid, excluded, [COUNT_CLAIM, START_CLAIM],
+                                      C.paper_setting_deviations(all_trials))
+    runs = sorted(valid, key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
     p = int(runs[0].settings["task"]["p"])
     K = n_frequencies(p)
 
-    # The example run is the snapshot seed's run, so Fig. 3a, 3b and 4 show one and the same training;
-    # its final embedding is then the last snapshot, and the snapshot case need not repeat it.
-    example, twin = runs[0], False
-    if snaps:
-        seeds = snaps[0].settings["seeds"]
-        match = [t for t in runs if t.settings["seeds"] == seeds]
-        example, twin = (match[0], True) if match else (runs[0], False)
+    # The example run (Fig. 3a's first panel, Fig. 3b, Fig. 4) is a typical one: the median survivor count.
+    count_of = {t.id: int(M.survivor_mask(t, M.TAU).sum()) for t in runs}
+    typical_runs = C.typical(runs, lambda t: count_of[t.id], len(runs))
+    example = typical_runs[0]
     runs = [example] + [t for t in runs if t is not example]
 
     stats = [run_stats(t) for t in runs]
     counts = M.survivor_counts(runs)
     cs = M.count_summary(counts[M.TAU])
     test = rank_test(stats)
+    claims = claims_of(counts[M.TAU], test, K)
     surv_ranks = [r for s in stats for r in s["survivor_ranks"]]
     top_share = float(np.mean(np.asarray(surv_ranks) <= TOP_AT_INIT)) if surv_ranks else float("nan")
     top1 = float(np.mean([s["top1_survives"] for s in stats]))
@@ -293,40 +320,33 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     energy = [s["survivor_energy_share"] for s in stats]
     dead_ratio = [s["dead_max_ratio"] for s in stats if np.isfinite(s["dead_max_ratio"])]
 
-    c1 = bool(3 <= cs["mean"] <= 5)
-    c2 = bool(test["p"] < ALPHA)
-    verdict = C.verdict_from([c1, c2])
-    details = [
-        f"mean survivors per run {C.fmt(cs['mean'])} in [3, 5] → {'holds' if c1 else 'does not hold'}.",
-        f"survivors' initial ranks lower than the dead frequencies' (Mann–Whitney U = {C.fmt(test['U'])}, one-sided "
-        f"{C.fmt_p(test['p'])}, {test['n_survivors']} survivors vs {test['n_dead']} dead) → {'holds' if c2 else 'does not hold'}.",
-    ]
     m_rank, s_rank, _ = C.mean_std(surv_ranks)
-    our = (f"{C.fmt(cs['mean'])} ± {C.fmt(cs['std'])} survivors per run (range {cs['min']}–{cs['max']}, n = {cs['n']} runs, "
-           f"τ = {C.fmt(M.TAU)}); survivors' initial rank {C.fmt(m_rank)} ± {C.fmt(s_rank)} of {K} (random: {C.fmt((K + 1) / 2)}), "
-           f"{C.fmt(100 * top_share)}% of survivors in their run's initial top {TOP_AT_INIT} (random: {C.fmt(100 * TOP_AT_INIT / K)}%)")
+    _, c_lo, c_hi, _ = V.mean_ci(counts[M.TAU])
+    our = (f"{C.fmt(cs['mean'])} ± {C.fmt(cs['std'])} survivors per run (95% CI {C.fmt(c_lo)}–{C.fmt(c_hi)}, range "
+           f"{cs['min']}–{cs['max']}, n = {cs['n']} runs, τ = {C.fmt(M.TAU)}); survivors' initial rank {C.fmt(m_rank)} ± "
+           f"{C.fmt(s_rank)} of {K} (random: {C.fmt((K + 1) / 2)}), {C.fmt(100 * top_share)}% of survivors in their run's "
+           f"initial top {TOP_AT_INIT} (random: {C.fmt(100 * TOP_AT_INIT / K)}%)")
     short = f"{C.fmt(cs['mean'], 2)} circles/run ({cs['min']}–{cs['max']}); survivors' initial rank {C.fmt(m_rank, 2)} of {K}"
 
-    ran = C.profile_lines(record, trials)
+    series = snapshot_series(example)
+    ran = C.profile_lines(record, all_trials)
     ran.append(f"{len(runs)} independent runs (embedding, MLP and split seed equal per run).")
-    if snaps:
-        ran.append(f"Snapshot case `{snapshot_case}`: seed {snaps[0].settings['seeds']['embedding']} trained for "
-                   f"{', '.join(str(int(t.settings['train']['steps'])) for t in snaps)} steps, one trial each; "
-                   "the final embedding of each is the snapshot at that step"
-                   + (f", and the run of the same seeds gives the snapshot at {int(example.settings['train']['steps'])}."
-                      if twin else "."))
+    if series:
+        ran.append(f"Snapshots: every run keeps its embedding every {int(example.settings['train'].get('snapshot_every', 0))} "
+                   f"steps and after each of the first {int(example.settings['train'].get('first_steps', 0))}; Fig. 3b shows "
+                   f"seed {example.settings['seeds']['embedding']} at steps {', '.join(str(st) for st, _ in series)}.")
     else:
-        ran.append(f"No snapshot case (`{snapshot_case}`) in this run, so Fig. 3b is not drawn.")
+        ran.append("No snapshots in this run (train.snapshot_every = 0), so Fig. 3b is not drawn.")
 
     deviations = [
         f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
         "the paper does not state its rule. Counts for τ = 0.01 and 0.2 are given too.",
         "\"Survivors start high\" is a qualitative remark in the paper (Fig. 3a, one run); the rank test, the top-"
         f"{TOP_AT_INIT} share and the number of runs are ours.",
-        "Fig. 3b's snapshots come from separate trials of the same seeds trained for each step count (the store keeps "
-        "only initial and final embeddings); each snapshot is projected on its own F_k plane. The dead frequency shown is "
-        "the dead one with the highest initial signal, the surviving one the survivor with the highest final signal: "
-        "our choice; the paper does not say which it shows.",
+        "Example run (ours): the run with the median survivor count (ties: lowest seed) is the one Fig. 3a's first panel, "
+        "Fig. 3b and Fig. 4 show; Fig. 3a's other panels are the next runs nearest that median. Fig. 3b's dead frequency is "
+        "the dead one with the highest initial signal, the surviving one the survivor with the highest final signal; each "
+        "snapshot is projected on its own F_k plane. The paper does not say which it shows.",
         "Fig. 4's PCA–Fourier correspondence is measured by the frequency carrying most of each principal component's power "
         "(ours); the paper shows it by eye.",
         *C.paper_setting_deviations(runs),
@@ -353,25 +373,21 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"{C.fmt_mean_std(100 * np.asarray(pair_order), unit='%')} of pairs.",
         C.md_table(["seed", "survivors (k)", "their initial ranks", "dominant k of PC1..PC2n"],
                    [[str(s["seed"]), ", ".join(map(str, s["survivors"])),
-                     ", ".join(map(str, sorted(s["survivor_ranks"]))), ", ".join(map(str, s["pc_dominant"]))] for s in stats]),
+                     ", ".join(map(str, sorted(s["survivor_ranks"]))), ", ".join(map(str, s["pc_dominant"]))]
+                    for s in sorted(stats, key=lambda s: s["seed"])]),
     ]
-    findings += C.health_findings(runs)
+    findings += C.health_findings(all_trials)
 
-    figures = [figure_evolution(runs, out_dir)]
+    figures = [figure_evolution([example] + [t for t in typical_runs if t is not example], out_dir)]
     dead_alive = None
-    if snaps:
+    if series:
         mask = M.survivor_mask(example, M.TAU)
         init, final = M.initial_signal(example), M.final_signal(example)
         if mask.any() and (~mask).any():
             dead = int(np.flatnonzero(~mask)[np.argmax(init[~mask])]) + 1
             alive = int(np.flatnonzero(mask)[np.argmax(final[mask])]) + 1
-            shots = {0: np.asarray(snaps[0].result.initial_embedding)}
-            shots.update({int(t.settings["train"]["steps"]): np.asarray(t.result.final_embedding) for t in snaps})
-            if twin:
-                shots.setdefault(int(example.settings["train"]["steps"]), np.asarray(example.result.final_embedding))
-            shots = sorted(shots.items())
-            figures.append(figure_snapshots(shots, dead, alive, p, out_dir))
-            dead_alive = {"dead": dead, "surviving": alive}
+            figures.append(figure_snapshots(series, dead, alive, p, out_dir))
+            dead_alive = {"dead": dead, "surviving": alive, "steps": [st for st, _ in series]}
             findings.append(f"Snapshots (Fig. 3b), seed {example.settings['seeds']['embedding']}: dead frequency k = {dead} "
                             f"(initial rank {M.initial_ranks(init)[dead - 1]}), surviving k = {alive} "
                             f"(initial rank {M.initial_ranks(init)[alive - 1]}).")
@@ -379,24 +395,25 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     figures.append(figure_ranks(runs, K, out_dir))
 
     summary = {
-        "tau": M.TAU, "counts": cs,
+        "tau": M.TAU, "counts": cs, "counts_ci95": [c_lo, c_hi],
         "counts_per_tau": {str(tau): M.count_summary(c) for tau, c in counts.items()},
         "survivor_initial_rank": {"mean": m_rank, "std": s_rank, "n": len(surv_ranks)},
         "rank_test": test, "top_at_init": TOP_AT_INIT, "share_survivors_in_top": top_share, "top1_survives": top1,
         "pc_on_survivor": C.mean_std(pc_on)[0], "pc_pair_matches_order": C.mean_std(pair_order)[0],
         "survivor_energy_share": C.mean_std(energy)[0], "dead_max_ratio": C.mean_std(dead_ratio)[0],
-        "snapshot_frequencies": dead_alive,
+        "example_seed": int(example.settings["seeds"]["embedding"]), "snapshot_frequencies": dead_alive,
         "runs": [{k: v for k, v in s.items() if k != "dead_ranks"} for s in stats],
-        "conditions": {"three_to_five": c1, "survivors_start_high": c2},
+        "claims": {c.name: c.verdict for c in claims}, "valid": len(valid), "excluded_trials": len(all_trials) - len(valid),
     }
     return Section(
         our_number=our,
-        verdict=verdict,
+        verdict=V.headline(claims),
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary=summary,
-        verdict_details=details,
         short_number=short,
+        claims=claims,
+        excluded=C.exclusion_lines(len(all_trials), excluded),
     )

@@ -26,20 +26,27 @@ from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies._modadd import TAUS
 
 FAR = 3.0  # "much higher / much lower than the mean": at least 3 standard deviations of the other signals
 HIGH_RATE, LOW_RATE = 0.9, 0.1
-ALPHA = 0.05
+ALPHA = V.ALPHA
 BINS = (-np.inf, -FAR, -1.0, 1.0, FAR, np.inf)  # z bins of the pooled table; the outer two decide the verdict
 
+ABOVE_CLAIM = "survival near 100% when far above the mean"
+BELOW_CLAIM = "survival rare when far below the mean"
+MONOTONE_CLAIM = "survival rises with the deviation"
 VERDICT_RULE = (
-    f"three conditions on all trials pooled, survival at τ = {SURVIVAL_TAU:g}, with z = (signal_k − mean of the other "
-    "signals) / their standard deviation on the transformed initial embedding. "
-    f"(a) Far above: the survival rate of the perturbed frequency over the trials with z ≥ {FAR:g} is at least "
-    f"{HIGH_RATE * 100:g}%. (b) Far below: over the trials with z ≤ −{FAR:g} it is at most {LOW_RATE * 100:g}%. "
-    f"(c) Monotone: the Spearman correlation between z and survival (0/1) is positive with p < {ALPHA:g}. "
-    "A condition with no trial in its range does not hold. All hold → reproduced; some → partly; none → not reproduced."
+    f"three claims on the valid trials pooled (finite training), survival at τ = {SURVIVAL_TAU:g}, with z = (signal_k − "
+    "mean of the other signals) / their standard deviation on the transformed initial embedding; the headline is the "
+    f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}: the survival rate must be above ½ (exact binomial test, "
+    f"p < {ALPHA:g}) → else not reproduced; \"near 100%\" is declared as ≥ {HIGH_RATE * 100:g}%: reproduced when the rate's "
+    f"Wilson 95% CI reaches {HIGH_RATE * 100:g}%, partly when it does not. ({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: "
+    f"below ½ at p < {ALPHA:g}, \"rare\" declared as ≤ {LOW_RATE * 100:g}%. ({MONOTONE_CLAIM}) Spearman ρ between z and survival "
+    f"(0/1) positive at p < {ALPHA:g} with its Fisher-z 95% CI; positive but not significant → partly; else not reproduced. "
+    f"A range with no trial is not assessable; so is the section when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or "
+    "fewer than 3) are valid."
 )
 
 CLAIM = (
@@ -186,7 +193,7 @@ def figure_lines(line_data, bins, out_dir: Path) -> Figure:
     ax.set_xlabel("deviation of the perturbed frequency: (signal_k − mean others) / std others")
     ax.set_ylabel(f"survival rate of k (τ = {SURVIVAL_TAU:g})")
     ax.set_title("Survival of one scaled frequency against its initial deviation")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=6)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8)
     return G.finish(fig, out_dir, "survival_vs_deviation.png",
                   "Survival rate of the perturbed frequency against its deviation from the mean of the other initial "
                   "signals, in units of their standard deviation, one line per embedding (each point one scale factor s, "
@@ -218,12 +225,30 @@ def figure_final_share(rows, out_dir: Path) -> Figure:
 # ---------------------------------------------------------------- analysis
 
 
+def claims_of(rows: list[dict]) -> list:
+    """The three declared claims from the per-trial rows (z, survived at each τ)."""
+    alive = [bool(r["survived"][SURVIVAL_TAU]) for r in rows]
+    z = [r["z"] for r in rows]
+    above = [a for a, v in zip(alive, z) if v >= FAR]
+    below = [a for a, v in zip(alive, z) if v <= -FAR]
+    return [
+        C.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", ALPHA),
+        C.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", ALPHA),
+        V.trend(MONOTONE_CLAIM, z, [float(a) for a in alive], +1, "Spearman ρ(z, survived)"),
+    ]
+
+
 def _rate(b: dict) -> str:
     return "n/a (no trials)" if not b["n"] else f"{100 * b['rate']:.1f}% (n = {b['n']})"
 
 
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
+    all_trials = sorted(trials, key=lambda t: t.id)
+    trials, excluded = C.split_valid(all_trials)
+    if not V.assessable(len(trials), len(all_trials)):
+        return C.unassessable_section(record, all_trials, trials, excluded, [ABOVE_CLAIM, BELOW_CLAIM, MONOTONE_CLAIM],
+                                      C.paper_setting_deviations(all_trials))
     rows = trial_rows(trials)
     line_data = lines(rows)
     bins = binned(rows)
@@ -232,16 +257,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     check = verify_frequencies(rows)
     settling = M.settling(sorted(trials, key=lambda t: t.id), M.settling_step(trials))
 
-    cond_a = bool(high["n"] and high["rate"] >= HIGH_RATE)
-    cond_b = bool(low["n"] and low["rate"] <= LOW_RATE)
-    cond_c = bool(np.isfinite(rho["p"]) and rho["rho"] > 0 and rho["p"] < ALPHA)
-    details = [
-        f"(a) survival rate at z ≥ {FAR:g}: {_rate(high)}, needs ≥ {HIGH_RATE * 100:g}% → {'holds' if cond_a else 'does not hold'}.",
-        f"(b) survival rate at z ≤ −{FAR:g}: {_rate(low)}, needs ≤ {LOW_RATE * 100:g}% → {'holds' if cond_b else 'does not hold'}.",
-        f"(c) Spearman ρ(z, survived) = {C.fmt(rho['rho'])} ({C.fmt_p(rho['p'])}, n = {rho['n']}) → "
-        f"{'holds' if cond_c else 'does not hold'}.",
-    ]
-    verdict = C.verdict_from([cond_a, cond_b, cond_c])
+    claims = claims_of(rows)
 
     per_emb = sorted({len(_by([r for r in rows if r["embedding"] == e], "s")) for e in _by(rows, "embedding")})
     trials_per_point = sorted({p["n"] for ln in line_data for p in ln["points"]})
@@ -252,7 +268,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
 
     s_values = sorted({r["s"] for r in rows})
     k_setting = sorted({json_k(t.settings["transform"]["k"]) for t in trials})
-    ran = C.profile_lines(record, trials)
+    ran = C.profile_lines(record, all_trials)
     ran.append(f"Scale factors s ∈ {{{', '.join(C.fmt(s) for s in s_values)}}} applied to F_k and F_(p−k) "
                f"(signal_k becomes s² · signal_k); k = {', '.join(k_setting)} in the file.")
     ran.append(f"{len(line_data)} embeddings × {'/'.join(map(str, per_emb))} scale factors × "
@@ -286,24 +302,25 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
          f"only signal_k changes): {check['agree']} agree"
          + (f", {len(check['disagree'])} disagree (embedding seeds {', '.join(map(str, check['disagree']))})." if check["disagree"] else ".")),
         M.settling_text(settling),
-        *C.health_findings(trials, convergence_matters=False),
+        *C.health_findings(all_trials, convergence_matters=False),
     ]
 
     figures = [figure_lines(line_data, bins, out_dir), figure_final_share(rows, out_dir)]
 
     return Section(
         our_number=our,
-        verdict=verdict,
+        verdict=V.headline(claims),
         what_we_ran=ran,
         deviations=deviations,
         findings=findings,
         figures=figures,
         summary={"bins": {str(tau): binned(rows, tau) for tau in TAUS}, "spearman": rho,
                  "lines": [{k: v for k, v in ln.items()} for ln in line_data], "frequency_check": check,
-                 "settling": settling,
-                 "conditions": {"far_above": cond_a, "far_below": cond_b, "monotone": cond_c}},
-        verdict_details=details,
+                 "settling": settling, "claims": {c.name: c.verdict for c in claims},
+                 "valid": len(trials), "excluded_trials": len(all_trials) - len(trials)},
         short_number=short,
+        claims=claims,
+        excluded=C.exclusion_lines(len(all_trials), excluded),
     )
 
 
