@@ -84,7 +84,8 @@ def norm_axes(ax, title: str) -> None:
     ax.set_xlabel("training step (log; step 0 drawn at 1)")
     ax.set_ylabel("Fourier norm ‖F_k‖² (log)")
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8)
+    # Beside the panel: inside it, the legend would cover the curves that fall to the lower left.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
 
 
 def rank_axes(ax, title: str, handles=None) -> None:

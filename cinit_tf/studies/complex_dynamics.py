@@ -178,7 +178,7 @@ def _panel(ax, c: dict, title: str, highlight: bool):
 def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: Path) -> Figure:
     plt = G.setup_matplotlib()
     panels = ([typical] if typical else []) + [example]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.4 * len(panels), 3.9), squeeze=False)
     i = 0
     if typical:
         _panel(axes[0][0], typical, f"(a) seed {typical['seed']} (typical): top {high_top} at init all survive", False)

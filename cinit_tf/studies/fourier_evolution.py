@@ -187,7 +187,7 @@ def figure_evolution(runs: list, out_dir: Path) -> Figure:
 
     plt = G.setup_matplotlib()
     shown = runs[:EXAMPLE_PANELS]
-    fig, axes = G.panel_grid(plt, len(shown), 3, 4.4, 3.4)
+    fig, axes = G.panel_grid(plt, len(shown), 2, 7.0, 3.4)
     cmap = matplotlib.colormaps["tab10"]
     for ax, t in zip(axes, shown):
         steps, norms = G.log_norms(t)
