@@ -360,3 +360,17 @@ def test_existence_claims_known_answers():
     assert complex_dynamics.exists_claim("x", 1, 24).verdict == "reproduced"
     assert complex_dynamics.exists_claim("x", 0, 24).verdict == "not reproduced"
     assert complex_dynamics.exists_claim("x", 0, 0).verdict == "not assessable"
+
+
+def test_a_run_whose_every_trial_diverges_is_not_assessable(tmp_path):
+    """The engine end to end: lr = 1e6 without weight decay makes every trial of the smoke profile diverge."""
+    from cinit_tf.run import main
+
+    assert main([str(EXPERIMENTS / "complex_dynamics.toml"), "--profile", "smoke", "--set", "train.lr=1e6",
+                 "--set", "train.weight_decay=0", "--out", str(tmp_path / "runs"), "--reports", str(tmp_path / "reports"),
+                 "--quiet"]) == 0
+    summary = json.loads((tmp_path / "reports" / "complex_dynamics" / "summary.json").read_text())
+    readme = (tmp_path / "reports" / "complex_dynamics" / "README.md").read_text()
+    assert summary["verdict"] == "not assessable"
+    assert all(c["verdict"] == "not assessable" for c in summary["claims"])
+    assert "6 of 6 trials excluded from every statistic; 0 valid." in readme
