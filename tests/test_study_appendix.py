@@ -161,7 +161,7 @@ def test_min_signal_partly_when_the_trend_is_not_significant():
 def test_min_signal_not_assessable_with_non_finite_draws():
     trials = _gaussian_draws((2, 8, 32), 4)
     for t in trials[:8]:
-        t.result.initial_embedding = np.full_like(t.result.initial_embedding, np.nan)
+        t.result.initial_embedding = t.result.final_embedding = np.full_like(t.result.initial_embedding, np.nan)
     c = MS.analyse_task("modadd", trials)
     assert {cl.verdict for cl in c["claims"]} == {V.NOT_ASSESSABLE}
     assert c["valid"] == 4 and sum(len(v) for v in c["excluded"].values()) == 8
@@ -284,8 +284,9 @@ def test_circularity_analysis_on_constructed_trials(tmp_path):
     record = {"analysis": {"null_draws": 10, "bootstrap": 50}}
     section = CI.analyse(record, initial + trained, tmp_path)
     assert section.summary["trained_valid"] == 6 and section.summary["trained"] == 7
-    assert any("1 of 7 trials excluded" in f and "never reached 100% test accuracy" in f for f in section.findings)
-    assert section.verdict in V.ORDER and len(section.verdict_details) == 4
+    assert any("1 of 7 trials excluded" in x for x in section.excluded)
+    assert any("never reached 100% test accuracy" in x for x in section.excluded)
+    assert section.verdict == V.headline(section.claims) and len(section.claims) == 4
     assert {f.filename for f in section.figures} == {"circularity_vs_d.png", "circularity_vs_survival.png"}
 
 
@@ -373,8 +374,8 @@ def test_min_signal_vs_dim_smoke(smoke_reports):
     tasks = s["summary"]["tasks"]
     assert set(tasks) == {"remainder", "xor", "modadd"}
     assert tasks["remainder"]["candidates"] == 3628800 and tasks["xor"]["candidates"] == 168 and tasks["modadd"]["candidates"] == 29
-    assert len(s["summary"]["claims"]) == 9
-    for text in ("by construction", "1/√d", "Fig. 8", "Fig. 10", "trials excluded"):
+    assert len(s["claims"]) == 9
+    for text in ("by construction", "1/√d", "Fig. 8", "Fig. 10", "excluded from the statistics"):
         assert text in readme
     assert s["verdict"] in V.ORDER
 
@@ -385,7 +386,7 @@ def test_circularity_smoke(smoke_reports):
     body = s["summary"]
     assert body["sweep"]["ds"] == [2, 16, 64] and body["trained"] == 3
     assert 0 <= body["auc_circularity"][0] <= 1
-    for text in ("selection null", "by their gradients", "AUC", "Fig. 13a", "Fig. 13b", "trials excluded"):
+    for text in ("selection null", "by their gradients", "AUC", "Fig. 13a", "Fig. 13b", "excluded from the statistics"):
         assert text in readme
 
 
@@ -394,6 +395,6 @@ def test_circles_vs_size_smoke(smoke_reports):
     assert pngs == {"circles_vs_d_and_p.png", "circles_vs_weight_decay.png"}
     body = s["summary"]
     assert body["centre"] == {"p": 23, "d": 16, "weight_decay": 2.0}
-    assert len(body["runs"]) == 14 and len(body["claims"]) == 5
-    for text in ("Fig. 11", "Fig. 12", "Nyquist", "trials excluded", "final test acc."):
+    assert len(body["runs"]) == 14 and len(s["claims"]) == 5
+    for text in ("Fig. 11", "Fig. 12", "Nyquist", "excluded from the statistics", "final test acc."):
         assert text in readme

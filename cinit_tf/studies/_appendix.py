@@ -1,6 +1,6 @@
-"""Helpers the appendix studies share (§5 Fig. 8, App. C, D, E): which trials are valid and how the
-excluded ones are counted, the AUC with a bootstrap interval over runs, percentile bands over draws,
-and a "stays the same" rule for a level that should not move with d.
+"""Helpers the appendix studies share (§5 Fig. 8, App. C, D, E): the AUC with a bootstrap interval over
+runs, percentile bands over draws, a "stays the same" rule for a level that should not move with d,
+a log-log slope and base-2 axes. Which trials are valid is `_common.split_valid`.
 
 Pure functions on stored trials (`cinit_tf.store.StoredTrial`) or arrays; figures only through
 `_figures`. Method: docs/method.md#verdict-rules, #statistics.
@@ -17,47 +17,6 @@ from cinit_tf.studies import _common as C
 from cinit_tf.studies import _verdicts as V
 
 BAND = (5.0, 95.0)  # percentiles of the spread over draws drawn around a median
-
-
-# ---------------------------------------------------------------- valid trials
-
-
-def invalid_reason(trial, need_generalisation: bool) -> str | None:
-    """Why a trial is excluded from every statistic (docs/method.md#verdict-rules), or None when it is valid.
-
-    Non-finite: its training loss became non-finite, or its initial embedding is not finite. Not generalising:
-    it never reached 100% test accuracy, which matters only when the claim is about a learned representation.
-    """
-    r = trial.result
-    if r.nonfinite_step is not None:
-        return f"non-finite training loss at step {int(r.nonfinite_step)}"
-    if not np.all(np.isfinite(np.asarray(r.initial_embedding, dtype=np.float64))):
-        return "non-finite initial embedding"
-    if need_generalisation and r.convergence_step is None:
-        return "never reached 100% test accuracy"
-    return None
-
-
-def split_valid(trials: Sequence, need_generalisation: bool) -> tuple[list, dict[str, list]]:
-    """(valid trials, {reason: excluded trials}), both in the order given."""
-    valid, excluded = [], {}
-    for t in trials:
-        why = invalid_reason(t, need_generalisation)
-        if why is None:
-            valid.append(t)
-        else:
-            excluded.setdefault(why.split(" at step")[0], []).append(t)
-    return valid, excluded
-
-
-def exclusion_text(n_total: int, excluded: dict[str, list], what: str) -> str:
-    """"N of M trials excluded (what): reason (n), ..." — the line every report prints, also when N = 0."""
-    n = sum(len(v) for v in excluded.values())
-    if not n:
-        return f"0 of {n_total} trials excluded ({what}): every one is valid."
-    reasons = "; ".join(f"{why} ({len(ts)}: " + ", ".join(f"`{t.id[:12]}`" for t in ts[:8])
-                        + (f" and {len(ts) - 8} more" if len(ts) > 8 else "") + ")" for why, ts in sorted(excluded.items()))
-    return f"{n} of {n_total} trials excluded ({what}): {reasons}."
 
 
 # ---------------------------------------------------------------- AUC

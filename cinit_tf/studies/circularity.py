@@ -324,8 +324,8 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     opts = C.analysis_of(record, CircularityAnalysis)
     initial_all = sorted((t for t in trials if int(t.settings["train"]["steps"]) == 0), key=lambda t: t.id)
     trained_all = sorted((t for t in trials if int(t.settings["train"]["steps"]) > 0), key=lambda t: t.id)
-    initial, ex_initial = A.split_valid(initial_all, need_generalisation=False)
-    trained, ex_trained = A.split_valid(trained_all, need_generalisation=True)
+    initial, ex_initial = C.split_valid(initial_all, needs_generalised=False)
+    trained, ex_trained = C.split_valid(trained_all, needs_generalised=True)
 
     claims, findings, figures, summary = [], [], [], {}
     s = sweep(initial, opts.null_draws) if initial else None
@@ -418,9 +418,6 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
             M.settling_text(sett),
         ]
         summary["settling"] = {k: v for k, v in sett.items()}
-    findings.append(A.exclusion_text(len(initial_all), ex_initial, "initial draws; invalid only if not finite"))
-    if trained_all:
-        findings.append(A.exclusion_text(len(trained_all), ex_trained, "trained runs; a survival read-off needs a finite run that generalises"))
 
     if s is not None:
         figures.append(figure_13a(s, out_dir))
@@ -443,7 +440,6 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     short = f"{short_curve}; AUC c_k {C.fmt(a_circ[0], 2)} vs signal {C.fmt(a_sig[0], 2)}"
 
     summary.update({
-        "claims": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in claims],
         "sweep": None if s is None else {"p": s["p"], "ds": s["ds"], "per_d": {
             str(d): {k: C.mean_std(v)[:2] for k, v in s["per_d"][d].items()} for d in s["ds"]}},
         "excess": {str(d): e for d, e in ex.items()},
@@ -458,6 +454,9 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         findings=findings,
         figures=figures,
         summary=summary,
-        verdict_details=[c.line() for c in claims],
+        claims=claims,
+        excluded=[f"Initial draws (Fig. 13a): {x}" for x in C.exclusion_lines(len(initial_all), ex_initial)]
+        + ([f"Trained runs (Fig. 13b; survival needs a run that generalises): {x}"
+            for x in C.exclusion_lines(len(trained_all), ex_trained)] if trained_all else []),
         short_number=short,
     )

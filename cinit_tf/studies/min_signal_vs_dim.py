@@ -139,7 +139,7 @@ def candidates(task: dict) -> int:
 
 def analyse_task(label: str, trials: list) -> dict:
     task = dict(trials[0].settings["task"])
-    valid, excluded = A.split_valid(trials, need_generalisation=False)
+    valid, excluded = C.split_valid(trials, needs_generalised=False)
     per_d: dict[int, list[dict]] = {}
     for t in valid:
         d = int(t.settings["train"]["d"])
@@ -295,6 +295,15 @@ def task_table(c) -> str:
                        "mean / N(0,1) expectation: mean [95% CI]", "(max − min) / mean", "× √d"], rows)
 
 
+def merged_exclusions(cases) -> dict:
+    """{reason (task): excluded trials} over the tasks; a draw is invalid only when its embedding is not finite."""
+    out = {}
+    for c in cases:
+        for why, ts in c["excluded"].items():
+            out[f"{why} ({c['label']})"] = ts
+    return out
+
+
 def _draws(c) -> str:
     n = sorted({c["table"][d]["n"] for d in c["ds"]})
     return str(n[0]) if len(n) == 1 else f"{n[0]}–{n[-1]}"
@@ -368,14 +377,11 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "measured effect: these numbers cannot tell it apart from the plain 1/√d law, and testing it would need an outcome "
         "(frozen-embedding loss, number of learned circles) that the min predicts beyond what d itself predicts."
     )
-    for c in cases:
-        findings.append(A.exclusion_text(c["n"], c["excluded"], f"{c['label']}; a draw is invalid only if its embedding is not finite"))
 
     figures = [figure_fig8(cases, out_dir), figure_fig10(cases, out_dir, "normalised"),
                figure_fig10(cases, out_dir, "expectation"), figure_concentration(cases, out_dir)]
 
     summary = {
-        "claims": [{"name": cl.name, "verdict": cl.verdict, "detail": cl.detail} for cl in claims],
         "tasks": {c["label"]: {
             "p": c["p"], "candidates": c["candidates"], "ds": c["ds"], "trials": c["n"], "valid": c["valid"],
             "spread_slope": c["slope"],
@@ -390,6 +396,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         findings=findings,
         figures=figures,
         summary=summary,
-        verdict_details=[cl.line() for cl in claims],
+        claims=claims,
+        excluded=C.exclusion_lines(sum(c["n"] for c in cases), merged_exclusions(cases)),
         short_number=short,
     )
