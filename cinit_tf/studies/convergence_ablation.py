@@ -159,6 +159,7 @@ def figure_bars(arms: dict, budget: int, out_dir: Path) -> Figure:
         ax.scatter(x + jitter, sorted(values), s=8, color=colours[name], alpha=0.4, lw=0)
         if s["n"]:
             lo, hi = s["ci95"]
+            lo = max(lo, 0.0)  # a step count is never negative: the interval is cut at 0 (said in the caption)
             ax.bar(x, s["mean"], width=0.55, color=colours[name], alpha=0.35,
                    label=f"{name}: mean {C.fmt(s['mean'])}, 95% CI [{C.fmt(lo)}, {C.fmt(hi)}], n = {s['n']}")
             ax.errorbar(x, s["mean"], yerr=[[s["mean"] - lo], [hi - s["mean"]]], color="black", capsize=6, lw=1.5)
@@ -168,12 +169,13 @@ def figure_bars(arms: dict, budget: int, out_dir: Path) -> Figure:
                        label=f"{name}: {never} never converged (drawn at the budget, {budget})")
     ax.set_xticks([0, 1], ["original embedding", "kept: signal > mean + 1 std"])
     ax.set_ylabel("steps to 100% test accuracy")
+    ax.set_ylim(bottom=0)
     ax.set_title("Convergence before and after the ablation")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
     return G.finish(fig, out_dir, "convergence_steps.png",
                   "Steps to reach 100% test accuracy with the embedding as drawn (blue) and with only the frequencies "
                   "whose initial signal exceeds mean + 1 std kept (orange): bar = mean over the trials that converged, "
-                  "black bar = 95% Student-t confidence interval, dots = seeds. Mirrors Fig. 6d.")
+                  "black bar = 95% Student-t confidence interval (cut at 0 steps), dots = seeds. Mirrors Fig. 6d.")
 
 
 def figure_pairs(orig_steps, abl_steps, budget: int, out_dir: Path) -> Figure:

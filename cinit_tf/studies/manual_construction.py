@@ -162,8 +162,11 @@ def figure_rates(table, out_dir: Path) -> Figure:
     fig, ax = plt.subplots(figsize=(5.4, 3.8))
     r = [x["r"] for x in table]
     n = "/".join(sorted({str(x["n"]) for x in table}))
-    ax.plot(r, [x["top"] for x in table], marker="o", color="tab:orange", label="largest frequency (signal s)")
-    ax.plot(r, [x["second"] for x in table], marker="s", color="tab:blue", label="second frequency (signal r·s)")
+    for key, marker, colour, label in (("top", "o", "tab:orange", "largest frequency (signal s)"),
+                                       ("second", "s", "tab:blue", "second frequency (signal r·s)")):
+        rate = np.array([x[key] for x in table])
+        ci = np.array([C.wilson_ci(int(round(x[key] * x["n"])), x["n"]) for x in table])
+        ax.errorbar(r, rate, yerr=[rate - ci[:, 0], ci[:, 1] - rate], marker=marker, color=colour, capsize=3, label=label)
     ax.plot(r, [x["any_revival"] for x in table], marker="^", ls="--", color="tab:green",
             label="trials reviving a frequency that started at ε")
     ax.set_ylim(-0.03, 1.05)
@@ -173,7 +176,7 @@ def figure_rates(table, out_dir: Path) -> Figure:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8)
     return G.finish(fig, out_dir, "survival_vs_r.png",
                   "Survival rates of the largest (signal s) and the second frequency (signal r·s) of a constructed "
-                  "embedding against r, and the share of trials in which some frequency that started at ε = 1e-6 "
+                  "embedding against r, with Wilson 95% intervals, and the share of trials in which some frequency that started at ε = 1e-6 "
                   "survives (a revival). Mirrors Fig. 5c (revivals are our addition to the plot).")
 
 
