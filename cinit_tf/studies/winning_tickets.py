@@ -405,6 +405,11 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
             [[str(r["seed"]), ", ".join(map(str, r["kept"])), ", ".join(map(str, r["survivors"])),
               ", ".join(map(str, r["revived"])) or "none"] for r in runs_of["B"] if r["valid"]]),
     ]
+    still = {arm: (sum(r["lowest_step"] == r["budget"] for r in runs if r["valid"]), sum(r["valid"] for r in runs))
+             for arm, runs in runs_of.items()}
+    findings.insert(1, "Still falling at the end (the lowest test loss is at the last record): " + ", ".join(
+        f"{arm} {k} of {n}" for arm, (k, n) in still.items()) + f" runs. Claim (1) is judged at our budget of "
+        f"{', '.join(map(str, budget))} steps, not the paper's 30,000.")
     excluded = sum(len(v) for v in invalid.values())
     if excluded:
         findings.append("Excluded (non-finite training loss): " + "; ".join(
