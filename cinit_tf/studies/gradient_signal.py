@@ -366,7 +366,7 @@ def figure_plane(data, svm: dict, out_dir: Path) -> Figure:
     ax.set_xlabel("initial signal ‖F_k‖² (step 0)")
     ax.set_ylabel(f"Δ at step {HEADLINE_STEP}")
     ax.set_title("Survived and dead frequencies by initial signal and gradient")
-    ax.legend(loc="best")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return G.finish(fig, out_dir, "signal_delta_plane.png",
                   f"Each (trial, frequency) sample at its initial signal and Δ at step {HEADLINE_STEP}, survivors orange, "
                   "dead blue; dashed: the decision boundaries of the plain and the class-balanced linear SVM fitted on "
