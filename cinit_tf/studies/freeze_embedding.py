@@ -396,7 +396,7 @@ def figure_around_p(c, out_dir: Path) -> Figure:
     ax.set_title(f"{c['task']}: frozen final test loss near d = p{shape}\n({fig_ref})")
     ax.set_xlabel("embedding dimension d")
     ax.set_ylabel("final test loss (log)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return G.finish(fig, out_dir, f"{c['task']}_around_p.png",
                   f"Frozen-embedding final test loss for d from p/2 to 2p and the nearest grid points on either side of p "
                   f"({c['task']}, p = {c['p']}), log loss axis, geometric mean with the 95% CI of the mean log₁₀ loss, every seed shown: "
