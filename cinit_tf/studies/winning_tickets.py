@@ -410,6 +410,12 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     findings.insert(1, "Still falling at the end (the lowest test loss is at the last record): " + ", ".join(
         f"{arm} {k} of {n}" for arm, (k, n) in still.items()) + f" runs. Claim (1) is judged at our budget of "
         f"{', '.join(map(str, budget))} steps, not the paper's 30,000.")
+    bd = [(r["B"]["mean_log_loss"], r["D"]["mean_log_loss"]) for _, r in sorted(by_seed.items())
+          if "B" in r and "D" in r and r["B"]["valid"] and r["D"]["valid"]]
+    bd_test = D.signed_rank([b - d for b, d in bd])
+    findings.insert(2, f"Two winning circles against two random ones (the paper's closing contrast), B − D in ⟨log10 test "
+                    f"loss⟩ over {bd_test['n']} seeds: median {C.fmt(bd_test['median'])}; B lower in {bd_test['negative']}, "
+                    f"higher in {bd_test['positive']}; two-sided Wilcoxon {C.fmt_p(bd_test['p'])}.")
     excluded = sum(len(v) for v in invalid.values())
     if excluded:
         findings.append("Excluded (non-finite training loss): " + "; ".join(
