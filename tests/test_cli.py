@@ -93,7 +93,7 @@ def test_several_files_in_one_command_estimate_then_index(tmp_path, capsys):
     # a bad file among good ones stops everything before anything trains
     bad = tmp_path / "bad.toml"
     bad.write_text(small(tmp_path, "third").read_text().replace("d = 8", "d = \"eight\""))
-    assert main([str(small(tmp_path, "fourth")), str(bad), "--out", str(out), "--quiet"]) == 2
+    assert main([str(small(tmp_path, "fourth")), str(bad), "--out", str(out), "--reports", str(reports), "--quiet"]) == 2
     assert not (out / "fourth").exists()
 
 
