@@ -398,3 +398,16 @@ def test_circles_vs_size_smoke(smoke_reports):
     assert len(body["runs"]) == 14 and len(s["claims"]) == 5
     for text in ("Fig. 11", "Fig. 12", "Nyquist", "excluded from the statistics", "final test acc."):
         assert text in readme
+
+
+def test_order_extremes_equal_scoring_every_order():
+    from cinit_tf.signals import permutation_scores
+
+    g = np.random.default_rng(8)
+    for p, m, d in ((20, 5, 3), (30, 6, 1), (100, 10, 4)):
+        E = g.standard_normal((p, d))
+        f = permutation_scores(E, m)
+        lo, mean, hi = MS.order_extremes(E, m)
+        assert lo == pytest.approx(f.min(), rel=1e-12) and hi == pytest.approx(f.max(), rel=1e-12)
+        assert mean == pytest.approx(f.mean(), rel=1e-12)
+        assert MS.extremes(E, {"name": "remainder", "p": p, "m": m}) == (lo, mean, hi)

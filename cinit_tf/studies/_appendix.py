@@ -138,7 +138,13 @@ def log2_ticks(ax, values: Sequence[float]) -> None:
     """A base-2 log x axis whose ticks are exactly the grid values, printed as integers."""
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(values))
-    ax.set_xticklabels([str(int(v)) if float(v).is_integer() else C.fmt(v) for v in values], fontsize=8)
+    labels, last = [], None
+    for v in values:
+        # A label closer than a factor 1.4 to the previous one (59 and 64, 100 and 128) would overprint it: the tick stays, unlabelled.
+        show = last is None or v / last >= 1.4
+        labels.append((str(int(v)) if float(v).is_integer() else C.fmt(v)) if show else "")
+        last = v if show else last
+    ax.set_xticklabels(labels, fontsize=8)
     ax.minorticks_off()
 
 

@@ -258,7 +258,7 @@ def figure_13a(s: dict, out_dir: Path) -> Figure:
     ax.set_xlabel("embedding dimension d (log scale)")
     ax.set_ylabel("PCA circularity (Zhong et al.)")
     ax.set_title("PCA variant of the same draws")
-    ax.legend(loc="upper left", fontsize=6)
+    ax.legend(loc="upper left", fontsize=8)
     return G.finish(fig, out_dir, "circularity_vs_d.png",
                     "Mirrors Fig. 13a: circularity c_k (eq. 2, u_k fitted to the same embedding) of random initial embeddings, "
                     "mean (left) and max (middle) over k, against d; beside it the selection null simulated on independent "
