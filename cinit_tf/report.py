@@ -159,6 +159,20 @@ def swap_in(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def merge_in(new: Path, target: Path) -> None:
+    """Move the report files of folder `new` into `target`, a folder that holds more than a report (the run folder
+    itself, when --out and --reports are one folder): figures first, the README last, then the figures the new
+    README no longer shows are deleted; the run's own files are never touched."""
+    files = sorted(new.iterdir(), key=lambda f: (f.name == "README.md", f.name == "summary.json", f.name))
+    for f in files:
+        os.replace(f, target / f.name)
+    kept = {f.name for f in files}
+    for old in target.glob("*.png"):
+        if old.name not in kept:
+            old.unlink()
+    new.rmdir()
+
+
 def _study(name: str):
     from cinit_tf.studies import study, study_names
 
@@ -361,7 +375,11 @@ def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike =
             _write(tmp / "README.md", render(declaration, section, record, len(trials)))
             summary = summary_of(declaration, section, record, len(trials))
             _write(tmp / "summary.json", json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
-            swap_in(tmp, out_dir)
+            run_root = Path(run_dir).resolve()
+            if out_dir == run_root or out_dir in run_root.parents:
+                merge_in(tmp, out_dir)  # never swap away a folder that holds the run
+            else:
+                swap_in(tmp, out_dir)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -355,3 +355,14 @@ def test_two_processes_reporting_on_one_folder_at_once(tmp_path):
     assert figures and all((out / f).is_file() for f in figures)
     assert sorted(p.name for p in out.iterdir()) == sorted(["README.md", "summary.json", *figures])
     assert sorted(p.name for p in reports.iterdir()) == ["README.md", "freeze_synth"]
+
+
+def test_a_report_written_into_its_own_run_folder_keeps_the_run(tmp_path):
+    """--out and --reports naming one folder make the report folder the run folder: its trials must survive."""
+    run = make_run(tmp_path)
+    out = report.generate_report(run, tmp_path)
+    assert out == run.resolve()
+    assert (run / "config.json").is_file() and (run / "trials").is_dir()
+    (run / "stale.png").write_bytes(b"old figure")
+    report.generate_report(run, tmp_path)
+    assert not (run / "stale.png").exists() and (run / "trials").is_dir() and (run / "README.md").is_file()

@@ -166,7 +166,7 @@ def figure_rates(table, out_dir: Path) -> Figure:
                                        ("second", "s", "tab:blue", "second frequency (signal r·s)")):
         rate = np.array([x[key] for x in table])
         ci = np.array([C.wilson_ci(int(round(x[key] * x["n"])), x["n"]) for x in table])
-        ax.errorbar(r, rate, yerr=[rate - ci[:, 0], ci[:, 1] - rate], marker=marker, color=colour, capsize=3, label=label)
+        ax.errorbar(r, rate, yerr=[np.maximum(rate - ci[:, 0], 0), np.maximum(ci[:, 1] - rate, 0)], marker=marker, color=colour, capsize=3, label=label)
     ax.plot(r, [x["any_revival"] for x in table], marker="^", ls="--", color="tab:green",
             label="trials reviving a frequency that started at ε")
     ax.set_ylim(-0.03, 1.05)
