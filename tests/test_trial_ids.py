@@ -21,3 +21,8 @@ def test_trial_ids_are_unchanged(key):
     file, profile = key.split(":")
     ids = sorted(p.id for p in load_experiment(ROOT / "experiments" / file, profile=profile).trials())
     assert hashlib.sha256(" ".join(ids).encode()).hexdigest()[:16] + f":{len(ids)}" == GOLDEN[key]
+
+
+def test_every_experiment_file_is_pinned():
+    pinned = {key.split(":")[0] for key in GOLDEN}
+    assert pinned == {p.name for p in (ROOT / "experiments").glob("*.toml")}
