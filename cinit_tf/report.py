@@ -343,8 +343,13 @@ def write_index(reports_dir: str | os.PathLike) -> Path:
 def _index_row(s: dict, section: str, ref: str, paper: str) -> str:
     ours = _one_line(s.get("short_number") or s.get("our_number", ""))
     name = s.get("name", section)
+    verdict = s.get("verdict", "?")
+    if "claims" not in s:
+        # Written before verdicts were judged claim by claim (docs/method.md#verdict-rules): say so
+        # rather than let an old verdict stand beside the current ones.
+        verdict += " (earlier rules; to be republished)"
     return (f"| {section} | {ref} | {_one_line(paper)} | {ours} | {s.get('profile', '?')} | "
-            f"{s.get('verdict', '?')} | [{name}/README.md]({name}/README.md) |")
+            f"{verdict} | [{name}/README.md]({name}/README.md) |")
 
 
 # ---------------------------------------------------------------- entry points

@@ -229,12 +229,17 @@ def test_index_is_built_from_summaries_present(tmp_path):
     (reports / "xor_rank").mkdir()
     (reports / "xor_rank" / "summary.json").write_text(json.dumps(
         {"name": "xor_rank", "study": "xor_rank", "paper_number": "top 10%", "our_number": "top 11%",
-         "verdict": "reproduced", "profile": "cpu"}))
+         "verdict": "reproduced", "profile": "cpu", "claims": []}))
     report.write_index(reports)
     text = (reports / "README.md").read_text()
     d = declaration("xor_rank")
     assert f"| xor_rank | {d.paper_ref} | {d.paper_number} | top 11% | cpu | reproduced |" in text
     assert first != (reports / "README.md").read_bytes()
+    # A summary written before verdicts were judged claim by claim is flagged, not shown as current.
+    (reports / "xor_rank" / "summary.json").write_text(json.dumps(
+        {"name": "xor_rank", "study": "xor_rank", "our_number": "top 11%", "verdict": "reproduced", "profile": "cpu"}))
+    report.write_index(reports)
+    assert "| cpu | reproduced (earlier rules; to be republished) |" in (reports / "README.md").read_text()
 
 
 def test_cli_missing_run_folder_exits_2(tmp_path, capsys):
