@@ -171,13 +171,6 @@ class Progress:
         self.bar.close()
 
 
-def _shape_key(plan, run: dict, members: int) -> str:
-    """Trials with equal keys share a compiled program: same task, optimizer and members per group
-    (steps and the measurement schedule are host-side)."""
-    train = {k: v for k, v in plan.settings["train"].items() if k not in ("steps", "log_every", "first_steps")}
-    return json.dumps([plan.settings["task"], train, members, run["jit_compile"]], sort_keys=True)
-
-
 # ---- reports ---------------------------------------------------------------------------------
 
 
@@ -227,7 +220,7 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
     """Train the experiment's unfinished trials of this shard, then report if all are finished."""
     from cinit_tf.store import Store
     from cinit_tf.tensorboard import TensorBoardLog
-    from cinit_tf.training import auto_group_size, make_strategy, train_population
+    from cinit_tf.training import auto_group_size, make_strategy, train_population, trainer_key
 
     store = Store(Path(out) / experiment.name)
     plans = experiment.trials()
@@ -258,7 +251,7 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
                 continue
             built = [initial_trial(p, store) for p in todo]
             task, config = todo[0].task(), todo[0].train_config(experiment.run)
-            shape = _shape_key(todo[0], experiment.run, auto_group_size(task, config, len(todo)))
+            shape = trainer_key(task, config, auto_group_size(task, config, len(todo)), strategy)
 
             def on_group_start(first, count, todo=todo, shape=shape):
                 tensorboard.start(todo[first : first + count])

@@ -294,13 +294,20 @@ _TRAINERS: collections.OrderedDict = collections.OrderedDict()
 _CACHED_TRAINERS = 4  # compiled populations kept per process (each holds its weights and programs)
 
 
-def _trainer(task: Task, config: TrainConfig, members: int, strategy) -> PopulationTrainer:
-    """A trainer for this shape and optimizer, reused across calls: XLA compiles once per shape.
+def trainer_key(task: Task, config: TrainConfig, members: int, strategy=None) -> tuple:
+    """What decides a compiled program: task, shape, optimizer, members per group, strategy.
 
-    Steps and the measurement schedule are host-side, so they are not part of the key.
+    Steps and the measurement schedule are host-side, so they are not part of it (gradient
+    recording is, on or off). Equal keys share one trainer; the runner uses the key to tell
+    which groups pay for compilation.
     """
-    key = (task, dataclasses.replace(config, steps=1, log_every=1, first_steps=0, snapshot_every=0,
-                                     gradient_steps=min(config.gradient_steps, 1)), members, id(strategy))
+    return (task, dataclasses.replace(config, steps=1, log_every=1, first_steps=0, snapshot_every=0,
+                                      gradient_steps=min(config.gradient_steps, 1)), members, id(strategy))
+
+
+def _trainer(task: Task, config: TrainConfig, members: int, strategy) -> PopulationTrainer:
+    """A trainer for this shape and optimizer, reused across calls: XLA compiles once per shape."""
+    key = trainer_key(task, config, members, strategy)
     trainer = _TRAINERS.pop(key, None)
     if trainer is None:
         trainer = PopulationTrainer(task, config, members, strategy=strategy)
