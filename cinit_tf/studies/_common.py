@@ -39,7 +39,8 @@ STATISTICS_NOTE = (
 # Choices of ours (docs/method.md) that hold for every trial of every study; each report lists them
 # under "Deviations and choices" because the paper states none of them.
 COMMON_DEVIATIONS = (
-    "TensorFlow/Keras reimplementation; the paper's code is PyTorch.",
+    "TensorFlow/Keras reimplementation. The paper does not name its framework; where a default matters we "
+    "follow PyTorch's, the usual choice in this line of work.",
     f"Initialisation follows PyTorch's defaults ({method('model')}): W_E ~ N(0, 1); every Dense weight and bias "
     "~ U(−1/√fan_in, 1/√fan_in). The paper does not state its initialisation.",
     "Model: concat[E_a, E_b] → Dense 100 → ReLU → Dense 100 → ReLU → Dense classes, cross-entropy on logits "
