@@ -346,6 +346,38 @@ def test_zero_weight_decay_claim_outcomes():
     assert CS.zero_wd_claim([CS.run_row(_run(59, 128, 0.5, 4))]).verdict == V.NOT_ASSESSABLE
 
 
+def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
+    # Main runs: 300 steps. Long runs: 900 steps with records at 0, 300, 600, 900.
+    main = [_run(59, 128, 0.5, 4, tid="m0"), _run(59, 128, 0.1, 5, tid="m1"), _run(59, 64, 0.5, 4, tid="m2")]
+    K = 29
+    settled = np.full((4, K), 1e-4)
+    settled[:, :3] = 1.0  # three survivors from step 300 on: same set, same count
+    moving = np.full((4, K), 1e-4)
+    moving[:2, :6] = 1.0  # six survivors at step 300, two at the end
+    moving[2:, :2] = 1.0
+    longs = []
+    for tid, norms, wd in (("l0", settled, 0.5), ("l1", moving, 0.1)):
+        t = trial(tid, np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=900, norms=norms, wd=wd)
+        t.settings["case"] = "long"
+        longs.append(t)
+    diverged = trial("l2", np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=900, norms=settled, nonfinite=600)
+    diverged.settings["case"] = "long"
+    ls = CS.long_settling(main, longs + [diverged])
+    assert (ls["short_steps"], ls["runs"], ls["same_set"], ls["count_changed"], ls["not_finite"]) == (300, 2, 1, 1, 1)
+    by_id = {r["id"]: r for r in ls["rows"]}
+    assert (by_id["l0"]["count_short"], by_id["l0"]["count_end"], by_id["l0"]["same_set"]) == (3, 3, True)
+    assert (by_id["l1"]["count_short"], by_id["l1"]["count_end"], by_id["l1"]["same_set"]) == (6, 2, False)
+    assert ls["label_agreement"] == pytest.approx((1 + (K - 4) / K) / 2)
+    record = {"experiment": "circles_vs_size", "profile": "test", "analysis": {}}
+    section = CS.analyse(record, main + longs + [diverged], tmp_path)
+    # The sweeps hold the main runs only: the d sweep has d = 64 and 128 at wd 0.5, the weight-decay sweep 0.1 and 0.5.
+    runs = section.summary["runs"]
+    assert sorted(r["id"] for r in runs) == ["m0", "m1", "m2"]
+    text = "\n".join(section.findings)
+    assert "was the final one in 1 of 2 runs" in text and "| 59 | 128 | 0.1 | 900 | 6 | 2 | no | yes |" in text
+    assert any("belong to no sweep" in x and "1 of them diverged" in x for x in section.excluded)
+
+
 # ---------------------------------------------------------------- end to end on the smoke profile
 
 
@@ -396,6 +428,7 @@ def test_circles_vs_size_smoke(smoke_reports):
     body = s["summary"]
     assert body["centre"] == {"p": 23, "d": 16, "weight_decay": 2.0}
     assert len(body["runs"]) == 14 and len(s["claims"]) == 5
+    assert body["long_settling"]["runs"] == 1 and body["long_settling"]["short_steps"] == 200
     for text in ("Fig. 11", "Fig. 12", "Nyquist", "excluded from the statistics", "final test acc."):
         assert text in readme
 

@@ -14,7 +14,9 @@ So the centre point, trained once, belongs to all three.
 
 What is measured: survivors at the last recorded step by the survival rule (docs/method.md#survival-rule),
 τ = 0.05, with τ = 0.01 and 0.2 beside it; the final test accuracy of the same runs; the settling check
-at 2/3 of the step budget. A run that never reached 100% test accuracy has not learned a representation:
+at 2/3 of the step budget, and, where the experiment has them, longer runs of a few points (case
+`settling_case`, default "long") read at the main budget and at their own end. The longer runs belong
+to no sweep. A run that never reached 100% test accuracy has not learned a representation:
 it is excluded from the count claims and shown, marked, in every table and figure.
 
 Verdict rule: VERDICT_RULE below (five claims; headline = weakest).
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Float, Int
+from cinit_tf.rules import Float, Int, Text
 from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _appendix as A
@@ -47,6 +49,7 @@ class CirclesAnalysis:
     centre_p: int = C.option(59, Int(3), "modulus p of the d and weight-decay sweeps")
     centre_d: int = C.option(128, Int(1), "embedding dimension d of the p and weight-decay sweeps")
     centre_weight_decay: float = C.option(0.5, Float(0.0), "weight decay of the d and p sweeps")
+    settling_case: str = C.option("long", Text(), "the case label of the longer runs of the settling check")
 
 
 VERDICT_RULE = (
@@ -217,8 +220,6 @@ def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
         runs = sw[name]
         if runs:
             _scatter(ax, runs, "p", 0.4)
-            ps = np.array(sorted({r["p"] for r in runs}))
-            ax.plot(ps, (ps - 1) // 2, color="grey", ls=":", lw=1, label="K = ⌊(p − 1)/2⌋ (all frequencies)")
             if name == "all p":
                 comp = [r for r in runs if not is_prime(r["p"]) and r[f"count_{M.TAU}"] is not None]
                 ax.scatter([r["p"] for r in comp], [r[f"count_{M.TAU}"] for r in comp], s=40, facecolors="none",
@@ -231,7 +232,8 @@ def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
                     f"Mirrors Fig. 11: surviving circles at the end of training (τ = {C.fmt(M.TAU)}) against d (a), prime p (b) "
                     "and every sampled p (c, composite p ringed); each dot one run (spread horizontally a little so that equal "
                     "counts stay visible), the line the mean of the valid runs, red crosses runs that never reached 100% test "
-                    "accuracy (excluded from the claims). The dotted line is K, the number of frequencies.")
+                    "accuracy (excluded from the claims). K = ⌊(p − 1)/2⌋, the number of frequencies, lies above every count "
+                    "and is given in the tables.")
 
 
 def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
@@ -245,10 +247,13 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
         if part:
             _scatter(ax, part, "wd", 0.006 * width)
             K = part[0]["K"]
-            ax.axhline(K, color="grey", ls=":", lw=1, label=f"K = {K} (all frequencies)")
+            counts = [r[f"count_{M.TAU}"] for r in part if r[f"count_{M.TAU}"] is not None]
+            if counts and max(counts) >= K / 2:  # drawn only where it is in view; the tables give K everywhere
+                ax.axhline(K, color="grey", ls=":", lw=1, label=f"K = {K} (all frequencies)")
         ax.set_title(f"Fig. 12, {name} weight decays (p = {centre.centre_p}, d = {centre.centre_d})")
         ax.set_xlabel("weight decay")
-        ax.legend(loc="best", fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # an empty panel (no runs in this range) has no legend
+            ax.legend(loc="best", fontsize=8)
         ax = axes[1][j]
         for r in part:
             ax.scatter([r["wd"]], [r["test_acc"]], s=14, color="tab:green" if r["generalised"] else "tab:red",
@@ -267,6 +272,51 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
                     "boundary values appear in both neighbouring panels). Red crosses: runs that never reached 100% test accuracy.")
 
 
+# ---------------------------------------------------------------- settling on longer runs
+
+
+def long_settling(main: list, long: list) -> dict | None:
+    """The longer runs read at the main runs' step budget and at their own end (τ = 0.05).
+
+    Each finite long run gives a row: its point, its survivors at the main budget (its last record at or
+    before it) and at the end, whether the set is the same, and whether it generalised.
+    """
+    finite = [t for t in long if C.is_finite_trial(t)]
+    if not finite or not main:
+        return None
+    short = max(C.steps_of(main))
+    s = M.settling(finite, short)
+    rows = []
+    for t, at in zip(finite, s["recorded_at"]):
+        st = t.settings
+        rows.append({"id": t.id, "p": int(st["task"]["p"]), "d": int(st["train"]["d"]),
+                     "wd": float(st["train"]["weight_decay"]), "steps": int(st["train"]["steps"]), "recorded_at": at,
+                     "count_short": int(M.survivor_mask(t, M.TAU, step=short).sum()),
+                     "count_end": int(M.survivor_mask(t, M.TAU).sum()),
+                     "same_set": bool(np.array_equal(M.survivor_mask(t, M.TAU, step=short), M.survivor_mask(t, M.TAU))),
+                     "generalised": t.result.convergence_step is not None})
+    return {"short_steps": short, "long_steps": C.steps_of(finite), "runs": len(rows),
+            "same_set": sum(r["same_set"] for r in rows), "label_agreement": s["label_agreement"],
+            "count_changed": sum(r["count_short"] != r["count_end"] for r in rows), "rows": rows,
+            "not_finite": len(long) - len(finite)}
+
+
+def long_settling_text(ls: dict, case: str) -> list[str]:
+    rows = sorted(ls["rows"], key=lambda r: (r["p"], r["d"], r["wd"], r["id"]))
+    table = ["| p | d | weight decay | steps | survivors at step " + str(ls["short_steps"]) + " | at the end | same set | "
+             "reached 100% test acc. |", "|---|---|---|---|---|---|---|---|"]
+    table += [f"| {r['p']} | {r['d']} | {C.fmt(r['wd'])} | {r['steps']} | {r['count_short']} | {r['count_end']} | "
+              f"{'yes' if r['same_set'] else 'no'} | {'yes' if r['generalised'] else 'no'} |" for r in rows]
+    text = (f"Longer runs (case `{case}`, our check, not in the paper): {ls['runs']} runs trained for "
+            f"{', '.join(map(str, ls['long_steps']))} steps, read at the main runs' budget of {ls['short_steps']} steps and at "
+            f"their end (τ = {C.fmt(M.TAU)}): the survivor set at step {ls['short_steps']} was the final one in "
+            f"{ls['same_set']} of {ls['runs']} runs, the count changed in {ls['count_changed']}, and "
+            f"{100 * ls['label_agreement']:.1f}% of (run, frequency) labels were the same.")
+    if ls["not_finite"]:
+        text += f" {ls['not_finite']} longer runs diverged and are left out."
+    return [text, "\n".join(table)]
+
+
 # ---------------------------------------------------------------- analysis
 
 
@@ -274,7 +324,9 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
     centre = C.analysis_of(record, CirclesAnalysis)
     trials = sorted(trials, key=lambda t: t.id)
-    rows = [run_row(t) for t in trials]
+    long = [t for t in trials if t.settings.get("case", "") == centre.settling_case]
+    main = [t for t in trials if t.settings.get("case", "") != centre.settling_case]
+    rows = [run_row(t) for t in main]
     sw = sweeps(rows, centre)
     wd_pos = [r for r in sw["weight decay"] if r["wd"] > 0]
     claims = [
@@ -308,7 +360,8 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                    f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(C.fmt(x) for x in sorted({r[KEY[name]] for r in runs}))}}}"
                    for name, runs in sw.items()) + ".")
     ran.append("Survivors read at the last recorded step; the settling check compares them with the survivors at 2/3 of "
-               "the step budget.")
+               "the step budget" + (f", and the {len(long)} longer runs of case `{centre.settling_case}` (in no sweep) "
+                                    "with themselves at the main budget." if long else "."))
 
     evens = sorted({r["p"] for r in sw["all p"] if r["p"] % 2 == 0})
     deviations = [
@@ -338,7 +391,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
             findings.append(f"No runs in the {name} sweep.")
             continue
         findings += [f"**{name} sweep** ({len(runs)} runs):", point_table(runs, KEY[name])]
-    valid_all = [t for t, r in zip(trials, rows) if r["valid"]]
+    valid_all = [t for t, r in zip(main, rows) if r["valid"]]
     if valid_all:
         findings.append(M.settling_text(M.settling(valid_all, M.settling_step(valid_all))))
     late = [r for r in rows if r["same_set_late"] is False]
@@ -346,13 +399,17 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         findings.append("Survivor sets still changing after 2/3 of the budget: " + ", ".join(
             f"p = {r['p']}, d = {r['d']}, wd = {C.fmt(r['wd'])} (final from step {r['settled_at']})" for r in late[:20])
             + (f" and {len(late) - 20} more" if len(late) > 20 else "") + ".")
-    _, excluded = C.split_valid(trials, needs_generalised=True)
+    ls = long_settling(main, long)
+    if ls is not None:
+        findings += long_settling_text(ls, centre.settling_case)
+    _, excluded = C.split_valid(main, needs_generalised=True)
 
     figures = [figure_11(sw, centre, out_dir), figure_12(sw["weight decay"], centre, out_dir)]
 
     summary = {
         "centre": {"p": centre.centre_p, "d": centre.centre_d, "weight_decay": centre.centre_weight_decay},
         "runs": [{k: v for k, v in r.items()} for r in rows],
+        "long_settling": ls,
     }
     return Section(
         our_number=our,
@@ -365,6 +422,8 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         claims=claims,
         excluded=[x + (" Excluded from the count claims (1, 2, 3, 5); the weight-decay-0 claim (4) is judged on its runs "
                        "whatever their accuracy." if i == 0 and excluded else "")
-                  for i, x in enumerate(C.exclusion_lines(len(trials), excluded))],
+                  for i, x in enumerate(C.exclusion_lines(len(main), excluded))]
+                 + ([f"The {len(long)} longer runs of case `{centre.settling_case}` belong to no sweep and enter no "
+                     f"claim; {len(long) - (ls['runs'] if ls else 0)} of them diverged."] if long else []),
         short_number=short,
     )
