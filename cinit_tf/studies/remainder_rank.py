@@ -227,11 +227,13 @@ def figure_line_share(rows: list[dict], other_rows: list[dict], out_dir: Path) -
     axes[0].set_xlabel("share of the final centres' variance (1 on PC 1 = a line)")
     axes[0].set_ylabel("trials")
     axes[0].set_xlim(0, 1)
-    axes[0].legend()
+    axes[0].set_ylim(0, axes[0].get_ylim()[1] * 1.6)  # headroom: the legend sits above the bars, not on them
+    axes[0].legend(loc="upper left", fontsize=8)
     gen = np.array([r["generalised"] for r in rows])
     tp = np.array([r["top_percent"] for r in rows])
     axes[1].scatter(share[gen], tp[gen], s=18, color="C2", label="generalised")
-    axes[1].scatter(share[~gen], tp[~gen], s=22, marker="x", color="C1", label="never 100% test acc.")
+    if (~gen).any():  # no empty legend entry for a class with no trials
+        axes[1].scatter(share[~gen], tp[~gen], s=22, marker="x", color="C1", label="never 100% test acc.")
     axes[1].set_xlabel("share of the final centres' variance on PC 1")
     axes[1].set_ylabel("top-% of learned q (initial)")
     axes[1].set_xlim(0, 1)
