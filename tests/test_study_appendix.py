@@ -375,6 +375,7 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
     assert sorted(r["id"] for r in runs) == ["m0", "m1", "m2"]
     text = "\n".join(section.findings)
     assert "was the final one in 1 of 2 runs" in text and "| 59 | 128 | 0.1 | 900 | 6 | 2 | no | yes |" in text
+    assert "count changed (p = 59, d = 128, wd = 0.1)" in text and "not final" in text
     assert any("belong to no sweep" in x and "1 of them diverged" in x for x in section.excluded)
 
 

@@ -250,6 +250,7 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
             counts = [r[f"count_{M.TAU}"] for r in part if r[f"count_{M.TAU}"] is not None]
             if counts and max(counts) >= K / 2:  # drawn only where it is in view; the tables give K everywhere
                 ax.axhline(K, color="grey", ls=":", lw=1, label=f"K = {K} (all frequencies)")
+                ax.set_ylim(top=1.05 * K)
         ax.set_title(f"Fig. 12, {name} weight decays (p = {centre.centre_p}, d = {centre.centre_d})")
         ax.set_xlabel("weight decay")
         if ax.get_legend_handles_labels()[0]:  # an empty panel (no runs in this range) has no legend
@@ -258,14 +259,17 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
         for r in part:
             ax.scatter([r["wd"]], [r["test_acc"]], s=14, color="tab:green" if r["generalised"] else "tab:red",
                        marker="o" if r["generalised"] else "x", zorder=3)
-        ax.scatter([], [], s=14, color="tab:green", label="reached 100% test accuracy")
-        ax.scatter([], [], s=14, color="tab:red", marker="x", label="never reached 100%")
+        if any(r["generalised"] for r in part):
+            ax.scatter([], [], s=14, color="tab:green", label="reached 100% test accuracy")
+        if any(not r["generalised"] for r in part):
+            ax.scatter([], [], s=14, color="tab:red", marker="x", label="never reached 100%")
         ax.set_ylim(-0.02, 1.05)
         for row in (0, 1):
             axes[row][j].set_xlim(lo - 0.05 * width, top + 0.05 * width)
         ax.set_xlabel("weight decay")
         ax.set_ylabel("final test accuracy")
-        ax.legend(loc="best", fontsize=8)
+        if part:
+            ax.legend(loc="best", fontsize=8)
     return G.finish(fig, out_dir, "circles_vs_weight_decay.png",
                     f"Mirrors Fig. 12: surviving circles (τ = {C.fmt(M.TAU)}, top) and the final test accuracy of the same runs "
                     "(bottom) against the weight decay, in three ranges like the paper's panels (small, middle, large; the "
@@ -314,6 +318,12 @@ def long_settling_text(ls: dict, case: str) -> list[str]:
             f"{100 * ls['label_agreement']:.1f}% of (run, frequency) labels were the same.")
     if ls["not_finite"]:
         text += f" {ls['not_finite']} longer runs diverged and are left out."
+    moved = [r for r in rows if r["count_end"] != r["count_short"]]
+    if moved:
+        points = sorted({(r["p"], r["d"], r["wd"]) for r in moved})
+        text += (" Where the count changed (" + "; ".join(f"p = {p}, d = {d}, wd = {C.fmt(w)}" for p, d, w in points)
+                 + f"), the main runs' counts at step {ls['short_steps']} are not final: at those points the claims read "
+                 "how far the pruning of frequencies had gone by then, not the number that survives it.")
     return [text, "\n".join(table)]
 
 
