@@ -293,11 +293,11 @@ def long_settling(main: list, long: list) -> dict | None:
     rows = []
     for t, at in zip(finite, s["recorded_at"]):
         st = t.settings
+        at_short, at_end = M.survivor_mask(t, M.TAU, step=short), M.survivor_mask(t, M.TAU)
         rows.append({"id": t.id, "p": int(st["task"]["p"]), "d": int(st["train"]["d"]),
                      "wd": float(st["train"]["weight_decay"]), "steps": int(st["train"]["steps"]), "recorded_at": at,
-                     "count_short": int(M.survivor_mask(t, M.TAU, step=short).sum()),
-                     "count_end": int(M.survivor_mask(t, M.TAU).sum()),
-                     "same_set": bool(np.array_equal(M.survivor_mask(t, M.TAU, step=short), M.survivor_mask(t, M.TAU))),
+                     "count_short": int(at_short.sum()), "count_end": int(at_end.sum()),
+                     "same_set": bool(np.array_equal(at_short, at_end)),
                      "generalised": t.result.convergence_step is not None})
     return {"short_steps": short, "long_steps": C.steps_of(finite), "runs": len(rows),
             "same_set": sum(r["same_set"] for r in rows), "label_agreement": s["label_agreement"],
@@ -334,8 +334,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
     centre = C.analysis_of(record, CirclesAnalysis)
     trials = sorted(trials, key=lambda t: t.id)
-    long = [t for t in trials if t.settings.get("case", "") == centre.settling_case]
-    main = [t for t in trials if t.settings.get("case", "") != centre.settling_case]
+    main, long = M.split_cases(trials, centre.settling_case)
     rows = [run_row(t) for t in main]
     sw = sweeps(rows, centre)
     wd_pos = [r for r in sw["weight decay"] if r["wd"] > 0]
@@ -434,6 +433,6 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                        "whatever their accuracy." if i == 0 and excluded else "")
                   for i, x in enumerate(C.exclusion_lines(len(main), excluded))]
                  + ([f"The {len(long)} longer runs of case `{centre.settling_case}` belong to no sweep and enter no "
-                     f"claim; {len(long) - (ls['runs'] if ls else 0)} of them diverged."] if long else []),
+                     f"claim; {sum(not C.is_finite_trial(t) for t in long)} of them diverged."] if long else []),
         short_number=short,
     )

@@ -87,11 +87,6 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- data
 
 
-def split_cases(trials, settling_case: str):
-    main = [t for t in trials if t.settings.get("case", "") != settling_case]
-    long = [t for t in trials if t.settings.get("case", "") == settling_case]
-    return sorted(main, key=lambda t: t.id), sorted(long, key=lambda t: t.id)
-
 
 def correlation(rates: dict) -> dict:
     """Pearson (with Fisher CI) and Spearman over all points, and Pearson on signals normalised per embedding."""
@@ -317,7 +312,7 @@ def settling_findings(s: dict) -> list[str]:
 def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     out_dir = Path(out_dir)
     settling_case = C.analysis_of(record, SurvivalAnalysis).settling_case
-    main_all, long_all = split_cases(trials, settling_case)
+    main_all, long_all = M.split_cases(trials, settling_case)
     if not main_all:
         raise ValueError("survival_vs_norm needs trials outside the settling case")
     main, excluded = C.split_valid(main_all)
