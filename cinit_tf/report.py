@@ -370,7 +370,9 @@ def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike =
         tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         tmp.mkdir()
         try:
-            section = study.analyse(record, trials, tmp)
+            from cinit_tf.studies import analyse
+
+            section = analyse(study, record, trials, tmp)
             declaration = study.DECLARATION
             if section.verdict not in VERDICTS:
                 raise ReportError(f"study {record['study']!r} returned verdict {section.verdict!r}; expected one of {', '.join(VERDICTS)}")

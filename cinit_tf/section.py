@@ -2,8 +2,9 @@
 
 A study module `cinit_tf/studies/<name>.py` holds
 
-    DECLARATION = Declaration(...)                       # the section: paper reference, claim, rule
-    def analyse(record, trials, out_dir) -> Section:     # the numbers, figures and verdict
+    DECLARATION = Declaration(...)                         # the section: paper reference, claim, rule
+    def measure(trials, options) -> Measured:              # the numbers and the judged claims; pure
+    def write(measured, record, out_dir) -> Section:       # the Markdown text and the figures
 
 The report index, the validation of an experiment file's `[analysis]` table and each report's
 header are built from the declarations; nothing else lists the sections.
@@ -28,6 +29,22 @@ class Declaration:
     paper_number: str  # the paper's headline number, as the report header and the index show it
     verdict_rule: str  # the rule that will decide the verdict
     analysis: type | None = None  # a dataclass: its fields (metadata "rule") are the [analysis] keys
+
+
+@dataclass(kw_only=True)
+class Measured:
+    """What a study's `measure` returns: the numbers and the judged claims, no text and no figures.
+
+    A study subclasses it with the fields its `write` needs (each with a default, so that a run too
+    small to judge can return the base fields alone, with `assessable` False).
+    """
+
+    trials: list  # every trial of the run, in id order
+    valid: list  # the trials every statistic uses, in id order
+    excluded: dict  # {reason: [trials]}: left out of every statistic, and why
+    claims: list = field(default_factory=list)  # cinit_tf.studies._verdicts.Claim, one per sub-claim
+    options: object = None  # the study's [analysis] options (its schema dataclass), or None
+    assessable: bool = True  # False: too few valid trials; every claim is "not assessable" and nothing else is measured
 
 
 @dataclass

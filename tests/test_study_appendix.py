@@ -12,6 +12,7 @@ import pytest
 
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
 from cinit_tf.studies import _appendix as A
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import circles_vs_size as CS
 from cinit_tf.studies import circularity as CI
@@ -79,7 +80,7 @@ def test_normalised_view_of_a_pure_circle():
 
 def test_loglog_slope_known_and_gaussian_concentration():
     x = np.array([8, 16, 32, 64, 128.0])
-    out = A.loglog_slope(x, 3 * x**-0.5)
+    out = S.loglog_slope(x, 3 * x**-0.5)
     assert out["slope"] == pytest.approx(-0.5) and out["lo"] == pytest.approx(-0.5) and out["n"] == 5
     # Gaussian embeddings: the relative spread of the Fourier signals shrinks as 1/√d.
     g = np.random.default_rng(0)
@@ -89,7 +90,7 @@ def test_loglog_slope_known_and_gaussian_concentration():
             s = fourier_norms(g.standard_normal((31, d)))
             ds.append(d)
             spreads.append((s.max() - s.min()) / s.mean())
-    out = A.loglog_slope(ds, spreads)
+    out = S.loglog_slope(ds, spreads)
     assert out["lo"] < -0.5 < out["hi"] and out["hi"] < -0.4
 
 
@@ -99,17 +100,17 @@ def test_loglog_slope_known_and_gaussian_concentration():
 def test_level_claim_outcomes():
     rng = np.random.default_rng(3)
     tight = {d: list(1 + 0.01 * rng.standard_normal(50)) for d in (1, 2, 4, 8)}
-    assert A.level_claim("flat", tight, 1.0, 0.05, "test", "d").verdict == V.REPRODUCED
+    assert V.level_claim("flat", tight, 1.0, 0.05, "test", "d").verdict == V.REPRODUCED
     # Wide CIs (few, noisy values) pin nothing down: not flat, not moved → partly.
     wide = {d: list(1 + 0.5 * rng.standard_normal(4)) for d in (1, 2, 4, 8)}
-    assert A.level_claim("flat", wide, 1.0, 0.05, "test", "d").verdict == V.PARTLY
+    assert V.level_claim("flat", wide, 1.0, 0.05, "test", "d").verdict == V.PARTLY
     # The level moves by 10% at one d: its CI misses 1 ± 0.05.
     moved = dict(tight) | {8: list(1.1 + 0.01 * rng.standard_normal(50))}
-    claim = A.level_claim("flat", moved, 1.0, 0.05, "test", "d")
+    claim = V.level_claim("flat", moved, 1.0, 0.05, "test", "d")
     assert claim.verdict == V.NOT_REPRODUCED and "d = 8" in claim.detail
     # ... while a margin of 0.2 would have accepted it: the declared margin is what decides.
-    assert A.level_claim("flat", moved, 1.0, 0.2, "test", "d").verdict == V.REPRODUCED
-    assert A.level_claim("flat", {1: [1.0]}, 1.0, 0.05, "test", "d").verdict == V.NOT_ASSESSABLE
+    assert V.level_claim("flat", moved, 1.0, 0.2, "test", "d").verdict == V.REPRODUCED
+    assert V.level_claim("flat", {1: [1.0]}, 1.0, 0.05, "test", "d").verdict == V.NOT_ASSESSABLE
 
 
 # ---------------------------------------------------------------- min_signal_vs_dim: verdicts on constructed draws
@@ -152,7 +153,7 @@ def test_min_signal_partly_when_the_trend_is_not_significant():
     trials = _gaussian_draws((2, 64), 3, seed=5)
     c = MS.analyse_task("modadd", trials)
     claim = c["claims"][0]
-    rho, lo, hi, pv, n = V.spearman_ci([int(t.settings["train"]["d"]) for t in trials],
+    rho, lo, hi, pv, n = S.spearman_ci([int(t.settings["train"]["d"]) for t in trials],
                                        [MS.draw_stats(fourier_norms(t.result.initial_embedding), 1)["norm_min"] for t in trials])
     assert rho > 0 and 0.01 <= pv < 0.05
     assert claim.verdict == V.PARTLY

@@ -14,6 +14,8 @@ from cinit_tf.readout import canonical_permutation, permutation_index
 from cinit_tf.signals import arrangement_scores, arrangements, permutation_scores, top_percent
 from cinit_tf.store import StoredTrial
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _stats as S
+from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import _rank, remainder_rank, xor_rank
 from cinit_tf.trial import TrialResult
 
@@ -121,10 +123,10 @@ def test_analysis_options_take_the_declared_defaults():
 
 def test_mann_whitney_less_on_separated_and_identical_samples():
     low, high = [1.0, 2.0, 3.0, 4.0, 5.0], [10.0, 11.0, 12.0, 13.0, 14.0]
-    out = _rank.mann_whitney_less(low, high)
+    out = S.mann_whitney_less(low, high)
     assert out["u"] == 0.0 and out["p"] == pytest.approx(1 / math.comb(10, 5))  # exact: the one most extreme split
-    assert _rank.mann_whitney_less(high, low)["p"] > 0.9
-    assert math.isnan(_rank.mann_whitney_less([], high)["p"])
+    assert S.mann_whitney_less(high, low)["p"] > 0.9
+    assert math.isnan(S.mann_whitney_less([], high)["p"])
 
 
 # ---------------------------------------------------------------- the rules, with known answers
@@ -141,14 +143,14 @@ CONTROL = list(np.linspace(20, 100, 100))
     (list(np.linspace(20, 100, 100)), "not reproduced"),  # no better than the control: the direction fails
 ])
 def test_rank_claim_known_answers(learned, verdict):
-    claim, info = _rank.rank_claim(learned, CONTROL, 15.0, 22.0, 100, "rank")
+    claim, info = V.rank_claim(learned, CONTROL, 15.0, 22.0, 100, "rank")
     assert claim.verdict == verdict, claim.detail
 
 
 @pytest.mark.parametrize("k, verdict", [(70, "reproduced"), (55, "partly"), (50, "not reproduced"), (34, "not reproduced")])
 def test_shape_claim_known_answers(k, verdict):
     # 55/100 is a majority but not at p < 0.01; 34/100 cubes (the xor run's share) is a minority.
-    assert _rank.share_claim("shape", k, 100, "cubes").verdict == verdict
+    assert V.share_claim("shape", k, 100, "cubes").verdict == verdict
 
 
 @pytest.mark.parametrize("name", ["remainder_rank", "xor_rank"])

@@ -1,9 +1,10 @@
 """One module per paper section: its declaration, and how it turns its trials into a report section.
 
-A study module `cinit_tf/studies/<name>.py` defines `DECLARATION` (a `cinit_tf.section.Declaration`)
-and `analyse(record, trials, out_dir) -> Section` (`record` is the run folder's config.json); an
-experiment file names it with `study = "<name>"`. Modules whose name starts with `_` are helpers.
-No study imports another study.
+A study module `cinit_tf/studies/<name>.py` defines `DECLARATION` (a `cinit_tf.section.Declaration`),
+`measure(trials, options) -> Measured` (the numbers and the judged claims, pure) and
+`write(measured, record, out_dir) -> Section` (the Markdown text and the figures; `record` is the run
+folder's config.json); an experiment file names it with `study = "<name>"`. `analyse` below joins the
+two halves. Modules whose name starts with `_` are helpers. No study imports another study.
 """
 
 from __future__ import annotations
@@ -33,3 +34,18 @@ def declarations() -> dict:
     """{name: Declaration} of every study, in the paper's order."""
     out = {name: declaration(name) for name in study_names()}
     return dict(sorted(out.items(), key=lambda kv: (kv[1].order, kv[0])))
+
+
+def options(module, record: dict):
+    """The run's `[analysis]` options for this study (its schema dataclass), or None when it declares none."""
+    from cinit_tf.studies._common import analysis_of
+
+    schema = module.DECLARATION.analysis
+    return analysis_of(record, schema) if schema is not None else None
+
+
+def analyse(module, record: dict, trials: list, out_dir):
+    """The report section of a study module for a run: `write(measure(trials, options), record, out_dir)`."""
+    if not hasattr(module, "measure"):  # a study not yet split in two halves
+        return module.analyse(record, trials, out_dir)
+    return module.write(module.measure(trials, options(module, record)), record, out_dir)

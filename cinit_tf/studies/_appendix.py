@@ -89,49 +89,6 @@ def draw_band(ax, xs: Sequence[float], per_x: Sequence[Iterable[float]], colour,
     ax.plot(xs, stats[:, 0], color=colour, marker=marker, ms=3.5, lw=1.4, ls=ls, label=label)
 
 
-def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why: str, what: str) -> V.Claim:
-    """"Stays at `level`" at every x, judged by each x's 95% CI of the mean against the band level ± margin.
-
-    At each x the CI lies inside the band (the level is pinned to within the margin), misses the band
-    entirely (the level moved), or neither (too few values to tell). No x outside and at least half of
-    them inside → reproduced; no x outside but fewer than half inside → partly; any x outside → not
-    reproduced; an x with fewer than 2 values → not assessable. A wide CI therefore never counts as flat.
-    """
-    inside, outside, rows = [], [], []
-    for x, values in sorted(per_x.items()):
-        m, lo, hi, n = V.mean_ci(values)
-        if n < 2:
-            return V.Claim(name, V.NOT_ASSESSABLE, f"{n} valid value(s) at {what} = {C.fmt(x)}; a CI needs 2")
-        if level - margin <= lo and hi <= level + margin:
-            inside.append(x)
-        elif hi < level - margin or lo > level + margin:
-            outside.append(x)
-        rows.append((abs(m - level), x, m, lo, hi, n))
-    _, x, m, lo, hi, n = max(rows)
-    detail = (f"the 95% CI of the mean lies inside {C.fmt(level)} ± {C.fmt(margin)} ({margin_why}) at {len(inside)} of "
-              f"{len(per_x)} values of {what}, misses it at {len(outside)}"
-              + (f" ({what} = {', '.join(C.fmt(v) for v in outside)})" if outside else "")
-              + f"; farthest mean: {what} = {C.fmt(x)}, {C.fmt(m, 4)} (95% CI [{C.fmt(lo, 4)}, {C.fmt(hi, 4)}], n = {n})")
-    if outside:
-        return V.Claim(name, V.NOT_REPRODUCED, detail + "; the level moved")
-    if len(inside) >= len(per_x) / 2:
-        return V.Claim(name, V.REPRODUCED, detail)
-    return V.Claim(name, V.PARTLY, detail + "; too few values pin the level down")
-
-
-def loglog_slope(x, y) -> dict:
-    """Least-squares slope of log y on log x with its 95% CI (Student-t): {"slope", "lo", "hi", "n"}."""
-    from scipy import stats
-
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    keep = (x > 0) & (y > 0) & np.isfinite(x) & np.isfinite(y)
-    x, y = np.log(x[keep]), np.log(y[keep])
-    n = int(x.size)
-    if n < 3 or np.ptp(x) == 0:
-        return {"slope": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": n}
-    res = stats.linregress(x, y)
-    half = float(stats.t.ppf(0.975, n - 2)) * float(res.stderr)
-    return {"slope": float(res.slope), "lo": float(res.slope) - half, "hi": float(res.slope) + half, "n": n}
 
 
 def log2_ticks(ax, values: Sequence[float]) -> None:

@@ -21,7 +21,10 @@ from dataclasses import field, fields
 
 import numpy as np
 
-from cinit_tf.section import VERDICTS
+from cinit_tf.section import VERDICTS, Measured, Section
+from cinit_tf.studies._stats import mean_std, pearson, share_vs_half, spearman, typical  # noqa: F401
+from cinit_tf.studies._stats import share_ci as wilson_ci  # noqa: F401
+from cinit_tf.studies._stats import welch_test as welch  # noqa: F401
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_ASSESSABLE = VERDICTS
 
@@ -36,24 +39,38 @@ STATISTICS_NOTE = (
     "mean are Student-t based; correlations and tests are scipy.stats (Pearson, Spearman, Welch's t-test)."
 )
 
-# Choices of ours (docs/method.md) that hold for every trial of every study; each report lists them
-# under "Deviations and choices" because the paper states none of them.
-COMMON_DEVIATIONS = (
-    "TensorFlow/Keras reimplementation. The paper does not name its framework; where a default matters we "
-    "follow PyTorch's, the usual choice in this line of work.",
-    f"Initialisation follows PyTorch's defaults ({method('model')}): W_E ~ N(0, 1); every Dense weight and bias "
-    "~ U(−1/√fan_in, 1/√fan_in). The paper does not state its initialisation.",
-    "Model: concat[E_a, E_b] → Dense 100 → ReLU → Dense 100 → ReLU → Dense classes, cross-entropy on logits "
-    f"({method('model')}); the first layer is computed in factored form, (E·W1_top)[a] + (E·W1_bottom)[b], which is the same function.",
-    "Optimiser: AdamW, lr 0.01, β₁ 0.9, β₂ 0.999, ε 1e-8, decoupled weight decay on every trainable variable "
-    "(embedding included unless frozen). Keras adds ε to √v̂ after bias correction where PyTorch adds it to "
-    "√v/√(1−β₂ᵗ); at ε = 1e-8 the difference is negligible.",
-    "Full batch: every step is one AdamW update on the whole train split.",
-    "Split: a seeded random permutation of all p² ordered pairs; the first round(0.8·p²) are train, the rest test.",
-    "Three independent seed streams per trial (embedding, MLP, split); several trials are trained together "
-    "as one population program, which is exactly equivalent to independent runs (AdamW is elementwise).",
-    "float32 throughout.",
-)
+def _values(trials: Sequence, section: str, key: str, default=None) -> str:
+    """The values one setting takes over these trials, as a report prints them ("0.01", or "0.01, 0.02")."""
+    def text(x) -> str:
+        return json_key(x).replace("e-0", "e-").replace("e+0", "e+")
+
+    vals = sorted({text(t.settings.get(section, {}).get(key, default)) for t in trials})
+    return ", ".join(vals) if vals else text(default)
+
+
+def common_deviations(trials: Sequence) -> list[str]:
+    """Choices of ours (docs/method.md) that hold for every trial of every study, with the values these
+    trials were trained with (width, optimiser, precision): each report lists them under "Deviations and
+    choices" because the paper states none of them."""
+    v = lambda key, default=None: _values(trials, "train", key, default)  # noqa: E731
+    dtype = v("dtype", "float32")
+    return [
+        "TensorFlow/Keras reimplementation. The paper does not name its framework; where a default matters we "
+        "follow PyTorch's, the usual choice in this line of work.",
+        f"Initialisation follows PyTorch's defaults ({method('model')}): W_E ~ N(0, 1); every Dense weight and bias "
+        "~ U(−1/√fan_in, 1/√fan_in). The paper does not state its initialisation.",
+        f"Model: concat[E_a, E_b] → Dense {v('width')} → ReLU → Dense {v('width')} → ReLU → Dense classes, cross-entropy "
+        f"on logits ({method('model')}); the first layer is computed in factored form, (E·W1_top)[a] + (E·W1_bottom)[b], "
+        "which is the same function.",
+        f"Optimiser: AdamW, lr {v('lr')}, β₁ {v('beta_1')}, β₂ {v('beta_2')}, ε {v('epsilon')}, decoupled weight decay on "
+        "every trainable variable (embedding included unless frozen). Keras adds ε to √v̂ after bias correction where "
+        "PyTorch adds it to √v/√(1−β₂ᵗ); at ε = 1e-8 the difference is negligible.",
+        "Full batch: every step is one AdamW update on the whole train split.",
+        "Split: a seeded random permutation of all p² ordered pairs; the first round(0.8·p²) are train, the rest test.",
+        "Three independent seed streams per trial (embedding, MLP, split); several trials are trained together "
+        "as one population program, which is exactly equivalent to independent runs (AdamW is elementwise).",
+        f"{dtype} throughout.",
+    ]
 
 
 # The paper's settings (its App. A table and §2), for listing every difference a run makes.
@@ -144,62 +161,15 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- statistics
-
-
-def mean_std(values: Iterable[float]) -> tuple[float, float, int]:
-    """(mean, sample std with ddof = 1, n); std is 0 for a single value, mean nan for none."""
-    a = np.asarray(list(values), dtype=float)
-    if a.size == 0:
-        return (float("nan"), float("nan"), 0)
-    return (float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0, int(a.size))
+# ---------------------------------------------------------------- statistics (one definition each, in _stats)
 
 
 def ci95(values: Iterable[float]) -> tuple[float, float]:
-    """Student-t 95% confidence interval of the mean; (m, m) for a single value, nan for none."""
-    from scipy import stats
+    """(lo, hi) of `_stats.mean_ci`."""
+    from cinit_tf.studies._stats import mean_ci
 
-    m, s, n = mean_std(values)
-    if n < 2:
-        return (m, m)
-    half = float(stats.t.ppf(0.975, n - 1)) * s / math.sqrt(n)
-    return (m - half, m + half)
-
-
-def pearson(x: Iterable[float], y: Iterable[float]) -> dict:
-    """{"r", "p", "n"}; r and p are nan when fewer than 3 points or a constant input make them undefined."""
-    return _correlation("pearsonr", x, y)
-
-
-def spearman(x: Iterable[float], y: Iterable[float]) -> dict:
-    """{"rho", "p", "n"} (Spearman rank correlation); nan when undefined, as `pearson`."""
-    out = _correlation("spearmanr", x, y)
-    return {"rho": out["r"], "p": out["p"], "n": out["n"]}
-
-
-def _correlation(name: str, x, y) -> dict:
-    from scipy import stats
-
-    x, y = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    n = int(x.size)
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return {"r": float("nan"), "p": float("nan"), "n": n}
-    res = getattr(stats, name)(x, y)
-    return {"r": float(res[0]), "p": float(res[1]), "n": n}
-
-
-def welch(a: Iterable[float], b: Iterable[float]) -> dict:
-    """Welch's two-sample t-test (unequal variances): {"t", "p", "n_a", "n_b"}; nan when undefined."""
-    from scipy import stats
-
-    a, b = np.asarray(list(a), dtype=float), np.asarray(list(b), dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size < 2 or b.size < 2 or (np.ptp(a) == 0 and np.ptp(b) == 0):
-        return {"t": float("nan"), "p": float("nan"), "n_a": int(a.size), "n_b": int(b.size)}
-    res = stats.ttest_ind(a, b, equal_var=False)
-    return {"t": float(res[0]), "p": float(res[1]), "n_a": int(a.size), "n_b": int(b.size)}
+    _, lo, hi, _ = mean_ci(values)
+    return (lo, hi)
 
 
 # ---------------------------------------------------------------- valid trials
@@ -264,60 +234,52 @@ def unassessable_section(record: dict, trials: Sequence, valid: Sequence, exclud
     )
 
 
-def typical(items: Sequence, value: Callable, n: int) -> list:
-    """The `n` items whose value lies nearest the median of all (ties by the given order): examples chosen to be typical."""
-    items = list(items)
-    if not items:
-        return []
-    values = np.array([float(value(x)) for x in items])
-    med = float(np.median(values))
-    order = sorted(range(len(items)), key=lambda i: (abs(values[i] - med), i))
-    return [items[i] for i in order[:n]]
+def begin(trials: Iterable, claim_names: Sequence[str], options=None, cls: type = Measured,
+          needs_generalised: bool = False, min_share: float | None = None) -> Measured:
+    """The opening every `measure` shares: the trials in id order, split into valid and excluded (`split_valid`).
 
-
-def wilson_ci(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson 95% interval of a binomial share k / n; (nan, nan) when n = 0."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    phat = k / n
-    den = 1 + z * z / n
-    centre = (phat + z * z / (2 * n)) / den
-    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, alpha: float = 0.01, verb: str = "survived"):
-    """A claim that a rate is near 1 (`high`) or near 0: "near" is a bound declared in advance (e.g. ≥ 0.9).
-
-    Not assessable with no trials; not reproduced unless the rate is on the claimed side of ½ (exact binomial
-    test, p < alpha); reproduced when its Wilson 95% CI reaches the bound (compatible with "near"); partly otherwise.
+    Returns an instance of `cls` (a study's `Measured` subclass) holding them. When too few trials are
+    valid to judge (`_verdicts.assessable`), every claim in `claim_names` is "not assessable" and the
+    result's `assessable` is False: the study measures nothing more and returns it as it is.
     """
     from cinit_tf.studies import _verdicts as V
 
-    if n <= 0:
-        return V.Claim(name, V.NOT_ASSESSABLE, f"no trials {what}")
-    _, _, _, p = share_vs_half(k, n)
-    lo, hi = wilson_ci(k, n)
-    side = (k / n > 0.5) if high else (k / n < 0.5)
-    detail = (f"{k} of {n} trials {what} {verb}: {100 * k / n:.1f}% (Wilson 95% CI {100 * lo:.1f}–{100 * hi:.1f}%); "
-              f"needs the rate {'above' if high else 'below'} ½ at p < {alpha:g} (exact binomial {fmt_p(p)}) and a CI reaching "
-              f"{'≥' if high else '≤'} {100 * bound:g}%")
-    if not (side and p < alpha):
-        return V.Claim(name, V.NOT_REPRODUCED, detail + "; the direction does not hold")
-    if (hi >= bound) if high else (lo <= bound):
-        return V.Claim(name, V.REPRODUCED, detail)
-    return V.Claim(name, V.PARTLY, detail + "; the direction holds but the rate is not near " + ("100%" if high else "0%"))
+    everything = sorted(trials, key=lambda t: t.id)
+    valid, excluded = split_valid(everything, needs_generalised)
+    m = cls(trials=everything, valid=valid, excluded=excluded, options=options)
+    share = V.MIN_VALID_SHARE if min_share is None else min_share
+    if not V.assessable(len(valid), len(everything), share):
+        m.assessable = False
+        m.claims = [V.not_assessable(name, len(valid), len(everything), f"valid (at least {share:.0%} and 3 are needed)")
+                    for name in claim_names]
+    return m
 
 
-def share_vs_half(k: int, n: int) -> tuple[float, float, float, float]:
-    """(share − ½, lo, hi, p): a share against one half, Wilson CI (shifted) and the two-sided exact binomial test."""
-    from scipy import stats
+def section(m: Measured, record: dict, **text) -> Section:
+    """The closing every `write` shares: a `Section` whose verdict is the weakest claim, with the claims and exclusions.
 
-    if n <= 0:
-        return (float("nan"),) * 4
-    lo, hi = wilson_ci(k, n)
-    p = float(stats.binomtest(k, n, 0.5).pvalue)
-    return (k / n - 0.5, lo - 0.5, hi - 0.5, p)
+    `text` holds the study's own fields (our_number, what_we_ran, deviations, findings, figures, summary,
+    short_number, verdict_rule). A run that was not assessable gets the standard section instead: every claim
+    "not assessable", the exclusions counted, no statistic; only `deviations` and `verdict_rule` are kept.
+    """
+    from cinit_tf.studies import _verdicts as V
+
+    if not m.assessable:
+        n, k = len(m.trials), len(m.valid)
+        return Section(
+            our_number=f"not assessable: {k} of {n} trials valid",
+            verdict=V.headline(m.claims),
+            verdict_rule=text.get("verdict_rule", ""),
+            what_we_ran=profile_lines(record, m.trials),
+            deviations=list(text.get("deviations", ())),
+            findings=health_findings(m.trials, convergence_matters=False),
+            summary={"valid": k, "trials": n, "excluded": {why: [t.id for t in ts] for why, ts in m.excluded.items()}},
+            short_number=f"not assessable ({k}/{n} valid)",
+            claims=list(m.claims),
+            excluded=exclusion_lines(n, m.excluded),
+        )
+    return Section(verdict=V.headline(m.claims), claims=list(m.claims), excluded=exclusion_lines(len(m.trials), m.excluded),
+                   **text)
 
 
 # ---------------------------------------------------------------- trials

@@ -46,35 +46,6 @@ def verdict_rule(paper_mean: float, paper_std: float, paper_n: int, learned: str
     )
 
 
-def mann_whitney_less(a, b) -> dict:
-    """One-sided Mann–Whitney U: are values of `a` stochastically smaller than those of `b`? {"u", "p", "n_a", "n_b"}."""
-    from scipy import stats
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.size == 0 or b.size == 0:
-        return {"u": float("nan"), "p": float("nan"), "n_a": int(a.size), "n_b": int(b.size)}
-    res = stats.mannwhitneyu(a, b, alternative="less")
-    return {"u": float(res.statistic), "p": float(res.pvalue), "n_a": int(a.size), "n_b": int(b.size)}
-
-
-def rank_claim(learned, control, paper_mean: float, paper_std: float, paper_n: int, name: str) -> tuple[V.Claim, dict]:
-    """The rank claim: Welch against the paper's sample; direction = learned below control (Mann–Whitney, p < ALPHA)."""
-    mw = mann_whitney_less(learned, control)
-    better = bool(np.isfinite(mw["p"]) and mw["p"] < ALPHA)
-    claim = V.number_vs_sample(name, learned, paper_mean, paper_std, paper_n, direction_holds=better)
-    direction = (f"; direction: learned {C.fmt_mean_std(learned)} against control {C.fmt_mean_std(control)}, "
-                 f"Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} "
-                 f"({'holds' if better else 'fails'} at p < {ALPHA:g})")
-    return V.Claim(claim.name, claim.verdict, claim.detail + direction), {"mann_whitney": mw, "better_than_control": better}
-
-
-def share_claim(name: str, k: int, n: int, what: str) -> V.Claim:
-    """A shape claim as a share of runs: the majority at p < ALPHA (exact binomial test against ½, Wilson CI)."""
-    eff, lo, hi, p = C.share_vs_half(k, n)
-    claim = V.direction(name, eff, lo, hi, p, +1, f"share of {what} − ½ ({k} of {n} runs)")
-    return claim
-
-
 def stats_of(values) -> dict:
     """Mean, std, n, 95% CI and median of a list of top-% values (nan when empty)."""
     values = [float(v) for v in values]

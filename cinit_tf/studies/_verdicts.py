@@ -26,6 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cinit_tf.studies import _common as C
+from cinit_tf.studies import _stats as S
+from cinit_tf.studies._stats import mean_ci, spearman_ci  # noqa: F401  (the rules below use them; callers use _stats)
+
 REPRODUCED = "reproduced"
 PARTLY = "partly"
 NOT_REPRODUCED = "not reproduced"
@@ -75,21 +79,6 @@ def not_assessable(name: str, n_valid: int, n_total: int, why: str = "valid") ->
     return Claim(name, NOT_ASSESSABLE, f"only {n_valid} of {n_total} trials are {why}; too few to judge")
 
 
-def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float, int]:
-    """(mean, lo, hi, n) of the finite values: Student-t interval; (m, m, m, 1) for one value."""
-    from scipy import stats
-
-    a = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    n = int(a.size)
-    if n == 0:
-        return (float("nan"),) * 3 + (0,)
-    m = float(a.mean())
-    if n < 2:
-        return m, m, m, n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(a.std(ddof=1)) / math.sqrt(n)
-    return m, m - half, m + half, n
-
-
 def number_vs_sample(name: str, ours: Iterable[float], paper_mean: float, paper_std: float, paper_n: int,
                      direction_holds: bool) -> Claim:
     """A number the paper gives as mean ± std over n: Welch's test of our sample against the paper's.
@@ -97,23 +86,12 @@ def number_vs_sample(name: str, ours: Iterable[float], paper_mean: float, paper_
     Compatible (p >= 0.05, i.e. the 95% CI of the difference contains 0) → reproduced, if the
     direction holds; incompatible but the direction holds → partly; direction fails → not reproduced.
     """
-    from scipy import stats
-
     a = np.asarray([v for v in ours if v is not None and math.isfinite(v)], dtype=float)
     if a.size < 2:
         return Claim(name, NOT_ASSESSABLE, f"{a.size} valid value(s); Welch's test needs at least 2")
     m, s, n = float(a.mean()), float(a.std(ddof=1)), int(a.size)
-    va, vb = s * s / n, paper_std * paper_std / paper_n
-    se = math.sqrt(va + vb)
-    diff = m - paper_mean
-    if se == 0:
-        p, lo, hi = (1.0 if diff == 0 else 0.0), diff, diff
-    else:
-        df = (va + vb) ** 2 / ((va * va / (n - 1) if n > 1 else 0) + (vb * vb / (paper_n - 1) if paper_n > 1 else 0))
-        t = diff / se
-        p = float(2 * stats.t.sf(abs(t), df))
-        half = float(stats.t.ppf(0.975, df)) * se
-        lo, hi = diff - half, diff + half
+    w = S.welch_moments(m, s, n, paper_mean, paper_std, paper_n)
+    diff, p, (lo, hi) = w["difference"], w["p"], w["ci95"]
     detail = (f"ours {_fmt(m)} ± {_fmt(s)} (n = {n}) against the paper's {_fmt(paper_mean)} ± {_fmt(paper_std)} "
               f"(n = {paper_n}): difference {_fmt(diff)}, 95% CI [{_fmt(lo)}, {_fmt(hi)}], Welch {_fmt_p(p)}")
     if not direction_holds:
@@ -128,7 +106,7 @@ def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direct
     """A bare number from the paper: reproduced when it lies in our 95% CI (widened by a margin declared
     in advance, with its reason); partly when the direction holds but it lies outside; not reproduced
     when the direction fails."""
-    m, lo, hi, n = mean_ci(ours)
+    m, lo, hi, n = S.mean_ci(ours)
     if n == 0:
         return Claim(name, NOT_ASSESSABLE, "no valid value")
     wlo, whi = (lo, hi) if margin is None else (lo - margin, hi + margin)
@@ -159,23 +137,79 @@ def direction(name: str, effect: float, lo: float, hi: float, p: float, expected
     return Claim(name, PARTLY, detail + "; the direction holds but is not significant")
 
 
-def spearman_ci(x: Iterable[float], y: Iterable[float]) -> tuple[float, float, float, float, int]:
-    """(rho, lo, hi, p, n): Spearman's rank correlation with a Fisher-z 95% CI (SE = 1.03/√(n−3))."""
-    from scipy import stats
-
-    x, y = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    n = int(x.size)
-    if n < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan"), float("nan"), float("nan"), float("nan"), n
-    rho, p = stats.spearmanr(x, y)
-    rho = float(np.clip(rho, -0.999999, 0.999999))
-    z, se = math.atanh(rho), 1.03 / math.sqrt(n - 3)
-    return rho, math.tanh(z - 1.96 * se), math.tanh(z + 1.96 * se), float(p), n
-
-
 def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int, what: str = "Spearman ρ") -> Claim:
     """A monotone-trend claim ("rises with d") tested by Spearman's ρ with its CI, at p < ALPHA."""
-    rho, lo, hi, p, n = spearman_ci(x, y)
+    rho, lo, hi, p, n = S.spearman_ci(x, y)
     return direction(name, rho, lo, hi, p, expected_sign, f"{what} (n = {n})")
+
+
+# ---------------------------------------------------------------- rates, shares, levels and ranks
+
+
+def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, alpha: float = 0.01, verb: str = "survived"):
+    """A claim that a rate is near 1 (`high`) or near 0: "near" is a bound declared in advance (e.g. ≥ 0.9).
+
+    Not assessable with no trials; not reproduced unless the rate is on the claimed side of ½ (exact binomial
+    test, p < alpha); reproduced when its Wilson 95% CI reaches the bound (compatible with "near"); partly otherwise.
+    """
+    if n <= 0:
+        return Claim(name, NOT_ASSESSABLE, f"no trials {what}")
+    _, _, _, p = S.share_vs_half(k, n)
+    lo, hi = S.share_ci(k, n)
+    side = (k / n > 0.5) if high else (k / n < 0.5)
+    detail = (f"{k} of {n} trials {what} {verb}: {100 * k / n:.1f}% (Wilson 95% CI {100 * lo:.1f}–{100 * hi:.1f}%); "
+              f"needs the rate {'above' if high else 'below'} ½ at p < {alpha:g} (exact binomial {C.fmt_p(p)}) and a CI reaching "
+              f"{'≥' if high else '≤'} {100 * bound:g}%")
+    if not (side and p < alpha):
+        return Claim(name, NOT_REPRODUCED, detail + "; the direction does not hold")
+    if (hi >= bound) if high else (lo <= bound):
+        return Claim(name, REPRODUCED, detail)
+    return Claim(name, PARTLY, detail + "; the direction holds but the rate is not near " + ("100%" if high else "0%"))
+
+
+def share_claim(name: str, k: int, n: int, what: str) -> Claim:
+    """A shape claim as a share of runs: the majority at p < ALPHA (exact binomial test against ½, Wilson CI)."""
+    eff, lo, hi, p = S.share_vs_half(k, n)
+    claim = direction(name, eff, lo, hi, p, +1, f"share of {what} − ½ ({k} of {n} runs)")
+    return claim
+
+
+def rank_claim(learned, control, paper_mean: float, paper_std: float, paper_n: int, name: str) -> tuple[Claim, dict]:
+    """The rank claim: Welch against the paper's sample; direction = learned below control (Mann–Whitney, p < ALPHA)."""
+    mw = S.mann_whitney_less(learned, control)
+    better = bool(np.isfinite(mw["p"]) and mw["p"] < ALPHA)
+    claim = number_vs_sample(name, learned, paper_mean, paper_std, paper_n, direction_holds=better)
+    direction = (f"; direction: learned {C.fmt_mean_std(learned)} against control {C.fmt_mean_std(control)}, "
+                 f"Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} "
+                 f"({'holds' if better else 'fails'} at p < {ALPHA:g})")
+    return Claim(claim.name, claim.verdict, claim.detail + direction), {"mann_whitney": mw, "better_than_control": better}
+
+
+def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why: str, what: str) -> Claim:
+    """"Stays at `level`" at every x, judged by each x's 95% CI of the mean against the band level ± margin.
+
+    At each x the CI lies inside the band (the level is pinned to within the margin), misses the band
+    entirely (the level moved), or neither (too few values to tell). No x outside and at least half of
+    them inside → reproduced; no x outside but fewer than half inside → partly; any x outside → not
+    reproduced; an x with fewer than 2 values → not assessable. A wide CI therefore never counts as flat.
+    """
+    inside, outside, rows = [], [], []
+    for x, values in sorted(per_x.items()):
+        m, lo, hi, n = S.mean_ci(values)
+        if n < 2:
+            return Claim(name, NOT_ASSESSABLE, f"{n} valid value(s) at {what} = {C.fmt(x)}; a CI needs 2")
+        if level - margin <= lo and hi <= level + margin:
+            inside.append(x)
+        elif hi < level - margin or lo > level + margin:
+            outside.append(x)
+        rows.append((abs(m - level), x, m, lo, hi, n))
+    _, x, m, lo, hi, n = max(rows)
+    detail = (f"the 95% CI of the mean lies inside {C.fmt(level)} ± {C.fmt(margin)} ({margin_why}) at {len(inside)} of "
+              f"{len(per_x)} values of {what}, misses it at {len(outside)}"
+              + (f" ({what} = {', '.join(C.fmt(v) for v in outside)})" if outside else "")
+              + f"; farthest mean: {what} = {C.fmt(x)}, {C.fmt(m, 4)} (95% CI [{C.fmt(lo, 4)}, {C.fmt(hi, 4)}], n = {n})")
+    if outside:
+        return Claim(name, NOT_REPRODUCED, detail + "; the level moved")
+    if len(inside) >= len(per_x) / 2:
+        return Claim(name, REPRODUCED, detail)
+    return Claim(name, PARTLY, detail + "; too few values pin the level down")

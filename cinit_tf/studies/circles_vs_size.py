@@ -37,6 +37,7 @@ from cinit_tf.studies import _appendix as A
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 WD_PANELS = ((0.0, 0.1, "small"), (0.1, 1.0, "middle"), (1.0, float("inf"), "large"))  # Fig. 12's three panels
@@ -349,7 +350,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
 
     def rho(runs, key, long=True):
         valid = [r for r in runs if r["valid"]]
-        r, lo, hi, pv, n = V.spearman_ci([x[key] for x in valid], [x[f"count_{M.TAU}"] for x in valid])
+        r, lo, hi, pv, n = S.spearman_ci([x[key] for x in valid], [x[f"count_{M.TAU}"] for x in valid])
         if not long:
             return C.fmt(r, 2)
         return f"{C.fmt(r)} [{C.fmt(lo)}, {C.fmt(hi)}] ({C.fmt_p(pv)}, n = {n})"
@@ -390,7 +391,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "judge the weight-decay-0 claim on them separately).",
         "The counts grow with p partly because the number of frequencies K = ⌊(p − 1)/2⌋ grows with it; the tables give K "
         "beside each count.",
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

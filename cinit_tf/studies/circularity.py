@@ -39,6 +39,7 @@ from cinit_tf.studies import _appendix as A
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 MARGIN = 0.02  # "nothing beyond the selection effect": the measured mean c_k within 0.02 of the null's
@@ -295,8 +296,8 @@ def rise_text(s: dict, ex: dict, claim) -> str:
     """What the rise of Fig. 13a is made of, in the words the numbers allow."""
     ds, p = s["ds"], s["p"]
     x = [d for d in ds for _ in s["per_d"][d]["control_mean"]]
-    ctrl = V.spearman_ci(x, [v for d in ds for v in s["per_d"][d]["control_mean"]])
-    pca = V.spearman_ci([d for d in ds for _ in s["per_d"][d]["pca"]], [v for d in ds for v in s["per_d"][d]["pca"]])
+    ctrl = S.spearman_ci(x, [v for d in ds for v in s["per_d"][d]["control_mean"]])
+    pca = S.spearman_ci([d for d in ds for _ in s["per_d"][d]["pca"]], [v for d in ds for v in s["per_d"][d]["pca"]])
     ctrl_means = [float(np.mean(s["per_d"][d]["control_mean"])) for d in ds]
     text = ("**What the rise is made of.** The initial embedding is an N(0, 1) matrix and u_k is fitted to it, so the "
             "score rises with d for any Gaussian matrix (the selection null; d/(d + p) roughly). With u_k taken from an "
@@ -377,7 +378,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "The paper does not list its grid of d for Fig. 13a; ours is 2, 4, …, 256 with d = p = 59 added.",
         *([M.short_budget_deviation(trained_all)] if trained_all else []),
         *(C.paper_setting_deviations(trained_all) if trained_all else []),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

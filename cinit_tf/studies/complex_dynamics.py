@@ -278,7 +278,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "dying high frequency with the best initial rank), labelled as such; the contrast run is a typical one.",
         "How often such runs occur is our number; the paper gives none.",
         *C.paper_setting_deviations(runs),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

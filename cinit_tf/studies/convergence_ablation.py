@@ -22,6 +22,7 @@ import numpy as np
 from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 ALPHA = V.ALPHA
@@ -246,12 +247,12 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                                 [None if not np.isfinite(v) else v for v in abl_steps])
 
     diffs = [a - o for o, a in zip(orig_steps, abl_steps) if np.isfinite(o) and np.isfinite(a)]
-    m_diff, d_lo, d_hi, _ = V.mean_ci(diffs)
+    m_diff, d_lo, d_hi, _ = S.mean_ci(diffs)
     faster = V.direction(FASTER_CLAIM, m_diff, d_lo, d_hi, paired["p"], -1,
                          f"mean paired difference ablated − original, steps ({len(diffs)} pairs where both converged; p: "
                          "two-sided Wilcoxon signed-rank)")
     n_abl = arms[ABLATED]["n"]
-    perfect = C.rate_claim(PERFECT_CLAIM, n_abl - arms[ABLATED]["never"], n_abl, True, PERFECT, "(ablated)", ALPHA,
+    perfect = V.rate_claim(PERFECT_CLAIM, n_abl - arms[ABLATED]["never"], n_abl, True, PERFECT, "(ablated)", ALPHA,
                            verb="reached 100% test accuracy within the budget")
     claims = [faster, perfect]
 
@@ -284,7 +285,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "test and counted. The paper does not say how (or whether) it met trials that never converged.",
         "The paired Wilcoxon signed-rank test is ours; the paper shows 95% confidence intervals only.",
         *C.paper_setting_deviations(trials),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

@@ -27,6 +27,7 @@ from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 ALPHA = V.ALPHA
@@ -321,7 +322,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     dead_ratio = [s["dead_max_ratio"] for s in stats if np.isfinite(s["dead_max_ratio"])]
 
     m_rank, s_rank, _ = C.mean_std(surv_ranks)
-    _, c_lo, c_hi, _ = V.mean_ci(counts[M.TAU])
+    _, c_lo, c_hi, _ = S.mean_ci(counts[M.TAU])
     our = (f"{C.fmt(cs['mean'])} ± {C.fmt(cs['std'])} survivors per run (95% CI {C.fmt(c_lo)}–{C.fmt(c_hi)}, range "
            f"{cs['min']}–{cs['max']}, n = {cs['n']} runs, τ = {C.fmt(M.TAU)}); survivors' initial rank {C.fmt(m_rank)} ± "
            f"{C.fmt(s_rank)} of {K} (random: {C.fmt((K + 1) / 2)}), {C.fmt(100 * top_share)}% of survivors in their run's "
@@ -350,7 +351,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "Fig. 4's PCA–Fourier correspondence is measured by the frequency carrying most of each principal component's power "
         "(ours); the paper shows it by eye.",
         *C.paper_setting_deviations(runs),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

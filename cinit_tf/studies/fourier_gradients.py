@@ -413,7 +413,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "(1 − lr·wd) per step, exactly, so the rest is the Adam update. Adam divides the gradient by its running RMS, "
         "so a tiny gradient can still give an update of size lr; the paper's argument is about the gradient itself.",
         *C.paper_setting_deviations(trials),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

@@ -21,6 +21,7 @@ import numpy as np
 from cinit_tf.section import Declaration, Figure, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 TASK_ORDER = ("remainder", "xor", "modadd")
@@ -121,7 +122,7 @@ def point_stats(trials) -> dict:
     finite = [v for v in values if np.isfinite(v)]
     m, s, n = C.mean_std(finite)
     logs = [log_loss(t) for t in trials]
-    lm, llo, lhi, _ = V.mean_ci(logs)
+    lm, llo, lhi, _ = S.mean_ci(logs)
     acc = [C.final(t.result.test_acc) for t in trials]
     return {"mean": m, "std": s, "n": n, "nonfinite": len(values) - len(finite), "test_acc": float(np.mean(acc)),
             "values": [float(v) for v in values], "log_mean": lm, "log_ci95": [llo, lhi], "logs": logs}
@@ -514,7 +515,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "Fig. 7's caption says \"dip at d = p\"; the text says \"phase transition ... significantly lower when d > p "
         f"compared to when d < p\". The verdict tests the dip ({C.method('verdict-rules')}); the step is reported as a finding.",
         *C.paper_setting_deviations(trials),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

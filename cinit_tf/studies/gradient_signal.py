@@ -483,7 +483,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table under What we saw "
         f"shows τ = {', '.join(f'{t:g}' for t in TAUS)}.",
         *C.paper_setting_deviations(trials),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

@@ -134,7 +134,7 @@ def claims_of(rows) -> list:
     else:
         revival = V.Claim(REVIVAL_CLAIM, V.NOT_REPRODUCED, detail + ("; none" if k == 0 else "; every one, not \"sometimes\""))
     return [
-        C.rate_claim(TOP_CLAIM, sum(top), len(top), True, TOP_ALWAYS, "(all r)", ALPHA),
+        V.rate_claim(TOP_CLAIM, sum(top), len(top), True, TOP_ALWAYS, "(all r)", ALPHA),
         V.trend(SECOND_CLAIM, [row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows], +1,
                 "Spearman ρ(r, second survived)"),
         revival,
@@ -255,7 +255,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "is counted as the second's, not as a revival.",
         f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
         *C.paper_setting_deviations(trials),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

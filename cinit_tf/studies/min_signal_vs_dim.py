@@ -32,6 +32,7 @@ from cinit_tf.signals import (arrangement_scores, cluster_centres, fourier_norms
 from cinit_tf.studies import _appendix as A
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 TASK_ORDER = ("remainder", "xor", "modadd")
@@ -200,16 +201,16 @@ def analyse_task(label: str, trials: list) -> dict:
         claims = [
             V.trend(f"{label}: min rises", x, [s["norm_min"] for _, s in points], +1),
             V.trend(f"{label}: max falls", x, [s["norm_max"] for _, s in points], -1),
-            A.level_claim(f"{label}: mean flat (signal / its N(0, 1) expectation)",
+            V.level_claim(f"{label}: mean flat (signal / its N(0, 1) expectation)",
                           {d: [s["exp_mean"] for s in per_d[d]] for d in ds}, 1.0, MARGIN,
                           "5% of the level, declared in advance", "d"),
         ]
     big = [(d, s["spread"]) for d, s in points if d >= ASYMPTOTIC_D]
-    slope = A.loglog_slope([d for d, _ in big], [v for _, v in big])
+    slope = S.loglog_slope([d for d, _ in big], [v for _, v in big])
     table = {d: {key: A.band([s[key] for s in per_d[d]]) for key in per_d[d][0]} | {"n": len(per_d[d])} for d in ds}
     for d in ds:
         table[d]["spread_sqrt_d"] = A.band([s["spread"] * math.sqrt(d) for s in per_d[d]])
-        table[d]["exp_mean_ci"] = V.mean_ci([s["exp_mean"] for s in per_d[d]])
+        table[d]["exp_mean_ci"] = S.mean_ci([s["exp_mean"] for s in per_d[d]])
     return {"label": label, "task": task, "p": task_p(task), "ds": ds, "per_d": per_d, "claims": claims,
             "slope": slope, "table": table, "n": len(trials), "valid": len(valid), "excluded": excluded,
             "candidates": candidates(task)}

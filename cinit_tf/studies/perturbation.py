@@ -232,8 +232,8 @@ def claims_of(rows: list[dict]) -> list:
     above = [a for a, v in zip(alive, z) if v >= FAR]
     below = [a for a, v in zip(alive, z) if v <= -FAR]
     return [
-        C.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", ALPHA),
-        C.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", ALPHA),
+        V.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", ALPHA),
+        V.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", ALPHA),
         V.trend(MONOTONE_CLAIM, z, [float(a) for a in alive], +1, "Spearman ρ(z, survived)"),
     ]
 
@@ -286,7 +286,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"≥ {HIGH_RATE * 100:g}% and ≤ {LOW_RATE * 100:g}%; the paper gives no thresholds.",
         f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
         *C.paper_setting_deviations(trials),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

@@ -36,6 +36,7 @@ from cinit_tf.signals import cluster_centres, permutation_scores, top_percent
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _rank as R
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 15.0, 22.0, 100
@@ -288,11 +289,11 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     agree = sum(r["q"] == r["f_final_q"] for r in rows_list)
     same_initial = sum(r["same_as_initial_order"] for r in rows_list)
     n_lines = sum(r["line_share"] >= LINE_LIKE for r in rows_list)
-    rank, rank_info = R.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
-    shape = R.share_claim(SHAPE_CLAIM, n_lines, len(rows_list), f"lines (PC 1 ≥ {LINE_LIKE:g})")
+    rank, rank_info = V.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
+    shape = V.share_claim(SHAPE_CLAIM, n_lines, len(rows_list), f"lines (PC 1 ≥ {LINE_LIKE:g})")
     claims = [rank, shape]
     line_lo, line_hi = C.wilson_ci(n_lines, len(rows_list))
-    vs_initial = R.mann_whitney_less(learned, initial_order)
+    vs_initial = S.mann_whitney_less(learned, initial_order)
 
     steps = C.steps_of(trials)
     n_orders = math.factorial(m)
@@ -326,7 +327,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "The random control, the nothing-moved baseline and the alternative read-off (the order maximising f on the final "
         "embedding) are ours; the paper has none of them.",
         R.GENERALISED_NOTE,
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE + R.TEST_NOTE,
     ]
 

@@ -371,7 +371,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "The settling checks (the main case at two thirds of its budget, and longer runs of a few seeds) are ours; the "
         "paper trains every run for 3×10⁴ steps.",
         *C.paper_setting_deviations(main),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

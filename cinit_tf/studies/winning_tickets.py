@@ -26,6 +26,7 @@ from cinit_tf.studies import _common as C
 from cinit_tf.studies import _dynamics as D
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 FULL, ARMS = "full", ("A", "B", "C", "D")
@@ -182,7 +183,7 @@ def claim_speed(by_seed: dict, arm: str, sign: int, name: str) -> V.Claim:
         return V.not_assessable(name, len(pairs), total, "valid in both cases")
     diff = [b["mean_log_loss"] - a["mean_log_loss"] for a, b in pairs]
     test = D.signed_rank(diff, alternative="less" if sign < 0 else "greater")
-    m, lo, hi, _ = V.mean_ci(diff)
+    m, lo, hi, _ = S.mean_ci(diff)
     steps = [censored_steps(b, OUR_LEVEL) - censored_steps(a, OUR_LEVEL) for a, b in pairs]
     detail = (f"⟨log10 test loss⟩, {arm} − full over {len(pairs)} seeds: median {C.fmt(test['median'])}, "
               f"mean {C.fmt(m)} (95% CI [{C.fmt(lo)}, {C.fmt(hi)}]); {arm} {'lower' if sign < 0 else 'higher'} in "
@@ -379,7 +380,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"before them, counted from the first record at or below {SPIKE_FROM:g} (ours).",
         f"Circles at the end: the survival rule ({C.method('survival-rule')}), τ = {C.fmt(M.TAU)}.",
         *C.paper_setting_deviations([t for t in trials if t.settings.get("case") == FULL]),
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 

@@ -28,6 +28,7 @@ from cinit_tf.signals import arrangement_scores, arrangements, top_percent
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _rank as R
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 10.0, 12.0, 100
@@ -237,9 +238,9 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     per_shape = {s: [r for r in rows_list if r["shape"] == s] for s in SHAPES}
     gen = [r for r in rows_list if r["generalised"]]
     not_gen = [r for r in rows_list if not r["generalised"]]
-    rank, rank_info = R.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
+    rank, rank_info = V.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
     n_cubes = len(per_shape["cube"])
-    shape = R.share_claim(SHAPE_CLAIM, n_cubes, len(rows_list), "cubes")
+    shape = V.share_claim(SHAPE_CLAIM, n_cubes, len(rows_list), "cubes")
     claims = [rank, shape]
     cube_lo, cube_hi = C.wilson_ci(n_cubes, len(rows_list))
     steps = C.steps_of(trials)
@@ -271,7 +272,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "their top-% are reported.",
         "The random control is ours; the paper has none.",
         R.GENERALISED_NOTE,
-        *C.COMMON_DEVIATIONS,
+        *C.common_deviations(trials),
         C.STATISTICS_NOTE + R.TEST_NOTE,
     ]
 
@@ -293,7 +294,7 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     for s in SHAPES:
         sub = per_shape[s]
         if len(sub) >= 2:
-            mw = R.mann_whitney_less([r["top_percent"] for r in sub], [r["control_top_percent"] for r in sub])
+            mw = S.mann_whitney_less([r["top_percent"] for r in sub], [r["control_top_percent"] for r in sub])
             shape_tests.append(f"{s.replace('_', '-')}: Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} (n = {len(sub)})")
     ambiguous = [r for r in rows_list if r["tied_alphas"] > 1]
     findings = [
