@@ -284,6 +284,15 @@ def section(m: Measured, record: dict, **text) -> Section:
 
 # ---------------------------------------------------------------- trials
 
+TASK_ORDER = ("remainder", "xor", "modadd")  # the paper's order of its three tasks
+
+
+def task_p(task: dict) -> int:
+    """The number of tokens of a task's settings: p, or 2^bits for XOR."""
+    return 2 ** int(task["bits"]) if task.get("name") == "xor" or task.get("p") is None else int(task["p"])
+
+
+
 
 def final(curve: np.ndarray) -> float:
     """The last recorded value of a curve (what "final test loss" means in every report)."""
