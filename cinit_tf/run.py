@@ -448,7 +448,7 @@ def main(argv=None) -> int:
         check_folder(reports, "--reports")
         for e in experiments:
             try:
-                check_memory(e, allow=args.allow_large_memory)
+                check_memory(e, allow=args.allow_large_memory)  # against the GPU's memory where one is visible
             except ValueError as why:
                 raise ConfigError(f"{e.path}: {why}") from None
     except ConfigError as e:

@@ -275,19 +275,11 @@ def make_strategy(name: str) -> tf.distribute.Strategy | None:
     return tf.distribute.MirroredStrategy(devices=[d.name for d in (gpus or tf.config.list_logical_devices("CPU"))])
 
 
-# On a CPU a population is memory-bound once its activations (members x pairs x width) leave the
-# cache, so it runs in groups whose hidden activations stay near this size (tools/bench.py --groups).
-CPU_ACTIVATION_BUDGET_BYTES = 5 * 2**19  # 2.5 MiB: on the 2-core reference machine groups of 2 beat 1, 3, 4, 6 and 64
-
-
 def auto_group_size(task: Task, config: TrainConfig, members: int) -> int:
-    """Members per compiled program: all of them on a GPU; cache-sized groups on a CPU."""
-    if config.group_size:
-        return min(config.group_size, members)
-    if tf.config.list_logical_devices("GPU"):
-        return members
-    per_member = task.n_train(config.train_fraction) * config.width * np.dtype(config.dtype).itemsize
-    return int(max(1, min(members, CPU_ACTIVATION_BUDGET_BYTES // per_member)))
+    """Members per compiled program (cinit_tf.memory.group_size, the rule the memory estimate shares)."""
+    from cinit_tf.memory import Device, group_size
+
+    return group_size(task, config, members, Device("gpu" if tf.config.list_logical_devices("GPU") else "cpu"))
 
 
 _TRAINERS: collections.OrderedDict = collections.OrderedDict()

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from cinit_tf.memory import check_memory, member_bytes, population_bytes
+from cinit_tf.memory import Device, check_memory, group_size, member_bytes, population_bytes
 from cinit_tf.tasks import make_task
 from cinit_tf.trial import TrainConfig
 
@@ -33,12 +33,42 @@ class _Experiment:
         return self._pops
 
 
+CPU_24G = Device("cpu", 24 * 2**30)
+
+
 def test_a_population_that_cannot_fit_is_refused_with_its_estimate():
     big = _Experiment({"name": "modadd", "p": 2048}, {"d": 128}, 4)
     with pytest.raises(ValueError, match=r"needs about \d+\.\d GiB by estimate, more than this machine's 24\.0 GiB.*--allow-large-memory"):
-        check_memory(big, available=24 * 2**30)
-    check_memory(big, available=24 * 2**30, allow=True)  # allowed explicitly
-    check_memory(_Experiment({"name": "modadd", "p": 59}, {"d": 128}, 64), available=24 * 2**30)  # the paper's: fine
+        check_memory(big, CPU_24G)
+    check_memory(big, CPU_24G, allow=True)  # allowed explicitly
+    check_memory(_Experiment({"name": "modadd", "p": 59}, {"d": 128}, 64), CPU_24G)  # the paper's: fine
+
+
+def test_a_gpu_trains_every_member_at_once_and_is_checked_against_its_own_memory():
+    """A population that fits a CPU in cache-sized groups can overflow a small GPU, where all members train as one."""
+    task, config = make_task("modadd", p=160), TrainConfig(d=64)
+    small_gpu = Device("gpu", 2 * 2**30)
+    assert group_size(task, config, 64, small_gpu) == 64
+    assert group_size(task, config, 64, CPU_24G) == 1  # 20,480 pairs x 100 x 4 B is past the CPU group budget
+    on_gpu, on_cpu = population_bytes(task, config, 64, small_gpu), population_bytes(task, config, 64, CPU_24G)
+    assert on_gpu["device"] > 40 * on_cpu["host"] / 64  # all 64 members' activations, not one group's
+    assert on_gpu["host"] < on_gpu["device"]  # only the records stay on the host
+    experiment = _Experiment({"name": "modadd", "p": 160}, {"d": 64}, 64)
+    check_memory(experiment, CPU_24G)  # fits the host in groups
+    with pytest.raises(ValueError, match=r"more than this GPU's 2\.0 GiB"):
+        check_memory(experiment, small_gpu, host=24 * 2**30)
+    check_memory(experiment, Device("gpu", 80 * 2**30), host=24 * 2**30)  # a large GPU holds it
+    pinned = _Experiment({"name": "modadd", "p": 160}, {"d": 64, "group_size": 2}, 64)
+    check_memory(pinned, small_gpu, host=24 * 2**30)  # an explicit group size is what the engine uses, GPU or not
+
+
+def test_the_engine_groups_members_by_the_same_rule_as_the_estimate():
+    from cinit_tf.training import auto_group_size
+
+    for task, config in [(make_task("modadd", p=59), TrainConfig(d=128)), (make_task("remainder", p=100, m=10), TrainConfig(d=8)),
+                         (make_task("xor", bits=3), TrainConfig(d=8)), (make_task("modadd", p=59), TrainConfig(d=128, group_size=3))]:
+        for members in (1, 7, 64):
+            assert auto_group_size(task, config, members) == group_size(task, config, members, Device("cpu"))
 
 
 def test_estimate_grows_with_what_is_recorded_not_with_steps():
@@ -65,7 +95,7 @@ def test_estimate_bounds_the_measured_peak_of_a_real_population():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     peak = json.loads(out.stdout.strip().splitlines()[-1])["peak"]
-    estimate = population_bytes(make_task("modadd", p=160), TrainConfig(steps=3, d=64, first_steps=3), 4)
+    estimate = population_bytes(make_task("modadd", p=160), TrainConfig(steps=3, d=64, first_steps=3), 4)["host"]
     assert peak < estimate < 8 * peak, (peak, estimate)
 
 
