@@ -35,7 +35,7 @@ import math
 from pathlib import Path
 
 from cinit_tf import studies
-from cinit_tf.merge import ConfigError, Where, dotted, flatten_grid, flatten_layer_grid, merge, override_layer, parse_override, read_profiles, read_toml, show
+from cinit_tf.merge import ConfigError, Where, check_jsonable, dotted, flatten_grid, flatten_layer_grid, merge, override_layer, parse_override, read_profiles, read_toml, show
 from cinit_tf.plan import Experiment, TrialPlan, seed_count, source_points
 from cinit_tf.rules import REQUIRED, Choice
 from cinit_tf.schema import (
@@ -243,18 +243,6 @@ def _check_cases(doc: dict, where: Where) -> list[tuple[str, dict]]:
 # ---- the whole document ------------------------------------------------------------------------
 
 
-def _jsonable(value, name: str, where: Where) -> None:
-    """The resolved config is written as JSON; TOML's dates and times have no JSON form."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _jsonable(v, f"{name}.{dotted([k])}", where)
-    elif isinstance(value, list):
-        for j, v in enumerate(value):
-            _jsonable(v, f"{name}[{j}]", where)
-    elif not isinstance(value, (str, int, float, bool)):
-        where.fail_named(name, f"dates and times are not supported (the resolved config is JSON), got {show(value)}")
-
-
 def _check_study(doc: dict, where: Where) -> str:
     if "study" not in doc:
         where.fail(("study",), "missing (expected the name of a module of cinit_tf.studies)")
@@ -351,7 +339,7 @@ def _validate(doc: dict, where: Where) -> tuple[dict, list]:
             where.unknown(("run", key), list(run_fields))
     run = _check_fields(run_table, ("run",), run_fields, where, "run")
     for key, value in doc.items():
-        _jsonable(value, where.name((key,)), where)
+        check_jsonable(value, where.name((key,)), where)
     analysis = _check_analysis(doc.get("analysis", {}), study, where)
     # Everything that does not depend on a case or grid point is checked first, so its messages
     # name no case or grid point.

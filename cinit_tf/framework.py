@@ -4,8 +4,11 @@ TensorFlow 2.21 prints start-up lines from C++ (absl's "before InitializeLog" wa
 stub, oneDNN and CPU-feature notices, a failed cuInit on machines without a GPU) that neither
 TF_CPP_MIN_LOG_LEVEL nor absl's Python logging silences: some are written before its logging is
 set up. So the import and the first look at the devices run with file descriptor 2 sent to a
-temporary file, which is shown only if the import fails. `CINIT_TF_VERBOSE=1` (the CLI's
-`--verbose`) keeps every line.
+temporary file, which is shown only if the import fails. `set_verbose(True)` (the CLI's
+`--verbose`), called before the engine first names `tf` or `keras`, keeps every line.
+
+`tf` and `keras` are attributes looked up on first use (`from cinit_tf.framework import tf` imports
+TensorFlow then), so that the caller can choose the verbosity first.
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ import os
 import sys
 import tempfile
 
-VERBOSE = os.environ.get("CINIT_TF_VERBOSE", "") not in ("", "0")
+_verbose = False
+_loaded: tuple | None = None
+
+
+def set_verbose(verbose: bool) -> None:
+    """Keep TensorFlow's own start-up and log lines (they are hidden otherwise); takes effect at the first import."""
+    global _verbose
+    _verbose = bool(verbose)
 
 
 def _import_quietly():
-    if VERBOSE:
+    if _verbose:
         import keras
         import tensorflow as tf
 
@@ -48,4 +58,10 @@ def _import_quietly():
     return tf, keras
 
 
-tf, keras = _import_quietly()
+def __getattr__(name: str):
+    global _loaded
+    if name in ("tf", "keras"):
+        if _loaded is None:
+            _loaded = _import_quietly()
+        return _loaded[0] if name == "tf" else _loaded[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

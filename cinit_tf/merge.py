@@ -296,3 +296,15 @@ def read_profiles(raw: dict, where: Where) -> dict[str, dict]:
                 where.unknown(path + (key,), LAYER_KEYS)
         out[name] = flatten_layer_grid(layer, where.file, f"profiles.{name}.")
     return out
+
+
+def check_jsonable(value, name: str, where: Where) -> None:
+    """The resolved config is written as JSON; TOML's dates and times have no JSON form."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_jsonable(v, f"{name}.{dotted([k])}", where)
+    elif isinstance(value, list):
+        for j, v in enumerate(value):
+            check_jsonable(v, f"{name}[{j}]", where)
+    elif not isinstance(value, (str, int, float, bool)):
+        where.fail_named(name, f"dates and times are not supported (the resolved config is JSON), got {show(value)}")

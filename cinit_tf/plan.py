@@ -101,6 +101,11 @@ def seed_trials(seeds: dict):
                 yield (base + e, s, s), (e, t)
 
 
+def flat_settings(settings: dict, sections=("task", "train", "transform")) -> dict:
+    """A trial's settings as one flat {"section.key": value} table, sections in the given order, keys sorted."""
+    return {f"{section}.{key}": value for section in sections for key, value in sorted(settings.get(section, {}).items())}
+
+
 @dataclass
 class Experiment:
     """A validated experiment: the file with a profile and overrides applied."""
@@ -117,9 +122,9 @@ class Experiment:
     points: list = field(default_factory=list, repr=False)  # (case label, grid point, tables) per case × grid point
     runtime: dict = field(default_factory=dict)  # the file's declared runtime per profile ({} when it declares none)
 
-    def steps(self) -> int:
-        """Model-steps of the whole experiment: optimizer steps summed over its trials."""
-        return sum(p.settings["train"]["steps"] for p in self.trials())
+    def steps(self, ids=None) -> int:
+        """Model-steps of the experiment: optimizer steps summed over its trials, or over those whose id is in `ids`."""
+        return sum(p.settings["train"]["steps"] for p in self.trials() if ids is None or p.id in ids)
 
     def record(self, trial_ids: list[str]) -> dict:
         """What a run folder keeps of the experiment (config.json): enough to rebuild its report."""

@@ -15,7 +15,7 @@ A run folder's config.json is data, not trusted: its `name` must be a plain fold
 report folder must lie inside the reports folder. A report is written into a temporary folder next
 to its target and swapped in whole (the old folder renamed away, the new one renamed in, the old one
 deleted), so an interrupted report never leaves a README pointing at deleted figures; writers of one
-report take turns through a lock file holding the writer's pid (a dead writer's lock is taken over).
+report take turns through a lock file (cinit_tf.locks: released by the kernel when a writer dies).
 """
 
 from __future__ import annotations
@@ -24,18 +24,16 @@ import argparse
 import json
 import math
 import os
-import re
 import shutil
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from cinit_tf.schema import safe_name
 from cinit_tf.section import VERDICTS, Declaration, Section
 
 PAPER_TITLE = "Interpretable patterns in random initialization unveil final representation"
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 LOCK_WAIT_SECONDS = 900.0  # how long a writer waits for another writer of the same report
 
 
@@ -76,7 +74,7 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
 
 def check_name(name, where) -> str:
     """The run's name as a report folder name: letters, digits, `_`, `.`, `-`, not starting with a dot, no `..`."""
-    if not isinstance(name, str) or not SAFE_NAME.match(name) or ".." in name:
+    if not safe_name(name):
         raise ReportError(f"{where}: name {name!r} is not a safe folder name (letters, digits, '_', '.', '-'; "
                           "no leading dot, no '..')")
     return name
@@ -91,61 +89,20 @@ def report_folder(reports_dir: str | os.PathLike, name: str) -> Path:
     return target
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @contextmanager
-def report_lock(reports_dir: Path, name: str, wait: float = LOCK_WAIT_SECONDS, poll: float = 0.05):
-    """Serialise writers of reports_dir/name: an exclusive lock file `.name.lock` holding the holder's pid.
+def report_lock(reports_dir: Path, name: str, wait: float = LOCK_WAIT_SECONDS):
+    """Serialise writers of reports_dir/name through the lock file `.name.lock` (cinit_tf.locks).
 
-    A lock whose pid is no longer alive (a writer killed mid-report) is taken over; a live one is
-    waited for, up to `wait` seconds (ReportError after that).
+    A writer killed mid-report releases it with its process; a live holder is waited for, up to `wait`
+    seconds (ReportError after that).
     """
-    lock = Path(reports_dir) / f".{name}.lock"
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = int(lock.read_text().strip() or "0")
-            except (OSError, ValueError):
-                holder = -1  # being written this instant, or garbage: look again
-            if holder == 0 or (holder > 0 and not _pid_alive(holder)):
-                # Stale: take it over by renaming it away (only one taker wins the rename).
-                stale = lock.with_name(f"{lock.name}.stale-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-                try:
-                    os.rename(lock, stale)
-                    stale.unlink()
-                except OSError:
-                    pass
-                continue
-            if time.monotonic() > deadline:
-                raise ReportError(f"{lock}: another report writer (pid {holder}) holds the lock") from None
-            time.sleep(poll)
-            continue
-        try:
-            os.write(fd, f"{os.getpid()}\n".encode())
-        finally:
-            os.close(fd)
-        break
+    from cinit_tf.locks import LockTimeout, held
+
     try:
-        yield
-    finally:
-        try:
-            if lock.read_text().strip() == str(os.getpid()):
-                lock.unlink()
-        except OSError:
-            pass
+        with held(Path(reports_dir) / f".{name}.lock", wait=wait):
+            yield
+    except LockTimeout as e:
+        raise ReportError(f"{e} (another report writer)") from None
 
 
 def swap_in(new: Path, target: Path) -> None:
@@ -395,10 +352,26 @@ def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike =
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m cinit_tf.report", description="Generate the report of a finished run.")
-    ap.add_argument("run_dir", help="run folder, e.g. runs/freeze_embedding")
+    ap = argparse.ArgumentParser(prog="python -m cinit_tf.report",
+                                 description="Generate the report of a finished run, or compare a rerun with a published report.")
+    ap.add_argument("run_dir", nargs="?", help="run folder, e.g. runs/freeze_embedding")
     ap.add_argument("--reports", default="reports", help="folder of reports (default: reports)")
+    ap.add_argument("--compare", nargs=2, metavar=("PUBLISHED", "RERUN"),
+                    help="check a rerun against a published report claim by claim (report, run or reports folders); "
+                    "exit 0 when every verdict agrees, 1 when one differs or is missing, 2 on bad input")
     args = ap.parse_args(argv)
+    if args.compare:
+        from cinit_tf.compare import CompareError, compare
+
+        try:
+            lines, status = compare(*args.compare)
+        except CompareError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print("\n".join(lines))
+        return status
+    if not args.run_dir:
+        ap.error("give a run folder (or --compare PUBLISHED RERUN)")
     try:
         out = generate_report(args.run_dir, args.reports)
     except ReportError as e:

@@ -22,23 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
+from cinit_tf.plan import flat_settings
 from cinit_tf.store import Store
 
 SETTING_SECTIONS = ("task", "train", "transform")
 OUTCOMES = ("train_loss", "test_loss", "train_acc", "test_acc")
 
 
-def _flat_settings(settings: dict) -> dict:
-    out = {}
-    for section in SETTING_SECTIONS:
-        for key, value in sorted(settings.get(section, {}).items()):
-            out[f"{section}.{key}"] = value
-    return out
-
-
 def _row(t, varying: list[str]) -> dict:
     r = t.result
-    flat = _flat_settings(t.settings)
+    flat = flat_settings(t.settings, SETTING_SECTIONS)
     row = {"id": t.id, "case": t.settings.get("case", "")}
     row.update({key: flat.get(key) for key in varying})
     seeds = t.settings.get("seeds", {})
@@ -59,7 +52,7 @@ def tables(trials: list):
     import pandas as pd
 
     trials = sorted(trials, key=lambda t: t.id)
-    flats = [_flat_settings(t.settings) for t in trials]
+    flats = [flat_settings(t.settings, SETTING_SECTIONS) for t in trials]
     keys = sorted({k for f in flats for k in f})
     varying = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
     table = pd.DataFrame([_row(t, varying) for t in trials])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import dataclasses
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
@@ -127,3 +128,12 @@ def schema_fields(cls) -> dict[str, tuple[Any, Any]]:
             continue
         out[f.name] = (f.default if f.default is not MISSING else REQUIRED, rule)
     return out
+
+
+def setting(rule, default=REQUIRED, *, new: bool = False, doc: str = ""):
+    """A schema field: its rule, its default (none: the key is required), and whether it is new.
+
+    new=True marks a setting added after trials were run: at its default it is not part of a
+    trial's identity, so those trials keep their ids.
+    """
+    return dataclasses.field(default=default, metadata={"rule": rule, "new": new, "doc": doc})

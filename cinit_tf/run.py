@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import sys
 import tempfile
 import textwrap
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from cinit_tf.config import DEFAULT_PROFILE, PROFILES, ConfigError, load_experiment
 from cinit_tf.memory import check_memory
+from cinit_tf.runner import ReportFailed, in_shard, published_profile, run_experiment
 from cinit_tf.schema import runtime_seconds
+from cinit_tf.section import paper_key
 
 EXPERIMENTS = Path("experiments")
 
@@ -40,21 +39,6 @@ class Interrupted(BaseException):
         self.status = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
-class ReportFailed(Exception):
-    """Generating a report failed (ReportError, or an OSError while writing it); the trials are kept."""
-
-
-@dataclass
-class RunSummary:
-    planned: int  # trials of the whole experiment
-    in_shard: int
-    skipped: int  # already finished before this run
-    trained: int
-    run_dir: Path
-    report_dir: Path | None
-    kept_report: Path | None = None  # a published report this run did not replace
-
-
 def parse_shard(text: str | None) -> tuple[int, int]:
     """'i/n' with 0 <= i < n: this process runs the trials whose id falls in share i of n."""
     if text is None:
@@ -66,11 +50,6 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     if not (n >= 1 and 0 <= i < n):
         raise ConfigError(f"--shard {text}: expected 0 <= i < n")
     return (i, n)
-
-
-def in_shard(trial_id: str, shard: tuple[int, int]) -> bool:
-    # By id, not by position: a shard keeps its trials whatever order the plan lists them in.
-    return int(trial_id, 16) % shard[1] == shard[0]
 
 
 def check_folder(path, flag: str) -> None:
@@ -91,211 +70,6 @@ def check_folder(path, flag: str) -> None:
     except OSError as e:
         what = "is not writable" if probe == path else f"cannot be created: {probe} is not writable"
         raise ConfigError(f"{flag} {path}: {what} ({e.strerror})") from None
-
-
-def initial_trial(plan, store=None):
-    """The engine's Trial for a planned trial, with its transformed initial embedding, and what the
-    transform chose (stored with the trial, so that studies never replay its random draws).
-
-    A second-stage trial (plan.source) keeps frequencies by the final signals of its source trial,
-    read from `store`."""
-    from cinit_tf.transforms import apply_transform
-    from cinit_tf.trial import Shape, Trial, initial_embedding
-
-    seeds = plan.settings["seeds"]
-    task = plan.task()
-    shape = Shape(p=task.p, d=plan.settings["train"]["d"], width=plan.settings["train"]["width"], classes=task.classes)
-    source_final = None if plan.source is None else store.read_trial(plan.source).result.fourier_norms[-1]
-    E, chosen = apply_transform(plan.settings["transform"], initial_embedding(shape, seeds["embedding"]), seeds["embedding"],
-                                source_final=source_final)
-    return Trial(seeds["embedding"], seeds["mlp"], seeds["split"], initial_embedding=E), chosen
-
-
-# ---- progress --------------------------------------------------------------------------------
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
-
-
-class Progress:
-    """A bar of model-steps (optimizer steps × members), with a rate and ETA measured after compilation.
-
-    The first time a shape trains in this process its first measured interval includes tracing and
-    XLA compilation, which later groups of that shape do not pay; that interval counts toward the
-    bar but not toward the rate, so the ETA is the steady rate's.
-    """
-
-    def __init__(self, total: int, desc: str, enabled: bool):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, desc=desc, disable=not enabled or total == 0, dynamic_ncols=True,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} model-steps [{elapsed}{postfix}]",
-                        unit_scale=total >= 10_000)
-        self.seen: set = set()
-        self.rate_steps, self.rate_time = 0, 0.0
-        self.trials = ""
-
-    def group_start(self, shape, members: int) -> None:
-        self.fresh = shape not in self.seen
-        self.seen.add(shape)
-        self.members, self.step, self.t = members, 0, time.monotonic()
-
-    def measure(self, step: int) -> None:
-        now = time.monotonic()
-        n = (step - self.step) * self.members
-        if self.fresh:
-            self.fresh = step == 0  # the compiling interval ends at the first step measured after 0
-        else:
-            self.rate_steps += n
-            self.rate_time += now - self.t
-        self.step, self.t = step, now
-        self.bar.update(n)
-        self._postfix()
-
-    def trials_done(self, text: str) -> None:
-        self.trials = text
-        self._postfix()
-
-    def _postfix(self) -> None:
-        if self.rate_steps and self.rate_time > 0:
-            rate = self.rate_steps / self.rate_time
-            eta = f"eta {_clock((self.bar.total - self.bar.n) / rate)} at {rate:,.0f} model-steps/s"
-        else:
-            eta = "eta after the first compiled steps"
-        self.bar.set_postfix_str(f"<{eta}, trials {self.trials}" if self.trials else f"<{eta}", refresh=False)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-# ---- reports ---------------------------------------------------------------------------------
-
-
-def published_profile(report_dir: Path) -> str | None:
-    """The profile of the report already in `report_dir` (its summary.json), None if there is none."""
-    try:
-        profile = json.loads((report_dir / "summary.json").read_text()).get("profile")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return profile if profile in PROFILES else None
-
-
-def report_destination(experiment, run_dir: Path, reports: Path, explicit: bool, replace: bool) -> tuple[Path, Path | None]:
-    """(folder to generate the report into, the published report kept instead of replaced, or None).
-
-    A smoke run without an explicit --reports keeps its report beside its run; no run replaces a
-    report made at a larger profile (smoke < cpu < paper) unless --replace-report is given.
-    """
-    local = run_dir / "report"
-    if experiment.profile == "smoke" and not explicit:
-        return local, None
-    existing = published_profile(reports / experiment.name)
-    if not replace and existing is not None and PROFILES.index(existing) > PROFILES.index(experiment.profile):
-        return local, reports / experiment.name
-    return reports, None
-
-
-@contextlib.contextmanager
-def _report_lock(run_dir: Path):
-    """One process at a time writes a run's tables and report (shards finishing together)."""
-    import fcntl
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / ".report.lock", "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-# ---- one experiment --------------------------------------------------------------------------
-
-
-def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), progress=True, make_report=True,
-                   reports_explicit=True, replace_report=False) -> RunSummary:
-    """Train the experiment's unfinished trials of this shard, then report if all are finished."""
-    from cinit_tf.store import Store
-    from cinit_tf.tensorboard import TensorBoardLog
-    from cinit_tf.training import auto_group_size, make_strategy, train_population, trainer_key
-
-    store = Store(Path(out) / experiment.name)
-    plans = experiment.trials()
-    mine = {p.id for p in plans if in_shard(p.id, shard)}
-    finished = store.finished_ids()
-    pending = mine - finished
-    # A second stage needs its source trial's final signals: train the source here unless it is
-    # finished (by this shard or another), so that no shard waits on one that may never come.
-    pending |= {p.source for p in plans if p.id in pending and p.source and p.source not in finished}
-    if shard[1] > 1 and (store.root / "config.json").exists():
-        earlier = set(store.read_config().get("trial_ids", []))
-        if earlier != {p.id for p in plans}:
-            # Shards of one experiment must plan the same trials; a different profile or --set does not.
-            print(f"warning: {store.root} was last run with other settings (profile or --set); "
-                  "shards filling one folder should share them", file=sys.stderr)
-    store.write_config(experiment.record(trial_ids=[p.id for p in plans]))
-    strategy = make_strategy(experiment.run["strategy"])
-    tensorboard = TensorBoardLog(store.tensorboard_dir, plans, experiment.run["tensorboard_members"])
-
-    total = sum(p.settings["train"]["steps"] for p in plans if p.id in pending)
-    bar = Progress(total, experiment.name, progress)
-    trained = [0]
-    try:
-        # Populations of second-stage trials come after every first-stage one.
-        for population in sorted(experiment.populations(), key=lambda pop: pop[0].source is not None):
-            todo = [p for p in population if p.id in pending]
-            if not todo:
-                continue
-            built = [initial_trial(p, store) for p in todo]
-            task, config = todo[0].task(), todo[0].train_config(experiment.run)
-            shape = trainer_key(task, config, auto_group_size(task, config, len(todo)), strategy)
-
-            def on_group_start(first, count, todo=todo, shape=shape):
-                tensorboard.start(todo[first : first + count])
-                bar.group_start(shape, count)
-
-            def on_measure(step, measurements):
-                tensorboard.log(step, measurements)
-                bar.measure(step)
-
-            def on_group_done(first, results, todo=todo, built=built):
-                tensorboard.finish()
-                for plan, (_, chosen), result in zip(todo[first:], built[first:], results):
-                    store.write_trial(plan.id, plan.settings, result, chosen)
-                trained[0] += len(results)
-                bar.trials_done(f"{len(finished & mine) + trained[0]}/{len(mine)}")
-
-            train_population(
-                task, config, [t for t, _ in built], strategy=strategy,
-                on_group_start=on_group_start, on_measure=on_measure, on_group_done=on_group_done,
-            )
-    finally:
-        bar.close()
-
-    report_dir = kept = None
-    with _report_lock(store.root):
-        if trained[0] or not (store.root / "trials.csv").exists():
-            from cinit_tf.results import write_tables
-
-            write_tables(store.root)  # trials.csv (and frequencies.csv) of every finished trial, for pandas
-        if make_report and {p.id for p in plans} <= store.finished_ids():
-            from cinit_tf.report import generate_report
-
-            from cinit_tf.report import ReportError
-
-            target, kept = report_destination(experiment, store.root, Path(reports), reports_explicit, replace_report)
-            try:
-                report_dir = generate_report(store.root, target)
-            except (ReportError, OSError) as e:
-                raise ReportFailed(f"{type(e).__name__}: {e}") from e
-            except Exception as e:
-                if os.environ.get("CINIT_TF_VERBOSE") == "1":
-                    raise  # --verbose: the whole traceback, for whoever fixes the study
-                raise ReportFailed(f"{type(e).__name__} in study {experiment.study}: {e}; --verbose shows the traceback") from e
-    return RunSummary(len(plans), len(mine), len(mine) - len(pending), trained[0], store.root, report_dir, kept)
 
 
 # ---- the listing and the estimate --------------------------------------------------------------
@@ -332,7 +106,7 @@ def listing(folder: Path = EXPERIMENTS) -> tuple[list[str], int]:
             bad.append(f"error: {path}: cannot load its study: {type(e).__name__}: {e}")
             continue
         runtime = [_runtime_cell(experiment.runtime.get(p)) for p in PROFILES]
-        rows.append((d.order, path.as_posix(), d.paper_ref, runtime, " ".join(d.claim.split())))
+        rows.append(((paper_key(d.paper_ref), d.order), path.as_posix(), d.paper_ref, runtime, " ".join(d.claim.split())))
     rows.sort()
     header = ("file", "paper", *PROFILES)
     cells = [header] + [(f, ref, *rt) for _, f, ref, rt, _ in rows]
@@ -353,7 +127,7 @@ def estimate(experiments: list, out: Path, shard: tuple[int, int]) -> str:
     steps, declared, undeclared = 0, 0.0, []
     for e in experiments:
         done = Store(out / e.name).finished_ids()
-        steps += sum(p.settings["train"]["steps"] for p in e.trials() if in_shard(p.id, shard) and p.id not in done)
+        steps += e.steps({p.id for p in e.trials() if in_shard(p.id, shard) and p.id not in done})
         seconds = runtime_seconds(e.runtime[e.profile]) if e.profile in e.runtime else None
         if seconds is None:
             undeclared.append(e.name)
@@ -434,7 +208,9 @@ def main(argv=None) -> int:
     if not args.files:
         ap.error("give one or more experiment files (or --list to see them)")
     if args.verbose:
-        os.environ["CINIT_TF_VERBOSE"] = "1"  # read when the engine first imports TensorFlow
+        from cinit_tf import framework
+
+        framework.set_verbose(True)  # before the engine first imports TensorFlow
     overrides = list(args.overrides) + ([f'run.strategy="{args.strategy}"'] if args.strategy else [])
     out, reports = Path(args.out), Path(args.reports or "reports")
     try:
@@ -468,6 +244,7 @@ def main(argv=None) -> int:
                 summary = run_experiment(
                     experiment, out=out, reports=reports, shard=shard, progress=not args.quiet,
                     make_report=not args.no_report, reports_explicit=args.reports is not None, replace_report=args.replace_report,
+                    verbose=args.verbose,
                 )
                 reported |= summary.report_dir is not None and summary.report_dir.parent == reports
                 line = (f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, {summary.skipped} already finished, "

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
-from cinit_tf.rules import REQUIRED, Bool, Choice, Either, Float, Int, Text, schema_fields
+from cinit_tf.rules import REQUIRED, Bool, Choice, Either, Float, Int, Text, schema_fields, setting
 from cinit_tf.tasks import TASK_NAMES
 from cinit_tf.transforms import CONSTRUCT_EPS, KEEP_RULES
 from cinit_tf.trial import TrainConfig
@@ -29,15 +29,6 @@ DEFAULT_PROFILE = "cpu"
 MAX_P = 2048  # p² pairs: 4.2 million, each a row of every measurement
 MAX_XOR_BITS = 12  # p = 4096: p² pairs is already 16.8 million
 MAX_TRIALS = 100_000  # trials one experiment may plan (cases × grid points × seeds)
-
-
-def setting(rule, default=REQUIRED, *, new: bool = False, doc: str = ""):
-    """A schema field: its rule, its default (none: the key is required), and whether it is new.
-
-    new=True marks a setting added after trials were run: at its default it is not part of a
-    trial's identity, so those trials keep their ids.
-    """
-    return field(default=default, metadata={"rule": rule, "new": new, "doc": doc})
 
 
 # ---- [task]: one dataclass per task name -------------------------------------------------------

@@ -12,6 +12,7 @@ header are built from the declarations; nothing else lists the sections.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # Weakest last: "not assessable" when too few trials are valid to judge (docs/method.md#verdict-rules).
@@ -22,13 +23,31 @@ VERDICTS = ("reproduced", "partly", "not reproduced", "not assessable")
 class Declaration:
     """A paper section as a study reproduces it, declared before any number is computed."""
 
-    paper_ref: str  # e.g. "§3.2, Fig. 2"
-    order: int  # position in the report index: the paper's order
+    paper_ref: str  # e.g. "§3.2, Fig. 2"; the report index is in the order of these references (`paper_key`)
     title: str  # e.g. "Multi-digit XOR: rank of the learned cube arrangement"
     claim: str  # what the paper claims, in a sentence or two
     paper_number: str  # the paper's headline number, as the report header and the index show it
     verdict_rule: str  # the rule that will decide the verdict
     analysis: type | None = None  # a dataclass: its fields (metadata "rule") are the [analysis] keys
+    order: float = 0.0  # breaks a tie between two sections with the same paper reference (rarely needed)
+
+
+def paper_key(ref: str) -> tuple:
+    """Where a reference lies in the paper: body sections (§) before appendices, then by number or letter,
+    then by the first figure (number, then panel letter). "§4.2, Fig. 5b" < "§4.2, Fig. 5c" < "§5" < "App. C".
+
+    Sections are ordered by this, so a new one goes where its reference says without renumbering any other.
+    """
+    body = re.match(r"\s*§(\d+)(?:\.(\d+))?", ref)
+    appendix = re.match(r"\s*App\.\s*([A-Z])", ref)
+    if body:
+        where = (0, int(body.group(1)), int(body.group(2) or 0))
+    elif appendix:
+        where = (1, ord(appendix.group(1)) - ord("A"), 0)
+    else:
+        where = (2, 0, 0)
+    fig = re.search(r"Fig\.\s*(\d+)([a-z]?)", ref)
+    return where + ((int(fig.group(1)), fig.group(2)) if fig else (0, ""))
 
 
 @dataclass(kw_only=True)

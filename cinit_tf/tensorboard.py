@@ -20,6 +20,7 @@ import shutil
 import time
 from pathlib import Path
 
+from cinit_tf.plan import flat_settings
 from cinit_tf.schema import safe_name
 
 METRIC_TAGS = ("loss/train", "loss/test", "acc/train", "acc/test")
@@ -63,19 +64,14 @@ def varying_settings(plans: list) -> dict[str, list]:
     """{setting: sorted distinct values} of the settings that differ between the experiment's trials."""
     values: dict = {}
     for plan in plans:
-        for key, value in flat_settings(plan).items():
+        for key, value in hparam_values(plan).items():
             values.setdefault(key, set()).add(value)
     return {k: sorted(v, key=lambda x: (str(type(x)), x)) for k, v in sorted(values.items()) if len(v) > 1}
 
 
-def flat_settings(plan) -> dict:
-    s = plan.settings
-    out = {"case": s["case"]}
-    for section in ("task", "train", "transform"):
-        for k, v in s[section].items():
-            out[f"{section}.{k}"] = v
-    for k, v in s["seeds"].items():
-        out[f"seeds.{k}"] = v
+def hparam_values(plan) -> dict:
+    """The plan's case, settings and seeds as TensorBoard's HParams takes them (scalars only)."""
+    out = {"case": plan.settings["case"], **flat_settings(plan.settings, ("task", "train", "transform", "seeds"))}
     return {k: v for k, v in out.items() if isinstance(v, (bool, int, float, str))}
 
 
@@ -89,7 +85,7 @@ class TensorBoardLog:
         if len(set(self.names.values())) < len(self.names):  # two trials alike but for settings outside the name
             self.names = {p.id: f"{n}_{p.id[:8]}" for p, n in zip(self.chosen, self.names.values())}
         self.varying = varying_settings(plans)
-        self.hparams = {p.id: {k: v for k, v in flat_settings(p).items() if k in self.varying} for p in self.chosen}
+        self.hparams = {p.id: {k: v for k, v in hparam_values(p).items() if k in self.varying} for p in self.chosen}
         self.fourier = any(p.settings["task"]["name"] == "modadd" for p in self.chosen)
         self.writers: dict = {}
         self._wrote_layout = False

@@ -12,16 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cinit_tf.rules import Bool, Choice, Float, Int
+from cinit_tf.rules import Bool, Choice, Float, Int, setting
 from cinit_tf.seeds import rng
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
-
-
-def _setting(default, rule, doc: str = "", new: bool = False):
-    # new=True: added after trials were run; at its default it is left out of a trial's id.
-    return field(default=default, metadata={"rule": rule, "doc": doc, "new": new})
 
 
 @dataclass(frozen=True)
@@ -32,24 +27,22 @@ class TrainConfig:
     file's defaults); `jit_compile` and `group_size` are how to execute, set from `[run]`.
     """
 
-    steps: int = _setting(1000, Int(0), "optimizer steps (full batch); 0 = only measure the initial embedding")
-    d: int = _setting(128, Int(1), "embedding width")
-    width: int = _setting(100, Int(1), "hidden width of both MLP layers")
-    lr: float = _setting(0.01, Float(0.0, lo_open=True), "AdamW learning rate")
-    weight_decay: float = _setting(0.5, Float(0.0), "AdamW decoupled weight decay")
-    beta_1: float = _setting(0.9, Float(0.0, 1.0, hi_open=True))
-    beta_2: float = _setting(0.999, Float(0.0, 1.0, hi_open=True))
-    epsilon: float = _setting(1e-8, Float(0.0, lo_open=True))
-    train_fraction: float = _setting(0.8, Float(0.0, 1.0, lo_open=True, hi_open=True), "share of the p² pairs trained on")
-    freeze_embedding: bool = _setting(False, Bool(), "train only the MLP (paper §5)")
-    log_every: int = _setting(100, Int(1), "measure every this many steps (besides steps 0..first_steps and the last)")
-    first_steps: int = _setting(10, Int(0), "measure after every one of the first steps (the gradient signal needs 1-4)")
-    dtype: str = _setting("float32", Choice(("float32", "float64")))
-    gradient_steps: int = _setting(
-        0, Int(0), "modular addition: also measure ||FFT(dL/dE)_k||² (backprop only, no weight decay) after every "
-        "one of the first this many steps, then at each measurement; 0 = off", new=True)
-    snapshot_every: int = _setting(
-        0, Int(0), "keep the embedding every this many steps (and after steps 0..first_steps); 0 = off", new=True)
+    steps: int = setting(Int(0), 1000, doc="optimizer steps (full batch); 0 = only measure the initial embedding")
+    d: int = setting(Int(1), 128, doc="embedding width")
+    width: int = setting(Int(1), 100, doc="hidden width of both MLP layers")
+    lr: float = setting(Float(0.0, lo_open=True), 0.01, doc="AdamW learning rate")
+    weight_decay: float = setting(Float(0.0), 0.5, doc="AdamW decoupled weight decay")
+    beta_1: float = setting(Float(0.0, 1.0, hi_open=True), 0.9)
+    beta_2: float = setting(Float(0.0, 1.0, hi_open=True), 0.999)
+    epsilon: float = setting(Float(0.0, lo_open=True), 1e-8)
+    train_fraction: float = setting(Float(0.0, 1.0, lo_open=True, hi_open=True), 0.8, doc="share of the p² pairs trained on")
+    freeze_embedding: bool = setting(Bool(), False, doc="train only the MLP (paper §5)")
+    log_every: int = setting(Int(1), 100, doc="measure every this many steps (besides steps 0..first_steps and the last)")
+    first_steps: int = setting(Int(0), 10, doc="measure after every one of the first steps (the gradient signal needs 1-4)")
+    dtype: str = setting(Choice(("float32", "float64")), "float32")
+    gradient_steps: int = setting(Int(0), 0, new=True, doc="modular addition: also measure ||FFT(dL/dE)_k||² (backprop only, no weight decay) after every "
+        "one of the first this many steps, then at each measurement; 0 = off")
+    snapshot_every: int = setting(Int(0), 0, new=True, doc="keep the embedding every this many steps (and after steps 0..first_steps); 0 = off")
     jit_compile: bool = True
     group_size: int | None = None  # members per compiled program; None = automatic
 

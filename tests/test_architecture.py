@@ -22,7 +22,7 @@ def test_reading_results_imports_no_tensorflow():
         """
         import sys
         import cinit_tf.config, cinit_tf.plan, cinit_tf.store, cinit_tf.signals, cinit_tf.readout
-        import cinit_tf.transforms, cinit_tf.report, cinit_tf.run
+        import cinit_tf.transforms, cinit_tf.report, cinit_tf.run, cinit_tf.runner, cinit_tf.framework
         from cinit_tf.studies import study_names, study
         for name in study_names():
             study(name)
@@ -36,6 +36,23 @@ def test_reading_results_imports_no_tensorflow():
     assert loaded.strip() == "[]"
 
 
+def imported_modules(node: ast.ImportFrom, module: str) -> list[str]:
+    """Every module a `from X import a, b` may bind: X itself and X.a, X.b (a name may be a submodule), relative X resolved."""
+    base = node.module or ""
+    if node.level:
+        package = module.split(".")[: -node.level]
+        base = ".".join(package + ([base] if base else []))
+    return [base] + [f"{base}.{a.name}" for a in node.names]
+
+
+def test_the_import_check_sees_submodules_imported_by_name():
+    forms = {"from cinit_tf import training": "cinit_tf.training", "from cinit_tf.training import train_population": "cinit_tf.training",
+             "from . import training": "cinit_tf.training", "from .. import framework": "cinit_tf.framework"}
+    for code, expected in forms.items():
+        node = ast.parse(code).body[0]
+        assert expected in imported_modules(node, "cinit_tf.studies.x" if code.startswith("from ..") else "cinit_tf.x"), code
+
+
 def test_only_the_engine_imports_tensorflow():
     """Source check: no module outside the engine names tensorflow or keras in an import."""
     for path in sorted((ROOT / "cinit_tf").rglob("*.py")):
@@ -46,18 +63,18 @@ def test_only_the_engine_imports_tensorflow():
             names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
+            elif isinstance(node, ast.ImportFrom):
+                names = imported_modules(node, module)
             for name in names:
                 assert name.split(".")[0] not in ("tensorflow", "keras"), f"{module} imports {name}"
-                assert name not in ENGINE or module in ("cinit_tf.run",), f"{module} imports the engine ({name})"
+                assert name not in ENGINE or module in ("cinit_tf.run", "cinit_tf.runner"), f"{module} imports the engine ({name})"
 
 
 def test_runner_benchmark_and_tests_train_through_the_one_entry_point(tmp_path, monkeypatch):
     """Patch train_population and PopulationTrainer.train: every training of a group happens inside the former."""
     from cinit_tf import training
     from cinit_tf.config import load_experiment
-    from cinit_tf.run import run_experiment
+    from cinit_tf.runner import run_experiment
     from cinit_tf.tasks import make_task
     from cinit_tf.trial import TrainConfig, Trial
 

@@ -175,10 +175,23 @@ def test_trainers_are_reused_across_calls_of_one_shape():
     from cinit_tf import training
 
     task, kw = SMALL["xor"]
+    built = []
+    original = training.PopulationTrainer.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
     a = train_population(task, TrainConfig(steps=3, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)])
-    n = len(training._TRAINERS)
-    b = train_population(task, TrainConfig(steps=7, log_every=2, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)])
-    assert len(training._TRAINERS) == n
+    first = training._trainer(task, TrainConfig(steps=3, group_size=2, **kw), 2, None)
+    training.PopulationTrainer.__init__ = counting
+    try:
+        b = train_population(task, TrainConfig(steps=7, log_every=2, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)])
+        again = training._trainer(task, TrainConfig(steps=7, log_every=2, group_size=2, **kw), 2, None)
+    finally:
+        training.PopulationTrainer.__init__ = original
+    assert built == []  # no trainer was constructed for the second call
+    assert again is first
     assert a[0].steps[-1] == 3 and b[0].steps[-1] == 7
     # the reused trainer starts from scratch: the first 3 steps are the same
     np.testing.assert_array_equal(a[0].train_loss[:4], b[0].train_loss[:4])

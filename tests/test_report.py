@@ -176,6 +176,22 @@ def test_regenerating_is_byte_identical(tmp_path):
     assert (tmp_path / "reports" / "README.md").read_bytes() == index
 
 
+# The sections in the paper's own order: §3.1, §3.2, §4.1, §4.2 (Fig. 5a, 5b, 5c), §4.3, §4.4, §5 (Fig. 7, 8), App. D–H.
+PAPER_ORDER = ["remainder_rank", "xor_rank", "fourier_evolution", "survival_vs_norm", "perturbation",
+               "manual_construction", "gradient_signal", "convergence_ablation", "freeze_embedding", "min_signal_vs_dim",
+               "circles_vs_size", "circularity", "complex_dynamics", "winning_tickets", "fourier_gradients"]
+
+
+def test_paper_key_orders_references_as_the_paper_does():
+    from cinit_tf.section import paper_key
+
+    refs = ["§3.1, Fig. 1", "§3.2, Fig. 2", "§4.1, Fig. 3, 4", "§4.2, Fig. 5a", "§4.2, Fig. 5b", "§4.2, Fig. 5c",
+            "§4.10", "§5, Fig. 7; App. B, Fig. 9", "§5, Fig. 8; App. C, Fig. 10", "App. D, Fig. 11, 12", "App. H, Fig. 16"]
+    assert sorted(refs, key=paper_key) == refs
+    assert sorted(reversed(refs), key=paper_key) == refs
+    assert paper_key("§4.2, Fig. 5c") < paper_key("§4.10") < paper_key("App. A")  # numbers, not text: 4.10 after 4.2
+
+
 def test_index_lists_every_study_in_paper_order(tmp_path):
     run = make_run(tmp_path / "runs")
     report.generate_report(run, tmp_path / "reports")
@@ -183,8 +199,7 @@ def test_index_lists_every_study_in_paper_order(tmp_path):
     rows = [line for line in index.splitlines() if line.startswith("| ") and not line.startswith("| section")]
     declared = declarations()
     assert [r.split("|")[1].strip() for r in rows] == list(declared)
-    orders = [d.order for d in declared.values()]
-    assert orders == sorted(orders) and len(set(orders)) == len(orders)
+    assert list(declared) == PAPER_ORDER
     for row, (study, d) in zip(rows, declared.items()):
         assert f"| {d.paper_ref} | {d.paper_number} |" in row
         if study == "freeze_embedding":
@@ -327,22 +342,42 @@ def test_interrupted_report_leaves_the_old_one_intact(tmp_path, monkeypatch):
     assert sorted(p.name for p in reports.iterdir()) == ["README.md", "freeze_synth"]
 
 
-def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
+def test_a_writer_killed_while_holding_the_lock_does_not_block_the_next(tmp_path):
     reports = tmp_path / "reports"
     reports.mkdir()
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    (reports / ".freeze_synth.lock").write_text(proc.stdout.strip() + "\n")  # that pid has exited
+    code = ("import os, sys; from cinit_tf.locks import held\n"
+            f"with held({str(reports / '.freeze_synth.lock')!r}):\n    print('held', flush=True); os._exit(9)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "held" and proc.returncode == 9
+    assert (reports / ".freeze_synth.lock").exists()  # left behind by the killed writer, with its pid
     out = report.generate_report(make_run(tmp_path / "runs"), reports)
     assert (out / "README.md").is_file() and not (reports / ".freeze_synth.lock").exists()
 
 
 def test_live_lock_makes_a_writer_wait(tmp_path):
+    from cinit_tf.locks import held
+
     reports = tmp_path / "reports"
     reports.mkdir()
-    (reports / ".x.lock").write_text(f"{os.getpid()}\n")  # held by this very (live) process
-    with pytest.raises(report.ReportError, match="holds the lock"):
-        with report.report_lock(reports, "x", wait=0.3):
-            pass
+    with held(reports / ".x.lock"):  # held by this very (live) process, through another open file
+        with pytest.raises(report.ReportError, match=rf"pid {os.getpid()}\) holds the lock"):
+            with report.report_lock(reports, "x", wait=0.3):
+                pass
+    with report.report_lock(reports, "x", wait=0.3):  # released: the next writer gets it at once
+        pass
+
+
+def test_the_lock_admits_one_holder_at_a_time(tmp_path):
+    """Four processes append to a file under the lock, each with a pause between two writes: no interleaving."""
+    log, lock = tmp_path / "log", tmp_path / ".lock"
+    code = ("import sys, time; from cinit_tf.locks import held\n"
+            "for _ in range(5):\n"
+            f"    with held({str(lock)!r}):\n"
+            f"        open({str(log)!r}, 'a').write(sys.argv[1] + '<'); time.sleep(0.01); open({str(log)!r}, 'a').write('>' + sys.argv[1] + '\\n')\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(i)]) for i in range(4)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 20 and all(line == f"{line[0]}<>{line[0]}" for line in lines)
 
 
 def test_two_processes_reporting_on_one_folder_at_once(tmp_path):

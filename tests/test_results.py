@@ -8,7 +8,7 @@ import pandas as pd
 from cinit_tf import results
 from cinit_tf.config import load_experiment
 from cinit_tf.readout import survivors
-from cinit_tf.run import run_experiment
+from cinit_tf.runner import run_experiment
 from cinit_tf.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

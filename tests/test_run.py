@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from cinit_tf.config import load_experiment
-from cinit_tf.run import in_shard, main, parse_shard
+from cinit_tf.run import main, parse_shard
+from cinit_tf.runner import in_shard
 from cinit_tf.store import Store
 
 BAD = Path(__file__).parent / "bad_configs"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cinit_tf.config import ConfigError, load_experiment
-from cinit_tf.run import in_shard, run_experiment
+from cinit_tf.runner import in_shard, run_experiment
 from cinit_tf.store import Store
 
 TWO_STAGES = textwrap.dedent(

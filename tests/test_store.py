@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cinit_tf.config import load_experiment
-from cinit_tf.run import run_experiment
+from cinit_tf.runner import run_experiment
 from cinit_tf.store import Store
 
 TINY = textwrap.dedent(

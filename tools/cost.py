@@ -29,8 +29,7 @@ def costs(path) -> dict:
     out = {}
     for profile in PROFILES:
         experiment = load_experiment(path, profile=profile)
-        plans = experiment.trials()
-        out[profile] = (len(plans), sum(p.settings["train"]["steps"] for p in plans))
+        out[profile] = (len(experiment.trials()), experiment.steps())
     return out
 
 

@@ -32,8 +32,10 @@ def declaration(name: str):
 
 def declarations() -> dict:
     """{name: Declaration} of every study, in the paper's order."""
+    from cinit_tf.section import paper_key
+
     out = {name: declaration(name) for name in study_names()}
-    return dict(sorted(out.items(), key=lambda kv: (kv[1].order, kv[0])))
+    return dict(sorted(out.items(), key=lambda kv: (paper_key(kv[1].paper_ref), kv[1].order, kv[0])))
 
 
 def options(module, record: dict):

@@ -20,6 +20,7 @@ Everything here is pure: numbers in, `Claim` out, so every rule has known-answer
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ class Claim:
     name: str  # e.g. "learned q ranks high"
     verdict: str  # one of ORDER
     detail: str  # the numbers the rule used, in a sentence
+    value: float | None = None  # the claim's own number (a mean, an effect, a rate), for checking a rerun against it
+    ci: tuple[float, float] | None = None  # its 95% interval
 
     def line(self) -> str:
         return f"{self.name}: **{self.verdict}** — {self.detail}"
@@ -91,14 +94,15 @@ def number_vs_sample(name: str, ours: Iterable[float], paper_mean: float, paper_
         return Claim(name, NOT_ASSESSABLE, f"{a.size} valid value(s); Welch's test needs at least 2")
     m, s, n = float(a.mean()), float(a.std(ddof=1)), int(a.size)
     w = S.welch_moments(m, s, n, paper_mean, paper_std, paper_n)
+    _, m_lo, m_hi, _ = S.mean_ci(a)
     diff, p, (lo, hi) = w["difference"], w["p"], w["ci95"]
     detail = (f"ours {_fmt(m)} ± {_fmt(s)} (n = {n}) against the paper's {_fmt(paper_mean)} ± {_fmt(paper_std)} "
               f"(n = {paper_n}): difference {_fmt(diff)}, 95% CI [{_fmt(lo)}, {_fmt(hi)}], Welch {_fmt_p(p)}")
     if not direction_holds:
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold")
+        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(m_lo, m_hi))
     if p >= 0.05:
-        return Claim(name, REPRODUCED, detail + "; compatible")
-    return Claim(name, PARTLY, detail + "; the direction holds but the number is not compatible")
+        return Claim(name, REPRODUCED, detail + "; compatible", value=m, ci=(m_lo, m_hi))
+    return Claim(name, PARTLY, detail + "; the direction holds but the number is not compatible", value=m, ci=(m_lo, m_hi))
 
 
 def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direction_holds: bool,
@@ -114,10 +118,10 @@ def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direct
     if margin is not None:
         detail += f", with a margin of ±{_fmt(margin)} declared in advance ({margin_why})"
     if not direction_holds:
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold")
+        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(lo, hi))
     if wlo <= paper_value <= whi:
-        return Claim(name, REPRODUCED, detail + "; inside")
-    return Claim(name, PARTLY, detail + "; the direction holds but the paper's number lies outside")
+        return Claim(name, REPRODUCED, detail + "; inside", value=m, ci=(lo, hi))
+    return Claim(name, PARTLY, detail + "; the direction holds but the paper's number lies outside", value=m, ci=(lo, hi))
 
 
 def direction(name: str, effect: float, lo: float, hi: float, p: float, expected_sign: int, effect_name: str,
@@ -131,10 +135,10 @@ def direction(name: str, effect: float, lo: float, hi: float, p: float, expected
         return Claim(name, NOT_ASSESSABLE, f"{effect_name} undefined (too few or constant values)")
     detail = f"{effect_name} = {_fmt(effect)} (95% CI [{_fmt(lo)}, {_fmt(hi)}]), {_fmt_p(p)}; needs sign {'+' if expected_sign > 0 else '−'} at p < {alpha:g}"
     if np.sign(effect) != np.sign(expected_sign):
-        return Claim(name, NOT_REPRODUCED, detail + "; the opposite direction (or none)")
+        return Claim(name, NOT_REPRODUCED, detail + "; the opposite direction (or none)", value=effect, ci=(lo, hi))
     if p is not None and math.isfinite(p) and p < alpha:
-        return Claim(name, REPRODUCED, detail)
-    return Claim(name, PARTLY, detail + "; the direction holds but is not significant")
+        return Claim(name, REPRODUCED, detail, value=effect, ci=(lo, hi))
+    return Claim(name, PARTLY, detail + "; the direction holds but is not significant", value=effect, ci=(lo, hi))
 
 
 def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int, what: str = "Spearman ρ") -> Claim:
@@ -161,10 +165,10 @@ def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, a
               f"needs the rate {'above' if high else 'below'} ½ at p < {alpha:g} (exact binomial {C.fmt_p(p)}) and a CI reaching "
               f"{'≥' if high else '≤'} {100 * bound:g}%")
     if not (side and p < alpha):
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction does not hold")
+        return Claim(name, NOT_REPRODUCED, detail + "; the direction does not hold", value=k / n, ci=(lo, hi))
     if (hi >= bound) if high else (lo <= bound):
-        return Claim(name, REPRODUCED, detail)
-    return Claim(name, PARTLY, detail + "; the direction holds but the rate is not near " + ("100%" if high else "0%"))
+        return Claim(name, REPRODUCED, detail, value=k / n, ci=(lo, hi))
+    return Claim(name, PARTLY, detail + "; the direction holds but the rate is not near " + ("100%" if high else "0%"), value=k / n, ci=(lo, hi))
 
 
 def share_claim(name: str, k: int, n: int, what: str) -> Claim:
@@ -182,7 +186,7 @@ def rank_claim(learned, control, paper_mean: float, paper_std: float, paper_n: i
     direction = (f"; direction: learned {C.fmt_mean_std(learned)} against control {C.fmt_mean_std(control)}, "
                  f"Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} "
                  f"({'holds' if better else 'fails'} at p < {ALPHA:g})")
-    return Claim(claim.name, claim.verdict, claim.detail + direction), {"mann_whitney": mw, "better_than_control": better}
+    return dataclasses.replace(claim, detail=claim.detail + direction), {"mann_whitney": mw, "better_than_control": better}
 
 
 def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why: str, what: str) -> Claim:
@@ -209,7 +213,7 @@ def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why:
               + (f" ({what} = {', '.join(C.fmt(v) for v in outside)})" if outside else "")
               + f"; farthest mean: {what} = {C.fmt(x)}, {C.fmt(m, 4)} (95% CI [{C.fmt(lo, 4)}, {C.fmt(hi, 4)}], n = {n})")
     if outside:
-        return Claim(name, NOT_REPRODUCED, detail + "; the level moved")
+        return Claim(name, NOT_REPRODUCED, detail + "; the level moved", value=m, ci=(lo, hi))
     if len(inside) >= len(per_x) / 2:
-        return Claim(name, REPRODUCED, detail)
-    return Claim(name, PARTLY, detail + "; too few values pin the level down")
+        return Claim(name, REPRODUCED, detail, value=m, ci=(lo, hi))
+    return Claim(name, PARTLY, detail + "; too few values pin the level down", value=m, ci=(lo, hi))

@@ -1,0 +1,130 @@
+"""A rerun checked against a published report, claim by claim.
+
+    python -m cinit_tf.report --compare PUBLISHED RERUN
+
+Each side is a report folder (`reports/<name>/`, holding summary.json), a run folder (`runs/<name>/`,
+whose report is generated into a temporary folder first), or a folder of reports (`reports/`, every
+section in it). One line per claim: both verdicts, both numbers with their 95% intervals where the claim
+has them, and whether each number lies in the other's interval. Training a model for thousands of steps
+amplifies the last bit of a float sum, so a rerun on another CPU or other library versions gives other
+numbers; what should agree is the verdicts, and the numbers within their intervals.
+
+Exit status: 0 when every claim is on both sides with the same verdict, 1 when a verdict differs or a
+claim is missing on one side, 2 on bad input (a folder that is neither, unreadable JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class CompareError(Exception):
+    """A side that cannot be read as reports; the message names the folder and what is wrong."""
+
+
+def _summary(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CompareError(f"{path}: not readable JSON ({e})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("claims"), list) or "name" not in data:
+        raise CompareError(f"{path}: not a report summary (expected an object with 'name' and a 'claims' list)")
+    return data
+
+
+def sections(side: str | Path) -> dict[str, dict]:
+    """{section name: summary.json contents} of a report folder, a run folder or a folder of reports."""
+    side = Path(side)
+    if not side.is_dir():
+        raise CompareError(f"{side}: no such folder (expected a report folder, a run folder or a folder of reports)")
+    if (side / "summary.json").is_file():
+        s = _summary(side / "summary.json")
+        return {s["name"]: s}
+    if (side / "config.json").is_file():
+        from cinit_tf.report import ReportError, generate_report
+
+        with tempfile.TemporaryDirectory(prefix="cinit-compare-") as tmp:
+            try:
+                out = generate_report(side, tmp)
+            except ReportError as e:
+                raise CompareError(str(e)) from None
+            s = _summary(out / "summary.json")
+        return {s["name"]: s}
+    found = {}
+    for path in sorted(side.glob("*/summary.json")):
+        s = _summary(path)
+        found[s["name"]] = s
+    if not found:
+        raise CompareError(f"{side}: holds no summary.json, config.json or */summary.json; not a report, run or reports folder")
+    return found
+
+
+@dataclass
+class Row:
+    section: str
+    claim: str
+    published: dict | None  # the claim as summary.json holds it, None when missing on that side
+    rerun: dict | None
+
+    @property
+    def agrees(self) -> bool:
+        return self.published is not None and self.rerun is not None and self.published["verdict"] == self.rerun["verdict"]
+
+
+def rows(published: dict[str, dict], rerun: dict[str, dict]) -> list[Row]:
+    """One row per claim of every section on either side, in the published order, then the rerun's extra ones."""
+    out = []
+    for name in list(published) + [n for n in rerun if n not in published]:
+        a = {c["name"]: c for c in (published.get(name) or {}).get("claims", [])}
+        b = {c["name"]: c for c in (rerun.get(name) or {}).get("claims", [])}
+        for claim in list(a) + [c for c in b if c not in a]:
+            out.append(Row(name, claim, a.get(claim), b.get(claim)))
+    return out
+
+
+def _number(c: dict | None) -> tuple[float | None, list | None]:
+    if c is None:
+        return None, None
+    value, ci = c.get("value"), c.get("ci")
+    value = float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+    ok = isinstance(ci, list) and len(ci) == 2 and all(isinstance(x, (int, float)) and math.isfinite(x) for x in ci)
+    return value, (ci if ok else None)
+
+
+def _shown(value, ci) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3g}" + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else "")
+
+
+def _inside(value, ci) -> str:
+    if value is None or ci is None:
+        return "n/a"
+    return "yes" if ci[0] <= value <= ci[1] else "no"
+
+
+def line(row: Row) -> str:
+    """`section: claim: verdicts; numbers; each within the other's interval`."""
+    va, ca = _number(row.published)
+    vb, cb = _number(row.rerun)
+    verdict_a = row.published["verdict"] if row.published else "missing"
+    verdict_b = row.rerun["verdict"] if row.rerun else "missing"
+    mark = "same" if row.agrees else "DIFFERS"
+    numbers = ""
+    if va is not None or vb is not None:
+        numbers = (f"; published {_shown(va, ca)}, rerun {_shown(vb, cb)}; rerun in published CI: {_inside(vb, ca)}, "
+                   f"published in rerun CI: {_inside(va, cb)}")
+    return f"{row.section}: {row.claim}: {mark} ({verdict_a} / {verdict_b}){numbers}"
+
+
+def compare(published: str | Path, rerun: str | Path) -> tuple[list[str], int]:
+    """(the lines to print, exit status 0 or 1); CompareError on bad input."""
+    rs = rows(sections(published), sections(rerun))
+    lines = [line(r) for r in rs]
+    differ = sum(not r.agrees for r in rs)
+    lines.append(f"{len(rs)} claims: {len(rs) - differ} agree, {differ} differ or are missing on one side")
+    return lines, (1 if differ else 0)

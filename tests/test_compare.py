@@ -1,0 +1,93 @@
+"""A rerun checked against a published report claim by claim: constructed pairs with known answers."""
+
+import json
+
+from cinit_tf.report import main
+
+
+def claim(name, verdict, value=None, ci=None):
+    out = {"name": name, "verdict": verdict, "detail": "numbers"}
+    if value is not None:
+        out.update(value=value, ci=ci)
+    return out
+
+
+def report(folder, name, claims):
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"name": name, "verdict": "reproduced", "claims": claims}))
+    return folder
+
+
+PUBLISHED = [claim("rank", "partly", 15.4, [12.0, 18.8]), claim("shape", "not reproduced", -0.16, [-0.25, -0.06]),
+             claim("exists", "reproduced")]
+
+
+def test_identical_reports_agree(tmp_path, capsys):
+    a = report(tmp_path / "a" / "x", "x", PUBLISHED)
+    b = report(tmp_path / "b" / "x", "x", PUBLISHED)
+    assert main(["--compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("x: rank: same (partly / partly); published 15.4 [12, 18.8], rerun 15.4 [12, 18.8]; "
+                      "rerun in published CI: yes, published in rerun CI: yes")
+    assert out[2] == "x: exists: same (reproduced / reproduced)"  # no number: verdicts only
+    assert out[-1] == "3 claims: 3 agree, 0 differ or are missing on one side"
+
+
+def test_numbers_moved_within_their_intervals_still_agree(tmp_path, capsys):
+    moved = [claim("rank", "partly", 16.0, [12.6, 19.4]), claim("shape", "not reproduced", -0.30, [-0.40, -0.20]),
+             claim("exists", "reproduced")]
+    a, b = report(tmp_path / "a", "x", PUBLISHED), report(tmp_path / "b", "x", moved)
+    assert main(["--compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("rerun in published CI: yes, published in rerun CI: yes")
+    assert out[1].endswith("rerun in published CI: no, published in rerun CI: no")  # -0.30 vs [-0.25, -0.06]; -0.16 vs [-0.40, -0.20]
+
+
+def test_a_flipped_verdict_fails(tmp_path, capsys):
+    flipped = [dict(PUBLISHED[0], verdict="reproduced"), *PUBLISHED[1:]]
+    a, b = report(tmp_path / "a", "x", PUBLISHED), report(tmp_path / "b", "x", flipped)
+    assert main(["--compare", str(a), str(b)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("x: rank: DIFFERS (partly / reproduced)")
+    assert out[-1] == "3 claims: 2 agree, 1 differ or are missing on one side"
+
+
+def test_a_claim_missing_on_one_side_fails(tmp_path, capsys):
+    a, b = report(tmp_path / "a", "x", PUBLISHED), report(tmp_path / "b", "x", PUBLISHED[:2] + [claim("new", "partly")])
+    assert main(["--compare", str(a), str(b)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "x: exists: DIFFERS (reproduced / missing)" in out and "x: new: DIFFERS (missing / partly)" in out
+
+
+def test_folders_of_reports_compare_section_by_section(tmp_path, capsys):
+    report(tmp_path / "a" / "x", "x", PUBLISHED)
+    report(tmp_path / "a" / "y", "y", [claim("trend", "reproduced", 0.8, [0.7, 0.9])])
+    report(tmp_path / "b" / "x", "x", PUBLISHED)
+    assert main(["--compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 1  # section y is missing from the rerun
+    assert "y: trend: DIFFERS (reproduced / missing)" in capsys.readouterr().out
+
+
+def test_bad_input_exits_2_naming_the_folder(tmp_path, capsys):
+    a = report(tmp_path / "a", "x", PUBLISHED)
+    assert main(["--compare", str(a), str(tmp_path / "nothing")]) == 2
+    assert "nothing: no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["--compare", str(a), str(tmp_path / "empty")]) == 2
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "summary.json").write_text("{not json")
+    assert main(["--compare", str(a), str(bad)]) == 2
+    assert "bad/summary.json: not readable JSON" in capsys.readouterr().err
+
+
+def test_a_run_folder_is_reported_then_compared(tmp_path, capsys):
+    from test_report import make_run
+
+    from cinit_tf.report import generate_report
+
+    run = make_run(tmp_path / "runs")
+    published = generate_report(run, tmp_path / "reports")
+    assert main(["--compare", str(published), str(run)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith(f"{len(json.loads((published / 'summary.json').read_text())['claims'])} claims:")
+    assert all(": same (" in line for line in out[:-1])
