@@ -102,7 +102,8 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
             # Shards of one experiment must plan the same trials; a different profile or --set does not.
             print(f"warning: {store.root} was last run with other settings (profile or --set); "
                   "shards filling one folder should share them", file=sys.stderr)
-    store.write_config(experiment.record(trial_ids=[p.id for p in plans]))
+    store.write_config({**experiment.record(trial_ids=[p.id for p in plans]),
+                        "environments": environments(store, experiment.run["strategy"], bool(pending))})
     strategy = make_strategy(experiment.run["strategy"])
     tensorboard = TensorBoardLog(store.tensorboard_dir, plans, experiment.run["tensorboard_members"])
 
@@ -144,6 +145,21 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
     report_dir, kept = _tables_and_report(experiment, store, plans, trained[0] > 0, reports if make_report else None,
                                           reports_explicit, replace_report, verbose)
     return RunSummary(len(plans), len(mine), len(mine) - len(pending), trained[0], store.root, report_dir, kept)
+
+
+def environments(store, strategy: str, training: bool) -> list[dict]:
+    """The environments this run folder's trials were trained in: the earlier ones, and this one if it trains anything."""
+    from cinit_tf.environment import environment
+    from cinit_tf.memory import training_device
+
+    earlier = []
+    if (store.root / "config.json").exists():
+        earlier = list(store.read_config().get("environments") or [])
+    if training:
+        here = environment(training_device().kind, strategy)
+        if here not in earlier:
+            earlier.append(here)
+    return earlier
 
 
 def _tables_and_report(experiment, store, plans, trained: bool, reports, reports_explicit: bool, replace_report: bool,

@@ -49,6 +49,7 @@ class Claim:
     detail: str  # the numbers the rule used, in a sentence
     value: float | None = None  # the claim's own number (a mean, an effect, a rate), for checking a rerun against it
     ci: tuple[float, float] | None = None  # its 95% interval
+    paper: str = ""  # the paper's number for this claim, where it gives one
 
     def line(self) -> str:
         return f"{self.name}: **{self.verdict}** — {self.detail}"
@@ -99,10 +100,10 @@ def number_vs_sample(name: str, ours: Iterable[float], paper_mean: float, paper_
     detail = (f"ours {_fmt(m)} ± {_fmt(s)} (n = {n}) against the paper's {_fmt(paper_mean)} ± {_fmt(paper_std)} "
               f"(n = {paper_n}): difference {_fmt(diff)}, 95% CI [{_fmt(lo)}, {_fmt(hi)}], Welch {_fmt_p(p)}")
     if not direction_holds:
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(m_lo, m_hi))
+        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(m_lo, m_hi), paper=f"{_fmt(paper_mean)} ± {_fmt(paper_std)} (n = {paper_n})")
     if p >= 0.05:
-        return Claim(name, REPRODUCED, detail + "; compatible", value=m, ci=(m_lo, m_hi))
-    return Claim(name, PARTLY, detail + "; the direction holds but the number is not compatible", value=m, ci=(m_lo, m_hi))
+        return Claim(name, REPRODUCED, detail + "; compatible", value=m, ci=(m_lo, m_hi), paper=f"{_fmt(paper_mean)} ± {_fmt(paper_std)} (n = {paper_n})")
+    return Claim(name, PARTLY, detail + "; the direction holds but the number is not compatible", value=m, ci=(m_lo, m_hi), paper=f"{_fmt(paper_mean)} ± {_fmt(paper_std)} (n = {paper_n})")
 
 
 def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direction_holds: bool,
@@ -118,10 +119,10 @@ def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direct
     if margin is not None:
         detail += f", with a margin of ±{_fmt(margin)} declared in advance ({margin_why})"
     if not direction_holds:
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(lo, hi))
+        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(lo, hi), paper=_fmt(paper_value))
     if wlo <= paper_value <= whi:
-        return Claim(name, REPRODUCED, detail + "; inside", value=m, ci=(lo, hi))
-    return Claim(name, PARTLY, detail + "; the direction holds but the paper's number lies outside", value=m, ci=(lo, hi))
+        return Claim(name, REPRODUCED, detail + "; inside", value=m, ci=(lo, hi), paper=_fmt(paper_value))
+    return Claim(name, PARTLY, detail + "; the direction holds but the paper's number lies outside", value=m, ci=(lo, hi), paper=_fmt(paper_value))
 
 
 def direction(name: str, effect: float, lo: float, hi: float, p: float, expected_sign: int, effect_name: str,
@@ -213,7 +214,7 @@ def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why:
               + (f" ({what} = {', '.join(C.fmt(v) for v in outside)})" if outside else "")
               + f"; farthest mean: {what} = {C.fmt(x)}, {C.fmt(m, 4)} (95% CI [{C.fmt(lo, 4)}, {C.fmt(hi, 4)}], n = {n})")
     if outside:
-        return Claim(name, NOT_REPRODUCED, detail + "; the level moved", value=m, ci=(lo, hi))
+        return Claim(name, NOT_REPRODUCED, detail + "; the level moved", value=m, ci=(lo, hi), paper=f"{C.fmt(level)} ± {C.fmt(margin)}")
     if len(inside) >= len(per_x) / 2:
-        return Claim(name, REPRODUCED, detail, value=m, ci=(lo, hi))
-    return Claim(name, PARTLY, detail + "; too few values pin the level down", value=m, ci=(lo, hi))
+        return Claim(name, REPRODUCED, detail, value=m, ci=(lo, hi), paper=f"{C.fmt(level)} ± {C.fmt(margin)}")
+    return Claim(name, PARTLY, detail + "; too few values pin the level down", value=m, ci=(lo, hi), paper=f"{C.fmt(level)} ± {C.fmt(margin)}")
