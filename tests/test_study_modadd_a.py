@@ -1,5 +1,5 @@
-"""Modular-addition studies of §4.1, §4.2 (Fig. 5a) and App. F: helpers on constructed data whose answer is
-known, and each study end to end on its smoke profile."""
+"""Modular-addition studies of §4.1, §4.2 (Fig. 5a) and App. F: helpers and each study's `measure` on constructed
+data whose answer is known, and each study end to end on its smoke profile."""
 
 import json
 import re
@@ -8,16 +8,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cinit_tf.readout import principal_components
 from cinit_tf.store import StoredTrial
+from cinit_tf.studies import _circles as O
+from cinit_tf.studies import _longer_runs as L
 from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import complex_dynamics, fourier_evolution, survival_vs_norm
+from cinit_tf.studies import analyse, complex_dynamics, fourier_evolution, survival_vs_norm
 from cinit_tf.trial import TrialResult
 
 EXPERIMENTS = Path(__file__).parent.parent / "experiments"
 STUDIES = ("survival_vs_norm", "fourier_evolution", "complex_dynamics")
 
 
-def fake_trial(tid, initial, final, embedding_seed=0, mlp_seed=0, E=None, steps=(0, 100), middle=None, case="main"):
+def fake_trial(tid, initial, final, embedding_seed=0, mlp_seed=0, E=None, steps=(0, 100), middle=None, case="main",
+               p=7, snapshots=None):
     """A stored trial with the given initial and final Fourier norms (and optionally rows between them)."""
     rows = [initial] + ([] if middle is None else list(middle)) + [final]
     steps = np.asarray(steps if len(steps) == len(rows) else np.linspace(0, 100, len(rows)), dtype=np.int64)
@@ -26,9 +30,10 @@ def fake_trial(tid, initial, final, embedding_seed=0, mlp_seed=0, E=None, steps=
         steps=steps, train_loss=np.ones(len(rows)), train_acc=np.ones(len(rows)), test_loss=np.ones(len(rows)),
         test_acc=np.ones(len(rows)), fourier_norms=np.asarray(rows, dtype=np.float64), initial_embedding=E,
         final_embedding=E, convergence_step=int(steps[-1]), nonfinite_step=None,
+        snapshot_steps=None if snapshots is None else np.asarray(steps), snapshots=snapshots,
     )
     settings = {"case": case, "seeds": {"embedding": embedding_seed, "mlp": mlp_seed, "split": mlp_seed},
-                "task": {"name": "modadd", "p": 7}, "train": {"steps": int(steps[-1])}}
+                "task": {"name": "modadd", "p": p}, "train": {"steps": int(steps[-1])}}
     return StoredTrial(tid, settings, r)
 
 
@@ -129,7 +134,7 @@ def test_settling_compares_short_and_long():
     main = [fake_trial("m", [1, 1, 1], [1.0, 0.5, 0.0], 0, 0, steps=(0, 100))]
     # Survivors at step 100 are {1, 2}; by the end k = 2 has died.
     long = [fake_trial("l", [1, 1, 1], [1.0, 0.01, 0.0], 0, 0, middle=[[1.0, 0.5, 0.0]], steps=(0, 100, 300), case="long")]
-    s = survival_vs_norm.settling(main, long)
+    s = L.settling(main, long)
     v = s["per_tau"][0.05]
     assert (s["short_steps"], v["same_set"], v["runs"], v["frequencies_changed"]) == (100, 0, 1, [1])
     assert (v["twins"], v["twin_same_set"]) == (1, 1)
@@ -163,11 +168,11 @@ def test_fourier_plane_of_a_perfect_circle():
     E[:, 2], E[:, 4] = 3 * np.cos(2 * np.pi * k * t / p), 3 * np.sin(2 * np.pi * k * t / p)
     E[:, 0], E[:, 5] = np.cos(2 * np.pi * 2 * t / p), np.sin(2 * np.pi * 2 * t / p)
     E += 7.0  # the mean is not part of any circle
-    np.testing.assert_allclose(np.linalg.norm(fourier_evolution.fourier_plane(E, k), axis=1), 3.0, atol=1e-9)
-    np.testing.assert_allclose(np.linalg.norm(fourier_evolution.fourier_plane(E, 2), axis=1), 1.0, atol=1e-9)
-    pcs = fourier_evolution.principal_components(E, 4)
-    assert [fourier_evolution.dominant_frequency(pcs[:, i]) for i in range(4)] == [k, k, 2, 2]
-    assert fourier_evolution.dominant_frequency(pcs[:, 2:4]) == 2
+    np.testing.assert_allclose(np.linalg.norm(O.fourier_plane(E, k), axis=1), 3.0, atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(O.fourier_plane(E, 2), axis=1), 1.0, atol=1e-9)
+    pcs = principal_components(E, 4)
+    assert [O.dominant_frequency(pcs[:, i]) for i in range(4)] == [k, k, 2, 2]
+    assert O.dominant_frequency(pcs[:, 2:4]) == 2
 
 
 def test_classify_high_dies_low_survives():
@@ -193,12 +198,6 @@ def test_random_baseline_by_enumeration():
     # Of the 10 pairs: rank 1 missing in 6 (0.6); a low one present in 7 (0.7); both in 5 (0.5).
     b = complex_dynamics.random_baseline([5.0, 4.0, 3.0, 2.0, 1.0], 2, high_top=1)
     assert b == pytest.approx({"dead_high": 0.6, "live_low": 0.7, "complex": 0.5})
-
-
-def test_share_interval():
-    s, lo, hi = complex_dynamics.share_ci(3, 10)
-    assert s == pytest.approx(0.3) and lo < 0.3 < hi
-    assert complex_dynamics.share_ci(0, 10)[1] == 0.0
 
 
 # ---------------------------------------------------------------- end to end on the smoke profile
@@ -299,10 +298,13 @@ def test_every_trial_diverged_is_not_assessable(tmp_path, name):
     from cinit_tf.studies import study
 
     trials = [diverged(i) for i in range(6)]
-    section = study(name).analyse(record_of(name, trials), trials, tmp_path)
+    section = analyse(study(name), record_of(name, trials), trials, tmp_path)
     assert section.verdict == "not assessable" and section.claims
     assert all(c.verdict == "not assessable" for c in section.claims)
     assert section.excluded[0].startswith("6 of 6 trials excluded")
+    assert section.summary == {"valid": 0, "trials": 6, "excluded": {
+        "non-finite training loss or embedding (diverged)": [t.id for t in trials]}}
+    assert not list(tmp_path.iterdir())  # no figure without a statistic
 
 
 def _stats(survivor_ranks, dead_ranks, runs=10):
@@ -360,6 +362,8 @@ def test_existence_claims_known_answers():
     assert complex_dynamics.exists_claim("x", 1, 24).verdict == "reproduced"
     assert complex_dynamics.exists_claim("x", 0, 24).verdict == "not reproduced"
     assert complex_dynamics.exists_claim("x", 0, 0).verdict == "not assessable"
+    # The share's interval is Wilson's: 1 of 6 gives 3.01–56.4% (Clopper–Pearson would give 0.42–64.1%).
+    assert complex_dynamics.exists_claim("x", 1, 6).detail == "1/6 runs (16.7%, 95% CI 3.01–56.4%)"
 
 
 def test_a_run_whose_every_trial_diverges_is_not_assessable(tmp_path):
@@ -374,3 +378,169 @@ def test_a_run_whose_every_trial_diverges_is_not_assessable(tmp_path):
     assert summary["verdict"] == "not assessable"
     assert all(c["verdict"] == "not assessable" for c in summary["claims"])
     assert "6 of 6 trials excluded from every statistic; 0 valid." in readme
+
+
+# ---------------------------------------------------------------- measure, on constructed runs with known answers
+
+
+def _finals(K, survivors):
+    """A final signal row in which exactly the 1-based frequencies `survivors` survive at every τ of M.TAUS."""
+    row = np.zeros(K)
+    row[np.asarray(survivors, dtype=int) - 1] = 1.0
+    return row
+
+
+def _complex_runs():
+    # K = 7 (p = 15); initial signal ranks k = 1..7 as 1..7, median 5: "high" (top 3) = k 1-3, "low" = k 5-7.
+    initial = [9.0, 8.0, 7.0, 5.0, 4.0, 3.0, 2.0]
+    survivors = {"a": [1, 2, 3], "b": [1, 3, 7], "c": [1, 2, 3, 4], "d": [2, 3, 4], "e": [1, 2, 3, 6], "f": [1, 2, 3, 4, 5]}
+    return [fake_trial(tid, initial, _finals(7, s), embedding_seed=i, mlp_seed=i, p=15)
+            for i, (tid, s) in enumerate(survivors.items())]
+
+
+def test_complex_dynamics_measure_counts_the_three_events():
+    m = complex_dynamics.measure(_complex_runs(), complex_dynamics.ComplexDynamicsAnalysis(high_top=3))
+    # A high one dies in b (k 2) and d (k 1, the top-1); a low one survives in b (k 7), e (k 6), f (k 5); both only in b.
+    assert (m.n_dead_high, m.n_live_low, m.n_complex, m.n_top1) == (2, 3, 1, 1)
+    assert [c.verdict for c in m.claims] == ["reproduced"] * 3
+    assert [c.detail for c in m.claims] == ["2/6 runs (33.3%, 95% CI 9.68–70%)", "3/6 runs (50%, 95% CI 18.8–81.2%)",
+                                            "1/6 runs (16.7%, 95% CI 3.01–56.4%)"]
+    assert m.example["id"] == "b" and m.example["dead_high"] == [2] and m.example["live_low"] == [7]
+    # The contrast run: of a and c (nothing dies high, nothing survives low), counts 3 and 4 lie equally near their
+    # median 3.5, and the tie goes to the first in id order.
+    assert m.typical["id"] == "a"
+    assert m.K == 7 and m.counts["mean"] == pytest.approx(22 / 6)  # survivors per run: 3, 3, 4, 3, 4, 5
+    # Survivors are at 1 and the dead at 0, so every τ gives the same counts.
+    assert [(r["dead_high"], r["live_low"], r["complex"], r["top1_dies"]) for r in m.per_tau] == [(2, 3, 1, 1)] * 3
+
+
+def test_complex_dynamics_measure_high_top_moves_the_counts():
+    m = complex_dynamics.measure(_complex_runs(), complex_dynamics.ComplexDynamicsAnalysis(high_top=1))
+    assert (m.n_dead_high, m.n_complex) == (1, 0)  # only d loses k = 1
+    assert [c.verdict for c in m.claims] == ["reproduced", "reproduced", "not reproduced"]
+    # Wilson's upper end for 0 of 6 is z²/(n + z²) = 39%.
+    assert m.claims[2].detail.startswith("0/6 runs (0%, 95% CI ") and m.claims[2].detail.endswith("–39%); no run shows it")
+    assert m.example is None
+
+
+def test_complex_dynamics_write_names_the_wilson_interval(tmp_path):
+    trials = _complex_runs()
+    section = analyse(complex_dynamics, record_of("complex_dynamics", trials, {"high_top": 3}), trials, tmp_path)
+    assert section.verdict == "reproduced"
+    assert "Wilson 95% CI" in section.verdict_rule and "Clopper" not in section.verdict_rule
+    assert section.summary["complex_share_ci95"] == pytest.approx((1 / 6, 0.030053369748, 0.563502822186))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["complex_dynamics_example.png", "survival_by_initial_rank.png"]
+
+
+def test_measure_with_too_few_valid_runs_is_not_assessable():
+    runs = _complex_runs()[:2] + [diverged(i, p=15) for i in range(4)]
+    m = complex_dynamics.measure(runs, None)
+    assert m.assessable is False and len(m.valid) == 2 and len(m.trials) == 6
+    assert [c.name for c in m.claims] == list(complex_dynamics.CLAIM_NAMES)
+    assert all(c.verdict == "not assessable" for c in m.claims)
+    assert m.classes == [] and m.example is None
+    m = fourier_evolution.measure(runs, None)
+    assert m.assessable is False and all(c.verdict == "not assessable" for c in m.claims) and m.stats == []
+
+
+def _fourier_runs(counts, survivors_start_high=True, snapshots=False):
+    """Runs at p = 59 (29 frequencies) whose initial signal ranks k as k; run i keeps `counts[i]` frequencies: the
+    top ones by initial signal or the bottom ones."""
+    K, p = 29, 59
+    initial = np.arange(K, 0, -1, dtype=float)
+    out = []
+    for i, c in enumerate(counts):
+        kept = list(range(1, c + 1)) if survivors_start_high else list(range(K - c + 1, K + 1))
+        final = _finals(K, kept) * np.linspace(1.0, 0.5, K)  # survivors' final signal falls with k
+        E = np.random.default_rng(i).normal(size=(p, 12))
+        shots = np.stack([E, E]) if snapshots else None
+        out.append(fake_trial(f"{i:02d}", initial, final, embedding_seed=10 + i, mlp_seed=i, E=E, p=p, snapshots=shots))
+    return out
+
+
+def test_fourier_evolution_measure_survivors_start_high():
+    m = fourier_evolution.measure(_fourier_runs([4, 4, 3, 5, 4, 4], snapshots=True), None)
+    assert [c.verdict for c in m.claims] == ["reproduced", "reproduced"]
+    assert m.count_summary["mean"] == pytest.approx(4.0) and m.count_summary["n"] == 6
+    # The example is the first run (by seed) with the median count, 4; the other runs follow in seed order.
+    assert m.example.id == "00" and [t.id for t in m.runs] == ["00", "01", "02", "03", "04", "05"]
+    assert m.top_share == 1.0 and m.top1 == 1.0  # every survivor ranks 1-5 at initialisation
+    # Pooled ranks: 24 survivors (mean 2.5 + 1/12 ...) against 150 dead; the effect is their difference of means.
+    surv = [r for c in (4, 4, 3, 5, 4, 4) for r in range(1, c + 1)]
+    dead = [r for c in (4, 4, 3, 5, 4, 4) for r in range(c + 1, 30)]
+    test = m.rank_test
+    assert (test["n_survivors"], test["n_dead"]) == (24, 150)
+    assert test["effect"] == pytest.approx(np.mean(dead) - np.mean(surv))
+    # Fig. 3b: the dead frequency with the highest initial signal is k = 5 (rank 5); the survivor with the highest
+    # final signal is k = 1.
+    assert m.snapshot_frequencies == {"dead": 5, "surviving": 1, "steps": [0, 100]} and list(m.snapshot_ranks) == [5, 1]
+
+
+def test_fourier_evolution_rank_effect_is_welchs_difference():
+    from scipy import stats
+
+    surv, dead = [1, 2, 3, 1, 4, 2], [5, 9, 4, 12, 7, 20, 6]
+    test = fourier_evolution.rank_test([{"survivor_ranks": surv, "dead_ranks": dead}])
+    ref = stats.ttest_ind(dead, surv, equal_var=False).confidence_interval(0.95)
+    assert test["effect"] == pytest.approx(np.mean(dead) - np.mean(surv))
+    assert test["ci95"] == pytest.approx([ref.low, ref.high])
+    assert test["p"] == pytest.approx(stats.mannwhitneyu(surv, dead, alternative="less").pvalue)
+
+
+def test_fourier_evolution_measure_survivors_start_low():
+    m = fourier_evolution.measure(_fourier_runs([4, 4, 3, 5, 4, 4], survivors_start_high=False), None)
+    count, start = m.claims
+    assert count.verdict == "reproduced" and start.verdict == "not reproduced"
+    assert m.rank_test["effect"] < 0 and m.top_share == 0.0 and m.top1 == 0.0
+    assert m.snapshot_frequencies is None and m.series == []  # no snapshots kept
+
+
+def _survival_runs(boost, embeddings=3, trials=4, reverse=False, long=False):
+    """`embeddings` × `trials` main-case runs at p = 59 whose survivors are always the same 4 frequencies: the top
+    4 by initial signal (k 1-4, their signal raised by `boost`) or, `reverse`, the bottom 4."""
+    K = 29
+    initial = np.arange(K, 0, -1, dtype=float) + boost * (np.arange(1, K + 1) <= 4)
+    kept = [26, 27, 28, 29] if reverse else [1, 2, 3, 4]
+    out = [fake_trial(f"{e}{t}", initial, _finals(K, kept), embedding_seed=e, mlp_seed=t, p=59)
+           for e in range(embeddings) for t in range(trials)]
+    if long:
+        out.append(fake_trial("z", initial, _finals(K, kept), 0, 0, middle=[_finals(K, kept)], steps=(0, 100, 300),
+                              case="long", p=59))
+    return out
+
+
+@pytest.mark.parametrize("boost, reverse, verdict", [
+    (16, False, "reproduced"),  # r = 0.843 over 87 points: 0.85 lies in its CI
+    (0, False, "partly"),       # r = 0.598: positive, significant, but 0.85 lies above its CI
+    (0, True, "not reproduced"),  # the weakest frequencies survive: r < 0
+])
+def test_survival_vs_norm_measure_correlation_known_answers(boost, reverse, verdict):
+    trials = _survival_runs(boost, reverse=reverse)
+    m = survival_vs_norm.measure(trials, survival_vs_norm.SurvivalAnalysis())
+    signal = np.tile(M.initial_signal(trials[0]), 3)
+    rate = np.tile(_finals(29, [26, 27, 28, 29] if reverse else [1, 2, 3, 4]), 3)
+    assert m.corr["r"] == pytest.approx(np.corrcoef(signal, rate)[0, 1]) and m.corr["n"] == 87
+    # Rates of 0 and 1 carry no binomial noise: projecting to 50 trials changes nothing.
+    assert m.att["factor_target"] == pytest.approx(1.0) and m.r_50 == pytest.approx(m.corr["r"])
+    r_claim, count_claim = m.claims
+    assert r_claim.verdict == verdict
+    assert count_claim.verdict == "reproduced"  # 4 survivors in every run
+    assert m.count_stats[M.TAU]["mean"] == 4.0 and m.settling is None
+
+
+def test_survival_vs_norm_measure_checks_the_longer_runs():
+    trials = _survival_runs(16, long=True)
+    m = survival_vs_norm.measure(trials, None)
+    assert len(m.main) == 12 and [t.id for t in m.long] == ["z"] and len(m.valid) == 13
+    v = m.settling["per_tau"][M.TAU]
+    assert (m.settling["short_steps"], v["same_set"], v["runs"], v["twins"], v["twin_same_set"]) == (100, 1, 1, 1, 1)
+
+
+def test_survival_vs_norm_is_judged_on_the_main_case():
+    # 2 of 6 main-case trials valid: not assessable, even though the settling case's run is valid.
+    trials = _survival_runs(16, embeddings=1, trials=2, long=True) + [diverged(i, p=59) for i in range(4)]
+    m = survival_vs_norm.measure(trials, None)
+    assert m.assessable is False and all(c.verdict == "not assessable" for c in m.claims)
+    assert m.claims[0].detail.startswith("only 3 of 7 trials are valid")
+    with pytest.raises(ValueError, match="outside the settling case"):
+        survival_vs_norm.measure([t for t in trials if t.settings["case"] == "long"], None)

@@ -17,17 +17,18 @@ Verdict rule (fixed here, before any numbers): `verdict_rule`, declared in DECLA
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.rules import Int
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 HIGH_TOP = 3
@@ -44,6 +45,7 @@ PAPER_NUMBER = "such runs exist (one example, Fig. 14b); how often is not given"
 HIGH_CLAIM = "a high initial signal can die"
 LOW_CLAIM = "a low initial signal can survive"
 BOTH_CLAIM = "both in one run (Fig. 14b)"
+CLAIM_NAMES = (HIGH_CLAIM, LOW_CLAIM, BOTH_CLAIM)
 
 
 def verdict_rule(high_top: int) -> str:
@@ -51,7 +53,7 @@ def verdict_rule(high_top: int) -> str:
         f"three existence claims over the valid runs (finite training), at τ = {C.fmt(M.TAU)}, with \"high\" = rank "
         f"1–{high_top} by initial signal within the run and \"low\" = initial signal below the run's median; the headline "
         f"is the weakest. ({HIGH_CLAIM}) some run has a high frequency die; ({LOW_CLAIM}) some run has a low frequency "
-        f"survive; ({BOTH_CLAIM}) some run has both. Each: at least one run → reproduced, with the share's Clopper–Pearson "
+        f"survive; ({BOTH_CLAIM}) some run has both. Each: at least one run → reproduced, with the share's Wilson "
         "95% CI (how often; the paper gives no number); none → not reproduced (the CI's upper end says how rare it can "
         f"be). Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
     )
@@ -138,16 +140,6 @@ def random_baseline(initial, count: int, high_top: int = HIGH_TOP) -> dict:
             "complex": 1 - all_high_live - no_low_live + both_not}
 
 
-def share_ci(k: int, n: int) -> tuple[float, float, float]:
-    """k / n with its Clopper-Pearson 95% interval (scipy.stats.binomtest)."""
-    from scipy import stats
-
-    if n == 0:
-        return (float("nan"), float("nan"), float("nan"))
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
-    return (k / n, float(ci.low), float(ci.high))
-
-
 # ---------------------------------------------------------------- figures
 
 
@@ -209,11 +201,26 @@ def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> F
                   "are runs in which a high frequency died; green bars above 0 are runs in which a low one survived.")
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- measure
+
+
+@dataclass(kw_only=True)
+class ComplexDynamicsMeasured(Measured):
+    K: int = 0  # frequencies per run
+    classes: list = field(default_factory=list)  # `run_classes` of the valid runs at τ = M.TAU, in id order
+    n_dead_high: int = 0
+    n_live_low: int = 0
+    n_complex: int = 0
+    n_top1: int = 0
+    example: dict | None = None  # the most extreme case (`pick_example`)
+    typical: dict | None = None  # the contrast run: no high dies, no low survives, survivor count nearest the median
+    expected: dict = field(default_factory=dict)  # expected counts of the three events under random survivors
+    per_tau: list = field(default_factory=list)  # the counts at each τ of M.TAUS
+    counts: dict = field(default_factory=dict)  # M.count_summary of the survivors per run
 
 
 def exists_claim(name: str, k: int, n: int) -> V.Claim:
-    """An existence claim: reproduced when at least one of n runs shows it; the share and its exact CI alongside."""
+    """An existence claim: reproduced when at least one of n runs shows it; the share and its Wilson CI alongside."""
     if n == 0:
         return V.Claim(name, V.NOT_ASSESSABLE, "no valid runs")
     text = _share_text(k, n)
@@ -221,55 +228,46 @@ def exists_claim(name: str, k: int, n: int) -> V.Claim:
 
 
 def _share_text(k: int, n: int) -> str:
-    s, lo, hi = share_ci(k, n)
-    return f"{k}/{n} runs ({C.fmt(100 * s)}%, 95% CI {C.fmt(100 * lo)}–{C.fmt(100 * hi)}%)"
+    lo, hi = S.share_ci(k, n)
+    return f"{k}/{n} runs ({C.fmt(100 * k / n)}%, 95% CI {C.fmt(100 * lo)}–{C.fmt(100 * hi)}%)"
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    high_top = C.analysis_of(record, ComplexDynamicsAnalysis).high_top
-    all_trials = sorted(trials, key=lambda t: t.id)
-    runs, excluded = C.split_valid(all_trials)
-    if not V.assessable(len(runs), len(all_trials)):
-        section = C.unassessable_section(record, all_trials, runs, excluded, [HIGH_CLAIM, LOW_CLAIM, BOTH_CLAIM],
-                                         C.paper_setting_deviations(all_trials))
-        section.verdict_rule = verdict_rule(high_top)
-        return section
-    trials = runs
-    p = int(runs[0].settings["task"]["p"])
-    K = n_frequencies(p)
-    classes = run_classes(runs, M.TAU, high_top)
-    n = len(classes)
-    n_dead_high = sum(bool(c["dead_high"]) for c in classes)
-    n_live_low = sum(bool(c["live_low"]) for c in classes)
-    n_complex = sum(c["complex"] for c in classes)
-    n_top1 = sum(c["top1_dies"] for c in classes)
-    example = pick_example(classes)
-    chance = [random_baseline(M.initial_signal(c["trial"]), c["count"], high_top) for c in classes]
-    expected = {key: float(sum(b[key] for b in chance)) for key in ("dead_high", "live_low", "complex")}
-    # The contrast run: among runs where the top frequencies all survive and no low one does, the one whose survivor
-    # count is nearest the median count (a typical run of that kind).
-    plain = [c for c in classes if not c["dead_high"] and not c["live_low"]]
-    typical = C.typical(plain, lambda c: c["count"], 1)[0] if plain else None
-    claims = [exists_claim(HIGH_CLAIM, n_dead_high, n), exists_claim(LOW_CLAIM, n_live_low, n),
-              exists_claim(BOTH_CLAIM, n_complex, n)]
-
-    per_tau = []
+def measure(trials, options) -> ComplexDynamicsMeasured:
+    """The three existence claims and the counts behind them, over the valid runs (finite training)."""
+    options = options or ComplexDynamicsAnalysis()
+    m = C.begin(trials, CLAIM_NAMES, options, cls=ComplexDynamicsMeasured)
+    if not m.assessable:
+        return m
+    high_top = options.high_top
+    m.K = n_frequencies(C.task_p(m.valid[0].settings["task"]))
+    m.classes = run_classes(m.valid, M.TAU, high_top)
+    n = len(m.classes)
+    m.n_dead_high = sum(bool(c["dead_high"]) for c in m.classes)
+    m.n_live_low = sum(bool(c["live_low"]) for c in m.classes)
+    m.n_complex = sum(c["complex"] for c in m.classes)
+    m.n_top1 = sum(c["top1_dies"] for c in m.classes)
+    m.example = pick_example(m.classes)
+    chance = [random_baseline(M.initial_signal(c["trial"]), c["count"], high_top) for c in m.classes]
+    m.expected = {key: float(sum(b[key] for b in chance)) for key in ("dead_high", "live_low", "complex")}
+    plain = [c for c in m.classes if not c["dead_high"] and not c["live_low"]]
+    m.typical = S.typical(plain, lambda c: c["count"], 1)[0] if plain else None
+    m.claims = [exists_claim(HIGH_CLAIM, m.n_dead_high, n), exists_claim(LOW_CLAIM, m.n_live_low, n),
+                exists_claim(BOTH_CLAIM, m.n_complex, n)]
     for tau in M.TAUS:
-        cl = run_classes(runs, tau, high_top)
-        per_tau.append({"tau": tau, "dead_high": sum(bool(c["dead_high"]) for c in cl),
-                        "live_low": sum(bool(c["live_low"]) for c in cl), "complex": sum(c["complex"] for c in cl),
-                        "top1_dies": sum(c["top1_dies"] for c in cl)})
+        cl = run_classes(m.valid, tau, high_top)
+        m.per_tau.append({"tau": tau, "dead_high": sum(bool(c["dead_high"]) for c in cl),
+                          "live_low": sum(bool(c["live_low"]) for c in cl), "complex": sum(c["complex"] for c in cl),
+                          "top1_dies": sum(c["top1_dies"] for c in cl)})
+    m.counts = M.count_summary([c["count"] for c in m.classes])
+    return m
 
-    our = (f"high (top {high_top} at init) dies while a low (below median) survives in {_share_text(n_complex, n)}; "
-           f"a high frequency dies in {n_dead_high}/{n}, a low one survives in {n_live_low}/{n}, "
-           f"the top-1 frequency dies in {n_top1}/{n} (τ = {C.fmt(M.TAU)})")
-    short = f"{n_complex}/{n} runs ({C.fmt(100 * n_complex / n)}%) show it"
 
-    ran = C.profile_lines(record, all_trials)
-    ran.append(f"{n} independent runs (embedding, MLP and split seed equal per run); {K} frequencies per run.")
+# ---------------------------------------------------------------- write
 
-    deviations = [
+
+def _deviations(m: ComplexDynamicsMeasured) -> list[str]:
+    high_top = m.options.high_top
+    return [
         f"\"High\" (rank ≤ {high_top} by initial signal within the run) and \"low\" (initial signal below the run's median) "
         "are our definitions; the paper shows one example and defines neither.",
         f"Survival rule ({C.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; the counts are also given "
@@ -277,24 +275,27 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "The example is chosen by a fixed rule among this experiment's runs, not by eye: it is the most extreme case (the "
         "dying high frequency with the best initial rank), labelled as such; the contrast run is a typical one.",
         "How often such runs occur is our number; the paper gives none.",
-        *C.paper_setting_deviations(runs),
-        *C.common_deviations(trials),
+        *C.paper_setting_deviations(m.valid),
+        *C.common_deviations(m.valid),
         C.STATISTICS_NOTE,
     ]
 
-    counts = M.count_summary([c["count"] for c in classes])
+
+def _findings(m: ComplexDynamicsMeasured) -> list[str]:
+    n, counts, expected = len(m.classes), m.counts, m.expected
     findings = [
         C.md_table(["τ", "a high frequency dies", "a low frequency survives", "both (complex)", "top-1 at init dies"],
                    [[C.fmt(r["tau"]), f"{r['dead_high']}/{n}", f"{r['live_low']}/{n}", f"{r['complex']}/{n}",
-                     f"{r['top1_dies']}/{n}"] for r in per_tau]),
+                     f"{r['top1_dies']}/{n}"] for r in m.per_tau]),
         f"Survivors per run at τ = {C.fmt(M.TAU)}: {C.fmt(counts['mean'])} ± {C.fmt(counts['std'])} "
         f"(range {counts['min']}–{counts['max']}, n = {n}).",
         f"Yardstick: if each run's survivors (same number) were drawn at random, a high frequency would die in "
         f"{C.fmt(expected['dead_high'])} of {n} runs, a low one survive in {C.fmt(expected['live_low'])} and both happen in "
-        f"{C.fmt(expected['complex'])} (expected counts, τ = {C.fmt(M.TAU)}); observed {n_dead_high}, {n_live_low} and "
-        f"{n_complex}. Chance is the yardstick: fewer such runs than chance means the initial signal steers survival, "
+        f"{C.fmt(expected['complex'])} (expected counts, τ = {C.fmt(M.TAU)}); observed {m.n_dead_high}, {m.n_live_low} and "
+        f"{m.n_complex}. Chance is the yardstick: fewer such runs than chance means the initial signal steers survival, "
         "more would mean it works against it.",
     ]
+    example = m.example
     if example is not None:
         r = example["ranks"]
         findings.append(f"Example (Fig. 14b): seed {example['seed']} (trial `{example['id'][:12]}`): high frequencies dying "
@@ -305,33 +306,46 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                         "example to draw.")
     findings.append(C.md_table(["seed", "survivors", "dying high (k)", "surviving low (k)"],
                                [[str(c["seed"]), str(c["count"]), ", ".join(map(str, c["dead_high"])) or "–",
-                                 ", ".join(map(str, c["live_low"])) or "–"] for c in sorted(classes, key=lambda c: (c["seed"], c["id"]))]))
-    findings += C.health_findings(all_trials)
+                                 ", ".join(map(str, c["live_low"])) or "–"] for c in sorted(m.classes, key=lambda c: (c["seed"], c["id"]))]))
+    return findings + C.health_findings(m.trials)
 
-    figures = []
-    if example is not None:
-        figures.append(figure_example(typical, example, high_top, out_dir))
-    figures.append(figure_ranks(classes, K, high_top, out_dir))
 
-    summary = {
-        "tau": M.TAU, "high_top": high_top, "runs": n,
-        "dead_high": n_dead_high, "live_low": n_live_low, "complex": n_complex, "top1_dies": n_top1,
-        "complex_share_ci95": share_ci(n_complex, n), "per_tau": per_tau, "counts": counts,
-        "expected_under_random_survivors": expected,
+def _summary(m: ComplexDynamicsMeasured) -> dict:
+    n, example = len(m.classes), m.example
+    return {
+        "tau": M.TAU, "high_top": m.options.high_top, "runs": n,
+        "dead_high": m.n_dead_high, "live_low": m.n_live_low, "complex": m.n_complex, "top1_dies": m.n_top1,
+        "complex_share_ci95": (m.n_complex / n, *S.share_ci(m.n_complex, n)), "per_tau": m.per_tau, "counts": m.counts,
+        "expected_under_random_survivors": m.expected,
         "example": None if example is None else {"id": example["id"], "seed": example["seed"],
                                                  "dead_high": example["dead_high"], "live_low": example["live_low"]},
-        "claims": {c.name: c.verdict for c in claims}, "valid": len(runs), "excluded_trials": len(all_trials) - len(runs),
+        "claims": {c.name: c.verdict for c in m.claims}, "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid),
     }
-    return Section(
+
+
+def write(m: ComplexDynamicsMeasured, record: dict, out_dir: Path) -> Section:
+    high_top = m.options.high_top
+    if not m.assessable:
+        return C.section(m, record, verdict_rule=verdict_rule(high_top), deviations=C.paper_setting_deviations(m.trials))
+    out_dir = Path(out_dir)
+    n = len(m.classes)
+    our = (f"high (top {high_top} at init) dies while a low (below median) survives in {_share_text(m.n_complex, n)}; "
+           f"a high frequency dies in {m.n_dead_high}/{n}, a low one survives in {m.n_live_low}/{n}, "
+           f"the top-1 frequency dies in {m.n_top1}/{n} (τ = {C.fmt(M.TAU)})")
+    ran = C.profile_lines(record, m.trials)
+    ran.append(f"{n} independent runs (embedding, MLP and split seed equal per run); {m.K} frequencies per run.")
+    figures = []
+    if m.example is not None:
+        figures.append(figure_example(m.typical, m.example, high_top, out_dir))
+    figures.append(figure_ranks(m.classes, m.K, high_top, out_dir))
+    return C.section(
+        m, record,
         our_number=our,
-        verdict=V.headline(claims),
         verdict_rule=verdict_rule(high_top),
         what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
+        deviations=_deviations(m),
+        findings=_findings(m),
         figures=figures,
-        summary=summary,
-        short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(all_trials), excluded),
+        summary=_summary(m),
+        short_number=f"{m.n_complex}/{n} runs ({C.fmt(100 * m.n_complex / n)}%) show it",
     )

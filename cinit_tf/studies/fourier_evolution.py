@@ -17,20 +17,21 @@ Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARA
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.readout import principal_components
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import n_frequencies
+from cinit_tf.studies import _circles as O
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
-ALPHA = V.ALPHA
 SNAPSHOT_TARGETS = (0, 10, 100, 300, 1000, 3000, 10000, 30000)  # Fig. 3b's columns: the nearest kept step to each
 TOP_AT_INIT = 5  # "among the top at init": the top 5 of 29 frequencies is about the top sixth
 MAX_PAIRS = 5  # Fig. 4 shows 10 principal components, 5 pairs
@@ -38,6 +39,7 @@ EXAMPLE_PANELS = 6
 
 COUNT_CLAIM = "3–5 circles survive per run"
 START_CLAIM = "survivors start with a high initial signal"
+CLAIM_NAMES = (COUNT_CLAIM, START_CLAIM)
 VERDICT_RULE = (
     f"two claims at τ = {C.fmt(M.TAU)} over the valid runs (finite training), the headline being the weaker. "
     f"(1) {COUNT_CLAIM}, a number claim against the paper's range: reproduced when our 95% CI of the mean count of "
@@ -45,7 +47,7 @@ VERDICT_RULE = (
     "when it does not but few frequencies survive (the mean count is below a quarter of the frequencies); not reproduced "
     f"otherwise. (2) {START_CLAIM}, a qualitative claim: the mean initial rank (1 = highest, within its run) of the dead "
     "frequencies minus that of the survivors, pooled over runs, must be positive with a one-sided Mann–Whitney U test "
-    f"at p < {ALPHA:g} (effect with its Welch 95% CI); positive but not significant → partly; zero or negative → not "
+    f"at p < {V.ALPHA:g} (effect with its Welch 95% CI); positive but not significant → partly; zero or negative → not "
     f"reproduced. Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
 )
 
@@ -71,36 +73,6 @@ DECLARATION = Declaration(
 )
 
 
-# ---------------------------------------------------------------- geometry
-
-
-def fourier_plane(E, k: int) -> np.ndarray:
-    """The centred embedding projected on the plane of Re F_k and Im F_k (eq. 1), as (p, 2) coordinates.
-
-    The plane's basis is Re F_k and the part of Im F_k orthogonal to it, both normalised, so the
-    picture is the embedding's own geometry in that plane, not a rescaled one.
-    """
-    E = np.asarray(E, dtype=np.float64)
-    p = E.shape[0]
-    X = E - E.mean(axis=0)
-    F = np.exp(-2j * np.pi * k * np.arange(p) / p) @ X
-    basis = []
-    for v in (F.real, F.imag):
-        for b in basis:
-            v = v - (v @ b) * b
-        n = np.linalg.norm(v)
-        basis.append(v / n if n > 0 else np.zeros_like(v))
-    return X @ np.stack(basis, axis=1)
-
-
-def dominant_frequency(columns) -> int:
-    """The frequency k in 1..K carrying most power of these token-indexed columns (p, m) together."""
-    columns = np.asarray(columns, dtype=np.float64).reshape(np.shape(columns)[0], -1)
-    p = columns.shape[0]
-    power = np.sum(np.abs(np.fft.rfft(columns, axis=0)) ** 2, axis=1)[1 : n_frequencies(p) + 1]
-    return int(np.argmax(power)) + 1
-
-
 # ---------------------------------------------------------------- per run
 
 
@@ -110,10 +82,10 @@ def run_stats(trial, tau: float = M.TAU) -> dict:
     ranks = M.initial_ranks(init)
     n = int(mask.sum())
     pcs = principal_components(trial.result.final_embedding, 2 * n)
-    dominant = [dominant_frequency(pcs[:, i]) for i in range(pcs.shape[1])]
+    dominant = [O.dominant_frequency(pcs[:, i]) for i in range(pcs.shape[1])]
     survivors = set((np.flatnonzero(mask) + 1).tolist())
     by_final = (np.argsort(-final, kind="stable") + 1).tolist()
-    pair_dominant = [dominant_frequency(pcs[:, 2 * i : 2 * i + 2]) for i in range(pcs.shape[1] // 2)]
+    pair_dominant = [O.dominant_frequency(pcs[:, 2 * i : 2 * i + 2]) for i in range(pcs.shape[1] // 2)]
     return {
         "id": trial.id,
         "seed": int(trial.settings["seeds"]["embedding"]),
@@ -134,21 +106,15 @@ def run_stats(trial, tau: float = M.TAU) -> dict:
 def rank_test(stats: list[dict]) -> dict:
     """Survivors' initial ranks against the dead frequencies' (pooled over runs): one-sided Mann-Whitney U (survivors
     lower), and the effect = mean dead rank − mean survivor rank with its Welch 95% CI."""
-    from scipy import stats as st
-
     surv = np.asarray([r for s in stats for r in s["survivor_ranks"]], dtype=float)
     dead = np.asarray([r for s in stats for r in s["dead_ranks"]], dtype=float)
     out = {"U": float("nan"), "p": float("nan"), "n_survivors": int(surv.size), "n_dead": int(dead.size),
            "effect": float("nan"), "ci95": [float("nan"), float("nan")]}
     if surv.size < 2 or dead.size < 2:
         return out
-    res = st.mannwhitneyu(surv, dead, alternative="less")
-    eff = float(dead.mean() - surv.mean())
-    va, vb = surv.var(ddof=1) / surv.size, dead.var(ddof=1) / dead.size
-    se = float(np.sqrt(va + vb))
-    df = (va + vb) ** 2 / (va**2 / (surv.size - 1) + vb**2 / (dead.size - 1)) if se > 0 else 1.0
-    half = float(st.t.ppf(0.975, df)) * se
-    out.update({"U": float(res.statistic), "p": float(res.pvalue), "effect": eff, "ci95": [eff - half, eff + half]})
+    mw = S.mann_whitney_less(surv, dead)
+    welch = S.welch_contrast([dead, surv], (1.0, -1.0))
+    out.update({"U": mw["u"], "p": mw["p"], "effect": welch["difference"], "ci95": list(welch["ci95"])})
     return out
 
 
@@ -206,36 +172,16 @@ def figure_evolution(runs: list, out_dir: Path) -> Figure:
                   f"{C.fmt(M.TAU)}) in colour, with their rank by initial signal (1 = highest); dead frequencies grey.")
 
 
-def _draw_circle(ax, xy, k: int, p: int, lim: float | None = None):
-    import matplotlib
-
-    delta = M.inverse_mod(k, p)
-    order = (np.arange(p) * delta) % p  # tokens in order around the circle of frequency k
-    loop = np.append(order, order[0])
-    ax.plot(xy[loop, 0], xy[loop, 1], color="grey", lw=0.5, alpha=0.6)
-    colours = matplotlib.colormaps["twilight"](np.arange(p) / p)
-    ax.scatter(xy[order, 0], xy[order, 1], c=colours, s=10, zorder=3, lw=0)
-    for j in range(3):
-        t = int(order[j])
-        ax.annotate(str(t), xy[t], fontsize=8, xytext=(2, 2), textcoords="offset points")
-    if lim is not None:
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.tick_params(labelsize=8)
-    return delta
-
-
 def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: int, p: int, out_dir: Path) -> Figure:
     plt = G.setup_matplotlib()
     n = len(snapshots)
     fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5.6), squeeze=False)
     for row, (k, name) in enumerate(((dead, "dead"), (alive, "surviving"))):
-        planes = [fourier_plane(E, k) for _, E in snapshots]
+        planes = [O.fourier_plane(E, k) for _, E in snapshots]
         lim = 1.1 * max(float(np.abs(xy).max()) for xy in planes) or 1.0
         for col, ((step, _), xy) in enumerate(zip(snapshots, planes)):
             ax = axes[row][col]
-            delta = _draw_circle(ax, xy, k, p, lim)
+            delta = O.draw_circle(ax, xy, k, p, lim)
             ax.set_title(f"{name} k = {k}, step {step}", fontsize=8)
             if col == 0:
                 ax.set_ylabel(f"Im F_k direction (Δ = {delta})")
@@ -260,14 +206,14 @@ def figure_pca(trial, p: int, out_dir: Path) -> Figure:
     for i in range(pairs):
         ax = axes[0][i]
         xy = pcs[:, 2 * i : 2 * i + 2]
-        k = dominant_frequency(xy)
-        delta = _draw_circle(ax, xy, k, p)
+        k = O.dominant_frequency(xy)
+        delta = O.draw_circle(ax, xy, k, p)
         ax.set_title(f"PC{2 * i + 1}–PC{2 * i + 2}: nearest k = {k}, Δ = {delta}", fontsize=8)
         ax.set_xlabel(f"PC{2 * i + 1}", fontsize=8)
         ax.set_ylabel(f"PC{2 * i + 2}", fontsize=8)
         ax = axes[1][i]
         k = int(top[i])
-        delta = _draw_circle(ax, fourier_plane(trial.result.final_embedding, k), k, p)
+        delta = O.draw_circle(ax, O.fourier_plane(trial.result.final_embedding, k), k, p)
         ax.set_title(f"Fourier k = {k} (#{i + 1} by final ‖F_k‖²), Δ = {delta}", fontsize=8)
         ax.set_xlabel("Re F_k direction", fontsize=8)
         ax.set_ylabel("Im F_k direction", fontsize=8)
@@ -288,58 +234,97 @@ def figure_ranks(runs: list, K: int, out_dir: Path) -> Figure:
                   "share of runs in which the frequency of that rank survived.")
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- measure
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    all_trials = sorted(trials, key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
-    valid, excluded = C.split_valid(all_trials)
-    if not V.assessable(len(valid), len(all_trials)):
-        return C.unassessable_section(record, all_trials, valid, excluded, [COUNT_CLAIM, START_CLAIM],
-                                      C.paper_setting_deviations(all_trials))
-    runs = sorted(valid, key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
-    p = int(runs[0].settings["task"]["p"])
-    K = n_frequencies(p)
+@dataclass(kw_only=True)
+class FourierEvolutionMeasured(Measured):
+    p: int = 0
+    K: int = 0  # frequencies per run
+    runs: list = field(default_factory=list)  # the valid runs, the example first, then by (embedding seed, id)
+    typical_runs: list = field(default_factory=list)  # the valid runs, survivor count nearest the median first
+    example: object = None  # the example run (Fig. 3a's first panel, Fig. 3b, Fig. 4): the median survivor count
+    stats: list = field(default_factory=list)  # `run_stats` of each run, in the order of `runs`
+    counts: dict = field(default_factory=dict)  # {τ: survivors per run} (M.survivor_counts)
+    count_summary: dict = field(default_factory=dict)  # M.count_summary at τ = M.TAU
+    counts_ci95: tuple = (float("nan"), float("nan"))  # Student-t 95% CI of the mean survivor count at τ = M.TAU
+    rank_test: dict = field(default_factory=dict)  # `rank_test` of the pooled initial ranks
+    survivor_ranks: list = field(default_factory=list)  # initial ranks of every survivor, pooled over runs
+    survivor_rank: tuple = (float("nan"), float("nan"))  # (mean, std) of `survivor_ranks`
+    top_share: float = float("nan")  # share of survivors in their run's initial top TOP_AT_INIT
+    top1: float = float("nan")  # share of runs in which the initial top-1 frequency survives
+    pc_on: list = field(default_factory=list)  # per run: share of the first 2n PCs dominated by a survivor
+    pair_order: list = field(default_factory=list)  # per run: share of PC pairs matching the final order
+    energy: list = field(default_factory=list)  # per run: survivors' share of the final Fourier energy
+    dead_ratio: list = field(default_factory=list)  # per run: the largest dead final signal over the largest
+    series: list = field(default_factory=list)  # the example's snapshots shown in Fig. 3b: [(step, embedding)]
+    snapshot_frequencies: dict | None = None  # Fig. 3b's {"dead", "surviving", "steps"}, or None when not drawn
+    snapshot_ranks: tuple = ()  # initial ranks of Fig. 3b's dead and surviving frequency
 
-    # The example run (Fig. 3a's first panel, Fig. 3b, Fig. 4) is a typical one: the median survivor count.
+
+def _snapshot_frequencies(m: FourierEvolutionMeasured) -> None:
+    """Fig. 3b's frequencies: the dead one with the highest initial signal, the survivor with the highest final signal."""
+    mask = M.survivor_mask(m.example, M.TAU)
+    init, final = M.initial_signal(m.example), M.final_signal(m.example)
+    if not (m.series and mask.any() and (~mask).any()):
+        return
+    dead = int(np.flatnonzero(~mask)[np.argmax(init[~mask])]) + 1
+    alive = int(np.flatnonzero(mask)[np.argmax(final[mask])]) + 1
+    m.snapshot_frequencies = {"dead": dead, "surviving": alive, "steps": [st for st, _ in m.series]}
+    ranks = M.initial_ranks(init)
+    m.snapshot_ranks = (ranks[dead - 1], ranks[alive - 1])
+
+
+def measure(trials, options) -> FourierEvolutionMeasured:
+    """The survivor counts, the survivors' initial ranks and the PCA–Fourier correspondence of the valid runs."""
+    m = C.begin(trials, CLAIM_NAMES, options, cls=FourierEvolutionMeasured)
+    if not m.assessable:
+        return m
+    runs = sorted(m.valid, key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
+    m.p = C.task_p(runs[0].settings["task"])
+    m.K = n_frequencies(m.p)
     count_of = {t.id: int(M.survivor_mask(t, M.TAU).sum()) for t in runs}
-    typical_runs = C.typical(runs, lambda t: count_of[t.id], len(runs))
-    example = typical_runs[0]
-    runs = [example] + [t for t in runs if t is not example]
+    m.typical_runs = S.typical(runs, lambda t: count_of[t.id], len(runs))
+    m.example = m.typical_runs[0]
+    m.runs = [m.example] + [t for t in runs if t is not m.example]
 
-    stats = [run_stats(t) for t in runs]
-    counts = M.survivor_counts(runs)
-    cs = M.count_summary(counts[M.TAU])
-    test = rank_test(stats)
-    claims = claims_of(counts[M.TAU], test, K)
-    surv_ranks = [r for s in stats for r in s["survivor_ranks"]]
-    top_share = float(np.mean(np.asarray(surv_ranks) <= TOP_AT_INIT)) if surv_ranks else float("nan")
-    top1 = float(np.mean([s["top1_survives"] for s in stats]))
-    pc_on = [s["pc_on_survivor"] for s in stats if np.isfinite(s["pc_on_survivor"])]
-    pair_order = [s["pc_pair_matches_order"] for s in stats if np.isfinite(s["pc_pair_matches_order"])]
-    energy = [s["survivor_energy_share"] for s in stats]
-    dead_ratio = [s["dead_max_ratio"] for s in stats if np.isfinite(s["dead_max_ratio"])]
+    m.stats = [run_stats(t) for t in m.runs]
+    m.counts = M.survivor_counts(m.runs)
+    m.count_summary = M.count_summary(m.counts[M.TAU])
+    m.rank_test = rank_test(m.stats)
+    m.claims = claims_of(m.counts[M.TAU], m.rank_test, m.K)
+    m.survivor_ranks = [r for s in m.stats for r in s["survivor_ranks"]]
+    m.top_share = float(np.mean(np.asarray(m.survivor_ranks) <= TOP_AT_INIT)) if m.survivor_ranks else float("nan")
+    m.top1 = float(np.mean([s["top1_survives"] for s in m.stats]))
+    m.pc_on = [s["pc_on_survivor"] for s in m.stats if np.isfinite(s["pc_on_survivor"])]
+    m.pair_order = [s["pc_pair_matches_order"] for s in m.stats if np.isfinite(s["pc_pair_matches_order"])]
+    m.energy = [s["survivor_energy_share"] for s in m.stats]
+    m.dead_ratio = [s["dead_max_ratio"] for s in m.stats if np.isfinite(s["dead_max_ratio"])]
+    m.survivor_rank = S.mean_std(m.survivor_ranks)[:2]
+    m.counts_ci95 = S.mean_ci(m.counts[M.TAU])[1:3]
+    m.series = snapshot_series(m.example)
+    _snapshot_frequencies(m)
+    return m
 
-    m_rank, s_rank, _ = C.mean_std(surv_ranks)
-    _, c_lo, c_hi, _ = S.mean_ci(counts[M.TAU])
-    our = (f"{C.fmt(cs['mean'])} ± {C.fmt(cs['std'])} survivors per run (95% CI {C.fmt(c_lo)}–{C.fmt(c_hi)}, range "
-           f"{cs['min']}–{cs['max']}, n = {cs['n']} runs, τ = {C.fmt(M.TAU)}); survivors' initial rank {C.fmt(m_rank)} ± "
-           f"{C.fmt(s_rank)} of {K} (random: {C.fmt((K + 1) / 2)}), {C.fmt(100 * top_share)}% of survivors in their run's "
-           f"initial top {TOP_AT_INIT} (random: {C.fmt(100 * TOP_AT_INIT / K)}%)")
-    short = f"{C.fmt(cs['mean'], 2)} circles/run ({cs['min']}–{cs['max']}); survivors' initial rank {C.fmt(m_rank, 2)} of {K}"
 
-    series = snapshot_series(example)
-    ran = C.profile_lines(record, all_trials)
-    ran.append(f"{len(runs)} independent runs (embedding, MLP and split seed equal per run).")
-    if series:
+# ---------------------------------------------------------------- write
+
+
+def _what_we_ran(m: FourierEvolutionMeasured, record: dict) -> list[str]:
+    example = m.example
+    ran = C.profile_lines(record, m.trials)
+    ran.append(f"{len(m.runs)} independent runs (embedding, MLP and split seed equal per run).")
+    if m.series:
         ran.append(f"Snapshots: every run keeps its embedding every {int(example.settings['train'].get('snapshot_every', 0))} "
                    f"steps and after each of the first {int(example.settings['train'].get('first_steps', 0))}; Fig. 3b shows "
-                   f"seed {example.settings['seeds']['embedding']} at steps {', '.join(str(st) for st, _ in series)}.")
+                   f"seed {example.settings['seeds']['embedding']} at steps {', '.join(str(st) for st, _ in m.series)}.")
     else:
         ran.append("No snapshots in this run (train.snapshot_every = 0), so Fig. 3b is not drawn.")
+    return ran
 
-    deviations = [
+
+def _deviations(m: FourierEvolutionMeasured) -> list[str]:
+    return [
         f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
         "the paper does not state its rule. Counts for τ = 0.01 and 0.2 are given too.",
         "\"Survivors start high\" is a qualitative remark in the paper (Fig. 3a, one run); the rank test, the top-"
@@ -350,71 +335,83 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "snapshot is projected on its own F_k plane. The paper does not say which it shows.",
         "Fig. 4's PCA–Fourier correspondence is measured by the frequency carrying most of each principal component's power "
         "(ours); the paper shows it by eye.",
-        *C.paper_setting_deviations(runs),
-        *C.common_deviations(trials),
+        *C.paper_setting_deviations(m.runs),
+        *C.common_deviations(m.trials),
         C.STATISTICS_NOTE,
     ]
 
+
+def _findings(m: FourierEvolutionMeasured) -> list[str]:
+    cs, K, surv_ranks = m.count_summary, m.K, m.survivor_ranks
     findings = [
         f"Survivors per run at τ = {C.fmt(M.TAU)}: {C.fmt(cs['mean'])} ± {C.fmt(cs['std'])}, range {cs['min']}–{cs['max']}, "
         f"{C.fmt(100 * cs['share_3_to_5'])}% of {cs['n']} runs have 3–5. Histogram: "
         + ", ".join(f"{v} survivors: {c} run{'s' if c != 1 else ''}" for v, c in sorted(cs["histogram"].items())) + ".",
-        M.count_table(runs),
+        M.count_table(m.runs),
         f"Initial rank of survivors (1 = highest of {K}, pooled over runs): {C.fmt_mean_std(surv_ranks)}; median "
-        f"{C.fmt(float(np.median(surv_ranks)) if surv_ranks else float('nan'))}. {C.fmt(100 * top_share)}% of survivors were in "
+        f"{C.fmt(float(np.median(surv_ranks)) if surv_ranks else float('nan'))}. {C.fmt(100 * m.top_share)}% of survivors were in "
         f"their run's initial top {TOP_AT_INIT} (a random choice would give {C.fmt(100 * TOP_AT_INIT / K)}%). The frequency with "
-        f"the highest initial signal survived in {C.fmt(100 * top1)}% of runs.",
-        f"Survivors carry {C.fmt_mean_std(100 * np.asarray(energy), unit='%')} of the final embedding's Fourier energy "
+        f"the highest initial signal survived in {C.fmt(100 * m.top1)}% of runs.",
+        f"Survivors carry {C.fmt_mean_std(100 * np.asarray(m.energy), unit='%')} of the final embedding's Fourier energy "
         "(Σ over survivors of ‖F_k‖² over Σ over all k ≥ 1). The largest dead frequency ends at "
-        f"{C.fmt_mean_std(100 * np.asarray(dead_ratio), unit='%')} of the largest final signal (the threshold is "
+        f"{C.fmt_mean_std(100 * np.asarray(m.dead_ratio), unit='%')} of the largest final signal (the threshold is "
         f"{C.fmt(100 * M.TAU)}%).",
         f"PCA against Fourier (Fig. 4), over runs: of the first 2n principal components of the final embedding (n = that "
-        f"run's survivors), {C.fmt_mean_std(100 * np.asarray(pc_on), unit='%')} have their dominant frequency among the "
+        f"run's survivors), {C.fmt_mean_std(100 * np.asarray(m.pc_on), unit='%')} have their dominant frequency among the "
         f"survivors; PC pair i's dominant frequency is the i-th frequency by final ‖F_k‖² in "
-        f"{C.fmt_mean_std(100 * np.asarray(pair_order), unit='%')} of pairs.",
+        f"{C.fmt_mean_std(100 * np.asarray(m.pair_order), unit='%')} of pairs.",
         C.md_table(["seed", "survivors (k)", "their initial ranks", "dominant k of PC1..PC2n"],
                    [[str(s["seed"]), ", ".join(map(str, s["survivors"])),
                      ", ".join(map(str, sorted(s["survivor_ranks"]))), ", ".join(map(str, s["pc_dominant"]))]
-                    for s in sorted(stats, key=lambda s: s["seed"])]),
+                    for s in sorted(m.stats, key=lambda s: s["seed"])]),
     ]
-    findings += C.health_findings(all_trials)
+    findings += C.health_findings(m.trials)
+    if m.snapshot_frequencies is not None:
+        f, (r_dead, r_alive) = m.snapshot_frequencies, m.snapshot_ranks
+        findings.append(f"Snapshots (Fig. 3b), seed {m.example.settings['seeds']['embedding']}: dead frequency k = {f['dead']} "
+                        f"(initial rank {r_dead}), surviving k = {f['surviving']} (initial rank {r_alive}).")
+    return findings
 
-    figures = [figure_evolution([example] + [t for t in typical_runs if t is not example], out_dir)]
-    dead_alive = None
-    if series:
-        mask = M.survivor_mask(example, M.TAU)
-        init, final = M.initial_signal(example), M.final_signal(example)
-        if mask.any() and (~mask).any():
-            dead = int(np.flatnonzero(~mask)[np.argmax(init[~mask])]) + 1
-            alive = int(np.flatnonzero(mask)[np.argmax(final[mask])]) + 1
-            figures.append(figure_snapshots(series, dead, alive, p, out_dir))
-            dead_alive = {"dead": dead, "surviving": alive, "steps": [st for st, _ in series]}
-            findings.append(f"Snapshots (Fig. 3b), seed {example.settings['seeds']['embedding']}: dead frequency k = {dead} "
-                            f"(initial rank {M.initial_ranks(init)[dead - 1]}), surviving k = {alive} "
-                            f"(initial rank {M.initial_ranks(init)[alive - 1]}).")
-    figures.append(figure_pca(example, p, out_dir))
-    figures.append(figure_ranks(runs, K, out_dir))
 
-    summary = {
-        "tau": M.TAU, "counts": cs, "counts_ci95": [c_lo, c_hi],
-        "counts_per_tau": {str(tau): M.count_summary(c) for tau, c in counts.items()},
-        "survivor_initial_rank": {"mean": m_rank, "std": s_rank, "n": len(surv_ranks)},
-        "rank_test": test, "top_at_init": TOP_AT_INIT, "share_survivors_in_top": top_share, "top1_survives": top1,
-        "pc_on_survivor": C.mean_std(pc_on)[0], "pc_pair_matches_order": C.mean_std(pair_order)[0],
-        "survivor_energy_share": C.mean_std(energy)[0], "dead_max_ratio": C.mean_std(dead_ratio)[0],
-        "example_seed": int(example.settings["seeds"]["embedding"]), "snapshot_frequencies": dead_alive,
-        "runs": [{k: v for k, v in s.items() if k != "dead_ranks"} for s in stats],
-        "claims": {c.name: c.verdict for c in claims}, "valid": len(valid), "excluded_trials": len(all_trials) - len(valid),
+def _summary(m: FourierEvolutionMeasured) -> dict:
+    m_rank, s_rank = m.survivor_rank
+    return {
+        "tau": M.TAU, "counts": m.count_summary, "counts_ci95": list(m.counts_ci95),
+        "counts_per_tau": {str(tau): M.count_summary(c) for tau, c in m.counts.items()},
+        "survivor_initial_rank": {"mean": m_rank, "std": s_rank, "n": len(m.survivor_ranks)},
+        "rank_test": m.rank_test, "top_at_init": TOP_AT_INIT, "share_survivors_in_top": m.top_share, "top1_survives": m.top1,
+        "pc_on_survivor": S.mean_std(m.pc_on)[0], "pc_pair_matches_order": S.mean_std(m.pair_order)[0],
+        "survivor_energy_share": S.mean_std(m.energy)[0], "dead_max_ratio": S.mean_std(m.dead_ratio)[0],
+        "example_seed": int(m.example.settings["seeds"]["embedding"]), "snapshot_frequencies": m.snapshot_frequencies,
+        "runs": [{k: v for k, v in s.items() if k != "dead_ranks"} for s in m.stats],
+        "claims": {c.name: c.verdict for c in m.claims}, "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid),
     }
-    return Section(
+
+
+def write(m: FourierEvolutionMeasured, record: dict, out_dir: Path) -> Section:
+    if not m.assessable:
+        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+    out_dir = Path(out_dir)
+    cs, K = m.count_summary, m.K
+    m_rank, s_rank = m.survivor_rank
+    c_lo, c_hi = m.counts_ci95
+    our = (f"{C.fmt(cs['mean'])} ± {C.fmt(cs['std'])} survivors per run (95% CI {C.fmt(c_lo)}–{C.fmt(c_hi)}, range "
+           f"{cs['min']}–{cs['max']}, n = {cs['n']} runs, τ = {C.fmt(M.TAU)}); survivors' initial rank {C.fmt(m_rank)} ± "
+           f"{C.fmt(s_rank)} of {K} (random: {C.fmt((K + 1) / 2)}), {C.fmt(100 * m.top_share)}% of survivors in their run's "
+           f"initial top {TOP_AT_INIT} (random: {C.fmt(100 * TOP_AT_INIT / K)}%)")
+    figures = [figure_evolution([m.example] + [t for t in m.typical_runs if t is not m.example], out_dir)]
+    if m.snapshot_frequencies is not None:
+        f = m.snapshot_frequencies
+        figures.append(figure_snapshots(m.series, f["dead"], f["surviving"], m.p, out_dir))
+    figures.append(figure_pca(m.example, m.p, out_dir))
+    figures.append(figure_ranks(m.runs, K, out_dir))
+    return C.section(
+        m, record,
         our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
+        what_we_ran=_what_we_ran(m, record),
+        deviations=_deviations(m),
+        findings=_findings(m),
         figures=figures,
-        summary=summary,
-        short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(all_trials), excluded),
+        summary=_summary(m),
+        short_number=f"{C.fmt(cs['mean'], 2)} circles/run ({cs['min']}–{cs['max']}); survivors' initial rank {C.fmt(m_rank, 2)} of {K}",
     )

@@ -25,17 +25,18 @@ Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARA
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.readout import survivors
 from cinit_tf.rules import Text
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _longer_runs as L
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 PAPER_R = 0.85
@@ -43,6 +44,7 @@ PAPER_TRIALS = 50  # trials per embedding behind the paper's rates
 SETTLING_CASE = "long"
 R_CLAIM = "survival rate correlates with the initial signal, r = 0.85"
 COUNT_CLAIM = "3–5 circles survive per run"
+CLAIM_NAMES = (R_CLAIM, COUNT_CLAIM)
 
 VERDICT_RULE = (
     f"two claims at τ = {C.fmt(M.TAU)} over the valid trials (finite training) of the main case, the headline being the "
@@ -91,12 +93,12 @@ DECLARATION = Declaration(
 def correlation(rates: dict) -> dict:
     """Pearson (with Fisher CI) and Spearman over all points, and Pearson on signals normalised per embedding."""
     signal, rate = rates["signal"], rates["rate"]
-    out = M.pearson_with_p(signal, rate)
+    out = S.pearson(np.ravel(signal), np.ravel(rate))
     out["ci95"] = M.fisher_ci95(out["r"], out["n"])
-    out["spearman"] = C.spearman(np.ravel(signal), np.ravel(rate))
+    out["spearman"] = S.spearman(np.ravel(signal), np.ravel(rate))
     # App. C's normalisation (signal / mean over the frequencies of its embedding) removes the
     # embedding-to-embedding scale, so this r measures the within-embedding ordering only.
-    out["normalised"] = M.pearson_with_p(signal / signal.mean(axis=1, keepdims=True), rate)
+    out["normalised"] = S.pearson(np.ravel(signal / signal.mean(axis=1, keepdims=True)), np.ravel(rate))
     return out
 
 
@@ -163,30 +165,6 @@ def rate_by_rank(rates: dict) -> np.ndarray:
     return out / signal.shape[0]
 
 
-def settling(main, long) -> dict | None:
-    """The settling rule (`_modadd.settling`) on the long runs at the main case's step count.
-
-    Each long run is compared with itself at the short count (its record at that step), and with
-    its twin in the main case (same three seeds) where there is one.
-    """
-    if not long or not main:
-        return None
-    short = C.steps_of(main)[-1]
-    twins = {tuple(sorted(t.settings["seeds"].items())): t for t in main}
-    per_tau = {}
-    for tau in M.TAUS:
-        v = M.settling(long, short, tau)
-        v["twins"], v["twin_same_set"] = 0, 0
-        for t in long:
-            twin = twins.get(tuple(sorted(t.settings["seeds"].items())))
-            if twin is not None:
-                v["twins"] += 1
-                v["twin_same_set"] += bool(np.array_equal(M.survivor_mask(twin, tau), M.survivor_mask(t, tau, step=short)))
-        per_tau[tau] = v
-    return {"short_steps": short, "long_steps": C.steps_of(long), "short_recorded_at": per_tau[M.TAU]["recorded_at"],
-            "per_tau": per_tau, "_long": long}
-
-
 # ---------------------------------------------------------------- figures
 
 
@@ -249,33 +227,6 @@ def figure_counts(counts: dict, out_dir: Path) -> Figure:
                   "paper's 3–5 circles (§4, Fig. 3a) shaded.")
 
 
-def figure_settling(s: dict, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.6))
-    for t in s["_long"]:
-        steps = np.asarray(t.result.steps)
-        norms = np.asarray(t.result.fourier_norms, dtype=np.float64)
-        masks = survivors(norms, M.TAU)
-        final = masks[-1]
-        label = f"seeds {t.settings['seeds']['embedding']}/{t.settings['seeds']['mlp']}"
-        axes[0].plot(np.maximum(steps, 1), masks.sum(axis=1), lw=1.2, label=label)
-        axes[1].plot(np.maximum(steps, 1), np.mean(masks == final[None, :], axis=1), lw=1.2, label=label)
-    for ax in axes:
-        ax.axvline(s["short_steps"], color="black", ls="--", lw=1, label=f"main case: {s['short_steps']} steps")
-        ax.set_xscale("log")
-        ax.set_xlabel("training step (log; step 0 drawn at 1)")
-        ax.legend(loc="best")
-    axes[0].set_ylabel(f"survivors at that step (τ = {C.fmt(M.TAU)})")
-    axes[0].set_title("Survivor count over a longer run")
-    axes[1].set_ylabel("share of frequencies labelled as at the end")
-    axes[1].set_ylim(0, 1.05)
-    axes[1].set_title("Agreement with the final survivor set")
-    return G.finish(fig, out_dir, "settling.png",
-                  "Our check, not in the paper: for the longer runs, the number of survivors (left) and the share of "
-                  "frequencies whose survive/die label already equals the final one (right), at every recorded step; "
-                  "the dashed line is the main case's step count.")
-
-
 # ---------------------------------------------------------------- text
 
 
@@ -284,82 +235,105 @@ def _counts_text(summary: dict) -> str:
             f"n = {summary['n']} runs; {C.fmt(100 * summary['share_3_to_5'])}% of runs have 3–5)")
 
 
-def settling_findings(s: dict) -> list[str]:
-    rows = []
-    for tau, v in s["per_tau"].items():
-        rows.append([C.fmt(tau), f"{v['same_set']}/{v['runs']}", C.fmt(v["label_agreement"]),
-                     ", ".join(map(str, v["frequencies_changed"])), ", ".join(map(str, v["settled_at"])),
-                     f"{v['twin_same_set']}/{v['twins']}" if v["twins"] else "–"])
-    recorded = sorted(set(s["short_recorded_at"]))
-    note = "" if recorded == [s["short_steps"]] else f" (the nearest record at or before it: step {', '.join(map(str, recorded))})"
-    unsettled = [(tau, v) for tau, v in s["per_tau"].items() if v["same_set"] < v["runs"]]
-    caveat = [
-        f"At τ = {C.fmt(tau)} the long runs' survivor sets were still changing after step {s['short_steps']} (final from "
-        f"step {', '.join(map(str, v['settled_at']))}), so the main case's counts and rates at that τ are not settled: "
-        "dying frequencies still above the threshold count as survivors." for tau, v in unsettled
-    ]
-    return [
-        f"Settling check: {s['per_tau'][M.TAU]['runs']} runs of the main case's seeds trained for "
-        f"{', '.join(map(str, s['long_steps']))} steps; their survivors at step {s['short_steps']}{note} against their "
-        "survivors at the end. The last column compares the main case's own run of the same seeds with the long run "
-        "at the short count (the two trainings are the same computation up to float rounding).",
-        C.md_table(["τ", f"same survivor set at {s['short_steps']} and at the end", "share of (run, k) labels agreeing",
-                    "frequencies changed per run", "set final from step (per run)", "main-case twin has the same set"], rows),
-        *caveat,
-    ]
+# ---------------------------------------------------------------- measure
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    settling_case = C.analysis_of(record, SurvivalAnalysis).settling_case
-    main_all, long_all = M.split_cases(trials, settling_case)
+@dataclass(kw_only=True)
+class SurvivalMeasured(Measured):
+    main_all: list = field(default_factory=list)  # every trial of the main case, in id order
+    main: list = field(default_factory=list)  # the valid trials of the main case, in id order
+    long: list = field(default_factory=list)  # the valid longer runs of the settling case, in id order
+    rates: dict = field(default_factory=dict)  # M.survival_rates of the main case at τ = M.TAU
+    corr: dict = field(default_factory=dict)  # `correlation` of those rates
+    att: dict = field(default_factory=dict)  # `attenuation` of those rates
+    per_tau: dict = field(default_factory=dict)  # {τ: `correlation` at that τ}
+    counts: dict = field(default_factory=dict)  # {τ: survivors per main-case trial}
+    count_stats: dict = field(default_factory=dict)  # {τ: M.count_summary}
+    by_rank: np.ndarray = None  # `rate_by_rank`
+    settling: dict | None = None  # `_longer_runs.settling` against the longer runs, None without them
+    own: dict = field(default_factory=dict)  # M.settling within the main case
+    r_true: float = float("nan")  # r disattenuated (with the true rates)
+    r_50: float = float("nan")  # r projected to PAPER_TRIALS trials per embedding
+
+
+def _open(trials, options: SurvivalAnalysis) -> SurvivalMeasured:
+    """The opening of `measure`: valid main and long trials apart, judged assessable on the main case alone."""
+    main_all, long_all = M.split_cases(trials, options.settling_case)
     if not main_all:
         raise ValueError("survival_vs_norm needs trials outside the settling case")
     main, excluded = C.split_valid(main_all)
     long, long_excluded = C.split_valid(long_all)
     for why, ts in long_excluded.items():
         excluded.setdefault(why, []).extend(ts)
+    m = SurvivalMeasured(trials=sorted(main_all + long_all, key=lambda t: t.id),
+                         valid=sorted(main + long, key=lambda t: t.id), excluded=excluded, options=options,
+                         main_all=main_all, main=main, long=long)
     if not V.assessable(len(main), len(main_all)):
-        return C.unassessable_section(record, main_all + long_all, main + long, excluded, [R_CLAIM, COUNT_CLAIM],
-                                      C.paper_setting_deviations(main_all))
-    rates = M.survival_rates(main, M.TAU)
-    corr = correlation(rates)
-    att = attenuation(rates)
-    per_tau = {tau: correlation(M.survival_rates(main, tau)) for tau in M.TAUS}
-    counts = M.survivor_counts(main)
-    count_stats = {tau: M.count_summary(c) for tau, c in counts.items()}
-    by_rank = rate_by_rank(rates)
-    s = settling(main, long)
-    own = M.settling(main, M.settling_step(main))
-    K = rates["signal"].shape[1]
-    claims = [r_claim(corr, att), count_claim(counts[M.TAU], K)]
+        m.assessable = False
+        why = f"valid (at least {V.MIN_VALID_SHARE:.0%} and 3 are needed)"
+        m.claims = [V.not_assessable(name, len(m.valid), len(m.trials), why) for name in CLAIM_NAMES]
+    return m
 
-    E, T = len(rates["embeddings"]), sorted(set(rates["trials"].tolist()))
-    mean_count = count_stats[M.TAU]["mean"]
+
+def measure(trials, options) -> SurvivalMeasured:
+    """The correlation of survival rate with initial signal, the survivor counts and the settling checks."""
+    m = _open(trials, options or SurvivalAnalysis())
+    if not m.assessable:
+        return m
+    main = m.main
+    m.rates = M.survival_rates(main, M.TAU)
+    m.corr = correlation(m.rates)
+    m.att = attenuation(m.rates)
+    m.per_tau = {tau: correlation(M.survival_rates(main, tau)) for tau in M.TAUS}
+    m.counts = M.survivor_counts(main)
+    m.count_stats = {tau: M.count_summary(c) for tau, c in m.counts.items()}
+    m.by_rank = rate_by_rank(m.rates)
+    m.settling = L.settling(main, m.long)
+    m.own = M.settling(main, M.settling_step(main))
+    m.claims = [r_claim(m.corr, m.att), count_claim(m.counts[M.TAU], m.rates["signal"].shape[1])]
+    r, f_true, f_50 = m.corr["r"], m.att["factor_true"], m.att["factor_target"]
+    m.r_true = float(np.clip(r * f_true, -1, 1)) if np.isfinite(f_true) else float("nan")
+    m.r_50 = float(np.clip(r * f_50, -1, 1)) if np.isfinite(f_50) else float("nan")
+    return m
+
+
+# ---------------------------------------------------------------- write
+
+
+def _numbers(m: SurvivalMeasured) -> tuple[str, str]:
+    """(our number, the index's short number)."""
+    corr, rates, s, stats = m.corr, m.rates, m.settling, m.count_stats[M.TAU]
+    E, T, K = len(rates["embeddings"]), sorted(set(rates["trials"].tolist())), rates["signal"].shape[1]
     lo, hi = corr["ci95"]
-    r_true = float(np.clip(corr["r"] * att["factor_true"], -1, 1)) if np.isfinite(att["factor_true"]) else float("nan")
-    r_50 = float(np.clip(corr["r"] * att["factor_target"], -1, 1)) if np.isfinite(att["factor_target"]) else float("nan")
     our = (f"Pearson r = {C.fmt(corr['r'])} (95% CI {C.fmt(lo)}–{C.fmt(hi)}), {C.fmt_p(corr['p'])} over {corr['n']} "
            f"(embedding, frequency) points ({E} embeddings × {'/'.join(map(str, T))} trials, {K} frequencies); "
-           f"{C.fmt(r_50)} projected to {PAPER_TRIALS} trials per embedding, {C.fmt(r_true)} disattenuated; "
-           f"{_counts_text(count_stats[M.TAU])} at τ = {C.fmt(M.TAU)}")
+           f"{C.fmt(m.r_50)} projected to {PAPER_TRIALS} trials per embedding, {C.fmt(m.r_true)} disattenuated; "
+           f"{_counts_text(stats)} at τ = {C.fmt(M.TAU)}")
     if s is not None:
         v = s["per_tau"][M.TAU]
         our += f"; survivor sets unchanged from step {s['short_steps']} to {s['long_steps'][-1]} in {v['same_set']}/{v['runs']} runs"
-    short = (f"r = {C.fmt(corr['r'], 2)} (at {PAPER_TRIALS} trials/embedding {C.fmt(r_50, 2)}; n = {corr['n']}); "
-             f"{C.fmt(mean_count, 2)} circles/run ({count_stats[M.TAU]['min']}–{count_stats[M.TAU]['max']})")
+    short = (f"r = {C.fmt(corr['r'], 2)} (at {PAPER_TRIALS} trials/embedding {C.fmt(m.r_50, 2)}; n = {corr['n']}); "
+             f"{C.fmt(stats['mean'], 2)} circles/run ({stats['min']}–{stats['max']})")
+    return our, short
 
-    ran = C.profile_lines(record, main_all + long_all)
-    ran.append(f"Main case: {E} embeddings (seeds {', '.join(map(str, rates['embeddings']))}) × "
-               f"{'/'.join(map(str, T))} trials, each trial with its own MLP and split seed (layout `fixed_embedding`); "
-               f"{', '.join(map(str, C.steps_of(main)))} steps.")
+
+def _what_we_ran(m: SurvivalMeasured, record: dict) -> list[str]:
+    rates, s, case = m.rates, m.settling, m.options.settling_case
+    ran = C.profile_lines(record, m.trials)
+    ran.append(f"Main case: {len(rates['embeddings'])} embeddings (seeds {', '.join(map(str, rates['embeddings']))}) × "
+               f"{'/'.join(map(str, sorted(set(rates['trials'].tolist()))))} trials, each trial with its own MLP and split seed "
+               f"(layout `fixed_embedding`); {', '.join(map(str, C.steps_of(m.main)))} steps.")
     if s is not None:
-        ran.append(f"Settling case `{settling_case}`: {len(long)} of the main case's trials (same seeds) trained for "
+        ran.append(f"Settling case `{case}`: {len(m.long)} of the main case's trials (same seeds) trained for "
                    f"{', '.join(map(str, s['long_steps']))} steps.")
     else:
-        ran.append(f"No settling case (`{settling_case}`) in this run: the step count is checked only within the main case.")
+        ran.append(f"No settling case (`{case}`) in this run: the step count is checked only within the main case.")
+    return ran
 
-    deviations = [
+
+def _deviations(m: SurvivalMeasured) -> list[str]:
+    E, T = len(m.rates["embeddings"]), sorted(set(m.rates["trials"].tolist()))
+    return [
         f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
         "the paper does not state its rule. The correlations and counts are also given for τ = 0.01 and 0.2.",
         "\"Final\" is the last recorded step of each trial.",
@@ -370,11 +344,15 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"projected to {PAPER_TRIALS} trials per embedding (formula under What we saw; ours).",
         "The settling checks (the main case at two thirds of its budget, and longer runs of a few seeds) are ours; the "
         "paper trains every run for 3×10⁴ steps.",
-        *C.paper_setting_deviations(main),
-        *C.common_deviations(trials),
+        *C.paper_setting_deviations(m.main),
+        *C.common_deviations(m.trials),
         C.STATISTICS_NOTE,
     ]
 
+
+def _findings(m: SurvivalMeasured) -> list[str]:
+    corr, att, per_tau, count_stats, by_rank = m.corr, m.att, m.per_tau, m.count_stats, m.by_rank
+    lo, hi = corr["ci95"]
     findings = [
         f"Main case, τ = {C.fmt(M.TAU)}: Pearson r = {C.fmt(corr['r'])} (Fisher 95% CI {C.fmt(lo)}–{C.fmt(hi)}, "
         f"{C.fmt_p(corr['p'])}, n = {corr['n']}); Spearman ρ = {C.fmt(corr['spearman']['rho'])} "
@@ -383,9 +361,9 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"Binomial noise ({C.method('survival-rule')}): with T trials per embedding, the observed rates' variance is "
         f"S² = {C.fmt(att['variance'])} and their binomial noise variance N = mean r̂(1 − r̂)/(T − 1) = {C.fmt(att['noise'])}, "
         f"so the rates' reliability is ρ_T = (S² − N)/S² = {C.fmt(att['reliability'])}. Disattenuated (the correlation with "
-        f"the true rates), r/√ρ_T = {C.fmt(r_true)}. At the paper's {PAPER_TRIALS} trials the reliability would be "
+        f"the true rates), r/√ρ_T = {C.fmt(m.r_true)}. At the paper's {PAPER_TRIALS} trials the reliability would be "
         f"ρ_{PAPER_TRIALS} = {C.fmt(att['reliability_target'])}, and the r expected there is r·√(ρ_{PAPER_TRIALS}/ρ_T) = "
-        f"{C.fmt(r_50)}: the number the verdict compares with the paper's {PAPER_R:g}.",
+        f"{C.fmt(m.r_50)}: the number the verdict compares with the paper's {PAPER_R:g}.",
         C.md_table(["τ", "Pearson r", "p", "Spearman ρ", "mean survivors per run", "range"],
                    [[C.fmt(tau), C.fmt(per_tau[tau]["r"]), C.fmt_p(per_tau[tau]["p"]), C.fmt(per_tau[tau]["spearman"]["rho"]),
                      f"{C.fmt(count_stats[tau]['mean'])} ± {C.fmt(count_stats[tau]['std'])}",
@@ -393,36 +371,36 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"Mean survival rate of the frequency ranked first at initialisation: {C.fmt(by_rank[0])}; ranked second: "
         f"{C.fmt(by_rank[1] if by_rank.size > 1 else float('nan'))}; ranked below the median: "
         f"{C.fmt(float(np.mean(by_rank[(by_rank.size + 1) // 2:])) if by_rank.size > 1 else float('nan'))} (mean over those ranks).",
-        "Settling within the main case: " + M.settling_text(own),
+        "Settling within the main case: " + M.settling_text(m.own),
     ]
-    if s is not None:
-        findings += settling_findings(s)
-    findings += C.health_findings(main_all + long_all)
+    if m.settling is not None:
+        findings += L.settling_findings(m.settling)
+    return findings + C.health_findings(m.trials)
 
-    figures = [figure_scatter(rates, corr, by_rank, out_dir), figure_counts(counts, out_dir)]
-    if s is not None:
-        figures.append(figure_settling(s, out_dir))
 
-    summary = {
+def _summary(m: SurvivalMeasured) -> dict:
+    corr, s = m.corr, m.settling
+    return {
         "tau": M.TAU, "pearson": {k: corr[k] for k in ("r", "p", "n", "ci95")}, "spearman": corr["spearman"],
-        "pearson_normalised": corr["normalised"], "attenuation": att, "r_disattenuated": r_true,
-        f"r_at_{PAPER_TRIALS}_trials": r_50,
-        "per_tau": {str(tau): {"r": per_tau[tau]["r"], "p": per_tau[tau]["p"], "counts": count_stats[tau]} for tau in M.TAUS},
-        "embeddings": rates["embeddings"], "trials_per_embedding": rates["trials"],
-        "rate_by_initial_rank": by_rank, "settling_main": own,
+        "pearson_normalised": corr["normalised"], "attenuation": m.att, "r_disattenuated": m.r_true,
+        f"r_at_{PAPER_TRIALS}_trials": m.r_50,
+        "per_tau": {str(tau): {"r": m.per_tau[tau]["r"], "p": m.per_tau[tau]["p"], "counts": m.count_stats[tau]}
+                    for tau in M.TAUS},
+        "embeddings": m.rates["embeddings"], "trials_per_embedding": m.rates["trials"],
+        "rate_by_initial_rank": m.by_rank, "settling_main": m.own,
         "settling": None if s is None else {k: v for k, v in s.items() if not k.startswith("_")},
-        "claims": {c.name: c.verdict for c in claims}, "valid": len(main) + len(long),
-        "excluded_trials": sum(len(v) for v in excluded.values()),
+        "claims": {c.name: c.verdict for c in m.claims}, "valid": len(m.valid),
+        "excluded_trials": sum(len(v) for v in m.excluded.values()),
     }
-    return Section(
-        our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary=summary,
-        short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(main_all) + len(long_all), excluded),
-    )
+
+
+def write(m: SurvivalMeasured, record: dict, out_dir: Path) -> Section:
+    if not m.assessable:
+        return C.section(m, record, deviations=C.paper_setting_deviations(m.main_all))
+    out_dir = Path(out_dir)
+    figures = [figure_scatter(m.rates, m.corr, m.by_rank, out_dir), figure_counts(m.counts, out_dir)]
+    if m.settling is not None:
+        figures.append(L.figure_settling(m.settling, out_dir))
+    our, short = _numbers(m)
+    return C.section(m, record, our_number=our, what_we_ran=_what_we_ran(m, record), deviations=_deviations(m),
+                     findings=_findings(m), figures=figures, summary=_summary(m), short_number=short)
