@@ -1,0 +1,29 @@
+"""Declared paper runtimes agree with the ones computed from each file's model-steps and measured cpu rate."""
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import cost  # noqa: E402
+
+FILES = sorted(str(p) for p in (ROOT / "experiments").glob("*.toml"))
+
+
+def test_every_declared_paper_runtime_is_the_computed_one(capsys):
+    assert FILES
+    assert cost.check(FILES) == 0, capsys.readouterr().out
+
+
+def test_a_paper_runtime_far_from_the_computed_one_is_flagged(tmp_path, capsys):
+    source = ROOT / "experiments" / "fourier_evolution.toml"
+    text = source.read_text()
+    changed, n = re.subn(r'paper = "[^"]*"', 'paper = "~1 s"', text)
+    assert n == 1
+    path = tmp_path / source.name
+    path.write_text(changed)
+    assert cost.runtime_check(path)["declared"] == 1
+    assert cost.check([str(path)]) == 1
+    assert "| NO |" in capsys.readouterr().out
