@@ -1,5 +1,5 @@
-"""App. H (fourier_gradients): the per-step split of a signal's change, each claim's verdict on constructed runs
-whose answer is known, and the experiment end to end on its smoke profile."""
+"""App. H (fourier_gradients): the per-step split of a signal's change, each claim's verdict through `measure` on
+constructed runs whose answer is known, and the experiment end to end on its smoke profile."""
 
 import json
 import math
@@ -10,8 +10,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from cinit_tf.studies import _dynamics as D
+from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _verdicts as V
+from cinit_tf.studies import _weight_decay as W
 from cinit_tf.studies import fourier_gradients as FG
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -30,7 +31,7 @@ def run(seed, peak_step=100, ratio_after=1e-3, x=0.0, steps=1200, nonfinite=Fals
     g = 1.0 / (1.0 + ((t - peak_step) / width) ** 2)
     g[t >= 1000] = ratio_after
     Gk = g[:, None] * np.array([0.5, 0.3, 0.2])
-    c = FG.decay_factor(LR, WD)
+    c = W.decay_factor(LR, WD)
     F = np.array([100.0, 50.0, 1.0]) * ((1 + c * (1 - x)) ** t)[:, None]
     result = SimpleNamespace(
         steps=t, gradient_norms=Gk, fourier_norms=F, test_acc=np.ones(t.size), test_loss=np.full(t.size, 1e-3),
@@ -42,16 +43,14 @@ def run(seed, peak_step=100, ratio_after=1e-3, x=0.0, steps=1200, nonfinite=Fals
 
 
 def verdicts(trials, a=A):
-    valid, _ = D.split_valid(trials)
-    stats = [FG.run_stats(t, a) for t in valid]
-    return {c.name.split(" ")[0]: c.verdict for c in FG.claims_of(stats, len(trials), a)}
+    return {c.name.split(" ")[0]: c.verdict for c in FG.measure(trials, a).claims}
 
 
 # ---------------------------------------------------------------- the per-step split
 
 
 def test_decay_factor_is_the_exact_one_step_change_of_a_decayed_signal():
-    c = FG.decay_factor(LR, WD)
+    c = W.decay_factor(LR, WD)
     assert c == pytest.approx((1 - 0.005) ** 2 - 1)
     E = np.random.default_rng(0).normal(size=(11, 4))
     from cinit_tf.signals import fourier_norms
@@ -63,14 +62,14 @@ def test_decay_factor_is_the_exact_one_step_change_of_a_decayed_signal():
 def test_step_parts_split_the_recorded_change_and_keep_only_consecutive_steps():
     steps = np.array([0, 1, 2, 3, 50, 100])
     F = np.array([[10.0], [9.0], [9.5], [9.5], [4.0], [2.0]])
-    at, wd, bp = FG.step_parts(steps, F, LR, WD, after=1)
-    c = FG.decay_factor(LR, WD)
+    at, wd, bp = W.step_parts(steps, F, LR, WD, after=1)
+    c = W.decay_factor(LR, WD)
     assert at.tolist() == [1, 2]  # 0→1 is before `after`; 3→50 and 50→100 are not one step
     np.testing.assert_allclose(wd[:, 0], [c * 9.0, c * 9.5])
     np.testing.assert_allclose(wd[:, 0] + bp[:, 0], [0.5, 0.0])
-    assert FG.decay_share(np.array([[1.0, -3.0]]), np.array([[1.0, 1.0]])) == pytest.approx(4 / 6)
-    assert FG.decay_share(np.array([[1.0, -3.0]]), np.array([[1.0, 1.0]]), [True, False]) == pytest.approx(0.5)
-    assert math.isnan(FG.decay_share(np.zeros((0, 2)), np.zeros((0, 2))))
+    assert W.decay_share(np.array([[1.0, -3.0]]), np.array([[1.0, 1.0]])) == pytest.approx(4 / 6)
+    assert W.decay_share(np.array([[1.0, -3.0]]), np.array([[1.0, 1.0]]), [True, False]) == pytest.approx(0.5)
+    assert math.isnan(W.decay_share(np.zeros((0, 2)), np.zeros((0, 2))))
 
 
 def test_run_stats_on_a_constructed_run():
@@ -83,7 +82,7 @@ def test_run_stats_on_a_constructed_run():
     assert s["survivors"] == [1, 2]  # 1 / 100 of the largest is below τ = 0.05
     assert s["changes_after"] == 200  # steps 1000..1199 → 1001..1200
     assert s["bytes_gradient"] == 1201 * 3 * 8  # this constructed run is float64
-    assert FG.gradient_at([0, 10, 20], [5.0, 4.0, 3.0], 15) == 4.0
+    assert D.value_at([0, 10, 20], [5.0, 4.0, 3.0], 15) == 4.0
 
 
 # ---------------------------------------------------------------- each claim's verdict, known answers
@@ -124,19 +123,44 @@ def test_weight_decay_dominance_needs_twice_the_rest():
     assert verdicts(update_wins)["weight"] == V.NOT_REPRODUCED
 
 
-def test_not_assessable_when_most_runs_are_invalid_or_too_short():
+def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
+    peaks = [140, 90, 100, 120, 95, 100]  # median 100: seeds 2 and 5 tie, the lower seed is the example
+    trials = [run(s, peak_step=peaks[s], x=0.25) for s in range(6)] + [run(6, peak_step=30, nonfinite=True)]
+    m = FG.measure(trials[::-1], A)  # in any order
+    assert m.assessable and [s["seed"] for s in m.stats] == [0, 1, 2, 3, 4, 5]
+    assert [t.id for ts in m.excluded.values() for t in ts] == ["t06"]
+    assert m.spread["peak_step"] == {"median": 100.0, "q1": 96.25, "q3": 115.0, "n": 6}
+    assert m.spread["decay_share"]["median"] == pytest.approx(0.8, rel=1e-9)
+    assert m.spread["ratio_after"]["median"] == pytest.approx(1e-3)
+    assert m.example == 2 and m.stats[m.example]["seed"] == 2
+    assert m.windows["late"]["test"]["n"] == 6
+    # Six seeds: the exact one-sided Wilcoxon p is at least 2⁻⁶ ≈ 0.016, never below 0.01, so the two tested
+    # claims cannot be reproduced however clear every seed is.
+    assert m.windows["late"]["test"]["p"] == pytest.approx(2 ** -6)
+    assert {c.name: c.verdict for c in m.claims} == {
+        "spike near step 100": V.REPRODUCED, "near zero after step 1000": V.PARTLY,
+        "weight decay dominates after step 1000": V.NOT_REPRODUCED}
+    m = FG.measure(trials[:5], A)  # peaks 140, 90, 100, 120, 95: the example is the median itself
+    assert m.stats[m.example]["peak_step"] == 100
+
+
+def test_not_assessable_when_most_runs_are_invalid_or_too_short(tmp_path):
     trials = [run(s, nonfinite=s >= 5) for s in range(16)]  # 5 of 16 valid
-    v = verdicts(trials)
-    assert set(v.values()) == {V.NOT_ASSESSABLE}
+    m = FG.measure(trials, A)
+    assert m.assessable is False and len(m.valid) == 5 and sum(len(v) for v in m.excluded.values()) == 11
+    assert [c.verdict for c in m.claims] == [V.NOT_ASSESSABLE] * 3
+    assert [c.name for c in m.claims] == FG.claim_names(A)
+    assert m.stats == [] and m.example is None  # nothing measured
+    section = FG.write(m, {}, tmp_path)  # the standard section: no statistic, no figure
+    assert section.verdict == V.NOT_ASSESSABLE and section.figures == [] and not list(tmp_path.iterdir())
+    assert section.excluded[0] == "11 of 16 trials excluded from every statistic; 5 valid."
     short = [run(s, steps=900) for s in range(16)]  # nothing recorded at or after step 1000
     v = verdicts(short)
     assert v["spike"] == V.REPRODUCED and v["near"] == V.NOT_ASSESSABLE and v["weight"] == V.NOT_ASSESSABLE
-    assert V.headline(FG.claims_of([FG.run_stats(t, A) for t in short], 16, A)) == V.NOT_ASSESSABLE
+    assert V.headline(FG.measure(short, A).claims) == V.NOT_ASSESSABLE
 
 
-def test_median_example_and_quantile_band():
-    assert D.median_example(["a", "b", "c", "d"], [10.0, 40.0, 25.0, float("nan")]) == "c"
-    assert D.median_example(["a", "b"], [float("nan")] * 2) is None
+def test_quantile_band_and_signed_rank():
     band = D.quantile_band([[1.0, 1.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0], [5.0, 9.0]])
     np.testing.assert_allclose(band[:, 0], [2.0, 3.0, 4.0])
     np.testing.assert_allclose(band[:, 1], [4.0, 6.0, 7.5])
@@ -169,7 +193,10 @@ def test_smoke_report(smoke):
     assert "Fig. 16" in text and "bytes of gradient norms per member" in text
     body = summary["summary"]
     assert body["records"] == [206] and body["bytes_gradient_per_member"] == [206 * 11 * 4]  # steps 0..200, every 20th, p = 23
-    assert len(body["runs"]) == 3 and [c["name"] for c in body["claims"]][0] == "spike near step 100"
+    assert len(body["runs"]) == 3 and summary["claims"][0]["name"] == "spike near step 100"
+    assert body["claims"] == {c["name"]: c["verdict"] for c in summary["claims"]}
+    assert summary["excluded"] == ["None: all 3 trials are valid (finite, and generalising where a claim needs it)."]
+    assert "Trials excluded from the statistics:" in text
     assert summary["verdict"] in ("reproduced", "partly", "not reproduced", "not assessable")
 
 
@@ -177,7 +204,7 @@ def test_second_bump_needs_the_gradient_to_halve_then_rise_again():
     steps = np.arange(12)
     g = np.array([0.1, 1.0, 0.9, 0.95, 0.4, 0.2, 0.1, 0.15, 0.3, 0.2, 0.1, 0.5])
     # The wobble at step 3 is above half the peak, so it is not the bump; the rise after step 6 is, up to step 10.
-    assert FG.second_bump(steps, g, 1, until=10) == (8.0, 0.3)
-    assert FG.second_bump(steps, g, 1, until=11) == (11.0, 0.5)
+    assert D.second_bump(steps, g, 1, until=10) == (8.0, 0.3)
+    assert D.second_bump(steps, g, 1, until=11) == (11.0, 0.5)
     falling = np.array([0.1, 1.0, 0.5, 0.2, 0.1])
-    assert all(math.isnan(x) for x in FG.second_bump(np.arange(5), falling, 1, until=4))
+    assert all(math.isnan(x) for x in D.second_bump(np.arange(5), falling, 1, until=4))

@@ -1,5 +1,5 @@
-"""App. G (winning_tickets): spikes and the time-averaged log loss on known curves, each claim's verdict on
-constructed runs whose answer is known, and the experiment end to end on its smoke profile."""
+"""App. G (winning_tickets): spikes and the time-averaged log loss on known curves, each claim's verdict through
+`measure` on constructed runs whose answer is known, and the experiment end to end on its smoke profile."""
 
 import json
 import math
@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import winning_tickets as W
 
@@ -34,16 +35,9 @@ def trial(case, seed, loss, circles=2, kept=(), nonfinite=False):
                            chosen={"kept": list(kept)} if case != W.FULL else {})
 
 
-def by_seed(trials):
-    out = {}
-    for t in trials:
-        out.setdefault(t.settings["seeds"]["embedding"], {})[t.settings["case"]] = W.run_stats(t)
-    return out
-
-
 def verdicts(trials):
     return {c.name.split(" ")[0] + ("" if c.name[0] != "B" else "_" + c.name.split(" ")[1]): c.verdict
-            for c in W.claims_of(by_seed(trials))}
+            for c in W.measure(trials).claims}
 
 
 def population(b_low=5e-7, b_scale=lambda s: 50 + s, c_scale=lambda s: 400 + s, a_circles=lambda s: 4,
@@ -65,19 +59,20 @@ def test_spikes_count_rises_above_ten_times_the_running_minimum_after_the_loss_f
     loss = [4.0, 11.0, 0.5, 1e-2, 1e-3, 2e-2, 3e-2, 1e-4, 8e-4, 1e-5, 1e-3, 1e-6]
     # 11 is the memorisation bump (before 0.5); 2e-2, 3e-2 is one spike (> 10 × 1e-3); 8e-4 is 8× 1e-4, not one;
     # 1e-3 is 100× 1e-5.
-    assert W.count_spikes(loss) == 2
-    assert W.count_spikes(loss, rise=5.0) == 3  # a looser rule would count the 8× rise too
-    assert W.count_spikes([4.0, 3.0, 5.0, 2.0]) == 0  # never below 1: nothing counted
+    assert D.count_spikes(loss, W.SPIKE_RISE, W.SPIKE_FROM) == 2
+    assert D.count_spikes(loss, 5.0, W.SPIKE_FROM) == 3  # a looser rule would count the 8× rise too
+    assert D.count_spikes([4.0, 3.0, 5.0, 2.0], W.SPIKE_RISE, W.SPIKE_FROM) == 0  # never below 1: nothing counted
 
 
 def test_mean_log_loss_is_the_time_average_of_log10_loss():
-    assert W.mean_log_loss([0, 10, 20], [1.0, 0.1, 0.01]) == pytest.approx(-1.0)
-    assert W.mean_log_loss([0, 10, 30], [1.0, 0.1, 0.1]) == pytest.approx((-5 - 20) / 30)
-    assert W.mean_log_loss([0, 10], [1.0, 0.0]) == pytest.approx(-5.0)  # an exact 0 is floored at 1e-10
+    assert D.time_mean_log10([0, 10, 20], [1.0, 0.1, 0.01], W.LOSS_FLOOR) == pytest.approx(-1.0)
+    assert D.time_mean_log10([0, 10, 30], [1.0, 0.1, 0.1], W.LOSS_FLOOR) == pytest.approx((-5 - 20) / 30)
+    assert D.time_mean_log10([0, 10], [1.0, 0.0], W.LOSS_FLOOR) == pytest.approx(-5.0)  # an exact 0 is floored at 1e-10
+    assert math.isnan(D.time_mean_log10([0, 10, 20], [1.0, float("nan"), 0.1], W.LOSS_FLOOR))
 
 
 def test_run_stats_reads_levels_circles_and_revivals():
-    s = W.run_stats(trial("A", 3, curve(1e-5, 100), circles=4, kept=[2]))
+    s = W.run_stats(trial("A", 3, curve(1e-5, 100), circles=4, kept=[2]), valid=True)
     assert s["lowest"] == pytest.approx(1e-5) and s["lowest_step"] == 580  # 0.61 − t/100 ≤ −5 first at t = 580
     assert s["to"] == {"0.01": 280.0, "0.0001": 480.0, "1e-06": s["to"]["1e-06"]} and math.isnan(s["to"]["1e-06"])
     assert s["circles"] == 4 and s["survivors"] == [1, 2, 3, 4] and s["revived"] == [1, 3, 4]
@@ -113,10 +108,47 @@ def test_not_reproduced():
 
 
 def test_not_assessable_when_most_b_runs_are_invalid():
-    v = verdicts(population(b_bad=lambda s: s >= 6))
-    assert v["B_reaches"] == V.NOT_ASSESSABLE and v["B_faster"] == V.NOT_ASSESSABLE
-    assert v["C"] == V.REPRODUCED  # other arms are judged on their own valid pairs
-    assert V.headline(W.claims_of(by_seed(population(b_bad=lambda s: s >= 6)))) == V.NOT_ASSESSABLE
+    m = W.measure(population(b_bad=lambda s: s >= 6))
+    v = {c.name: c.verdict for c in m.claims}
+    assert v["B reaches a loss near 1e-7"] == V.NOT_ASSESSABLE and v["B faster than full"] == V.NOT_ASSESSABLE
+    assert v["C struggles (slower than full)"] == V.REPRODUCED  # other arms are judged on their own valid pairs
+    assert V.headline(m.claims) == V.NOT_ASSESSABLE
+    assert sorted(t.id for ts in m.excluded.values() for t in ts) == [f"B{s:02d}" for s in range(6, 16)]
+    assert m.lowest["B"]["n"] == 6 and m.still["B"] == (0, 6)  # the excluded B runs enter no statistic
+
+
+def test_not_assessable_when_most_trials_are_invalid(tmp_path):
+    bad = {"full", "A", "B"}
+    trials = [t for t in population(n=4)]
+    for t in trials:
+        if t.settings["case"] in bad:
+            t.result.nonfinite_step = 40  # 3 of 5 cases diverged: 8 of 20 trials valid
+    m = W.measure(trials)
+    assert m.assessable is False and len(m.valid) == 8
+    assert [c.name for c in m.claims] == list(W.CLAIM_NAMES)
+    assert [c.verdict for c in m.claims] == [V.NOT_ASSESSABLE] * 5
+    assert m.by_seed == {} and m.example is None  # nothing measured
+    section = W.write(m, {}, tmp_path)  # the standard section: no statistic, no figure
+    assert section.verdict == V.NOT_ASSESSABLE and section.figures == [] and not list(tmp_path.iterdir())
+    assert section.excluded[0] == "12 of 20 trials excluded from every statistic; 8 valid."
+
+
+def test_measure_numbers_and_the_typical_example():
+    trials = population(n=5)
+    full = {t.settings["seeds"]["embedding"]: t for t in trials if t.settings["case"] == W.FULL}
+    full[2].result.test_loss = full[2].result.test_loss.copy()
+    full[2].result.test_loss[3] = float("nan")  # its ⟨log10 test loss⟩ is nan: it cannot be the example
+    m = W.measure(trials)
+    assert math.isnan(m.by_seed[2][W.FULL]["mean_log_loss"]) and m.by_seed[2][W.FULL]["valid"]
+    # Full runs fall a decade every 100 + s steps: ⟨log10 L⟩ grows with s; over seeds 0, 1, 3, 4 the median lies
+    # halfway between seeds 1 and 3, which tie; the lower seed is the example.
+    assert m.example == 1
+    assert m.mean_log_loss[W.FULL]["n"] == 4
+    assert m.lowest["B"]["median"] == pytest.approx(5e-7) and m.lowest[W.FULL]["median"] == pytest.approx(1e-5)
+    # B at seed s reaches 1e-2 once 0.61 − t/(50 + s) ≤ −2, at the next record (every 20 steps): 140 for s ≤ 3, 160 for 4.
+    assert m.speed["B"]["median"] == 140.0
+    assert m.budget == [2000] and m.still["C"] == (0, 5)
+    assert m.paired["B"]["lowest"]["negative"] == 5 and m.b_against_d["negative"] == 5
 
 
 # ---------------------------------------------------------------- end to end on the smoke profile
@@ -148,4 +180,7 @@ def test_smoke_report(smoke):
         assert len(r["A"]["kept"]) == 1 and len(r["B"]["kept"]) == 2 and r["A"]["kept"][0] in r["B"]["kept"]
         assert not set(r["C"]["kept"]) & set(r["B"]["kept"]) and not set(r["D"]["kept"]) & set(r["B"]["kept"])
         assert set(r["B"]["kept"]) <= set(top) or len(top) < 2
-    assert [c["name"] for c in summary["summary"]["claims"]][0] == "B reaches a loss near 1e-7"
+    assert [c["name"] for c in summary["claims"]] == list(W.CLAIM_NAMES)
+    assert summary["summary"]["claims"] == {c["name"]: c["verdict"] for c in summary["claims"]}
+    assert summary["excluded"] == ["None: all 15 trials are valid (finite, and generalising where a claim needs it)."]
+    assert "Trials excluded from the statistics:" in text

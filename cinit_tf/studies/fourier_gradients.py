@@ -9,33 +9,32 @@ Trials: independent seeds at the paper's settings with `train.gradient_steps` = 
 ‖FFT(∂L/∂E)_k‖² (k = 1..K, the training loss only, no weight decay) and the Fourier norms after every
 step 0..N, then at each measurement (docs/method.md#population-training).
 
-The per-step split of a signal's change: AdamW's decoupled decay multiplies E, hence every F_k, by
-(1 − lr·wd) before the Adam update, so over one step signal_k changes by exactly
-((1 − lr·wd)² − 1)·signal_k from weight decay; the rest of the recorded change is the Adam update made
-from the backpropagated gradient (its "backprop part").
+The per-step split of a signal's change into weight decay and the rest (the "backprop part") is
+`_weight_decay`'s.
 
 Verdict rule (fixed here, before any numbers): VERDICT_RULE, with the steps of `[analysis]`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.rules import Float, Int
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
-from cinit_tf.studies import _dynamics as D
+from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
+from cinit_tf.studies import _weight_decay as W
 
 SPIKE_FACTOR = 10.0  # "a spike": the peak at least 10× the gradient at step 0
 DOMINATES = 2 / 3  # "dominates": weight decay at least twice the rest of the change (a share of 2/3)
-PAPER_SEEDS = 1  # Fig. 16 shows one run
 
 
 @dataclass(frozen=True)
@@ -87,60 +86,20 @@ DECLARATION = Declaration(
 )
 
 
+@dataclass(kw_only=True)
+class FourierGradientsMeasured(Measured):
+    runs: list = field(default_factory=list)  # the valid trials in seed order (ties by id)
+    stats: list = field(default_factory=list)  # run_stats of each run, in the same order
+    K: int = 0
+    gradient_steps: list = field(default_factory=list)  # train.gradient_steps over every trial
+    records: list = field(default_factory=list)
+    bytes_gradient: list = field(default_factory=list)
+    spread: dict = field(default_factory=dict)  # median_iqr over seeds of each per-run number, by its summary key
+    windows: dict = field(default_factory=dict)  # survivors against dead frequencies in each window of steps
+    example: int | None = None  # index in `runs` of the typical run, Fig. 16's example
+
+
 # ---------------------------------------------------------------- per run (pure; tested on constructed curves)
-
-
-def decay_factor(lr: float, wd: float) -> float:
-    """((1 − lr·wd)² − 1): the exact one-step change of signal_k from AdamW's decoupled decay, per unit signal."""
-    return (1.0 - lr * wd) ** 2 - 1.0
-
-
-def step_parts(steps, norms, lr: float, wd: float, after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(from-steps, weight-decay part, backprop part) of each recorded one-step change of signal_k from a step >= `after`.
-
-    Only consecutive records (step i to i + 1) enter; parts have shape (changes, K).
-    """
-    steps = np.asarray(steps, dtype=np.int64)
-    F = np.asarray(norms, dtype=np.float64)
-    keep = (np.diff(steps) == 1) & (steps[:-1] >= after)
-    change = (F[1:] - F[:-1])[keep]
-    wd_part = decay_factor(lr, wd) * F[:-1][keep]
-    return steps[:-1][keep], wd_part, change - wd_part
-
-
-def decay_share(wd_part, bp_part, columns=None) -> float:
-    """S = Σ|weight-decay part| / (Σ|weight-decay part| + Σ|backprop part|) over the given frequency columns; nan if empty."""
-    w, b = np.abs(np.asarray(wd_part, dtype=np.float64)), np.abs(np.asarray(bp_part, dtype=np.float64))
-    if columns is not None:
-        w, b = w[:, columns], b[:, columns]
-    total = w.sum() + b.sum()
-    return float(w.sum() / total) if w.size and total > 0 else float("nan")
-
-
-def gradient_at(steps, gradient, step: int) -> float:
-    """g at the last record at or before `step`; nan when nothing was recorded that late."""
-    steps = np.asarray(steps)
-    if steps[-1] < step:
-        return float("nan")
-    return float(np.asarray(gradient, dtype=np.float64)[int(np.searchsorted(steps, step, side="right")) - 1])
-
-
-def second_bump(steps, g, i_peak: int, until: int) -> tuple[float, float]:
-    """(step, height) of a later bump: the highest g up to `until` after g has fallen below half its peak and then
-    first stopped falling. Our reading of the decay's shape; (nan, nan) when g never rises again before `until`.
-    """
-    steps, g = np.asarray(steps), np.asarray(g, dtype=np.float64)
-    end = int(np.searchsorted(steps, until, side="right"))
-    half = np.flatnonzero(g[i_peak:end] <= g[i_peak] / 2)
-    if not half.size:
-        return float("nan"), float("nan")
-    low = i_peak + int(half[0])
-    rising = np.flatnonzero(np.diff(g[low:end]) > 0)
-    if not rising.size:
-        return float("nan"), float("nan")
-    start = low + int(rising[0]) + 1
-    j = start + int(np.argmax(g[start:end]))
-    return float(steps[j]), float(g[j])
 
 
 def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
@@ -155,7 +114,7 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
     mask = M.survivor_mask(trial)
     train = trial.settings["train"]
     lr, wd = float(train["lr"]), float(train["weight_decay"])
-    _, wd_part, bp_part = step_parts(steps, r.fourier_norms, lr, wd, a.after_step)
+    _, wd_part, bp_part = W.step_parts(steps, r.fourier_norms, lr, wd, a.after_step)
     F = np.asarray(r.fourier_norms, dtype=np.float64)
     late = steps >= a.after_step
     # The plain gradient against the decay term before Adam rescales it: ‖G_k‖ / (wd·‖F_k‖) (a gradient step of
@@ -170,7 +129,7 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
 
     windows = {name: window_means(lo, hi) for name, (lo, hi) in
                (("early", (0, a.peak_hi)), ("middle", (a.peak_hi, a.after_step)), ("late", (a.after_step, int(steps[-1]))))}
-    bump_step, bump = second_bump(steps, g, i_peak, a.after_step)
+    bump_step, bump = D.second_bump(steps, g, i_peak, a.after_step)
     return {
         "id": trial.id,
         "seed": D.seed_of(trial),
@@ -180,11 +139,11 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
         "peak": peak,
         "g0": float(g[0]),
         "spike_factor": peak / float(g[0]) if g[0] > 0 else float("inf"),
-        "ratio_after": gradient_at(steps, g, a.after_step) / peak if peak > 0 else float("nan"),
-        "ratio_late": gradient_at(steps, g, a.late_step) / peak if peak > 0 else float("nan"),
-        "decay_share": decay_share(wd_part, bp_part),
-        "decay_share_survivors": decay_share(wd_part, bp_part, mask) if mask.any() else float("nan"),
-        "decay_share_dead": decay_share(wd_part, bp_part, ~mask) if (~mask).any() else float("nan"),
+        "ratio_after": D.value_at(steps, g, a.after_step) / peak if peak > 0 else float("nan"),
+        "ratio_late": D.value_at(steps, g, a.late_step) / peak if peak > 0 else float("nan"),
+        "decay_share": W.decay_share(wd_part, bp_part),
+        "decay_share_survivors": W.decay_share(wd_part, bp_part, mask) if mask.any() else float("nan"),
+        "decay_share_dead": W.decay_share(wd_part, bp_part, ~mask) if (~mask).any() else float("nan"),
         "changes_after": int(wd_part.shape[0]),
         "sgd_view_median": float(np.median(sgd_view)) if sgd_view.size else float("nan"),
         "survivors": (np.flatnonzero(mask) + 1).tolist(),
@@ -197,8 +156,12 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
 # ---------------------------------------------------------------- claims (pure; known-answer tests)
 
 
+def claim_names(a: FourierGradientsAnalysis) -> list[str]:
+    return ["spike near step 100", f"near zero after step {a.after_step}", f"weight decay dominates after step {a.after_step}"]
+
+
 def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
-    name = "spike near step 100"
+    name = claim_names(a)[0]
     if not V.assessable(len(stats), n_total):
         return V.not_assessable(name, len(stats), n_total)
     s = D.median_iqr([x["peak_step"] for x in stats])
@@ -213,7 +176,7 @@ def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
 
 
 def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
-    name = f"near zero after step {a.after_step}"
+    name = claim_names(a)[1]
     ratios = [x["ratio_after"] for x in stats if np.isfinite(x["ratio_after"])]
     if not V.assessable(len(ratios), n_total):
         return V.not_assessable(name, len(ratios), n_total, f"valid and recorded to step {a.after_step}")
@@ -229,7 +192,7 @@ def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis
 
 
 def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
-    name = f"weight decay dominates after step {a.after_step}"
+    name = claim_names(a)[2]
     shares = [x["decay_share"] for x in stats if np.isfinite(x["decay_share"])]
     if not V.assessable(len(shares), n_total):
         return V.not_assessable(name, len(shares), n_total, f"valid with per-step records after step {a.after_step}")
@@ -248,6 +211,41 @@ def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
 
 def claims_of(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> list[V.Claim]:
     return [claim_spike(stats, n_total, a), claim_near_zero(stats, n_total, a), claim_decay(stats, n_total, a)]
+
+
+def window_contrast(stats: list[dict], name: str) -> dict:
+    """Survivors' mean gradient against dead frequencies' in one window: medians over seeds, and the
+    one-sided Wilcoxon signed-rank test of log(survivors / dead) > 0."""
+    s = [x["windows"][name]["survivors"] for x in stats]
+    d = [x["windows"][name]["dead"] for x in stats]
+    ratio = [si / di if di > 0 else float("nan") for si, di in zip(s, d)]
+    return {"survivors": D.median_iqr(s)["median"], "dead": D.median_iqr(d)["median"], "ratio": D.median_iqr(ratio),
+            "test": D.signed_rank([np.log10(r) for r in ratio if np.isfinite(r) and r > 0], alternative="greater")}
+
+
+def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGradientsMeasured:
+    """The claims over the runs whose training loss stayed finite: none needs a trained solution, so a run that
+    never generalised still shows how its gradient spikes and decays."""
+    if not trials:
+        raise ValueError("fourier_gradients needs trials")
+    a = options or FourierGradientsAnalysis()
+    m = C.begin(trials, claim_names(a), a, cls=FourierGradientsMeasured)
+    if not m.assessable:
+        return m
+    m.runs = sorted(m.valid, key=lambda t: (D.seed_of(t), t.id))
+    m.stats = [run_stats(t, a) for t in m.runs]
+    m.claims = claims_of(m.stats, len(m.trials), a)
+    m.K = n_frequencies(int(m.trials[0].settings["task"]["p"]))
+    m.gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in m.trials})
+    m.records = sorted({s["records"] for s in m.stats})
+    m.bytes_gradient = sorted({s["bytes_gradient"] for s in m.stats})
+    m.spread = {k: D.median_iqr([s[k] for s in m.stats]) for k in ("peak_step", "ratio_after", "ratio_late", "decay_share",
+                "decay_share_survivors", "decay_share_dead", "bump_step", "bump_share")}
+    m.spread["sgd_view"] = D.median_iqr([s["sgd_view_median"] for s in m.stats])
+    m.windows = {name: window_contrast(m.stats, name) for name in ("early", "middle", "late")}
+    finite = [i for i, s in enumerate(m.stats) if np.isfinite(s["peak_step"])]
+    m.example = S.typical(finite, lambda i: m.stats[i]["peak_step"], 1)[0] if finite else None
+    return m
 
 
 # ---------------------------------------------------------------- figures
@@ -311,7 +309,7 @@ def figure_median(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> F
     ax.set_yscale("log")
     ax.set_xlabel("training step (log; step 0 drawn at 1)")
     ax.set_ylabel("mean ‖FFT(∂L/∂E)_k‖² (log)")
-    ax.set_title(f"Fig. 16 over seeds: survivors against dead frequencies")
+    ax.set_title("Fig. 16 over seeds: survivors against dead frequencies")
     ax.legend(loc="lower left", fontsize=7)
     return G.finish(fig, out_dir, "fourier_gradients_median.png",
                     "Our summary of Fig. 16 over seeds: per step, the mean of ‖FFT(∂L/∂E)_k‖² over a run's surviving "
@@ -327,7 +325,7 @@ def figure_decay(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Fi
         r = t.result
         train = t.settings["train"]
         lr, wd = float(train["lr"]), float(train["weight_decay"])
-        at, wd_part, bp_part = step_parts(r.steps, r.fourier_norms, lr, wd, 0)
+        at, wd_part, bp_part = W.step_parts(r.steps, r.fourier_norms, lr, wd, 0)
         if ref is None:
             ref = at
         if not np.array_equal(at, ref):
@@ -358,49 +356,13 @@ def figure_decay(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Fi
                     "lr·∂L/∂E would make, 2·lr·‖F_k‖·‖FFT(∂L/∂E)_k‖, for scale. Median and IQR over seeds.")
 
 
-# ---------------------------------------------------------------- analysis
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    a = C.analysis_of(record, FourierGradientsAnalysis)
-    valid, bad = D.split_valid(trials)
-    if not trials:
-        raise ValueError("fourier_gradients needs trials")
-    p = int(trials[0].settings["task"]["p"])
-    K = n_frequencies(p)
-    stats = [run_stats(t, a) for t in valid]
-    claims = claims_of(stats, len(trials), a)
+# ---------------------------------------------------------------- the report
 
-    peak = D.median_iqr([s["peak_step"] for s in stats])
-    after = D.median_iqr([s["ratio_after"] for s in stats])
-    late = D.median_iqr([s["ratio_late"] for s in stats])
-    share = D.median_iqr([s["decay_share"] for s in stats])
-    share_s = D.median_iqr([s["decay_share_survivors"] for s in stats])
-    share_d = D.median_iqr([s["decay_share_dead"] for s in stats])
-    sgd = D.median_iqr([s["sgd_view_median"] for s in stats])
-    bump = D.median_iqr([s["bump_step"] for s in stats])
-    gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in trials})
-    records = sorted({s["records"] for s in stats})
-    bytes_ = sorted({s["bytes_gradient"] for s in stats})
 
-    def iqr(s, digits=3):
-        return f"{C.fmt(s['median'], digits)} (IQR {C.fmt(s['q1'], digits)}–{C.fmt(s['q3'], digits)})"
-
-    our = (f"peak of the Fourier gradient at step {iqr(peak)} over {peak['n']} seeds; g({a.after_step}) / peak {iqr(after)}, "
-           f"g({a.late_step}) / peak {iqr(late)}; share of weight decay in the per-step change of the signals after step "
-           f"{a.after_step} {iqr(share)}")
-    short = f"peak at step {C.fmt(peak['median'])}; g({a.after_step})/peak {C.fmt(after['median'], 2)}; decay share {C.fmt(share['median'], 2)}"
-
-    ran = C.profile_lines(record, trials)
-    ran.append(f"{len(trials)} independent runs (embedding, MLP and split seed equal per run), every frequency k = 1..{K} "
-               f"recorded: the gradient and the Fourier norms after every step up to step {', '.join(map(str, gradient_steps))}, "
-               f"then at each measurement.")
-    ran.append(f"Recording memory: {', '.join(map(str, records))} records × {K} frequencies × 4 bytes = "
-               f"{', '.join(f'{b:,}' for b in bytes_)} bytes of gradient norms per member (float32), and as much again for "
-               "the Fourier norms, which the dense steps also record.")
-
-    deviations = [
+def deviations_of(trials: list, a: FourierGradientsAnalysis) -> list[str]:
+    return [
         f"The paper shows one run (Fig. 16); we run {len(trials)} seeds and give medians and interquartile ranges. The "
         "example seed is the one whose peak step is nearest the median (ours).",
         "The gradient is that of the training loss (the mean cross-entropy over the train pairs), at the parameters "
@@ -417,62 +379,70 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         C.STATISTICS_NOTE,
     ]
 
-    def window_row(name, label):
-        s = [x["windows"][name]["survivors"] for x in stats]
-        d = [x["windows"][name]["dead"] for x in stats]
-        ratio = [si / di if di > 0 else float("nan") for si, di in zip(s, d)]
-        test = D.signed_rank([np.log10(r) for r in ratio if np.isfinite(r) and r > 0], alternative="greater")
-        return [label, D.median_iqr(s)["median"], D.median_iqr(d)["median"], iqr(D.median_iqr(ratio)),
-                f"{test['positive']} of {test['n']}", C.fmt_p(test["p"])]
 
-    findings = [
+def iqr(s: dict, digits: int = 3) -> str:
+    return f"{C.fmt(s['median'], digits)} (IQR {C.fmt(s['q1'], digits)}–{C.fmt(s['q3'], digits)})"
+
+
+def findings_of(m: FourierGradientsMeasured) -> list[str]:
+    a, stats, sp = m.options, m.stats, m.spread
+
+    def window_row(name, label):
+        w = m.windows[name]
+        return [label, w["survivors"], w["dead"], iqr(w["ratio"]), f"{w['test']['positive']} of {w['test']['n']}",
+                C.fmt_p(w["test"]["p"])]
+
+    return [
         C.md_table(["seed", "peak step", "peak g", "peak / g(0)", f"g({a.after_step}) / peak", f"g({a.late_step}) / peak",
                     f"decay share after {a.after_step}", "survivors"],
                    [[str(s["seed"]), s["peak_step"], s["peak"], s["spike_factor"], s["ratio_after"], s["ratio_late"],
                      s["decay_share"], ", ".join(map(str, s["survivors"]))] for s in stats]),
-        f"Peak step over seeds: {iqr(peak)}, n = {peak['n']}. g({a.after_step}) / peak: {iqr(after)}; g({a.late_step}) / "
-        f"peak: {iqr(late)}. A later bump (the highest g, up to step "
-        f"{a.after_step}, once g has fallen below half its peak and first stopped falling) in {bump['n']} of {len(stats)} seeds: at step {iqr(bump)}, "
-        f"{iqr(D.median_iqr([s['bump_share'] for s in stats]))} of the peak's height.",
+        f"Peak step over seeds: {iqr(sp['peak_step'])}, n = {sp['peak_step']['n']}. g({a.after_step}) / peak: "
+        f"{iqr(sp['ratio_after'])}; g({a.late_step}) / peak: {iqr(sp['ratio_late'])}. A later bump (the highest g, up to "
+        f"step {a.after_step}, once g has fallen below half its peak and first stopped falling) in {sp['bump_step']['n']} "
+        f"of {len(stats)} seeds: at step {iqr(sp['bump_step'])}, {iqr(sp['bump_share'])} of the peak's height.",
         "Survivors' mean gradient against dead frequencies' (per seed, the mean of ‖FFT(∂L/∂E)_k‖² over the records in "
         "a window and over the survivors or the dead; ratio survivors / dead, one-sided Wilcoxon signed-rank of its log > 0):\n\n"
         + C.md_table(["window", "survivors (median)", "dead (median)", "ratio (median, IQR)", "seeds with ratio > 1", "Wilcoxon"],
                      [window_row("early", f"steps 0–{a.peak_hi}"), window_row("middle", f"{a.peak_hi}–{a.after_step}"),
                       window_row("late", f"{a.after_step}–end")]),
-        f"Weight decay against the rest of the change after step {a.after_step}: share S {iqr(share)} over all frequencies; "
-        f"survivors only {iqr(share_s)}; dead only {iqr(share_d)}. S near 1/2 means the Adam update nearly cancels the "
-        "decay (a signal in balance); S near 1 means the signal decays freely.",
+        f"Weight decay against the rest of the change after step {a.after_step}: share S {iqr(sp['decay_share'])} over all "
+        f"frequencies; survivors only {iqr(sp['decay_share_survivors'])}; dead only {iqr(sp['decay_share_dead'])}. S near "
+        "1/2 means the Adam update nearly cancels the decay (a signal in balance); S near 1 means the signal decays freely.",
         f"Before Adam's rescaling, the gradient is small beside the decay term: from step {a.after_step} on, "
         f"‖FFT(∂L/∂E)_k‖ / (wd·‖F_k‖), the size of a plain gradient step against the decay step, has a per-seed median of "
-        f"{iqr(sgd)}.",
+        f"{iqr(sp['sgd_view'])}.",
+        *C.health_findings(m.trials),
     ]
-    if bad:
-        findings.append(f"Excluded from every statistic: {len(bad)} of {len(trials)} trials with a non-finite training loss "
-                        f"({', '.join(t.id[:12] for t in bad)}).")
-    findings += C.health_findings(trials)
 
-    figures = []
-    if stats:
-        example = D.median_example(valid, [s["peak_step"] for s in stats])
-        ex_stats = stats[valid.index(example)]
-        findings.append(f"Example seed (Fig. 16): {ex_stats['seed']}, peak at step {ex_stats['peak_step']} "
-                        f"(survivors {', '.join(map(str, ex_stats['survivors']))}).")
-        figures = [figure_example(example, ex_stats, a, out_dir), figure_median(valid, a, out_dir),
-                   figure_decay(valid, a, out_dir)]
 
-    return Section(
-        our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary={"analysis": a.__dict__, "peak_step": peak, "ratio_after": after, "ratio_late": late,
-                 "decay_share": share, "decay_share_survivors": share_s, "decay_share_dead": share_d,
-                 "sgd_view": sgd, "bump_step": bump, "bytes_gradient_per_member": bytes_, "records": records,
-                 "excluded_nonfinite": len(bad), "runs": stats,
-                 "claims": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in claims]},
-        verdict_details=[c.line() for c in claims],
-        short_number=short,
-        verdict_rule=rule_text(a),
-    )
+def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
+    out_dir, a, sp = Path(out_dir), m.options, m.spread
+    deviations = deviations_of(m.trials, a)
+    if not m.assessable:
+        return C.section(m, record, deviations=deviations, verdict_rule=rule_text(a))
+    peak, after, share = sp["peak_step"], sp["ratio_after"], sp["decay_share"]
+    our = (f"peak of the Fourier gradient at step {iqr(peak)} over {peak['n']} seeds; g({a.after_step}) / peak {iqr(after)}, "
+           f"g({a.late_step}) / peak {iqr(sp['ratio_late'])}; share of weight decay in the per-step change of the signals "
+           f"after step {a.after_step} {iqr(share)}")
+    short = f"peak at step {C.fmt(peak['median'])}; g({a.after_step})/peak {C.fmt(after['median'], 2)}; decay share {C.fmt(share['median'], 2)}"
+    ran = C.profile_lines(record, m.trials)
+    ran.append(f"{len(m.trials)} independent runs (embedding, MLP and split seed equal per run), every frequency k = 1..{m.K} "
+               f"recorded: the gradient and the Fourier norms after every step up to step "
+               f"{', '.join(map(str, m.gradient_steps))}, then at each measurement.")
+    ran.append(f"Recording memory: {', '.join(map(str, m.records))} records × {m.K} frequencies × 4 bytes = "
+               f"{', '.join(f'{b:,}' for b in m.bytes_gradient)} bytes of gradient norms per member (float32), and as much "
+               "again for the Fourier norms, which the dense steps also record.")
+    findings, figures = findings_of(m), []
+    if m.example is not None:
+        example, ex = m.runs[m.example], m.stats[m.example]
+        findings.append(f"Example seed (Fig. 16): {ex['seed']}, peak at step {ex['peak_step']} "
+                        f"(survivors {', '.join(map(str, ex['survivors']))}).")
+        figures.append(figure_example(example, ex, a, out_dir))
+    figures += [figure_median(m.runs, a, out_dir), figure_decay(m.runs, a, out_dir)]
+    summary = {"analysis": a.__dict__, **{k: v for k, v in sp.items() if k != "bump_share"},
+               "bytes_gradient_per_member": m.bytes_gradient, "records": m.records,
+               "excluded_nonfinite": sum(len(v) for v in m.excluded.values()), "runs": m.stats,
+               "claims": {c.name: c.verdict for c in m.claims}}
+    return C.section(m, record, our_number=our, what_we_ran=ran, deviations=deviations, findings=findings,
+                     figures=figures, summary=summary, short_number=short, verdict_rule=rule_text(a))

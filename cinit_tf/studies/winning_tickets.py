@@ -17,13 +17,14 @@ Verdict rule (fixed here, before any numbers): VERDICT_RULE.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.studies import _common as C
-from cinit_tf.studies import _dynamics as D
+from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import _stats as S
@@ -72,6 +73,9 @@ CLAIM = (
 
 PAPER_NUMBER = "B reaches test loss ~1e-7, faster than full; A revives to ~4 circles; C, D struggle (Fig. 15, one embedding)"
 
+CLAIM_NAMES = ("B reaches a loss near 1e-7", "B faster than full", "C struggles (slower than full)",
+               "D struggles (slower than full)", "A revives other circles")
+
 DECLARATION = Declaration(
     paper_ref="App. G, Fig. 15",
     order=14,
@@ -83,38 +87,26 @@ DECLARATION = Declaration(
 )
 
 
+@dataclass(kw_only=True)
+class WinningTicketsMeasured(Measured):
+    by_seed: dict = field(default_factory=dict)  # {seed: {case: run_stats}}, seeds in order
+    trials_by_seed: dict = field(default_factory=dict)  # {seed: {case: trial}}, for the figures
+    runs_of: dict = field(default_factory=dict)  # {case: [run_stats in seed order]}
+    lowest: dict = field(default_factory=dict)  # {case: median_iqr of the valid runs' lowest test loss}
+    speed: dict = field(default_factory=dict)  # {case: median_iqr of steps to OUR_LEVEL, the budget if never}
+    mean_log_loss: dict = field(default_factory=dict)  # {case: median_iqr of ⟨log10 test loss⟩}
+    budget: list = field(default_factory=list)
+    still: dict = field(default_factory=dict)  # {case: (valid runs whose lowest test loss is at the budget, valid runs)}
+    paired: dict = field(default_factory=dict)  # {arm: {"lowest"|"final": two-sided signed rank of log10 arm − full}}
+    b_against_d: dict = field(default_factory=dict)  # two-sided signed rank of ⟨log10 test loss⟩, B − D
+    example: int | None = None  # the seed whose full run is typical in ⟨log10 test loss⟩
+
+
 # ---------------------------------------------------------------- per run (pure; tested on constructed curves)
 
 
-def count_spikes(test_loss, rise: float = SPIKE_RISE, start_below: float = SPIKE_FROM) -> int:
-    """Spikes of a test-loss curve: maximal runs of records above `rise` × the running minimum before them.
-
-    Counting starts at the first record at or below `start_below`, so the rise of the test loss while
-    the model memorises (before it generalises) is not a spike.
-    """
-    loss = np.asarray(test_loss, dtype=np.float64)
-    start = np.flatnonzero(np.isfinite(loss) & (loss <= start_below))
-    if not start.size:
-        return 0
-    low, spikes, inside = loss[start[0]], 0, False
-    for x in loss[start[0] + 1:]:
-        up = bool(x > rise * low)
-        spikes += up and not inside
-        inside = up
-        low = min(low, x)
-    return spikes
-
-
-def mean_log_loss(steps, test_loss, floor: float = LOSS_FLOOR) -> float:
-    """⟨log10 L⟩: the time average of log10 test loss over the steps (trapezoids between records; L floored first)."""
-    steps = np.asarray(steps, dtype=np.float64)
-    y = np.log10(np.maximum(np.asarray(test_loss, dtype=np.float64), floor))
-    if steps.size < 2 or steps[-1] <= steps[0] or not np.isfinite(y).all():
-        return float("nan")
-    return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(steps)) / (steps[-1] - steps[0]))
-
-
-def run_stats(trial) -> dict:
+def run_stats(trial, valid: bool) -> dict:
+    """The numbers of one run; `valid` is whether it is among the trials every statistic uses (`C.begin`)."""
     r = trial.result
     steps = np.asarray(r.steps, dtype=np.int64)
     loss = np.asarray(r.test_loss, dtype=np.float64)
@@ -127,7 +119,7 @@ def run_stats(trial) -> dict:
         "seed": D.seed_of(trial),
         "case": trial.settings.get("case", ""),
         "budget": int(trial.settings["train"]["steps"]),
-        "valid": r.nonfinite_step is None,
+        "valid": bool(valid),
         "lowest": float(loss[i_low]),
         "lowest_step": int(steps[i_low]),
         "final": float(loss[-1]),
@@ -137,8 +129,8 @@ def run_stats(trial) -> dict:
         "survivors": survivors,
         "kept": kept,
         "revived": [k for k in survivors if k not in kept] if kept else [],
-        "spikes": count_spikes(loss),
-        "mean_log_loss": mean_log_loss(steps, loss),
+        "spikes": D.count_spikes(loss, SPIKE_RISE, SPIKE_FROM),
+        "mean_log_loss": D.time_mean_log10(steps, loss, LOSS_FLOOR),
         "convergence_step": r.convergence_step,
     }
 
@@ -159,7 +151,7 @@ def paired(by_seed: dict, arm: str) -> list[tuple[dict, dict]]:
 
 
 def claim_low_loss(by_seed: dict) -> V.Claim:
-    name = "B reaches a loss near 1e-7"
+    name = CLAIM_NAMES[0]
     runs = [r["B"] for r in by_seed.values() if "B" in r]
     valid = [r["lowest"] for r in runs if r["valid"]]
     if not V.assessable(len(valid), len(runs)):
@@ -200,7 +192,7 @@ def claim_speed(by_seed: dict, arm: str, sign: int, name: str) -> V.Claim:
 def claim_revival(by_seed: dict) -> V.Claim:
     from scipy import stats
 
-    name = "A revives other circles"
+    name = CLAIM_NAMES[4]
     runs = [r["A"] for r in by_seed.values() if "A" in r]
     valid = [r for r in runs if r["valid"]]
     if not V.assessable(len(valid), len(runs)):
@@ -222,11 +214,42 @@ def claim_revival(by_seed: dict) -> V.Claim:
 def claims_of(by_seed: dict) -> list[V.Claim]:
     return [
         claim_low_loss(by_seed),
-        claim_speed(by_seed, "B", -1, "B faster than full"),
-        claim_speed(by_seed, "C", +1, "C struggles (slower than full)"),
-        claim_speed(by_seed, "D", +1, "D struggles (slower than full)"),
+        claim_speed(by_seed, "B", -1, CLAIM_NAMES[1]),
+        claim_speed(by_seed, "C", +1, CLAIM_NAMES[2]),
+        claim_speed(by_seed, "D", +1, CLAIM_NAMES[3]),
         claim_revival(by_seed),
     ]
+
+
+def measure(trials: list, options=None) -> WinningTicketsMeasured:
+    """The claims over the runs whose training loss stayed finite, paired by seed. None needs a trained solution:
+    C and D are claimed to struggle, so runs that never generalise are part of what is measured."""
+    missing = [c for c in CASES if c not in {t.settings.get("case", "") for t in trials}]
+    if missing:
+        raise ValueError(f"winning_tickets needs cases {', '.join(CASES)}; missing {', '.join(missing)}")
+    m = C.begin(trials, CLAIM_NAMES, options, cls=WinningTicketsMeasured)
+    if not m.assessable:
+        return m
+    valid = {t.id for t in m.valid}
+    for t in sorted(m.trials, key=lambda t: (D.seed_of(t), t.id)):
+        case = t.settings.get("case", "")
+        m.trials_by_seed.setdefault(D.seed_of(t), {})[case] = t
+        m.by_seed.setdefault(D.seed_of(t), {})[case] = run_stats(t, t.id in valid)
+    m.claims = claims_of(m.by_seed)
+    m.runs_of = {arm: [r[arm] for _, r in sorted(m.by_seed.items()) if arm in r] for arm in CASES}
+    ok = {arm: [r for r in runs if r["valid"]] for arm, runs in m.runs_of.items()}
+    m.lowest = {arm: D.median_iqr([r["lowest"] for r in ok[arm]]) for arm in CASES}
+    m.speed = {arm: D.median_iqr([censored_steps(r, OUR_LEVEL) for r in ok[arm]]) for arm in CASES}
+    m.mean_log_loss = {arm: D.median_iqr([r["mean_log_loss"] for r in ok[arm]]) for arm in CASES}
+    m.budget = sorted({r["budget"] for runs in m.runs_of.values() for r in runs})
+    m.still = {arm: (sum(r["lowest_step"] == r["budget"] for r in runs), len(runs)) for arm, runs in ok.items()}
+    m.paired = {arm: {key: D.signed_rank([math.log10(max(b[key], LOSS_FLOOR)) - math.log10(max(a[key], LOSS_FLOOR))
+                                          for a, b in paired(m.by_seed, arm)]) for key in ("lowest", "final")} for arm in ARMS}
+    m.b_against_d = D.signed_rank([r["B"]["mean_log_loss"] - r["D"]["mean_log_loss"] for _, r in sorted(m.by_seed.items())
+                                   if "B" in r and "D" in r and r["B"]["valid"] and r["D"]["valid"]])
+    typical = S.typical([r for r in ok[FULL] if np.isfinite(r["mean_log_loss"])], lambda r: r["mean_log_loss"], 1)
+    m.example = typical[0]["seed"] if typical else None
+    return m
 
 
 # ---------------------------------------------------------------- figures
@@ -236,14 +259,14 @@ def _loss(trial) -> np.ndarray:
     return np.maximum(np.asarray(trial.result.test_loss, dtype=np.float64), LOSS_FLOOR)
 
 
-def figure_loss(trials_by_seed: dict, example_seed: int, out_dir: Path) -> Figure:
+def figure_loss(m: WinningTicketsMeasured, out_dir: Path) -> Figure:
     plt = G.setup_matplotlib()
+    trials_by_seed, example_seed = m.trials_by_seed, m.example
     fig, axes = plt.subplots(2, 2, figsize=(11.0, 7.6), squeeze=False)
     for row, (arms, panel) in enumerate((((FULL, "A", "B"), "Fig. 15a"), ((FULL, "C", "D"), "Fig. 15b"))):
         med, ex = axes[row]
         for arm in arms:
-            ts = [ts[arm] for _, ts in sorted(trials_by_seed.items())
-                  if arm in ts and ts[arm].result.nonfinite_step is None]
+            ts = [ts[arm] for seed, ts in sorted(trials_by_seed.items()) if arm in ts and m.by_seed[seed][arm]["valid"]]
             if not ts:
                 continue
             steps = np.asarray(ts[0].result.steps)
@@ -296,7 +319,7 @@ def figure_paired(by_seed: dict, out_dir: Path) -> Figure:
                     "lower loss sooner; above it, it struggled.")
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- the report
 
 
 def arm_row(arm: str, runs: list[dict]) -> list:
@@ -320,50 +343,10 @@ def arm_row(arm: str, runs: list[dict]) -> list:
             f"{C.fmt(float(np.mean([r['spikes'] for r in valid])) if valid else float('nan'))} ({sum(r['spikes'] > 0 for r in valid)}/{len(valid)})"]
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    cases = {t.settings.get("case", "") for t in trials}
-    missing = [c for c in CASES if c not in cases]
-    if missing:
-        raise ValueError(f"winning_tickets needs cases {', '.join(CASES)}; missing {', '.join(missing)}")
-    trials_by_seed: dict = {}
-    by_seed: dict = {}
-    for t in sorted(trials, key=lambda t: (D.seed_of(t), t.id)):
-        case = t.settings.get("case", "")
-        trials_by_seed.setdefault(D.seed_of(t), {})[case] = t
-        by_seed.setdefault(D.seed_of(t), {})[case] = run_stats(t)
-    claims = claims_of(by_seed)
-    runs_of = {arm: [r[arm] for _, r in sorted(by_seed.items()) if arm in r] for arm in CASES}
-    invalid = {arm: [r["id"] for r in runs if not r["valid"]] for arm, runs in runs_of.items()}
-
-    full_valid = [r for r in runs_of[FULL] if r["valid"]]
-    example = D.median_example([r["seed"] for r in full_valid], [r["mean_log_loss"] for r in full_valid])
-    budget = sorted({r["budget"] for runs in runs_of.values() for r in runs})
-    log_every = sorted({int(t.settings["train"]["log_every"]) for t in trials})
-
-    low = {arm: D.median_iqr([r["lowest"] for r in runs_of[arm] if r["valid"]]) for arm in CASES}
-    speed = {arm: D.median_iqr([censored_steps(r, OUR_LEVEL) for r in runs_of[arm] if r["valid"]]) for arm in CASES}
-    mll = {arm: D.median_iqr([r["mean_log_loss"] for r in runs_of[arm] if r["valid"]]) for arm in CASES}
-    a_circ = [r["circles"] for r in runs_of["A"] if r["valid"]]
-    our = (f"lowest test loss (median over seeds): full {C.fmt(low[FULL]['median'])}, A {C.fmt(low['A']['median'])}, "
-           f"B {C.fmt(low['B']['median'])}, C {C.fmt(low['C']['median'])}, D {C.fmt(low['D']['median'])}; steps to "
-           f"{OUR_LEVEL:g} (median, budget if never): full {C.fmt(speed[FULL]['median'])}, B {C.fmt(speed['B']['median'])}, "
-           f"C {C.fmt(speed['C']['median'])}, D {C.fmt(speed['D']['median'])}; ⟨log10 test loss⟩ (median): "
-           + ", ".join(f"{arm} {C.fmt(mll[arm]['median'])}" for arm in CASES) + "; A ends with "
-           f"{C.fmt(float(np.mean(a_circ)) if a_circ else float('nan'))} circles on average; {len(by_seed)} seeds, "
-           f"{', '.join(map(str, budget))} steps")
-    short = (f"B lowest loss {C.fmt(low['B']['median'], 2)}; to {OUR_LEVEL:g}: B {C.fmt(speed['B']['median'])} vs full "
-             f"{C.fmt(speed[FULL]['median'])} steps; A {C.fmt(float(np.mean(a_circ)) if a_circ else float('nan'), 2)} circles")
-
-    ran = C.profile_lines(record, trials, case_order=CASES)
-    ran.append(f"{len(by_seed)} seeds, each trained five times from the same initial embedding, MLP and split: `full` as "
-               "drawn, then A–D from that embedding with every frequency zeroed except the kept ones (k₁, k₂ = the two "
-               "largest final signals of the seed's `full` run; the random ones drawn among the other frequencies).")
-    ran.append(f"Test loss measured every {', '.join(map(str, log_every))} steps (and after each of the first steps), so "
-               "steps to a loss level are exact to that resolution.")
-
-    deviations = [
-        f"The paper shows one embedding; we run {len(by_seed)} seeds and test each claim paired over seeds.",
+def deviations_of(trials: list) -> list[str]:
+    n_seeds = len({D.seed_of(t) for t in trials})
+    return [
+        f"The paper shows one embedding; we run {n_seeds} seeds and test each claim paired over seeds.",
         "The mean embedding (k = 0) is zeroed too (keep_zero = false), as the paper's \"set all frequencies except for "
         "k₁ to 0\" says; only the kept circles remain.",
         "The random frequencies of C and D are drawn among the frequencies other than k₁ and k₂ (ours: the paper's "
@@ -384,62 +367,68 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         C.STATISTICS_NOTE,
     ]
 
+
+def findings_of(m: WinningTicketsMeasured) -> list[str]:
     def paired_text(arm, key):
-        pairs = paired(by_seed, arm)
-        d = [math.log10(max(b[key], LOSS_FLOOR)) - math.log10(max(a[key], LOSS_FLOOR)) for a, b in pairs]
-        test = D.signed_rank(d)
+        test = m.paired[arm][key]
         return (f"{arm} − full in log10 {key} test loss: median {C.fmt(test['median'])} over {test['n']} seeds "
                 f"(lower in {test['negative']}, higher in {test['positive']}; two-sided Wilcoxon {C.fmt_p(test['p'])})")
 
-    findings = [
+    def circles(arm, kept):
+        return C.md_table(["seed", kept, "survivors at the end", "revived"],
+                          [[str(r["seed"]), ", ".join(map(str, r["kept"])), ", ".join(map(str, r["survivors"])),
+                            ", ".join(map(str, r["revived"])) or "none"] for r in m.runs_of[arm] if r["valid"]])
+
+    bd = m.b_against_d
+    return [
         C.md_table(["arm", "valid", "lowest test loss, median [IQR]", "step of lowest (median)", "final test loss, median [IQR]", "⟨log10 test loss⟩ (median)",
                     *[f"steps to ≤ {lv:g} (median; reached)" for lv in LEVELS], "final test acc (mean)",
                     "circles at the end (median)", "spikes per run (mean; runs with any)"],
-                   [arm_row(arm, runs_of[arm]) for arm in CASES]),
+                   [arm_row(arm, m.runs_of[arm]) for arm in CASES]),
+        "Still falling at the end (the lowest test loss is at the last record): " + ", ".join(
+            f"{arm} {k} of {n}" for arm, (k, n) in m.still.items()) + f" runs. Claim (1) is judged at our budget of "
+        f"{', '.join(map(str, m.budget))} steps, not the paper's 30,000.",
+        f"Two winning circles against two random ones (the paper's closing contrast), B − D in ⟨log10 test "
+        f"loss⟩ over {bd['n']} seeds: median {C.fmt(bd['median'])}; B lower in {bd['negative']}, "
+        f"higher in {bd['positive']}; two-sided Wilcoxon {C.fmt_p(bd['p'])}.",
         "Paired over seeds: " + "; ".join(paired_text(arm, k) for arm in ARMS for k in ("lowest", "final")) + ".",
-        "A revives circles: " + C.md_table(
-            ["seed", "kept (k₁)", "survivors at the end", "revived"],
-            [[str(r["seed"]), ", ".join(map(str, r["kept"])), ", ".join(map(str, r["survivors"])),
-              ", ".join(map(str, r["revived"])) or "none"] for r in runs_of["A"] if r["valid"]]),
-        "B keeps its circles: " + C.md_table(
-            ["seed", "kept (k₁, k₂)", "survivors at the end", "revived"],
-            [[str(r["seed"]), ", ".join(map(str, r["kept"])), ", ".join(map(str, r["survivors"])),
-              ", ".join(map(str, r["revived"])) or "none"] for r in runs_of["B"] if r["valid"]]),
+        "A revives circles: " + circles("A", "kept (k₁)"),
+        "B keeps its circles: " + circles("B", "kept (k₁, k₂)"),
+        *C.health_findings(m.trials, convergence_matters=False),
     ]
-    still = {arm: (sum(r["lowest_step"] == r["budget"] for r in runs if r["valid"]), sum(r["valid"] for r in runs))
-             for arm, runs in runs_of.items()}
-    findings.insert(1, "Still falling at the end (the lowest test loss is at the last record): " + ", ".join(
-        f"{arm} {k} of {n}" for arm, (k, n) in still.items()) + f" runs. Claim (1) is judged at our budget of "
-        f"{', '.join(map(str, budget))} steps, not the paper's 30,000.")
-    bd = [(r["B"]["mean_log_loss"], r["D"]["mean_log_loss"]) for _, r in sorted(by_seed.items())
-          if "B" in r and "D" in r and r["B"]["valid"] and r["D"]["valid"]]
-    bd_test = D.signed_rank([b - d for b, d in bd])
-    findings.insert(2, f"Two winning circles against two random ones (the paper's closing contrast), B − D in ⟨log10 test "
-                    f"loss⟩ over {bd_test['n']} seeds: median {C.fmt(bd_test['median'])}; B lower in {bd_test['negative']}, "
-                    f"higher in {bd_test['positive']}; two-sided Wilcoxon {C.fmt_p(bd_test['p'])}.")
-    excluded = sum(len(v) for v in invalid.values())
-    if excluded:
-        findings.append("Excluded (non-finite training loss): " + "; ".join(
-            f"{arm} {len(v)} ({', '.join(i[:12] for i in v)})" for arm, v in invalid.items() if v) + ".")
-    findings += C.health_findings(trials, convergence_matters=False)
 
-    figures = []
-    if example is not None:
-        findings.append(f"Example seed: {example} (its full run's ⟨log10 test loss⟩ is nearest the median over seeds).")
-        figures.append(figure_loss(trials_by_seed, example, out_dir))
-    figures.append(figure_paired(by_seed, out_dir))
 
-    return Section(
-        our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary={"lowest": low, "steps_to_our_level": speed, "our_level": OUR_LEVEL, "mean_log_loss": mll, "example_seed": example,
-                 "excluded_nonfinite": {k: len(v) for k, v in invalid.items()}, "budget": budget,
-                 "runs": {str(seed): runs for seed, runs in sorted(by_seed.items())},
-                 "claims": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in claims]},
-        verdict_details=[c.line() for c in claims],
-        short_number=short,
-    )
+def write(m: WinningTicketsMeasured, record: dict, out_dir: Path) -> Section:
+    out_dir, deviations = Path(out_dir), deviations_of(m.trials)
+    if not m.assessable:
+        return C.section(m, record, deviations=deviations)
+    low, speed, mll = m.lowest, m.speed, m.mean_log_loss
+    a_circ = [r["circles"] for r in m.runs_of["A"] if r["valid"]]
+    a_mean = float(np.mean(a_circ)) if a_circ else float("nan")
+    our = (f"lowest test loss (median over seeds): full {C.fmt(low[FULL]['median'])}, A {C.fmt(low['A']['median'])}, "
+           f"B {C.fmt(low['B']['median'])}, C {C.fmt(low['C']['median'])}, D {C.fmt(low['D']['median'])}; steps to "
+           f"{OUR_LEVEL:g} (median, budget if never): full {C.fmt(speed[FULL]['median'])}, B {C.fmt(speed['B']['median'])}, "
+           f"C {C.fmt(speed['C']['median'])}, D {C.fmt(speed['D']['median'])}; ⟨log10 test loss⟩ (median): "
+           + ", ".join(f"{arm} {C.fmt(mll[arm]['median'])}" for arm in CASES) + "; A ends with "
+           f"{C.fmt(a_mean)} circles on average; {len(m.by_seed)} seeds, {', '.join(map(str, m.budget))} steps")
+    short = (f"B lowest loss {C.fmt(low['B']['median'], 2)}; to {OUR_LEVEL:g}: B {C.fmt(speed['B']['median'])} vs full "
+             f"{C.fmt(speed[FULL]['median'])} steps; A {C.fmt(a_mean, 2)} circles")
+    ran = C.profile_lines(record, m.trials, case_order=CASES)
+    ran.append(f"{len(m.by_seed)} seeds, each trained five times from the same initial embedding, MLP and split: `full` as "
+               "drawn, then A–D from that embedding with every frequency zeroed except the kept ones (k₁, k₂ = the two "
+               "largest final signals of the seed's `full` run; the random ones drawn among the other frequencies).")
+    log_every = sorted({int(t.settings["train"]["log_every"]) for t in m.trials})
+    ran.append(f"Test loss measured every {', '.join(map(str, log_every))} steps (and after each of the first steps), so "
+               "steps to a loss level are exact to that resolution.")
+    findings, figures = findings_of(m), []
+    if m.example is not None:
+        findings.append(f"Example seed: {m.example} (its full run's ⟨log10 test loss⟩ is nearest the median over seeds).")
+        figures.append(figure_loss(m, out_dir))
+    figures.append(figure_paired(m.by_seed, out_dir))
+    summary = {"lowest": low, "steps_to_our_level": speed, "our_level": OUR_LEVEL, "mean_log_loss": mll,
+               "example_seed": m.example, "budget": m.budget,
+               "excluded_nonfinite": {arm: sum(not r["valid"] for r in runs) for arm, runs in m.runs_of.items()},
+               "runs": {str(seed): runs for seed, runs in sorted(m.by_seed.items())},
+               "claims": {c.name: c.verdict for c in m.claims}}
+    return C.section(m, record, our_number=our, what_we_ran=ran, deviations=deviations, findings=findings,
+                     figures=figures, summary=summary, short_number=short)
