@@ -13,6 +13,7 @@ from cinit_tf.store import StoredTrial
 from cinit_tf.studies import _circles as O
 from cinit_tf.studies import _longer_runs as L
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import analyse, complex_dynamics, fourier_evolution, survival_vs_norm
 from cinit_tf.trial import TrialResult
 
@@ -43,7 +44,7 @@ def fake_trial(tid, initial, final, embedding_seed=0, mlp_seed=0, E=None, steps=
 def test_pearson_exactly_linear_is_one():
     signal = np.linspace(1.0, 30.0, 58).reshape(2, 29)
     rate = 0.02 * signal + 0.1  # survival rate exactly linear in the signal
-    out = M.pearson_with_p(signal, rate)
+    out = S.pearson(np.ravel(signal), np.ravel(rate))
     assert out["r"] == pytest.approx(1.0, abs=1e-12)
     assert out["p"] < 1e-12
     assert out["n"] == 58
@@ -51,24 +52,24 @@ def test_pearson_exactly_linear_is_one():
 
 def test_pearson_independent_is_small():
     g = np.random.default_rng(0)
-    out = M.pearson_with_p(g.exponential(size=(10, 29)), g.uniform(size=(10, 29)))
+    out = S.pearson(np.ravel(g.exponential(size=(10, 29))), np.ravel(g.uniform(size=(10, 29))))
     assert abs(out["r"]) < 0.15
     assert out["p"] > 0.01
 
 
 def test_pearson_known_value_and_p():
     # r = 0.8 on four points; with 2 degrees of freedom the two-sided p is 1 - |t| / sqrt(t² + 2) = 0.2 exactly.
-    out = M.pearson_with_p([1, 2, 3, 4], [1, 3, 2, 4])
+    out = S.pearson([1, 2, 3, 4], [1, 3, 2, 4])
     assert out["r"] == pytest.approx(0.8)
     assert out["p"] == pytest.approx(0.2)
 
 
 def test_fisher_interval_contains_r_and_narrows():
-    lo, hi = M.fisher_ci95(0.85, 290)
+    lo, hi = S.pearson_ci(0.85, 290)
     assert lo < 0.85 < hi
-    lo2, hi2 = M.fisher_ci95(0.85, 2900)
+    lo2, hi2 = S.pearson_ci(0.85, 2900)
     assert hi2 - lo2 < hi - lo
-    assert np.isnan(M.fisher_ci95(1.0, 10)[0])
+    assert np.isnan(S.pearson_ci(1.0, 10)[0])
 
 
 # ---------------------------------------------------------------- survival

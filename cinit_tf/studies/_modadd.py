@@ -18,6 +18,7 @@ import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _stats as S
 
 # The survival rule is ours (docs/method.md#survival-rule), so every report shows how the counts move with τ.
 TAUS = (0.01, 0.05, 0.2)
@@ -61,7 +62,7 @@ def survivor_counts(trials: Sequence, taus: Iterable[float] = TAUS) -> dict[floa
 def count_summary(counts) -> dict:
     """Mean, sample std, range and n of survivor counts, and the share in the paper's 3-5."""
     counts = np.asarray(counts, dtype=int)
-    m, s, n = C.mean_std(counts)
+    m, s, n = S.mean_std(counts)
     lo, hi = PAPER_CIRCLES
     return {
         "mean": m, "std": s, "n": n,
@@ -109,19 +110,6 @@ def survival_rates(trials: Sequence, tau: float = TAU) -> dict:
         rates.append(np.mean([survivor_mask(t, tau) for t in ts], axis=0))
     return {"embeddings": np.array(seeds, dtype=int), "trials": np.array(counts, dtype=int),
             "signal": np.array(signals), "rate": np.array(rates)}
-
-
-def pearson_with_p(x, y) -> dict:
-    """Pearson r and its two-sided p-value over paired points, flattened: {"r", "p", "n"} (scipy.stats)."""
-    return C.pearson(np.ravel(np.asarray(x, dtype=np.float64)), np.ravel(np.asarray(y, dtype=np.float64)))
-
-
-def fisher_ci95(r: float, n: int) -> tuple[float, float]:
-    """95% confidence interval of a Pearson r by Fisher's z transform; nan when n < 4 or |r| = 1."""
-    if not (n >= 4 and np.isfinite(r) and abs(r) < 1):
-        return (float("nan"), float("nan"))
-    z, half = np.arctanh(r), 1.959963984540054 / np.sqrt(n - 3)
-    return (float(np.tanh(z - half)), float(np.tanh(z + half)))
 
 
 def inverse_mod(k: int, p: int) -> int:

@@ -11,8 +11,8 @@ Each choice is made once, here:
 - a difference of means, or any linear contrast of group means, is Welch–Satterthwaite (`welch_contrast`),
   which needs no equal variances;
 - a one-sided difference in location is Mann–Whitney (`mann_whitney_less`);
-- correlations are Pearson and Spearman (scipy.stats); Spearman's 95% interval is Fisher-z with the
-  Bonett–Wright standard error 1.03/√(n−3) (`spearman_ci`);
+- correlations are Pearson and Spearman (scipy.stats); their 95% intervals are Fisher-z, with standard error
+  1/√(n−3) for Pearson (`pearson_ci`) and Bonett–Wright's 1.03/√(n−3) for Spearman (`spearman_ci`);
 - a log-log slope is least squares with a Student-t interval (`loglog_slope`);
 - a typical example is the item whose value lies nearest the median of all (`typical`).
 
@@ -169,6 +169,14 @@ def _correlation(name: str, x, y) -> dict:
         return {"r": float("nan"), "p": float("nan"), "n": n}
     res = getattr(stats, name)(x, y)
     return {"r": float(res[0]), "p": float(res[1]), "n": n}
+
+
+def pearson_ci(r: float, n: int) -> tuple[float, float]:
+    """95% interval of a Pearson r by Fisher's z transform (SE = 1/√(n−3)); nan when n < 4 or |r| = 1."""
+    if not (n >= 4 and np.isfinite(r) and abs(r) < 1):
+        return (float("nan"), float("nan"))
+    z, half = np.arctanh(r), Z95 / np.sqrt(n - 3)
+    return (float(np.tanh(z - half)), float(np.tanh(z + half)))
 
 
 def spearman_ci(x: Iterable[float], y: Iterable[float]) -> tuple[float, float, float, float, int]:

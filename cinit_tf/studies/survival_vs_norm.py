@@ -94,7 +94,7 @@ def correlation(rates: dict) -> dict:
     """Pearson (with Fisher CI) and Spearman over all points, and Pearson on signals normalised per embedding."""
     signal, rate = rates["signal"], rates["rate"]
     out = S.pearson(np.ravel(signal), np.ravel(rate))
-    out["ci95"] = M.fisher_ci95(out["r"], out["n"])
+    out["ci95"] = S.pearson_ci(out["r"], out["n"])
     out["spearman"] = S.spearman(np.ravel(signal), np.ravel(rate))
     # App. C's normalisation (signal / mean over the frequencies of its embedding) removes the
     # embedding-to-embedding scale, so this r measures the within-embedding ordering only.
