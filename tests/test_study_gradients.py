@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from cinit_tf.studies import _curves as D
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import _weight_decay as W
 from cinit_tf.studies import fourier_gradients as FG
@@ -164,7 +165,7 @@ def test_quantile_band_and_signed_rank():
     band = D.quantile_band([[1.0, 1.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0], [5.0, 9.0]])
     np.testing.assert_allclose(band[:, 0], [2.0, 3.0, 4.0])
     np.testing.assert_allclose(band[:, 1], [4.0, 6.0, 7.5])
-    s = D.signed_rank([-3.0, -1.0, -2.0, 0.0, float("nan")], alternative="less")
+    s = S.signed_rank([-3.0, -1.0, -2.0, 0.0, float("nan")], alternative="less")
     assert (s["n"], s["left_out"], s["negative"], s["zero"]) == (4, 1, 3, 1)
     assert s["p"] == pytest.approx(1 / 8)  # three negative differences, exact one-sided p = 2⁻³
 

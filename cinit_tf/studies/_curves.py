@@ -30,37 +30,6 @@ def quantile_band(curves, quantiles: Sequence[float] = QUANTILES) -> np.ndarray:
     return out
 
 
-def median_iqr(values) -> dict:
-    """{"median", "q1", "q3", "n"} of the finite values (nan when there is none)."""
-    a = np.asarray([float(x) for x in values], dtype=np.float64)
-    a = a[np.isfinite(a)]
-    if a.size == 0:
-        return {"median": float("nan"), "q1": float("nan"), "q3": float("nan"), "n": 0}
-    q1, med, q3 = np.quantile(a, QUANTILES)
-    return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": int(a.size)}
-
-
-def signed_rank(differences, alternative: str = "two-sided") -> dict:
-    """Wilcoxon signed-rank test of differences against 0 (paired seeds, or values minus a reference).
-
-    Non-finite differences are left out and counted; zero differences are dropped by scipy's default
-    ("wilcox"). {"n", "left_out", "positive", "negative", "zero", "median", "statistic", "p"}; p is nan
-    when no non-zero difference is left.
-    """
-    from scipy import stats
-
-    d = np.asarray([float(x) for x in differences], dtype=np.float64)
-    finite = d[np.isfinite(d)]
-    out = {"n": int(finite.size), "left_out": int(d.size - finite.size),
-           "positive": int(np.sum(finite > 0)), "negative": int(np.sum(finite < 0)), "zero": int(np.sum(finite == 0)),
-           "median": float(np.median(finite)) if finite.size else float("nan"),
-           "statistic": float("nan"), "p": float("nan")}
-    if np.count_nonzero(finite) >= 1:
-        res = stats.wilcoxon(finite, alternative=alternative)
-        out["statistic"], out["p"] = float(res.statistic), float(res.pvalue)
-    return out
-
-
 def value_at(steps, curve, step: int) -> float:
     """The curve at the last record at or before `step`; nan when nothing was recorded that late."""
     steps = np.asarray(steps)

@@ -10,7 +10,9 @@ Each choice is made once, here:
 - a share against one half is the two-sided exact binomial test (`share_vs_half`);
 - a difference of means, or any linear contrast of group means, is Welch–Satterthwaite (`welch_contrast`),
   which needs no equal variances;
-- a one-sided difference in location is Mann–Whitney (`mann_whitney_less`);
+- a one-sided difference in location is Mann–Whitney (`mann_whitney_less`); paired differences against 0
+  are Wilcoxon's signed-rank test (`signed_rank`); a skewed sample is summarised by median and quartiles
+  (`median_iqr`);
 - correlations are Pearson and Spearman (scipy.stats); their 95% intervals are Fisher-z, with standard error
   1/√(n−3) for Pearson (`pearson_ci`) and Bonett–Wright's 1.03/√(n−3) for Spearman (`spearman_ci`);
 - a log-log slope is least squares with a Student-t interval (`loglog_slope`);
@@ -141,6 +143,37 @@ def mann_whitney_less(a: Iterable[float], b: Iterable[float]) -> dict:
         return {"u": float("nan"), "p": float("nan"), "n_a": int(a.size), "n_b": int(b.size)}
     res = stats.mannwhitneyu(a, b, alternative="less")
     return {"u": float(res.statistic), "p": float(res.pvalue), "n_a": int(a.size), "n_b": int(b.size)}
+
+
+def median_iqr(values) -> dict:
+    """{"median", "q1", "q3", "n"} of the finite values (nan when there is none)."""
+    a = np.asarray([float(x) for x in values], dtype=np.float64)
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return {"median": float("nan"), "q1": float("nan"), "q3": float("nan"), "n": 0}
+    q1, med, q3 = np.quantile(a, (0.25, 0.5, 0.75))
+    return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": int(a.size)}
+
+
+def signed_rank(differences, alternative: str = "two-sided") -> dict:
+    """Wilcoxon signed-rank test of differences against 0 (paired seeds, or values minus a reference).
+
+    Non-finite differences are left out and counted; zero differences are dropped by scipy's default
+    ("wilcox"). {"n", "left_out", "positive", "negative", "zero", "median", "statistic", "p"}; p is nan
+    when no non-zero difference is left.
+    """
+    from scipy import stats
+
+    d = np.asarray([float(x) for x in differences], dtype=np.float64)
+    finite = d[np.isfinite(d)]
+    out = {"n": int(finite.size), "left_out": int(d.size - finite.size),
+           "positive": int(np.sum(finite > 0)), "negative": int(np.sum(finite < 0)), "zero": int(np.sum(finite == 0)),
+           "median": float(np.median(finite)) if finite.size else float("nan"),
+           "statistic": float("nan"), "p": float("nan")}
+    if np.count_nonzero(finite) >= 1:
+        res = stats.wilcoxon(finite, alternative=alternative)
+        out["statistic"], out["p"] = float(res.statistic), float(res.pvalue)
+    return out
 
 
 def _paired_finite(x, y) -> tuple[np.ndarray, np.ndarray]:

@@ -164,7 +164,7 @@ def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
     name = claim_names(a)[0]
     if not V.assessable(len(stats), n_total):
         return V.not_assessable(name, len(stats), n_total)
-    s = D.median_iqr([x["peak_step"] for x in stats])
+    s = S.median_iqr([x["peak_step"] for x in stats])
     factor = float(np.median([x["spike_factor"] for x in stats]))
     detail = (f"peak step median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}) against "
               f"[{a.peak_lo}, {a.peak_hi}]; median peak / g(0) = {C.fmt(factor)}")
@@ -180,8 +180,8 @@ def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis
     ratios = [x["ratio_after"] for x in stats if np.isfinite(x["ratio_after"])]
     if not V.assessable(len(ratios), n_total):
         return V.not_assessable(name, len(ratios), n_total, f"valid and recorded to step {a.after_step}")
-    test = D.signed_rank([np.log10(max(r, 1e-300)) - np.log10(a.near_zero) for r in ratios], alternative="less")
-    s = D.median_iqr(ratios)
+    test = S.signed_rank([np.log10(max(r, 1e-300)) - np.log10(a.near_zero) for r in ratios], alternative="less")
+    s = S.median_iqr(ratios)
     detail = (f"g({a.after_step}) / peak median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}), "
               f"{test['negative']} of {test['n']} seeds below {a.near_zero:g}; one-sided Wilcoxon {C.fmt_p(test['p'])}")
     if np.isfinite(test["p"]) and test["p"] < V.ALPHA and s["median"] < a.near_zero:
@@ -196,8 +196,8 @@ def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
     shares = [x["decay_share"] for x in stats if np.isfinite(x["decay_share"])]
     if not V.assessable(len(shares), n_total):
         return V.not_assessable(name, len(shares), n_total, f"valid with per-step records after step {a.after_step}")
-    test = D.signed_rank([x - 0.5 for x in shares], alternative="greater")
-    s = D.median_iqr(shares)
+    test = S.signed_rank([x - 0.5 for x in shares], alternative="greater")
+    s = S.median_iqr(shares)
     detail = (f"share of weight decay in the per-step change S median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–"
               f"{C.fmt(s['q3'])}, n = {s['n']}); S > 1/2 in {test['positive']} of {test['n']} seeds, one-sided Wilcoxon "
               f"{C.fmt_p(test['p'])}; needs median S ≥ {DOMINATES:.3g}")
@@ -219,8 +219,8 @@ def window_contrast(stats: list[dict], name: str) -> dict:
     s = [x["windows"][name]["survivors"] for x in stats]
     d = [x["windows"][name]["dead"] for x in stats]
     ratio = [si / di if di > 0 else float("nan") for si, di in zip(s, d)]
-    return {"survivors": D.median_iqr(s)["median"], "dead": D.median_iqr(d)["median"], "ratio": D.median_iqr(ratio),
-            "test": D.signed_rank([np.log10(r) for r in ratio if np.isfinite(r) and r > 0], alternative="greater")}
+    return {"survivors": S.median_iqr(s)["median"], "dead": S.median_iqr(d)["median"], "ratio": S.median_iqr(ratio),
+            "test": S.signed_rank([np.log10(r) for r in ratio if np.isfinite(r) and r > 0], alternative="greater")}
 
 
 def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGradientsMeasured:
@@ -239,9 +239,9 @@ def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGr
     m.gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in m.trials})
     m.records = sorted({s["records"] for s in m.stats})
     m.bytes_gradient = sorted({s["bytes_gradient"] for s in m.stats})
-    m.spread = {k: D.median_iqr([s[k] for s in m.stats]) for k in ("peak_step", "ratio_after", "ratio_late", "decay_share",
+    m.spread = {k: S.median_iqr([s[k] for s in m.stats]) for k in ("peak_step", "ratio_after", "ratio_late", "decay_share",
                 "decay_share_survivors", "decay_share_dead", "bump_step", "bump_share")}
-    m.spread["sgd_view"] = D.median_iqr([s["sgd_view_median"] for s in m.stats])
+    m.spread["sgd_view"] = S.median_iqr([s["sgd_view_median"] for s in m.stats])
     m.windows = {name: window_contrast(m.stats, name) for name in ("early", "middle", "late")}
     finite = [i for i, s in enumerate(m.stats) if np.isfinite(s["peak_step"])]
     m.example = S.typical(finite, lambda i: m.stats[i]["peak_step"], 1)[0] if finite else None

@@ -156,7 +156,7 @@ def claim_low_loss(by_seed: dict) -> V.Claim:
     valid = [r["lowest"] for r in runs if r["valid"]]
     if not V.assessable(len(valid), len(runs)):
         return V.not_assessable(name, len(valid), len(runs))
-    s = D.median_iqr(valid)
+    s = S.median_iqr(valid)
     reached = sum(v <= PAPER_LOSS * NEAR for v in valid)
     detail = (f"B's lowest test loss median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}); "
               f"{reached} of {len(valid)} seeds at or below {PAPER_LOSS * NEAR:g}")
@@ -174,7 +174,7 @@ def claim_speed(by_seed: dict, arm: str, sign: int, name: str) -> V.Claim:
     if not V.assessable(len(pairs), total):
         return V.not_assessable(name, len(pairs), total, "valid in both cases")
     diff = [b["mean_log_loss"] - a["mean_log_loss"] for a, b in pairs]
-    test = D.signed_rank(diff, alternative="less" if sign < 0 else "greater")
+    test = S.signed_rank(diff, alternative="less" if sign < 0 else "greater")
     m, lo, hi, _ = S.mean_ci(diff)
     steps = [censored_steps(b, OUR_LEVEL) - censored_steps(a, OUR_LEVEL) for a, b in pairs]
     detail = (f"⟨log10 test loss⟩, {arm} − full over {len(pairs)} seeds: median {C.fmt(test['median'])}, "
@@ -199,7 +199,7 @@ def claim_revival(by_seed: dict) -> V.Claim:
         return V.not_assessable(name, len(valid), len(runs))
     more = sum(r["circles"] > 1 for r in valid)
     p = float(stats.binomtest(more, len(valid), 0.5, alternative="greater").pvalue)
-    circles = D.median_iqr([r["circles"] for r in valid])
+    circles = S.median_iqr([r["circles"] for r in valid])
     mean = float(np.mean([r["circles"] for r in valid]))
     detail = (f"{more} of {len(valid)} A runs end with more than one circle (share {C.fmt(more / len(valid))}), "
               f"one-sided binomial {C.fmt_p(p)}; circles at the end median {C.fmt(circles['median'])} (IQR "
@@ -238,14 +238,14 @@ def measure(trials: list, options=None) -> WinningTicketsMeasured:
     m.claims = claims_of(m.by_seed)
     m.runs_of = {arm: [r[arm] for _, r in sorted(m.by_seed.items()) if arm in r] for arm in CASES}
     ok = {arm: [r for r in runs if r["valid"]] for arm, runs in m.runs_of.items()}
-    m.lowest = {arm: D.median_iqr([r["lowest"] for r in ok[arm]]) for arm in CASES}
-    m.speed = {arm: D.median_iqr([censored_steps(r, OUR_LEVEL) for r in ok[arm]]) for arm in CASES}
-    m.mean_log_loss = {arm: D.median_iqr([r["mean_log_loss"] for r in ok[arm]]) for arm in CASES}
+    m.lowest = {arm: S.median_iqr([r["lowest"] for r in ok[arm]]) for arm in CASES}
+    m.speed = {arm: S.median_iqr([censored_steps(r, OUR_LEVEL) for r in ok[arm]]) for arm in CASES}
+    m.mean_log_loss = {arm: S.median_iqr([r["mean_log_loss"] for r in ok[arm]]) for arm in CASES}
     m.budget = sorted({r["budget"] for runs in m.runs_of.values() for r in runs})
     m.still = {arm: (sum(r["lowest_step"] == r["budget"] for r in runs), len(runs)) for arm, runs in ok.items()}
-    m.paired = {arm: {key: D.signed_rank([math.log10(max(b[key], LOSS_FLOOR)) - math.log10(max(a[key], LOSS_FLOOR))
+    m.paired = {arm: {key: S.signed_rank([math.log10(max(b[key], LOSS_FLOOR)) - math.log10(max(a[key], LOSS_FLOOR))
                                           for a, b in paired(m.by_seed, arm)]) for key in ("lowest", "final")} for arm in ARMS}
-    m.b_against_d = D.signed_rank([r["B"]["mean_log_loss"] - r["D"]["mean_log_loss"] for _, r in sorted(m.by_seed.items())
+    m.b_against_d = S.signed_rank([r["B"]["mean_log_loss"] - r["D"]["mean_log_loss"] for _, r in sorted(m.by_seed.items())
                                    if "B" in r and "D" in r and r["B"]["valid"] and r["D"]["valid"]])
     typical = S.typical([r for r in ok[FULL] if np.isfinite(r["mean_log_loss"])], lambda r: r["mean_log_loss"], 1)
     m.example = typical[0]["seed"] if typical else None
@@ -326,11 +326,11 @@ def arm_row(arm: str, runs: list[dict]) -> list:
     valid = [r for r in runs if r["valid"]]
 
     def med(key):
-        return D.median_iqr([r[key] for r in valid])
+        return S.median_iqr([r[key] for r in valid])
 
     def to(lv):
         got = [r["to"][f"{lv:g}"] for r in valid if np.isfinite(r["to"][f"{lv:g}"])]
-        return f"{C.fmt(D.median_iqr(got)['median'])} ({len(got)}/{len(valid)})" if got else f"never (0/{len(valid)})"
+        return f"{C.fmt(S.median_iqr(got)['median'])} ({len(got)}/{len(valid)})" if got else f"never (0/{len(valid)})"
 
     low, final, circles = med("lowest"), med("final"), med("circles")
     return [f"{arm}: {ARM_TEXT[arm]}", f"{len(valid)}/{len(runs)}",
