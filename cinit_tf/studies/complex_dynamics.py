@@ -167,19 +167,20 @@ def _panel(ax, c: dict, title: str, highlight: bool):
     G.norm_axes(ax, title)
 
 
-def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: Path) -> Figure:
+def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: Path, n_plain: int = 0, n: int = 0) -> Figure:
     plt = G.setup_matplotlib()
     panels = ([typical] if typical else []) + [example]
     fig, axes = plt.subplots(1, len(panels), figsize=(7.4 * len(panels), 3.9), squeeze=False)
     i = 0
     if typical:
-        _panel(axes[0][0], typical, f"(a) seed {typical['seed']} (typical): top {high_top} at init all survive", False)
+        _panel(axes[0][0], typical, f"(a) seed {typical['seed']} (contrast, {n_plain} of {n} runs): top {high_top} at init all survive", False)
         i = 1
     _panel(axes[0][i], example, f"({'b' if typical else 'a'}) seed {example['seed']} (most extreme case): high dies, low survives", True)
     return G.finish(fig, out_dir, "complex_dynamics_example.png",
                   "Mirrors Fig. 14: ‖F_k‖² over training, log scale. "
-                  + (f"(a) for contrast, a typical run in which the top {high_top} frequencies at initialisation all survive and "
-                     "none below the median does (of those runs, the one whose survivor count is nearest the median); " if typical else "")
+                  + (f"(a) for contrast, a run in which the top {high_top} frequencies at initialisation all survive and none below "
+                     f"the median does — such runs are {n_plain} of {n}, not the typical case — of those, the one whose survivor "
+                     "count is nearest their median; " if typical else "")
                   + f"({'b' if typical else 'a'}) the most extreme case, chosen by rule: of the runs in which a frequency ranked "
                   f"among the top {high_top} at initialisation dies (dotted red) while one starting below the median survives "
                   "(dotted green), the one whose dying frequency had the best initial rank.")
@@ -214,6 +215,7 @@ class ComplexDynamicsMeasured(Measured):
     n_top1: int = 0
     example: dict | None = None  # the most extreme case (`pick_example`)
     typical: dict | None = None  # the contrast run: no high dies, no low survives, survivor count nearest the median
+    n_plain: int = 0  # runs in which no high frequency dies and no low one survives (the contrast run's kind)
     expected: dict = field(default_factory=dict)  # expected counts of the three events under random survivors
     per_tau: list = field(default_factory=list)  # the counts at each τ of M.TAUS
     counts: dict = field(default_factory=dict)  # M.count_summary of the survivors per run
@@ -251,6 +253,7 @@ def measure(trials, options) -> ComplexDynamicsMeasured:
     m.expected = {key: float(sum(b[key] for b in chance)) for key in ("dead_high", "live_low", "complex")}
     plain = [c for c in m.classes if not c["dead_high"] and not c["live_low"]]
     m.typical = S.typical(plain, lambda c: c["count"], 1)[0] if plain else None
+    m.n_plain = len(plain)
     m.claims = [exists_claim(HIGH_CLAIM, m.n_dead_high, n), exists_claim(LOW_CLAIM, m.n_live_low, n),
                 exists_claim(BOTH_CLAIM, m.n_complex, n)]
     for tau in M.TAUS:
@@ -273,7 +276,8 @@ def _deviations(m: ComplexDynamicsMeasured) -> list[str]:
         f"Survival rule ({C.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; the counts are also given "
         "for τ = 0.01 and 0.2.",
         "The example is chosen by a fixed rule among this experiment's runs, not by eye: it is the most extreme case (the "
-        "dying high frequency with the best initial rank), labelled as such; the contrast run is a typical one.",
+        "dying high frequency with the best initial rank), labelled as such; the contrast run is the median one of the runs "
+        "in which nothing of the kind happens, with how many runs those are.",
         "How often such runs occur is our number; the paper gives none.",
         *C.paper_setting_deviations(m.valid),
         *C.common_deviations(m.valid),
@@ -336,7 +340,7 @@ def write(m: ComplexDynamicsMeasured, record: dict, out_dir: Path) -> Section:
     ran.append(f"{n} independent runs (embedding, MLP and split seed equal per run); {m.K} frequencies per run.")
     figures = []
     if m.example is not None:
-        figures.append(figure_example(m.typical, m.example, high_top, out_dir))
+        figures.append(figure_example(m.typical, m.example, high_top, out_dir, m.n_plain, n))
     figures.append(figure_ranks(m.classes, m.K, high_top, out_dir))
     return C.section(
         m, record,
