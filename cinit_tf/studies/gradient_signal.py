@@ -24,38 +24,40 @@ Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DEC
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import gradient_signal
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
+from cinit_tf.studies import _svm as SVM
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies._modadd import TAUS
 
 PAPER_ACCURACY = 0.838
 STEPS = (1, 2, 3, 4)
 HEADLINE_STEP = 4
-ALPHA = V.ALPHA
-FOLDS = 5
-CV_SEED = 0
-BOOTSTRAP = 2000  # resamples of trials for the CI of a cross-validated accuracy
 N_BINS = 8  # quantile bins of Δ for the survival-rate curves (Fig. 6b)
 FEATURE_SETS = (("signal + Δ₄", (0, 1)), ("signal alone", (0,)), ("Δ₄ alone", (1,)))
+SVM_CLAIMS = tuple(f"SVM on (signal, Δ{i}) reaches the paper's accuracy" for i in STEPS)
+RISE_CLAIMS = tuple(f"survival rises with Δ{i} (Fig. 6b)" for i in STEPS)
+CLAIM_NAMES = SVM_CLAIMS + RISE_CLAIMS
 
 VERDICT_RULE = (
     f"eight claims on the pooled (trial, frequency) samples of the valid trials (finite training), survival at τ = "
     f"{SURVIVAL_TAU:g}; the headline is the weakest. For each step i = 1–4: (a) the SVM number: one metric chosen in "
-    f"advance, the balanced accuracy of a class-balanced linear SVM on (initial signal, Δᵢ), {FOLDS}-fold cross-validated "
+    f"advance, the balanced accuracy of a class-balanced linear SVM on (initial signal, Δᵢ), {SVM.FOLDS}-fold cross-validated "
     "with folds split by trial, with a 95% CI from a bootstrap over trials; reproduced when the paper's "
     f"{PAPER_ACCURACY * 100:g}% lies in that CI, partly when it does not but the SVM beats chance (CI above 50%), not "
     "reproduced otherwise (the paper does not say which accuracy it reports; plain accuracy is shown beside the "
     "majority baseline, not judged). (b) Fig. 6b's direction: survival rises with Δᵢ, Spearman ρ(Δᵢ, survived) positive "
-    f"at p < {ALPHA:g} with its Fisher-z 95% CI; positive but not significant → partly; zero or negative → not reproduced. "
+    f"at p < {V.ALPHA:g} with its Fisher-z 95% CI; positive but not significant → partly; zero or negative → not reproduced. "
     f"Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
 )
 
@@ -80,133 +82,12 @@ DECLARATION = Declaration(
 )
 
 
-# ---------------------------------------------------------------- the SVM (tested on synthetic data)
-
-
-def majority_baseline(y) -> float:
-    """Accuracy of always predicting the commoner class."""
-    y = np.asarray(y, dtype=bool)
-    if y.size == 0:
-        return float("nan")
-    share = float(y.mean())
-    return max(share, 1.0 - share)
-
-
-def _pipeline(balanced: bool, seed: int):
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import LinearSVC
-
-    # Standardising inside the pipeline keeps each fold's scaling to its own training part.
-    return make_pipeline(StandardScaler(),
-                         LinearSVC(C=1.0, class_weight="balanced" if balanced else None, max_iter=20000, random_state=seed))
-
-
-def svm_accuracies(X, y, balanced: bool = False, folds: int = FOLDS, seed: int = CV_SEED, groups=None) -> dict:
-    """A linear SVM on standardised X predicting y: cross-validated and training accuracy and balanced accuracy.
-
-    Folds are stratified and shuffled with `seed`; with `groups`, no group is split across folds (samples of one
-    trial share its MLP and split, so they are not independent). Returns {"cv_accuracy", "cv_balanced_accuracy",
-    "train_accuracy", "train_balanced_accuracy", "coef", "intercept", "n", "positives"}; coef and intercept are of
-    the fit on all samples, in standardised units.
-    """
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
-
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    y = np.asarray(y, dtype=bool).astype(int)
-    out = {"n": int(y.size), "positives": int(y.sum()), "cv_accuracy": float("nan"), "cv_balanced_accuracy": float("nan"),
-           "train_accuracy": float("nan"), "train_balanced_accuracy": float("nan"), "coef": [], "intercept": float("nan")}
-    minority = min(int(y.sum()), int(y.size - y.sum()))
-    if minority == 0:
-        return out  # one class only: nothing to separate
-    model = _pipeline(balanced, seed).fit(X, y)
-    fitted = model.predict(X)
-    out["train_accuracy"] = float(accuracy_score(y, fitted))
-    out["train_balanced_accuracy"] = float(balanced_accuracy_score(y, fitted))
-    svc = model[-1]
-    out["coef"] = [float(c) for c in svc.coef_.ravel()]
-    out["intercept"] = float(svc.intercept_[0])
-    enough = minority >= folds and (groups is None or np.unique(groups).size >= folds)
-    if enough:
-        if groups is None:
-            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-            predicted = cross_val_predict(_pipeline(balanced, seed), X, y, cv=splitter)
-        else:
-            splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-            predicted = cross_val_predict(_pipeline(balanced, seed), X, y, cv=splitter, groups=np.asarray(groups))
-        out["cv_accuracy"] = float(accuracy_score(y, predicted))
-        out["cv_balanced_accuracy"] = float(balanced_accuracy_score(y, predicted))
-    return out
-
-
-def cv_predictions(X, y, groups, balanced: bool = True, folds: int = FOLDS, seed: int = CV_SEED):
-    """Cross-validated predictions of the (class-balanced) SVM with folds split by `groups`; None when too few."""
-    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
-
-    X = np.asarray(X, dtype=float)
-    X = X[:, None] if X.ndim == 1 else X
-    y = np.asarray(y, dtype=bool).astype(int)
-    minority = min(int(y.sum()), int(y.size - y.sum()))
-    if minority < folds or np.unique(groups).size < folds:
-        return None
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return cross_val_predict(_pipeline(balanced, seed), X, y, cv=splitter, groups=np.asarray(groups))
-
-
-def balanced_accuracy(y, predicted) -> float:
-    """Mean of the true-positive and true-negative rates (nan when a class is absent)."""
-    y, predicted = np.asarray(y, dtype=bool), np.asarray(predicted, dtype=bool)
-    if y.all() or (~y).all():
-        return float("nan")
-    return float(0.5 * (np.mean(predicted[y]) + np.mean(~predicted[~y])))
-
-
-def bootstrap_ci(y, predicted, groups, metric, n: int = BOOTSTRAP, seed: int = CV_SEED) -> tuple[float, float]:
-    """95% percentile CI of metric(y, predicted) under resampling whole trials (groups) with replacement."""
-    y, predicted, groups = np.asarray(y), np.asarray(predicted), np.asarray(groups)
-    ids = np.unique(groups)
-    index = {g: np.flatnonzero(groups == g) for g in ids}
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(n):
-        take = np.concatenate([index[g] for g in rng.choice(ids, size=ids.size, replace=True)])
-        v = metric(y[take], predicted[take])
-        if np.isfinite(v):
-            values.append(v)
-    if not values:
-        return (float("nan"), float("nan"))
-    return (float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975)))
-
-
-def accuracy(y, predicted) -> float:
-    y, predicted = np.asarray(y, dtype=bool), np.asarray(predicted, dtype=bool)
-    return float(np.mean(y == predicted)) if y.size else float("nan")
-
-
-def judged_svm(X, y, groups) -> dict:
-    """The declared metric and its CI, with plain accuracy beside: {"balanced", "balanced_ci", "accuracy",
-    "accuracy_ci", "plain_svm_accuracy"}; nan when too few samples of a class."""
-    out = {"balanced": float("nan"), "balanced_ci": [float("nan")] * 2, "accuracy": float("nan"),
-           "accuracy_ci": [float("nan")] * 2, "plain_svm_accuracy": float("nan")}
-    pred = cv_predictions(X, y, groups, balanced=True)
-    if pred is None:
-        return out
-    out["balanced"] = balanced_accuracy(y, pred)
-    out["balanced_ci"] = list(bootstrap_ci(y, pred, groups, balanced_accuracy))
-    out["accuracy"] = accuracy(y, pred)
-    plain = cv_predictions(X, y, groups, balanced=False)
-    if plain is not None:
-        out["plain_svm_accuracy"] = accuracy(y, plain)
-        out["accuracy_ci"] = list(bootstrap_ci(y, plain, groups, accuracy))
-    return out
+# ---------------------------------------------------------------- the claims (tested on known answers)
 
 
 def svm_claim(step: int, fit: dict) -> V.Claim:
     """Claim (a) at one step: the paper's 83.8% in our CI of the class-balanced SVM's balanced accuracy."""
-    name = f"SVM on (signal, Δ{step}) reaches the paper's accuracy"
+    name = SVM_CLAIMS[STEPS.index(step)]
     b, (lo, hi) = fit["balanced"], fit["balanced_ci"]
     if not np.isfinite(b) or not np.isfinite(lo):
         return V.Claim(name, V.NOT_ASSESSABLE, "too few survivors or dead frequencies for a cross-validated SVM")
@@ -220,21 +101,9 @@ def svm_claim(step: int, fit: dict) -> V.Claim:
 
 
 def rises_claim(step: int, delta, alive) -> V.Claim:
-    """Claim (b) at one step: survival rises with Δ (Spearman, Fisher-z CI, p < ALPHA)."""
-    return V.trend(f"survival rises with Δ{step} (Fig. 6b)", delta, np.asarray(alive, dtype=float), +1,
+    """Claim (b) at one step: survival rises with Δ (Spearman, Fisher-z CI, p < V.ALPHA)."""
+    return V.trend(RISE_CLAIMS[STEPS.index(step)], delta, np.asarray(alive, dtype=float), +1,
                    f"Spearman ρ(Δ{step}, survived)")
-
-
-def svm_table(features: np.ndarray, y, groups=None) -> dict:
-    """svm_accuracies for each feature set of FEATURE_SETS, plain and class-balanced."""
-    out = {}
-    for name, columns in FEATURE_SETS:
-        X = features[:, list(columns)]
-        out[name] = {"plain": svm_accuracies(X, y), "balanced": svm_accuracies(X, y, balanced=True)}
-        if groups is not None:
-            out[name]["plain_grouped"] = svm_accuracies(X, y, groups=groups)
-            out[name]["balanced_grouped"] = svm_accuracies(X, y, balanced=True, groups=groups)
-    return out
 
 
 # ---------------------------------------------------------------- data
@@ -296,6 +165,73 @@ def binned_rate(x, y, n_bins: int = N_BINS) -> dict:
             out["rate"].append(float(y[m].mean()))
             out["n"].append(int(m.sum()))
     return out
+
+
+# ---------------------------------------------------------------- measure
+
+
+@dataclass(kw_only=True)
+class GradientMeasured(Measured):
+    """The pooled (trial, frequency) samples and every SVM and correlation the section reports."""
+
+    data: dict = field(default_factory=dict)  # samples(valid)
+    settling: dict = field(default_factory=dict)  # M.settling
+    svm: dict = field(default_factory=dict)  # SVM.svm_table on (signal, Δ₄) for each of FEATURE_SETS
+    baseline: float = float("nan")  # majority-class accuracy at τ = SURVIVAL_TAU
+    per_step: list = field(default_factory=list)  # {"step", "spearman", "svm", "mean_survived", "mean_dead", "decay_share"}
+    variants: list = field(default_factory=list)  # {"step", "label", "svm", "spearman"}: Δ's parts as second feature
+    signal_only: dict = field(default_factory=dict)  # SVM.judged_svm on the initial signal alone
+    rho_signal: dict = field(default_factory=dict)  # Spearman ρ(initial signal, survived)
+    rho_signal_delta: dict = field(default_factory=dict)  # Spearman ρ(initial signal, Δ₄)
+    per_tau: list = field(default_factory=list)  # {"tau", "survived", "baseline", "svm"}: the judged SVM at each τ
+
+
+def _variants(data: dict) -> list[tuple[str, str]]:
+    """(label, key of `samples`) of each second feature read out beside the initial signal."""
+    out = [("Δ (full change)", "delta"), ("backprop part of Δ", "backprop"), ("weight-decay part of Δ", "decay")]
+    if data["gradient_norms"] is not None:
+        out.append(("‖FFT(∂L/∂E)_k‖² before the step", "gradient_norms"))
+    return out
+
+
+def _steps(m: GradientMeasured) -> None:
+    """Each step's judged SVM, Δ against survival, and the same read-out on each part of Δ; sets the claims."""
+    data, alive, groups = m.data, m.data["survived"][SURVIVAL_TAU], m.data["group"]
+    svm_claims, rise_claims = [], []
+    for j, step in enumerate(STEPS):
+        d = data["delta"][j]
+        fit = SVM.judged_svm(np.column_stack([data["signal"], d]), alive, groups)
+        svm_claims.append(svm_claim(step, fit))
+        rise_claims.append(rises_claim(step, d, alive))
+        m.per_step.append({"step": step, "spearman": S.spearman(d, alive), "svm": fit,
+                           "mean_survived": float(d[alive].mean()) if alive.any() else float("nan"),
+                           "mean_dead": float(d[~alive].mean()) if (~alive).any() else float("nan"),
+                           "decay_share": float(np.mean(np.abs(data["decay"][j])) / max(np.mean(np.abs(d)), 1e-300))})
+        for label, key in _variants(data):
+            x = data[key][j]
+            f = fit if key == "delta" else SVM.judged_svm(np.column_stack([data["signal"], x]), alive, groups)
+            m.variants.append({"step": step, "label": label, "svm": f, "spearman": S.spearman(x, alive)})
+    m.claims = svm_claims + rise_claims
+
+
+def measure(trials, options=None) -> GradientMeasured:
+    """The eight claims on the pooled samples of the valid trials: pure, no text and no figures."""
+    m = C.begin(trials, CLAIM_NAMES, options, cls=GradientMeasured)
+    if not m.assessable:
+        return m
+    data = m.data = samples(m.valid)
+    m.settling = M.settling(m.valid, M.settling_step(m.valid))
+    alive, groups = data["survived"][SURVIVAL_TAU], data["group"]
+    features = np.column_stack([data["signal"], data["delta"][STEPS.index(HEADLINE_STEP)]])
+    m.svm = SVM.svm_table(features, alive, FEATURE_SETS, groups=groups)
+    m.baseline = SVM.majority_baseline(alive)
+    _steps(m)
+    m.rho_signal = S.spearman(data["signal"], alive)
+    m.rho_signal_delta = S.spearman(data["signal"], features[:, 1])
+    m.signal_only = SVM.judged_svm(data["signal"], alive, groups)
+    m.per_tau = [{"tau": tau, "survived": int(y.sum()), "baseline": SVM.majority_baseline(y),
+                  "svm": SVM.judged_svm(features, y, groups)} for tau, y in data["survived"].items()]
+    return m
 
 
 # ---------------------------------------------------------------- figures
@@ -373,106 +309,74 @@ def figure_plane(data, svm: dict, out_dir: Path) -> Figure:
                   "all samples. Mirrors Fig. 6c.")
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- write
 
 
 def _pct(x: float) -> str:
     return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    all_trials = sorted(trials, key=lambda t: t.id)
-    trials, excluded = C.split_valid(all_trials)
-    claim_names = [f"SVM on (signal, Δ{i}) reaches the paper's accuracy" for i in STEPS] + \
-                  [f"survival rises with Δ{i} (Fig. 6b)" for i in STEPS]
-    if not V.assessable(len(trials), len(all_trials)):
-        return C.unassessable_section(record, all_trials, trials, excluded, claim_names, C.paper_setting_deviations(all_trials))
-    data = samples(trials)
-    settling = M.settling(trials, M.settling_step(trials))
-    alive = data["survived"][SURVIVAL_TAU]
-    groups = data["group"]
-    features = np.column_stack([data["signal"], data["delta"][STEPS.index(HEADLINE_STEP)]])
-    svm = svm_table(features, alive, groups=groups)
-    baseline = majority_baseline(alive)
-
-    per_step, svm_claims, rise_claims = [], [], []
-    variants = [("Δ (full change)", "delta"), ("backprop part of Δ", "backprop"), ("weight-decay part of Δ", "decay")]
-    if data["gradient_norms"] is not None:
-        variants.append(("‖FFT(∂L/∂E)_k‖² before the step", "gradient_norms"))
-    variant_rows = []
-    for j, step in enumerate(STEPS):
-        d = data["delta"][j]
-        fit = judged_svm(np.column_stack([data["signal"], d]), alive, groups)
-        svm_claims.append(svm_claim(step, fit))
-        rise_claims.append(rises_claim(step, d, alive))
-        rho = C.spearman(d, alive)
-        per_step.append({"step": step, "spearman": rho, "svm": fit,
-                         "mean_survived": float(d[alive].mean()) if alive.any() else float("nan"),
-                         "mean_dead": float(d[~alive].mean()) if (~alive).any() else float("nan"),
-                         "decay_share": float(np.mean(np.abs(data["decay"][j])) / max(np.mean(np.abs(d)), 1e-300))})
-        for label, key in variants:
-            x = data[key][j]
-            f = fit if key == "delta" else judged_svm(np.column_stack([data["signal"], x]), alive, groups)
-            r = C.spearman(x, alive)
-            variant_rows.append([str(step), label, _pct(f["balanced"]), f"{_pct(f['balanced_ci'][0])}–{_pct(f['balanced_ci'][1])}",
-                                 _pct(f["plain_svm_accuracy"]), C.fmt(r["rho"]), C.fmt_p(r["p"])])
-    claims = svm_claims + rise_claims
-    head = per_step[STEPS.index(HEADLINE_STEP)]
-    rho_signal = C.spearman(data["signal"], alive)
-    rho_signal_delta = C.spearman(data["signal"], features[:, 1])
-    signal_only = judged_svm(data["signal"], alive, groups)
-
-    n = data["signal"].size
-    hf = head["svm"]
+def _numbers(m: GradientMeasured) -> tuple[str, str]:
+    """(our number, its short form for the index)."""
+    data, per_step, alive = m.data, m.per_step, m.data["survived"][SURVIVAL_TAU]
+    hf = per_step[STEPS.index(HEADLINE_STEP)]["svm"]
     our = (f"class-balanced linear SVM on (signal, Δ₄), CV by trial: balanced accuracy {_pct(hf['balanced'])} (95% CI "
            f"{_pct(hf['balanced_ci'][0])}–{_pct(hf['balanced_ci'][1])}); at steps 1–3 "
            + ", ".join(_pct(s_['svm']['balanced']) for s_ in per_step[:3])
-           + f"; signal alone {_pct(signal_only['balanced'])}; plain SVM accuracy {_pct(hf['plain_svm_accuracy'])} against a "
-           f"majority baseline of {_pct(baseline)}; {n} samples = {data['trials']} trials × {data['K']} frequencies, "
-           f"{int(alive.sum())} survivors")
+           + f"; signal alone {_pct(m.signal_only['balanced'])}; plain SVM accuracy {_pct(hf['plain_svm_accuracy'])} against a "
+           f"majority baseline of {_pct(m.baseline)}; {data['signal'].size} samples = {data['trials']} trials × {data['K']} "
+           f"frequencies, {int(alive.sum())} survivors")
     short = (f"balanced SVM acc. at steps 1–4: " + ", ".join(_pct(s_["svm"]["balanced"]) for s_ in per_step)
-             + f" (plain {_pct(hf['plain_svm_accuracy'])}, baseline {_pct(baseline)}); n = {data['trials']} trials × {data['K']}")
+             + f" (plain {_pct(hf['plain_svm_accuracy'])}, baseline {_pct(m.baseline)}); n = {data['trials']} trials × {data['K']}")
+    return our, short
 
+
+def _tables(m: GradientMeasured) -> dict:
+    """The Markdown tables of What we saw: {"svm", "variant", "step", "tau"}."""
     rows = []
     for name, _ in FEATURE_SETS:
-        s_ = svm[name]
+        s_ = m.svm[name]
         rows.append([name, _pct(s_["plain"]["cv_accuracy"]), _pct(s_["plain"]["train_accuracy"]),
                      _pct(s_["balanced"]["cv_balanced_accuracy"]), _pct(s_["balanced"]["train_balanced_accuracy"]),
                      _pct(s_["plain_grouped"]["cv_accuracy"]), _pct(s_["balanced_grouped"]["cv_balanced_accuracy"])])
-    rows.append(["majority class (no model)", _pct(baseline), _pct(baseline), "50.0%", "50.0%", _pct(baseline), "50.0%"])
-    svm_md = C.md_table(["features", "SVM: CV accuracy", "SVM: training accuracy", "balanced SVM: CV balanced acc.",
-                         "balanced SVM: training balanced acc.", "SVM: CV accuracy, folds by trial",
-                         "balanced SVM: CV balanced acc., folds by trial (the judged metric)"], rows)
-    variant_md = C.md_table(["step i", "second feature beside the initial signal", "balanced SVM: CV balanced acc.",
-                             "95% CI", "plain SVM: CV acc.", "Spearman ρ(feature, survived)", "p"], variant_rows)
-    step_rows = [[f"{s_['step']}", C.fmt(s_["spearman"]["rho"]), C.fmt_p(s_["spearman"]["p"]), s_["mean_survived"], s_["mean_dead"],
-                  _pct(s_["decay_share"])] for s_ in per_step]
-    step_md = C.md_table(["step i", "Spearman ρ(Δᵢ, survived)", "p", "mean Δᵢ, survivors", "mean Δᵢ, dead",
-                          "mean |weight-decay part| / mean |Δᵢ|"], step_rows)
+    rows.append(["majority class (no model)", _pct(m.baseline), _pct(m.baseline), "50.0%", "50.0%", _pct(m.baseline), "50.0%"])
+    variant_rows = [[str(v["step"]), v["label"], _pct(v["svm"]["balanced"]),
+                     f"{_pct(v['svm']['balanced_ci'][0])}–{_pct(v['svm']['balanced_ci'][1])}", _pct(v["svm"]["plain_svm_accuracy"]),
+                     C.fmt(v["spearman"]["rho"]), C.fmt_p(v["spearman"]["p"])] for v in m.variants]
+    step_rows = [[f"{s_['step']}", C.fmt(s_["spearman"]["rho"]), C.fmt_p(s_["spearman"]["p"]), s_["mean_survived"],
+                  s_["mean_dead"], _pct(s_["decay_share"])] for s_ in m.per_step]
+    tau_rows = [[f"{t['tau']:g}", t["survived"], C.fmt(t["survived"] / max(m.data["trials"], 1)), _pct(t["baseline"]),
+                 _pct(t["svm"]["plain_svm_accuracy"]), _pct(t["svm"]["balanced"])] for t in m.per_tau]
+    return {
+        "svm": C.md_table(["features", "SVM: CV accuracy", "SVM: training accuracy", "balanced SVM: CV balanced acc.",
+                           "balanced SVM: training balanced acc.", "SVM: CV accuracy, folds by trial",
+                           "balanced SVM: CV balanced acc., folds by trial (the judged metric)"], rows),
+        "variant": C.md_table(["step i", "second feature beside the initial signal", "balanced SVM: CV balanced acc.",
+                               "95% CI", "plain SVM: CV acc.", "Spearman ρ(feature, survived)", "p"], variant_rows),
+        "step": C.md_table(["step i", "Spearman ρ(Δᵢ, survived)", "p", "mean Δᵢ, survivors", "mean Δᵢ, dead",
+                            "mean |weight-decay part| / mean |Δᵢ|"], step_rows),
+        "tau": C.md_table(["τ", "survivors", "survivors per trial", "majority baseline", "SVM CV acc.",
+                           "balanced SVM CV balanced acc."], tau_rows),
+    }
 
-    tau_rows = []
-    for tau in TAUS:
-        y = data["survived"][tau]
-        f = judged_svm(features, y, groups)
-        tau_rows.append([f"{tau:g}", int(y.sum()), C.fmt(y.sum() / max(data["trials"], 1)), _pct(majority_baseline(y)),
-                         _pct(f["plain_svm_accuracy"]), _pct(f["balanced"])])
-    tau_md = C.md_table(["τ", "survivors", "survivors per trial", "majority baseline", "SVM CV acc.", "balanced SVM CV balanced acc."],
-                        tau_rows)
 
-    steps = C.steps_of(trials)
-    train = trials[0].settings["train"]
-    ran = C.profile_lines(record, all_trials)
-    ran.append(f"Samples: every frequency k = 1..{data['K']} of every valid trial, {n} in all; survival read off the final "
-               f"embedding after {', '.join(map(str, steps))} steps at τ = {SURVIVAL_TAU:g}.")
+def _what_we_ran(m: GradientMeasured, record: dict) -> list[str]:
+    data = m.data
+    ran = C.profile_lines(record, m.trials)
+    ran.append(f"Samples: every frequency k = 1..{data['K']} of every valid trial, {data['signal'].size} in all; survival "
+               f"read off the final embedding after {', '.join(map(str, C.steps_of(m.valid)))} steps at τ = {SURVIVAL_TAU:g}.")
     ran.append(f"SVM: scikit-learn LinearSVC (C = 1, squared hinge loss, class_weight = balanced for the judged metric) on "
-               f"features standardised within each fold; {FOLDS}-fold cross-validation stratified by survival with folds split "
-               f"by trial, shuffled with seed {CV_SEED}; 95% CIs by resampling trials {BOOTSTRAP} times.")
+               f"features standardised within each fold; {SVM.FOLDS}-fold cross-validation stratified by survival with folds "
+               f"split by trial, shuffled with seed {SVM.CV_SEED}; 95% CIs by resampling trials {SVM.BOOTSTRAP} times.")
     ran.append("Gradient norms ‖FFT(∂L/∂E)_k‖² recorded at steps 0–4 (train.gradient_steps)." if data["gradient_norms"] is not None
                else "No gradient norms recorded in this run (train.gradient_steps = 0): the split of Δ uses the recorded signals only.")
+    return ran
 
-    deviations = [
-        M.short_budget_deviation(trials),
+
+def _deviations(m: GradientMeasured) -> list[str]:
+    train = m.valid[0].settings["train"]
+    return [
+        M.short_budget_deviation(m.valid),
         "The paper does not give the number of trials behind Fig. 6, which step's Δ the SVM uses, nor the SVM's "
         "scaling, regularisation, class weighting or validation, nor which accuracy it reports. We chose one metric in "
         "advance (balanced accuracy of the class-balanced SVM, folds by trial) and test it at each of steps 1–4; plain "
@@ -482,44 +386,53 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "(the loss gradient through Adam, and its cross-term with the decay).",
         f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table under What we saw "
         f"shows τ = {', '.join(f'{t:g}' for t in TAUS)}.",
-        *C.paper_setting_deviations(trials),
-        *C.common_deviations(trials),
+        *C.paper_setting_deviations(m.valid),
+        *C.common_deviations(m.valid),
         C.STATISTICS_NOTE,
     ]
 
-    findings = [
+
+def _findings(m: GradientMeasured) -> list[str]:
+    tables, so, rs, rsd = _tables(m), m.signal_only, m.rho_signal, m.rho_signal_delta
+    return [
         "**The judged metric at each step, and Δ split into its parts.** For each step i, the class-balanced SVM on "
         "(initial signal, feature), cross-validated with folds by trial:",
-        variant_md,
-        f"The initial signal alone gives a balanced accuracy of {_pct(signal_only['balanced'])} (95% CI "
-        f"{_pct(signal_only['balanced_ci'][0])}–{_pct(signal_only['balanced_ci'][1])}).",
+        tables["variant"],
+        f"The initial signal alone gives a balanced accuracy of {_pct(so['balanced'])} (95% CI "
+        f"{_pct(so['balanced_ci'][0])}–{_pct(so['balanced_ci'][1])}).",
         "**Δ at steps 1–4 against survival.**",
-        step_md,
+        tables["step"],
         "**Every SVM at step 4** (plain and class-balanced, stratified folds and folds by trial):",
-        svm_md,
-        f"Initial signal against survival: Spearman ρ = {C.fmt(rho_signal['rho'])} ({C.fmt_p(rho_signal['p'])}); initial "
-        f"signal against Δ₄: ρ = {C.fmt(rho_signal_delta['rho'])} ({C.fmt_p(rho_signal_delta['p'])}) (the weight-decay part "
+        tables["svm"],
+        f"Initial signal against survival: Spearman ρ = {C.fmt(rs['rho'])} ({C.fmt_p(rs['p'])}); initial "
+        f"signal against Δ₄: ρ = {C.fmt(rsd['rho'])} ({C.fmt_p(rsd['p'])}) (the weight-decay part "
         "of Δ is proportional to the signal, so the two features are not independent).",
         "**Survival threshold τ.**",
-        tau_md,
-        M.settling_text(settling),
-        *C.health_findings(all_trials, convergence_matters=False),
+        tables["tau"],
+        M.settling_text(m.settling),
+        *C.health_findings(m.trials, convergence_matters=False),
     ]
 
-    figures = [figure_distribution(data, out_dir), figure_rates(data, out_dir), figure_plane(data, svm, out_dir)]
 
-    return Section(
+def write(m: GradientMeasured, record: dict, out_dir: Path) -> Section:
+    """The report section: the numbers of `measure` in words, tables and the three figures."""
+    if not m.assessable:
+        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+    out_dir = Path(out_dir)
+    our, short = _numbers(m)
+    data = m.data
+    figures = [figure_distribution(data, out_dir), figure_rates(data, out_dir), figure_plane(data, m.svm, out_dir)]
+    return C.section(
+        m, record,
         our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
+        what_we_ran=_what_we_ran(m, record),
+        deviations=_deviations(m),
+        findings=_findings(m),
         figures=figures,
-        summary={"svm": svm, "majority_baseline": baseline, "per_step": per_step, "samples": n, "trials": data["trials"],
-                 "survivors": int(alive.sum()), "spearman_signal_survival": rho_signal, "settling": settling,
-                 "signal_only": signal_only, "claims": {c.name: c.verdict for c in claims},
-                 "valid": len(trials), "excluded_trials": len(all_trials) - len(trials)},
+        summary={"svm": m.svm, "majority_baseline": m.baseline, "per_step": m.per_step, "samples": data["signal"].size,
+                 "trials": data["trials"], "survivors": int(data["survived"][SURVIVAL_TAU].sum()),
+                 "spearman_signal_survival": m.rho_signal, "settling": m.settling, "signal_only": m.signal_only,
+                 "claims": {c.name: c.verdict for c in m.claims}, "valid": len(m.valid),
+                 "excluded_trials": len(m.trials) - len(m.valid)},
         short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(all_trials), excluded),
     )

@@ -17,30 +17,32 @@ Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DEC
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies._modadd import TAUS
 
 TOP_ALWAYS = 0.95  # "always": the top frequency's survival rate compatible with at least this share
-ALPHA = V.ALPHA
 TOP_CLAIM = "the top frequency always survives"
 SECOND_CLAIM = "the second survives more often as r grows"
 REVIVAL_CLAIM = "the model sometimes revives a frequency that started at ε"
+CLAIM_NAMES = (TOP_CLAIM, SECOND_CLAIM, REVIVAL_CLAIM)
 
 VERDICT_RULE = (
     f"three claims on the valid trials (finite training), survival at τ = {SURVIVAL_TAU:g}; the headline is the weakest. "
-    f"({TOP_CLAIM}) pooled over r: the top's survival rate must be above ½ (exact binomial test, p < {ALPHA:g}) → else "
+    f"({TOP_CLAIM}) pooled over r: the top's survival rate must be above ½ (exact binomial test, p < {V.ALPHA:g}) → else "
     f"not reproduced; \"always\" is declared as ≥ {TOP_ALWAYS * 100:g}%: reproduced when the rate's Wilson 95% CI reaches "
     f"{TOP_ALWAYS * 100:g}%, partly when it does not. ({SECOND_CLAIM}) Spearman ρ between r and the survival (0/1) of the "
-    f"frequency of signal r · s, positive at p < {ALPHA:g} with its Fisher-z 95% CI; positive but not significant → "
+    f"frequency of signal r · s, positive at p < {V.ALPHA:g} with its Fisher-z 95% CI; positive but not significant → "
     f"partly; else not reproduced. ({REVIVAL_CLAIM}) \"sometimes\": some but not all trials (pooled over r) revive a "
     "frequency that started at ε → reproduced (with the share's Wilson CI); none, or every one → not reproduced. Not "
     f"assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
@@ -120,27 +122,6 @@ def check_frequencies(rows) -> dict:
     return out
 
 
-def claims_of(rows) -> list:
-    """The three declared claims from the per-trial rows."""
-    top = [bool(row[SURVIVAL_TAU]["top"]) for row in rows]
-    revived = [row[SURVIVAL_TAU]["revived"] > 0 for row in rows]
-    k, n = sum(revived), len(revived)
-    lo, hi = C.wilson_ci(k, n)
-    detail = f"{k} of {n} trials revive one ({100 * k / n:.1f}%, Wilson 95% CI {100 * lo:.1f}–{100 * hi:.1f}%)" if n else "no trials"
-    if n == 0:
-        revival = V.Claim(REVIVAL_CLAIM, V.NOT_ASSESSABLE, detail)
-    elif 0 < k < n:
-        revival = V.Claim(REVIVAL_CLAIM, V.REPRODUCED, detail + "; some but not all")
-    else:
-        revival = V.Claim(REVIVAL_CLAIM, V.NOT_REPRODUCED, detail + ("; none" if k == 0 else "; every one, not \"sometimes\""))
-    return [
-        V.rate_claim(TOP_CLAIM, sum(top), len(top), True, TOP_ALWAYS, "(all r)", ALPHA),
-        V.trend(SECOND_CLAIM, [row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows], +1,
-                "Spearman ρ(r, second survived)"),
-        revival,
-    ]
-
-
 def per_r(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
     out = []
     for r in sorted({row["r"] for row in rows}):
@@ -154,6 +135,57 @@ def per_r(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
     return out
 
 
+# ---------------------------------------------------------------- measure
+
+
+@dataclass(kw_only=True)
+class ConstructionMeasured(Measured):
+    """Per-trial rows, the survival rates at each r and τ, and the checks behind them."""
+
+    rows: list = field(default_factory=list)  # trial_rows of the valid trials
+    per_tau: dict = field(default_factory=dict)  # {τ: per_r(rows, τ)}
+    spearman: dict = field(default_factory=dict)  # ρ(r, second survived) at τ = SURVIVAL_TAU
+    any_revival: float = float("nan")  # share of trials reviving a frequency that started at ε
+    check: dict = field(default_factory=dict)  # check_frequencies
+    settling: dict = field(default_factory=dict)  # M.settling
+
+
+def claims_of(rows) -> list:
+    """The three declared claims from the per-trial rows."""
+    top = [bool(row[SURVIVAL_TAU]["top"]) for row in rows]
+    revived = [row[SURVIVAL_TAU]["revived"] > 0 for row in rows]
+    k, n = sum(revived), len(revived)
+    lo, hi = S.share_ci(k, n)
+    detail = f"{k} of {n} trials revive one ({100 * k / n:.1f}%, Wilson 95% CI {100 * lo:.1f}–{100 * hi:.1f}%)" if n else "no trials"
+    if n == 0:
+        revival = V.Claim(REVIVAL_CLAIM, V.NOT_ASSESSABLE, detail)
+    elif 0 < k < n:
+        revival = V.Claim(REVIVAL_CLAIM, V.REPRODUCED, detail + "; some but not all")
+    else:
+        revival = V.Claim(REVIVAL_CLAIM, V.NOT_REPRODUCED, detail + ("; none" if k == 0 else "; every one, not \"sometimes\""))
+    return [
+        V.rate_claim(TOP_CLAIM, sum(top), len(top), True, TOP_ALWAYS, "(all r)", V.ALPHA),
+        V.trend(SECOND_CLAIM, [row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows], +1,
+                "Spearman ρ(r, second survived)"),
+        revival,
+    ]
+
+
+def measure(trials, options=None) -> ConstructionMeasured:
+    """The three claims over the valid trials: pure, no text and no figures."""
+    m = C.begin(trials, CLAIM_NAMES, options, cls=ConstructionMeasured)
+    if not m.assessable:
+        return m
+    rows = m.rows = trial_rows(m.valid)
+    m.per_tau = {tau: per_r(rows, tau) for tau in TAUS}
+    m.check = check_frequencies(rows)
+    m.settling = M.settling(m.valid, M.settling_step(m.valid))
+    m.spearman = S.spearman([row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows])
+    m.any_revival = float(np.mean([row[SURVIVAL_TAU]["revived"] > 0 for row in rows])) if rows else float("nan")
+    m.claims = claims_of(rows)
+    return m
+
+
 # ---------------------------------------------------------------- figures
 
 
@@ -165,7 +197,7 @@ def figure_rates(table, out_dir: Path) -> Figure:
     for key, marker, colour, label in (("top", "o", "tab:orange", "largest frequency (signal s)"),
                                        ("second", "s", "tab:blue", "second frequency (signal r·s)")):
         rate = np.array([x[key] for x in table])
-        ci = np.array([C.wilson_ci(int(round(x[key] * x["n"])), x["n"]) for x in table])
+        ci = np.array([S.share_ci(int(round(x[key] * x["n"])), x["n"]) for x in table])
         ax.errorbar(r, rate, yerr=[np.maximum(rate - ci[:, 0], 0), np.maximum(ci[:, 1] - rate, 0)], marker=marker, color=colour, capsize=3, label=label)
     ax.plot(r, [x["any_revival"] for x in table], marker="^", ls="--", color="tab:green",
             label="trials reviving a frequency that started at ε")
@@ -202,47 +234,43 @@ def figure_revivals(rows, out_dir: Path) -> Figure:
                   "at each r. The paper reports revivals in words only (§4.2, Fig. 5c's text).")
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- write
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    all_trials = sorted(trials, key=lambda t: t.id)
-    trials, excluded = C.split_valid(all_trials)
-    if not V.assessable(len(trials), len(all_trials)):
-        return C.unassessable_section(record, all_trials, trials, excluded, [TOP_CLAIM, SECOND_CLAIM, REVIVAL_CLAIM],
-                                      C.paper_setting_deviations(all_trials))
-    rows = trial_rows(trials)
-    table = per_r(rows)
-    check = check_frequencies(rows)
-    settling = M.settling(sorted(trials, key=lambda t: t.id), M.settling_step(trials))
-    rho = C.spearman([row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows])
-    any_revival = float(np.mean([row[SURVIVAL_TAU]["revived"] > 0 for row in rows])) if rows else float("nan")
-    min_top = min((x["top"] for x in table), default=float("nan"))
-
-    claims = claims_of(rows)
-
-    lo, hi = (table[0], table[-1]) if table else (None, None)
-    top_range = sorted({C.fmt(100 * min_top), C.fmt(100 * max((x["top"] for x in table), default=min_top))}, key=float)
+def _numbers(m: ConstructionMeasured) -> tuple[str, str]:
+    """(our number, its short form for the index)."""
+    table, rho, any_revival = m.per_tau[SURVIVAL_TAU], m.spearman, m.any_revival
+    if not table:
+        return "no trials", "no trials"
+    min_top = min(x["top"] for x in table)
+    lo, hi = table[0], table[-1]
+    top_range = sorted({C.fmt(100 * min_top), C.fmt(100 * max(x["top"] for x in table))}, key=float)
     our = (f"top survives in {'–'.join(top_range)}% of trials at each r; second "
            f"rises from {C.fmt(100 * lo['second'])}% at r = {C.fmt(lo['r'])} to {C.fmt(100 * hi['second'])}% at r = "
            f"{C.fmt(hi['r'])} (Spearman ρ = {C.fmt(rho['rho'])}, {C.fmt_p(rho['p'])}); a revival in "
-           f"{C.fmt(100 * any_revival)}% of trials; {len(rows)} trials, {lo['n']} per r") if table else "no trials"
+           f"{C.fmt(100 * any_revival)}% of trials; {len(m.rows)} trials, {lo['n']} per r")
     top_short = "top 100% at each r" if min_top == 1 else f"top ≥ {C.fmt(100 * min_top)}% at each r"
     short = (f"{top_short}; second {C.fmt(100 * lo['second'])}% → {C.fmt(100 * hi['second'])}% "
-             f"(r {C.fmt(lo['r'])} → {C.fmt(hi['r'])}); revivals {C.fmt(100 * any_revival)}%") if table else "no trials"
+             f"(r {C.fmt(lo['r'])} → {C.fmt(hi['r'])}); revivals {C.fmt(100 * any_revival)}%")
+    return our, short
 
+
+def _what_we_ran(m: ConstructionMeasured, record: dict) -> list[str]:
+    rows, table = m.rows, m.per_tau[SURVIVAL_TAU]
     s_values = sorted({row["s"] for row in rows})
-    p_d = sorted({(int(t.settings["task"]["p"]), int(t.settings["train"]["d"])) for t in trials})
-    ran = C.profile_lines(record, all_trials)
+    p_d = sorted({(int(t.settings["task"]["p"]), int(t.settings["train"]["d"])) for t in m.valid})
+    ran = C.profile_lines(record, m.trials)
     ran.append(f"r ∈ {{{', '.join(C.fmt(x['r']) for x in table)}}}, s = {', '.join(f'{s:g}' for s in s_values)}, "
                f"ε = {', '.join(C.fmt(e) for e in sorted({row['eps'] for row in rows}))}; (p, d) = "
                f"{', '.join(f'({p}, {d})' for p, d in p_d)}.")
     ran.append("Trial i has the same embedding seed (so the same two frequencies, directions and phases), MLP and split "
                "at every r: the sweep over r is paired.")
+    return ran
 
-    deviations = [
-        M.short_budget_deviation(trials),
+
+def _deviations(m: ConstructionMeasured) -> list[str]:
+    return [
+        M.short_budget_deviation(m.valid),
         "The paper does not give s. Ours makes the constructed embedding as large as a drawn one at r = 1: "
         "2s = ⌊(p−1)/2⌋ · p · d, the expected total signal of an N(0, 1) embedding over k = 1..⌊(p−1)/2⌋ "
         "(each frequency's expected ‖F_k‖² is p · d).",
@@ -254,19 +282,19 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "and \"second\" are the construction's labels. At r = 0 the second frequency starts at 0 (below ε); its survival "
         "is counted as the second's, not as a revival.",
         f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
-        *C.paper_setting_deviations(trials),
-        *C.common_deviations(trials),
+        *C.paper_setting_deviations(m.valid),
+        *C.common_deviations(m.valid),
         C.STATISTICS_NOTE,
     ]
 
+
+def _findings(m: ConstructionMeasured) -> list[str]:
+    table, check = m.per_tau[SURVIVAL_TAU], m.check
     rows_md = [[C.fmt(x["r"]), x["n"], f"{100 * x['top']:.1f}%", f"{100 * x['second']:.1f}%",
                 f"{100 * x['any_revival']:.1f}%", x["revived_mean"], x["survivors_mean"]] for x in table]
-    tau_md = []
-    for tau in TAUS:
-        t_table = per_r(rows, tau)
-        tau_md.append([f"{tau:g}"] + [f"{100 * x['top']:.0f}% / {100 * x['second']:.0f}% / {100 * x['any_revival']:.0f}%"
-                                      for x in t_table])
-    findings = [
+    tau_md = [[f"{tau:g}"] + [f"{100 * x['top']:.0f}% / {100 * x['second']:.0f}% / {100 * x['any_revival']:.0f}%"
+                              for x in m.per_tau[tau]] for tau in TAUS]
+    return [
         C.md_table(["r", "trials", "top survives", "second survives", "trials with a revival", "revived per trial (mean)",
                     "survivors per trial (mean)"], rows_md),
         "**Survival threshold τ** (top / second / trials with a revival, at each r):",
@@ -274,24 +302,27 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         (f"The constructed frequencies were checked against the stored initial signals of {check['checked']} trials "
          f"(largest and second largest where r tells them apart; every other signal below 1e-4 · s): {check['agree']} agree"
          + (f", {len(check['disagree'])} disagree ({', '.join(f'`{i[:12]}`' for i in check['disagree'][:10])})." if check["disagree"] else ".")),
-        M.settling_text(settling),
-        *C.health_findings(all_trials, convergence_matters=False),
+        M.settling_text(m.settling),
+        *C.health_findings(m.trials, convergence_matters=False),
     ]
 
-    figures = [figure_rates(table, out_dir), figure_revivals(rows, out_dir)]
 
-    return Section(
+def write(m: ConstructionMeasured, record: dict, out_dir: Path) -> Section:
+    """The report section: the numbers of `measure` in words, tables and the two figures."""
+    if not m.assessable:
+        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+    out_dir = Path(out_dir)
+    our, short = _numbers(m)
+    return C.section(
+        m, record,
         our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary={"per_r": {str(tau): per_r(rows, tau) for tau in TAUS}, "spearman_second": rho,
-                 "any_revival": any_revival, "frequency_check": {k: v for k, v in check.items()},
-                 "settling": settling, "claims": {c.name: c.verdict for c in claims},
-                 "valid": len(trials), "excluded_trials": len(all_trials) - len(trials)},
+        what_we_ran=_what_we_ran(m, record),
+        deviations=_deviations(m),
+        findings=_findings(m),
+        figures=[figure_rates(m.per_tau[SURVIVAL_TAU], out_dir), figure_revivals(m.rows, out_dir)],
+        summary={"per_r": {str(tau): m.per_tau[tau] for tau in TAUS}, "spearman_second": m.spearman,
+                 "any_revival": m.any_revival, "frequency_check": dict(m.check),
+                 "settling": m.settling, "claims": {c.name: c.verdict for c in m.claims},
+                 "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid)},
         short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(all_trials), excluded),
     )

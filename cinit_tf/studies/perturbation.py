@@ -17,34 +17,36 @@ Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DEC
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies._modadd import TAUS
 
 FAR = 3.0  # "much higher / much lower than the mean": at least 3 standard deviations of the other signals
 HIGH_RATE, LOW_RATE = 0.9, 0.1
-ALPHA = V.ALPHA
 BINS = (-np.inf, -FAR, -1.0, 1.0, FAR, np.inf)  # z bins of the pooled table; the outer two decide the verdict
 
 ABOVE_CLAIM = "survival near 100% when far above the mean"
 BELOW_CLAIM = "survival rare when far below the mean"
 MONOTONE_CLAIM = "survival rises with the deviation"
+CLAIM_NAMES = (ABOVE_CLAIM, BELOW_CLAIM, MONOTONE_CLAIM)
 VERDICT_RULE = (
     f"three claims on the valid trials pooled (finite training), survival at τ = {SURVIVAL_TAU:g}, with z = (signal_k − "
     "mean of the other signals) / their standard deviation on the transformed initial embedding; the headline is the "
     f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}: the survival rate must be above ½ (exact binomial test, "
-    f"p < {ALPHA:g}) → else not reproduced; \"near 100%\" is declared as ≥ {HIGH_RATE * 100:g}%: reproduced when the rate's "
+    f"p < {V.ALPHA:g}) → else not reproduced; \"near 100%\" is declared as ≥ {HIGH_RATE * 100:g}%: reproduced when the rate's "
     f"Wilson 95% CI reaches {HIGH_RATE * 100:g}%, partly when it does not. ({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: "
-    f"below ½ at p < {ALPHA:g}, \"rare\" declared as ≤ {LOW_RATE * 100:g}%. ({MONOTONE_CLAIM}) Spearman ρ between z and survival "
-    f"(0/1) positive at p < {ALPHA:g} with its Fisher-z 95% CI; positive but not significant → partly; else not reproduced. "
+    f"below ½ at p < {V.ALPHA:g}, \"rare\" declared as ≤ {LOW_RATE * 100:g}%. ({MONOTONE_CLAIM}) Spearman ρ between z and survival "
+    f"(0/1) positive at p < {V.ALPHA:g} with its Fisher-z 95% CI; positive but not significant → partly; else not reproduced. "
     f"A range with no trial is not assessable; so is the section when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or "
     "fewer than 3) are valid."
 )
@@ -164,6 +166,49 @@ def binned(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
     return out
 
 
+# ---------------------------------------------------------------- measure
+
+
+@dataclass(kw_only=True)
+class PerturbationMeasured(Measured):
+    """Per-trial rows, one line per embedding, the pooled z bins at each τ, and the checks behind them."""
+
+    rows: list = field(default_factory=list)  # trial_rows of the valid trials
+    lines: list = field(default_factory=list)  # lines(rows) at τ = SURVIVAL_TAU
+    bins: dict = field(default_factory=dict)  # {τ: binned(rows, τ)}
+    spearman: dict = field(default_factory=dict)  # ρ(z, survived) at τ = SURVIVAL_TAU
+    check: dict = field(default_factory=dict)  # verify_frequencies
+    settling: dict = field(default_factory=dict)  # M.settling
+
+
+def claims_of(rows: list[dict]) -> list:
+    """The three declared claims from the per-trial rows (z, survived at each τ)."""
+    alive = [bool(r["survived"][SURVIVAL_TAU]) for r in rows]
+    z = [r["z"] for r in rows]
+    above = [a for a, v in zip(alive, z) if v >= FAR]
+    below = [a for a, v in zip(alive, z) if v <= -FAR]
+    return [
+        V.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", V.ALPHA),
+        V.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", V.ALPHA),
+        V.trend(MONOTONE_CLAIM, z, [float(a) for a in alive], +1, "Spearman ρ(z, survived)"),
+    ]
+
+
+def measure(trials, options=None) -> PerturbationMeasured:
+    """The three claims over the valid trials pooled: pure, no text and no figures."""
+    m = C.begin(trials, CLAIM_NAMES, options, cls=PerturbationMeasured)
+    if not m.assessable:
+        return m
+    m.rows = trial_rows(m.valid)
+    m.lines = lines(m.rows)
+    m.bins = {tau: binned(m.rows, tau) for tau in TAUS}
+    m.spearman = S.spearman([r["z"] for r in m.rows], [float(r["survived"][SURVIVAL_TAU]) for r in m.rows])
+    m.check = verify_frequencies(m.rows)
+    m.settling = M.settling(m.valid, M.settling_step(m.valid))
+    m.claims = claims_of(m.rows)
+    return m
+
+
 # ---------------------------------------------------------------- figures
 
 
@@ -222,53 +267,24 @@ def figure_final_share(rows, out_dir: Path) -> Figure:
                   "behind Fig. 5b, which shows rates only.")
 
 
-# ---------------------------------------------------------------- analysis
-
-
-def claims_of(rows: list[dict]) -> list:
-    """The three declared claims from the per-trial rows (z, survived at each τ)."""
-    alive = [bool(r["survived"][SURVIVAL_TAU]) for r in rows]
-    z = [r["z"] for r in rows]
-    above = [a for a, v in zip(alive, z) if v >= FAR]
-    below = [a for a, v in zip(alive, z) if v <= -FAR]
-    return [
-        V.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", ALPHA),
-        V.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", ALPHA),
-        V.trend(MONOTONE_CLAIM, z, [float(a) for a in alive], +1, "Spearman ρ(z, survived)"),
-    ]
+# ---------------------------------------------------------------- write
 
 
 def _rate(b: dict) -> str:
     return "n/a (no trials)" if not b["n"] else f"{100 * b['rate']:.1f}% (n = {b['n']})"
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    all_trials = sorted(trials, key=lambda t: t.id)
-    trials, excluded = C.split_valid(all_trials)
-    if not V.assessable(len(trials), len(all_trials)):
-        return C.unassessable_section(record, all_trials, trials, excluded, [ABOVE_CLAIM, BELOW_CLAIM, MONOTONE_CLAIM],
-                                      C.paper_setting_deviations(all_trials))
-    rows = trial_rows(trials)
-    line_data = lines(rows)
-    bins = binned(rows)
-    low, high = bins[0], bins[-1]
-    rho = C.spearman([r["z"] for r in rows], [float(r["survived"][SURVIVAL_TAU]) for r in rows])
-    check = verify_frequencies(rows)
-    settling = M.settling(sorted(trials, key=lambda t: t.id), M.settling_step(trials))
+def json_k(k) -> str:
+    return '"random" (drawn per embedding seed)' if k == "random" else str(k)
 
-    claims = claims_of(rows)
 
+def _what_we_ran(m: PerturbationMeasured, record: dict) -> list[str]:
+    rows, line_data = m.rows, m.lines
     per_emb = sorted({len(_by([r for r in rows if r["embedding"] == e], "s")) for e in _by(rows, "embedding")})
     trials_per_point = sorted({p["n"] for ln in line_data for p in ln["points"]})
-    our = (f"survival rate of the scaled frequency: {_rate(high)} at z ≥ {FAR:g}, {_rate(low)} at z ≤ −{FAR:g}; "
-           f"Spearman ρ(z, survived) = {C.fmt(rho['rho'])} ({C.fmt_p(rho['p'])}); {len(line_data)} embeddings, "
-           f"{len(rows)} trials")
-    short = f"z ≥ {FAR:g}: {_rate(high)}; z ≤ −{FAR:g}: {_rate(low)}; {len(line_data)} embeddings"
-
     s_values = sorted({r["s"] for r in rows})
-    k_setting = sorted({json_k(t.settings["transform"]["k"]) for t in trials})
-    ran = C.profile_lines(record, all_trials)
+    k_setting = sorted({json_k(t.settings["transform"]["k"]) for t in m.valid})
+    ran = C.profile_lines(record, m.trials)
     ran.append(f"Scale factors s ∈ {{{', '.join(C.fmt(s) for s in s_values)}}} applied to F_k and F_(p−k) "
                f"(signal_k becomes s² · signal_k); k = {', '.join(k_setting)} in the file.")
     ran.append(f"{len(line_data)} embeddings × {'/'.join(map(str, per_emb))} scale factors × "
@@ -276,24 +292,30 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     ran.append("Per embedding: " + "; ".join(
         f"seed {ln['embedding_seed']}: k = {ln['k']}, unscaled z = {C.fmt(ln['natural_z']) if ln['natural_z'] is not None else 'n/a'}"
         for ln in line_data) + ".")
+    return ran
 
-    deviations = [
-        M.short_budget_deviation(trials),
+
+def _deviations(m: PerturbationMeasured) -> list[str]:
+    return [
+        M.short_budget_deviation(m.valid),
         "The paper does not give its scale factors, the number of embeddings (lines) or of trials per point; ours are "
         "under What we ran. Its x-axis is \"deviation from the mean\"; we measure it in standard deviations of the other "
         "signals (population std) on the transformed initial embedding (our reading).",
         f"\"Much higher\" and \"much lower\" are our z ≥ {FAR:g} and z ≤ −{FAR:g}, and \"near 100%\" and \"rarely\" our "
         f"≥ {HIGH_RATE * 100:g}% and ≤ {LOW_RATE * 100:g}%; the paper gives no thresholds.",
         f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
-        *C.paper_setting_deviations(trials),
-        *C.common_deviations(trials),
+        *C.paper_setting_deviations(m.valid),
+        *C.common_deviations(m.valid),
         C.STATISTICS_NOTE,
     ]
 
-    table_rows = [[b["bin"], b["n"]] + [_rate(binned(rows, tau)[i]) for tau in TAUS] for i, b in enumerate(bins)]
+
+def _findings(m: PerturbationMeasured) -> list[str]:
+    check = m.check
+    table_rows = [[b["bin"], b["n"]] + [_rate(m.bins[tau][i]) for tau in TAUS] for i, b in enumerate(m.bins[SURVIVAL_TAU])]
     point_rows = [[f"{ln['embedding_seed']}", f"{ln['k']}", C.fmt(p["s"]), C.fmt(p["z"]), f"{100 * p['rate']:.0f}%", p["n"]]
-                  for ln in line_data for p in ln["points"]]
-    findings = [
+                  for ln in m.lines for p in ln["points"]]
+    return [
         "**All trials pooled by their deviation z.**",
         C.md_table(["z bin", "trials"] + [f"survival rate, τ = {tau:g}" for tau in TAUS], table_rows),
         "**Each embedding and scale factor.**",
@@ -301,28 +323,32 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         (f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale factors "
          f"only signal_k changes): {check['agree']} agree"
          + (f", {len(check['disagree'])} disagree (embedding seeds {', '.join(map(str, check['disagree']))})." if check["disagree"] else ".")),
-        M.settling_text(settling),
-        *C.health_findings(all_trials, convergence_matters=False),
+        M.settling_text(m.settling),
+        *C.health_findings(m.trials, convergence_matters=False),
     ]
 
-    figures = [figure_lines(line_data, bins, out_dir), figure_final_share(rows, out_dir)]
 
-    return Section(
+def write(m: PerturbationMeasured, record: dict, out_dir: Path) -> Section:
+    """The report section: the numbers of `measure` in words, tables and the two figures."""
+    if not m.assessable:
+        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+    out_dir = Path(out_dir)
+    bins, rho = m.bins[SURVIVAL_TAU], m.spearman
+    low, high = bins[0], bins[-1]
+    our = (f"survival rate of the scaled frequency: {_rate(high)} at z ≥ {FAR:g}, {_rate(low)} at z ≤ −{FAR:g}; "
+           f"Spearman ρ(z, survived) = {C.fmt(rho['rho'])} ({C.fmt_p(rho['p'])}); {len(m.lines)} embeddings, "
+           f"{len(m.rows)} trials")
+    short = f"z ≥ {FAR:g}: {_rate(high)}; z ≤ −{FAR:g}: {_rate(low)}; {len(m.lines)} embeddings"
+    return C.section(
+        m, record,
         our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary={"bins": {str(tau): binned(rows, tau) for tau in TAUS}, "spearman": rho,
-                 "lines": [{k: v for k, v in ln.items()} for ln in line_data], "frequency_check": check,
-                 "settling": settling, "claims": {c.name: c.verdict for c in claims},
-                 "valid": len(trials), "excluded_trials": len(all_trials) - len(trials)},
+        what_we_ran=_what_we_ran(m, record),
+        deviations=_deviations(m),
+        findings=_findings(m),
+        figures=[figure_lines(m.lines, bins, out_dir), figure_final_share(m.rows, out_dir)],
+        summary={"bins": {str(tau): m.bins[tau] for tau in TAUS}, "spearman": rho,
+                 "lines": [dict(ln) for ln in m.lines], "frequency_check": m.check,
+                 "settling": m.settling, "claims": {c.name: c.verdict for c in m.claims},
+                 "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid)},
         short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(all_trials), excluded),
     )
-
-
-def json_k(k) -> str:
-    return '"random" (drawn per embedding seed)' if k == "random" else str(k)

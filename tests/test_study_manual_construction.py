@@ -1,0 +1,90 @@
+"""§4.2, Fig. 5c (manual_construction): the claims through `measure` on constructed trials whose answer is known."""
+
+import numpy as np
+import pytest
+
+from cinit_tf.store import StoredTrial
+from cinit_tf.studies import manual_construction as MC
+from cinit_tf.trial import TrialResult
+
+S_, EPS = 100.0, 1e-6
+K_TOP, K_SECOND, K_EPS = 2, 4, 1  # frequency 1 started at ε: its survival is a revival
+
+
+def stored(i: int, r: float, top: bool, second: bool, revived: bool, chosen=None, diverged: bool = False) -> StoredTrial:
+    """Trial i at ratio r: frequencies 2 (signal s) and 4 (signal r · s) constructed, the rest at ε; at the end each
+    of top, second and frequency 1 survives as asked (a survivor ends at 1, a dead frequency at 0)."""
+    initial = np.full(5, EPS)
+    initial[K_TOP - 1], initial[K_SECOND - 1] = S_, r * S_
+    final = np.zeros(5)
+    final[[K_TOP - 1, K_SECOND - 1, K_EPS - 1]] = [float(top), float(second), float(revived)]
+    norms = np.array([initial, initial, final])
+    steps = np.array([0, 100, 200])
+    E = np.full((11, 2), np.nan) if diverged else np.zeros((11, 2))
+    result = TrialResult(steps=steps, train_loss=np.ones(3), train_acc=np.ones(3), test_loss=np.ones(3),
+                         test_acc=np.ones(3), fourier_norms=norms, initial_embedding=np.zeros((11, 2)), final_embedding=E,
+                         convergence_step=None, nonfinite_step=150 if diverged else None)
+    settings = {"case": "", "grid": {"transform.r": r}, "task": {"name": "modadd", "p": 11},
+                "transform": {"name": "construct_two", "s": S_, "r": r, "eps": EPS}, "train": {"steps": 200, "d": 2},
+                "seeds": {"embedding": i, "mlp": i, "split": i}, "index": {"embedding": i, "trial": 0}}
+    chosen = {"k_top": K_TOP, "k_second": K_SECOND} if chosen is None else chosen
+    return StoredTrial(f"{i:08x}{int(10 * r):08x}", settings, result, chosen)
+
+
+def sweep(top: int, second: dict, revived: int, n: int = 20) -> list:
+    """n trials at each r of `second` ({r: how many of them keep the second}); the first `top` keep the top and the
+    first `revived` revive frequency 1. A trial whose top dies keeps the second (something must end largest)."""
+    return [stored(i, r, top=i < top, second=i < k or i >= top, revived=i < revived)
+            for r, k in second.items() for i in range(n)]
+
+
+RISING = {0.0: 0, 0.5: 10, 1.0: 20}
+
+
+def test_top_always_second_rising_some_revivals_reproduces_every_claim():
+    m = MC.measure(sweep(20, RISING, 3))
+    assert m.assessable and len(m.valid) == 60
+    assert [c.name for c in m.claims] == list(MC.CLAIM_NAMES)
+    assert [c.verdict for c in m.claims] == ["reproduced"] * 3
+    table = m.per_tau[MC.SURVIVAL_TAU]
+    assert [(x["r"], x["n"], x["top"], x["second"], x["any_revival"]) for x in table] == [
+        (0.0, 20, 1.0, 0.0, 0.15), (0.5, 20, 1.0, 0.5, 0.15), (1.0, 20, 1.0, 1.0, 0.15)]
+    assert m.any_revival == pytest.approx(9 / 60)
+    assert m.claims[2].detail.startswith("9 of 60 trials revive one (15.0%")
+    assert m.spearman["rho"] > 0.8 and m.spearman["n"] == 60
+    # The stored frequencies agree with the initial norms at every r (at r = 1 as a pair, at r = 0 the top alone).
+    assert m.check == {"checked": 60, "agree": 60, "disagree": []}
+
+
+@pytest.mark.parametrize("top, second, revived, verdicts", [
+    (16, RISING, 0, ("partly", "reproduced", "not reproduced")),     # top 80%: not "always"; no revival at all
+    (20, {0.0: 20, 0.5: 10, 1.0: 0}, 20, ("reproduced", "not reproduced", "not reproduced")),  # falls; always revives
+    (20, {0.0: 10, 0.5: 10, 1.0: 10}, 3, ("reproduced", "not reproduced", "reproduced")),      # flat in r
+])
+def test_manual_construction_claims_known_answers(top, second, revived, verdicts):
+    m = MC.measure(sweep(top, second, revived))
+    assert tuple(c.verdict for c in m.claims) == verdicts
+    assert [x["top"] for x in m.per_tau[MC.SURVIVAL_TAU]] == [top / 20] * 3
+
+
+def test_a_wrong_stored_frequency_is_caught_by_the_check():
+    trials = sweep(20, RISING, 3, n=4)
+    trials[5] = stored(1, 0.5, True, True, False, chosen={"k_top": K_SECOND, "k_second": K_TOP})  # swapped
+    m = MC.measure(trials)
+    assert m.check["checked"] == 12 and m.check["agree"] == 11 and m.check["disagree"] == [trials[5].id]
+
+
+def test_too_few_valid_trials_is_not_assessable():
+    trials = [stored(i, 0.5, True, True, False, diverged=i >= 2) for i in range(6)]
+    m = MC.measure(trials)
+    assert m.assessable is False and not m.rows
+    assert [c.name for c in m.claims] == list(MC.CLAIM_NAMES)
+    assert all(c.verdict == "not assessable" and "only 2 of 6 trials" in c.detail for c in m.claims)
+
+
+def test_manual_construction_reads_the_frequencies_the_transform_chose():
+    (row,) = MC.trial_rows([stored(0, 0.5, top=True, second=False, revived=True)])
+    assert (row["k_top"], row["k_second"]) == (K_TOP, K_SECOND)
+    assert row[0.05] == {"top": True, "second": False, "revived": 1, "survivors": 2}  # k = 1 came back from ε
+    with pytest.raises(ValueError, match="no stored transform choice 'k_top'"):
+        MC.trial_rows([stored(1, 0.5, True, True, False, chosen={})])
