@@ -1,4 +1,5 @@
-"""The freeze_embedding experiment end to end at the smoke profile: TOML → trials → report."""
+"""The freezing study (§5, Fig. 7; App. B, Fig. 9): the grid statistics and the claims on constructed trials with
+known answers, and the experiment end to end at the smoke profile: TOML → trials → report."""
 
 import json
 import re
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _loss_vs_d as L
+from cinit_tf.studies import analyse, freeze_embedding
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENT = ROOT / "experiments" / "freeze_embedding.toml"
@@ -39,21 +42,30 @@ def fake(loss, d=59, frozen=True, task=None, curve=None):
     ([1.0, 2.0, 3.0], [1.5, 2.5, 3.5], [0.5, 1.5, 2.5], "not resolved from seed noise"),
 ])
 def test_dip_test_tells_dip_from_bump_from_noise(at, below, above, shape):
-    from cinit_tf.studies.freeze_embedding import dip_test
-
     frozen = {40: [fake(5.0)] * 3, 56: [fake(v) for v in below], 59: [fake(v) for v in at], 62: [fake(v) for v in above]}
-    out = dip_test(frozen, 59)
+    out = L.dip_test(frozen, 59)
     assert (out["below"], out["above"]) == (56, 62)
     assert out["shape"] == shape
     assert out["dip"] == (shape == "dip")
     assert out["at"]["mean"] == pytest.approx(np.mean(at))
+    # The verdict's contrast: mean log₁₀ loss at d = p minus the mean of its neighbours' means.
+    log = lambda vs: np.mean(np.log10(vs))  # noqa: E731
+    assert out["contrast"]["difference"] == pytest.approx(log(at) - (log(below) + log(above)) / 2)
+    assert out["contrast"]["n"] == [3, 3, 3]
+    assert out["vs_below"]["difference"] == pytest.approx(log(at) - log(below))
 
 
 def test_dip_test_needs_p_and_both_sides():
-    from cinit_tf.studies.freeze_embedding import dip_test
+    assert L.dip_test({56: [fake(1.0)], 62: [fake(1.0)]}, 59) is None
+    assert L.dip_test({59: [fake(1.0)], 62: [fake(1.0)]}, 59) is None
 
-    assert dip_test({56: [fake(1.0)], 62: [fake(1.0)]}, 59) is None
-    assert dip_test({59: [fake(1.0)], 62: [fake(1.0)]}, 59) is None
+
+def test_flattening_reads_the_last_quarter_of_training():
+    # 10 → 1 over the last quarter (steps 750 → 1000): one decade down, not flat.
+    moving = L.flattening([fake(1.0, curve=[5.0, 10.0, 1.0])] * 2)
+    assert moving["change"] == pytest.approx(-1.0) and moving["n"] == 2 and moving["flat"] is False
+    flat = L.flattening([fake(1.0, curve=[5.0, 1.1, 1.0])])
+    assert flat["change"] == pytest.approx(np.log10(1.0 / 1.1)) and flat["flat"] is True
 
 
 def test_every_profile_loads_with_the_grid_the_study_needs():
@@ -81,16 +93,24 @@ def test_every_profile_loads_with_the_grid_the_study_needs():
             assert min(modadd[d] for d in ds[i - 1 : i + 2]) >= 12, profile
 
 
-def _case(loss_of, task=None, ds=(16, 32, 57, 59, 61, 128), seeds=4, curve=None):
-    from cinit_tf.studies.freeze_embedding import analyse_case
-
-    task = task or {"name": "modadd", "p": 59}
-    trials = [fake(loss_of(d, s), d=d, task=task, curve=None if curve is None else curve(loss_of(d, s)))
-              for d in ds for s in range(seeds)]
-    return analyse_case(task["name"], trials)
-
-
 NOISE = (0.9, 1.0, 1.1, 1.05)
+MODADD_DS = (16, 32, 57, 59, 61, 128)
+
+
+def trials_of(loss_of, task=None, ds=MODADD_DS, seeds=4, curve=None, trained=False) -> list:
+    """Frozen trials of one task over the grid `ds` (and as many trained ones when `trained`), loss_of(d, seed) at the end."""
+    task = task or {"name": "modadd", "p": 59}
+    arms = (True, False) if trained else (True,)
+    return [fake(loss_of(d, s), d=d, task=task, frozen=frozen, curve=None if curve is None else curve(loss_of(d, s)))
+            for frozen in arms for d in ds for s in range(seeds)]
+
+
+def claims_of(trials) -> dict:
+    return {c.name: c for c in freeze_embedding.measure(trials, None).claims}
+
+
+FALLS = {task: freeze_embedding.falls_name(task) for task in C.TASK_ORDER}
+DIP = freeze_embedding.DIP_CLAIM
 
 
 @pytest.mark.parametrize("factor, verdict", [
@@ -99,43 +119,83 @@ NOISE = (0.9, 1.0, 1.1, 1.05)
     (3.0, "not reproduced"),   # a bump
 ])
 def test_dip_claim_known_answers(factor, verdict):
-    from cinit_tf.studies.freeze_embedding import dip_claim
-
-    c = _case(lambda d, s: 10.0 / d * NOISE[s] * (factor if d == 59 else 1.0))
-    assert dip_claim(c).verdict == verdict
+    m = freeze_embedding.measure(trials_of(lambda d, s: 10.0 / d * NOISE[s] * (factor if d == 59 else 1.0)), None)
+    assert [c.name for c in m.claims] == [*FALLS.values(), DIP]
+    dip = m.claims[3]
+    assert dip.verdict == verdict, dip.detail
+    # Every point has the same seed noise, so it cancels: the contrast is the factor and the 1/d between the neighbours.
+    expected = np.log10(factor / 59) - (np.log10(1 / 57) + np.log10(1 / 61)) / 2
+    (c,) = m.cases
+    assert c["dip"]["contrast"]["difference"] == pytest.approx(expected)
+    assert f"= {expected:.3g} (95% CI" in dip.detail and "(flattened)" in dip.detail
+    # Only modular addition was run: the other two tasks are not assessable, and say why.
+    assert [m.claims[i].verdict for i in (0, 1)] == ["not assessable"] * 2
+    assert m.claims[1].detail == "no xor trials in this run"
 
 
 def test_dip_claim_is_not_assessable_while_the_curves_still_fall():
-    from cinit_tf.studies.freeze_embedding import dip_claim
-
-    c = _case(lambda d, s: 10.0 / d * NOISE[s] * (0.3 if d == 59 else 1.0), curve=lambda v: [5.0, 3 * v, v])
-    claim = dip_claim(c)
+    trials = trials_of(lambda d, s: 10.0 / d * NOISE[s] * (0.3 if d == 59 else 1.0), curve=lambda v: [5.0, 3 * v, v])
+    claim = claims_of(trials)[DIP]
     assert claim.verdict == "not assessable" and "not flattened" in claim.detail
+    assert f"moved {C.fmt(-np.log10(3))} decades" in claim.detail
 
 
 def test_falls_claim_known_answers_and_a_hidden_rise():
-    from cinit_tf.studies.freeze_embedding import falls_claim
-
     xor = {"name": "xor", "bits": 3}
     ds = (1, 2, 4, 8, 16, 32)
-    assert falls_claim(_case(lambda d, s: 10.0 / d * NOISE[s], task=xor, ds=ds)).verdict == "reproduced"
-    assert falls_claim(_case(lambda d, s: d * NOISE[s], task=xor, ds=ds)).verdict == "not reproduced"
+    falling = claims_of(trials_of(lambda d, s: 10.0 / d * NOISE[s], task=xor, ds=ds))[FALLS["xor"]]
+    assert falling.verdict == "reproduced" and "(n = 24)" in falling.detail
+    assert claims_of(trials_of(lambda d, s: d * NOISE[s], task=xor, ds=ds))[FALLS["xor"]].verdict == "not reproduced"
     # Falling overall (ρ < 0 at p < 0.01) but rising from d = 1 to d = 4: a rank correlation alone would say reproduced.
     bumpy = {1: 5.0, 2: 8.0, 4: 12.0, 8: 1.0, 16: 0.5, 32: 0.1}
-    claim = falls_claim(_case(lambda d, s: bumpy[d] * NOISE[s], task=xor, ds=ds))
+    claim = claims_of(trials_of(lambda d, s: bumpy[d] * NOISE[s], task=xor, ds=ds))[FALLS["xor"]]
     assert claim.verdict == "partly" and "rises significantly" in claim.detail
+    assert "d = 1 → 2" in claim.detail and "d = 2 → 4" in claim.detail and "d = 4 → 8" not in claim.detail
     # The rise out of modular addition's own dip does not count against the trend.
-    dip = _case(lambda d, s: 10.0 / d * NOISE[s] * (0.3 if d == 59 else 1.0))
-    assert falls_claim(dip).verdict == "reproduced"
+    dip = trials_of(lambda d, s: 10.0 / d * NOISE[s] * (0.3 if d == 59 else 1.0))
+    assert claims_of(dip)[FALLS["modadd"]].verdict == "reproduced"
 
 
-def test_every_trial_diverged_is_not_assessable():
-    from cinit_tf.studies.freeze_embedding import dip_claim, falls_claim
+def test_a_task_with_too_few_valid_frozen_trials_is_not_assessable_alone():
+    xor = {"name": "xor", "bits": 3}
+    good = trials_of(lambda d, s: 10.0 / d * NOISE[s], task=xor, ds=(1, 2, 4, 8, 16, 32))
+    bad = trials_of(lambda d, s: float("nan") if s else 10.0 / d, task={"name": "remainder", "p": 100, "m": 10}, ds=(2, 100, 200))
+    m = freeze_embedding.measure(good + bad, None)
+    claims = {c.name: c for c in m.claims}
+    assert m.assessable is True
+    assert claims[FALLS["xor"]].verdict == "reproduced"
+    assert claims[FALLS["remainder"]].verdict == "not assessable"
+    assert "only 3 of 12 trials are valid" in claims[FALLS["remainder"]].detail
+    assert len(m.valid) == 24 + 3 and sum(len(ts) for ts in m.excluded.values()) == 9
 
-    c = _case(lambda d, s: float("nan"))
-    assert falls_claim(c).verdict == "not assessable"
-    assert dip_claim(c).verdict == "not assessable"
-    assert c["valid_frozen"] == 0 and c["total_frozen"] == 24
+
+def test_every_trial_diverged_is_not_assessable(tmp_path):
+    trials = trials_of(lambda d, s: float("nan"))
+    m = freeze_embedding.measure(trials, None)
+    assert m.assessable is False and not m.valid
+    assert [c.verdict for c in m.claims] == ["not assessable"] * 4
+    assert m.cases[0]["valid_frozen"] == 0 and m.cases[0]["total_frozen"] == 24
+    section = freeze_embedding.write(m, {"overrides": []}, tmp_path)
+    assert section.verdict == "not assessable" and section.our_number == "not assessable: 0 of 24 trials valid"
+    assert "24 of 24 trials excluded" in section.excluded[0] and not section.figures
+
+
+def test_section_of_three_tasks_has_its_figures_and_numbers(tmp_path):
+    trials = (trials_of(lambda d, s: 10.0 / d * NOISE[s] * (0.3 if d == 59 else 1.0), trained=True, seeds=3)
+              + trials_of(lambda d, s: 10.0 / d * NOISE[s], task={"name": "xor", "bits": 3}, ds=(2, 8, 32), trained=True, seeds=3)
+              + trials_of(lambda d, s: 10.0 / d * NOISE[s], task={"name": "remainder", "p": 100, "m": 10}, ds=(2, 100, 200),
+                          trained=True, seeds=3))
+    section = analyse(freeze_embedding, {"overrides": []}, trials, tmp_path)
+    assert [c.verdict for c in section.claims] == ["reproduced"] * 4, [c.detail for c in section.claims]
+    assert sorted(f.filename for f in section.figures) == sorted(
+        ["test_loss_curves.png", "final_test_loss_vs_d.png", "modadd_around_p.png", "xor_around_p.png", "remainder_around_p.png"])
+    for fig in section.figures:
+        assert (tmp_path / fig.filename).stat().st_size > 10_000, fig.filename
+    cases = section.summary["cases"]
+    assert list(cases) == ["remainder", "xor", "modadd"] and section.summary["excluded_trials"] == 0
+    assert cases["modadd"]["frozen"][59]["mean"] == pytest.approx(3.0 / 59 * np.mean(NOISE[:3]))
+    assert cases["modadd"]["dip"]["shape"] == "dip" and "**dip**" in "\n".join(section.findings)
+    assert section.our_number.startswith("Spearman ρ between d and frozen-embedding final test loss — remainder: ρ = ")
 
 
 def test_smoke_run_end_to_end(tmp_path):

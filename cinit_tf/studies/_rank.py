@@ -13,9 +13,9 @@ import numpy as np
 
 from cinit_tf.rules import Int
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
-ALPHA = 0.01  # one-sided Mann–Whitney U, learned against control
 CONTROL_STREAM = "rank_control"  # its own seed stream, so the control never shares draws with training
 
 GENERALISED_NOTE = "\"Generalised\" means test accuracy reached 100% at some recorded step (every 100 steps, and steps 0–10)."
@@ -30,9 +30,6 @@ class RankAnalysis:
     embedding_seeds: int = C.option(2, Int(1), "seeds shown in the embedding projections (Fig. 1a, 2a)")
 
 
-MIN_VALID_SHARE = V.MIN_VALID_SHARE
-
-
 def verdict_rule(paper_mean: float, paper_std: float, paper_n: int, learned: str, shape: str, shape_test: str) -> str:
     """The rank studies' rule: a number claim (Welch against the paper's sample) and a shape claim (a share of runs)."""
     return (
@@ -41,16 +38,16 @@ def verdict_rule(paper_mean: float, paper_std: float, paper_n: int, learned: str
         f"(0 = best) against the paper's {paper_mean:g} ± {paper_std:g} over {paper_n} seeds, as two samples by Welch's "
         f"t-test (95% CI of the difference): compatible (p ≥ 0.05) → reproduced, incompatible → partly; the direction "
         f"of the claim is that the learned one ranks higher than a random candidate drawn per trial (the control), by a "
-        f"one-sided Mann–Whitney U test at p < {ALPHA:g}; if that fails → not reproduced. (2) Shape, a qualitative claim: "
-        f"{shape}; {shape_test} Not assessable when fewer than {MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
+        f"one-sided Mann–Whitney U test at p < {V.ALPHA:g}; if that fails → not reproduced. (2) Shape, a qualitative claim: "
+        f"{shape}; {shape_test} Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
     )
 
 
 def stats_of(values) -> dict:
     """Mean, std, n, 95% CI and median of a list of top-% values (nan when empty)."""
     values = [float(v) for v in values]
-    mean, std, n = C.mean_std(values)
-    lo, hi = C.ci95(values)
+    mean, std, n = S.mean_std(values)
+    _, lo, hi, _ = S.mean_ci(values)
     return {"mean": mean, "std": std, "n": n, "ci95": [lo, hi], "median": float(np.median(values)) if values else float("nan")}
 
 

@@ -14,34 +14,31 @@ Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARA
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _stats as S
+from cinit_tf.studies import _loss_vs_d as L
 from cinit_tf.studies import _verdicts as V
 
-TASK_ORDER = ("remainder", "xor", "modadd")
-ALPHA = V.ALPHA
-FLAT_TOLERANCE = 0.1  # decades: the frozen modadd loss near d = p has flattened when its last quarter moved less
-FLAT_FROM = 0.75  # "the last quarter": from this share of the step budget to the end
 DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 
 VERDICT_RULE = (
     "four claims on the frozen-embedding trials (valid: finite training), on log₁₀ of the final test loss; the headline "
     "is the weakest. For each task, \"loss falls with d\": Spearman ρ between d and log₁₀ final test loss (one point per "
-    f"trial) negative at p < {ALPHA:g}, with its Fisher-z 95% CI → reproduced; negative but not significant → partly; "
+    f"trial) negative at p < {V.ALPHA:g}, with its Fisher-z 95% CI → reproduced; negative but not significant → partly; "
     "zero or positive → not reproduced; a reproduced trend is lowered to partly when the loss rises significantly "
-    f"between two adjacent grid points (one-sided Welch's t-test at p < {ALPHA:g}), since a rank correlation hides a "
+    f"between two adjacent grid points (one-sided Welch's t-test at p < {V.ALPHA:g}), since a rank correlation hides a "
     f"curve that is not monotone (on modular addition the rise out of the claimed dip, from d = p to the next point, "
     f"does not count). \"{DIP_CLAIM}\": the difference between the mean log₁₀ loss at d = p and the mean "
     "of the means at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI: negative at p < "
-    f"{ALPHA:g} → reproduced (a dip); negative but not significant → partly (neither); positive → not reproduced (a "
+    f"{V.ALPHA:g} → reproduced (a dip); negative but not significant → partly (neither); positive → not reproduced (a "
     "bump, or no dip). The dip needs trained-out curves: it is not assessable unless the mean log₁₀ frozen test loss "
-    f"at those three points moved by less than {FLAT_TOLERANCE:g} decades over the last quarter of training. A task "
+    f"at those three points moved by less than {L.FLAT_TOLERANCE:g} decades over the last quarter of training. A task "
     f"whose valid frozen trials are fewer than {V.MIN_VALID_SHARE:.0%} of its frozen trials (or fewer than 3) is not "
     "assessable."
 )
@@ -56,7 +53,7 @@ CLAIM = (
 
 SHAPES_NOTE = (
     f"How the loss at d = p is read against its two nearest grid neighbours, side by side (Welch's t-test per side on "
-    f"log₁₀ loss, p < {ALPHA:g}; a description beside the verdict's contrast): "
+    f"log₁₀ loss, p < {V.ALPHA:g}; a description beside the verdict's contrast): "
     "**dip** — significantly lower than both; **bump** — significantly higher than both; **step** — significantly "
     "different from both and between them; **lower/higher than d = x only** — significant on one side only; "
     "**not resolved from seed noise** — on neither side."
@@ -75,30 +72,7 @@ DECLARATION = Declaration(
 )
 
 
-# ---------------------------------------------------------------- data
-
-
-def task_p(task: dict) -> int:
-    return int(task["p"]) if "p" in task and task["p"] is not None else 2 ** int(task["bits"])
-
-
-def final_loss(trial) -> float:
-    return C.final(trial.result.test_loss)
-
-
-def log_loss(trial) -> float:
-    """log₁₀ of the final test loss (nan when not positive and finite)."""
-    v = final_loss(trial)
-    return float(np.log10(v)) if np.isfinite(v) and v > 0 else float("nan")
-
-
-def mean_loss_over_training(trial) -> float:
-    """Test loss averaged over training time (trapezoid over the recorded steps): how fast it fell, not only where it ended."""
-    steps = np.asarray(trial.result.steps, dtype=float)
-    loss = np.asarray(trial.result.test_loss, dtype=float)
-    if steps[-1] <= 0 or not np.all(np.isfinite(loss)):
-        return float("nan")
-    return float(np.sum((loss[1:] + loss[:-1]) / 2 * np.diff(steps)) / (steps[-1] - steps[0]))
+# ---------------------------------------------------------------- measure
 
 
 def by_case(trials) -> list[tuple[str, list]]:
@@ -106,122 +80,23 @@ def by_case(trials) -> list[tuple[str, list]]:
     groups = C.group_trials(trials, lambda t: t.settings["task"]["name"])
 
     def order(name):
-        return (TASK_ORDER.index(name) if name in TASK_ORDER else len(TASK_ORDER), name)
+        return (C.TASK_ORDER.index(name) if name in C.TASK_ORDER else len(C.TASK_ORDER), name)
 
     return [(name, groups[name]) for name in sorted(groups, key=order)]
 
 
-def arm(trials, frozen: bool) -> dict[int, list]:
-    """Trials of one arm (frozen or trained embedding) grouped by d, d ascending."""
-    return C.group_trials([t for t in trials if bool(t.settings["train"]["freeze_embedding"]) == frozen],
-                          lambda t: int(t.settings["train"]["d"]))
-
-
-def point_stats(trials) -> dict:
-    values = [final_loss(t) for t in trials]
-    finite = [v for v in values if np.isfinite(v)]
-    m, s, n = C.mean_std(finite)
-    logs = [log_loss(t) for t in trials]
-    lm, llo, lhi, _ = S.mean_ci(logs)
-    acc = [C.final(t.result.test_acc) for t in trials]
-    return {"mean": m, "std": s, "n": n, "nonfinite": len(values) - len(finite), "test_acc": float(np.mean(acc)),
-            "values": [float(v) for v in values], "log_mean": lm, "log_ci95": [llo, lhi], "logs": logs}
-
-
-def dip_test(frozen: dict[int, list], p: int) -> dict | None:
-    """Frozen final loss at d = p against the nearest grid point on each side (Welch's t-test per side)."""
-    if p not in frozen:
-        return None
-    below = [d for d in frozen if d < p]
-    above = [d for d in frozen if d > p]
-    if not below or not above:
-        return None
-    lo, hi = max(below), min(above)
-    at = [log_loss(t) for t in frozen[p]]
-    out = {"p": p, "below": lo, "above": hi,
-           "at": point_stats(frozen[p]), "at_below": point_stats(frozen[lo]), "at_above": point_stats(frozen[hi]),
-           "vs_below": C.welch(at, [log_loss(t) for t in frozen[lo]]),
-           "vs_above": C.welch(at, [log_loss(t) for t in frozen[hi]]),
-           "contrast": dip_contrast(at, [log_loss(t) for t in frozen[lo]], [log_loss(t) for t in frozen[hi]]),
-           "flattening": flattening([*frozen[lo], *frozen[p], *frozen[hi]])}
-    for side in ("below", "above"):
-        s0, s1 = out["at"], out[f"at_{side}"]
-        out[f"vs_{side}"]["difference"] = s0["log_mean"] - s1["log_mean"]
-    m0, m_lo, m_hi = out["at"]["log_mean"], out["at_below"]["log_mean"], out["at_above"]["log_mean"]
-    sig_lo = out["vs_below"]["p"] < ALPHA  # nan compares False: too few seeds resolve nothing
-    sig_hi = out["vs_above"]["p"] < ALPHA
-    if sig_lo and sig_hi:
-        shape = "dip" if m0 < min(m_lo, m_hi) else "bump" if m0 > max(m_lo, m_hi) else "step"
-    elif sig_lo or sig_hi:
-        d, m = (lo, m_lo) if sig_lo else (hi, m_hi)
-        shape = f"{'lower' if m0 < m else 'higher'} than d = {d} only"
-    else:
-        shape = "not resolved from seed noise"
-    out["shape"] = shape
-    out["dip"] = shape == "dip"
-    return out
-
-
-def dip_contrast(at, below, above) -> dict:
-    """mean(at) − (mean(below) + mean(above))/2 with a Welch–Satterthwaite 95% CI and two-sided p; nan when undefined."""
-    from scipy import stats
-
-    groups = [np.asarray([v for v in g if np.isfinite(v)], dtype=float) for g in (at, below, above)]
-    out = {"difference": float("nan"), "ci95": [float("nan"), float("nan")], "p": float("nan"), "df": float("nan"),
-           "n": [int(g.size) for g in groups]}
-    if any(g.size < 2 for g in groups):
-        return out
-    weights = (1.0, -0.5, -0.5)
-    diff = float(sum(w * g.mean() for w, g in zip(weights, groups)))
-    parts = [w * w * g.var(ddof=1) / g.size for w, g in zip(weights, groups)]
-    se = float(np.sqrt(sum(parts)))
-    if se == 0:
-        out.update({"difference": diff, "ci95": [diff, diff], "p": 1.0 if diff == 0 else 0.0})
-        return out
-    df = sum(parts) ** 2 / sum(v * v / (g.size - 1) for v, g in zip(parts, groups))
-    t = diff / se
-    half = float(stats.t.ppf(0.975, df)) * se
-    out.update({"difference": diff, "ci95": [diff - half, diff + half], "p": float(2 * stats.t.sf(abs(t), df)), "df": float(df)})
-    return out
-
-
-def flattening(trials) -> dict:
-    """How much the mean log₁₀ test loss of these trials moved over the last quarter of training (decades)."""
-    changes = []
-    for t in trials:
-        steps = np.asarray(t.result.steps, dtype=float)
-        loss = np.asarray(t.result.test_loss, dtype=float)
-        i = max(int(np.searchsorted(steps, FLAT_FROM * steps[-1], side="right")) - 1, 0)  # last record at or before
-        a, b = loss[i], loss[-1]
-        if np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0:
-            changes.append(float(np.log10(b) - np.log10(a)))
-    change = float(np.mean(changes)) if changes else float("nan")
-    return {"change": change, "n": len(changes), "flat": bool(np.isfinite(change) and abs(change) < FLAT_TOLERANCE)}
-
-
-def adjacent_rises(frozen: dict[int, list]) -> list[dict]:
-    """Adjacent grid points where log₁₀ final loss rises with d: one-sided Welch p (rise) per pair, in d order."""
-    from scipy import stats
-
-    ds = sorted(frozen)
-    out = []
-    for a, b in zip(ds, ds[1:]):
-        la = [v for v in (log_loss(t) for t in frozen[a]) if np.isfinite(v)]
-        lb = [v for v in (log_loss(t) for t in frozen[b]) if np.isfinite(v)]
-        if len(la) < 2 or len(lb) < 2 or (np.ptp(la) == 0 and np.ptp(lb) == 0):
-            continue
-        res = stats.ttest_ind(lb, la, equal_var=False, alternative="greater")
-        out.append({"from": a, "to": b, "rise": float(np.mean(lb) - np.mean(la)), "p": float(res.pvalue)})
-    return out
+def falls_name(task: str) -> str:
+    return f"loss falls with d on {task} (frozen; Fig. {7 if task == 'modadd' else 9})"
 
 
 def falls_claim(c: dict) -> V.Claim:
-    name = f"loss falls with d on {c['task']} (frozen; Fig. {7 if c['task'] == 'modadd' else 9})"
+    """"Loss falls with d" on one task: Spearman's trend, lowered to partly by a significant rise between adjacent points."""
+    name = falls_name(c["task"])
     if not c["assessable"]:
         return V.not_assessable(name, c["valid_frozen"], c["total_frozen"])
-    pts = [(d, v) for d, ts in c["_frozen_trials"].items() for v in (log_loss(t) for t in ts)]
+    pts = [(d, v) for d, ts in c["_frozen_trials"].items() for v in (L.log_loss(t) for t in ts)]
     claim = V.trend(name, [d for d, _ in pts], [v for _, v in pts], -1, "Spearman ρ(d, log₁₀ final test loss)")
-    rises = [r for r in c["rises"] if r["p"] < ALPHA and not (c["task"] == "modadd" and r["from"] == c["p"])]
+    rises = [r for r in c["rises"] if r["p"] < V.ALPHA and not (c["task"] == "modadd" and r["from"] == c["p"])]
     if claim.verdict == V.REPRODUCED and rises:
         where = ", ".join(f"d = {r['from']} → {r['to']} (+{C.fmt(r['rise'])} decades, {C.fmt_p(r['p'])})" for r in rises)
         return V.Claim(name, V.PARTLY, claim.detail + f"; but the loss rises significantly between adjacent points: {where}")
@@ -229,6 +104,7 @@ def falls_claim(c: dict) -> V.Claim:
 
 
 def dip_claim(c: dict | None) -> V.Claim:
+    """The dip at d = p on modular addition: the contrast against both neighbours, once the curves there have flattened."""
     if c is None:
         return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, "no modular-addition trials in this run")
     if not c["assessable"]:
@@ -241,7 +117,7 @@ def dip_claim(c: dict | None) -> V.Claim:
     flat_text = (f"the mean log₁₀ loss at d = {dip['below']}, {dip['p']}, {dip['above']} moved {C.fmt(flat['change'])} decades "
                  f"over the last quarter of training")
     if not flat["flat"]:
-        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, flat_text + f", not less than {FLAT_TOLERANCE:g}: the curves have not "
+        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, flat_text + f", not less than {L.FLAT_TOLERANCE:g}: the curves have not "
                        "flattened, so a dip can be neither confirmed nor refuted")
     claim = V.direction(DIP_CLAIM, k["difference"], k["ci95"][0], k["ci95"][1], k["p"], -1,
                         f"log₁₀ loss at d = {dip['p']} − mean of d = {dip['below']} and d = {dip['above']} "
@@ -249,48 +125,32 @@ def dip_claim(c: dict | None) -> V.Claim:
     return V.Claim(claim.name, claim.verdict, claim.detail + f"; {flat_text} (flattened)")
 
 
-def step_test(frozen: dict[int, list], p: int) -> dict | None:
-    """The text's reading: frozen final loss of all trials with d > p against all with d < p (Welch)."""
-    below = [final_loss(t) for d, ts in frozen.items() if d < p for t in ts]
-    above = [final_loss(t) for d, ts in frozen.items() if d > p for t in ts]
-    if not below or not above:
-        return None
-    return {"below": C.mean_std([v for v in below if np.isfinite(v)]), "above": C.mean_std([v for v in above if np.isfinite(v)]),
-            "welch": C.welch(above, below)}
+@dataclass(kw_only=True)
+class FreezeMeasured(Measured):
+    """The numbers of a freezing run: one `L.task_sweep` per task, in the paper's task order."""
+
+    cases: list = field(default_factory=list)
 
 
-def analyse_case(label: str, trials) -> dict:
-    task = trials[0].settings["task"]
-    p = task_p(task)
-    valid, excluded = C.split_valid(trials)
-    frozen_all = [t for t in trials if t.settings["train"]["freeze_embedding"]]
-    valid_frozen = [t for t in valid if t.settings["train"]["freeze_embedding"]]
-    trials = valid
-    frozen, trained = arm(trials, True), arm(trials, False)
-    fz = [(int(t.settings["train"]["d"]), final_loss(t)) for ts in frozen.values() for t in ts]
-    fz_time = [(int(t.settings["train"]["d"]), mean_loss_over_training(t)) for ts in frozen.values() for t in ts]
-    tr = [(int(t.settings["train"]["d"]), final_loss(t)) for ts in trained.values() for t in ts]
-    falls = C.spearman([d for d, _ in fz], [v for _, v in fz])
-    return {
-        "label": label, "task": task["name"], "p": p,
-        "steps": C.steps_of(trials),
-        "weight_decay": sorted({float(t.settings["train"]["weight_decay"]) for t in trials}),
-        "seeds": sorted({len(ts) for ts in [*frozen.values(), *trained.values()]}),
-        "cases": sorted({t.settings.get("case", "") for t in trials}),
-        "frozen": {d: point_stats(ts) for d, ts in frozen.items()},
-        "trained": {d: point_stats(ts) for d, ts in trained.items()},
-        "spearman_frozen": falls,
-        "falls": bool(falls["rho"] < 0 and falls["p"] < ALPHA),
-        "spearman_frozen_time_averaged": C.spearman([d for d, _ in fz_time], [v for _, v in fz_time]),
-        "spearman_trained": C.spearman([d for d, _ in tr], [v for _, v in tr]),
-        "dip": dip_test(frozen, p),
-        "step": step_test(frozen, p),
-        "rises": adjacent_rises(frozen),
-        "valid_frozen": len(valid_frozen), "total_frozen": len(frozen_all),
-        "assessable": V.assessable(len(valid_frozen), len(frozen_all)),
-        "_excluded": excluded,
-        "_frozen_trials": frozen, "_trained_trials": trained,
-    }
+def measure(trials, options=None) -> FreezeMeasured:
+    """Each task's sweep over d and the four claims.
+
+    Validity is judged per task (a task with too few valid frozen trials makes its own claims not assessable);
+    the run as a whole is not assessable only when no task is.
+    """
+    cases = [L.task_sweep(label, ts) for label, ts in by_case(trials)]
+    excluded: dict = {}
+    for c in cases:
+        for why, ts in c["_excluded"].items():
+            excluded.setdefault(why, []).extend(ts)
+    m = FreezeMeasured(trials=sorted(trials, key=lambda t: t.id), valid=[t for c in cases for t in c["_valid"]],
+                       excluded=excluded, options=options, cases=cases)
+    by_task = {c["task"]: c for c in cases}
+    m.claims = [falls_claim(by_task[name]) if name in by_task else
+                V.Claim(falls_name(name), V.NOT_ASSESSABLE, f"no {name} trials in this run") for name in C.TASK_ORDER]
+    m.claims.append(dip_claim(by_task.get("modadd")))
+    m.assessable = any(c["assessable"] for c in cases)
+    return m
 
 
 # ---------------------------------------------------------------- figures
@@ -444,7 +304,7 @@ def dip_text(c) -> str:
             f"{side('below')} and {side('above')}: side by side, **{dip['shape']}**. The verdict's contrast (log₁₀ loss at "
             f"d = p minus the mean of its neighbours): {C.fmt(k['difference'])} decades, 95% CI [{C.fmt(k['ci95'][0])}, "
             f"{C.fmt(k['ci95'][1])}], {C.fmt_p(k['p'])}. Flattening: the mean log₁₀ loss at these three points moved "
-            f"{C.fmt(dip['flattening']['change'])} decades over the last quarter of training (tolerance {FLAT_TOLERANCE:g}).")
+            f"{C.fmt(dip['flattening']['change'])} decades over the last quarter of training (tolerance {L.FLAT_TOLERANCE:g}).")
 
 
 def step_text(c) -> str:
@@ -461,27 +321,17 @@ def _summary_case(c) -> dict:
     return {k: v for k, v in c.items() if not k.startswith("_")}
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
+# ---------------------------------------------------------------- write
+
+
+def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
+    """The section: the trend per task, the dip at d = p on modular addition, every grid point, and the figures."""
+    if not m.assessable:
+        return C.section(m, record, deviations=_deviations(m.trials))
     out_dir = Path(out_dir)
-    cases = [analyse_case(label, ts) for label, ts in by_case(trials)]
-    by_task = {c["task"]: c for c in cases}
-    excluded: dict = {}
-    for c in cases:
-        for why, ts in c["_excluded"].items():
-            excluded.setdefault(why, []).extend(ts)
-
-    claims = []
-    for name in TASK_ORDER:
-        c = by_task.get(name)
-        if c is None:
-            claims.append(V.Claim(f"loss falls with d on {name} (frozen; Fig. {7 if name == 'modadd' else 9})",
-                                  V.NOT_ASSESSABLE, f"no {name} trials in this run"))
-        else:
-            claims.append(falls_claim(c))
-    modadd = by_task.get("modadd")
-    claims.append(dip_claim(modadd))
+    cases = m.cases
+    modadd = next((c for c in cases if c["task"] == "modadd"), None)
     dip = modadd["dip"] if modadd else None
-
     our = "; ".join(f"{c['task']}: {_spearman_text(c['spearman_frozen'])}" for c in cases)
     our = f"Spearman ρ between d and frozen-embedding final test loss — {our}"
     if dip is not None:
@@ -492,9 +342,19 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     short = ", ".join(f"{c['task']} ρ = {C.fmt(c['spearman_frozen']['rho'], 2)}" for c in cases)
     short += (f"; d = p − neighbours: {C.fmt(dip['contrast']['difference'], 2)} decades "
               f"[{C.fmt(dip['contrast']['ci95'][0], 2)}, {C.fmt(dip['contrast']['ci95'][1], 2)}]" if dip else "; d = p: not tested")
+    figures = [figure_curves(cases, out_dir), figure_final(cases, out_dir)]
+    figures += [figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
+    return C.section(
+        m, record, our_number=our, short_number=short, what_we_ran=_what_we_ran(m, record), deviations=_deviations(m.trials),
+        findings=_findings(m), figures=figures,
+        summary={"cases": {c["label"]: _summary_case(c) for c in cases}, "claims": {cl.name: cl.verdict for cl in m.claims},
+                 "excluded_trials": sum(len(v) for v in m.excluded.values())},
+    )
 
-    ran = C.profile_lines(record, trials)
-    for c in cases:
+
+def _what_we_ran(m: FreezeMeasured, record: dict) -> list[str]:
+    ran = C.profile_lines(record, m.trials)
+    for c in m.cases:
         ds_f, ds_t = sorted(c["frozen"]), sorted(c["trained"])
         seeds_f = ", ".join(f"{d}: {c['frozen'][d]['n'] + c['frozen'][d]['nonfinite']}" for d in ds_f)
         ran.append(f"{c['task']} (cases {', '.join(f'`{x}`' for x in c['cases'])}): frozen d ∈ {{{', '.join(map(str, ds_f))}}} "
@@ -502,8 +362,11 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
                    f"{'/'.join(map(str, c['steps']))} steps; weight decay {', '.join(C.fmt(w) for w in c['weight_decay'])}.")
     ran.append("Each seed is one trial with its own embedding, MLP and split seed (seeds layout `independent`); "
                "a point's frozen and trained trials share their seeds, so they start from the same embedding.")
+    return ran
 
-    deviations = [
+
+def _deviations(trials) -> list[str]:
+    return [
         "The paper does not list the dimensions of Fig. 7 and Fig. 9 or how many seeds each curve averages; the grid "
         "of d (dense around d = p on modular addition) and the seeds per point are ours (see What we ran).",
         "Final test loss is the test loss at the last recorded step of each trial; the paper shows curves only. The "
@@ -519,8 +382,10 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         C.STATISTICS_NOTE,
     ]
 
+
+def _findings(m: FreezeMeasured) -> list[str]:
     findings = [SHAPES_NOTE]
-    for c in cases:
+    for c in m.cases:
         findings.append(f"**{c['task']}** (p = {c['p']}, {', '.join(map(str, c['steps']))} steps; paper Fig. "
                         f"{7 if c['task'] == 'modadd' else 9}). Frozen: {_spearman_text(c['spearman_frozen'])} on final test loss, "
                         f"{_spearman_text(c['spearman_frozen_time_averaged'])} on time-averaged test loss. "
@@ -534,27 +399,11 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
             findings.append(dip_text(c))
         if c["task"] == "modadd" and c["step"] is not None:
             findings.append(step_text(c))
+    trials = m.trials
     findings += C.health_findings(trials, convergence_matters=False)
     unconverged = C.trial_health(trials)["unconverged"]
     frozen_ids = {t.id for t in trials if t.settings["train"]["freeze_embedding"]}
     findings.append(f"{len([i for i in unconverged if i in frozen_ids])} of {len(frozen_ids)} frozen and "
                     f"{len([i for i in unconverged if i not in frozen_ids])} of {len(trials) - len(frozen_ids)} trained trials "
                     "never reached 100% test accuracy (the claim is about loss, so this is context, not a filter).")
-
-    figures = [figure_curves(cases, out_dir), figure_final(cases, out_dir)]
-    figures += [figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
-
-    return Section(
-        our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary={"cases": {c["label"]: _summary_case(c) for c in cases},
-                 "claims": {cl.name: cl.verdict for cl in claims},
-                 "excluded_trials": sum(len(v) for v in excluded.values())},
-        short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(trials), excluded),
-    )
+    return findings

@@ -25,14 +25,16 @@ Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DEC
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.readout import canonical_permutation, learned_permutation, permutation_index, principal_components
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.readout import canonical_permutation, learned_permutation, permutation_index
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.seeds import rng
 from cinit_tf.signals import cluster_centres, permutation_scores, top_percent
+from cinit_tf.studies import _cluster_figures as K
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _rank as R
@@ -48,7 +50,7 @@ VERDICT_RULE = R.verdict_rule(
     PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="order's initial signal f(q) among all 10! orders",
     shape=f"the paper's final cluster centres lie along a line (Fig. 1a; no share given, so we read it as most runs); a run "
           f"is a line when its final centres have at least {LINE_LIKE:g} of their variance on their first principal component",
-    shape_test=f"reproduced when lines are the majority (exact binomial test of the share against ½, p < {R.ALPHA:g}, Wilson "
+    shape_test=f"reproduced when lines are the majority (exact binomial test of the share against ½, p < {V.ALPHA:g}, Wilson "
                "95% CI); a share above ½ but not significantly → partly; at or below ½ → not reproduced. Both claims are "
                "judged on the trials of the run's main output head; the other head is compared beside them.")
 
@@ -76,8 +78,8 @@ def centre_variance_shares(E, m: int) -> np.ndarray:
     return np.cumsum(sv) / sv.sum() if sv.sum() > 0 else np.full(sv.shape, np.nan)
 
 
-def analyse_trial(trial, m: int, keep_scores: bool = False) -> dict:
-    """One trial's numbers; with keep_scores the initial f of all m! orders rides along under "_f0" (for figures)."""
+def measure_trial(trial, m: int) -> dict:
+    """One trial's numbers: its learned order, how much of a line it is, and the top-% of each order it is compared with."""
     E0, E1 = trial.result.initial_embedding, trial.result.final_embedding
     readout = learned_permutation(E1, m)
     shares = centre_variance_shares(E1, m)
@@ -109,8 +111,6 @@ def analyse_trial(trial, m: int, keep_scores: bool = False) -> dict:
         "f_final_top_percent": top_percent(f0, f0[best_final_index]),
         **R.outcome(trial),
     }
-    if keep_scores:
-        row["_f0"] = f0
     return row
 
 
@@ -126,52 +126,13 @@ def _nth_permutation(index: int, m: int) -> tuple[int, ...]:
 # ---------------------------------------------------------------- figures
 
 
-def figure_embeddings(trials, rows: dict, m: int, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    fig, axes = plt.subplots(len(trials), 2, figsize=(8, 3.6 * len(trials)), squeeze=False)
-    colours = plt.get_cmap("tab10" if m <= 10 else "tab20")
-    for row, t in zip(axes, trials):
-        r = rows[t.id]
-        residue = np.arange(t.result.initial_embedding.shape[0]) % m
-        for ax, E, when in ((row[0], t.result.initial_embedding, "initial"), (row[1], t.result.final_embedding, "final")):
-            X = principal_components(E, 2)
-            for i in range(m):
-                ax.scatter(X[residue == i, 0], X[residue == i, 1], s=10, color=colours(i % colours.N), label=f"{i}")
-            centres = _pca_centres(E, m)
-            for i, (x, y) in enumerate(centres):
-                ax.scatter([x], [y], s=60, marker="X", color=colours(i % colours.N), edgecolors="black", linewidths=0.6, zorder=3)
-                ax.annotate(str(i), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8, weight="bold",
-                            color=colours(i % colours.N), zorder=4)
-            ax.set_xlabel("PC 1 of this embedding")
-            ax.set_ylabel("PC 2")
-            title = f"seed {r['seed']}: {when} embedding"
-            if when == "final":
-                title += f"\nq = {''.join(map(str, r['q']))}, PC-1 share of centres {C.fmt(r['line_share'], 2)}"
-            else:
-                title += f"\nlearned q ranks top {C.fmt(r['top_percent'], 2)}% here"
-            ax.set_title(title)
-        row[1].legend(title="a mod m", loc="center left", bbox_to_anchor=(1.01, 0.5), ncol=1)
-    return G.finish(fig, out_dir, "fig1a_embeddings.png",
-                  f"Mirrors Fig. 1a. Initial (left) and final (right) embeddings of {len(trials)} seeds, each projected on its own first "
-                  "two principal components and coloured by remainder; crosses (numbered by remainder) are the cluster centres Ē_i. "
-                  "Seeds chosen to be typical: the generalised ones whose learned top-% lies nearest the median.")
-
-
-def _pca_centres(E, m: int) -> np.ndarray:
-    """The centres in the coordinates of the embedding's own first two principal components."""
-    E = np.asarray(E, dtype=float)
-    mean = E.mean(axis=0)
-    _, _, Vt = np.linalg.svd(E - mean, full_matrices=False)
-    return (cluster_centres(E, m) - mean) @ Vt[:2].T
-
-
 def figure_signal_histograms(trials, rows: dict, m: int, out_dir: Path) -> Figure:
     plt = G.setup_matplotlib()
     n = len(trials)
     fig, axes = G.panel_grid(plt, n, 2, 5, 3.4)
     for ax, t in zip(axes, trials):
         r = rows[t.id]
-        f0 = r["_f0"] if "_f0" in r else permutation_scores(t.result.initial_embedding, m)
+        f0 = permutation_scores(t.result.initial_embedding, m)
         counts, edges = np.histogram(f0, bins=120)
         ax.stairs(counts, edges, fill=True, color="0.7", label=f"all {len(f0):,} orders q")
         R.mark_learned_and_control(ax, f0[permutation_index(r["q"], m)], f0[permutation_index(r["control_q"], m)],
@@ -210,114 +171,135 @@ def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
                   "the final embedding.")
 
 
-def figure_line_share(rows: list[dict], other_rows: list[dict], out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    share = np.array([r["line_share"] for r in rows])
-    plane = np.array([r["plane_share"] for r in rows])
-    bins = np.linspace(0, 1, 41)
-    axes[0].hist(share, bins=bins, color="C2", alpha=0.8, label=f"PC 1 (mean {C.fmt(share.mean(), 2)})")
-    axes[0].hist(plane, bins=bins, color="C4", alpha=0.6, label=f"PC 1 + PC 2 (mean {C.fmt(plane.mean(), 2)})")
-    if other_rows:
-        other = np.array([r["line_share"] for r in other_rows])
-        axes[0].hist(other, bins=bins, histtype="step", lw=2, color="k",
-                     label=f"PC 1, head \"{other_rows[0]['head']}\" (n = {len(other)}, mean {C.fmt(other.mean(), 2)})")
-    axes[0].axvline(LINE_LIKE, color="k", ls=":", lw=1, label=f"line threshold {LINE_LIKE:g}")
-    from matplotlib.ticker import MaxNLocator
-    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0].set_xlabel("share of the final centres' variance (1 on PC 1 = a line)")
-    axes[0].set_ylabel("trials")
-    axes[0].set_xlim(0, 1)
-    axes[0].set_ylim(0, axes[0].get_ylim()[1] * 1.6)  # headroom: the legend sits above the bars, not on them
-    axes[0].legend(loc="upper left", fontsize=8)
-    gen = np.array([r["generalised"] for r in rows])
-    tp = np.array([r["top_percent"] for r in rows])
-    axes[1].scatter(share[gen], tp[gen], s=18, color="C2", label="generalised")
-    if (~gen).any():  # no empty legend entry for a class with no trials
-        axes[1].scatter(share[~gen], tp[~gen], s=22, marker="x", color="C1", label="never 100% test acc.")
-    axes[1].set_xlabel("share of the final centres' variance on PC 1")
-    axes[1].set_ylabel("top-% of learned q (initial)")
-    axes[1].set_xlim(0, 1)
-    axes[1].set_ylim(-2, 100)
-    axes[1].legend()
-    return G.finish(fig, out_dir, "line_share.png",
-                  "How much of a line the final clusters form (Fig. 1a shows a line): the share of the final centres' variance "
-                  "on their first principal component, and on the first two together, per trial of the main head (left; the "
-                  "other head's PC-1 share as a black outline when it was run); the first against the learned order's top-% (right).")
+# ---------------------------------------------------------------- measure
 
 
-# ---------------------------------------------------------------- analysis
+CLAIM_NAMES = (RANK_CLAIM, SHAPE_CLAIM)
+
+
+@dataclass(kw_only=True)
+class RemainderRankMeasured(Measured):
+    """The numbers of a remainder rank run; `valid` holds the valid trials of the main head only (the claims' sample)."""
+
+    head: str = "two"  # the output head the claims are judged on
+    main_trials: list = field(default_factory=list)  # every trial of that head, valid or not
+    others: list = field(default_factory=list)  # the valid trials of the other head, compared beside the claims
+    n_valid_all: int = 0  # valid trials of either head
+    modulus: int = 0  # m: the number of clusters
+    tokens: int = 0  # p
+    rows: list = field(default_factory=list)  # measure_trial of each trial in `valid`
+    other_rows: list = field(default_factory=list)  # measure_trial of each trial in `others`
+    stats: dict = field(default_factory=dict)  # R.stats_of of each sample, by name (see `measure`)
+    n_lines: int = 0  # trials whose final centres are a line (PC-1 share ≥ LINE_LIKE)
+    lines_ci: tuple = (float("nan"), float("nan"))  # Wilson 95% CI of the share of lines
+    mann_whitney: dict = field(default_factory=dict)  # learned against control, one-sided
+    vs_initial: dict = field(default_factory=dict)  # learned against nothing-moved, one-sided Mann–Whitney
+    share_vs_top: dict = field(default_factory=dict)  # Spearman between PC-1 share and learned top-%
+    other_head: dict | None = None  # the other head's numbers and Welch against the main head, when it was run
 
 
 def main_head(trials) -> str:
     """The head the claims are judged on: the most common in the run (ties: "two", the default)."""
-    heads = [str(t.settings["task"].get("head", "two")) for t in trials]
+    heads = [_head(t) for t in trials]
     return max(sorted(set(heads), key=lambda h: (h != "two", h)), key=heads.count)
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    options = C.analysis_of(record, R.RankAnalysis)
-    all_trials = sorted(trials, key=lambda t: t.id)
-    task = all_trials[0].settings["task"]
-    m, p = int(task["m"]), int(task["p"])
-    valid_all, excluded = C.split_valid(all_trials)
-    head = main_head(all_trials)
-    main_all = [t for t in all_trials if str(t.settings["task"].get("head", "two")) == head]
-    trials = [t for t in valid_all if str(t.settings["task"].get("head", "two")) == head]
-    others = [t for t in valid_all if str(t.settings["task"].get("head", "two")) != head]
-    if not V.assessable(len(trials), len(main_all), R.MIN_VALID_SHARE):
-        return C.unassessable_section(record, all_trials, trials, excluded, [RANK_CLAIM, SHAPE_CLAIM],
-                                      R.seed_deviations(main_all, PAPER_SEEDS), R.MIN_VALID_SHARE)
-    n_hist, n_emb = options.histogram_seeds, options.embedding_seeds
-    rows_list = [analyse_trial(t, m) for t in trials]
-    rows = {r["id"]: r for r in rows_list}
-    other_rows = [analyse_trial(t, m) for t in others]
+def _head(trial) -> str:
+    return str(trial.settings["task"].get("head", "two"))
 
-    learned = [r["top_percent"] for r in rows_list]
-    control = [r["control_top_percent"] for r in rows_list]
-    initial_order = [r["initial_order_top_percent"] for r in rows_list]
-    gen = [r for r in rows_list if r["generalised"]]
-    not_gen = [r for r in rows_list if not r["generalised"]]
-    s_all, s_control = R.stats_of(learned), R.stats_of(control)
-    s_initial = R.stats_of(initial_order)
-    s_gen, s_not = R.stats_of([r["top_percent"] for r in gen]), R.stats_of([r["top_percent"] for r in not_gen])
-    s_alt = R.stats_of([r["f_final_top_percent"] for r in rows_list])
-    share = R.stats_of([r["line_share"] for r in rows_list])
-    plane = R.stats_of([r["plane_share"] for r in rows_list])
-    share_vs_top = C.spearman([r["line_share"] for r in rows_list], learned)
-    agree = sum(r["q"] == r["f_final_q"] for r in rows_list)
-    same_initial = sum(r["same_as_initial_order"] for r in rows_list)
-    n_lines = sum(r["line_share"] >= LINE_LIKE for r in rows_list)
+
+def _begin(trials, options) -> RemainderRankMeasured:
+    """The trials split into valid and excluded (C.split_valid); assessable when enough of the main head's are valid."""
+    everything = sorted(trials, key=lambda t: t.id)
+    valid_all, excluded = C.split_valid(everything)
+    head = main_head(everything)
+    main_all = [t for t in everything if _head(t) == head]
+    main_valid = [t for t in valid_all if _head(t) == head]
+    m = RemainderRankMeasured(trials=everything, valid=main_valid, excluded=excluded, options=options or R.RankAnalysis(),
+                              head=head, main_trials=main_all, others=[t for t in valid_all if _head(t) != head],
+                              n_valid_all=len(valid_all))
+    if not V.assessable(len(main_valid), len(main_all)):
+        m.assessable = False
+        why = f"valid (at least {V.MIN_VALID_SHARE:.0%} and 3 are needed)"
+        m.claims = [V.not_assessable(name, len(main_valid), len(everything), why) for name in CLAIM_NAMES]
+    return m
+
+
+def measure(trials, options) -> RemainderRankMeasured:
+    """Each valid trial's learned order ranked on its initial embedding, the baselines, and the rank and shape claims."""
+    m = _begin(trials, options)
+    if not m.assessable:
+        return m
+    task = m.trials[0].settings["task"]
+    m.modulus, m.tokens = int(task["m"]), int(task["p"])
+    m.rows = rows = [measure_trial(t, m.modulus) for t in m.valid]
+    m.other_rows = [measure_trial(t, m.modulus) for t in m.others]
+    learned = [r["top_percent"] for r in rows]
+    control = [r["control_top_percent"] for r in rows]
+    initial_order = [r["initial_order_top_percent"] for r in rows]
+    m.stats = {
+        "learned": R.stats_of(learned), "control": R.stats_of(control), "initial": R.stats_of(initial_order),
+        "generalised": R.stats_of([r["top_percent"] for r in rows if r["generalised"]]),
+        "not_generalised": R.stats_of([r["top_percent"] for r in rows if not r["generalised"]]),
+        "alt": R.stats_of([r["f_final_top_percent"] for r in rows]),
+        "line_share": R.stats_of([r["line_share"] for r in rows]), "plane_share": R.stats_of([r["plane_share"] for r in rows]),
+    }
+    m.n_lines = sum(r["line_share"] >= LINE_LIKE for r in rows)
     rank, rank_info = V.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
-    shape = V.share_claim(SHAPE_CLAIM, n_lines, len(rows_list), f"lines (PC 1 ≥ {LINE_LIKE:g})")
-    claims = [rank, shape]
-    line_lo, line_hi = C.wilson_ci(n_lines, len(rows_list))
-    vs_initial = S.mann_whitney_less(learned, initial_order)
+    m.claims = [rank, V.share_claim(SHAPE_CLAIM, m.n_lines, len(rows), f"lines (PC 1 ≥ {LINE_LIKE:g})")]
+    m.mann_whitney = rank_info["mann_whitney"]
+    m.lines_ci = S.share_ci(m.n_lines, len(rows))
+    m.vs_initial = S.mann_whitney_less(learned, initial_order)
+    m.share_vs_top = S.spearman([r["line_share"] for r in rows], learned)
+    if m.other_rows:
+        other = m.other_rows
+        m.other_head = {
+            "head": other[0]["head"], "top_percent": R.stats_of([r["top_percent"] for r in other]),
+            "line_share": R.stats_of([r["line_share"] for r in other]),
+            "control_top_percent": R.stats_of([r["control_top_percent"] for r in other]),
+            "welch_vs_main": S.welch_test(learned, [r["top_percent"] for r in other]), "trials": len(other),
+        }
+    return m
 
-    steps = C.steps_of(trials)
-    n_orders = math.factorial(m)
-    our = (f"learned order's initial signal in the top {C.fmt(s_all['mean'])}% on average, std {C.fmt(s_all['std'])}% "
-           f"({len(trials)} seeds, head \"{head}\", {'/'.join(map(str, steps))} steps); random control {C.fmt(s_control['mean'])}% ± "
-           f"{C.fmt(s_control['std'])}%; nothing-moved baseline {C.fmt(s_initial['mean'])}% ± {C.fmt(s_initial['std'])}%; "
-           f"lines {n_lines}/{len(rows_list)} (PC-1 share {C.fmt(share['mean'], 2)} ± {C.fmt(share['std'], 2)}); "
-           f"{len(gen)}/{len(trials)} generalised")
-    short = R.short_number(s_all, s_control, len(trials)) + f"; lines {n_lines}/{len(rows_list)}"
 
-    ran = C.profile_lines(record, all_trials)
-    ran += [
-        f"Task 1[a ≡ b (mod {m})] over p = {p} tokens; every trial has its own embedding, MLP and split seed.",
-        f"Output head: the claims are judged on the trials with head \"{head}\" ({_head_text(head, p)}); "
-        + (f"{len(others)} trials with head \"{other_rows[0]['head']}\" ({_head_text(other_rows[0]['head'], p)}) are compared beside them."
-           if other_rows else "no trial of the other head in this run."),
-        f"Per trial: q from the final embedding; f(q) ranked among all {m}! = {n_orders:,} orders on the initial "
-        f"embedding; a random control order per trial, drawn from the seed stream `{R.CONTROL_STREAM}` at the trial's embedding seed; "
-        "the nothing-moved order (the same read-off on the initial embedding).",
+# ---------------------------------------------------------------- write
+
+
+def write(m: RemainderRankMeasured, record: dict, out_dir: Path) -> Section:
+    """The section: the rank against the paper's, the baselines beside it, how much of a line, and the figures."""
+    if not m.assessable:
+        return C.section(m, record, deviations=R.seed_deviations(m.main_trials, PAPER_SEEDS))
+    s, rows, n = m.stats, m.rows, len(m.valid)
+    our = (f"learned order's initial signal in the top {C.fmt(s['learned']['mean'])}% on average, std {C.fmt(s['learned']['std'])}% "
+           f"({n} seeds, head \"{m.head}\", {'/'.join(map(str, C.steps_of(m.valid)))} steps); random control "
+           f"{C.fmt(s['control']['mean'])}% ± {C.fmt(s['control']['std'])}%; nothing-moved baseline {C.fmt(s['initial']['mean'])}% ± "
+           f"{C.fmt(s['initial']['std'])}%; lines {m.n_lines}/{len(rows)} (PC-1 share {C.fmt(s['line_share']['mean'], 2)} ± "
+           f"{C.fmt(s['line_share']['std'], 2)}); {sum(r['generalised'] for r in rows)}/{n} generalised")
+    return C.section(
+        m, record, our_number=our, what_we_ran=_what_we_ran(m, record), deviations=_deviations(m),
+        findings=_findings(m), figures=_figures(m, Path(out_dir)), summary=_summary(m),
+        short_number=R.short_number(s["learned"], s["control"], n) + f"; lines {m.n_lines}/{len(rows)}",
+    )
+
+
+def _what_we_ran(m: RemainderRankMeasured, record: dict) -> list[str]:
+    p, other = m.tokens, m.other_rows
+    return C.profile_lines(record, m.trials) + [
+        f"Task 1[a ≡ b (mod {m.modulus})] over p = {p} tokens; every trial has its own embedding, MLP and split seed.",
+        f"Output head: the claims are judged on the trials with head \"{m.head}\" ({_head_text(m.head, p)}); "
+        + (f"{len(m.others)} trials with head \"{other[0]['head']}\" ({_head_text(other[0]['head'], p)}) are compared beside them."
+           if other else "no trial of the other head in this run."),
+        f"Per trial: q from the final embedding; f(q) ranked among all {m.modulus}! = {math.factorial(m.modulus):,} orders on the "
+        f"initial embedding; a random control order per trial, drawn from the seed stream `{R.CONTROL_STREAM}` at the trial's "
+        "embedding seed; the nothing-moved order (the same read-off on the initial embedding).",
     ]
-    deviations = R.seed_deviations(main_all, PAPER_SEEDS) + [
-        f"Output head: \"{head}\" ({_head_text(head, p)}) for the claims. The paper's App. A says \"an output layer with "
+
+
+def _deviations(m: RemainderRankMeasured) -> list[str]:
+    return R.seed_deviations(m.main_trials, PAPER_SEEDS) + [
+        f"Output head: \"{m.head}\" ({_head_text(m.head, m.tokens)}) for the claims. The paper's App. A says \"an output layer with "
         "dimension p\"; with labels 0/1 only two of its logits are ever targets. "
-        + ("The p-logit head's trials are reported beside the main ones." if other_rows else ""),
+        + ("The p-logit head's trials are reported beside the main ones." if m.other_rows else ""),
         f"Read-off of q ({C.method('read-offs')}, ours): cluster centres of the final embedding projected on their first principal "
         "component, in order of projection; q and reversed q are one (f(q) = f(reversed q)). The paper does not say "
         "how it reads q off. The share of the centres' variance on that component is reported, not assumed to be 1. "
@@ -327,94 +309,104 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "The random control, the nothing-moved baseline and the alternative read-off (the order maximising f on the final "
         "embedding) are ours; the paper has none of them.",
         R.GENERALISED_NOTE,
-        *C.common_deviations(trials),
+        *C.common_deviations(m.valid),
         C.STATISTICS_NOTE + R.TEST_NOTE,
     ]
 
+
+def _findings(m: RemainderRankMeasured) -> list[str]:
+    s, rows, n = m.stats, m.rows, len(m.valid)
     table = C.md_table(
         ["trials", "n", "top-% of q: mean ± std", "95% CI", "median"],
-        [[name, s["n"], f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])}" if s["n"] else "–",
-          R.ci_text(s), C.fmt(s["median"]) if s["n"] else "–"]
-         for name, s in (("learned q, all", s_all), ("learned q, generalised", s_gen), ("learned q, never 100% test accuracy", s_not),
-                         ("nothing moved: the initial centres' own PC-1 order", s_initial),
-                         ("control: random q", s_control), ("alt. read-off: argmax of final f", s_alt))])
+        [[name, x["n"], f"{C.fmt(x['mean'])} ± {C.fmt(x['std'])}" if x["n"] else "–",
+          R.ci_text(x), C.fmt(x["median"]) if x["n"] else "–"]
+         for name, x in (("learned q, all", s["learned"]), ("learned q, generalised", s["generalised"]),
+                         ("learned q, never 100% test accuracy", s["not_generalised"]),
+                         ("nothing moved: the initial centres' own PC-1 order", s["initial"]),
+                         ("control: random q", s["control"]), ("alt. read-off: argmax of final f", s["alt"]))])
+    n_gen = sum(r["generalised"] for r in rows)
+    same_initial = sum(r["same_as_initial_order"] for r in rows)
+    agree = sum(r["q"] == r["f_final_q"] for r in rows)
     findings = [
-        f"Top-% of the learned order among all {n_orders:,} orders on the initial embedding (0 = highest signal); "
+        f"Top-% of the learned order among all {math.factorial(m.modulus):,} orders on the initial embedding (0 = highest signal); "
         f"paper: {PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds.",
         table,
-        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if R.paper_in_ci(s_all, PAPER_MEAN) else 'outside'} our 95% confidence interval of the mean "
-        f"{R.ci_text(s_all)}.",
+        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if R.paper_in_ci(s['learned'], PAPER_MEAN) else 'outside'} our 95% "
+        f"confidence interval of the mean {R.ci_text(s['learned'])}.",
         f"Nothing-moved baseline: had training not moved the cluster centres, the read-off would give the initial centres' own "
-        f"PC-1 order, which ranks top {R.stats_text(s_initial)}. The learned order equals it in {same_initial} of {len(trials)} "
-        f"trials; learned against nothing-moved, one-sided Mann–Whitney U = {C.fmt(vs_initial['u'])}, {C.fmt_p(vs_initial['p'])}. "
-        "A learned order that ranks high only because it is the initial order would show the paper's effect without "
-        "training having chosen anything.",
-        f"Generalisation: {len(gen)} of {len(trials)} trials reached 100% test accuracy "
-        f"({sum(r['held_to_end'] for r in rows_list)} were at 100% at the last step). "
-        + (f"Those that never did have learned-order top-% {R.stats_text(s_not)}; they are included in the headline number."
-           if not_gen else "None failed to, so the headline number needs no caveat on this account."),
+        f"PC-1 order, which ranks top {R.stats_text(s['initial'])}. The learned order equals it in {same_initial} of {n} "
+        f"trials; learned against nothing-moved, one-sided Mann–Whitney U = {C.fmt(m.vs_initial['u'])}, "
+        f"{C.fmt_p(m.vs_initial['p'])}. A learned order that ranks high only because it is the initial order would show the "
+        "paper's effect without training having chosen anything.",
+        f"Generalisation: {n_gen} of {n} trials reached 100% test accuracy "
+        f"({sum(r['held_to_end'] for r in rows)} were at 100% at the last step). "
+        + (f"Those that never did have learned-order top-% {R.stats_text(s['not_generalised'])}; they are included in the "
+           "headline number." if n_gen < n else "None failed to, so the headline number needs no caveat on this account."),
+        _line_text(m),
+        f"Read-off consistency: the PC-1 order ranks in the top {C.fmt(np.mean([r['final_top_percent'] for r in rows]))}% "
+        f"of f on the *final* embedding on average; it equals the order maximising the final f in {agree} of {n} "
+        f"trials. Ranked on the initial embedding, that maximising order gives {R.stats_text(s['alt'])}.",
+    ]
+    if m.other_head:
+        findings.append(_other_head_text(m))
+    return findings + [_per_trial_table(rows + m.other_rows), *C.health_findings(m.trials)]
+
+
+def _line_text(m: RemainderRankMeasured) -> str:
+    """How much of a line the final centres form, per trial and as a share of lines."""
+    rows, share, plane = m.rows, m.stats["line_share"], m.stats["plane_share"]
+    line_lo, line_hi = m.lines_ci
+    planar = sum(r["line_share"] < LINE_LIKE and r["plane_share"] >= LINE_LIKE for r in rows)
+    return (
         f"How much of a line: the share of the final centres' variance on their first principal component is "
-        f"{C.fmt(share['mean'], 3)} ± {C.fmt(share['std'], 3)} (min {C.fmt(min(r['line_share'] for r in rows_list), 3)}, "
-        f"max {C.fmt(max(r['line_share'] for r in rows_list), 3)}); a clean line would be 1. On the first two components together it is "
-        f"{C.fmt(plane['mean'], 3)} ± {C.fmt(plane['std'], 3)} (min {C.fmt(min(r['plane_share'] for r in rows_list), 3)}). "
-        f"{n_lines} of {len(trials)} trials are line-like (PC 1 ≥ {LINE_LIKE:g}; Wilson 95% CI of the share "
+        f"{C.fmt(share['mean'], 3)} ± {C.fmt(share['std'], 3)} (min {C.fmt(min(r['line_share'] for r in rows), 3)}, "
+        f"max {C.fmt(max(r['line_share'] for r in rows), 3)}); a clean line would be 1. On the first two components together it is "
+        f"{C.fmt(plane['mean'], 3)} ± {C.fmt(plane['std'], 3)} (min {C.fmt(min(r['plane_share'] for r in rows), 3)}). "
+        f"{m.n_lines} of {len(m.valid)} trials are line-like (PC 1 ≥ {LINE_LIKE:g}; Wilson 95% CI of the share "
         f"{C.fmt(100 * line_lo)}–{C.fmt(100 * line_hi)}%); "
-        f"{sum(r['line_share'] < LINE_LIKE and r['plane_share'] >= LINE_LIKE for r in rows_list)} are planar (PC 1 < {LINE_LIKE:g}, "
-        f"PC 1 + PC 2 ≥ {LINE_LIKE:g}), where PC 1 and hence q are poorly determined. Spearman ρ between the share "
-        f"and the learned order's top-% is {C.fmt(share_vs_top['rho'])} ({C.fmt_p(share_vs_top['p'])}, n = {share_vs_top['n']}).",
-        f"Read-off consistency: the PC-1 order ranks in the top {C.fmt(np.mean([r['final_top_percent'] for r in rows_list]))}% "
-        f"of f on the *final* embedding on average; it equals the order maximising the final f in {agree} of {len(trials)} "
-        f"trials. Ranked on the initial embedding, that maximising order gives {R.stats_text(s_alt)}.",
-    ]
-    head_summary = None
-    if other_rows:
-        o_top = R.stats_of([r["top_percent"] for r in other_rows])
-        o_share = R.stats_of([r["line_share"] for r in other_rows])
-        o_ctrl = R.stats_of([r["control_top_percent"] for r in other_rows])
-        w = C.welch(learned, [r["top_percent"] for r in other_rows])
-        o_head = other_rows[0]["head"]
-        findings.append(
-            f"Does the output head matter? Head \"{o_head}\" ({_head_text(o_head, p)}), {len(other_rows)} trials: learned top-% "
-            f"{R.stats_text(o_top)} (control {C.fmt(o_ctrl['mean'])}%), PC-1 share {C.fmt(o_share['mean'], 3)} ± "
-            f"{C.fmt(o_share['std'], 3)}, {sum(r['line_share'] >= LINE_LIKE for r in other_rows)} lines, "
-            f"{sum(r['generalised'] for r in other_rows)} generalised. Against head \"{head}\": Welch t = {C.fmt(w['t'])}, "
-            f"{C.fmt_p(w['p'])} on the top-% (a few seeds: this shows a large difference, not a small one).")
-        head_summary = {"head": o_head, "top_percent": o_top, "line_share": o_share, "control_top_percent": o_ctrl,
-                        "welch_vs_main": w, "trials": len(other_rows)}
-    findings += [_per_trial_table(rows_list + other_rows), *C.health_findings(all_trials)]
-
-    typical = C.typical(trials, lambda t: rows[t.id]["top_percent"], len(trials))
-    shown = [t for t in typical if rows[t.id]["generalised"]] or typical
-    hist = typical[:n_hist]
-    hist_rows = {t.id: analyse_trial(t, m, keep_scores=True) for t in hist}
-    figures = [
-        figure_embeddings(shown[:n_emb], rows, m, out_dir),
-        figure_signal_histograms(hist, hist_rows, m, out_dir),
-        figure_top_percent(rows_list, out_dir),
-        figure_line_share(rows_list, other_rows, out_dir),
-    ]
-
-    return Section(
-        our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary={
-            **R.common_summary(rows_list, rank_info["mann_whitney"], s_all, s_control),
-            "head": head, "other_head": head_summary, "initial_order_top_percent": s_initial,
-            "learned_vs_initial_order": vs_initial, "same_as_initial_order": same_initial,
-            "lines": {"k": n_lines, "n": len(rows_list), "wilson95": [line_lo, line_hi]},
-            "alt_readout_top_percent": s_alt, "line_share": share, "plane_share": plane,
-            "line_share_vs_top_percent": share_vs_top,
-            "claims": {c.name: c.verdict for c in claims}, "valid": len(valid_all), "excluded_trials": len(all_trials) - len(valid_all),
-            "per_trial": [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows_list + other_rows],
-        },
-        short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(all_trials), excluded),
+        f"{planar} are planar (PC 1 < {LINE_LIKE:g}, PC 1 + PC 2 ≥ {LINE_LIKE:g}), where PC 1 and hence q are poorly "
+        f"determined. Spearman ρ between the share and the learned order's top-% is {C.fmt(m.share_vs_top['rho'])} "
+        f"({C.fmt_p(m.share_vs_top['p'])}, n = {m.share_vs_top['n']})."
     )
+
+
+def _other_head_text(m: RemainderRankMeasured) -> str:
+    o, other = m.other_head, m.other_rows
+    w = o["welch_vs_main"]
+    return (
+        f"Does the output head matter? Head \"{o['head']}\" ({_head_text(o['head'], m.tokens)}), {len(other)} trials: learned "
+        f"top-% {R.stats_text(o['top_percent'])} (control {C.fmt(o['control_top_percent']['mean'])}%), PC-1 share "
+        f"{C.fmt(o['line_share']['mean'], 3)} ± {C.fmt(o['line_share']['std'], 3)}, "
+        f"{sum(r['line_share'] >= LINE_LIKE for r in other)} lines, {sum(r['generalised'] for r in other)} generalised. "
+        f"Against head \"{m.head}\": Welch t = {C.fmt(w['t'])}, {C.fmt_p(w['p'])} on the top-% (a few seeds: this shows a "
+        "large difference, not a small one).")
+
+
+def _figures(m: RemainderRankMeasured, out_dir: Path) -> list[Figure]:
+    """Examples chosen to be typical (learned top-% nearest the median; generalised ones for the embeddings), then the distributions."""
+    rows = {r["id"]: r for r in m.rows}
+    typical = S.typical(m.valid, lambda t: rows[t.id]["top_percent"], len(m.valid))
+    shown = [t for t in typical if rows[t.id]["generalised"]] or typical
+    return [
+        K.figure_embeddings(shown[:m.options.embedding_seeds], rows, m.modulus, out_dir),
+        figure_signal_histograms(typical[:m.options.histogram_seeds], rows, m.modulus, out_dir),
+        figure_top_percent(m.rows, out_dir),
+        K.figure_line_share(m.rows, m.other_rows, LINE_LIKE, out_dir),
+    ]
+
+
+def _summary(m: RemainderRankMeasured) -> dict:
+    rows = m.rows
+    return {
+        **R.common_summary(rows, m.mann_whitney, m.stats["learned"], m.stats["control"]),
+        "head": m.head, "other_head": m.other_head, "initial_order_top_percent": m.stats["initial"],
+        "learned_vs_initial_order": m.vs_initial, "same_as_initial_order": sum(r["same_as_initial_order"] for r in rows),
+        "lines": {"k": m.n_lines, "n": len(rows), "wilson95": list(m.lines_ci)},
+        "alt_readout_top_percent": m.stats["alt"], "line_share": m.stats["line_share"], "plane_share": m.stats["plane_share"],
+        "line_share_vs_top_percent": m.share_vs_top,
+        "claims": {c.name: c.verdict for c in m.claims}, "valid": m.n_valid_all, "excluded_trials": len(m.trials) - m.n_valid_all,
+        "per_trial": rows + m.other_rows,
+    }
 
 
 def _head_text(head: str, p: int) -> str:

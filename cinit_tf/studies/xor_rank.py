@@ -17,12 +17,13 @@ against the paper's 10 ± 12 over 100 seeds by Welch's test, and the shape (a cu
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.readout import CUBE_MIN_FIT, arrangement_fits, final_shape, learned_arrangement, principal_components
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.seeds import rng
 from cinit_tf.signals import arrangement_scores, arrangements, top_percent
 from cinit_tf.studies import _common as C
@@ -43,7 +44,7 @@ VERDICT_RULE = R.verdict_rule(
     PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="arrangement's initial signal among all 168 arrangements, whatever the final shape",
     shape=f"the paper's final embeddings are cubes (Fig. 2a; no share given, so we read it as most runs); a run is a cube when "
           f"its best arrangement fits the final squared distances with r ≥ {CUBE_MIN_FIT:g}",
-    shape_test=f"reproduced when cubes are the majority (exact binomial test of the share against ½, p < {R.ALPHA:g}, Wilson "
+    shape_test=f"reproduced when cubes are the majority (exact binomial test of the share against ½, p < {V.ALPHA:g}, Wilson "
                "95% CI); a share above ½ but not significantly → partly; at or below ½ → not reproduced.")
 
 DECLARATION = Declaration(
@@ -68,7 +69,7 @@ def token_label(t: int, bits: int) -> str:
 # ---------------------------------------------------------------- per trial
 
 
-def analyse_trial(trial, bits: int) -> dict:
+def measure_trial(trial, bits: int) -> dict:
     E0, E1 = trial.result.initial_embedding, trial.result.final_embedding
     g0 = arrangement_scores(E0, bits)
     readout = learned_arrangement(E1, bits)
@@ -213,53 +214,94 @@ def figure_fit(rows: list[dict], out_dir: Path) -> Figure:
                   "top-% (right).")
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- measure
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    options = C.analysis_of(record, R.RankAnalysis)
-    all_trials = sorted(trials, key=lambda t: t.id)
-    trials, excluded = C.split_valid(all_trials)
-    if not V.assessable(len(trials), len(all_trials), R.MIN_VALID_SHARE):
-        return C.unassessable_section(record, all_trials, trials, excluded, [RANK_CLAIM, SHAPE_CLAIM],
-                                      R.seed_deviations(all_trials, PAPER_SEEDS), R.MIN_VALID_SHARE)
-    bits = int(trials[0].settings["task"]["bits"])
-    rows_list = [analyse_trial(t, bits) for t in trials]
-    rows = {r["id"]: r for r in rows_list}
-    n_arr = len(arrangements(bits)[0])
-    _, alphas = arrangements(bits)
-    upper = np.triu_indices(2**bits, k=1)
-    n_distinct = len(np.unique(alphas[:, upper[0], upper[1]], axis=0))
+CLAIM_NAMES = (RANK_CLAIM, SHAPE_CLAIM)
 
-    learned = [r["top_percent"] for r in rows_list]
-    control = [r["control_top_percent"] for r in rows_list]
-    s_all, s_control = R.stats_of(learned), R.stats_of(control)
-    per_shape = {s: [r for r in rows_list if r["shape"] == s] for s in SHAPES}
-    gen = [r for r in rows_list if r["generalised"]]
-    not_gen = [r for r in rows_list if not r["generalised"]]
-    rank, rank_info = V.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
-    n_cubes = len(per_shape["cube"])
-    shape = V.share_claim(SHAPE_CLAIM, n_cubes, len(rows_list), "cubes")
-    claims = [rank, shape]
-    cube_lo, cube_hi = C.wilson_ci(n_cubes, len(rows_list))
-    steps = C.steps_of(trials)
-    shape_counts = ", ".join(f"{len(per_shape[s])} {s.replace('_', '-')}" for s in SHAPES)
 
+@dataclass(kw_only=True)
+class XorRankMeasured(Measured):
+    """The numbers of an XOR rank run."""
+
+    bits: int = 0
+    rows: list = field(default_factory=list)  # measure_trial of each valid trial
+    stats: dict = field(default_factory=dict)  # {group: (R.stats_of learned top-%, R.stats_of control top-%)}: all, shapes, outcome
+    n_cubes: int = 0
+    cubes_ci: tuple = (float("nan"), float("nan"))  # Wilson 95% CI of the share of cubes
+    mann_whitney: dict = field(default_factory=dict)  # learned against control, one-sided, over all valid trials
+    shape_tests: dict = field(default_factory=dict)  # {shape: the same within that final shape}, shapes with ≥ 2 trials
+
+
+def _groups(rows: list[dict]) -> dict:
+    """The trials every statistic is given for: all, each final shape, and by whether they generalised."""
+    return {"all": rows, **{s: [r for r in rows if r["shape"] == s] for s in SHAPES},
+            "generalised": [r for r in rows if r["generalised"]], "not_generalised": [r for r in rows if not r["generalised"]]}
+
+
+def measure(trials, options) -> XorRankMeasured:
+    """Each valid trial's learned arrangement ranked on its initial embedding, against a random one, and the two claims."""
+    m = C.begin(trials, CLAIM_NAMES, options or R.RankAnalysis(), cls=XorRankMeasured)
+    if not m.assessable:
+        return m
+    m.bits = int(m.valid[0].settings["task"]["bits"])
+    m.rows = rows = [measure_trial(t, m.bits) for t in m.valid]
+    m.stats = {name: (R.stats_of([r["top_percent"] for r in sub]), R.stats_of([r["control_top_percent"] for r in sub]))
+               for name, sub in _groups(rows).items()}
+    m.n_cubes = sum(r["shape"] == "cube" for r in rows)
+    rank, rank_info = V.rank_claim([r["top_percent"] for r in rows], [r["control_top_percent"] for r in rows],
+                                   PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
+    m.claims = [rank, V.share_claim(SHAPE_CLAIM, m.n_cubes, len(rows), "cubes")]
+    m.mann_whitney = rank_info["mann_whitney"]
+    m.cubes_ci = S.share_ci(m.n_cubes, len(rows))
+    for s in SHAPES:
+        sub = [r for r in rows if r["shape"] == s]
+        if len(sub) >= 2:
+            m.shape_tests[s] = S.mann_whitney_less([r["top_percent"] for r in sub], [r["control_top_percent"] for r in sub])
+    return m
+
+
+# ---------------------------------------------------------------- write
+
+
+def write(m: XorRankMeasured, record: dict, out_dir: Path) -> Section:
+    """The section: the rank against the paper's, per final shape, the ambiguous read-offs, and the figures."""
+    if not m.assessable:
+        return C.section(m, record, deviations=R.seed_deviations(m.trials, PAPER_SEEDS))
+    rows, n = m.rows, len(m.valid)
+    s_all, s_control = m.stats["all"]
+    shape_counts = ", ".join(f"{m.stats[s][0]['n']} {s.replace('_', '-')}" for s in SHAPES)
+    cube_lo, cube_hi = m.cubes_ci
     our = (f"learned arrangement's initial signal in the top {C.fmt(s_all['mean'])}% on average, std {C.fmt(s_all['std'])}% "
-           f"({len(trials)} seeds, {'/'.join(map(str, steps))} steps; final shapes: {shape_counts}); random control "
-           f"{C.fmt(s_control['mean'])}% ± {C.fmt(s_control['std'])}%; {len(gen)}/{len(trials)} generalised; cubes "
-           f"{C.fmt(100 * n_cubes / len(rows_list))}% (95% CI {C.fmt(100 * cube_lo)}–{C.fmt(100 * cube_hi)}%)")
-    short = R.short_number(s_all, s_control, len(trials)) + f"; cubes {n_cubes}/{len(rows_list)}"
-
-    ran = C.profile_lines(record, all_trials)
-    ran += [
-        f"Task c = a XOR b on {bits}-bit tokens (p = {2**bits}); every trial has its own embedding, MLP and split seed.",
+           f"({n} seeds, {'/'.join(map(str, C.steps_of(m.valid)))} steps; final shapes: {shape_counts}); random control "
+           f"{C.fmt(s_control['mean'])}% ± {C.fmt(s_control['std'])}%; {sum(r['generalised'] for r in rows)}/{n} generalised; "
+           f"cubes {C.fmt(100 * m.n_cubes / len(rows))}% (95% CI {C.fmt(100 * cube_lo)}–{C.fmt(100 * cube_hi)}%)")
+    n_arr = len(arrangements(m.bits)[0])
+    ran = C.profile_lines(record, m.trials) + [
+        f"Task c = a XOR b on {m.bits}-bit tokens (p = {2**m.bits}); every trial has its own embedding, MLP and split seed.",
         f"Per trial: the learned arrangement from the final embedding; g ranked among all {n_arr} arrangements on the initial "
         f"embedding; a random control arrangement per trial, drawn from the seed stream `{R.CONTROL_STREAM}` at the trial's "
         "embedding seed.",
     ]
-    deviations = R.seed_deviations(trials, PAPER_SEEDS) + [
+    n_hist, n_emb = m.options.histogram_seeds, m.options.embedding_seeds
+    by_id = {r["id"]: r for r in rows}
+    figures = [
+        figure_embeddings(_examples(m.valid, by_id, n_emb), by_id, m.bits, out_dir),
+        figure_signal_histograms(S.typical(m.valid, lambda t: by_id[t.id]["top_percent"], n_hist), by_id, m.bits, out_dir),
+        figure_top_percent(rows, out_dir),
+        figure_fit(rows, out_dir),
+    ]
+    return C.section(m, record, our_number=our, what_we_ran=ran, deviations=_deviations(m), findings=_findings(m),
+                     figures=figures, summary=_summary(m),
+                     short_number=R.short_number(s_all, s_control, n) + f"; cubes {m.n_cubes}/{len(rows)}")
+
+
+def _deviations(m: XorRankMeasured) -> list[str]:
+    n_arr = len(arrangements(m.bits)[0])
+    _, alphas = arrangements(m.bits)
+    upper = np.triu_indices(2**m.bits, k=1)
+    n_distinct = len(np.unique(alphas[:, upper[0], upper[1]], axis=0))
+    return R.seed_deviations(m.valid, PAPER_SEEDS) + [
         f"Rank over all {n_arr} invertible matrices M over GF(2), as the paper counts them ({C.method('signals')}): they give only "
         f"{n_distinct} distinct α (each shared by {n_arr // n_distinct} axis orders, which score identically). Top-% = 100 · "
         f"#(arrangements with g strictly greater) / {n_arr}, so ties do not push the learned one down and the possible "
@@ -272,77 +314,58 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "their top-% are reported.",
         "The random control is ours; the paper has none.",
         R.GENERALISED_NOTE,
-        *C.common_deviations(trials),
+        *C.common_deviations(m.valid),
         C.STATISTICS_NOTE + R.TEST_NOTE,
     ]
 
-    table_rows = [["all", s_all, R.stats_of([r["control_top_percent"] for r in rows_list]), rows_list]]
-    for s in SHAPES:
-        sub = per_shape[s]
-        table_rows.append([s.replace("_", "-"), R.stats_of([r["top_percent"] for r in sub]),
-                           R.stats_of([r["control_top_percent"] for r in sub]), sub])
-    table_rows.append(["generalised", R.stats_of([r["top_percent"] for r in gen]), R.stats_of([r["control_top_percent"] for r in gen]), gen])
-    table_rows.append(["never 100% test accuracy", R.stats_of([r["top_percent"] for r in not_gen]),
-                       R.stats_of([r["control_top_percent"] for r in not_gen]), not_gen])
+
+def _findings(m: XorRankMeasured) -> list[str]:
+    rows, n = m.rows, len(m.valid)
+    groups = _groups(rows)
+    names = {"all": "all", **{s: s.replace("_", "-") for s in SHAPES}, "generalised": "generalised",
+             "not_generalised": "never 100% test accuracy"}
     table = C.md_table(
         ["trials", "n", "top-% learned: mean ± std", "95% CI", "median", "control: mean ± std", "fit r: mean (min)"],
-        [[name, s["n"], f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])}" if s["n"] else "–", R.ci_text(s),
+        [[names[g], s["n"], f"{C.fmt(s['mean'])} ± {C.fmt(s['std'])}" if s["n"] else "–", R.ci_text(s),
           C.fmt(s["median"]) if s["n"] else "–", f"{C.fmt(c['mean'])} ± {C.fmt(c['std'])}" if c["n"] else "–",
           f"{C.fmt(np.mean([r['fit'] for r in sub]), 3)} ({C.fmt(min(r['fit'] for r in sub), 3)})" if sub else "–"]
-         for name, s, c, sub in table_rows])
-    shape_tests = []
-    for s in SHAPES:
-        sub = per_shape[s]
-        if len(sub) >= 2:
-            mw = S.mann_whitney_less([r["top_percent"] for r in sub], [r["control_top_percent"] for r in sub])
-            shape_tests.append(f"{s.replace('_', '-')}: Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} (n = {len(sub)})")
-    ambiguous = [r for r in rows_list if r["tied_alphas"] > 1]
-    findings = [
-        f"Top-% of the learned arrangement among all {n_arr} on the initial embedding (0 = highest signal); paper: "
-        f"{PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds. Final shapes: {shape_counts}.",
+         for g, sub in groups.items() for s, c in [m.stats[g]]])
+    shape_tests = [f"{s.replace('_', '-')}: Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} (n = {m.stats[s][0]['n']})"
+                   for s, mw in m.shape_tests.items()]
+    ambiguous = [r for r in rows if r["tied_alphas"] > 1]
+    shape_counts = ", ".join(f"{m.stats[s][0]['n']} {s.replace('_', '-')}" for s in SHAPES)
+    s_all = m.stats["all"][0]
+    return [
+        f"Top-% of the learned arrangement among all {len(arrangements(m.bits)[0])} on the initial embedding (0 = highest "
+        f"signal); paper: {PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds. Final shapes: {shape_counts}.",
         table,
-        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if R.paper_in_ci(s_all, PAPER_MEAN) else 'outside'} our 95% confidence interval of the mean {R.ci_text(s_all)}.",
+        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if R.paper_in_ci(s_all, PAPER_MEAN) else 'outside'} our 95% "
+        f"confidence interval of the mean {R.ci_text(s_all)}.",
         ("Learned against control within each final shape: " + "; ".join(shape_tests) + ".") if shape_tests else
         "No final shape has two or more trials to test learned against control within it.",
-        f"Ambiguous read-offs: {len(ambiguous)} of {len(trials)} trials have more than one distinct α within {TIE_TOLERANCE:g} "
+        f"Ambiguous read-offs: {len(ambiguous)} of {n} trials have more than one distinct α within {TIE_TOLERANCE:g} "
         f"of the best fit ({_tie_counts(ambiguous)})."
         + (f" Over their tied α the top-% spans {C.fmt(np.mean([r['tied_top_percent_min'] for r in ambiguous]))} (best tied α) to "
            f"{C.fmt(np.mean([r['tied_top_percent_max'] for r in ambiguous]))} (worst) on average, against "
            f"{C.fmt(np.mean([r['top_percent'] for r in ambiguous]))} for the one the read-off picks." if ambiguous else ""),
-        f"Generalisation: {len(gen)} of {len(trials)} trials reached 100% test accuracy "
-        f"({sum(r['held_to_end'] for r in rows_list)} were at 100% at the last step)"
-        + ("; those that never did are in the table above and in the headline number." if not_gen else "."),
-        _per_trial_table(rows_list, bits),
-        *C.health_findings(all_trials),
+        f"Generalisation: {len(groups['generalised'])} of {n} trials reached 100% test accuracy "
+        f"({sum(r['held_to_end'] for r in rows)} were at 100% at the last step)"
+        + ("; those that never did are in the table above and in the headline number." if groups["not_generalised"] else "."),
+        _per_trial_table(rows, m.bits),
+        *C.health_findings(m.trials),
     ]
 
-    n_hist, n_emb = options.histogram_seeds, options.embedding_seeds
-    figures = [
-        figure_embeddings(_examples(trials, rows, n_emb), rows, bits, out_dir),
-        figure_signal_histograms(C.typical(trials, lambda t: rows[t.id]["top_percent"], n_hist), rows, bits, out_dir),
-        figure_top_percent(rows_list, out_dir),
-        figure_fit(rows_list, out_dir),
-    ]
 
-    return Section(
-        our_number=our,
-        verdict=V.headline(claims),
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary={
-            **R.common_summary(rows_list, rank_info["mann_whitney"], s_all, s_control),
-            "cubes": {"k": n_cubes, "n": len(rows_list), "wilson95": [cube_lo, cube_hi]},
-            "claims": {c.name: c.verdict for c in claims}, "valid": len(trials), "excluded_trials": len(all_trials) - len(trials),
-            "per_shape": {s: {"n": len(per_shape[s]), "top_percent": R.stats_of([r["top_percent"] for r in per_shape[s]]),
-                              "control_top_percent": R.stats_of([r["control_top_percent"] for r in per_shape[s]])} for s in SHAPES},
-            "ambiguous": len(ambiguous), "per_trial": rows_list,
-        },
-        short_number=short,
-        claims=claims,
-        excluded=C.exclusion_lines(len(all_trials), excluded),
-    )
+def _summary(m: XorRankMeasured) -> dict:
+    rows, n = m.rows, len(m.valid)
+    return {
+        **R.common_summary(rows, m.mann_whitney, *m.stats["all"]),
+        "cubes": {"k": m.n_cubes, "n": len(rows), "wilson95": list(m.cubes_ci)},
+        "claims": {c.name: c.verdict for c in m.claims}, "valid": n, "excluded_trials": len(m.trials) - n,
+        "per_shape": {s: {"n": m.stats[s][0]["n"], "top_percent": m.stats[s][0], "control_top_percent": m.stats[s][1]}
+                      for s in SHAPES},
+        "ambiguous": sum(r["tied_alphas"] > 1 for r in rows), "per_trial": rows,
+    }
 
 
 def _tie_counts(ambiguous: list[dict]) -> str:
@@ -357,8 +380,8 @@ def _examples(trials, rows: dict, n: int) -> list:
     the next nearest the overall median."""
     chosen = []
     for shape in SHAPES:
-        chosen += C.typical([t for t in trials if rows[t.id]["shape"] == shape], lambda t: rows[t.id]["top_percent"], 1)
-    chosen += [t for t in C.typical(trials, lambda t: rows[t.id]["top_percent"], len(trials)) if t not in chosen]
+        chosen += S.typical([t for t in trials if rows[t.id]["shape"] == shape], lambda t: rows[t.id]["top_percent"], 1)
+    chosen += [t for t in S.typical(trials, lambda t: rows[t.id]["top_percent"], len(trials)) if t not in chosen]
     return chosen[:n]
 
 
