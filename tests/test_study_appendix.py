@@ -11,9 +11,13 @@ import numpy as np
 import pytest
 
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
-from cinit_tf.studies import _appendix as A
+from cinit_tf.studies import _auc as A
+from cinit_tf.studies import _candidate_signals as K
+from cinit_tf.studies import _circularity_nulls as N
+from cinit_tf.studies import _common as C
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
+from cinit_tf.studies import analyse
 from cinit_tf.studies import circles_vs_size as CS
 from cinit_tf.studies import circularity as CI
 from cinit_tf.studies import min_signal_vs_dim as MS
@@ -47,20 +51,20 @@ TASKS = {
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_expected_score_matches_simulation(name):
     task = TASKS[name]
-    p = MS.task_p(task)
+    p = C.task_p(task)
     g = np.random.default_rng(1)
     d = 3
-    means = [MS.candidate_scores(g.standard_normal((p, d)), task).mean() for _ in range(3000)]
-    expected = MS.expected_score(task, d)
+    means = [K.candidate_scores(g.standard_normal((p, d)), task).mean() for _ in range(3000)]
+    expected = K.expected_score(task, d)
     assert np.mean(means) == pytest.approx(expected, rel=0.03)
-    assert MS.expected_score(task, 2 * d) == pytest.approx(2 * expected)  # linear in d
+    assert K.expected_score(task, 2 * d) == pytest.approx(2 * expected)  # linear in d
 
 
 def test_expected_score_closed_forms():
     # m divides p: (2dm/p)·m(m²−1)/6; XOR: 2d·bits·4^(bits−1); modadd: p·d.
-    assert MS.expected_score({"name": "remainder", "p": 100, "m": 10}, 8) == pytest.approx(2 * 8 * 10 / 100 * 10 * 99 / 6)
-    assert MS.expected_score({"name": "xor", "bits": 3}, 8) == 2 * 8 * 3 * 16
-    assert MS.expected_score({"name": "modadd", "p": 59}, 8) == 59 * 8
+    assert K.expected_score({"name": "remainder", "p": 100, "m": 10}, 8) == pytest.approx(2 * 8 * 10 / 100 * 10 * 99 / 6)
+    assert K.expected_score({"name": "xor", "bits": 3}, 8) == 2 * 8 * 3 * 16
+    assert K.expected_score({"name": "modadd", "p": 59}, 8) == 59 * 8
 
 
 def test_draw_stats_on_known_scores():
@@ -74,7 +78,7 @@ def test_normalised_view_of_a_pure_circle():
     # One circle at k = 2 and nothing else: signal_2 carries everything, so min/mean = 0 and max/mean = K.
     p, t = 13, np.arange(13)
     E = np.stack([np.cos(2 * np.pi * 2 * t / p), np.sin(2 * np.pi * 2 * t / p)], axis=1)
-    s = MS.draw_stats(MS.candidate_scores(E, {"name": "modadd", "p": p}), expected=p * 2)
+    s = MS.draw_stats(K.candidate_scores(E, {"name": "modadd", "p": p}), expected=p * 2)
     assert s["norm_min"] == pytest.approx(0.0, abs=1e-12) and s["norm_max"] == pytest.approx(6.0)
 
 
@@ -127,7 +131,7 @@ def _verdicts(claims):
 
 
 def test_min_signal_reproduced_on_gaussian_draws():
-    c = MS.analyse_task("modadd", _gaussian_draws((1, 4, 16, 64, 256), 30))
+    c = MS.measure_task("modadd", _gaussian_draws((1, 4, 16, 64, 256), 30))
     assert _verdicts(c["claims"]) == {"min rises": V.REPRODUCED, "max falls": V.REPRODUCED, "mean flat": V.REPRODUCED}
 
 
@@ -143,7 +147,7 @@ def test_min_signal_not_reproduced_when_one_circle_dominates_more_with_d():
             E[:, 0] += d * np.cos(2 * np.pi * t / p)
             E[:, 1] += d * np.sin(2 * np.pi * t / p)
             trials.append(trial(f"{d}-{i}", E, {"name": "modadd", "p": p}))
-    c = MS.analyse_task("modadd", trials)
+    c = MS.measure_task("modadd", trials)
     assert _verdicts(c["claims"]) == {"min rises": V.NOT_REPRODUCED, "max falls": V.NOT_REPRODUCED,
                                       "mean flat": V.NOT_REPRODUCED}
 
@@ -151,7 +155,7 @@ def test_min_signal_not_reproduced_when_one_circle_dominates_more_with_d():
 def test_min_signal_partly_when_the_trend_is_not_significant():
     # Two values of d, three draws each: ρ > 0 for the min but p ≥ 0.01 (it would pass at 0.05).
     trials = _gaussian_draws((2, 64), 3, seed=5)
-    c = MS.analyse_task("modadd", trials)
+    c = MS.measure_task("modadd", trials)
     claim = c["claims"][0]
     rho, lo, hi, pv, n = S.spearman_ci([int(t.settings["train"]["d"]) for t in trials],
                                        [MS.draw_stats(fourier_norms(t.result.initial_embedding), 1)["norm_min"] for t in trials])
@@ -163,9 +167,54 @@ def test_min_signal_not_assessable_with_non_finite_draws():
     trials = _gaussian_draws((2, 8, 32), 4)
     for t in trials[:8]:
         t.result.initial_embedding = t.result.final_embedding = np.full_like(t.result.initial_embedding, np.nan)
-    c = MS.analyse_task("modadd", trials)
+    c = MS.measure_task("modadd", trials)
     assert {cl.verdict for cl in c["claims"]} == {V.NOT_ASSESSABLE}
     assert c["valid"] == 4 and sum(len(v) for v in c["excluded"].values()) == 8
+
+
+def _two_task_draws(ds=(4, 16, 64, 256), draws=40, seed=0):
+    g = np.random.default_rng(seed)
+    out = []
+    for name, task, p in (("modadd", {"name": "modadd", "p": 11}, 11), ("xor", {"name": "xor", "bits": 3}, 8)):
+        out += [trial(f"{name}-{d}-{i:02d}", g.standard_normal((p, d)), task, seed=i) for d in ds for i in range(draws)]
+    return out
+
+
+def test_min_signal_measure_on_gaussian_draws_of_two_tasks():
+    m = MS.measure(_two_task_draws(), None)
+    # The paper's order of the tasks (XOR before modular addition), three claims each; N(0, 1) draws reproduce all.
+    assert [c["label"] for c in m.cases] == ["xor", "modadd"]
+    assert [c.name.split(" (")[0] for c in m.claims] == [f"{t}: {w}" for t in ("xor", "modadd")
+                                                         for w in ("min rises", "max falls", "mean flat")]
+    assert [c.verdict for c in m.claims] == [V.REPRODUCED] * 6
+    assert m.assessable and len(m.valid) == len(m.trials) == 320 and m.excluded == {}
+    for c in m.cases:
+        # The relative spread of a sum of d independent coordinates shrinks as 1/√d.
+        assert c["slope"]["lo"] < -0.5 < c["slope"]["hi"] and c["slope"]["n"] == 3 * 40  # d = 16, 64, 256 (from ASYMPTOTIC_D on)
+        assert c["p"] == {"xor": 8, "modadd": 11}[c["label"]] and c["candidates"] == {"xor": 168, "modadd": 5}[c["label"]]
+        assert c["table"][256]["exp_mean_ci"][0] == pytest.approx(1.0, abs=0.02)
+
+
+def test_min_signal_measure_judges_each_task_on_its_own_draws(tmp_path):
+    trials = _two_task_draws(draws=6)
+    for t in trials:
+        if t.settings["task"]["name"] == "xor":
+            t.result.initial_embedding = t.result.final_embedding = np.full_like(t.result.initial_embedding, np.nan)
+    m = MS.measure(trials, None)
+    verdicts = {c.name.split(" (")[0]: c.verdict for c in m.claims}
+    assert [verdicts[f"xor: {w}"] for w in ("min rises", "max falls", "mean flat")] == [V.NOT_ASSESSABLE] * 3
+    assert verdicts["modadd: min rises"] != V.NOT_ASSESSABLE and m.assessable
+    assert list(m.excluded) == ["non-finite training loss or embedding (diverged) (xor)"] and len(m.valid) == 24
+    section = analyse(MS, {}, trials, tmp_path / "one")
+    assert section.verdict == V.NOT_ASSESSABLE and len(section.figures) == 4 and "xor:" not in section.our_number
+    assert section.summary["tasks"]["xor"]["valid"] == 0 and section.summary["tasks"]["modadd"]["valid"] == 24
+    # Every task unassessable: the study is, and its section is the standard one, with no figure.
+    for t in trials:
+        t.result.initial_embedding = t.result.final_embedding = np.full_like(t.result.initial_embedding, np.nan)
+    m = MS.measure(trials, None)
+    assert not m.assessable and [c.verdict for c in m.claims] == [V.NOT_ASSESSABLE] * 6 and m.valid == []
+    section = analyse(MS, {}, trials, tmp_path)
+    assert section.our_number == "not assessable: 0 of 48 trials valid" and section.figures == []
 
 
 # ---------------------------------------------------------------- circularity: constructed answers and nulls
@@ -176,25 +225,25 @@ def test_circularity_of_a_pure_sinusoid_along_fitted_and_given_directions():
     E = np.zeros((p, 4))
     E[:, 1] = np.cos(2 * np.pi * k * t / p)
     E[:, 2] = 0.5 * np.cos(2 * np.pi * 5 * t / p)
-    c = CI.circularity_along(E, CI.fitted_directions(E))
+    c = N.circularity_along(E, N.fitted_directions(E))
     np.testing.assert_allclose(c, circularity(E), atol=1e-12)
     assert c[k - 1] == pytest.approx(1.0) and c[4] == pytest.approx(1.0)
     # Along a direction orthogonal to both sinusoids' coordinates, nothing is circular at k.
     U = np.tile(np.array([0.0, 0.0, 0.0, 1.0]), (8, 1))
     E[:, 3] = np.random.default_rng(0).standard_normal(p)
-    assert CI.circularity_along(E, U)[k - 1] < 0.5
+    assert N.circularity_along(E, U)[k - 1] < 0.5
 
 
 def test_fitted_direction_equals_signals_on_random_embeddings():
     E = np.random.default_rng(2).standard_normal((23, 9))
-    np.testing.assert_allclose(CI.circularity_along(E, CI.fitted_directions(E)), circularity(E), atol=1e-12)
+    np.testing.assert_allclose(N.circularity_along(E, N.fitted_directions(E)), circularity(E), atol=1e-12)
 
 
 @pytest.mark.parametrize("d", [16, 59, 128])
 def test_selection_null_against_the_heuristic_and_simulation(d):
     p = 59
-    null_mean, null_max = CI.selection_null(p, d, 60)
-    assert np.mean(null_mean) == pytest.approx(CI.heuristic_null(p, d), abs=0.05)
+    null_mean, null_max = N.selection_null(p, d, 60)
+    assert np.mean(null_mean) == pytest.approx(N.heuristic_null(p, d), abs=0.05)
     assert np.all(null_max >= null_mean)
     # The same score on our own independent simulation agrees with the stream the study uses.
     g = np.random.default_rng(7)
@@ -206,9 +255,9 @@ def test_independent_direction_sits_at_chance_at_every_d():
     p = 59
     g = np.random.default_rng(4)
     for d in (4, 128):
-        means = [np.mean(CI.control_circularity(g.standard_normal((p, d)), seed=i)) for i in range(80)]
-        assert np.mean(means) == pytest.approx(CI.chance_level(p), rel=0.1)
-    assert CI.chance_level(59) == pytest.approx(2 / 58)
+        means = [np.mean(N.control_circularity(g.standard_normal((p, d)), seed=i)) for i in range(80)]
+        assert np.mean(means) == pytest.approx(N.chance_level(p), rel=0.1)
+    assert N.chance_level(59) == pytest.approx(2 / 58)
 
 
 def test_pca_circularity_of_gaussian_noise_does_not_rise_with_d():
@@ -270,22 +319,84 @@ def test_auc_claim_outcomes():
     assert CI.auc_claim((0.61, 0.55, 0.67), 7, 16).verdict == V.NOT_ASSESSABLE
 
 
-def test_circularity_analysis_on_constructed_trials(tmp_path):
-    p = 23
-    g = np.random.default_rng(0)
+def _circularity_trials(p=23, draws=40, planted=0.0, seed=0):
+    """Initial draws at d = 2, 8, 32 (sinusoids of amplitude `planted` at k = 1 and 2 added to N(0, 1) noise), eight trained runs
+    whose survivors are each run's four most circular frequencies, and one trained run that never generalised."""
+    g, t = np.random.default_rng(seed), np.arange(p)
     task = {"name": "modadd", "p": p}
-    initial = [trial(f"i{d}-{i}", g.standard_normal((p, d)), task, seed=i) for d in (2, 8, 32) for i in range(6)]
+    initial = []
+    for d in (2, 8, 32):
+        for i in range(draws):
+            E = g.standard_normal((p, d))
+            E[:, 0] += planted * np.cos(2 * np.pi * t / p)
+            E[:, 1] += planted * np.cos(4 * np.pi * t / p)
+            initial.append(trial(f"i{d}-{i:02d}", E, task, seed=i))
     trained = []
-    for i in range(6):
+    for i in range(8):
         E = g.standard_normal((p, 16))
-        final = np.full(11, 1e-3)
-        final[:4] = 1.0
+        final = np.full((p - 1) // 2, 1e-3)
+        final[np.argsort(circularity(E))[-4:]] = 1.0
         trained.append(trial(f"t{i}", E, task, steps=100, norms=[fourier_norms(E), final], seed=i))
     trained.append(trial("t-bad", g.standard_normal((p, 16)), task, steps=100, converged=False))
+    return initial + trained
+
+
+def test_circularity_measure_gaussian_draws_are_the_selection_effect():
+    m = CI.measure(_circularity_trials(), CI.CircularityAnalysis(null_draws=80, bootstrap=50))
+    # N(0, 1) draws: the score rises with d and is exactly the selection null at every d; survival was planted on
+    # the most circular frequencies, so circularity predicts it (AUC far from 0.5).
+    assert [c.verdict for c in m.claims] == [V.REPRODUCED, V.REPRODUCED, V.NOT_REPRODUCED, V.NOT_REPRODUCED]
+    assert m.assessable and sorted(m.excess) == [2, 8, 32]
+    assert all(abs(e["diff"]) < 0.02 and e["n"] == 40 and e["n_null"] == 80 for e in m.excess.values())
+    assert m.auc_circularity[0] > 0.9 and m.auc_circularity[1] > 0.6
+    assert len(m.trained) == 8 and len(m.valid) == 128 and m.sweep["ds"] == [2, 8, 32]
+    assert [t.id for t in m.excluded["never reached 100% test accuracy (trained runs)"]] == ["t-bad"]
+    assert m.pooled_spearman["n"] == 8 * 11 and m.pooled_spearman["rho"] > 0
+
+
+def test_circularity_measure_a_planted_circle_is_beyond_the_selection_effect():
+    m = CI.measure(_circularity_trials(draws=20, planted=3.0), CI.CircularityAnalysis(null_draws=40, bootstrap=20))
+    assert m.claims[2].verdict == V.REPRODUCED and "(d = 2" in m.claims[2].detail
+    assert m.excess[2]["diff"] > 0.02 and m.excess[2]["p_greater"] < V.ALPHA / 3
+
+
+def test_circularity_excess_is_welchs_one_sided_test():
+    from scipy import stats
+
+    g = np.random.default_rng(3)
+    s = {"ds": [4, 16], "per_d": {4: {"mean": list(0.3 + 0.02 * g.standard_normal(12)), "null_mean": list(0.29 + 0.03 * g.standard_normal(30))},
+                                  16: {"mean": list(0.5 + 0.02 * g.standard_normal(9)), "null_mean": list(0.52 + 0.01 * g.standard_normal(25))}}}
+    ex = CI.excess(s)
+    for d in (4, 16):
+        a, b = s["per_d"][d]["mean"], s["per_d"][d]["null_mean"]
+        ref = stats.ttest_ind(a, b, equal_var=False, alternative="greater")
+        assert ex[d]["p_greater"] == pytest.approx(float(ref.pvalue), rel=1e-9)
+        assert ex[d]["diff"] == pytest.approx(np.mean(a) - np.mean(b))
+        two = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+        assert (ex[d]["lo"], ex[d]["hi"]) == pytest.approx((two.low, two.high), rel=1e-9)
+    assert ex[4]["diff"] > 0 > ex[16]["diff"] and ex[4]["p_greater"] < 0.5 < ex[16]["p_greater"]
+
+
+def test_circularity_not_assessable_when_nothing_is_valid(tmp_path):
+    trials = _circularity_trials(draws=3)
+    for t in trials:
+        if t.settings["train"]["steps"] == 0:
+            t.result.nonfinite_step = 1
+        else:
+            t.result.convergence_step = None
+    m = CI.measure(trials, CI.CircularityAnalysis(null_draws=10, bootstrap=10))
+    assert not m.assessable and [c.verdict for c in m.claims] == [V.NOT_ASSESSABLE] * 4
+    assert m.valid == [] and len(m.trials) == 18
+    section = analyse(CI, {"analysis": {"null_draws": 10, "bootstrap": 10}}, trials, tmp_path)
+    assert section.our_number == "not assessable: 0 of 18 trials valid" and section.verdict == V.NOT_ASSESSABLE
+    assert section.figures == [] and not list(tmp_path.glob("*.png"))
+
+
+def test_circularity_section_on_constructed_trials(tmp_path):
     record = {"analysis": {"null_draws": 10, "bootstrap": 50}}
-    section = CI.analyse(record, initial + trained, tmp_path)
-    assert section.summary["trained_valid"] == 6 and section.summary["trained"] == 7
-    assert any("1 of 7 trials excluded" in x for x in section.excluded)
+    section = analyse(CI, record, _circularity_trials(draws=6), tmp_path)
+    assert section.summary["trained_valid"] == 8 and section.summary["trained"] == 9
+    assert any("1 of 9 trials excluded" in x for x in section.excluded)
     assert any("never reached 100% test accuracy" in x for x in section.excluded)
     assert section.verdict == V.headline(section.claims) and len(section.claims) == 4
     assert {f.filename for f in section.figures} == {"circularity_vs_d.png", "circularity_vs_survival.png"}
@@ -347,6 +458,48 @@ def test_zero_weight_decay_claim_outcomes():
     assert CS.zero_wd_claim([CS.run_row(_run(59, 128, 0.5, 4))]).verdict == V.NOT_ASSESSABLE
 
 
+def _circle_runs():
+    """Around the centre p = 59, d = 128, wd = 0.5: counts rise with d and p and fall with the weight decay; at
+    weight decay 0 every one of the 29 frequencies survives and the run does not generalise."""
+    runs = [_run(59, d, 0.5, c, tid=f"d{d}-{c}") for d, cs in ((16, (2, 3)), (32, (3, 4)), (64, (4, 5)), (256, (6, 7)))
+            for c in cs]
+    runs += [_run(59, 128, 0.5, c, tid=f"centre-{c}") for c in (5, 6)]
+    runs += [_run(p, 128, 0.5, c, tid=f"p{p}-{c}") for p, cs in ((23, (2, 3)), (31, (3, 4)), (43, (4, 5)), (50, (5,)),
+                                                                 (71, (6, 7))) for c in cs]
+    runs += [_run(59, 128, wd, c, tid=f"wd{wd}-{c}") for wd, cs in ((0.1, (9, 10)), (1.0, (3, 4)), (2.0, (1, 2))) for c in cs]
+    runs += [_run(59, 128, 0.0, 29, generalised=False, tid=f"wd0-{i}") for i in range(2)]
+    return runs
+
+
+def test_circles_measure_reaches_every_claim_on_constructed_runs():
+    from scipy import stats
+
+    m = CS.measure(_circle_runs(), CS.CirclesAnalysis())
+    assert [c.verdict for c in m.claims] == [V.REPRODUCED] * 5
+    assert [c.name for c in m.claims] == list(CS.CLAIM_NAMES)
+    assert sorted(r["d"] for r in m.sweeps["d"]) == [16, 16, 32, 32, 64, 64, 128, 128, 256, 256]
+    assert sorted({r["p"] for r in m.sweeps["prime p"]}) == [23, 31, 43, 59, 71] and len(m.sweeps["all p"]) == 11
+    d_runs = m.sweeps["d"]
+    rho = stats.spearmanr([r["d"] for r in d_runs], [r["count_0.05"] for r in d_runs])[0]
+    assert m.spearman["d"][0] == pytest.approx(rho) and m.spearman["d"][4] == 10
+    assert m.spearman["wd > 0"][0] < -0.9 and m.spearman["wd > 0"][4] == 8
+    # The weight-decay-0 runs do not generalise: excluded from every count claim, judged by claim 4 alone.
+    assert [t.id for t in m.excluded["never reached 100% test accuracy"]] == ["wd0-0", "wd0-1"]
+    assert len(m.valid) == len(m.trials) - 2 and "2 of 2 runs keep all K = 29" in m.claims[3].detail
+    assert m.settling["runs"] == len(m.valid) and m.long_settling is None
+
+
+def test_circles_not_assessable_when_every_run_diverged(tmp_path):
+    runs = _circle_runs()
+    for t in runs:
+        t.result.nonfinite_step = 100
+    m = CS.measure(runs, CS.CirclesAnalysis())
+    assert not m.assessable and [c.verdict for c in m.claims] == [V.NOT_ASSESSABLE] * 5 and m.valid == []
+    assert m.spearman == {} and m.settling is None
+    section = analyse(CS, {"analysis": {}}, runs, tmp_path)
+    assert section.our_number == f"not assessable: 0 of {len(runs)} trials valid" and section.figures == []
+
+
 def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
     # Main runs: 300 steps. Long runs: 900 steps with records at 0, 300, 600, 900.
     main = [_run(59, 128, 0.5, 4, tid="m0"), _run(59, 128, 0.1, 5, tid="m1"), _run(59, 64, 0.5, 4, tid="m2")]
@@ -370,7 +523,10 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
     assert (by_id["l1"]["count_short"], by_id["l1"]["count_end"], by_id["l1"]["same_set"]) == (6, 2, False)
     assert ls["label_agreement"] == pytest.approx((1 + (K - 4) / K) / 2)
     record = {"experiment": "circles_vs_size", "profile": "test", "analysis": {}}
-    section = CS.analyse(record, main + longs + [diverged], tmp_path)
+    m = CS.measure(main + longs + [diverged], CS.CirclesAnalysis())
+    assert [t.id for t in m.main] == ["m0", "m1", "m2"] and [t.id for t in m.long] == ["l0", "l1", "l2"]
+    assert [t.id for t in m.excluded["longer runs of the settling check (case `long`), in no sweep"]] == ["l0", "l1", "l2"]
+    section = analyse(CS, record, main + longs + [diverged], tmp_path)
     # The sweeps hold the main runs only: the d sweep has d = 64 and 128 at wd 0.5, the weight-decay sweep 0.1 and 0.5.
     runs = section.summary["runs"]
     assert sorted(r["id"] for r in runs) == ["m0", "m1", "m2"]
@@ -442,7 +598,7 @@ def test_order_extremes_equal_scoring_every_order():
     for p, m, d in ((20, 5, 3), (30, 6, 1), (100, 10, 4)):
         E = g.standard_normal((p, d))
         f = permutation_scores(E, m)
-        lo, mean, hi = MS.order_extremes(E, m)
+        lo, mean, hi = K.order_extremes(E, m)
         assert lo == pytest.approx(f.min(), rel=1e-12) and hi == pytest.approx(f.max(), rel=1e-12)
         assert mean == pytest.approx(f.mean(), rel=1e-12)
-        assert MS.extremes(E, {"name": "remainder", "p": p, "m": m}) == (lo, mean, hi)
+        assert K.extremes(E, {"name": "remainder", "p": p, "m": m}) == (lo, mean, hi)

@@ -24,23 +24,20 @@ Verdict rule: VERDICT_RULE below (five claims; headline = weakest).
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.rules import Float, Int, Text
-from cinit_tf.section import Declaration, Figure, Section
+from cinit_tf.section import Declaration, Measured, Section
 from cinit_tf.signals import n_frequencies
-from cinit_tf.studies import _appendix as A
 from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
+from cinit_tf.studies import _count_figures as F
 from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import _stats as S
+from cinit_tf.studies import _sweeps as W
 from cinit_tf.studies import _verdicts as V
-
-WD_PANELS = ((0.0, 0.1, "small"), (0.1, 1.0, "middle"), (1.0, float("inf"), "large"))  # Fig. 12's three panels
 
 
 @dataclass(frozen=True)
@@ -77,6 +74,14 @@ CLAIM = (
 
 PAPER_NUMBER = "circles rise with d and with p (Fig. 11; 100 trials, no number given); all survive at wd = 0 and fall as wd grows (Fig. 12)"
 
+CLAIM_NAMES = (
+    "more circles with larger d (Fig. 11a)",
+    "more circles with larger prime p (Fig. 11b)",
+    "more circles with larger p, all sampled p (Fig. 11c)",
+    "every frequency survives at weight decay 0, without generalising",
+    "fewer circles as the weight decay grows (Fig. 12, wd > 0)",
+)
+
 DECLARATION = Declaration(
     paper_ref="App. D, Fig. 11, 12",
     order=11,
@@ -89,10 +94,6 @@ DECLARATION = Declaration(
 
 
 # ---------------------------------------------------------------- per run
-
-
-def is_prime(n: int) -> bool:
-    return n >= 2 and all(n % q for q in range(2, int(n**0.5) + 1))
 
 
 def run_row(trial) -> dict:
@@ -118,7 +119,7 @@ def sweeps(rows: list[dict], centre: CirclesAnalysis) -> dict[str, list[dict]]:
     cp, cd, cw = centre.centre_p, centre.centre_d, centre.centre_weight_decay
     return {
         "d": [r for r in rows if r["p"] == cp and r["wd"] == cw],
-        "prime p": [r for r in rows if r["d"] == cd and r["wd"] == cw and is_prime(r["p"])],
+        "prime p": [r for r in rows if r["d"] == cd and r["wd"] == cw and W.is_prime(r["p"])],
         "all p": [r for r in rows if r["d"] == cd and r["wd"] == cw],
         "weight decay": [r for r in rows if r["p"] == cp and r["d"] == cd],
     }
@@ -135,7 +136,7 @@ def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> V.Claim:
 
 
 def zero_wd_claim(runs: list[dict]) -> V.Claim:
-    name = "every frequency survives at weight decay 0, without generalising"
+    name = CLAIM_NAMES[3]
     zero = [r for r in runs if r["wd"] == 0.0 and r["finite"]]
     if not zero:
         return V.Claim(name, V.NOT_ASSESSABLE, "no finite run at weight decay 0")
@@ -164,9 +165,9 @@ def point_table(runs: list[dict], key: str) -> str:
 
         def counts(tau, group):
             v = [r[f"count_{tau}"] for r in group if r[f"count_{tau}"] is not None]
-            return f"{C.fmt(np.mean(v))} ± {C.fmt(C.mean_std(v)[1])}" if v else "–"
+            return f"{C.fmt(np.mean(v))} ± {C.fmt(S.mean_std(v)[1])}" if v else "–"
 
-        label = C.fmt(x) + ("" if key != "p" else (" (prime)" if is_prime(int(x)) else ""))
+        label = C.fmt(x) + ("" if key != "p" else (" (prime)" if W.is_prime(int(x)) else ""))
         late = [r["same_set_late"] for r in at if r["same_set_late"] is not None]
         rows.append([label, len(at), len(valid), counts(M.TAU, valid),
                      ", ".join(str(r[f"count_{M.TAU}"]) for r in invalid if r[f"count_{M.TAU}"] is not None) or "–",
@@ -178,103 +179,6 @@ def point_table(runs: list[dict], key: str) -> str:
 
 
 KEY_NAME = {"d": "d", "p": "p", "wd": "weight decay"}
-
-
-# ---------------------------------------------------------------- figures
-
-
-def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
-    """Each run a dot (valid: filled; not generalising: red x), the mean of the valid runs joined by a line."""
-    xs = sorted({r[key] for r in runs})
-    for r in runs:
-        j = (zlib.crc32(r["id"].encode()) % 7 - 3) * jitter_scale
-        x = r[key] * (2 ** j if log2 else 1) + (0 if log2 else j)
-        c = r[f"count_{M.TAU}"]
-        if c is None:
-            continue
-        if r["valid"]:
-            ax.scatter([x], [c], s=14, color="tab:blue", alpha=0.6, lw=0, zorder=3)
-        else:
-            ax.scatter([x], [c], s=22, color="tab:red", marker="x", lw=1.2, zorder=4)
-    means = [(x, np.mean([r[f"count_{M.TAU}"] for r in runs if r[key] == x and r["valid"]]))
-             for x in xs if any(r["valid"] for r in runs if r[key] == x)]
-    if means:
-        ax.plot([m[0] for m in means], [m[1] for m in means], color="tab:blue", lw=1.3, label="mean of valid runs")
-    ax.scatter([], [], s=14, color="tab:blue", alpha=0.6, lw=0, label="valid run")
-    if any(not r["valid"] for r in runs):
-        ax.scatter([], [], s=22, color="tab:red", marker="x", lw=1.2, label="did not generalise (excluded)")
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel(f"surviving circles (τ = {C.fmt(M.TAU)})")
-
-
-def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    fig, axes = plt.subplots(1, 3, figsize=(14.0, 4.0), squeeze=False)
-    ax = axes[0][0]
-    if sw["d"]:
-        _scatter(ax, sw["d"], "d", 0.03, log2=True)
-        A.log2_ticks(ax, sorted({r["d"] for r in sw["d"]}))
-    ax.set_xlabel("embedding dimension d (log scale)")
-    ax.set_title(f"Fig. 11a: p = {centre.centre_p}, wd = {C.fmt(centre.centre_weight_decay)}")
-    for ax, name, title in ((axes[0][1], "prime p", "Fig. 11b: prime p"), (axes[0][2], "all p", "Fig. 11c: all p sampled")):
-        runs = sw[name]
-        if runs:
-            _scatter(ax, runs, "p", 0.4)
-            if name == "all p":
-                comp = [r for r in runs if not is_prime(r["p"]) and r[f"count_{M.TAU}"] is not None]
-                ax.scatter([r["p"] for r in comp], [r[f"count_{M.TAU}"] for r in comp], s=40, facecolors="none",
-                           edgecolors="black", lw=0.8, zorder=5, label="composite p (ringed)")
-        ax.set_xlabel("modulus p")
-        ax.set_title(f"{title}: d = {centre.centre_d}, wd = {C.fmt(centre.centre_weight_decay)}")
-    for ax in axes[0]:
-        ax.legend(loc="best", fontsize=8)
-    return G.finish(fig, out_dir, "circles_vs_d_and_p.png",
-                    f"Mirrors Fig. 11: surviving circles at the end of training (τ = {C.fmt(M.TAU)}) against d (a), prime p (b) "
-                    "and every sampled p (c, composite p ringed); each dot one run (spread horizontally a little so that equal "
-                    "counts stay visible), the line the mean of the valid runs, red crosses runs that never reached 100% test "
-                    "accuracy (excluded from the claims). K = ⌊(p − 1)/2⌋, the number of frequencies, lies above every count "
-                    "and is given in the tables.")
-
-
-def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    fig, axes = plt.subplots(2, 3, figsize=(14.0, 6.4), squeeze=False)
-    for j, (lo, hi, name) in enumerate(WD_PANELS):
-        part = [r for r in runs if lo <= r["wd"] <= hi]
-        top = hi if np.isfinite(hi) else max([r["wd"] for r in part] + [lo + 1.0])
-        width = top - lo
-        ax = axes[0][j]
-        if part:
-            _scatter(ax, part, "wd", 0.006 * width)
-            K = part[0]["K"]
-            counts = [r[f"count_{M.TAU}"] for r in part if r[f"count_{M.TAU}"] is not None]
-            if counts and max(counts) >= K / 2:  # drawn only where it is in view; the tables give K everywhere
-                ax.axhline(K, color="grey", ls=":", lw=1, label=f"K = {K} (all frequencies)")
-                ax.set_ylim(top=1.05 * K)
-        ax.set_title(f"Fig. 12, {name} weight decays (p = {centre.centre_p}, d = {centre.centre_d})")
-        ax.set_xlabel("weight decay")
-        if ax.get_legend_handles_labels()[0]:  # an empty panel (no runs in this range) has no legend
-            ax.legend(loc="best", fontsize=8)
-        ax = axes[1][j]
-        for r in part:
-            ax.scatter([r["wd"]], [r["test_acc"]], s=14, color="tab:green" if r["generalised"] else "tab:red",
-                       marker="o" if r["generalised"] else "x", zorder=3)
-        if any(r["generalised"] for r in part):
-            ax.scatter([], [], s=14, color="tab:green", label="reached 100% test accuracy")
-        if any(not r["generalised"] for r in part):
-            ax.scatter([], [], s=14, color="tab:red", marker="x", label="never reached 100%")
-        ax.set_ylim(-0.02, 1.05)
-        for row in (0, 1):
-            axes[row][j].set_xlim(lo - 0.05 * width, top + 0.05 * width)
-        ax.set_xlabel("weight decay")
-        ax.set_ylabel("final test accuracy")
-        if part:
-            ax.legend(loc="best", fontsize=8)
-    return G.finish(fig, out_dir, "circles_vs_weight_decay.png",
-                    f"Mirrors Fig. 12: surviving circles (τ = {C.fmt(M.TAU)}, top) and the final test accuracy of the same runs "
-                    "(bottom) against the weight decay, in three ranges like the paper's panels (small, middle, large; the "
-                    "boundary values appear in both neighbouring panels). Red crosses: runs that never reached 100% test accuracy.")
 
 
 # ---------------------------------------------------------------- settling on longer runs
@@ -328,56 +232,98 @@ def long_settling_text(ls: dict, case: str) -> list[str]:
     return [text, "\n".join(table)]
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- measure
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    centre = C.analysis_of(record, CirclesAnalysis)
-    trials = sorted(trials, key=lambda t: t.id)
-    main, long = M.split_cases(trials, centre.settling_case)
-    rows = [run_row(t) for t in main]
-    sw = sweeps(rows, centre)
+@dataclass(kw_only=True)
+class CirclesMeasured(Measured):
+    """The runs of the sweeps, one row each, the sweeps read from them, and the settling checks."""
+
+    main: list = field(default_factory=list)  # the runs of the sweeps, in id order
+    long: list = field(default_factory=list)  # the longer runs of the settling check (case `settling_case`), in no sweep
+    rows: list = field(default_factory=list)  # run_row of each main run
+    sweeps: dict = field(default_factory=dict)  # {"d", "prime p", "all p", "weight decay": rows}
+    spearman: dict = field(default_factory=dict)  # {"d", "prime p", "all p", "wd > 0": S.spearman_ci over the valid runs}
+    settling: dict | None = None  # M.settling of the valid main runs at 2/3 of their budget
+    long_settling: dict | None = None  # long_settling(main, long)
+
+
+def _in_no_sweep(case: str) -> str:
+    return f"longer runs of the settling check (case `{case}`), in no sweep"
+
+
+def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
+    centre = options or CirclesAnalysis()
+    everything = sorted(trials, key=lambda t: t.id)
+    main, long = M.split_cases(everything, centre.settling_case)
+    valid, excluded = C.split_valid(main, needs_generalised=True)
+    if long:  # in no sweep, so in no claim: left out of every statistic like an invalid run, and said why
+        excluded[_in_no_sweep(centre.settling_case)] = long
+    m = CirclesMeasured(trials=everything, valid=valid, excluded=excluded, options=centre, main=main, long=long)
+    m.rows = [run_row(t) for t in main]
+    sw = m.sweeps = sweeps(m.rows, centre)
     wd_pos = [r for r in sw["weight decay"] if r["wd"] > 0]
-    claims = [
-        trend_claim("more circles with larger d (Fig. 11a)", sw["d"], "d", +1),
-        trend_claim("more circles with larger prime p (Fig. 11b)", sw["prime p"], "p", +1),
-        trend_claim("more circles with larger p, all sampled p (Fig. 11c)", sw["all p"], "p", +1),
+    m.claims = [
+        trend_claim(CLAIM_NAMES[0], sw["d"], "d", +1),
+        trend_claim(CLAIM_NAMES[1], sw["prime p"], "p", +1),
+        trend_claim(CLAIM_NAMES[2], sw["all p"], "p", +1),
         zero_wd_claim(sw["weight decay"]),
-        trend_claim("fewer circles as the weight decay grows (Fig. 12, wd > 0)", wd_pos, "wd", -1),
+        trend_claim(CLAIM_NAMES[4], wd_pos, "wd", -1),
     ]
-    verdict = V.headline(claims)
+    # Each claim is judged on the runs of its own sweep, claim 4 on runs that need not generalise: the study is
+    # unassessable when too few runs are valid and no claim can be judged either.
+    m.assessable = V.assessable(len(valid), len(main)) or any(c.verdict != V.NOT_ASSESSABLE for c in m.claims)
+    if not m.assessable:
+        return m
+    for name, runs, key in (("d", sw["d"], "d"), ("prime p", sw["prime p"], "p"), ("all p", sw["all p"], "p"),
+                            ("wd > 0", wd_pos, "wd")):
+        ok = [r for r in runs if r["valid"]]
+        m.spearman[name] = S.spearman_ci([r[key] for r in ok], [r[f"count_{M.TAU}"] for r in ok])
+    if valid:
+        m.settling = M.settling(valid, M.settling_step(valid))
+    m.long_settling = long_settling(main, long)
+    return m
 
-    def rho(runs, key, long=True):
-        valid = [r for r in runs if r["valid"]]
-        r, lo, hi, pv, n = S.spearman_ci([x[key] for x in valid], [x[f"count_{M.TAU}"] for x in valid])
-        if not long:
-            return C.fmt(r, 2)
-        return f"{C.fmt(r)} [{C.fmt(lo)}, {C.fmt(hi)}] ({C.fmt_p(pv)}, n = {n})"
 
-    zero = [r for r in sw["weight decay"] if r["wd"] == 0.0 and r["finite"]]
+# ---------------------------------------------------------------- write
+
+
+def _numbers(m: CirclesMeasured) -> tuple[str, str]:
+    """(our number, the index's short form)."""
+    def rho(name, long=True):
+        r, lo, hi, pv, n = m.spearman[name]
+        return f"{C.fmt(r)} [{C.fmt(lo)}, {C.fmt(hi)}] ({C.fmt_p(pv)}, n = {n})" if long else C.fmt(r, 2)
+
+    zero = [r for r in m.sweeps["weight decay"] if r["wd"] == 0.0 and r["finite"]]
     zero_text = (f"{sum(r[f'count_{M.TAU}'] == r['K'] for r in zero)}/{len(zero)} runs keep all K, "
                  f"{sum(not r['generalised'] for r in zero)}/{len(zero)} do not generalise") if zero else "no runs"
-    our = (f"Spearman ρ of survivors (τ = {C.fmt(M.TAU)}, valid runs) with d {rho(sw['d'], 'd')}; with prime p "
-           f"{rho(sw['prime p'], 'p')}; with all p {rho(sw['all p'], 'p')}; with weight decay > 0 {rho(wd_pos, 'wd')}; "
+    our = (f"Spearman ρ of survivors (τ = {C.fmt(M.TAU)}, valid runs) with d {rho('d')}; with prime p "
+           f"{rho('prime p')}; with all p {rho('all p')}; with weight decay > 0 {rho('wd > 0')}; "
            f"at weight decay 0 {zero_text}")
-    short = (f"ρ(d) {rho(sw['d'], 'd', False)}, ρ(prime p) {rho(sw['prime p'], 'p', False)}, ρ(all p) "
-             f"{rho(sw['all p'], 'p', False)}, ρ(wd) {rho(wd_pos, 'wd', False)}; wd 0: {zero_text} ({A.claim_counts(claims)})")
+    short = (f"ρ(d) {rho('d', False)}, ρ(prime p) {rho('prime p', False)}, ρ(all p) {rho('all p', False)}, "
+             f"ρ(wd) {rho('wd > 0', False)}; wd 0: {zero_text} ({W.claim_counts(m.claims)})")
+    return our, short
 
-    ran = C.profile_lines(record, trials)
+
+def _ran(m: CirclesMeasured, record: dict) -> list[str]:
+    centre = m.options
+    ran = C.profile_lines(record, m.trials)
     ran.append(f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {C.fmt(centre.centre_weight_decay)}; "
                "sweeps read from the settings: " + "; ".join(
                    f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(C.fmt(x) for x in sorted({r[KEY[name]] for r in runs}))}}}"
-                   for name, runs in sw.items()) + ".")
+                   for name, runs in m.sweeps.items()) + ".")
     ran.append("Survivors read at the last recorded step; the settling check compares them with the survivors at 2/3 of "
-               "the step budget" + (f", and the {len(long)} longer runs of case `{centre.settling_case}` (in no sweep) "
-                                    "with themselves at the main budget." if long else "."))
+               "the step budget" + (f", and the {len(m.long)} longer runs of case `{centre.settling_case}` (in no sweep) "
+                                    "with themselves at the main budget." if m.long else "."))
+    return ran
 
-    evens = sorted({r["p"] for r in sw["all p"] if r["p"] % 2 == 0})
-    deviations = [
+
+def _deviations(m: CirclesMeasured) -> list[str]:
+    evens = sorted({r["p"] for r in m.sweeps["all p"] if r["p"] % 2 == 0})
+    return [
         f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final "
         f"signal, τ = {C.fmt(M.TAU)}; counts at τ = 0.01 and 0.2 are in the tables. The paper does not state its rule.",
-        M.short_budget_deviation(trials),
+        M.short_budget_deviation(m.trials),
         "Seeds per point are far fewer than the paper's 100 (see What we ran); each point's spread is shown run by run.",
         "The paper's grids are not listed beyond their ranges (d 16–128, p 16–102, weight decay 0 to about 5 in three "
         "panels); ours are stated under What we ran. We add d = 256. Fig. 11c is a sample of p, not every p from 16 to 102; "
@@ -391,49 +337,56 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         "judge the weight-decay-0 claim on them separately).",
         "The counts grow with p partly because the number of frequencies K = ⌊(p − 1)/2⌋ grows with it; the tables give K "
         "beside each count.",
-        *C.common_deviations(trials),
+        *C.common_deviations(m.trials),
         C.STATISTICS_NOTE,
     ]
 
+
+def _findings(m: CirclesMeasured) -> list[str]:
     findings = []
-    for name, runs in sw.items():
+    for name, runs in m.sweeps.items():
         if not runs:
             findings.append(f"No runs in the {name} sweep.")
             continue
         findings += [f"**{name} sweep** ({len(runs)} runs):", point_table(runs, KEY[name])]
-    valid_all = [t for t, r in zip(main, rows) if r["valid"]]
-    if valid_all:
-        findings.append(M.settling_text(M.settling(valid_all, M.settling_step(valid_all))))
-    late = [r for r in rows if r["same_set_late"] is False]
+    if m.settling is not None:
+        findings.append(M.settling_text(m.settling))
+    late = [r for r in m.rows if r["same_set_late"] is False]
     if late:
         findings.append("Survivor sets still changing after 2/3 of the budget: " + ", ".join(
             f"p = {r['p']}, d = {r['d']}, wd = {C.fmt(r['wd'])} (final from step {r['settled_at']})" for r in late[:20])
             + (f" and {len(late) - 20} more" if len(late) > 20 else "") + ".")
-    ls = long_settling(main, long)
-    if ls is not None:
-        findings += long_settling_text(ls, centre.settling_case)
-    _, excluded = C.split_valid(main, needs_generalised=True)
+    if m.long_settling is not None:
+        findings += long_settling_text(m.long_settling, m.options.settling_case)
+    return findings
 
-    figures = [figure_11(sw, centre, out_dir), figure_12(sw["weight decay"], centre, out_dir)]
 
+def _excluded(m: CirclesMeasured) -> list[str]:
+    """The exclusions of the sweeps' runs, and the longer runs counted apart (they are in no sweep, not invalid)."""
+    excluded = {why: ts for why, ts in m.excluded.items() if why != _in_no_sweep(m.options.settling_case)}
+    lines = C.exclusion_lines(len(m.main), excluded)
+    if excluded:
+        lines[0] += (" Excluded from the count claims (1, 2, 3, 5); the weight-decay-0 claim (4) is judged on its runs "
+                     "whatever their accuracy.")
+    if m.long:
+        lines.append(f"The {len(m.long)} longer runs of case `{m.options.settling_case}` belong to no sweep and enter no "
+                     f"claim; {sum(not C.is_finite_trial(t) for t in m.long)} of them diverged.")
+    return lines
+
+
+def write(m: CirclesMeasured, record: dict, out_dir: Path) -> Section:
+    if not m.assessable:
+        return C.section(m, record, deviations=_deviations(m))
+    out_dir = Path(out_dir)
+    centre = m.options
+    our, short = _numbers(m)
     summary = {
         "centre": {"p": centre.centre_p, "d": centre.centre_d, "weight_decay": centre.centre_weight_decay},
-        "runs": [{k: v for k, v in r.items()} for r in rows],
-        "long_settling": ls,
+        "runs": [dict(r) for r in m.rows],
+        "long_settling": m.long_settling,
     }
-    return Section(
-        our_number=our,
-        verdict=verdict,
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary=summary,
-        claims=claims,
-        excluded=[x + (" Excluded from the count claims (1, 2, 3, 5); the weight-decay-0 claim (4) is judged on its runs "
-                       "whatever their accuracy." if i == 0 and excluded else "")
-                  for i, x in enumerate(C.exclusion_lines(len(main), excluded))]
-                 + ([f"The {len(long)} longer runs of case `{centre.settling_case}` belong to no sweep and enter no "
-                     f"claim; {sum(not C.is_finite_trial(t) for t in long)} of them diverged."] if long else []),
-        short_number=short,
-    )
+    section = C.section(m, record, our_number=our, short_number=short, what_we_ran=_ran(m, record),
+                        deviations=_deviations(m), findings=_findings(m), summary=summary,
+                        figures=[F.figure_11(m.sweeps, centre, out_dir), F.figure_12(m.sweeps["weight decay"], centre, out_dir)])
+    section.excluded = _excluded(m)
+    return section

@@ -26,25 +26,25 @@ Verdict rule: VERDICT_RULE below (four claims; headline = weakest).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.rules import Int
-from cinit_tf.section import Declaration, Figure, Section
-from cinit_tf.seeds import rng
-from cinit_tf.signals import circularity, fourier_norms, n_frequencies, pca_circularity
-from cinit_tf.studies import _appendix as A
+from cinit_tf.section import Declaration, Figure, Measured, Section
+from cinit_tf.signals import circularity, fourier_norms, pca_circularity
+from cinit_tf.studies import _circularity_nulls as N
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import _stats as S
+from cinit_tf.studies import _sweeps as W
 from cinit_tf.studies import _verdicts as V
+from cinit_tf.studies._auc import bootstrap_auc
 
 MARGIN = 0.02  # "nothing beyond the selection effect": the measured mean c_k within 0.02 of the null's
 WEAK_AUC = 0.1  # |AUC − 0.5| below this is a weak effect (AUC 0.4–0.6)
-NULL_STREAM, CONTROL_STREAM = "circularity_null", "circularity_control"
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ CLAIM = (
 
 PAPER_NUMBER = "mean and max c_k rise with d (Fig. 13a; 50 draws per d, no number given); survival against initial circularity inconclusive (Fig. 13b; no number)"
 
+CLAIM_NAMES = ("mean c_k rises with d", "max c_k rises with d", "the rise is more than the selection effect",
+               "initial circularity does not clearly predict survival (inconclusive)")
+
 DECLARATION = Declaration(
     paper_ref="App. E, Fig. 13",
     order=12,
@@ -90,53 +93,6 @@ DECLARATION = Declaration(
     verdict_rule=VERDICT_RULE,
     analysis=CircularityAnalysis,
 )
-
-
-# ---------------------------------------------------------------- circularity along given directions
-
-
-def fitted_directions(E) -> np.ndarray:
-    """u_k = Re(F_k)/‖Re(F_k)‖ for k = 1..K, shape (K, d): the directions `signals.circularity` fits to E."""
-    E = np.asarray(E, dtype=np.float64)
-    K = n_frequencies(E.shape[0])
-    F = np.fft.rfft(E, axis=0)[1 : K + 1]
-    re = F.real
-    return re / np.linalg.norm(re, axis=1, keepdims=True)
-
-
-def circularity_along(E, U) -> np.ndarray:
-    """c_k (eq. 2) of the centred embedding projected on the given unit directions U (K, d), row k-1 for frequency k."""
-    E = np.asarray(E, dtype=np.float64)
-    p = E.shape[0]
-    X = (E - E.mean(axis=0)) @ np.asarray(U, dtype=np.float64).T  # (p, K)
-    k = np.arange(1, X.shape[1] + 1)
-    phase = np.exp(2j * np.pi * np.outer(np.arange(p), k) / p)
-    power = np.abs(np.sum(X * phase, axis=0)) ** 2
-    return 2.0 * power / (p * np.sum(X**2, axis=0))
-
-
-def control_circularity(E, seed: int) -> np.ndarray:
-    """c_k with u_k fitted to an independent N(0, 1) matrix of E's shape (stream "circularity_control", `seed`)."""
-    E = np.asarray(E, dtype=np.float64)
-    other = rng(CONTROL_STREAM, seed).standard_normal(E.shape)
-    return circularity_along(E, fitted_directions(other))
-
-
-def selection_null(p: int, d: int, draws: int) -> tuple[np.ndarray, np.ndarray]:
-    """(mean over k, max over k) of c_k for `draws` independent N(0, 1) matrices (p, d) (stream "circularity_null")."""
-    c = np.array([circularity(rng(NULL_STREAM, d * 1_000_000 + i).standard_normal((p, d))) for i in range(draws)])
-    return np.nanmean(c, axis=1), np.nanmax(c, axis=1)
-
-
-def heuristic_null(p: int, d) -> np.ndarray:
-    """d / (d + p): the heuristic level of the fitted-direction score on pure noise."""
-    d = np.asarray(d, dtype=np.float64)
-    return d / (d + p)
-
-
-def chance_level(p: int) -> float:
-    """E[c_k] for a direction independent of E: the share of an isotropic vector's energy in 2 of p − 1 dimensions."""
-    return 2.0 / (p - 1)
 
 
 # ---------------------------------------------------------------- Fig. 13a
@@ -150,7 +106,7 @@ def sweep(initial: list, null_draws: int) -> dict:
         d = int(t.settings["train"]["d"])
         E = np.asarray(t.result.initial_embedding, dtype=np.float64)
         c = circularity(E)
-        ctrl = control_circularity(E, int(t.settings["seeds"]["embedding"]) * 10_000 + d)
+        ctrl = N.control_circularity(E, int(t.settings["seeds"]["embedding"]) * 10_000 + d)
         row = per_d.setdefault(d, {k: [] for k in ("mean", "max", "pca", "control_mean", "control_max")})
         row["mean"].append(float(np.nanmean(c)))
         row["max"].append(float(np.nanmax(c)))
@@ -159,30 +115,26 @@ def sweep(initial: list, null_draws: int) -> dict:
         row["control_max"].append(float(np.max(ctrl)))
     ds = sorted(per_d)
     for d in ds:
-        null_mean, null_max = selection_null(p, d, null_draws)
+        null_mean, null_max = N.selection_null(p, d, null_draws)
         per_d[d]["null_mean"], per_d[d]["null_max"] = null_mean.tolist(), null_max.tolist()
     return {"p": p, "ds": ds, "per_d": per_d}
 
 
 def excess(s: dict) -> dict:
-    """Per d: measured mean c_k minus the null's, with its Welch 95% CI and p-value."""
-    from scipy import stats
-
+    """Per d: measured mean c_k minus the null's, with its Welch 95% CI and the one-sided p that it lies above."""
     out = {}
     for d in s["ds"]:
-        a, b = np.asarray(s["per_d"][d]["mean"]), np.asarray(s["per_d"][d]["null_mean"])
-        diff = float(a.mean() - b.mean())
-        va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-        se = float(np.sqrt(va + vb))
-        df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)) if se > 0 else 1.0
-        half = float(stats.t.ppf(0.975, df)) * se
-        p_greater = float(stats.t.sf(diff / se, df)) if se > 0 else (0.0 if diff > 0 else 1.0)
-        out[d] = {"diff": diff, "lo": diff - half, "hi": diff + half, "p_greater": p_greater, "n": int(a.size), "n_null": int(b.size)}
+        a, b = s["per_d"][d]["mean"], s["per_d"][d]["null_mean"]
+        w = S.welch_contrast([a, b], (1.0, -1.0))
+        diff, (lo, hi) = w["difference"], w["ci95"]
+        # The t statistic has the sign of the difference: its upper tail is half the two-sided p on that side.
+        p_greater = w["p"] / 2 if diff > 0 else 1 - w["p"] / 2
+        out[d] = {"diff": diff, "lo": lo, "hi": hi, "p_greater": p_greater, "n": len(a), "n_null": len(b)}
     return out
 
 
 def selection_claim(ex: dict) -> V.Claim:
-    name = "the rise is more than the selection effect"
+    name = CLAIM_NAMES[2]
     if not ex:
         return V.Claim(name, V.NOT_ASSESSABLE, "no initial draws")
     alpha = V.ALPHA / len(ex)  # Bonferroni over the values of d: one chance excess among many is not a finding
@@ -215,7 +167,7 @@ def survival_data(trained: list) -> list[dict]:
 
 
 def auc_claim(a: tuple, n_valid: int, n_total: int) -> V.Claim:
-    name = "initial circularity does not clearly predict survival (inconclusive)"
+    name = CLAIM_NAMES[3]
     if not V.assessable(n_valid, n_total):
         return V.not_assessable(name, n_valid, n_total, "valid (finite and generalising)")
     value, lo, hi = a
@@ -237,24 +189,24 @@ def figure_13a(s: dict, out_dir: Path) -> Figure:
     ds, p = s["ds"], s["p"]
     fig, axes = plt.subplots(1, 3, figsize=(14.0, 4.0))
     for ax, key, what in ((axes[0], "mean", "mean over k"), (axes[1], "max", "max over k")):
-        A.draw_band(ax, ds, [s["per_d"][d][key] for d in ds], "tab:blue", f"measured c_k, {what}")
-        A.draw_band(ax, ds, [s["per_d"][d][f"control_{key}"] for d in ds], "tab:orange",
+        W.draw_band(ax, ds, [s["per_d"][d][key] for d in ds], "tab:blue", f"measured c_k, {what}")
+        W.draw_band(ax, ds, [s["per_d"][d][f"control_{key}"] for d in ds], "tab:orange",
                     f"u_k from an independent draw, {what}", marker="s")
-        A.draw_band(ax, ds, [s["per_d"][d][f"null_{key}"] for d in ds], "black",
+        W.draw_band(ax, ds, [s["per_d"][d][f"null_{key}"] for d in ds], "black",
                     f"selection null (simulated N(0, 1) matrices), {what}", marker="x", ls="--")
         if key == "mean":
             xs = np.geomspace(ds[0], ds[-1], 100)
-            ax.plot(xs, heuristic_null(p, xs), color="grey", lw=1, ls=":", label="d / (d + p)")
-            ax.axhline(chance_level(p), color="tab:orange", lw=0.8, ls=":", label=f"chance 2/(p − 1) = {C.fmt(chance_level(p))}")
-        A.log2_ticks(ax, ds)
+            ax.plot(xs, N.heuristic_null(p, xs), color="grey", lw=1, ls=":", label="d / (d + p)")
+            ax.axhline(N.chance_level(p), color="tab:orange", lw=0.8, ls=":", label=f"chance 2/(p − 1) = {C.fmt(N.chance_level(p))}")
+        W.log2_ticks(ax, ds)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("embedding dimension d (log scale)")
         ax.set_ylabel(f"circularity c_k, {what}")
         ax.set_title(f"Fig. 13a: {what} (p = {p})")
         ax.legend(loc="upper left", fontsize=8)
     ax = axes[2]
-    A.draw_band(ax, ds, [s["per_d"][d]["pca"] for d in ds], "tab:green", "PCA circularity (top 4 PCs)")
-    A.log2_ticks(ax, ds)
+    W.draw_band(ax, ds, [s["per_d"][d]["pca"] for d in ds], "tab:green", "PCA circularity (top 4 PCs)")
+    W.log2_ticks(ax, ds)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("embedding dimension d (log scale)")
     ax.set_ylabel("PCA circularity (Zhong et al.)")
@@ -292,17 +244,15 @@ def figure_13b(runs: list, a_circ: tuple, a_sig: tuple, out_dir: Path) -> Figure
 # ---------------------------------------------------------------- text
 
 
-def rise_text(s: dict, ex: dict, claim) -> str:
+def rise_text(s: dict, rise: dict, claim) -> str:
     """What the rise of Fig. 13a is made of, in the words the numbers allow."""
     ds, p = s["ds"], s["p"]
-    x = [d for d in ds for _ in s["per_d"][d]["control_mean"]]
-    ctrl = S.spearman_ci(x, [v for d in ds for v in s["per_d"][d]["control_mean"]])
-    pca = S.spearman_ci([d for d in ds for _ in s["per_d"][d]["pca"]], [v for d in ds for v in s["per_d"][d]["pca"]])
+    ctrl, pca = rise["control_mean"], rise["pca"]
     ctrl_means = [float(np.mean(s["per_d"][d]["control_mean"])) for d in ds]
     text = ("**What the rise is made of.** The initial embedding is an N(0, 1) matrix and u_k is fitted to it, so the "
             "score rises with d for any Gaussian matrix (the selection null; d/(d + p) roughly). With u_k taken from an "
             f"independent draw, the mean c_k lies between {C.fmt(min(ctrl_means))} and {C.fmt(max(ctrl_means))} over d "
-            f"(chance 2/(p − 1) = {C.fmt(chance_level(p))}; Spearman ρ with d = {C.fmt(ctrl[0])}, {C.fmt_p(ctrl[3])}), and the "
+            f"(chance 2/(p − 1) = {C.fmt(N.chance_level(p))}; Spearman ρ with d = {C.fmt(ctrl[0])}, {C.fmt_p(ctrl[3])}), and the "
             f"PCA variant, whose principal directions of a Gaussian matrix are uniformly random in token space, has Spearman "
             f"ρ = {C.fmt(pca[0])} with d ({C.fmt_p(pca[3])}). ")
     if claim is None or claim.verdict == V.NOT_ASSESSABLE:
@@ -317,55 +267,94 @@ def rise_text(s: dict, ex: dict, claim) -> str:
                    "(verdict line 3): more draws would be needed to say that nothing beyond the selection effect remains.")
 
 
-# ---------------------------------------------------------------- analysis
+# ---------------------------------------------------------------- measure
 
 
-def analyse(record: dict, trials: list, out_dir: Path) -> Section:
-    out_dir = Path(out_dir)
-    opts = C.analysis_of(record, CircularityAnalysis)
-    initial_all = sorted((t for t in trials if int(t.settings["train"]["steps"]) == 0), key=lambda t: t.id)
-    trained_all = sorted((t for t in trials if int(t.settings["train"]["steps"]) > 0), key=lambda t: t.id)
+@dataclass(kw_only=True)
+class CircularityMeasured(Measured):
+    """Fig. 13a's initial draws over d with their nulls; Fig. 13b's survival against initial circularity."""
+
+    initial_all: list = field(default_factory=list)  # the initial draws (train.steps = 0), in id order
+    trained_all: list = field(default_factory=list)  # the trained runs, in id order
+    initial: list = field(default_factory=list)  # the valid draws: finite
+    trained: list = field(default_factory=list)  # the valid runs: finite and reaching 100% test accuracy
+    excluded_initial: dict = field(default_factory=dict)  # {reason: draws}
+    excluded_trained: dict = field(default_factory=dict)  # {reason: runs}
+    sweep: dict | None = None  # `sweep` of the valid draws; None without any
+    excess: dict = field(default_factory=dict)  # `excess`: per d, measured minus null mean c_k
+    rise: dict = field(default_factory=dict)  # {"control_mean", "pca": S.spearman_ci with d}
+    runs: list = field(default_factory=list)  # `survival_data` of the valid runs
+    auc_circularity: tuple = (float("nan"),) * 3  # (AUC, lo, hi) of initial c_k for survival
+    auc_signal: tuple = (float("nan"),) * 3  # the same for the initial signal ‖F_k‖²
+    pooled_spearman: dict | None = None  # S.spearman of initial c_k and signal_k over the pooled (run, k) pairs
+    settling: dict | None = None  # M.settling of the valid runs
+
+
+def _measure_sweep(m: CircularityMeasured) -> list:
+    """Fig. 13a's claims (1–3), with the sweep, its excess over the null and the rise of the control and the PCA variant."""
+    if m.initial:
+        s = m.sweep = sweep(m.initial, m.options.null_draws)
+        m.rise = {key: S.spearman_ci([d for d in s["ds"] for _ in s["per_d"][d][key]],
+                                     [v for d in s["ds"] for v in s["per_d"][d][key]]) for key in ("control_mean", "pca")}
+    if m.sweep is None or not V.assessable(len(m.initial), len(m.initial_all)):
+        return [V.not_assessable(name, len(m.initial), len(m.initial_all)) for name in CLAIM_NAMES[:3]]
+    s = m.sweep
+    x = [d for d in s["ds"] for _ in s["per_d"][d]["mean"]]
+    m.excess = excess(s)
+    return [V.trend(CLAIM_NAMES[0], x, [v for d in s["ds"] for v in s["per_d"][d]["mean"]], +1),
+            V.trend(CLAIM_NAMES[1], x, [v for d in s["ds"] for v in s["per_d"][d]["max"]], +1),
+            selection_claim(m.excess)]
+
+
+def _measure_survival(m: CircularityMeasured) -> V.Claim:
+    """Fig. 13b's claim (4), with the AUCs of initial c_k and of the initial signal, and the settling check."""
+    m.runs = survival_data(m.trained)
+    if m.runs:
+        m.auc_circularity = bootstrap_auc([(r["circularity"], r["survived"]) for r in m.runs], m.options.bootstrap, seed=0)
+        m.auc_signal = bootstrap_auc([(r["signal"], r["survived"]) for r in m.runs], m.options.bootstrap, seed=1)
+        m.pooled_spearman = S.spearman(np.concatenate([r["circularity"] for r in m.runs]),
+                                       np.concatenate([r["signal"] for r in m.runs]))
+        m.settling = M.settling(m.trained, M.settling_step(m.trained))
+    return auc_claim(m.auc_circularity, len(m.trained), len(m.trained_all))
+
+
+def measure(trials: list, options: CircularityAnalysis | None) -> CircularityMeasured:
+    everything = sorted(trials, key=lambda t: t.id)
+    initial_all = [t for t in everything if int(t.settings["train"]["steps"]) == 0]
+    trained_all = [t for t in everything if int(t.settings["train"]["steps"]) > 0]
     initial, ex_initial = C.split_valid(initial_all, needs_generalised=False)
     trained, ex_trained = C.split_valid(trained_all, needs_generalised=True)
+    excluded = ({f"{why} (initial draws)": ts for why, ts in ex_initial.items()}
+                | {f"{why} (trained runs)": ts for why, ts in ex_trained.items()})
+    m = CircularityMeasured(trials=everything, valid=sorted(initial + trained, key=lambda t: t.id), excluded=excluded,
+                            options=options or CircularityAnalysis(), initial_all=initial_all, trained_all=trained_all,
+                            initial=initial, trained=trained, excluded_initial=ex_initial, excluded_trained=ex_trained)
+    m.claims = [*_measure_sweep(m), _measure_survival(m)]
+    # Claims 1–3 are judged on the draws, 4 on the runs: unassessable when too few trials are valid and neither can be.
+    m.assessable = V.assessable(len(m.valid), len(everything)) or any(c.verdict != V.NOT_ASSESSABLE for c in m.claims)
+    return m
 
-    claims, findings, figures, summary = [], [], [], {}
-    s = sweep(initial, opts.null_draws) if initial else None
-    if s is not None and V.assessable(len(initial), len(initial_all)):
-        x = [d for d in s["ds"] for _ in s["per_d"][d]["mean"]]
-        claims.append(V.trend("mean c_k rises with d", x, [v for d in s["ds"] for v in s["per_d"][d]["mean"]], +1))
-        claims.append(V.trend("max c_k rises with d", x, [v for d in s["ds"] for v in s["per_d"][d]["max"]], +1))
-        ex = excess(s)
-        claims.append(selection_claim(ex))
-    else:
-        ex = {}
-        for what in ("mean c_k rises with d", "max c_k rises with d", "the rise is more than the selection effect"):
-            claims.append(V.not_assessable(what, len(initial), len(initial_all)))
 
-    runs = survival_data(trained)
-    if runs:
-        per_run_c = [(r["circularity"], r["survived"]) for r in runs]
-        per_run_s = [(r["signal"], r["survived"]) for r in runs]
-        a_circ = A.bootstrap_auc(per_run_c, opts.bootstrap, seed=0)
-        a_sig = A.bootstrap_auc(per_run_s, opts.bootstrap, seed=1)
-    else:
-        a_circ = a_sig = (float("nan"),) * 3
-    claims.append(auc_claim(a_circ, len(trained), len(trained_all)))
-    verdict = V.headline(claims)
+# ---------------------------------------------------------------- write
 
-    # -------- what we ran
-    ran = C.profile_lines(record, trials)
+
+def _ran(m: CircularityMeasured, record: dict) -> list[str]:
+    s, opts, ran = m.sweep, m.options, C.profile_lines(record, m.trials)
     if s is not None:
         ran.append(f"Initial embeddings (`train.steps = 0`, nothing trains): p = {s['p']}, d ∈ {{{', '.join(map(str, s['ds']))}}}, "
-                   f"{len(initial) // max(len(s['ds']), 1)} draws per d (embedding seeds 0, 1, …). Selection null: "
-                   f"{opts.null_draws} independent N(0, 1) matrices per d (stream `{NULL_STREAM}`); control: u_k from one "
-                   f"independent N(0, 1) matrix per draw (stream `{CONTROL_STREAM}`).")
-    if trained_all:
-        t0 = trained_all[0].settings
+                   f"{len(m.initial) // max(len(s['ds']), 1)} draws per d (embedding seeds 0, 1, …). Selection null: "
+                   f"{opts.null_draws} independent N(0, 1) matrices per d (stream `{N.NULL_STREAM}`); control: u_k from one "
+                   f"independent N(0, 1) matrix per draw (stream `{N.CONTROL_STREAM}`).")
+    if m.trained_all:
+        t0 = m.trained_all[0].settings
         ran.append(f"Trained runs: p = {t0['task']['p']}, d = {t0['train']['d']}, weight decay {t0['train']['weight_decay']}, "
-                   f"{', '.join(map(str, C.steps_of(trained_all)))} steps, {len(trained_all)} independent seeds; AUC intervals from "
-                   f"{opts.bootstrap} bootstrap resamples of the runs.")
+                   f"{', '.join(map(str, C.steps_of(m.trained_all)))} steps, {len(m.trained_all)} independent seeds; AUC "
+                   f"intervals from {opts.bootstrap} bootstrap resamples of the runs.")
+    return ran
 
-    deviations = [
+
+def _deviations(m: CircularityMeasured) -> list[str]:
+    return [
         f"Circularity ({C.method('circularity-app-e-eq-2')}): X_k = (E − Ē)·u_k with u_k = Re(F_k)/‖Re(F_k)‖ is our reading "
         "of eq. 2's \"embeddings projected onto the Fourier basis\"; the paper does not fix the projection. The PCA variant "
         "(Zhong et al.) is shown beside it.",
@@ -376,55 +365,52 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
         f"Survival rule ({C.method('survival-rule')}, ours): final signal_k ≥ τ · max final signal, τ = {C.fmt(M.TAU)}. "
         "\"Inconclusive\" is the paper's word for Fig. 13b; the AUC, its bootstrap CI over runs and the thresholds of the rule are ours.",
         "The paper does not list its grid of d for Fig. 13a; ours is 2, 4, …, 256 with d = p = 59 added.",
-        *([M.short_budget_deviation(trained_all)] if trained_all else []),
-        *(C.paper_setting_deviations(trained_all) if trained_all else []),
-        *C.common_deviations(trials),
+        *([M.short_budget_deviation(m.trained_all)] if m.trained_all else []),
+        *(C.paper_setting_deviations(m.trained_all) if m.trained_all else []),
+        *C.common_deviations(m.trials),
         C.STATISTICS_NOTE,
     ]
 
-    # -------- what we saw
-    if s is not None:
-        rows = []
-        for d in s["ds"]:
-            r = s["per_d"][d]
-            e = ex.get(d, {})
-            rows.append([str(d) + (" (= p)" if d == s["p"] else ""), len(r["mean"]), C.fmt_mean_std(r["mean"]).split(" (n")[0],
-                         C.fmt_mean_std(r["null_mean"]).split(" (n")[0], C.fmt(float(heuristic_null(s["p"], d))),
-                         f"{C.fmt(e.get('diff'))} [{C.fmt(e.get('lo'))}, {C.fmt(e.get('hi'))}]",
-                         C.fmt_mean_std(r["max"]).split(" (n")[0], C.fmt_mean_std(r["control_mean"]).split(" (n")[0],
-                         C.fmt_mean_std(r["control_max"]).split(" (n")[0], C.fmt_mean_std(r["pca"]).split(" (n")[0]])
-        findings += [
-            "Fig. 13a, per d (mean ± std over draws): the measured mean and max of c_k over k; the selection null (mean c_k of "
-            "independent N(0, 1) matrices) and its heuristic d/(d + p); measured minus null with the Welch 95% CI; the control "
-            f"with u_k from an independent draw (chance {C.fmt(chance_level(s['p']))}); and the PCA variant.",
-            C.md_table(["d", "draws", "mean c_k", "null mean c_k", "d/(d+p)", "measured − null [95% CI]", "max c_k",
-                        "control mean c_k", "control max c_k", "PCA circularity"], rows),
-            rise_text(s, ex, claims[2] if len(claims) > 2 else None),
-        ]
-    if runs:
-        surv = np.concatenate([r["survived"] for r in runs])
-        c_all = np.concatenate([r["circularity"] for r in runs])
-        s_all = np.concatenate([r["signal"] for r in runs])
-        rho = C.spearman(c_all, s_all)
-        sett = M.settling(trained, M.settling_step(trained))
-        findings += [
-            f"Fig. 13b, {len(runs)} valid runs, {int(surv.sum())} surviving and {int((~surv).sum())} dying (run, frequency) "
-            f"pairs at τ = {C.fmt(M.TAU)}: initial c_k of survivors {C.fmt_mean_std(c_all[surv])}, of the dead "
-            f"{C.fmt_mean_std(c_all[~surv])}. AUC of initial circularity for survival {C.fmt(a_circ[0])} (95% bootstrap CI "
-            f"[{C.fmt(a_circ[1])}, {C.fmt(a_circ[2])}]); AUC of the initial signal ‖F_k‖² on the same runs {C.fmt(a_sig[0])} "
-            f"([{C.fmt(a_sig[1])}, {C.fmt(a_sig[2])}]). Initial c_k and initial signal_k are correlated over the pooled pairs "
-            f"(Spearman ρ = {C.fmt(rho['rho'])}, {C.fmt_p(rho['p'])}, n = {rho['n']}): the numerator of c_k, |u_k·F_k|² with "
-            "u_k along Re(F_k), is at least ‖Re F_k‖², a part of signal_k, so c_k partly measures the signal itself.",
-            M.count_table(trained),
-            M.settling_text(sett),
-        ]
-        summary["settling"] = {k: v for k, v in sett.items()}
 
-    if s is not None:
-        figures.append(figure_13a(s, out_dir))
-    if runs:
-        figures.append(figure_13b(runs, a_circ, a_sig, out_dir))
+def _sweep_findings(m: CircularityMeasured) -> list[str]:
+    s, rows = m.sweep, []
+    for d in s["ds"]:
+        r, e = s["per_d"][d], m.excess.get(d, {})
+        rows.append([str(d) + (" (= p)" if d == s["p"] else ""), len(r["mean"]), C.fmt_mean_std(r["mean"]).split(" (n")[0],
+                     C.fmt_mean_std(r["null_mean"]).split(" (n")[0], C.fmt(float(N.heuristic_null(s["p"], d))),
+                     f"{C.fmt(e.get('diff'))} [{C.fmt(e.get('lo'))}, {C.fmt(e.get('hi'))}]",
+                     C.fmt_mean_std(r["max"]).split(" (n")[0], C.fmt_mean_std(r["control_mean"]).split(" (n")[0],
+                     C.fmt_mean_std(r["control_max"]).split(" (n")[0], C.fmt_mean_std(r["pca"]).split(" (n")[0]])
+    return [
+        "Fig. 13a, per d (mean ± std over draws): the measured mean and max of c_k over k; the selection null (mean c_k of "
+        "independent N(0, 1) matrices) and its heuristic d/(d + p); measured minus null with the Welch 95% CI; the control "
+        f"with u_k from an independent draw (chance {C.fmt(N.chance_level(s['p']))}); and the PCA variant.",
+        C.md_table(["d", "draws", "mean c_k", "null mean c_k", "d/(d+p)", "measured − null [95% CI]", "max c_k",
+                    "control mean c_k", "control max c_k", "PCA circularity"], rows),
+        rise_text(s, m.rise, m.claims[2]),
+    ]
 
+
+def _survival_findings(m: CircularityMeasured) -> list[str]:
+    a_circ, a_sig, rho = m.auc_circularity, m.auc_signal, m.pooled_spearman
+    surv = np.concatenate([r["survived"] for r in m.runs])
+    c_all = np.concatenate([r["circularity"] for r in m.runs])
+    return [
+        f"Fig. 13b, {len(m.runs)} valid runs, {int(surv.sum())} surviving and {int((~surv).sum())} dying (run, frequency) "
+        f"pairs at τ = {C.fmt(M.TAU)}: initial c_k of survivors {C.fmt_mean_std(c_all[surv])}, of the dead "
+        f"{C.fmt_mean_std(c_all[~surv])}. AUC of initial circularity for survival {C.fmt(a_circ[0])} (95% bootstrap CI "
+        f"[{C.fmt(a_circ[1])}, {C.fmt(a_circ[2])}]); AUC of the initial signal ‖F_k‖² on the same runs {C.fmt(a_sig[0])} "
+        f"([{C.fmt(a_sig[1])}, {C.fmt(a_sig[2])}]). Initial c_k and initial signal_k are correlated over the pooled pairs "
+        f"(Spearman ρ = {C.fmt(rho['rho'])}, {C.fmt_p(rho['p'])}, n = {rho['n']}): the numerator of c_k, |u_k·F_k|² with "
+        "u_k along Re(F_k), is at least ‖Re F_k‖², a part of signal_k, so c_k partly measures the signal itself.",
+        M.count_table(m.trained),
+        M.settling_text(m.settling),
+    ]
+
+
+def _numbers(m: CircularityMeasured) -> tuple[str, str]:
+    """(our number, the index's short form)."""
+    s, a_circ, a_sig = m.sweep, m.auc_circularity, m.auc_signal
     if s is not None:
         first, last = s["ds"][0], s["ds"][-1]
         m0, m1 = np.mean(s["per_d"][first]["mean"]), np.mean(s["per_d"][last]["mean"])
@@ -436,28 +422,29 @@ def analyse(record: dict, trials: list, out_dir: Path) -> Section:
     else:
         curve = short_curve = "no initial draws"
     auc_text = (f"AUC of initial c_k for survival {C.fmt(a_circ[0])} [{C.fmt(a_circ[1])}, {C.fmt(a_circ[2])}] vs "
-                f"initial signal {C.fmt(a_sig[0])} [{C.fmt(a_sig[1])}, {C.fmt(a_sig[2])}] ({len(runs)} runs)")
-    our = f"{curve}; {auc_text}"
-    short = f"{short_curve}; AUC c_k {C.fmt(a_circ[0], 2)} vs signal {C.fmt(a_sig[0], 2)}"
+                f"initial signal {C.fmt(a_sig[0])} [{C.fmt(a_sig[1])}, {C.fmt(a_sig[2])}] ({len(m.runs)} runs)")
+    return f"{curve}; {auc_text}", f"{short_curve}; AUC c_k {C.fmt(a_circ[0], 2)} vs signal {C.fmt(a_sig[0], 2)}"
 
-    summary.update({
+
+def write(m: CircularityMeasured, record: dict, out_dir: Path) -> Section:
+    if not m.assessable:
+        return C.section(m, record, deviations=_deviations(m))
+    out_dir, s = Path(out_dir), m.sweep
+    findings = (_sweep_findings(m) if s is not None else []) + (_survival_findings(m) if m.runs else [])
+    figures = ([figure_13a(s, out_dir)] if s is not None else []) + (
+        [figure_13b(m.runs, m.auc_circularity, m.auc_signal, out_dir)] if m.runs else [])
+    summary = {
+        **({"settling": dict(m.settling)} if m.runs else {}),
         "sweep": None if s is None else {"p": s["p"], "ds": s["ds"], "per_d": {
-            str(d): {k: C.mean_std(v)[:2] for k, v in s["per_d"][d].items()} for d in s["ds"]}},
-        "excess": {str(d): e for d, e in ex.items()},
-        "auc_circularity": a_circ, "auc_signal": a_sig, "trained_valid": len(trained), "trained": len(trained_all),
-        "initial_valid": len(initial), "initial": len(initial_all),
-    })
-    return Section(
-        our_number=our,
-        verdict=verdict,
-        what_we_ran=ran,
-        deviations=deviations,
-        findings=findings,
-        figures=figures,
-        summary=summary,
-        claims=claims,
-        excluded=[f"Initial draws (Fig. 13a): {x}" for x in C.exclusion_lines(len(initial_all), ex_initial)]
-        + ([f"Trained runs (Fig. 13b; survival needs a run that generalises): {x}"
-            for x in C.exclusion_lines(len(trained_all), ex_trained)] if trained_all else []),
-        short_number=short,
-    )
+            str(d): {k: S.mean_std(v)[:2] for k, v in s["per_d"][d].items()} for d in s["ds"]}},
+        "excess": {str(d): e for d, e in m.excess.items()},
+        "auc_circularity": m.auc_circularity, "auc_signal": m.auc_signal, "trained_valid": len(m.trained),
+        "trained": len(m.trained_all), "initial_valid": len(m.initial), "initial": len(m.initial_all),
+    }
+    our, short = _numbers(m)
+    section = C.section(m, record, our_number=our, short_number=short, what_we_ran=_ran(m, record),
+                        deviations=_deviations(m), findings=findings, figures=figures, summary=summary)
+    section.excluded = ([f"Initial draws (Fig. 13a): {x}" for x in C.exclusion_lines(len(m.initial_all), m.excluded_initial)]
+                        + ([f"Trained runs (Fig. 13b; survival needs a run that generalises): {x}"
+                            for x in C.exclusion_lines(len(m.trained_all), m.excluded_trained)] if m.trained_all else []))
+    return section
