@@ -105,8 +105,6 @@ def flattening(trials) -> dict:
 
 def adjacent_rises(frozen: dict[int, list]) -> list[dict]:
     """Adjacent grid points where log₁₀ final loss rises with d: one-sided Welch p (rise) per pair, in d order."""
-    from scipy import stats
-
     ds = sorted(frozen)
     out = []
     for a, b in zip(ds, ds[1:]):
@@ -114,8 +112,8 @@ def adjacent_rises(frozen: dict[int, list]) -> list[dict]:
         lb = [v for v in (log_loss(t) for t in frozen[b]) if np.isfinite(v)]
         if len(la) < 2 or len(lb) < 2 or (np.ptp(la) == 0 and np.ptp(lb) == 0):
             continue
-        res = stats.ttest_ind(lb, la, equal_var=False, alternative="greater")
-        out.append({"from": a, "to": b, "rise": float(np.mean(lb) - np.mean(la)), "p": float(res.pvalue)})
+        test = S.welch_test(lb, la, alternative="greater")
+        out.append({"from": a, "to": b, "rise": float(np.mean(lb) - np.mean(la)), "p": test["p"]})
     return out
 
 

@@ -123,14 +123,14 @@ def welch_moments(m_a: float, s_a: float, n_a: int, m_b: float, s_b: float, n_b:
     return {"difference": diff, "ci95": [diff - half, diff + half], "p": p, "df": float(df)}
 
 
-def welch_test(a: Iterable[float], b: Iterable[float]) -> dict:
-    """Welch's two-sample t-test (scipy): {"t", "p", "n_a", "n_b"}; nan when undefined."""
+def welch_test(a: Iterable[float], b: Iterable[float], alternative: str = "two-sided") -> dict:
+    """Welch's two-sample t-test (scipy; `alternative` "greater": a's mean above b's): {"t", "p", "n_a", "n_b"}; nan when undefined."""
     from scipy import stats
 
     a, b = _finite(a), _finite(b)
     if a.size < 2 or b.size < 2 or (np.ptp(a) == 0 and np.ptp(b) == 0):
         return {"t": float("nan"), "p": float("nan"), "n_a": int(a.size), "n_b": int(b.size)}
-    res = stats.ttest_ind(a, b, equal_var=False)
+    res = stats.ttest_ind(a, b, equal_var=False, alternative=alternative)
     return {"t": float(res[0]), "p": float(res[1]), "n_a": int(a.size), "n_b": int(b.size)}
 
 

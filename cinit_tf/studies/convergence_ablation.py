@@ -75,7 +75,6 @@ def paired_convergence(original, ablated) -> dict:
     Only pairs where both converged enter the Wilcoxon signed-rank test (a step count that does not exist has no
     difference); the others are counted by which side converged, never dropped silently.
     """
-    from scipy import stats
 
     if len(original) != len(ablated):
         raise ValueError(f"{len(original)} original and {len(ablated)} ablated steps: pairs need equal lengths")
@@ -99,10 +98,9 @@ def paired_convergence(original, ablated) -> dict:
         "statistic": float("nan"),
         "p": float("nan"),
     }
-    # scipy drops zero differences (zero_method "wilcox"); with none left there is nothing to test.
-    if np.count_nonzero(diff) >= 1:
-        res = stats.wilcoxon(diff, alternative="two-sided")
-        out["statistic"], out["p"] = float(res.statistic), float(res.pvalue)
+    # Zero differences are dropped (scipy's "wilcox"); with none left there is nothing to test.
+    test = S.signed_rank(diff, alternative="two-sided")
+    out["statistic"], out["p"] = test["statistic"], test["p"]
     return out
 
 
