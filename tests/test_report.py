@@ -13,6 +13,7 @@ from cinit_tf import report
 from cinit_tf.plan import TrialPlan
 from cinit_tf.store import Store
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import declaration, declarations
 from cinit_tf.trial import TrialResult
 
@@ -276,15 +277,15 @@ def test_cli_subprocess_no_traceback(tmp_path):
 
 
 def test_common_statistics():
-    assert C.mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0, 3)
-    lo, hi = C.ci95([1.0, 2.0, 3.0])
+    assert S.mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0, 3)
+    _, lo, hi, _ = S.mean_ci([1.0, 2.0, 3.0])
     assert (lo + hi) / 2 == pytest.approx(2.0) and hi - 2.0 == pytest.approx(4.302653 / 3**0.5, rel=1e-5)
     assert C.fmt_mean_std([1.0, np.nan, 3.0]) == "2 ± 1.41 (n = 2; 1 non-finite excluded)"
-    assert C.wilson_ci(0, 10)[0] == 0.0 and C.wilson_ci(10, 10)[1] == pytest.approx(1.0)
-    assert C.wilson_ci(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-    assert C.typical([5, 1, 9, 4, 100], lambda x: x, 2) == [5, 4]
-    assert C.spearman([1, 2, 3, 4], [4, 3, 2, 1])["rho"] == pytest.approx(-1.0)
-    assert np.isnan(C.spearman([1, 2], [2, 1])["rho"])
+    assert S.share_ci(0, 10)[0] == 0.0 and S.share_ci(10, 10)[1] == pytest.approx(1.0)
+    assert S.share_ci(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert S.typical([5, 1, 9, 4, 100], lambda x: x, 2) == [5, 4]
+    assert S.spearman([1, 2, 3, 4], [4, 3, 2, 1])["rho"] == pytest.approx(-1.0)
+    assert np.isnan(S.spearman([1, 2], [2, 1])["rho"])
     assert C.fmt(1.234e-7) == "1.23e-07" and C.fmt(0.012345) == "0.0123" and C.fmt_p(1e-9) == "p < 1e-6"
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
-from cinit_tf.studies import _auc as A
 from cinit_tf.studies import _candidate_signals as K
 from cinit_tf.studies import _circularity_nulls as N
 from cinit_tf.studies import _common as C
@@ -273,14 +272,14 @@ def test_pca_circularity_of_gaussian_noise_does_not_rise_with_d():
 def test_auc_known_answers_and_sklearn():
     from sklearn.metrics import roc_auc_score
 
-    assert A.auc([1, 2, 3, 4], [0, 0, 1, 1]) == 1.0
-    assert A.auc([4, 3, 2, 1], [0, 0, 1, 1]) == 0.0
-    assert A.auc([1, 1, 1, 1], [0, 1, 0, 1]) == 0.5  # ties count half
-    assert math.isnan(A.auc([1, 2], [1, 1]))
+    assert S.auc([1, 2, 3, 4], [0, 0, 1, 1]) == 1.0
+    assert S.auc([4, 3, 2, 1], [0, 0, 1, 1]) == 0.0
+    assert S.auc([1, 1, 1, 1], [0, 1, 0, 1]) == 0.5  # ties count half
+    assert math.isnan(S.auc([1, 2], [1, 1]))
     g = np.random.default_rng(0)
     s, y = g.standard_normal(200), g.random(200) < 0.3
     s[y] += 0.5
-    assert A.auc(s, y) == pytest.approx(roc_auc_score(y, s))
+    assert S.auc(s, y) == pytest.approx(roc_auc_score(y, s))
 
 
 def test_bootstrap_auc_resamples_runs_and_repeats():
@@ -291,9 +290,9 @@ def test_bootstrap_auc_resamples_runs_and_repeats():
         y[:4] = True
         s = g.standard_normal(29) + 1.0 * y
         runs.append((s, y))
-    point, lo, hi = A.bootstrap_auc(runs, 300, seed=0)
+    point, lo, hi = S.bootstrap_auc(runs, 300, seed=0)
     assert lo < point < hi and lo > 0.5
-    assert A.bootstrap_auc(runs, 300, seed=0) == (point, lo, hi)
+    assert S.bootstrap_auc(runs, 300, seed=0) == (point, lo, hi)
 
 
 # ---------------------------------------------------------------- circularity: each verdict

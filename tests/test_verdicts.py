@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 
@@ -60,7 +61,7 @@ def test_trend_by_spearman_with_its_interval():
     assert up.verdict == V.REPRODUCED and "Spearman" in up.detail
     assert V.trend("rises", x, -x, +1).verdict == V.NOT_REPRODUCED
     assert V.trend("rises", x[:5], [1, 3, 2, 5, 4], +1).verdict == V.PARTLY  # ρ = 0.8 with n = 5: p ≈ 0.10
-    rho, lo, hi, p, n = V.spearman_ci(x, x)
+    rho, lo, hi, p, n = S.spearman_ci(x, x)
     assert rho > 0.99 and lo < rho and n == 20
 
 

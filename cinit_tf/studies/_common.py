@@ -259,7 +259,7 @@ def section(m: Measured, record: dict, **text) -> Section:
     """The closing every `write` shares: a `Section` whose verdict is the weakest claim, with the claims and exclusions.
 
     `text` holds the study's own fields (our_number, what_we_ran, deviations, findings, figures, summary,
-    short_number, verdict_rule). A run that was not assessable gets the standard section instead: every claim
+    short_number, verdict_rule; `excluded` only where a study accounts for its exclusions in groups of its own). A run that was not assessable gets the standard section instead: every claim
     "not assessable", the exclusions counted, no statistic; only `deviations` and `verdict_rule` are kept.
     """
     from cinit_tf.studies import _verdicts as V
@@ -278,8 +278,8 @@ def section(m: Measured, record: dict, **text) -> Section:
             claims=list(m.claims),
             excluded=exclusion_lines(n, m.excluded),
         )
-    return Section(verdict=V.headline(m.claims), claims=list(m.claims), excluded=exclusion_lines(len(m.trials), m.excluded),
-                   **text)
+    text.setdefault("excluded", exclusion_lines(len(m.trials), m.excluded))
+    return Section(verdict=V.headline(m.claims), claims=list(m.claims), **text)
 
 
 # ---------------------------------------------------------------- trials

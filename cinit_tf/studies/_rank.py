@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cinit_tf.rules import Int
+from cinit_tf.rules import Int, setting
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
@@ -26,8 +26,8 @@ TEST_NOTE = " The learned-against-control test is scipy.stats.mannwhitneyu, one-
 class RankAnalysis:
     """The `[analysis]` table of both rank studies: how many seeds the example figures show."""
 
-    histogram_seeds: int = C.option(4, Int(1), "seeds shown in the signal histograms (Fig. 1b, 2b), the first by trial id")
-    embedding_seeds: int = C.option(2, Int(1), "seeds shown in the embedding projections (Fig. 1a, 2a)")
+    histogram_seeds: int = setting(Int(1), 4, doc="seeds shown in the signal histograms (Fig. 1b, 2b), the first by trial id")
+    embedding_seeds: int = setting(Int(1), 2, doc="seeds shown in the embedding projections (Fig. 1a, 2a)")
 
 
 def verdict_rule(paper_mean: float, paper_std: float, paper_n: int, learned: str, shape: str, shape_test: str) -> str:

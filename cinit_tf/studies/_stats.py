@@ -16,6 +16,8 @@ Each choice is made once, here:
 - correlations are Pearson and Spearman (scipy.stats); their 95% intervals are Fisher-z, with standard error
   1/√(n−3) for Pearson (`pearson_ci`) and Bonett–Wright's 1.03/√(n−3) for Spearman (`spearman_ci`);
 - a log-log slope is least squares with a Student-t interval (`loglog_slope`);
+- how well a score separates a binary outcome is the area under the ROC curve (`auc`), with a percentile
+  bootstrap over whole runs where values of one run are not independent (`bootstrap_auc`);
 - a typical example is the item whose value lies nearest the median of all (`typical`).
 
 Everything is pure (numbers in, numbers out) and returns nan where a statistic is undefined (too few
@@ -68,7 +70,8 @@ def share_ci(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     den = 1 + z * z / n
     centre = (phat + z * z / (2 * n)) / den
     half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At k = 0 (k = n) the bound is exactly 0 (1); computed, it comes out a rounding error away from it.
+    return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
 
 
 def share_vs_half(k: int, n: int) -> tuple[float, float, float, float]:
@@ -250,3 +253,49 @@ def typical(items: Sequence, value: Callable, n: int) -> list:
     med = float(np.median(values))
     order = sorted(range(len(items)), key=lambda i: (abs(values[i] - med), i))
     return [items[i] for i in order[:n]]
+
+
+def auc(scores, labels) -> float:
+    """Area under the ROC curve of `scores` for the positive `labels`: Mann–Whitney U / (n₁·n₀), ties counted half.
+
+    0.5 = no better than chance; nan when one class is empty.
+    """
+    from scipy.stats import rankdata
+
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    y = np.asarray(labels, dtype=bool).ravel()
+    keep = np.isfinite(s)
+    s, y = s[keep], y[keep]
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(s)
+    u = float(ranks[y].sum()) - n1 * (n1 + 1) / 2.0
+    return u / (n1 * n0)
+
+
+def bootstrap_auc(per_run: Sequence[tuple[np.ndarray, np.ndarray]], resamples: int, seed: int = 0,
+                  level: float = 0.95) -> tuple[float, float, float]:
+    """(AUC pooled over runs, lo, hi): a percentile bootstrap CI that resamples whole runs with replacement.
+
+    Frequencies of one run share an MLP, a split and an embedding, so the run is the unit of resampling.
+    `per_run` holds (scores, labels) of each run. The resampling stream is fixed by `seed`, so a report
+    regenerates byte for byte.
+    """
+    if not per_run:
+        return float("nan"), float("nan"), float("nan")
+    scores = [np.asarray(s, dtype=np.float64).ravel() for s, _ in per_run]
+    labels = [np.asarray(y, dtype=bool).ravel() for _, y in per_run]
+    point = auc(np.concatenate(scores), np.concatenate(labels))
+    g = np.random.default_rng(seed)
+    n = len(per_run)
+    values = []
+    for _ in range(resamples):
+        pick = g.integers(0, n, n)
+        values.append(auc(np.concatenate([scores[i] for i in pick]), np.concatenate([labels[i] for i in pick])))
+    values = np.asarray(values)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return point, float("nan"), float("nan")
+    tail = 100 * (1 - level) / 2
+    return point, float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Float, Int, Text
+from cinit_tf.rules import Float, Int, Text, setting
 from cinit_tf.section import Declaration, Measured, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
@@ -44,10 +44,10 @@ from cinit_tf.studies import _verdicts as V
 class CirclesAnalysis:
     """The `[analysis]` table: the centre point the three sweeps share."""
 
-    centre_p: int = C.option(59, Int(3), "modulus p of the d and weight-decay sweeps")
-    centre_d: int = C.option(128, Int(1), "embedding dimension d of the p and weight-decay sweeps")
-    centre_weight_decay: float = C.option(0.5, Float(0.0), "weight decay of the d and p sweeps")
-    settling_case: str = C.option("long", Text(), "the case label of the longer runs of the settling check")
+    centre_p: int = setting(Int(3), 59, doc="modulus p of the d and weight-decay sweeps")
+    centre_d: int = setting(Int(1), 128, doc="embedding dimension d of the p and weight-decay sweeps")
+    centre_weight_decay: float = setting(Float(0.0), 0.5, doc="weight decay of the d and p sweeps")
+    settling_case: str = setting(Text(), "long", doc="the case label of the longer runs of the settling check")
 
 
 VERDICT_RULE = (
@@ -385,8 +385,6 @@ def write(m: CirclesMeasured, record: dict, out_dir: Path) -> Section:
         "runs": [dict(r) for r in m.rows],
         "long_settling": m.long_settling,
     }
-    section = C.section(m, record, our_number=our, short_number=short, what_we_ran=_ran(m, record),
-                        deviations=_deviations(m), findings=_findings(m), summary=summary,
-                        figures=[F.figure_11(m.sweeps, centre, out_dir), F.figure_12(m.sweeps["weight decay"], centre, out_dir)])
-    section.excluded = _excluded(m)
-    return section
+    return C.section(m, record, our_number=our, short_number=short, what_we_ran=_ran(m, record), excluded=_excluded(m),
+                     deviations=_deviations(m), findings=_findings(m), summary=summary,
+                     figures=[F.figure_11(m.sweeps, centre, out_dir), F.figure_12(m.sweeps["weight decay"], centre, out_dir)])

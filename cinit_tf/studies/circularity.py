@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Int
+from cinit_tf.rules import Int, setting
 from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
 from cinit_tf.studies import _circularity_nulls as N
@@ -41,7 +41,6 @@ from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _sweeps as W
 from cinit_tf.studies import _verdicts as V
-from cinit_tf.studies._auc import bootstrap_auc
 
 MARGIN = 0.02  # "nothing beyond the selection effect": the measured mean c_k within 0.02 of the null's
 WEAK_AUC = 0.1  # |AUC − 0.5| below this is a weak effect (AUC 0.4–0.6)
@@ -51,8 +50,8 @@ WEAK_AUC = 0.1  # |AUC − 0.5| below this is a weak effect (AUC 0.4–0.6)
 class CircularityAnalysis:
     """The `[analysis]` table: how many null matrices to simulate, how many bootstrap resamples."""
 
-    null_draws: int = C.option(200, Int(2), "Gaussian matrices simulated per d for the selection-effect null")
-    bootstrap: int = C.option(2000, Int(10), "bootstrap resamples of the trained runs for the AUC intervals")
+    null_draws: int = setting(Int(2), 200, doc="Gaussian matrices simulated per d for the selection-effect null")
+    bootstrap: int = setting(Int(10), 2000, doc="bootstrap resamples of the trained runs for the AUC intervals")
 
 
 VERDICT_RULE = (
@@ -310,8 +309,8 @@ def _measure_survival(m: CircularityMeasured) -> V.Claim:
     """Fig. 13b's claim (4), with the AUCs of initial c_k and of the initial signal, and the settling check."""
     m.runs = survival_data(m.trained)
     if m.runs:
-        m.auc_circularity = bootstrap_auc([(r["circularity"], r["survived"]) for r in m.runs], m.options.bootstrap, seed=0)
-        m.auc_signal = bootstrap_auc([(r["signal"], r["survived"]) for r in m.runs], m.options.bootstrap, seed=1)
+        m.auc_circularity = S.bootstrap_auc([(r["circularity"], r["survived"]) for r in m.runs], m.options.bootstrap, seed=0)
+        m.auc_signal = S.bootstrap_auc([(r["signal"], r["survived"]) for r in m.runs], m.options.bootstrap, seed=1)
         m.pooled_spearman = S.spearman(np.concatenate([r["circularity"] for r in m.runs]),
                                        np.concatenate([r["signal"] for r in m.runs]))
         m.settling = M.settling(m.trained, M.settling_step(m.trained))
@@ -442,9 +441,8 @@ def write(m: CircularityMeasured, record: dict, out_dir: Path) -> Section:
         "trained": len(m.trained_all), "initial_valid": len(m.initial), "initial": len(m.initial_all),
     }
     our, short = _numbers(m)
-    section = C.section(m, record, our_number=our, short_number=short, what_we_ran=_ran(m, record),
-                        deviations=_deviations(m), findings=findings, figures=figures, summary=summary)
-    section.excluded = ([f"Initial draws (Fig. 13a): {x}" for x in C.exclusion_lines(len(m.initial_all), m.excluded_initial)]
-                        + ([f"Trained runs (Fig. 13b; survival needs a run that generalises): {x}"
-                            for x in C.exclusion_lines(len(m.trained_all), m.excluded_trained)] if m.trained_all else []))
-    return section
+    excluded = ([f"Initial draws (Fig. 13a): {x}" for x in C.exclusion_lines(len(m.initial_all), m.excluded_initial)]
+                + ([f"Trained runs (Fig. 13b; survival needs a run that generalises): {x}"
+                    for x in C.exclusion_lines(len(m.trained_all), m.excluded_trained)] if m.trained_all else []))
+    return C.section(m, record, our_number=our, short_number=short, what_we_ran=_ran(m, record), excluded=excluded,
+                     deviations=_deviations(m), findings=findings, figures=figures, summary=summary)

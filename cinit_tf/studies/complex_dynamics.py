@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Int
+from cinit_tf.rules import Int, setting
 from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
@@ -63,7 +63,7 @@ def verdict_rule(high_top: int) -> str:
 class ComplexDynamicsAnalysis:
     """The `[analysis]` table: how many initial ranks count as "high"."""
 
-    high_top: int = C.option(HIGH_TOP, Int(1), "\"high\" = rank 1..high_top by initial signal")
+    high_top: int = setting(Int(1), HIGH_TOP, doc="\"high\" = rank 1..high_top by initial signal")
 
 
 DECLARATION = Declaration(

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Text
+from cinit_tf.rules import Text, setting
 from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _figures as G
@@ -72,7 +72,7 @@ PAPER_NUMBER = "Pearson r = 0.85, p < 1e-3 (10 embeddings × 50 trials, 29 frequ
 class SurvivalAnalysis:
     """The `[analysis]` table: which case holds the longer runs of the settling check."""
 
-    settling_case: str = C.option(SETTLING_CASE, Text(), "the case label of the longer runs")
+    settling_case: str = setting(Text(), SETTLING_CASE, doc="the case label of the longer runs")
 
 
 DECLARATION = Declaration(
