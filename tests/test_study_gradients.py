@@ -18,22 +18,32 @@ from cinit_tf.studies import fourier_gradients as FG
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 LR, WD = 0.01, 0.5
-A = FG.FourierGradientsAnalysis()  # peak in [30, 300], near zero below 1% at step 1000, dominance 2/3
+A = FG.FourierGradientsAnalysis()  # peak in [30, 300], near zero below 1% at step 1000
+F0, SHARES = np.array([100.0, 50.0, 1.0]), np.array([0.5, 0.3, 0.2])  # signals at step 1100; the gradient's split over k
 
 
-def run(seed, peak_step=100, ratio_after=1e-3, x=0.0, steps=1200, nonfinite=False, width=3.0):
+def unscaled(ratio_after, columns=slice(None)):
+    """log10(Σ_k wd·‖F_k‖ / Σ_k ‖G_k‖) over some frequency columns, with signals F0 and gradient ratio_after × SHARES."""
+    return math.log10(WD * np.sqrt(F0[columns]).sum() / np.sqrt(ratio_after * SHARES[columns]).sum())
+
+
+def run(seed, peak_step=100, ratio_after=1e-3, x=1.0, steps=1200, nonfinite=False, width=3.0, force=1.0, tail=None):
     """A stored trial shaped as the engine writes it, every step 0..steps recorded.
 
-    Gradient: a bump of height 1 at `peak_step` (width `width`), set to `ratio_after` × 1 from step 1000 on.
-    Fourier norms: each step, weight decay changes signal_k by c·signal_k (c = (1 − lr·wd)² − 1) and the rest
-    of the change is −x·c·signal_k, so the share of weight decay is exactly 1 / (1 + x).
+    Gradient: a bump of height 1 at `peak_step` (width `width` before it, `tail` after it), set to `ratio_after` × 1
+    from step 1000 on, split over the three frequencies as SHARES. Fourier norms: each step, weight decay changes
+    signal_k by c·signal_k (c = (1 − lr·wd)² − 1) and the rest of the change is −x·c·signal_k, so the share of weight
+    decay is exactly 1 / (1 + x) (1/2 at the default x = 1, a signal in balance); they are scaled so that at step 1100
+    log10(Σ_k wd·‖F_k‖ / Σ_k ‖G_k‖) = `force`. From step 1000 on the gradient is constant and the signals monotone, so
+    with steps = 1200 the median over the records 1000..1200 is the value at step 1100: `force` exactly.
     """
     t = np.arange(steps + 1)
-    g = 1.0 / (1.0 + ((t - peak_step) / width) ** 2)
+    g = 1.0 / (1.0 + ((t - peak_step) / np.where(t <= peak_step, width, tail or width)) ** 2)
     g[t >= 1000] = ratio_after
-    Gk = g[:, None] * np.array([0.5, 0.3, 0.2])
+    Gk = g[:, None] * SHARES
     c = W.decay_factor(LR, WD)
-    F = np.array([100.0, 50.0, 1.0]) * ((1 + c * (1 - x)) ** t)[:, None]
+    scale = 10.0 ** (2 * (force - unscaled(ratio_after)))
+    F = scale * F0 * ((1 + c * (1 - x)) ** (t - 1100.0))[:, None]
     result = SimpleNamespace(
         steps=t, gradient_norms=Gk, fourier_norms=F, test_acc=np.ones(t.size), test_loss=np.full(t.size, 1e-3),
         nonfinite_step=5 if nonfinite else None, convergence_step=10, initial_embedding=np.zeros((7, 2)))
@@ -84,13 +94,42 @@ def test_run_stats_on_a_constructed_run():
     assert s["changes_after"] == 200  # steps 1000..1199 → 1001..1200
     assert s["bytes_gradient"] == 1201 * 3 * 8  # this constructed run is float64
     assert D.value_at([0, 10, 20], [5.0, 4.0, 3.0], 15) == 4.0
+    # The forces from step 1000 on: the median over records 1000..1200 is the value at step 1100, by construction.
+    assert s["records_after"] == 201 and s["force"] == pytest.approx(1.0, abs=1e-9)
+    assert s["force_survivors"] == pytest.approx(1.0 + unscaled(2e-3, [0, 1]) - unscaled(2e-3), abs=1e-9)
+    assert s["force_dead"] == pytest.approx(1.0 + unscaled(2e-3, [2]) - unscaled(2e-3), abs=1e-9)
+    assert s["force_dead"] < s["force"] < s["force_survivors"]  # the dead frequency: a small signal for its gradient
+    assert s["sampled_peak_step"] == 100.0  # steps 0, 100, 200, ...: the bump at 120 shows at 100
+
+
+def test_forces_are_the_square_roots_of_the_recorded_squared_norms_of_one_transform():
+    from cinit_tf.signals import fourier_norms
+
+    rng = np.random.default_rng(1)
+    E, G = rng.normal(size=(11, 4)), 1e-3 * rng.normal(size=(11, 4))  # an embedding and a gradient, p = 11, d = 4
+    decay, grad = W.forces(fourier_norms(E)[None], fourier_norms(G)[None], WD)
+    # By hand: the norm over the embedding dimensions of the rfft over the tokens, frequencies 1..5.
+    FE, FG_ = np.fft.rfft(E, axis=0)[1:6], np.fft.rfft(G, axis=0)[1:6]
+    np.testing.assert_allclose(decay[0], WD * np.linalg.norm(FE, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(grad[0], np.linalg.norm(FG_, axis=1), rtol=1e-12)
+    want = math.log10(WD * np.linalg.norm(FE, axis=1).sum() / np.linalg.norm(FG_, axis=1).sum())
+    assert W.log_force_ratio(decay, grad)[0] == pytest.approx(want, rel=1e-12)  # each side summed over k first
+    # Any normalisation of the transform cancels in the ratio; scaling the gradient by 10 lowers the log by 1.
+    again = W.log_force_ratio(*W.forces(fourier_norms(E)[None], fourier_norms(10 * G)[None], WD))
+    assert again[0] == pytest.approx(want - 1, rel=1e-12)
+    cols = np.array([True, False, True, False, False])
+    want_cols = math.log10(WD * np.linalg.norm(FE[cols], axis=1).sum() / np.linalg.norm(FG_[cols], axis=1).sum())
+    assert W.log_force_ratio(decay, grad, cols)[0] == pytest.approx(want_cols, rel=1e-12)
+    assert W.log_force_ratio([[1.0]], [[0.0]])[0] == math.inf and math.isnan(W.log_force_ratio(decay, grad, ~np.ones(5, bool))[0])
+    assert W.median_log([1.0, float("nan"), 3.0, math.inf]) == 3.0 and math.isnan(W.median_log([]))
 
 
 # ---------------------------------------------------------------- each claim's verdict, known answers
 
 
 def test_every_claim_reproduced():
-    trials = [run(s, peak_step=90 + s, ratio_after=1e-3 * (1 + 0.1 * s), x=0.2 + 0.01 * s) for s in range(16)]
+    trials = [run(s, peak_step=90 + s, ratio_after=1e-3 * (1 + 0.1 * s), x=0.2 + 0.01 * s, force=0.5 + 0.02 * s)
+              for s in range(16)]
     v = verdicts(trials)
     assert v == {"spike": V.REPRODUCED, "near": V.REPRODUCED, "weight": V.REPRODUCED}
 
@@ -115,24 +154,45 @@ def test_near_zero_needs_one_percent():
     assert verdicts(falls, FG.FourierGradientsAnalysis(near_zero=0.05))["near"] == V.REPRODUCED
 
 
-def test_weight_decay_dominance_needs_twice_the_rest():
-    larger = [run(s, x=0.6 + 0.01 * s) for s in range(16)]  # S = 1 / 1.6.. ≈ 0.6: larger, not twice
-    assert verdicts(larger)["weight"] == V.PARTLY
-    balanced = [run(s, x=1.0 + 0.01 * (s - 8)) for s in range(16)]  # S around 1/2 on both sides
-    assert verdicts(balanced)["weight"] == V.NOT_REPRODUCED
-    update_wins = [run(s, x=3.0 + 0.01 * s) for s in range(16)]
-    assert verdicts(update_wins)["weight"] == V.NOT_REPRODUCED
+def test_weight_decay_dominates_when_its_force_is_the_larger():
+    # In balance (S = 1/2 exactly, the value Adam's normalised update gives at equilibrium) with the decay force
+    # twice the gradient or more: reproduced, which the old rule (S ≥ 2/3) could never give under AdamW.
+    balanced = [run(s, force=0.3 + 0.01 * s) for s in range(16)]
+    m = FG.measure(balanced, A)
+    assert m.spread["decay_share"]["median"] == pytest.approx(0.5, abs=1e-9)
+    assert {c.name: c.verdict for c in m.claims}["weight decay dominates after step 1000"] == V.REPRODUCED
+    # The threshold is the larger force, log 0: just above reproduces, just below does not.
+    assert verdicts([run(s, force=0.02 + 0.001 * s) for s in range(16)])["weight"] == V.REPRODUCED
+    assert verdicts([run(s, force=-0.02 - 0.001 * s) for s in range(16)])["weight"] == V.NOT_REPRODUCED
+    # Larger in 9 of 16 seeds (the median seed), smaller by more in the other 7: the direction, not significant.
+    mixed = [run(s, force=(0.1 + 0.01 * s) * (1 if s < 9 else -1)) for s in range(16)]
+    assert verdicts(mixed)["weight"] == V.PARTLY
+    # A signal decaying freely (x = 0: S = 1, the old rule's best case) while the gradient is the larger force.
+    free = [run(s, x=0.0, force=-0.5 - 0.01 * s) for s in range(16)]
+    m = FG.measure(free, A)
+    assert m.spread["decay_share"]["median"] == pytest.approx(1.0, abs=1e-9)
+    assert {c.name: c.verdict for c in m.claims}["weight decay dominates after step 1000"] == V.NOT_REPRODUCED
+
+
+def test_weight_decay_is_not_assessable_when_too_few_seeds_have_records_after_the_step():
+    few = [run(s, force=1.0 + 0.01 * s, steps=1200 if s < 7 else 900) for s in range(16)]  # 7 of 16 reach step 1000
+    v = verdicts(few)
+    assert v["weight"] == V.NOT_ASSESSABLE and v["spike"] == V.REPRODUCED
+    enough = [run(s, force=1.0 + 0.01 * s, steps=1200 if s < 8 else 900) for s in range(16)]  # 8 of 16: half
+    assert verdicts(enough)["weight"] == V.REPRODUCED  # eight seeds, all larger: exact p = 2⁻⁸ ≈ 0.004
+    assert FG.measure(enough, A).claims[2].detail.startswith("log10(decay force / gradient) after step 1000, median over seeds: 1.04")
 
 
 def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
     peaks = [140, 90, 100, 120, 95, 100]  # median 100: seeds 2 and 5 tie, the lower seed is the example
-    trials = [run(s, peak_step=peaks[s], x=0.25) for s in range(6)] + [run(6, peak_step=30, nonfinite=True)]
+    trials = [run(s, peak_step=peaks[s], x=0.25, force=0.7) for s in range(6)] + [run(6, peak_step=30, nonfinite=True)]
     m = FG.measure(trials[::-1], A)  # in any order
     assert m.assessable and [s["seed"] for s in m.stats] == [0, 1, 2, 3, 4, 5]
     assert [t.id for ts in m.excluded.values() for t in ts] == ["t06"]
     assert m.spread["peak_step"] == {"median": 100.0, "q1": 96.25, "q3": 115.0, "n": 6}
     assert m.spread["decay_share"]["median"] == pytest.approx(0.8, rel=1e-9)
     assert m.spread["ratio_after"]["median"] == pytest.approx(1e-3)
+    assert m.spread["force"]["median"] == pytest.approx(0.7, abs=1e-9)
     assert m.example == 2 and m.stats[m.example]["seed"] == 2
     assert m.windows["late"]["test"]["n"] == 6
     # Six seeds: the exact one-sided Wilcoxon p is at least 2⁻⁶ ≈ 0.016, never below 0.01, so the two tested
@@ -140,7 +200,7 @@ def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
     assert m.windows["late"]["test"]["p"] == pytest.approx(2 ** -6)
     assert {c.name: c.verdict for c in m.claims} == {
         "spike near step 100": V.REPRODUCED, "near zero after step 1000": V.PARTLY,
-        "weight decay dominates after step 1000": V.NOT_REPRODUCED}
+        "weight decay dominates after step 1000": V.PARTLY}
     m = FG.measure(trials[:5], A)  # peaks 140, 90, 100, 120, 95: the example is the median itself
     assert m.stats[m.example]["peak_step"] == 100
 
@@ -209,3 +269,46 @@ def test_second_bump_needs_the_gradient_to_halve_then_rise_again():
     assert D.second_bump(steps, g, 1, until=11) == (11.0, 0.5)
     falling = np.array([0.1, 1.0, 0.5, 0.2, 0.1])
     assert all(math.isnan(x) for x in D.second_bump(np.arange(5), falling, 1, until=4))
+
+
+# ---------------------------------------------------------------- the same curve recorded every 100 steps
+
+
+def test_sampled_peak_step_reads_only_the_records_at_multiples_of_the_interval():
+    steps = np.arange(0, 301)
+    g = np.zeros(301)
+    g[23], g[100], g[200] = 5.0, 1.0, 0.5  # the per-step peak at 23 is invisible every 100 steps
+    assert D.sampled_peak_step(steps, g, 100) == 100.0
+    g[0] = 2.0
+    assert D.sampled_peak_step(steps, g, 100) == 0.0
+    g[300] = 2.0  # a tie: the first sampled record
+    assert D.sampled_peak_step(steps, g, 100) == 0.0
+    assert D.sampled_peak_step([0, 20, 40, 100, 120], [0.0, 1.0, 0.5, 0.2, 0.1], 100) == 100.0  # sparse records too
+    assert math.isnan(D.sampled_peak_step(np.arange(0, 99), np.ones(99), 100))  # only step 0: nothing to compare
+
+
+def test_the_sampled_view_says_where_a_record_every_100_steps_puts_the_peak():
+    # Early per-step peaks (step 25) with a slow decay: every 100 steps they show at step 100.
+    early = FG.measure([run(s, peak_step=25, tail=100.0) for s in range(16)], A)
+    assert early.stats[0]["sampled_peak_step"] == 100.0 and early.stats[0]["peak_step"] == 25
+    assert (early.sampled["n"], early.sampled["at"], early.sampled["away"]) == (16, 16, 16)
+    text = D.sampled_sentence(early.sampled)
+    assert "at step 100 itself in 16 of them" in text and "per-step peak at step 25 (IQR 25–25)" in text
+    assert text.endswith("so a peak at step 100 is what a record every 100 steps makes of a peak elsewhere.")
+    # Per-step peaks at steps 90..105: the sampled peak at step 100 is where the per-step peak is.
+    near = FG.measure([run(s, peak_step=90 + s) for s in range(16)], A)
+    assert (near.sampled["at"], near.sampled["away"]) == (16, 0)
+    assert D.sampled_sentence(near.sampled).endswith("so the sampled peak at step 100 is where the per-step peak is.")
+    # Per-step peaks at step 20 decaying fast: step 0 is the highest sampled record, not step 100.
+    fast = FG.measure([run(s, peak_step=20) for s in range(16)], A)
+    assert fast.sampled["at"] == 0 and fast.sampled["sampled"]["median"] == 0.0
+    assert D.sampled_sentence(fast.sampled).endswith("does not put the peak at step 100 in most seeds.")
+    # Half the seeds are not most; 9 of 16 are, and 5 of those 9 with a far peak are most of them.
+    half = FG.measure([run(s, peak_step=25, tail=100.0) if s < 8 else run(s, peak_step=20) for s in range(16)], A)
+    assert half.sampled["at"] == 8 and "does not put the peak" in D.sampled_sentence(half.sampled)
+    most = [run(s, peak_step=25, tail=100.0) for s in range(5)] + [run(s, peak_step=95) for s in range(5, 9)]
+    most = FG.measure(most + [run(s, peak_step=20) for s in range(9, 16)], A)
+    assert (most.sampled["at"], most.sampled["away"]) == (9, 5)
+    assert "in 5 of those 9 seeds the per-step peak lies at least 50 steps away" in D.sampled_sentence(most.sampled)
+    assert any(f.startswith("Recorded every 100 steps") for f in FG.findings_of(most))
+    assert D.sampled_sentence({"every": 100, "n": 0, "at": 0, "away": 0}).startswith("No run has two records")

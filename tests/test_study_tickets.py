@@ -36,19 +36,21 @@ def trial(case, seed, loss, circles=2, kept=(), nonfinite=False):
 
 
 def verdicts(trials):
-    return {c.name.split(" ")[0] + ("" if c.name[0] != "B" else "_" + c.name.split(" ")[1]): c.verdict
+    """{short key: verdict}: "B_reaches", "B_faster", "C", "D", "A", "B_learns"."""
+    return {c.name.split(" ")[0] + ("" if c.name[0] != "B" else "_" + c.name.split(" ")[1].rstrip(",")): c.verdict
             for c in W.measure(trials).claims}
 
 
 def population(b_low=5e-7, b_scale=lambda s: 50 + s, c_scale=lambda s: 400 + s, a_circles=lambda s: 4,
-               b_bad=lambda s: False, c_low=1e-2, n=16):
+               b_bad=lambda s: False, c_low=1e-2, n=16, full_low=1e-5, b=None, d=None, d_bad=lambda s: False):
+    """Five arms per seed; `b` and `d` (seed → test-loss curve) replace B's and D's curves when given."""
     out = []
     for s in range(n):
-        out += [trial(W.FULL, s, curve(1e-5, 100 + s), circles=4),
+        out += [trial(W.FULL, s, curve(full_low, 100 + s), circles=4),
                 trial("A", s, curve(1e-1, 300), circles=a_circles(s), kept=[1]),
-                trial("B", s, curve(b_low, b_scale(s)), circles=2, kept=[1, 2], nonfinite=b_bad(s)),
+                trial("B", s, b(s) if b else curve(b_low, b_scale(s)), circles=2, kept=[1, 2], nonfinite=b_bad(s)),
                 trial("C", s, curve(c_low, c_scale(s)), circles=1, kept=[3]),
-                trial("D", s, curve(c_low, c_scale(s) + 7), circles=2, kept=[3, 4])]
+                trial("D", s, d(s) if d else curve(c_low, c_scale(s) + 7), circles=2, kept=[3, 4], nonfinite=d_bad(s))]
     return out
 
 
@@ -85,12 +87,12 @@ def test_run_stats_reads_levels_circles_and_revivals():
 def test_every_claim_reproduced():
     v = verdicts(population())
     assert v == {"B_reaches": V.REPRODUCED, "B_faster": V.REPRODUCED, "C": V.REPRODUCED, "D": V.REPRODUCED,
-                 "A": V.REPRODUCED}
+                 "A": V.REPRODUCED, "B_learns": V.REPRODUCED}
 
 
 def test_partly():
-    # B at 2e-6: 20× above 1e-7, outside the declared factor 10 but below 1e-4.
-    assert verdicts(population(b_low=2e-6))["B_reaches"] == V.PARTLY
+    # B levels off at 2e-6: 20× above 1e-7, outside the declared factor 10 but below 1e-4; full reaches 1e-7.
+    assert verdicts(population(b_low=2e-6, full_low=1e-7))["B_reaches"] == V.PARTLY
     # B lower than full in 9 seeds and higher in 7, by similar amounts: the direction, not significant.
     mixed = population(b_scale=lambda s: 100 + s + (-8 if s < 9 else 8), b_low=1e-5)
     assert verdicts(mixed)["B_faster"] == V.PARTLY
@@ -99,12 +101,13 @@ def test_partly():
 
 
 def test_not_reproduced():
-    v = verdicts(population(b_low=1e-3, b_scale=lambda s: 300 + s, c_scale=lambda s: 50 + s, c_low=1e-6,
-                            a_circles=lambda s: 1))
-    assert v["B_reaches"] == V.NOT_REPRODUCED  # above 1e-4
+    v = verdicts(population(b_low=1e-3, b_scale=lambda s: 300 + s, c_scale=lambda s: 50 + s, c_low=1e-8,
+                            a_circles=lambda s: 1, full_low=1e-7))
+    assert v["B_reaches"] == V.NOT_REPRODUCED  # B levels off above 1e-4 where full reaches 1e-7
     assert v["B_faster"] == V.NOT_REPRODUCED  # B slower than full
     assert v["C"] == V.NOT_REPRODUCED and v["D"] == V.NOT_REPRODUCED  # the random arms beat full
     assert v["A"] == V.NOT_REPRODUCED  # A keeps its single circle
+    assert v["B_learns"] == V.NOT_REPRODUCED  # the two random circles learn sooner than the two winning ones
 
 
 def test_not_assessable_when_most_b_runs_are_invalid():
@@ -112,9 +115,73 @@ def test_not_assessable_when_most_b_runs_are_invalid():
     v = {c.name: c.verdict for c in m.claims}
     assert v["B reaches a loss near 1e-7"] == V.NOT_ASSESSABLE and v["B faster than full"] == V.NOT_ASSESSABLE
     assert v["C struggles (slower than full)"] == V.REPRODUCED  # other arms are judged on their own valid pairs
+    assert v["B learns, D does not (B below D)"] == V.NOT_ASSESSABLE  # 6 of 16 pairs valid
     assert V.headline(m.claims) == V.NOT_ASSESSABLE
     assert sorted(t.id for ts in m.excluded.values() for t in ts) == [f"B{s:02d}" for s in range(6, 16)]
     assert m.lowest["B"]["n"] == 6 and m.still["B"] == (0, 6)  # the excluded B runs enter no statistic
+
+
+def test_b_near_1e7_is_judged_only_once_b_has_levelled_off_and_full_has_got_there():
+    # Still falling at every seed's last record (4e-5 there) while full reaches 1e-7: too short to tell.
+    still = population(b=lambda s: curve(1e-9, 400 + s), full_low=1e-7)
+    claim = W.measure(still).claims[0]
+    assert claim.verdict == V.NOT_ASSESSABLE
+    assert "last record in 16 of 16 seeds" in claim.detail and "B is still falling in 16 of 16 seeds" in claim.detail
+    assert "full run has not reached" not in claim.detail
+    # B levelled off at 2e-6 (partly, were full there), but full's lowest is 1e-5: too short to tell.
+    short = W.measure(population(b_low=2e-6)).claims[0]
+    assert short.verdict == V.NOT_ASSESSABLE and "the full run has not reached 1e-06 itself" in short.detail
+    # Below 1e-6 already: reproduced though B is still falling and full has not got there (a level reached stays reached).
+    assert verdicts(population(b=lambda s: curve(1e-9, 250 + s)))["B_reaches"] == V.REPRODUCED
+    # "Still falling" is a majority of the seeds: 8 of 16 is not (judged: partly), 9 of 16 is.
+    half = population(b=lambda s: curve(1e-9, 400 + s) if s < 8 else curve(2e-6, 50 + s), full_low=1e-7)
+    assert verdicts(half)["B_reaches"] == V.PARTLY
+    most = population(b=lambda s: curve(1e-9, 400 + s) if s < 9 else curve(2e-6, 50 + s), full_low=1e-7)
+    assert verdicts(most)["B_reaches"] == V.NOT_ASSESSABLE
+
+
+def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
+    # Reproduced: B below D in every seed (the default population: D levels off at 1e-2, B at 5e-7).
+    assert verdicts(population())["B_learns"] == V.REPRODUCED
+    # Partly: B below D in 9 seeds by a little, above it in 7 by more: the median difference is negative, p is not small.
+    mixed = population(b=lambda s: curve(5e-7, 50 + s), d=lambda s: curve(5e-7, 50 + s + (10 if s < 9 else -30)))
+    m = W.measure(mixed)
+    claim = m.claims[5]
+    assert claim.verdict == V.PARTLY and "B lower in 9 of 16" in claim.detail
+    # Not reproduced: the two random circles learn sooner than the two winning ones in every seed.
+    assert verdicts(population(d=lambda s: curve(5e-7, 30 + s)))["B_learns"] == V.NOT_REPRODUCED
+    # Equal curves: no direction, not reproduced.
+    assert verdicts(population(d=lambda s: curve(5e-7, 50 + s)))["B_learns"] == V.NOT_REPRODUCED
+    # Not assessable: D diverged in 10 of 16 seeds, so 6 pairs are valid.
+    v = verdicts(population(d_bad=lambda s: s >= 6))
+    assert v["B_learns"] == V.NOT_ASSESSABLE and v["B_faster"] == V.REPRODUCED
+
+
+def test_the_short_number_names_the_claim_that_set_the_headline():
+    claims = W.measure(population()).claims  # all reproduced: the section's point is named
+    assert W.short_number(claims).startswith("B vs D: ⟨log10 test loss⟩, B − D over 16 seeds: median -4.")
+    assert W.short_number(claims).endswith("(reproduced)")
+    claims = W.measure(population(a_circles=lambda s: 3 if s < 10 else 1)).claims  # only A's revival is partly
+    assert W.short_number(claims).startswith("A revives: 10 of 16 A runs end with more than one circle")
+    assert W.short_number(claims).endswith("(partly)")
+    # D learns sooner than full and than B: "D struggles" and B against D both fail; on a tie the section's point
+    # (B against D) is named.
+    claims = W.measure(population(d=lambda s: curve(5e-7, 30 + s))).claims
+    assert [c.verdict for c in claims].count(V.NOT_REPRODUCED) == 2 and claims[3].verdict == V.NOT_REPRODUCED
+    assert W.short_number(claims).startswith("B vs D: ⟨log10 test loss⟩, B − D over 16 seeds: median 0.")
+    assert W.short_number(claims).endswith("(not reproduced)")
+    claims = W.measure(population(b_low=2e-6)).claims  # claim (1) not assessable, the weakest: the reason is named
+    assert W.short_number(claims).startswith("B near 1e-7: B's lowest test loss median 2.00e-06")
+    assert W.short_number(claims).endswith("the full run has not reached 1e-06 itself: the budget is too short to tell "
+                                           "(not assessable)")
+
+
+def test_write_puts_the_short_number_in_the_index(tmp_path):
+    m = W.measure(population(n=4, d=lambda s: curve(5e-7, 30 + s)))
+    section = W.write(m, {}, tmp_path)
+    assert section.verdict == V.NOT_REPRODUCED  # four seeds: nothing is significant, so the weakest is B against D
+    assert section.short_number == W.short_number(m.claims) and section.short_number.startswith("B vs D: ")
+    assert len(section.claims) == 6 and section.claims[5].name == "B learns, D does not (B below D)"
 
 
 def test_not_assessable_when_most_trials_are_invalid(tmp_path):
@@ -126,7 +193,7 @@ def test_not_assessable_when_most_trials_are_invalid(tmp_path):
     m = W.measure(trials)
     assert m.assessable is False and len(m.valid) == 8
     assert [c.name for c in m.claims] == list(W.CLAIM_NAMES)
-    assert [c.verdict for c in m.claims] == [V.NOT_ASSESSABLE] * 5
+    assert [c.verdict for c in m.claims] == [V.NOT_ASSESSABLE] * 6
     assert m.by_seed == {} and m.example is None  # nothing measured
     section = W.write(m, {}, tmp_path)  # the standard section: no statistic, no figure
     assert section.verdict == V.NOT_ASSESSABLE and section.figures == [] and not list(tmp_path.iterdir())

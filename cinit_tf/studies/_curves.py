@@ -1,9 +1,10 @@
 """Curves over training steps and summaries over seeds: quantile bands, medians with their interquartile
 range, a paired signed-rank test, the value of a curve at a step, the first step a curve reaches a level,
-the spikes of a loss curve, its time-averaged log, and a later bump of a decaying curve.
+the spikes of a loss curve, its time-averaged log, a later bump of a decaying curve, the peak a coarser
+record of a curve would show, and survivors' curves against dead frequencies' over seeds.
 
 Pure functions on arrays or on stored trials (`cinit_tf.store.StoredTrial`); figures only through
-`band`, which draws on an axis it is given.
+`band`, `frequency_curves` and `paired_scatter`, which draw on an axis they are given.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from cinit_tf.studies import _common as C
+from cinit_tf.studies import _stats as S
 
 QUANTILES = (0.25, 0.5, 0.75)  # median and interquartile range: a band that never goes below zero on a log axis
 
@@ -92,6 +96,87 @@ def second_bump(steps, g, i_peak: int, until: int) -> tuple[float, float]:
     start = low + int(rising[0]) + 1
     j = start + int(np.argmax(g[start:end]))
     return float(steps[j]), float(g[j])
+
+
+def sampled_peak_step(steps, curve, every: int) -> float:
+    """The step of the curve's maximum among its records at steps 0, every, 2·every, ...: where a record every
+    `every` steps would put the peak (the first such record on ties). nan with fewer than two such records."""
+    steps = np.asarray(steps, dtype=np.int64)
+    keep = np.flatnonzero(steps % every == 0)
+    c = np.asarray(curve, dtype=np.float64)[keep]
+    if keep.size < 2 or not np.isfinite(c).any():
+        return float("nan")
+    return float(steps[keep][int(np.nanargmax(c))])
+
+
+def iqr_text(s: dict, digits: int = 3) -> str:
+    """A `median_iqr` summary as text: "median (IQR q1–q3)"."""
+    return f"{C.fmt(s['median'], digits)} (IQR {C.fmt(s['q1'], digits)}–{C.fmt(s['q3'], digits)})"
+
+
+def sampled_view(stats: list[dict], every: int) -> dict:
+    """Over the runs' `peak_step` (per-step record) and `sampled_peak_step` (a record every `every` steps): the seeds
+    with a sampled peak ("n"), those whose sampled peak is at step `every` ("at"), and those of them whose per-step
+    peak lies at least half an interval away from that step ("away"), with both peaks' median and IQR."""
+    rows = [x for x in stats if np.isfinite(x["sampled_peak_step"])]
+    at = [x for x in rows if x["sampled_peak_step"] == every]
+    away = [x for x in at if abs(x["peak_step"] - every) >= every / 2]
+    return {"every": every, "n": len(rows), "at": len(at), "away": len(away),
+            "peak": S.median_iqr([x["peak_step"] for x in rows]), "sampled": S.median_iqr([x["sampled_peak_step"] for x in rows])}
+
+
+def sampled_sentence(v: dict) -> str:
+    """What the coarser record shows, in one sentence built from `sampled_view`'s numbers."""
+    e, n, at, away = v["every"], v["n"], v["at"], v["away"]
+    if n == 0:
+        return f"No run has two records at multiples of {e} steps, so a record every {e} steps cannot be read."
+    head = (f"Recorded every {e} steps (steps 0, {e}, {2 * e}, ...), the same curves peak at step {iqr_text(v['sampled'])} "
+            f"over {n} seeds, at step {e} itself in {at} of them, beside the per-step peak at step {iqr_text(v['peak'])}")
+    if 2 * at <= n:
+        return head + f": a record every {e} steps does not put the peak at step {e} in most seeds."
+    if 2 * away > at:
+        return (head + f": in {away} of those {at} seeds the per-step peak lies at least {e // 2} steps away from step {e}, "
+                f"so a peak at step {e} is what a record every {e} steps makes of a peak elsewhere.")
+    return (head + f": in {at - away} of those {at} seeds the per-step peak lies within {e // 2} steps of step {e}, "
+            f"so the sampled peak at step {e} is where the per-step peak is.")
+
+
+def window_contrast(stats: list[dict], name: str) -> dict:
+    """Survivors' mean gradient against dead frequencies' in one window: medians over seeds, and the
+    one-sided Wilcoxon signed-rank test of log(survivors / dead) > 0."""
+    s = [x["windows"][name]["survivors"] for x in stats]
+    d = [x["windows"][name]["dead"] for x in stats]
+    ratio = [si / di if di > 0 else float("nan") for si, di in zip(s, d)]
+    return {"survivors": S.median_iqr(s)["median"], "dead": S.median_iqr(d)["median"], "ratio": S.median_iqr(ratio),
+            "test": S.signed_rank([np.log10(r) for r in ratio if np.isfinite(r) and r > 0], alternative="greater")}
+
+
+def frequency_curves(ax, steps, Gk, mask, lo=None, hi=None) -> None:
+    """Each frequency's curve (columns of Gk) over the steps in [lo, hi]: survivors (`mask`) in colour, dead ones grey."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
+    w = np.ones(steps.size, bool) if lo is None else (steps >= lo) & (steps <= hi)
+    for k in np.flatnonzero(~mask):
+        ax.plot(steps[w], Gk[w, k], color="grey", lw=0.6, alpha=0.6)
+    for j, k in enumerate(np.flatnonzero(mask)):
+        ax.plot(steps[w], Gk[w, k], color=cmap(j % 10), lw=1.4, label=f"k = {k + 1} (survives)")
+    ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
+
+
+def paired_scatter(ax, groups, xlabel: str, ylabel: str, equal: str) -> None:
+    """Paired values, one point per seed: `groups` is [(label, colour, xs, ys)]; the dashed line y = x (`equal`)
+    spans every finite value with a margin of 0.2, and both axes share its limits."""
+    values = [v for _, _, xs, ys in groups for v in (*xs, *ys) if np.isfinite(v)]
+    lo, hi = (min(values) - 0.2, max(values) + 0.2) if values else (-1.0, 1.0)
+    for label, colour, xs, ys in groups:
+        ax.scatter(xs, ys, s=16, color=colour, alpha=0.8, label=label)
+    ax.plot([lo, hi], [lo, hi], color="grey", ls="--", lw=1, label=equal)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", fontsize=7)
 
 
 def band(ax, steps, curves, colour, label: str, lw: float = 1.6) -> None:

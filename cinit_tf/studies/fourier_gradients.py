@@ -9,8 +9,9 @@ Trials: independent seeds at the paper's settings with `train.gradient_steps` = 
 ‖FFT(∂L/∂E)_k‖² (k = 1..K, the training loss only, no weight decay) and the Fourier norms after every
 step 0..N, then at each measurement (docs/method.md#population-training).
 
-The per-step split of a signal's change into weight decay and the rest (the "backprop part") is
-`_weight_decay`'s.
+The two forces on the embedding (the decay force wd·‖F_k(E)‖ against the backpropagated gradient
+‖F_k(∂L/∂E)‖) and the per-step split of a signal's change into weight decay and the rest (the "backprop
+part") are `_weight_decay`'s.
 
 Verdict rule (fixed here, before any numbers): VERDICT_RULE, with the steps of `[analysis]`.
 """
@@ -34,7 +35,7 @@ from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import _weight_decay as W
 
 SPIKE_FACTOR = 10.0  # "a spike": the peak at least 10× the gradient at step 0
-DOMINATES = 2 / 3  # "dominates": weight decay at least twice the rest of the change (a share of 2/3)
+SAMPLED_EVERY = 100  # a coarser record of the same curve (steps 0, 100, 200, ...): where it would put the peak
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,14 @@ def rule_text(a: FourierGradientsAnalysis) -> str:
         f"reproduced; a peak at least {SPIKE_FACTOR:g}× g(0) in the median seed but elsewhere → partly; no such peak → "
         f"not reproduced. (2) Near zero after step {a.after_step}: with r = g({a.after_step}) / peak per seed, the one-sided "
         f"Wilcoxon signed-rank test of log10 r < log10 {a.near_zero:g} gives p < {V.ALPHA:g} → reproduced; median r < 1 "
-        "but not that → partly; otherwise not reproduced. (3) Weight decay dominates the change of the signals after "
-        f"step {a.after_step}: per step and frequency, the weight-decay part ((1 − lr·wd)² − 1)·signal_k against the rest "
-        "of the recorded change (the backprop part); per seed the share S = Σ|weight-decay part| / (Σ|weight-decay part| "
-        f"+ Σ|backprop part|) over every recorded consecutive step after step {a.after_step} and every frequency. The "
-        f"one-sided Wilcoxon signed-rank test of S > 1/2 at p < {V.ALPHA:g} and a median S ≥ {DOMINATES:.3g} (weight decay "
-        "at least twice the rest) → reproduced; the test alone → partly; otherwise not reproduced. Each claim is not "
+        "but not that → partly; otherwise not reproduced. (3) Weight decay dominates after step "
+        f"{a.after_step}: the two forces on the embedding, per record t ≥ {a.after_step} and frequency k the decay force "
+        "wd·‖F_k(E_t)‖ (the gradient of the decay term (wd/2)·‖E‖²) against the backpropagated gradient "
+        "‖FFT(∂L/∂E)_k(t)‖, both the square roots of recorded squared norms of one transform; per seed the median over "
+        "those records of log10(Σ_k decay force / Σ_k gradient). Dominant = the larger force (log > 0): the one-sided "
+        f"Wilcoxon signed-rank test of the per-seed medians > 0 at p < {V.ALPHA:g} → reproduced; a median over seeds "
+        "above 0 without that → partly; otherwise not reproduced (forces, not Adam's normalised steps, whose share of "
+        "the change tends to 1/2 at balance whichever force is larger). Each claim is not "
         f"assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid or have the steps "
         "it needs. The headline is the weakest claim."
     )
@@ -96,6 +99,7 @@ class FourierGradientsMeasured(Measured):
     bytes_gradient: list = field(default_factory=list)
     spread: dict = field(default_factory=dict)  # median_iqr over seeds of each per-run number, by its summary key
     windows: dict = field(default_factory=dict)  # survivors against dead frequencies in each window of steps
+    sampled: dict = field(default_factory=dict)  # where a record every SAMPLED_EVERY steps puts the peak (D.sampled_view)
     example: int | None = None  # index in `runs` of the typical run, Fig. 16's example
 
 
@@ -115,11 +119,11 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
     train = trial.settings["train"]
     lr, wd = float(train["lr"]), float(train["weight_decay"])
     _, wd_part, bp_part = W.step_parts(steps, r.fourier_norms, lr, wd, a.after_step)
-    F = np.asarray(r.fourier_norms, dtype=np.float64)
     late = steps >= a.after_step
-    # The plain gradient against the decay term before Adam rescales it: ‖G_k‖ / (wd·‖F_k‖) (a gradient step of
-    # lr·G_k against the decay step lr·wd·F_k), over records from `after_step` on.
-    sgd_view = np.sqrt(Gk[late]) / np.maximum(wd * np.sqrt(F[late]), 1e-300) if late.any() else np.zeros((0, Gk.shape[1]))
+    decay, grad = W.forces(np.asarray(r.fourier_norms)[late], Gk[late], wd)
+
+    def force(columns=None):  # per seed: the median over the records from `after_step` on of log10(decay / gradient)
+        return W.median_log(W.log_force_ratio(decay, grad, columns)) if columns is None or columns.any() else float("nan")
 
     def window_means(lo, hi):
         w = (steps >= lo) & (steps <= hi)
@@ -134,6 +138,7 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
         "id": trial.id,
         "seed": D.seed_of(trial),
         "peak_step": int(steps[i_peak]),
+        "sampled_peak_step": D.sampled_peak_step(steps, g, SAMPLED_EVERY),
         "bump_step": bump_step,
         "bump_share": bump / peak if peak > 0 else float("nan"),
         "peak": peak,
@@ -145,7 +150,10 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
         "decay_share_survivors": W.decay_share(wd_part, bp_part, mask) if mask.any() else float("nan"),
         "decay_share_dead": W.decay_share(wd_part, bp_part, ~mask) if (~mask).any() else float("nan"),
         "changes_after": int(wd_part.shape[0]),
-        "sgd_view_median": float(np.median(sgd_view)) if sgd_view.size else float("nan"),
+        "force": force(),
+        "force_survivors": force(mask),
+        "force_dead": force(~mask),
+        "records_after": int(late.sum()),
         "survivors": (np.flatnonzero(mask) + 1).tolist(),
         "windows": {k: {"survivors": v[0], "dead": v[1]} for k, v in windows.items()},
         "records": int(steps.size),
@@ -193,34 +201,24 @@ def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis
 
 def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
     name = claim_names(a)[2]
-    shares = [x["decay_share"] for x in stats if np.isfinite(x["decay_share"])]
-    if not V.assessable(len(shares), n_total):
-        return V.not_assessable(name, len(shares), n_total, f"valid with per-step records after step {a.after_step}")
-    test = S.signed_rank([x - 0.5 for x in shares], alternative="greater")
-    s = S.median_iqr(shares)
-    detail = (f"share of weight decay in the per-step change S median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–"
-              f"{C.fmt(s['q3'])}, n = {s['n']}); S > 1/2 in {test['positive']} of {test['n']} seeds, one-sided Wilcoxon "
-              f"{C.fmt_p(test['p'])}; needs median S ≥ {DOMINATES:.3g}")
-    significant = bool(np.isfinite(test["p"]) and test["p"] < V.ALPHA)
-    if significant and s["median"] >= DOMINATES:
+    logs = [x["force"] for x in stats if not np.isnan(x["force"])]
+    if not V.assessable(len(logs), n_total):
+        return V.not_assessable(name, len(logs), n_total, f"valid with records from step {a.after_step} on")
+    test = S.signed_rank(logs, alternative="greater")
+    s = S.median_iqr(logs)
+    detail = (f"log10(decay force / gradient) after step {a.after_step}, median over seeds: {C.fmt(s['median'])} (IQR "
+              f"{C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}); per seed, the median over its records from step "
+              f"{a.after_step} on; the decay force is the larger in {test['positive']} of {test['n']} seeds, one-sided "
+              f"Wilcoxon {C.fmt_p(test['p'])}")
+    if s["median"] > 0 and np.isfinite(test["p"]) and test["p"] < V.ALPHA:
         return V.Claim(name, V.REPRODUCED, detail)
-    if significant:
-        return V.Claim(name, V.PARTLY, detail + "; weight decay is the larger part, but not twice the rest")
-    return V.Claim(name, V.NOT_REPRODUCED, detail + "; weight decay is not significantly the larger part")
+    if s["median"] > 0:
+        return V.Claim(name, V.PARTLY, detail + "; the decay force is the larger in the median seed, not significantly")
+    return V.Claim(name, V.NOT_REPRODUCED, detail + "; the backpropagated gradient is at least as large as the decay force")
 
 
 def claims_of(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> list[V.Claim]:
     return [claim_spike(stats, n_total, a), claim_near_zero(stats, n_total, a), claim_decay(stats, n_total, a)]
-
-
-def window_contrast(stats: list[dict], name: str) -> dict:
-    """Survivors' mean gradient against dead frequencies' in one window: medians over seeds, and the
-    one-sided Wilcoxon signed-rank test of log(survivors / dead) > 0."""
-    s = [x["windows"][name]["survivors"] for x in stats]
-    d = [x["windows"][name]["dead"] for x in stats]
-    ratio = [si / di if di > 0 else float("nan") for si, di in zip(s, d)]
-    return {"survivors": S.median_iqr(s)["median"], "dead": S.median_iqr(d)["median"], "ratio": S.median_iqr(ratio),
-            "test": S.signed_rank([np.log10(r) for r in ratio if np.isfinite(r) and r > 0], alternative="greater")}
 
 
 def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGradientsMeasured:
@@ -240,27 +238,16 @@ def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGr
     m.records = sorted({s["records"] for s in m.stats})
     m.bytes_gradient = sorted({s["bytes_gradient"] for s in m.stats})
     m.spread = {k: S.median_iqr([s[k] for s in m.stats]) for k in ("peak_step", "ratio_after", "ratio_late", "decay_share",
-                "decay_share_survivors", "decay_share_dead", "bump_step", "bump_share")}
-    m.spread["sgd_view"] = S.median_iqr([s["sgd_view_median"] for s in m.stats])
-    m.windows = {name: window_contrast(m.stats, name) for name in ("early", "middle", "late")}
+                "decay_share_survivors", "decay_share_dead", "bump_step", "bump_share", "force", "force_survivors",
+                "force_dead", "sampled_peak_step")}
+    m.sampled = D.sampled_view(m.stats, SAMPLED_EVERY)
+    m.windows = {name: D.window_contrast(m.stats, name) for name in ("early", "middle", "late")}
     finite = [i for i, s in enumerate(m.stats) if np.isfinite(s["peak_step"])]
     m.example = S.typical(finite, lambda i: m.stats[i]["peak_step"], 1)[0] if finite else None
     return m
 
 
 # ---------------------------------------------------------------- figures
-
-
-def _frequency_curves(ax, steps, Gk, mask, lo=None, hi=None):
-    import matplotlib
-
-    cmap = matplotlib.colormaps["tab10"]
-    w = np.ones(steps.size, bool) if lo is None else (steps >= lo) & (steps <= hi)
-    for k in np.flatnonzero(~mask):
-        ax.plot(steps[w], Gk[w, k], color="grey", lw=0.6, alpha=0.6)
-    for j, k in enumerate(np.flatnonzero(mask)):
-        ax.plot(steps[w], Gk[w, k], color=cmap(j % 10), lw=1.4, label=f"k = {k + 1} (survives)")
-    ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
 
 
 def figure_example(trial, stats: dict, a: FourierGradientsAnalysis, out_dir: Path) -> Figure:
@@ -270,13 +257,13 @@ def figure_example(trial, stats: dict, a: FourierGradientsAnalysis, out_dir: Pat
     Gk = np.asarray(r.gradient_norms, dtype=np.float64)
     mask = M.survivor_mask(trial)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0))
-    _frequency_curves(left, steps, Gk, mask)
+    D.frequency_curves(left, steps, Gk, mask)
     left.set_xlabel("training step")
     left.set_ylabel("‖FFT(∂L/∂E)_k‖²")
     left.set_title(f"Fig. 16 (left): seed {stats['seed']}, every frequency")
     left.axvline(a.after_step, color="black", ls=":", lw=1)
     left.legend(loc="upper right", fontsize=7)
-    _frequency_curves(right, steps, Gk, mask, a.zoom_from, a.after_step)
+    D.frequency_curves(right, steps, Gk, mask, a.zoom_from, a.after_step)
     right.set_xlabel("training step")
     right.set_ylabel("‖FFT(∂L/∂E)_k‖²")
     right.set_title(f"Fig. 16 (right): steps {a.zoom_from}–{a.after_step}")
@@ -350,7 +337,8 @@ def figure_decay(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Fi
     ax.set_title("What moves the signals: weight decay against the update")
     ax.legend(loc="lower left", fontsize=7)
     return G.finish(fig, out_dir, "weight_decay_vs_backprop.png",
-                    "Our test of App. H's last sentence: per step, Σ_k of the weight-decay part ((1 − lr·wd)² − 1)·signal_k "
+                    "App. H's last sentence in the per-step change of the signals (shown, not judged: the claim compares "
+                    "the forces): per step, Σ_k of the weight-decay part ((1 − lr·wd)² − 1)·signal_k "
                     "of the change of signal_k (blue) and of the rest of the recorded change, the Adam update made from the "
                     "backpropagated gradient (red), in absolute value; purple, the first-order change a plain gradient step "
                     "lr·∂L/∂E would make, 2·lr·‖F_k‖·‖FFT(∂L/∂E)_k‖, for scale. Median and IQR over seeds.")
@@ -369,19 +357,20 @@ def deviations_of(trials: list, a: FourierGradientsAnalysis) -> list[str]:
         "after each step, without weight decay; the paper says \"the gradient produced by MLP on the embedding through "
         "backpropagation\" and does not say which loss or when it is taken.",
         f"\"Around 100 steps\" is read as a peak step in [{a.peak_lo}, {a.peak_hi}], \"near zero\" as below "
-        f"{a.near_zero:g} of the peak, and \"dominant\" as a share of at least {DOMINATES:.3g} of the per-step change: "
-        "thresholds of ours, declared before the numbers.",
-        "The split of a signal's change into weight decay and the rest is ours: AdamW's decoupled decay scales F_k by "
-        "(1 − lr·wd) per step, exactly, so the rest is the Adam update. Adam divides the gradient by its running RMS, "
-        "so a tiny gradient can still give an update of size lr; the paper's argument is about the gradient itself.",
+        f"{a.near_zero:g} of the peak, and \"dominant\" as the larger of the two forces on the embedding, the decay "
+        "force wd·‖F_k(E)‖ against the backpropagated gradient ‖FFT(∂L/∂E)_k‖ (summed over k): readings of ours, "
+        f"declared before the numbers ({C.method('fourier_gradients-app-h')}).",
+        "The split of a signal's change into weight decay and the rest is ours and is reported, not judged: AdamW's "
+        "decoupled decay scales F_k by (1 − lr·wd) per step, exactly, so the rest is the Adam update. Adam divides the "
+        "gradient by its running RMS, so a tiny gradient can still give an update of size lr; the paper's argument is "
+        "about the gradient itself, hence the forces.",
         *C.paper_setting_deviations(trials),
         *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
 
 
-def iqr(s: dict, digits: int = 3) -> str:
-    return f"{C.fmt(s['median'], digits)} (IQR {C.fmt(s['q1'], digits)}–{C.fmt(s['q3'], digits)})"
+iqr = D.iqr_text
 
 
 def findings_of(m: FourierGradientsMeasured) -> list[str]:
@@ -393,25 +382,29 @@ def findings_of(m: FourierGradientsMeasured) -> list[str]:
                 C.fmt_p(w["test"]["p"])]
 
     return [
-        C.md_table(["seed", "peak step", "peak g", "peak / g(0)", f"g({a.after_step}) / peak", f"g({a.late_step}) / peak",
+        C.md_table(["seed", "peak step", f"peak step, every {SAMPLED_EVERY}", "peak g", "peak / g(0)",
+                    f"g({a.after_step}) / peak", f"g({a.late_step}) / peak", f"log10 decay force / gradient after {a.after_step}",
                     f"decay share after {a.after_step}", "survivors"],
-                   [[str(s["seed"]), s["peak_step"], s["peak"], s["spike_factor"], s["ratio_after"], s["ratio_late"],
-                     s["decay_share"], ", ".join(map(str, s["survivors"]))] for s in stats]),
+                   [[str(s["seed"]), s["peak_step"], s["sampled_peak_step"], s["peak"], s["spike_factor"], s["ratio_after"],
+                     s["ratio_late"], s["force"], s["decay_share"], ", ".join(map(str, s["survivors"]))] for s in stats]),
         f"Peak step over seeds: {iqr(sp['peak_step'])}, n = {sp['peak_step']['n']}. g({a.after_step}) / peak: "
         f"{iqr(sp['ratio_after'])}; g({a.late_step}) / peak: {iqr(sp['ratio_late'])}. A later bump (the highest g, up to "
         f"step {a.after_step}, once g has fallen below half its peak and first stopped falling) in {sp['bump_step']['n']} "
         f"of {len(stats)} seeds: at step {iqr(sp['bump_step'])}, {iqr(sp['bump_share'])} of the peak's height.",
+        D.sampled_sentence(m.sampled),
         "Survivors' mean gradient against dead frequencies' (per seed, the mean of ‖FFT(∂L/∂E)_k‖² over the records in "
         "a window and over the survivors or the dead; ratio survivors / dead, one-sided Wilcoxon signed-rank of its log > 0):\n\n"
         + C.md_table(["window", "survivors (median)", "dead (median)", "ratio (median, IQR)", "seeds with ratio > 1", "Wilcoxon"],
                      [window_row("early", f"steps 0–{a.peak_hi}"), window_row("middle", f"{a.peak_hi}–{a.after_step}"),
                       window_row("late", f"{a.after_step}–end")]),
-        f"Weight decay against the rest of the change after step {a.after_step}: share S {iqr(sp['decay_share'])} over all "
-        f"frequencies; survivors only {iqr(sp['decay_share_survivors'])}; dead only {iqr(sp['decay_share_dead'])}. S near "
-        "1/2 means the Adam update nearly cancels the decay (a signal in balance); S near 1 means the signal decays freely.",
-        f"Before Adam's rescaling, the gradient is small beside the decay term: from step {a.after_step} on, "
-        f"‖FFT(∂L/∂E)_k‖ / (wd·‖F_k‖), the size of a plain gradient step against the decay step, has a per-seed median of "
-        f"{iqr(sp['sgd_view'])}.",
+        f"The two forces from step {a.after_step} on, log10(Σ_k wd·‖F_k(E)‖ / Σ_k ‖FFT(∂L/∂E)_k‖) (per seed, the median "
+        f"over the records; above 0 the decay force is the larger): over all frequencies {iqr(sp['force'])}; survivors "
+        f"only {iqr(sp['force_survivors'])}; dead only {iqr(sp['force_dead'])}.",
+        f"Weight decay against the rest of the change after step {a.after_step} (not judged): share S "
+        f"{iqr(sp['decay_share'])} over all frequencies; survivors only {iqr(sp['decay_share_survivors'])}; dead only "
+        f"{iqr(sp['decay_share_dead'])}. Adam's update has a size of about lr whatever the gradient's size, so where a signal "
+        "holds its level the update cancels the decay and S tends to 1/2 by construction, whichever force is larger; S "
+        "near 1 means the signal decays freely.",
         *C.health_findings(m.trials),
     ]
 
@@ -421,11 +414,12 @@ def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
     deviations = deviations_of(m.trials, a)
     if not m.assessable:
         return C.section(m, record, deviations=deviations, verdict_rule=rule_text(a))
-    peak, after, share = sp["peak_step"], sp["ratio_after"], sp["decay_share"]
+    peak, after, force = sp["peak_step"], sp["ratio_after"], sp["force"]
     our = (f"peak of the Fourier gradient at step {iqr(peak)} over {peak['n']} seeds; g({a.after_step}) / peak {iqr(after)}, "
-           f"g({a.late_step}) / peak {iqr(sp['ratio_late'])}; share of weight decay in the per-step change of the signals "
-           f"after step {a.after_step} {iqr(share)}")
-    short = f"peak at step {C.fmt(peak['median'])}; g({a.after_step})/peak {C.fmt(after['median'], 2)}; decay share {C.fmt(share['median'], 2)}"
+           f"g({a.late_step}) / peak {iqr(sp['ratio_late'])}; log10(decay force / backprop gradient) after step "
+           f"{a.after_step} {iqr(force)}")
+    short = (f"peak at step {C.fmt(peak['median'])}; g({a.after_step})/peak {C.fmt(after['median'], 2)}; "
+             f"log10 decay force/gradient {C.fmt(force['median'], 2)}")
     ran = C.profile_lines(record, m.trials)
     ran.append(f"{len(m.trials)} independent runs (embedding, MLP and split seed equal per run), every frequency k = 1..{m.K} "
                f"recorded: the gradient and the Fourier norms after every step up to step "
@@ -441,7 +435,7 @@ def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
         figures.append(figure_example(example, ex, a, out_dir))
     figures += [figure_median(m.runs, a, out_dir), figure_decay(m.runs, a, out_dir)]
     summary = {"analysis": a.__dict__, **{k: v for k, v in sp.items() if k != "bump_share"},
-               "bytes_gradient_per_member": m.bytes_gradient, "records": m.records,
+               "bytes_gradient_per_member": m.bytes_gradient, "records": m.records, "sampled_view": m.sampled,
                "excluded_nonfinite": sum(len(v) for v in m.excluded.values()), "runs": m.stats,
                "claims": {c.name: c.verdict for c in m.claims}}
     return C.section(m, record, our_number=our, what_we_ran=ran, deviations=deviations, findings=findings,
