@@ -136,7 +136,7 @@ def test_a_bump_at_p_is_not_reproduced(tmp_path):
 
 
 def test_a_curve_still_falling_leaves_the_dip_not_assessable(tmp_path, monkeypatch):
-    import cinit_tf.studies.freeze_embedding as F
+    import cinit_tf.studies._loss_vs_d as L
 
     original = result
 
@@ -149,7 +149,7 @@ def test_a_curve_still_falling_leaves_the_dip_not_assessable(tmp_path, monkeypat
     claims = summary["summary"]["claims"]
     assert claims["dip in frozen test loss at d = p on modular addition"] == "not assessable"
     assert summary["verdict"] == "not assessable"
-    assert F.FLAT_TOLERANCE < 1.0
+    assert L.FLAT_TOLERANCE < 1.0
 
 
 def test_nonfinite_trial_is_counted_and_listed(tmp_path):
@@ -197,7 +197,13 @@ def test_index_lists_every_study_in_paper_order(tmp_path):
     run = make_run(tmp_path / "runs")
     report.generate_report(run, tmp_path / "reports")
     index = (tmp_path / "reports" / "README.md").read_text()
-    rows = [line for line in index.splitlines() if line.startswith("| ") and not line.startswith("| section")]
+    claims_part, sections_part = index.split("## Sections")
+    rows = [line for line in sections_part.splitlines() if line.startswith("| ") and not line.startswith("| section")]
+    claim_rows = [line for line in claims_part.splitlines() if line.startswith("| freeze_synth |")]
+    summary = json.loads((tmp_path / "reports" / "freeze_synth" / "summary.json").read_text())
+    assert len(claim_rows) == len(summary["claims"]) > 1  # one row per claim of the one report present
+    for row, c in zip(claim_rows, summary["claims"]):
+        assert row.startswith(f"| freeze_synth | {c['name']} |") and row.endswith(f"| {c['verdict']} |")
     declared = declarations()
     assert [r.split("|")[1].strip() for r in rows] == list(declared)
     assert list(declared) == PAPER_ORDER
@@ -206,8 +212,9 @@ def test_index_lists_every_study_in_paper_order(tmp_path):
         if study == "freeze_embedding":
             assert "not yet run" not in row
             assert "| smoke |" in row and "| reproduced |" in row and "(freeze_synth/README.md)" in row
+            assert f"| {len(summary['claims'])} reproduced |" in row  # the tally of its claims
         else:
-            assert "| not yet run | – | not yet run | – |" in row
+            assert "| not yet run | – | not yet run | – | – |" in row
     # Only declared studies are listed: nothing outside a study names a section.
     assert len(rows) == len(declared)
 
