@@ -72,12 +72,13 @@ class Figure:
     caption: str  # names the paper's figure it mirrors, e.g. "Mirrors Fig. 1b."
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Section:
     """What a study found, in the order a reader wants it."""
 
     our_number: str  # ours, computed, with spread and sample size
     verdict: str  # one of VERDICTS
+    excluded: list[str]  # which trials were left out of every statistic, and why (required: a report always says)
     what_we_ran: list[str] = field(default_factory=list)  # profile, seeds, steps, sizes
     deviations: list[str] = field(default_factory=list)  # every difference from the paper and every choice of ours
     findings: list[str] = field(default_factory=list)  # further numbers, in prose or Markdown tables
@@ -87,4 +88,3 @@ class Section:
     short_number: str = ""  # our number as the index shows it (default: our_number)
     verdict_rule: str = ""  # the rule as applied, when the declaration's depends on [analysis] (default: the declaration's)
     claims: list = field(default_factory=list)  # cinit_tf.studies._verdicts.Claim, one per sub-claim; verdict = the weakest
-    excluded: list[str] = field(default_factory=list)  # how many trials were left out of every statistic, and why

@@ -25,9 +25,9 @@ def fourier_norms(E) -> np.ndarray:
     sign of eq. 1, F_k = Σ_n e^{-2πi kn/p} E_n; the engine computes the same in-graph with tf.signal
     (a test keeps the two equal).
     """
-    E = np.asarray(E.numpy() if hasattr(E, "numpy") else E)
-    if not np.issubdtype(E.dtype, np.floating):
-        E = E.astype(np.float64)
+    # float64 whatever the input, as every other measure here: the stored embeddings are float32, and
+    # a float32 FFT would give the same stored run slightly different signals in different studies.
+    E = np.asarray(E.numpy() if hasattr(E, "numpy") else E, dtype=np.float64)
     p = E.shape[-2]
     F = np.fft.rfft(E, axis=-2)
     power = F.real**2 + F.imag**2

@@ -18,7 +18,7 @@ import numpy as np
 
 from cinit_tf.framework import keras, tf
 
-from cinit_tf.model import PopulationModel
+from cinit_tf.model import MLP_WEIGHTS, PopulationModel
 from cinit_tf.signals import n_frequencies
 from cinit_tf.tasks import Task
 from cinit_tf.trial import METRICS, Shape, TrainConfig, Trial, TrialResult, initial_embedding, initial_mlp
@@ -97,6 +97,10 @@ class PopulationTrainer:
             self._replica_sums = tf.function(self._replica_measure, jit_compile=jit)
             self._run = tf.function(self._mirrored_steps)
         self._measure = tf.function(self._measure_all, jit_compile=jit and self.replicas == 1)
+        # Loading is one graph call (not XLA: assignments only), not ~30 eager assignments: a group of
+        # a large population trains few steps between loads, so their per-op overhead showed (docs/performance.md).
+        self._weights = [self.model.embedding] + [getattr(self.model, key) for key in MLP_WEIGHTS]
+        self._assign = tf.function(self._assign_all)
 
     # ---- compiled side -------------------------------------------------------------------
     def _local(self, name):
@@ -186,6 +190,15 @@ class PopulationTrainer:
             out["fourier_norms"] = fourier_norms_tf(tf.convert_to_tensor(self.model.embedding))
         return out
 
+    def _assign_all(self, weights, data):
+        """Set every weight and data slot, and zero the optimizer's state (step count, moments, learning rate)."""
+        for variable, value in zip(self._weights, weights):
+            variable.assign(value)
+        for name, value in data.items():
+            self._data[name].assign(value)
+        for v in self.optimizer.variables:
+            v.assign(tf.zeros_like(v))
+
     # ---- host side -----------------------------------------------------------------------
     def load(self, trials: list[Trial]) -> None:
         """Fill the slots with trials (fewer trials than slots: the rest repeat the first, and are ignored)."""
@@ -199,16 +212,17 @@ class PopulationTrainer:
             if E.shape != (self.shape.p, self.shape.d):
                 raise ValueError(f"initial embedding has shape {E.shape}, expected {(self.shape.p, self.shape.d)}")
             embeddings.append(E)
-        self.model.set_members(np.stack(embeddings), [initial_mlp(self.shape, t.mlp_seed) for t in slots])
+        mlps = [initial_mlp(self.shape, t.mlp_seed) for t in slots]
+        dtype = self.model.dtype  # the casts of PopulationModel.set_members
+        weights = [np.asarray(np.stack(embeddings), dtype=dtype)] + [np.stack([m[key] for m in mlps]).astype(dtype) for key in MLP_WEIGHTS]
         splits = [self.task.split(t.split_seed, self.config.train_fraction) for t in slots]
+        data = {}
         for split, col in (("train", 0), ("test", 1)):
             idx = np.stack([s[col] for s in splits])
-            self._data[f"{split}_pairs"].assign(self._pairs[idx])
-            self._data[f"{split}_labels"].assign(self._labels[idx])
+            data[f"{split}_pairs"], data[f"{split}_labels"] = self._pairs[idx], self._labels[idx]
         # A fresh optimizer state (step count and moments). The learning rate is one of the
-        # optimizer's variables too: zero everything, then set it again.
-        for v in self.optimizer.variables:
-            v.assign(tf.zeros_like(v))
+        # optimizer's variables too: everything is zeroed, then it is set again.
+        self._assign(weights, data)
         self.optimizer.learning_rate = self.config.lr
 
     def run(self, n: int) -> None:

@@ -11,7 +11,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from cinit_tf import studies
 from cinit_tf.config import load_experiment

@@ -4,7 +4,6 @@ Each fault is one test; every run is a tiny smoke-sized experiment.
 """
 
 import json
-import os
 import shutil
 import signal
 import subprocess

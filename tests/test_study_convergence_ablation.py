@@ -40,7 +40,7 @@ def pairs(ablated, original=ORIGINAL_STEPS) -> list:
     (lambda i, o: o // 4, ("reproduced", "reproduced")),
     (lambda i, o: o + 50, ("not reproduced", "reproduced")),                    # slower
     (lambda i, o: o // 4 if i < 17 else None, ("reproduced", "partly")),        # faster, but 3 of 20 never converge
-    (lambda i, o: o - 10 if i % 2 else o + 9, ("partly", "reproduced")),         # faster on average, not significantly
+    (lambda i, o: o - 10 if i % 2 else o + 9, ("not assessable", "reproduced")),  # faster on average; the CI holds both signs
 ])
 def test_convergence_claims_known_answers(ablated, verdicts):
     m = CA.measure(pairs(ablated))

@@ -59,7 +59,7 @@ def test_top_always_second_rising_some_revivals_reproduces_every_claim():
 @pytest.mark.parametrize("top, second, revived, verdicts", [
     (16, RISING, 0, ("partly", "reproduced", "not reproduced")),     # top 80%: not "always"; no revival at all
     (20, {0.0: 20, 0.5: 10, 1.0: 0}, 20, ("reproduced", "not reproduced", "not reproduced")),  # falls; always revives
-    (20, {0.0: 10, 0.5: 10, 1.0: 10}, 3, ("reproduced", "not reproduced", "reproduced")),      # flat in r
+    (20, {0.0: 10, 0.5: 10, 1.0: 10}, 3, ("reproduced", "not assessable", "reproduced")),      # flat in r: ρ's CI holds both signs
 ])
 def test_manual_construction_claims_known_answers(top, second, revived, verdicts):
     m = MC.measure(sweep(top, second, revived))

@@ -328,7 +328,7 @@ def test_circle_count_claim_known_answers(counts, verdict):
 @pytest.mark.parametrize("survivors, dead, verdict", [
     ([1, 2, 3], range(4, 30), "reproduced"),
     ([27, 28, 29], range(1, 27), "not reproduced"),     # survivors start lowest: the opposite direction
-    ([1, 14, 28], [2, 13, 15, 27, 29, 3], "partly"),     # slightly higher on average, far from significant
+    ([1, 14, 28], [2, 13, 15, 27, 29, 3], "not assessable"),  # slightly higher on average; the CI holds both signs
 ])
 def test_survivors_start_high_known_answers(survivors, dead, verdict):
     test = fourier_evolution.rank_test(_stats(survivors, dead, runs=1 if verdict == "partly" else 10))

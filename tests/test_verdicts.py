@@ -50,9 +50,40 @@ def test_bare_number_against_our_interval_and_a_declared_margin():
 
 def test_direction_needs_significance_and_the_right_sign():
     assert V.direction("faster", 5.0, 3.0, 7.0, 1e-4, +1, "Δ").verdict == V.REPRODUCED
-    assert V.direction("faster", 5.0, -1.0, 11.0, 0.03, +1, "Δ").verdict == V.PARTLY  # p < 0.05 is not enough
+    assert V.direction("faster", 5.0, 1.0, 9.0, 0.03, +1, "Δ").verdict == V.PARTLY  # clear of 0, but p < 0.05 is not enough
     assert V.direction("faster", -5.0, -7.0, -3.0, 1e-4, +1, "Δ").verdict == V.NOT_REPRODUCED
     assert V.direction("faster", math.nan, math.nan, math.nan, math.nan, +1, "Δ").verdict == V.NOT_ASSESSABLE
+    assert V.direction("faster", 0.0, 0.0, 0.0, 1.0, +1, "Δ").verdict == V.NOT_REPRODUCED  # no spread, no effect
+
+
+def test_an_interval_holding_both_directions_is_not_assessable_with_the_sample_that_would_decide():
+    wide = V.direction("faster", 0.1, -0.2, 0.4, 0.5, +1, "Δ", n=20)
+    assert wide.verdict == V.NOT_ASSESSABLE
+    # half-width 0.3 at effect 0.1: N = 20 · (2.5758 · 0.3 / (1.96 · 0.1))² = 310.9 → 311
+    assert "interval too wide: needs ≈ 311 (n = 20 now)" in wide.detail
+    other_way = V.direction("faster", -0.1, -0.4, 0.2, 0.5, +1, "Δ", n=20)
+    assert other_way.verdict == V.NOT_ASSESSABLE and "the estimate points the other way" in other_way.detail
+    assert V.direction("faster", -0.1, -0.4, -0.05, 0.02, +1, "Δ").verdict == V.NOT_REPRODUCED  # wholly the other side
+    # the same effect, narrower: decided
+    assert V.direction("faster", 0.1, 0.05, 0.15, 1e-4, +1, "Δ").verdict == V.REPRODUCED
+
+
+def test_power_of_a_trend_is_stated_and_inverts():
+    assert V.detectable_rho(15) == pytest.approx(math.tanh((2.5758293 + 0.8416212) * 1.03 / math.sqrt(12)), rel=1e-6)
+    assert 0.76 < V.detectable_rho(15) < 0.78 and V.detectable_rho(100) < 0.35 and math.isnan(V.detectable_rho(3))
+    for n in (10, 15, 40, 200):
+        assert V.points_for_rho(V.detectable_rho(n)) in (n, n + 1)
+    x = np.arange(15.0)
+    weak = V.trend("rises", x, np.random.default_rng(0).permutation(15), +1)
+    assert weak.verdict == V.NOT_ASSESSABLE and "smallest |ρ| detectable (80% power, p < 0.01) is ≈ 0.768" in weak.detail
+    assert "points to detect |ρ|" in weak.detail
+
+
+def test_a_rate_whose_interval_holds_both_sides_of_half_is_not_assessable():
+    assert V.rate_claim("high", 3, 5, True, 0.9, "x").verdict == V.NOT_ASSESSABLE
+    assert V.rate_claim("high", 24, 24, True, 0.9, "x").verdict == V.REPRODUCED
+    assert V.rate_claim("high", 0, 24, True, 0.9, "x").verdict == V.NOT_REPRODUCED
+    assert V.rate_claim("high", 19, 24, True, 0.95, "x").verdict == V.PARTLY  # above ½ at p < 0.01, CI short of 95%
 
 
 def test_trend_by_spearman_with_its_interval():
@@ -60,7 +91,7 @@ def test_trend_by_spearman_with_its_interval():
     up = V.trend("rises", x, x + np.random.default_rng(2).normal(0, 1, 20), +1)
     assert up.verdict == V.REPRODUCED and "Spearman" in up.detail
     assert V.trend("rises", x, -x, +1).verdict == V.NOT_REPRODUCED
-    assert V.trend("rises", x[:5], [1, 3, 2, 5, 4], +1).verdict == V.PARTLY  # ρ = 0.8 with n = 5: p ≈ 0.10
+    assert V.trend("rises", x[:5], [1, 3, 2, 5, 4], +1).verdict == V.NOT_ASSESSABLE  # ρ = 0.8 with n = 5: CI holds 0
     rho, lo, hi, p, n = S.spearman_ci(x, x)
     assert rho > 0.99 and lo < rho and n == 20
 

@@ -1,4 +1,4 @@
-"""Helpers every study shares: number formatting, statistics, which trials are valid, trial health,
+"""Helpers every study shares: number formatting, which trials are valid, trial health,
 the deviations every report lists, and the study's `[analysis]` options. Verdict rules are in
 `_verdicts` (docs/method.md#verdict-rules); the helpers here only feed them.
 
@@ -6,25 +6,20 @@ Everything here is deterministic (sorted inputs give identical text), so a repor
 the same `runs/` folder is byte-identical. The functions are a stable interface for the study
 modules; add new ones rather than changing what an existing one returns.
 
-Statistics conventions (stated in every report through `STATISTICS_NOTE`):
-- spread is the sample standard deviation (ddof = 1; 0 for a single value);
-- a 95% confidence interval of a mean is Student-t based: mean ± t_{0.975, n-1} · std / √n;
-- correlations and tests are scipy.stats (pearsonr, spearmanr, Welch's ttest_ind).
-Method: docs/method.md#statistics.
+Statistics are in `_stats` (one way to get each interval and each test, docs/method.md#statistics);
+every report states their conventions through `STATISTICS_NOTE`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import field, fields
+from dataclasses import fields
 
 import numpy as np
 
 from cinit_tf.section import VERDICTS, Measured, Section
-from cinit_tf.studies._stats import mean_std, pearson, share_vs_half, spearman, typical  # noqa: F401
-from cinit_tf.studies._stats import share_ci as wilson_ci  # noqa: F401
-from cinit_tf.studies._stats import welch_test as welch  # noqa: F401
+from cinit_tf.studies._stats import mean_std
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_ASSESSABLE = VERDICTS
 
@@ -86,11 +81,6 @@ PAPER_TRAIN_SETTINGS = {
 
 
 # ---------------------------------------------------------------- the study's [analysis] options
-
-
-def option(default, rule, doc: str):
-    """A field of a study's `[analysis]` schema dataclass: its default, its value rule (cinit_tf.rules) and what it sets."""
-    return field(default=default, metadata={"rule": rule, "doc": doc})
 
 
 def analysis_of(record: dict, schema: type):
@@ -161,17 +151,6 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- statistics (one definition each, in _stats)
-
-
-def ci95(values: Iterable[float]) -> tuple[float, float]:
-    """(lo, hi) of `_stats.mean_ci`."""
-    from cinit_tf.studies._stats import mean_ci
-
-    _, lo, hi, _ = mean_ci(values)
-    return (lo, hi)
-
-
 # ---------------------------------------------------------------- valid trials
 
 
@@ -211,27 +190,6 @@ def exclusion_lines(n_total: int, excluded: dict, max_listed: int = 10) -> list[
         listed = ", ".join(_describe(t) for t in ts[:max_listed]) + (f" and {len(ts) - max_listed} more" if len(ts) > max_listed else "")
         out.append(f"{len(ts)} for {why}: {listed}.")
     return out
-
-
-def unassessable_section(record: dict, trials: Sequence, valid: Sequence, excluded: dict, claim_names: Sequence[str],
-                         deviations: Sequence[str] = (), min_share: float = 0.5):
-    """The section of a run with too few valid trials: every claim not assessable, the exclusions counted, no statistic."""
-    from cinit_tf.section import Section
-    from cinit_tf.studies import _verdicts as V
-
-    n, k = len(trials), len(valid)
-    claims = [V.not_assessable(name, k, n, f"valid (at least {min_share:.0%} and 3 are needed)") for name in claim_names]
-    return Section(
-        our_number=f"not assessable: {k} of {n} trials valid",
-        verdict=V.headline(claims),
-        what_we_ran=profile_lines(record, trials),
-        deviations=list(deviations),
-        findings=health_findings(trials, convergence_matters=False),
-        summary={"valid": k, "trials": n, "excluded": {why: [t.id for t in ts] for why, ts in excluded.items()}},
-        short_number=f"not assessable ({k}/{n} valid)",
-        claims=claims,
-        excluded=exclusion_lines(n, excluded),
-    )
 
 
 def begin(trials: Iterable, claim_names: Sequence[str], options=None, cls: type = Measured,

@@ -29,7 +29,6 @@ import numpy as np
 
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _stats as S
-from cinit_tf.studies._stats import mean_ci, spearman_ci  # noqa: F401  (the rules below use them; callers use _stats)
 
 REPRODUCED = "reproduced"
 PARTLY = "partly"
@@ -125,27 +124,80 @@ def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direct
     return Claim(name, PARTLY, detail + "; the direction holds but the paper's number lies outside", value=m, ci=(lo, hi), paper=_fmt(paper_value))
 
 
+Z_ALPHA = 2.5758293035489004  # two-sided normal quantile at ALPHA = 0.01
+Z_POWER = 0.8416212335729143  # the normal quantile of 80% power
+MODERATE_RHO = 0.3  # a moderate monotone trend: what "more data" is sized to detect when the estimate points the other way
+
+
+def too_wide(n: int | None, effect: float, lo: float, hi: float) -> str:
+    """Why an interval that holds both directions cannot judge, and about how many trials would.
+
+    With the effect in the claimed direction, N is the sample at which an interval as wide relative to √n
+    would exclude 0 at p < ALPHA: N ≈ n · (z_ALPHA · half-width / (1.96 · |effect|))².
+    """
+    half = (hi - lo) / 2
+    if n and effect and half > 0:
+        need = math.ceil(n * (Z_ALPHA * half / (1.959963984540054 * abs(effect))) ** 2)
+        return f"interval too wide: needs ≈ {need} (n = {n} now)"
+    return "interval too wide: more trials needed" + (f" (n = {n} now)" if n else "")
+
+
 def direction(name: str, effect: float, lo: float, hi: float, p: float, expected_sign: int, effect_name: str,
-              alpha: float = ALPHA) -> Claim:
+              alpha: float = ALPHA, n: int | None = None, needs: str | None = None) -> Claim:
     """A qualitative claim: the effect (with its 95% CI and p-value) must have the expected sign at p < alpha.
 
-    Expected sign and p < alpha → reproduced; expected sign but p >= alpha → partly; zero or the
-    opposite sign → not reproduced; no finite effect → not assessable.
+    Three outcomes and "partly": expected sign at p < alpha → reproduced; the interval wholly on the
+    opposite side of 0 (or no spread and no effect) → not reproduced; the interval holding both signs →
+    not assessable, "interval too wide", with the sample that would decide it (`needs`, else `too_wide`);
+    expected sign with an interval clear of 0 but p >= alpha → partly. No finite effect → not assessable.
     """
     if effect is None or not math.isfinite(effect):
         return Claim(name, NOT_ASSESSABLE, f"{effect_name} undefined (too few or constant values)")
     detail = f"{effect_name} = {_fmt(effect)} (95% CI [{_fmt(lo)}, {_fmt(hi)}]), {_fmt_p(p)}; needs sign {'+' if expected_sign > 0 else '−'} at p < {alpha:g}"
-    if np.sign(effect) != np.sign(expected_sign):
-        return Claim(name, NOT_REPRODUCED, detail + "; the opposite direction (or none)", value=effect, ci=(lo, hi))
-    if p is not None and math.isfinite(p) and p < alpha:
-        return Claim(name, REPRODUCED, detail, value=effect, ci=(lo, hi))
-    return Claim(name, PARTLY, detail + "; the direction holds but is not significant", value=effect, ci=(lo, hi))
+    numbers = {"value": effect, "ci": (lo, hi)}
+    claimed = np.sign(effect) == np.sign(expected_sign)
+    if claimed and p is not None and math.isfinite(p) and p < alpha:
+        return Claim(name, REPRODUCED, detail, **numbers)
+    opposite = (hi < 0) if expected_sign > 0 else (lo > 0)
+    if opposite or (lo == hi and not claimed) or not (math.isfinite(lo) and math.isfinite(hi)) and not claimed:
+        return Claim(name, NOT_REPRODUCED, detail + "; the opposite direction (or none)", **numbers)
+    if lo <= 0 <= hi:
+        why = needs or too_wide(n, effect if claimed else 0.0, lo, hi)
+        side = "" if claimed else "; the estimate points the other way"
+        return Claim(name, NOT_ASSESSABLE, detail + f"{side}; the interval holds both directions: not assessable ({why})",
+                     **numbers)
+    return Claim(name, PARTLY, detail + "; the direction holds but is not significant", **numbers)
+
+
+def detectable_rho(n: int, alpha_z: float = Z_ALPHA, power_z: float = Z_POWER) -> float:
+    """The smallest |ρ| that n points detect with 80% power at p < ALPHA (Fisher z, SE 1.03/√(n−3)); nan below 4."""
+    if n < 4:
+        return float("nan")
+    return math.tanh((alpha_z + power_z) * 1.03 / math.sqrt(n - 3))
+
+
+def points_for_rho(rho: float) -> int:
+    """Points needed to detect |ρ| with 80% power at p < ALPHA (the inverse of `detectable_rho`)."""
+    return math.ceil(((Z_ALPHA + Z_POWER) * 1.03 / math.atanh(min(abs(rho), 0.999999))) ** 2 + 3)
 
 
 def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int, what: str = "Spearman ρ") -> Claim:
-    """A monotone-trend claim ("rises with d") tested by Spearman's ρ with its CI, at p < ALPHA."""
+    """A monotone-trend claim ("rises with d") tested by Spearman's ρ with its CI, at p < ALPHA.
+
+    The detail states the power the data had: the smallest |ρ| its n detects with 80% power at p < ALPHA;
+    an interval holding both signs is not assessable, with the points needed to detect the observed ρ
+    (or a moderate |ρ| = 0.3 when the estimate points the other way).
+    """
     rho, lo, hi, p, n = S.spearman_ci(x, y)
-    return direction(name, rho, lo, hi, p, expected_sign, f"{what} (n = {n})")
+    needs = None
+    if math.isfinite(rho):
+        target = rho if np.sign(rho) == np.sign(expected_sign) and abs(rho) >= 0.05 else MODERATE_RHO
+        needs = f"interval too wide: needs ≈ {points_for_rho(target)} points to detect |ρ| = {_fmt(abs(target))} (n = {n} now)"
+    claim = direction(name, rho, lo, hi, p, expected_sign, f"{what} (n = {n})", n=n, needs=needs)
+    if n >= 4:
+        claim = dataclasses.replace(claim, detail=claim.detail + f"; with n = {n} the smallest |ρ| detectable "
+                                    f"(80% power, p < {ALPHA:g}) is ≈ {_fmt(detectable_rho(n))}")
+    return claim
 
 
 # ---------------------------------------------------------------- rates, shares, levels and ranks
@@ -154,8 +206,9 @@ def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int,
 def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, alpha: float = 0.01, verb: str = "survived"):
     """A claim that a rate is near 1 (`high`) or near 0: "near" is a bound declared in advance (e.g. ≥ 0.9).
 
-    Not assessable with no trials; not reproduced unless the rate is on the claimed side of ½ (exact binomial
-    test, p < alpha); reproduced when its Wilson 95% CI reaches the bound (compatible with "near"); partly otherwise.
+    Not assessable with no trials, or when the Wilson 95% CI holds both sides of ½ (too few trials to tell the
+    direction); not reproduced when the rate lies on the wrong side of ½; on the claimed side at p < alpha (exact
+    binomial test), reproduced when the CI reaches the bound (compatible with "near"), partly otherwise.
     """
     if n <= 0:
         return Claim(name, NOT_ASSESSABLE, f"no trials {what}")
@@ -166,6 +219,12 @@ def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, a
               f"needs the rate {'above' if high else 'below'} ½ at p < {alpha:g} (exact binomial {C.fmt_p(p)}) and a CI reaching "
               f"{'≥' if high else '≤'} {100 * bound:g}%")
     if not (side and p < alpha):
+        if lo <= 0.5 <= hi:  # the interval holds both sides of ½: the data cannot tell
+            why = too_wide(n, k / n - 0.5, lo - 0.5, hi - 0.5)
+            return Claim(name, NOT_ASSESSABLE, detail + f"; the interval holds both sides of ½: not assessable ({why})",
+                         value=k / n, ci=(lo, hi))
+        if side:
+            return Claim(name, PARTLY, detail + "; the direction holds but is not significant", value=k / n, ci=(lo, hi))
         return Claim(name, NOT_REPRODUCED, detail + "; the direction does not hold", value=k / n, ci=(lo, hi))
     if (hi >= bound) if high else (lo <= bound):
         return Claim(name, REPRODUCED, detail, value=k / n, ci=(lo, hi))
@@ -175,7 +234,7 @@ def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, a
 def share_claim(name: str, k: int, n: int, what: str) -> Claim:
     """A shape claim as a share of runs: the majority at p < ALPHA (exact binomial test against ½, Wilson CI)."""
     eff, lo, hi, p = S.share_vs_half(k, n)
-    claim = direction(name, eff, lo, hi, p, +1, f"share of {what} − ½ ({k} of {n} runs)")
+    claim = direction(name, eff, lo, hi, p, +1, f"share of {what} − ½ ({k} of {n} runs)", n=n)
     return claim
 
 

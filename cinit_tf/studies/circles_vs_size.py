@@ -84,7 +84,6 @@ CLAIM_NAMES = (
 
 DECLARATION = Declaration(
     paper_ref="App. D, Fig. 11, 12",
-    order=11,
     title="Number of surviving circles against d, p and weight decay (modular addition)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

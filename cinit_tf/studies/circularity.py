@@ -85,7 +85,6 @@ CLAIM_NAMES = ("mean c_k rises with d", "max c_k rises with d", "the rise is mor
 
 DECLARATION = Declaration(
     paper_ref="App. E, Fig. 13",
-    order=12,
     title="Circularity of random initial embeddings against d, and against survival (modular addition)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

@@ -68,7 +68,6 @@ class ComplexDynamicsAnalysis:
 
 DECLARATION = Declaration(
     paper_ref="App. F, Fig. 14",
-    order=13,
     title="Complex training dynamics: a high initial signal can die, a low one can survive (modular addition)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

@@ -57,7 +57,6 @@ PAPER_NUMBER = "a significant decrease in steps to 100% test accuracy (Fig. 6d, 
 
 DECLARATION = Declaration(
     paper_ref="§4.4, Fig. 6d",
-    order=8,
     title="Training only the high-signal frequencies: steps to perfect test accuracy",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

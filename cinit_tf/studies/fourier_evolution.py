@@ -64,7 +64,6 @@ PAPER_NUMBER = "3–5 circles survive per run; survivors start with high initial
 
 DECLARATION = Declaration(
     paper_ref="§4.1, Fig. 3, 4",
-    order=3,
     title="Fourier frequencies over training: which circles survive (modular addition)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

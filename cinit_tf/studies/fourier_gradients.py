@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Float, Int
+from cinit_tf.rules import Float, Int, setting
 from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
@@ -42,12 +42,12 @@ SAMPLED_EVERY = 100  # a coarser record of the same curve (steps 0, 100, 200, ..
 class FourierGradientsAnalysis:
     """The `[analysis]` table: the steps and thresholds the claims are judged at."""
 
-    peak_lo: int = C.option(30, Int(0), "a peak step counts as near step 100 from this step ...")
-    peak_hi: int = C.option(300, Int(1), "... up to this step (within a factor of about 3 of 100)")
-    after_step: int = C.option(1000, Int(1), "the step after which the paper says the gradient is near zero")
-    late_step: int = C.option(3000, Int(1), "a later step whose gradient is also compared with the peak")
-    near_zero: float = C.option(0.01, Float(0.0, 1.0, lo_open=True), "near zero: below this share of the peak")
-    zoom_from: int = C.option(100, Int(0), "the right panel of Fig. 16 shows this step up to after_step")
+    peak_lo: int = setting(Int(0), 30, doc="a peak step counts as near step 100 from this step ...")
+    peak_hi: int = setting(Int(1), 300, doc="... up to this step (within a factor of about 3 of 100)")
+    after_step: int = setting(Int(1), 1000, doc="the step after which the paper says the gradient is near zero")
+    late_step: int = setting(Int(1), 3000, doc="a later step whose gradient is also compared with the peak")
+    near_zero: float = setting(Float(0.0, 1.0, lo_open=True), 0.01, doc="near zero: below this share of the peak")
+    zoom_from: int = setting(Int(0), 100, doc="the right panel of Fig. 16 shows this step up to after_step")
 
 
 def rule_text(a: FourierGradientsAnalysis) -> str:
@@ -80,7 +80,6 @@ PAPER_NUMBER = "spike near step 100; near zero after step 1000; weight decay dom
 
 DECLARATION = Declaration(
     paper_ref="App. H, Fig. 16",
-    order=15,
     title="The embedding gradient in the Fourier basis over training (modular addition)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

@@ -63,7 +63,6 @@ PAPER_NUMBER = "loss falls with d on all three tasks (Fig. 7, 9; no number given
 
 DECLARATION = Declaration(
     paper_ref="§5, Fig. 7; App. B, Fig. 9",
-    order=9,
     title="Freezing the embedding: test loss against embedding dimension",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

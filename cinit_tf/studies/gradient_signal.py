@@ -73,7 +73,6 @@ PAPER_NUMBER = "linear SVM on (initial signal, Δ) separates survived from dead 
 
 DECLARATION = Declaration(
     paper_ref="§4.3, Fig. 6a–c",
-    order=7,
     title="The initial gradient as a second completeness signal",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,
@@ -326,7 +325,7 @@ def _numbers(m: GradientMeasured) -> tuple[str, str]:
            + f"; signal alone {_pct(m.signal_only['balanced'])}; plain SVM accuracy {_pct(hf['plain_svm_accuracy'])} against a "
            f"majority baseline of {_pct(m.baseline)}; {data['signal'].size} samples = {data['trials']} trials × {data['K']} "
            f"frequencies, {int(alive.sum())} survivors")
-    short = (f"balanced SVM acc. at steps 1–4: " + ", ".join(_pct(s_["svm"]["balanced"]) for s_ in per_step)
+    short = ("balanced SVM acc. at steps 1–4: " + ", ".join(_pct(s_["svm"]["balanced"]) for s_ in per_step)
              + f" (plain {_pct(hf['plain_svm_accuracy'])}, baseline {_pct(m.baseline)}); n = {data['trials']} trials × {data['K']}")
     return our, short
 

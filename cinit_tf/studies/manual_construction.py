@@ -59,7 +59,6 @@ PAPER_NUMBER = "top survives always; second's survival rate rises with r; reviva
 
 DECLARATION = Declaration(
     paper_ref="§4.2, Fig. 5c",
-    order=6,
     title="Manually constructed embeddings: two frequencies of ratio r",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

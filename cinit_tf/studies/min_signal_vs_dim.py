@@ -65,7 +65,6 @@ PAPER_NUMBER = "min of the normalised signals rises with d, max falls, mean stay
 
 DECLARATION = Declaration(
     paper_ref="§5, Fig. 8; App. C, Fig. 10",
-    order=10,
     title="Min, mean and max of the completeness signals of random embeddings against d (all tasks, no training)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

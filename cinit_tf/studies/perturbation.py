@@ -61,7 +61,6 @@ PAPER_NUMBER = "survival ≈ 100% when far above the mean of the other signals, 
 
 DECLARATION = Declaration(
     paper_ref="§4.2, Fig. 5b",
-    order=5,
     title="Perturbing one frequency: survival against its initial deviation",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

@@ -56,7 +56,6 @@ VERDICT_RULE = R.verdict_rule(
 
 DECLARATION = Declaration(
     paper_ref="§3.1, Fig. 1",
-    order=1,
     title="Remainder equivalence: rank of the learned order of the clusters",
     claim=("Trained on 1[a ≡ b (mod m)] (p = 100, m = 10), the embedding clusters tokens by remainder along a line in "
            "an order q that differs between seeds. The initial signal f(q) = Σ_{i<j} ‖Ē_{q_i} − Ē_{q_j}‖² (j − i) "

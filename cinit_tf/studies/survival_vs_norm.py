@@ -77,7 +77,6 @@ class SurvivalAnalysis:
 
 DECLARATION = Declaration(
     paper_ref="§4.2, Fig. 5a",
-    order=4,
     title="Survival rate against initial Fourier signal (modular addition)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

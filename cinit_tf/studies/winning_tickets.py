@@ -85,7 +85,6 @@ SHORT_NAMES = ("B near 1e-7", "B vs full", "C vs full", "D vs full", "A revives"
 
 DECLARATION = Declaration(
     paper_ref="App. G, Fig. 15",
-    order=14,
     title="Training only the winning circles (modular addition)",
     claim=CLAIM,
     paper_number=PAPER_NUMBER,

@@ -49,7 +49,6 @@ VERDICT_RULE = R.verdict_rule(
 
 DECLARATION = Declaration(
     paper_ref="§3.2, Fig. 2",
-    order=2,
     title="Multi-digit XOR: rank of the learned cube arrangement",
     claim=("Trained on c = a XOR b for 3-bit a and b, the embedding forms a cube whose opposite faces differ in one bit, "
            "with an arrangement of the tokens that differs between seeds. The initial signal g(α) = Σ_{i<j} ‖E_i − E_j‖² α_ij "
