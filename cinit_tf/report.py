@@ -35,6 +35,10 @@ from cinit_tf.section import VERDICTS, Declaration, Section
 
 PAPER_TITLE = "Interpretable patterns in random initialization unveil final representation"
 LOCK_WAIT_SECONDS = 900.0  # how long a writer waits for another writer of the same report
+# The verdict rules' edition (docs/method.md#verdict-rules). 2: an interval holding both directions is "not
+# assessable", never "not reproduced". The index marks a report judged under an earlier edition.
+RULES = 2
+METHOD = Path(__file__).resolve().parent.parent / "docs" / "method.md"
 
 
 class ReportError(Exception):
@@ -179,6 +183,7 @@ def render(declaration: Declaration, section: Section, record: dict, n_trials: i
     trials_line = f"{n_trials} trials" + ("" if n_trials == planned else f" finished of {planned} planned (the rest are missing from this report)")
     lines += [f"- Experiment `{record['name']}`, study `{record['study']}`, profile `{record.get('profile', '?')}`, {trials_line}."]
     lines += [f"- {x}" for x in section.what_we_ran]
+    lines += [f"- {x}" for x in environment_lines(record)]
     lines += ["", "To regenerate the run and this report:", "", "```sh", *commands(record), "```", ""]
     lines += ["## Deviations and choices", ""]
     lines += [f"- {x}" for x in section.deviations] or ["- None."]
@@ -197,6 +202,30 @@ def render(declaration: Declaration, section: Section, record: dict, n_trials: i
     tail = " (the weakest of its claims)" if len(section.claims) > 1 else ""
     lines += [f"Verdict: **{section.verdict}**{tail}.", ""]
     return "\n".join(lines)
+
+
+def environment_lines(record: dict) -> list[str]:
+    """Where the trials were trained (the run's config.json records it): versions, CPU, device, threads, commit.
+
+    The same versions on the same kind of CPU give these numbers bit for bit; anything else gives them
+    statistically (`python -m cinit_tf.report --compare` checks a rerun claim by claim).
+    """
+    from cinit_tf.environment import describe
+
+    envs = list(record.get("environments") or [])
+    if len(envs) <= 1:
+        return [f"Trained with: {describe(envs[0] if envs else None)}."]
+    return [f"Trained in {len(envs)} environments (resumed or sharded): "
+            + " | ".join(describe(e) for e in envs) + "."]
+
+
+def relative_links(text: str, out_dir: Path) -> str:
+    """Point the report's links to docs/method.md at it from where the report is written (reports/<name>/ is the
+    usual place, two levels down; smoke and local reports lie elsewhere)."""
+    if not METHOD.is_file():
+        return text
+    rel = Path(os.path.relpath(METHOD, Path(out_dir).resolve())).as_posix()
+    return text if rel == "../../docs/method.md" else text.replace("](../../docs/method.md", f"]({rel}")
 
 
 def _one_line(text: str) -> str:
@@ -223,6 +252,17 @@ def _jsonable(x):
     return x
 
 
+def _claim_json(c) -> dict:
+    """A claim as summary.json keeps it: name, verdict and detail; its number, 95% interval and the paper's where it has them."""
+    out = {"name": c.name, "verdict": c.verdict, "detail": c.detail}
+    if getattr(c, "value", None) is not None:
+        out["value"] = c.value
+        out["ci"] = list(c.ci) if c.ci is not None else None
+    if getattr(c, "paper", ""):
+        out["paper"] = c.paper
+    return out
+
+
 def summary_of(declaration: Declaration, section: Section, record: dict, n_trials: int) -> dict:
     return _jsonable({
         "name": record["name"],
@@ -234,7 +274,9 @@ def summary_of(declaration: Declaration, section: Section, record: dict, n_trial
         "short_number": section.short_number or section.our_number,
         "verdict": section.verdict,
         "verdict_rule": verdict_rule(declaration, section),
-        "claims": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in section.claims],
+        "claims": [_claim_json(c) for c in section.claims],
+        "rules": RULES,
+        "environments": list(record.get("environments") or []),
         "excluded": list(section.excluded),
         "profile": record.get("profile"),
         "overrides": list(record.get("overrides", [])),
@@ -337,8 +379,8 @@ def _index_row(s: dict, section: str, ref: str, paper: str) -> str:
     ours = _one_line(s.get("short_number") or s.get("our_number", ""))
     name = s.get("name", section)
     verdict = s.get("verdict", "?")
-    if "claims" not in s:
-        # Written before verdicts were judged claim by claim (docs/method.md#verdict-rules): say so
+    if "claims" not in s or s.get("rules", 1) < RULES:
+        # Judged under an earlier edition of the verdict rules (docs/method.md#verdict-rules): say so
         # rather than let an old verdict stand beside the current ones.
         verdict += " (earlier rules; to be republished)"
     return (f"| {section} | {ref} | {_one_line(paper)} | {ours} | {s.get('profile', '?')} | "
@@ -372,7 +414,7 @@ def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike =
             for fig in section.figures:
                 if not (tmp / fig.filename).is_file():
                     raise ReportError(f"study {record['study']!r} lists figure {fig.filename} but did not write it")
-            _write(tmp / "README.md", render(declaration, section, record, len(trials)))
+            _write(tmp / "README.md", relative_links(render(declaration, section, record, len(trials)), out_dir))
             summary = summary_of(declaration, section, record, len(trials))
             _write(tmp / "summary.json", json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
             run_root = Path(run_dir).resolve()

@@ -414,3 +414,44 @@ def test_a_report_written_into_its_own_run_folder_keeps_the_run(tmp_path):
     (run / "stale.png").write_bytes(b"old figure")
     report.generate_report(run, tmp_path)
     assert not (run / "stale.png").exists() and (run / "trials").is_dir() and (run / "README.md").is_file()
+
+
+def test_links_to_the_method_work_from_wherever_the_report_is_written(tmp_path):
+    run = make_run(tmp_path / "runs")
+    for reports in (tmp_path / "reports", tmp_path / "deeper" / "still" / "reports"):
+        out = report.generate_report(run, reports)
+        links = re.findall(r"\]\(([^)#]*method\.md)#", (out / "README.md").read_text())
+        assert links and all((out / link).resolve() == report.METHOD for link in links)
+    published = report.relative_links("[m](../../docs/method.md#x)", report.METHOD.parent.parent / "reports" / "x")
+    assert published == "[m](../../docs/method.md#x)"  # the published reports keep their links byte for byte
+
+
+def test_a_report_states_where_its_trials_were_trained(tmp_path):
+    from cinit_tf.environment import environment
+
+    run = make_run(tmp_path / "runs")
+    config = json.loads((run / "config.json").read_text())
+    env = environment("cpu", "default")
+    (run / "config.json").write_text(json.dumps({**config, "environments": [env]}))
+    out = report.generate_report(run, tmp_path / "reports")
+    text = (out / "README.md").read_text()
+    assert f"- Trained with: python {env['python']}, tensorflow {env['tensorflow']}, keras {env['keras']}" in text
+    assert f"CPU {env['cpu']}" in text and f"commit {env['commit']}" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["environments"] == [env] and summary["rules"] == report.RULES
+    (run / "config.json").write_text(json.dumps(config))  # a run from before environments were recorded says so
+    text = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
+    assert "- Trained with: not recorded (the run predates environment records)." in text
+
+
+def test_deviation_lines_state_the_settings_the_trials_were_trained_with():
+    from types import SimpleNamespace
+
+    train = {"lr": 0.02, "width": 64, "beta_1": 0.9, "beta_2": 0.98, "epsilon": 1e-8, "dtype": "float64"}
+    lines = C.common_deviations([SimpleNamespace(settings={"train": train})])
+    text = "\n".join(lines)
+    assert "Dense 64 → ReLU → Dense 64" in text and "AdamW, lr 0.02, β₁ 0.9, β₂ 0.98, ε 1e-8" in text
+    assert lines[-1] == "float64 throughout."
+    mixed = C.common_deviations([SimpleNamespace(settings={"train": train}),
+                                 SimpleNamespace(settings={"train": {**train, "lr": 0.01}})])
+    assert "lr 0.01, 0.02" in "\n".join(mixed)  # a sweep over lr names every value
