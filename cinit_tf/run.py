@@ -257,7 +257,7 @@ def main(argv=None) -> int:
                           f"{published_profile(summary.kept_report)}); this run's report is in {summary.report_dir} "
                           "(--replace-report replaces it)", flush=True)
             if len(experiments) > 1 and reported:
-                from cinit_tf.report import write_index
+                from cinit_tf.index import write_index
 
                 print(f"index of the reports: {write_index(reports)}", flush=True)
         except Interrupted as e:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from cinit_tf import report
+from cinit_tf.index import write_index
 from cinit_tf.plan import TrialPlan
 from cinit_tf.store import Store
 from cinit_tf.studies import _common as C
@@ -253,7 +254,7 @@ def test_index_is_built_from_summaries_present(tmp_path):
     (reports / "xor_rank" / "summary.json").write_text(json.dumps(
         {"name": "xor_rank", "study": "xor_rank", "paper_number": "top 10%", "our_number": "top 11%",
          "verdict": "reproduced", "profile": "cpu", "claims": []}))
-    report.write_index(reports)
+    write_index(reports)
     text = (reports / "README.md").read_text()
     d = declaration("xor_rank")
     assert f"| xor_rank | {d.paper_ref} | {d.paper_number} | top 11% | cpu | reproduced |" in text
@@ -261,7 +262,7 @@ def test_index_is_built_from_summaries_present(tmp_path):
     # A summary written before verdicts were judged claim by claim is flagged, not shown as current.
     (reports / "xor_rank" / "summary.json").write_text(json.dumps(
         {"name": "xor_rank", "study": "xor_rank", "our_number": "top 11%", "verdict": "reproduced", "profile": "cpu"}))
-    report.write_index(reports)
+    write_index(reports)
     assert "| cpu | reproduced (earlier rules; to be republished) |" in (reports / "README.md").read_text()
 
 

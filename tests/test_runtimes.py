@@ -27,3 +27,10 @@ def test_a_paper_runtime_far_from_the_computed_one_is_flagged(tmp_path, capsys):
     assert cost.runtime_check(path)["declared"] == 1
     assert cost.check([str(path)]) == 1
     assert "| NO |" in capsys.readouterr().out
+
+
+def test_the_cost_table_in_the_cluster_notes_is_the_tools_output(capsys):
+    assert cost.main(FILES) == 0
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    docs = [line for line in (ROOT / "docs" / "cluster.md").read_text().splitlines() if line.startswith("| ")]
+    assert docs == [line for line in table if line.startswith("| ")]
