@@ -72,7 +72,8 @@ class FourierScale:
 
 @dataclass(frozen=True)
 class FourierKeep:
-    rule: str = setting(Choice(KEEP_RULES), doc="which frequencies keep their signal")
+    rule: str = setting(Choice(KEEP_RULES), doc="which frequencies keep their signal (\"random as many as mean+1std\": "
+                        "as many as \"mean+1std\" keeps on the same embedding, drawn at random from the embedding seed)")
     keep_zero: bool = setting(Bool(), True, doc="keep F_0 (the mean)")
     source_case: str = setting(Text(), "", new=True, doc="the case whose trial with the same seeds supplies the final "
                                "signals of the \"top-k final\" rules (a second stage; random rules then avoid its top two)")

@@ -16,7 +16,8 @@ import numpy as np
 from cinit_tf.seeds import rng
 from cinit_tf.signals import fourier_norms, n_frequencies
 
-KEEP_RULES = ("mean+1std", "top-1 final", "top-2 final", "random 1", "random 2")
+RANDOM_AS_MANY = "random as many as mean+1std"  # the control of "mean+1std": as many frequencies, drawn at random
+KEEP_RULES = ("mean+1std", "top-1 final", "top-2 final", "random 1", "random 2", RANDOM_AS_MANY)
 CONSTRUCT_EPS = 1e-6  # paper §4.2 "Manual Construction": every other frequency has signal ε
 
 
@@ -68,6 +69,26 @@ def fourier_keep(E, keep: Collection[int], keep_zero: bool = True, keep_nyquist:
     return np.fft.irfft(F, n=p, axis=0).astype(dtype)
 
 
+def _above_mean_plus_std(E) -> np.ndarray:
+    """0-based indices of the frequencies whose initial signal exceeds mean + 1 std (population std)."""
+    signal = fourier_norms(E)
+    return np.flatnonzero(signal > signal.mean() + signal.std())
+
+
+def _random_frequencies(p: int, n: int, seed: int | None, rule: str, final_norms=None) -> np.ndarray:
+    """n 0-based frequencies drawn uniformly without replacement from the "keep_rule" stream of `seed`;
+    with final_norms, among the frequencies other than its two largest."""
+    if seed is None:
+        raise ValueError(f"rule {rule!r} needs a seed")
+    pool = np.arange(n_frequencies(p))
+    if final_norms is not None:
+        top2 = np.argsort(-np.asarray(final_norms, dtype=np.float64), kind="stable")[:2]
+        pool = np.setdiff1d(pool, top2)
+    if n > pool.size:
+        raise ValueError(f"rule {rule!r} draws {n} frequencies from {pool.size}")
+    return rng("keep_rule", seed).choice(pool, size=n, replace=False)
+
+
 def keep_rule(E, rule: str, seed: int | None = None, final_norms=None) -> tuple[int, ...]:
     """The frequencies (sorted, 1-based) a named rule keeps, for fourier_keep.
 
@@ -77,28 +98,25 @@ def keep_rule(E, rule: str, seed: int | None = None, final_norms=None) -> tuple[
     "random 1", "random 2": 1 or 2 frequencies drawn uniformly without replacement from the
         "keep_rule" stream of `seed` (App. G, controls C and D). With final_norms, the draw is
         among the frequencies other than its two largest (App. G: "other" frequencies than k_1, k_2).
+    "random as many as mean+1std": as many frequencies as "mean+1std" keeps on the same E, drawn
+        like "random n" (so a drawn frequency may be one "mean+1std" keeps): the control that tells
+        keeping the high-signal frequencies from keeping few of them.
     """
     if rule not in KEEP_RULES:
         raise ValueError(f"unknown keep rule {rule!r}; expected one of {KEEP_RULES}")
+    p = np.shape(E)[0]
     if rule == "mean+1std":
-        signal = fourier_norms(E)
-        chosen = np.flatnonzero(signal > signal.mean() + signal.std())
+        chosen = _above_mean_plus_std(E)
     elif rule.startswith("top-"):
         if final_norms is None:
             raise ValueError(f"rule {rule!r} needs final_norms from a previous run")
         n = int(rule[len("top-")])
         final = np.asarray(final_norms, dtype=np.float64)
         chosen = np.argsort(-final, kind="stable")[:n]
+    elif rule == RANDOM_AS_MANY:
+        chosen = _random_frequencies(p, len(_above_mean_plus_std(E)), seed, rule, final_norms)
     else:
-        if seed is None:
-            raise ValueError(f"rule {rule!r} needs a seed")
-        n = int(rule.split()[1])
-        p = np.shape(E)[0]
-        pool = np.arange(n_frequencies(p))
-        if final_norms is not None:
-            top2 = np.argsort(-np.asarray(final_norms, dtype=np.float64), kind="stable")[:2]
-            pool = np.setdiff1d(pool, top2)
-        chosen = rng("keep_rule", seed).choice(pool, size=n, replace=False)
+        chosen = _random_frequencies(p, int(rule.split()[1]), seed, rule, final_norms)
     return tuple(sorted(int(i) + 1 for i in chosen))
 
 

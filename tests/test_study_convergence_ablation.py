@@ -13,11 +13,18 @@ from cinit_tf.trial import TrialResult
 
 K = 29  # frequencies of p = 59
 KEPT = 5  # frequencies the ablation keeps in these constructed trials
+# What each case's transform chose (1-based frequencies), as the store keeps it: the random draw holds
+# as many frequencies as the ablation, two of them survivors.
+CHOSEN = {CA.ORIGINAL: {}, CA.ABLATED: {"kept": [1, 2, 3, 4, 5], "keep_zero": True},
+          CA.RANDOM: {"kept": [4, 5, 20, 21, 22], "keep_zero": True}}
 
 
 def stored(i: int, case: str, step, diverged: bool = False) -> StoredTrial:
     """Seed i of a case, reaching 100% test accuracy at `step` (None: never within the 1,000-step budget)."""
-    initial = np.ones(K) if case == CA.ORIGINAL else np.r_[np.ones(KEPT), np.zeros(K - KEPT)]
+    initial = np.ones(K)
+    if CHOSEN[case]:
+        initial = np.zeros(K)
+        initial[np.array(CHOSEN[case]["kept"]) - 1] = 1.0
     E = np.full((59, 2), np.nan) if diverged else np.zeros((59, 2))
     result = TrialResult(steps=np.array([0, 1000]), train_loss=np.ones(2), train_acc=np.ones(2), test_loss=np.ones(2),
                          test_acc=np.ones(2), fourier_norms=np.stack([initial, initial]), initial_embedding=np.zeros((59, 2)),
@@ -25,15 +32,19 @@ def stored(i: int, case: str, step, diverged: bool = False) -> StoredTrial:
     settings = {"case": case, "grid": {}, "task": {"name": "modadd", "p": 59}, "transform": {"name": "none"},
                 "train": {"steps": 1000, "log_every": 100, "first_steps": 10, "d": 128},
                 "seeds": {"embedding": i, "mlp": i, "split": i}, "index": {"embedding": i, "trial": 0}}
-    return StoredTrial(f"{case[0]}{i:015x}", settings, result)
+    return StoredTrial(f"{case[0]}{i:015x}", settings, result, chosen=dict(CHOSEN[case]))
 
 
 ORIGINAL_STEPS = [300 + 10 * i for i in range(20)]
 
 
-def pairs(ablated, original=ORIGINAL_STEPS) -> list:
-    return ([stored(i, CA.ORIGINAL, o) for i, o in enumerate(original)]
-            + [stored(i, CA.ABLATED, ablated(i, o)) for i, o in enumerate(original)])
+def pairs(ablated, original=ORIGINAL_STEPS, random=None) -> list:
+    """Seeds of the original and ablated cases, and of the random case when `random(i, ablated step)` is given."""
+    out = ([stored(i, CA.ORIGINAL, o) for i, o in enumerate(original)]
+           + [stored(i, CA.ABLATED, ablated(i, o)) for i, o in enumerate(original)])
+    if random is not None:
+        out += [stored(i, CA.RANDOM, random(i, ablated(i, o))) for i, o in enumerate(original)]
+    return out
 
 
 @pytest.mark.parametrize("ablated, verdicts", [
@@ -43,9 +54,67 @@ def pairs(ablated, original=ORIGINAL_STEPS) -> list:
     (lambda i, o: o - 10 if i % 2 else o + 9, ("not assessable", "reproduced")),  # faster on average; the CI holds both signs
 ])
 def test_convergence_claims_known_answers(ablated, verdicts):
-    m = CA.measure(pairs(ablated))
+    # The random arm converges 40 steps after the ablated one in every seed: the survivors' claim is reproduced
+    # (where the ablated arm never converges, neither does the random one here).
+    m = CA.measure(pairs(ablated, random=lambda i, a: None if a is None else a + 40))
     assert [c.name for c in m.claims] == list(CA.CLAIM_NAMES)
-    assert tuple(c.verdict for c in m.claims) == verdicts
+    assert tuple(c.verdict for c in m.claims) == (*verdicts, "reproduced")
+
+
+QUARTER = lambda i, o: o // 4  # the ablated arm: 75 to 122 steps
+
+
+@pytest.mark.parametrize("original, random, verdict", [
+    (ORIGINAL_STEPS, lambda i, a: a + 5 + i, "reproduced"),                    # random slower in all 20 seeds
+    # Six seeds, random slower in each: the interval is clear of 0, but six signs alone give a one-sided
+    # signed-rank p of 1/2^6 ≈ 0.016, not below 0.01: faster, not significant.
+    (ORIGINAL_STEPS[:6], lambda i, a: a + 10 + i, "partly"),
+    (ORIGINAL_STEPS, lambda i, a: a // 2, "not reproduced"),                   # random faster: few frequencies suffice
+    (ORIGINAL_STEPS, lambda i, a: a, "not reproduced"),                        # exactly as fast: no difference at all
+    (ORIGINAL_STEPS, lambda i, a: a + 10 if i % 2 else a - 9, "not assessable"),  # faster on average; CI holds both signs
+    (ORIGINAL_STEPS, None, "not assessable"),                                  # no random arm in the run
+])
+def test_survivors_against_random_known_answers(original, random, verdict):
+    m = CA.measure(pairs(QUARTER, original, random))
+    claim = m.claims[CA.CLAIM_NAMES.index(CA.SURVIVORS_CLAIM)]
+    assert claim.verdict == verdict, claim.detail
+    # The other claims are unchanged by the control (six seeds are too few for either to be significant).
+    assert [c.verdict for c in m.claims[:2]] == ["reproduced"] * 2 if len(original) == 20 else ["partly"] * 2
+    if random is None:
+        assert "no 'random' case" in claim.detail and not m.paired_random and CA.RANDOM not in m.arms
+        return
+    a = np.array([QUARTER(i, o) for i, o in enumerate(original)], dtype=float)
+    r = np.array([random(i, x) for i, x in enumerate(a)], dtype=float)
+    assert m.difference_random["mean"] == pytest.approx(np.mean(a - r)) and m.difference_random["n"] == len(original)
+    assert claim.value == pytest.approx(np.mean(a - r))
+    if np.any(a != r):  # one-sided: the survivors faster
+        assert m.paired_random["p"] == pytest.approx(stats.wilcoxon(a - r, alternative="less").pvalue)
+    if verdict == "partly":
+        assert m.paired_random["p"] == pytest.approx(1 / 64)
+
+
+def test_random_arm_numbers_and_what_it_chose():
+    # Random converges at 200 in seeds 0-14 and never in 15-19; the ablated arm at 75-122 in every seed.
+    m = CA.measure(pairs(QUARTER, random=lambda i, a: 200 if i < 15 else None))
+    r, pr = m.arms[CA.RANDOM], m.paired_random
+    assert (len(m.random), r["n"], r["never"], r["stats"]["n"], r["stats"]["mean"]) == (20, 20, 5, 15, 200.0)
+    assert r["kept"]["mean"] == KEPT == m.arms[CA.ABLATED]["kept"]["mean"]
+    assert (pr["pairs"], pr["both_converged"], pr["only_ablated_converged"], pr["only_random_converged"]) == (20, 15, 5, 0)
+    assert (pr["ablated_faster"], pr["ablated_slower"]) == (15, 0) and "only_original_converged" not in pr
+    assert m.difference_random["n"] == 15
+    # Read from the stored choices, never redrawn: as many frequencies in every seed, two survivors in each draw.
+    assert m.kept_match == {"same_count": 20, "n": 20, "overlap": {"mean": 2.0, "ci95": [2.0, 2.0], "n": 20}}
+    assert m.claims[2].verdict == "reproduced"
+
+
+def test_a_diverged_random_trial_takes_its_seed_out_of_every_claim():
+    trials = pairs(QUARTER, random=lambda i, a: a + 40)
+    trials[-1] = stored(19, CA.RANDOM, None, diverged=True)
+    m = CA.measure(trials)
+    assert m.pairs == 20 and (len(m.original), len(m.ablated), len(m.random), len(m.valid)) == (19, 19, 19, 57)
+    assert {why: [t.id for t in ts] for why, ts in m.excluded.items()} == {
+        "non-finite training loss or embedding (diverged)": ["r000000000000013"],
+        "a trial of the same seeds in another case diverged": ["o000000000000013", "a000000000000013"]}
 
 
 def test_measured_numbers_of_a_quartered_convergence():
@@ -72,7 +141,7 @@ def test_a_diverged_trial_takes_its_pair_out():
     assert m.pairs == 20 and len(m.original) == 19 and len(m.valid) == 38
     assert {why: [t.id for t in ts] for why, ts in m.excluded.items()} == {
         "non-finite training loss or embedding (diverged)": ["o000000000000003"],
-        "its pair's other trial diverged": ["a000000000000003"]}
+        "a trial of the same seeds in another case diverged": ["a000000000000003"]}
     assert m.arms[CA.ORIGINAL]["n"] == 19 and m.arms[CA.ORIGINAL]["never"] == 0
 
 
@@ -81,7 +150,7 @@ def test_too_few_valid_pairs_is_not_assessable():
               for i in range(6)]
     m = CA.measure(trials)
     assert m.assessable is False and not m.arms
-    assert [c.name for c in m.claims] == list(CA.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(CA.CLAIM_NAMES) and len(CA.CLAIM_NAMES) == 3
     # 2 valid pairs of 6: their 4 trials are the valid ones of 12.
     assert all(c.verdict == "not assessable" and "only 4 of 12 trials" in c.detail for c in m.claims)
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cinit_tf import transforms
+from cinit_tf.seeds import rng
 from cinit_tf.signals import fourier_norms, n_frequencies
 
 FAST = settings(max_examples=25, deadline=None)
@@ -119,19 +120,66 @@ def test_construct_two_is_seeded():
 # --- keep rules ------------------------------------------------------------------------------
 
 
-def test_keep_rule_mean_plus_one_std():
-    p, d = 31, 4
+def from_signals(signal, p: int, d: int = 4, seed: int = 0) -> np.ndarray:
+    """An embedding whose Fourier signals are exactly `signal` (random directions and phases, no mean)."""
     K = n_frequencies(p)
-    signal = np.ones(K)
-    signal[[2, 8]] = [40.0, 25.0]  # mean ≈ 3.1, std ≈ 8.3: only these two exceed mean + std
-    signal[5] = 9.0  # above the mean, below mean + std
-    g = np.random.default_rng(0)
+    g = np.random.default_rng(seed)
     z = g.normal(size=(K, d)) + 1j * g.normal(size=(K, d))
     F = np.zeros((p // 2 + 1, d), dtype=complex)
-    F[1 : K + 1] = np.sqrt(signal)[:, None] * z / np.linalg.norm(z, axis=1, keepdims=True)
+    F[1 : K + 1] = np.sqrt(np.asarray(signal, dtype=float))[:, None] * z / np.linalg.norm(z, axis=1, keepdims=True)
     E = np.fft.irfft(F, n=p, axis=0)
     np.testing.assert_allclose(fourier_norms(E), signal, rtol=1e-10)
-    assert transforms.keep_rule(E, "mean+1std") == (3, 9)
+    return E
+
+
+def test_keep_rule_mean_plus_one_std():
+    p = 31
+    signal = np.ones(n_frequencies(p))
+    signal[[2, 8]] = [40.0, 25.0]  # mean ≈ 3.1, std ≈ 8.3: only these two exceed mean + std
+    signal[5] = 9.0  # above the mean, below mean + std
+    assert transforms.keep_rule(from_signals(signal, p), "mean+1std") == (3, 9)
+
+
+# Constructed signals over K = 15 (p = 31) and the frequencies (1-based) above mean + 1 std, worked out by hand.
+ABOVE = [
+    ({2: 40.0, 8: 25.0, 5: 9.0}, (3, 9)),        # mean ≈ 5.7, std ≈ 11.0: 40 and 25 exceed 16.8, 9 does not
+    ({11: 30.0}, (12,)),                          # mean ≈ 2.9, std ≈ 7.2: only the 30 exceeds 10.2
+    ({0: 9.0, 4: 9.0, 7: 9.0, 13: 9.0}, (1, 5, 8, 14)),  # four 9s among ones: mean ≈ 3.1, std ≈ 3.5
+]
+
+
+@pytest.mark.parametrize("high, survivors", ABOVE)
+def test_keep_rule_random_as_many_draws_as_many_as_mean_plus_one_std(high, survivors):
+    p = 31
+    K = n_frequencies(p)
+    signal = np.ones(K)
+    for k, v in high.items():
+        signal[k] = v
+    E = from_signals(signal, p, seed=len(high))
+    assert transforms.keep_rule(E, "mean+1std") == survivors
+    rule = transforms.RANDOM_AS_MANY
+    draws = [transforms.keep_rule(E, rule, seed=s) for s in range(40)]
+    assert all(len(k) == len(survivors) and len(set(k)) == len(k) and all(1 <= f <= K for f in k) for k in draws)
+    assert all(list(k) == sorted(k) for k in draws)
+    assert [transforms.keep_rule(E, rule, seed=s) for s in range(40)] == draws  # seeded: the same seed, the same draw
+    assert len(set(draws)) > 5  # a draw, not a constant
+    # Among all K frequencies, the survivors included: every frequency is drawn by some seed.
+    wide = [transforms.keep_rule(E, rule, seed=s) for s in range(300)]
+    assert set().union(*wide) == set(range(1, K + 1))
+    # The draw is the "keep_rule" stream of the seed, as the "random n" rules draw it.
+    expected = rng("keep_rule", 7).choice(K, size=len(survivors), replace=False)
+    assert transforms.keep_rule(E, rule, seed=7) == tuple(sorted(int(i) + 1 for i in expected))
+
+
+def test_keep_rule_random_as_many_needs_a_seed_and_avoids_a_source_top_two():
+    E = from_signals(np.r_[np.ones(13), 50.0, 40.0], 31)
+    assert transforms.keep_rule(E, "mean+1std") == (14, 15)
+    with pytest.raises(ValueError, match="needs a seed"):
+        transforms.keep_rule(E, transforms.RANDOM_AS_MANY)
+    final = np.zeros(15)
+    final[[0, 6]] = [5.0, 9.0]
+    draws = [transforms.keep_rule(E, transforms.RANDOM_AS_MANY, seed=s, final_norms=final) for s in range(40)]
+    assert all(len(k) == 2 and not {1, 7} & set(k) for k in draws)
 
 
 def test_keep_rule_top_final_and_random():
@@ -182,7 +230,7 @@ def test_apply_fourier_scale_returns_the_k_it_scaled(k):
     assert len(draws) > 3  # a draw, not a constant
 
 
-@pytest.mark.parametrize("rule", ["mean+1std", "random 2"])
+@pytest.mark.parametrize("rule", ["mean+1std", "random 2", transforms.RANDOM_AS_MANY])
 def test_apply_fourier_keep_returns_the_frequencies_left_nonzero(rule):
     E = embedding(p=31, d=8, seed=5)
     for seed in range(4):
@@ -192,6 +240,24 @@ def test_apply_fourier_keep_returns_the_frequencies_left_nonzero(rule):
         nonzero = [int(k) + 1 for k in np.flatnonzero(after > 1e-12 * after.max())]
         assert chosen["kept"] == nonzero and len(nonzero) >= 1
         np.testing.assert_allclose(kept_E.mean(axis=0), 0.0, atol=1e-12)  # keep_zero = false drops the mean
+
+
+def test_apply_random_as_many_stores_a_seeded_draw_of_the_survivors_count():
+    spec = {"name": "fourier_keep", "rule": transforms.RANDOM_AS_MANY, "keep_zero": True}
+    counts, draws = set(), set()
+    for seed in range(12):
+        E = embedding(p=31, d=8, seed=seed)
+        survivors = transforms.keep_rule(E, "mean+1std")
+        kept_E, chosen = transforms.apply_transform(spec, E, seed)
+        assert len(chosen["kept"]) == len(survivors) and chosen["keep_zero"] is True
+        again_E, again = transforms.apply_transform(spec, E.copy(), seed)
+        assert again == chosen
+        np.testing.assert_array_equal(again_E, kept_E)
+        np.testing.assert_allclose(kept_E, transforms.fourier_keep(E, chosen["kept"]), atol=1e-12)
+        np.testing.assert_allclose(kept_E.mean(axis=0), E.mean(axis=0), atol=1e-12)
+        counts.add(len(survivors))
+        draws.add(tuple(chosen["kept"]) != survivors)
+    assert len(counts) > 1 and True in draws  # the count follows the embedding; the draw is not the survivors
 
 
 def test_apply_construct_two_returns_the_frequencies_it_built():

@@ -2,12 +2,15 @@
 
 The paper's claim: zeroing every frequency of the initial embedding except those whose signal is
 more than one standard deviation above the mean (a "winning ticket" of circles) makes training
-reach 100% test accuracy much sooner, over 100 seeds, with 95% confidence intervals (Fig. 6d).
+reach 100% test accuracy much sooner, over 100 seeds, with 95% confidence intervals (Fig. 6d),
+because the kept circles have high initial norms. Keeping *few* frequencies of any kind might do as
+much (winning_tickets: two random circles train as fast as the two winning ones), hence our control.
 
-Trials: two cases over the same seeds, `original` (the embedding as drawn) and `ablated`
-(transform fourier_keep, rule "mean+1std"), so trial i of one case and trial i of the other share
-their embedding, MLP and split seeds and differ only in the ablation. Per trial: the convergence
-step (the first evaluated step with 100% test accuracy), or none within the step budget.
+Trials: three cases over the same seeds, `original` (as drawn), `ablated` (fourier_keep "mean+1std")
+and `random` (fourier_keep "random as many as mean+1std": as many frequencies as `ablated` keeps for
+that embedding, drawn from the embedding seed and stored with the trial); trial i of every case shares
+embedding, MLP and split seeds. Without `random` its claim is not assessable. Per trial: the
+convergence step (first evaluated step with 100% test accuracy), or none within the budget.
 
 Verdict rule (fixed here, before any numbers): see VERDICT_RULE.
 """
@@ -26,31 +29,40 @@ from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
-ORIGINAL, ABLATED = "original", "ablated"
+ORIGINAL, ABLATED, RANDOM = "original", "ablated", "random"
+CASES = (ORIGINAL, ABLATED, RANDOM)
 PAPER_SEEDS = 100
 # A kept frequency keeps its signal; a zeroed one is left with float32 round-off, far below this share of the maximum.
 KEPT_SHARE = 1e-6
 PERFECT = 0.95  # "still achieving perfect test accuracy": at least this share of ablated trials reach 100%
 FASTER_CLAIM = "the ablated embedding reaches 100% test accuracy in fewer steps"
 PERFECT_CLAIM = "the ablated embedding still reaches perfect test accuracy"
-CLAIM_NAMES = (FASTER_CLAIM, PERFECT_CLAIM)
+SURVIVORS_CLAIM = "the survivors, not just fewer frequencies, speed training up"
+CLAIM_NAMES = (FASTER_CLAIM, PERFECT_CLAIM, SURVIVORS_CLAIM)
 
 VERDICT_RULE = (
-    "two claims over the valid seed pairs (both trials of the pair finite), the headline being the weaker. "
+    "three claims over the valid seeds (every case's trial of the seed finite), the headline being the weakest. "
     f"({FASTER_CLAIM}) over the pairs in which both reach 100% test accuracy: the mean paired difference of convergence "
     "steps (ablated − original), with its Student-t 95% CI, must be negative with a two-sided Wilcoxon signed-rank test "
     f"at p < {V.ALPHA:g} → reproduced; negative but not significant → partly; zero or positive → not reproduced. "
     f"({PERFECT_CLAIM}) the share of ablated trials reaching 100% test accuracy within the budget must be above ½ (exact "
     f"binomial test, p < {V.ALPHA:g}) → else not reproduced; \"perfect\" is declared as ≥ {PERFECT * 100:g}% of trials: "
-    f"reproduced when the share's Wilson 95% CI reaches {PERFECT * 100:g}%, partly when it does not. Not assessable when "
-    f"fewer than {V.MIN_VALID_SHARE:.0%} of the pairs (or fewer than 3) are valid."
+    f"reproduced when the share's Wilson 95% CI reaches {PERFECT * 100:g}%, partly when it does not. "
+    f"({SURVIVORS_CLAIM}; ours, a control the paper does not run) over the seeds in which both the ablated and the random "
+    "arm (as many frequencies as the ablation keeps for that seed, drawn at random) reach 100% test accuracy: the mean "
+    "paired difference of convergence steps (ablated − random), with its Student-t 95% CI, must be negative with a "
+    f"one-sided Wilcoxon signed-rank test (ablated faster) at p < {V.ALPHA:g} → reproduced; negative but not significant "
+    "→ partly; zero or positive → not reproduced; not assessable when the run has no random arm. For both paired claims "
+    "an interval holding both signs is not assessable (interval too wide), and seeds where only one arm converged are "
+    f"counted, not tested. Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the seeds (or fewer than 3) are valid."
 )
 
 CLAIM = (
     "Keeping only the frequencies whose initial signal lies more than one standard deviation above the mean, and "
     "zeroing the rest before training, \"significantly accelerates training while still achieving perfect test "
     "accuracy\": over 100 random seeds the number of steps to reach 100% test accuracy drops markedly (Fig. 6d, "
-    "mean with a 95% confidence interval)."
+    "mean with a 95% confidence interval). The paper's reason: \"circles with high initial norms are more likely to be "
+    "learned\" — the speed-up is credited to keeping the *right* frequencies, not to keeping few of them."
 )
 
 PAPER_NUMBER = "a significant decrease in steps to 100% test accuracy (Fig. 6d, 95% CI; 100 seeds; no number given in the text)"
@@ -68,11 +80,12 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- the paired test (tested on known data)
 
 
-def paired_convergence(original, ablated) -> dict:
+def paired_convergence(original, ablated, alternative: str = "two-sided") -> dict:
     """Paired comparison of convergence steps; None (or nan) means the trial never reached 100% test accuracy.
 
-    Only pairs where both converged enter the Wilcoxon signed-rank test (a step count that does not exist has no
-    difference); the others are counted by which side converged, never dropped silently.
+    Only pairs where both converged enter the Wilcoxon signed-rank test of ablated − original (a step count that
+    does not exist has no difference; `alternative` "less": the ablated arm is faster); the others are counted by
+    which side converged, never dropped silently. `original` is whichever arm the ablated one is compared with.
     """
 
     if len(original) != len(ablated):
@@ -83,22 +96,17 @@ def paired_convergence(original, ablated) -> dict:
 
     both = [(float(o), float(a)) for o, a in zip(original, ablated) if converged(o) and converged(a)]
     diff = np.array([a - o for o, a in both], dtype=float)
+    pairs = [(converged(o), converged(a)) for o, a in zip(original, ablated)]
     out = {
-        "pairs": len(original),
-        "both_converged": len(both),
-        "only_original_converged": sum(1 for o, a in zip(original, ablated) if converged(o) and not converged(a)),
-        "only_ablated_converged": sum(1 for o, a in zip(original, ablated) if converged(a) and not converged(o)),
-        "neither_converged": sum(1 for o, a in zip(original, ablated) if not converged(o) and not converged(a)),
-        "ablated_faster": int(np.sum(diff < 0)),
-        "ablated_slower": int(np.sum(diff > 0)),
-        "ties": int(np.sum(diff == 0)),
+        "pairs": len(original), "both_converged": len(both),
+        "only_original_converged": pairs.count((True, False)), "only_ablated_converged": pairs.count((False, True)),
+        "neither_converged": pairs.count((False, False)),
+        "ablated_faster": int(np.sum(diff < 0)), "ablated_slower": int(np.sum(diff > 0)), "ties": int(np.sum(diff == 0)),
         "median_difference": float(np.median(diff)) if diff.size else float("nan"),
         "mean_difference": float(diff.mean()) if diff.size else float("nan"),
-        "statistic": float("nan"),
-        "p": float("nan"),
     }
     # Zero differences are dropped (scipy's "wilcox"); with none left there is nothing to test.
-    test = S.signed_rank(diff, alternative="two-sided")
+    test = S.signed_rank(diff, alternative=alternative)
     out["statistic"], out["p"] = test["statistic"], test["p"]
     return out
 
@@ -122,16 +130,15 @@ def kept_frequencies(trial) -> int:
     return int(np.count_nonzero(norms > KEPT_SHARE * norms.max()))
 
 
-def pairs_of(trials) -> tuple[list, list, list]:
-    """(seed keys, original trials, ablated trials) of the seeds present in both cases, in seed order."""
+def arms_of(trials) -> dict:
+    """{case: its trials of the seeds present in every case, in seed order}; the random case is optional."""
     by_case = C.group_trials(trials, lambda t: t.settings.get("case", ""))
     missing = [c for c in (ORIGINAL, ABLATED) if c not in by_case]
     if missing:
         raise ValueError(f"convergence_ablation needs cases {ORIGINAL!r} and {ABLATED!r}; missing {missing}")
-    orig = {seed_key(t): t for t in by_case[ORIGINAL]}
-    abl = {seed_key(t): t for t in by_case[ABLATED]}
-    keys = sorted(set(orig) & set(abl))
-    return keys, [orig[k] for k in keys], [abl[k] for k in keys]
+    maps = {c: {seed_key(t): t for t in by_case[c]} for c in CASES if c in by_case}
+    keys = sorted(set.intersection(*(set(m) for m in maps.values())))
+    return {c: [m[k] for k in keys] for c, m in maps.items()}
 
 
 # ---------------------------------------------------------------- measure
@@ -139,37 +146,39 @@ def pairs_of(trials) -> tuple[list, list, list]:
 
 @dataclass(kw_only=True)
 class ConvergenceMeasured(Measured):
-    """The valid seed pairs, each arm's convergence steps, and the paired comparison."""
+    """The valid seeds, each arm's convergence steps, and the paired comparisons."""
 
-    pairs: int = 0  # seeds present in both cases, valid or not
-    original: list = field(default_factory=list)  # the valid pairs' trials, in seed order
+    pairs: int = 0  # seeds present in every case, valid or not
+    original: list = field(default_factory=list)  # the valid seeds' trials, in seed order
     ablated: list = field(default_factory=list)
+    random: list = field(default_factory=list)  # empty when the run has no random case
     budget: int = 0
     log_every: list = field(default_factory=list)
     first_steps: list = field(default_factory=list)
     arms: dict = field(default_factory=dict)  # {case: steps, stats, never, n, never_fraction, median, kept}
-    paired: dict = field(default_factory=dict)  # paired_convergence
+    paired: dict = field(default_factory=dict)  # paired_convergence, ablated against original
     difference: dict = field(default_factory=dict)  # mean paired difference (ablated − original): mean, ci95, n
     ratio: float = float("nan")  # ablated / original mean steps
+    paired_random: dict = field(default_factory=dict)  # paired_convergence, ablated against random ("random" keys)
+    difference_random: dict = field(default_factory=dict)  # mean paired difference (ablated − random)
+    kept_match: dict = field(default_factory=dict)  # per seed, random keeps as many as ablated; survivors drawn
 
 
-def split_valid_pairs(trials) -> tuple[list, dict, int]:
-    """(valid (original, ablated) pairs in seed order, {reason: [excluded trials]}, number of pairs).
-
-    The claims compare the two trials of a seed, so a pair is valid only when both trained finitely;
-    the finite trial of a broken pair is excluded with its own reason.
-    """
-    _, orig_all, abl_all = pairs_of(trials)
-    pairs, excluded = [], {}
-    for o, a in zip(orig_all, abl_all):
-        if C.is_finite_trial(o) and C.is_finite_trial(a):
-            pairs.append((o, a))
+def split_valid_seeds(trials) -> tuple[dict, dict, int]:
+    """({case: valid trials in seed order}, {reason: [excluded trials]}, number of seeds). A seed is valid when every
+    case's trial of it trained finitely; the finite trials of a broken seed are excluded with their own reason."""
+    arms = arms_of(trials)
+    valid, excluded = {c: [] for c in arms}, {}
+    for group in zip(*arms.values()):
+        if all(C.is_finite_trial(t) for t in group):
+            for c, t in zip(arms, group):
+                valid[c].append(t)
             continue
-        for t in (o, a):
+        for t in group:
             why = ("non-finite training loss or embedding (diverged)" if not C.is_finite_trial(t)
-                   else "its pair's other trial diverged")
+                   else "a trial of the same seeds in another case diverged")
             excluded.setdefault(why, []).append(t)
-    return pairs, excluded, len(orig_all)
+    return valid, excluded, len(arms[ORIGINAL])
 
 
 def _arm(ts: list) -> dict:
@@ -185,14 +194,48 @@ def _arm(ts: list) -> dict:
             "kept": {"mean": k_mean, "std": S.mean_std(kept)[1], "n": k_n, "ci95": [k_lo, k_hi]}}
 
 
+def _compare(m: ConvergenceMeasured, other: str, alternative: str) -> tuple[dict, dict]:
+    """(paired_convergence of ablated against `other`, mean paired difference ablated − other with its 95% CI)."""
+    o_steps, a_steps = (np.array(m.arms[c]["steps"], dtype=float) for c in (other, ABLATED))
+    paired = paired_convergence([v if np.isfinite(v) else None for v in o_steps],
+                                [v if np.isfinite(v) else None for v in a_steps], alternative)
+    diffs = [a - o for o, a in zip(o_steps, a_steps) if np.isfinite(o) and np.isfinite(a)]
+    mean, lo, hi, _ = S.mean_ci(diffs)
+    return paired, {"mean": mean, "ci95": [lo, hi], "n": len(diffs)}
+
+
+def kept_match(ablated: list, random: list) -> dict:
+    """Per seed: does the random initial embedding hold as many frequencies as the ablated one (initial signals), and
+    how many survivors the random draw holds (each transform's stored choice; seeds without one left out)."""
+    same = sum(kept_frequencies(a) == kept_frequencies(r) for a, r in zip(ablated, random))
+    chosen = [(set(getattr(a, "chosen", {}).get("kept", [])), set(getattr(r, "chosen", {}).get("kept", [])))
+              for a, r in zip(ablated, random)]
+    overlap = [len(a & r) for a, r in chosen if a and r]
+    mean, lo, hi, n = S.mean_ci(overlap)
+    return {"same_count": int(same), "n": len(ablated), "overlap": {"mean": mean, "ci95": [lo, hi], "n": n}}
+
+
+def _versus_random(m: ConvergenceMeasured) -> V.Claim:
+    if RANDOM not in m.arms:
+        return V.Claim(SURVIVORS_CLAIM, V.NOT_ASSESSABLE, f"this run has no {RANDOM!r} case (as many frequencies as the "
+                       "ablation keeps, drawn at random): nothing to tell the survivors from fewer frequencies")
+    m.paired_random, m.difference_random = _compare(m, RANDOM, "less")
+    m.paired_random = {k.replace("original", "random"): v for k, v in m.paired_random.items()}
+    m.kept_match = kept_match(m.ablated, m.random)
+    d = m.difference_random
+    return V.direction(SURVIVORS_CLAIM, d["mean"], *d["ci95"], m.paired_random["p"], -1,
+                       f"mean paired difference ablated − random, steps ({d['n']} seeds where both converged; p: "
+                       "one-sided Wilcoxon signed-rank, ablated faster)", n=d["n"])
+
+
 def measure(trials, options=None) -> ConvergenceMeasured:
-    """Both claims over the valid seed pairs: pure, no text and no figures."""
+    """The three claims over the valid seeds: pure, no text and no figures."""
     everything = sorted(trials, key=lambda t: t.id)
-    pairs, excluded, n_pairs = split_valid_pairs(everything)
-    orig, abl = [o for o, _ in pairs], [a for _, a in pairs]
-    m = ConvergenceMeasured(trials=everything, valid=sorted(orig + abl, key=lambda t: t.id), excluded=excluded,
-                            options=options, pairs=n_pairs, original=orig, ablated=abl)
-    if not V.assessable(len(pairs), n_pairs):
+    valid, excluded, n_seeds = split_valid_seeds(everything)
+    m = ConvergenceMeasured(trials=everything, valid=sorted((t for ts in valid.values() for t in ts), key=lambda t: t.id),
+                            excluded=excluded, options=options, pairs=n_seeds, original=valid[ORIGINAL],
+                            ablated=valid[ABLATED], random=valid.get(RANDOM, []))
+    if not V.assessable(len(m.original), n_seeds):
         m.assessable = False
         m.claims = [V.not_assessable(name, len(m.valid), len(everything),
                                      f"valid (at least {V.MIN_VALID_SHARE:.0%} and 3 are needed)") for name in CLAIM_NAMES]
@@ -201,80 +244,87 @@ def measure(trials, options=None) -> ConvergenceMeasured:
     m.budget = max(int(s["steps"]) for s in train)
     m.log_every = sorted({int(s["log_every"]) for s in train})
     m.first_steps = sorted({int(s["first_steps"]) for s in train})
-    m.arms = {ORIGINAL: _arm(orig), ABLATED: _arm(abl)}
-    o_steps, a_steps = (np.array(m.arms[name]["steps"], dtype=float) for name in (ORIGINAL, ABLATED))
-    m.paired = paired_convergence([v if np.isfinite(v) else None for v in o_steps],
-                                  [v if np.isfinite(v) else None for v in a_steps])
-    diffs = [a - o for o, a in zip(o_steps, a_steps) if np.isfinite(o) and np.isfinite(a)]
-    mean, lo, hi, _ = S.mean_ci(diffs)
-    m.difference = {"mean": mean, "ci95": [lo, hi], "n": len(diffs)}
+    m.arms = {case: _arm(ts) for case, ts in valid.items()}
+    m.paired, m.difference = _compare(m, ORIGINAL, "two-sided")
     so, sa = m.arms[ORIGINAL]["stats"], m.arms[ABLATED]["stats"]
     m.ratio = sa["mean"] / so["mean"] if so["n"] and sa["n"] and so["mean"] > 0 else float("nan")
-    faster = V.direction(FASTER_CLAIM, mean, lo, hi, m.paired["p"], -1,
-                         f"mean paired difference ablated − original, steps ({len(diffs)} pairs where both converged; p: "
+    d = m.difference
+    faster = V.direction(FASTER_CLAIM, d["mean"], *d["ci95"], m.paired["p"], -1,
+                         f"mean paired difference ablated − original, steps ({d['n']} pairs where both converged; p: "
                          "two-sided Wilcoxon signed-rank)")
     n_abl, never = m.arms[ABLATED]["n"], m.arms[ABLATED]["never"]
     perfect = V.rate_claim(PERFECT_CLAIM, n_abl - never, n_abl, True, PERFECT, "(ablated)", V.ALPHA,
                            verb="reached 100% test accuracy within the budget")
-    m.claims = [faster, perfect]
+    m.claims = [faster, perfect, _versus_random(m)]
     return m
 
 
 # ---------------------------------------------------------------- figures
 
 
+LABELS = {ORIGINAL: "original embedding", ABLATED: "kept: signal > mean + 1 std", RANDOM: "kept: as many, random"}
+COLOURS = {ORIGINAL: "tab:blue", ABLATED: "tab:orange", RANDOM: "tab:green"}
+
+
 def figure_bars(arms: dict, budget: int, out_dir: Path) -> Figure:
     plt = G.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(4.6, 3.8))
-    colours = {ORIGINAL: "tab:blue", ABLATED: "tab:orange"}
-    for x, name in enumerate((ORIGINAL, ABLATED)):
-        a = arms[name]
-        s = a["stats"]
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(arms), 3.9))
+    for x, name in enumerate(arms):
+        a, s = arms[name], arms[name]["stats"]
         values = [v for v in a["steps"] if np.isfinite(v)]
         jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else np.zeros(len(values))
-        ax.scatter(x + jitter, sorted(values), s=8, color=colours[name], alpha=0.4, lw=0)
+        ax.scatter(x + jitter, sorted(values), s=8, color=COLOURS[name], alpha=0.4, lw=0)
         if s["n"]:
             lo, hi = s["ci95"]
             lo = max(lo, 0.0)  # a step count is never negative: the interval is cut at 0 (said in the caption)
-            ax.bar(x, s["mean"], width=0.55, color=colours[name], alpha=0.35,
+            ax.bar(x, s["mean"], width=0.55, color=COLOURS[name], alpha=0.35,
                    label=f"{name}: mean {C.fmt(s['mean'])}, 95% CI [{C.fmt(lo)}, {C.fmt(hi)}], n = {s['n']}")
             ax.errorbar(x, s["mean"], yerr=[[s["mean"] - lo], [hi - s["mean"]]], color="black", capsize=6, lw=1.5)
         never = a["never"]
         if never:
             ax.scatter([x], [budget], marker="x", color="red", s=30,
                        label=f"{name}: {never} never converged (drawn at the budget, {budget})")
-    ax.set_xticks([0, 1], ["original embedding", "kept: signal > mean + 1 std"])
+    ax.set_xticks(range(len(arms)), [LABELS[name] for name in arms], fontsize=8)
     ax.set_ylabel("steps to 100% test accuracy")
     ax.set_ylim(bottom=0)
     ax.set_title("Convergence before and after the ablation")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
+    control = (" and with as many frequencies kept, drawn at random (green, our control)" if RANDOM in arms else "")
     return G.finish(fig, out_dir, "convergence_steps.png",
-                  "Steps to reach 100% test accuracy with the embedding as drawn (blue) and with only the frequencies "
-                  "whose initial signal exceeds mean + 1 std kept (orange): bar = mean over the trials that converged, "
-                  "black bar = 95% Student-t confidence interval (cut at 0 steps), dots = seeds. Mirrors Fig. 6d.")
+                  "Steps to reach 100% test accuracy with the embedding as drawn (blue), with only the frequencies "
+                  f"whose initial signal exceeds mean + 1 std kept (orange){control}: bar = mean over the trials that "
+                  "converged, black bar = 95% Student-t confidence interval (cut at 0 steps), dots = seeds. Mirrors Fig. 6d.")
 
 
-def figure_pairs(orig_steps, abl_steps, budget: int, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(4.2, 4.0))
-    o = np.where(np.isfinite(orig_steps), orig_steps, budget)
-    a = np.where(np.isfinite(abl_steps), abl_steps, budget)
-    censored = ~(np.isfinite(orig_steps) & np.isfinite(abl_steps))
-    ax.scatter(o[~censored], a[~censored], s=14, color="tab:purple", alpha=0.7, label="both converged")
+def _pairs_panel(ax, x_steps, y_steps, budget: int, x_label: str) -> None:
+    x = np.where(np.isfinite(x_steps), x_steps, budget)
+    y = np.where(np.isfinite(y_steps), y_steps, budget)
+    censored = ~(np.isfinite(x_steps) & np.isfinite(y_steps))
+    ax.scatter(x[~censored], y[~censored], s=14, color="tab:purple", alpha=0.7, label="both converged")
     if censored.any():
-        ax.scatter(o[censored], a[censored], s=22, marker="x", color="red",
+        ax.scatter(x[censored], y[censored], s=22, marker="x", color="red",
                    label=f"one or both never converged (at the budget, {budget})")
-    top = max(float(np.max(o)) if o.size else 1.0, float(np.max(a)) if a.size else 1.0, 1.0) * 1.05
+    top = max(float(np.max(x)) if x.size else 1.0, float(np.max(y)) if y.size else 1.0, 1.0) * 1.05
     ax.plot([0, top], [0, top], color="grey", ls="--", lw=1, label="equal steps")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
-    ax.set_xlabel("original embedding: steps to 100% test accuracy")
+    ax.set_xlabel(f"{x_label}: steps to 100% test accuracy")
     ax.set_ylabel("ablated embedding: steps to 100% test accuracy")
-    ax.set_title("Each seed with and without the ablation")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def figure_pairs(m: ConvergenceMeasured, out_dir: Path) -> Figure:
+    plt = G.setup_matplotlib()
+    others = [(ORIGINAL, "original embedding")] + ([(RANDOM, "as many random frequencies")] if RANDOM in m.arms else [])
+    fig, axes = G.panel_grid(plt, len(others), 2, 4.2, 4.0)
+    for ax, (case, label) in zip(axes, others):
+        _pairs_panel(ax, *(np.array(m.arms[c]["steps"], dtype=float) for c in (case, ABLATED)), m.budget, label)
+        ax.set_title(f"Each seed: ablated against {case}", fontsize=10)
+    control = (" Right: the same seeds' ablated step against the step with as many frequencies kept at random "
+               "(our control); below the line the survivors converged sooner." if RANDOM in m.arms else "")
     return G.finish(fig, out_dir, "convergence_pairs.png",
-                  "Each seed's convergence step without (x) and with (y) the ablation; below the dashed line the "
-                  "ablated embedding converged sooner. Our paired view of Fig. 6d, which shows only the means.")
+                  "Left: each seed's convergence step without (x) and with (y) the ablation; below the dashed line the "
+                  f"ablated embedding converged sooner. Our paired view of Fig. 6d, which shows only the means.{control}")
 
 
 # ---------------------------------------------------------------- write
@@ -289,47 +339,84 @@ def _ci_text(s: dict) -> str:
 
 def _deviations(m: ConvergenceMeasured) -> list[str]:
     n = len(m.original)
+    control = ([f"The `{RANDOM}` arm is ours (the paper has no control): per seed it keeps as many frequencies as the "
+                "ablation keeps, drawn uniformly among all K (so it may draw survivors), from the embedding seed; the draw "
+                "is stored with the trial. It tells keeping the high-signal frequencies from keeping few of them."]
+               if m.random else [f"This run has no `{RANDOM}` arm: the survivors are not told from fewer frequencies."])
     return [
         f"{n} seeds here, {PAPER_SEEDS} in the paper." if n != PAPER_SEEDS else f"{PAPER_SEEDS} seeds, as in the paper.",
         "The keep rule is signal_k > mean + 1 std over the K = ⌊(p−1)/2⌋ frequencies of the initial embedding, "
         "with the population standard deviation (ddof = 0); the paper does not say which standard deviation.",
         "The mean embedding (frequency 0) is kept (keep_zero = true): the paper's \"remove the rest\" does not say "
         "whether the mean is a frequency to remove.",
+        *control,
         "Mean and confidence interval are over the trials that reached 100% test accuracy within the budget; trials "
         "that never did are counted and reported separately, and pairs with one such trial are left out of the paired "
-        "test and counted. The paper does not say how (or whether) it met trials that never converged.",
-        "The paired Wilcoxon signed-rank test is ours; the paper shows 95% confidence intervals only.",
+        "tests and counted. The paper does not say how (or whether) it met trials that never converged.",
+        "The paired Wilcoxon signed-rank tests are ours; the paper shows 95% confidence intervals only.",
         *C.paper_setting_deviations(m.valid),
         *C.common_deviations(m.valid),
         C.STATISTICS_NOTE,
     ]
 
 
+def _paired_line(paired: dict, other: str, test: str) -> str:
+    return (f"Ablated against {other}: {paired['pairs']} seeds; both converged {paired['both_converged']}, only the "
+            f"{other} {paired[f'only_{other}_converged']}, only the ablated {paired['only_ablated_converged']}, neither "
+            f"{paired['neither_converged']}. Where both converged, the ablated embedding was faster in "
+            f"{paired['ablated_faster']}, slower in {paired['ablated_slower']}, tied in {paired['ties']}; median paired "
+            f"difference {C.fmt(paired['median_difference'])} steps, mean {C.fmt(paired['mean_difference'])} "
+            f"({test} Wilcoxon W = {C.fmt(paired['statistic'])}, {C.fmt_p(paired['p'])}).")
+
+
 def _findings(m: ConvergenceMeasured) -> list[str]:
-    o, a, paired = m.arms[ORIGINAL], m.arms[ABLATED], m.paired
-    so, sa = o["stats"], a["stats"]
-    return [
+    arms, o, a = m.arms, m.arms[ORIGINAL], m.arms[ABLATED]
+
+    def row(name, cell):
+        return [name, *(cell(arm) for arm in arms.values())]
+
+    def ci(x):
+        return f"[{C.fmt(x['ci95'][0])}, {C.fmt(x['ci95'][1])}]"
+
+    lines = [
         C.md_table(
-            ["", "original", "ablated"],
-            [["trials", o["n"], a["n"]],
-             ["reached 100% test accuracy", o["n"] - o["never"], a["n"] - a["never"]],
-             ["never within the budget", f"{o['never']} ({C.fmt(100 * o['never_fraction'])}%)",
-              f"{a['never']} ({C.fmt(100 * a['never_fraction'])}%)"],
-             ["mean steps (converged)", so["mean"], sa["mean"]],
-             ["95% CI", f"[{C.fmt(so['ci95'][0])}, {C.fmt(so['ci95'][1])}]", f"[{C.fmt(sa['ci95'][0])}, {C.fmt(sa['ci95'][1])}]"],
-             ["std", so["std"], sa["std"]],
-             ["median steps", o["median"], a["median"]],
-             ["frequencies in the initial embedding (mean)", o["kept"]["mean"], a["kept"]["mean"]]]),
-        f"Pairs: {paired['pairs']}; both converged {paired['both_converged']}, only the original "
-        f"{paired['only_original_converged']}, only the ablated {paired['only_ablated_converged']}, neither "
-        f"{paired['neither_converged']}. Of the pairs where both converged, the ablated embedding was faster in "
-        f"{paired['ablated_faster']}, slower in {paired['ablated_slower']}, tied in {paired['ties']}; median paired "
-        f"difference {C.fmt(paired['median_difference'])} steps, mean {C.fmt(paired['mean_difference'])} "
-        f"(Wilcoxon W = {C.fmt(paired['statistic'])}, {C.fmt_p(paired['p'])}).",
-        f"The ablation kept {C.fmt(a['kept']['mean'])} frequencies on average "
-        f"(95% CI [{C.fmt(a['kept']['ci95'][0])}, {C.fmt(a['kept']['ci95'][1])}]) of {C.fmt(o['kept']['mean'])}.",
-        *C.health_findings(m.trials, convergence_matters=False),
+            ["", *arms],
+            [row("trials", lambda x: x["n"]),
+             row("reached 100% test accuracy", lambda x: x["n"] - x["never"]),
+             row("never within the budget", lambda x: f"{x['never']} ({C.fmt(100 * x['never_fraction'])}%)"),
+             row("mean steps (converged)", lambda x: x["stats"]["mean"]),
+             row("95% CI", lambda x: ci(x["stats"])),
+             row("std", lambda x: x["stats"]["std"]),
+             row("median steps", lambda x: x["median"]),
+             row("frequencies in the initial embedding (mean)", lambda x: x["kept"]["mean"])]),
+        _paired_line(m.paired, ORIGINAL, "two-sided"),
+        f"The ablation kept {C.fmt(a['kept']['mean'])} frequencies on average (95% CI {ci(a['kept'])}) of "
+        f"{C.fmt(o['kept']['mean'])}.",
     ]
+    if RANDOM in arms:
+        k, ov = m.kept_match, m.kept_match["overlap"]
+        lines += [_paired_line(m.paired_random, RANDOM, "one-sided (ablated faster)"),
+                  f"The random arm held as many frequencies as the ablated one in {k['same_count']} of {k['n']} seeds; "
+                  f"its draw included {C.fmt(ov['mean'])} survivors on average (95% CI {ci(ov)}, n = {ov['n']} seeds "
+                  "with a stored choice)."]
+    return lines + C.health_findings(m.trials, convergence_matters=False)
+
+
+def _numbers(m: ConvergenceMeasured) -> tuple[str, str]:
+    """(our number, the short one) for the report."""
+    o, a, paired, budget = m.arms[ORIGINAL], m.arms[ABLATED], m.paired, m.budget
+    our = (f"steps to 100% test accuracy: original {_ci_text(o['stats'])}, ablated {_ci_text(a['stats'])} "
+           f"(ablated/original mean {C.fmt(m.ratio)}); paired Wilcoxon {C.fmt_p(paired['p'])} over {paired['both_converged']} "
+           f"pairs; never converged within {budget} steps: original {o['never']}/{o['n']}, ablated {a['never']}/{a['n']}")
+    short = (f"{C.fmt(o['stats']['mean'])} → {C.fmt(a['stats']['mean'])} steps (×{C.fmt(m.ratio, 2)}), "
+             f"Wilcoxon {C.fmt_p(paired['p'])}, n = {paired['both_converged']} pairs")
+    if RANDOM in m.arms:
+        r, pr = m.arms[RANDOM], m.paired_random
+        our += (f"; as many random frequencies: {_ci_text(r['stats'])}, never {r['never']}/{r['n']}; ablated − random "
+                f"mean {C.fmt(m.difference_random['mean'])} steps, one-sided Wilcoxon {C.fmt_p(pr['p'])} over "
+                f"{pr['both_converged']} seeds")
+        short += f"; random {C.fmt(r['stats']['mean'])} steps, survivors vs random {C.fmt_p(pr['p'])}"
+    return our, short
 
 
 def write(m: ConvergenceMeasured, record: dict, out_dir: Path) -> Section:
@@ -337,21 +424,16 @@ def write(m: ConvergenceMeasured, record: dict, out_dir: Path) -> Section:
     if not m.assessable:
         return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
     out_dir = Path(out_dir)
-    o, a, paired, budget = m.arms[ORIGINAL], m.arms[ABLATED], m.paired, m.budget
-    our = (f"steps to 100% test accuracy: original {_ci_text(o['stats'])}, ablated {_ci_text(a['stats'])} "
-           f"(ablated/original mean {C.fmt(m.ratio)}); paired Wilcoxon {C.fmt_p(paired['p'])} over {paired['both_converged']} "
-           f"pairs; never converged within {budget} steps: original {o['never']}/{o['n']}, ablated {a['never']}/{a['n']}")
-    short = (f"{C.fmt(o['stats']['mean'])} → {C.fmt(a['stats']['mean'])} steps (×{C.fmt(m.ratio, 2)}), "
-             f"Wilcoxon {C.fmt_p(paired['p'])}, n = {paired['both_converged']} pairs")
-    ran = C.profile_lines(record, m.trials)
-    ran.append(f"{len(m.original)} seed pairs: each seed trained from its embedding as drawn (`{ORIGINAL}`) and from the "
-               f"same embedding with only the frequencies whose initial signal exceeds mean + 1 std kept (`{ABLATED}`), "
-               "with the same MLP and split seeds.")
+    our, short = _numbers(m)
+    ran = C.profile_lines(record, m.trials, case_order=list(m.arms))
+    ran.append(f"{len(m.original)} seeds: each trained from its embedding as drawn (`{ORIGINAL}`), from the same "
+               f"embedding with only the frequencies whose initial signal exceeds mean + 1 std kept (`{ABLATED}`)"
+               + (f", and with as many frequencies kept, drawn at random from the embedding seed (`{RANDOM}`)"
+                  if RANDOM in m.arms else "") + ", with the same MLP and split seeds.")
     ran.append(f"Test accuracy evaluated at every step up to step {', '.join(map(str, m.first_steps))} and then every "
                f"{', '.join(map(str, m.log_every))} steps, so a convergence step is exact to that resolution; "
-               f"budget {budget} steps.")
-    o_steps, a_steps = np.array(o["steps"], dtype=float), np.array(a["steps"], dtype=float)
-    figures = [figure_bars(m.arms, budget, out_dir), figure_pairs(o_steps, a_steps, budget, out_dir)]
+               f"budget {m.budget} steps.")
+    figures = [figure_bars(m.arms, m.budget, out_dir), figure_pairs(m, out_dir)]
     return C.section(
         m, record,
         our_number=our,
@@ -359,8 +441,9 @@ def write(m: ConvergenceMeasured, record: dict, out_dir: Path) -> Section:
         deviations=_deviations(m),
         findings=_findings(m),
         figures=figures,
-        summary={"arms": m.arms, "paired": paired, "budget": budget, "ratio_of_means": m.ratio,
-                 "mean_paired_difference": m.difference, "claims": {c.name: c.verdict for c in m.claims},
-                 "valid_pairs": len(m.original), "pairs": m.pairs},
+        summary={"arms": m.arms, "paired": m.paired, "budget": m.budget, "ratio_of_means": m.ratio,
+                 "mean_paired_difference": m.difference, "paired_random": m.paired_random,
+                 "mean_paired_difference_vs_random": m.difference_random, "kept_match": m.kept_match,
+                 "claims": {c.name: c.verdict for c in m.claims}, "valid_pairs": len(m.original), "pairs": m.pairs},
         short_number=short,
     )
