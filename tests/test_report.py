@@ -44,7 +44,7 @@ def result(final_loss, p, d):
     )
 
 
-def make_run(root, name="freeze_synth", loss=synthetic_loss, dip=0.1, nonfinite_id=None):
+def make_run(root, name="freeze_synth", loss=synthetic_loss, dip=0.1, nonfinite_id=None, lr=0.01, overrides=()):
     store = Store(root / name)
     ids, n = [], 0
     for case, (task, ds, wd) in TASKS.items():
@@ -56,7 +56,7 @@ def make_run(root, name="freeze_synth", loss=synthetic_loss, dip=0.1, nonfinite_
                     settings = {
                         "case": case, "grid": {"train.d": d, "train.freeze_embedding": frozen}, "task": task,
                         "train": {"steps": 100, "d": d, "weight_decay": wd, "freeze_embedding": frozen, "width": 100,
-                                  "lr": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "train_fraction": 0.8},
+                                  "lr": lr, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "train_fraction": 0.8},
                         "transform": {"name": "none"}, "seeds": {"embedding": seed, "mlp": seed, "split": seed},
                         "index": {"embedding": seed, "trial": seed},
                     }
@@ -67,7 +67,7 @@ def make_run(root, name="freeze_synth", loss=synthetic_loss, dip=0.1, nonfinite_
                         r.nonfinite_step = 100
                     store.write_trial(tid, settings, r)
                     ids.append(tid)
-    store.write_config({"name": name, "study": "freeze_embedding", "profile": "smoke", "overrides": [],
+    store.write_config({"name": name, "study": "freeze_embedding", "profile": "smoke", "overrides": list(overrides),
                         "source": "experiments/freeze_embedding.toml", "resolved": {}, "analysis": {}, "run": {},
                         "trial_ids": ids})
     return store.root
@@ -456,3 +456,10 @@ def test_deviation_lines_state_the_settings_the_trials_were_trained_with():
     mixed = C.common_deviations([SimpleNamespace(settings={"train": train}),
                                  SimpleNamespace(settings={"train": {**train, "lr": 0.01}})])
     assert "lr 0.01, 0.02" in "\n".join(mixed)  # a sweep over lr names every value
+
+
+def test_a_report_made_with_an_override_states_the_overridden_value(tmp_path):
+    run = make_run(tmp_path / "runs", lr=0.02, overrides=["train.lr=0.02"])
+    text = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
+    assert "AdamW, lr 0.02, β₁ 0.9" in text and "lr 0.01" not in text.split("## Deviations and choices")[1].split("##")[0]
+    assert "--set train.lr=0.02" in text and "Overrides: `train.lr=0.02`." in text
