@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cinit_tf.signals import n_frequencies
+from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 
 
@@ -50,7 +51,7 @@ def draw_circle(ax, xy, k: int, p: int, lim: float | None = None):
     ax.scatter(xy[order, 0], xy[order, 1], c=colours, s=10, zorder=3, lw=0)
     for j in range(3):
         t = int(order[j])
-        ax.annotate(str(t), xy[t], fontsize=8, xytext=(2, 2), textcoords="offset points")
+        G.label_point(ax, str(t), xy[t])
     if lim is not None:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)

@@ -35,8 +35,7 @@ def figure_embeddings(trials, rows: dict, m: int, out_dir: Path) -> Figure:
             centres = _pca_centres(E, m)
             for i, (x, y) in enumerate(centres):
                 ax.scatter([x], [y], s=60, marker="X", color=colours(i % colours.N), edgecolors="black", linewidths=0.6, zorder=3)
-                ax.annotate(str(i), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8, weight="bold",
-                            color=colours(i % colours.N), zorder=4)
+                G.label_point(ax, str(i), (x, y), weight="bold", color=colours(i % colours.N), zorder=4)
             ax.set_xlabel("PC 1 of this embedding")
             ax.set_ylabel("PC 2")
             title = f"seed {r['seed']}: {when} embedding"
@@ -48,7 +47,8 @@ def figure_embeddings(trials, rows: dict, m: int, out_dir: Path) -> Figure:
         row[1].legend(title="a mod m", loc="center left", bbox_to_anchor=(1.01, 0.5), ncol=1)
     return G.finish(fig, out_dir, "fig1a_embeddings.png",
                   f"Mirrors Fig. 1a. Initial (left) and final (right) embeddings of {len(trials)} seeds, each projected on its own first "
-                  "two principal components and coloured by remainder; crosses (numbered by remainder) are the cluster centres Ē_i. "
+                  "two principal components and coloured by remainder; crosses (numbered by remainder where the number fits clear of "
+                  "other text) are the cluster centres Ē_i. "
                   "Seeds chosen to be typical: the generalised ones whose learned top-% lies nearest the median.")
 
 

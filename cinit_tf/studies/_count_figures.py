@@ -74,7 +74,10 @@ def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
 
 def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
     plt = G.setup_matplotlib()
-    fig, axes = plt.subplots(2, 3, figsize=(14.0, 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, 3, figsize=(14.0, 6.4), squeeze=False, sharey="row")  # one count axis for the three ranges
+    counts = [r[f"count_{M.TAU}"] for r in runs if r[f"count_{M.TAU}"] is not None]
+    K = max((r["K"] for r in runs), default=0)
+    show_k = bool(counts) and max(counts) >= K / 2  # K drawn only where it is in view; the tables give K everywhere
     for j, (lo, hi, name) in enumerate(WD_PANELS):
         part = [r for r in runs if lo <= r["wd"] <= hi]
         top = hi if np.isfinite(hi) else max([r["wd"] for r in part] + [lo + 1.0])
@@ -82,11 +85,8 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
         ax = axes[0][j]
         if part:
             _scatter(ax, part, "wd", 0.006 * width)
-            K = part[0]["K"]
-            counts = [r[f"count_{M.TAU}"] for r in part if r[f"count_{M.TAU}"] is not None]
-            if counts and max(counts) >= K / 2:  # drawn only where it is in view; the tables give K everywhere
+            if show_k:
                 ax.axhline(K, color="grey", ls=":", lw=1, label=f"K = {K} (all frequencies)")
-                ax.set_ylim(top=1.05 * K)
         ax.set_title(f"Fig. 12, {name} weight decays (p = {centre.centre_p}, d = {centre.centre_d})")
         ax.set_xlabel("weight decay")
         if ax.get_legend_handles_labels()[0]:  # an empty panel (no runs in this range) has no legend
@@ -106,7 +106,8 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
         ax.set_ylabel("final test accuracy")
         if part:
             ax.legend(loc="best", fontsize=8)
+    axes[0][0].set_ylim(0, 1.05 * K if show_k else max(counts + [1]) * 1.05)
     return G.finish(fig, out_dir, "circles_vs_weight_decay.png",
                     f"Mirrors Fig. 12: surviving circles (τ = {C.fmt(M.TAU)}, top) and the final test accuracy of the same runs "
                     "(bottom) against the weight decay, in three ranges like the paper's panels (small, middle, large; the "
-                    "boundary values appear in both neighbouring panels). Red crosses: runs that never reached 100% test accuracy.")
+                    "boundary values appear in both neighbouring panels); the panels of a row share their y axis. Red crosses: runs that never reached 100% test accuracy.")

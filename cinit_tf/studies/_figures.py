@@ -49,9 +49,54 @@ def save_figure(fig, path: str | Path) -> Path:
     return path
 
 
+POINT_LABEL = "point-label"
+# Offsets (points) tried in turn for a point label that would cover another text: right-up first, then round the point.
+_LABEL_OFFSETS = ((3, 3), (3, -10), (-10, 3), (-10, -10), (8, 0), (-14, 0), (0, 8), (0, -13))
+
+
+def label_point(ax, text: str, xy, **kw):
+    """A label beside the point `xy`, moved or dropped by `finish` if it would cover another text."""
+    kw = {"fontsize": 8, **kw}
+    return ax.annotate(text, xy, xytext=_LABEL_OFFSETS[0], textcoords="offset points", gid=POINT_LABEL, **kw)
+
+
+def _resolve_point_labels(fig) -> None:
+    """Move each point label to the first offset where it covers no text already shown; drop it if none is free."""
+    labels = [t for t in fig.findobj(lambda a: getattr(a, "get_gid", lambda: None)() == POINT_LABEL)]
+    if not labels:
+        return
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        ax.apply_aspect()  # an equal-aspect axes takes its final box only now; labels are placed in that box
+    placed = [t.get_window_extent(renderer) for t in texts(fig) if t.get_gid() != POINT_LABEL]
+    for label in labels:
+        for offset in _LABEL_OFFSETS:
+            label.set_position(offset)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in placed):
+                placed.append(box)
+                break
+        else:
+            label.set_visible(False)
+
+
+def texts(fig) -> list:
+    """The figure's visible, non-empty texts other than tick labels: titles, axis labels, legends, annotations."""
+    from matplotlib.text import Text
+
+    ticks = {id(t) for ax in fig.axes for axis in _axes_of(ax) for t in axis.get_ticklabels(which="both")}
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in ticks]
+
+
+def _axes_of(ax) -> list:
+    return [getattr(ax, f"{n}axis") for n in "xyz" if hasattr(ax, f"{n}axis")]
+
+
 def finish(fig, out_dir: str | Path, filename: str, caption: str, rect=None) -> Figure:
-    """Lay the figure out (within `rect`, when given), save it as `out_dir/filename` and return it as the report lists it."""
+    """Lay the figure out (within `rect`, when given), place its point labels clear of other text, save it as
+    `out_dir/filename` and return it as the report lists it."""
     fig.tight_layout(**({} if rect is None else {"rect": rect}))
+    _resolve_point_labels(fig)
     save_figure(fig, Path(out_dir) / filename)
     return Figure(filename, caption)
 

@@ -304,9 +304,31 @@ def _numbers(m: CirclesMeasured) -> tuple[str, str]:
     return our, short
 
 
+def _case_lines(record: dict, trials) -> list[str]:
+    """Per case: the grid's values (not one trial's), the fixed p, d and weight decay, and the seeds per grid point."""
+    out = [f"Overrides: {', '.join(f'`{o}`' for o in sorted(record['overrides']))}."] if record.get("overrides") else []
+    keys = {"task.p": ("p", lambda t: t.settings["task"]["p"]), "train.d": ("d", lambda t: t.settings["train"]["d"]),
+            "train.weight_decay": ("weight decay", lambda t: t.settings["train"]["weight_decay"])}
+    for case, ts in sorted(C.group_trials(trials, lambda t: t.settings.get("case", "")).items()):
+        parts = []
+        for name, value in keys.values():
+            values = sorted({float(value(t)) for t in ts})
+            shown = ", ".join(C.fmt(v) for v in values)
+            parts.append(f"{name} ∈ {{{shown}}}" if len(values) > 1 else f"{name} = {shown}")
+        points = C.group_trials(ts, lambda t: tuple(sorted(t.settings.get("grid", {}).items())))
+        per_point = sorted({len(v) for v in points.values()})
+        emb = sorted({int(t.settings["seeds"]["embedding"]) for t in ts})
+        same = all(sorted(int(t.settings["seeds"]["embedding"]) for t in v) == emb for v in points.values())
+        out.append(f"`{case}` ({ts[0].settings['task']['name']}; {', '.join(parts)}): {len(ts)} trial{'s' * (len(ts) != 1)}, "
+                   f"{', '.join(map(str, C.steps_of(ts)))} steps; {len(points)} grid point{'s' * (len(points) != 1)} × "
+                   f"{'–'.join(map(str, per_point))} seed{'s' * (per_point != [1])} per point (embedding seed"
+                   f"{'s' * (len(emb) != 1)} {', '.join(map(str, emb))}{(', the same at every point' if same else ' in all') if len(points) > 1 else ''}).")
+    return out
+
+
 def _ran(m: CirclesMeasured, record: dict) -> list[str]:
     centre = m.options
-    ran = C.profile_lines(record, m.trials)
+    ran = _case_lines(record, m.trials)
     ran.append(f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {C.fmt(centre.centre_weight_decay)}; "
                "sweeps read from the settings: " + "; ".join(
                    f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(C.fmt(x) for x in sorted({r[KEY[name]] for r in runs}))}}}"

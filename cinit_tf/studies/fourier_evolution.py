@@ -190,7 +190,7 @@ def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: 
                   "(that step's own F_k), for the dead frequency with the highest initial signal (top) and the surviving "
                   "frequency with the highest final signal (bottom). Axes are shared along a row, so shrinking is visible. "
                   "Tokens are joined in their order around the circle (t, t + Δ, t + 2Δ, … with Δ = k⁻¹ mod p), "
-                  "coloured by that position; the first three are labelled.")
+                  "coloured by that position; the first three are labelled (a label that would cover other text is moved or left out).")
 
 
 def figure_pca(trial, p: int, out_dir: Path) -> Figure:

@@ -198,7 +198,7 @@ def figure_curves(cases, out_dir: Path) -> Figure:
                 ax.legend(ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.suptitle("Test loss over training by embedding dimension d (paper Fig. 7: modular addition; Fig. 9: XOR, remainder)", fontsize=11)
     return G.finish(fig, out_dir, "test_loss_curves.png",
-                  "Test loss over training, mean over seeds, one line per embedding dimension d (d = p dashed black). "
+                  "Test loss over training, geometric mean over seeds (10 to the mean log₁₀ loss), one line per embedding dimension d (d = p dashed black). "
                   "Top row: embedding frozen at initialisation, only the MLP trains, mirroring Fig. 7 (modular addition) "
                   "and Fig. 9 (XOR and remainder). Bottom row: the same grid with the embedding trained, our reference "
                   "(not in the paper).")
@@ -225,7 +225,7 @@ def figure_final(cases, out_dir: Path) -> Figure:
         ax = axes[0][j]
         _errorbars(ax, c["frozen"], "tab:blue", "embedding frozen", "o")
         _errorbars(ax, c["trained"], "tab:orange", "embedding trained (reference)", "s")
-        ax.axvline(c["p"], color="black", ls="--", lw=1, label="d = p")
+        ax.axvline(c["p"], color="0.55", ls="--", lw=1, zorder=0, label="d = p")  # behind the bar it marks
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(_name(c))
@@ -236,7 +236,7 @@ def figure_final(cases, out_dir: Path) -> Figure:
     fig.suptitle("Final test loss against embedding dimension d: geometric mean and 95% CI over seeds", fontsize=11)
     return G.finish(fig, out_dir, "final_test_loss_vs_d.png",
                   "Final test loss against embedding dimension d, log axes: the geometric mean over seeds with the 95% CI of "
-                  "the mean log₁₀ loss (bars), each seed a faint dot, d = p dashed. Frozen embedding (blue) is the paper's "
+                  "the mean log₁₀ loss (bars), each seed a faint dot, d = p a grey dashed line drawn behind the data. Frozen embedding (blue) is the paper's "
                   "experiment, summarising the ends of the curves of Fig. 7 (modular addition) and Fig. 9 (XOR, remainder); "
                   "trained embedding (orange) is our reference.", rect=(0, 0.07, 1, 1))
 
@@ -248,7 +248,7 @@ def figure_around_p(c, out_dir: Path) -> Figure:
     near = {d: s for d, s in c["frozen"].items() if lo <= d <= hi}
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     _errorbars(ax, near, "tab:blue", "frozen: geometric mean, 95% CI; dots = seeds", "o")
-    ax.axvline(c["p"], color="black", ls="--", lw=1, label=f"d = p = {c['p']}")
+    ax.axvline(c["p"], color="0.55", ls="--", lw=1, zorder=0, label=f"d = p = {c['p']}")  # behind the bar it marks
     ax.set_yscale("log")
     dip = c["dip"]
     shape = f" ({dip['shape']})" if dip else ""

@@ -140,11 +140,13 @@ def _mark_p(ax, c) -> None:
 
 def _y_axis(ax, values) -> None:
     """Log scale when the values span more than a factor of 10, plain numbers on the ticks either way."""
-    from matplotlib.ticker import FormatStrFormatter
+    from matplotlib.ticker import FormatStrFormatter, LogLocator
 
     v = np.asarray([x for x in values if np.isfinite(x) and x > 0])
     if v.size and v.max() / v.min() > 10:
         ax.set_yscale("log")
+        if v.max() / v.min() < 100:  # under two decades a tick per decade leaves one or two numbers: label 2 and 5 too
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(FormatStrFormatter(""))  # minor ticks unlabelled: labels would overprint
 
@@ -168,6 +170,15 @@ def figure_fig8(cases: list, out_dir: Path) -> Figure:
                     "the draws. The dotted line marks d = p.")
 
 
+def _band_legend(ax) -> None:
+    """A legend whose every entry shows its band with its line: where the bands overlap, each is named by its colour."""
+    from matplotlib.patches import Patch
+
+    handles, labels = ax.get_legend_handles_labels()
+    bands = [(Patch(color=h.get_color(), alpha=0.3, lw=0), h) for h in handles]
+    ax.legend(bands, [f"{label}: median, 5–95% band" for label in labels], loc="best", fontsize=7.5)
+
+
 def figure_fig10(cases: list, out_dir: Path, view: str) -> Figure:
     plt = G.setup_matplotlib()
     fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 3.6), squeeze=False)
@@ -183,16 +194,17 @@ def figure_fig10(cases: list, out_dir: Path, view: str) -> Figure:
         ax.set_xlabel("embedding dimension d (log scale)")
         ax.set_ylabel("signal / mean over candidates" if view == "normalised" else "signal / its N(0, 1) expectation")
         ax.set_title(c["label"], fontsize=9)
-        ax.legend(loc="best")
+        _band_legend(ax)
     if view == "normalised":
         return G.finish(fig, out_dir, "min_mean_max_normalised.png",
                         "Mirrors Fig. 10: min, mean and max over all candidates of the normalised signal (signal / mean over "
                         "candidates) of each random initial embedding against d; line = median over draws, band = 5th–95th "
-                        "percentile. The mean is exactly 1 here by construction.")
+                        "percentile of the draws, each band in its line's colour (the legend pairs them). The mean is exactly 1 here by construction.")
     return G.finish(fig, out_dir, "min_mean_max_expectation.png",
                     "Our view, not in the paper: the same min, mean and max divided by the expectation of one candidate's "
                     "signal under E ~ N(0, 1) (p·d, 2d·bits·4^(bits−1), (2dm/p)·m(m²−1)/6), a normalisation that does not "
-                    "force the mean to 1; line = median over draws, band = 5th–95th percentile. The dashed line is 1.")
+                    "force the mean to 1; line = median over draws, band = 5th–95th percentile of the draws, each band in its line's colour "
+                    "(the legend pairs them; where bands overlap their tints mix). The dashed line is 1.")
 
 
 def figure_concentration(cases: list, out_dir: Path) -> Figure:
@@ -359,7 +371,12 @@ def write(m: MinSignalMeasured, record: dict, out_dir: Path) -> Section:
     our, short = _numbers(cases, m.claims)
     ran = C.profile_lines(record, m.trials, case_order=list(C.TASK_ORDER))
     ran.append("`train.steps = 0`: no training; each trial draws its initial embedding W_E ~ N(0, 1) from its embedding "
-               "seed and stores it. Draw i of every d has embedding seed i, so the draws at different d are independent matrices.")
+               "seed and stores it. Draw i of every d has embedding seed i and reads the same random stream, so the draws "
+               "at different d are nested, not independent: for one seed the p × d matrix's entries, read row by row, begin "
+               "with the p × d' entries of every smaller d' (the d = 1 draw is the first p entries of the d = 2 draw). "
+               "Each d's draws are still exact N(0, 1) matrices, so the per-d medians, bands and means are unaffected; but "
+               "the points of one seed at different d share entries and may be correlated, so the trend tests and the "
+               "log-log slope, which pool (d, draw) points as if independent, give approximate p-values and CIs.")
     for c in cases:
         ran.append(f"{c['label']}: {c['candidates']} candidates scored per draw; d ∈ {{{', '.join(map(str, c['ds']))}}} "
                    f"(p = {c['p']}).")

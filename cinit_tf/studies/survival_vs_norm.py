@@ -179,13 +179,16 @@ def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) 
     for e, seed in enumerate(rates["embeddings"]):
         step = 1.0 / max(int(rates["trials"][e]), 1)
         jitter = rng.uniform(-step / 4, step / 4, size=np.shape(rates["rate"][e]))
-        ax.scatter(rates["signal"][e], rates["rate"][e] + jitter, s=14, color=cmap(e % 10), alpha=0.8, lw=0,
+        shown = np.clip(np.asarray(rates["rate"][e], dtype=float) + jitter, 0.0, 1.0)  # a rate never drawn outside [0, 1]
+        ax.scatter(rates["signal"][e], shown, s=14, color=cmap(e % 10), alpha=0.8, lw=0,
                    label=f"embedding seed {seed} ({int(rates['trials'][e])} trials)")
     x, y = np.ravel(rates["signal"]), np.ravel(rates["rate"])
     if np.ptp(x) > 0:
         slope, intercept = np.polyfit(x, y, 1)
-        xs = np.linspace(x.min(), x.max(), 2)
-        ax.plot(xs, slope * xs + intercept, color="black", lw=1.2, label="least-squares line")
+        xs = np.linspace(x.min(), x.max(), 200)
+        line = slope * xs + intercept
+        line[(line < 0) | (line > 1)] = np.nan  # a rate below 0 or above 1 is no prediction: the line stops there
+        ax.plot(xs, line, color="black", lw=1.2, label="least-squares line (within [0, 1])")
     ax.set_xlabel("initial signal ‖F_k‖² (initial embedding)")
     ax.set_ylabel(f"survival rate (share of trials, τ = {C.fmt(M.TAU)})")
     ax.set_title(f"Pearson r = {C.fmt(corr['r'])}, {C.fmt_p(corr['p'])}, n = {corr['n']} points")
@@ -201,7 +204,8 @@ def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) 
     return G.finish(fig, out_dir, "survival_vs_signal.png",
                   "Left, mirroring Fig. 5a: survival rate of each (embedding, frequency) against its initial signal, one "
                   "colour per embedding, with the least-squares line; the Pearson r in the title is over all points (rates "
-                  "are multiples of 1/T, drawn with a vertical jitter of at most a quarter step so equal rates stay visible). "
+                  "are multiples of 1/T, drawn with a vertical jitter of at most a quarter step so equal rates stay visible, never "
+                  "outside [0, 1]; the line is drawn only where it predicts a rate in [0, 1]). "
                   "Right: the same rates by the frequency's initial rank within its embedding, averaged over embeddings.")
 
 

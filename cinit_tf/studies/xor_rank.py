@@ -121,9 +121,8 @@ def figure_embeddings(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
             X = principal_components(E, 3)
             for i, j in edges:
                 ax.plot(*X[[i, j]].T, color="0.55", lw=1)
-            for i in range(p):
-                ax.scatter(*X[i], s=30, color=colours(i))
-                ax.text(*X[i], " " + token_label(i, bits), fontsize=8, color=colours(i))
+            for i in range(p):  # tokens told apart by colour (one key below): labels at close points would overlap
+                ax.scatter(*X[i], s=30, color=colours(i), label=token_label(i, bits))
             ax.set_xlabel("PC 1", labelpad=-6)
             ax.set_ylabel("PC 2", labelpad=-6)
             ax.set_zlabel("PC 3", labelpad=-6)
@@ -133,11 +132,13 @@ def figure_embeddings(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
             else:
                 title = f"seed {r['seed']}: final embedding ({r['shape'].replace('_', '-')})\nfit r = {C.fmt(r['fit'], 3)}"
             ax.set_title(title, fontsize=9)
+    fig.legend(*ax.get_legend_handles_labels(), title="token", loc="lower center", ncol=p, frameon=False)
     return G.finish(fig, out_dir, "fig2a_embeddings.png",
                   "Mirrors Fig. 2a. Initial (left) and final (right) embeddings, each projected on its own first three principal "
-                  "components, tokens labelled in binary; grey lines join the tokens that share an edge of the learned cube "
-                  "arrangement (α = 1), drawn on the initial embedding too. Seeds chosen to be typical: per final shape, the "
-                  "one whose learned top-% lies nearest that shape's median.")
+                  "components, tokens coloured as in the key below (binary); grey lines join the tokens that share an edge of the learned cube "
+                  "arrangement (α = 1), drawn on the initial embedding too. One seed per final shape present (cube, "
+                  "cross-polytope, other), the one whose learned top-% lies nearest that shape's median, then the most typical "
+                  "of the rest up to the number of seeds asked for.", rect=(0, 0.7 / fig.get_figheight(), 1, 1))
 
 
 def figure_signal_histograms(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
@@ -375,13 +376,13 @@ def _tie_counts(ambiguous: list[dict]) -> str:
 
 
 def _examples(trials, rows: dict, n: int) -> list:
-    """Trials for Fig. 2a: per final shape (cube first), the typical one (top-% nearest that shape's median); then
-    the next nearest the overall median."""
+    """Trials for Fig. 2a: per final shape present (cube first), the typical one (top-% nearest that shape's median);
+    then, up to n in all, the next nearest the overall median."""
     chosen = []
-    for shape in SHAPES:
+    for shape in SHAPES:  # every shape present is shown, even when that is more than n
         chosen += S.typical([t for t in trials if rows[t.id]["shape"] == shape], lambda t: rows[t.id]["top_percent"], 1)
-    chosen += [t for t in S.typical(trials, lambda t: rows[t.id]["top_percent"], len(trials)) if t not in chosen]
-    return chosen[:n]
+    rest = [t for t in S.typical(trials, lambda t: rows[t.id]["top_percent"], len(trials)) if t not in chosen]
+    return chosen + rest[:max(0, n - len(chosen))]
 
 
 def _per_trial_table(rows: list[dict], bits: int) -> str:
