@@ -83,9 +83,10 @@ def claim_table(summaries: list[dict]) -> list[str]:
     """The index's first table: one row per claim of every summary (section, claim, paper, ours, verdict)."""
     rows = ["| section | claim | paper | ours | verdict |", "|---|---|---|---|---|"]
     for s in summaries:
+        earlier = " (earlier rules)" if s.get("rules", 1) < RULES else ""
         for c in s.get("claims") or []:
             rows.append(f"| {s.get('name', '?')} | {_one_line(c.get('name', '?'))} | {_one_line(c.get('paper') or '–')} | "
-                        f"{_claim_number(c)} | {c.get('verdict', '?')} |")
+                        f"{_claim_number(c)} | {c.get('verdict', '?')}{earlier} |")
     return rows
 
 
