@@ -253,12 +253,20 @@ def test_index_is_built_from_summaries_present(tmp_path):
     (reports / "xor_rank").mkdir()
     (reports / "xor_rank" / "summary.json").write_text(json.dumps(
         {"name": "xor_rank", "study": "xor_rank", "paper_number": "top 10%", "our_number": "top 11%",
-         "verdict": "reproduced", "profile": "cpu", "claims": []}))
+         "verdict": "reproduced", "profile": "cpu", "claims": [], "rules": report.RULES}))
     write_index(reports)
     text = (reports / "README.md").read_text()
     d = declaration("xor_rank")
-    assert f"| xor_rank | {d.paper_ref} | {d.paper_number} | top 11% | cpu | reproduced |" in text
+    assert f"| xor_rank | {d.paper_ref} | {d.paper_number} | top 11% | cpu | reproduced | none |" in text
     assert first != (reports / "README.md").read_bytes()
+    # Judged under an earlier edition of the rules: flagged, its claims too.
+    (reports / "xor_rank" / "summary.json").write_text(json.dumps(
+        {"name": "xor_rank", "study": "xor_rank", "our_number": "top 11%", "verdict": "reproduced", "profile": "cpu",
+         "claims": [{"name": "rank", "verdict": "reproduced", "detail": "x"}]}))
+    write_index(reports)
+    text = (reports / "README.md").read_text()
+    assert "| cpu | reproduced (earlier rules; to be republished) | 1 reproduced |" in text
+    assert "| xor_rank | rank | – | x | reproduced (earlier rules) |" in text
     # A summary written before verdicts were judged claim by claim is flagged, not shown as current.
     (reports / "xor_rank" / "summary.json").write_text(json.dumps(
         {"name": "xor_rank", "study": "xor_rank", "our_number": "top 11%", "verdict": "reproduced", "profile": "cpu"}))
