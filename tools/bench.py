@@ -7,7 +7,8 @@ warm-up call (compilation excluded), full batch, on the paper's configs (docs/me
 reference is how a first implementation would train one model: a plain Keras model (Embedding,
 concat, three Dense layers) and one `tf.function` per step, no XLA. Peak resident memory is the
 process's high-water mark after each configuration (configurations run smallest first).
-The last line printed is one JSON object.
+The last line printed is one JSON object; its "speedup_modadd_64", "speedup_remainder" and
+"speedup_xor" are the ratios of 64 members to the naive loop of the same task.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ def main(argv=None) -> dict:
         out[f"{name}_naive"] = naive(task, kw, seconds / 2)
         out[f"{name}_population_64"], _ = population(task, kw, 64, seconds / 2)
         print(f"{name:9s} naive / population 64 {out[f'{name}_naive']:9.1f} / {out[f'{name}_population_64']:9.1f}", file=sys.stderr)
+    # The ratios to the naive loop, the figures the engine is judged by (docs/performance.md).
+    if "population_64" in out:
+        out["speedup_modadd_64"] = out["population_64"] / out["naive"]
+    for name in ("remainder", "xor"):
+        out[f"speedup_{name}"] = out[f"{name}_population_64"] / out[f"{name}_naive"]
     if args.signals or not args.quick:
         from bench_signals import bench_permutation_scores
 
