@@ -256,3 +256,33 @@ def test_snapshots_keep_the_embedding_at_their_steps():
 def test_gradient_recording_is_for_modular_addition_only():
     with pytest.raises(ValueError, match="modular addition"):
         train_population(make_task("xor", bits=2), TrainConfig(steps=1, d=4, gradient_steps=2), [Trial(0, 0, 0)])
+
+
+def test_load_sets_every_slot_and_a_fresh_optimizer_in_one_call():
+    """`load` (one graph call) leaves what set_members and eager assignments would: the initial weights,
+    the splits' pairs and labels, zero moments and step count, and the configured learning rate."""
+    from cinit_tf.model import MLP_WEIGHTS
+
+    task, kw = SMALL["modadd"]
+    config = TrainConfig(steps=5, lr=0.003, **kw)
+    trainer = PopulationTrainer(task, config, members=3)
+    trials = [Trial(1, 2, 3), Trial(4, 5, 6)]
+    trainer.load(trials)
+    trainer.run(4)  # move the weights and the optimizer away from a fresh start
+    trainer.load(trials)
+    slots = trials + [trials[0]]
+    expected = PopulationModel(3, trainer.shape)
+    expected.set_members(np.stack([initial_embedding(trainer.shape, t.embedding_seed) for t in slots]),
+                         [initial_mlp(trainer.shape, t.mlp_seed) for t in slots])
+    for key in ("embedding", *MLP_WEIGHTS):
+        np.testing.assert_array_equal(getattr(trainer.model, key).numpy(), getattr(expected, key).numpy())
+    for n, t in enumerate(slots):
+        train, test = task.split(t.split_seed, config.train_fraction)
+        np.testing.assert_array_equal(trainer.split_pairs("train")[n], task.pairs()[train])
+        np.testing.assert_array_equal(trainer.split_pairs("test")[n], task.pairs()[test])
+        np.testing.assert_array_equal(trainer._data["train_labels"].numpy()[n], task.labels()[train])
+    assert int(trainer.optimizer.iterations.numpy()) == 0
+    assert np.isclose(float(trainer.optimizer.learning_rate.numpy()), 0.003)
+    for v in trainer.optimizer.variables:
+        if v is not trainer.optimizer.iterations and "learning_rate" not in v.name:
+            assert not np.any(v.numpy()), v.name
