@@ -26,7 +26,6 @@ ConfigError with one line naming the file and the key as written.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import difflib
 import itertools
 import json
@@ -43,7 +42,8 @@ from cinit_tf.schema import (
     RunSettings, grid_keys, runtime_seconds, safe_name, section_keys, spec,
 )
 from cinit_tf.signals import n_frequencies
-from cinit_tf.trial import MAX_RECORDS, TrainConfig
+from cinit_tf.train_checks import check_records, check_until
+from cinit_tf.trial import TrainConfig
 
 __all__ = ["ConfigError", "DEFAULT_PROFILE", "Experiment", "PROFILES", "TrialPlan", "load_experiment", "parse_override"]
 
@@ -100,27 +100,6 @@ def _check_train(value, where: Where) -> dict:
     return _check_fields(table, path, fields, where, "train")
 
 
-def _check_records(train: dict, where: Where) -> None:
-    """Every measurement of a trial is kept in memory and on disk: refuse a schedule that makes too many."""
-    config = TrainConfig(**train)
-    n = config.n_records()
-    if n <= MAX_RECORDS:
-        return
-    first = min(config.first_steps, config.steps) + 1
-    if first + 1 > MAX_RECORDS:
-        key, advice = "first_steps", f"set a smaller first_steps, at most {MAX_RECORDS - 2}"
-    else:
-        every = max(1, math.ceil(config.steps / (MAX_RECORDS - first - 1)))
-        while dataclasses.replace(config, log_every=every).n_records() > MAX_RECORDS:
-            every += 1
-        key, advice = "log_every", f"set log_every >= {every}"
-    where.fail(
-        ("train", key),
-        f"{config.steps} steps measured every {config.log_every} (and after each of the first {config.first_steps}) "
-        f"make {n} measurements per trial, more than {MAX_RECORDS} ({advice})",
-    )
-
-
 def _check_point(doc: dict, where: Where, partial: bool = False) -> dict:
     """One trial's task, train, transform and seeds tables, normalised and with defaults filled.
 
@@ -149,7 +128,8 @@ def _check_point(doc: dict, where: Where, partial: bool = False) -> dict:
         )
     if partial:
         return {}
-    _check_records(train, where)
+    check_records(train, where)
+    check_until(train, task, where)
     if task["name"] == "remainder" and task["m"] > task["p"]:
         where.fail(("task", "m"), f"expected m <= p = {task['p']}, got {task['m']}")
     if transform["name"] != "none":

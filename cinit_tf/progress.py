@@ -29,24 +29,34 @@ class Progress:
         self.rate_steps, self.rate_time = 0, 0.0
         self.trials = ""
 
-    def group_start(self, shape, members: int) -> None:
+    def population_start(self, shape) -> None:
         self.fresh = shape not in self.seen
         self.seen.add(shape)
-        self.members, self.step, self.t = members, 0, time.monotonic()
+        self.last: dict[int, int] = {}
+        self.t = time.monotonic()
 
-    def measure(self, step: int) -> None:
+    def slot_start(self, slot: int) -> None:
+        self.last[slot] = 0
+
+    def measure(self, steps: dict[int, int]) -> None:
+        """Slots measured at their own steps ({slot: step}): the steps each trained since its last measurement."""
         now = time.monotonic()
-        n = (step - self.step) * self.members
+        n = sum(step - self.last.get(slot, 0) for slot, step in steps.items())
+        self.last.update(steps)
         if self.fresh:
-            self.fresh = step == 0  # the compiling interval ends at the first step measured after 0
+            self.fresh = n == 0  # the compiling interval ends at the first measurement after some training
         else:
             self.rate_steps += n
             self.rate_time += now - self.t
-        self.step, self.t = step, now
+        self.t = now
         self.bar.update(n)
         self._postfix()
 
-    def trials_done(self, text: str) -> None:
+    def trial_done(self, unused_steps: int, text: str) -> None:
+        """A trial stopped, `unused_steps` before its cap: the bar's total no longer counts them."""
+        if unused_steps > 0 and self.bar.total:
+            self.bar.total -= unused_steps
+            self.bar.refresh()
         self.trials = text
         self._postfix()
 

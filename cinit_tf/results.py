@@ -7,7 +7,8 @@
 `trials` has the trial id, its case, every setting that varies between the run's trials (columns
 named as in the experiment file, `train.d`, `task.p` ...), its three seeds, what its transform
 chose (`chosen.k` ...), and its scalar outcomes (final losses and accuracies, convergence step,
-non-finite step, number of circles at τ = 0.05 for modular addition). `frequencies` (None for
+non-finite step, the step it stopped after and why — `stop_step`, `stop_reason`: settled, max_steps or
+diverged —, number of circles at τ = 0.05 for modular addition). `frequencies` (None for
 the other tasks) has trial id, frequency k, initial and final signal, and whether k survived.
 The runner writes both as CSV next to the trial files (`runs/X/trials.csv`,
 `runs/X/frequencies.csv`); `load` reads the trial files themselves, so it is never stale.
@@ -42,6 +43,8 @@ def _row(t, varying: list[str]) -> dict:
     row["convergence_step"] = r.convergence_step
     row["nonfinite_step"] = r.nonfinite_step
     row["nonfinite"] = r.nonfinite_step is not None
+    row["stop_step"] = r.stop_step
+    row["stop_reason"] = r.stop_reason
     if r.fourier_norms is not None:
         row["circles"] = int(survivors(r.fourier_norms[-1], SURVIVAL_TAU).sum())
     return row

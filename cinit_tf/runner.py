@@ -120,25 +120,25 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
             task, config = todo[0].task(), todo[0].train_config(experiment.run)
             shape = trainer_key(task, config, auto_group_size(task, config, len(todo)), strategy)
 
-            def on_group_start(first, count, todo=todo, shape=shape):
-                tensorboard.start(todo[first : first + count])
-                bar.group_start(shape, count)
+            bar.population_start(shape)
 
-            def on_measure(step, measurements):
-                tensorboard.log(step, measurements)
-                bar.measure(step)
+            def on_start(index, slot, todo=todo):
+                tensorboard.start(slot, todo[index])
+                bar.slot_start(slot)
 
-            def on_group_done(first, results, todo=todo, built=built):
-                tensorboard.finish()
-                for plan, (_, chosen), result in zip(todo[first:], built[first:], results):
-                    store.write_trial(plan.id, plan.settings, result, chosen)
-                trained[0] += len(results)
-                bar.trials_done(f"{len(finished & mine) + trained[0]}/{len(mine)}")
+            def on_measure(steps, measurements):
+                tensorboard.log(steps, measurements)
+                bar.measure(steps)
 
-            train_population(
-                task, config, [t for t, _ in built], strategy=strategy,
-                on_group_start=on_group_start, on_measure=on_measure, on_group_done=on_group_done,
-            )
+            def on_done(index, result, todo=todo, built=built, cap=config.steps):
+                plan = todo[index]
+                tensorboard.finish(plan)
+                store.write_trial(plan.id, plan.settings, result, built[index][1])
+                trained[0] += 1
+                bar.trial_done(cap - int(result.stop_step), f"{len(finished & mine) + trained[0]}/{len(mine)}")
+
+            train_population(task, config, [t for t, _ in built], strategy=strategy,
+                             on_start=on_start, on_measure=on_measure, on_done=on_done)
     finally:
         bar.close()
 

@@ -76,7 +76,7 @@ def hparam_values(plan) -> dict:
 
 
 class TensorBoardLog:
-    """Writes the chosen trials' curves as `train_population` trains them (start / log / finish per group)."""
+    """Writes the chosen trials' curves as `train_population` trains them (start / log / finish per trial)."""
 
     def __init__(self, root: Path, plans: list, per_point: int):
         self.root = Path(root)
@@ -124,38 +124,40 @@ class TensorBoardLog:
             writer.add_event(_event(0, summary))
         writer.close()
 
-    def start(self, chunk: list) -> None:
-        """A group of trials (`chunk`, members in order) is about to train: open the chosen ones' writers."""
-        self.writers = {}
-        if not any(plan.id in self.names for plan in chunk):
+    def start(self, slot: int, plan) -> None:
+        """Trial `plan` starts training in `slot`: open its writer if it is one of the chosen."""
+        if plan.id not in self.names:
             return
         from tensorboard.plugins.hparams import summary_v2 as hp
 
         if not self._wrote_layout:
             self._write_layout()
-        for member, plan in enumerate(chunk):
-            if plan.id in self.names:
-                folder = self._inside(self.names[plan.id])
-                shutil.rmtree(folder, ignore_errors=True)  # a rerun trial starts its curves afresh
-                writer = _writer(folder)
-                writer.add_event(_event(0, hp.hparams_pb(self.hparams[plan.id], trial_id=self.names[plan.id])))
-                self.writers[member] = writer
+        folder = self._inside(self.names[plan.id])
+        shutil.rmtree(folder, ignore_errors=True)  # a rerun trial starts its curves afresh
+        writer = _writer(folder)
+        writer.add_event(_event(0, hp.hparams_pb(self.hparams[plan.id], trial_id=self.names[plan.id])))
+        self.writers[slot] = (plan.id, writer)
 
-    def log(self, step: int, measurements: dict) -> None:
+    def log(self, steps: dict[int, int], measurements: dict) -> None:
+        """Measurements of every slot (axis 0); `steps` = {slot: its own step} of the slots measured now."""
         from tensorboard.compat.proto import summary_pb2
 
-        for member, writer in self.writers.items():
-            values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(measurements[f"{tag.split('/')[1]}_{tag.split('/')[0]}"][member]))
+        for slot, (_, writer) in self.writers.items():
+            if slot not in steps:
+                continue
+            values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(measurements[f"{tag.split('/')[1]}_{tag.split('/')[0]}"][slot]))
                       for tag in METRIC_TAGS]
             if "fourier_norms" in measurements:
                 values += [summary_pb2.Summary.Value(tag=FOURIER_TAG.format(k=k), simple_value=float(v))
-                           for k, v in enumerate(measurements["fourier_norms"][member], start=1)]
-            writer.add_event(_event(step, summary_pb2.Summary(value=values)))
+                           for k, v in enumerate(measurements["fourier_norms"][slot], start=1)]
+            writer.add_event(_event(steps[slot], summary_pb2.Summary(value=values)))
 
-    def finish(self) -> None:
-        for writer in self.writers.values():
-            writer.close()  # flushes
-        self.writers = {}
+    def finish(self, plan) -> None:
+        """Trial `plan` has stopped: close (and so flush) its writer, if it has one."""
+        for slot, (plan_id, writer) in list(self.writers.items()):
+            if plan_id == plan.id:
+                writer.close()
+                del self.writers[slot]
 
 
 def _writer(folder: Path):

@@ -16,12 +16,14 @@ from typing import Callable
 
 import numpy as np
 
-from cinit_tf.framework import keras, tf
+from cinit_tf.framework import tf
 
 from cinit_tf.model import MLP_WEIGHTS, PopulationModel
+from cinit_tf.optimizer import MemberAdamW, restart_slots
 from cinit_tf.signals import n_frequencies
+from cinit_tf.slots import train_slots
 from cinit_tf.tasks import Task
-from cinit_tf.trial import METRICS, Shape, TrainConfig, Trial, TrialResult, initial_embedding, initial_mlp
+from cinit_tf.trial import Shape, TrainConfig, Trial, TrialResult, initial_embedding, initial_mlp
 
 
 def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
@@ -36,9 +38,11 @@ def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(power[..., 1 : n_frequencies(p) + 1], axis=-2)
 
 
-def make_optimizer(config: TrainConfig) -> keras.optimizers.AdamW:
-    """AdamW with every hyperparameter explicit: Keras' defaults (epsilon 1e-7, wd 0.004) are not the paper's."""
-    return keras.optimizers.AdamW(
+def make_optimizer(config: TrainConfig, members: int) -> MemberAdamW:
+    """AdamW with every hyperparameter explicit (Keras' defaults, epsilon 1e-7 and wd 0.004, are not the
+    paper's), counting each member's steps from its own start (cinit_tf.optimizer)."""
+    return MemberAdamW(
+        members,
         learning_rate=config.lr,
         weight_decay=config.weight_decay,
         beta_1=config.beta_1,
@@ -78,7 +82,7 @@ class PopulationTrainer:
         self.n_test = task.p * task.p - self.n_train
         with self.strategy.scope():
             self.model = PopulationModel(members, self.shape, train_embedding=not config.freeze_embedding, dtype=config.dtype)
-            self.optimizer = make_optimizer(config)
+            self.optimizer = make_optimizer(config, members)
             self.optimizer.build(self.model.trainable_variables)
             n = members
             self._data = {
@@ -101,6 +105,7 @@ class PopulationTrainer:
         # a large population trains few steps between loads, so their per-op overhead showed (docs/performance.md).
         self._weights = [self.model.embedding] + [getattr(self.model, key) for key in MLP_WEIGHTS]
         self._assign = tf.function(self._assign_all)
+        self._refill = tf.function(self._refill_all)
 
     # ---- compiled side -------------------------------------------------------------------
     def _local(self, name):
@@ -199,13 +204,19 @@ class PopulationTrainer:
         for v in self.optimizer.variables:
             v.assign(tf.zeros_like(v))
 
+    def _refill_all(self, mask, weights, data):
+        """Set the weights and data of the slots where `mask` holds, zero their moments and start their step count now."""
+        for variable, value in zip(self._weights, weights):
+            where = tf.reshape(mask, (-1,) + (1,) * (len(value.shape) - 1))
+            variable.assign(tf.where(where, value, variable))
+        for name, value in data.items():
+            where = tf.reshape(mask, (-1,) + (1,) * (len(value.shape) - 1))
+            self._data[name].assign(tf.where(where, value, self._data[name]))
+        restart_slots(self.optimizer, mask)
+
     # ---- host side -----------------------------------------------------------------------
-    def load(self, trials: list[Trial]) -> None:
-        """Fill the slots with trials (fewer trials than slots: the rest repeat the first, and are ignored)."""
-        if not 0 < len(trials) <= self.members:
-            raise ValueError(f"a population of {self.members} slots takes 1..{self.members} trials, got {len(trials)}")
-        self.trials = list(trials)
-        slots = self.trials + [self.trials[0]] * (self.members - len(self.trials))
+    def _arrays(self, slots: list[Trial]) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+        """Stacked initial weights and data splits of one trial per slot."""
         embeddings = []
         for t in slots:
             E = initial_embedding(self.shape, t.embedding_seed) if t.initial_embedding is None else np.asarray(t.initial_embedding)
@@ -220,61 +231,59 @@ class PopulationTrainer:
         for split, col in (("train", 0), ("test", 1)):
             idx = np.stack([s[col] for s in splits])
             data[f"{split}_pairs"], data[f"{split}_labels"] = self._pairs[idx], self._labels[idx]
-        # A fresh optimizer state (step count and moments). The learning rate is one of the
+        return weights, data
+
+    def load(self, trials: list[Trial]) -> None:
+        """Fill the slots with trials (fewer trials than slots: the rest repeat the first, and are ignored)."""
+        if not 0 < len(trials) <= self.members:
+            raise ValueError(f"a population of {self.members} slots takes 1..{self.members} trials, got {len(trials)}")
+        self.trials = list(trials)
+        weights, data = self._arrays(self.trials + [self.trials[0]] * (self.members - len(self.trials)))
+        # A fresh optimizer state (step counts and moments). The learning rate is one of the
         # optimizer's variables too: everything is zeroed, then it is set again.
         self._assign(weights, data)
         self.optimizer.learning_rate = self.config.lr
 
+    def refill(self, slots: dict[int, Trial]) -> None:
+        """Start new trials in some slots ({slot: trial}) while the others train on, in one graph call.
+
+        A refilled slot gets its trial's initial weights and data, zeroed moments, and a step count
+        that starts now (cinit_tf.optimizer.MemberAdamW): it trains as it would have from a fresh load.
+        """
+        order = sorted(slots)
+        if not order or order[0] < 0 or order[-1] >= self.members:
+            raise ValueError(f"slots to refill must be in 0..{self.members - 1}, got {order}")
+        picked = [slots[s] for s in order]
+        weights, data = self._arrays(picked)
+        index = np.array(order)
+        full_w = [np.zeros((self.members,) + w.shape[1:], w.dtype) for w in weights]
+        full_d = {k: np.zeros((self.members,) + v.shape[1:], v.dtype) for k, v in data.items()}
+        for full, part in zip(full_w + list(full_d.values()), weights + list(data.values())):
+            full[index] = part
+        mask = np.zeros(self.members, dtype=bool)
+        mask[index] = True
+        self._refill(tf.constant(mask), full_w, full_d)
+
     def run(self, n: int) -> None:
         """n optimizer steps of every loaded member, in one compiled call, without measuring."""
         self._run(tf.constant(int(n), tf.int32))
+
+    def measure(self) -> dict[str, np.ndarray]:
+        """Every slot's measurements now (members on axis 0), as numpy arrays."""
+        return {key: v.numpy() for key, v in self._measure().items()}
+
+    def embeddings(self) -> np.ndarray:
+        """Every slot's embedding now, (members, p, d)."""
+        return self.model.embedding.numpy()
 
     def split_pairs(self, split: str) -> np.ndarray:
         """The loaded members' (a, b) pairs of one split ("train" or "test"), members on axis 0."""
         return self._data[f"{split}_pairs"].numpy()
 
     def train(self, callback: Callable[[int, dict], None] | None = None) -> list[TrialResult]:
-        """Train the loaded trials for `config.steps`; `callback(step, measurements)` sees every measurement."""
-        k = len(self.trials)
-        initial = self.model.embedding.numpy()[:k].copy()
-        steps = self.config.record_steps()
-        keep = set(self.config.snapshot_steps().tolist())
-        log = {name: [] for name in (*METRICS, "fourier_norms", "gradient_norms")}
-        snapshots = []
-        done = 0
-        for s in steps:
-            if s > done:
-                self.run(int(s - done))
-                done = int(s)
-            m = {key: v.numpy()[:k] for key, v in self._measure().items()}
-            for key, v in m.items():
-                log[key].append(v)
-            if int(s) in keep:
-                snapshots.append(self.model.embedding.numpy()[:k].copy())
-            if callback is not None:
-                callback(int(s), m)
-        final = self.model.embedding.numpy()[:k].copy()
-        curves = {key: np.stack(v, axis=1) for key, v in log.items() if v}
-        results = []
-        for i in range(k):
-            acc, loss = curves["test_acc"][i], curves["train_loss"][i]
-            conv = np.flatnonzero(acc >= 1.0 - 1e-9)
-            bad = np.flatnonzero(~np.isfinite(loss))
-            results.append(
-                TrialResult(
-                    steps=steps,
-                    **{key: curves[key][i] for key in METRICS},
-                    fourier_norms=curves["fourier_norms"][i] if self.record_fourier else None,
-                    initial_embedding=initial[i],
-                    final_embedding=final[i],
-                    convergence_step=int(steps[conv[0]]) if conv.size else None,
-                    nonfinite_step=int(steps[bad[0]]) if bad.size else None,
-                    gradient_norms=curves["gradient_norms"][i] if self.record_gradients else None,
-                    snapshot_steps=np.array(sorted(keep), dtype=np.int64) if keep else None,
-                    snapshots=np.stack([x[i] for x in snapshots]) if keep else None,
-                )
-            )
-        return results
+        """Train the loaded trials to their end; `callback(step, measurements)` sees every measurement."""
+        on_measure = None if callback is None else (lambda steps, m: callback(max(steps.values()), m))
+        return train_slots(self, self.trials, on_measure=on_measure, loaded=True)
 
 
 @functools.lru_cache(maxsize=None)
@@ -308,7 +317,8 @@ def trainer_key(task: Task, config: TrainConfig, members: int, strategy=None) ->
     which groups pay for compilation.
     """
     return (task, dataclasses.replace(config, steps=1, log_every=1, first_steps=0, snapshot_every=0,
-                                      gradient_steps=min(config.gradient_steps, 1)), members, id(strategy))
+                                      gradient_steps=min(config.gradient_steps, 1), until="steps", settle_window=1,
+                                      settle_tolerance=0.0), members, id(strategy))
 
 
 def _trainer(task: Task, config: TrainConfig, members: int, strategy) -> PopulationTrainer:
@@ -330,29 +340,17 @@ def train_population(
     trials: list[Trial],
     *,
     strategy: tf.distribute.Strategy | None = None,
-    on_group_start: Callable[[int, int], None] | None = None,
-    on_measure: Callable[[int, dict], None] | None = None,
-    on_group_done: Callable[[int, list[TrialResult]], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_measure: Callable[[dict[int, int], dict], None] | None = None,
+    on_done: Callable[[int, TrialResult], None] | None = None,
 ) -> list[TrialResult]:
-    """Train every trial, `auto_group_size` members at a time; returns their results in order.
+    """Train every trial in `auto_group_size` slots, each slot taking the next trial when its own stops;
+    returns the results in the trials' order (cinit_tf.slots.train_slots, which documents the callbacks).
 
-    on_group_start(first, count): a group of trials[first:first + count] is about to train.
-    on_measure(step, measurements): each measurement of the group, members on axis 0.
-    on_group_done(first, results): the group's results, as soon as it has finished (the runner
-    stores them at once, so a killed run loses only the group in flight).
+    The runner stores each result from `on_done` at once, so a killed run loses only the trials in flight.
     """
     if not trials:
         return []
     size = auto_group_size(task, config, len(trials))
     trainer = _trainer(task, config, size, strategy)
-    results: list[TrialResult] = []
-    for first in range(0, len(trials), size):
-        group = trials[first : first + size]
-        if on_group_start is not None:
-            on_group_start(first, len(group))
-        trainer.load(group)
-        done = trainer.train(on_measure)
-        if on_group_done is not None:
-            on_group_done(first, done)
-        results.extend(done)
-    return results
+    return train_slots(trainer, trials, on_start=on_start, on_measure=on_measure, on_done=on_done)

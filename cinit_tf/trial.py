@@ -17,6 +17,8 @@ from cinit_tf.seeds import rng
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
+UNTIL_RULES = ("steps", "loss_settled", "survivors_settled")  # cinit_tf.stopping, docs/method.md#stopping-rules
+STOP_REASONS = ("settled", "max_steps", "diverged")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class TrainConfig:
     gradient_steps: int = setting(Int(0), 0, new=True, doc="modular addition: also measure ||FFT(dL/dE)_k||² (backprop only, no weight decay) after every "
         "one of the first this many steps, then at each measurement; 0 = off")
     snapshot_every: int = setting(Int(0), 0, new=True, doc="keep the embedding every this many steps (and after steps 0..first_steps); 0 = off")
+    until: str = setting(Choice(UNTIL_RULES), "steps", new=True, doc='when a trial stops before `steps` (then its cap): "steps" never; '
+        '"loss_settled" when neither loss fell more than settle_tolerance decades over the last settle_window steps; '
+        '"survivors_settled" (modular addition) when the set of surviving frequencies has not changed for settle_window steps. '
+        'A trial whose training loss is not finite stops at once, whatever the rule')
+    settle_window: int = setting(Int(1), 1000, new=True, doc="steps over which a settling rule looks back; less than steps")
+    settle_tolerance: float = setting(Float(0.0), 0.01, new=True, doc="loss_settled: the largest fall, in decades of either loss, "
+        "over settle_window that still counts as settled")
     jit_compile: bool = True
     group_size: int | None = None  # members per compiled program; None = automatic
 
@@ -150,11 +159,19 @@ class TrialResult:
     gradient_norms: np.ndarray | None = None  # (len(steps), K): ||FFT(dL/dE)_k||² at each step's parameters, if recorded
     snapshot_steps: np.ndarray | None = None  # steps whose embedding was kept, if any
     snapshots: np.ndarray | None = None  # (len(snapshot_steps), p, d)
+    stop_step: int | None = None  # the step it stopped after (its last measurement); None: steps[-1]
+    stop_reason: str = "max_steps"  # one of STOP_REASONS (cinit_tf.stopping)
+
+    def __post_init__(self):
+        if self.stop_step is None and len(self.steps):
+            self.stop_step = int(self.steps[-1])
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
         out["convergence_step"] = np.array(-1 if self.convergence_step is None else self.convergence_step)
         out["nonfinite_step"] = np.array(-1 if self.nonfinite_step is None else self.nonfinite_step)
+        out["stop_step"] = np.array(self.stop_step)
+        out["stop_reason"] = np.array(self.stop_reason)
         return out
 
     @classmethod
@@ -174,4 +191,7 @@ class TrialResult:
             gradient_norms=a["gradient_norms"] if "gradient_norms" in a else None,
             snapshot_steps=a["snapshot_steps"] if "snapshot_steps" in a else None,
             snapshots=a["snapshots"] if "snapshots" in a else None,
+            # trials stored before stopping rules existed trained to their last step
+            stop_step=int(a["stop_step"]) if "stop_step" in a else None,
+            stop_reason=str(a["stop_reason"]) if "stop_reason" in a else ("diverged" if bad >= 0 else "max_steps"),
         )

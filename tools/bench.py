@@ -1,6 +1,6 @@
 """Training throughput of the population engine against a naive Keras reference.
 
-    python tools/bench.py [--quick] [--members 1 16 64] [--groups 1 2 4 8] [--signals] [--seconds S]
+    python tools/bench.py [--quick] [--members 1 16 64] [--groups 1 2 4 8] [--signals] [--mixed] [--seconds S]
 
 Throughput is model-steps per second: optimizer steps x members / wall seconds, timed after a
 warm-up call (compilation excluded), full batch, on the paper's configs (docs/method.md#tasks). The naive
@@ -8,7 +8,10 @@ reference is how a first implementation would train one model: a plain Keras mod
 concat, three Dense layers) and one `tf.function` per step, no XLA. Peak resident memory is the
 process's high-water mark after each configuration (configurations run smallest first).
 The last line printed is one JSON object; its "speedup_modadd_64", "speedup_remainder" and
-"speedup_xor" are the ratios of 64 members to the naive loop of the same task.
+"speedup_xor" are the ratios of 64 members to the naive loop of the same task; with --mixed (or
+without --quick), "mixed_refill", "mixed_groups" and "mixed_fixed" are the useful model-steps/s of
+64 trials whose lengths spread over 10x, trained with refilled slots, in groups to their longest
+member, and all at the mean length (`mixed_lengths`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from cinit_tf.tasks import make_task  # noqa: E402
-from cinit_tf.training import auto_group_size, make_optimizer, train_population  # noqa: E402
+from cinit_tf.training import auto_group_size, train_population  # noqa: E402
 from cinit_tf.trial import TrainConfig, Trial  # noqa: E402
 
 PAPER = {
@@ -64,7 +67,8 @@ def naive(task, kw, seconds: float) -> float:
     x = keras.layers.Dense(config.width, activation="relu")(x)
     x = keras.layers.Dense(config.width, activation="relu")(x)
     model = keras.Model(inputs, keras.layers.Dense(task.classes)(x))
-    optimizer = make_optimizer(config)
+    optimizer = keras.optimizers.AdamW(learning_rate=config.lr, weight_decay=config.weight_decay, beta_1=config.beta_1,
+                                       beta_2=config.beta_2, epsilon=config.epsilon)  # Keras' own, as a naive loop uses it
     train, _ = task.split(0, config.train_fraction)
     pairs, labels = tf.constant(task.pairs()[train]), tf.constant(task.labels()[train])
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -105,12 +109,64 @@ def population(task, kw, members: int, seconds: float, group_size: int | None = 
     return members * steps / run(steps, members), g
 
 
+def mixed_lengths(task, kw, members: int = 64, shortest: int = 100, spread: float = 10.0, every: int = 50) -> dict:
+    """Useful model-steps/s of `members` trials whose stop steps spread over `spread`× (shortest..spread·shortest).
+
+    Three ways to train the same useful work, each timed after a compiling warm-up:
+    "refill" — one train_population call; a slot freed by a stopped trial takes the next one
+    (cinit_tf.slots); "groups" — what a population did before slots were refilled: each group of
+    the engine's size trained to its longest member's end; "fixed" — the same number of trials all
+    of the mean length (the fixed-length case the others are compared with). The stop steps are
+    known (a stand-in rule stops trial i at its length), so all three do the same useful work.
+    """
+    from cinit_tf import slots
+    from cinit_tf.stopping import StopRule
+
+    rng = np.random.default_rng(0)
+    lengths = np.round(shortest * spread ** (np.arange(members) / (members - 1)) / every).astype(int) * every
+    lengths = rng.permutation(lengths)
+    useful = int(lengths.sum())
+    config = TrainConfig(**kw, first_steps=0, log_every=every, steps=int(lengths.max()))
+    g = auto_group_size(task, config, members)
+    trials = [Trial(i, i, i) for i in range(members)]
+    real_of = slots.StopRule.of
+
+    def refill():
+        order = iter(lengths.tolist())
+        slots.StopRule.of = staticmethod(lambda _: StopRule("steps", 1, 0.0, next(order)))
+        try:
+            train_population(task, config, trials)
+        finally:
+            slots.StopRule.of = real_of
+
+    def groups():
+        for first in range(0, members, g):
+            longest = int(lengths[first : first + g].max())
+            train_population(task, dataclasses.replace(config, steps=longest), trials[first : first + g])
+
+    mean = int(round(lengths.mean() / every)) * every
+
+    def fixed():
+        train_population(task, dataclasses.replace(config, steps=mean), trials)
+
+    train_population(task, dataclasses.replace(config, steps=every), trials[:g])  # compile
+    out = {"mixed_members": members, "mixed_lengths": f"{int(lengths.min())}..{int(lengths.max())}", "mixed_group": g}
+    for name, fn, work in (("refill", refill, useful), ("groups", groups, useful), ("fixed", fixed, mean * members)):
+        start = time.perf_counter()
+        fn()
+        out[f"mixed_{name}"] = work / (time.perf_counter() - start)
+    out["mixed_refill_over_fixed"] = out["mixed_refill"] / out["mixed_fixed"]
+    out["mixed_refill_over_groups"] = out["mixed_refill"] / out["mixed_groups"]
+    return out
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short timings (whole run under 60 s)")
     ap.add_argument("--members", type=int, nargs="+", default=[1, 16, 64])
     ap.add_argument("--groups", type=int, nargs="*", default=[], help="also time 64 members in groups of these sizes")
     ap.add_argument("--signals", action="store_true", help="also time permutation_scores at m = 10")
+    ap.add_argument("--mixed", action="store_true", help="also time 64 trials of lengths spread over 10x (refilled slots)")
     ap.add_argument("--seconds", type=float, default=None, help="timing window per configuration")
     args = ap.parse_args(argv)
     seconds = args.seconds or (3.0 if args.quick else 10.0)
@@ -141,6 +197,11 @@ def main(argv=None) -> dict:
         out["speedup_modadd_64"] = out["population_64"] / out["naive"]
     for name in ("remainder", "xor"):
         out[f"speedup_{name}"] = out[f"{name}_population_64"] / out[f"{name}_naive"]
+    if args.mixed or not args.quick:
+        task, kw = PAPER["modadd"]
+        out.update(mixed_lengths(task, kw))
+        print(f"modadd 64 mixed lengths {out['mixed_lengths']}: useful model-steps/s refill {out['mixed_refill']:.1f}, "
+              f"groups to the longest {out['mixed_groups']:.1f}, fixed length {out['mixed_fixed']:.1f}", file=sys.stderr)
     if args.signals or not args.quick:
         from bench_signals import bench_permutation_scores
 

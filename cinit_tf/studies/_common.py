@@ -341,8 +341,27 @@ def profile_lines(record: dict, trials: Sequence, case_order: Sequence[str] | No
         task = dict(ts[0].settings.get("task", {}))
         task_text = ", ".join([str(task.pop("name", "?"))] + [f"{k} = {v}" for k, v in sorted(task.items())])
         out.append(f"{name} ({task_text}): {len(ts)} trials, {', '.join(map(str, steps))} steps, "
-                   f"{len(emb)} distinct embedding seeds.")
+                   f"{len(emb)} distinct embedding seeds." + stopping_text(ts))
     return out
+
+
+def stopping_text(trials: Sequence) -> str:
+    """" Trained until …: k settled (stop steps …), m at the cap, n diverged." for trials with a settling rule, else ""."""
+    rules = {(t.settings["train"].get("until", "steps"), t.settings["train"].get("settle_window"),
+              t.settings["train"].get("settle_tolerance")) for t in trials}
+    rules = {r for r in rules if r[0] != "steps"}
+    if not rules:
+        return ""
+    described = []
+    for until, window, tolerance in sorted(rules, key=str):
+        tol = f", tolerance {fmt(tolerance)} decades" if until == "loss_settled" else ""
+        described.append(f"`{until}` (window {window} steps{tol})")
+    reasons = {r: [int(t.result.stop_step) for t in trials if t.result.stop_reason == r] for r in ("settled", "max_steps", "diverged")}
+    settled = reasons["settled"]
+    spread = f" (stop steps {min(settled)}–{int(np.median(settled))}–{max(settled)}, min–median–max)" if settled else ""
+    return (f" Trained until {' or '.join(described)}, `steps` being the cap ({method('stopping-rules')}): "
+            f"{len(settled)} settled{spread}, {len(reasons['max_steps'])} stopped at the cap, "
+            f"{len(reasons['diverged'])} diverged.")
 
 
 # ---------------------------------------------------------------- deviations

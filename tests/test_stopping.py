@@ -1,0 +1,75 @@
+"""Stopping rules on constructed curves: when each rule stops, and why (cinit_tf.stopping)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cinit_tf.stopping import StopRule
+
+
+def feed(rule, steps, train, test=None, norms=None):
+    """The first (step, reason) at which `rule` stops, or None."""
+    test = train if test is None else test
+    for i, s in enumerate(steps):
+        reason = rule.observe(int(s), float(train[i]), float(test[i]), None if norms is None else norms[i])
+        if reason:
+            return int(s), reason
+    return None
+
+
+def test_a_fixed_count_stops_at_its_last_step_only():
+    steps = np.arange(0, 1001, 100)
+    flat = np.full(steps.size, 0.5)
+    assert feed(StopRule("steps", 100, 0.0, 1000), steps, flat) == (1000, "max_steps")
+
+
+def test_loss_settles_once_neither_loss_falls_more_than_the_tolerance_over_the_window():
+    steps = np.arange(0, 5001, 100)
+    # falls one decade per 1000 steps until 2000, then flat: settled one window after 2000
+    train = 10.0 ** (-np.minimum(steps, 2000) / 1000)
+    assert feed(StopRule("loss_settled", 1000, 0.01, 5000), steps, train) == (3000, "settled")
+    # the test loss still falls after the train loss has settled: not settled until it too stops
+    test = 10.0 ** (-np.minimum(steps, 3500) / 1000)
+    assert feed(StopRule("loss_settled", 1000, 0.01, 5000), steps, train, test) == (4500, "settled")
+    # a slow fall of 0.05 decades per 1000 steps: settled under a tolerance of 0.1, never under 0.01
+    slow = 10.0 ** -(steps * 0.05 / 1000)
+    assert feed(StopRule("loss_settled", 1000, 0.1, 5000), steps, slow) == (1000, "settled")
+    assert feed(StopRule("loss_settled", 1000, 0.01, 5000), steps, slow) == (5000, "max_steps")
+
+
+def test_a_rising_loss_counts_as_settled_and_a_loss_at_zero_too():
+    steps = np.arange(0, 3001, 100)
+    rising = 1.0 + steps / 1000
+    assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, rising) == (1000, "settled")
+    zero = np.where(steps < 500, 1.0, 0.0)
+    assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, zero) == (1500, "settled")
+
+
+def test_a_non_finite_training_loss_stops_at_once_under_every_rule():
+    steps = np.arange(0, 1001, 100)
+    loss = np.where(steps < 300, 1.0, np.nan)
+    for until in ("steps", "loss_settled"):
+        assert feed(StopRule(until, 500, 0.01, 1000), steps, loss) == (300, "diverged")
+    assert feed(StopRule("steps", 500, 0.0, 1000), steps, np.where(steps < 600, 1.0, math.inf)) == (600, "diverged")
+
+
+def test_survivors_settle_when_the_set_has_not_changed_for_the_window():
+    steps = np.arange(0, 4001, 100)
+    K = 5
+    # frequency 4 decays below τ·max (0.05) at step 1200; nothing changes afterwards
+    norms = np.ones((steps.size, K))
+    norms[:, 4] = np.where(steps < 1200, 1.0, 0.01)
+    losses = np.ones(steps.size)
+    assert feed(StopRule("survivors_settled", 2000, 0.0, 4000), steps, losses, norms=norms) == (3200, "settled")
+    # a set that keeps changing never settles
+    flicker = np.ones((steps.size, K))
+    flicker[::3, 2] = 0.01
+    assert feed(StopRule("survivors_settled", 500, 0.0, 4000), steps, losses, norms=flicker) == (4000, "max_steps")
+
+
+def test_survivors_need_fourier_signals_and_unknown_rules_are_refused():
+    with pytest.raises(ValueError, match="modular addition"):
+        StopRule("survivors_settled", 100, 0.0, 1000).observe(0, 1.0, 1.0, None)
+    with pytest.raises(ValueError, match="until must be one of"):
+        StopRule("accuracy_settled", 100, 0.0, 1000)
