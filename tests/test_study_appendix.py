@@ -32,7 +32,8 @@ def trial(tid, E, task, d=None, steps=0, norms=None, test_acc=1.0, converged=Tru
     rec = np.linspace(0, max(steps, 1), len(rows)).astype(np.int64)
     result = SimpleNamespace(
         steps=rec, fourier_norms=rows, initial_embedding=E, final_embedding=E, test_acc=np.full(len(rows), test_acc),
-        train_loss=np.ones(len(rows)), convergence_step=int(rec[-1]) if converged else None, nonfinite_step=nonfinite)
+        train_loss=np.ones(len(rows)), convergence_step=int(rec[-1]) if converged else None, nonfinite_step=nonfinite,
+        stop_step=int(rec[-1]), stop_reason="diverged" if nonfinite is not None else "max_steps")
     settings = {"case": "", "grid": {}, "task": task, "seeds": {"embedding": seed, "mlp": seed, "split": seed},
                 "train": {"d": E.shape[1] if d is None else d, "steps": steps, "weight_decay": wd}}
     return SimpleNamespace(id=tid, settings=settings, result=result, chosen={})
@@ -648,3 +649,32 @@ def test_order_extremes_equal_scoring_every_order():
         assert lo == pytest.approx(f.min(), rel=1e-12) and hi == pytest.approx(f.max(), rel=1e-12)
         assert mean == pytest.approx(f.mean(), rel=1e-12)
         assert K.extremes(E, {"name": "remainder", "p": p, "m": m}) == (lo, mean, hi)
+
+
+def _settling(t, reason):
+    t.settings["train"]["until"] = "survivors_settled"
+    t.result.stop_reason = reason
+    return t
+
+
+def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
+    """Claim 5 keeps runs that do not generalise (small weight decays) and leaves out counts that are not final."""
+    falling = [(0.01, 20, False), (0.01, 19, False), (0.03, 15, False), (0.03, 16, False), (0.1, 9, True), (0.1, 10, True),
+               (1.0, 4, True), (1.0, 3, True), (2.0, 2, True), (2.0, 1, True)]
+    runs = [_settling(_run(59, 128, wd, c, generalised=g, tid=f"w{i}"), "settled") for i, (wd, c, g) in enumerate(falling)]
+    claim = CS.wd_trend_claim([CS.run_row(t) for t in runs])
+    assert claim.verdict == V.REPRODUCED and "6 of these 10 runs generalise" in claim.detail
+    # Without the non-generalising runs the same data would rest on three weight decays only; with them, the
+    # small weight decays count: a rise at small wd (before the rule, unreachable: those runs were excluded) is seen.
+    rising = [(0.01, 1, False), (0.01, 2, False), (0.03, 3, False), (0.03, 2, False), (0.1, 9, True), (0.1, 10, True),
+              (1.0, 12, True), (1.0, 13, True), (2.0, 14, True), (2.0, 15, True)]
+    runs = [_settling(_run(59, 128, wd, c, generalised=g, tid=f"r{i}"), "settled") for i, (wd, c, g) in enumerate(rising)]
+    assert CS.wd_trend_claim([CS.run_row(t) for t in runs]).verdict == V.NOT_REPRODUCED
+    # Counts of runs stopped at their cap before settling are not final: left out, and too few remain.
+    capped = [_settling(_run(59, 128, wd, c, generalised=g, tid=f"c{i}"), "max_steps" if i < 7 else "settled")
+              for i, (wd, c, g) in enumerate(falling)]
+    claim = CS.wd_trend_claim([CS.run_row(t) for t in capped])
+    assert claim.verdict == V.NOT_ASSESSABLE and "3 of 10" in claim.detail
+    # Runs of a fixed length count as they are.
+    fixed = [_run(59, 128, wd, c, generalised=g, tid=f"f{i}") for i, (wd, c, g) in enumerate(falling)]
+    assert CS.wd_trend_claim([CS.run_row(t) for t in fixed]).verdict == V.REPRODUCED

@@ -23,12 +23,13 @@ def curve(low: float, scale: float) -> np.ndarray:
     return 10.0 ** np.maximum(math.log10(low), 0.61 - STEPS / scale)
 
 
-def trial(case, seed, loss, circles=2, kept=(), nonfinite=False):
+def trial(case, seed, loss, circles=2, kept=(), nonfinite=False, stop_reason="max_steps"):
     """A stored trial as the runner writes it: its final Fourier norms give `circles` survivors out of 6."""
     final = np.array([1.0] * circles + [1e-4] * (6 - circles))
     norms = np.vstack([np.ones(6), final])
     result = SimpleNamespace(steps=STEPS, test_loss=np.asarray(loss, dtype=float), test_acc=np.ones(STEPS.size),
-                             fourier_norms=norms, nonfinite_step=40 if nonfinite else None, convergence_step=100)
+                             fourier_norms=norms, nonfinite_step=40 if nonfinite else None, convergence_step=100,
+                             stop_reason="diverged" if nonfinite else stop_reason)
     settings = {"case": case, "seeds": {"embedding": seed, "mlp": seed, "split": seed},
                 "task": {"name": "modadd", "p": 13}, "train": {"steps": int(STEPS[-1]), "log_every": 20}}
     return SimpleNamespace(id=f"{case}{seed:02d}", settings=settings, result=result,
@@ -138,6 +139,26 @@ def test_b_near_1e7_is_judged_only_once_b_has_levelled_off_and_full_has_got_ther
     assert verdicts(half)["B_reaches"] == V.PARTLY
     most = population(b=lambda s: curve(1e-9, 400 + s) if s < 9 else curve(2e-6, 50 + s), full_low=1e-7)
     assert verdicts(most)["B_reaches"] == V.NOT_ASSESSABLE
+
+
+def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
+    # B's lowest is at its last record in every seed, but each run settled (its loss stopped falling): judged, not
+    # "too short to tell".
+    runs = population(b=lambda s: curve(1e-9, 400 + s), full_low=1e-7)
+    for t in runs:
+        if t.settings["case"] == "B":
+            t.result.stop_reason = "settled"
+    claim = W.measure(runs).claims[0]
+    assert claim.verdict != V.NOT_ASSESSABLE and "last record in 0 of 16 seeds" in claim.detail
+    # A run settled at step 1000 of a 2000-step budget is held at its last value over the rest of the budget.
+    steps, loss = np.array([0, 500, 1000]), np.array([1.0, 0.1, 0.01])
+    held_steps, held_loss = W.held_to_budget(steps, loss, "settled", 2000)
+    assert held_steps.tolist() == [0, 500, 1000, 2000] and held_loss.tolist() == [1.0, 0.1, 0.01, 0.01]
+    assert W.held_to_budget(steps, loss, "max_steps", 2000)[0].tolist() == [0, 500, 1000]
+    from cinit_tf.studies import _curves as D
+
+    # ⟨log10 L⟩ over [0, 2000]: 500·(−0.5) + 500·(−1.5) + 1000·(−2) over 2000 = −1.5
+    assert D.time_mean_log10(held_steps, held_loss, 1e-12) == pytest.approx(-1.5)
 
 
 def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():

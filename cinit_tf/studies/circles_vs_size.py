@@ -24,6 +24,7 @@ Verdict rule: VERDICT_RULE below (five claims; headline = weakest).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,7 @@ class CirclesAnalysis:
 VERDICT_RULE = (
     "Five claims, each on the runs of its sweep, survivors counted at τ = 0.05 at the last recorded step. A run is valid "
     "when its training loss stayed finite and it reached 100% test accuracy (a run that does not generalise has learned no "
-    "representation); invalid runs are excluded from claims 1, 2, 3 and 5 and counted. (1) More circles with larger d "
+    "representation); invalid runs are excluded from claims 1, 2 and 3 and counted. (1) More circles with larger d "
     f"(Fig. 11a): Spearman ρ between d and the number of survivors over the valid runs of the d sweep is positive with p < {V.ALPHA} "
     f"(Fisher-z 95% CI) → reproduced; positive but p ≥ {V.ALPHA} → partly; otherwise → not reproduced. (2) More circles with "
     "larger prime p (Fig. 11b): the same over the prime p of the p sweep. (3) More circles with larger p, every p sampled "
@@ -61,7 +62,11 @@ VERDICT_RULE = (
     "generalise: every weight-decay-0 run keeps all K = ⌊(p − 1)/2⌋ frequencies and none reaches 100% test accuracy → "
     "reproduced; only one of the two holds in every run → partly; neither → not reproduced (no such runs → not assessable). "
     "(5) Fewer circles as the weight decay grows (Fig. 12): Spearman ρ between the weight decay and the number of survivors "
-    "over the valid runs with weight decay > 0 is negative, with the same thresholds as (1). A sweep with fewer than half of "
+    "over the runs with weight decay > 0 whose count is final, generalising or not (the paper's figure spans both, and "
+    "a rule that kept only generalising runs would keep only the large weight decays), is negative, with the same "
+    "thresholds as (1). A count is final when the run's survivor set settled (`until = \"survivors_settled\"`) or the "
+    "run was trained for a fixed number of steps; a run stopped at its cap before settling, or diverged, is left out and "
+    "counted. A sweep with fewer than half of "
     "its runs valid, or fewer than 3, is not assessable. The headline is the weakest of the five."
 )
 
@@ -104,7 +109,8 @@ def run_row(trial) -> dict:
         "never reached 100% test accuracy" if finite else "non-finite training loss or embedding (diverged)")
     row = {"id": trial.id, "p": p, "d": d, "wd": wd, "K": n_frequencies(p), "valid": why is None, "why": why,
            "generalised": trial.result.convergence_step is not None, "finite": finite,
-           "test_acc": C.final(trial.result.test_acc), "convergence_step": trial.result.convergence_step}
+           "test_acc": C.final(trial.result.test_acc), "convergence_step": trial.result.convergence_step,
+           "until": s["train"].get("until", "steps"), "stop_reason": trial.result.stop_reason}
     for tau in M.TAUS:
         row[f"count_{tau}"] = int(M.survivor_mask(trial, tau).sum()) if finite else None
     step = M.settling_step([trial])
@@ -132,6 +138,23 @@ def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> V.Claim:
     if not V.assessable(len(valid), len(runs)):
         return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising)")
     return V.trend(name, [r[key] for r in valid], [r[f"count_{M.TAU}"] for r in valid], sign)
+
+
+def final_count(row: dict) -> bool:
+    """The run's survivor count is final: finite, and settled, or trained to a fixed count of steps."""
+    return row["finite"] and (row["until"] == "steps" or row["stop_reason"] == "settled")
+
+
+def wd_trend_claim(runs: list[dict]) -> V.Claim:
+    """Claim 5 over the runs with weight decay > 0 whose count is final, generalising or not."""
+    name = CLAIM_NAMES[4]
+    final = [r for r in runs if final_count(r)]
+    if not V.assessable(len(final), len(runs)):
+        return V.not_assessable(name, len(final), len(runs), "with a final survivor count (finite; settled or of a fixed length)")
+    claim = V.trend(name, [r["wd"] for r in final], [r[f"count_{M.TAU}"] for r in final], -1)
+    general = sum(r["generalised"] for r in final)
+    return dataclasses.replace(claim, detail=claim.detail + f"; {general} of these {len(final)} runs generalise, "
+                               f"{len(runs) - len(final)} left out (not settled by the cap, or diverged)")
 
 
 def zero_wd_claim(runs: list[dict]) -> V.Claim:
@@ -267,7 +290,7 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
         trend_claim(CLAIM_NAMES[1], sw["prime p"], "p", +1),
         trend_claim(CLAIM_NAMES[2], sw["all p"], "p", +1),
         zero_wd_claim(sw["weight decay"]),
-        trend_claim(CLAIM_NAMES[4], wd_pos, "wd", -1),
+        wd_trend_claim(wd_pos),
     ]
     # Each claim is judged on the runs of its own sweep, claim 4 on runs that need not generalise: the study is
     # unassessable when too few runs are valid and no claim can be judged either.
@@ -276,7 +299,7 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
         return m
     for name, runs, key in (("d", sw["d"], "d"), ("prime p", sw["prime p"], "p"), ("all p", sw["all p"], "p"),
                             ("wd > 0", wd_pos, "wd")):
-        ok = [r for r in runs if r["valid"]]
+        ok = [r for r in runs if (final_count(r) if name == "wd > 0" else r["valid"])]
         m.spearman[name] = S.spearman_ci([r[key] for r in ok], [r[f"count_{M.TAU}"] for r in ok])
     if valid:
         m.settling = M.settling(valid, M.settling_step(valid))

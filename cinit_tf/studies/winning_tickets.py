@@ -52,11 +52,13 @@ VERDICT_RULE = (
     "six claims over the valid seeds (finite training loss in every case that enters the claim), paired by seed. "
     f"(1) B reaches a loss near 1e-7: \"near\" is at most {NEAR:g}× above it, so the median over seeds of B's lowest "
     f"recorded test loss ≤ {PAPER_LOSS * NEAR:g} → reproduced (a level reached stays reached); else not assessable while "
-    "B is still falling (its lowest test loss at its last record in more than half of the seeds) or the full run has "
+    "B is still falling (its lowest test loss at its last record, and the run not settled, in more than half of the "
+    "seeds) or the full run has "
     f"not reached {PAPER_LOSS * NEAR:g} itself (median lowest test loss): the budget is too short to tell; else ≤ "
     f"{LEARNS:g} (B learns the task well, the direction) → partly; otherwise not reproduced. (2) B reaches lower test "
     "loss faster than full: per run, the time-averaged log10 test loss ⟨log10 L⟩ (the area under the log-loss curve "
-    "over the step budget, trapezoids over the recorded steps; lower = lower loss sooner, with no run censored), B − "
+    "over the step budget, trapezoids over the recorded steps, a run that settled before the budget held at its last "
+    "value; lower = lower loss sooner, with no run censored), B − "
     f"full per seed, one-sided Wilcoxon signed-rank with p < {V.ALPHA:g} → reproduced; a negative median difference "
     "without that → partly; otherwise not reproduced. (3) C struggles and (4) D struggles: the same test with the arm "
     "above full (C − full > 0, D − full > 0). (5) A revives other circles: the share of seeds whose A run ends with "
@@ -137,9 +139,19 @@ def run_stats(trial, valid: bool) -> dict:
         "kept": kept,
         "revived": [k for k in survivors if k not in kept] if kept else [],
         "spikes": D.count_spikes(loss, SPIKE_RISE, SPIKE_FROM),
-        "mean_log_loss": D.time_mean_log10(steps, loss, LOSS_FLOOR),
+        "mean_log_loss": D.time_mean_log10(*held_to_budget(steps, loss, r.stop_reason, int(trial.settings["train"]["steps"])),
+                                           LOSS_FLOOR),
         "convergence_step": r.convergence_step,
+        "settled": r.stop_reason == "settled",
     }
+
+
+def held_to_budget(steps: np.ndarray, loss: np.ndarray, stop_reason: str, budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """A settled run's curve carried at its last value to the budget (settled: it stays there), so that runs
+    of one seed that stopped at different steps are averaged over the same span; other runs as they are."""
+    if stop_reason != "settled" or steps[-1] >= budget:
+        return steps, loss
+    return np.append(steps, budget), np.append(loss, loss[-1])
 
 
 def censored_steps(s: dict, level: float = SPEED_LEVEL) -> float:
@@ -165,7 +177,7 @@ def claim_low_loss(by_seed: dict) -> V.Claim:
         return V.not_assessable(name, len(valid), len(runs))
     s = S.median_iqr([r["lowest"] for r in valid])
     full = S.median_iqr([r[FULL]["lowest"] for r in by_seed.values() if FULL in r and r[FULL]["valid"]])
-    still = sum(r["lowest_step"] == r["last_step"] for r in valid)
+    still = sum(r["lowest_step"] == r["last_step"] and not r.get("settled", False) for r in valid)
     detail = (f"B's lowest test loss median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}); "
               f"{sum(r['lowest'] <= level for r in valid)} of {len(valid)} seeds at or below {level:g}; B's lowest at its "
               f"last record in {still} of {len(valid)} seeds; full's lowest median {C.fmt(full['median'])}")
