@@ -3,7 +3,8 @@
 A trial stops at the first measurement where one of these holds, checked in this order:
 
 - diverged: its training loss is not finite (nothing it records afterwards could be read);
-- settled: what its experiment measures has stopped changing (the rule of `until`);
+- settled: what its experiment measures has stopped changing (the rule of `until`; for survivor sets, also
+  for as long as weight decay alone takes to kill a frequency, `decay_steps`);
 - max_steps: it has trained `steps` steps (the only reason under `until = "steps"`).
 
 The rules read only what the engine measures anyway, on the host, between compiled calls; no
@@ -16,17 +17,20 @@ import math
 
 import numpy as np
 
-from cinit_tf.readout import survivors
+from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.trial import UNTIL_RULES
 
 
 class StopRule:
     """One trial's stopping state, fed its measurements in step order by `observe`."""
 
-    def __init__(self, until: str, window: int, tolerance: float, max_steps: int):
+    def __init__(self, until: str, window: int, tolerance: float, max_steps: int, decay_steps: float = 0.0):
         if until not in UNTIL_RULES:
             raise ValueError(f"until must be one of {UNTIL_RULES}, got {until!r}")
         self.until, self.window, self.tolerance, self.max_steps = until, window, tolerance, max_steps
+        # survivors_settled: the set must also have stood for as long as weight decay alone takes to bring a
+        # frequency from the largest signal below τ of it (`decay_steps`), or an unchanged set means nothing yet
+        self.unchanged = max(window, decay_steps)
         self.steps: list[int] = []
         self.losses: list[tuple[float, float]] = []  # (log10 train loss, log10 test loss)
         self.mask: np.ndarray | None = None
@@ -34,7 +38,7 @@ class StopRule:
 
     @classmethod
     def of(cls, config) -> "StopRule":
-        return cls(config.until, config.settle_window, config.settle_tolerance, config.steps)
+        return cls(config.until, config.settle_window, config.settle_tolerance, config.steps, decay_steps(config))
 
     def observe(self, step: int, train_loss: float, test_loss: float, fourier_norms=None) -> str | None:
         """Record one measurement; the reason to stop after it (one of STOP_REASONS), or None to go on."""
@@ -51,7 +55,7 @@ class StopRule:
             mask = survivors(np.asarray(fourier_norms)[None])[0]
             if self.mask is None or not np.array_equal(mask, self.mask):
                 self.mask, self.mask_since = mask, step
-            elif step - self.mask_since >= self.window:
+            elif step - self.mask_since >= self.unchanged:
                 return "settled"
         return "max_steps" if step >= self.max_steps else None
 
@@ -62,6 +66,22 @@ class StopRule:
         i = int(np.searchsorted(self.steps, step - self.window, side="right")) - 1
         then, now = self.losses[i], self.losses[-1]
         return all(a == b or a - b <= self.tolerance for a, b in zip(then, now))
+
+
+def decay_steps(config) -> float:
+    """Steps in which AdamW's decoupled decay alone shrinks a signal by τ (= SURVIVAL_TAU): signal ∝ (1 − lr·wd)^(2t).
+
+    ln(1/τ) / (−2·ln(1 − lr·wd)) ≈ 1.5 / (lr·wd) at τ = 0.05 (300 steps at lr 0.01, wd 0.5; 15,000 at wd 0.01);
+    infinite without weight decay (the set can then only settle at the cap), 0 when the embedding is frozen.
+    """
+    if config.freeze_embedding:
+        return 0.0
+    shrink = config.lr * config.weight_decay
+    if shrink <= 0:
+        return math.inf
+    if shrink >= 1:
+        return 1.0
+    return math.log(1 / SURVIVAL_TAU) / (-2 * math.log1p(-shrink))
 
 
 def _log10(x: float) -> float:

@@ -73,3 +73,23 @@ def test_survivors_need_fourier_signals_and_unknown_rules_are_refused():
         StopRule("survivors_settled", 100, 0.0, 1000).observe(0, 1.0, 1.0, None)
     with pytest.raises(ValueError, match="until must be one of"):
         StopRule("accuracy_settled", 100, 0.0, 1000)
+
+
+def test_a_survivor_set_must_stand_as_long_as_weight_decay_takes_to_kill_a_frequency():
+    from cinit_tf.stopping import decay_steps
+    from cinit_tf.trial import TrainConfig
+
+    # lr 0.01: ln 20 / (−2 ln(1 − 0.01·wd)) steps — 299 at wd 0.5, 14,978 at wd 0.01, never at wd 0
+    assert round(decay_steps(TrainConfig(weight_decay=0.5))) == 299
+    assert round(decay_steps(TrainConfig(weight_decay=0.01))) == 14978
+    assert decay_steps(TrainConfig(weight_decay=0.0)) == math.inf
+    assert decay_steps(TrainConfig(weight_decay=0.5, freeze_embedding=True)) == 0.0
+    steps = np.arange(0, 30001, 500)
+    same = np.ones((steps.size, 5))  # every frequency alive from the start: nothing has had time to die at wd 0.01
+    losses = np.ones(steps.size)
+    small = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.01)
+    assert feed(StopRule.of(small), steps, losses, norms=same) == (15000, "settled")
+    large = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.5)
+    assert feed(StopRule.of(large), steps, losses, norms=same) == (2000, "settled")
+    none = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.0)
+    assert feed(StopRule.of(none), steps, losses, norms=same) == (30000, "max_steps")
