@@ -345,7 +345,8 @@ def _case_lines(record: dict, trials) -> list[str]:
         out.append(f"`{case}` ({ts[0].settings['task']['name']}; {', '.join(parts)}): {len(ts)} trial{'s' * (len(ts) != 1)}, "
                    f"{', '.join(map(str, C.steps_of(ts)))} steps; {len(points)} grid point{'s' * (len(points) != 1)} × "
                    f"{'–'.join(map(str, per_point))} seed{'s' * (per_point != [1])} per point (embedding seed"
-                   f"{'s' * (len(emb) != 1)} {', '.join(map(str, emb))}{(', the same at every point' if same else ' in all') if len(points) > 1 else ''}).")
+                   f"{'s' * (len(emb) != 1)} {', '.join(map(str, emb))}{(', the same at every point' if same else ' in all') if len(points) > 1 else ''})."
+                   + C.stopping_text(ts))
     return out
 
 
