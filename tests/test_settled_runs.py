@@ -91,3 +91,18 @@ def test_a_run_killed_while_slots_refill_resumes_to_the_uninterrupted_result(tmp
         np.testing.assert_array_equal(s.steps, r.steps)
         np.testing.assert_allclose(s.final_embedding, r.final_embedding, rtol=0, atol=1e-9)
         np.testing.assert_allclose(s.test_loss, r.test_loss, rtol=1e-9, atol=0)
+
+
+def test_two_shards_of_a_settling_run_train_each_trial_once(tmp_path):
+    exp = settling(tmp_path)
+    out = tmp_path / "runs"
+    for shard in ("0/2", "1/2"):
+        assert main([str(exp), "--out", str(out), "--no-report", "--quiet", "--shard", shard]) == 0
+    trials = sorted(p.stem for p in (out / "settling" / "trials").glob("*.npz"))
+    assert trials == sorted(p.id for p in load_experiment(exp).trials())
+    whole = tmp_path / "whole"
+    assert main([str(exp), "--out", str(whole), "--no-report", "--quiet"]) == 0
+    for t in Store(whole / "settling").trials():
+        s = Store(out / "settling").read_trial(t.id).result
+        assert (s.stop_step, s.stop_reason) == (t.result.stop_step, t.result.stop_reason)
+        np.testing.assert_allclose(s.final_embedding, t.result.final_embedding, rtol=0, atol=1e-9)
