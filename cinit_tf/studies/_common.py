@@ -218,7 +218,8 @@ def section(m: Measured, record: dict, **text) -> Section:
 
     `text` holds the study's own fields (our_number, what_we_ran, deviations, findings, figures, summary,
     short_number, verdict_rule; `excluded` only where a study accounts for its exclusions in groups of its own). A run that was not assessable gets the standard section instead: every claim
-    "not assessable", the exclusions counted, no statistic; only `deviations` and `verdict_rule` are kept.
+    "not assessable", the exclusions counted, no statistic; only `deviations` (by default the trials' deviations
+    from the paper's settings) and `verdict_rule` are kept.
     """
     from cinit_tf.studies import _verdicts as V
 
@@ -229,7 +230,7 @@ def section(m: Measured, record: dict, **text) -> Section:
             verdict=V.headline(m.claims),
             verdict_rule=text.get("verdict_rule", ""),
             what_we_ran=profile_lines(record, m.trials),
-            deviations=list(text.get("deviations", ())),
+            deviations=list(text["deviations"]) if "deviations" in text else paper_setting_deviations(m.trials),
             findings=health_findings(m.trials, convergence_matters=False),
             summary={"valid": k, "trials": n, "excluded": {why: [t.id for t in ts] for why, ts in m.excluded.items()}},
             short_number=f"not assessable ({k}/{n} valid)",

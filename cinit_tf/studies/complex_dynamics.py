@@ -329,7 +329,7 @@ def _summary(m: ComplexDynamicsMeasured) -> dict:
 def write(m: ComplexDynamicsMeasured, record: dict, out_dir: Path) -> Section:
     high_top = m.options.high_top
     if not m.assessable:
-        return C.section(m, record, verdict_rule=verdict_rule(high_top), deviations=C.paper_setting_deviations(m.trials))
+        return C.section(m, record, verdict_rule=verdict_rule(high_top))
     out_dir = Path(out_dir)
     n = len(m.classes)
     our = (f"high (top {high_top} at init) dies while a low (below median) survives in {_share_text(m.n_complex, n)}; "

@@ -422,7 +422,7 @@ def _numbers(m: ConvergenceMeasured) -> tuple[str, str]:
 def write(m: ConvergenceMeasured, record: dict, out_dir: Path) -> Section:
     """The report section: the numbers of `measure` in words, tables and the two figures."""
     if not m.assessable:
-        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+        return C.section(m, record)
     out_dir = Path(out_dir)
     our, short = _numbers(m)
     ran = C.profile_lines(record, m.trials, case_order=list(m.arms))

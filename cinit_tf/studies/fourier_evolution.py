@@ -389,7 +389,7 @@ def _summary(m: FourierEvolutionMeasured) -> dict:
 
 def write(m: FourierEvolutionMeasured, record: dict, out_dir: Path) -> Section:
     if not m.assessable:
-        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+        return C.section(m, record)
     out_dir = Path(out_dir)
     cs, K = m.count_summary, m.K
     m_rank, s_rank = m.survivor_rank

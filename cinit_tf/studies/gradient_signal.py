@@ -396,7 +396,7 @@ def _findings(m: GradientMeasured) -> list[str]:
 def write(m: GradientMeasured, record: dict, out_dir: Path) -> Section:
     """The report section: the numbers of `measure` in words, tables and the three figures."""
     if not m.assessable:
-        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+        return C.section(m, record)
     out_dir = Path(out_dir)
     our, short = _numbers(m)
     data = m.data

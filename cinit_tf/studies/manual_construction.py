@@ -309,7 +309,7 @@ def _findings(m: ConstructionMeasured) -> list[str]:
 def write(m: ConstructionMeasured, record: dict, out_dir: Path) -> Section:
     """The report section: the numbers of `measure` in words, tables and the two figures."""
     if not m.assessable:
-        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+        return C.section(m, record)
     out_dir = Path(out_dir)
     our, short = _numbers(m)
     return C.section(

@@ -330,7 +330,7 @@ def _findings(m: PerturbationMeasured) -> list[str]:
 def write(m: PerturbationMeasured, record: dict, out_dir: Path) -> Section:
     """The report section: the numbers of `measure` in words, tables and the two figures."""
     if not m.assessable:
-        return C.section(m, record, deviations=C.paper_setting_deviations(m.trials))
+        return C.section(m, record)
     out_dir = Path(out_dir)
     bins, rho = m.bins[SURVIVAL_TAU], m.spearman
     low, high = bins[0], bins[-1]
