@@ -152,11 +152,11 @@ def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
     assert claim.verdict != V.NOT_ASSESSABLE and "last record in 0 of 16 seeds" in claim.detail
     # A run settled at step 1000 of a 2000-step budget is held at its last value over the rest of the budget.
     steps, loss = np.array([0, 500, 1000]), np.array([1.0, 0.1, 0.01])
-    held_steps, held_loss = W.held_to_budget(steps, loss, "settled", 2000)
-    assert held_steps.tolist() == [0, 500, 1000, 2000] and held_loss.tolist() == [1.0, 0.1, 0.01, 0.01]
-    assert W.held_to_budget(steps, loss, "max_steps", 2000)[0].tolist() == [0, 500, 1000]
     from cinit_tf.studies import _curves as D
 
+    held_steps, held_loss = D.held_to_budget(steps, loss, "settled", 2000)
+    assert held_steps.tolist() == [0, 500, 1000, 2000] and held_loss.tolist() == [1.0, 0.1, 0.01, 0.01]
+    assert D.held_to_budget(steps, loss, "max_steps", 2000)[0].tolist() == [0, 500, 1000]
     # ⟨log10 L⟩ over [0, 2000]: 500·(−0.5) + 500·(−1.5) + 1000·(−2) over 2000 = −1.5
     assert D.time_mean_log10(held_steps, held_loss, 1e-12) == pytest.approx(-1.5)
 

@@ -80,6 +80,14 @@ def time_mean_log10(steps, curve, floor: float) -> float:
     return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(steps)) / (steps[-1] - steps[0]))
 
 
+def held_to_budget(steps: np.ndarray, loss: np.ndarray, stop_reason: str, budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """A settled run's curve carried at its last value to the budget (settled: it stays there), so that runs
+    of one seed that stopped at different steps are averaged over the same span; other runs as they are."""
+    if stop_reason != "settled" or steps[-1] >= budget:
+        return steps, loss
+    return np.append(steps, budget), np.append(loss, loss[-1])
+
+
 def second_bump(steps, g, i_peak: int, until: int) -> tuple[float, float]:
     """(step, height) of a later bump: the highest g up to `until` after g has fallen below half its peak and then
     first stopped falling. Our reading of a decay's shape; (nan, nan) when g never rises again before `until`.

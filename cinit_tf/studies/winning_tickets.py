@@ -7,11 +7,8 @@ and ends with about four, with periodic spikes in test loss; B reaches a test lo
 reaches low loss faster than the full model; C and D struggle. "The choice of the circles is not
 arbitrary": two winning circles learn and two random ones do not (B against D, the section's point).
 
-Trials: five cases over the same seeds: `full` (unablated) and `A`–`D` (transform fourier_keep with
-source_case = "full", keep_zero = false): trial i of every case shares embedding, MLP and split seeds,
-and the kept frequencies are what the transform chose and stored (`trial.chosen["kept"]`).
-
-Verdict rule (fixed here, before any numbers): VERDICT_RULE.
+Trials: `full` (unablated) and `A`–`D` (fourier_keep from case "full", keep_zero = false), trial i of
+every case with the same seeds; the kept frequencies are stored in `trial.chosen["kept"]`. Rule: VERDICT_RULE.
 """
 
 from __future__ import annotations
@@ -139,19 +136,11 @@ def run_stats(trial, valid: bool) -> dict:
         "kept": kept,
         "revived": [k for k in survivors if k not in kept] if kept else [],
         "spikes": D.count_spikes(loss, SPIKE_RISE, SPIKE_FROM),
-        "mean_log_loss": D.time_mean_log10(*held_to_budget(steps, loss, r.stop_reason, int(trial.settings["train"]["steps"])),
+        "mean_log_loss": D.time_mean_log10(*D.held_to_budget(steps, loss, r.stop_reason, int(trial.settings["train"]["steps"])),
                                            LOSS_FLOOR),
         "convergence_step": r.convergence_step,
         "settled": r.stop_reason == "settled",
     }
-
-
-def held_to_budget(steps: np.ndarray, loss: np.ndarray, stop_reason: str, budget: int) -> tuple[np.ndarray, np.ndarray]:
-    """A settled run's curve carried at its last value to the budget (settled: it stays there), so that runs
-    of one seed that stopped at different steps are averaged over the same span; other runs as they are."""
-    if stop_reason != "settled" or steps[-1] >= budget:
-        return steps, loss
-    return np.append(steps, budget), np.append(loss, loss[-1])
 
 
 def censored_steps(s: dict, level: float = SPEED_LEVEL) -> float:
