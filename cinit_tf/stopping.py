@@ -60,12 +60,23 @@ class StopRule:
         return "max_steps" if step >= self.max_steps else None
 
     def _loss_settled(self, step: int) -> bool:
-        """Neither loss fell by more than `tolerance` decades since the last measurement at or before step - window."""
+        """Both losses have stopped falling and sit at their level, not on a spike.
+
+        For each loss: its lowest value over the last `window` steps is no more than `tolerance` decades below
+        its lowest before them (the best has stopped improving), and the current value is within `tolerance`
+        of that window's lowest (a measurement on a transient spike, or on a steady rise, is not a settled level).
+        """
         if step < self.window:
             return False
-        i = int(np.searchsorted(self.steps, step - self.window, side="right")) - 1
-        then, now = self.losses[i], self.losses[-1]
-        return all(a == b or a - b <= self.tolerance for a, b in zip(then, now))
+        i = int(np.searchsorted(self.steps, step - self.window, side="right"))
+        if i == 0:
+            return False
+        before, recent = np.asarray(self.losses[:i]), np.asarray(self.losses[i:])
+        for k in range(2):
+            best_before, best_recent, now = before[:, k].min(), recent[:, k].min(), recent[-1, k]
+            if not (best_recent >= best_before - self.tolerance and now <= best_recent + self.tolerance):
+                return False
+        return True
 
 
 def decay_steps(config) -> float:

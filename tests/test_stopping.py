@@ -38,10 +38,20 @@ def test_loss_settles_once_neither_loss_falls_more_than_the_tolerance_over_the_w
     assert feed(StopRule("loss_settled", 1000, 0.01, 5000), steps, slow) == (5000, "max_steps")
 
 
-def test_a_rising_loss_counts_as_settled_and_a_loss_at_zero_too():
-    steps = np.arange(0, 3001, 100)
+def test_a_spike_or_a_steady_rise_is_not_settled_and_a_loss_at_zero_is():
+    steps = np.arange(0, 6001, 100)
+    # flat at 1e-6 from step 1000, a one-record spike to 1e-1 at 3000: the best stopped improving by 2000,
+    # but the rule does not stop on the spike; it stops at the next measurement, back at the level
+    flat = np.where(steps < 1000, 1e-3, 1e-6)
+    spiked = np.where(steps == 3000, 1e-1, flat)
+    assert feed(StopRule("loss_settled", 1000, 0.05, 6000), steps[steps <= 2900], flat[steps <= 2900]) == (2000, "settled")
+    late = steps >= 2500  # rules fed from 2500 on: the first check with a full window falls on the spike
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps[late], spiked[late]) == (3100, "settled")
+    # the same spike in the test loss alone holds the stop too
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps[late], flat[late], spiked[late]) == (3100, "settled")
+    # a steady rise has stopped falling but is at no level: the run goes on to its cap
     rising = 1.0 + steps / 1000
-    assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, rising) == (1000, "settled")
+    assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, rising) == (3000, "max_steps")
     zero = np.where(steps < 500, 1.0, 0.0)
     assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, zero) == (1500, "settled")
 
