@@ -31,7 +31,8 @@ def fake(loss, d=59, frozen=True, task=None, curve=None):
         settings={"case": task["name"], "grid": {}, "task": task, "seeds": {"embedding": 0, "mlp": 0, "split": 0},
                   "train": {"d": d, "freeze_embedding": frozen, "steps": 1000, "weight_decay": 0.5}},
         result=SimpleNamespace(steps=np.array([0, 750, 1000]), test_loss=test_loss, test_acc=np.array([0.0, 0.5, 1.0]),
-                               nonfinite_step=None if finite else 1000, convergence_step=None, final_embedding=None))
+                               nonfinite_step=None if finite else 1000, convergence_step=None, final_embedding=None,
+                               stop_reason="max_steps" if finite else "diverged"))
 
 
 @pytest.mark.parametrize("at, below, above, shape", [
@@ -244,3 +245,19 @@ def test_smoke_run_end_to_end(tmp_path):
     generate_report(out / "freeze_embedding", reports)
     assert (folder / "README.md").read_bytes() == before
     assert "freeze_embedding/README.md" in (reports / "README.md").read_text()
+
+
+def test_runs_that_settle_at_different_steps_are_averaged_held_at_their_level():
+    """Until settled, runs of one d stop at different steps: the mean curve holds a settled run at its last value
+    to the longest run's end (a capped one is missing after its last record), and so does the time-averaged loss."""
+    long = fake(1e-3, curve=[1.0, 1e-2, 1e-3])
+    short = fake(1e-2, curve=[1.0, 1e-2])
+    short.result.steps, short.result.stop_reason = np.array([0, 750]), "settled"
+    steps, mean = freeze_embedding._mean_curve([long, short])
+    assert list(steps) == [0, 750, 1000]
+    assert mean == pytest.approx([1.0, 1e-2, np.sqrt(1e-3 * 1e-2)])
+    short.result.stop_reason = "max_steps"  # stopped at a cap of its own: nothing is known after it
+    assert freeze_embedding._mean_curve([long, short])[1] == pytest.approx([1.0, 1e-2, 1e-3])
+    short.result.stop_reason = "settled"
+    # held at 1e-2 from 750 to the 1000-step budget: (1 + 1e-2) / 2 * 750 + 1e-2 * 250, over 1000 steps
+    assert L.mean_loss_over_training(short) == pytest.approx(((1 + 1e-2) / 2 * 750 + 1e-2 * 250) / 1000)

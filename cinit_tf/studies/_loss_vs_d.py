@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
@@ -29,9 +30,13 @@ def log_loss(trial) -> float:
 
 
 def mean_loss_over_training(trial) -> float:
-    """Test loss averaged over training time (trapezoid over the recorded steps): how fast it fell, not only where it ended."""
-    steps = np.asarray(trial.result.steps, dtype=float)
-    loss = np.asarray(trial.result.test_loss, dtype=float)
+    """Test loss averaged over training time (trapezoid over the recorded steps): how fast it fell, not only where it ended.
+
+    A run that settled before its cap is held at its last value to the cap, so that runs of one grid that stopped
+    at different steps are averaged over the same span.
+    """
+    steps, loss = D.held_to_budget(np.asarray(trial.result.steps, dtype=float), np.asarray(trial.result.test_loss, dtype=float),
+                                   trial.result.stop_reason, int(trial.settings["train"]["steps"]))
     if steps[-1] <= 0 or not np.all(np.isfinite(loss)):
         return float("nan")
     return float(np.sum((loss[1:] + loss[:-1]) / 2 * np.diff(steps)) / (steps[-1] - steps[0]))

@@ -168,11 +168,22 @@ def _colours(ds):
 
 
 def _mean_curve(trials):
-    """(steps, geometric mean over trials of the test loss): losses span decades, so the mean is taken of the log."""
-    curves = np.stack([np.asarray(t.result.test_loss, dtype=float) for t in trials])
+    """(steps, geometric mean over trials of the test loss): losses span decades, so the mean is taken of the log.
+
+    Runs of one d may stop at different steps (until settled): each is read on the longest run's steps, a settled
+    run held at its last value (it stays there), any other run missing (nan) after its last record.
+    """
+    steps = max((np.asarray(t.result.steps, dtype=float) for t in trials), key=len)
+    curves = []
+    for t in trials:
+        own = np.asarray(t.result.steps, dtype=float)
+        loss = np.asarray(t.result.test_loss, dtype=float)
+        held = loss[-1] if t.result.stop_reason == "settled" else np.nan
+        curves.append(np.interp(steps, own, loss, right=held))
+    curves = np.stack(curves)
     with np.errstate(invalid="ignore", divide="ignore"):
         logs = np.where(np.isfinite(curves) & (curves > 0), np.log10(curves), np.nan)
-        return np.asarray(trials[0].result.steps), 10 ** np.nanmean(logs, axis=0)
+        return steps, 10 ** np.nanmean(logs, axis=0)
 
 
 def figure_curves(cases, out_dir: Path) -> Figure:
