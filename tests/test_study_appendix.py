@@ -564,7 +564,8 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
     diverged = trial("l2", np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=900, norms=settled, nonfinite=600)
     diverged.settings["case"] = "long"
     ls = CS.long_settling(main, longs + [diverged])
-    assert (ls["short_steps"], ls["runs"], ls["same_set"], ls["count_changed"], ls["not_finite"]) == (300, 2, 1, 1, 1)
+    assert (ls["runs"], ls["same_set"], ls["count_changed"], ls["not_finite"]) == (2, 1, 1, 1)
+    assert {r["id"]: r["read_at"] for r in ls["rows"]} == {"l0": 300, "l1": 300}  # the main runs' fixed budget
     by_id = {r["id"]: r for r in ls["rows"]}
     assert (by_id["l0"]["count_short"], by_id["l0"]["count_end"], by_id["l0"]["same_set"]) == (3, 3, True)
     assert (by_id["l1"]["count_short"], by_id["l1"]["count_end"], by_id["l1"]["same_set"]) == (6, 2, False)
@@ -578,7 +579,7 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
     runs = section.summary["runs"]
     assert sorted(r["id"] for r in runs) == ["m0", "m1", "m2"]
     text = "\n".join(section.findings)
-    assert "was the final one in 1 of 2 runs" in text and "| 59 | 128 | 0.1 | 900 | 6 | 2 | no | yes |" in text
+    assert "was the final one in 1 of 2 runs" in text and "| 59 | 128 | 0.1 | 900 | 300 | 6 | 2 | no | yes |" in text
     assert "count changed (p = 59, d = 128, wd = 0.1)" in text and "not final" in text
     assert any("belong to no sweep" in x and "1 of them diverged" in x for x in section.excluded)
 
@@ -633,7 +634,7 @@ def test_circles_vs_size_smoke(smoke_reports):
     body = s["summary"]
     assert body["centre"] == {"p": 23, "d": 16, "weight_decay": 2.0}
     assert len(body["runs"]) == 14 and len(s["claims"]) == 5
-    assert body["long_settling"]["runs"] == 1 and body["long_settling"]["short_steps"] == 200
+    assert body["long_settling"]["runs"] == 1 and [r["read_at"] for r in body["long_settling"]["rows"]] == [200]
     for text in ("Fig. 11", "Fig. 12", "Nyquist", "excluded from the statistics", "final test acc."):
         assert text in readme
 
@@ -678,3 +679,42 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
     # Runs of a fixed length count as they are.
     fixed = [_run(59, 128, wd, c, generalised=g, tid=f"f{i}") for i, (wd, c, g) in enumerate(falling)]
     assert CS.wd_trend_claim([CS.run_row(t) for t in fixed]).verdict == V.REPRODUCED
+
+
+def test_longer_runs_are_read_where_the_settled_main_runs_stopped():
+    """Under a settling rule the main runs stop at their own steps: a longer run is read at the median stop step of
+    the main runs at its point (not at their cap, where it would be compared with itself), and a run that ends at or
+    before its read step is listed, not compared."""
+    main = [_settling(_run(59, 128, 0.5, 4, tid=f"m{i}"), "settled") for i in range(3)]
+    for m, stop in zip(main, (200, 600, 300)):
+        m.settings["train"]["steps"] = 2000  # the cap; each stopped before it
+        m.result.stop_step = stop
+    K = 29
+    moving = np.full((4, K), 1e-4)
+    moving[:2, :6] = 1.0  # records at 0, 300, 600, 900: six survivors up to step 300, two from 600
+    moving[2:, :2] = 1.0
+    long = trial("l0", np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=900, norms=moving, wd=0.5)
+    long.settings["case"] = "long"
+    short = trial("l1", np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=300, norms=moving[:2], wd=0.5)
+    short.settings["case"] = "long"
+    assert CS.read_step(long, main) == 300
+    ls = CS.long_settling(main, [long, short])
+    by_id = {r["id"]: r for r in ls["rows"]}
+    assert (by_id["l0"]["read_at"], by_id["l0"]["count_short"], by_id["l0"]["count_end"]) == (300, 6, 2)
+    assert (ls["runs"], ls["same_set"], ls["count_changed"], ls["not_compared"]) == (1, 0, 1, 1)
+    assert not by_id["l1"]["compared"]
+    text = "\n".join(CS.long_settling_text(ls, "long"))
+    assert "| 59 | 128 | 0.5 | 300 | 300 | – | 6 | – (read step past its end) | yes |" in text
+    assert "1 runs ended at or before their read step" in text
+
+
+def test_count_trends_leave_out_counts_that_are_not_final():
+    """Claims 1-3, like claim 5, read only final counts: a run capped before its survivor set settled is left out."""
+    rising = [(16, 3), (16, 4), (32, 6), (32, 7), (64, 9), (64, 10), (128, 12), (128, 13)]
+    runs = [_settling(_run(59, d, 0.5, c, tid=f"d{i}"), "settled") for i, (d, c) in enumerate(rising)]
+    rows = [CS.run_row(t) for t in runs]
+    assert CS.trend_claim("d", rows, "d", +1).verdict == V.REPRODUCED
+    for t in runs[:5]:
+        t.result.stop_reason = "max_steps"
+    claim = CS.trend_claim("d", [CS.run_row(t) for t in runs], "d", +1)
+    assert claim.verdict == V.NOT_ASSESSABLE and "3 of 8" in claim.detail

@@ -54,7 +54,7 @@ class CirclesAnalysis:
 VERDICT_RULE = (
     "Five claims, each on the runs of its sweep, survivors counted at τ = 0.05 at the last recorded step. A run is valid "
     "when its training loss stayed finite and it reached 100% test accuracy (a run that does not generalise has learned no "
-    "representation); invalid runs are excluded from claims 1, 2 and 3 and counted. (1) More circles with larger d "
+    "representation); invalid runs are excluded from claims 1, 2 and 3 and counted, and so are runs whose count is not final (below). (1) More circles with larger d "
     f"(Fig. 11a): Spearman ρ between d and the number of survivors over the valid runs of the d sweep is positive with p < {V.ALPHA} "
     f"(Fisher-z 95% CI) → reproduced; positive but p ≥ {V.ALPHA} → partly; otherwise → not reproduced. (2) More circles with "
     "larger prime p (Fig. 11b): the same over the prime p of the p sweep. (3) More circles with larger p, every p sampled "
@@ -113,7 +113,7 @@ def run_row(trial) -> dict:
            "until": s["train"].get("until", "steps"), "stop_reason": trial.result.stop_reason}
     for tau in M.TAUS:
         row[f"count_{tau}"] = int(M.survivor_mask(trial, tau).sum()) if finite else None
-    step = M.settling_step([trial])
+    step = int(M.SETTLING_SHARE * trial.result.stop_step)  # 2/3 of the steps it trained (a settled run stopped early)
     row["same_set_late"] = (bool(np.array_equal(M.survivor_mask(trial, M.TAU, step=step), M.survivor_mask(trial, M.TAU)))
                             if finite else None)
     row["settled_at"] = M.settled_at(trial, M.TAU) if finite else None
@@ -134,9 +134,9 @@ KEY = {"d": "d", "prime p": "p", "all p": "p", "weight decay": "wd"}
 
 
 def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> V.Claim:
-    valid = [r for r in runs if r["valid"]]
+    valid = [r for r in runs if r["valid"] and final_count(r)]
     if not V.assessable(len(valid), len(runs)):
-        return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising)")
+        return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising) with a final count")
     return V.trend(name, [r[key] for r in valid], [r[f"count_{M.TAU}"] for r in valid], sign)
 
 
@@ -197,7 +197,7 @@ def point_table(runs: list[dict], key: str) -> str:
                      C.fmt_mean_std([r["test_acc"] for r in at]).split(" (n")[0],
                      f"{sum(late)}/{len(late)}"])
     return C.md_table([KEY_NAME[key], "runs", "valid", "survivors τ = 0.05 (valid runs)", "survivors τ = 0.05 of runs not generalising",
-                       "τ = 0.01", "τ = 0.2", "K", "final test acc. (all runs)", "same set at 2/3 of the budget"], rows)
+                       "τ = 0.01", "τ = 0.2", "K", "final test acc. (all runs)", "same set at 2/3 of its steps"], rows)
 
 
 KEY_NAME = {"d": "d", "p": "p", "wd": "weight decay"}
@@ -206,51 +206,76 @@ KEY_NAME = {"d": "d", "p": "p", "wd": "weight decay"}
 # ---------------------------------------------------------------- settling on longer runs
 
 
-def long_settling(main: list, long: list) -> dict | None:
-    """The longer runs read at the main runs' step budget and at their own end (τ = 0.05).
+def _point(t) -> tuple:
+    st = t.settings
+    return int(st["task"]["p"]), int(st["train"]["d"]), float(st["train"]["weight_decay"])
 
-    Each finite long run gives a row: its point, its survivors at the main budget (its last record at or
-    before it) and at the end, whether the set is the same, and whether it generalised.
+
+def read_step(t, main: list) -> int:
+    """Where a longer run is read against the main runs: the median stop step of the main runs at its point (p, d,
+    weight decay) when they trained under a settling rule, else the main runs' longest step budget."""
+    same = [m for m in main if _point(m) == _point(t) and m.settings["train"].get("until", "steps") != "steps"]
+    if same:
+        return int(np.median([m.result.stop_step for m in same]))
+    return max(C.steps_of(main))
+
+
+def long_settling(main: list, long: list) -> dict | None:
+    """The longer runs read where the main runs stopped (`read_step`) and at their own end (τ = 0.05).
+
+    Each finite long run gives a row: its point, its survivors at the read step (its last record at or before
+    it) and at the end, whether the set is the same, and whether it generalised. A run whose read step is at or
+    past its own end has nothing to compare: it is listed, and left out of the counts.
     """
     finite = [t for t in long if C.is_finite_trial(t)]
     if not finite or not main:
         return None
-    short = max(C.steps_of(main))
-    s = M.settling(finite, short)
     rows = []
-    for t, at in zip(finite, s["recorded_at"]):
-        st = t.settings
+    for t in finite:
+        p, d, wd = _point(t)
+        short, end = read_step(t, main), int(t.result.stop_step)
         at_short, at_end = M.survivor_mask(t, M.TAU, step=short), M.survivor_mask(t, M.TAU)
-        rows.append({"id": t.id, "p": int(st["task"]["p"]), "d": int(st["train"]["d"]),
-                     "wd": float(st["train"]["weight_decay"]), "steps": int(st["train"]["steps"]), "recorded_at": at,
+        rows.append({"id": t.id, "p": p, "d": d, "wd": wd, "steps": end, "read_at": short,
+                     "recorded_at": int(np.asarray(t.result.steps)[M.row_at(t, short)]), "compared": short < end,
                      "count_short": int(at_short.sum()), "count_end": int(at_end.sum()),
                      "same_set": bool(np.array_equal(at_short, at_end)),
+                     "agreement": float(np.mean(at_short == at_end)),
                      "generalised": t.result.convergence_step is not None})
-    return {"short_steps": short, "long_steps": C.steps_of(finite), "runs": len(rows),
-            "same_set": sum(r["same_set"] for r in rows), "label_agreement": s["label_agreement"],
-            "count_changed": sum(r["count_short"] != r["count_end"] for r in rows), "rows": rows,
+    compared = [r for r in rows if r["compared"]]
+    return {"long_steps": C.steps_of(finite), "runs": len(compared), "not_compared": len(rows) - len(compared),
+            "same_set": sum(r["same_set"] for r in compared),
+            "label_agreement": float(np.mean([r["agreement"] for r in compared])) if compared else float("nan"),
+            "count_changed": sum(r["count_short"] != r["count_end"] for r in compared), "rows": rows,
             "not_finite": len(long) - len(finite)}
 
 
 def long_settling_text(ls: dict, case: str) -> list[str]:
     rows = sorted(ls["rows"], key=lambda r: (r["p"], r["d"], r["wd"], r["id"]))
-    table = ["| p | d | weight decay | steps | survivors at step " + str(ls["short_steps"]) + " | at the end | same set | "
-             "reached 100% test acc. |", "|---|---|---|---|---|---|---|---|"]
-    table += [f"| {r['p']} | {r['d']} | {C.fmt(r['wd'])} | {r['steps']} | {r['count_short']} | {r['count_end']} | "
-              f"{'yes' if r['same_set'] else 'no'} | {'yes' if r['generalised'] else 'no'} |" for r in rows]
-    text = (f"Longer runs (case `{case}`, our check, not in the paper): {ls['runs']} runs trained for "
-            f"{', '.join(map(str, ls['long_steps']))} steps, read at the main runs' budget of {ls['short_steps']} steps and at "
-            f"their end (τ = {C.fmt(M.TAU)}): the survivor set at step {ls['short_steps']} was the final one in "
-            f"{ls['same_set']} of {ls['runs']} runs, the count changed in {ls['count_changed']}, and "
-            f"{100 * ls['label_agreement']:.1f}% of (run, frequency) labels were the same.")
+    table = ["| p | d | weight decay | steps | read at step | survivors there | at the end | same set | "
+             "reached 100% test acc. |", "|---|---|---|---|---|---|---|---|---|"]
+    table += [f"| {r['p']} | {r['d']} | {C.fmt(r['wd'])} | {r['steps']} | {r['read_at']} | "
+              + (f"{r['count_short']} | {r['count_end']} | {'yes' if r['same_set'] else 'no'}" if r["compared"]
+                 else f"– | {r['count_end']} | – (read step past its end)")
+              + f" | {'yes' if r['generalised'] else 'no'} |" for r in rows]
+    text = (f"Longer runs (case `{case}`, our check, not in the paper): runs trained for "
+            f"{', '.join(map(str, ls['long_steps']))} steps, each read where the main runs at its point stopped (the median "
+            "stop step of those runs when they trained until settled, else their step budget) and at its own end "
+            f"(τ = {C.fmt(M.TAU)}): ")
+    if ls["runs"]:
+        text += (f"the survivor set there was the final one in {ls['same_set']} of {ls['runs']} runs, the count changed "
+                 f"in {ls['count_changed']}, and {100 * ls['label_agreement']:.1f}% of (run, frequency) labels were the same.")
+    else:
+        text += "no run trained past that step, so none could be compared."
+    if ls["not_compared"] and ls["runs"]:
+        text += f" {ls['not_compared']} runs ended at or before their read step and are not compared."
     if ls["not_finite"]:
         text += f" {ls['not_finite']} longer runs diverged and are left out."
-    moved = [r for r in rows if r["count_end"] != r["count_short"]]
+    moved = [r for r in rows if r["compared"] and r["count_end"] != r["count_short"]]
     if moved:
         points = sorted({(r["p"], r["d"], r["wd"]) for r in moved})
         text += (" Where the count changed (" + "; ".join(f"p = {p}, d = {d}, wd = {C.fmt(w)}" for p, d, w in points)
-                 + f"), the main runs' counts at step {ls['short_steps']} are not final: at those points the claims read "
-                 "how far the pruning of frequencies had gone by then, not the number that survives it.")
+                 + "), the main runs' counts where they stopped are not final: at those points the claims read how far "
+                 "the pruning of frequencies had gone by then, not the number that survives it.")
     return [text, "\n".join(table)]
 
 
@@ -266,7 +291,7 @@ class CirclesMeasured(Measured):
     rows: list = field(default_factory=list)  # run_row of each main run
     sweeps: dict = field(default_factory=dict)  # {"d", "prime p", "all p", "weight decay": rows}
     spearman: dict = field(default_factory=dict)  # {"d", "prime p", "all p", "wd > 0": S.spearman_ci over the valid runs}
-    settling: dict | None = None  # M.settling of the valid main runs at 2/3 of their budget
+    settling: dict | None = None  # M.settling of the valid main runs of a fixed length at 2/3 of their budget
     long_settling: dict | None = None  # long_settling(main, long)
 
 
@@ -299,10 +324,11 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
         return m
     for name, runs, key in (("d", sw["d"], "d"), ("prime p", sw["prime p"], "p"), ("all p", sw["all p"], "p"),
                             ("wd > 0", wd_pos, "wd")):
-        ok = [r for r in runs if (final_count(r) if name == "wd > 0" else r["valid"])]
+        ok = [r for r in runs if final_count(r) and (name == "wd > 0" or r["valid"])]
         m.spearman[name] = S.spearman_ci([r[key] for r in ok], [r[f"count_{M.TAU}"] for r in ok])
-    if valid:
-        m.settling = M.settling(valid, M.settling_step(valid))
+    fixed = [t for t in valid if t.settings["train"].get("until", "steps") == "steps"]
+    if fixed:  # runs under a settling rule were checked by it; the table's last column reads each at 2/3 of its steps
+        m.settling = M.settling(fixed, M.settling_step(fixed))
     m.long_settling = long_settling(main, long)
     return m
 
@@ -398,7 +424,7 @@ def _findings(m: CirclesMeasured) -> list[str]:
         findings.append(M.settling_text(m.settling))
     late = [r for r in m.rows if r["same_set_late"] is False]
     if late:
-        findings.append("Survivor sets still changing after 2/3 of the budget: " + ", ".join(
+        findings.append("Survivor sets still changing after 2/3 of the steps the run trained: " + ", ".join(
             f"p = {r['p']}, d = {r['d']}, wd = {C.fmt(r['wd'])} (final from step {r['settled_at']})" for r in late[:20])
             + (f" and {len(late) - 20} more" if len(late) > 20 else "") + ".")
     if m.long_settling is not None:
