@@ -14,6 +14,7 @@ from cinit_tf.signals import circularity, fourier_norms, pca_circularity
 from cinit_tf.studies import _candidate_signals as K
 from cinit_tf.studies import _circularity_nulls as N
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _longer_runs as LR
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import analyse
@@ -563,7 +564,7 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
         longs.append(t)
     diverged = trial("l2", np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=900, norms=settled, nonfinite=600)
     diverged.settings["case"] = "long"
-    ls = CS.long_settling(main, longs + [diverged])
+    ls = LR.long_settling(main, longs + [diverged])
     assert (ls["runs"], ls["same_set"], ls["count_changed"], ls["not_finite"]) == (2, 1, 1, 1)
     assert {r["id"]: r["read_at"] for r in ls["rows"]} == {"l0": 300, "l1": 300}  # the main runs' fixed budget
     by_id = {r["id"]: r for r in ls["rows"]}
@@ -697,13 +698,13 @@ def test_longer_runs_are_read_where_the_settled_main_runs_stopped():
     long.settings["case"] = "long"
     short = trial("l1", np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=300, norms=moving[:2], wd=0.5)
     short.settings["case"] = "long"
-    assert CS.read_step(long, main) == 300
-    ls = CS.long_settling(main, [long, short])
+    assert LR.read_step(long, main) == 300
+    ls = LR.long_settling(main, [long, short])
     by_id = {r["id"]: r for r in ls["rows"]}
     assert (by_id["l0"]["read_at"], by_id["l0"]["count_short"], by_id["l0"]["count_end"]) == (300, 6, 2)
     assert (ls["runs"], ls["same_set"], ls["count_changed"], ls["not_compared"]) == (1, 0, 1, 1)
     assert not by_id["l1"]["compared"]
-    text = "\n".join(CS.long_settling_text(ls, "long"))
+    text = "\n".join(LR.long_settling_text(ls, "long"))
     assert "| 59 | 128 | 0.5 | 300 | 300 | – | 6 | – (read step past its end) | yes |" in text
     assert "1 runs ended at or before their read step" in text
 

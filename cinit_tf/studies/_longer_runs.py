@@ -1,6 +1,7 @@
 """The settling check by longer runs: a few of the main case's trials (same seeds) trained for longer, their
 survivors at the main case's step count against their survivors at the end, and against the main case's own
 run of the same seeds (its twin). Its table and its figure are here too (docs/method.md#survival-rule).
+The same check for circles_vs_size's longer runs, read where the main runs at their point stopped, is at the end.
 """
 
 from __future__ import annotations
@@ -90,3 +91,79 @@ def figure_settling(s: dict, out_dir: Path) -> Figure:
                   "Our check, not in the paper: for the longer runs, the number of survivors (left) and the share of "
                   "frequencies whose survive/die label already equals the final one (right), at every recorded step; "
                   "the dashed line is the main case's step count.")
+
+
+# ---------------------------------------------------------------- circles_vs_size: read where the main runs stopped
+
+
+def _point(t) -> tuple:
+    st = t.settings
+    return int(st["task"]["p"]), int(st["train"]["d"]), float(st["train"]["weight_decay"])
+
+
+def read_step(t, main: list) -> int:
+    """Where a longer run is read against the main runs: the median stop step of the main runs at its point (p, d,
+    weight decay) when they trained under a settling rule, else the main runs' longest step budget."""
+    same = [m for m in main if _point(m) == _point(t) and m.settings["train"].get("until", "steps") != "steps"]
+    if same:
+        return int(np.median([m.result.stop_step for m in same]))
+    return max(C.steps_of(main))
+
+
+def long_settling(main: list, long: list) -> dict | None:
+    """The longer runs read where the main runs stopped (`read_step`) and at their own end (τ = 0.05).
+
+    Each finite long run gives a row: its point, its survivors at the read step (its last record at or before
+    it) and at the end, whether the set is the same, and whether it generalised. A run whose read step is at or
+    past its own end has nothing to compare: it is listed, and left out of the counts.
+    """
+    finite = [t for t in long if C.is_finite_trial(t)]
+    if not finite or not main:
+        return None
+    rows = []
+    for t in finite:
+        p, d, wd = _point(t)
+        short, end = read_step(t, main), int(t.result.stop_step)
+        at_short, at_end = M.survivor_mask(t, M.TAU, step=short), M.survivor_mask(t, M.TAU)
+        rows.append({"id": t.id, "p": p, "d": d, "wd": wd, "steps": end, "read_at": short,
+                     "recorded_at": int(np.asarray(t.result.steps)[M.row_at(t, short)]), "compared": short < end,
+                     "count_short": int(at_short.sum()), "count_end": int(at_end.sum()),
+                     "same_set": bool(np.array_equal(at_short, at_end)),
+                     "agreement": float(np.mean(at_short == at_end)),
+                     "generalised": t.result.convergence_step is not None})
+    compared = [r for r in rows if r["compared"]]
+    return {"long_steps": C.steps_of(finite), "runs": len(compared), "not_compared": len(rows) - len(compared),
+            "same_set": sum(r["same_set"] for r in compared),
+            "label_agreement": float(np.mean([r["agreement"] for r in compared])) if compared else float("nan"),
+            "count_changed": sum(r["count_short"] != r["count_end"] for r in compared), "rows": rows,
+            "not_finite": len(long) - len(finite)}
+
+
+def long_settling_text(ls: dict, case: str) -> list[str]:
+    rows = sorted(ls["rows"], key=lambda r: (r["p"], r["d"], r["wd"], r["id"]))
+    table = ["| p | d | weight decay | steps | read at step | survivors there | at the end | same set | "
+             "reached 100% test acc. |", "|---|---|---|---|---|---|---|---|---|"]
+    table += [f"| {r['p']} | {r['d']} | {C.fmt(r['wd'])} | {r['steps']} | {r['read_at']} | "
+              + (f"{r['count_short']} | {r['count_end']} | {'yes' if r['same_set'] else 'no'}" if r["compared"]
+                 else f"– | {r['count_end']} | – (read step past its end)")
+              + f" | {'yes' if r['generalised'] else 'no'} |" for r in rows]
+    text = (f"Longer runs (case `{case}`, our check, not in the paper): runs trained for "
+            f"{', '.join(map(str, ls['long_steps']))} steps, each read where the main runs at its point stopped (the median "
+            "stop step of those runs when they trained until settled, else their step budget) and at its own end "
+            f"(τ = {C.fmt(M.TAU)}): ")
+    if ls["runs"]:
+        text += (f"the survivor set there was the final one in {ls['same_set']} of {ls['runs']} runs, the count changed "
+                 f"in {ls['count_changed']}, and {100 * ls['label_agreement']:.1f}% of (run, frequency) labels were the same.")
+    else:
+        text += "no run trained past that step, so none could be compared."
+    if ls["not_compared"] and ls["runs"]:
+        text += f" {ls['not_compared']} runs ended at or before their read step and are not compared."
+    if ls["not_finite"]:
+        text += f" {ls['not_finite']} longer runs diverged and are left out."
+    moved = [r for r in rows if r["compared"] and r["count_end"] != r["count_short"]]
+    if moved:
+        points = sorted({(r["p"], r["d"], r["wd"]) for r in moved})
+        text += (" Where the count changed (" + "; ".join(f"p = {p}, d = {d}, wd = {C.fmt(w)}" for p, d, w in points)
+                 + "), the main runs' counts where they stopped are not final: at those points the claims read how far "
+                 "the pruning of frequencies had gone by then, not the number that survives it.")
+    return [text, "\n".join(table)]
