@@ -73,7 +73,8 @@ class StopRule:
             return False
         before, recent = np.asarray(self.losses[:i]), np.asarray(self.losses[i:])
         for k in range(2):
-            best_before, best_recent, now = before[:, k].min(), recent[:, k].min(), recent[-1, k]
+            # fmin skips a NaN (a test loss that was not finite once) instead of spreading it; a NaN now never settles
+            best_before, best_recent, now = np.fmin.reduce(before[:, k]), np.fmin.reduce(recent[:, k]), recent[-1, k]
             if not (best_recent >= best_before - self.tolerance and now <= best_recent + self.tolerance):
                 return False
         return True

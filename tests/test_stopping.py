@@ -38,18 +38,21 @@ def test_loss_settles_once_neither_loss_falls_more_than_the_tolerance_over_the_w
     assert feed(StopRule("loss_settled", 1000, 0.01, 5000), steps, slow) == (5000, "max_steps")
 
 
-def test_a_spike_or_a_steady_rise_is_not_settled_and_a_loss_at_zero_is():
+def test_a_spike_or_a_rise_within_the_window_is_not_settled_and_a_loss_at_zero_is():
     steps = np.arange(0, 6001, 100)
-    # flat at 1e-6 from step 1000, a one-record spike to 1e-1 at 3000: the best stopped improving by 2000,
-    # but the rule does not stop on the spike; it stops at the next measurement, back at the level
-    flat = np.where(steps < 1000, 1e-3, 1e-6)
-    spiked = np.where(steps == 3000, 1e-1, flat)
-    assert feed(StopRule("loss_settled", 1000, 0.05, 6000), steps[steps <= 2900], flat[steps <= 2900]) == (2000, "settled")
-    late = steps >= 2500  # rules fed from 2500 on: the first check with a full window falls on the spike
-    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps[late], spiked[late]) == (3100, "settled")
+    # falls one decade per 1000 steps until 2500, flat after, a one-record spike to 1e-1 at 3000: at 3000 the best
+    # has stopped improving (2500 to 3000), but the rule does not stop on the spike; it stops at the next
+    # measurement, back at the level (comparing only the measurements at 2500 and 3000 would stop on the spike)
+    falling = 10.0 ** -(np.minimum(steps, 2500) / 1000)
+    spiked = np.where(steps == 3000, 1e-1, falling)
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling) == (3000, "settled")
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, spiked) == (3100, "settled")
     # the same spike in the test loss alone holds the stop too
-    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps[late], flat[late], spiked[late]) == (3100, "settled")
-    # a steady rise has stopped falling but is at no level: the run goes on to its cap
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling, spiked) == (3100, "settled")
+    # a test loss that was not finite once is skipped, not carried into every later comparison
+    holed = np.where(steps == 1000, np.nan, falling)
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling, holed) == (3000, "settled")
+    # a rise of more than the tolerance within every window is at no level: the run goes on to its cap
     rising = 1.0 + steps / 1000
     assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, rising) == (3000, "max_steps")
     zero = np.where(steps < 500, 1.0, 0.0)

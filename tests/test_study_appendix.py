@@ -699,6 +699,9 @@ def test_longer_runs_are_read_where_the_settled_main_runs_stopped():
     short = trial("l1", np.zeros((59, 128)), {"name": "modadd", "p": 59}, steps=300, norms=moving[:2], wd=0.5)
     short.settings["case"] = "long"
     assert LR.read_step(long, main) == 300
+    diverged = _settling(_run(59, 128, 0.5, 4, tid="m3"), "diverged")
+    diverged.result.stop_step, diverged.result.nonfinite_step = 50, 50
+    assert LR.read_step(long, main + [diverged]) == 300  # a diverged run's stop is not where the point settles
     ls = LR.long_settling(main, [long, short])
     by_id = {r["id"]: r for r in ls["rows"]}
     assert (by_id["l0"]["read_at"], by_id["l0"]["count_short"], by_id["l0"]["count_end"]) == (300, 6, 2)
@@ -706,7 +709,7 @@ def test_longer_runs_are_read_where_the_settled_main_runs_stopped():
     assert not by_id["l1"]["compared"]
     text = "\n".join(LR.long_settling_text(ls, "long"))
     assert "| 59 | 128 | 0.5 | 300 | 300 | – | 6 | – (read step past its end) | yes |" in text
-    assert "1 runs ended at or before their read step" in text
+    assert "1 run ended at or before its read step and is not compared" in text
 
 
 def test_count_trends_leave_out_counts_that_are_not_final():
@@ -715,7 +718,10 @@ def test_count_trends_leave_out_counts_that_are_not_final():
     runs = [_settling(_run(59, d, 0.5, c, tid=f"d{i}"), "settled") for i, (d, c) in enumerate(rising)]
     rows = [CS.run_row(t) for t in runs]
     assert CS.trend_claim("d", rows, "d", +1).verdict == V.REPRODUCED
+    assert [r["same_set_late"] for r in rows] == [None] * 8  # settled by their rule: not checked again at 2/3
     for t in runs[:5]:
         t.result.stop_reason = "max_steps"
-    claim = CS.trend_claim("d", [CS.run_row(t) for t in runs], "d", +1)
+    rows = [CS.run_row(t) for t in runs]
+    claim = CS.trend_claim("d", rows, "d", +1)
     assert claim.verdict == V.NOT_ASSESSABLE and "3 of 8" in claim.detail
+    assert [r["same_set_late"] for r in rows[:5]] == [False] * 5  # capped: read at 2/3 of its steps (all survive at 0)

@@ -258,6 +258,11 @@ def test_runs_that_settle_at_different_steps_are_averaged_held_at_their_level():
     assert mean == pytest.approx([1.0, 1e-2, np.sqrt(1e-3 * 1e-2)])
     short.result.stop_reason = "max_steps"  # stopped at a cap of its own: nothing is known after it
     assert freeze_embedding._mean_curve([long, short])[1] == pytest.approx([1.0, 1e-2, 1e-3])
+    # records on another grid: every step either run recorded is on the axis, the other read between its records
+    odd = fake(1e-3, curve=[1.0, 1e-2, 1e-2, 1e-3])
+    odd.result.steps = np.array([0, 500, 900, 1200])
+    steps, _ = freeze_embedding._mean_curve([long, odd])
+    assert list(steps) == [0, 500, 750, 900, 1000, 1200]
     short.result.stop_reason = "settled"
     # held at 1e-2 from 750 to the 1000-step budget: (1 + 1e-2) / 2 * 750 + 1e-2 * 250, over 1000 steps
     assert L.mean_loss_over_training(short) == pytest.approx(((1 + 1e-2) / 2 * 750 + 1e-2 * 250) / 1000)

@@ -103,8 +103,9 @@ def _point(t) -> tuple:
 
 def read_step(t, main: list) -> int:
     """Where a longer run is read against the main runs: the median stop step of the main runs at its point (p, d,
-    weight decay) when they trained under a settling rule, else the main runs' longest step budget."""
-    same = [m for m in main if _point(m) == _point(t) and m.settings["train"].get("until", "steps") != "steps"]
+    weight decay) that trained under a settling rule and stayed finite, else the main runs' longest step budget."""
+    same = [m for m in main if _point(m) == _point(t) and m.settings["train"].get("until", "steps") != "steps"
+            and C.is_finite_trial(m)]
     if same:
         return int(np.median([m.result.stop_step for m in same]))
     return max(C.steps_of(main))
@@ -129,12 +130,13 @@ def long_settling(main: list, long: list) -> dict | None:
                      "recorded_at": int(np.asarray(t.result.steps)[M.row_at(t, short)]), "compared": short < end,
                      "count_short": int(at_short.sum()), "count_end": int(at_end.sum()),
                      "same_set": bool(np.array_equal(at_short, at_end)),
-                     "agreement": float(np.mean(at_short == at_end)),
+                     "labels_same": int(np.sum(at_short == at_end)), "labels": int(at_end.size),
                      "generalised": t.result.convergence_step is not None})
     compared = [r for r in rows if r["compared"]]
     return {"long_steps": C.steps_of(finite), "runs": len(compared), "not_compared": len(rows) - len(compared),
             "same_set": sum(r["same_set"] for r in compared),
-            "label_agreement": float(np.mean([r["agreement"] for r in compared])) if compared else float("nan"),
+            "label_agreement": (sum(r["labels_same"] for r in compared) / sum(r["labels"] for r in compared)
+                                if compared else float("nan")),  # pooled over (run, frequency) labels
             "count_changed": sum(r["count_short"] != r["count_end"] for r in compared), "rows": rows,
             "not_finite": len(long) - len(finite)}
 
@@ -157,9 +159,11 @@ def long_settling_text(ls: dict, case: str) -> list[str]:
     else:
         text += "no run trained past that step, so none could be compared."
     if ls["not_compared"] and ls["runs"]:
-        text += f" {ls['not_compared']} runs ended at or before their read step and are not compared."
+        n = ls["not_compared"]
+        text += f" {n} {'run' if n == 1 else 'runs'} ended at or before {'its' if n == 1 else 'their'} read step and {'is' if n == 1 else 'are'} not compared."
     if ls["not_finite"]:
-        text += f" {ls['not_finite']} longer runs diverged and are left out."
+        n = ls["not_finite"]
+        text += f" {n} longer {'run' if n == 1 else 'runs'} diverged and {'is' if n == 1 else 'are'} left out."
     moved = [r for r in rows if r["compared"] and r["count_end"] != r["count_short"]]
     if moved:
         points = sorted({(r["p"], r["d"], r["wd"]) for r in moved})

@@ -170,10 +170,10 @@ def _colours(ds):
 def _mean_curve(trials):
     """(steps, geometric mean over trials of the test loss): losses span decades, so the mean is taken of the log.
 
-    Runs of one d may stop at different steps (until settled): each is read on the longest run's steps, a settled
-    run held at its last value (it stays there), any other run missing (nan) after its last record.
+    Runs of one d may stop at different steps (until settled): each is read on every step any of them recorded, a
+    settled run held at its last value (it stays there), any other run missing (nan) after its last record.
     """
-    steps = max((np.asarray(t.result.steps, dtype=float) for t in trials), key=len)
+    steps = np.unique(np.concatenate([np.asarray(t.result.steps, dtype=float) for t in trials]))
     curves = []
     for t in trials:
         own = np.asarray(t.result.steps, dtype=float)
