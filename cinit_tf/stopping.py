@@ -60,11 +60,12 @@ class StopRule:
         return "max_steps" if step >= self.max_steps else None
 
     def _loss_settled(self, step: int) -> bool:
-        """Both losses have stopped falling and sit at their level, not on a spike.
+        """Both losses have stopped falling and sit at their best level, not on a spike or a rise.
 
         For each loss: its lowest value over the last `window` steps is no more than `tolerance` decades below
-        its lowest before them (the best has stopped improving), and the current value is within `tolerance`
-        of that window's lowest (a measurement on a transient spike, or on a steady rise, is not a settled level).
+        its lowest before them (the best has stopped improving), and the current value is within `tolerance` of
+        the lowest value measured so far (a loss that has risen above its best, briefly or for long, may come
+        back down: the run goes on, to its cap if need be).
         """
         if step < self.window:
             return False
@@ -75,7 +76,7 @@ class StopRule:
         for k in range(2):
             # fmin skips a NaN (a test loss that was not finite once) instead of spreading it; a NaN now never settles
             best_before, best_recent, now = np.fmin.reduce(before[:, k]), np.fmin.reduce(recent[:, k]), recent[-1, k]
-            if not (best_recent >= best_before - self.tolerance and now <= best_recent + self.tolerance):
+            if not (best_recent >= best_before - self.tolerance and now <= min(best_before, best_recent) + self.tolerance):
                 return False
         return True
 

@@ -47,12 +47,12 @@ class TrainConfig:
     snapshot_every: int = setting(Int(0), 0, new=True, doc="keep the embedding every this many steps (and after steps 0..first_steps); 0 = off")
     until: str = setting(Choice(UNTIL_RULES), "steps", new=True, doc='when a trial stops before `steps` (then its cap): "steps" never; '
         '"loss_settled" when neither loss\'s best improved more than settle_tolerance decades over the last settle_window steps '
-        'and both sit within settle_tolerance of that best; "survivors_settled" (modular addition) when the set of surviving '
+        'and both sit within settle_tolerance of their best so far; "survivors_settled" (modular addition) when the set of surviving '
         'frequencies has not changed for settle_window steps, nor for as long as weight decay alone takes to kill one. '
         'A trial whose training loss is not finite stops at once, whatever the rule')
     settle_window: int = setting(Int(1), 1000, new=True, doc="steps over which a settling rule looks back; less than steps")
     settle_tolerance: float = setting(Float(0.0), 0.01, new=True, doc="loss_settled: decades by which either loss's best may "
-        "still improve over settle_window, and its current value sit above that best, and count as settled")
+        "still improve over settle_window, and its current value sit above its best so far, and count as settled")
     jit_compile: bool = True
     group_size: int | None = None  # members per compiled program; None = automatic
 

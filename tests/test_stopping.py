@@ -52,6 +52,11 @@ def test_a_spike_or_a_rise_within_the_window_is_not_settled_and_a_loss_at_zero_i
     # a test loss that was not finite once is skipped, not carried into every later comparison
     holed = np.where(steps == 1000, np.nan, falling)
     assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling, holed) == (3000, "settled")
+    # a rise that lasts longer than the window: the best has stopped improving, but the loss is not at it; the run
+    # goes on until it is back within the tolerance of its best (here at 4500), or to its cap
+    elevated = np.where((steps >= 3000) & (steps < 4500), 1e-1, falling)
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, elevated) == (4500, "settled")
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, np.where(steps >= 3000, 1e-1, falling)) == (6000, "max_steps")
     # a rise of more than the tolerance within every window is at no level: the run goes on to its cap
     rising = 1.0 + steps / 1000
     assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, rising) == (3000, "max_steps")
