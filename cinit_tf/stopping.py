@@ -24,13 +24,18 @@ from cinit_tf.trial import UNTIL_RULES
 class StopRule:
     """One trial's stopping state, fed its measurements in step order by `observe`."""
 
-    def __init__(self, until: str, window: int, tolerance: float, max_steps: int, decay_steps: float = 0.0):
+    def __init__(self, until: str, window: int, tolerance: float, max_steps: int, decay_steps: float = 0.0,
+                 must_prune: bool = True):
         if until not in UNTIL_RULES:
             raise ValueError(f"until must be one of {UNTIL_RULES}, got {until!r}")
         self.until, self.window, self.tolerance, self.max_steps = until, window, tolerance, max_steps
         # survivors_settled: the set must also have stood for as long as weight decay alone takes to bring a
         # frequency from the largest signal below τ of it (`decay_steps`), or an unchanged set means nothing yet
         self.unchanged = max(window, decay_steps)
+        # ... and it must differ from the first set measured: until a frequency has died, pruning has not begun
+        # (an embedding that cannot change, frozen, is exempt)
+        self.must_prune = must_prune
+        self.first_mask: np.ndarray | None = None
         self.steps: list[int] = []
         self.losses: list[tuple[float, float]] = []  # (log10 train loss, log10 test loss)
         self.mask: np.ndarray | None = None
@@ -38,7 +43,8 @@ class StopRule:
 
     @classmethod
     def of(cls, config) -> "StopRule":
-        return cls(config.until, config.settle_window, config.settle_tolerance, config.steps, decay_steps(config))
+        return cls(config.until, config.settle_window, config.settle_tolerance, config.steps, decay_steps(config),
+                   must_prune=not config.freeze_embedding)
 
     def observe(self, step: int, train_loss: float, test_loss: float, fourier_norms=None) -> str | None:
         """Record one measurement; the reason to stop after it (one of STOP_REASONS), or None to go on."""
@@ -53,9 +59,11 @@ class StopRule:
             if fourier_norms is None:
                 raise ValueError('until = "survivors_settled" reads the Fourier signals: modular addition only')
             mask = survivors(np.asarray(fourier_norms)[None])[0]
+            if self.first_mask is None:
+                self.first_mask = mask
             if self.mask is None or not np.array_equal(mask, self.mask):
                 self.mask, self.mask_since = mask, step
-            elif step - self.mask_since >= self.unchanged:
+            elif step - self.mask_since >= self.unchanged and not (self.must_prune and np.array_equal(mask, self.first_mask)):
                 return "settled"
         return "max_steps" if step >= self.max_steps else None
 

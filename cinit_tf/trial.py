@@ -48,7 +48,7 @@ class TrainConfig:
     until: str = setting(Choice(UNTIL_RULES), "steps", new=True, doc='when a trial stops before `steps` (then its cap): "steps" never; '
         '"loss_settled" when neither loss\'s best improved more than settle_tolerance decades over the last settle_window steps '
         'and both sit within settle_tolerance of their best so far; "survivors_settled" (modular addition) when the set of surviving '
-        'frequencies has not changed for settle_window steps, nor for as long as weight decay alone takes to kill one. '
+        'frequencies has not changed for settle_window steps, nor for as long as weight decay alone takes to kill one, and has lost one. '
         'A trial whose training loss is not finite stops at once, whatever the rule')
     settle_window: int = setting(Int(1), 1000, new=True, doc="steps over which a settling rule looks back; less than steps")
     settle_tolerance: float = setting(Float(0.0), 0.01, new=True, doc="loss_settled: decades by which either loss's best may "

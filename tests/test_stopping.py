@@ -103,11 +103,19 @@ def test_a_survivor_set_must_stand_as_long_as_weight_decay_takes_to_kill_a_frequ
     assert decay_steps(TrainConfig(weight_decay=0.0)) == math.inf
     assert decay_steps(TrainConfig(weight_decay=0.5, freeze_embedding=True)) == 0.0
     steps = np.arange(0, 30001, 500)
-    same = np.ones((steps.size, 5))  # every frequency alive from the start: nothing has had time to die at wd 0.01
+    pruned = np.ones((steps.size, 5))
+    pruned[steps >= 1000, 4] = 0.01  # frequency 4 dies at step 1000; the set stands from then on
     losses = np.ones(steps.size)
     small = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.01)
-    assert feed(StopRule.of(small), steps, losses, norms=same) == (15000, "settled")
+    assert feed(StopRule.of(small), steps, losses, norms=pruned) == (16000, "settled")  # 1000 + 14,978 on a 500 grid
     large = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.5)
-    assert feed(StopRule.of(large), steps, losses, norms=same) == (2000, "settled")
+    assert feed(StopRule.of(large), steps, losses, norms=pruned) == (3000, "settled")  # 1000 + the window
     none = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.0)
-    assert feed(StopRule.of(none), steps, losses, norms=same) == (30000, "max_steps")
+    assert feed(StopRule.of(none), steps, losses, norms=pruned) == (30000, "max_steps")
+    # every frequency alive from the start: pruning has not begun, whatever the weight decay (at wd 0.1 a run
+    # that had learned nothing yet kept all 29 for its first 2,000 steps) -- unless the embedding is frozen
+    same = np.ones((steps.size, 5))
+    for config in (small, large):
+        assert feed(StopRule.of(config), steps, losses, norms=same) == (30000, "max_steps")
+    frozen = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.5, freeze_embedding=True)
+    assert feed(StopRule.of(frozen), steps, losses, norms=same) == (2000, "settled")
