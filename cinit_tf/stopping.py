@@ -38,6 +38,10 @@ class StopRule:
         self.first_mask: np.ndarray | None = None
         self.steps: list[int] = []
         self.losses: list[tuple[float, float]] = []  # (log10 train loss, log10 test loss)
+        # loss_settled: the lowest of each loss over the records that have left the window, folded in as they
+        # leave, so each measurement reads only the window's records (NaN until one has left)
+        self.best_before = np.full(2, np.nan)
+        self.left = 0  # records folded into best_before
         self.mask: np.ndarray | None = None
         self.mask_since = 0  # first step of the current unbroken run of equal survivor sets
 
@@ -80,10 +84,13 @@ class StopRule:
         i = int(np.searchsorted(self.steps, step - self.window, side="right"))
         if i == 0:
             return False
-        before, recent = np.asarray(self.losses[:i]), np.asarray(self.losses[i:])
+        # fmin skips a NaN (a test loss that was not finite once) instead of spreading it; a NaN now never settles
+        for record in self.losses[self.left:i]:
+            self.best_before = np.fmin(self.best_before, record)
+        self.left = i
+        recent = np.asarray(self.losses[i:])
         for k in range(2):
-            # fmin skips a NaN (a test loss that was not finite once) instead of spreading it; a NaN now never settles
-            best_before, best_recent, now = np.fmin.reduce(before[:, k]), np.fmin.reduce(recent[:, k]), recent[-1, k]
+            best_before, best_recent, now = self.best_before[k], np.fmin.reduce(recent[:, k]), recent[-1, k]
             if not (best_recent >= best_before - self.tolerance and now <= min(best_before, best_recent) + self.tolerance):
                 return False
         return True

@@ -119,3 +119,30 @@ def test_a_survivor_set_must_stand_as_long_as_weight_decay_takes_to_kill_a_frequ
         assert feed(StopRule.of(config), steps, losses, norms=same) == (30000, "max_steps")
     frozen = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.5, freeze_embedding=True)
     assert feed(StopRule.of(frozen), steps, losses, norms=same) == (2000, "settled")
+
+
+def test_loss_settled_reads_its_definition_on_random_curves():
+    """The rule keeps the best before the window as a running minimum: the same stops as the definition applied
+    to every record each time (random walks with spikes and a NaN hole in the test loss)."""
+
+    def reference(steps, train, test, window, tol, cap):
+        logs = np.log10(np.stack([train, test], axis=1))
+        for j, s in enumerate(steps):
+            if s >= window:
+                i = int(np.searchsorted(steps[: j + 1], s - window, side="right"))
+                if i and all(np.fmin.reduce(logs[i:j + 1, k]) >= np.fmin.reduce(logs[:i, k]) - tol
+                             and logs[j, k] <= min(np.fmin.reduce(logs[:i, k]), np.fmin.reduce(logs[i:j + 1, k])) + tol
+                             for k in range(2)):
+                    return int(s), "settled"
+            if s >= cap:
+                return int(s), "max_steps"
+
+    g = np.random.default_rng(3)
+    steps = np.arange(0, 8001, 100)
+    for _ in range(40):
+        walk = 10.0 ** np.cumsum(g.normal(-0.02, 0.05, (2, steps.size)), axis=1)
+        walk[1, g.integers(steps.size)] *= 1e3  # a spike
+        walk[1, g.integers(steps.size)] = np.nan  # a hole
+        window, tol = int(g.choice([300, 1000])), float(g.choice([0.02, 0.1]))
+        assert feed(StopRule("loss_settled", window, tol, 8000), steps, walk[0], walk[1]) == reference(
+            steps, walk[0], walk[1], window, tol, 8000)

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from cinit_tf.tasks import make_task  # noqa: E402
 from cinit_tf.training import train_population  # noqa: E402
-from cinit_tf.trial import TrainConfig, Trial  # noqa: E402
+from cinit_tf.trial import UNTIL_RULES, TrainConfig, Trial  # noqa: E402
 
 
 def probe_line(seed: int, result, every: int) -> dict:
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=30000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--frozen", action="store_true", help="freeze the embedding")
-    ap.add_argument("--until", default="steps", choices=["steps", "loss_settled", "survivors_settled"])
+    ap.add_argument("--until", default="steps", choices=UNTIL_RULES)
     ap.add_argument("--window", type=int, default=1000)
     ap.add_argument("--tolerance", type=float, default=0.01)
     ap.add_argument("--every", type=int, default=2000)
