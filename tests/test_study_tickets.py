@@ -272,3 +272,40 @@ def test_smoke_report(smoke):
     assert summary["summary"]["claims"] == {c["name"]: c["verdict"] for c in summary["claims"]}
     assert summary["excluded"] == ["None: all 15 trials are valid (finite, and generalising where a claim needs it)."]
     assert "Trials excluded from the statistics:" in text
+
+
+def test_curves_of_runs_that_stopped_at_different_steps_line_up_on_every_recorded_step():
+    def run(steps, loss, reason):
+        return SimpleNamespace(result=SimpleNamespace(steps=np.array(steps), test_loss=np.array(loss), stop_reason=reason))
+
+    settled = run([0, 100, 200], [1.0, 0.1, 0.01], "settled")
+    capped = run([0, 100, 200, 300], [1.0, 0.2, 0.02, 0.002], "max_steps")
+    cut = run([0, 100], [1.0, 0.3], "max_steps")  # a shorter cap of its own: unknown after it
+    late = run([100, 300], [0.5, 0.05], "max_steps")  # starts recording later, and between the others' records
+    steps, curves = D.on_union_of_steps([settled, capped, cut, late])
+    assert steps.tolist() == [0, 100, 200, 300]
+    np.testing.assert_allclose(curves, [[1.0, 0.1, 0.01, 0.01],  # held at its last value
+                                        [1.0, 0.2, 0.02, 0.002],
+                                        [1.0, 0.3, np.nan, np.nan],
+                                        [np.nan, 0.5, 0.275, 0.05]])  # linear between its own records
+
+
+def test_settled_runs_of_the_papers_budget_make_a_report_that_says_where_k1_and_k2_come_from(tmp_path):
+    steps = np.arange(0, 30_001, 600)
+    trials = population(n=4, d=lambda s: curve(5e-7, 30 + s))
+    for i, t in enumerate(trials):  # every run on the paper's budget; half of them settle, each at its own step
+        t.settings["train"]["steps"] = 30_000
+        stop = steps.size - 1 - (2 * (i % 7) if i % 2 else 0)
+        t.result.steps, t.result.test_loss = steps[:stop + 1], t.result.test_loss[:stop + 1]
+        t.result.test_acc, t.result.stop_reason = np.ones(stop + 1), "settled" if i % 2 else "max_steps"
+    m = W.measure(trials)
+    full = [t for t in trials if t.settings["case"] == W.FULL]
+    assert W.k_text(full).startswith(f"k₁ and k₂ are read off each seed's `full` run where it stopped: "
+                                     f"{sum(t.result.stop_reason == 'settled' for t in full)} of 4 settled")
+    assert W.budget_text(m.budget).startswith("Claim (1) is judged within the paper's budget (30000 steps")
+    section = W.write(m, {}, tmp_path)
+    assert (tmp_path / "test_loss_arms.png").stat().st_size > 0 and section.figures
+    shorter = population(n=4)
+    assert W.k_text([t for t in shorter if t.settings["case"] == W.FULL]).startswith(
+        "k₁ and k₂ are read off the `full` run at the end of our shorter budget")
+    assert W.budget_text([2000]) == "Claim (1) is judged at our budget of 2000 steps, not the paper's 30,000."

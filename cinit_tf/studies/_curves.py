@@ -88,6 +88,22 @@ def held_to_budget(steps: np.ndarray, loss: np.ndarray, stop_reason: str, budget
     return np.append(steps, budget), np.append(loss, loss[-1])
 
 
+def on_union_of_steps(trials, values=lambda t: t.result.test_loss) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, curves): every trial's curve read on every step any of them recorded, one row per trial.
+
+    Runs that stopped at different steps (until settled) line up: a settled run is held at its last value after
+    its last record (it stays there), any other run is nan there, and nan before its first record.
+    """
+    steps = np.unique(np.concatenate([np.asarray(t.result.steps, dtype=np.float64) for t in trials]))
+    rows = []
+    for t in trials:
+        own = np.asarray(t.result.steps, dtype=np.float64)
+        y = np.asarray(values(t), dtype=np.float64)
+        held = y[-1] if t.result.stop_reason == "settled" else np.nan
+        rows.append(np.interp(steps, own, y, left=np.nan, right=held))
+    return steps, np.stack(rows)
+
+
 def second_bump(steps, g, i_peak: int, until: int) -> tuple[float, float]:
     """(step, height) of a later bump: the highest g up to `until` after g has fallen below half its peak and then
     first stopped falling. Our reading of a decay's shape; (nan, nan) when g never rises again before `until`.

@@ -21,6 +21,7 @@ import numpy as np
 
 from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.studies import _common as C
+from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _loss_vs_d as L
 from cinit_tf.studies import _verdicts as V
@@ -169,18 +170,9 @@ def _colours(ds):
 
 def _mean_curve(trials):
     """(steps, geometric mean over trials of the test loss): losses span decades, so the mean is taken of the log.
-
-    Runs of one d may stop at different steps (until settled): each is read on every step any of them recorded, a
-    settled run held at its last value (it stays there), any other run missing (nan) after its last record.
+    Runs of one d may stop at different steps (until settled): `D.on_union_of_steps` lines them up.
     """
-    steps = np.unique(np.concatenate([np.asarray(t.result.steps, dtype=float) for t in trials]))
-    curves = []
-    for t in trials:
-        own = np.asarray(t.result.steps, dtype=float)
-        loss = np.asarray(t.result.test_loss, dtype=float)
-        held = loss[-1] if t.result.stop_reason == "settled" else np.nan
-        curves.append(np.interp(steps, own, loss, right=held))
-    curves = np.stack(curves)
+    steps, curves = D.on_union_of_steps(trials)
     with np.errstate(invalid="ignore", divide="ignore"):
         logs = np.where(np.isfinite(curves) & (curves > 0), np.log10(curves), np.nan)
         return steps, 10 ** np.nanmean(logs, axis=0)

@@ -19,31 +19,27 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.section import Declaration, Figure, Measured, Section
+from cinit_tf.section import Declaration, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _curves as D
-from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
+from cinit_tf.studies._winning_figures import (ARM_TEXT, ARMS, CASES, FULL, LOSS_FLOOR, PAPER_LOSS, figure_loss,
+                                               figure_paired, paired)
 
-FULL, ARMS = "full", ("A", "B", "C", "D")
-CASES = (FULL, *ARMS)
-ARM_TEXT = {FULL: "all frequencies", "A": "k₁ only", "B": "k₁ and k₂", "C": "one random other", "D": "two random others"}
-COLOURS = {FULL: "tab:blue", "A": "tab:orange", "B": "tab:green", "C": "tab:pink", "D": "tab:cyan"}
 LEVELS = (1e-2, 1e-4, 1e-6)
 SPEED_LEVEL = 1e-4  # the default level of `censored_steps`
 OUR_LEVEL = 1e-2  # the headline number's steps-to level: one every arm that learns reaches within the cpu budget
-PAPER_LOSS = 1e-7
+PAPER_STEPS = 30_000  # the paper's training budget (App. A)
 NEAR = 10.0  # "near 1e-7": within a factor 10 above (lower is better still)
 LEARNS = 1e-4  # B "learns well" (the claim's direction) when its lowest loss is at most this
 SPIKE_RISE = 10.0  # a spike: the test loss above 10× its running minimum
 SPIKE_FROM = 1.0  # spikes are counted once the test loss has first come below 1 (chance is ln p ≈ 4.1), after the memorisation bump
 PAPER_CIRCLES_A = 4
 # float32 cross-entropy: log-sum-exp minus the correct logit, so a pair's loss is 0 or at least about
-# log(1 + 2⁻²³) ≈ 1.19e-7; a mean below that is mostly exact zeros. Curves are drawn floored here.
+# log(1 + 2⁻²³) ≈ 1.19e-7; a mean below that is mostly exact zeros (LOSS_FLOOR keeps the log finite).
 FLOAT32_STEP = math.log1p(2.0 ** -23)
-LOSS_FLOOR = 1e-10
 
 VERDICT_RULE = (
     "six claims over the valid seeds (finite training loss in every case that enters the claim), paired by seed. "
@@ -147,12 +143,6 @@ def censored_steps(s: dict, level: float = SPEED_LEVEL) -> float:
     """Steps to `level`, or the run's budget when it never got there (a lower bound on its true steps)."""
     v = s["to"][f"{level:g}"]
     return float(s["budget"]) if not np.isfinite(v) else float(v)
-
-
-def paired(by_seed: dict, arm: str, ref: str = FULL) -> list[tuple[dict, dict]]:
-    """(ref, arm) run stats of the seeds where both are valid, in seed order."""
-    return [(runs[ref], runs[arm]) for _, runs in sorted(by_seed.items())
-            if ref in runs and arm in runs and runs[ref]["valid"] and runs[arm]["valid"]]
 
 
 # ---------------------------------------------------------------- claims (pure; known-answer tests)
@@ -267,7 +257,8 @@ def measure(trials: list, options=None) -> WinningTicketsMeasured:
     m.speed = {arm: S.median_iqr([censored_steps(r, OUR_LEVEL) for r in ok[arm]]) for arm in CASES}
     m.mean_log_loss = {arm: S.median_iqr([r["mean_log_loss"] for r in ok[arm]]) for arm in CASES}
     m.budget = sorted({r["budget"] for runs in m.runs_of.values() for r in runs})
-    m.still = {arm: (sum(r["lowest_step"] == r["last_step"] for r in runs), len(runs)) for arm, runs in ok.items()}
+    m.still = {arm: (sum(r["lowest_step"] == r["last_step"] and not r["settled"] for r in runs), len(runs))
+               for arm, runs in ok.items()}
     m.paired = {arm: {key: S.signed_rank([math.log10(max(b[key], LOSS_FLOOR)) - math.log10(max(a[key], LOSS_FLOOR))
                                           for a, b in paired(m.by_seed, arm)]) for key in ("lowest", "final")} for arm in ARMS}
     m.b_against_d = S.signed_rank([math.log10(max(b["lowest"], LOSS_FLOOR)) - math.log10(max(d["lowest"], LOSS_FLOOR))
@@ -278,66 +269,6 @@ def measure(trials: list, options=None) -> WinningTicketsMeasured:
 
 
 # ---------------------------------------------------------------- figures
-
-
-def _loss(trial) -> np.ndarray:
-    return np.maximum(np.asarray(trial.result.test_loss, dtype=np.float64), LOSS_FLOOR)
-
-
-def figure_loss(m: WinningTicketsMeasured, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    trials_by_seed, example_seed = m.trials_by_seed, m.example
-    fig, axes = plt.subplots(2, 2, figsize=(11.0, 7.6), squeeze=False)
-    for row, (arms, panel) in enumerate((((FULL, "A", "B"), "Fig. 15a"), ((FULL, "C", "D"), "Fig. 15b"))):
-        med, ex = axes[row]
-        for arm in arms:
-            ts = [ts[arm] for seed, ts in sorted(trials_by_seed.items()) if arm in ts and m.by_seed[seed][arm]["valid"]]
-            if not ts:
-                continue
-            steps = np.asarray(ts[0].result.steps)
-            same = [t for t in ts if np.array_equal(np.asarray(t.result.steps), steps)]
-            D.band(med, steps, [_loss(t) for t in same], COLOURS[arm],
-                   f"{arm if arm != FULL else 'full'}: {ARM_TEXT[arm]} (median, IQR over {len(same)} seeds)")
-            t = trials_by_seed.get(example_seed, {}).get(arm)
-            if t is not None:
-                ex.plot(np.asarray(t.result.steps), _loss(t), color=COLOURS[arm], lw=1.2,
-                        label=f"{arm if arm != FULL else 'full'}: {ARM_TEXT[arm]}"
-                        + (f" (kept {', '.join(map(str, t.chosen.get('kept', [])))})" if arm != FULL else ""))
-        for ax, title in ((med, f"{panel}: median over seeds"), (ex, f"{panel}: seed {example_seed}")):
-            ax.set_yscale("log")
-            ax.axhline(PAPER_LOSS, color="black", ls=":", lw=1)
-            ax.set_xlabel("training step")
-            ax.set_ylabel("test loss (log)")
-            ax.set_title(title)
-            ax.legend(loc="lower left", fontsize=7)  # early steps at low loss: a corner no curve reaches
-    return G.finish(fig, out_dir, "test_loss_arms.png",
-                    "Mirrors Fig. 15: test loss over training (log scale) for the full embedding and for the same "
-                    "initial embedding keeping only k₁ (A) or k₁ and k₂ (B) (top, Fig. 15a), or one (C) or two (D) random "
-                    "other frequencies (bottom, Fig. 15b). Left: median (line) and interquartile range (band) over seeds; "
-                    f"right: seed {example_seed}, the seed whose full run's time-averaged log10 test loss is nearest the "
-                    "median over seeds (the lower seed on ties). Dotted: the paper's 1e-7. Losses are drawn "
-                    f"floored at {LOSS_FLOOR:g} (a float32 mean loss can be exactly 0).")
-
-
-def figure_paired(by_seed: dict, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.4, 4.4))
-
-    def group(arm, ref, label):
-        pairs = paired(by_seed, arm, ref)
-        return label, COLOURS[arm], [a["mean_log_loss"] for a, _ in pairs], [b["mean_log_loss"] for _, b in pairs]
-
-    D.paired_scatter(left, [group(arm, FULL, f"{arm}: {ARM_TEXT[arm]}") for arm in ARMS if paired(by_seed, arm)],
-                     "full: ⟨log10 test loss⟩ over training", "arm: ⟨log10 test loss⟩ over training", "equal to full")
-    left.set_title("Each seed: an arm against its full run")
-    D.paired_scatter(right, [group("B", "D", f"B ({ARM_TEXT['B']}) against D ({ARM_TEXT['D']})")],
-                     "D: ⟨log10 test loss⟩ over training", "B: ⟨log10 test loss⟩ over training", "equal to D")
-    right.set_title("Each seed: two winning circles against two random ones")
-    return G.finish(fig, out_dir, "mean_log_loss_paired.png",
-                    "Our paired view of Fig. 15: per seed, each arm's time-averaged log10 test loss (the area under its "
-                    "log-loss curve over the step budget) against the full run's (left; below the dashed line the arm "
-                    "reached lower loss sooner, above it, it struggled) and B's against D's (right, claim (6); below the "
-                    "dashed line the two winning circles learned sooner than the two random ones).")
 
 
 # ---------------------------------------------------------------- the report
@@ -364,6 +295,17 @@ def arm_row(arm: str, runs: list[dict]) -> list:
             f"{C.fmt(float(np.mean([r['spikes'] for r in valid])) if valid else float('nan'))} ({sum(r['spikes'] > 0 for r in valid)}/{len(valid)})"]
 
 
+def k_text(trials: list) -> str:
+    """Where k₁ and k₂ come from: the end of each seed's full run, which is the paper's only when that is 30,000 steps."""
+    full = [t for t in trials if t.settings.get("case") == FULL]
+    if full and min(int(t.settings["train"]["steps"]) for t in full) >= PAPER_STEPS:
+        settled = sum(t.result.stop_reason == "settled" for t in full)
+        return (f"k₁ and k₂ are read off each seed's `full` run where it stopped: {settled} of {len(full)} settled before "
+                f"the {PAPER_STEPS:,}-step cap, where the paper reads them after {PAPER_STEPS:,} steps.")
+    return (f"k₁ and k₂ are read off the `full` run at the end of our shorter budget, not after {PAPER_STEPS:,} steps; a "
+            "survivor set that is still changing could name different circles.")
+
+
 def deviations_of(trials: list) -> list[str]:
     n_seeds = len({D.seed_of(t) for t in trials})
     return [
@@ -372,8 +314,7 @@ def deviations_of(trials: list) -> list[str]:
         "k₁ to 0\" says; only the kept circles remain.",
         "The random frequencies of C and D are drawn among the frequencies other than k₁ and k₂ (ours: the paper's "
         "\"randomly select\" could hit a winning circle, which would not be a control).",
-        "k₁ and k₂ are read off the `full` run at the end of our shorter budget, not after 30,000 steps; a survivor set "
-        "that is still changing could name different circles.",
+        k_text(trials),
         f"Float32: a pair's cross-entropy is either exactly 0 or at least log(1 + 2⁻²³) ≈ {FLOAT32_STEP:.3g}, so a test "
         "loss near 1e-7 is the resolution limit of float32, where a handful of pairs carry the loss and the rest are "
         f"exact zeros. \"Near 1e-7\" is read as ≤ {PAPER_LOSS * NEAR:g} (a factor {NEAR:g}); lower counts as reaching it.",
@@ -387,6 +328,13 @@ def deviations_of(trials: list) -> list[str]:
         *C.common_deviations(trials),
         C.STATISTICS_NOTE,
     ]
+
+
+def budget_text(budget: list) -> str:
+    steps = ", ".join(map(str, budget))
+    if budget and max(budget) >= PAPER_STEPS:
+        return f"Claim (1) is judged within the paper's budget ({steps} steps at most; runs that settled stopped earlier)."
+    return f"Claim (1) is judged at our budget of {steps} steps, not the paper's {PAPER_STEPS:,}."
 
 
 def findings_of(m: WinningTicketsMeasured) -> list[str]:
@@ -404,9 +352,8 @@ def findings_of(m: WinningTicketsMeasured) -> list[str]:
                     *[f"steps to ≤ {lv:g} (median; reached)" for lv in LEVELS], "final test acc (mean)",
                     "circles at the end (median)", "spikes per run (mean; runs with any)"],
                    [arm_row(arm, m.runs_of[arm]) for arm in CASES]),
-        "Still falling at the end (the lowest test loss is at the last record): " + ", ".join(
-            f"{arm} {k} of {n}" for arm, (k, n) in m.still.items()) + f" runs. Claim (1) is judged at our budget of "
-        f"{', '.join(map(str, m.budget))} steps, not the paper's 30,000.",
+        "Still falling at the end (the lowest test loss is at the last record of a run that did not settle): " + ", ".join(
+            f"{arm} {k} of {n}" for arm, (k, n) in m.still.items()) + " runs. " + budget_text(m.budget),
         "Paired over seeds: " + "; ".join(paired_text(f"{arm} − full", k, m.paired[arm][k]) for arm in ARMS for k in
                                           ("lowest", "final")) + "; " + paired_text("B − D (beside claim 6)", "lowest", m.b_against_d) + ".",
         "A revives circles: " + circles("A", "kept (k₁)"),
