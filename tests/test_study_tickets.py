@@ -94,9 +94,15 @@ def test_every_claim_reproduced():
 def test_partly():
     # B levels off at 2e-6: 20× above 1e-7, outside the declared factor 10 but below 1e-4; full reaches 1e-7.
     assert verdicts(population(b_low=2e-6, full_low=1e-7))["B_reaches"] == V.PARTLY
-    # B lower than full in 9 seeds and higher in 7, by similar amounts: the direction, not significant.
+    # Six seeds, B lower than full in each: the interval is clear of 0, but a one-sided signed-rank test over six
+    # pairs cannot go below p = 1/64.
+    assert verdicts(population(n=6))["B_faster"] == V.PARTLY
+    # B lower than full in 9 seeds and higher in 7, by similar amounts: the interval holds both signs, so the rule
+    # says how many seeds would decide it instead of "partly" or "not reproduced".
     mixed = population(b_scale=lambda s: 100 + s + (-8 if s < 9 else 8), b_low=1e-5)
-    assert verdicts(mixed)["B_faster"] == V.PARTLY
+    claim = W.measure(mixed).claims[1]
+    assert claim.verdict == V.NOT_ASSESSABLE and "interval too wide: needs ≈ 528 (n = 16 now)" in claim.detail
+    assert "B lower in 9 of 16 seeds" in claim.detail and claim.ci[0] < 0 < claim.ci[1]
     # A ends with more than one circle in 10 of 16 seeds: a majority, binomial p = 0.23.
     assert verdicts(population(a_circles=lambda s: 3 if s < 10 else 1))["A"] == V.PARTLY
 
@@ -164,11 +170,12 @@ def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
 def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
     # Reproduced: B below D in every seed (the default population: D levels off at 1e-2, B at 5e-7).
     assert verdicts(population())["B_learns"] == V.REPRODUCED
-    # Partly: B below D in 9 seeds by a little, above it in 7 by more: the median difference is negative, p is not small.
+    # B below D in 9 seeds by a little, above it in 7 by more: the median difference is negative, the mean positive,
+    # and its interval holds both signs: not assessable, not "not reproduced".
     mixed = population(b=lambda s: curve(5e-7, 50 + s), d=lambda s: curve(5e-7, 50 + s + (10 if s < 9 else -30)))
-    m = W.measure(mixed)
-    claim = m.claims[5]
-    assert claim.verdict == V.PARTLY and "B lower in 9 of 16" in claim.detail
+    claim = W.measure(mixed).claims[5]
+    assert claim.verdict == V.NOT_ASSESSABLE and "B lower in 9 of 16" in claim.detail
+    assert "the estimate points the other way; the interval holds both directions" in claim.detail
     # Not reproduced: the two random circles learn sooner than the two winning ones in every seed.
     assert verdicts(population(d=lambda s: curve(5e-7, 30 + s)))["B_learns"] == V.NOT_REPRODUCED
     # Equal curves: no direction, not reproduced.
@@ -180,7 +187,8 @@ def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
 
 def test_the_short_number_names_the_claim_that_set_the_headline():
     claims = W.measure(population()).claims  # all reproduced: the section's point is named
-    assert W.short_number(claims).startswith("B vs D: ⟨log10 test loss⟩, B − D over 16 seeds: median -4.")
+    assert W.short_number(claims).startswith("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D (16 seeds, "
+                                             "p: one-sided Wilcoxon signed-rank, B lower) = -4.32 (95% CI [-4.35, -4.29])")
     assert W.short_number(claims).endswith("(reproduced)")
     claims = W.measure(population(a_circles=lambda s: 3 if s < 10 else 1)).claims  # only A's revival is partly
     assert W.short_number(claims).startswith("A revives: 10 of 16 A runs end with more than one circle")
@@ -189,7 +197,8 @@ def test_the_short_number_names_the_claim_that_set_the_headline():
     # (B against D) is named.
     claims = W.measure(population(d=lambda s: curve(5e-7, 30 + s))).claims
     assert [c.verdict for c in claims].count(V.NOT_REPRODUCED) == 2 and claims[3].verdict == V.NOT_REPRODUCED
-    assert W.short_number(claims).startswith("B vs D: ⟨log10 test loss⟩, B − D over 16 seeds: median 0.")
+    assert W.short_number(claims).startswith("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D (16 seeds, "
+                                             "p: one-sided Wilcoxon signed-rank, B lower) = 0.239")
     assert W.short_number(claims).endswith("(not reproduced)")
     claims = W.measure(population(b_low=2e-6)).claims  # claim (1) not assessable, the weakest: the reason is named
     assert W.short_number(claims).startswith("B near 1e-7: B's lowest test loss median 2.00e-06")
@@ -309,3 +318,11 @@ def test_settled_runs_of_the_papers_budget_make_a_report_that_says_where_k1_and_
     assert W.k_text([t for t in shorter if t.settings["case"] == W.FULL]).startswith(
         "k₁ and k₂ are read off the `full` run at the end of our shorter budget")
     assert W.budget_text([2000]) == "Claim (1) is judged at our budget of 2000 steps, not the paper's 30,000."
+
+
+def test_the_report_counts_the_runs_of_each_arm_that_reached_each_loss_level():
+    m = W.measure(population(n=4))  # B falls to 5e-7, D and C level off at 1e-2, A at 1e-1, full at 1e-5
+    text = W.learned_text(m)
+    assert "B (k₁ and k₂) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 4 of 4, ≤ 1e-06 in 4 of 4" in text
+    assert "D (two random others) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 0 of 4, ≤ 1e-06 in 0 of 4" in text
+    assert "A (k₁ only) ≤ 0.01 in 0 of 4" in text and "full (all frequencies) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 4 of 4, ≤ 1e-06 in 0 of 4" in text

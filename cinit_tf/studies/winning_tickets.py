@@ -13,6 +13,7 @@ every case with the same seeds; the kept frequencies are stored in `trial.chosen
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +53,10 @@ VERDICT_RULE = (
     "loss faster than full: per run, the time-averaged log10 test loss ⟨log10 L⟩ (the area under the log-loss curve "
     "over the step budget, trapezoids over the recorded steps, a run that settled before the budget held at its last "
     "value; lower = lower loss sooner, with no run censored), B − "
-    f"full per seed, one-sided Wilcoxon signed-rank with p < {V.ALPHA:g} → reproduced; a negative median difference "
-    "without that → partly; otherwise not reproduced. (3) C struggles and (4) D struggles: the same test with the arm "
+    "full per seed: the mean paired difference, with its Student-t 95% CI, must be negative with a one-sided Wilcoxon "
+    f"signed-rank test at p < {V.ALPHA:g} → reproduced; negative with an interval clear of 0 but not significant → partly; "
+    "an interval wholly on the other side of 0 → not reproduced; an interval holding both signs → not assessable "
+    "(interval too wide, with the seeds that would decide it). (3) C struggles and (4) D struggles: the same test with the arm "
     "above full (C − full > 0, D − full > 0). (5) A revives other circles: the share of seeds whose A run ends with "
     f"more than one circle (survivors at τ = {M.TAU:g}) is above 1/2 by a one-sided binomial test at p < {V.ALPHA:g} → "
     "reproduced; a share above 1/2 without that → partly; otherwise not reproduced. The paper's \"about four circles\" "
@@ -182,16 +185,14 @@ def claim_speed(by_seed: dict, arm: str, sign: int, name: str, ref: str = FULL) 
     test = S.signed_rank(diff, alternative="less" if sign < 0 else "greater")
     m, lo, hi, _ = S.mean_ci(diff)
     steps = [censored_steps(b, OUR_LEVEL) - censored_steps(a, OUR_LEVEL) for a, b in pairs]
-    detail = (f"⟨log10 test loss⟩, {arm} − {ref} over {len(pairs)} seeds: median {C.fmt(test['median'])}, "
-              f"mean {C.fmt(m)} (95% CI [{C.fmt(lo)}, {C.fmt(hi)}]); {arm} {'lower' if sign < 0 else 'higher'} in "
-              f"{test['negative'] if sign < 0 else test['positive']} of {test['n']}; one-sided Wilcoxon "
-              f"{C.fmt_p(test['p'])}; steps to ≤ {OUR_LEVEL:g} ({arm} − {ref}, a run that never got there at its "
-              f"budget): median {C.fmt(float(np.median(steps)))}")
-    if not np.isfinite(test["median"]) or np.sign(test["median"]) != sign:
-        return V.Claim(name, V.NOT_REPRODUCED, detail + "; not in the claimed direction")
-    if np.isfinite(test["p"]) and test["p"] < V.ALPHA:
-        return V.Claim(name, V.REPRODUCED, detail)
-    return V.Claim(name, V.PARTLY, detail + "; in the claimed direction but not significant")
+    claim = V.direction(name, m, lo, hi, test["p"], sign,
+                        f"mean paired difference of ⟨log10 test loss⟩, {arm} − {ref} ({len(pairs)} seeds, p: one-sided "
+                        f"Wilcoxon signed-rank, {arm} {'lower' if sign < 0 else 'higher'})", n=len(pairs))
+    beside = (f"median {C.fmt(test['median'])}; {arm} {'lower' if sign < 0 else 'higher'} in "
+              f"{test['negative'] if sign < 0 else test['positive']} of {test['n']} seeds; steps to ≤ {OUR_LEVEL:g} "
+              f"({arm} − {ref}, a run that never got there at its budget): median {C.fmt(float(np.median(steps)))}")
+    head, _, verdict_why = claim.detail.partition("; needs sign")
+    return dataclasses.replace(claim, detail=f"{head}; {beside}; needs sign{verdict_why}")
 
 
 def claim_revival(by_seed: dict) -> V.Claim:
@@ -337,6 +338,15 @@ def budget_text(budget: list) -> str:
     return f"Claim (1) is judged at our budget of {steps} steps, not the paper's {PAPER_STEPS:,}."
 
 
+def learned_text(m: WinningTicketsMeasured) -> str:
+    """How many runs of each arm reached each loss level: whether two random circles learn at all (claims 4, 6)."""
+    def reached(arm):
+        runs = [r for r in m.runs_of[arm] if r["valid"]]
+        return ", ".join(f"≤ {lv:g} in {sum(np.isfinite(r['to'][f'{lv:g}']) for r in runs)} of {len(runs)}" for lv in LEVELS)
+    return ("Which runs learned (lowest test loss reached): " + "; ".join(f"{arm} ({ARM_TEXT[arm]}) {reached(arm)}"
+                                                                     for arm in CASES) + ".")
+
+
 def findings_of(m: WinningTicketsMeasured) -> list[str]:
     def paired_text(label, key, test):
         return (f"{label} in log10 {key} test loss: median {C.fmt(test['median'])} over {test['n']} seeds "
@@ -356,6 +366,7 @@ def findings_of(m: WinningTicketsMeasured) -> list[str]:
             f"{arm} {k} of {n}" for arm, (k, n) in m.still.items()) + " runs. " + budget_text(m.budget),
         "Paired over seeds: " + "; ".join(paired_text(f"{arm} − full", k, m.paired[arm][k]) for arm in ARMS for k in
                                           ("lowest", "final")) + "; " + paired_text("B − D (beside claim 6)", "lowest", m.b_against_d) + ".",
+        learned_text(m),
         "A revives circles: " + circles("A", "kept (k₁)"),
         "B keeps its circles: " + circles("B", "kept (k₁, k₂)"),
         *C.health_findings(m.trials, convergence_matters=False),
