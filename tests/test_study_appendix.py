@@ -725,3 +725,25 @@ def test_count_trends_leave_out_counts_that_are_not_final():
     claim = CS.trend_claim("d", rows, "d", +1)
     assert claim.verdict == V.NOT_ASSESSABLE and "3 of 8" in claim.detail
     assert [r["same_set_late"] for r in rows[:5]] == [False] * 5  # capped: read at 2/3 of its steps (all survive at 0)
+
+
+def test_the_weight_decay_figure_marks_runs_capped_before_their_set_settled_and_leaves_them_out_of_the_mean():
+    from cinit_tf.studies import _count_figures as F
+
+    assert F._final({"until": "steps", "stop_reason": "max_steps"})  # a fixed count of steps is final
+    assert F._final({"until": "survivors_settled", "stop_reason": "settled"})
+    assert not F._final({"until": "survivors_settled", "stop_reason": "max_steps"})  # capped: the count may still move
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [{"id": f"r{i}", "wd": 0.5, "valid": True, f"count_{F.M.TAU}": c, "until": "survivors_settled",
+             "stop_reason": reason} for i, (c, reason) in enumerate(((4, "settled"), (6, "settled"), (20, "max_steps")))]
+    fig, ax = plt.subplots()
+    F._scatter(ax, runs, "wd", 0.0)
+    line = [ln for ln in ax.get_lines() if ln.get_label() == "mean of valid runs"][0]
+    assert list(line.get_ydata()) == [5.0]  # the capped run's 20 is not in the mean
+    labels = ax.get_legend_handles_labels()[1]
+    assert any(label.startswith("capped before its survivor set settled") for label in labels)
+    plt.close(fig)

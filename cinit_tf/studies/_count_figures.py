@@ -18,6 +18,11 @@ from cinit_tf.studies import _sweeps as W
 WD_PANELS = ((0.0, 0.1, "small"), (0.1, 1.0, "middle"), (1.0, float("inf"), "large"))  # Fig. 12's three panels
 
 
+def _final(r: dict) -> bool:
+    """The run's count is final: trained to a fixed count of steps, or settled (not stopped at the cap of a rule)."""
+    return r.get("until", "steps") == "steps" or r.get("stop_reason") == "settled"
+
+
 def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
     """Each run a dot (valid: filled; not generalising: red x), the mean of the valid runs joined by a line."""
     xs = sorted({r[key] for r in runs})
@@ -27,15 +32,20 @@ def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
         c = r[f"count_{M.TAU}"]
         if c is None:
             continue
-        if r["valid"]:
+        if r["valid"] and not _final(r):
+            ax.scatter([x], [c], s=22, facecolors="none", edgecolors="tab:blue", lw=1.0, zorder=3)
+        elif r["valid"]:
             ax.scatter([x], [c], s=14, color="tab:blue", alpha=0.6, lw=0, zorder=3)
         else:
             ax.scatter([x], [c], s=22, color="tab:red", marker="x", lw=1.2, zorder=4)
-    means = [(x, np.mean([r[f"count_{M.TAU}"] for r in runs if r[key] == x and r["valid"]]))
-             for x in xs if any(r["valid"] for r in runs if r[key] == x)]
+    means = [(x, np.mean([r[f"count_{M.TAU}"] for r in runs if r[key] == x and r["valid"] and _final(r)]))
+             for x in xs if any(r["valid"] and _final(r) for r in runs if r[key] == x)]
     if means:
         ax.plot([m[0] for m in means], [m[1] for m in means], color="tab:blue", lw=1.3, label="mean of valid runs")
     ax.scatter([], [], s=14, color="tab:blue", alpha=0.6, lw=0, label="valid run")
+    if any(r["valid"] and not _final(r) for r in runs):
+        ax.scatter([], [], s=22, facecolors="none", edgecolors="tab:blue", lw=1.0,
+                   label="capped before its survivor set settled (count not final; left out)")
     if any(not r["valid"] for r in runs):
         ax.scatter([], [], s=22, color="tab:red", marker="x", lw=1.2, label="did not generalise (excluded)")
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -110,4 +120,6 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
     return G.finish(fig, out_dir, "circles_vs_weight_decay.png",
                     f"Mirrors Fig. 12: surviving circles (τ = {C.fmt(M.TAU)}, top) and the final test accuracy of the same runs "
                     "(bottom) against the weight decay, in three ranges like the paper's panels (small, middle, large; the "
-                    "boundary values appear in both neighbouring panels); the panels of a row share their y axis. Red crosses: runs that never reached 100% test accuracy.")
+                    "boundary values appear in both neighbouring panels); the panels of a row share their y axis. Red crosses: runs that never reached 100% test accuracy; hollow "
+                    "circles: runs that reached the step cap before their survivor set settled, whose count is not final "
+                    "and is left out of the weight-decay claim and of the mean line.")
