@@ -32,7 +32,6 @@ from cinit_tf.studies._winning_figures import (ARM_TEXT, ARMS, CASES, FULL, LOSS
 LEVELS = (1e-2, 1e-4, 1e-6)
 SPEED_LEVEL = 1e-4  # the default level of `censored_steps`
 OUR_LEVEL = 1e-2  # the headline number's steps-to level: one every arm that learns reaches within the cpu budget
-PAPER_STEPS = 30_000  # the paper's training budget (App. A)
 NEAR = 10.0  # "near 1e-7": within a factor 10 above (lower is better still)
 LEARNS = 1e-4  # B "learns well" (the claim's direction) when its lowest loss is at most this
 SPIKE_RISE = 10.0  # a spike: the test loss above 10× its running minimum
@@ -299,11 +298,11 @@ def arm_row(arm: str, runs: list[dict]) -> list:
 def k_text(trials: list) -> str:
     """Where k₁ and k₂ come from: the end of each seed's full run, which is the paper's only when that is 30,000 steps."""
     full = [t for t in trials if t.settings.get("case") == FULL]
-    if full and min(int(t.settings["train"]["steps"]) for t in full) >= PAPER_STEPS:
+    if full and min(int(t.settings["train"]["steps"]) for t in full) >= M.PAPER_STEPS:
         settled = sum(t.result.stop_reason == "settled" for t in full)
         return (f"k₁ and k₂ are read off each seed's `full` run where it stopped: {settled} of {len(full)} settled before "
-                f"the {PAPER_STEPS:,}-step cap, where the paper reads them after {PAPER_STEPS:,} steps.")
-    return (f"k₁ and k₂ are read off the `full` run at the end of our shorter budget, not after {PAPER_STEPS:,} steps; a "
+                f"the {M.PAPER_STEPS:,}-step cap, where the paper reads them after {M.PAPER_STEPS:,} steps.")
+    return (f"k₁ and k₂ are read off the `full` run at the end of our shorter budget, not after {M.PAPER_STEPS:,} steps; a "
             "survivor set that is still changing could name different circles.")
 
 
@@ -333,9 +332,9 @@ def deviations_of(trials: list) -> list[str]:
 
 def budget_text(budget: list) -> str:
     steps = ", ".join(map(str, budget))
-    if budget and max(budget) >= PAPER_STEPS:
+    if budget and max(budget) >= M.PAPER_STEPS:
         return f"Claim (1) is judged within the paper's budget ({steps} steps at most; runs that settled stopped earlier)."
-    return f"Claim (1) is judged at our budget of {steps} steps, not the paper's {PAPER_STEPS:,}."
+    return f"Claim (1) is judged at our budget of {steps} steps, not the paper's {M.PAPER_STEPS:,}."
 
 
 def learned_text(m: WinningTicketsMeasured) -> str:
