@@ -730,15 +730,15 @@ def test_count_trends_leave_out_counts_that_are_not_final():
 def test_the_weight_decay_figure_marks_runs_capped_before_their_set_settled_and_leaves_them_out_of_the_mean():
     from cinit_tf.studies import _count_figures as F
 
-    assert F.final_count({"finite": True, "until": "steps", "stop_reason": "max_steps"})  # a fixed count of steps is final
-    assert F.final_count({"finite": True, "until": "survivors_settled", "stop_reason": "settled"})
-    assert not F.final_count({"finite": True, "until": "survivors_settled", "stop_reason": "max_steps"})  # capped: may still move
+    assert F._final({"until": "steps", "stop_reason": "max_steps"})  # a fixed count of steps is final
+    assert F._final({"until": "survivors_settled", "stop_reason": "settled"})
+    assert not F._final({"until": "survivors_settled", "stop_reason": "max_steps"})  # capped: the count may still move
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [{"id": f"r{i}", "wd": 0.5, "valid": True, "finite": True, f"count_{F.M.TAU}": c, "until": "survivors_settled",
+    runs = [{"id": f"r{i}", "wd": 0.5, "valid": True, f"count_{F.M.TAU}": c, "until": "survivors_settled",
              "stop_reason": reason} for i, (c, reason) in enumerate(((4, "settled"), (6, "settled"), (20, "max_steps")))]
     fig, ax = plt.subplots()
     F._scatter(ax, runs, "wd", 0.0)

@@ -18,10 +18,9 @@ from cinit_tf.studies import _sweeps as W
 WD_PANELS = ((0.0, 0.1, "small"), (0.1, 1.0, "middle"), (1.0, float("inf"), "large"))  # Fig. 12's three panels
 
 
-def final_count(row: dict) -> bool:
-    """The run's survivor count is final: finite, and settled, or trained to a fixed count of steps (not stopped at
-    the cap of a settling rule). The claims of circles_vs_size and its figures read it alike."""
-    return row["finite"] and (row["until"] == "steps" or row["stop_reason"] == "settled")
+def _final(r: dict) -> bool:
+    """The run's count is final: trained to a fixed count of steps, or settled (not stopped at the cap of a rule)."""
+    return r.get("until", "steps") == "steps" or r.get("stop_reason") == "settled"
 
 
 def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
@@ -33,18 +32,18 @@ def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
         c = r[f"count_{M.TAU}"]
         if c is None:
             continue
-        if r["valid"] and not final_count(r):
+        if r["valid"] and not _final(r):
             ax.scatter([x], [c], s=22, facecolors="none", edgecolors="tab:blue", lw=1.0, zorder=3)
         elif r["valid"]:
             ax.scatter([x], [c], s=14, color="tab:blue", alpha=0.6, lw=0, zorder=3)
         else:
             ax.scatter([x], [c], s=22, color="tab:red", marker="x", lw=1.2, zorder=4)
-    means = [(x, np.mean([r[f"count_{M.TAU}"] for r in runs if r[key] == x and r["valid"] and final_count(r)]))
-             for x in xs if any(r["valid"] and final_count(r) for r in runs if r[key] == x)]
+    means = [(x, np.mean([r[f"count_{M.TAU}"] for r in runs if r[key] == x and r["valid"] and _final(r)]))
+             for x in xs if any(r["valid"] and _final(r) for r in runs if r[key] == x)]
     if means:
         ax.plot([m[0] for m in means], [m[1] for m in means], color="tab:blue", lw=1.3, label="mean of valid runs")
     ax.scatter([], [], s=14, color="tab:blue", alpha=0.6, lw=0, label="valid run")
-    if any(r["valid"] and not final_count(r) for r in runs):
+    if any(r["valid"] and not _final(r) for r in runs):
         ax.scatter([], [], s=22, facecolors="none", edgecolors="tab:blue", lw=1.0,
                    label="capped before its survivor set settled (count not final; left out)")
     if any(not r["valid"] for r in runs):

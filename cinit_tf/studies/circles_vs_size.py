@@ -36,7 +36,6 @@ from cinit_tf.section import Declaration, Measured, Section
 from cinit_tf.signals import n_frequencies
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _count_figures as F
-from cinit_tf.studies._count_figures import final_count
 from cinit_tf.studies._longer_runs import long_settling, long_settling_text
 from cinit_tf.studies import _modadd as M
 from cinit_tf.studies import _stats as S
@@ -142,6 +141,11 @@ def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> V.Claim:
     if not V.assessable(len(valid), len(runs)):
         return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising) with a final count")
     return V.trend(name, [r[key] for r in valid], [r[f"count_{M.TAU}"] for r in valid], sign)
+
+
+def final_count(row: dict) -> bool:
+    """The run's survivor count is final: finite, and settled, or trained to a fixed count of steps."""
+    return row["finite"] and (row["until"] == "steps" or row["stop_reason"] == "settled")
 
 
 def wd_trend_claim(runs: list[dict]) -> V.Claim:
