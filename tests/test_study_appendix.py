@@ -730,9 +730,10 @@ def test_count_trends_leave_out_counts_that_are_not_final():
 def test_the_weight_decay_figure_marks_runs_capped_before_their_set_settled_and_leaves_them_out_of_the_mean():
     from cinit_tf.studies import _count_figures as F
 
-    assert F._final({"until": "steps", "stop_reason": "max_steps"})  # a fixed count of steps is final
-    assert F._final({"until": "survivors_settled", "stop_reason": "settled"})
-    assert not F._final({"until": "survivors_settled", "stop_reason": "max_steps"})  # capped: the count may still move
+    assert F.final_count({"until": "steps", "stop_reason": "max_steps"})  # a fixed count of steps is final
+    assert F.final_count({"until": "survivors_settled", "stop_reason": "settled"})
+    assert not F.final_count({"until": "survivors_settled", "stop_reason": "max_steps"})  # capped: the count may still move
+    assert not F.final_count({"finite": False, "until": "steps", "stop_reason": "max_steps"})  # diverged: no count
     import matplotlib
 
     matplotlib.use("Agg")

@@ -18,9 +18,10 @@ from cinit_tf.studies import _sweeps as W
 WD_PANELS = ((0.0, 0.1, "small"), (0.1, 1.0, "middle"), (1.0, float("inf"), "large"))  # Fig. 12's three panels
 
 
-def _final(r: dict) -> bool:
-    """The run's count is final: trained to a fixed count of steps, or settled (not stopped at the cap of a rule)."""
-    return r.get("until", "steps") == "steps" or r.get("stop_reason") == "settled"
+def final_count(r: dict) -> bool:
+    """The run's survivor count is final: finite, and trained to a fixed count of steps or settled (not stopped at
+    the cap of a rule, where the count may still move). Rows without the keys count as finite, fixed-length runs."""
+    return r.get("finite", True) and (r.get("until", "steps") == "steps" or r.get("stop_reason") == "settled")
 
 
 def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
@@ -32,18 +33,18 @@ def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
         c = r[f"count_{M.TAU}"]
         if c is None:
             continue
-        if r["valid"] and not _final(r):
+        if r["valid"] and not final_count(r):
             ax.scatter([x], [c], s=22, facecolors="none", edgecolors="tab:blue", lw=1.0, zorder=3)
         elif r["valid"]:
             ax.scatter([x], [c], s=14, color="tab:blue", alpha=0.6, lw=0, zorder=3)
         else:
             ax.scatter([x], [c], s=22, color="tab:red", marker="x", lw=1.2, zorder=4)
-    means = [(x, np.mean([r[f"count_{M.TAU}"] for r in runs if r[key] == x and r["valid"] and _final(r)]))
-             for x in xs if any(r["valid"] and _final(r) for r in runs if r[key] == x)]
+    means = [(x, np.mean([r[f"count_{M.TAU}"] for r in runs if r[key] == x and r["valid"] and final_count(r)]))
+             for x in xs if any(r["valid"] and final_count(r) for r in runs if r[key] == x)]
     if means:
         ax.plot([m[0] for m in means], [m[1] for m in means], color="tab:blue", lw=1.3, label="mean of valid runs")
     ax.scatter([], [], s=14, color="tab:blue", alpha=0.6, lw=0, label="valid run")
-    if any(r["valid"] and not _final(r) for r in runs):
+    if any(r["valid"] and not final_count(r) for r in runs):
         ax.scatter([], [], s=22, facecolors="none", edgecolors="tab:blue", lw=1.0,
                    label="capped before its survivor set settled (count not final; left out)")
     if any(not r["valid"] for r in runs):

@@ -137,21 +137,16 @@ KEY = {"d": "d", "prime p": "p", "all p": "p", "weight decay": "wd"}
 
 
 def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> V.Claim:
-    valid = [r for r in runs if r["valid"] and final_count(r)]
+    valid = [r for r in runs if r["valid"] and F.final_count(r)]
     if not V.assessable(len(valid), len(runs)):
         return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising) with a final count")
     return V.trend(name, [r[key] for r in valid], [r[f"count_{M.TAU}"] for r in valid], sign)
 
 
-def final_count(row: dict) -> bool:
-    """The run's survivor count is final: finite, and settled, or trained to a fixed count of steps."""
-    return row["finite"] and (row["until"] == "steps" or row["stop_reason"] == "settled")
-
-
 def wd_trend_claim(runs: list[dict]) -> V.Claim:
     """Claim 5 over the runs with weight decay > 0 whose count is final, generalising or not."""
     name = CLAIM_NAMES[4]
-    final = [r for r in runs if final_count(r)]
+    final = [r for r in runs if F.final_count(r)]
     if not V.assessable(len(final), len(runs)):
         return V.not_assessable(name, len(final), len(runs), "with a final survivor count (finite; settled or of a fixed length)")
     claim = V.trend(name, [r["wd"] for r in final], [r[f"count_{M.TAU}"] for r in final], -1)
@@ -251,7 +246,7 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
         return m
     for name, runs, key in (("d", sw["d"], "d"), ("prime p", sw["prime p"], "p"), ("all p", sw["all p"], "p"),
                             ("wd > 0", wd_pos, "wd")):
-        ok = [r for r in runs if final_count(r) and (name == "wd > 0" or r["valid"])]
+        ok = [r for r in runs if F.final_count(r) and (name == "wd > 0" or r["valid"])]
         m.spearman[name] = S.spearman_ci([r[key] for r in ok], [r[f"count_{M.TAU}"] for r in ok])
     fixed = [t for t in valid if t.settings["train"].get("until", "steps") == "steps"]
     if fixed:  # runs under a settling rule were checked by it; the table's last column reads each at 2/3 of its steps
