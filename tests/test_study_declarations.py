@@ -3,6 +3,7 @@ results needs no TensorFlow."""
 
 import ast
 import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,8 @@ def test_every_study_declares_its_section(name):
     for text in (d.paper_ref, d.title, d.claim, d.paper_number, d.verdict_rule):
         assert isinstance(text, str) and text.strip() and "\n" not in text
     assert "reproduced" in d.verdict_rule  # the rule says what decides the verdict
+    for text in (d.claim, d.paper_number, d.verdict_rule):  # no placeholder left unfilled by a missing f-prefix
+        assert not re.search(r"\{(?:[A-Z_][A-Z_0-9]*|\w+\.[\w.]+)(?::[^}]*)?\}", text), (name, text)  # {NAME}, {V.ALPHA:g}
     module = study(name)
     assert callable(module.measure) and callable(module.write) and not hasattr(module, "analyse")  # two halves
     if d.analysis is not None:

@@ -164,9 +164,14 @@ def test_weight_decay_dominates_when_its_force_is_the_larger():
     # The threshold is the larger force, log 0: just above reproduces, just below does not.
     assert verdicts([run(s, force=0.02 + 0.001 * s) for s in range(16)])["weight"] == V.REPRODUCED
     assert verdicts([run(s, force=-0.02 - 0.001 * s) for s in range(16)])["weight"] == V.NOT_REPRODUCED
-    # Larger in 9 of 16 seeds (the median seed), smaller by more in the other 7: the direction, not significant.
+    # Larger in 9 of 16 seeds (the median seed), smaller by more in the other 7: the median's 95% interval
+    # [x_(4), x_(13)] holds both signs, so too few seeds to tell, not "partly" and not "not reproduced".
     mixed = [run(s, force=(0.1 + 0.01 * s) * (1 if s < 9 else -1)) for s in range(16)]
-    assert verdicts(mixed)["weight"] == V.PARTLY
+    assert verdicts(mixed)["weight"] == V.NOT_ASSESSABLE
+    # Larger in 13 of 16 seeds, much smaller in 3: the interval is clear of 0 but the signed-rank test is not
+    # significant (W+ = 91 of 136, one-sided p ≈ 0.12): the direction holds, not significantly.
+    skewed = [run(s, force=(0.1 + 0.01 * s) if s < 13 else -5.0) for s in range(16)]
+    assert verdicts(skewed)["weight"] == V.PARTLY
     # A signal decaying freely (x = 0: S = 1, the old rule's best case) while the gradient is the larger force.
     free = [run(s, x=0.0, force=-0.5 - 0.01 * s) for s in range(16)]
     m = FG.measure(free, A)

@@ -351,10 +351,12 @@ def test_attenuation_recovers_the_correlation_with_the_true_rates():
     (0.84, (0.80, 0.87), 1.0, "reproduced"),
     (0.69, (0.62, 0.75), 1.0, "partly"),            # the old report's r: 0.85 outside its CI
     (0.69, (0.62, 0.75), 1.15, "reproduced"),       # the same r once projected to the paper's 50 trials
-    (-0.1, (-0.2, 0.0), 1.0, "not reproduced"),
+    (-0.1, (-0.2, -0.01), 1.0, "not reproduced"),   # wholly below 0
+    (-0.1, (-0.2, 0.0), 1.0, "not assessable"),     # the interval reaches 0: the sign is not told
+    (0.05, (-0.05, 0.15), 1.0, "not assessable"),   # positive, not significant, the interval holds both signs
 ])
 def test_correlation_claim_known_answers(r, ci, factor, verdict):
-    corr = {"r": r, "ci95": list(ci), "p": 1e-9 if r > 0 else 0.5, "n": 290}
+    corr = {"r": r, "ci95": list(ci), "p": 1e-9 if r > 0.5 else 0.5, "n": 290}
     att = {"factor_target": factor}
     assert survival_vs_norm.r_claim(corr, att).verdict == verdict
 

@@ -99,3 +99,51 @@ def test_trend_by_spearman_with_its_interval():
 def test_assessable_needs_a_share_and_a_count():
     assert V.assessable(10, 12) and not V.assessable(5, 12) and not V.assessable(2, 2) and not V.assessable(0, 0)
     assert V.assessable(6, 12, min_share=0.5) and not V.assessable(6, 12, min_share=0.6)
+
+
+def _outcomes_in_order(text: str) -> list[str]:
+    """The verdicts a rule's text names after each "→", in the order it names them."""
+    return [next(v for v in sorted(V.ORDER, key=len, reverse=True) if part.lstrip().startswith(v))
+            for part in text.split("→")[1:]]
+
+
+def test_the_words_of_a_direction_rule_follow_what_the_rule_does():
+    text = V.direction_outcomes("positive")
+    cases = [(5.0, 3.0, 7.0, 1e-4),  # the sign, significant
+             (5.0, 1.0, 9.0, 0.03),  # the sign, clear of 0, not significant
+             (-5.0, -7.0, -3.0, 1e-4),  # wholly the other side
+             (0.1, -0.2, 0.4, 0.5)]  # both signs
+    assert _outcomes_in_order(text) == [V.direction("x", *c, +1, "Δ").verdict for c in cases]
+    assert "p < 0.01" in text and "positive" in text
+
+
+def test_the_words_of_a_rate_rule_follow_what_the_rule_does():
+    text = V.rate_outcomes(True, 0.9, "near 100%")
+    # above ½ significantly (the bound's clause is read apart); above ½, CI clear of ½, p ≥ 0.01; wrong side; holds ½
+    cases = [(24, 24), (15, 20), (0, 24), (3, 5)]
+    assert _outcomes_in_order(text) == [V.rate_claim("x", k, n, True, 0.9, "x").verdict for k, n in cases]
+    assert "reproduced when its Wilson 95% CI reaches ≥ 90%" in text and "partly when it does not" in text
+    assert V.rate_claim("x", 19, 24, True, 0.95, "x").verdict == V.PARTLY  # significant, the CI short of the bound
+    assert '"near 100%"' in text and "≤ 10%" in V.rate_outcomes(False, 0.1, "rare")
+
+
+@pytest.mark.parametrize("name", ["circles_vs_size", "convergence_ablation", "fourier_evolution", "freeze_embedding",
+                                  "manual_construction", "min_signal_vs_dim", "perturbation", "remainder_rank", "xor_rank"])
+def test_rules_that_apply_the_shared_helpers_say_so_in_their_words(name):
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"cinit_tf.studies.{name}")
+    rule, source = module.VERDICT_RULE, inspect.getsource(module)
+    if any(f"V.{f}(" in source for f in ("direction", "trend", "share_claim")):
+        assert any(V.direction_outcomes(s) in rule for s in ("positive", "negative")), name
+    if "V.rate_claim(" in source:
+        assert "(exact binomial test) → reproduced when its Wilson 95% CI reaches" in rule, name
+    assert "not significant → partly; zero or" not in rule and "→ else not reproduced" not in rule
+
+
+def test_the_median_interval_is_the_order_statistics_a_binomial_gives():
+    assert S.median_ci(np.arange(1.0, 17.0)) == (4.0, 13.0)  # n = 16: 2·P(B ≤ 3) = 0.021 ≤ 0.05 < 2·P(B ≤ 4) = 0.077
+    assert S.median_ci(np.arange(1.0, 101.0)) == (40.0, 61.0)  # n = 100: the textbook x_(40), x_(61)
+    assert S.median_ci([3.0, 1.0, 2.0, math.nan, 5.0, 4.0]) == (1.0, 5.0)  # n = 5 finite: no k reaches 95%, the range
+    assert all(math.isnan(v) for v in S.median_ci([]))

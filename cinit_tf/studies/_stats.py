@@ -158,6 +158,23 @@ def median_iqr(values) -> dict:
     return {"median": float(med), "q1": float(q1), "q3": float(q3), "n": int(a.size)}
 
 
+def median_ci(values, level: float = 0.95) -> tuple[float, float]:
+    """A distribution-free interval for the median: the order statistics x_(k) and x_(n+1-k), with k the largest
+    for which 2 · P(Binomial(n, ½) ≤ k − 1) ≤ 1 − level (coverage at least `level`). Below n = 6 no k reaches 95%
+    and the interval is the sample's range (coverage 1 − 2^(1−n)); nan with no finite value."""
+    from scipy import stats
+
+    a = np.sort(_finite(values))
+    n = a.size
+    if n == 0:
+        return float("nan"), float("nan")
+    k = 0
+    while k + 1 <= n // 2 and 2 * stats.binom.cdf(k, n, 0.5) <= 1 - level:
+        k += 1
+    k = max(k, 1)
+    return float(a[k - 1]), float(a[n - k])
+
+
 def signed_rank(differences, alternative: str = "two-sided") -> dict:
     """Wilcoxon signed-rank test of differences against 0 (paired seeds, or values minus a reference).
 

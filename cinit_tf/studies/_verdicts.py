@@ -9,11 +9,15 @@ of them (`headline`). The rules:
   number (`number_vs_value`). It is *partly* reproduced when the direction holds but the number
   does not, *not reproduced* when the direction fails;
 - a *qualitative* claim (a direction: "rises", "falls", "faster") is reproduced when its direction
-  holds at p < `ALPHA` with an effect size and its CI (`direction`); a direction seen but not
-  significant is *partly*; the opposite direction, or nothing, is *not reproduced*;
-- *not assessable* when fewer than a declared share of the trials are valid (`assessable`): invalid
-  trials (non-finite, or not generalising where the claim needs it) are excluded from every
+  holds at p < `ALPHA` with an effect size and its CI (`direction`); a direction whose CI is clear of
+  0 but not significant is *partly*; a CI wholly on the opposite side is *not reproduced*; a CI
+  holding both signs is *not assessable* (too few trials, with the n that would decide it);
+- *not assessable* also when fewer than a declared share of the trials are valid (`assessable`):
+  invalid trials (non-finite, or not generalising where the claim needs it) are excluded from every
   statistic and counted in the report.
+
+`direction_outcomes` and `rate_outcomes` put the outcomes of `direction` and `rate_claim` into the
+words of a study's VERDICT_RULE, so that a rule's text cannot drift from what the rule does.
 
 Everything here is pure: numbers in, `Claim` out, so every rule has known-answer tests.
 """
@@ -142,6 +146,13 @@ def too_wide(n: int | None, effect: float, lo: float, hi: float) -> str:
     return "interval too wide: more trials needed" + (f" (n = {n} now)" if n else "")
 
 
+def direction_outcomes(sign: str) -> str:
+    """`direction`'s outcomes in words, for a VERDICT_RULE; `sign` is the direction the claim needs ("positive")."""
+    return (f"{sign} at p < {ALPHA:g} → reproduced; {sign} with the 95% CI clear of 0 but p ≥ {ALPHA:g} → partly; the CI "
+            "wholly on the other side of 0 → not reproduced; the CI holding both signs → not assessable (interval too "
+            "wide, with the n that would decide it)")
+
+
 def direction(name: str, effect: float, lo: float, hi: float, p: float, expected_sign: int, effect_name: str,
               alpha: float = ALPHA, n: int | None = None, needs: str | None = None) -> Claim:
     """A qualitative claim: the effect (with its 95% CI and p-value) must have the expected sign at p < alpha.
@@ -201,6 +212,15 @@ def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int,
 
 
 # ---------------------------------------------------------------- rates, shares, levels and ranks
+
+
+def rate_outcomes(high: bool, bound: float, word: str) -> str:
+    """`rate_claim`'s outcomes in words, for a VERDICT_RULE: `word` is the paper's ("near 100%", "rare"), `bound` its reading."""
+    side, other = ("above", "below") if high else ("below", "above")
+    return (f"the rate {side} ½ at p < {ALPHA:g} (exact binomial test) → reproduced when its Wilson 95% CI reaches "
+            f"{'≥' if high else '≤'} {bound * 100:g}% (\"{word}\" declared as that bound), partly when it does not; {side} ½ "
+            f"with the CI clear of ½ but p ≥ {ALPHA:g} → partly; the CI wholly {other} ½ → not reproduced; the CI holding "
+            "½ → not assessable (too few trials, with the n that would decide it)")
 
 
 def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, alpha: float = 0.01, verb: str = "survived"):

@@ -43,18 +43,15 @@ CLAIM_NAMES = (FASTER_CLAIM, PERFECT_CLAIM, SURVIVORS_CLAIM)
 VERDICT_RULE = (
     "three claims over the valid seeds (every case's trial of the seed finite), the headline being the weakest. "
     f"({FASTER_CLAIM}) over the pairs in which both reach 100% test accuracy: the mean paired difference of convergence "
-    "steps (ablated − original), with its Student-t 95% CI, must be negative with a two-sided Wilcoxon signed-rank test "
-    f"at p < {V.ALPHA:g} → reproduced; negative but not significant → partly; zero or positive → not reproduced. "
-    f"({PERFECT_CLAIM}) the share of ablated trials reaching 100% test accuracy within the budget must be above ½ (exact "
-    f"binomial test, p < {V.ALPHA:g}) → else not reproduced; \"perfect\" is declared as ≥ {PERFECT * 100:g}% of trials: "
-    f"reproduced when the share's Wilson 95% CI reaches {PERFECT * 100:g}%, partly when it does not. "
+    "steps (ablated − original), with its Student-t 95% CI and a two-sided Wilcoxon signed-rank test: "
+    f"{V.direction_outcomes('negative')}. ({PERFECT_CLAIM}) the share of ablated trials reaching 100% test accuracy "
+    f"within the budget: {V.rate_outcomes(True, PERFECT, 'perfect')}. "
     f"({SURVIVORS_CLAIM}; ours, a control the paper does not run) over the seeds in which both the ablated and the random "
     "arm (as many frequencies as the ablation keeps for that seed, drawn at random) reach 100% test accuracy: the mean "
-    "paired difference of convergence steps (ablated − random), with its Student-t 95% CI, must be negative with a "
-    f"one-sided Wilcoxon signed-rank test (ablated faster) at p < {V.ALPHA:g} → reproduced; negative but not significant "
-    "→ partly; zero or positive → not reproduced; not assessable when the run has no random arm. For both paired claims "
-    "an interval holding both signs is not assessable (interval too wide), and seeds where only one arm converged are "
-    f"counted, not tested. Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the seeds (or fewer than 3) are valid."
+    "paired difference of convergence steps (ablated − random), with its Student-t 95% CI and a one-sided Wilcoxon "
+    f"signed-rank test (ablated faster): {V.direction_outcomes('negative')}; not assessable when the run has no random "
+    "arm. For both paired claims seeds where only one arm converged are counted, not tested. Not assessable when fewer "
+    f"than {V.MIN_VALID_SHARE:.0%} of the seeds (or fewer than 3) are valid."
 )
 
 CLAIM = (

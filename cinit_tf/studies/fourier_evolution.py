@@ -46,9 +46,8 @@ VERDICT_RULE = (
     "survivors, widened by a margin of ±1 declared in advance (the paper's \"3–5\" read as 4 ± 1), contains 4; partly "
     "when it does not but few frequencies survive (the mean count is below a quarter of the frequencies); not reproduced "
     f"otherwise. (2) {START_CLAIM}, a qualitative claim: the mean initial rank (1 = highest, within its run) of the dead "
-    "frequencies minus that of the survivors, pooled over runs, must be positive with a one-sided Mann–Whitney U test "
-    f"at p < {V.ALPHA:g} (effect with its Welch 95% CI); positive but not significant → partly; zero or negative → not "
-    f"reproduced. Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
+    "frequencies minus that of the survivors, pooled over runs, with a one-sided Mann–Whitney U test (effect with its "
+    f"Welch 95% CI): {V.direction_outcomes('positive')}. Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
 )
 
 CLAIM = (

@@ -62,8 +62,8 @@ def rule_text(a: FourierGradientsAnalysis) -> str:
         "wd·‖F_k(E_t)‖ (the gradient of the decay term (wd/2)·‖E‖²) against the backpropagated gradient "
         "‖FFT(∂L/∂E)_k(t)‖, both the square roots of recorded squared norms of one transform; per seed the median over "
         "those records of log10(Σ_k decay force / Σ_k gradient). Dominant = the larger force (log > 0): the one-sided "
-        f"Wilcoxon signed-rank test of the per-seed medians > 0 at p < {V.ALPHA:g} → reproduced; a median over seeds "
-        "above 0 without that → partly; otherwise not reproduced (forces, not Adam's normalised steps, whose share of "
+        f"Wilcoxon signed-rank test of the per-seed medians > 0, with the distribution-free 95% CI of their median: "
+        f"{V.direction_outcomes('positive')} (forces, not Adam's normalised steps, whose share of "
         "the change tends to 1/2 at balance whichever force is larger). Each claim is not "
         f"assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid or have the steps "
         "it needs. The headline is the weakest claim."
@@ -209,11 +209,9 @@ def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
               f"{C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}); per seed, the median over its records from step "
               f"{a.after_step} on; the decay force is the larger in {test['positive']} of {test['n']} seeds, one-sided "
               f"Wilcoxon {C.fmt_p(test['p'])}")
-    if s["median"] > 0 and np.isfinite(test["p"]) and test["p"] < V.ALPHA:
-        return V.Claim(name, V.REPRODUCED, detail)
-    if s["median"] > 0:
-        return V.Claim(name, V.PARTLY, detail + "; the decay force is the larger in the median seed, not significantly")
-    return V.Claim(name, V.NOT_REPRODUCED, detail + "; the backpropagated gradient is at least as large as the decay force")
+    lo, hi = S.median_ci(logs)
+    claim = V.direction(name, s["median"], lo, hi, test["p"], +1, "median of the per-seed medians", n=s["n"])
+    return V.Claim(name, claim.verdict, detail + "; " + claim.detail, value=claim.value, ci=claim.ci)
 
 
 def claims_of(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> list[V.Claim]:

@@ -39,11 +39,9 @@ CLAIM_NAMES = (TOP_CLAIM, SECOND_CLAIM, REVIVAL_CLAIM)
 
 VERDICT_RULE = (
     f"three claims on the valid trials (finite training), survival at τ = {SURVIVAL_TAU:g}; the headline is the weakest. "
-    f"({TOP_CLAIM}) pooled over r: the top's survival rate must be above ½ (exact binomial test, p < {V.ALPHA:g}) → else "
-    f"not reproduced; \"always\" is declared as ≥ {TOP_ALWAYS * 100:g}%: reproduced when the rate's Wilson 95% CI reaches "
-    f"{TOP_ALWAYS * 100:g}%, partly when it does not. ({SECOND_CLAIM}) Spearman ρ between r and the survival (0/1) of the "
-    f"frequency of signal r · s, positive at p < {V.ALPHA:g} with its Fisher-z 95% CI; positive but not significant → "
-    f"partly; else not reproduced. ({REVIVAL_CLAIM}) \"sometimes\": some but not all trials (pooled over r) revive a "
+    f"({TOP_CLAIM}) pooled over r, the top's survival rate: {V.rate_outcomes(True, TOP_ALWAYS, 'always')}. ({SECOND_CLAIM}) "
+    f"Spearman ρ between r and the survival (0/1) of the frequency of signal r · s, with its Fisher-z 95% CI: "
+    f"{V.direction_outcomes('positive')}. ({REVIVAL_CLAIM}) \"sometimes\": some but not all trials (pooled over r) revive a "
     "frequency that started at ε → reproduced (with the share's Wilson CI); none, or every one → not reproduced. Not "
     f"assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
 )

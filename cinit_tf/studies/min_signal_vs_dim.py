@@ -43,7 +43,7 @@ ASYMPTOTIC_D = 8  # the 1/√d law is fitted from this d on (small d is far from
 VERDICT_RULE = (
     "Per task (remainder, XOR, modular addition), three claims, with one point per (draw, d): "
     "(1) min rises: Spearman ρ between d and each draw's smallest normalised signal (signal / mean over the candidates) "
-    f"is positive with p < {V.ALPHA} (Fisher-z 95% CI) → reproduced; positive but p ≥ {V.ALPHA} → partly; otherwise → not reproduced. "
+    f"with its Fisher-z 95% CI: {V.direction_outcomes('positive')}. "
     "(2) max falls: the same for each draw's largest normalised signal, with ρ negative. "
     "(3) mean flat: in the normalised view the mean is exactly 1 at every d by construction, so it is judged on the signal "
     "divided by its expectation under E ~ N(0, 1): at each d the 95% CI of the mean over draws is compared with the band "

@@ -42,11 +42,9 @@ CLAIM_NAMES = (ABOVE_CLAIM, BELOW_CLAIM, MONOTONE_CLAIM)
 VERDICT_RULE = (
     f"three claims on the valid trials pooled (finite training), survival at τ = {SURVIVAL_TAU:g}, with z = (signal_k − "
     "mean of the other signals) / their standard deviation on the transformed initial embedding; the headline is the "
-    f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}: the survival rate must be above ½ (exact binomial test, "
-    f"p < {V.ALPHA:g}) → else not reproduced; \"near 100%\" is declared as ≥ {HIGH_RATE * 100:g}%: reproduced when the rate's "
-    f"Wilson 95% CI reaches {HIGH_RATE * 100:g}%, partly when it does not. ({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: "
-    f"below ½ at p < {V.ALPHA:g}, \"rare\" declared as ≤ {LOW_RATE * 100:g}%. ({MONOTONE_CLAIM}) Spearman ρ between z and survival "
-    f"(0/1) positive at p < {V.ALPHA:g} with its Fisher-z 95% CI; positive but not significant → partly; else not reproduced. "
+    f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}, their survival rate: {V.rate_outcomes(True, HIGH_RATE, 'near 100%')}. "
+    f"({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: {V.rate_outcomes(False, LOW_RATE, 'rare')}. ({MONOTONE_CLAIM}) "
+    f"Spearman ρ between z and survival (0/1) with its Fisher-z 95% CI: {V.direction_outcomes('positive')}. "
     f"A range with no trial is not assessable; so is the section when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or "
     "fewer than 3) are valid."
 )

@@ -50,8 +50,8 @@ VERDICT_RULE = R.verdict_rule(
     PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="order's initial signal f(q) among all 10! orders",
     shape=f"the paper's final cluster centres lie along a line (Fig. 1a; no share given, so we read it as most runs); a run "
           f"is a line when its final centres have at least {LINE_LIKE:g} of their variance on their first principal component",
-    shape_test=f"reproduced when lines are the majority (exact binomial test of the share against ½, p < {V.ALPHA:g}, Wilson "
-               "95% CI); a share above ½ but not significantly → partly; at or below ½ → not reproduced. Both claims are "
+    shape_test=f"the share of lines − ½ (exact binomial test against ½, Wilson 95% CI): "
+               f"{V.direction_outcomes('positive')}. Both claims are "
                "judged on the trials of the run's main output head; the other head is compared beside them.")
 
 DECLARATION = Declaration(

@@ -51,8 +51,10 @@ VERDICT_RULE = (
     f"weaker. (1) {R_CLAIM}: Pearson r between initial signal and survival rate over all (embedding, frequency) points. "
     "A rate over T trials carries binomial noise that lowers r, and the paper's rates average 50 trials, so our r and "
     "its Fisher-z 95% CI are projected to 50 trials per embedding by the reliability ratio √(ρ_50/ρ_T) (formula under "
-    "What we saw); reproduced when 0.85 lies in that CI; partly when it does not but r is positive at p < "
-    f"{V.ALPHA:g}; not reproduced otherwise. (2) {COUNT_CLAIM}: reproduced when our 95% CI of the mean survivors per run, "
+    "What we saw); reproduced when 0.85 lies in that CI and r is positive at p < "
+    f"{V.ALPHA:g}; partly when r is positive at p < {V.ALPHA:g} but 0.85 lies outside, or positive with its CI clear of 0 but "
+    f"p ≥ {V.ALPHA:g}; not reproduced when the CI lies wholly below 0; not assessable when it holds both signs (interval "
+    f"too wide, with the n that would decide it). (2) {COUNT_CLAIM}: reproduced when our 95% CI of the mean survivors per run, "
     "widened by a margin of ±1 declared in advance (the paper's \"3–5\" read as 4 ± 1), contains 4; partly when it does "
     "not but the mean is below a quarter of the frequencies; not reproduced otherwise. Not assessable when fewer than "
     f"{V.MIN_VALID_SHARE:.0%} of the main case's trials (or fewer than 3) are valid."
@@ -139,11 +141,12 @@ def r_claim(corr: dict, att: dict) -> V.Claim:
     detail = (f"raw r = {C.fmt(r)} (95% CI {C.fmt(lo)}–{C.fmt(hi)}, {C.fmt_p(p)}, n = {corr['n']}); projected to "
               f"{PAPER_TRIALS} trials per embedding (×{C.fmt(f)}): r = {C.fmt(pr)} (95% CI {C.fmt(plo)}–{C.fmt(phi)}) against "
               f"the paper's {PAPER_R:g}")
-    if not (r > 0 and np.isfinite(p) and p < V.ALPHA):
-        return V.Claim(R_CLAIM, V.NOT_REPRODUCED, detail + f"; r is not positive at p < {V.ALPHA:g}")
-    if plo <= PAPER_R <= phi:
+    sign = V.direction(R_CLAIM, r, lo, hi, p, +1, "raw r")
+    if sign.verdict == V.REPRODUCED and plo <= PAPER_R <= phi:
         return V.Claim(R_CLAIM, V.REPRODUCED, detail + "; inside")
-    return V.Claim(R_CLAIM, V.PARTLY, detail + "; positive, but the paper's number lies outside")
+    if sign.verdict == V.REPRODUCED:
+        return V.Claim(R_CLAIM, V.PARTLY, detail + "; positive, but the paper's number lies outside")
+    return V.Claim(R_CLAIM, sign.verdict, detail + "; " + sign.detail.split("; ", 1)[1])
 
 
 def count_claim(counts, K: int) -> V.Claim:

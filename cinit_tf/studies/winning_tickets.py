@@ -57,8 +57,9 @@ VERDICT_RULE = (
     "an interval wholly on the other side of 0 → not reproduced; an interval holding both signs → not assessable "
     "(interval too wide, with the seeds that would decide it). (3) C struggles and (4) D struggles: the same test with the arm "
     "above full (C − full > 0, D − full > 0). (5) A revives other circles: the share of seeds whose A run ends with "
-    f"more than one circle (survivors at τ = {M.TAU:g}) is above 1/2 by a one-sided binomial test at p < {V.ALPHA:g} → "
-    "reproduced; a share above 1/2 without that → partly; otherwise not reproduced. The paper's \"about four circles\" "
+    f"more than one circle (survivors at τ = {M.TAU:g}), against 1/2 by a one-sided binomial test with its Wilson 95% CI: "
+    f"above 1/2 at p < {V.ALPHA:g} → reproduced; above 1/2 with the CI clear of 1/2 but not significant → partly; the CI "
+    "wholly below 1/2 → not reproduced; the CI holding 1/2 → not assessable (too few seeds). The paper's \"about four circles\" "
     "for A is reported beside it. (6) B learns and D does not: the test of (2) with D in place of full (B − D < 0), "
     "in ⟨log10 L⟩ because it weighs the whole course, where the lowest loss at our budget is mostly the last record "
     "and float32 zeros floor it. A claim is not assessable when fewer than "
@@ -209,11 +210,12 @@ def claim_revival(by_seed: dict) -> V.Claim:
     detail = (f"{more} of {len(valid)} A runs end with more than one circle (share {C.fmt(more / len(valid))}), "
               f"one-sided binomial {C.fmt_p(p)}; circles at the end median {C.fmt(circles['median'])} (IQR "
               f"{C.fmt(circles['q1'])}–{C.fmt(circles['q3'])}), mean {C.fmt(mean)}, the paper's about {PAPER_CIRCLES_A}")
-    if p < V.ALPHA:
-        return V.Claim(name, V.REPRODUCED, detail)
-    if more / len(valid) > 0.5:
-        return V.Claim(name, V.PARTLY, detail + "; a majority, not significant")
-    return V.Claim(name, V.NOT_REPRODUCED, detail + "; not a majority")
+    lo, hi = S.share_ci(more, len(valid))
+    sign = V.direction(name, more / len(valid) - 0.5, lo - 0.5, hi - 0.5, p, +1, "share − ½", n=len(valid))
+    why = {V.REPRODUCED: "", V.PARTLY: "; a majority, not significant", V.NOT_REPRODUCED: "; not a majority",
+           V.NOT_ASSESSABLE: "; " + sign.detail.rsplit("; ", 1)[-1]}[sign.verdict]
+    return V.Claim(name, sign.verdict, detail + f"; Wilson 95% CI of the share {C.fmt(lo)}–{C.fmt(hi)}" + why,
+                   value=more / len(valid), ci=(lo, hi))
 
 
 def claims_of(by_seed: dict) -> list[V.Claim]:

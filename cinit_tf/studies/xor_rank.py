@@ -44,8 +44,8 @@ VERDICT_RULE = R.verdict_rule(
     PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="arrangement's initial signal among all 168 arrangements, whatever the final shape",
     shape=f"the paper's final embeddings are cubes (Fig. 2a; no share given, so we read it as most runs); a run is a cube when "
           f"its best arrangement fits the final squared distances with r ≥ {CUBE_MIN_FIT:g}",
-    shape_test=f"reproduced when cubes are the majority (exact binomial test of the share against ½, p < {V.ALPHA:g}, Wilson "
-               "95% CI); a share above ½ but not significantly → partly; at or below ½ → not reproduced.")
+    shape_test=f"the share of cubes − ½ (exact binomial test against ½, Wilson 95% CI): "
+               f"{V.direction_outcomes('positive')}.")
 
 DECLARATION = Declaration(
     paper_ref="§3.2, Fig. 2",
