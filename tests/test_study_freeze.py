@@ -266,3 +266,22 @@ def test_runs_that_settle_at_different_steps_are_averaged_held_at_their_level():
     short.result.stop_reason = "settled"
     # held at 1e-2 from 750 to the 1000-step budget: (1 + 1e-2) / 2 * 750 + 1e-2 * 250, over 1000 steps
     assert L.mean_loss_over_training(short) == pytest.approx(((1 + 1e-2) / 2 * 750 + 1e-2 * 250) / 1000)
+
+
+def test_late_rise_finds_a_training_loss_that_rose_again_after_its_lowest_point():
+    steps = np.arange(0, 2001, 100)
+
+    def run(loss):
+        return SimpleNamespace(result=SimpleNamespace(steps=steps, train_loss=np.asarray(loss, dtype=float)))
+
+    falling = 10.0 ** -np.linspace(0, 6, steps.size)  # lowest at the last record: not risen
+    jump = falling.copy()
+    jump[15:] = 10.0 ** -np.linspace(6.5, 1.0, 6)[0]  # lowest 10^-6.5 at step 1500 ...
+    jump[16:] = 10.0 ** -1.5  # ... then up 5 decades to the end
+    small = falling.copy()
+    small[-1] = falling[-2] * 5  # up 0.7 decades after its lowest: under RISE_DECADES
+    out = freeze_embedding.late_rise([run(falling), run(jump), run(small), run(np.full(steps.size, np.nan))])
+    assert out["n"] == 3 and out["risen"] == 1  # the all-nan run is left out
+    assert out["step"] == 1500 and out["step_range"] == (1500, 1500)
+    assert out["lowest"] == pytest.approx(-6.5) and out["rise"] == pytest.approx(5.0)
+    assert freeze_embedding.late_rise([run(falling)])["risen"] == 0

@@ -128,6 +128,31 @@ class FreezeMeasured(Measured):
     """The numbers of a freezing run: one `L.task_sweep` per task, in the paper's task order."""
 
     cases: list = field(default_factory=list)
+    late_rise: dict = field(default_factory=dict)  # `late_rise` of the valid trials that trained until settled
+
+
+RISE_DECADES = 1.0  # a training loss this many decades above its lowest at the last record has risen again
+
+
+def late_rise(trials) -> dict:
+    """How a run's training loss ends against its lowest: {"n", "risen", "step", "lowest", "rise"}, the last three
+    medians over the `risen` runs (step of the lowest training loss, log₁₀ of it, log₁₀ last / lowest).
+
+    A run whose loss rose by RISE_DECADES or more after its lowest point has not settled, and a longer cap makes it
+    settle only if the loss falls back and holds; the report says so beside a "not flattened" verdict.
+    """
+    rows = []
+    for t in trials:
+        loss = np.asarray(getattr(t.result, "train_loss", None) if getattr(t.result, "train_loss", None) is not None
+                          else [], dtype=float)
+        if loss.size == 0 or not np.any(np.isfinite(loss)) or loss[-1] <= 0 or not np.isfinite(loss[-1]):
+            continue
+        i = int(np.nanargmin(loss))
+        rows.append((int(np.asarray(t.result.steps)[i]), float(np.log10(loss[i])), float(np.log10(loss[-1] / loss[i]))))
+    risen = [r for r in rows if r[2] >= RISE_DECADES]
+    med = (lambda k: float(np.median([r[k] for r in risen])) if risen else float("nan"))
+    return {"n": len(rows), "risen": len(risen), "step": med(0), "lowest": med(1), "rise": med(2),
+            "step_range": (min(r[0] for r in risen), max(r[0] for r in risen)) if risen else None}
 
 
 def measure(trials, options=None) -> FreezeMeasured:
@@ -148,6 +173,7 @@ def measure(trials, options=None) -> FreezeMeasured:
                 V.Claim(falls_name(name), V.NOT_ASSESSABLE, f"no {name} trials in this run") for name in C.TASK_ORDER]
     m.claims.append(dip_claim(by_task.get("modadd")))
     m.assessable = any(c["assessable"] for c in cases)
+    m.late_rise = late_rise([t for t in m.valid if t.settings["train"].get("until", "steps") != "steps"])
     return m
 
 
@@ -399,6 +425,15 @@ def _findings(m: FreezeMeasured) -> list[str]:
             findings.append(dip_text(c))
         if c["task"] == "modadd" and c["step"] is not None:
             findings.append(step_text(c))
+    r = m.late_rise
+    if r.get("risen"):
+        lo, hi = r["step_range"]
+        findings.append(
+            f"Why no run settled: in {r['risen']} of the {r['n']} runs trained until settled, the training loss fell to "
+            f"its lowest, 10^{C.fmt(r['lowest'])} (median), at step {r['step']:,.0f} (median; {lo:,}–{hi:,}), and then rose "
+            f"by {C.fmt(r['rise'])} decades (median) by the last record; the test loss rises with it (Figure 1). A loss "
+            "that rises again after its lowest point does not hold still for the stopping rule's window, so these runs "
+            "reached the cap; a longer cap helps only if the loss falls back and holds.")
     trials = m.trials
     findings += C.health_findings(trials, convergence_matters=False)
     unconverged = C.trial_health(trials)["unconverged"]
