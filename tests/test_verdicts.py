@@ -128,7 +128,8 @@ def test_the_words_of_a_rate_rule_follow_what_the_rule_does():
 
 
 @pytest.mark.parametrize("name", ["circles_vs_size", "convergence_ablation", "fourier_evolution", "freeze_embedding",
-                                  "manual_construction", "min_signal_vs_dim", "perturbation", "remainder_rank", "xor_rank"])
+                                  "manual_construction", "min_signal_vs_dim", "perturbation", "remainder_rank", "xor_rank",
+                                  "winning_tickets"])
 def test_rules_that_apply_the_shared_helpers_say_so_in_their_words(name):
     import importlib
     import inspect

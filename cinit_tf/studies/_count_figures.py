@@ -121,6 +121,7 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
     return G.finish(fig, out_dir, "circles_vs_weight_decay.png",
                     f"Mirrors Fig. 12: surviving circles (τ = {C.fmt(M.TAU)}, top) and the final test accuracy of the same runs "
                     "(bottom) against the weight decay, in three ranges like the paper's panels (small, middle, large; the "
-                    "boundary values appear in both neighbouring panels); the panels of a row share their y axis. Red crosses: runs that never reached 100% test accuracy; hollow "
+                    "boundary values appear in both neighbouring panels); the panels of a row share their y axis. Red crosses: runs "
+                    "that never reached 100% test accuracy; hollow "
                     "circles: runs that reached the step cap before their survivor set settled, whose count is not final "
                     "and is left out of the weight-decay claim and of the mean line.")

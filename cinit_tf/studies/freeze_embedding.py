@@ -31,12 +31,13 @@ DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 VERDICT_RULE = (
     "four claims on the frozen-embedding trials (valid: finite training), on log₁₀ of the final test loss; the headline "
     "is the weakest. For each task, \"loss falls with d\": Spearman ρ between d and log₁₀ final test loss (one point per "
-    f"trial), with its Fisher-z 95% CI: {V.direction_outcomes('negative')}; a reproduced trend is lowered to partly when the loss rises significantly "
-    f"between two adjacent grid points (one-sided Welch's t-test at p < {V.ALPHA:g}), since a rank correlation hides a "
+    f"trial), with its Fisher-z 95% CI: {V.direction_outcomes('negative')}; a reproduced trend is lowered to partly "
+    f"when the loss rises significantly between two adjacent grid points (one-sided Welch's t-test at p < {V.ALPHA:g}), since a rank correlation hides a "
     f"curve that is not monotone (on modular addition the rise out of the claimed dip, from d = p to the next point, "
     f"does not count). \"{DIP_CLAIM}\": the difference between the mean log₁₀ loss at d = p and the mean "
     "of the means at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI: "
-    f"{V.direction_outcomes('negative')} (negative: a dip; wholly positive: a bump). The dip needs trained-out curves: it is not assessable unless the mean log₁₀ frozen test loss "
+    f"{V.direction_outcomes('negative')} (negative: a dip; wholly positive: a bump). The dip needs trained-out "
+    "curves: it is not assessable unless the mean log₁₀ frozen test loss "
     f"at those three points moved by less than {L.FLAT_TOLERANCE:g} decades over the last quarter of training. A task "
     f"whose valid frozen trials are fewer than {V.MIN_VALID_SHARE:.0%} of its frozen trials (or fewer than 3) is not "
     "assessable."
@@ -143,9 +144,9 @@ def late_rise(trials) -> dict:
     """
     rows = []
     for t in trials:
-        loss = np.asarray(getattr(t.result, "train_loss", None) if getattr(t.result, "train_loss", None) is not None
-                          else [], dtype=float)
-        if loss.size == 0 or not np.any(np.isfinite(loss)) or loss[-1] <= 0 or not np.isfinite(loss[-1]):
+        loss = getattr(t.result, "train_loss", None)
+        loss = np.asarray([] if loss is None else loss, dtype=float)
+        if loss.size == 0 or not (np.isfinite(loss[-1]) and loss[-1] > 0):  # no record, or a run that ended non-finite
             continue
         i = int(np.nanargmin(loss))
         rows.append((int(np.asarray(t.result.steps)[i]), float(np.log10(loss[i])), float(np.log10(loss[-1] / loss[i]))))
