@@ -8,7 +8,9 @@
 named as in the experiment file, `train.d`, `task.p` ...), its three seeds, what its transform
 chose (`chosen.k` ...), and its scalar outcomes (final losses and accuracies, convergence step,
 non-finite step, the step it stopped after and why — `stop_step`, `stop_reason`: settled, max_steps or
-diverged —, number of circles at τ = 0.05 for modular addition). `frequencies` (None for
+diverged —, softmax collapse — `collapse_step`, the first measured step at which a training pair's
+standard loss was exactly 0 (empty: never), and `collapse_share`, the share of such pairs at the
+end (empty: not recorded) —, number of circles at τ = 0.05 for modular addition). `frequencies` (None for
 the other tasks) has trial id, frequency k, initial and final signal, and whether k survived.
 The runner writes both as CSV next to the trial files (`runs/X/trials.csv`,
 `runs/X/frequencies.csv`); `load` reads the trial files themselves, so it is never stale.
@@ -45,6 +47,8 @@ def _row(t, varying: list[str]) -> dict:
     row["nonfinite"] = r.nonfinite_step is not None
     row["stop_step"] = r.stop_step
     row["stop_reason"] = r.stop_reason
+    row["collapse_step"] = r.collapse_step
+    row["collapse_share"] = r.collapse_share
     if r.fourier_norms is not None:
         row["circles"] = int(survivors(r.fourier_norms[-1], SURVIVAL_TAU).sum())
     return row
@@ -59,7 +63,7 @@ def tables(trials: list):
     keys = sorted({k for f in flats for k in f})
     varying = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
     table = pd.DataFrame([_row(t, varying) for t in trials])
-    for col in ("convergence_step", "nonfinite_step"):
+    for col in ("convergence_step", "nonfinite_step", "collapse_step"):
         if col in table:
             table[col] = table[col].astype("Int64")  # missing (never converged) stays missing, not NaN-float
     rows = []

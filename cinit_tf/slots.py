@@ -21,7 +21,6 @@ import numpy as np
 from cinit_tf.stopping import StopRule
 from cinit_tf.trial import TrialResult
 
-CURVES = ("train_loss", "train_acc", "test_loss", "test_acc", "fourier_norms", "gradient_norms")
 
 
 @dataclass
@@ -144,4 +143,5 @@ def _result(sl: _Slot, final: np.ndarray, stop_step: int, reason: str) -> TrialR
         snapshots=np.stack(sl.snapshots) if sl.snapshots else None,
         stop_step=stop_step,
         stop_reason=reason,
+        train_collapsed=curves.get("train_collapsed"),
     )

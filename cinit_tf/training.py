@@ -23,7 +23,7 @@ from cinit_tf.optimizer import MemberAdamW, restart_slots
 from cinit_tf.signals import n_frequencies
 from cinit_tf.slots import train_slots
 from cinit_tf.tasks import Task
-from cinit_tf.trial import Shape, TrainConfig, Trial, TrialResult, initial_embedding, initial_mlp
+from cinit_tf.trial import LOSSES, Shape, TrainConfig, Trial, TrialResult, initial_embedding, initial_mlp
 
 
 def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
@@ -36,6 +36,29 @@ def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
     F = tf.signal.rfft(x) if x.dtype == tf.float32 else tf.signal.rfft(x, fft_length=[p])
     power = tf.math.real(F) ** 2 + tf.math.imag(F) ** 2
     return tf.reduce_sum(power[..., 1 : n_frequencies(p) + 1], axis=-2)
+
+
+def exact_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """-log p_y written as softplus(logsumexp_{j != y}(z_j - z_y)) (docs/method.md#the-exact-loss).
+
+    The standard form, logsumexp(z) - z_y, rounds to exactly 0 once p_y rounds to 1 (in float32 when
+    1 - p_y < ~6e-8), and so does the target's gradient p_y - 1, while the other classes' gradients
+    p_j do not. Here the loss is log1p of the off-target sum, so it stays positive, and autodiff gives
+    the target's gradient as -sigmoid(s) = -(1 - p_y), held without cancellation.
+    """
+    z = logits - tf.gather(logits, labels[..., None], axis=-1, batch_dims=len(labels.shape))
+    target = tf.one_hot(labels, tf.shape(logits)[-1], on_value=True, off_value=False)
+    off = tf.where(target, tf.constant(-np.inf, logits.dtype), z)
+    return tf.math.softplus(tf.reduce_logsumexp(off, axis=-1))
+
+
+def cross_entropy(labels: tf.Tensor, logits: tf.Tensor, kind: str = "standard") -> tf.Tensor:
+    """Per-pair cross-entropy: the framework's ("standard") or `exact_cross_entropy` ("exact")."""
+    if kind == "exact":
+        return exact_cross_entropy(labels, logits)
+    if kind != "standard":
+        raise ValueError(f"unknown loss {kind!r}: expected one of {LOSSES}")
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 
 
 def make_optimizer(config: TrainConfig, members: int) -> MemberAdamW:
@@ -118,11 +141,16 @@ class PopulationTrainer:
         bounds = tf.cast(tf.linspace(0.0, float(size), self.replicas + 1), tf.int32)
         return x[:, bounds[rid] : bounds[rid + 1]]
 
-    def _ce_and_correct(self, pairs, labels):
+    def _ce_and_correct(self, pairs, labels, collapsed: bool = False):
+        """Per-pair loss (the configured cross-entropy) and correctness; with `collapsed`, also whether
+        each pair's standard cross-entropy is exactly 0 (softmax collapse, whichever loss trains)."""
         logits = self.model(pairs)
-        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        ce = cross_entropy(labels, logits, self.config.loss)
         correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), ce.dtype)
-        return ce, correct
+        if not collapsed:
+            return ce, correct
+        standard = ce if self.config.loss == "standard" else cross_entropy(labels, logits)
+        return ce, correct, tf.cast(tf.equal(standard, 0.0), ce.dtype)
 
     def _grads(self):
         pairs, labels = self._local("train_pairs"), self._local("train_labels")
@@ -166,11 +194,15 @@ class PopulationTrainer:
                 E = self.model.embedding.value  # the backend tf.Variable behind the Keras variable
                 with tf.GradientTape() as tape:
                     tape.watch(E)  # also when the embedding is frozen
-                    ce, correct = self._ce_and_correct(self._local("train_pairs"), self._local("train_labels"))
+                    ce, correct, collapsed = self._ce_and_correct(self._local("train_pairs"), self._local("train_labels"), True)
                     loss = tf.reduce_sum(ce) / self.n_train
                 out["embedding_gradient"] = tape.gradient(loss, E)
+            elif split == "train":
+                ce, correct, collapsed = self._ce_and_correct(self._local("train_pairs"), self._local("train_labels"), True)
             else:
                 ce, correct = self._ce_and_correct(self._local(f"{split}_pairs"), self._local(f"{split}_labels"))
+            if split == "train":
+                out["train_collapsed"] = tf.reduce_sum(collapsed, axis=1)
             out[f"{split}_loss"] = tf.reduce_sum(ce, axis=1)
             out[f"{split}_acc"] = tf.reduce_sum(correct, axis=1)
         return out

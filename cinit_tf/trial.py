@@ -19,6 +19,7 @@ METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
 UNTIL_RULES = ("steps", "loss_settled", "survivors_settled")  # cinit_tf.stopping, docs/method.md#stopping-rules
 STOP_REASONS = ("settled", "max_steps", "diverged")
+LOSSES = ("standard", "exact")  # cinit_tf.training.cross_entropy, docs/method.md#the-exact-loss
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class TrainConfig:
     settle_window: int = setting(Int(1), 1000, new=True, doc="steps over which a settling rule looks back; less than steps")
     settle_tolerance: float = setting(Float(0.0), 0.01, new=True, doc="loss_settled: decades by which either loss's best may "
         "still improve over settle_window, and its current value sit above its best so far, and count as settled")
+    loss: str = setting(Choice(LOSSES), "standard", new=True, doc='the cross-entropy trained on and measured: "standard" '
+        "(the framework's softmax cross-entropy, the paper's likely setting: in float32 a pair whose target probability "
+        'rounds to 1 has loss and target gradient exactly 0) or "exact" (softplus of the off-target logsumexp relative '
+        "to the target logit: keeps 1 - p, so the loss and the target's gradient stay nonzero)")
     jit_compile: bool = True
     group_size: int | None = None  # members per compiled program; None = automatic
 
@@ -162,10 +167,29 @@ class TrialResult:
     snapshots: np.ndarray | None = None  # (len(snapshot_steps), p, d)
     stop_step: int | None = None  # the step it stopped after (its last measurement); None: steps[-1]
     stop_reason: str = "max_steps"  # one of STOP_REASONS (cinit_tf.stopping)
+    # Share of training pairs whose standard cross-entropy is exactly 0 in the training precision (the
+    # target's probability rounds to 1: softmax collapse), at each measurement; None: not recorded
+    # (trials stored before the record existed).
+    train_collapsed: np.ndarray | None = None
 
     def __post_init__(self):
         if self.stop_step is None and len(self.steps):
             self.stop_step = int(self.steps[-1])
+
+    @property
+    def collapse_step(self) -> int | None:
+        """The first measured step at which any training pair's standard loss was exactly 0; None: never (or not recorded)."""
+        if self.train_collapsed is None:
+            return None
+        hit = np.flatnonzero(np.asarray(self.train_collapsed) > 0)
+        return int(self.steps[hit[0]]) if hit.size else None
+
+    @property
+    def collapse_share(self) -> float:
+        """The share of training pairs collapsed at the last measurement; nan when not recorded."""
+        if self.train_collapsed is None or not len(self.train_collapsed):
+            return float("nan")
+        return float(np.asarray(self.train_collapsed)[-1])
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
@@ -195,4 +219,5 @@ class TrialResult:
             # trials stored before stopping rules existed trained to their last step
             stop_step=int(a["stop_step"]) if "stop_step" in a else None,
             stop_reason=str(a["stop_reason"]) if "stop_reason" in a else ("diverged" if bad >= 0 else "max_steps"),
+            train_collapsed=a["train_collapsed"] if "train_collapsed" in a else None,
         )
