@@ -8,10 +8,13 @@ of them (`headline`). The rules:
   size (`number_vs_sample`); our 95% CI, or a margin declared in advance, where it gives a bare
   number (`number_vs_value`). It is *partly* reproduced when the direction holds but the number
   does not, *not reproduced* when the direction fails;
-- a *qualitative* claim (a direction: "rises", "falls", "faster") is reproduced when its direction
-  holds at p < `ALPHA` with an effect size and its CI (`direction`); a direction whose CI is clear of
-  0 but not significant is *partly*; a CI wholly on the opposite side is *not reproduced*; a CI
-  holding both signs is *not assessable* (too few trials, with the n that would decide it);
+- a *qualitative* claim (a direction, a trend, a share or a rate: "rises", "faster", "most runs",
+  "near 100%") is judged by `judge` against the smallest effect the paper's words imply (its
+  `Margin`, declared and quoted in the study): reproduced when its 95% CI is clear of 0 at
+  p < `ALPHA` and reaches the margin; partly when clear of 0 but wholly short of the margin (or not
+  significant); not reproduced when the CI holds 0 but lies short of the margin (it rules out an
+  effect of the paper's size); not assessable when the CI holds both 0 and the margin, with the n
+  that would decide it (`decide_n`);
 - *not assessable* also when fewer than a declared share of the trials are valid (`assessable`):
   invalid trials (non-finite, or not generalising where the claim needs it) are excluded from every
   statistic and counted in the report.
@@ -19,7 +22,9 @@ of them (`headline`). The rules:
 `direction_outcomes` and `rate_outcomes` put the outcomes of `direction` and `rate_claim` into the
 words of a study's VERDICT_RULE, so that a rule's text cannot drift from what the rule does.
 
-Everything here is pure: numbers in, `Claim` out, so every rule has known-answer tests.
+Every rule returns a `Claim` record (kind, value, CI, n, p, margin, reason code, verdict); `render`
+writes its sentence, and summary.json keeps every field (`Claim.record`). Everything here is pure:
+numbers in, `Claim` out, so every rule has known-answer tests.
 """
 
 from __future__ import annotations
@@ -43,19 +48,109 @@ ALPHA = 0.01  # significance a qualitative claim needs
 MIN_VALID_SHARE = 0.5  # default share of valid trials below which a claim is not assessable
 
 
+KINDS = ("direction", "trend", "share", "rate", "number", "level", "observation")
+# Why a claim got its verdict: one code per outcome of a rule (docs/method.md#verdict-rules).
+REASONS = {
+    "beyond_margin": "clear of 0 at p < {alpha:g} and reaching the margin: an effect of the paper's size is compatible",
+    "short_of_margin": "clear of 0 but wholly short of the margin: real, but smaller than the paper implies",
+    "not_significant": "clear of 0 but not at p < {alpha:g}",
+    "rules_out_margin": "the interval holds 0 and lies short of the margin: it rules out an effect of the paper's size",
+    "opposite": "the interval lies wholly on the other side of 0: it rules out an effect of the paper's size",
+    "too_wide": "the interval holds both 0 and the margin: the data cannot tell",
+    "too_few_valid": "too few valid trials to judge",
+    "no_estimate": "no estimate",
+    "compatible": "the paper's number is compatible with ours",
+    "incompatible": "the direction holds but the paper's number is not compatible with ours",
+    "direction_fails": "the direction of the claim does not hold",
+    "inside_band": "inside the declared band",
+    "band_unresolved": "no value outside the declared band, but too few pinned inside it",
+    "outside_band": "outside the declared band",
+    "observed": "observed",
+    "not_observed": "not observed",
+}
+
+
+@dataclass(frozen=True)
+class Margin:
+    """The smallest effect a claim's words imply, in the claim's own units, and where it comes from.
+
+    Declared in the study before any number is computed; `source` quotes the paper's passage (or
+    names the convention) so that a reader can check the margin against the paper's own words.
+    """
+
+    value: float  # > 0, in the claim's units, oriented so that the claimed direction is positive
+    source: str  # the paper's words (quoted) or the convention, and the reading of them
+
+    def __post_init__(self):
+        if not (isinstance(self.value, (int, float)) and math.isfinite(self.value) and self.value > 0):
+            raise ValueError(f"a margin must be a finite number > 0, got {self.value!r}")
+
+
 @dataclass(frozen=True)
 class Claim:
-    """One sub-claim of a section: what it says, the verdict its rule gave, and the numbers behind it."""
+    """One sub-claim of a section as a record: what it says, the numbers its rule read, the verdict and why.
+
+    `render` writes its sentence from these fields; `note` is the study's own context (counts, what
+    the number is read from), never parsed. A claim without a number says why in `note`.
+    """
 
     name: str  # e.g. "learned q ranks high"
     verdict: str  # one of ORDER
-    detail: str  # the numbers the rule used, in a sentence
-    value: float | None = None  # the claim's own number (a mean, an effect, a rate), for checking a rerun against it
+    note: str = ""  # the study's context, appended to the rendered sentence
+    value: float | None = None  # the claim's own number (an effect, a rate, a mean)
     ci: tuple[float, float] | None = None  # its 95% interval
     paper: str = ""  # the paper's number for this claim, where it gives one
+    kind: str = "observation"  # one of KINDS
+    reason: str = ""  # one of REASONS
+    n: int | None = None  # the sample the interval is over
+    p: float | None = None  # the test's p-value, where the rule uses one
+    margin: float | None = None  # the smallest effect the paper implies, claimed direction positive
+    margin_source: str = ""  # where the margin comes from (quoted)
+    expected_sign: int = 0  # +1 / -1: the claimed direction of `value` (0: not a direction claim)
+    needs_n: int | None = None  # not assessable: the n at which the interval would decide against the margin
+    effect: str = ""  # what `value` is, e.g. "Spearman ρ(d, log₁₀ loss)"
+    offset: float = 0.0  # the value the claimed direction is measured from (½ for a rate, 0 otherwise)
+
+    @property
+    def detail(self) -> str:
+        return render(self)
 
     def line(self) -> str:
         return f"{self.name}: **{self.verdict}** — {self.detail}"
+
+    def record(self) -> dict:
+        """Every field, as summary.json keeps it (the rendered sentence as `detail`)."""
+        out = dataclasses.asdict(self)
+        out["ci"] = list(self.ci) if self.ci is not None else None
+        out["detail"] = self.detail
+        return out
+
+
+def render(c: Claim) -> str:
+    """The report's sentence for a claim, from its record alone."""
+    parts = []
+    if c.value is not None:
+        number = f"{c.effect or 'value'} = {_fmt(c.value)}"
+        inside = []
+        if c.ci is not None:
+            inside.append(f"95% CI [{_fmt(c.ci[0])}, {_fmt(c.ci[1])}]")
+        if c.n is not None:
+            inside.append(f"n = {c.n}")
+        parts.append(number + (f" ({', '.join(inside)})" if inside else ""))
+        if c.p is not None:
+            parts.append(_fmt_p(c.p))
+    if c.margin is not None and c.expected_sign:
+        side = "+" if c.expected_sign > 0 else "−"
+        base = f"{_fmt(c.offset)} " if c.offset else ""
+        parts.append(f"claimed sign {side}{' from ' + base.strip() if base else ''}, margin {_fmt(c.margin)} ({c.margin_source})")
+    if c.reason:
+        why = REASONS.get(c.reason, c.reason).format(alpha=ALPHA)
+        if c.reason == "too_wide" and c.needs_n is not None:
+            why += f" (needs ≈ {c.needs_n} to decide against the margin; n = {c.n} now)"
+        parts.append(why)
+    if c.note:
+        parts.append(c.note)
+    return "; ".join(parts)
 
 
 def headline(claims: Sequence[Claim]) -> str:
@@ -82,8 +177,13 @@ def assessable(n_valid: int, n_total: int, min_share: float = MIN_VALID_SHARE, m
     return n_total > 0 and n_valid >= min_count and n_valid >= min_share * n_total
 
 
-def not_assessable(name: str, n_valid: int, n_total: int, why: str = "valid") -> Claim:
-    return Claim(name, NOT_ASSESSABLE, f"only {n_valid} of {n_total} trials are {why}; too few to judge")
+def not_assessable(name: str, n_valid: int, n_total: int, why: str = "valid", kind: str = "observation") -> Claim:
+    return Claim(name, NOT_ASSESSABLE, f"only {n_valid} of {n_total} trials are {why}; too few to judge", kind=kind,
+                 reason="too_few_valid", n=n_valid)
+
+
+def _paper_sample(mean: float, std: float, n: int) -> str:
+    return f"{_fmt(mean)} ± {_fmt(std)} (n = {n})"
 
 
 def number_vs_sample(name: str, ours: Iterable[float], paper_mean: float, paper_std: float, paper_n: int,
@@ -94,19 +194,22 @@ def number_vs_sample(name: str, ours: Iterable[float], paper_mean: float, paper_
     direction holds; incompatible but the direction holds → partly; direction fails → not reproduced.
     """
     a = np.asarray([v for v in ours if v is not None and math.isfinite(v)], dtype=float)
+    paper = _paper_sample(paper_mean, paper_std, paper_n)
     if a.size < 2:
-        return Claim(name, NOT_ASSESSABLE, f"{a.size} valid value(s); Welch's test needs at least 2")
+        return Claim(name, NOT_ASSESSABLE, f"{a.size} valid value(s); Welch's test needs at least 2", paper=paper,
+                     kind="number", reason="too_few_valid", n=int(a.size))
     m, s, n = float(a.mean()), float(a.std(ddof=1)), int(a.size)
     w = S.welch_moments(m, s, n, paper_mean, paper_std, paper_n)
     _, m_lo, m_hi, _ = S.mean_ci(a)
     diff, p, (lo, hi) = w["difference"], w["p"], w["ci95"]
-    detail = (f"ours {_fmt(m)} ± {_fmt(s)} (n = {n}) against the paper's {_fmt(paper_mean)} ± {_fmt(paper_std)} "
-              f"(n = {paper_n}): difference {_fmt(diff)}, 95% CI [{_fmt(lo)}, {_fmt(hi)}], Welch {_fmt_p(p)}")
+    note = (f"ours {_fmt(m)} ± {_fmt(s)} against the paper's {paper}: difference {_fmt(diff)}, "
+            f"95% CI [{_fmt(lo)}, {_fmt(hi)}], Welch {_fmt_p(p)} (compatible at p ≥ 0.05)")
+    numbers = dict(value=m, ci=(m_lo, m_hi), paper=paper, kind="number", n=n, p=p, effect="mean", note=note)
     if not direction_holds:
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(m_lo, m_hi), paper=f"{_fmt(paper_mean)} ± {_fmt(paper_std)} (n = {paper_n})")
+        return Claim(name, NOT_REPRODUCED, reason="direction_fails", **numbers)
     if p >= 0.05:
-        return Claim(name, REPRODUCED, detail + "; compatible", value=m, ci=(m_lo, m_hi), paper=f"{_fmt(paper_mean)} ± {_fmt(paper_std)} (n = {paper_n})")
-    return Claim(name, PARTLY, detail + "; the direction holds but the number is not compatible", value=m, ci=(m_lo, m_hi), paper=f"{_fmt(paper_mean)} ± {_fmt(paper_std)} (n = {paper_n})")
+        return Claim(name, REPRODUCED, reason="compatible", **numbers)
+    return Claim(name, PARTLY, reason="incompatible", **numbers)
 
 
 def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direction_holds: bool,
@@ -116,68 +219,90 @@ def number_vs_value(name: str, ours: Iterable[float], paper_value: float, direct
     when the direction fails."""
     m, lo, hi, n = S.mean_ci(ours)
     if n == 0:
-        return Claim(name, NOT_ASSESSABLE, "no valid value")
+        return Claim(name, NOT_ASSESSABLE, "no valid value", paper=_fmt(paper_value), kind="number",
+                     reason="too_few_valid", n=0)
     wlo, whi = (lo, hi) if margin is None else (lo - margin, hi + margin)
-    detail = f"ours {_fmt(m)} (n = {n}, 95% CI [{_fmt(lo)}, {_fmt(hi)}]) against the paper's {_fmt(paper_value)}"
+    note = f"against the paper's {_fmt(paper_value)}"
     if margin is not None:
-        detail += f", with a margin of ±{_fmt(margin)} declared in advance ({margin_why})"
+        note += f", with a band of ±{_fmt(margin)} declared in advance ({margin_why})"
+    numbers = dict(value=m, ci=(lo, hi), paper=_fmt(paper_value), kind="number", n=n, effect="mean", note=note)
     if not direction_holds:
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction of the claim does not hold", value=m, ci=(lo, hi), paper=_fmt(paper_value))
+        return Claim(name, NOT_REPRODUCED, reason="direction_fails", **numbers)
     if wlo <= paper_value <= whi:
-        return Claim(name, REPRODUCED, detail + "; inside", value=m, ci=(lo, hi), paper=_fmt(paper_value))
-    return Claim(name, PARTLY, detail + "; the direction holds but the paper's number lies outside", value=m, ci=(lo, hi), paper=_fmt(paper_value))
+        return Claim(name, REPRODUCED, reason="compatible", **numbers)
+    return Claim(name, PARTLY, reason="incompatible", **numbers)
 
 
 Z_ALPHA = 2.5758293035489004  # two-sided normal quantile at ALPHA = 0.01
 Z_POWER = 0.8416212335729143  # the normal quantile of 80% power
-MODERATE_RHO = 0.3  # a moderate monotone trend: what "more data" is sized to detect when the estimate points the other way
+CONVENTIONAL_RHO = Margin(0.1, "a trend the paper states without a number: the conventional smallest "
+                          "correlation worth the name (Cohen's 'small', |ρ| = 0.1), a convention of ours")
 
 
-def too_wide(n: int | None, effect: float, lo: float, hi: float) -> str:
-    """Why an interval that holds both directions cannot judge, and about how many trials would.
-
-    With the effect in the claimed direction, N is the sample at which an interval as wide relative to √n
-    would exclude 0 at p < ALPHA: N ≈ n · (z_ALPHA · half-width / (1.96 · |effect|))².
-    """
+def decide_n(n: int | None, value: float, lo: float, hi: float, margin: float) -> int | None:
+    """Oriented (claimed side positive): the n at which an interval as wide relative to √n would decide
+    against the margin, i.e. lie clear of 0 or wholly short of the margin, whichever comes first:
+    N = n · (half-width / max(value, margin − value))². None without an n or a width."""
     half = (hi - lo) / 2
-    if n and effect and half > 0:
-        need = math.ceil(n * (Z_ALPHA * half / (1.959963984540054 * abs(effect))) ** 2)
-        return f"interval too wide: needs ≈ {need} (n = {n} now)"
-    return "interval too wide: more trials needed" + (f" (n = {n} now)" if n else "")
+    target = max(value, margin - value)
+    if not n or not (half > 0) or not math.isfinite(half):
+        return None
+    return max(n + 1, math.ceil(n * (half / target) ** 2))
+
+
+def judge(value: float, lo: float, hi: float, p: float | None, expected_sign: int, margin: float,
+          n: int | None = None, offset: float = 0.0) -> tuple[str, str, int | None]:
+    """The four-outcome rule of a qualitative claim: (verdict, reason, needs_n).
+
+    Oriented so that the claimed direction is positive (x → expected_sign · (x − offset)), with the
+    95% CI [lo, hi] and the margin m > 0 the paper implies:
+    lo > 0, p < ALPHA, hi ≥ m → reproduced; lo > 0 and hi < m → partly (short of the margin);
+    lo > 0, hi ≥ m, p ≥ ALPHA → partly (not significant); lo ≤ 0 and hi < m → not reproduced (the
+    interval rules out the paper's effect; "opposite" when hi < 0); lo ≤ 0 and hi ≥ m → not
+    assessable, with the n that would decide it. Anything not finite → not assessable (no estimate).
+    """
+    if expected_sign not in (1, -1):
+        raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign!r}")
+    if not (margin > 0 and math.isfinite(margin)):
+        raise ValueError(f"a margin must be a finite number > 0, got {margin!r}")
+    numbers = (value, lo, hi)
+    if any(x is None or math.isnan(x) for x in numbers) or not math.isfinite(value):
+        return NOT_ASSESSABLE, "no_estimate", None
+    v = expected_sign * (value - offset)
+    a, b = sorted((expected_sign * (lo - offset), expected_sign * (hi - offset)))
+    significant = p is not None and math.isfinite(p) and p < ALPHA
+    if a > 0:
+        if b < margin:
+            return PARTLY, "short_of_margin", None
+        return (REPRODUCED, "beyond_margin", None) if significant else (PARTLY, "not_significant", None)
+    if b < margin:
+        return NOT_REPRODUCED, ("opposite" if b < 0 else "rules_out_margin"), None
+    return NOT_ASSESSABLE, "too_wide", decide_n(n, v, a, b, margin)
 
 
 def direction_outcomes(sign: str) -> str:
     """`direction`'s outcomes in words, for a VERDICT_RULE; `sign` is the direction the claim needs ("positive")."""
-    return (f"{sign} at p < {ALPHA:g} → reproduced; {sign} with the 95% CI clear of 0 but p ≥ {ALPHA:g} → partly; the CI "
-            "wholly on the other side of 0 → not reproduced; the CI holding both signs → not assessable (interval too "
-            "wide, with the n that would decide it)")
+    return (f"oriented so that {sign} counts, with the 95% CI [lo, hi] and the declared margin m: lo > 0 at p < "
+            f"{ALPHA:g} and hi ≥ m → reproduced; lo > 0 but hi < m (real, smaller than the paper implies), or lo > 0 "
+            f"at p ≥ {ALPHA:g} → partly; lo ≤ 0 and hi < m (an effect of the paper's size ruled out) → not reproduced; "
+            "lo ≤ 0 and hi ≥ m → not assessable (the data cannot tell, with the n that would decide against the margin)")
 
 
-def direction(name: str, effect: float, lo: float, hi: float, p: float, expected_sign: int, effect_name: str,
-              alpha: float = ALPHA, n: int | None = None, needs: str | None = None) -> Claim:
-    """A qualitative claim: the effect (with its 95% CI and p-value) must have the expected sign at p < alpha.
-
-    Three outcomes and "partly": expected sign at p < alpha → reproduced; the interval wholly on the
-    opposite side of 0 (or no spread and no effect) → not reproduced; the interval holding both signs →
-    not assessable, "interval too wide", with the sample that would decide it (`needs`, else `too_wide`);
-    expected sign with an interval clear of 0 but p >= alpha → partly. No finite effect → not assessable.
-    """
-    if effect is None or not math.isfinite(effect):
-        return Claim(name, NOT_ASSESSABLE, f"{effect_name} undefined (too few or constant values)")
-    detail = f"{effect_name} = {_fmt(effect)} (95% CI [{_fmt(lo)}, {_fmt(hi)}]), {_fmt_p(p)}; needs sign {'+' if expected_sign > 0 else '−'} at p < {alpha:g}"
-    numbers = {"value": effect, "ci": (lo, hi)}
-    claimed = np.sign(effect) == np.sign(expected_sign)
-    if claimed and p is not None and math.isfinite(p) and p < alpha:
-        return Claim(name, REPRODUCED, detail, **numbers)
-    opposite = (hi < 0) if expected_sign > 0 else (lo > 0)
-    if opposite or (lo == hi and not claimed) or not (math.isfinite(lo) and math.isfinite(hi)) and not claimed:
-        return Claim(name, NOT_REPRODUCED, detail + "; the opposite direction (or none)", **numbers)
-    if lo <= 0 <= hi:
-        why = needs or too_wide(n, effect if claimed else 0.0, lo, hi)
-        side = "" if claimed else "; the estimate points the other way"
-        return Claim(name, NOT_ASSESSABLE, detail + f"{side}; the interval holds both directions: not assessable ({why})",
-                     **numbers)
-    return Claim(name, PARTLY, detail + "; the direction holds but is not significant", **numbers)
+def direction(name: str, effect: float, lo: float, hi: float, p: float | None, expected_sign: int, effect_name: str,
+              *, margin: Margin, n: int | None = None, note: str = "", kind: str = "direction",
+              offset: float = 0.0) -> Claim:
+    """A qualitative claim judged by `judge` against its declared margin; the record keeps every number."""
+    value = None if effect is None else float(effect)
+    lo = float("nan") if lo is None else float(lo)
+    hi = float("nan") if hi is None else float(hi)
+    verdict, reason, needs = judge(float("nan") if value is None else value, lo, hi, p, expected_sign, margin.value,
+                                   n, offset)
+    finite = value is not None and math.isfinite(value)
+    return Claim(name, verdict, note if finite else (note or f"{effect_name} undefined (too few or constant values)"),
+                 value=value if finite else None, ci=(lo, hi) if finite else None, kind=kind, reason=reason, n=n,
+                 p=None if p is None or not math.isfinite(p) else float(p), margin=margin.value,
+                 margin_source=margin.source, expected_sign=expected_sign, needs_n=needs, effect=effect_name,
+                 offset=offset)
 
 
 def detectable_rho(n: int, alpha_z: float = Z_ALPHA, power_z: float = Z_POWER) -> float:
@@ -187,28 +312,15 @@ def detectable_rho(n: int, alpha_z: float = Z_ALPHA, power_z: float = Z_POWER) -
     return math.tanh((alpha_z + power_z) * 1.03 / math.sqrt(n - 3))
 
 
-def points_for_rho(rho: float) -> int:
-    """Points needed to detect |ρ| with 80% power at p < ALPHA (the inverse of `detectable_rho`)."""
-    return math.ceil(((Z_ALPHA + Z_POWER) * 1.03 / math.atanh(min(abs(rho), 0.999999))) ** 2 + 3)
-
-
-def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int, what: str = "Spearman ρ") -> Claim:
-    """A monotone-trend claim ("rises with d") tested by Spearman's ρ with its CI, at p < ALPHA.
-
-    The detail states the power the data had: the smallest |ρ| its n detects with 80% power at p < ALPHA;
-    an interval holding both signs is not assessable, with the points needed to detect the observed ρ
-    (or a moderate |ρ| = 0.3 when the estimate points the other way).
-    """
+def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int, what: str = "Spearman ρ",
+          *, margin: Margin, note: str = "") -> Claim:
+    """A monotone-trend claim ("rises with d"): Spearman's ρ with its 95% CI (Fisher z), judged against the
+    margin (by default the conventional |ρ| = 0.1). The note states the smallest |ρ| its n detects."""
     rho, lo, hi, p, n = S.spearman_ci(x, y)
-    needs = None
-    if math.isfinite(rho):
-        target = rho if np.sign(rho) == np.sign(expected_sign) and abs(rho) >= 0.05 else MODERATE_RHO
-        needs = f"interval too wide: needs ≈ {points_for_rho(target)} points to detect |ρ| = {_fmt(abs(target))} (n = {n} now)"
-    claim = direction(name, rho, lo, hi, p, expected_sign, f"{what} (n = {n})", n=n, needs=needs)
-    if n >= 4:
-        claim = dataclasses.replace(claim, detail=claim.detail + f"; with n = {n} the smallest |ρ| detectable "
-                                    f"(80% power, p < {ALPHA:g}) is ≈ {_fmt(detectable_rho(n))}")
-    return claim
+    power = (f"with n = {n} the smallest |ρ| detectable (80% power, p < {ALPHA:g}) is ≈ {_fmt(detectable_rho(n))}"
+             if n >= 4 else "")
+    note = "; ".join(x for x in (note, power) if x)
+    return direction(name, rho, lo, hi, p, expected_sign, what, margin=margin, n=n, note=note, kind="trend")
 
 
 # ---------------------------------------------------------------- rates, shares, levels and ranks
@@ -216,46 +328,34 @@ def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int,
 
 def rate_outcomes(high: bool, bound: float, word: str) -> str:
     """`rate_claim`'s outcomes in words, for a VERDICT_RULE: `word` is the paper's ("near 100%", "rare"), `bound` its reading."""
-    side, other = ("above", "below") if high else ("below", "above")
-    return (f"the rate {side} ½ at p < {ALPHA:g} (exact binomial test) → reproduced when its Wilson 95% CI reaches "
-            f"{'≥' if high else '≤'} {bound * 100:g}% (\"{word}\" declared as that bound), partly when it does not; {side} ½ "
-            f"with the CI clear of ½ but p ≥ {ALPHA:g} → partly; the CI wholly {other} ½ → not reproduced; the CI holding "
-            "½ → not assessable (too few trials, with the n that would decide it)")
+    side = "above" if high else "below"
+    return (f"the rate against ½ with its Wilson 95% CI and the exact binomial p, the margin being \"{word}\" read as "
+            f"{'≥' if high else '≤'} {bound * 100:g}%: the CI wholly {side} ½ at p < {ALPHA:g} and reaching "
+            f"{bound * 100:g}% → reproduced; wholly {side} ½ but short of {bound * 100:g}% (or p ≥ {ALPHA:g}) → partly; "
+            f"holding ½ and short of {bound * 100:g}% → not reproduced; holding both → not assessable (with the n "
+            "that would decide)")
 
 
-def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, alpha: float = 0.01, verb: str = "survived"):
-    """A claim that a rate is near 1 (`high`) or near 0: "near" is a bound declared in advance (e.g. ≥ 0.9).
-
-    Not assessable with no trials, or when the Wilson 95% CI holds both sides of ½ (too few trials to tell the
-    direction); not reproduced when the rate lies on the wrong side of ½; on the claimed side at p < alpha (exact
-    binomial test), reproduced when the CI reaches the bound (compatible with "near"), partly otherwise.
-    """
+def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, source: str, verb: str = "survived",
+               kind: str = "rate") -> Claim:
+    """A claim that a rate is near 1 (`high`) or near 0: `bound` (e.g. 0.9) is "near" declared in advance,
+    `source` the paper's words it reads. Judged by `judge` on the rate against ½ with the margin |bound − ½|
+    (Wilson 95% CI, exact binomial p)."""
     if n <= 0:
-        return Claim(name, NOT_ASSESSABLE, f"no trials {what}")
+        return Claim(name, NOT_ASSESSABLE, f"no trials {what}", kind=kind, reason="too_few_valid", n=0)
     _, _, _, p = S.share_vs_half(k, n)
     lo, hi = S.share_ci(k, n)
-    side = (k / n > 0.5) if high else (k / n < 0.5)
-    detail = (f"{k} of {n} trials {what} {verb}: {100 * k / n:.1f}% (Wilson 95% CI {100 * lo:.1f}–{100 * hi:.1f}%); "
-              f"needs the rate {'above' if high else 'below'} ½ at p < {alpha:g} (exact binomial {C.fmt_p(p)}) and a CI reaching "
-              f"{'≥' if high else '≤'} {100 * bound:g}%")
-    if not (side and p < alpha):
-        if lo <= 0.5 <= hi:  # the interval holds both sides of ½: the data cannot tell
-            why = too_wide(n, k / n - 0.5, lo - 0.5, hi - 0.5)
-            return Claim(name, NOT_ASSESSABLE, detail + f"; the interval holds both sides of ½: not assessable ({why})",
-                         value=k / n, ci=(lo, hi))
-        if side:
-            return Claim(name, PARTLY, detail + "; the direction holds but is not significant", value=k / n, ci=(lo, hi))
-        return Claim(name, NOT_REPRODUCED, detail + "; the direction does not hold", value=k / n, ci=(lo, hi))
-    if (hi >= bound) if high else (lo <= bound):
-        return Claim(name, REPRODUCED, detail, value=k / n, ci=(lo, hi))
-    return Claim(name, PARTLY, detail + "; the direction holds but the rate is not near " + ("100%" if high else "0%"), value=k / n, ci=(lo, hi))
+    note = f"{k} of {n} trials {what} {verb}"
+    margin = Margin(abs(bound - 0.5), f"{source}: {'≥' if high else '≤'} {100 * bound:g}%")
+    return direction(name, k / n, lo, hi, p, 1 if high else -1, "rate", margin=margin, n=n, note=note, kind=kind,
+                     offset=0.5)
 
 
-def share_claim(name: str, k: int, n: int, what: str) -> Claim:
-    """A shape claim as a share of runs: the majority at p < ALPHA (exact binomial test against ½, Wilson CI)."""
-    eff, lo, hi, p = S.share_vs_half(k, n)
-    claim = direction(name, eff, lo, hi, p, +1, f"share of {what} − ½ ({k} of {n} runs)", n=n)
-    return claim
+def share_claim(name: str, k: int, n: int, what: str, bound: float, source: str) -> Claim:
+    """A shape claim as a share of runs ("the embedding forms a cube"): the share against ½ (exact binomial
+    test, Wilson CI), with the margin read from the paper's words as a share `bound` > ½."""
+    claim = rate_claim(name, k, n, True, bound, f"({what})", source, verb="", kind="share")
+    return dataclasses.replace(claim, note=f"{k} of {n} runs are {what}", effect="share")
 
 
 def rank_claim(learned, control, paper_mean: float, paper_std: float, paper_n: int, name: str) -> tuple[Claim, dict]:
@@ -263,10 +363,11 @@ def rank_claim(learned, control, paper_mean: float, paper_std: float, paper_n: i
     mw = S.mann_whitney_less(learned, control)
     better = bool(np.isfinite(mw["p"]) and mw["p"] < ALPHA)
     claim = number_vs_sample(name, learned, paper_mean, paper_std, paper_n, direction_holds=better)
-    direction = (f"; direction: learned {C.fmt_mean_std(learned)} against control {C.fmt_mean_std(control)}, "
+    direction = (f"direction: learned {C.fmt_mean_std(learned)} against control {C.fmt_mean_std(control)}, "
                  f"Mann–Whitney U = {C.fmt(mw['u'])}, one-sided {C.fmt_p(mw['p'])} "
                  f"({'holds' if better else 'fails'} at p < {ALPHA:g})")
-    return dataclasses.replace(claim, detail=claim.detail + direction), {"mann_whitney": mw, "better_than_control": better}
+    claim = dataclasses.replace(claim, note="; ".join(x for x in (claim.note, direction) if x))
+    return claim, {"mann_whitney": mw, "better_than_control": better}
 
 
 def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why: str, what: str) -> Claim:
@@ -281,19 +382,21 @@ def level_claim(name: str, per_x: dict, level: float, margin: float, margin_why:
     for x, values in sorted(per_x.items()):
         m, lo, hi, n = S.mean_ci(values)
         if n < 2:
-            return Claim(name, NOT_ASSESSABLE, f"{n} valid value(s) at {what} = {C.fmt(x)}; a CI needs 2")
+            return Claim(name, NOT_ASSESSABLE, f"{n} valid value(s) at {what} = {C.fmt(x)}; a CI needs 2", kind="level",
+                         reason="too_few_valid", n=n, paper=f"{C.fmt(level)} ± {C.fmt(margin)}")
         if level - margin <= lo and hi <= level + margin:
             inside.append(x)
         elif hi < level - margin or lo > level + margin:
             outside.append(x)
         rows.append((abs(m - level), x, m, lo, hi, n))
     _, x, m, lo, hi, n = max(rows)
+    band = f"{C.fmt(level)} ± {C.fmt(margin)}"
+    numbers = dict(value=m, ci=(lo, hi), paper=band, kind="level", n=n, effect=f"farthest mean ({what} = {C.fmt(x)})")
     detail = (f"the 95% CI of the mean lies inside {C.fmt(level)} ± {C.fmt(margin)} ({margin_why}) at {len(inside)} of "
               f"{len(per_x)} values of {what}, misses it at {len(outside)}"
-              + (f" ({what} = {', '.join(C.fmt(v) for v in outside)})" if outside else "")
-              + f"; farthest mean: {what} = {C.fmt(x)}, {C.fmt(m, 4)} (95% CI [{C.fmt(lo, 4)}, {C.fmt(hi, 4)}], n = {n})")
+              + (f" ({what} = {', '.join(C.fmt(v) for v in outside)})" if outside else ""))
     if outside:
-        return Claim(name, NOT_REPRODUCED, detail + "; the level moved", value=m, ci=(lo, hi), paper=f"{C.fmt(level)} ± {C.fmt(margin)}")
+        return Claim(name, NOT_REPRODUCED, detail + "; the level moved", reason="outside_band", **numbers)
     if len(inside) >= len(per_x) / 2:
-        return Claim(name, REPRODUCED, detail, value=m, ci=(lo, hi), paper=f"{C.fmt(level)} ± {C.fmt(margin)}")
-    return Claim(name, PARTLY, detail + "; too few values pin the level down", value=m, ci=(lo, hi), paper=f"{C.fmt(level)} ± {C.fmt(margin)}")
+        return Claim(name, REPRODUCED, detail, reason="inside_band", **numbers)
+    return Claim(name, PARTLY, detail + "; too few values pin the level down", reason="band_unresolved", **numbers)
