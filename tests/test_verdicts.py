@@ -48,24 +48,73 @@ def test_bare_number_against_our_interval_and_a_declared_margin():
     assert V.number_vs_value("svm", [math.nan], 83.8, True).verdict == V.NOT_ASSESSABLE
 
 
-def test_direction_needs_significance_and_the_right_sign():
-    assert V.direction("faster", 5.0, 3.0, 7.0, 1e-4, +1, "Δ").verdict == V.REPRODUCED
-    assert V.direction("faster", 5.0, 1.0, 9.0, 0.03, +1, "Δ").verdict == V.PARTLY  # clear of 0, but p < 0.05 is not enough
-    assert V.direction("faster", -5.0, -7.0, -3.0, 1e-4, +1, "Δ").verdict == V.NOT_REPRODUCED
-    assert V.direction("faster", math.nan, math.nan, math.nan, math.nan, +1, "Δ").verdict == V.NOT_ASSESSABLE
-    assert V.direction("faster", 0.0, 0.0, 0.0, 1.0, +1, "Δ").verdict == V.NOT_REPRODUCED  # no spread, no effect
+M = V.Margin(1.0, "a margin for the tests")
 
 
-def test_an_interval_holding_both_directions_is_not_assessable_with_the_sample_that_would_decide():
-    wide = V.direction("faster", 0.1, -0.2, 0.4, 0.5, +1, "Δ", n=20)
-    assert wide.verdict == V.NOT_ASSESSABLE
-    # half-width 0.3 at effect 0.1: N = 20 · (2.5758 · 0.3 / (1.96 · 0.1))² = 310.9 → 311
-    assert "interval too wide: needs ≈ 311 (n = 20 now)" in wide.detail
-    other_way = V.direction("faster", -0.1, -0.4, 0.2, 0.5, +1, "Δ", n=20)
-    assert other_way.verdict == V.NOT_ASSESSABLE and "the estimate points the other way" in other_way.detail
-    assert V.direction("faster", -0.1, -0.4, -0.05, 0.02, +1, "Δ").verdict == V.NOT_REPRODUCED  # wholly the other side
-    # the same effect, narrower: decided
-    assert V.direction("faster", 0.1, 0.05, 0.15, 1e-4, +1, "Δ").verdict == V.REPRODUCED
+@pytest.mark.parametrize("value, lo, hi, p, verdict, reason", [
+    (5.0, 3.0, 7.0, 1e-4, V.REPRODUCED, "beyond_margin"),  # clear of 0, significant, reaches the margin
+    (0.5, 0.3, 0.7, 1e-4, V.PARTLY, "short_of_margin"),  # real, but wholly short of the paper's size
+    (5.0, 1.0, 9.0, 0.03, V.PARTLY, "not_significant"),  # clear of 0 and reaching the margin, p ≥ 0.01
+    (0.1, -0.2, 0.4, 0.5, V.NOT_REPRODUCED, "rules_out_margin"),  # holds 0, short of the margin
+    (-5.0, -7.0, -3.0, 1e-4, V.NOT_REPRODUCED, "opposite"),  # wholly the other side
+    (0.5, -0.5, 1.5, 0.3, V.NOT_ASSESSABLE, "too_wide"),  # holds both 0 and the margin
+    (0.5, -0.5, 1.0, 0.3, V.NOT_ASSESSABLE, "too_wide"),  # touching the margin counts as reaching it
+    (1.0, 0.0, 2.0, 1e-4, V.NOT_ASSESSABLE, "too_wide"),  # touching 0 is not clear of it
+    (1.0, 1.0, 1.0, 1e-4, V.REPRODUCED, "beyond_margin"),  # zero width, at the margin
+    (0.5, 0.5, 0.5, 1e-4, V.PARTLY, "short_of_margin"),  # zero width, short of it
+    (0.0, 0.0, 0.0, 1.0, V.NOT_REPRODUCED, "rules_out_margin"),  # no spread, no effect
+    (math.nan, math.nan, math.nan, math.nan, V.NOT_ASSESSABLE, "no_estimate"),
+    (1.0, math.nan, 2.0, 1e-4, V.NOT_ASSESSABLE, "no_estimate"),
+    (2.0, 1.0, math.inf, 1e-4, V.REPRODUCED, "beyond_margin"),  # an unbounded side still reaches the margin
+    (5.0, 3.0, 7.0, None, V.PARTLY, "not_significant"),  # no test: never significant
+])
+def test_the_four_outcomes_on_constructed_intervals(value, lo, hi, p, verdict, reason):
+    claim = V.direction("x", value, lo, hi, p, +1, "Δ", margin=M, n=10)
+    assert (claim.verdict, claim.reason) == (verdict, reason)
+    # the mirror image: the same claim with the claimed direction negative
+    mirror = V.direction("x", -value, -hi, -lo, p, -1, "Δ", margin=M, n=10)
+    assert (mirror.verdict, mirror.reason) == (verdict, reason)
+    record = claim.record()
+    assert record["margin"] == 1.0 and record["reason"] == reason and record["verdict"] == verdict
+    assert record["kind"] == "direction" and record["n"] == 10 and record["detail"] == V.render(claim)
+
+
+def test_not_assessable_gives_the_n_that_decides_against_the_margin():
+    # value 0.5, CI [-0.5, 1.5] at n = 20: half-width 1, the nearer decision is max(0.5, 1 − 0.5) = 0.5 away,
+    # so N = 20 · (1 / 0.5)² = 80
+    claim = V.direction("x", 0.5, -0.5, 1.5, 0.3, +1, "Δ", margin=M, n=20)
+    assert claim.needs_n == 80 and "needs ≈ 80 to decide against the margin; n = 20 now" in claim.detail
+    # pointing the other way, -0.5 [-1.5, 0.5]: a margin of 0.4 is still inside (not assessable), one of 0.6 is
+    # ruled out (not reproduced)
+    assert V.direction("x", -0.5, -1.5, 0.5, 0.3, +1, "Δ", margin=V.Margin(0.4, "m"), n=20).verdict == V.NOT_ASSESSABLE
+    assert V.direction("x", -0.5, -1.5, 0.5, 0.3, +1, "Δ", margin=V.Margin(0.6, "m"), n=20).verdict == V.NOT_REPRODUCED
+    # an effect far beyond the margin: the n is the one at which the interval clears 0
+    far = V.direction("x", 3.0, -1.0, 7.0, 0.2, +1, "Δ", margin=M, n=10)
+    assert far.needs_n == math.ceil(10 * (4.0 / 3.0) ** 2)
+    # no sample size: no n to give
+    assert V.direction("x", 0.5, -0.5, 1.5, 0.3, +1, "Δ", margin=M).needs_n is None
+
+
+def test_a_margin_must_be_positive_and_finite():
+    for bad in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ValueError):
+            V.Margin(bad, "x")
+    with pytest.raises(ValueError):
+        V.judge(1.0, 0.5, 1.5, 1e-4, 0, 1.0)
+
+
+def test_no_claim_short_of_its_margin_is_called_not_assessable_nor_reproduced():
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        lo, hi = sorted(rng.normal(0, 2, 2))
+        value, m, p = (lo + hi) / 2, float(rng.uniform(0.05, 3)), float(rng.uniform(0, 0.05))
+        verdict, reason, _ = V.judge(value, lo, hi, p, +1, m, 10)
+        if hi < m:
+            assert verdict in (V.PARTLY, V.NOT_REPRODUCED), (lo, hi, m)
+        if lo <= 0 and hi >= m:
+            assert verdict == V.NOT_ASSESSABLE
+        if verdict == V.REPRODUCED:
+            assert lo > 0 and hi >= m and p < V.ALPHA
 
 
 def test_power_of_a_trend_is_stated_and_inverts():
@@ -74,24 +123,35 @@ def test_power_of_a_trend_is_stated_and_inverts():
     for n in (10, 15, 40, 200):
         assert V.points_for_rho(V.detectable_rho(n)) in (n, n + 1)
     x = np.arange(15.0)
-    weak = V.trend("rises", x, np.random.default_rng(0).permutation(15), +1)
+    weak = V.trend("rises", x, np.random.default_rng(0).permutation(15), +1, margin=V.CONVENTIONAL_RHO)
     assert weak.verdict == V.NOT_ASSESSABLE and "smallest |ρ| detectable (80% power, p < 0.01) is ≈ 0.768" in weak.detail
-    assert "points to detect |ρ|" in weak.detail
+    assert weak.kind == "trend" and weak.margin == 0.1 and weak.needs_n > 15
 
 
-def test_a_rate_whose_interval_holds_both_sides_of_half_is_not_assessable():
-    assert V.rate_claim("high", 3, 5, True, 0.9, "x").verdict == V.NOT_ASSESSABLE
-    assert V.rate_claim("high", 24, 24, True, 0.9, "x").verdict == V.REPRODUCED
-    assert V.rate_claim("high", 0, 24, True, 0.9, "x").verdict == V.NOT_REPRODUCED
-    assert V.rate_claim("high", 19, 24, True, 0.95, "x").verdict == V.PARTLY  # above ½ at p < 0.01, CI short of 95%
+def test_a_rate_is_judged_against_half_with_its_declared_bound():
+    def rate(k, n, bound=0.9):
+        return V.rate_claim("high", k, n, True, bound, "x", "a source")
+
+    assert rate(2, 3).verdict == V.NOT_ASSESSABLE  # holds ½ and reaches 90%
+    assert rate(3, 5).verdict == V.NOT_REPRODUCED  # holds ½, Wilson CI up to 88%: 90% ruled out
+    assert rate(24, 24).verdict == V.REPRODUCED and rate(24, 24).reason == "beyond_margin"
+    assert rate(0, 24).verdict == V.NOT_REPRODUCED and rate(0, 24).reason == "opposite"
+    assert rate(19, 24, 0.95).verdict == V.PARTLY  # above ½ at p < 0.01, CI short of 95%
+    assert rate(14, 24).verdict == V.NOT_REPRODUCED  # holds ½ but short of 90%: "near 100%" ruled out
+    low = V.rate_claim("rare", 0, 24, False, 0.1, "x", "a source")
+    assert low.verdict == V.REPRODUCED and low.value == 0.0 and low.offset == 0.5 and low.expected_sign == -1
+    assert rate(0, 0).verdict == V.NOT_ASSESSABLE and rate(0, 0).reason == "too_few_valid"
+    share = V.share_claim("cubes", 7, 20, "cubes", 0.9, "a source")
+    assert share.kind == "share" and share.verdict == V.NOT_REPRODUCED and share.value == 0.35
 
 
 def test_trend_by_spearman_with_its_interval():
     x = np.arange(20.0)
-    up = V.trend("rises", x, x + np.random.default_rng(2).normal(0, 1, 20), +1)
+    up = V.trend("rises", x, x + np.random.default_rng(2).normal(0, 1, 20), +1, margin=V.CONVENTIONAL_RHO)
     assert up.verdict == V.REPRODUCED and "Spearman" in up.detail
-    assert V.trend("rises", x, -x, +1).verdict == V.NOT_REPRODUCED
-    assert V.trend("rises", x[:5], [1, 3, 2, 5, 4], +1).verdict == V.NOT_ASSESSABLE  # ρ = 0.8 with n = 5: CI holds 0
+    assert V.trend("rises", x, -x, +1, margin=V.CONVENTIONAL_RHO).verdict == V.NOT_REPRODUCED
+    five = V.trend("rises", x[:5], [1, 3, 2, 5, 4], +1, margin=V.CONVENTIONAL_RHO)
+    assert five.verdict == V.NOT_ASSESSABLE  # ρ = 0.8 with n = 5: CI holds 0
     rho, lo, hi, p, n = S.spearman_ci(x, x)
     assert rho > 0.99 and lo < rho and n == 20
 
@@ -109,21 +169,20 @@ def _outcomes_in_order(text: str) -> list[str]:
 
 def test_the_words_of_a_direction_rule_follow_what_the_rule_does():
     text = V.direction_outcomes("positive")
-    cases = [(5.0, 3.0, 7.0, 1e-4),  # the sign, significant
-             (5.0, 1.0, 9.0, 0.03),  # the sign, clear of 0, not significant
-             (-5.0, -7.0, -3.0, 1e-4),  # wholly the other side
-             (0.1, -0.2, 0.4, 0.5)]  # both signs
-    assert _outcomes_in_order(text) == [V.direction("x", *c, +1, "Δ").verdict for c in cases]
-    assert "p < 0.01" in text and "positive" in text
+    cases = [(5.0, 3.0, 7.0, 1e-4),  # clear of 0, significant, reaching the margin
+             (0.5, 0.3, 0.7, 1e-4),  # clear of 0, short of the margin
+             (0.1, -0.2, 0.4, 0.5),  # holds 0, short of the margin
+             (0.5, -0.5, 1.5, 0.3)]  # holds both
+    assert _outcomes_in_order(text) == [V.direction("x", *c, +1, "Δ", margin=M).verdict for c in cases]
+    assert "p < 0.01" in text and "positive" in text and "margin" in text
 
 
 def test_the_words_of_a_rate_rule_follow_what_the_rule_does():
     text = V.rate_outcomes(True, 0.9, "near 100%")
-    # above ½ significantly (the bound's clause is read apart); above ½, CI clear of ½, p ≥ 0.01; wrong side; holds ½
-    cases = [(24, 24), (15, 20), (0, 24), (3, 5)]
-    assert _outcomes_in_order(text) == [V.rate_claim("x", k, n, True, 0.9, "x").verdict for k, n in cases]
-    assert "reproduced when its Wilson 95% CI reaches ≥ 90%" in text and "partly when it does not" in text
-    assert V.rate_claim("x", 19, 24, True, 0.95, "x").verdict == V.PARTLY  # significant, the CI short of the bound
+    cases = [(24, 24), (19, 24), (14, 24), (2, 3)]
+    bounds = [0.9, 0.95, 0.9, 0.9]
+    assert _outcomes_in_order(text) == [V.rate_claim("x", k, n, True, b, "x", "s").verdict
+                                        for (k, n), b in zip(cases, bounds)]
     assert '"near 100%"' in text and "≤ 10%" in V.rate_outcomes(False, 0.1, "rare")
 
 
@@ -136,10 +195,11 @@ def test_rules_that_apply_the_shared_helpers_say_so_in_their_words(name):
 
     module = importlib.import_module(f"cinit_tf.studies.{name}")
     rule, source = module.VERDICT_RULE, inspect.getsource(module)
-    if any(f"V.{f}(" in source for f in ("direction", "trend", "share_claim")):
+    if any(f"V.{f}(" in source for f in ("direction", "trend")):
         assert any(V.direction_outcomes(s) in rule for s in ("positive", "negative")), name
-    if "V.rate_claim(" in source:
-        assert "(exact binomial test) → reproduced when its Wilson 95% CI reaches" in rule, name
+    if "V.rate_claim(" in source or "V.share_claim(" in source:
+        assert "the rate against ½ with its Wilson 95% CI and the exact binomial p" in rule, name
+    assert "margin" in rule, name
     assert "not significant → partly; zero or" not in rule and "→ else not reproduced" not in rule
 
 

@@ -66,6 +66,9 @@ REASONS = {
     "band_unresolved": "no value outside the declared band, but too few pinned inside it",
     "outside_band": "outside the declared band",
     "observed": "observed",
+    "partly_observed": "observed in part",
+    "not_monotone": "the trend holds, but the curve rises significantly between adjacent points",
+    "precondition_fails": "the claim's declared precondition does not hold",
     "not_observed": "not observed",
 }
 
@@ -310,6 +313,11 @@ def detectable_rho(n: int, alpha_z: float = Z_ALPHA, power_z: float = Z_POWER) -
     if n < 4:
         return float("nan")
     return math.tanh((alpha_z + power_z) * 1.03 / math.sqrt(n - 3))
+
+
+def points_for_rho(rho: float) -> int:
+    """Points needed to detect |ρ| with 80% power at p < ALPHA (the inverse of `detectable_rho`)."""
+    return math.ceil(((Z_ALPHA + Z_POWER) * 1.03 / math.atanh(min(abs(rho), 0.999999))) ** 2 + 3)
 
 
 def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int, what: str = "Spearman ρ",
