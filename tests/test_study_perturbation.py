@@ -45,8 +45,10 @@ def test_far_above_survives_far_below_dies_reproduces_every_claim():
     assert m.assessable and len(m.valid) == 20 and not m.excluded
     assert [c.name for c in m.claims] == list(P.CLAIM_NAMES)
     assert [c.verdict for c in m.claims] == ["reproduced"] * 3
-    assert m.claims[0].detail.startswith("10 of 10 trials with z ≥ 3 survived: 100.0%")
-    assert m.claims[1].detail.startswith("0 of 10 trials with z ≤ −3 survived: 0.0%")
+    assert m.claims[0].detail.startswith("10 of 10 trials with z ≥ 3 survived; rate = 1 (95% CI [0.722, 1], n = 10)")
+    assert m.claims[1].detail.startswith("0 of 10 trials with z ≤ −3 survived; rate = 0")
+    assert (m.claims[0].margin, m.claims[1].margin, m.claims[2].margin) == pytest.approx((0.4, 0.4, 0.1))
+    assert all(c.reason == "beyond_margin" for c in m.claims)
     assert sorted({r["z"] for r in m.rows}) == pytest.approx([Z_DOWN, Z_UP])
     assert m.spearman["rho"] == pytest.approx(1.0) and m.spearman["n"] == 20
     bins = m.bins[P.SURVIVAL_TAU]
@@ -59,7 +61,9 @@ def test_far_above_survives_far_below_dies_reproduces_every_claim():
 
 @pytest.mark.parametrize("n, above, below, verdicts", [
     (40, 30, 10, ("partly", "partly", "reproduced")),       # the right side of ½ (p < 0.01), but not near 100% / 0%
-    (10, 5, 5, ("not assessable", "not assessable", "not assessable")),  # a coin either way: the CIs hold both sides
+    # A coin either way: each rate's CI holds ½ but lies short of 90% (above) and of 10% (below), so "near 100%"
+    # and "rarely" are ruled out; the trend's CI holds 0 and reaches the conventional ρ = 0.1.
+    (10, 5, 5, ("not reproduced", "not reproduced", "not assessable")),
     (10, 0, 10, ("not reproduced", "not reproduced", "not reproduced")),  # the opposite of the claim
 ])
 def test_perturbation_claims_known_answers(n, above, below, verdicts):

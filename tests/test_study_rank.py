@@ -240,10 +240,17 @@ def test_rank_claim_known_answers(learned, verdict):
     assert claim.verdict == verdict, claim.detail
 
 
-@pytest.mark.parametrize("k, verdict", [(70, "reproduced"), (55, "not assessable"), (50, "not assessable"), (34, "not reproduced")])
-def test_shape_claim_known_answers(k, verdict):
-    # 55/100 is a majority but not at p < 0.01; 34/100 cubes (the xor run's share) is a minority.
-    assert V.share_claim("shape", k, 100, "cubes").verdict == verdict
+@pytest.mark.parametrize("k, n, verdict, reason", [
+    (97, 100, "reproduced", "beyond_margin"),  # Wilson CI clear of ½ and reaching the declared 90%
+    (70, 100, "partly", "short_of_margin"),  # a clear majority, but 90% ruled out
+    (55, 100, "not reproduced", "rules_out_margin"),  # holds ½, short of 90%
+    (34, 100, "not reproduced", "opposite"),  # the xor run's share: a minority
+    (3, 4, "not assessable", "too_wide"),  # holds both ½ and 90%
+])
+def test_shape_claim_known_answers(k, n, verdict, reason):
+    claim = V.share_claim("shape", k, n, "cubes", 0.9, "a source")
+    assert (claim.verdict, claim.reason) == (verdict, reason)
+    assert claim.value == k / n and claim.margin == pytest.approx(0.4) and claim.kind == "share"
 
 
 # ---------------------------------------------------------------- xor
@@ -328,7 +335,8 @@ def test_xor_cross_polytope_is_classified_and_its_ties_reported(tmp_path):
     assert m.stats["cube"][0]["mean"] == 0.0 and m.stats["cross_polytope"][0]["n"] == 4
     assert set(m.shape_tests) == {"cube", "cross_polytope"}
     # 2 cubes of 6 is a minority: the shape claim fails.
-    assert m.n_cubes == 2 and m.claims[1].verdict == "not assessable"  # 2 of 4: the share's CI holds ½
+    # 2 of 6: the share's CI holds ½ and lies short of the declared 90%
+    assert m.n_cubes == 2 and m.claims[1].verdict == "not reproduced" and m.claims[1].reason == "rules_out_margin"
     section = xor_rank.write(m, record("xor_rank", trials), tmp_path)
     assert section.summary["ambiguous"] == 4
     assert "4 trials with 4 tied α" in "\n".join(section.findings)

@@ -94,7 +94,7 @@ class Claim:
     """One sub-claim of a section as a record: what it says, the numbers its rule read, the verdict and why.
 
     `render` writes its sentence from these fields; `note` is the study's own context (counts, what
-    the number is read from), never parsed. A claim without a number says why in `note`.
+    the number is read from), written first and never parsed. A claim without a number says why in `note`.
     """
 
     name: str  # e.g. "learned q ranks high"
@@ -130,8 +130,9 @@ class Claim:
 
 
 def render(c: Claim) -> str:
-    """The report's sentence for a claim, from its record alone."""
-    parts = []
+    """The report's sentence for a claim, from its record alone: the study's note, the number with its interval,
+    n and p, the margin and where it comes from, and why the rule gave its verdict."""
+    parts = [c.note] if c.note else []
     if c.value is not None:
         number = f"{c.effect or 'value'} = {_fmt(c.value)}"
         inside = []
@@ -151,8 +152,6 @@ def render(c: Claim) -> str:
         if c.reason == "too_wide" and c.needs_n is not None:
             why += f" (needs ≈ {c.needs_n} to decide against the margin; n = {c.n} now)"
         parts.append(why)
-    if c.note:
-        parts.append(c.note)
     return "; ".join(parts)
 
 

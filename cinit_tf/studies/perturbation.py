@@ -32,7 +32,13 @@ from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies._modadd import TAUS
 
 FAR = 3.0  # "much higher / much lower than the mean": at least 3 standard deviations of the other signals
+# "Near 100%" and "rarely" (§4.2: "if the frequency is much higher than the others, the survival rate is
+# near 100%, while the frequency rarely survives if it is much lower") read as ≥ 90% and ≤ 10%.
 HIGH_RATE, LOW_RATE = 0.9, 0.1
+HIGH_SOURCE = "§4.2: \"the survival rate is near 100%\", read as"
+LOW_SOURCE = "§4.2: \"the frequency rarely survives\", read as"
+# §4.2 (Fig. 5b) draws survival rising with the deviation and states no number: the conventional small ρ.
+MONOTONE_MARGIN = V.CONVENTIONAL_RHO
 BINS = (-np.inf, -FAR, -1.0, 1.0, FAR, np.inf)  # z bins of the pooled table; the outer two decide the verdict
 
 ABOVE_CLAIM = "survival near 100% when far above the mean"
@@ -44,7 +50,8 @@ VERDICT_RULE = (
     "mean of the other signals) / their standard deviation on the transformed initial embedding; the headline is the "
     f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}, their survival rate: {V.rate_outcomes(True, HIGH_RATE, 'near 100%')}. "
     f"({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: {V.rate_outcomes(False, LOW_RATE, 'rare')}. ({MONOTONE_CLAIM}) "
-    f"Spearman ρ between z and survival (0/1) with its Fisher-z 95% CI: {V.direction_outcomes('positive')}. "
+    f"Spearman ρ between z and survival (0/1) with its Fisher-z 95% CI, margin ρ = {MONOTONE_MARGIN.value:g} "
+    f"({MONOTONE_MARGIN.source}): {V.direction_outcomes('positive')}. "
     f"A range with no trial is not assessable; so is the section when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or "
     "fewer than 3) are valid."
 )
@@ -185,9 +192,9 @@ def claims_of(rows: list[dict]) -> list:
     above = [a for a, v in zip(alive, z) if v >= FAR]
     below = [a for a, v in zip(alive, z) if v <= -FAR]
     return [
-        V.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", V.ALPHA),
-        V.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", V.ALPHA),
-        V.trend(MONOTONE_CLAIM, z, [float(a) for a in alive], +1, "Spearman ρ(z, survived)"),
+        V.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", HIGH_SOURCE),
+        V.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", LOW_SOURCE),
+        V.trend(MONOTONE_CLAIM, z, [float(a) for a in alive], +1, "Spearman ρ(z, survived)", margin=MONOTONE_MARGIN),
     ]
 
 

@@ -44,14 +44,17 @@ from cinit_tf.studies import _verdicts as V
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 15.0, 22.0, 100
 LINE_LIKE = 0.9  # a variance share at or above which the centres are counted as a line (or a plane); ours
 
+# §2 states the shape without exception ("The final representation clusters numbers with the same
+# remainder together and forms a line in the embedding"): read as at least 90% of runs, as "near 100%".
+LINE_SHARE = 0.9
+LINE_SOURCE = '§2: "forms a line in the embedding", stated without exception, read as a share of runs'
 RANK_CLAIM = "the learned order ranks high at initialisation"
 SHAPE_CLAIM = "the final clusters lie along a line"
 VERDICT_RULE = R.verdict_rule(
     PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="order's initial signal f(q) among all 10! orders",
-    shape=f"the paper's final cluster centres lie along a line (Fig. 1a; no share given, so we read it as most runs); a run "
+    shape=f"the paper's final cluster centres lie along a line ({LINE_SOURCE} ≥ {LINE_SHARE:.0%}); a run "
           f"is a line when its final centres have at least {LINE_LIKE:g} of their variance on their first principal component",
-    shape_test=f"the share of lines − ½ (exact binomial test against ½, Wilson 95% CI): "
-               f"{V.direction_outcomes('positive')}. Both claims are "
+    shape_test=f"{V.rate_outcomes(True, LINE_SHARE, 'forms a line')}. Both claims are "
                "judged on the trials of the run's main output head; the other head is compared beside them.")
 
 DECLARATION = Declaration(
@@ -245,7 +248,8 @@ def measure(trials, options) -> RemainderRankMeasured:
     }
     m.n_lines = sum(r["line_share"] >= LINE_LIKE for r in rows)
     rank, rank_info = V.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
-    m.claims = [rank, V.share_claim(SHAPE_CLAIM, m.n_lines, len(rows), f"lines (PC 1 ≥ {LINE_LIKE:g})")]
+    m.claims = [rank, V.share_claim(SHAPE_CLAIM, m.n_lines, len(rows), f"lines (PC 1 ≥ {LINE_LIKE:g})", LINE_SHARE,
+                                           LINE_SOURCE)]
     m.mann_whitney = rank_info["mann_whitney"]
     m.lines_ci = S.share_ci(m.n_lines, len(rows))
     m.vs_initial = S.mann_whitney_less(learned, initial_order)
