@@ -97,16 +97,20 @@ def test_partly():
     # Six seeds, B lower than full in each: the interval is clear of 0, but a one-sided signed-rank test over six
     # pairs cannot go below p = 1/64.
     assert verdicts(population(n=6))["B_faster"] == V.PARTLY
-    # B lower than full in 9 seeds and higher in 7, by similar amounts: the interval holds both signs, so the rule
-    # says how many seeds would decide it instead of "partly" or "not reproduced".
+    # B lower than full in 9 seeds and higher in 7, by similar amounts: the interval holds 0 but lies within
+    # ±0.05 decades, far short of the declared 0.3: "B is faster" at the paper's size is ruled out.
     mixed = population(b_scale=lambda s: 100 + s + (-8 if s < 9 else 8), b_low=1e-5)
     claim = W.measure(mixed).claims[1]
-    assert claim.verdict == V.NOT_ASSESSABLE and "interval too wide: needs ≈ 528 (n = 16 now)" in claim.detail
-    assert "B lower in 9 of 16 seeds" in claim.detail and claim.ci[0] < 0 < claim.ci[1]
-    # A ends with more than one circle in 10 of 16 seeds: a majority, binomial p = 0.23, and the Wilson interval
-    # (0.39–0.82) holds ½: too few seeds to tell. In 12 of 16 (0.51–0.90, one-sided p = 0.038): a majority, not significant.
-    assert verdicts(population(a_circles=lambda s: 3 if s < 10 else 1))["A"] == V.NOT_ASSESSABLE
+    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "rules_out_margin")
+    assert "B lower in 9 of 16 seeds" in claim.detail and claim.ci[0] < 0 < claim.ci[1] and claim.margin == 0.3
+    # A ends with more than one circle in 10 of 16 seeds: the Wilson interval (0.39–0.82) holds ½ and lies short of
+    # the declared 90%: "in none ... a single circle" is ruled out. In 12 of 16 (0.51–0.90): clear of ½, short of 90%.
+    assert verdicts(population(a_circles=lambda s: 3 if s < 10 else 1))["A"] == V.NOT_REPRODUCED
     assert verdicts(population(a_circles=lambda s: 3 if s < 12 else 1))["A"] == V.PARTLY
+    # B against full with an interval holding both 0 and the margin: not assessable, with the seeds that decide.
+    wide = population(b_scale=lambda s: 100 + s + (-60 if s < 9 else 50), b_low=1e-5)
+    claim = W.measure(wide).claims[1]
+    assert claim.verdict == V.NOT_ASSESSABLE and claim.needs_n > 16 and "to decide against the margin" in claim.detail
 
 
 def test_not_reproduced():
@@ -172,12 +176,11 @@ def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
 def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
     # Reproduced: B below D in every seed (the default population: D levels off at 1e-2, B at 5e-7).
     assert verdicts(population())["B_learns"] == V.REPRODUCED
-    # B below D in 9 seeds by a little, above it in 7 by more: the median difference is negative, the mean positive,
-    # and its interval holds both signs: not assessable, not "not reproduced".
+    # B below D in 9 seeds by a little, above it in 7 by more: the interval holds 0 and lies within 0.22 decades,
+    # short of the declared decade: "two random circles do not learn" is ruled out.
     mixed = population(b=lambda s: curve(5e-7, 50 + s), d=lambda s: curve(5e-7, 50 + s + (10 if s < 9 else -30)))
     claim = W.measure(mixed).claims[5]
-    assert claim.verdict == V.NOT_ASSESSABLE and "B lower in 9 of 16" in claim.detail
-    assert "the estimate points the other way; the interval holds both directions" in claim.detail
+    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "rules_out_margin") and "B lower in 9 of 16" in claim.detail
     # Not reproduced: the two random circles learn sooner than the two winning ones in every seed.
     assert verdicts(population(d=lambda s: curve(5e-7, 30 + s)))["B_learns"] == V.NOT_REPRODUCED
     # Equal curves: no direction, not reproduced.
@@ -189,23 +192,19 @@ def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
 
 def test_the_short_number_names_the_claim_that_set_the_headline():
     claims = W.measure(population()).claims  # all reproduced: the section's point is named
-    assert W.short_number(claims).startswith("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D (16 seeds, "
-                                             "p: one-sided Wilcoxon signed-rank, B lower) = -4.32 (95% CI [-4.35, -4.29])")
-    assert W.short_number(claims).endswith("(reproduced)")
+    assert W.short_number(claims) == ("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D -4.32 [-4.35, -4.29] "
+                                      "(reproduced, beyond margin)")
     claims = W.measure(population(a_circles=lambda s: 3 if s < 12 else 1)).claims  # only A's revival is partly
-    assert W.short_number(claims).startswith("A revives: 12 of 16 A runs end with more than one circle")
-    assert W.short_number(claims).endswith("(partly)")
+    assert W.short_number(claims) == "A revives: rate 0.75 [0.505, 0.898] (partly, short of margin)"
     # D learns sooner than full and than B: "D struggles" and B against D both fail; on a tie the section's point
     # (B against D) is named.
     claims = W.measure(population(d=lambda s: curve(5e-7, 30 + s))).claims
     assert [c.verdict for c in claims].count(V.NOT_REPRODUCED) == 2 and claims[3].verdict == V.NOT_REPRODUCED
-    assert W.short_number(claims).startswith("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D (16 seeds, "
-                                             "p: one-sided Wilcoxon signed-rank, B lower) = 0.239")
-    assert W.short_number(claims).endswith("(not reproduced)")
+    assert W.short_number(claims) == ("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D 0.239 [0.239, 0.239] "
+                                      "(not reproduced, opposite)")
     claims = W.measure(population(b_low=2e-6)).claims  # claim (1) not assessable, the weakest: the reason is named
-    assert W.short_number(claims).startswith("B near 1e-7: B's lowest test loss median 2.00e-06")
-    assert W.short_number(claims).endswith("the full run has not reached 1e-06 itself: the budget is too short to tell "
-                                           "(not assessable)")
+    assert W.short_number(claims).startswith("B near 1e-7: B's median lowest test loss (interval: IQR) 2.00e-06")
+    assert W.short_number(claims).endswith("(not assessable, precondition fails)")
 
 
 def test_write_puts_the_short_number_in_the_index(tmp_path):
