@@ -10,7 +10,11 @@ amplifies the last bit of a float sum, so a rerun on another CPU or other librar
 numbers; what should agree is the verdicts, and the numbers within their intervals.
 
 Exit status: 0 when every claim is on both sides with the same verdict, 1 when a verdict differs or a
-claim is missing on one side, 2 on bad input (a folder that is neither, unreadable JSON).
+claim is missing on one side, 2 on anything that cannot be compared: a folder that is none of these,
+unreadable JSON, a claim that is not an object with a non-empty string `name` and one of the verdicts, a
+claim name repeated, a `value` or `ci` that is not a number, a report without claims, two sides with no
+section in common, or one section name standing for two different studies. Keys compare does not read are
+free.
 """
 
 from __future__ import annotations
@@ -27,13 +31,57 @@ class CompareError(Exception):
 
 
 def _summary(path: Path) -> dict:
+    """summary.json read and checked: what compare reads is there and of its type; other keys are free."""
+    if not path.is_file():
+        raise CompareError(f"{path}: not a regular file (expected a report's summary.json)")
     try:
         data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise CompareError(f"{path}: not readable JSON ({e})") from None
     if not isinstance(data, dict) or not isinstance(data.get("claims"), list) or "name" not in data:
         raise CompareError(f"{path}: not a report summary (expected an object with 'name' and a 'claims' list)")
+    for key in ("name", "study"):
+        if key in data and not (isinstance(data[key], str) and data[key]):
+            raise CompareError(f"{path}: {key!r} is {data[key]!r:.60}; expected a non-empty string")
+    if not data["claims"]:
+        raise CompareError(f"{path}: 'claims' is empty; a report without claims has nothing to compare")
+    seen = set()
+    for i, c in enumerate(data["claims"]):
+        _check_claim(path, i, c)
+        if c["name"] in seen:
+            raise CompareError(f"{path}: claims[{i}]: name {c['name']!r} repeats an earlier claim's; "
+                               "each claim is compared by its name, so names must be unique")
+        seen.add(c["name"])
     return data
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _check_claim(path: Path, i: int, c) -> None:
+    """A claim needs a name and one of the verdicts; its value and ci, where given, are numbers or null."""
+    from cinit_tf.section import VERDICTS
+
+    where = f"{path}: claims[{i}]"
+    if not isinstance(c, dict):
+        raise CompareError(f"{where}: expected an object with 'name' and 'verdict', "
+                           f"got {type(c).__name__} {c!r:.60}")
+    for key in ("name", "verdict"):
+        if key not in c:
+            raise CompareError(f"{where}: missing key {key!r} (a claim needs 'name' and 'verdict')")
+    if not (isinstance(c["name"], str) and c["name"]):
+        raise CompareError(f"{where}: name is {c['name']!r:.60}; expected a non-empty string")
+    if not (isinstance(c["verdict"], str) and c["verdict"] in VERDICTS):
+        raise CompareError(f"{where} ({c['name']!r}): verdict {c['verdict']!r:.60} is not one of "
+                           f"{', '.join(VERDICTS)}")
+    value = c.get("value")
+    if value is not None and not _is_number(value):
+        raise CompareError(f"{where} ({c['name']!r}): value {value!r:.60} is not a number or null")
+    ci = c.get("ci")
+    pair = isinstance(ci, list) and len(ci) == 2 and all(x is None or _is_number(x) for x in ci)
+    if ci is not None and not pair:
+        raise CompareError(f"{where} ({c['name']!r}): ci {ci!r:.60} is not null or a list of two numbers")
 
 
 def sections(side: str | Path) -> dict[str, dict]:
@@ -54,10 +102,13 @@ def sections(side: str | Path) -> dict[str, dict]:
                 raise CompareError(str(e)) from None
             s = _summary(out / "summary.json")
         return {s["name"]: s}
-    found = {}
+    found, where = {}, {}
     for path in sorted(side.glob("*/summary.json")):
         s = _summary(path)
-        found[s["name"]] = s
+        if s["name"] in found:
+            raise CompareError(f"{side}: {where[s['name']]} and {path} are both section {s['name']!r}; "
+                               "a folder of reports holds each section once")
+        found[s["name"]], where[s["name"]] = s, path
     if not found:
         raise CompareError(f"{side}: holds no summary.json, config.json or */summary.json; not a report, run or reports folder")
     return found
@@ -121,9 +172,25 @@ def line(row: Row) -> str:
     return f"{row.section}: {row.claim}: {mark} ({verdict_a} / {verdict_b}){numbers}"
 
 
+def comparable(published: dict[str, dict], rerun: dict[str, dict], names=("published", "rerun")) -> None:
+    """CompareError unless the two sides share a section and each shared section is the same study on both."""
+    common = [n for n in published if n in rerun]
+    if not common:
+        raise CompareError(f"no section in common: {names[0]} holds {', '.join(sorted(published))}, "
+                           f"{names[1]} holds {', '.join(sorted(rerun))}; "
+                           "compare a report with a rerun of the same section")
+    for n in common:
+        a, b = published[n].get("study"), rerun[n].get("study")
+        if a is not None and b is not None and a != b:
+            raise CompareError(f"section {n!r} is study {a!r} in {names[0]} but study {b!r} in {names[1]}; "
+                               "compare a report with a rerun of the same study")
+
+
 def compare(published: str | Path, rerun: str | Path) -> tuple[list[str], int]:
     """(the lines to print, exit status 0 or 1); CompareError on bad input."""
-    rs = rows(sections(published), sections(rerun))
+    a, b = sections(published), sections(rerun)
+    comparable(a, b, (str(published), str(rerun)))
+    rs = rows(a, b)
     lines = [line(r) for r in rs]
     differ = sum(not r.agrees for r in rs)
     lines.append(f"{len(rs)} claims: {len(rs) - differ} agree, {differ} differ or are missing on one side")

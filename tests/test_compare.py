@@ -91,3 +91,82 @@ def test_a_run_folder_is_reported_then_compared(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith(f"{len(json.loads((published / 'summary.json').read_text())['claims'])} claims:")
     assert all(": same (" in line for line in out[:-1])
+
+
+def _compare_error(tmp_path, capsys, rerun_claims, published=PUBLISHED, rerun_name="x"):
+    a = report(tmp_path / "a", "x", published)
+    b = report(tmp_path / "b", rerun_name, rerun_claims)
+    status = main(["--compare", str(a), str(b)])
+    captured = capsys.readouterr()
+    return status, captured.err, captured.out
+
+
+def test_malformed_claims_exit_2_naming_file_and_claim(tmp_path, capsys):
+    cases = [
+        (["not an object"], "claims[0]: expected an object"),
+        ([{"name": "rank", "detail": "d"}], "claims[0]: missing key 'verdict'"),
+        ([{"verdict": "partly"}], "claims[0]: missing key 'name'"),
+        ([{"name": ["rank"], "verdict": "partly"}], "claims[0]: name is ['rank']; expected a non-empty"),
+        ([{"name": "", "verdict": "partly"}], "name is ''"),
+        ([claim("rank", "banana")], "verdict 'banana' is not one of reproduced, partly"),
+        ([claim("rank", "partly"), claim("rank", "reproduced")], "claims[1]: name 'rank' repeats"),
+        ([claim("rank", "partly", "16", [1, 2])], "value '16' is not a number or null"),
+        ([claim("rank", "partly", 16.0, [1])], "ci [1] is not null or a list of two numbers"),
+        ([claim("rank", "partly", True, [1, 2])], "value True is not a number"),
+    ]
+    for i, (claims, expected) in enumerate(cases):
+        status, err, out = _compare_error(tmp_path / str(i), capsys, claims)
+        assert status == 2, (claims, err)
+        assert "Traceback" not in err and out == ""
+        assert f"b{'/'}summary.json: " in err and expected in err, (expected, err)
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_extra_keys_and_null_numbers_are_accepted(tmp_path, capsys):
+    extended = [dict(claim("rank", "partly", None), kind="two-sample", n=100, p=0.007, margin=None, ci=None,
+                     reason="r"),
+                dict(claim("shape", "not reproduced", -0.16, [None, -0.06]), future={"nested": [1]}),
+                claim("exists", "reproduced")]
+    status, err, out = _compare_error(tmp_path, capsys, extended)
+    assert (status, err) == (0, "")
+    assert out.splitlines()[0] == "x: rank: same (partly / partly); published 15.4 [12, 18.8], rerun –; " \
+        "rerun in published CI: n/a, published in rerun CI: n/a"
+
+
+def test_nothing_to_compare_exits_2(tmp_path, capsys):
+    status, err, _ = _compare_error(tmp_path / "empty", capsys, [], published=[])
+    assert status == 2 and "'claims' is empty" in err
+    status, err, _ = _compare_error(tmp_path / "one", capsys, [], published=PUBLISHED)
+    assert status == 2 and "b/summary.json: 'claims' is empty" in err
+
+
+def test_two_different_sections_exit_2(tmp_path, capsys):
+    status, err, out = _compare_error(tmp_path / "names", capsys, PUBLISHED, rerun_name="y")
+    assert status == 2 and out == ""
+    assert "no section in common" in err and "holds x" in err and "holds y" in err
+    a = tmp_path / "studies" / "a"
+    a.mkdir(parents=True)
+    (a / "summary.json").write_text(json.dumps({"name": "x", "study": "xor_rank", "claims": PUBLISHED}))
+    b = tmp_path / "studies" / "b"
+    b.mkdir()
+    (b / "summary.json").write_text(json.dumps({"name": "x", "study": "remainder_rank", "claims": PUBLISHED}))
+    assert main(["--compare", str(a), str(b)]) == 2
+    assert "section 'x' is study 'xor_rank'" in capsys.readouterr().err
+
+
+def test_a_section_twice_in_a_folder_of_reports_exits_2(tmp_path, capsys):
+    report(tmp_path / "a" / "x", "x", PUBLISHED)
+    report(tmp_path / "a" / "x2", "x", PUBLISHED)
+    report(tmp_path / "b" / "x", "x", PUBLISHED)
+    assert main(["--compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert "are both section 'x'" in capsys.readouterr().err
+
+
+def test_a_summary_that_is_not_a_regular_file_exits_2(tmp_path, capsys):
+    import os
+
+    report(tmp_path / "a" / "x", "x", PUBLISHED)
+    (tmp_path / "b" / "x").mkdir(parents=True)
+    os.mkfifo(tmp_path / "b" / "x" / "summary.json")
+    assert main(["--compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert "not a regular file" in capsys.readouterr().err
