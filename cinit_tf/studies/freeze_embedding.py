@@ -14,6 +14,8 @@ Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARA
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,16 +29,24 @@ from cinit_tf.studies import _loss_vs_d as L
 from cinit_tf.studies import _verdicts as V
 
 DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
+# §5: "As dimensionality increases, the test loss decreases at a faster rate during training" gives no size: the
+# conventional small correlation. Fig. 7's caption: "One can notice a dip in loss at d = p", on a log axis: read as
+# at least 0.1 decades (about 20%) below its neighbours, the least a reader could notice on such an axis.
+FALLS_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value, '§5: "As dimensionality increases, the test loss decreases at a '
+                        'faster rate during training", no size given: ' + V.CONVENTIONAL_RHO.source)
+DIP_MARGIN = V.Margin(0.1, 'Fig. 7: "One can notice a dip in loss at d = p", read as at least 0.1 decades (~20%) '
+                      "below its neighbours on the figure's log axis")
 
 VERDICT_RULE = (
     "four claims on the frozen-embedding trials (valid: finite training), on log₁₀ of the final test loss; the headline "
     "is the weakest. For each task, \"loss falls with d\": Spearman ρ between d and log₁₀ final test loss (one point per "
-    f"trial), with its Fisher-z 95% CI: {V.direction_outcomes('negative')}; a reproduced trend is lowered to partly "
+    f"trial), with its Fisher-z 95% CI, margin |ρ| = {FALLS_MARGIN.value:g} ({FALLS_MARGIN.source}): "
+    f"{V.direction_outcomes('negative')}; a reproduced trend is lowered to partly "
     f"when the loss rises significantly between two adjacent grid points (one-sided Welch's t-test at p < {V.ALPHA:g}), since a rank correlation hides a "
     f"curve that is not monotone (on modular addition the rise out of the claimed dip, from d = p to the next point, "
     f"does not count). \"{DIP_CLAIM}\": the difference between the mean log₁₀ loss at d = p and the mean "
-    "of the means at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI: "
-    f"{V.direction_outcomes('negative')} (negative: a dip; wholly positive: a bump). The dip needs trained-out "
+    "of the means at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI, margin "
+    f"{DIP_MARGIN.value:g} decades ({DIP_MARGIN.source}): {V.direction_outcomes('negative')} (negative: a dip). The dip needs trained-out "
     "curves: it is not assessable unless the mean log₁₀ frozen test loss "
     f"at those three points moved by less than {L.FLAT_TOLERANCE:g} decades over the last quarter of training. A task "
     f"whose valid frozen trials are fewer than {V.MIN_VALID_SHARE:.0%} of its frozen trials (or fewer than 3) is not "
@@ -74,9 +84,21 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- measure
 
 
+def loss_of(trial) -> str:
+    """The cross-entropy a trial trained with ("standard" for trials stored before the setting existed)."""
+    return trial.settings["train"].get("loss", "standard")
+
+
+def judged(trials) -> list:
+    """The trials the claims read: of a task trained with the exact loss, only its exact-loss trials (the
+    standard-loss ones beside them show the paper's likely float32 setting and are not judged)."""
+    exact = {t.settings["task"]["name"] for t in trials if loss_of(t) == "exact"}
+    return [t for t in trials if t.settings["task"]["name"] not in exact or loss_of(t) == "exact"]
+
+
 def by_case(trials) -> list[tuple[str, list]]:
-    """(task name, trials of every case of that task) in the paper's task order, then by name."""
-    groups = C.group_trials(trials, lambda t: t.settings["task"]["name"])
+    """(task name, judged trials of every case of that task) in the paper's task order, then by name."""
+    groups = C.group_trials(judged(trials), lambda t: t.settings["task"]["name"])
 
     def order(name):
         return (C.TASK_ORDER.index(name) if name in C.TASK_ORDER else len(C.TASK_ORDER), name)
@@ -92,36 +114,42 @@ def falls_claim(c: dict) -> V.Claim:
     """"Loss falls with d" on one task: Spearman's trend, lowered to partly by a significant rise between adjacent points."""
     name = falls_name(c["task"])
     if not c["assessable"]:
-        return V.not_assessable(name, c["valid_frozen"], c["total_frozen"])
+        return V.not_assessable(name, c["valid_frozen"], c["total_frozen"], kind="trend")
     pts = [(d, v) for d, ts in c["_frozen_trials"].items() for v in (L.log_loss(t) for t in ts)]
-    claim = V.trend(name, [d for d, _ in pts], [v for _, v in pts], -1, "Spearman ρ(d, log₁₀ final test loss)")
+    claim = V.trend(name, [d for d, _ in pts], [v for _, v in pts], -1, "Spearman ρ(d, log₁₀ final test loss)",
+                    margin=FALLS_MARGIN)
     rises = [r for r in c["rises"] if r["p"] < V.ALPHA and not (c["task"] == "modadd" and r["from"] == c["p"])]
     if claim.verdict == V.REPRODUCED and rises:
         where = ", ".join(f"d = {r['from']} → {r['to']} (+{C.fmt(r['rise'])} decades, {C.fmt_p(r['p'])})" for r in rises)
-        return V.Claim(name, V.PARTLY, claim.detail + f"; but the loss rises significantly between adjacent points: {where}")
+        return dataclasses.replace(claim, verdict=V.PARTLY, reason="not_monotone",
+                                   note="; ".join(x for x in (claim.note, f"rises at {where}") if x))
     return claim
 
 
 def dip_claim(c: dict | None) -> V.Claim:
     """The dip at d = p on modular addition: the contrast against both neighbours, once the curves there have flattened."""
     if c is None:
-        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, "no modular-addition trials in this run")
+        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, "no modular-addition trials in this run", kind="direction",
+                       reason="too_few_valid", n=0)
     if not c["assessable"]:
-        return V.not_assessable(DIP_CLAIM, c["valid_frozen"], c["total_frozen"])
+        return V.not_assessable(DIP_CLAIM, c["valid_frozen"], c["total_frozen"], kind="direction")
     dip = c["dip"]
     if dip is None:
-        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, f"the frozen grid does not hold d = p = {c['p']} with a point on each side")
+        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, f"the frozen grid does not hold d = p = {c['p']} with a point on "
+                       "each side", kind="direction", reason="precondition_fails")
     k = dip["contrast"]
     flat = dip["flattening"]
     flat_text = (f"the mean log₁₀ loss at d = {dip['below']}, {dip['p']}, {dip['above']} moved {C.fmt(flat['change'])} decades "
                  f"over the last quarter of training")
     if not flat["flat"]:
-        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, flat_text + f", not less than {L.FLAT_TOLERANCE:g}: the curves have not "
-                       "flattened, so a dip can be neither confirmed nor refuted")
-    claim = V.direction(DIP_CLAIM, k["difference"], k["ci95"][0], k["ci95"][1], k["p"], -1,
-                        f"log₁₀ loss at d = {dip['p']} − mean of d = {dip['below']} and d = {dip['above']} "
-                        f"(n = {'/'.join(map(str, k['n']))})")
-    return V.Claim(claim.name, claim.verdict, claim.detail + f"; {flat_text} (flattened)")
+        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, flat_text + f", not less than {L.FLAT_TOLERANCE:g}: the curves have "
+                       "not flattened, so a dip can be neither confirmed nor refuted", kind="direction",
+                       reason="precondition_fails", value=k["difference"], ci=tuple(k["ci95"]), p=k["p"],
+                       margin=DIP_MARGIN.value, margin_source=DIP_MARGIN.source, expected_sign=-1,
+                       effect=f"log₁₀ loss at d = {dip['p']} − mean of its neighbours")
+    return V.direction(DIP_CLAIM, k["difference"], k["ci95"][0], k["ci95"][1], k["p"], -1,
+                       f"log₁₀ loss at d = {dip['p']} − mean of d = {dip['below']} and d = {dip['above']}",
+                       margin=DIP_MARGIN, n=sum(k["n"]), note=f"n = {'/'.join(map(str, k['n']))}; {flat_text} (flattened)")
 
 
 @dataclass(kw_only=True)
@@ -171,7 +199,8 @@ def measure(trials, options=None) -> FreezeMeasured:
                        excluded=excluded, options=options, cases=cases)
     by_task = {c["task"]: c for c in cases}
     m.claims = [falls_claim(by_task[name]) if name in by_task else
-                V.Claim(falls_name(name), V.NOT_ASSESSABLE, f"no {name} trials in this run") for name in C.TASK_ORDER]
+                V.Claim(falls_name(name), V.NOT_ASSESSABLE, f"no {name} trials in this run", kind="trend",
+                        reason="too_few_valid", n=0) for name in C.TASK_ORDER]
     m.claims.append(dip_claim(by_task.get("modadd")))
     m.assessable = any(c["assessable"] for c in cases)
     m.late_rise = late_rise([t for t in m.valid if t.settings["train"].get("until", "steps") != "steps"])
