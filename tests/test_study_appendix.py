@@ -112,7 +112,7 @@ def test_level_claim_outcomes():
     # The level moves by 10% at one d: its CI misses 1 ± 0.05.
     moved = dict(tight) | {8: list(1.1 + 0.01 * rng.standard_normal(50))}
     claim = V.level_claim("flat", moved, 1.0, 0.05, "test", "d")
-    assert claim.verdict == V.NOT_REPRODUCED and "d = 8" in claim.detail
+    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "outside_band") and "d = 8" in claim.note
     # ... while a margin of 0.2 would have accepted it: the declared margin is what decides.
     assert V.level_claim("flat", moved, 1.0, 0.2, "test", "d").verdict == V.REPRODUCED
     assert V.level_claim("flat", {1: [1.0]}, 1.0, 0.05, "test", "d").verdict == V.NOT_ASSESSABLE
@@ -171,6 +171,38 @@ def test_min_signal_not_assessable_with_non_finite_draws():
     c = MS.measure_task("modadd", trials)
     assert {cl.verdict for cl in c["claims"]} == {V.NOT_ASSESSABLE}
     assert c["valid"] == 4 and sum(len(v) for v in c["excluded"].values()) == 8
+
+
+def _shifted_draws(shift, ds=(2, 8, 32), draws=2000):
+    """Per d, `draws` views whose min and max are the same normal quantiles moved by ±shift per step of d (a
+    trend whose Spearman ρ is known), and whose mean over its expectation is exactly 1."""
+    from scipy.stats import norm
+
+    z = norm.ppf((np.arange(draws) + 0.5) / draws)
+    return {d: [{"norm_min": v + shift * i, "norm_max": 2 + v - shift * i, "exp_mean": 1.0} for v in z]
+            for i, d in enumerate(ds)}
+
+
+def test_min_signal_trends_are_judged_against_the_conventional_rho():
+    """Fig. 8 and 10 state the trends without a number: the margin is |ρ| = 0.1. A shift of 0.06 SD per step
+    of d over 6,000 draws gives ρ = 0.048, 95% CI [0.022, 0.074], clear of 0 (p < 0.01) but wholly short of
+    0.1: partly. No shift gives ρ = 0 with a CI [−0.026, 0.026] that rules out 0.1: not reproduced, where the
+    rule without a margin would have said "too wide". A shift of 0.3 reaches it: reproduced."""
+    weak = MS.task_claims("modadd", _shifted_draws(0.06))
+    assert [(c.verdict, c.reason) for c in weak] == [(V.PARTLY, "short_of_margin")] * 2 + [
+        (V.REPRODUCED, "inside_band")]
+    low, high, _ = weak
+    assert low.value == pytest.approx(0.0478, abs=1e-3) and low.n == 6000
+    assert 0 < low.ci[0] and low.ci[1] < 0.1 and low.p < V.ALPHA
+    assert high.value == pytest.approx(-0.0478, abs=1e-3) and high.expected_sign == -1
+    assert (low.margin, high.margin) == (0.1, 0.1)
+    assert low.margin_source.startswith('Fig. 8: "The minimum signal')
+    assert high.margin_source.startswith('App. C: "the maximum signal decreases over dimensionality"')
+    flat = MS.task_claims("modadd", _shifted_draws(0.0))
+    assert [(c.verdict, c.reason) for c in flat[:2]] == [(V.NOT_REPRODUCED, "rules_out_margin")] * 2
+    assert flat[0].value == pytest.approx(0.0, abs=1e-12) and flat[0].needs_n is None
+    clear = MS.task_claims("modadd", _shifted_draws(0.3))
+    assert [(c.verdict, c.reason) for c in clear[:2]] == [(V.REPRODUCED, "beyond_margin")] * 2
 
 
 def _two_task_draws(ds=(4, 16, 64, 256), draws=40, seed=0):
@@ -311,7 +343,7 @@ def test_added_claim_outcomes():
     assert CI.added_claim(_fit(0.0, 0.0, 0.4), 16, 16).verdict == V.REPRODUCED  # an interval touching 0 holds it
     # A wide interval holding 0 is the inconclusive evidence the paper describes: reproduced, never "too wide".
     wide = CI.added_claim(_fit(0.5, -3.0, 4.0), 16, 16)
-    assert wide.verdict == V.REPRODUCED and "up to |β_c| = 4" in wide.detail
+    assert (wide.verdict, wide.reason) == (V.REPRODUCED, "compatible") and "up to |β_c| = 4" in wide.note
     assert CI.added_claim(_fit(0.8, 0.3, 1.3), 16, 16).verdict == V.NOT_REPRODUCED
     assert CI.added_claim(_fit(-0.8, -1.3, -0.3), 16, 16).verdict == V.PARTLY
     assert CI.added_claim(_fit(0.8, 0.3, 1.3), 7, 16).verdict == V.NOT_ASSESSABLE  # fewer than half valid
@@ -320,7 +352,39 @@ def test_added_claim_outcomes():
     assert CI.added_claim(_fit(0.8, 0.3, 1.3, resamples=900), 16, 16).verdict == V.NOT_ASSESSABLE  # separates often
     assert CI.added_claim(_fit(float("nan"), float("nan"), float("nan")), 16, 16).verdict == V.NOT_ASSESSABLE
     claim = CI.added_claim(_fit(0.8, 0.3, 1.3), 16, 16)
-    assert claim.value == 0.8 and claim.ci == (0.3, 1.3)
+    assert claim.value == 0.8 and claim.ci == (0.3, 1.3) and claim.n == 16 and claim.kind == "number"
+    reasons = [CI.added_claim(*args).reason for args in (
+        (_fit(0.1, -0.2, 0.4), 16, 16), (_fit(0.8, 0.3, 1.3), 16, 16), (_fit(-0.8, -1.3, -0.3), 16, 16),
+        (_fit(0.8, 0.3, 1.3), 7, 16), (None, 16, 16), (_fit(0.8, 0.3, 1.3, trials=4), 4, 4),
+        (_fit(0.8, 0.3, 1.3, resamples=900), 16, 16))]
+    assert reasons == ["compatible", "direction_fails", "incompatible", "too_few_valid", "no_estimate",
+                       "too_few_valid", "no_estimate"]
+
+
+def _sweep(shift, ds=(2, 8, 32), draws=2000):
+    """A sweep whose draws' mean and max c_k are the same normal quantiles moved by `shift` per step of d."""
+    from scipy.stats import norm
+
+    z = norm.ppf((np.arange(draws) + 0.5) / draws)
+    per_d = {d: {"mean": list(0.5 + 0.01 * (z + shift * i)), "max": list(0.8 + 0.01 * (z + shift * i))}
+             for i, d in enumerate(ds)}
+    return {"ds": list(ds), "per_d": per_d}
+
+
+def test_circularity_rise_is_judged_against_the_conventional_rho():
+    """App. E's "circularity increases as dimensionality increases" with no number: margin |ρ| = 0.1. A rise
+    of 0.06 SD per step of d over 6,000 draws (ρ = 0.048 [0.022, 0.074]) is real but short of it: partly; no
+    rise (ρ = 0 [−0.026, 0.026]) rules it out: not reproduced; a rise of 0.3 SD reaches it: reproduced."""
+    weak = CI.rise_claims(_sweep(0.06))
+    assert [(c.verdict, c.reason, c.kind, c.n) for c in weak] == [
+        (V.PARTLY, "short_of_margin", "trend", 6000)] * 2
+    assert weak[0].margin == 0.1
+    assert weak[0].margin_source.startswith('App. E: "Indeed, circularity increases')
+    assert 0 < weak[0].ci[0] and weak[0].ci[1] < 0.1 and weak[0].p < V.ALPHA
+    flat = CI.rise_claims(_sweep(0.0))
+    assert [(c.verdict, c.reason) for c in flat] == [(V.NOT_REPRODUCED, "rules_out_margin")] * 2
+    clear = CI.rise_claims(_sweep(0.3))
+    assert [(c.verdict, c.reason) for c in clear] == [(V.REPRODUCED, "beyond_margin")] * 2
 
 
 def _circularity_trials(p=23, draws=40, planted=0.0, seed=0):
@@ -398,13 +462,14 @@ def test_circularity_survival_claim_through_measure(mode, verdict):
 
 def test_circularity_survival_claim_not_assessable_through_measure():
     few = CI.measure(_survival_runs("circle", n=4), CI.CircularityAnalysis(null_draws=4, bootstrap=50))
-    assert few.claims[2].verdict == V.NOT_ASSESSABLE and "at least 5" in few.claims[2].detail
+    claim = few.claims[2]
+    assert (claim.verdict, claim.reason, claim.n) == (V.NOT_ASSESSABLE, "too_few_valid", 4)
     assert few.auc_circularity[0] > 0.5 and np.isnan(few.added["lo"][2])  # numbers described, no interval
     dead = _survival_runs("signal", n=6)
     for t in dead:
         t.result.fourier_norms[-1][:] = 1.0  # every frequency survives: one class only
     m = CI.measure(dead, CI.CircularityAnalysis(null_draws=4, bootstrap=50))
-    assert m.added is None and m.claims[2].verdict == V.NOT_ASSESSABLE and "no survivors or no deaths" in m.claims[2].detail
+    assert m.added is None and (m.claims[2].verdict, m.claims[2].reason) == (V.NOT_ASSESSABLE, "no_estimate")
 
 
 def test_circularity_excess_is_welchs_one_sided_test():

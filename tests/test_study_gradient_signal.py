@@ -97,28 +97,55 @@ def test_survivors_shrinking_does_not_rise_though_the_svm_still_separates():
 
 
 def test_one_reversed_trial_in_twelve_is_partly_and_in_ten_too_wide():
-    """The rise with a trial bootstrap: 11 of 12 trials grow their survivors, one shrinks them three times as fast. Resampling trials
-    keeps the CI clear of 0 but p above 0.01 (partly); with 9 of 10 the CI reaches below 0 (not assessable, too
-    wide). Counting the 120–132 pairs as independent (Fisher z) would call both reproduced."""
+    """The rise with a trial bootstrap: 11 of 12 trials grow their survivors, one shrinks them three times
+    as fast. Resampling trials keeps the CI clear of 0 but p above 0.01 (partly); with 9 of 10 the CI reaches
+    below 0 and past the margin (not assessable, too wide). Counting the 120–132 pairs as independent
+    (Fisher z) would call both reproduced."""
     twelve = measure([stored(i, sign=-3.0 if i == 0 else 1.0) for i in range(12)])
-    assert [c.verdict for c in twelve.claims[1:]] == ["partly"] * 4
+    assert [(c.verdict, c.reason) for c in twelve.claims[1:]] == [("partly", "not_significant")] * 4
     r = twelve.per_step[0]["spearman"]
-    assert r["lo"] > 0 and 0.01 <= r["p"] < 0.05 and V.trend("x", twelve.data["delta"][0], twelve.data["survived"][0.05], +1).verdict == "reproduced"
+    assert r["lo"] > 0 and 0.01 <= r["p"] < 0.05
+    pooled = V.trend("x", twelve.data["delta"][0], twelve.data["survived"][0.05], +1, margin=GS.RISE_MARGIN)
+    assert pooled.verdict == "reproduced"
     ten = measure([stored(i, sign=-3.0 if i == 0 else 1.0) for i in range(10)])
-    assert [c.verdict for c in ten.claims[1:]] == ["not assessable"] * 4
-    assert all("interval too wide: needs ≈" in c.detail and "trials" in c.detail for c in ten.claims[1:])
+    assert [(c.verdict, c.reason) for c in ten.claims[1:]] == [("not assessable", "too_wide")] * 4
+    assert all(c.n == 10 and c.needs_n > 10 and c.ci[0] <= 0 and c.ci[1] >= 0.1 for c in ten.claims[1:])
+
+
+def rho(value, lo, hi, p, trials=40):
+    """A B.spearman result over `trials` trials of 29 frequencies."""
+    return {"rho": value, "lo": lo, "hi": hi, "p": p, "n": 29 * trials, "trials": trials, "resamples": 2000}
+
+
+def test_the_rise_is_judged_against_the_conventional_rho():
+    """Fig. 6b's rise, with |ρ| = 0.1 as the margin (§4.3 gives no number): a CI clear of 0 that reaches 0.1
+    is reproduced; one clear of 0 but wholly short of 0.1 is partly; one holding 0 and short of 0.1 rules out
+    a rise of that size (not reproduced, where the rule without a margin would have said "too wide")."""
+    full = GS.rises_claim(3, rho(0.12, 0.065, 0.178, 0.001))
+    assert (full.verdict, full.reason, full.kind) == ("reproduced", "beyond_margin", "trend")
+    assert (full.margin, full.n, full.expected_sign) == (0.1, 40, 1)
+    assert full.margin_source.startswith('§4.3: "as the initial gradient increases, the survival rate')
+    short = GS.rises_claim(3, rho(0.05, 0.02, 0.08, 0.001))
+    assert (short.verdict, short.reason, short.needs_n) == ("partly", "short_of_margin", None)
+    ruled_out = GS.rises_claim(2, rho(-0.0235, -0.087, 0.0444, 0.47))
+    assert (ruled_out.verdict, ruled_out.reason) == ("not reproduced", "rules_out_margin")
+    wide = GS.rises_claim(2, rho(0.02, -0.05, 0.15, 0.5))
+    assert (wide.verdict, wide.reason) == ("not assessable", "too_wide") and wide.needs_n > 40
+    opposite = GS.rises_claim(1, rho(-0.189, -0.249, -0.125, 0.001))
+    assert (opposite.verdict, opposite.reason, opposite.value) == ("not reproduced", "opposite", -0.189)
+    few = GS.rises_claim(1, rho(0.5, float("nan"), float("nan"), float("nan"), trials=4))
+    assert (few.verdict, few.reason, few.n) == ("not assessable", "too_few_valid", 4)
 
 
 def test_diverged_trials_are_left_out_and_too_few_valid_is_not_assessable(growing):
     assert len(growing.trials) == 7 and len(growing.valid) == 6 and growing.data["trials"] == 6
     assert [t.id for ts in growing.excluded.values() for t in ts] == [f"{9:016x}"]
     four = measure([stored(i) for i in range(4)])  # valid, but too few trials for folds by trial or a trial bootstrap
-    assert [c.verdict for c in four.claims] == ["not assessable"] * 5
-    assert "folds by trial need 5" in four.claims[0].detail and "at least 5" in four.claims[1].detail
+    assert [(c.verdict, c.reason, c.n) for c in four.claims] == [("not assessable", "too_few_valid", 4)] * 5
     m = GS.measure([stored(i, diverged=i >= 2) for i in range(6)])
     assert m.assessable is False and not m.data
     assert [c.name for c in m.claims] == list(GS.CLAIM_NAMES)
-    assert all(c.verdict == "not assessable" and "only 2 of 6 trials" in c.detail for c in m.claims)
+    assert all(c.verdict == "not assessable" and (c.reason, c.n) == ("too_few_valid", 2) for c in m.claims)
 
 
 SVM_FITS = {
@@ -134,8 +161,12 @@ def test_svm_claim_known_answers(verdict):
     balanced, ci = SVM_FITS[verdict]
     claim = GS.svm_claim({"balanced": balanced, "balanced_ci": list(ci)}, 40)
     assert claim.verdict == verdict and claim.value == balanced and claim.paper == "83.8%"
-    if verdict == "not assessable":
-        assert "interval too wide: needs ≈" in claim.detail and "trials (n = 40 now)" in claim.detail
+    assert (claim.kind, claim.n, claim.ci, claim.offset) == ("number", 40, ci, 0.5)
+    assert claim.margin == pytest.approx(0.338) and "83.8% accuracy" in claim.margin_source
+    assert claim.reason == {"reproduced": "compatible", "partly": "incompatible",
+                            "not reproduced": "direction_fails", "not assessable": "too_wide"}[verdict]
+    # The interval holds both chance and 83.8%: the record says how many trials would decide.
+    assert (claim.needs_n is not None and claim.needs_n > 40) == (verdict == "not assessable")
 
 
 @pytest.mark.parametrize("verdict", sorted(SVM_FITS))

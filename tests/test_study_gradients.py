@@ -128,19 +128,26 @@ def test_forces_are_the_square_roots_of_the_recorded_squared_norms_of_one_transf
 
 
 def test_every_claim_reproduced():
-    trials = [run(s, peak_step=90 + s, ratio_after=1e-3 * (1 + 0.1 * s), x=0.2 + 0.01 * s, force=0.5 + 0.02 * s)
-              for s in range(16)]
-    v = verdicts(trials)
-    assert v == {"spike": V.REPRODUCED, "near": V.REPRODUCED, "weight": V.REPRODUCED}
+    trials = [run(s, peak_step=90 + s, ratio_after=1e-3 * (1 + 0.1 * s), x=0.2 + 0.01 * s,
+                  force=1.5 + 0.02 * s) for s in range(16)]
+    spike, near, decay = FG.measure(trials, A).claims
+    assert [c.verdict for c in (spike, near, decay)] == [V.REPRODUCED] * 3
+    assert (spike.kind, spike.reason, spike.value, spike.n) == ("number", "inside_band", 97.5, 16)
+    assert spike.ci[0] <= 97.5 <= spike.ci[1]
+    assert (near.kind, near.reason, near.n) == ("level", "inside_band", 16) and near.value < A.near_zero
+    assert (decay.kind, decay.reason, decay.margin) == ("direction", "beyond_margin", 1.0)
+    assert decay.margin_source.startswith('App. H: "the gradient becomes negligibly small')
 
 
 def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
     early = [run(s, peak_step=20 + (s % 3)) for s in range(16)]  # a spike, but at step ~21 (< 30)
-    assert verdicts(early)["spike"] == V.PARTLY
+    spike = FG.measure(early, A).claims[0]
+    assert (spike.verdict, spike.reason, spike.value) == (V.PARTLY, "outside_band", 21.0)
     # A peak just below 10× the gradient at step 0: no spike.
     flat = [run(s, peak_step=20, width=20 / math.sqrt(8.5)) for s in range(16)]
     assert FG.run_stats(flat[0], A)["spike_factor"] == pytest.approx(9.5)
-    assert verdicts(flat)["spike"] == V.NOT_REPRODUCED
+    spike = FG.measure(flat, A).claims[0]
+    assert (spike.verdict, spike.reason) == (V.NOT_REPRODUCED, "not_observed")
     # Loosening the window to include step 20 would pass it: the window is what decides.
     wide = FG.FourierGradientsAnalysis(peak_lo=10)
     assert verdicts(early, wide)["spike"] == V.REPRODUCED
@@ -148,35 +155,59 @@ def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
 
 def test_near_zero_needs_one_percent():
     falls = [run(s, ratio_after=0.02 + 0.001 * s) for s in range(16)]  # down to 2%, not 1%
-    assert verdicts(falls)["near"] == V.PARTLY
+    near = FG.measure(falls, A).claims[1]
+    assert (near.verdict, near.reason, near.value) == (V.PARTLY, "outside_band", pytest.approx(0.0275))
     rises = [run(s, ratio_after=1.5) for s in range(16)]
-    assert verdicts(rises)["near"] == V.NOT_REPRODUCED
+    near = FG.measure(rises, A).claims[1]
+    assert (near.verdict, near.reason) == (V.NOT_REPRODUCED, "direction_fails")
     assert verdicts(falls, FG.FourierGradientsAnalysis(near_zero=0.05))["near"] == V.REPRODUCED
 
 
-def test_weight_decay_dominates_when_its_force_is_the_larger():
+def decay_claim(trials, a=A):
+    return {c.name: c for c in FG.measure(trials, a).claims}["weight decay dominates after step 1000"]
+
+
+def test_weight_decay_dominates_when_its_force_is_ten_times_the_larger():
     # In balance (S = 1/2 exactly, the value Adam's normalised update gives at equilibrium) with the decay force
-    # twice the gradient or more: reproduced, which the old rule (S ≥ 2/3) could never give under AdamW.
-    balanced = [run(s, force=0.3 + 0.01 * s) for s in range(16)]
+    # ten times the gradient or more: reproduced, which the old rule (S ≥ 2/3) could never give under AdamW.
+    balanced = [run(s, force=1.3 + 0.01 * s) for s in range(16)]
     m = FG.measure(balanced, A)
     assert m.spread["decay_share"]["median"] == pytest.approx(0.5, abs=1e-9)
-    assert {c.name: c.verdict for c in m.claims}["weight decay dominates after step 1000"] == V.REPRODUCED
-    # The threshold is the larger force, log 0: just above reproduces, just below does not.
-    assert verdicts([run(s, force=0.02 + 0.001 * s) for s in range(16)])["weight"] == V.REPRODUCED
-    assert verdicts([run(s, force=-0.02 - 0.001 * s) for s in range(16)])["weight"] == V.NOT_REPRODUCED
-    # Larger in 9 of 16 seeds (the median seed), smaller by more in the other 7: the median's 95% interval
-    # [x_(4), x_(13)] holds both signs, so too few seeds to tell, not "partly" and not "not reproduced".
+    claim = decay_claim(balanced)
+    assert (claim.verdict, claim.reason, claim.n) == (V.REPRODUCED, "beyond_margin", 16)
+    assert claim.value == pytest.approx(1.375, abs=1e-9) and claim.ci[0] > 1.0
+    # The margin decides: the decay force 2–3 times the gradient (log 0.3–0.45) is clear of 0 and significant,
+    # but wholly short of the decade that "negligibly small ... dominant" is read as: partly. A margin of 0.3
+    # would have passed it.
+    twice = [run(s, force=0.3 + 0.01 * s) for s in range(16)]
+    claim = decay_claim(twice)
+    assert (claim.verdict, claim.reason) == (V.PARTLY, "short_of_margin")
+    assert 0 < claim.ci[0] and claim.ci[1] < 1.0 and claim.p < V.ALPHA
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(FG, "DECAY_MARGIN", V.Margin(0.3, "a looser reading"))
+        assert (decay_claim(twice).verdict, decay_claim(twice).reason) == (V.REPRODUCED, "beyond_margin")
+    # The gradient the larger force: wholly on the other side of 0.
+    claim = decay_claim([run(s, force=-0.02 - 0.001 * s) for s in range(16)])
+    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "opposite")
+    # Larger in 9 of 16 seeds by 0.1–0.18, smaller by 0.19–0.25 in the other 7: the median's 95% interval
+    # [x_(4), x_(13)] holds 0 and lies short of 1: an effect of a decade is ruled out (not reproduced).
     mixed = [run(s, force=(0.1 + 0.01 * s) * (1 if s < 9 else -1)) for s in range(16)]
-    assert verdicts(mixed)["weight"] == V.NOT_ASSESSABLE
-    # Larger in 13 of 16 seeds, much smaller in 3: the interval is clear of 0 but the signed-rank test is not
-    # significant (W+ = 91 of 136, one-sided p ≈ 0.12): the direction holds, not significantly.
-    skewed = [run(s, force=(0.1 + 0.01 * s) if s < 13 else -5.0) for s in range(16)]
-    assert verdicts(skewed)["weight"] == V.PARTLY
+    claim = decay_claim(mixed)
+    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "rules_out_margin")
+    # The same split ten times larger: the interval holds both 0 and the margin, so too few seeds to tell.
+    wide = [run(s, force=(1.0 + 0.1 * s) * (1 if s < 9 else -1)) for s in range(16)]
+    claim = decay_claim(wide)
+    assert (claim.verdict, claim.reason) == (V.NOT_ASSESSABLE, "too_wide") and claim.needs_n > 16
+    # Larger by more than a decade in 13 of 16 seeds, much smaller in 3: the interval is clear of 0 and
+    # reaches the margin, but the signed-rank test is not significant (W+ = 91 of 136, one-sided p ≈ 0.12).
+    skewed = [run(s, force=(1.0 + 0.01 * s) if s < 13 else -5.0) for s in range(16)]
+    claim = decay_claim(skewed)
+    assert (claim.verdict, claim.reason) == (V.PARTLY, "not_significant") and claim.p > V.ALPHA
     # A signal decaying freely (x = 0: S = 1, the old rule's best case) while the gradient is the larger force.
     free = [run(s, x=0.0, force=-0.5 - 0.01 * s) for s in range(16)]
     m = FG.measure(free, A)
     assert m.spread["decay_share"]["median"] == pytest.approx(1.0, abs=1e-9)
-    assert {c.name: c.verdict for c in m.claims}["weight decay dominates after step 1000"] == V.NOT_REPRODUCED
+    assert decay_claim(free).verdict == V.NOT_REPRODUCED
 
 
 def test_weight_decay_is_not_assessable_when_too_few_seeds_have_records_after_the_step():
@@ -185,7 +216,11 @@ def test_weight_decay_is_not_assessable_when_too_few_seeds_have_records_after_th
     assert v["weight"] == V.NOT_ASSESSABLE and v["spike"] == V.REPRODUCED
     enough = [run(s, force=1.0 + 0.01 * s, steps=1200 if s < 8 else 900) for s in range(16)]  # 8 of 16: half
     assert verdicts(enough)["weight"] == V.REPRODUCED  # eight seeds, all larger: exact p = 2⁻⁸ ≈ 0.004
-    assert FG.measure(enough, A).claims[2].detail.startswith("log10(decay force / gradient) after step 1000, median over seeds: 1.04")
+    claim = FG.measure(enough, A).claims[2]
+    assert claim.value == pytest.approx(1.035, abs=1e-9) and claim.n == 8
+    assert claim.p == pytest.approx(2 ** -8)
+    few = FG.measure(few, A).claims[2]
+    assert (few.reason, few.n) == ("too_few_valid", 7)
 
 
 def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():

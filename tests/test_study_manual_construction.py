@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cinit_tf.store import StoredTrial
+from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import manual_construction as MC
 from cinit_tf.trial import TrialResult
 
@@ -50,7 +51,15 @@ def test_top_always_second_rising_some_revivals_reproduces_every_claim():
     assert [(x["r"], x["n"], x["top"], x["second"], x["any_revival"]) for x in table] == [
         (0.0, 20, 1.0, 0.0, 0.15), (0.5, 20, 1.0, 0.5, 0.15), (1.0, 20, 1.0, 1.0, 0.15)]
     assert m.any_revival == pytest.approx(9 / 60)
-    assert m.claims[2].detail.startswith("9 of 60 trials revive one (15.0%")
+    top, second, revival = m.claims
+    assert (revival.kind, revival.reason, revival.n, revival.value) == ("observation", "observed", 60, 9 / 60)
+    assert revival.ci == pytest.approx(MC.S.share_ci(9, 60))
+    # 60 of 60: the Wilson interval reaches 100%, past the 95% that "always" is read as.
+    assert (top.kind, top.reason, top.value, top.margin, top.offset) == ("rate", "beyond_margin", 1.0,
+                                                                         pytest.approx(0.45), 0.5)
+    assert top.margin_source.startswith('§4.2: "the frequency with the highest signal always survives"')
+    assert (second.kind, second.reason, second.margin) == ("trend", "beyond_margin", 0.1)
+    assert '"the second-highest frequency increases in survival rate' in second.margin_source
     assert m.spearman["rho"] > 0.8 and m.spearman["n"] == 60
     # The stored frequencies agree with the initial norms at every r (at r = 1 as a pair, at r = 0 the top alone).
     assert m.check == {"checked": 60, "agree": 60, "disagree": []}
@@ -67,6 +76,52 @@ def test_manual_construction_claims_known_answers(top, second, revived, verdicts
     assert [x["top"] for x in m.per_tau[MC.SURVIVAL_TAU]] == [top / 20] * 3
 
 
+def test_always_is_a_rate_whose_interval_reaches_95_percent():
+    """48 of 60 tops survive: the rate is clear of ½ (Wilson 95% CI 68–88%) but wholly short of the 95% that
+    "always" is read as, so partly; read as ≥ 85% it would be reproduced: the margin decides."""
+    m = MC.measure(sweep(16, RISING, 3))
+    top = m.claims[0]
+    assert (top.verdict, top.reason, top.value, top.n) == (V.PARTLY, "short_of_margin", 0.8, 60)
+    assert 0.5 < top.ci[0] and top.ci[1] < 0.95 and top.p < V.ALPHA
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(MC, "TOP_ALWAYS", 0.85)
+        loose = MC.measure(sweep(16, RISING, 3)).claims[0]
+    assert (loose.verdict, loose.reason, loose.margin) == (V.REPRODUCED, "beyond_margin", pytest.approx(0.35))
+
+
+def rows(rates: dict, n: int) -> list[dict]:
+    """n rows at each r of `rates` ({r: share keeping the second}), the top surviving, no revival."""
+    out = []
+    for r, share in rates.items():
+        kept = round(share * n)
+        out += [{"r": r, MC.SURVIVAL_TAU: {"top": True, "second": i < kept, "revived": 0}} for i in range(n)]
+    return out
+
+
+def test_the_second_s_rise_is_judged_against_the_conventional_rho():
+    """Survival rates 47%, 50%, 53% over 2,000 trials at each r: ρ = 0.049, its 95% CI [0.023, 0.075] clear
+    of 0 (p < 0.01) but wholly short of |ρ| = 0.1 → partly. No rise at all over 1,000 trials per r: ρ = 0
+    with a CI [−0.037, 0.037] that rules out ρ = 0.1 → not reproduced (not "too wide")."""
+    weak = MC.claims_of(rows({0.0: 0.47, 0.5: 0.50, 1.0: 0.53}, 2000))[1]
+    assert (weak.verdict, weak.reason, weak.n, weak.margin) == (V.PARTLY, "short_of_margin", 6000, 0.1)
+    assert weak.value == pytest.approx(0.049, abs=0.001) and 0 < weak.ci[0] and weak.ci[1] < 0.1
+    flat = MC.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 1000))[1]
+    assert (flat.verdict, flat.reason, flat.needs_n) == (V.NOT_REPRODUCED, "rules_out_margin", None)
+    assert flat.value == pytest.approx(0.0, abs=1e-12) and flat.ci[0] < 0 < flat.ci[1] < 0.1
+    # The same flat rates over 20 trials per r: the CI holds both 0 and 0.1; needs_n says what would decide.
+    few = MC.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 20))[1]
+    assert (few.verdict, few.reason) == (V.NOT_ASSESSABLE, "too_wide") and few.needs_n > 60
+
+
+def test_revivals_some_none_or_every_one():
+    assert (MC.revival_claim(3, 60).verdict, MC.revival_claim(3, 60).reason) == (V.REPRODUCED, "observed")
+    none, every = MC.revival_claim(0, 60), MC.revival_claim(60, 60)
+    assert (none.verdict, none.reason, none.value) == (V.NOT_REPRODUCED, "not_observed", 0.0)
+    assert (every.verdict, every.reason, every.value) == (V.NOT_REPRODUCED, "not_observed", 1.0)
+    empty = MC.revival_claim(0, 0)
+    assert (empty.verdict, empty.reason, empty.n) == (V.NOT_ASSESSABLE, "too_few_valid", 0)
+
+
 def test_a_wrong_stored_frequency_is_caught_by_the_check():
     trials = sweep(20, RISING, 3, n=4)
     trials[5] = stored(1, 0.5, True, True, False, chosen={"k_top": K_SECOND, "k_second": K_TOP})  # swapped
@@ -79,7 +134,7 @@ def test_too_few_valid_trials_is_not_assessable():
     m = MC.measure(trials)
     assert m.assessable is False and not m.rows
     assert [c.name for c in m.claims] == list(MC.CLAIM_NAMES)
-    assert all(c.verdict == "not assessable" and "only 2 of 6 trials" in c.detail for c in m.claims)
+    assert all(c.verdict == "not assessable" and (c.reason, c.n) == ("too_few_valid", 2) for c in m.claims)
 
 
 def test_manual_construction_reads_the_frequencies_the_transform_chose():

@@ -335,6 +335,30 @@ def test_survivors_start_high_known_answers(survivors, dead, verdict):
     assert fourier_evolution.claims_of([4] * 10, test, 29)[1].verdict == verdict
 
 
+def _rank_test(effect, lo, hi, p, survivors=400, dead=2500):
+    return {"effect": effect, "ci95": [lo, hi], "p": p, "n_survivors": survivors, "n_dead": dead}
+
+
+def test_survivors_start_high_is_judged_against_a_small_difference_of_ranks():
+    """"Tend to have higher initial signal" (§4.1) with no number: the margin is Cohen's small d = 0.2 on
+    the scale of the ranks 1..K, √((K² − 1)/12) · 0.2 = 1.67 ranks at K = 29. Survivors one rank higher on
+    average, the CI [0.5, 1.5] clear of 0 but wholly short of 1.67: partly. A CI [−0.4, 0.8] holding 0 and
+    short of 1.67 rules out a difference of that size: not reproduced. The same CI at K = 11 (margin 0.63)
+    holds both."""
+    margin = fourier_evolution.start_margin(29)
+    assert margin.value == pytest.approx(0.2 * np.sqrt((29**2 - 1) / 12))
+    assert margin == fourier_evolution.START_MARGIN
+    assert margin.source.startswith('§4.1: "the surviving circles in the end tend to have higher initial')
+    short = fourier_evolution.claims_of([4] * 10, _rank_test(1.0, 0.5, 1.5, 1e-4), 29)[1]
+    assert (short.verdict, short.reason, short.n) == ("partly", "short_of_margin", 2900)
+    assert short.margin == pytest.approx(1.6733, abs=1e-4)
+    none = fourier_evolution.claims_of([4] * 10, _rank_test(0.2, -0.4, 0.8, 0.3), 29)[1]
+    assert (none.verdict, none.reason) == ("not reproduced", "rules_out_margin")
+    small_k = fourier_evolution.claims_of([4] * 10, _rank_test(0.2, -0.4, 0.8, 0.3), 11)[1]
+    assert (small_k.verdict, small_k.reason) == ("not assessable", "too_wide")
+    assert small_k.margin == pytest.approx(0.2 * np.sqrt(10)) and small_k.needs_n > 2900
+
+
 def test_attenuation_recovers_the_correlation_with_the_true_rates():
     rng = np.random.default_rng(0)
     pi = rng.uniform(0.05, 0.95, size=(40, 29))
@@ -365,8 +389,13 @@ def test_existence_claims_known_answers():
     assert complex_dynamics.exists_claim("x", 1, 24).verdict == "reproduced"
     assert complex_dynamics.exists_claim("x", 0, 24).verdict == "not reproduced"
     assert complex_dynamics.exists_claim("x", 0, 0).verdict == "not assessable"
+    assert complex_dynamics.exists_claim("x", 0, 0).reason == "too_few_valid"
     # The share's interval is Wilson's: 1 of 6 gives 3.01–56.4% (Clopper–Pearson would give 0.42–64.1%).
-    assert complex_dynamics.exists_claim("x", 1, 6).detail == "1/6 runs (16.7%, 95% CI 3.01–56.4%)"
+    one = complex_dynamics.exists_claim("x", 1, 6)
+    assert (one.kind, one.reason, one.value, one.n) == ("observation", "observed", 1 / 6, 6)
+    assert one.ci == pytest.approx((0.030053369748, 0.563502822186))
+    none = complex_dynamics.exists_claim("x", 0, 24)
+    assert (none.reason, none.value, none.ci[0]) == ("not_observed", 0.0, 0.0) and none.ci[1] < 0.15
 
 
 def test_a_run_whose_every_trial_diverges_is_not_assessable(tmp_path):
@@ -406,8 +435,10 @@ def test_complex_dynamics_measure_counts_the_three_events():
     # A high one dies in b (k 2) and d (k 1, the top-1); a low one survives in b (k 7), e (k 6), f (k 5); both only in b.
     assert (m.n_dead_high, m.n_live_low, m.n_complex, m.n_top1) == (2, 3, 1, 1)
     assert [c.verdict for c in m.claims] == ["reproduced"] * 3
-    assert [c.detail for c in m.claims] == ["2/6 runs (33.3%, 95% CI 9.68–70%)", "3/6 runs (50%, 95% CI 18.8–81.2%)",
-                                            "1/6 runs (16.7%, 95% CI 3.01–56.4%)"]
+    assert [(c.value, c.n, c.reason) for c in m.claims] == [(2 / 6, 6, "observed"), (3 / 6, 6, "observed"),
+                                                            (1 / 6, 6, "observed")]
+    cis = [x for c in m.claims for x in c.ci]
+    assert cis == pytest.approx([0.0968, 0.700, 0.188, 0.812, 0.0301, 0.564], abs=1e-3)
     assert m.example["id"] == "b" and m.example["dead_high"] == [2] and m.example["live_low"] == [7]
     # The contrast run: of a and c (nothing dies high, nothing survives low), counts 3 and 4 lie equally near their
     # median 3.5, and the tie goes to the first in id order.
@@ -422,7 +453,9 @@ def test_complex_dynamics_measure_high_top_moves_the_counts():
     assert (m.n_dead_high, m.n_complex) == (1, 0)  # only d loses k = 1
     assert [c.verdict for c in m.claims] == ["reproduced", "reproduced", "not reproduced"]
     # Wilson's upper end for 0 of 6 is z²/(n + z²) = 39%.
-    assert m.claims[2].detail.startswith("0/6 runs (0%, 95% CI ") and m.claims[2].detail.endswith("–39%); no run shows it")
+    both = m.claims[2]
+    assert (both.reason, both.value, both.ci[0]) == ("not_observed", 0.0, 0.0)
+    assert both.ci[1] == pytest.approx(1.959963985 ** 2 / (6 + 1.959963985 ** 2))
     assert m.example is None
 
 

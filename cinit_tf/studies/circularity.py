@@ -49,6 +49,12 @@ from cinit_tf.studies import _verdicts as V
 
 MARGIN = 0.02  # described: the measured mean c_k within 0.02 of the null's
 STRATA = 4  # quantile bins of the initial signal for the within-stratum AUC of c_k (described)
+# Fig. 13a's rise carries no number: the conventional smallest correlation.
+RISE_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value,
+                       'App. E: "Indeed, circularity increases as dimensionality increases" ("Indeed" '
+                       f'adds no size); {V.CONVENTIONAL_RHO.source}')
+INCONCLUSIVE_SOURCE = ('App. E: "the evidence shown in Figure 13(b) is inconclusive as to whether larger '
+                       'initial circularity implies a better chance of the representation being learned"')
 
 
 @dataclass(frozen=True)
@@ -60,28 +66,33 @@ class CircularityAnalysis:
 
 
 VERDICT_RULE = (
-    "Three claims. (1) Mean circularity rises with d (Fig. 13a): Spearman ρ between d and each initial draw's mean of c_k "
-    f"over k (draws are independent matrices) is positive with p < {V.ALPHA} (Fisher-z 95% CI) → reproduced; positive with "
-    "the CI clear of 0 but p ≥ 0.01 → partly; the CI wholly below 0 → not reproduced; the CI holding both signs → not "
-    "assessable (interval too wide). (2) Max circularity rises with d: the same with each draw's max over k. (3) Whether "
-    "a larger initial circularity implies a better chance of survival is inconclusive (Fig. 13b). c_k correlates with the "
-    "initial signal ‖F_k‖², which predicts survival, so a raw AUC of c_k would show the signal's effect; the paper's "
-    "hypothesis is about circularity itself, so the claim is read as: circularity adds nothing clear to survival beyond "
-    "the initial signal. Rule: logistic regression (maximum likelihood) of survival at τ = 0.05 on the standardised "
-    "initial signal and the standardised initial c_k, pooled over the (run, frequency) pairs of the valid trained runs "
-    "(finite, reaching 100% test accuracy); the 95% percentile CI of c_k's coefficient from bootstrap resamples of whole "
-    "runs (fixed seed). The CI holds 0 → reproduced (the evidence is inconclusive, as the paper says; the detail states "
-    "the largest added effect the CI leaves open); wholly above 0 → not reproduced (given the signal, larger circularity "
-    "does imply a better chance); wholly below 0 → partly (the paper's hypothesis fails, as it leaves it, but not "
-    "inconclusively: given the signal, circularity goes with death). The claim is that the evidence cannot tell, so an "
-    "interval holding 0 is never 'too wide' here. Not assessable: fewer than half of the trained runs valid (or fewer "
-    f"than {B.MIN_TRIALS}, the fewest a run bootstrap draws an interval from), no survivors or no deaths, or no estimate "
-    "(the classes separate) on all the runs or in more than half of the resamples. Described, not judged: the raw AUC "
-    "of c_k and of the signal, and the AUC of c_k within quartiles of the signal (run bootstrap). Not judged: the paper's reading of Fig. 13a, that the rise shows higher-dimensional "
-    "embeddings encoding more at initialisation. The initial embeddings are N(0, 1) matrices, the very distribution of "
-    "the selection null (the same score on independent N(0, 1) matrices), so measured and null are two draws of one "
-    "distribution and a test of one against the other can only pass by chance; the null and an independent-direction "
-    "control stand beside the curve as the explanation of the rise. The headline is the weakest of the three."
+    "Three claims. (1) Mean circularity rises with d (Fig. 13a): Spearman ρ between d and each initial "
+    "draw's mean of c_k over k (draws are independent matrices) with its Fisher-z 95% CI, margin "
+    f"ρ = {RISE_MARGIN.value:g} ({RISE_MARGIN.source}): {V.direction_outcomes('positive')}. (2) Max "
+    "circularity rises with d: the same with each draw's max over k. (3) Whether a larger initial "
+    f"circularity implies a better chance of survival is inconclusive (Fig. 13b; {INCONCLUSIVE_SOURCE}). "
+    "c_k correlates with the initial signal ‖F_k‖², which predicts survival, so a raw AUC of c_k would show "
+    "the signal's effect; the paper's hypothesis is about circularity itself, so the claim is read as: "
+    "circularity adds nothing clear to survival beyond the initial signal. Rule: logistic regression "
+    "(maximum likelihood) of survival at τ = 0.05 on the standardised initial signal and the standardised "
+    "initial c_k, pooled over the (run, frequency) pairs of the valid trained runs (finite, reaching 100% "
+    "test accuracy); the 95% percentile CI of c_k's coefficient from bootstrap resamples of whole runs "
+    "(fixed seed). The CI holds 0 → reproduced (the evidence is inconclusive, as the paper says: the "
+    "paper's reading, no clear added effect, β_c = 0, is compatible with ours; the detail states the "
+    "largest added effect the CI leaves open); wholly above 0 → not reproduced (given the signal, larger "
+    "circularity does imply a better chance); wholly below 0 → partly (the paper's hypothesis fails, as it "
+    "leaves it, but not inconclusively: given the signal, circularity goes with death). The claim is that "
+    "the evidence cannot tell, so it has no margin and an interval holding 0 is never 'too wide' here. Not "
+    "assessable: fewer than half of the trained runs valid (or fewer than "
+    f"{B.MIN_TRIALS}, the fewest a run bootstrap draws an interval from), no survivors or no deaths, or no "
+    "estimate (the classes separate) on all the runs or in more than half of the resamples. Described, not "
+    "judged: the raw AUC of c_k and of the signal, and the AUC of c_k within quartiles of the signal (run "
+    "bootstrap). Not judged: the paper's reading of Fig. 13a, that the rise shows higher-dimensional "
+    "embeddings encoding more at initialisation. The initial embeddings are N(0, 1) matrices, the very "
+    "distribution of the selection null (the same score on independent N(0, 1) matrices), so measured and "
+    "null are two draws of one distribution and a test of one against the other can only pass by chance; "
+    "the null and an independent-direction control stand beside the curve as the explanation of the rise. "
+    "The headline is the weakest of the three."
 )
 
 CLAIM = (
@@ -159,33 +170,44 @@ def survival_data(trained: list) -> list[dict]:
 
 
 def added_claim(fit: dict | None, n_valid: int, n_total: int) -> V.Claim:
-    """Claim 3: what initial c_k adds to survival given the initial signal (logistic coefficient, run bootstrap CI)."""
+    """Claim 3: what initial c_k adds to survival given the initial signal (logistic coefficient, run
+    bootstrap CI). The claim is the paper's "inconclusive": its reading, no clear added effect (β_c = 0), is
+    compared with our interval as a number."""
     name = CLAIM_NAMES[2]
+    paper = "inconclusive: no clear added effect (β_c = 0)"
     if not V.assessable(n_valid, n_total):
-        return V.not_assessable(name, n_valid, n_total, "valid (finite and generalising)")
+        return V.not_assessable(name, n_valid, n_total, "valid (finite and generalising)", kind="number")
     if fit is None:
-        return V.Claim(name, V.NOT_ASSESSABLE, "no survivors or no deaths among the (run, frequency) pairs")
+        return V.Claim(name, V.NOT_ASSESSABLE, "no survivors or no deaths among the (run, frequency) pairs",
+                       paper=paper, kind="number", reason="no_estimate", n=n_valid)
     if fit["trials"] < B.MIN_TRIALS:
-        return V.Claim(name, V.NOT_ASSESSABLE, f"{fit['trials']} valid runs: a bootstrap over runs needs at least "
-                       f"{B.MIN_TRIALS} for a 95% interval")
+        return V.Claim(name, V.NOT_ASSESSABLE, f"{fit['trials']} valid runs: a bootstrap over runs needs at "
+                       f"least {B.MIN_TRIALS} for a 95% interval", paper=paper, kind="number",
+                       reason="too_few_valid", n=fit["trials"])
     (_, bs, bc), (_, ls, lc), (_, hs, hc) = fit["coef"], fit["lo"], fit["hi"]
+    missing = fit["requested"] - fit["resamples"]
     if not (np.isfinite(bc) and np.isfinite(lc) and np.isfinite(hc)) or fit["resamples"] < fit["requested"] / 2:
-        return V.Claim(name, V.NOT_ASSESSABLE, f"no logistic estimate: the classes separate (on all the runs, or in "
-                       f"{fit['requested'] - fit['resamples']} of {fit['requested']} resamples)")
-    detail = (f"logistic coefficient of the standardised initial c_k given the standardised initial signal β_c = "
-              f"{C.fmt(bc)} per SD (95% CI over runs {_ci(lc, hc)}, {fit['resamples']} of {fit['requested']} "
-              f"resamples with an estimate; {n_valid} runs, {fit['n']} pairs), beside the signal's own β_s = {C.fmt(bs)} "
-              f"{_ci(ls, hs)}")
-    numbers = {"value": bc, "ci": (lc, hc)}
+        return V.Claim(name, V.NOT_ASSESSABLE, "no logistic estimate: the classes separate (on all the runs, "
+                       f"or in {missing} of {fit['requested']} resamples)", paper=paper, kind="number",
+                       reason="no_estimate", n=fit["trials"])
+    note = (f"β_c per SD of the standardised initial c_k given the standardised initial signal, its CI from "
+            f"resampling whole runs ({fit['resamples']} of {fit['requested']} resamples with an estimate; n "
+            f"counts runs, {fit['n']} pairs), beside the signal's own β_s = {C.fmt(bs)} {_ci(ls, hs)}")
+    numbers = dict(value=bc, ci=(lc, hc), n=fit["trials"], paper=paper, kind="number",
+                   effect="logistic coefficient β_c")
     if lc <= 0 <= hc:
-        return V.Claim(name, V.REPRODUCED, detail + "; the CI holds 0: circularity adds nothing clear beyond the signal "
-                       f"(the CI leaves open added effects up to |β_c| = {C.fmt(max(abs(lc), abs(hc)))}, an odds ratio of "
-                       f"{C.fmt(float(np.exp(max(abs(lc), abs(hc)))))} per SD)", **numbers)
+        widest = max(abs(lc), abs(hc))
+        odds = C.fmt(float(np.exp(widest)))
+        note += ("; the CI holds 0: circularity adds nothing clear beyond the signal (the CI leaves open "
+                 f"added effects up to |β_c| = {C.fmt(widest)}, an odds ratio of {odds} per SD)")
+        return V.Claim(name, V.REPRODUCED, note, reason="compatible", **numbers)
     if lc > 0:
-        return V.Claim(name, V.NOT_REPRODUCED, detail + "; the CI lies above 0: given the signal, a larger initial "
-                       "circularity implies a better chance of survival", **numbers)
-    return V.Claim(name, V.PARTLY, detail + "; the CI lies below 0: given the signal, circularity goes with death (the "
-                   "hypothesis fails, but not inconclusively)", **numbers)
+        note += ("; the CI lies above 0: given the signal, a larger initial circularity implies a better "
+                 "chance of survival")
+        return V.Claim(name, V.NOT_REPRODUCED, note, reason="direction_fails", **numbers)
+    note += ("; the CI lies below 0: given the signal, circularity goes with death (the hypothesis fails, "
+             "but not inconclusively)")
+    return V.Claim(name, V.PARTLY, note, reason="incompatible", **numbers)
 
 
 # ---------------------------------------------------------------- text
@@ -250,11 +272,19 @@ def _measure_sweep(m: CircularityMeasured) -> list:
                                      [v for d in s["ds"] for v in s["per_d"][d][key]]) for key in ("control_mean", "pca")}
         m.excess = excess(s)
     if m.sweep is None or not V.assessable(len(m.initial), len(m.initial_all)):
-        return [V.not_assessable(name, len(m.initial), len(m.initial_all)) for name in CLAIM_NAMES[:2]]
-    s = m.sweep
+        return [V.not_assessable(name, len(m.initial), len(m.initial_all), kind="trend")
+                for name in CLAIM_NAMES[:2]]
+    return rise_claims(m.sweep)
+
+
+def rise_claims(s: dict) -> list[V.Claim]:
+    """Claims 1–2 from a sweep ({"ds", "per_d": {d: {"mean", "max"}}}): each draw's mean and max c_k
+    against d."""
     x = [d for d in s["ds"] for _ in s["per_d"][d]["mean"]]
-    return [V.trend(CLAIM_NAMES[0], x, [v for d in s["ds"] for v in s["per_d"][d]["mean"]], +1),
-            V.trend(CLAIM_NAMES[1], x, [v for d in s["ds"] for v in s["per_d"][d]["max"]], +1)]
+    return [V.trend(CLAIM_NAMES[0], x, [v for d in s["ds"] for v in s["per_d"][d]["mean"]], +1,
+                    margin=RISE_MARGIN),
+            V.trend(CLAIM_NAMES[1], x, [v for d in s["ds"] for v in s["per_d"][d]["max"]], +1,
+                    margin=RISE_MARGIN)]
 
 
 def _standardised(x: np.ndarray) -> np.ndarray:

@@ -48,14 +48,21 @@ BOTH_CLAIM = "both in one run (Fig. 14b)"
 CLAIM_NAMES = (HIGH_CLAIM, LOW_CLAIM, BOTH_CLAIM)
 
 
+# An existence claim: the paper shows one example (Fig. 14b), so one run decides and no margin applies.
+EXISTENCE_SOURCE = ('App. F: "a large initial signal does not guarantee that the representation will be '
+                    'learned" (one example, Fig. 14b)')
+
+
 def verdict_rule(high_top: int) -> str:
     return (
-        f"three existence claims over the valid runs (finite training), at τ = {C.fmt(M.TAU)}, with \"high\" = rank "
-        f"1–{high_top} by initial signal within the run and \"low\" = initial signal below the run's median; the headline "
-        f"is the weakest. ({HIGH_CLAIM}) some run has a high frequency die; ({LOW_CLAIM}) some run has a low frequency "
-        f"survive; ({BOTH_CLAIM}) some run has both. Each: at least one run → reproduced, with the share's Wilson "
-        "95% CI (how often; the paper gives no number); none → not reproduced (the CI's upper end says how rare it can "
-        f"be). Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
+        f"three existence claims over the valid runs (finite training), at τ = {C.fmt(M.TAU)}, with \"high\" "
+        f"= rank 1–{high_top} by initial signal within the run and \"low\" = initial signal below the "
+        f"run's median; the headline is the weakest. ({HIGH_CLAIM}) some run has a high frequency die; "
+        f"({LOW_CLAIM}) some run has a low frequency survive; ({BOTH_CLAIM}) some run has both. "
+        f"{EXISTENCE_SOURCE} is read as an existence claim, so one run decides and no margin applies: at "
+        "least one run → reproduced, with the share's Wilson 95% CI (how often; the paper gives no "
+        "number); none → not reproduced (the CI's upper end says how rare it can be). Not assessable when "
+        f"fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
     )
 
 
@@ -223,9 +230,13 @@ class ComplexDynamicsMeasured(Measured):
 def exists_claim(name: str, k: int, n: int) -> V.Claim:
     """An existence claim: reproduced when at least one of n runs shows it; the share and its Wilson CI alongside."""
     if n == 0:
-        return V.Claim(name, V.NOT_ASSESSABLE, "no valid runs")
-    text = _share_text(k, n)
-    return V.Claim(name, V.REPRODUCED if k > 0 else V.NOT_REPRODUCED, text + ("" if k > 0 else "; no run shows it"))
+        return V.Claim(name, V.NOT_ASSESSABLE, "no valid runs", kind="observation", reason="too_few_valid",
+                       n=0)
+    numbers = dict(value=k / n, ci=S.share_ci(k, n), n=n, kind="observation", effect="share of runs")
+    if k > 0:
+        return V.Claim(name, V.REPRODUCED, f"{k} of {n} runs", reason="observed", **numbers)
+    return V.Claim(name, V.NOT_REPRODUCED, f"0 of {n} runs; no run shows it", reason="not_observed",
+                   **numbers)
 
 
 def _share_text(k: int, n: int) -> str:

@@ -17,6 +17,7 @@ Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARA
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,14 +41,34 @@ EXAMPLE_PANELS = 6
 COUNT_CLAIM = "3–5 circles survive per run"
 START_CLAIM = "survivors start with a high initial signal"
 CLAIM_NAMES = (COUNT_CLAIM, START_CLAIM)
+COUNT_SOURCE = '§2.1: "different sets of 3-5 frequencies form the final representation", read as 4 ± 1'
+# "Survivors start high" (§4.1) carries no number: the conventional small standardised difference
+# (Cohen's d = 0.2) on the scale of a run's initial ranks 1..K, whose SD is √((K² − 1)/12).
+START_D = 0.2
+PAPER_K = 29  # frequencies at the paper's p = 59
+
+
+def start_margin(K: int) -> V.Margin:
+    """The margin of "survivors start high" in ranks for K frequencies: START_D SDs of the ranks 1..K."""
+    sd = math.sqrt((K * K - 1) / 12)
+    return V.Margin(START_D * sd, '§4.1: "the surviving circles in the end tend to have higher initial '
+                    'signal", no number: the conventional small difference (Cohen\'s d = '
+                    f"{START_D:g}) on the scale of a run's initial ranks 1..K (SD √((K² − 1)/12) = "
+                    f"{sd:.3g} at K = {K}), {START_D * sd:.3g} ranks; a convention of ours")
+
+
+START_MARGIN = start_margin(PAPER_K)
 VERDICT_RULE = (
-    f"two claims at τ = {C.fmt(M.TAU)} over the valid runs (finite training), the headline being the weaker. "
-    f"(1) {COUNT_CLAIM}, a number claim against the paper's range: reproduced when our 95% CI of the mean count of "
-    "survivors, widened by a margin of ±1 declared in advance (the paper's \"3–5\" read as 4 ± 1), contains 4; partly "
-    "when it does not but few frequencies survive (the mean count is below a quarter of the frequencies); not reproduced "
-    f"otherwise. (2) {START_CLAIM}, a qualitative claim: the mean initial rank (1 = highest, within its run) of the dead "
-    "frequencies minus that of the survivors, pooled over runs, with a one-sided Mann–Whitney U test (effect with its "
-    f"Welch 95% CI): {V.direction_outcomes('positive')}. Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
+    f"two claims at τ = {C.fmt(M.TAU)} over the valid runs (finite training), the headline being the "
+    f"weaker. (1) {COUNT_CLAIM}, a number claim against the paper's range: reproduced when our 95% CI of "
+    "the mean count of survivors, widened by a margin of ±1 declared in advance "
+    f"({COUNT_SOURCE}), contains 4; partly when it does not but few frequencies survive (the mean count "
+    f"is below a quarter of the frequencies); not reproduced otherwise. (2) {START_CLAIM}, a qualitative "
+    "claim: the mean initial rank (1 = highest, within its run) of the dead frequencies minus that of the "
+    "survivors, pooled over runs, with a one-sided Mann–Whitney U test (effect with its Welch 95% CI), "
+    f"margin {START_D:g} × √((K² − 1)/12) ranks, {START_MARGIN.value:.3g} at the paper's K = {PAPER_K} "
+    f"({START_MARGIN.source}): {V.direction_outcomes('positive')}. Not assessable when fewer than "
+    f"{V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
 )
 
 CLAIM = (
@@ -121,10 +142,12 @@ def claims_of(counts, test: dict, K: int) -> list:
     counts = [float(c) for c in counts]
     few = bool(counts) and float(np.mean(counts)) < K / 4
     count = V.number_vs_value(COUNT_CLAIM, counts, 4.0, direction_holds=few, margin=1.0,
-                              margin_why="the paper's range 3–5 read as 4 ± 1")
+                              margin_why=COUNT_SOURCE)
+    note = (f"{test['n_survivors']} survivors, {test['n_dead']} dead, pooled over runs; n counts both; p: "
+            "one-sided Mann–Whitney U")
     start = V.direction(START_CLAIM, test["effect"], test["ci95"][0], test["ci95"][1], test["p"], +1,
-                        f"mean initial rank of dead − survivors ({test['n_survivors']} survivors, {test['n_dead']} dead; "
-                        "p: one-sided Mann–Whitney U)")
+                        "mean initial rank of dead − survivors", margin=start_margin(K),
+                        n=test["n_survivors"] + test["n_dead"], note=note)
     return [count, start]
 
 

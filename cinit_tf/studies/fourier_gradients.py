@@ -36,6 +36,13 @@ from cinit_tf.studies import _weight_decay as W
 
 SPIKE_FACTOR = 10.0  # "a spike": the peak at least 10× the gradient at step 0
 SAMPLED_EVERY = 100  # a coarser record of the same curve (steps 0, 100, 200, ...): where it would put the peak
+# "Weight decay dominates" on the log10 ratio of the two forces: "negligibly small" and "the dominant factor"
+# read as the decay force at least ten times the gradient, one decade.
+DECAY_MARGIN = V.Margin(1.0, 'App. H: "the gradient becomes negligibly small, and weight decay becomes '
+                        'the dominant factor affecting the evolution of signals"; a force "negligibly small" '
+                        "beside the dominant one read as at least ten times smaller: log10(decay force / "
+                        "gradient) ≥ 1, one decade")
+WINDOW_SOURCE = 'App. H: "The Fourier gradient spikes around 100 steps and quickly diminishes to near zero"'
 
 
 @dataclass(frozen=True)
@@ -52,21 +59,24 @@ class FourierGradientsAnalysis:
 
 def rule_text(a: FourierGradientsAnalysis) -> str:
     return (
-        "three claims over the valid seeds (finite training loss); the gradient g(step) = Σ_k ‖FFT(∂L/∂E)_k‖². "
-        f"(1) Spike near step 100: the median over seeds of the step of g's peak lies in [{a.peak_lo}, {a.peak_hi}] → "
-        f"reproduced; a peak at least {SPIKE_FACTOR:g}× g(0) in the median seed but elsewhere → partly; no such peak → "
-        f"not reproduced. (2) Near zero after step {a.after_step}: with r = g({a.after_step}) / peak per seed, the one-sided "
-        f"Wilcoxon signed-rank test of log10 r < log10 {a.near_zero:g} gives p < {V.ALPHA:g} → reproduced; median r < 1 "
-        "but not that → partly; otherwise not reproduced. (3) Weight decay dominates after step "
-        f"{a.after_step}: the two forces on the embedding, per record t ≥ {a.after_step} and frequency k the decay force "
-        "wd·‖F_k(E_t)‖ (the gradient of the decay term (wd/2)·‖E‖²) against the backpropagated gradient "
-        "‖FFT(∂L/∂E)_k(t)‖, both the square roots of recorded squared norms of one transform; per seed the median over "
-        "those records of log10(Σ_k decay force / Σ_k gradient). Dominant = the larger force (log > 0): the one-sided "
-        f"Wilcoxon signed-rank test of the per-seed medians > 0, with the distribution-free 95% CI of their median: "
-        f"{V.direction_outcomes('positive')} (forces, not Adam's normalised steps, whose share of "
-        "the change tends to 1/2 at balance whichever force is larger). Each claim is not "
-        f"assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid or have the steps "
-        "it needs. The headline is the weakest claim."
+        "three claims over the valid seeds (finite training loss); the gradient g(step) = Σ_k "
+        f"‖FFT(∂L/∂E)_k‖². \"Around 100 steps\" and \"near zero\" ({WINDOW_SOURCE}) are read as a peak step "
+        f"in [{a.peak_lo}, {a.peak_hi}] (within a factor of about 3 of 100) and below {a.near_zero:g} of the "
+        f"peak. (1) Spike near step 100: the median over seeds of the step of g's peak lies in [{a.peak_lo}, "
+        f"{a.peak_hi}] → reproduced; a peak at least {SPIKE_FACTOR:g}× g(0) in the median seed but elsewhere "
+        f"→ partly; no such peak → not reproduced. (2) Near zero after step {a.after_step}: with r = "
+        f"g({a.after_step}) / peak per seed, the one-sided Wilcoxon signed-rank test of log10 r < log10 "
+        f"{a.near_zero:g} gives p < {V.ALPHA:g} → reproduced; median r < 1 but not that → partly; otherwise "
+        f"not reproduced. (3) Weight decay dominates after step {a.after_step}: the two forces on the "
+        f"embedding, per record t ≥ {a.after_step} and frequency k the decay force wd·‖F_k(E_t)‖ (the "
+        "gradient of the decay term (wd/2)·‖E‖²) against the backpropagated gradient ‖FFT(∂L/∂E)_k(t)‖, both "
+        "the square roots of recorded squared norms of one transform; per seed the median over those records "
+        "of log10(Σ_k decay force / Σ_k gradient). The one-sided Wilcoxon signed-rank test of the per-seed "
+        "medians > 0, with the distribution-free 95% CI of their median, against the margin "
+        f"{DECAY_MARGIN.value:g} ({DECAY_MARGIN.source}): {V.direction_outcomes('positive')} (forces, not "
+        "Adam's normalised steps, whose share of the change tends to 1/2 at balance whichever force is "
+        f"larger). Each claim is not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or "
+        "fewer than 3) are valid or have the steps it needs. The headline is the weakest claim."
     )
 
 
@@ -170,48 +180,62 @@ def claim_names(a: FourierGradientsAnalysis) -> list[str]:
 def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
     name = claim_names(a)[0]
     if not V.assessable(len(stats), n_total):
-        return V.not_assessable(name, len(stats), n_total)
-    s = S.median_iqr([x["peak_step"] for x in stats])
+        return V.not_assessable(name, len(stats), n_total, kind="number")
+    peaks = [x["peak_step"] for x in stats]
+    s = S.median_iqr(peaks)
     factor = float(np.median([x["spike_factor"] for x in stats]))
-    detail = (f"peak step median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}) against "
-              f"[{a.peak_lo}, {a.peak_hi}]; median peak / g(0) = {C.fmt(factor)}")
+    numbers = dict(value=s["median"], ci=S.median_ci(peaks), n=s["n"], kind="number",
+                   paper=f"near step 100, read as [{a.peak_lo}, {a.peak_hi}]", effect="median peak step")
+    note = (f"IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])} against [{a.peak_lo}, {a.peak_hi}]; median peak / g(0) = "
+            f"{C.fmt(factor)}")
     if a.peak_lo <= s["median"] <= a.peak_hi:
-        return V.Claim(name, V.REPRODUCED, detail)
+        return V.Claim(name, V.REPRODUCED, note, reason="inside_band", **numbers)
     if factor >= SPIKE_FACTOR:
-        return V.Claim(name, V.PARTLY, detail + f"; a spike (≥ {SPIKE_FACTOR:g}× g(0)), but outside the window")
-    return V.Claim(name, V.NOT_REPRODUCED, detail + f"; no spike of {SPIKE_FACTOR:g}× g(0)")
+        return V.Claim(name, V.PARTLY, note + f"; a spike (≥ {SPIKE_FACTOR:g}× g(0)), but outside the window",
+                       reason="outside_band", **numbers)
+    return V.Claim(name, V.NOT_REPRODUCED, note + f"; no spike of {SPIKE_FACTOR:g}× g(0)",
+                   reason="not_observed", **numbers)
 
 
 def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
     name = claim_names(a)[1]
     ratios = [x["ratio_after"] for x in stats if np.isfinite(x["ratio_after"])]
     if not V.assessable(len(ratios), n_total):
-        return V.not_assessable(name, len(ratios), n_total, f"valid and recorded to step {a.after_step}")
+        return V.not_assessable(name, len(ratios), n_total, f"valid and recorded to step {a.after_step}",
+                                kind="level")
     test = S.signed_rank([np.log10(max(r, 1e-300)) - np.log10(a.near_zero) for r in ratios], alternative="less")
     s = S.median_iqr(ratios)
-    detail = (f"g({a.after_step}) / peak median {C.fmt(s['median'])} (IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}), "
-              f"{test['negative']} of {test['n']} seeds below {a.near_zero:g}; one-sided Wilcoxon {C.fmt_p(test['p'])}")
+    numbers = dict(value=s["median"], ci=S.median_ci(ratios), n=s["n"], p=test["p"], kind="level",
+                   paper=f"near zero, read as below {a.near_zero:g} of the peak",
+                   effect=f"median g({a.after_step}) / peak")
+    note = (f"IQR {C.fmt(s['q1'])}–{C.fmt(s['q3'])}; {test['negative']} of {test['n']} seeds below "
+            f"{a.near_zero:g}; p: one-sided Wilcoxon signed-rank of log10 r < log10 {a.near_zero:g}")
     if np.isfinite(test["p"]) and test["p"] < V.ALPHA and s["median"] < a.near_zero:
-        return V.Claim(name, V.REPRODUCED, detail)
+        return V.Claim(name, V.REPRODUCED, note, reason="inside_band", **numbers)
+    if s["median"] < a.near_zero:
+        return V.Claim(name, V.PARTLY, note + f"; below {a.near_zero:g} of the peak, but not significantly",
+                       reason="band_unresolved", **numbers)
     if s["median"] < 1:
-        return V.Claim(name, V.PARTLY, detail + f"; it falls, but not significantly below {a.near_zero:g} of the peak")
-    return V.Claim(name, V.NOT_REPRODUCED, detail + "; it does not fall below the peak")
+        return V.Claim(name, V.PARTLY, note + f"; it falls, but not below {a.near_zero:g} of the peak",
+                       reason="outside_band", **numbers)
+    return V.Claim(name, V.NOT_REPRODUCED, note + "; it does not fall below the peak",
+                   reason="direction_fails", **numbers)
 
 
 def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> V.Claim:
     name = claim_names(a)[2]
     logs = [x["force"] for x in stats if not np.isnan(x["force"])]
     if not V.assessable(len(logs), n_total):
-        return V.not_assessable(name, len(logs), n_total, f"valid with records from step {a.after_step} on")
+        return V.not_assessable(name, len(logs), n_total, f"valid with records from step {a.after_step} on",
+                                kind="direction")
     test = S.signed_rank(logs, alternative="greater")
     s = S.median_iqr(logs)
-    detail = (f"log10(decay force / gradient) after step {a.after_step}, median over seeds: {C.fmt(s['median'])} (IQR "
-              f"{C.fmt(s['q1'])}–{C.fmt(s['q3'])}, n = {s['n']}); per seed, the median over its records from step "
-              f"{a.after_step} on; the decay force is the larger in {test['positive']} of {test['n']} seeds, one-sided "
-              f"Wilcoxon {C.fmt_p(test['p'])}")
+    note = (f"log10(decay force / gradient) per seed: the median over its records from step {a.after_step} "
+            f"on (IQR over seeds {C.fmt(s['q1'])}–{C.fmt(s['q3'])}); the decay force is the larger in "
+            f"{test['positive']} of {test['n']} seeds; p: one-sided Wilcoxon signed-rank")
     lo, hi = S.median_ci(logs)
-    claim = V.direction(name, s["median"], lo, hi, test["p"], +1, "median of the per-seed medians", n=s["n"])
-    return V.Claim(name, claim.verdict, detail + "; " + claim.detail, value=claim.value, ci=claim.ci)
+    return V.direction(name, s["median"], lo, hi, test["p"], +1, "median of the per-seed medians",
+                       margin=DECAY_MARGIN, n=s["n"], note=note)
 
 
 def claims_of(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> list[V.Claim]:

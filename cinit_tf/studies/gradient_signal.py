@@ -26,8 +26,6 @@ Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DEC
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +44,13 @@ from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies._modadd import TAUS
 
 PAPER_ACCURACY = 0.838
+# The SVM claim reads the paper's 83.8% against chance (50%): the distance between them is its size.
+SVM_SOURCE = ('§4.3: "a linear support vector machine (SVM) that separates the dead and survived '
+              'frequencies, achieving an 83.8% accuracy", against chance (50%)')
+# §4.3 states the rise of Fig. 6b without a number: the conventional smallest correlation.
+RISE_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value,
+                       '§4.3: "as the initial gradient increases, the survival rate of these frequencies '
+                       f'also increases"; {V.CONVENTIONAL_RHO.source}')
 STEPS, HEADLINE_STEP = F.STEPS, F.HEADLINE_STEP  # Δ at steps 1–4; the SVM judged at step 4 (Fig. 6a, 6c)
 FEATURE_SETS = (("signal + Δ₄", (0, 1)), ("signal alone", (0,)), ("Δ₄ alone", (1,)))
 SVM_CLAIM = f"SVM on (signal, Δ{HEADLINE_STEP}) reaches the paper's accuracy"
@@ -53,25 +58,28 @@ RISE_CLAIMS = tuple(f"survival rises with Δ{i} (Fig. 6b)" for i in STEPS)
 CLAIM_NAMES = (SVM_CLAIM,) + RISE_CLAIMS
 
 VERDICT_RULE = (
-    f"Five claims on the pooled (trial, frequency) samples of the valid trials (finite training), survival at τ = "
-    f"{SURVIVAL_TAU:g}; the headline is the weakest. (a) The SVM number, one number and one test: the paper reports one "
-    f"SVM and its step is not stated; it is judged at step {HEADLINE_STEP} only, because the SVM is offered to 'further "
-    f"verify' Fig. 6c, which plots the initial signal against Δ at step {HEADLINE_STEP} (as Fig. 6a shows Δ at step "
-    f"{HEADLINE_STEP}). One metric chosen in advance: the balanced accuracy of a class-balanced linear SVM on (initial "
-    f"signal, Δ{HEADLINE_STEP}), {SVM.FOLDS}-fold cross-validated with folds split by trial, with a 95% CI from a "
-    f"bootstrap over trials. The paper's {PAPER_ACCURACY * 100:g}% in the CI and the CI above 50% → reproduced; the CI "
-    "above 50% but the paper's number outside → partly (the SVM beats chance, not at the paper's level); the CI reaching "
-    "50% but not the paper's number → not reproduced; the CI holding both 50% and the paper's number → not assessable "
-    "(interval too wide: needs ≈ N trials). The same SVM at steps 1–3 is reported as description, not judged (the paper "
-    "does not say which accuracy it reports; plain accuracy is shown beside the majority baseline, not judged). (b) For "
-    f"each step i = 1–4, Fig. 6b's direction: survival rises with Δᵢ, Spearman ρ(Δᵢ, survived) over the pooled samples "
-    f"with its 95% percentile CI and two-sided p from {B.BOOTSTRAP} bootstrap resamples of whole trials (seed {B.SEED}; "
-    f"frequencies of one trial share its MLP, split and embedding, so pairs are not counted as independent): positive "
-    f"at p < {V.ALPHA:g} → reproduced; positive with the CI clear of 0 but p ≥ {V.ALPHA:g} → partly; the CI wholly below "
-    "0 → not reproduced; the CI holding both signs → not assessable (interval too wide: needs ≈ N trials). A reversed "
-    "sign at a step is also described under What we saw, with the weight-decay part of Δ that makes it. Not assessable "
-    f"when fewer than {V.MIN_VALID_SHARE:.0%} of the trials are valid, or fewer than {B.MIN_TRIALS} (the fewest the "
-    "folds by trial and a trial bootstrap need)."
+    "Five claims on the pooled (trial, frequency) samples of the valid trials (finite training), "
+    f"survival at τ = {SURVIVAL_TAU:g}; the headline is the weakest. (a) The SVM number, one number and "
+    "one test: the paper reports one SVM and its step is not stated; it is judged at step "
+    f"{HEADLINE_STEP} only, because the SVM is offered to 'further verify' Fig. 6c, which plots the "
+    f"initial signal against Δ at step {HEADLINE_STEP} (as Fig. 6a shows Δ at step {HEADLINE_STEP}). "
+    "One metric chosen in advance: the balanced accuracy of a class-balanced linear SVM on (initial "
+    f"signal, Δ{HEADLINE_STEP}), {SVM.FOLDS}-fold cross-validated with folds split by trial, with a 95% "
+    f"CI from a bootstrap over trials. The paper's {PAPER_ACCURACY * 100:g}% in the CI and the CI above "
+    "50% → reproduced; the CI above 50% but the paper's number outside → partly (the SVM beats chance, "
+    "not at the paper's level); the CI reaching 50% but not the paper's number → not reproduced; the CI "
+    "holding both 50% and the paper's number → not assessable (interval too wide, with the trials that "
+    f"would decide; the claim's size is {SVM_SOURCE}, {(PAPER_ACCURACY - 0.5) * 100:g} points). The "
+    "same SVM at steps 1–3 is reported as description, not judged (the paper does not say which "
+    "accuracy it reports; plain accuracy is shown beside the majority baseline, not judged). (b) For "
+    "each step i = 1–4, Fig. 6b's direction: survival rises with Δᵢ, Spearman ρ(Δᵢ, survived) over the "
+    f"pooled samples with its 95% percentile CI and two-sided p from {B.BOOTSTRAP} bootstrap resamples "
+    f"of whole trials (seed {B.SEED}; frequencies of one trial share its MLP, split and embedding, so "
+    "pairs are not counted as independent, and n counts trials), margin "
+    f"ρ = {RISE_MARGIN.value:g} ({RISE_MARGIN.source}): {V.direction_outcomes('positive')}. A reversed "
+    "sign at a step is also described under What we saw, with the weight-decay part of Δ that makes it. "
+    f"Not assessable when fewer than {V.MIN_VALID_SHARE:.0%} of the trials are valid, or fewer than "
+    f"{B.MIN_TRIALS} (the fewest the folds by trial and a trial bootstrap need)."
 )
 
 CLAIM = (
@@ -98,46 +106,50 @@ DECLARATION = Declaration(
 
 
 def svm_claim(fit: dict, trials: int) -> V.Claim:
-    """Claim (a), once, at HEADLINE_STEP: the paper's 83.8% in our CI of the class-balanced SVM's balanced accuracy."""
+    """Claim (a), once, at HEADLINE_STEP: the paper's 83.8% in our CI of the class-balanced SVM's balanced
+    accuracy."""
     b, (lo, hi) = fit["balanced"], fit["balanced_ci"]
+    paper = f"{PAPER_ACCURACY * 100:g}%"
     if not np.isfinite(b) or not np.isfinite(lo):
-        return V.Claim(SVM_CLAIM, V.NOT_ASSESSABLE, f"too few trials ({trials}; folds by trial need {SVM.FOLDS}), "
-                       "survivors or dead frequencies for a cross-validated SVM")
-    detail = (f"balanced accuracy {_pct(b)} (95% CI {_pct(lo)}–{_pct(hi)}, bootstrap over {trials} trials) against the "
-              f"paper's {PAPER_ACCURACY * 100:g}%")
-    numbers = {"value": b, "ci": (lo, hi), "paper": f"{PAPER_ACCURACY * 100:g}%"}
+        return V.Claim(SVM_CLAIM, V.NOT_ASSESSABLE, f"too few trials ({trials}; folds by trial need "
+                       f"{SVM.FOLDS}), survivors or dead frequencies for a cross-validated SVM", paper=paper,
+                       kind="number", reason="too_few_valid", n=trials)
+    size = PAPER_ACCURACY - 0.5
+    numbers = dict(value=b, ci=(lo, hi), paper=paper, kind="number", n=trials, margin=size,
+                   margin_source=SVM_SOURCE, expected_sign=1, offset=0.5, effect="balanced accuracy")
+    note = f"n counts trials (CI from a bootstrap over them); against the paper's {paper} and chance (50%)"
     above, inside = lo > 0.5, lo <= PAPER_ACCURACY <= hi
     if above and inside:
-        return V.Claim(SVM_CLAIM, V.REPRODUCED, detail + "; inside, and above chance (50%)", **numbers)
+        return V.Claim(SVM_CLAIM, V.REPRODUCED, note + "; inside, and above chance", reason="compatible",
+                       **numbers)
     if above:
-        return V.Claim(SVM_CLAIM, V.PARTLY, detail + "; above chance, but the paper's number lies outside", **numbers)
+        return V.Claim(SVM_CLAIM, V.PARTLY, note + "; above chance, but the paper's number lies outside",
+                       reason="incompatible", **numbers)
     if inside:
-        why = V.too_wide(trials, max(b - 0.5, 0.0), lo - 0.5, hi - 0.5)
-        return V.Claim(SVM_CLAIM, V.NOT_ASSESSABLE, detail + f"; the CI holds both chance (50%) and the paper's number: "
-                       f"not assessable ({why.replace('(n =', 'trials (n =')})", **numbers)
-    return V.Claim(SVM_CLAIM, V.NOT_REPRODUCED, detail + "; not above chance (50%), and the paper's number lies outside",
-                   **numbers)
+        needs = V.decide_n(trials, b - 0.5, lo - 0.5, hi - 0.5, size)
+        return V.Claim(SVM_CLAIM, V.NOT_ASSESSABLE, note + "; the CI holds both chance and the paper's "
+                       "number", reason="too_wide", needs_n=needs, **numbers)
+    return V.Claim(SVM_CLAIM, V.NOT_REPRODUCED, note + "; not above chance, and the paper's number lies "
+                   "outside", reason="direction_fails", **numbers)
 
 
 def rises_claim(step: int, r: dict) -> V.Claim:
-    """Claim (b) at one step: survival rises with Δ; `r` is B.spearman of (Δ, survived), its CI and p from resampling
-    whole trials."""
+    """Claim (b) at one step: survival rises with Δ; `r` is B.spearman of (Δ, survived), its CI and p from
+    resampling whole trials, so n is the number of trials."""
     name = RISE_CLAIMS[STEPS.index(step)]
     if r["trials"] < B.MIN_TRIALS:
         return V.Claim(name, V.NOT_ASSESSABLE, f"{r['trials']} trials: a bootstrap over trials needs at least "
-                       f"{B.MIN_TRIALS} for a 95% interval")
+                       f"{B.MIN_TRIALS} for a 95% interval", kind="trend", reason="too_few_valid",
+                       n=r["trials"])
     rho, lo, hi, n = r["rho"], r["lo"], r["hi"], r["trials"]
-    needs, se = None, (hi - lo) / (2 * S.Z95)
-    if np.isfinite(rho) and np.isfinite(se) and se > 0:
-        target = rho if rho >= 0.05 else V.MODERATE_RHO  # the observed ρ, or a moderate one when it points the other way
-        trials = math.ceil(n * (V.Z_ALPHA * se / target) ** 2)
-        needs = f"interval too wide: needs ≈ {trials} trials to detect |ρ| = {C.fmt(target)} (n = {n} trials now)"
-    claim = V.direction(name, rho, lo, hi, r["p"], +1, f"Spearman ρ(Δ{step}, survived) ({r['n']} samples in {n} trials; "
-                        f"CI and p from {r['resamples']} resamples of whole trials)", n=n, needs=needs)
+    se = (hi - lo) / (2 * S.Z95)
+    note = (f"{r['n']} samples in {n} trials, n counting trials: CI and p from {r['resamples']} resamples "
+            "of whole trials")
     if np.isfinite(se) and se > 0:
-        claim = dataclasses.replace(claim, detail=claim.detail + f"; with {n} trials the smallest |ρ| detectable (80% "
-                                    f"power, p < {V.ALPHA:g}) is ≈ {C.fmt((V.Z_ALPHA + V.Z_POWER) * se)}")
-    return claim
+        note += (f"; with {n} trials the smallest |ρ| detectable (80% power, p < {V.ALPHA:g}) is ≈ "
+                 f"{C.fmt((V.Z_ALPHA + V.Z_POWER) * se)}")
+    return V.direction(name, rho, lo, hi, r["p"], +1, f"Spearman ρ(Δ{step}, survived)", margin=RISE_MARGIN,
+                       n=n, note=note, kind="trend")
 
 
 # ---------------------------------------------------------------- data
