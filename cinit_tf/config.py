@@ -130,6 +130,11 @@ def _check_point(doc: dict, where: Where, partial: bool = False) -> dict:
         return {}
     check_records(train, where)
     check_until(train, task, where)
+    if train["until"] != "steps" and train["settle_window"] < train["log_every"]:
+        # The rule compares records across the window: a window shorter than the gap between two records
+        # holds one, so every trial would settle at its first measurements.
+        where.fail(("train", "settle_window"), f"expected at least train.log_every = {train['log_every']} (the window "
+                   f"must span two measurements for until = {json.dumps(train['until'])}), got {train['settle_window']}")
     if task["name"] == "remainder" and task["m"] > task["p"]:
         where.fail(("task", "m"), f"expected m <= p = {task['p']}, got {task['m']}")
     if transform["name"] != "none":

@@ -35,11 +35,11 @@ class ConfigError(Exception):
 
 # ---- naming values by where they were written ----------------------------------------------
 
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def dotted(path) -> str:
-    return ".".join(p if _BARE.match(p) else json.dumps(p) for p in map(str, path))
+    return ".".join(p if _BARE.fullmatch(p) else json.dumps(p) for p in map(str, path))
 
 
 def show(v) -> str:

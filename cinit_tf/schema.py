@@ -139,12 +139,13 @@ RUNTIME_PATTERN = r"^~?(\d+(?:\.\d+)?) ?(s|min|h)\b"
 RUNTIME_UNITS = {"s": 1, "min": 60, "h": 3600}
 
 # Names that become folder names (experiment name, case label, TensorBoard run): no separators, no "..".
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def safe_name(text) -> bool:
-    """True when `text` can be a folder name inside a run folder without leaving it."""
-    return isinstance(text, str) and bool(SAFE_NAME.match(text)) and ".." not in text
+    """True when `text` can be a folder name inside a run folder without leaving it: the whole text
+    matches SAFE_NAME (fullmatch: `$` would also match before a final newline) and holds no `..`."""
+    return isinstance(text, str) and SAFE_NAME.fullmatch(text) is not None and ".." not in text
 
 
 def runtime_seconds(text: str) -> float | None:

@@ -100,6 +100,9 @@ BAD_CASES = {
     "until_window_not_below_steps.toml": ["train.settle_window", "fewer steps than train.steps = 500", "got 500"],
     "until_negative_tolerance.toml": ["train.settle_tolerance", "got -0.1"],
     "until_survivors_not_modadd.toml": ["train.until", "modular addition", '"xor"'],
+    "until_window_below_log_every.toml": ["train.settle_window", "at least train.log_every = 100", "got 1"],
+    "name_trailing_newline.toml": ["name: expected a folder name", '"abc\\n"'],
+    "label_trailing_newline.toml": ["cases[0].label: expected a name", '"small\\n"'],
     "missing_profile.toml": ["profiles.paper", "missing"],
     "unknown_profile.toml": ["profiles.gpu", "unknown profile"],
     "unknown_study.toml": ["study", "no_such_study"],
@@ -611,7 +614,7 @@ def test_tensorboard_members_default_is_one_per_point(tmp_path):
     assert load_experiment(path).run["tensorboard_members"] == 1
 
 
-@pytest.mark.parametrize("label", ["../evil", "a/b", "..", ".x", "a..b", "-x", ""])
+@pytest.mark.parametrize("label", ["../evil", "a/b", "..", ".x", "a..b", "-x", "", "x\\n", "x\\r"])
 def test_case_labels_must_be_folder_names(tmp_path, label):
     path = write(tmp_path, 'study = "xor_rank"\n' + BASE.replace('study = "demo"\n', "") + f'[[cases]]\nlabel = "{label}"\n')
     with pytest.raises(ConfigError, match=r"cases\[0\]\.label: expected a name"):
