@@ -15,7 +15,9 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -134,9 +136,36 @@ class Where:
 _TOML_WHERE = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024  # experiment files are a few kilobytes
+
+
+def _read_regular(path: Path, file: str) -> bytes:
+    """The bytes of `path` if it is a regular file; ConfigError for anything else, without blocking on it.
+
+    Opened non-blocking and checked before reading: a FIFO opened for reading waits for a writer, and a
+    character device such as /dev/zero never ends.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else \
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file"
+            raise ConfigError(f"{file}: is {kind}, expected a regular .toml file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{file}: {info.st_size:,} bytes; expected an experiment file of at most "
+                              f"{MAX_FILE_BYTES:,} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
 def read_toml(path: Path, file: str) -> dict:
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = _read_regular(path, file).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{file}: no such file") from None
     except IsADirectoryError:

@@ -191,6 +191,20 @@ def test_deeply_nested_toml_is_one_line(tmp_path, capsys):
     assert "deep.toml" in line and "nested too deeply" in line
 
 
+def test_a_fifo_or_device_as_the_experiment_file_is_refused_without_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    # In a child with a deadline: reading a FIFO that no one writes would block forever.
+    for path, kind in ((fifo, "is a FIFO"), ("/dev/zero", "is a device")):
+        proc = run_cli(path, "--out", tmp_path / "runs", "--quiet", timeout=120)
+        assert proc.returncode == 2
+        line = one_error_line(proc.stderr)
+        assert line == f"error: {path}: {kind}, expected a regular .toml file"
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_byte_order_mark_is_accepted(tmp_path):
     plain = tiny(tmp_path)
     bom = tmp_path / "bom.toml"
