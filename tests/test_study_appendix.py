@@ -551,10 +551,12 @@ def test_trend_claims_reach_every_outcome():
           enumerate([(16, 2), (16, 3), (32, 3), (32, 4), (64, 4), (64, 5), (128, 5), (128, 6), (256, 7), (256, 6)])]
     assert CS.trend_claim("d", up, "d", +1).verdict == V.REPRODUCED
     assert CS.trend_claim("d", up, "d", -1).verdict == V.NOT_REPRODUCED
-    # Four runs, ρ = 0.8: the right sign, but the interval holds both signs → not assessable, with the points it needs.
+    # Four runs, ρ = 0.8: the right sign, but the interval holds both 0 and the margin (ρ = 0.3, App. D's "clear")
+    # → not assessable, with the points that would decide against the margin.
     few = [CS.run_row(_run(59, d, 0.5, c, tid=str(d))) for d, c in [(16, 2), (32, 4), (64, 3), (128, 5)]]
     wide = CS.trend_claim("d", few, "d", +1)
-    assert wide.verdict == V.NOT_ASSESSABLE and "interval too wide: needs ≈ 14 points to detect |ρ| = 0.8" in wide.detail
+    assert wide.verdict == V.NOT_ASSESSABLE and wide.margin == 0.3 and wide.needs_n > 4
+    assert f"needs ≈ {wide.needs_n} to decide against the margin; n = 4 now" in wide.detail
     # Most runs never generalise: excluded, and too few remain.
     bad = [CS.run_row(_run(59, d, 0.5, 10, generalised=False, tid=f"b{d}")) for d in (16, 32, 64, 128)]
     claim = CS.trend_claim("d", up[:2] + bad, "d", +1)

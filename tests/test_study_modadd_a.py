@@ -373,16 +373,20 @@ def test_attenuation_recovers_the_correlation_with_the_true_rates():
 
 @pytest.mark.parametrize("r, ci, factor, verdict", [
     (0.84, (0.80, 0.87), 1.0, "reproduced"),
-    (0.69, (0.62, 0.75), 1.0, "partly"),            # the old report's r: 0.85 outside its CI
+    (0.69, (0.62, 0.75), 1.0, "partly"),            # the old report's r: clear of 0, wholly short of 0.85
     (0.69, (0.62, 0.75), 1.15, "reproduced"),       # the same r once projected to the paper's 50 trials
     (-0.1, (-0.2, -0.01), 1.0, "not reproduced"),   # wholly below 0
-    (-0.1, (-0.2, 0.0), 1.0, "not assessable"),     # the interval reaches 0: the sign is not told
-    (0.05, (-0.05, 0.15), 1.0, "not assessable"),   # positive, not significant, the interval holds both signs
+    (-0.1, (-0.2, 0.0), 1.0, "not reproduced"),     # reaches 0, far short of 0.85: the paper's r is ruled out
+    (0.05, (-0.05, 0.15), 1.0, "not reproduced"),   # holds 0, short of 0.85
+    (0.3, (-0.1, 0.9), 1.0, "not assessable"),      # holds both 0 and 0.85
 ])
 def test_correlation_claim_known_answers(r, ci, factor, verdict):
     corr = {"r": r, "ci95": list(ci), "p": 1e-9 if r > 0.5 else 0.5, "n": 290}
     att = {"factor_target": factor}
-    assert survival_vs_norm.r_claim(corr, att).verdict == verdict
+    claim = survival_vs_norm.r_claim(corr, att)
+    assert claim.verdict == verdict
+    assert claim.margin == 0.85 and claim.kind == "number" and claim.n == 290
+    assert (claim.needs_n is not None) == (verdict == "not assessable")
 
 
 def test_existence_claims_known_answers():

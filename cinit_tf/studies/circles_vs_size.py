@@ -53,12 +53,20 @@ class CirclesAnalysis:
     settling_case: str = setting(Text(), "long", doc="the case label of the longer runs of the settling check")
 
 
+# App. D: "we identify a clear positive correlation between the size of the embedding (d, p) and number of circles
+# the model learns" — "clear" read as at least a moderate correlation (Cohen's "medium", |ρ| = 0.3). "As weight
+# decay slightly increases, the number of final circular representations gradually drops" gives no size: the
+# conventional small correlation.
+SIZE_MARGIN = V.Margin(0.3, 'App. D: "a clear positive correlation between the size of the embedding (d, p) and '
+                       'number of circles", "clear" read as at least a moderate |ρ| (Cohen\'s "medium")')
+WD_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value, 'App. D: "As weight decay slightly increases, the number of final '
+                     'circular representations gradually drops", no size given: ' + V.CONVENTIONAL_RHO.source)
 VERDICT_RULE = (
     "Five claims, each on the runs of its sweep, survivors counted at τ = 0.05 at the last recorded step. A run is valid "
     "when its training loss stayed finite and it reached 100% test accuracy (a run that does not generalise has learned no "
     "representation); invalid runs are excluded from claims 1, 2 and 3 and counted, and so are runs whose count is not final (below). (1) More circles with larger d "
     f"(Fig. 11a): Spearman ρ between d and the number of survivors over the valid runs of the d sweep, with its Fisher-z 95% "
-    f"CI: {V.direction_outcomes('positive')}. (2) More circles with "
+    f"CI, margin ρ = {SIZE_MARGIN.value:g} ({SIZE_MARGIN.source}): {V.direction_outcomes('positive')}. (2) More circles with "
     "larger prime p (Fig. 11b): the same over the prime p of the p sweep. (3) More circles with larger p, every p sampled "
     "(Fig. 11c): the same over all p of the p sweep. (4) Every frequency survives at weight decay 0 and the run does not "
     "generalise: every weight-decay-0 run keeps all K = ⌊(p − 1)/2⌋ frequencies and none reaches 100% test accuracy → "
@@ -66,7 +74,7 @@ VERDICT_RULE = (
     "(5) Fewer circles as the weight decay grows (Fig. 12): Spearman ρ between the weight decay and the number of survivors "
     "over the runs with weight decay > 0 whose count is final, generalising or not (the paper's figure spans both, and "
     "a rule that kept only generalising runs would keep only the large weight decays), with the outcomes of (1) for a "
-    "negative ρ. A count is final when the run's survivor set settled (`until = \"survivors_settled\"`) or the "
+    f"negative ρ and margin |ρ| = {WD_MARGIN.value:g} ({WD_MARGIN.source}). A count is final when the run's survivor set settled (`until = \"survivors_settled\"`) or the "
     "run was trained for a fixed number of steps; a run stopped at its cap before settling, or diverged, is left out and "
     "counted. A sweep with fewer than half of "
     "its runs valid, or fewer than 3, is not assessable. The headline is the weakest of the five."
@@ -139,8 +147,9 @@ KEY = {"d": "d", "prime p": "p", "all p": "p", "weight decay": "wd"}
 def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> V.Claim:
     valid = [r for r in runs if r["valid"] and F.final_count(r)]
     if not V.assessable(len(valid), len(runs)):
-        return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising) with a final count")
-    return V.trend(name, [r[key] for r in valid], [r[f"count_{M.TAU}"] for r in valid], sign)
+        return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising) with a final count",
+                                kind="trend")
+    return V.trend(name, [r[key] for r in valid], [r[f"count_{M.TAU}"] for r in valid], sign, margin=SIZE_MARGIN)
 
 
 def wd_trend_claim(runs: list[dict]) -> V.Claim:
@@ -148,29 +157,36 @@ def wd_trend_claim(runs: list[dict]) -> V.Claim:
     name = CLAIM_NAMES[4]
     final = [r for r in runs if F.final_count(r)]
     if not V.assessable(len(final), len(runs)):
-        return V.not_assessable(name, len(final), len(runs), "with a final survivor count (finite; settled or of a fixed length)")
-    claim = V.trend(name, [r["wd"] for r in final], [r[f"count_{M.TAU}"] for r in final], -1)
+        return V.not_assessable(name, len(final), len(runs), "with a final survivor count (finite; settled or of a "
+                                "fixed length)", kind="trend")
     general = sum(r["generalised"] for r in final)
-    return dataclasses.replace(claim, detail=claim.detail + f"; {general} of these {len(final)} runs generalise, "
-                               f"{len(runs) - len(final)} left out (not settled by the cap, or diverged)")
+    note = (f"{general} of these {len(final)} runs generalise, {len(runs) - len(final)} left out (not settled by the "
+            "cap, or diverged)")
+    return V.trend(name, [r["wd"] for r in final], [r[f"count_{M.TAU}"] for r in final], -1, margin=WD_MARGIN,
+                   note=note)
 
 
 def zero_wd_claim(runs: list[dict]) -> V.Claim:
     name = CLAIM_NAMES[3]
     zero = [r for r in runs if r["wd"] == 0.0 and r["finite"]]
     if not zero:
-        return V.Claim(name, V.NOT_ASSESSABLE, "no finite run at weight decay 0")
+        return V.Claim(name, V.NOT_ASSESSABLE, "no finite run at weight decay 0", kind="share", reason="too_few_valid",
+                       n=0)
     all_survive = sum(r[f"count_{M.TAU}"] == r["K"] for r in zero)
     no_general = sum(not r["generalised"] for r in zero)
     detail = (f"{all_survive} of {len(zero)} runs keep all K = {zero[0]['K']} frequencies (counts "
               f"{', '.join(str(r[f'count_{M.TAU}']) for r in zero)}); {no_general} of {len(zero)} never reach 100% test "
               f"accuracy (final test accuracy {', '.join(C.fmt(r['test_acc']) for r in zero)})")
     held = [all_survive == len(zero), no_general == len(zero)]
+    both = sum(r[f"count_{M.TAU}"] == r["K"] and not r["generalised"] for r in zero)
+    numbers = dict(value=both / len(zero), ci=S.share_ci(both, len(zero)), n=len(zero), kind="share",
+                   effect="share of weight-decay-0 runs that keep every frequency without generalising")
     if all(held):
-        return V.Claim(name, V.REPRODUCED, detail)
+        return V.Claim(name, V.REPRODUCED, detail, reason="observed", **numbers)
     if any(held):
-        return V.Claim(name, V.PARTLY, detail + "; only " + ("the survival" if held[0] else "the failure to generalise") + " holds in every run")
-    return V.Claim(name, V.NOT_REPRODUCED, detail)
+        return V.Claim(name, V.PARTLY, detail + "; only " + ("the survival" if held[0] else "the failure to generalise")
+                       + " holds in every run", reason="partly_observed", **numbers)
+    return V.Claim(name, V.NOT_REPRODUCED, detail, reason="not_observed", **numbers)
 
 
 # ---------------------------------------------------------------- text

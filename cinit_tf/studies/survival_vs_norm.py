@@ -40,6 +40,10 @@ from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
 PAPER_R = 0.85
+# The paper's own number is the size its claim implies: §4.2 "the Pearson correlation between survival rate and
+# initial norm" is 0.85, so the direction is judged against that margin on our raw r.
+R_MARGIN = V.Margin(PAPER_R, '§4.2: "we find that the Pearson correlation between survival rate and initial norm" '
+                    "is 0.85, the paper's own number")
 PAPER_TRIALS = 50  # trials per embedding behind the paper's rates
 SETTLING_CASE = "long"
 R_CLAIM = "survival rate correlates with the initial signal, r = 0.85"
@@ -51,10 +55,9 @@ VERDICT_RULE = (
     f"weaker. (1) {R_CLAIM}: Pearson r between initial signal and survival rate over all (embedding, frequency) points. "
     "A rate over T trials carries binomial noise that lowers r, and the paper's rates average 50 trials, so our r and "
     "its Fisher-z 95% CI are projected to 50 trials per embedding by the reliability ratio √(ρ_50/ρ_T) (formula under "
-    "What we saw); reproduced when 0.85 lies in that CI and r is positive at p < "
-    f"{V.ALPHA:g}; partly when r is positive at p < {V.ALPHA:g} but 0.85 lies outside, or positive with its CI clear of 0 but "
-    f"p ≥ {V.ALPHA:g}; not reproduced when the CI lies wholly below 0; not assessable when it holds both signs (interval "
-    f"too wide, with the n that would decide it). (2) {COUNT_CLAIM}: reproduced when our 95% CI of the mean survivors per run, "
+    "What we saw). First the direction, on the projected r with margin 0.85 (the paper's own number): "
+    f"{V.direction_outcomes('positive')}; when the direction is reproduced, the number: reproduced when 0.85 lies in "
+    f"the projected CI, partly when it lies outside; the margin: {R_MARGIN.source}. (2) {COUNT_CLAIM}: reproduced when our 95% CI of the mean survivors per run, "
     "widened by a margin of ±1 declared in advance (the paper's \"3–5\" read as 4 ± 1), contains 4; partly when it does "
     "not but the mean is below a quarter of the frequencies; not reproduced otherwise. Not assessable when fewer than "
     f"{V.MIN_VALID_SHARE:.0%} of the main case's trials (or fewer than 3) are valid."
@@ -134,19 +137,19 @@ def r_claim(corr: dict, att: dict) -> V.Claim:
     r, (lo, hi), p = corr["r"], corr["ci95"], corr["p"]
     f = att["factor_target"]
     if not np.isfinite(r):
-        return V.Claim(R_CLAIM, V.NOT_ASSESSABLE, "r undefined (too few points or constant rates)")
+        return V.Claim(R_CLAIM, V.NOT_ASSESSABLE, "r undefined (too few points or constant rates)", kind="number",
+                       reason="no_estimate", n=corr.get("n"))
     if not np.isfinite(f):
         f = 1.0
     pr, plo, phi = (float(np.clip(x * f, -1, 1)) for x in (r, lo, hi))
-    detail = (f"raw r = {C.fmt(r)} (95% CI {C.fmt(lo)}–{C.fmt(hi)}, {C.fmt_p(p)}, n = {corr['n']}); projected to "
-              f"{PAPER_TRIALS} trials per embedding (×{C.fmt(f)}): r = {C.fmt(pr)} (95% CI {C.fmt(plo)}–{C.fmt(phi)}) against "
-              f"the paper's {PAPER_R:g}")
-    sign = V.direction(R_CLAIM, r, lo, hi, p, +1, "raw r")
-    if sign.verdict == V.REPRODUCED and plo <= PAPER_R <= phi:
-        return V.Claim(R_CLAIM, V.REPRODUCED, detail + "; inside")
-    if sign.verdict == V.REPRODUCED:
-        return V.Claim(R_CLAIM, V.PARTLY, detail + "; positive, but the paper's number lies outside")
-    return V.Claim(R_CLAIM, sign.verdict, detail + "; " + sign.detail.split("; ", 1)[1])
+    note = (f"raw r = {C.fmt(r)} (95% CI {C.fmt(lo)}–{C.fmt(hi)}); projected to {PAPER_TRIALS} trials per embedding "
+            f"(×{C.fmt(f)}) against the paper's {PAPER_R:g}")
+    verdict, reason, needs = V.judge(pr, plo, phi, p, +1, R_MARGIN.value, corr["n"])
+    if verdict == V.REPRODUCED:
+        verdict, reason = (V.REPRODUCED, "compatible") if plo <= PAPER_R <= phi else (V.PARTLY, "incompatible")
+    return V.Claim(R_CLAIM, verdict, note, value=pr, ci=(plo, phi), paper=f"r = {PAPER_R:g}", kind="number",
+                   reason=reason, n=corr["n"], p=p, margin=R_MARGIN.value, margin_source=R_MARGIN.source,
+                   expected_sign=1, needs_n=needs, effect=f"Pearson r projected to {PAPER_TRIALS} trials per embedding")
 
 
 def count_claim(counts, K: int) -> V.Claim:
