@@ -47,7 +47,8 @@ def write_index(reports_dir: str | os.PathLike) -> Path:
         "",
         f"Every claim of every section of the paper ({PAPER_TITLE}) that a study reproduces, in the paper's order: "
         "the paper's number where it gives one, ours (with its 95% interval where the claim has one) and the verdict "
-        "its rule gave. A section's headline verdict is the weakest of its claims; the second table gives it with "
+        "its rule gave, with the rule's reason code (and old → new where regenerating the report changed it). "
+        "A section's headline verdict is the weakest of its claims; the second table gives it with "
         "the tally of its claims. Each report is generated from its run's stored trials "
         "(`python -m cinit_tf.report runs/<name>`); `python -m cinit_tf.report --compare reports/<name> runs/<name>` "
         "checks a rerun against it claim by claim.",
@@ -75,8 +76,7 @@ def _claim_number(c: dict) -> str:
         if isinstance(ci, list) and len(ci) == 2 and all(isinstance(x, (int, float)) for x in ci):
             shown += f" [{ci[0]:.3g}, {ci[1]:.3g}]"
         return shown
-    first = str(c.get("detail", "")).split(";")[0]
-    return _one_line(first if len(first) <= 90 else first[:87] + "…")
+    return "–"
 
 
 def claim_table(summaries: list[dict]) -> list[str]:
@@ -85,8 +85,13 @@ def claim_table(summaries: list[dict]) -> list[str]:
     for s in summaries:
         earlier = " (earlier rules)" if s.get("rules", 1) < RULES else ""
         for c in s.get("claims") or []:
+            verdict = str(c.get("verdict", "?"))
+            if isinstance(c.get("previous_verdict"), str):
+                verdict = f"{c['previous_verdict']} → {verdict}"
+            if c.get("reason"):
+                verdict += f" ({str(c['reason']).replace('_', ' ')})"
             rows.append(f"| {s.get('name', '?')} | {_one_line(c.get('name', '?'))} | {_one_line(c.get('paper') or '–')} | "
-                        f"{_claim_number(c)} | {c.get('verdict', '?')}{earlier} |")
+                        f"{_claim_number(c)} | {verdict}{earlier} |")
     return rows
 
 

@@ -6,7 +6,10 @@ rewrites `reports/README.md`, the index: one row per study in the paper's order,
 declarations and the `summary.json` files present, so it is the same whichever report was
 generated last. Nothing here imports TensorFlow.
 
-    python -m cinit_tf.report runs/<name> [--reports DIR]
+    python -m cinit_tf.report runs/<name> [--reports DIR] [--replace-report]
+
+A report made at a larger profile (paper > cpu > smoke, read from its summary.json) is not replaced
+unless --replace-report is given: the command says so and exits 2, the report and the index untouched.
 
 Nothing in a report is written by hand: every number comes from the trials, and regenerating from
 the same `runs/<name>/` gives byte-identical Markdown and JSON (no timestamps, everything sorted).
@@ -30,19 +33,25 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from cinit_tf.schema import safe_name
+from cinit_tf.schema import PROFILES, safe_name
 from cinit_tf.section import VERDICTS, Declaration, Section
 
 PAPER_TITLE = "Interpretable patterns in random initialization unveil final representation"
 LOCK_WAIT_SECONDS = 900.0  # how long a writer waits for another writer of the same report
 # The verdict rules' edition (docs/method.md#verdict-rules). 2: an interval holding both directions is "not
-# assessable", never "not reproduced". The index marks a report judged under an earlier edition.
-RULES = 2
+# assessable", never "not reproduced". 3: every qualitative claim is judged against the margin the paper's words
+# imply (four outcomes), and summary.json keeps each claim as a record. The index marks a report judged under an
+# earlier edition.
+RULES = 3
 METHOD = Path(__file__).resolve().parent.parent / "docs" / "method.md"
 
 
 class ReportError(Exception):
     """A run folder that cannot be reported on; the message names the folder and what is wrong."""
+
+
+class ReportKept(ReportError):
+    """A report made at a larger profile is in the way, and replacing it was not asked for."""
 
 
 # ---------------------------------------------------------------- loading
@@ -54,12 +63,15 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir}: no such run folder (expected runs/<name>/ written by python -m cinit_tf.run)")
     config = run_dir / "config.json"
-    if not config.is_file():
+    if not os.path.lexists(config):
         raise ReportError(f"{run_dir}: no config.json; not a run folder written by python -m cinit_tf.run")
+    from cinit_tf.store import RunFolderError, Store
+
+    store = Store(run_dir, read_only=True)  # reading a run never changes its folder
     try:
-        record = json.loads(config.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ReportError(f"{config}: not valid JSON ({e})") from None
+        record = store.read_config()
+    except RunFolderError as e:
+        raise ReportError(str(e)) from None
     if not isinstance(record, dict):
         raise ReportError(f"{config}: expected a JSON object")
     for key in ("name", "study", "trial_ids"):
@@ -68,9 +80,7 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
     if not isinstance(record["trial_ids"], list):
         raise ReportError(f"{config}: trial_ids must be a list of trial ids")
     check_name(record["name"], config)
-    from cinit_tf.store import Store
-
-    trials = Store(run_dir).trials(ids=record["trial_ids"])
+    trials = store.trials(ids=record["trial_ids"])
     if not trials:
         raise ReportError(f"{run_dir}: none of the {len(record['trial_ids'])} planned trials has finished")
     return record, trials
@@ -82,6 +92,34 @@ def check_name(name, where) -> str:
         raise ReportError(f"{where}: name {name!r} is not a safe folder name (letters, digits, '_', '.', '-'; "
                           "no leading dot, no '..')")
     return name
+
+
+def published_profile(report_dir: Path) -> str | None:
+    """The profile of the report already in `report_dir` (its summary.json), None if there is none."""
+    path = Path(report_dir) / "summary.json"
+    if not path.is_file():  # also a FIFO, which a read would wait on
+        return None
+    try:
+        profile = json.loads(path.read_text(encoding="utf-8")).get("profile")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None
+    return profile if profile in PROFILES else None
+
+
+def check_replace(out_dir: Path, record: dict, run_dir, replace: bool) -> None:
+    """ReportKept unless this run's report may replace the one in `out_dir`: there is none, `replace` is
+    given, or it was made at a profile no larger than this run's (smoke < cpu < paper)."""
+    existing = published_profile(out_dir)
+    if replace or existing is None:
+        return
+    mine = record.get("profile")
+    if mine in PROFILES and PROFILES.index(existing) <= PROFILES.index(mine):
+        return
+    shown = f"profile {mine}" if mine in PROFILES else "an unknown profile"
+    raise ReportKept(f"{out_dir} holds a report made at profile {existing}, and the run {run_dir} is at {shown}, "
+                     f"which ranks below it (smoke < cpu < paper); the published report and the index are left "
+                     f"as they are. Give --replace-report to replace it, or --reports DIR to write this report "
+                     f"into another folder.")
 
 
 def report_folder(reports_dir: str | os.PathLike, name: str) -> Path:
@@ -252,18 +290,39 @@ def _jsonable(x):
     return x
 
 
-def _claim_json(c) -> dict:
-    """A claim as summary.json keeps it: name, verdict and detail; its number, 95% interval and the paper's where it has them."""
-    out = {"name": c.name, "verdict": c.verdict, "detail": c.detail}
-    if getattr(c, "value", None) is not None:
-        out["value"] = c.value
-        out["ci"] = list(c.ci) if c.ci is not None else None
-    if getattr(c, "paper", ""):
-        out["paper"] = c.paper
+def _claim_json(c, previous: dict | None = None) -> dict:
+    """A claim as summary.json keeps it: every field of its record (cinit_tf.studies._verdicts.Claim.record), and
+    `previous_verdict`, the verdict before its last change, when the report it replaces gave this claim another
+    verdict (or carried one itself: regenerating an unchanged report keeps the mark, byte for byte)."""
+    out = c.record()
+    verdict, before = (previous or {}).get(c.name, (None, None))
+    if verdict is not None and verdict != c.verdict:
+        out["previous_verdict"] = verdict
+    elif verdict == c.verdict and before is not None:
+        out["previous_verdict"] = before
     return out
 
 
-def summary_of(declaration: Declaration, section: Section, record: dict, n_trials: int) -> dict:
+def previous_verdicts(out_dir: Path) -> dict:
+    """{claim name: (verdict, its previous_verdict or None)} of the report published in `out_dir` (empty when
+    there is none or it is unreadable)."""
+    try:
+        data = json.loads((Path(out_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    claims = data.get("claims") if isinstance(data, dict) else None
+    if not isinstance(claims, list):
+        return {}
+    out = {}
+    for c in claims:
+        if isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("verdict"), str):
+            before = c.get("previous_verdict")
+            out[c["name"]] = (c["verdict"], before if isinstance(before, str) else None)
+    return out
+
+
+def summary_of(declaration: Declaration, section: Section, record: dict, n_trials: int,
+               previous: dict | None = None) -> dict:
     return _jsonable({
         "name": record["name"],
         "study": record["study"],
@@ -274,7 +333,7 @@ def summary_of(declaration: Declaration, section: Section, record: dict, n_trial
         "short_number": section.short_number or section.our_number,
         "verdict": section.verdict,
         "verdict_rule": verdict_rule(declaration, section),
-        "claims": [_claim_json(c) for c in section.claims],
+        "claims": [_claim_json(c, previous) for c in section.claims],
         "rules": RULES,
         "environments": list(record.get("environments") or []),
         "excluded": list(section.excluded),
@@ -296,18 +355,22 @@ def _write(path: Path, text: str) -> None:
 # ---------------------------------------------------------------- entry points
 
 
-def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike = "reports") -> Path:
+def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike = "reports",
+                    replace: bool = False) -> Path:
     """Analyse the run's trials with its study and write `reports/<name>/` and the index; returns the report folder.
 
     The folder is built beside its target under a temporary name and swapped in whole, under the
-    report's lock, so readers never see half a report and concurrent writers take turns.
+    report's lock, so readers never see half a report and concurrent writers take turns. A report
+    made at a larger profile is not replaced unless `replace` (ReportKept, before anything is written).
     """
     record, trials = load_run(run_dir)
     study = _study(record["study"])
     reports_dir = Path(reports_dir)
     out_dir = report_folder(reports_dir, record["name"])
+    check_replace(out_dir, record, run_dir, replace)
     reports_dir.mkdir(parents=True, exist_ok=True)
     with report_lock(reports_dir, record["name"]):
+        check_replace(out_dir, record, run_dir, replace)  # again under the lock: another writer may have published
         tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         tmp.mkdir()
         try:
@@ -321,7 +384,7 @@ def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike =
                 if not (tmp / fig.filename).is_file():
                     raise ReportError(f"study {record['study']!r} lists figure {fig.filename} but did not write it")
             _write(tmp / "README.md", relative_links(render(declaration, section, record, len(trials)), out_dir))
-            summary = summary_of(declaration, section, record, len(trials))
+            summary = summary_of(declaration, section, record, len(trials), previous_verdicts(out_dir))
             _write(tmp / "summary.json", json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
             run_root = Path(run_dir).resolve()
             if out_dir == run_root or out_dir in run_root.parents:
@@ -342,6 +405,8 @@ def main(argv=None) -> int:
                                  description="Generate the report of a finished run, or compare a rerun with a published report.")
     ap.add_argument("run_dir", nargs="?", help="run folder, e.g. runs/freeze_embedding")
     ap.add_argument("--reports", default="reports", help="folder of reports (default: reports)")
+    ap.add_argument("--replace-report", action="store_true",
+                    help="replace a report even if it was made at a larger profile (smoke < cpu < paper)")
     ap.add_argument("--compare", nargs=2, metavar=("PUBLISHED", "RERUN"),
                     help="check a rerun against a published report claim by claim (report, run or reports folders); "
                     "exit 0 when every verdict agrees, 1 when one differs or is missing, 2 on bad input")
@@ -359,10 +424,14 @@ def main(argv=None) -> int:
     if not args.run_dir:
         ap.error("give a run folder (or --compare PUBLISHED RERUN)")
     try:
-        out = generate_report(args.run_dir, args.reports)
+        out = generate_report(args.run_dir, args.reports, replace=args.replace_report)
     except ReportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a full disk, a folder that cannot be written: the run's trials are untouched
+        print(f"error: the report of {args.run_dir} failed ({e}); the run's trials are untouched, and the same "
+              "command retries it", file=sys.stderr)
+        return 1
     print(f"report in {out / 'README.md'}")
     return 0
 

@@ -123,11 +123,13 @@ def test_dip_within_noise_is_not_assessable(tmp_path):
     summary = json.loads((report.generate_report(run, tmp_path / "reports") / "summary.json").read_text())
     assert summary["summary"]["cases"]["modadd"]["dip"]["shape"] == "not resolved from seed noise"
     claims = summary["summary"]["claims"]
-    # The dip has the claimed sign but its interval holds both signs: too few seeds to tell, not "partly".
+    # The dip has the claimed sign but its interval holds both 0 and the declared 0.1 decades: too few seeds to
+    # tell, not "partly"; the record gives the seeds that would decide against the margin.
     assert claims["dip in frozen test loss at d = p on modular addition"] == "not assessable"
     assert summary["verdict"] == "not assessable"
-    detail = next(c["detail"] for c in summary["claims"] if c["name"] == "dip in frozen test loss at d = p on modular addition")
-    assert "interval too wide" in detail
+    dip = next(c for c in summary["claims"] if c["name"] == "dip in frozen test loss at d = p on modular addition")
+    assert dip["reason"] == "too_wide" and dip["margin"] == 0.1 and dip["needs_n"] > dip["n"]
+    assert f"needs ≈ {dip['needs_n']} to decide against the margin" in dip["detail"]
 
 
 def test_a_bump_at_p_is_not_reproduced(tmp_path):
@@ -207,7 +209,8 @@ def test_index_lists_every_study_in_paper_order(tmp_path):
     summary = json.loads((tmp_path / "reports" / "freeze_synth" / "summary.json").read_text())
     assert len(claim_rows) == len(summary["claims"]) > 1  # one row per claim of the one report present
     for row, c in zip(claim_rows, summary["claims"]):
-        assert row.startswith(f"| freeze_synth | {c['name']} |") and row.endswith(f"| {c['verdict']} |")
+        shown = f"{c['verdict']} ({c['reason'].replace('_', ' ')})"
+        assert row.startswith(f"| freeze_synth | {c['name']} |") and row.endswith(f"| {shown} |")
     declared = declarations()
     assert [r.split("|")[1].strip() for r in rows] == list(declared)
     assert list(declared) == PAPER_ORDER
@@ -269,7 +272,7 @@ def test_index_is_built_from_summaries_present(tmp_path):
     write_index(reports)
     text = (reports / "README.md").read_text()
     assert "| cpu | reproduced (earlier rules; to be republished) | 1 reproduced |" in text
-    assert "| xor_rank | rank | – | x | reproduced (earlier rules) |" in text
+    assert "| xor_rank | rank | – | – | reproduced (earlier rules) |" in text
     # A summary written before verdicts were judged claim by claim is flagged, not shown as current.
     (reports / "xor_rank" / "summary.json").write_text(json.dumps(
         {"name": "xor_rank", "study": "xor_rank", "our_number": "top 11%", "verdict": "reproduced", "profile": "cpu"}))
