@@ -158,18 +158,33 @@ def _inside(value, ci) -> str:
     return "yes" if ci[0] <= value <= ci[1] else "no"
 
 
+def _field(c: dict | None, key: str):
+    value = None if c is None else c.get(key)
+    return value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+
+
+def _verdict(c: dict | None) -> str:
+    if c is None:
+        return "missing"
+    reason = _field(c, "reason")
+    return c["verdict"] + (f", {str(reason).replace('_', ' ')}" if reason else "")
+
+
 def line(row: Row) -> str:
-    """`section: claim: verdicts; numbers; each within the other's interval`."""
+    """`section: claim: verdicts (with their reason codes); numbers; each within the other's interval; margins`."""
     va, ca = _number(row.published)
     vb, cb = _number(row.rerun)
-    verdict_a = row.published["verdict"] if row.published else "missing"
-    verdict_b = row.rerun["verdict"] if row.rerun else "missing"
     mark = "same" if row.agrees else "DIFFERS"
     numbers = ""
     if va is not None or vb is not None:
         numbers = (f"; published {_shown(va, ca)}, rerun {_shown(vb, cb)}; rerun in published CI: {_inside(vb, ca)}, "
                    f"published in rerun CI: {_inside(va, cb)}")
-    return f"{row.section}: {row.claim}: {mark} ({verdict_a} / {verdict_b}){numbers}"
+    ma, mb = _field(row.published, "margin"), _field(row.rerun, "margin")
+    if ma is not None and mb is not None and not math.isclose(float(ma), float(mb), rel_tol=1e-9, abs_tol=0.0):
+        numbers += f"; margins differ ({ma:.3g} / {mb:.3g}): the rule or its scale changed"
+    elif (ma is None) != (mb is None) and row.published is not None and row.rerun is not None:
+        numbers += "; a margin on one side only: judged under different rules"
+    return f"{row.section}: {row.claim}: {mark} ({_verdict(row.published)} / {_verdict(row.rerun)}){numbers}"
 
 
 def comparable(published: dict[str, dict], rerun: dict[str, dict], names=("published", "rerun")) -> None:

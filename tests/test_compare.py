@@ -129,8 +129,22 @@ def test_extra_keys_and_null_numbers_are_accepted(tmp_path, capsys):
                 claim("exists", "reproduced")]
     status, err, out = _compare_error(tmp_path, capsys, extended)
     assert (status, err) == (0, "")
-    assert out.splitlines()[0] == "x: rank: same (partly / partly); published 15.4 [12, 18.8], rerun –; " \
+    assert out.splitlines()[0] == "x: rank: same (partly / partly, r); published 15.4 [12, 18.8], rerun –; " \
         "rerun in published CI: n/a, published in rerun CI: n/a"
+
+
+def test_reason_codes_and_margins_are_compared(tmp_path, capsys):
+    published = [dict(claim("rise", "not assessable", 0.02, [-0.09, 0.13]), margin=0.1, reason="too_wide")]
+    same_rule = [dict(claim("rise", "not reproduced", 0.01, [-0.05, 0.07]), margin=0.1, reason="rules_out_margin")]
+    status, err, out = _compare_error(tmp_path / "a", capsys, same_rule, published=published)
+    assert status == 1 and "DIFFERS (not assessable, too wide / not reproduced, rules out margin)" in out
+    assert "margins differ" not in out
+    other_rule = [dict(claim("rise", "not assessable", 0.02, [-0.09, 0.13]), margin=0.3, reason="too_wide")]
+    status, err, out = _compare_error(tmp_path / "b", capsys, other_rule, published=published)
+    assert status == 0 and "margins differ (0.1 / 0.3): the rule or its scale changed" in out
+    no_margin = [claim("rise", "not assessable", 0.02, [-0.09, 0.13])]
+    status, err, out = _compare_error(tmp_path / "c", capsys, no_margin, published=published)
+    assert status == 0 and "a margin on one side only" in out
 
 
 def test_nothing_to_compare_exits_2(tmp_path, capsys):
