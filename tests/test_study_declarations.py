@@ -90,3 +90,31 @@ def test_declarations_are_in_the_papers_order():
     names = list(declared)
     assert names.index("complex_dynamics") > names.index("freeze_embedding")  # App. F after §5
     assert names.index("fourier_gradients") == len(names) - 1  # App. H, the last
+
+
+def test_every_margin_quotes_the_paper_in_its_rule_and_in_the_method():
+    """A margin's source quotes the paper; that passage is in docs/method.md's table and in the study's rule."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    from cinit_tf.studies import _verdicts as V
+
+    method = Path(__file__).resolve().parent.parent.joinpath("docs", "method.md").read_text(encoding="utf-8")
+    found = 0
+    for name in study_names():
+        module = importlib.import_module(f"cinit_tf.studies.{name}")
+        for key, value in vars(module).items():
+            if isinstance(value, V.Margin):
+                source = value.source
+            elif key.endswith("_SOURCE") and isinstance(value, str):
+                source = value
+            else:
+                continue
+            quotes = re.findall(r'"([^"]+)"', source)
+            assert quotes, f"{name}.{key} quotes no passage of the paper: {source!r}"
+            assert quotes[0] in method, f"{name}.{key}: {quotes[0]!r} is not quoted in docs/method.md"
+            rule = module.DECLARATION.verdict_rule
+            assert quotes[0] in rule, f"{name}.{key}: {quotes[0]!r} is not in its rule"
+            found += 1
+    assert found >= 25

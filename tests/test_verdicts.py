@@ -178,12 +178,12 @@ def test_the_words_of_a_direction_rule_follow_what_the_rule_does():
 
 
 def test_the_words_of_a_rate_rule_follow_what_the_rule_does():
-    text = V.rate_outcomes(True, 0.9, "near 100%")
+    text = V.rate_outcomes(True, 0.9, '§4.2: "near 100%", read as')
     cases = [(24, 24), (19, 24), (14, 24), (2, 3)]
     bounds = [0.9, 0.95, 0.9, 0.9]
     assert _outcomes_in_order(text) == [V.rate_claim("x", k, n, True, b, "x", "s").verdict
                                         for (k, n), b in zip(cases, bounds)]
-    assert '"near 100%"' in text and "≤ 10%" in V.rate_outcomes(False, 0.1, "rare")
+    assert '"near 100%", read as ≥ 90%' in text and "≤ 10%" in V.rate_outcomes(False, 0.1, '"rarely", read as')
 
 
 @pytest.mark.parametrize("name", ["circles_vs_size", "convergence_ablation", "fourier_evolution", "freeze_embedding",

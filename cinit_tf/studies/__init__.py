@@ -50,4 +50,10 @@ def analyse(module, record: dict, trials: list, out_dir):
     """The report section of a study module for a run: `write(measure(trials, options), record, out_dir)`."""
     if not hasattr(module, "measure"):  # a study not yet split in two halves
         return module.analyse(record, trials, out_dir)
-    return module.write(module.measure(trials, options(module, record)), record, out_dir)
+    section = module.write(module.measure(trials, options(module, record)), record, out_dir)
+    from cinit_tf.studies._verdicts import problems
+
+    bad = [f"{c.name!r}: {'; '.join(problems(c))}" for c in section.claims if problems(c)]
+    if bad:
+        raise ValueError(f"study {module.__name__.rsplit('.', 1)[-1]} returned incomplete claim records: " + " | ".join(bad))
+    return section

@@ -129,6 +129,32 @@ class Claim:
         return out
 
 
+QUALITATIVE = ("direction", "trend", "share", "rate")  # kinds judged by `judge` against a margin
+UNJUDGED = ("too_few_valid", "no_estimate", "precondition_fails")  # reasons a claim can have without a number
+
+
+def problems(c: Claim) -> list[str]:
+    """What a claim's record lacks (empty when complete): a known verdict, kind and reason; a number with its
+    interval and n, or a note saying why not; a qualitative claim's margin > 0 with its source and sign."""
+    out = []
+    if c.verdict not in ORDER:
+        out.append(f"verdict {c.verdict!r} is not one of {', '.join(ORDER)}")
+    if c.kind not in KINDS:
+        out.append(f"kind {c.kind!r} is not one of {', '.join(KINDS)}")
+    if c.reason not in REASONS:
+        out.append(f"reason {c.reason!r} is not one of {', '.join(REASONS)}")
+    if c.value is None and not c.note:
+        out.append("no number and no note saying why")
+    if c.value is not None and c.n is None:
+        out.append("a number without its n")
+    if c.kind in QUALITATIVE and c.reason not in UNJUDGED:
+        if c.margin is None or not c.margin > 0 or not c.margin_source:
+            out.append("a qualitative claim without a margin > 0 and its source")
+        if c.expected_sign not in (1, -1):
+            out.append("a qualitative claim without its expected sign")
+    return out
+
+
 def render(c: Claim) -> str:
     """The report's sentence for a claim, from its record alone: the study's note, the number with its interval,
     n and p, the margin and where it comes from, and why the rule gave its verdict."""
@@ -333,10 +359,11 @@ def trend(name: str, x: Iterable[float], y: Iterable[float], expected_sign: int,
 # ---------------------------------------------------------------- rates, shares, levels and ranks
 
 
-def rate_outcomes(high: bool, bound: float, word: str) -> str:
-    """`rate_claim`'s outcomes in words, for a VERDICT_RULE: `word` is the paper's ("near 100%", "rare"), `bound` its reading."""
+def rate_outcomes(high: bool, bound: float, source: str) -> str:
+    """`rate_claim`'s outcomes in words, for a VERDICT_RULE: `source` quotes the paper's words ("near 100%",
+    "rarely"), `bound` is their reading."""
     side = "above" if high else "below"
-    return (f"the rate against ½ with its Wilson 95% CI and the exact binomial p, the margin being \"{word}\" read as "
+    return (f"the rate against ½ with its Wilson 95% CI and the exact binomial p, the margin being {source} "
             f"{'≥' if high else '≤'} {bound * 100:g}%: the CI wholly {side} ½ at p < {ALPHA:g} and reaching "
             f"{bound * 100:g}% → reproduced; wholly {side} ½ but short of {bound * 100:g}% (or p ≥ {ALPHA:g}) → partly; "
             f"holding ½ and short of {bound * 100:g}% → not reproduced; holding both → not assessable (with the n "
@@ -353,7 +380,7 @@ def rate_claim(name: str, k: int, n: int, high: bool, bound: float, what: str, s
     _, _, _, p = S.share_vs_half(k, n)
     lo, hi = S.share_ci(k, n)
     note = f"{k} of {n} trials {what} {verb}"
-    margin = Margin(abs(bound - 0.5), f"{source}: {'≥' if high else '≤'} {100 * bound:g}%")
+    margin = Margin(abs(bound - 0.5), f"{source} {'≥' if high else '≤'} {100 * bound:g}%")
     return direction(name, k / n, lo, hi, p, 1 if high else -1, "rate", margin=margin, n=n, note=note, kind=kind,
                      offset=0.5)
 

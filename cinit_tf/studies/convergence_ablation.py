@@ -58,7 +58,7 @@ VERDICT_RULE = (
     f"({FASTER_CLAIM}) over the pairs in which both reach 100% test accuracy: the mean paired difference of convergence "
     "steps (ablated − original), with its Student-t 95% CI and a two-sided Wilcoxon signed-rank test, margin "
     f"{FASTER_SOURCE.format(share=FASTER_SHARE)}: {V.direction_outcomes('negative')}. ({PERFECT_CLAIM}) the share of ablated trials reaching 100% test accuracy "
-    f"within the budget: {V.rate_outcomes(True, PERFECT, 'perfect')}. "
+    f"within the budget: {V.rate_outcomes(True, PERFECT, PERFECT_SOURCE)}. "
     f"({SURVIVORS_CLAIM}; ours, a control the paper does not run) over the seeds in which both the ablated and the random "
     "arm (as many frequencies as the ablation keeps for that seed, drawn at random) reach 100% test accuracy: the mean "
     "paired difference of convergence steps (ablated − random), with its Student-t 95% CI and a one-sided Wilcoxon "

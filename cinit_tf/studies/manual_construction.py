@@ -48,7 +48,7 @@ CLAIM_NAMES = (TOP_CLAIM, SECOND_CLAIM, REVIVAL_CLAIM)
 VERDICT_RULE = (
     f"three claims on the valid trials (finite training), survival at τ = {SURVIVAL_TAU:g}; the headline is "
     f"the weakest. ({TOP_CLAIM}) pooled over r, the top's survival rate ({TOP_SOURCE} "
-    f"{TOP_ALWAYS * 100:g}%): {V.rate_outcomes(True, TOP_ALWAYS, 'always')}. ({SECOND_CLAIM}) Spearman ρ "
+    f"{TOP_ALWAYS * 100:g}%): {V.rate_outcomes(True, TOP_ALWAYS, TOP_SOURCE)}. ({SECOND_CLAIM}) Spearman ρ "
     "between r and the survival (0/1) of the frequency of signal r · s, with its Fisher-z 95% CI, margin "
     f"ρ = {SECOND_MARGIN.value:g} ({SECOND_MARGIN.source}): {V.direction_outcomes('positive')}. "
     f"({REVIVAL_CLAIM}) \"sometimes\" (§4.2: \"the model sometimes chooses to revive them rather than always "

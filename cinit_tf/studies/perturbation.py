@@ -38,7 +38,9 @@ HIGH_RATE, LOW_RATE = 0.9, 0.1
 HIGH_SOURCE = "§4.2: \"the survival rate is near 100%\", read as"
 LOW_SOURCE = "§4.2: \"the frequency rarely survives\", read as"
 # §4.2 (Fig. 5b) draws survival rising with the deviation and states no number: the conventional small ρ.
-MONOTONE_MARGIN = V.CONVENTIONAL_RHO
+MONOTONE_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value, 'Fig. 5b: "Survival rate of an arbitrary perturbed frequency '
+                           'versus deviation from the mean initial signal", drawn rising, no size given: '
+                           + V.CONVENTIONAL_RHO.source)
 BINS = (-np.inf, -FAR, -1.0, 1.0, FAR, np.inf)  # z bins of the pooled table; the outer two decide the verdict
 
 ABOVE_CLAIM = "survival near 100% when far above the mean"
@@ -48,8 +50,8 @@ CLAIM_NAMES = (ABOVE_CLAIM, BELOW_CLAIM, MONOTONE_CLAIM)
 VERDICT_RULE = (
     f"three claims on the valid trials pooled (finite training), survival at τ = {SURVIVAL_TAU:g}, with z = (signal_k − "
     "mean of the other signals) / their standard deviation on the transformed initial embedding; the headline is the "
-    f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}, their survival rate: {V.rate_outcomes(True, HIGH_RATE, 'near 100%')}. "
-    f"({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: {V.rate_outcomes(False, LOW_RATE, 'rare')}. ({MONOTONE_CLAIM}) "
+    f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}, their survival rate: {V.rate_outcomes(True, HIGH_RATE, HIGH_SOURCE)}. "
+    f"({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: {V.rate_outcomes(False, LOW_RATE, LOW_SOURCE)}. ({MONOTONE_CLAIM}) "
     f"Spearman ρ between z and survival (0/1) with its Fisher-z 95% CI, margin ρ = {MONOTONE_MARGIN.value:g} "
     f"({MONOTONE_MARGIN.source}): {V.direction_outcomes('positive')}. "
     f"A range with no trial is not assessable; so is the section when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or "

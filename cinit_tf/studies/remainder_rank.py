@@ -54,7 +54,7 @@ VERDICT_RULE = R.verdict_rule(
     PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="order's initial signal f(q) among all 10! orders",
     shape=f"the paper's final cluster centres lie along a line ({LINE_SOURCE} ≥ {LINE_SHARE:.0%}); a run "
           f"is a line when its final centres have at least {LINE_LIKE:g} of their variance on their first principal component",
-    shape_test=f"{V.rate_outcomes(True, LINE_SHARE, 'forms a line')}. Both claims are "
+    shape_test=f"{V.rate_outcomes(True, LINE_SHARE, LINE_SOURCE)}. Both claims are "
                "judged on the trials of the run's main output head; the other head is compared beside them.")
 
 DECLARATION = Declaration(

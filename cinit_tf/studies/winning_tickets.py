@@ -74,7 +74,7 @@ VERDICT_RULE = (
     f"{V.direction_outcomes('negative')}. (3) C struggles and (4) D struggles: the same test with the arm above full "
     f"(C − full > 0, D − full > 0), margin {STRUGGLE_MARGIN.value:g} decade ({STRUGGLE_MARGIN.source}). (5) A revives "
     f"other circles: the share of seeds whose A run ends with more than one circle (survivors at τ = {M.TAU:g}), "
-    f"{V.rate_outcomes(True, REVIVES_SHARE, 'in none ... a single-circle representation')}. The paper's \"about four "
+    f"{V.rate_outcomes(True, REVIVES_SHARE, REVIVES_SOURCE)}. The paper's \"about four "
     "circles\" for A is reported beside it. (6) B learns and D does not: the test of (2) with D in place of full "
     f"(B − D < 0), margin {WINS_MARGIN.value:g} decade ({WINS_MARGIN.source}), "
     "in ⟨log10 L⟩ because it weighs the whole course, where the lowest loss at our budget is mostly the last record "

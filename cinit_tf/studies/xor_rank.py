@@ -48,7 +48,7 @@ VERDICT_RULE = R.verdict_rule(
     PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="arrangement's initial signal among all 168 arrangements, whatever the final shape",
     shape=f"the paper's final embeddings are cubes ({CUBE_SOURCE} ≥ {CUBE_SHARE:.0%}); a run is a cube when "
           f"its best arrangement fits the final squared distances with r ≥ {CUBE_MIN_FIT:g}",
-    shape_test=f"{V.rate_outcomes(True, CUBE_SHARE, 'form a cube')}.")
+    shape_test=f"{V.rate_outcomes(True, CUBE_SHARE, CUBE_SOURCE)}.")
 
 DECLARATION = Declaration(
     paper_ref="§3.2, Fig. 2",
