@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.trial import UNTIL_RULES
+from cinit_tf.trial import UNTIL_RULES, log10_loss
 
 
 class StopRule:
@@ -113,6 +113,7 @@ def decay_steps(config) -> float:
 
 
 def _log10(x: float) -> float:
-    """log10 of a loss; a loss of exactly 0 counts as -inf (it cannot fall further), NaN stays NaN."""
-    return math.log10(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    """log10 of a loss floored at cinit_tf.trial.LOSS_FLOOR, as the studies read it (an exact 0 is -10, not
+    -inf, so a run at float32's zero can settle there); NaN stays NaN."""
+    return log10_loss(x)
 

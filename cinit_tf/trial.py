@@ -19,7 +19,17 @@ METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
 UNTIL_RULES = ("steps", "loss_settled", "survivors_settled")  # cinit_tf.stopping, docs/method.md#stopping-rules
 STOP_REASONS = ("settled", "max_steps", "diverged")
+# The one floor under which a loss is read (log10 of 0 is not a number): a float32 mean over the train or
+# test pairs of a standard cross-entropy is exactly 0 once every pair collapsed, or at least about
+# log(1 + 2⁻²³)/(pairs) ≈ 1e-10 at p = 59 when one pair has not; 1e-10 reads an exact 0 as "below what the
+# standard float32 loss resolves", and is far below every level a claim reads (1e-7 and up).
+LOSS_FLOOR = 1e-10
 LOSSES = ("standard", "exact")  # cinit_tf.training.cross_entropy, docs/method.md#the-exact-loss
+
+
+def log10_loss(x: float) -> float:
+    """log10 of a loss floored at LOSS_FLOOR; NaN (and a negative) stays NaN, +inf stays +inf."""
+    return math.log10(max(x, LOSS_FLOOR)) if x >= 0 else math.nan
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,9 @@ def test_a_curve_still_falling_leaves_the_dip_not_assessable(tmp_path, monkeypat
     claims = summary["summary"]["claims"]
     assert claims["dip in frozen test loss at d = p on modular addition"] == "not assessable"
     assert summary["verdict"] == "not assessable"
-    assert L.FLAT_TOLERANCE < 1.0
+    from cinit_tf.studies import freeze_embedding
+
+    assert freeze_embedding.FLAT_TOLERANCE < 1.0
 
 
 def test_nonfinite_trial_is_counted_and_listed(tmp_path):

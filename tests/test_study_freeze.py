@@ -64,9 +64,12 @@ def test_dip_test_needs_p_and_both_sides():
 def test_flattening_reads_the_last_quarter_of_training():
     # 10 → 1 over the last quarter (steps 750 → 1000): one decade down, not flat.
     moving = L.flattening([fake(1.0, curve=[5.0, 10.0, 1.0])] * 2)
-    assert moving["change"] == pytest.approx(-1.0) and moving["n"] == 2 and moving["flat"] is False
+    assert moving["change"] == pytest.approx(-1.0) and moving["n"] == 2 and moving["size"] == pytest.approx(1.0)
     flat = L.flattening([fake(1.0, curve=[5.0, 1.1, 1.0])])
-    assert flat["change"] == pytest.approx(np.log10(1.0 / 1.1)) and flat["flat"] is True
+    assert flat["change"] == pytest.approx(np.log10(1.0 / 1.1)) and flat["size"] < freeze_embedding.FLAT_TOLERANCE
+    # One run rising a decade and one falling a decade: the signed mean is 0, the curves are not flat.
+    both = L.flattening([fake(1.0, curve=[5.0, 10.0, 1.0]), fake(1.0, curve=[5.0, 1.0, 10.0])])
+    assert both["change"] == pytest.approx(0.0) and both["size"] == pytest.approx(1.0)
 
 
 def test_every_profile_loads_with_the_grid_the_study_needs():
@@ -140,7 +143,7 @@ def test_dip_claim_is_not_assessable_while_the_curves_still_fall():
     trials = trials_of(lambda d, s: 10.0 / d * NOISE[s] * (0.3 if d == 59 else 1.0), curve=lambda v: [5.0, 3 * v, v])
     claim = claims_of(trials)[DIP]
     assert claim.verdict == "not assessable" and "not flattened" in claim.detail
-    assert f"moved {C.fmt(-np.log10(3))} decades" in claim.detail
+    assert f"moved {C.fmt(np.log10(3))} decades per trial (mean size; {C.fmt(-np.log10(3))} signed)" in claim.detail
 
 
 def test_falls_claim_known_answers_and_a_hidden_rise():

@@ -15,7 +15,6 @@ from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 
-FLAT_TOLERANCE = 0.1  # decades: the frozen modadd loss near d = p has flattened when its last quarter moved less
 FLAT_FROM = 0.75  # "the last quarter": from this share of the step budget to the end
 
 
@@ -95,7 +94,9 @@ def dip_test(frozen: dict[int, list], p: int) -> dict | None:
 
 
 def flattening(trials) -> dict:
-    """How much the mean log₁₀ test loss of these trials moved over the last quarter of training (decades)."""
+    """How much the log₁₀ test loss of these trials moved over the last quarter of training (decades): the mean
+    of the per-trial changes (signed) and the mean of their sizes, so that runs that rise and runs that fall
+    do not cancel to "flat". The study decides with its tolerance (freeze_embedding.FLAT_TOLERANCE)."""
     changes = []
     for t in trials:
         steps = np.asarray(t.result.steps, dtype=float)
@@ -105,7 +106,8 @@ def flattening(trials) -> dict:
         if np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0:
             changes.append(float(np.log10(b) - np.log10(a)))
     change = float(np.mean(changes)) if changes else float("nan")
-    return {"change": change, "n": len(changes), "flat": bool(np.isfinite(change) and abs(change) < FLAT_TOLERANCE)}
+    size = float(np.mean(np.abs(changes))) if changes else float("nan")
+    return {"change": change, "size": size, "n": len(changes)}
 
 
 def adjacent_rises(frozen: dict[int, list]) -> list[dict]:

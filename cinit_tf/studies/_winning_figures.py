@@ -12,13 +12,13 @@ import numpy as np
 from cinit_tf.section import Figure
 from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _figures as G
+from cinit_tf.trial import LOSS_FLOOR  # the one floor under which a loss is read, with its reason
 
 FULL, ARMS = "full", ("A", "B", "C", "D")
 CASES = (FULL, *ARMS)
 ARM_TEXT = {FULL: "all frequencies", "A": "k₁ only", "B": "k₁ and k₂", "C": "one random other", "D": "two random others"}
 COLOURS = {FULL: "tab:blue", "A": "tab:orange", "B": "tab:green", "C": "tab:pink", "D": "tab:cyan"}
 PAPER_LOSS = 1e-7
-LOSS_FLOOR = 1e-10  # curves are drawn floored here (a float32 mean loss can be exactly 0)
 
 
 def paired(by_seed: dict, arm: str, ref: str = FULL) -> list[tuple[dict, dict]]:

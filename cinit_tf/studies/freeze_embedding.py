@@ -34,6 +34,13 @@ DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 # at least 0.1 decades (about 20%) below its neighbours, the least a reader could notice on such an axis.
 FALLS_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value, '§5: "As dimensionality increases, the test loss decreases at a '
                         'faster rate during training", no size given: ' + V.CONVENTIONAL_RHO.source)
+# The dip is read on curves that have flattened: the mean size of the per-trial change of log₁₀ test loss over
+# the last quarter of training below this many decades (a tenth of a decade, the dip's own margin: a curve
+# still moving by more than the effect it is to show cannot show it).
+FLAT_TOLERANCE = 0.1
+# A training loss this many decades above its lowest at the last record has risen again (late_rise): a tenfold
+# rise is far beyond the seed-to-seed wobble of a settled curve (a few hundredths of a decade).
+RISE_DECADES = 1.0
 DIP_MARGIN = V.Margin(0.1, 'Fig. 7: "One can notice a dip in loss at d = p", read as at least 0.1 decades (~20%) '
                       "below its neighbours on the figure's log axis")
 
@@ -48,7 +55,8 @@ VERDICT_RULE = (
     "of the means at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI, margin "
     f"{DIP_MARGIN.value:g} decades ({DIP_MARGIN.source}): {V.direction_outcomes('negative')} (negative: a dip). The dip needs trained-out "
     "curves: it is not assessable unless the mean log₁₀ frozen test loss "
-    f"at those three points moved by less than {L.FLAT_TOLERANCE:g} decades over the last quarter of training. A task "
+    f"at those three points moved by less than {FLAT_TOLERANCE:g} decades (the mean size of the per-trial change) over "
+    "the last quarter of training. A task "
     f"whose valid frozen trials are fewer than {V.MIN_VALID_SHARE:.0%} of its frozen trials (or fewer than 3) is not "
     "assessable."
 )
@@ -139,12 +147,12 @@ def dip_claim(c: dict | None) -> V.Claim:
                        "each side", kind="direction", reason="precondition_fails")
     k = dip["contrast"]
     flat = dip["flattening"]
-    flat_text = (f"the mean log₁₀ loss at d = {dip['below']}, {dip['p']}, {dip['above']} moved {C.fmt(flat['change'])} decades "
-                 f"over the last quarter of training")
-    if not flat["flat"]:
-        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, flat_text + f", not less than {L.FLAT_TOLERANCE:g}: the curves have "
+    flat_text = (f"the log₁₀ loss at d = {dip['below']}, {dip['p']}, {dip['above']} moved {C.fmt(flat['size'])} decades "
+                 f"per trial (mean size; {C.fmt(flat['change'])} signed) over the last quarter of training")
+    if not (np.isfinite(flat["size"]) and flat["size"] < FLAT_TOLERANCE):
+        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, flat_text + f", not less than {FLAT_TOLERANCE:g}: the curves have "
                        "not flattened, so a dip can be neither confirmed nor refuted", kind="direction",
-                       reason="precondition_fails", value=k["difference"], ci=tuple(k["ci95"]), p=k["p"],
+                       reason="precondition_fails", value=k["difference"], ci=tuple(k["ci95"]), p=k["p"], n=sum(k["n"]),
                        margin=DIP_MARGIN.value, margin_source=DIP_MARGIN.source, expected_sign=-1,
                        effect=f"log₁₀ loss at d = {dip['p']} − mean of its neighbours")
     return V.direction(DIP_CLAIM, k["difference"], k["ci95"][0], k["ci95"][1], k["p"], -1,
@@ -160,7 +168,6 @@ class FreezeMeasured(Measured):
     late_rise: dict = field(default_factory=dict)  # `late_rise` of the valid trials that trained until settled
 
 
-RISE_DECADES = 1.0  # a training loss this many decades above its lowest at the last record has risen again
 
 
 def late_rise(trials) -> dict:
@@ -360,7 +367,8 @@ def dip_text(c) -> str:
             f"{side('below')} and {side('above')}: side by side, **{dip['shape']}**. The verdict's contrast (log₁₀ loss at "
             f"d = p minus the mean of its neighbours): {C.fmt(k['difference'])} decades, 95% CI [{C.fmt(k['ci95'][0])}, "
             f"{C.fmt(k['ci95'][1])}], {C.fmt_p(k['p'])}. Flattening: the mean log₁₀ loss at these three points moved "
-            f"{C.fmt(dip['flattening']['change'])} decades over the last quarter of training (tolerance {L.FLAT_TOLERANCE:g}).")
+            f"{C.fmt(dip['flattening']['size'])} decades per trial over the last quarter of training (tolerance "
+            f"{FLAT_TOLERANCE:g}).")
 
 
 def step_text(c) -> str:
