@@ -208,3 +208,38 @@ def test_the_median_interval_is_the_order_statistics_a_binomial_gives():
     assert S.median_ci(np.arange(1.0, 101.0)) == (40.0, 61.0)  # n = 100: the textbook x_(40), x_(61)
     assert S.median_ci([3.0, 1.0, 2.0, math.nan, 5.0, 4.0]) == (1.0, 5.0)  # n = 5 finite: no k reaches 95%, the range
     assert all(math.isnan(v) for v in S.median_ci([]))
+
+
+def test_a_qualitative_verdict_is_recomputed_from_its_summary_record_alone():
+    import json
+
+    claims = [V.direction("x", 0.5, -0.5, 1.5, 0.3, +1, "Δ", margin=M, n=20),
+              V.rate_claim("r", 19, 24, True, 0.95, "x", "a source"),
+              V.trend("t", np.arange(20.0), np.arange(20.0), -1, margin=V.CONVENTIONAL_RHO),
+              V.not_assessable("few", 1, 10, kind="trend")]
+    for c in claims:
+        record = json.loads(json.dumps(c.record(), allow_nan=True))
+        assert V.rejudge(record) == (None if c.reason == "too_few_valid" else c.verdict)
+    # a record whose verdict does not follow from its numbers is caught
+    forged = dict(claims[0].record(), verdict=V.REPRODUCED)
+    assert V.rejudge(forged) != forged["verdict"]
+
+
+def test_published_qualitative_verdicts_follow_from_their_records():
+    """Every report published under the current rules: each qualitative claim's verdict is what its record implies,
+    and each record is complete (kind, value or a note, n, reason; a margin > 0 for a judged qualitative claim)."""
+    import json
+    from pathlib import Path
+
+    from cinit_tf.report import RULES
+
+    for path in sorted(Path(__file__).resolve().parent.parent.joinpath("reports").glob("*/summary.json")):
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        if summary.get("rules", 1) < RULES:
+            continue  # judged under an earlier edition; the index marks it
+        for c in summary["claims"]:
+            assert c["kind"] in V.KINDS and c["reason"] in V.REASONS and c["verdict"] in V.ORDER, (path, c["name"])
+            assert c["value"] is not None or c["note"], (path, c["name"])
+            if c["kind"] in V.QUALITATIVE and c["reason"] not in V.UNJUDGED:
+                assert c["margin"] > 0 and c["margin_source"], (path, c["name"])
+                assert V.rejudge(c) == c["verdict"], (path, c["name"])

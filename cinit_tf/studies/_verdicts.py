@@ -155,6 +155,20 @@ def problems(c: Claim) -> list[str]:
     return out
 
 
+def rejudge(record: dict) -> str | None:
+    """The verdict a qualitative claim's record in summary.json implies under `judge`, from its fields alone
+    (value, ci, p, expected_sign, margin, n, offset); None for a record `judge` did not decide (a number, level or
+    observation claim, or one not judged for want of valid trials or of its precondition)."""
+    if record.get("kind") not in QUALITATIVE or record.get("reason") in UNJUDGED:
+        return None
+    ci = record.get("ci") or [None, None]
+    nan = float("nan")
+    value, lo, hi = (nan if x is None else float(x) for x in (record.get("value"), ci[0], ci[1]))
+    verdict, _, _ = judge(value, lo, hi, record.get("p"), int(record["expected_sign"]), float(record["margin"]),
+                          record.get("n"), float(record.get("offset") or 0.0))
+    return verdict
+
+
 def render(c: Claim) -> str:
     """The report's sentence for a claim, from its record alone: the study's note, the number with its interval,
     n and p, the margin and where it comes from, and why the rule gave its verdict."""
