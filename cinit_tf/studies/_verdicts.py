@@ -51,12 +51,12 @@ MIN_VALID_SHARE = 0.5  # default share of valid trials below which a claim is no
 KINDS = ("direction", "trend", "share", "rate", "number", "level", "observation")
 # Why a claim got its verdict: one code per outcome of a rule (docs/method.md#verdict-rules).
 REASONS = {
-    "beyond_margin": "clear of 0 at p < {alpha:g} and reaching the margin: an effect of the paper's size is compatible",
-    "short_of_margin": "clear of 0 but wholly short of the margin: real, but smaller than the paper implies",
-    "not_significant": "clear of 0 but not at p < {alpha:g}",
-    "rules_out_margin": "the interval holds 0 and lies short of the margin: it rules out an effect of the paper's size",
-    "opposite": "the interval lies wholly on the other side of 0: it rules out an effect of the paper's size",
-    "too_wide": "the interval holds both 0 and the margin: the data cannot tell",
+    "beyond_margin": "clear of {zero} at p < {alpha:g} and reaching the margin: an effect of the paper's size is compatible",
+    "short_of_margin": "clear of {zero} but wholly short of the margin: real, but smaller than the paper implies",
+    "not_significant": "clear of {zero} but not at p < {alpha:g}",
+    "rules_out_margin": "the interval holds {zero} and lies short of the margin: it rules out an effect of the paper's size",
+    "opposite": "the interval lies wholly on the other side of {zero}: it rules out an effect of the paper's size",
+    "too_wide": "the interval holds both {zero} and the margin: the data cannot tell",
     "too_few_valid": "too few valid trials to judge",
     "no_estimate": "no estimate",
     "compatible": "the paper's number is compatible with ours",
@@ -183,12 +183,15 @@ def render(c: Claim) -> str:
         parts.append(number + (f" ({', '.join(inside)})" if inside else ""))
         if c.p is not None:
             parts.append(_fmt_p(c.p))
+    zero = "½" if c.offset == 0.5 else _fmt(c.offset)
     if c.margin is not None and c.expected_sign:
-        side = "+" if c.expected_sign > 0 else "−"
-        base = f"{_fmt(c.offset)} " if c.offset else ""
-        parts.append(f"claimed sign {side}{' from ' + base.strip() if base else ''}, margin {_fmt(c.margin)} ({c.margin_source})")
+        if c.offset:
+            side = f"claimed {'above' if c.expected_sign > 0 else 'below'} {zero} by at least {_fmt(c.margin)}"
+        else:
+            side = f"claimed sign {'+' if c.expected_sign > 0 else '−'}, margin {_fmt(c.margin)}"
+        parts.append(f"{side} ({c.margin_source})")
     if c.reason:
-        why = REASONS.get(c.reason, c.reason).format(alpha=ALPHA)
+        why = REASONS.get(c.reason, c.reason).format(alpha=ALPHA, zero=zero)
         if c.reason == "too_wide" and c.needs_n is not None:
             why += f" (needs ≈ {c.needs_n} to decide against the margin; n = {c.n} now)"
         parts.append(why)
