@@ -60,6 +60,12 @@ class Progress:
         self.trials = text
         self._postfix()
 
+    def add(self, steps: int) -> None:
+        """Change the total by `steps`: trials finished elsewhere leave it, newly needed ones join it."""
+        if steps and self.bar.total is not None:
+            self.bar.total = max(self.bar.n, self.bar.total + steps)
+            self.bar.refresh()
+
     def _postfix(self) -> None:
         if self.rate_steps and self.rate_time > 0:
             rate = self.rate_steps / self.rate_time

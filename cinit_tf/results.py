@@ -13,13 +13,16 @@ standard loss was exactly 0 (empty: never), and `collapse_share`, the share of s
 end (empty: not recorded) —, number of circles at τ = 0.05 for modular addition). `frequencies` (None for
 the other tasks) has trial id, frequency k, initial and final signal, and whether k survived.
 The runner writes both as CSV next to the trial files (`runs/X/trials.csv`,
-`runs/X/frequencies.csv`); `load` reads the trial files themselves, so it is never stale.
+`runs/X/frequencies.csv`); `load` reads the trial files themselves, so it is never stale. Both hold the
+trials of the run's current settings only (its config.json): a folder trained again with another
+profile or --set keeps the earlier trials under other ids, and they are never mixed in unasked.
 No TensorFlow here.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -78,25 +81,58 @@ def tables(trials: list):
     return table, (pd.DataFrame(rows) if rows else None)
 
 
-def load(run_dir: str | os.PathLike):
-    """The finished trials of a run folder as (trials, frequencies) DataFrames (frequencies None unless modular addition)."""
-    store = Store(run_dir)
+def stored_trials(run_dir: str | os.PathLike, every_trial: bool = False, warn=None) -> tuple[list, int]:
+    """(the run's finished trials, how many other trial files the folder holds), reading only.
+
+    The run's trials are those its config.json plans (`trial_ids`). A folder trained again with other
+    settings (another profile or --set) keeps the earlier trials too, under other ids: they are left
+    out unless `every_trial`, and counted. A folder without config.json gives every trial file.
+    """
+    store = Store(run_dir, warn=warn, read_only=True)
     if not store.root.is_dir():
         raise FileNotFoundError(f"{run_dir}: no such run folder")
-    return tables(store.trials())
+    if not store.has_config():
+        return store.trials(), 0
+    planned = set(store.read_config().get("trial_ids", []))
+    finished = store.finished_ids()
+    others = len(finished - planned)
+    return store.trials(ids=None if every_trial else planned), others
+
+
+def load(run_dir: str | os.PathLike, every_trial: bool = False):
+    """The finished trials of a run folder as (trials, frequencies) DataFrames (frequencies None unless
+    modular addition). Reading changes nothing in the folder.
+
+    Only the trials of the run's current settings (its config.json) are read: trials an earlier run
+    with other settings left in the folder are not mixed in, and a warning says how many there are.
+    `every_trial=True` reads them all, with a column `current` (True for the current settings' trials).
+    """
+    trials, others = stored_trials(run_dir, every_trial)
+    if others and not every_trial:
+        warnings.warn(f"{run_dir}: {others} trial file(s) of other settings (an earlier run with "
+                      "another profile or --set) are left out; load(run_dir, every_trial=True) reads them "
+                      "too, with a column 'current'", stacklevel=2)
+    table, frequencies = tables(trials)
+    if every_trial:
+        store = Store(run_dir, read_only=True)
+        planned = set(store.read_config().get("trial_ids", [])) if store.has_config() else None
+        table["current"] = [planned is None or i in planned for i in table["id"]] if len(table) else []
+    return table, frequencies
 
 
 def write_tables(run_dir: str | os.PathLike) -> list[Path]:
-    """Write `trials.csv` (and `frequencies.csv`) into the run folder; returns the paths written."""
+    """Write `trials.csv` (and `frequencies.csv`) of the run's current trials into the run folder; returns the
+    paths written. A table with no frequencies removes a `frequencies.csv` an earlier version left."""
     from cinit_tf.store import atomic_write
 
     root = Path(run_dir)
-    trials, frequencies = load(root)
+    trials, frequencies = tables(stored_trials(root)[0])
     written = []
     for name, frame in (("trials.csv", trials), ("frequencies.csv", frequencies)):
-        if frame is None:
-            continue
         path = root / name
+        if frame is None:
+            path.unlink(missing_ok=True)
+            continue
         atomic_write(path, lambda f, frame=frame: f.write(frame.to_csv(index=False).encode("utf-8")))
         written.append(path)
     return written

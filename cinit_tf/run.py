@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -72,6 +73,21 @@ def check_folder(path, flag: str) -> None:
         raise ConfigError(f"{flag} {path}: {what} ({e.strerror})") from None
 
 
+def check_run_folder(path: Path) -> None:
+    """An existing run folder is a folder whose record (config.json), if any, reads; ConfigError otherwise."""
+    from cinit_tf.store import RunFolderError, Store
+
+    if os.path.lexists(path) and not path.is_dir():
+        raise ConfigError(f"{path}: exists and is not a folder; expected the experiment's run folder "
+                          "(or nothing)")
+    store = Store(path)
+    if store.has_config():
+        try:
+            store.read_config()
+        except RunFolderError as e:
+            raise ConfigError(str(e)) from None
+
+
 # ---- the listing and the estimate --------------------------------------------------------------
 
 
@@ -80,7 +96,9 @@ def _duration(seconds: float) -> str:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    if seconds < 72 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.1f} days"
 
 
 def _runtime_cell(text: str | None) -> str:
@@ -120,21 +138,45 @@ def listing(folder: Path = EXPERIMENTS) -> tuple[list[str], int]:
     return lines + bad, 1 if bad else 0
 
 
+def _declared_scale(e, todo_steps: int, todo_trials: int) -> float:
+    """The share of its declared runtime that `todo` stands for: a declared runtime is the file's run at its
+    profile from nothing, so it scales by model-steps (by trials where the profile trains no steps)."""
+    base = e if not e.overrides else load_experiment(e.path, profile=e.profile)
+    full_steps = base.steps()
+    if full_steps:
+        return todo_steps / full_steps
+    return todo_trials / max(1, len(base.trials())) if not todo_steps else float("nan")
+
+
 def estimate(experiments: list, out: Path, shard: tuple[int, int]) -> str:
-    """One line before a run of several files: model-steps left, and the declared runtimes summed."""
+    """One line before anything trains: model-steps left to train (this shard's, and the sources its second
+    stages need), and the time the files' declared runtimes give for them, scaled by model-steps."""
+    from cinit_tf.runner import needed
     from cinit_tf.store import Store
 
-    steps, declared, undeclared = 0, 0.0, []
+    steps, seconds, undeclared, scaled = 0, 0.0, [], False
     for e in experiments:
-        done = Store(out / e.name).finished_ids()
-        steps += e.steps({p.id for p in e.trials() if in_shard(p.id, shard) and p.id not in done})
-        seconds = runtime_seconds(e.runtime[e.profile]) if e.profile in e.runtime else None
-        if seconds is None:
+        plans = e.trials()
+        mine = {p.id for p in plans if in_shard(p.id, shard)}
+        done = Store(out / e.name, read_only=True, warn=lambda text: None).finished_ids()
+        todo = needed(plans, mine, done)
+        todo_steps = e.steps(todo)
+        steps += todo_steps
+        declared = runtime_seconds(e.runtime[e.profile]) if e.profile in e.runtime else None
+        share = _declared_scale(e, todo_steps, len(todo)) if declared is not None else float("nan")
+        if declared is None or math.isnan(share):  # no runtime, or none that scales to these steps
             undeclared.append(e.name)
-        else:
-            declared += seconds
-    line = f"{len(experiments)} experiments, profile {experiments[0].profile}: {steps:,} model-steps to train"
-    line += f"; declared runtimes sum to ~{_duration(declared)} on a 2-core CPU (from scratch"
+            continue
+        seconds += declared * share
+        scaled |= share != 1.0
+    how = "scaled by model-steps" if scaled else "as declared"
+    expected = f"{steps:,} model-steps to train; expected ~{_duration(seconds)} on a 2-core CPU"
+    if len(experiments) == 1:
+        e = experiments[0]
+        return f"{e.name}: {expected}" + (f" (its declared {e.profile} runtime, {how})" if not undeclared
+                                          else " (no runtime declared)")
+    line = f"{len(experiments)} experiments, profile {experiments[0].profile}: {expected}"
+    line += f" (the declared runtimes, {how}"
     line += f"; none declared for {', '.join(undeclared)})" if undeclared else ")"
     return line
 
@@ -165,7 +207,7 @@ def _signals_raise():
 def _saved(experiment, out: Path) -> str:
     from cinit_tf.store import Store
 
-    store = Store(out / experiment.name)
+    store = Store(out / experiment.name, read_only=True, warn=lambda text: None)
     ids = {p.id for p in experiment.trials()}
     return f"{len(store.finished_ids() & ids)} of {len(ids)} trials saved in {store.root}"
 
@@ -223,6 +265,8 @@ def main(argv=None) -> int:
         check_folder(out, "--out")
         check_folder(reports, "--reports")
         for e in experiments:
+            check_run_folder(out / e.name)
+        for e in experiments:
             try:
                 check_memory(e, allow=args.allow_large_memory)  # against the GPU's memory where one is visible
             except ValueError as why:
@@ -232,6 +276,7 @@ def main(argv=None) -> int:
         return 2
     if len(experiments) > 1:
         print(estimate(experiments, out, shard), flush=True)
+    from cinit_tf.store import RunFolderError
 
     current = None
     reported = False
@@ -241,14 +286,23 @@ def main(argv=None) -> int:
                 current = experiment
                 hint = " (the default; --profile smoke for a quick try)" if args.profile is None else ""
                 print(f"{experiment.name}: profile {experiment.profile}{hint}", flush=True)
+                if len(experiments) == 1:
+                    print(estimate(experiments, out, shard), flush=True)
                 summary = run_experiment(
                     experiment, out=out, reports=reports, shard=shard, progress=not args.quiet,
                     make_report=not args.no_report, reports_explicit=args.reports is not None, replace_report=args.replace_report,
                     verbose=args.verbose,
                 )
                 reported |= summary.report_dir is not None and summary.report_dir.parent == reports
-                line = (f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, {summary.skipped} already finished, "
-                        f"{summary.in_shard} in this shard of {summary.planned}; results in {summary.run_dir}")
+                line = (f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, "
+                        f"{summary.skipped} already finished")
+                if summary.by_others:
+                    line += f", {summary.by_others} trained meanwhile by another process"
+                line += f" ({summary.in_shard} in this shard of {summary.planned})"
+                if summary.sources:
+                    line += (f"; also trained {summary.sources} source trial(s) of other shards that this "
+                             "shard's second stage needs")
+                line += f"; results in {summary.run_dir}"
                 if summary.report_dir:
                     line += f"; report in {summary.report_dir / 'README.md'}"
                 print(line, flush=True)
@@ -268,6 +322,9 @@ def main(argv=None) -> int:
             print(f"error: {current.name}: the report failed ({e}); {_saved(current, out)}; "
                   f"`python -m cinit_tf.report {out / current.name}` retries it", file=sys.stderr, flush=True)
             return 1
+        except RunFolderError as e:  # a run folder's record damaged after the check (another process)
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            return 2
         except OSError as e:
             print(f"error: {current.name}: {e}; {_saved(current, out)}; the same command resumes", file=sys.stderr, flush=True)
             return 1

@@ -1,18 +1,26 @@
 """Train one experiment: its unfinished trials of a shard, stored as they finish, then its tables and report.
 
 The command line (cinit_tf.run) parses and delegates here; tests and tools call `run_experiment` directly.
+
+Processes filling one run folder at once (shards started together, or one command started twice) take
+turns per trial through claims (cinit_tf.locks.Claims): a process trains only the trials it has claimed,
+so every trial is trained once. A source trial that two shards' second stages need is trained by the
+first to claim it; the other trains what else it can, then waits for it and reads it from the store. A
+claim dies with its process, so a trial whose trainer was killed is trained by the next that looks.
 """
 
 from __future__ import annotations
 
-import json
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cinit_tf.config import PROFILES
-from cinit_tf.locks import held
+from cinit_tf.locks import Claims, held
 from cinit_tf.progress import Progress
+from cinit_tf.report import PROFILES, published_profile
+
+WAIT_POLL_SECONDS = 0.5  # how often a process waiting for trials another process trains looks again
 
 
 class ReportFailed(Exception):
@@ -22,12 +30,15 @@ class ReportFailed(Exception):
 @dataclass
 class RunSummary:
     planned: int  # trials of the whole experiment
-    in_shard: int
-    skipped: int  # already finished before this run
-    trained: int
+    in_shard: int  # trials of this shard: skipped + trained + by_others once the run has finished
+    skipped: int  # of this shard, already finished before this run
+    trained: int  # of this shard, trained by this run
     run_dir: Path
     report_dir: Path | None
     kept_report: Path | None = None  # a published report this run did not replace
+    by_others: int = 0  # of this shard, trained by another process while this run went on
+    sources: int = 0  # trials of other shards this run trained: sources its second-stage trials needed
+    other_settings: int = 0  # trial files in the folder of other settings, left out of the tables and report
 
 
 def in_shard(trial_id: str, shard: tuple[int, int]) -> bool:
@@ -53,15 +64,6 @@ def initial_trial(plan, store=None):
     return Trial(seeds["embedding"], seeds["mlp"], seeds["split"], initial_embedding=E), chosen
 
 
-def published_profile(report_dir: Path) -> str | None:
-    """The profile of the report already in `report_dir` (its summary.json), None if there is none."""
-    try:
-        profile = json.loads((report_dir / "summary.json").read_text()).get("profile")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return profile if profile in PROFILES else None
-
-
 def report_destination(experiment, run_dir: Path, reports: Path, explicit: bool, replace: bool) -> tuple[Path, Path | None]:
     """(folder to generate the report into, the published report kept instead of replaced, or None).
 
@@ -77,6 +79,14 @@ def report_destination(experiment, run_dir: Path, reports: Path, explicit: bool,
     return reports, None
 
 
+def needed(plans, mine: set, finished: set) -> set:
+    """What a shard still has to see trained: its unfinished trials, and the unfinished sources of its
+    unfinished second-stage trials (which may belong to another shard)."""
+    by_id = {p.id: p for p in plans}
+    sources = {by_id[i].source for i in mine - finished if by_id[i].source}
+    return (mine | sources) - finished
+
+
 def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), progress=True, make_report=True,
                    reports_explicit=True, replace_report=False, verbose=False) -> RunSummary:
     """Train the experiment's unfinished trials of this shard, then report if all are finished.
@@ -86,39 +96,104 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
     """
     from cinit_tf.store import Store
     from cinit_tf.tensorboard import TensorBoardLog
-    from cinit_tf.training import auto_group_size, make_strategy, train_population, trainer_key
+    from cinit_tf.training import make_strategy
 
     store = Store(Path(out) / experiment.name)
     plans = experiment.trials()
+    planned = {p.id for p in plans}
     mine = {p.id for p in plans if in_shard(p.id, shard)}
     finished = store.finished_ids()
-    pending = mine - finished
-    # A second stage needs its source trial's final signals: train the source here unless it is
-    # finished (by this shard or another), so that no shard waits on one that may never come.
-    pending |= {p.source for p in plans if p.id in pending and p.source and p.source not in finished}
-    if shard[1] > 1 and (store.root / "config.json").exists():
+    before = finished & mine
+    pending = needed(plans, mine, finished)
+    if store.has_config():
         earlier = set(store.read_config().get("trial_ids", []))
-        if earlier != {p.id for p in plans}:
+        if shard[1] > 1 and earlier != planned:
             # Shards of one experiment must plan the same trials; a different profile or --set does not.
             print(f"warning: {store.root} was last run with other settings (profile or --set); "
                   "shards filling one folder should share them", file=sys.stderr)
+    others = len(finished - planned)
+    if others:
+        print(f"note: {store.root} holds {others} trial file(s) of other settings (an earlier run with "
+              "another profile or --set); they stay in trials/ but are left out of trials.csv, results.load "
+              "and the report", file=sys.stderr)
     store.write_config({**experiment.record(trial_ids=[p.id for p in plans]),
                         "environments": environments(store, experiment.run["strategy"], bool(pending))})
-    strategy = make_strategy(experiment.run["strategy"])
-    tensorboard = TensorBoardLog(store.tensorboard_dir, plans, experiment.run["tensorboard_members"])
+    trained: set = set()
+    if pending:
+        strategy = make_strategy(experiment.run["strategy"])
+        tensorboard = TensorBoardLog(store.tensorboard_dir, plans, experiment.run["tensorboard_members"])
+        bar = Progress(experiment.steps(pending), experiment.name, progress)
+        try:
+            with Claims(store.claims_path) as claims:
+                _train_claimed(experiment, store, plans, mine, claims, strategy, tensorboard, bar, trained,
+                               pending)
+        finally:
+            bar.close()
+    by_others = len((mine & store.finished_ids()) - before - trained)
+    report_dir, kept = _tables_and_report(experiment, store, plans, bool(trained),
+                                          reports if make_report else None, reports_explicit, replace_report,
+                                          verbose)
+    return RunSummary(len(plans), len(mine), len(before), len(trained & mine), store.root, report_dir, kept,
+                      by_others=by_others, sources=len(trained - mine), other_settings=others)
 
-    total = experiment.steps(pending)
-    bar = Progress(total, experiment.name, progress)
-    trained = [0]
+
+def _train_claimed(experiment, store, plans, mine, claims, strategy, tensorboard, bar, trained,
+                   counted) -> None:
+    """Train, round after round, what this shard needs and can claim; wait while others hold the rest.
+
+    A second-stage trial is claimed only once its source is finished. `trained` collects the ids trained
+    here; `counted` is what the bar's total counts (trials finished elsewhere leave it).
+    """
+    by_id = {p.id: p for p in plans}
+    counted = set(counted)
+    waiting_said = False
+    while True:
+        finished = store.finished_ids()
+        todo = needed(plans, mine, finished)
+        gone, new = counted - todo - trained, todo - counted
+        bar.add(experiment.steps(new) - experiment.steps(gone))  # finished elsewhere, or newly needed
+        counted = (counted - gone) | new
+        if not todo:
+            return
+        ready = {i for i in todo if by_id[i].source is None or by_id[i].source in finished}
+        got = claims.take(ready)
+        late = got & store.finished_ids()  # finished by another process between the look and the claim
+        claims.release(late)
+        got -= late
+        if got & trained:
+            raise OSError(f"{store.trials_dir}: trial {min(got & trained)} was trained and stored by this "
+                          "run but its file does not read back")
+        if got:
+            _train(experiment, store, plans, got, mine, claims, strategy, tensorboard, bar, trained)
+            continue
+        if not waiting_said:
+            print(f"{experiment.name}: waiting for {len(todo)} trial(s) another process is training into "
+                  f"{store.root}", file=sys.stderr, flush=True)
+            waiting_said = True
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def _train(experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained) -> None:
+    """Train the claimed trials `ids` in populations (second stages after every first stage), storing each
+    trial as it finishes and letting its claim go."""
+    from cinit_tf.training import auto_group_size, train_population, trainer_key
+
+    done_before = len((store.finished_ids() | trained) & mine)
     try:
         # Populations of second-stage trials come after every first-stage one.
         for population in sorted(experiment.populations(), key=lambda pop: pop[0].source is not None):
-            todo = [p for p in population if p.id in pending]
+            todo = [p for p in population if p.id in ids]
             if not todo:
                 continue
             built = [initial_trial(p, store) for p in todo]
             task, config = todo[0].task(), todo[0].train_config(experiment.run)
-            shape = trainer_key(task, config, auto_group_size(task, config, len(todo)), strategy)
+            # The trials of the population this shard stored before (a killed run) keep their places: the
+            # group size and each trial's slot are then those of an uninterrupted run (cinit_tf.slots).
+            todo_ids, finished_now = {p.id for p in todo}, store.finished_ids()
+            ours = [p for p in population if p.id in todo_ids or (p.id in mine and p.id in finished_now)]
+            stops = {k: store.read_trial(p.id).result.stop_step
+                     for k, p in enumerate(ours) if p.id not in todo_ids}
+            shape = trainer_key(task, config, auto_group_size(task, config, len(ours)), strategy)
 
             bar.population_start(shape)
 
@@ -132,19 +207,19 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
 
             def on_done(index, result, todo=todo, built=built, cap=config.steps):
                 plan = todo[index]
-                tensorboard.finish(plan)
+                # The trial first, then its curves: a failing curve write loses no trial.
                 store.write_trial(plan.id, plan.settings, result, built[index][1])
-                trained[0] += 1
-                bar.trial_done(cap - int(result.stop_step), f"{len(finished & mine) + trained[0]}/{len(mine)}")
+                trained.add(plan.id)
+                claims.release([plan.id])
+                tensorboard.finish(plan)
+                shown = f"{done_before + len(trained & mine & ids)}/{len(mine)}"
+                bar.trial_done(cap - int(result.stop_step), shown)
 
-            train_population(task, config, [t for t, _ in built], strategy=strategy,
+            train_population(task, config, [t for t, _ in built], strategy=strategy, stored=stops,
                              on_start=on_start, on_measure=on_measure, on_done=on_done)
-    finally:
-        bar.close()
-
-    report_dir, kept = _tables_and_report(experiment, store, plans, trained[0] > 0, reports if make_report else None,
-                                          reports_explicit, replace_report, verbose)
-    return RunSummary(len(plans), len(mine), len(mine) - len(pending), trained[0], store.root, report_dir, kept)
+    except BaseException:
+        tensorboard.discard()  # curves of trials not stored are half-written: gone, as the trials are
+        raise
 
 
 def environments(store, strategy: str, training: bool) -> list[dict]:
@@ -153,7 +228,7 @@ def environments(store, strategy: str, training: bool) -> list[dict]:
     from cinit_tf.memory import training_device
 
     earlier = []
-    if (store.root / "config.json").exists():
+    if store.has_config():
         earlier = list(store.read_config().get("environments") or [])
     if training:
         here = environment(training_device().kind, strategy)
@@ -178,8 +253,11 @@ def _tables_and_report(experiment, store, plans, trained: bool, reports, reports
             from cinit_tf.report import ReportError, generate_report
 
             target, kept = report_destination(experiment, store.root, Path(reports), reports_explicit, replace_report)
+            # The destination is decided (a larger profile's report is kept by writing beside the run); the
+            # run's own report folder is its to replace.
+            local = target != Path(reports)
             try:
-                report_dir = generate_report(store.root, target)
+                report_dir = generate_report(store.root, target, replace=replace_report or local)
             except (ReportError, OSError) as e:
                 raise ReportFailed(f"{type(e).__name__}: {e}") from e
             except Exception as e:

@@ -4,7 +4,11 @@
     runs/<name>/trials/<id>.npz     one finished trial: its settings and its TrialResult arrays
     runs/<name>/tensorboard/        TensorBoard event files
     runs/<name>/damaged/            trial files that did not load or whose settings do not hash to
-                                    their name, moved aside (kept, never deleted) and retrained
+                                    their name, moved aside by a run (kept, never deleted) and retrained
+    runs/<name>/.claims.lock        per-trial claims of the processes training into the folder at once
+
+Reading never changes a run folder: a Store opened with `read_only=True` (results.load, reports)
+leaves a damaged trial file where it is and out of what it returns, and says so; only a run moves it.
 
 A trial file is written to a temporary name in the same folder, flushed, then renamed: a
 killed run leaves either the whole file or none (a stray `*.tmp` from a killed run is never
@@ -19,6 +23,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 
@@ -75,25 +80,61 @@ def _trial_id(settings: dict) -> str:
     return TrialPlan.from_settings(settings).id
 
 
+class RunFolderError(Exception):
+    """A run folder whose record (config.json) cannot be used; the message names the file and what to do."""
+
+
 class Store:
-    def __init__(self, root: str | os.PathLike, warn=None):
+    def __init__(self, root: str | os.PathLike, warn=None, read_only: bool = False):
         self.root = Path(root)
         self.trials_dir = self.root / "trials"
         self.tensorboard_dir = self.root / "tensorboard"
         self.damaged_dir = self.root / "damaged"
+        self.claims_path = self.root / ".claims.lock"
+        self.read_only = read_only  # True: never move a damaged file, leave it out and say so
         self._checked: dict[str, tuple] = {}  # id -> (mtime_ns, size) of the file found sound
+        self._told: set[tuple] = set()  # (path, why) already reported by a read-only store
         self._warn = warn or (lambda text: print(text, file=sys.stderr))
 
     def write_config(self, config: dict) -> None:
         atomic_write(self.root / "config.json", lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()))
 
+    def has_config(self) -> bool:
+        return os.path.lexists(self.root / "config.json")
+
     def read_config(self) -> dict:
-        return json.loads((self.root / "config.json").read_text())
+        """The run's record; RunFolderError (the file, what is wrong, what to do) if it is damaged."""
+        path = self.root / "config.json"
+        advice = ("move it away and run the experiment again: a new config.json is written and the trials in "
+                  "trials/ are kept and reused (each file holds its own settings)")
+        if not path.is_file():
+            what = "missing" if not os.path.lexists(path) else "not a regular file"
+            raise RunFolderError(f"{path}: {what}; expected the run's record (a JSON object) written by "
+                                 "python -m cinit_tf.run")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise RunFolderError(f"{path}: damaged, not valid JSON ({type(e).__name__}: {e}); expected the "
+                                 f"run's record; {advice}") from None
+        except OSError as e:
+            raise RunFolderError(f"{path}: cannot read it ({e.strerror})") from None
+        problem = None
+        if not isinstance(data, dict):
+            problem = f"holds {type(data).__name__}, expected a JSON object"
+        elif not isinstance(data.get("trial_ids", []), list) or not all(
+                isinstance(i, str) for i in data.get("trial_ids", [])):
+            problem = "'trial_ids' is not a list of trial ids"
+        elif not isinstance(data.get("environments") or [], list) or not all(
+                isinstance(e, dict) for e in data.get("environments") or []):
+            problem = "'environments' is not a list of objects"
+        if problem:
+            raise RunFolderError(f"{path}: damaged: {problem}; {advice}")
+        return data
 
     def finished_ids(self) -> set[str]:
         """Ids of the sound trial files. A file is finished only if it opens, holds every array, and its
-        stored settings hash to its name; any other is moved to damaged/ (one line on stderr) and
-        counts as not finished, so the next run trains it again."""
+        stored settings hash to its name; any other counts as not finished, so the next run trains it
+        again, and is moved to damaged/ (one line on stderr) unless the store is read-only."""
         if not self.trials_dir.is_dir():
             return set()
         out = set()
@@ -105,10 +146,13 @@ class Store:
             if self._checked.get(path.stem) == (stat.st_mtime_ns, stat.st_size):
                 out.add(path.stem)
                 continue
+            if not S_ISREG(stat.st_mode):  # np.load of a FIFO would wait for a writer
+                self._damaged(path, "is not a regular file")
+                continue
             try:
                 self._check(path)
             except DamagedTrial as e:
-                self.set_aside(path, str(e))
+                self._damaged(path, str(e))
                 continue
             self._checked[path.stem] = (stat.st_mtime_ns, stat.st_size)
             out.add(path.stem)
@@ -134,6 +178,15 @@ class Store:
             raise DamagedTrial(f"holds settings that are not a trial's ({type(e).__name__})") from None
         if sid != path.stem:
             raise DamagedTrial(f"holds the settings of trial {sid}, not of {path.stem} (copied from another experiment?)")
+
+    def _damaged(self, path: Path, why: str) -> None:
+        """A run sets a damaged file aside; a reader leaves it in place, out of what it reads, and says so."""
+        if not self.read_only:
+            self.set_aside(path, why)
+        elif (path, why) not in self._told:
+            self._told.add((path, why))
+            self._warn(f"warning: {path}: {why}; left out (the next run of the experiment moves it to "
+                       f"{self.damaged_dir} and trains the trial again)")
 
     def set_aside(self, path: Path, why: str) -> None:
         """Move a damaged trial file to damaged/ under a name that never overwrites, and say so."""
@@ -167,12 +220,12 @@ class Store:
 
     def trials(self, ids=None) -> list[StoredTrial]:
         """Finished trials (all, or those of `ids` that are finished), in order of id. A file that
-        passed the finished check but fails to load whole is set aside and left out."""
+        passed the finished check but fails to load whole is left out (and set aside, unless read-only)."""
         ids = sorted(self.finished_ids() if ids is None else set(ids) & self.finished_ids())
         out = []
         for i in ids:
             try:
                 out.append(self.read_trial(i))
             except DamagedTrial as e:
-                self.set_aside(self.trials_dir / f"{i}.npz", str(e).split(": ", 1)[-1])
+                self._damaged(self.trials_dir / f"{i}.npz", str(e).split(": ", 1)[-1])
         return out

@@ -9,14 +9,19 @@ loss/{train,test}, acc/{train,test} and, on modular addition, fourier_norm/kNNN;
 layout draws all frequencies of a run in one chart (Fig. 3a), and the HParams dashboard lists each
 run's varying settings (case, grid keys, seeds) beside its final losses and accuracies.
 
-Events are written with TensorBoard's own event-file writer and summary protos, which need no
-TensorFlow: this module imports TensorBoard when a log starts, and never TensorFlow.
+Events are written with TensorBoard's record format and summary protos, by this process into plain
+files (no writer thread, no TensorFlow file system): a write that fails, a full disk, is an OSError
+here, and the curves it leaves half-written (the open runs) are removed before it is raised, so the
+folder holds whole event files only. The layout file is written whole and renamed into place.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -103,9 +108,6 @@ class TensorBoardLog:
         from tensorboard.plugins.hparams import summary_v2 as hp
 
         self._wrote_layout = True
-        self.root.mkdir(parents=True, exist_ok=True)
-        for old in self.root.glob("events.out.tfevents.*"):  # the layout of an earlier run of this command
-            old.unlink()
         charts = []
         if self.fourier:
             charts.append(layout_pb2.Chart(title="fourier_norm: one line per frequency k",
@@ -119,10 +121,21 @@ class TensorBoardLog:
             hparams=[hp.HParam(k, hp.Discrete(v)) for k, v in self.varying.items()],
             metrics=[hp.Metric(tag, display_name=tag) for tag in METRIC_TAGS],
         )
-        writer = _writer(self.root)
-        for summary in (custom_scalar.pb(layout), config):
-            writer.add_event(_event(0, summary))
-        writer.close()
+        # Written whole under a name TensorBoard ignores, then renamed: shards writing it at once, or a full
+        # disk, never leave a partial layout.
+        tmp = self.root / f".layout-{os.getpid()}-{next(_UID)}.tmp"
+        try:
+            writer = _EventFile(tmp)
+            for summary in (custom_scalar.pb(layout), config):
+                writer.add(_event(0, summary))
+            writer.close()
+            for old in self.root.glob("events.out.tfevents.*"):  # an earlier run's layout
+                if old.name != LAYOUT_FILE:
+                    old.unlink(missing_ok=True)
+            os.replace(tmp, self.root / LAYOUT_FILE)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise _failed(e, self.root) from None
 
     def start(self, slot: int, plan) -> None:
         """Trial `plan` starts training in `slot`: open its writer if it is one of the chosen."""
@@ -134,9 +147,14 @@ class TensorBoardLog:
             self._write_layout()
         folder = self._inside(self.names[plan.id])
         shutil.rmtree(folder, ignore_errors=True)  # a rerun trial starts its curves afresh
-        writer = _writer(folder)
-        writer.add_event(_event(0, hp.hparams_pb(self.hparams[plan.id], trial_id=self.names[plan.id])))
-        self.writers[slot] = (plan.id, writer)
+        try:
+            writer = _EventFile(folder / _event_file_name())
+            self.writers[slot] = (plan.id, writer)
+            writer.add(_event(0, hp.hparams_pb(self.hparams[plan.id], trial_id=self.names[plan.id])))
+        except OSError as e:
+            self.discard()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise _failed(e, folder) from None
 
     def log(self, steps: dict[int, int], measurements: dict) -> None:
         """Measurements of every slot (axis 0); `steps` = {slot: its own step} of the slots measured now."""
@@ -150,21 +168,78 @@ class TensorBoardLog:
             if "fourier_norms" in measurements:
                 values += [summary_pb2.Summary.Value(tag=FOURIER_TAG.format(k=k), simple_value=float(v))
                            for k, v in enumerate(measurements["fourier_norms"][slot], start=1)]
-            writer.add_event(_event(steps[slot], summary_pb2.Summary(value=values)))
+            try:
+                writer.add(_event(steps[slot], summary_pb2.Summary(value=values)))
+            except OSError as e:
+                folder = writer.path.parent
+                self.discard()
+                raise _failed(e, folder) from None
 
     def finish(self, plan) -> None:
         """Trial `plan` has stopped: close (and so flush) its writer, if it has one."""
         for slot, (plan_id, writer) in list(self.writers.items()):
             if plan_id == plan.id:
-                writer.close()
                 del self.writers[slot]
+                try:
+                    writer.close()
+                except OSError as e:
+                    shutil.rmtree(writer.path.parent, ignore_errors=True)
+                    self.discard()
+                    raise _failed(e, writer.path.parent) from None
+
+    def discard(self) -> None:
+        """Drop the curves of every trial still open (not stored, or a write failed) and their runs."""
+        for _, writer in self.writers.values():
+            writer.abandon()
+            shutil.rmtree(writer.path.parent, ignore_errors=True)
+        self.writers.clear()
 
 
-def _writer(folder: Path):
-    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+LAYOUT_FILE = "events.out.tfevents.layout"
+_UID = itertools.count()
 
-    folder.mkdir(parents=True, exist_ok=True)
-    return EventFileWriter(str(folder), max_queue_size=1000, flush_secs=30)
+
+def _event_file_name() -> str:
+    """TensorBoard's own naming: events.out.tfevents.<time>.<host>.<pid>.<n>."""
+    return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_UID)}"
+
+
+def _failed(e: OSError, where: Path) -> OSError:
+    return OSError(e.errno, f"{e.strerror or e} (writing TensorBoard curves in {where}; the curves of "
+                            "trials not stored were removed)")
+
+
+class _EventFile:
+    """One events file written by this process, in TensorBoard's record format (length, CRCs, Event proto)."""
+
+    FLUSH_SECONDS = 30.0  # TensorBoard reads a file as it grows: flush at least this often
+
+    def __init__(self, path: Path):
+        from tensorboard.compat.proto import event_pb2
+        from tensorboard.summary.writer.record_writer import RecordWriter
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "wb")
+        self._records = RecordWriter(self._file)
+        self._flushed = time.monotonic()
+        self.add(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+
+    def add(self, event) -> None:
+        self._records.write(event.SerializeToString())
+        if time.monotonic() - self._flushed > self.FLUSH_SECONDS:
+            self._file.flush()
+            self._flushed = time.monotonic()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def abandon(self) -> None:
+        """Close without caring whether the last bytes reach the disk (the file is about to be removed)."""
+        try:
+            self._file.close()
+        except OSError:
+            pass
 
 
 def _event(step: int, summary):

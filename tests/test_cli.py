@@ -84,7 +84,8 @@ def test_several_files_in_one_command_estimate_then_index(tmp_path, capsys):
     out, reports = tmp_path / "runs", tmp_path / "reports"
     assert main([str(a), str(b), "--out", str(out), "--reports", str(reports), "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "2 experiments, profile cpu: 100 model-steps to train; declared runtimes sum to ~2 min on a 2-core CPU (from scratch)"
+    assert lines[0] == ("2 experiments, profile cpu: 100 model-steps to train; expected ~2 min on a 2-core "
+                        "CPU (the declared runtimes, as declared)")
     assert lines[1] == "first: profile cpu (the default; --profile smoke for a quick try)"
     assert lines[-1] == f"index of the reports: {reports / 'README.md'}"
     assert len(Store(out / "first").finished_ids()) == 2 and len(Store(out / "second").finished_ids()) == 3
@@ -175,3 +176,91 @@ def test_tensorboard_dashboards_over_http(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# A child that counts every trial it stores (one line per write, appended to a shared log) and, at its first
+# look at the store, waits until every child has looked: the shards plan at the same moment, as shards started
+# together do, so a source both need is unfinished for both.
+COUNTING_CHILD = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    from cinit_tf import store as store_module
+
+    log, barrier, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+    write, finished = store_module.Store.write_trial, store_module.Store.finished_ids
+    looked = []
+
+    def write_trial(self, trial_id, *args, **kwargs):
+        write(self, trial_id, *args, **kwargs)
+        with open(log, "a") as f:
+            f.write(trial_id + "\\n")
+
+    def finished_ids(self):
+        if not looked:
+            looked.append(True)
+            (barrier / str(os.getpid())).touch()
+            deadline = time.time() + 120
+            while len(list(barrier.iterdir())) < n and time.time() < deadline:
+                time.sleep(0.05)
+        return finished(self)
+
+    store_module.Store.write_trial, store_module.Store.finished_ids = write_trial, finished_ids
+    from cinit_tf.run import main
+    sys.exit(main(sys.argv[4:]))
+    """
+)
+
+COUNTS = re.compile(r"(\d+) trained, (\d+) already finished(?:, (\d+) trained meanwhile by another process)? "
+                    r"\((\d+) in this shard of (\d+)\)(?:; also trained (\d+) source trial)?")
+
+
+def test_concurrent_shards_train_a_shared_source_once_and_print_true_counts(tmp_path):
+    from cinit_tf.runner import in_shard
+    from test_stages import TWO_STAGES
+
+    exp = tmp_path / "two.toml"
+    exp.write_text(TWO_STAGES.format(source="full"))
+    plans = load_experiment(exp, profile="smoke").trials()
+    # The case this test is about: a shard whose second stage needs sources that belong to the other shard.
+    assert any(p.source and in_shard(p.id, (0, 2)) != in_shard(p.source, (0, 2)) for p in plans)
+    log, barrier, out = tmp_path / "written.log", tmp_path / "barrier", tmp_path / "runs"
+    barrier.mkdir()
+    args = [str(exp), "--profile", "smoke", "--out", str(out), "--no-report", "--quiet"]
+    procs = [subprocess.Popen([sys.executable, "-c", COUNTING_CHILD, str(log), str(barrier), "2", *args,
+                               "--shard", f"{i}/2"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             for i in range(2)]
+    results = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1] for r in results]
+    written = log.read_text().split()
+    assert sorted(written) == sorted(p.id for p in plans)  # every trial trained once, by one of the two
+    total = 0
+    for i, (stdout, _) in enumerate(results):
+        m = COUNTS.search(stdout)
+        assert m, stdout
+        trained, before, meanwhile, in_this, planned, sources = (int(x or 0) for x in m.groups())
+        assert before == 0 and planned == len(plans)
+        assert in_this == sum(in_shard(p.id, (i, 2)) for p in plans)
+        assert trained + before + meanwhile == in_this
+        total += trained + sources
+    assert total == len(written) == len(plans)
+
+
+def test_a_single_file_gets_the_estimate_line_scaled_by_model_steps(tmp_path, capsys):
+    from cinit_tf.run import estimate
+
+    exp = small(tmp_path, "one", count=2)  # cpu: 2 trials x 20 steps declared as 1 min
+    out = tmp_path / "runs"
+    assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "one: profile cpu (the default; --profile smoke for a quick try)"
+    assert lines[1] == ("one: 40 model-steps to train; expected ~60 s on a 2-core CPU "
+                        "(its declared cpu runtime, as declared)")
+    # resumed: nothing left to train
+    assert estimate([load_experiment(exp)], out, (0, 1)).startswith("one: 0 model-steps to train; expected ~0 s")
+    # 200M model-steps: 2 trials x 1e8 steps, the declared minute for 40 scaled to 5e6 minutes
+    big = load_experiment(exp, overrides=["train.steps=100000000", "train.log_every=1000000"])
+    line = estimate([big], tmp_path / "elsewhere", (0, 1))
+    assert line == ("one: 200,000,000 model-steps to train; expected ~3,472.2 days on a 2-core CPU "
+                    "(its declared cpu runtime, scaled by model-steps)")

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -230,3 +231,123 @@ def test_report_failure_is_one_line_and_keeps_trials(tmp_path, capsys, monkeypat
     line = one_error_line(captured.err)
     assert "the report failed" in line and "2 of 2 trials saved" in line and "python -m cinit_tf.report" in line
     assert len(Store(out / "tiny").finished_ids()) == 2
+
+
+# ---- 7. a full disk with TensorBoard on ------------------------------------------------------------
+
+
+def _records(path: Path) -> int:
+    """The number of whole records of a TensorBoard events file; AssertionError on a partial one."""
+    import struct
+
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    data, at, n = path.read_bytes(), 0, 0
+    while at < len(data):
+        assert at + 12 <= len(data), f"{path}: a partial record header"
+        length, crc = struct.unpack("<QI", data[at:at + 12])
+        assert crc == masked_crc32c(data[at:at + 8]), f"{path}: a damaged record header"
+        body = data[at + 12:at + 12 + length]
+        assert len(body) == length and at + 16 + length <= len(data), f"{path}: a partial record"
+        assert struct.unpack("<I", data[at + 12 + length:at + 16 + length])[0] == masked_crc32c(body)
+        at, n = at + 16 + length, n + 1
+    return n
+
+
+def test_a_full_disk_with_tensorboard_on_is_one_line_and_leaves_whole_event_files(tmp_path, capsys,
+                                                                                   monkeypatch):
+    from tensorboard.summary.writer import record_writer
+
+    exp = tmp_path / "tb.toml"
+    exp.write_text(TINY.format(name="tb", steps=20, count=2, log_every=10).replace("tensorboard_members = 0",
+                                                                                   "tensorboard_members = 2"))
+    out = tmp_path / "runs"
+    real = record_writer.RecordWriter.write
+    writes: dict = {}
+
+    def full_disk(self, data):
+        # The disk fills while the second trial logs its curves: half a record reaches the file, then ENOSPC.
+        name = str(getattr(self._writer, "name", ""))
+        writes[name] = writes.get(name, 0) + 1
+        if "seed-1" in name and writes[name] > 3:
+            self._writer.write(data[:5])
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(record_writer.RecordWriter, "write", full_disk)
+    thread_errors = []  # a writer thread's exception is printed as a traceback on the command line
+    monkeypatch.setattr(threading, "excepthook", lambda args: thread_errors.append(args.exc_value))
+    assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 1
+    saved = Store(out / "tb").finished_ids()
+    assert len(saved) == 1  # the first trial finished before the disk filled, and is kept
+    events = sorted((out / "tb" / "tensorboard").rglob("events.out.tfevents.*"))
+    assert all(_records(p) >= 2 for p in events)  # whole files: no empty one, no half record
+    # the layout, and the stored trial's curves
+    assert [p.parent.name for p in events] == ["tensorboard", "seed-0"]
+    assert not list((out / "tb" / "tensorboard").rglob("*.tmp")) and thread_errors == []
+    line = one_error_line(capsys.readouterr().err)
+    assert "No space left on device" in line and "TensorBoard" in line
+    assert f"{len(saved)} of 2 trials saved" in line and "same command resumes" in line
+
+    monkeypatch.setattr(record_writer.RecordWriter, "write", real)  # space again: the same command finishes
+    assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 0
+    assert len(Store(out / "tb").finished_ids()) == 2
+    runs = sorted(p.name for p in (out / "tb" / "tensorboard").iterdir() if p.is_dir())
+    assert runs == ["seed-0", "seed-1"]
+
+
+# ---- 8. reports published at a larger profile, damaged run records ------------------------------------
+
+
+def test_report_command_keeps_a_report_made_at_a_larger_profile(tmp_path, capsys):
+    from test_report import make_run
+
+    from cinit_tf.report import main as report_main
+
+    run = make_run(tmp_path / "runs")  # a smoke run
+    reports = tmp_path / "reports"
+    (reports / "freeze_synth").mkdir(parents=True)
+    summary = {"name": "freeze_synth", "profile": "cpu", "claims": []}
+    published = {"freeze_synth/summary.json": json.dumps(summary),
+                 "freeze_synth/README.md": "# the published report\n", "README.md": "# the index\n"}
+    for name, text in published.items():
+        (reports / name).write_text(text)
+    assert report_main([str(run), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len([x for x in err.splitlines() if x.strip()]) == 1
+    assert f"{reports / 'freeze_synth'} holds a report made at profile cpu" in err
+    assert "profile smoke" in err and "--replace-report" in err
+    assert {name: (reports / name).read_text() for name in published} == published
+    assert sorted(p.name for p in reports.iterdir()) == ["README.md", "freeze_synth"]  # no lock, no temporary
+
+    assert report_main([str(run), "--reports", str(reports), "--replace-report"]) == 0
+    assert json.loads((reports / "freeze_synth" / "summary.json").read_text())["profile"] == "smoke"
+    assert report_main([str(run), "--reports", str(reports)]) == 0  # smoke over smoke: none larger in the way
+
+
+@pytest.mark.parametrize("damage,expected", [
+    ("{not json", "damaged, not valid JSON"),
+    ("[1, 2]", "damaged: holds list, expected a JSON object"),
+    ('{"trial_ids": "abc"}', "damaged: 'trial_ids' is not a list of trial ids"),
+])
+def test_a_damaged_run_record_exits_2_and_changes_nothing(tmp_path, capsys, damage, expected):
+    from cinit_tf import results
+    from cinit_tf.report import main as report_main
+    from cinit_tf.store import RunFolderError
+
+    exp = tiny(tmp_path)
+    out = tmp_path / "runs"
+    assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 0
+    capsys.readouterr()
+    config = out / "tiny" / "config.json"
+    config.write_text(damage)
+    before = sorted((p.relative_to(out), p.stat().st_mtime_ns) for p in out.rglob("*"))
+    assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {config}: {expected}") and "move it away" in line
+    assert report_main([str(out / "tiny"), "--reports", str(tmp_path / "reports")]) == 2
+    assert one_error_line(capsys.readouterr().err).startswith(f"error: {config}: {expected}")
+    with pytest.raises(RunFolderError, match="config.json: damaged"):
+        results.load(out / "tiny")
+    assert sorted((p.relative_to(out), p.stat().st_mtime_ns) for p in out.rglob("*")) == before
+    assert config.read_text() == damage and not (tmp_path / "reports").exists()

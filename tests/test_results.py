@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cinit_tf import results
 from cinit_tf.config import load_experiment
@@ -51,3 +52,73 @@ def test_tables_of_a_non_modular_run_have_no_frequencies(tmp_path):
     trials, frequencies = results.load(tmp_path / "runs" / experiment.name)
     assert frequencies is None and "circles" not in trials.columns
     assert len(trials) == len(experiment.trials())
+
+
+def _tiny(tmp_path, overrides=()):
+    import textwrap
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(textwrap.dedent("""
+        study = "xor_rank"
+        [task]
+        name = "xor"
+        bits = 2
+        [train]
+        steps = 20
+        d = 4
+        log_every = 10
+        first_steps = 1
+        [seeds]
+        count = 3
+        [run]
+        tensorboard_members = 0
+        [profiles.smoke]
+        [profiles.cpu]
+        [profiles.paper]
+        """))
+    return load_experiment(path, profile="smoke", overrides=overrides)
+
+
+def _snapshot(folder):
+    return sorted((p.relative_to(folder).as_posix(), p.stat().st_mtime_ns, p.stat().st_size)
+                  for p in folder.rglob("*"))
+
+
+def test_reading_a_run_with_a_damaged_trial_file_changes_nothing(tmp_path, capsys):
+    from cinit_tf.report import generate_report
+
+    e = _tiny(tmp_path)
+    run_experiment(e, out=tmp_path / "runs", reports=tmp_path / "reports", progress=False, make_report=False)
+    run_dir = tmp_path / "runs" / e.name
+    victim = sorted(Store(run_dir).finished_ids())[0]
+    (run_dir / "trials" / f"{victim}.npz").write_bytes(b"not a zip file")
+    before = _snapshot(run_dir)
+    trials, _ = results.load(run_dir)
+    assert sorted(trials["id"]) == sorted({p.id for p in e.trials()} - {victim})
+    generate_report(run_dir, tmp_path / "reports")
+    assert _snapshot(run_dir) == before  # nothing moved to damaged/, nothing written
+    err = capsys.readouterr().err
+    assert f"{victim}.npz" in err and "left out" in err and "moves it to" in err
+    # a run is what sets it aside, and trains it again
+    summary = run_experiment(e, out=tmp_path / "runs", reports=tmp_path / "reports", progress=False,
+                             make_report=False)
+    assert summary.trained == 1 and [p.name for p in (run_dir / "damaged").iterdir()] == [f"{victim}.npz"]
+
+
+def test_two_versions_in_one_folder_are_kept_apart_and_said(tmp_path, capsys):
+    old, new = _tiny(tmp_path), _tiny(tmp_path, overrides=["train.steps=30"])
+    kw = dict(out=tmp_path / "runs", reports=tmp_path / "reports", progress=False, make_report=False)
+    run_experiment(old, **kw)
+    capsys.readouterr()
+    summary = run_experiment(new, **kw)
+    assert summary.other_settings == 3
+    assert "holds 3 trial file(s) of other settings" in capsys.readouterr().err
+    run_dir = tmp_path / "runs" / new.name
+    with pytest.warns(UserWarning, match="3 trial file"):
+        trials, _ = results.load(run_dir)
+    assert sorted(trials["id"]) == sorted(p.id for p in new.trials()) and set(trials["steps"]) == {30}
+    on_disk = pd.read_csv(run_dir / "trials.csv")
+    assert sorted(on_disk["id"]) == sorted(trials["id"])
+    both, _ = results.load(run_dir, every_trial=True)
+    assert len(both) == 6 and sorted(both[both["current"]]["id"]) == sorted(trials["id"])
+    assert set(both[~both["current"]]["steps"]) == {20}
