@@ -231,13 +231,14 @@ def section(m: Measured, record: dict, **text) -> Section:
             verdict_rule=text.get("verdict_rule", ""),
             what_we_ran=profile_lines(record, m.trials),
             deviations=list(text["deviations"]) if "deviations" in text else paper_setting_deviations(m.trials),
-            findings=health_findings(m.trials, convergence_matters=False),
+            findings=health_findings(m.trials, convergence_matters=False) + collapse_lines(m.trials),
             summary={"valid": k, "trials": n, "excluded": {why: [t.id for t in ts] for why, ts in m.excluded.items()}},
             short_number=f"not assessable ({k}/{n} valid)",
             claims=list(m.claims),
             excluded=exclusion_lines(n, m.excluded),
         )
     text.setdefault("excluded", exclusion_lines(len(m.trials), m.excluded))
+    text["findings"] = [*text.get("findings", []), *collapse_lines(m.trials)]
     return Section(verdict=V.headline(m.claims), claims=list(m.claims), **text)
 
 
@@ -321,6 +322,29 @@ def health_findings(trials: Iterable, convergence_matters: bool = True, max_list
         else:
             out.append(f"Every one of the {h['n']} trials reached 100% test accuracy.")
     return out
+
+
+def collapse_lines(trials: Iterable) -> list[str]:
+    """One findings line on softmax collapse (`TrialResult.collapse_step`, docs/method.md#the-exact-loss) when
+    any trial collapsed, none otherwise: how many of the trials, when first (median and range of their first
+    collapsed steps), which loss they trained with, and how many trials hold no record (stored before it)."""
+    trials = list(trials)
+    recorded = [t for t in trials if getattr(t.result, "train_collapsed", None) is not None]
+    hit = [t for t in recorded if t.result.collapse_step is not None]
+    if not hit:
+        return []
+    steps = sorted(int(t.result.collapse_step) for t in hit)
+    losses = [t.settings["train"].get("loss", "standard") for t in hit]
+    text = ("Softmax collapse (a training pair's standard cross-entropy exactly 0 in the training precision; "
+            f"{method('the-exact-loss')}): {len(hit)} of {len(trials)} trials, first at step "
+            f"{float(np.median(steps)):,.0f} (median; range {steps[0]:,}–{steps[-1]:,})")
+    if "exact" in losses:
+        text += (f"; {losses.count('standard')} of them trained with the standard loss, whose target "
+                 f"gradient is lost there, and {losses.count('exact')} with the exact loss, where it is only "
+                 "recorded")
+    if len(recorded) < len(trials):
+        text += f"; {len(trials) - len(recorded)} not recorded (stored before the record existed)"
+    return [text + "."]
 
 
 def profile_lines(record: dict, trials: Sequence, case_order: Sequence[str] | None = None) -> list[str]:

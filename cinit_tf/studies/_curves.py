@@ -1,7 +1,8 @@
 """Curves over training steps and summaries over seeds: quantile bands, medians with their interquartile
 range, a paired signed-rank test, the value of a curve at a step, the first step a curve reaches a level,
-the spikes of a loss curve, its time-averaged log, a later bump of a decaying curve, the peak a coarser
-record of a curve would show, and survivors' curves against dead frequencies' over seeds.
+the spikes of a loss curve, its time-averaged log, its level over the end of the budget, how far it rose
+after a step, a later bump of a decaying curve, the peak a coarser record of a curve would show, and
+survivors' curves against dead frequencies' over seeds.
 
 Pure functions on arrays or on stored trials (`cinit_tf.store.StoredTrial`); figures only through
 `band`, `frequency_curves` and `paired_scatter`, which draw on an axis they are given.
@@ -78,6 +79,30 @@ def time_mean_log10(steps, curve, floor: float) -> float:
     if steps.size < 2 or steps[-1] <= steps[0] or not np.isfinite(y).all():
         return float("nan")
     return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(steps)) / (steps[-1] - steps[0]))
+
+
+def level_log10(steps, curve, start: float, floor: float) -> float:
+    """The mean of log10 of a curve's records at steps >= `start` (y floored first): the level a curve holds
+    over the end of its budget, read in log (10 to it is the geometric mean there). nan when no record lies
+    that late or one of them is non-finite."""
+    steps = np.asarray(steps, dtype=np.float64)
+    y = np.asarray(curve, dtype=np.float64)[steps >= start]
+    if not y.size or not np.isfinite(y).all():
+        return float("nan")
+    return float(np.mean(np.log10(np.maximum(y, floor))))
+
+
+def rise_after(steps, curve, step: float, floor: float) -> float:
+    """Decades from a curve's record at `step` (the last at or before it) to its highest record after it, both
+    floored: how far a loss jumped after an event at `step`; negative when it only fell. nan when nothing was
+    recorded after `step` or a value there is non-finite."""
+    steps = np.asarray(steps, dtype=np.float64)
+    y = np.log10(np.maximum(np.asarray(curve, dtype=np.float64), floor))
+    i = int(np.searchsorted(steps, step, side="right")) - 1
+    after = y[i + 1:]
+    if i < 0 or not after.size or not (np.isfinite(after).all() and np.isfinite(y[i])):
+        return float("nan")
+    return float(np.max(after) - y[i])
 
 
 def held_to_budget(steps: np.ndarray, loss: np.ndarray, stop_reason: str, budget: int) -> tuple[np.ndarray, np.ndarray]:
