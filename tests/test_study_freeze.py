@@ -20,19 +20,29 @@ EXPERIMENT = ROOT / "experiments" / "freeze_embedding.toml"
 _ids = iter(range(10**9))
 
 
-def fake(loss, d=59, frozen=True, task=None, curve=None):
-    """Shaped like a StoredTrial: a test-loss curve over steps 0, 750, 1000 ending at `loss` (flat over its last quarter
-    unless `curve` says otherwise), finite unless the loss is not."""
+def fake(loss, d=59, frozen=True, task=None, curve=None, steps=(0, 750, 1000), seed=0, kind=None,
+         collapsed=None, case=None):
+    """Shaped like a StoredTrial: a test-loss curve over `steps` (budget 1000) ending at `loss` (flat over
+    its last quarter unless `curve` says otherwise), finite unless the loss is not; `kind` the loss it
+    trained with (unset: stored before the setting), `collapsed` its softmax-collapse record (None: not
+    recorded)."""
     test_loss = np.array(curve if curve is not None else [5.0, loss, loss], dtype=float)
+    steps = np.asarray(steps)
     finite = bool(np.all(np.isfinite(test_loss)))
     task = task or {"name": "modadd", "p": 59}
+    train = {"d": d, "freeze_embedding": frozen, "steps": 1000, "weight_decay": 0.5,
+             **({"loss": kind} if kind else {})}
+    collapsed = None if collapsed is None else np.asarray(collapsed, dtype=float)
+    hit = [] if collapsed is None else np.flatnonzero(collapsed > 0)
     return SimpleNamespace(
         id=f"{next(_ids):016x}",
-        settings={"case": task["name"], "grid": {}, "task": task, "seeds": {"embedding": 0, "mlp": 0, "split": 0},
-                  "train": {"d": d, "freeze_embedding": frozen, "steps": 1000, "weight_decay": 0.5}},
-        result=SimpleNamespace(steps=np.array([0, 750, 1000]), test_loss=test_loss, test_acc=np.array([0.0, 0.5, 1.0]),
-                               nonfinite_step=None if finite else 1000, convergence_step=None, final_embedding=None,
-                               stop_reason="max_steps" if finite else "diverged"))
+        settings={"case": case or task["name"], "grid": {}, "task": task,
+                  "seeds": {"embedding": seed, "mlp": seed, "split": seed}, "train": train},
+        result=SimpleNamespace(steps=steps, test_loss=test_loss, test_acc=np.linspace(0.0, 1.0, steps.size),
+                               train_loss=test_loss / 2, nonfinite_step=None if finite else 1000,
+                               convergence_step=None, final_embedding=None,
+                               stop_reason="max_steps" if finite else "diverged", train_collapsed=collapsed,
+                               collapse_step=int(steps[hit[0]]) if len(hit) else None))
 
 
 @pytest.mark.parametrize("at, below, above, shape", [
@@ -44,7 +54,7 @@ def fake(loss, d=59, frozen=True, task=None, curve=None):
 ])
 def test_dip_test_tells_dip_from_bump_from_noise(at, below, above, shape):
     frozen = {40: [fake(5.0)] * 3, 56: [fake(v) for v in below], 59: [fake(v) for v in at], 62: [fake(v) for v in above]}
-    out = L.dip_test(frozen, 59)
+    out = L.dip_test(frozen, 59, freeze_embedding.LEVEL_FROM)
     assert (out["below"], out["above"]) == (56, 62)
     assert out["shape"] == shape
     assert out["dip"] == (shape == "dip")
@@ -57,8 +67,8 @@ def test_dip_test_tells_dip_from_bump_from_noise(at, below, above, shape):
 
 
 def test_dip_test_needs_p_and_both_sides():
-    assert L.dip_test({56: [fake(1.0)], 62: [fake(1.0)]}, 59) is None
-    assert L.dip_test({59: [fake(1.0)], 62: [fake(1.0)]}, 59) is None
+    assert L.dip_test({56: [fake(1.0)], 62: [fake(1.0)]}, 59, 0.9) is None
+    assert L.dip_test({59: [fake(1.0)], 62: [fake(1.0)]}, 59, 0.9) is None
 
 
 def test_flattening_reads_the_last_quarter_of_training():
@@ -66,7 +76,8 @@ def test_flattening_reads_the_last_quarter_of_training():
     moving = L.flattening([fake(1.0, curve=[5.0, 10.0, 1.0])] * 2)
     assert moving["change"] == pytest.approx(-1.0) and moving["n"] == 2 and moving["size"] == pytest.approx(1.0)
     flat = L.flattening([fake(1.0, curve=[5.0, 1.1, 1.0])])
-    assert flat["change"] == pytest.approx(np.log10(1.0 / 1.1)) and flat["size"] < freeze_embedding.FLAT_TOLERANCE
+    assert flat["change"] == pytest.approx(np.log10(1.0 / 1.1))
+    assert flat["size"] == pytest.approx(np.log10(1.1))
     # One run rising a decade and one falling a decade: the signed mean is 0, the curves are not flat.
     both = L.flattening([fake(1.0, curve=[5.0, 10.0, 1.0]), fake(1.0, curve=[5.0, 1.0, 10.0])])
     assert both["change"] == pytest.approx(0.0) and both["size"] == pytest.approx(1.0)
@@ -133,17 +144,20 @@ def test_dip_claim_known_answers(factor, verdict):
     expected = np.log10(factor / 59) - (np.log10(1 / 57) + np.log10(1 / 61)) / 2
     (c,) = m.cases
     assert c["dip"]["contrast"]["difference"] == pytest.approx(expected)
-    assert f"= {expected:.3g} (95% CI" in dip.detail and "(flattened)" in dip.detail
+    assert f"= {expected:.3g} (95% CI" in dip.detail
+    assert "moved 0 decades per trial (mean size; 0 signed) over the last quarter of training, less than" in (
+        dip.detail)
     # Only modular addition was run: the other two tasks are not assessable, and say why.
     assert [m.claims[i].verdict for i in (0, 1)] == ["not assessable"] * 2
     assert m.claims[1].note == "no xor trials in this run" and m.claims[1].reason == "too_few_valid"
 
 
-def test_dip_claim_is_not_assessable_while_the_curves_still_fall():
+def test_dip_is_read_at_the_budget_while_the_curves_still_fall_and_says_how_much_they_moved():
     trials = trials_of(lambda d, s: 10.0 / d * NOISE[s] * (0.3 if d == 59 else 1.0), curve=lambda v: [5.0, 3 * v, v])
     claim = claims_of(trials)[DIP]
-    assert claim.verdict == "not assessable" and "not flattened" in claim.detail
-    assert f"moved {C.fmt(np.log10(3))} decades per trial (mean size; {C.fmt(-np.log10(3))} signed)" in claim.detail
+    assert claim.verdict == "reproduced" and claim.reason == "beyond_margin"  # no flattening precondition
+    assert (f"moved {C.fmt(np.log10(3))} decades per trial (mean size; {C.fmt(-np.log10(3))} signed) "
+            "over the last quarter of training, not less than the dip's margin of 0.1") in claim.detail
 
 
 def test_falls_claim_known_answers_and_a_hidden_rise():
@@ -194,14 +208,17 @@ def test_section_of_three_tasks_has_its_figures_and_numbers(tmp_path):
     section = analyse(freeze_embedding, {"overrides": []}, trials, tmp_path)
     assert [c.verdict for c in section.claims] == ["reproduced"] * 4, [c.detail for c in section.claims]
     assert sorted(f.filename for f in section.figures) == sorted(
-        ["test_loss_curves.png", "final_test_loss_vs_d.png", "modadd_around_p.png", "xor_around_p.png", "remainder_around_p.png"])
+        ["test_loss_curves.png", "test_loss_level_vs_d.png", "modadd_around_p.png", "xor_around_p.png",
+         "remainder_around_p.png"])
     for fig in section.figures:
         assert (tmp_path / fig.filename).stat().st_size > 10_000, fig.filename
     cases = section.summary["cases"]
     assert list(cases) == ["remainder", "xor", "modadd"] and section.summary["excluded_trials"] == 0
     assert cases["modadd"]["frozen"][59]["mean"] == pytest.approx(3.0 / 59 * np.mean(NOISE[:3]))
     assert cases["modadd"]["dip"]["shape"] == "dip" and "**dip**" in "\n".join(section.findings)
-    assert section.our_number.startswith("Spearman ρ between d and frozen-embedding final test loss — remainder: ρ = ")
+    assert section.our_number.startswith(
+        "Spearman ρ between d and the frozen-embedding time-averaged log₁₀ test loss — remainder: ρ = ")
+    assert not any("Softmax collapse" in x or "Why no run settled" in x for x in section.findings)
 
 
 def test_smoke_run_end_to_end(tmp_path):
@@ -215,7 +232,8 @@ def test_smoke_run_end_to_end(tmp_path):
     summary = json.loads((folder / "summary.json").read_text())
 
     figures = re.findall(r"\]\(([^)]+\.png)\)", readme)
-    assert {"test_loss_curves.png", "final_test_loss_vs_d.png", "modadd_around_p.png"} <= set(figures)
+    assert {"test_loss_curves.png", "test_loss_level_vs_d.png", "modadd_around_p.png",
+            "standard_vs_exact_loss.png"} <= set(figures)
     for name in figures:
         assert (folder / name).stat().st_size > 10_000, name
     assert sorted(p.name for p in folder.glob("*.png")) == sorted(figures)
@@ -239,9 +257,14 @@ def test_smoke_run_end_to_end(tmp_path):
     from cinit_tf.store import Store
 
     trials = Store(out / "freeze_embedding").trials()
+    # the smoke runs record at steps 0, 1, 2, 10, 20: the last tenth of 20 steps holds the last record only
     losses = [float(t.result.test_loss[-1]) for t in trials
               if t.settings["case"] == "modadd" and t.settings["train"]["d"] == 59 and t.settings["train"]["freeze_embedding"]]
     assert dip["at"]["mean"] == pytest.approx(np.mean(losses), rel=1e-12)
+    companion = summary["summary"]["companion"]
+    # modadd_float32: d = 59, frozen and trained, 2 seeds
+    assert companion["n"] == 4 and companion["not_recorded"] == 0
+    assert f"standard float32 loss (not judged), {companion['collapsed']} collapsed" in readme
 
     # Regenerating the report from the same run folder gives the same bytes.
     from cinit_tf.report import generate_report
@@ -258,19 +281,21 @@ def test_runs_that_settle_at_different_steps_are_averaged_held_at_their_level():
     long = fake(1e-3, curve=[1.0, 1e-2, 1e-3])
     short = fake(1e-2, curve=[1.0, 1e-2])
     short.result.steps, short.result.stop_reason = np.array([0, 750]), "settled"
-    steps, mean = freeze_embedding._mean_curve([long, short])
+    steps, mean = L._mean_curve([long, short])
     assert list(steps) == [0, 750, 1000]
     assert mean == pytest.approx([1.0, 1e-2, np.sqrt(1e-3 * 1e-2)])
     short.result.stop_reason = "max_steps"  # stopped at a cap of its own: nothing is known after it
-    assert freeze_embedding._mean_curve([long, short])[1] == pytest.approx([1.0, 1e-2, 1e-3])
+    assert L._mean_curve([long, short])[1] == pytest.approx([1.0, 1e-2, 1e-3])
     # records on another grid: every step either run recorded is on the axis, the other read between its records
     odd = fake(1e-3, curve=[1.0, 1e-2, 1e-2, 1e-3])
     odd.result.steps = np.array([0, 500, 900, 1200])
-    steps, _ = freeze_embedding._mean_curve([long, odd])
+    steps, _ = L._mean_curve([long, odd])
     assert list(steps) == [0, 500, 750, 900, 1000, 1200]
     short.result.stop_reason = "settled"
-    # held at 1e-2 from 750 to the 1000-step budget: (1 + 1e-2) / 2 * 750 + 1e-2 * 250, over 1000 steps
-    assert L.mean_loss_over_training(short) == pytest.approx(((1 + 1e-2) / 2 * 750 + 1e-2 * 250) / 1000)
+    # log₁₀ held at −2 from 750 to the 1000-step budget: (0 − 2) / 2 * 750 − 2 * 250, over 1000 steps
+    assert L.time_log_loss(short) == pytest.approx(-1.25)
+    # its level: the held value at the budget is the one record in the last tenth
+    assert L.level(short, freeze_embedding.LEVEL_FROM) == pytest.approx(-2.0)
 
 
 def test_late_rise_finds_a_training_loss_that_rose_again_after_its_lowest_point():
@@ -290,3 +315,126 @@ def test_late_rise_finds_a_training_loss_that_rose_again_after_its_lowest_point(
     assert out["step"] == 1500 and out["step_range"] == (1500, 1500)
     assert out["lowest"] == pytest.approx(-6.5) and out["rise"] == pytest.approx(5.0)
     assert freeze_embedding.late_rise([run(falling)])["risen"] == 0
+
+
+# ---------------------------------------------------------------- the two readings, the companion, collapse
+
+LONG = (0, 500, 850, 900, 950, 1000)  # the last tenth of the 1000-step budget: the records at 900, 950, 1000
+
+
+def test_loss_falls_with_d_reads_the_time_averaged_log_loss_not_the_level():
+    # Every run ends at 1e-3 (the level is the same at every d); the larger d, the lower the loss at step 750.
+    xor = {"name": "xor", "bits": 3}
+    ds = (1, 2, 4, 8, 16, 32)
+    trials = trials_of(lambda d, s: 10.0 / d * NOISE[s], task=xor, ds=ds, curve=lambda v: [5.0, v, 1e-3])
+    m = freeze_embedding.measure(trials, None)
+    (c,) = m.cases
+    one = trials[0]  # d = 1, seed 0: log₁₀ 5 → log₁₀ 9 over 750 steps, → −3 over the last 250
+    x = np.log10(10.0 * NOISE[0])
+    assert L.time_log_loss(one) == pytest.approx(((np.log10(5.0) + x) / 2 * 750 + (x - 3) / 2 * 250) / 1000)
+    # four seeds per d tie in d: ρ is not quite −1; on the level, constant, it is undefined
+    assert c["spearman_frozen"]["rho"] < -0.98 and np.isnan(c["spearman_frozen_level"]["rho"])
+    claim = {cl.name: cl for cl in m.claims}[FALLS["xor"]]
+    assert claim.verdict == "reproduced" and claim.effect == "Spearman ρ(d, time-averaged log₁₀ test loss)"
+    assert c["rises"] == [] and all(p["log_mean"] == pytest.approx(-3.0) for p in c["frozen"].values())
+
+
+def test_the_level_is_the_mean_log_loss_over_the_last_tenth_not_the_final_record():
+    # At d = p every run holds a·1e-3 over steps 900 and 950 and jumps to 0.1 at its last record; its
+    # neighbours hold b·1e-2 flat. The last record alone would read a bump of about a decade at d = p; the
+    # level reads a dip.
+    def run(d, s):
+        a = NOISE[s]
+        curve = [5.0, 1.0, 1.0, 1e-3 * a, 1e-3 * a, 0.1] if d == 59 else [5.0, 1.0, 1.0] + [1e-2 * a] * 3
+        return fake(curve[-1], d=d, steps=LONG, curve=curve, seed=s)
+
+    trials = [run(d, s) for d in (57, 59, 61) for s in range(4)]
+    level = L.level(trials[4], freeze_embedding.LEVEL_FROM)  # d = 59, seed 0: the record at 850 is not in it
+    assert level == pytest.approx((2 * np.log10(1e-3 * NOISE[0]) - 1) / 3)
+    m = freeze_embedding.measure(trials, None)
+    (c,) = m.cases
+    n = np.mean(np.log10(NOISE))
+    dip = c["dip"]
+    # mean level at p: (2(−3 + n) − 1) / 3; at each neighbour −2 + n; the contrast is (−1 − n) / 3
+    assert dip["contrast"]["difference"] == pytest.approx((-1 - n) / 3)
+    assert dip["at"]["values"][0] == pytest.approx(10 ** level) and dip["shape"] == "dip"
+    assert {cl.name: cl for cl in m.claims}[DIP].verdict == "reproduced"
+    # The step test reads the level too: d = 61 against d = 57, both −2 + n per seed.
+    assert c["step"]["above"][0] == pytest.approx(c["step"]["below"][0])
+
+
+def companion_run():
+    """Exact-loss modular addition at d = 57, 59, 61 (frozen, 4 seeds) and beside it three standard-loss
+    trials: d = 59 frozen seeds 0 and 1 (collapsed at steps 850 and 900), d = 59 trained seed 0 (no record,
+    no twin)."""
+    exact = [fake(1e-3 * NOISE[s] * (0.3 if d == 59 else 1.0), d=d, seed=s, kind="exact",
+                  collapsed=[0.0, 0.0, 0.1 * (s == 0)]) for d in (57, 59, 61) for s in range(4)]
+    curve = [5.0, 1e-3, 1e-4, 1e-2, 1e-1, 1e-1]
+    standard = [fake(0.1, d=59, steps=LONG, curve=curve, seed=0, kind="standard", case="modadd_float32",
+                     collapsed=[0, 0, 0.1, 0.2, 0.5, 0.5]),
+                fake(0.1, d=59, steps=LONG, curve=curve, seed=1, kind="standard", case="modadd_float32",
+                     collapsed=[0, 0, 0, 0.1, 0.5, 0.5]),
+                fake(0.1, d=59, frozen=False, steps=LONG, curve=curve, seed=0, case="modadd_float32")]
+    return exact, standard
+
+
+def test_the_companion_is_left_out_of_the_claims_and_counted_in_its_sentence(tmp_path):
+    exact, standard = companion_run()
+    alone, both = freeze_embedding.measure(exact, None), freeze_embedding.measure(exact + standard, None)
+    assert [c.record() for c in both.claims] == [c.record() for c in alone.claims]
+    assert both.claims[3].n == 12 and len(both.valid) == 12
+    pairs = both.companions
+    assert [(t.id, w is not None and w.settings["seeds"]["embedding"]) for t, w in pairs] == [
+        (standard[0].id, 0), (standard[1].id, 1), (standard[2].id, False)]
+    k = both.companion
+    # collapsed at 850 (test loss 1e-4, highest after it 1e-1: 3 decades) and 900 (1e-2 → 1e-1: 1 decade)
+    assert (k["n"], k["collapsed"], k["not_recorded"], k["step"], k["range"]) == (3, 2, 1, 875.0, (850, 900))
+    assert k["rise"] == pytest.approx(2.0)
+    # level −4/3 against the exact twin's log₁₀(0.3e-3·NOISE[s]), median over the two seeds
+    twins = [np.log10(0.3e-3 * NOISE[s]) for s in (0, 1)]
+    assert k["gap"] == pytest.approx(-4 / 3 - np.mean(twins)) and k["twins"] == 2
+    text = freeze_embedding.companion_text(k)
+    assert text.startswith("The paper's likely setting beside ours: of the 3 trials trained with the "
+                           "standard float32 loss (not judged), 2 collapsed (a training pair's loss exactly "
+                           "0) and 1 hold no record, first at step 875 (median; 850–900); after it their "
+                           "test loss rose by 2 decades (median")
+    section = freeze_embedding.write(both, {"overrides": []}, tmp_path)
+    assert text in section.findings and "standard_vs_exact_loss.png" in [f.filename for f in section.figures]
+    assert section.summary["companion"]["collapsed"] == 2
+    # The collapse line of every report counts all 15 trials: the two companions and exact seed 0 at each d.
+    line = next(x for x in section.findings if x.startswith("Softmax collapse"))
+    assert ": 5 of 15 trials, first at step 1,000 (median; range 850–1,000); 2 of them trained " in line
+    assert "and 3 with the exact loss, where it is only recorded; 1 not recorded" in line
+
+
+def test_why_no_run_settled_is_said_only_of_runs_trained_until_settled(tmp_path):
+    # The training loss falls to 5e-7 at step 750 and rises 5 decades by the end, at every point.
+    trials = trials_of(lambda d, s: 10.0 / d * NOISE[s], curve=lambda v: [5.0, 1e-6, v])
+    m = freeze_embedding.measure(trials, None)
+    assert m.late_rise["n"] == 0  # a fixed budget: no run was asked to settle
+    section = freeze_embedding.write(m, {"overrides": []}, tmp_path)
+    assert not any("Why no run settled" in x for x in section.findings)
+    for t in trials:
+        t.settings["train"]["until"] = "loss_settled"
+    m = freeze_embedding.measure(trials, None)
+    assert m.late_rise["risen"] == 24
+    findings = freeze_embedding._findings(m)
+    assert any(x.startswith("Why no run settled: in 24 of the 24 runs") for x in findings)
+
+
+def test_the_collapse_line_counts_collapsed_trials_and_says_when():
+    def run(collapsed, kind=None):
+        return fake(1e-3, steps=LONG, curve=[5.0, 1.0, 1.0, 1e-3, 1e-3, 1e-3], kind=kind, collapsed=collapsed)
+
+    never = run([0] * 6)
+    assert C.collapse_lines([never, run(None)]) == []  # nothing collapsed: no line
+    trials = [run([0, 0, 1, 1, 1, 1]), run([0, 0, 0, 1, 1, 1]), run([0, 0, 0, 0, 0, 1]), never, run(None)]
+    (line,) = C.collapse_lines(trials)
+    assert line.startswith("Softmax collapse (a training pair's standard cross-entropy exactly 0 in the "
+                           "training precision; [method](../../docs/method.md#the-exact-loss)): 3 of 5 "
+                           "trials, first at step 900 (median; range 850–1,000)")
+    assert line.endswith("; 1 not recorded (stored before the record existed).")
+    assert "exact loss" not in line  # every one trained with the standard loss
+    (line,) = C.collapse_lines([run([0, 0, 1, 1, 1, 1], "exact"), run([0, 0, 0, 0, 1, 1], "standard")])
+    assert line.endswith("850–950); 1 of them trained with the standard loss, whose target gradient is lost "
+                         "there, and 1 with the exact loss, where it is only recorded.")

@@ -6,8 +6,12 @@ embedding dimension d grows, on all three tasks; on modular addition there is a 
 
 Trials: cases over `train.d` and `train.freeze_embedding` (the trained-embedding runs are a
 reference of ours); all cases of one task are analysed together, so a dense grid around d = p with
-many seeds and a wider grid with few can sit in separate cases. What is measured: the test loss at the
-last recorded step ("final test loss") of each trial, compared on a log scale (losses span decades).
+many seeds and a wider grid with few can sit in separate cases. Modular addition trains with the exact
+loss for the paper's fixed budget (docs/method.md#the-exact-loss); standard-loss trials beside it
+(`modadd_float32`) are a companion, compared with the exact-loss trials of the same seeds and grid point, and
+not judged. What is measured, on a log scale (losses span decades): how fast the test loss falls, the
+time-averaged log₁₀ test loss over the budget, for "loss falls with d"; the level it holds, the mean log₁₀
+test loss over the last tenth of the budget (LEVEL_FROM), for the dip and every comparison of levels.
 
 Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARATION.
 """
@@ -21,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.section import Declaration, Figure, Measured, Section
+from cinit_tf.section import Declaration, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _curves as D
-from cinit_tf.studies import _figures as G
 from cinit_tf.studies import _loss_vs_d as L
+from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
+from cinit_tf.trial import LOSS_FLOOR
 
 DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 # §5: "As dimensionality increases, the test loss decreases at a faster rate during training" gives no size: the
@@ -34,10 +39,10 @@ DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 # at least 0.1 decades (about 20%) below its neighbours, the least a reader could notice on such an axis.
 FALLS_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value, '§5: "As dimensionality increases, the test loss decreases at a '
                         'faster rate during training", no size given: ' + V.CONVENTIONAL_RHO.source)
-# The dip is read on curves that have flattened: the mean size of the per-trial change of log₁₀ test loss over
-# the last quarter of training below this many decades (a tenth of a decade, the dip's own margin: a curve
-# still moving by more than the effect it is to show cannot show it).
-FLAT_TOLERANCE = 0.1
+# A level is read over the last tenth of the budget (records at steps ≥ LEVEL_FROM × budget), as the mean
+# log₁₀ test loss there: the paper reads its curves at its fixed budget, and a tenth of it (3,000 steps, 30
+# records at 30,000) averages out the wobble of a single record while still being the end of training.
+LEVEL_FROM = 0.9
 # A training loss this many decades above its lowest at the last record has risen again (late_rise): a tenfold
 # rise is far beyond the seed-to-seed wobble of a settled curve (a few hundredths of a decade).
 RISE_DECADES = 1.0
@@ -45,20 +50,22 @@ DIP_MARGIN = V.Margin(0.1, 'Fig. 7: "One can notice a dip in loss at d = p", rea
                       "below its neighbours on the figure's log axis")
 
 VERDICT_RULE = (
-    "four claims on the frozen-embedding trials (valid: finite training), on log₁₀ of the final test loss; the headline "
-    "is the weakest. For each task, \"loss falls with d\": Spearman ρ between d and log₁₀ final test loss (one point per "
-    f"trial), with its Fisher-z 95% CI, margin |ρ| = {FALLS_MARGIN.value:g} ({FALLS_MARGIN.source}): "
-    f"{V.direction_outcomes('negative')}; a reproduced trend is lowered to partly "
-    f"when the loss rises significantly between two adjacent grid points (one-sided Welch's t-test at p < {V.ALPHA:g}), since a rank correlation hides a "
-    f"curve that is not monotone (on modular addition the rise out of the claimed dip, from d = p to the next point, "
-    f"does not count). \"{DIP_CLAIM}\": the difference between the mean log₁₀ loss at d = p and the mean "
-    "of the means at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI, margin "
-    f"{DIP_MARGIN.value:g} decades ({DIP_MARGIN.source}): {V.direction_outcomes('negative')} (negative: a dip). The dip needs trained-out "
-    "curves: it is not assessable unless the mean log₁₀ frozen test loss "
-    f"at those three points moved by less than {FLAT_TOLERANCE:g} decades (the mean size of the per-trial change) over "
-    "the last quarter of training. A task "
-    f"whose valid frozen trials are fewer than {V.MIN_VALID_SHARE:.0%} of its frozen trials (or fewer than 3) is not "
-    "assessable."
+    "four claims on the frozen-embedding trials (valid: finite training); the headline is the weakest. A "
+    "trial's speed is its time-averaged log₁₀ test loss over the budget (trapezoids over the recorded steps, "
+    f"floored at {LOSS_FLOOR:g}); its level is the mean log₁₀ test loss of its records over the last tenth "
+    f"of the budget (steps ≥ {LEVEL_FROM:g} × budget). For each task, \"loss falls with d\": Spearman ρ "
+    "between d and the time-averaged log₁₀ test loss (one point per trial), with its Fisher-z 95% CI, margin "
+    f"|ρ| = {FALLS_MARGIN.value:g} ({FALLS_MARGIN.source}): {V.direction_outcomes('negative')}; a reproduced "
+    "trend is lowered to partly when the level rises significantly between two adjacent grid points "
+    f"(one-sided Welch's t-test at p < {V.ALPHA:g}), since a rank correlation hides a curve that is not "
+    "monotone (on modular addition the rise out of the claimed dip, from d = p to the next point, does not "
+    f"count). \"{DIP_CLAIM}\": the difference between the mean level at d = p and the mean of the mean "
+    "levels at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI, margin "
+    f"{DIP_MARGIN.value:g} decades ({DIP_MARGIN.source}): {V.direction_outcomes('negative')} (negative: a "
+    "dip). The level is read at the paper's fixed budget, as the paper reads Fig. 7; how much the curves "
+    "there still moved over the last quarter is reported beside it. A task whose valid frozen trials are "
+    f"fewer than {V.MIN_VALID_SHARE:.0%} of its frozen trials (or fewer than 3) is not assessable. "
+    "Standard-loss trials beside a task trained with the exact loss are not judged."
 )
 
 CLAIM = (
@@ -70,11 +77,11 @@ CLAIM = (
 )
 
 SHAPES_NOTE = (
-    f"How the loss at d = p is read against its two nearest grid neighbours, side by side (Welch's t-test per side on "
-    f"log₁₀ loss, p < {V.ALPHA:g}; a description beside the verdict's contrast): "
-    "**dip** — significantly lower than both; **bump** — significantly higher than both; **step** — significantly "
-    "different from both and between them; **lower/higher than d = x only** — significant on one side only; "
-    "**not resolved from seed noise** — on neither side."
+    "How the level at d = p (mean log₁₀ test loss over the last tenth of the budget) is read against its two "
+    f"nearest grid neighbours, side by side (Welch's t-test per side, p < {V.ALPHA:g}; a description beside "
+    "the verdict's contrast): **dip** — significantly lower than both; **bump** — significantly higher than "
+    "both; **step** — significantly different from both and between them; **lower/higher than d = x only** — "
+    "significant on one side only; **not resolved from seed noise** — on neither side."
 )
 
 PAPER_NUMBER = "loss falls with d on all three tasks (Fig. 7, 9; no number given); dip at d = p = 59 on modular addition (Fig. 7)"
@@ -119,23 +126,36 @@ def falls_name(task: str) -> str:
 
 
 def falls_claim(c: dict) -> V.Claim:
-    """"Loss falls with d" on one task: Spearman's trend, lowered to partly by a significant rise between adjacent points."""
+    """"Loss falls with d" on one task: Spearman's trend of the time-averaged log₁₀ test loss, lowered to
+    partly by a significant rise of the level between adjacent points."""
     name = falls_name(c["task"])
     if not c["assessable"]:
         return V.not_assessable(name, c["valid_frozen"], c["total_frozen"], kind="trend")
-    pts = [(d, v) for d, ts in c["_frozen_trials"].items() for v in (L.log_loss(t) for t in ts)]
-    claim = V.trend(name, [d for d, _ in pts], [v for _, v in pts], -1, "Spearman ρ(d, log₁₀ final test loss)",
-                    margin=FALLS_MARGIN)
+    pts = [(d, L.time_log_loss(t)) for d, ts in c["_frozen_trials"].items() for t in ts]
+    claim = V.trend(name, [d for d, _ in pts], [v for _, v in pts], -1,
+                    "Spearman ρ(d, time-averaged log₁₀ test loss)", margin=FALLS_MARGIN)
     rises = [r for r in c["rises"] if r["p"] < V.ALPHA and not (c["task"] == "modadd" and r["from"] == c["p"])]
     if claim.verdict == V.REPRODUCED and rises:
-        where = ", ".join(f"d = {r['from']} → {r['to']} (+{C.fmt(r['rise'])} decades, {C.fmt_p(r['p'])})" for r in rises)
-        return dataclasses.replace(claim, verdict=V.PARTLY, reason="not_monotone",
-                                   note="; ".join(x for x in (claim.note, f"rises at {where}") if x))
+        where = ", ".join(f"d = {r['from']} → {r['to']} (+{C.fmt(r['rise'])} decades, {C.fmt_p(r['p'])})"
+                          for r in rises)
+        note = "; ".join(x for x in (claim.note, f"the level rises at {where}") if x)
+        return dataclasses.replace(claim, verdict=V.PARTLY, reason="not_monotone", note=note)
     return claim
 
 
+def flat_text(dip: dict) -> str:
+    """How much the curves at d = p and its neighbours still moved over the last quarter (`L.flattening`)."""
+    flat = dip["flattening"]
+    size = flat["size"]
+    than = ("" if not np.isfinite(size) else f", {'less' if size < DIP_MARGIN.value else 'not less'} than "
+            f"the dip's margin of {DIP_MARGIN.value:g}")
+    return (f"the log₁₀ test loss at d = {dip['below']}, {dip['p']}, {dip['above']} moved {C.fmt(size)} "
+            f"decades per trial (mean size; {C.fmt(flat['change'])} signed) over the last quarter of "
+            f"training{than}")
+
+
 def dip_claim(c: dict | None) -> V.Claim:
-    """The dip at d = p on modular addition: the contrast against both neighbours, once the curves there have flattened."""
+    """The dip at d = p on modular addition: the level's contrast against both neighbours, at the budget."""
     if c is None:
         return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, "no modular-addition trials in this run", kind="direction",
                        reason="too_few_valid", n=0)
@@ -146,18 +166,10 @@ def dip_claim(c: dict | None) -> V.Claim:
         return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, f"the frozen grid does not hold d = p = {c['p']} with a point on "
                        "each side", kind="direction", reason="precondition_fails")
     k = dip["contrast"]
-    flat = dip["flattening"]
-    flat_text = (f"the log₁₀ loss at d = {dip['below']}, {dip['p']}, {dip['above']} moved {C.fmt(flat['size'])} decades "
-                 f"per trial (mean size; {C.fmt(flat['change'])} signed) over the last quarter of training")
-    if not (np.isfinite(flat["size"]) and flat["size"] < FLAT_TOLERANCE):
-        return V.Claim(DIP_CLAIM, V.NOT_ASSESSABLE, flat_text + f", not less than {FLAT_TOLERANCE:g}: the curves have "
-                       "not flattened, so a dip can be neither confirmed nor refuted", kind="direction",
-                       reason="precondition_fails", value=k["difference"], ci=tuple(k["ci95"]), p=k["p"], n=sum(k["n"]),
-                       margin=DIP_MARGIN.value, margin_source=DIP_MARGIN.source, expected_sign=-1,
-                       effect=f"log₁₀ loss at d = {dip['p']} − mean of its neighbours")
     return V.direction(DIP_CLAIM, k["difference"], k["ci95"][0], k["ci95"][1], k["p"], -1,
-                       f"log₁₀ loss at d = {dip['p']} − mean of d = {dip['below']} and d = {dip['above']}",
-                       margin=DIP_MARGIN, n=sum(k["n"]), note=f"n = {'/'.join(map(str, k['n']))}; {flat_text} (flattened)")
+                       f"level (mean log₁₀ test loss, last tenth) at d = {dip['p']} − mean of "
+                       f"d = {dip['below']} and d = {dip['above']}", margin=DIP_MARGIN, n=sum(k["n"]),
+                       note=f"n = {'/'.join(map(str, k['n']))}; {flat_text(dip)}")
 
 
 @dataclass(kw_only=True)
@@ -166,8 +178,8 @@ class FreezeMeasured(Measured):
 
     cases: list = field(default_factory=list)
     late_rise: dict = field(default_factory=dict)  # `late_rise` of the valid trials that trained until settled
-
-
+    companions: list = field(default_factory=list)  # `companions`: (standard-loss trial, exact twin or None)
+    companion: dict = field(default_factory=dict)  # `companion_numbers` of them
 
 
 def late_rise(trials) -> dict:
@@ -175,7 +187,7 @@ def late_rise(trials) -> dict:
     medians over the `risen` runs (step of the lowest training loss, log₁₀ of it, log₁₀ last / lowest).
 
     A run whose loss rose by RISE_DECADES or more after its lowest point has not settled, and a longer cap makes it
-    settle only if the loss falls back and holds; the report says so beside a "not flattened" verdict.
+    settle only if the loss falls back and holds; the report says so for runs trained until settled.
     """
     rows = []
     for t in trials:
@@ -191,13 +203,62 @@ def late_rise(trials) -> dict:
             "step_range": (min(r[0] for r in risen), max(r[0] for r in risen)) if risen else None}
 
 
+def _point_key(t) -> tuple:
+    """What makes two trials twins across losses: task, grid point (d, arm) and the three seeds."""
+    s = t.settings
+    return (s["task"]["name"], int(s["train"]["d"]), bool(s["train"]["freeze_embedding"]),
+            tuple(sorted(s["seeds"].items())))
+
+
+def companions(trials) -> list[tuple]:
+    """The standard-loss trials beside a task trained with the exact loss (those `judged` leaves out), each
+    with the exact-loss trial of the same task, grid point and seeds (None when there is none), by id."""
+    kept = {t.id for t in judged(trials)}
+    exact = {_point_key(t): t for t in trials if loss_of(t) == "exact"}
+    return [(t, exact.get(_point_key(t))) for t in sorted(trials, key=lambda t: t.id) if t.id not in kept]
+
+
+def companion_numbers(pairs) -> dict:
+    """Softmax collapse in the companion trials: {"n", "not_recorded", "collapsed", "step" (median), "range",
+    "rise" (median decades the test loss rose after the collapse, `D.rise_after`), "gap" (median level of a
+    collapsed run minus its exact-loss twin's, decades), "twins"}."""
+    recorded = [(t, w) for t, w in pairs if getattr(t.result, "train_collapsed", None) is not None]
+    hit = [(t, w) for t, w in recorded if t.result.collapse_step is not None]
+    steps = [int(t.result.collapse_step) for t, _ in hit]
+    rises = [D.rise_after(t.result.steps, t.result.test_loss, at, LOSS_FLOOR)
+             for (t, _), at in zip(hit, steps)]
+    gaps = [L.level(t, LEVEL_FROM) - L.level(w, LEVEL_FROM) for t, w in hit if w is not None]
+    med = (lambda xs: S.median_iqr(xs)["median"])
+    return {"n": len(pairs), "not_recorded": len(pairs) - len(recorded), "collapsed": len(hit),
+            "step": med(steps), "range": (min(steps), max(steps)) if steps else None, "rise": med(rises),
+            "gap": med(gaps), "twins": sum(w is not None for _, w in hit)}
+
+
+def companion_text(k: dict) -> str:
+    """The companion's sentence, from `companion_numbers`."""
+    text = (f"The paper's likely setting beside ours: of the {k['n']} trials trained with the standard "
+            f"float32 loss (not judged), {k['collapsed']} collapsed (a training pair's loss exactly 0)")
+    if k["not_recorded"]:
+        text += f" and {k['not_recorded']} hold no record"
+    if not k["collapsed"]:
+        return text + "."
+    lo, hi = k["range"]
+    text += (f", first at step {k['step']:,.0f} (median; {lo:,}–{hi:,}); after it their test loss rose by "
+             f"{C.fmt(k['rise'])} decades (median, from the collapsed step to the highest record after it)")
+    if k["twins"]:
+        text += ("; their level (mean log₁₀ test loss over the last tenth of the budget) minus that of the "
+                 f"exact-loss run with the same seeds and grid point is {C.fmt(k['gap'])} decades (median "
+                 f"over {k['twins']})")
+    return text + " (the last figure)."
+
+
 def measure(trials, options=None) -> FreezeMeasured:
     """Each task's sweep over d and the four claims.
 
     Validity is judged per task (a task with too few valid frozen trials makes its own claims not assessable);
     the run as a whole is not assessable only when no task is.
     """
-    cases = [L.task_sweep(label, ts) for label, ts in by_case(trials)]
+    cases = [L.task_sweep(label, ts, LEVEL_FROM) for label, ts in by_case(trials)]
     excluded: dict = {}
     for c in cases:
         for why, ts in c["_excluded"].items():
@@ -211,122 +272,9 @@ def measure(trials, options=None) -> FreezeMeasured:
     m.claims.append(dip_claim(by_task.get("modadd")))
     m.assessable = any(c["assessable"] for c in cases)
     m.late_rise = late_rise([t for t in m.valid if t.settings["train"].get("until", "steps") != "steps"])
+    m.companions = companions(trials)
+    m.companion = companion_numbers(m.companions)
     return m
-
-
-# ---------------------------------------------------------------- figures
-
-
-def _name(c) -> str:
-    """A panel's name: the task, p and the paper figure it mirrors (Fig. 7 for modular addition, Fig. 9 for the others)."""
-    return f"{c['task']}, p = {c['p']} (cf. Fig. {7 if c['task'] == 'modadd' else 9})"
-
-
-def _colours(ds):
-    import matplotlib
-
-    cmap = matplotlib.colormaps["viridis"]
-    return {d: cmap(i / max(len(ds) - 1, 1) * 0.9) for i, d in enumerate(ds)}
-
-
-def _mean_curve(trials):
-    """(steps, geometric mean over trials of the test loss): losses span decades, so the mean is taken of the log.
-    Runs of one d may stop at different steps (until settled): `D.on_union_of_steps` lines them up.
-    """
-    steps, curves = D.on_union_of_steps(trials)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        logs = np.where(np.isfinite(curves) & (curves > 0), np.log10(curves), np.nan)
-        return steps, 10 ** np.nanmean(logs, axis=0)
-
-
-def figure_curves(cases, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    n = len(cases)
-    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6.4), squeeze=False, sharex="col")
-    for j, c in enumerate(cases):
-        ds = sorted(set(c["frozen"]) | set(c["trained"]))
-        colours = _colours(ds)
-        for i, (key, name) in enumerate((("_frozen_trials", "embedding frozen"), ("_trained_trials", "embedding trained (reference)"))):
-            ax = axes[i][j]
-            for d, ts in c[key].items():
-                steps, mean = _mean_curve(ts)
-                at_p = d == c["p"]
-                ax.plot(steps, mean, color="black" if at_p else colours[d], lw=2.0 if at_p else 1.2,
-                        ls="--" if at_p else "-", label=f"d = {d}" + (" (= p)" if at_p else ""))
-            ax.set_yscale("log")
-            ax.set_title(f"{_name(c)}\n{name}")
-            ax.set_ylabel("test loss (geometric mean over seeds)")
-            if i == 1:
-                ax.set_xlabel("training step")
-            if c[key]:
-                ax.legend(ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.suptitle("Test loss over training by embedding dimension d (paper Fig. 7: modular addition; Fig. 9: XOR, remainder)", fontsize=11)
-    return G.finish(fig, out_dir, "test_loss_curves.png",
-                  "Test loss over training, geometric mean over seeds (10 to the mean log₁₀ loss), one line per embedding dimension d (d = p dashed black). "
-                  "Top row: embedding frozen at initialisation, only the MLP trains, mirroring Fig. 7 (modular addition) "
-                  "and Fig. 9 (XOR and remainder). Bottom row: the same grid with the embedding trained, our reference "
-                  "(not in the paper).")
-
-
-def _errorbars(ax, stats: dict, colour, label, marker):
-    """Each seed a faint dot; the geometric mean with the 95% CI of the mean log₁₀ loss (never below zero on a log axis)."""
-    ds = sorted(stats)
-    for d in ds:
-        vals = [v for v in stats[d]["values"] if np.isfinite(v)]
-        ax.scatter([d] * len(vals), vals, s=12, color=colour, alpha=0.45, lw=0, zorder=3)
-    centre = np.array([10 ** stats[d]["log_mean"] for d in ds])
-    lo = np.array([10 ** stats[d]["log_ci95"][0] for d in ds])
-    hi = np.array([10 ** stats[d]["log_ci95"][1] for d in ds])
-    ax.errorbar(ds, centre, yerr=[np.nan_to_num(centre - lo), np.nan_to_num(hi - centre)], color=colour, marker=marker,
-                ms=4, capsize=3, lw=1.2, label=label)
-
-
-def figure_final(cases, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    n = len(cases)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False)
-    for j, c in enumerate(cases):
-        ax = axes[0][j]
-        _errorbars(ax, c["frozen"], "tab:blue", "embedding frozen", "o")
-        _errorbars(ax, c["trained"], "tab:orange", "embedding trained (reference)", "s")
-        ax.axvline(c["p"], color="0.55", ls="--", lw=1, zorder=0, label="d = p")  # behind the bar it marks
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_title(_name(c))
-        ax.set_xlabel("embedding dimension d (log₂)")
-        ax.set_ylabel("final test loss")
-    # One legend for all panels, below them: inside a panel it would cover the points near d = p.
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False, fontsize=8)
-    fig.suptitle("Final test loss against embedding dimension d: geometric mean and 95% CI over seeds", fontsize=11)
-    return G.finish(fig, out_dir, "final_test_loss_vs_d.png",
-                  "Final test loss against embedding dimension d, log axes: the geometric mean over seeds with the 95% CI of "
-                  "the mean log₁₀ loss (bars), each seed a faint dot, d = p a grey dashed line drawn behind the data. Frozen embedding (blue) is the paper's "
-                  "experiment, summarising the ends of the curves of Fig. 7 (modular addition) and Fig. 9 (XOR, remainder); "
-                  "trained embedding (orange) is our reference.", rect=(0, 0.07, 1, 1))
-
-
-def figure_around_p(c, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    lo = min(c["p"] / 2, c["dip"]["below"]) if c["dip"] else c["p"] / 2
-    hi = max(2 * c["p"], c["dip"]["above"]) if c["dip"] else 2 * c["p"]
-    near = {d: s for d, s in c["frozen"].items() if lo <= d <= hi}
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
-    _errorbars(ax, near, "tab:blue", "frozen: geometric mean, 95% CI; dots = seeds", "o")
-    ax.axvline(c["p"], color="0.55", ls="--", lw=1, zorder=0, label=f"d = p = {c['p']}")  # behind the bar it marks
-    ax.set_yscale("log")
-    dip = c["dip"]
-    shape = f" ({dip['shape']})" if dip else ""
-    fig_ref = "cf. paper Fig. 7, \"dip at d = p\"" if c["task"] == "modadd" else "cf. paper Fig. 9; no dip claimed"
-    ax.set_title(f"{c['task']}: frozen final test loss near d = p{shape}\n({fig_ref})")
-    ax.set_xlabel("embedding dimension d")
-    ax.set_ylabel("final test loss (log)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
-    return G.finish(fig, out_dir, f"{c['task']}_around_p.png",
-                  f"Frozen-embedding final test loss for d from p/2 to 2p and the nearest grid points on either side of p "
-                  f"({c['task']}, p = {c['p']}), log loss axis, geometric mean with the 95% CI of the mean log₁₀ loss, every seed shown: "
-                  + ("the fine grid around d = p that Fig. 7's \"dip at d = p\" needs (Fig. 7 zooms in on loss < 1.0)."
-                     if c["task"] == "modadd" else
-                     "the paper claims no dip for this task (Fig. 9); shown beside modular addition's (Fig. 7) for comparison."))
 
 
 # ---------------------------------------------------------------- text
@@ -341,6 +289,9 @@ def _spearman_text(r: dict) -> str:
     return f"ρ = {C.fmt(r['rho'])} ({C.fmt_p(r['p'])}, n = {r['n']})"
 
 
+LEVEL_WORDS = "test loss over the last tenth of the budget (10^level)"
+
+
 def table(c) -> str:
     rows = []
     for d in sorted(set(c["frozen"]) | set(c["trained"])):
@@ -348,27 +299,27 @@ def table(c) -> str:
         rows.append([f"{d}" + (" = p" if d == c["p"] else ""),
                      _point(f) if f else "–", C.fmt(f["test_acc"]) if f else "–",
                      _point(t) if t else "–", C.fmt(t["test_acc"]) if t else "–"])
-    return C.md_table(["d", "frozen: final test loss", "frozen: mean final test acc", "trained: final test loss",
-                       "trained: mean final test acc"], rows)
+    return C.md_table(["d", f"frozen: {LEVEL_WORDS}, mean ± std", "frozen: mean final test acc",
+                       f"trained: {LEVEL_WORDS}, mean ± std", "trained: mean final test acc"], rows)
 
 
 def dip_text(c) -> str:
     dip = c["dip"]
     if dip is None:
-        return f"No dip test for `{c['label']}`: its frozen grid does not hold d = p = {c['p']} with a grid point on each side."
+        return (f"No dip test for `{c['label']}`: its frozen grid does not hold d = p = {c['p']} with a grid "
+                "point on each side.")
 
     def side(key):
         w = dip[f"vs_{key}"]
-        return (f"{_point(dip[f'at_{key}'])} at d = {dip[key]} (difference of mean log₁₀ loss {C.fmt(w['difference'])}; "
-                f"Welch t = {C.fmt(w['t'])}, {C.fmt_p(w['p'])})")
+        return (f"{_point(dip[f'at_{key}'])} at d = {dip[key]} (difference of mean level "
+                f"{C.fmt(w['difference'])} decades; Welch t = {C.fmt(w['t'])}, {C.fmt_p(w['p'])})")
 
     k = dip["contrast"]
-    return (f"`{c['label']}` around d = p = {c['p']}: final frozen test loss {_point(dip['at'])} at d = {c['p']}, against "
-            f"{side('below')} and {side('above')}: side by side, **{dip['shape']}**. The verdict's contrast (log₁₀ loss at "
-            f"d = p minus the mean of its neighbours): {C.fmt(k['difference'])} decades, 95% CI [{C.fmt(k['ci95'][0])}, "
-            f"{C.fmt(k['ci95'][1])}], {C.fmt_p(k['p'])}. Flattening: the mean log₁₀ loss at these three points moved "
-            f"{C.fmt(dip['flattening']['size'])} decades per trial over the last quarter of training (tolerance "
-            f"{FLAT_TOLERANCE:g}).")
+    return (f"`{c['label']}` around d = p = {c['p']}: frozen {LEVEL_WORDS} {_point(dip['at'])} at d = "
+            f"{c['p']}, against {side('below')} and {side('above')}: side by side, **{dip['shape']}**. The "
+            "verdict's contrast (mean level at d = p minus the mean of its neighbours'): "
+            f"{C.fmt(k['difference'])} decades, 95% CI [{C.fmt(k['ci95'][0])}, {C.fmt(k['ci95'][1])}], "
+            f"{C.fmt_p(k['p'])}. Still moving at the budget: {flat_text(dip)}.")
 
 
 def step_text(c) -> str:
@@ -376,9 +327,10 @@ def step_text(c) -> str:
     if s is None:
         return ""
     (mb, sb, nb), (ma, sa, na) = s["below"], s["above"]
-    return (f"`{c['label']}`, the text's phase-transition reading: frozen final test loss {C.fmt(ma)} ± {C.fmt(sa)} "
-            f"(n = {na}) over all d > p against {C.fmt(mb)} ± {C.fmt(sb)} (n = {nb}) over all d < p "
-            f"(Welch t = {C.fmt(s['welch']['t'])}, {C.fmt_p(s['welch']['p'])}). Not part of the verdict rule, which tests the dip.")
+    return (f"`{c['label']}`, the text's phase-transition reading: frozen level (mean log₁₀ test loss over "
+            f"the last tenth, in log₁₀) {C.fmt(ma)} ± {C.fmt(sa)} (n = {na}) over all d > p against "
+            f"{C.fmt(mb)} ± {C.fmt(sb)} (n = {nb}) over all d < p (Welch t = {C.fmt(s['welch']['t'])}, "
+            f"{C.fmt_p(s['welch']['p'])}). Not part of the verdict rule, which tests the dip.")
 
 
 def _summary_case(c) -> dict:
@@ -397,22 +349,29 @@ def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
     modadd = next((c for c in cases if c["task"] == "modadd"), None)
     dip = modadd["dip"] if modadd else None
     our = "; ".join(f"{c['task']}: {_spearman_text(c['spearman_frozen'])}" for c in cases)
-    our = f"Spearman ρ between d and frozen-embedding final test loss — {our}"
+    our = f"Spearman ρ between d and the frozen-embedding time-averaged log₁₀ test loss — {our}"
     if dip is not None:
         k = dip["contrast"]
-        our += (f"; modadd at d = p = {dip['p']}: {_point(dip['at'])} against {_point(dip['at_below'])} at d = {dip['below']} "
-                f"and {_point(dip['at_above'])} at d = {dip['above']}; log₁₀ contrast {C.fmt(k['difference'])} "
+        our += (f"; modadd {LEVEL_WORDS} at d = p = {dip['p']}: {_point(dip['at'])} against "
+                f"{_point(dip['at_below'])} at d = {dip['below']} and {_point(dip['at_above'])} at "
+                f"d = {dip['above']}; "
+                f"contrast of the level {C.fmt(k['difference'])} decades "
                 f"(95% CI [{C.fmt(k['ci95'][0])}, {C.fmt(k['ci95'][1])}])")
     short = ", ".join(f"{c['task']} ρ = {C.fmt(c['spearman_frozen']['rho'], 2)}" for c in cases)
     short += (f"; d = p − neighbours: {C.fmt(dip['contrast']['difference'], 2)} decades "
-              f"[{C.fmt(dip['contrast']['ci95'][0], 2)}, {C.fmt(dip['contrast']['ci95'][1], 2)}]" if dip else "; d = p: not tested")
-    figures = [figure_curves(cases, out_dir), figure_final(cases, out_dir)]
-    figures += [figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
+              f"[{C.fmt(dip['contrast']['ci95'][0], 2)}, {C.fmt(dip['contrast']['ci95'][1], 2)}]"
+              if dip else "; d = p: not tested")
+    figures = [L.figure_curves(cases, out_dir), L.figure_levels(cases, out_dir)]
+    figures += [L.figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
+    if m.companions:
+        figures.append(L.figure_companion(m.companions, out_dir))
     return C.section(
-        m, record, our_number=our, short_number=short, what_we_ran=_what_we_ran(m, record), deviations=_deviations(m.trials),
-        findings=_findings(m), figures=figures,
-        summary={"cases": {c["label"]: _summary_case(c) for c in cases}, "claims": {cl.name: cl.verdict for cl in m.claims},
-                 "excluded_trials": sum(len(v) for v in m.excluded.values())},
+        m, record, our_number=our, short_number=short, what_we_ran=_what_we_ran(m, record),
+        deviations=_deviations(m.trials), findings=_findings(m), figures=figures,
+        summary={"cases": {c["label"]: _summary_case(c) for c in cases},
+                 "claims": {cl.name: cl.verdict for cl in m.claims},
+                 "excluded_trials": sum(len(v) for v in m.excluded.values()),
+                 **({"companion": m.companion} if m.companions else {})},
     )
 
 
@@ -433,9 +392,11 @@ def _deviations(trials) -> list[str]:
     return [
         "The paper does not list the dimensions of Fig. 7 and Fig. 9 or how many seeds each curve averages; the grid "
         "of d (dense around d = p on modular addition) and the seeds per point are ours (see What we ran).",
-        "Final test loss is the test loss at the last recorded step of each trial; the paper shows curves only. The "
-        "verdict is computed on its log₁₀ (losses span decades, so means and CIs are of the log), and the time-averaged "
-        "test loss is reported beside it.",
+        "The paper shows curves only. We read two numbers off each trial, both in log₁₀ (losses span "
+        "decades, so means and CIs are of the log): how fast the loss falls, the time-averaged log₁₀ test "
+        "loss over the budget (\"loss falls with d\"), and the level it holds, the mean log₁₀ test loss over "
+        "the last tenth of the budget (the dip, the rises between points, the step and the table; "
+        f"{C.method('the-exact-loss')}).",
         f"A frozen embedding is not trainable, so it is neither updated nor decayed ({C.method('optimizer')}); the MLP keeps the task's "
         "weight decay.",
         "The runs with a trained embedding are our reference; the paper shows only frozen runs.",
@@ -451,27 +412,34 @@ def _findings(m: FreezeMeasured) -> list[str]:
     findings = [SHAPES_NOTE]
     for c in m.cases:
         findings.append(f"**{c['task']}** (p = {c['p']}, {', '.join(map(str, c['steps']))} steps; paper Fig. "
-                        f"{7 if c['task'] == 'modadd' else 9}). Frozen: {_spearman_text(c['spearman_frozen'])} on final test loss, "
-                        f"{_spearman_text(c['spearman_frozen_time_averaged'])} on time-averaged test loss. "
-                        f"Trained reference: {_spearman_text(c['spearman_trained'])} on final test loss.")
+                        f"{7 if c['task'] == 'modadd' else 9}). Frozen: "
+                        f"{_spearman_text(c['spearman_frozen'])} on the time-averaged log₁₀ test loss, "
+                        f"{_spearman_text(c['spearman_frozen_level'])} on the level (mean log₁₀ test loss "
+                        f"over the last tenth). Trained reference: {_spearman_text(c['spearman_trained'])} "
+                        "on the time-averaged log₁₀ test loss.")
         findings.append(table(c))
         rises = [r for r in c["rises"] if r["rise"] > 0]
         if rises:
-            findings.append(f"`{c['task']}`: the frozen loss rises with d between adjacent points at " + ", ".join(
-                f"d = {r['from']} → {r['to']} (+{C.fmt(r['rise'])} decades, one-sided Welch {C.fmt_p(r['p'])})" for r in rises) + ".")
+            where = ", ".join(f"d = {r['from']} → {r['to']} (+{C.fmt(r['rise'])} decades, one-sided Welch "
+                              f"{C.fmt_p(r['p'])})" for r in rises)
+            findings.append(f"`{c['task']}`: the frozen level rises with d between adjacent points at "
+                            f"{where}.")
         if c["dip"] is not None or c["task"] == "modadd":
             findings.append(dip_text(c))
         if c["task"] == "modadd" and c["step"] is not None:
             findings.append(step_text(c))
+    if m.companions:
+        findings.append(companion_text(m.companion))
     r = m.late_rise
-    if r.get("risen"):
+    if r.get("risen"):  # only runs trained until settled enter late_rise
         lo, hi = r["step_range"]
         findings.append(
-            f"Why no run settled: in {r['risen']} of the {r['n']} runs trained until settled, the training loss fell to "
-            f"its lowest, 10^{C.fmt(r['lowest'])} (median), at step {r['step']:,.0f} (median; {lo:,}–{hi:,}), and then rose "
-            f"by {C.fmt(r['rise'])} decades (median) by the last record; the test loss rises with it (Figure 1). A loss "
-            "that rises again after its lowest point does not hold still for the stopping rule's window, so these runs "
-            "reached the cap; a longer cap helps only if the loss falls back and holds.")
+            f"Why no run settled: in {r['risen']} of the {r['n']} runs trained until settled, the training "
+            f"loss fell to its lowest, 10^{C.fmt(r['lowest'])} (median), at step {r['step']:,.0f} (median; "
+            f"{lo:,}–{hi:,}), and then rose by {C.fmt(r['rise'])} decades (median) by the last record; the "
+            "test loss rises with it (Figure 1). A loss that rises again after its lowest point does not "
+            "hold still for the stopping rule's window, so these runs reached the cap; a longer cap helps "
+            "only if the loss falls back and holds.")
     trials = m.trials
     findings += C.health_findings(trials, convergence_matters=False)
     unconverged = C.trial_health(trials)["unconverged"]
