@@ -8,6 +8,13 @@ each slot whose step it is its measurement. A trial stops when its stopping rule
 (`PopulationTrainer.refill`), so that a population of trials of different lengths keeps every slot
 busy, the way a server batches requests of different lengths (docs/method.md#population-training).
 When every slot stops at once (trials of one fixed length) the next trials load as a fresh group.
+
+Which slot a trial takes depends on when the trials before it stopped, and in float32 a trial's
+bits may depend on its slot (docs/method.md#population-training). A run that resumes a population
+an earlier run left unfinished therefore replays the earlier run's schedule: the trials already
+stored (`stored`, their positions in the population and their stop steps) hold their slots on the
+host until their stop step, without training, so every trial left to train takes the slot it
+took in the run that was interrupted, in a group of the same size.
 """
 
 from __future__ import annotations
@@ -22,14 +29,14 @@ from cinit_tf.stopping import StopRule
 from cinit_tf.trial import TrialResult
 
 
-
 @dataclass
 class _Slot:
-    index: int  # into the trials
+    index: int | None  # into the trials; None: a stored trial, which only holds the slot until `until`
     start: int  # global step at which it started
     schedule: np.ndarray  # its record steps, counted from its start
-    rule: StopRule
-    initial: np.ndarray
+    rule: StopRule | None
+    initial: np.ndarray | None
+    until: int = 0  # a stored trial's stop step
     at: int = 0  # position of its next record step in `schedule`
     log: dict = field(default_factory=lambda: collections.defaultdict(list))
     snapshot_steps: list = field(default_factory=list)
@@ -38,11 +45,33 @@ class _Slot:
     def next_global(self) -> int:
         return self.start + int(self.schedule[self.at])
 
+    @property
+    def trains(self) -> bool:
+        return self.index is not None
+
+
+def population_order(trials: int, stored: dict[int, int]) -> list[tuple[int | None, int]]:
+    """The population in its order: (trial index, 0) for a trial to train, (None, stop step) for a stored one.
+
+    stored: {position in the population: stop step} of the trials an earlier run stored; the trials to
+    train fill the other positions in their order.
+    """
+    total = trials + len(stored)
+    bad = sorted(k for k in stored if not 0 <= k < total)
+    if bad:
+        raise ValueError(f"stored positions must lie in 0..{total - 1} (the population's {total} trials), got {bad}")
+    negative = sorted(k for k, step in stored.items() if step < 0)
+    if negative:
+        raise ValueError(f"stop steps must be >= 0, got {[stored[k] for k in negative]} at {negative}")
+    fresh = iter(range(trials))
+    return [(None, int(stored[k])) if k in stored else (next(fresh), 0) for k in range(total)]
+
 
 def train_slots(
     trainer,
     trials: list,
     *,
+    stored: dict[int, int] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_measure: Callable[[dict[int, int], dict], None] | None = None,
     on_done: Callable[[int, TrialResult], None] | None = None,
@@ -50,6 +79,9 @@ def train_slots(
 ) -> list[TrialResult]:
     """Train every trial in the trainer's slots, refilling freed slots; results in the trials' order.
 
+    stored: {position in the population: stop step} of trials of the same population an earlier run
+    stored; they hold their slots until their stop step, untrained, so each trial here takes the slot
+    an uninterrupted run gives it (`population_order`).
     loaded: the first trials are already in the slots (`trainer.load(trials[:members])`, then perhaps
     changed by a test): train them from there instead of loading them again.
 
@@ -58,39 +90,57 @@ def train_slots(
     measurements have every slot on axis 0 (read only the slots in `steps`).
     on_done(index, result): trial `index` has stopped; its result (stored by the runner at once).
     """
+    stored = dict(stored or {})
+    if loaded and stored:
+        raise ValueError("a loaded population has no stored trials to replay")
     config = trainer.config
     schedule = config.record_steps()
     keep = set(config.snapshot_steps().tolist())
-    pending = collections.deque(range(len(trials)))
+    pending = collections.deque(population_order(len(trials), stored))
     results: list = [None] * len(trials)
     slots: list[_Slot | None] = [None] * trainer.members
     now = 0
 
-    def start(assign: dict[int, int], load: str) -> None:
-        if load == "fresh":
-            trainer.load([trials[i] for _, i in sorted(assign.items())])
-        elif load == "refill":
-            trainer.refill({s: trials[i] for s, i in assign.items()})
-        embeddings = trainer.embeddings()
-        for s, i in assign.items():
+    def start(assign: dict[int, tuple[int | None, int]], load: str) -> None:
+        fresh = {s: i for s, (i, _) in assign.items() if i is not None}
+        if fresh and load == "fresh":
+            # every slot gets a trial: a slot no trial of this run takes trains a copy of one, ignored
+            filler = next(iter(fresh.values()))
+            trainer.load([trials[fresh.get(s, filler)] for s in range(trainer.members)])
+        elif fresh and load == "refill":
+            trainer.refill({s: trials[i] for s, i in fresh.items()})
+        embeddings = trainer.embeddings() if fresh else None
+        for s, (i, until) in assign.items():
+            if i is None:
+                slots[s] = _Slot(None, now, schedule, None, None, until=until)
+                continue
             slots[s] = _Slot(i, now, schedule, StopRule.of(config), embeddings[s].copy())
             if on_start is not None:
                 on_start(i, s)
+
+    def training() -> bool:
+        return any(sl is not None and sl.trains for sl in slots)
 
     start({s: pending.popleft() for s in range(min(trainer.members, len(pending)))}, "loaded" if loaded else "fresh")
     while any(slots):
         target = min(sl.next_global() for sl in slots if sl is not None)
         if target > now:
-            trainer.run(target - now)
+            if training():  # while only stored trials hold the slots, the clock moves on without training
+                trainer.run(target - now)
             now = target
-        m = trainer.measure()
-        embeddings = trainer.embeddings() if keep else None
+        due = [s for s, sl in enumerate(slots) if sl is not None and sl.next_global() == now]
+        measure = any(slots[s].trains for s in due)
+        m = trainer.measure() if measure else None
+        embeddings = trainer.embeddings() if keep and measure else None
         measured, stopped = {}, []
-        for s, sl in enumerate(slots):
-            if sl is None or sl.next_global() != now:
-                continue
+        for s in due:
+            sl = slots[s]
             step = int(sl.schedule[sl.at])
             sl.at += 1
+            if not sl.trains:
+                if step >= sl.until or sl.at == len(sl.schedule):
+                    stopped.append((s, step, None))
+                continue
             measured[s] = step
             for key, v in m.items():
                 sl.log[key].append(v[s])
@@ -103,24 +153,24 @@ def train_slots(
                 sl.snapshots.append(embeddings[s].copy())
             if reason:
                 stopped.append((s, step, reason))
-        if on_measure is not None:
+        if measured and on_measure is not None:
             on_measure(measured, m)
-        finals = trainer.embeddings() if stopped else None
+        finals = trainer.embeddings() if any(reason for *_, reason in stopped) else None
         for s, step, reason in stopped:
             sl = slots[s]
-            results[sl.index] = _result(sl, finals[s].copy(), step, reason)
             slots[s] = None
-            if on_done is not None:
-                on_done(sl.index, results[sl.index])
+            if sl.trains:
+                results[sl.index] = _result(sl, finals[s].copy(), step, reason)
+                if on_done is not None:
+                    on_done(sl.index, results[sl.index])
         if stopped and pending:
             free = [s for s, sl in enumerate(slots) if sl is None]
             fresh = len(free) == trainer.members  # all stopped together: a fresh group, as fixed-length trials load
             if fresh:
                 now = 0  # a load zeroes the step count
-            start({s: pending.popleft() for s in free[: len(pending)]}, "fresh" if fresh else "refill")
+            # while no trial of this run trains, the others hold nothing: the new trials load as a whole group
+            start({s: pending.popleft() for s in free[: len(pending)]}, "fresh" if fresh or not training() else "refill")
     return results
-
-
 def _result(sl: _Slot, final: np.ndarray, stop_step: int, reason: str) -> TrialResult:
     steps = np.asarray(sl.schedule[: sl.at], dtype=np.int64)
     curves = {key: np.stack(v) for key, v in sl.log.items()}

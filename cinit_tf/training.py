@@ -371,6 +371,7 @@ def train_population(
     config: TrainConfig,
     trials: list[Trial],
     *,
+    stored: dict[int, int] | None = None,
     strategy: tf.distribute.Strategy | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_measure: Callable[[dict[int, int], dict], None] | None = None,
@@ -379,10 +380,15 @@ def train_population(
     """Train every trial in `auto_group_size` slots, each slot taking the next trial when its own stops;
     returns the results in the trials' order (cinit_tf.slots.train_slots, which documents the callbacks).
 
+    stored: {position in the population: stop step} of the population's trials an earlier run already
+    stored. The group size is that of the whole population, stored trials included, and they hold their
+    slots until their stop step (untrained), so a resumed run trains each trial in the group size and
+    slot an uninterrupted run gives it: in float32 both shape a trial's bits (docs/method.md#population-training).
     The runner stores each result from `on_done` at once, so a killed run loses only the trials in flight.
     """
     if not trials:
         return []
-    size = auto_group_size(task, config, len(trials))
+    stored = dict(stored or {})
+    size = auto_group_size(task, config, len(trials) + len(stored))
     trainer = _trainer(task, config, size, strategy)
-    return train_slots(trainer, trials, on_start=on_start, on_measure=on_measure, on_done=on_done)
+    return train_slots(trainer, trials, stored=stored, on_start=on_start, on_measure=on_measure, on_done=on_done)

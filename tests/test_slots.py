@@ -94,3 +94,40 @@ def test_loss_settled_trials_stop_where_their_own_curves_say():
         assert r.stop_step == r.steps[-1]
     assert {r.stop_reason for r in results} <= {"settled", "max_steps"}
     assert any(r.stop_reason == "settled" and r.stop_step < 600 for r in results), [(r.stop_step, r.stop_reason) for r in results]
+
+
+def test_population_order_puts_stored_trials_at_their_positions():
+    assert slots.population_order(3, {1: 40, 4: 0}) == [(0, 0), (None, 40), (1, 0), (2, 0), (None, 0)]
+    assert slots.population_order(2, {}) == [(0, 0), (1, 0)]
+    with pytest.raises(ValueError, match="positions must lie in 0..2"):
+        slots.population_order(2, {3: 10})
+    with pytest.raises(ValueError, match="stop steps must be >= 0"):
+        slots.population_order(2, {0: -1})
+
+
+def test_a_resumed_population_trains_each_trial_in_its_slot_of_the_uninterrupted_run(monkeypatch):
+    """The first three trials to stop are stored (a kill), the rest trained again with them as `stored`:
+    each takes the slot it had and stores the same float32 bits. Without XLA a member's sums depend on its
+    slot, so the bits check the slots too; packed without the stored trials, some trial moves."""
+
+    def train(trials, lengths, stored=None):
+        made = iter(lengths)  # rules are made as trials start, in trial order
+        started, order = {}, []
+        with monkeypatch.context() as patch:
+            patch.setattr(slots.StopRule, "of", staticmethod(lambda _: StopRule("steps", 1, 0.0, next(made))))
+            config = TrainConfig(steps=50, group_size=3, jit_compile=False, **KW)
+            results = train_population(TASK, config, trials, stored=stored, on_start=lambda i, s: started.setdefault(i, s),
+                                       on_done=lambda i, r: order.append(i))
+        return results, started, order
+
+    whole, slot_of, order = train(TRIALS, LENGTHS)
+    kept = sorted(order[:3])
+    left = [i for i in range(len(TRIALS)) if i not in kept]
+    resumed, started, _ = train([TRIALS[i] for i in left], [LENGTHS[i] for i in left], {i: LENGTHS[i] for i in kept})
+    assert {left[k]: s for k, s in started.items()} == {i: slot_of[i] for i in left}
+    for k, i in enumerate(left):
+        assert (resumed[k].stop_step, resumed[k].stop_reason) == (whole[i].stop_step, whole[i].stop_reason)
+        for key in ("final_embedding", "train_loss", "test_loss", "fourier_norms", "steps"):
+            np.testing.assert_array_equal(getattr(resumed[k], key), getattr(whole[i], key), err_msg=f"trial {i}: {key}")
+    _, packed, _ = train([TRIALS[i] for i in left], [LENGTHS[i] for i in left])
+    assert {left[k]: s for k, s in packed.items()} != {i: slot_of[i] for i in left}
