@@ -208,7 +208,7 @@ def test_section_of_three_tasks_has_its_figures_and_numbers(tmp_path):
     section = analyse(freeze_embedding, {"overrides": []}, trials, tmp_path)
     assert [c.verdict for c in section.claims] == ["reproduced"] * 4, [c.detail for c in section.claims]
     assert sorted(f.filename for f in section.figures) == sorted(
-        ["test_loss_curves.png", "test_loss_level_vs_d.png", "modadd_around_p.png", "xor_around_p.png",
+        ["test_loss_curves.png", "final_test_loss_vs_d.png", "modadd_around_p.png", "xor_around_p.png",
          "remainder_around_p.png"])
     for fig in section.figures:
         assert (tmp_path / fig.filename).stat().st_size > 10_000, fig.filename
@@ -232,7 +232,7 @@ def test_smoke_run_end_to_end(tmp_path):
     summary = json.loads((folder / "summary.json").read_text())
 
     figures = re.findall(r"\]\(([^)]+\.png)\)", readme)
-    assert {"test_loss_curves.png", "test_loss_level_vs_d.png", "modadd_around_p.png",
+    assert {"test_loss_curves.png", "final_test_loss_vs_d.png", "modadd_around_p.png",
             "standard_vs_exact_loss.png"} <= set(figures)
     for name in figures:
         assert (folder / name).stat().st_size > 10_000, name

@@ -1,8 +1,9 @@
 """Curves over training steps and summaries over seeds: quantile bands, medians with their interquartile
 range, a paired signed-rank test, the value of a curve at a step, the first step a curve reaches a level,
 the spikes of a loss curve, its time-averaged log, its level over the end of the budget, how far it rose
-after a step, a later bump of a decaying curve, the peak a coarser record of a curve would show, and
-survivors' curves against dead frequencies' over seeds.
+after a step (and, for standard-loss runs beside exact-loss twins, after softmax collapse), a later bump of
+a decaying curve, the peak a coarser record of a curve would show, and survivors' curves against dead
+frequencies' over seeds.
 
 Pure functions on arrays or on stored trials (`cinit_tf.store.StoredTrial`); figures only through
 `band`, `frequency_curves` and `paired_scatter`, which draw on an axis they are given.
@@ -103,6 +104,41 @@ def rise_after(steps, curve, step: float, floor: float) -> float:
     if i < 0 or not after.size or not (np.isfinite(after).all() and np.isfinite(y[i])):
         return float("nan")
     return float(np.max(after) - y[i])
+
+
+def companion_collapse(pairs, level, floor: float) -> dict:
+    """Softmax collapse in runs trained with the standard loss beside exact-loss ones. `pairs` are
+    (standard-loss trial, its exact-loss twin or None), `level(trial)` a trial's level in log10. {"n",
+    "not_recorded", "collapsed", "step" (median first collapsed step), "range", "rise" (median decades the
+    test loss rose after it, `rise_after`), "gap" (median level minus the twin's, decades), "twins"
+    (collapsed runs with a twin)}."""
+    recorded = [(t, w) for t, w in pairs if getattr(t.result, "train_collapsed", None) is not None]
+    hit = [(t, w) for t, w in recorded if t.result.collapse_step is not None]
+    steps = [int(t.result.collapse_step) for t, _ in hit]
+    rises = [rise_after(t.result.steps, t.result.test_loss, at, floor) for (t, _), at in zip(hit, steps)]
+    gaps = [level(t) - level(w) for t, w in hit if w is not None]
+    return {"n": len(pairs), "not_recorded": len(pairs) - len(recorded), "collapsed": len(hit),
+            "step": S.median_iqr(steps)["median"], "range": (min(steps), max(steps)) if steps else None,
+            "rise": S.median_iqr(rises)["median"], "gap": S.median_iqr(gaps)["median"],
+            "twins": sum(w is not None for _, w in hit)}
+
+
+def companion_sentence(k: dict, runs: str, twin: str) -> str:
+    """`companion_collapse`'s numbers in one sentence: `runs` names the standard-loss runs, `twin` their
+    exact-loss twins."""
+    text = (f"The paper's likely setting beside ours: of the {k['n']} {runs}, {k['collapsed']} collapsed (a "
+            "training pair's loss exactly 0)")
+    if k["not_recorded"]:
+        text += f" and {k['not_recorded']} hold no record"
+    if not k["collapsed"]:
+        return text + "."
+    lo, hi = k["range"]
+    text += (f", first at step {k['step']:,.0f} (median; {lo:,}–{hi:,}); after it their test loss rose by "
+             f"{C.fmt(k['rise'])} decades (median, from the collapsed step to the highest record after it)")
+    if k["twins"]:
+        text += ("; their level (mean log10 test loss over the last tenth of the budget) minus that of "
+                 f"{twin} is {C.fmt(k['gap'])} decades (median over {k['twins']})")
+    return text + "."
 
 
 def held_to_budget(steps: np.ndarray, loss: np.ndarray, stop_reason: str, budget: int) -> tuple[np.ndarray, np.ndarray]:

@@ -254,7 +254,7 @@ def _errorbars(ax, stats: dict, colour, label, marker):
                 marker=marker, ms=4, capsize=3, lw=1.2, label=label)
 
 
-LEVEL_LABEL = "test loss, last tenth of the budget"
+LEVEL_LABEL = "test loss, last tenth"
 
 
 def figure_levels(cases, out_dir) -> Figure:
@@ -270,12 +270,12 @@ def figure_levels(cases, out_dir) -> Figure:
         ax.set_yscale("log")
         ax.set_title(_name(c))
         ax.set_xlabel("embedding dimension d (log₂)")
-        ax.set_ylabel(f"{LEVEL_LABEL} (geometric mean)")
+        ax.set_ylabel(LEVEL_LABEL)
     # One legend for all panels, below them: inside a panel it would cover the points near d = p.
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False, fontsize=8)
-    fig.suptitle("Test loss over the last tenth of the budget against embedding dimension d: geometric mean "
-                 "and 95% CI over seeds", fontsize=11)
-    return G.finish(fig, out_dir, "test_loss_level_vs_d.png",
+    fig.suptitle("Test loss over the last tenth of the budget against d: geometric mean, 95% CI over seeds",
+                 fontsize=11)
+    return G.finish(fig, out_dir, "final_test_loss_vs_d.png",
                     "The level of the test loss against embedding dimension d, log axes: per seed (faint "
                     "dots) 10 to the mean log₁₀ test loss over the last tenth of the budget, and over seeds "
                     "the geometric mean with the 95% CI of the mean level (bars); d = p a grey dashed line "

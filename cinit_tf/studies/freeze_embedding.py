@@ -29,9 +29,11 @@ from cinit_tf.section import Declaration, Measured, Section
 from cinit_tf.studies import _common as C
 from cinit_tf.studies import _curves as D
 from cinit_tf.studies import _loss_vs_d as L
-from cinit_tf.studies import _stats as S
 from cinit_tf.studies import _verdicts as V
 from cinit_tf.trial import LOSS_FLOOR
+
+# The figures live in _loss_vs_d; the level figure keeps its file name (the loss at the end of training).
+figure_final, figure_around_p = L.figure_levels, L.figure_around_p
 
 DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 # §5: "As dimensionality increases, the test loss decreases at a faster rate during training" gives no size: the
@@ -219,37 +221,15 @@ def companions(trials) -> list[tuple]:
 
 
 def companion_numbers(pairs) -> dict:
-    """Softmax collapse in the companion trials: {"n", "not_recorded", "collapsed", "step" (median), "range",
-    "rise" (median decades the test loss rose after the collapse, `D.rise_after`), "gap" (median level of a
-    collapsed run minus its exact-loss twin's, decades), "twins"}."""
-    recorded = [(t, w) for t, w in pairs if getattr(t.result, "train_collapsed", None) is not None]
-    hit = [(t, w) for t, w in recorded if t.result.collapse_step is not None]
-    steps = [int(t.result.collapse_step) for t, _ in hit]
-    rises = [D.rise_after(t.result.steps, t.result.test_loss, at, LOSS_FLOOR)
-             for (t, _), at in zip(hit, steps)]
-    gaps = [L.level(t, LEVEL_FROM) - L.level(w, LEVEL_FROM) for t, w in hit if w is not None]
-    med = (lambda xs: S.median_iqr(xs)["median"])
-    return {"n": len(pairs), "not_recorded": len(pairs) - len(recorded), "collapsed": len(hit),
-            "step": med(steps), "range": (min(steps), max(steps)) if steps else None, "rise": med(rises),
-            "gap": med(gaps), "twins": sum(w is not None for _, w in hit)}
+    """Softmax collapse in the companion trials (`D.companion_collapse`; levels as the claims read them)."""
+    return D.companion_collapse(pairs, lambda t: L.level(t, LEVEL_FROM), LOSS_FLOOR)
 
 
 def companion_text(k: dict) -> str:
     """The companion's sentence, from `companion_numbers`."""
-    text = (f"The paper's likely setting beside ours: of the {k['n']} trials trained with the standard "
-            f"float32 loss (not judged), {k['collapsed']} collapsed (a training pair's loss exactly 0)")
-    if k["not_recorded"]:
-        text += f" and {k['not_recorded']} hold no record"
-    if not k["collapsed"]:
-        return text + "."
-    lo, hi = k["range"]
-    text += (f", first at step {k['step']:,.0f} (median; {lo:,}–{hi:,}); after it their test loss rose by "
-             f"{C.fmt(k['rise'])} decades (median, from the collapsed step to the highest record after it)")
-    if k["twins"]:
-        text += ("; their level (mean log₁₀ test loss over the last tenth of the budget) minus that of the "
-                 f"exact-loss run with the same seeds and grid point is {C.fmt(k['gap'])} decades (median "
-                 f"over {k['twins']})")
-    return text + " (the last figure)."
+    text = D.companion_sentence(k, "trials trained with the standard float32 loss (not judged)",
+                                "the exact-loss run with the same seeds and grid point")
+    return text[:-1] + " (the last figure)."
 
 
 def measure(trials, options=None) -> FreezeMeasured:
