@@ -23,15 +23,22 @@ def curve(low: float, scale: float) -> np.ndarray:
     return 10.0 ** np.maximum(math.log10(low), 0.61 - STEPS / scale)
 
 
-def trial(case, seed, loss, circles=2, kept=(), nonfinite=False, stop_reason="max_steps"):
-    """A stored trial as the runner writes it: its final Fourier norms give `circles` survivors out of 6."""
+def trial(case, seed, loss, circles=2, kept=(), nonfinite=False, stop_reason="max_steps", kind=None,
+          collapsed_from=None):
+    """A stored trial as the runner writes it: its final Fourier norms give `circles` survivors out of 6;
+    `kind` the loss it trained with (unset: stored before the setting); `collapsed_from` the first step at
+    which a training pair collapsed (None: no record; a step past the budget: recorded, never collapsed)."""
     final = np.array([1.0] * circles + [1e-4] * (6 - circles))
     norms = np.vstack([np.ones(6), final])
+    collapsed = None if collapsed_from is None else (STEPS >= collapsed_from).astype(float)
     result = SimpleNamespace(steps=STEPS, test_loss=np.asarray(loss, dtype=float), test_acc=np.ones(STEPS.size),
                              fourier_norms=norms, nonfinite_step=40 if nonfinite else None, convergence_step=100,
-                             stop_reason="diverged" if nonfinite else stop_reason)
+                             stop_reason="diverged" if nonfinite else stop_reason, train_collapsed=collapsed,
+                             collapse_step=(None if collapsed is None or not collapsed.any()
+                                            else int(collapsed_from)))
     settings = {"case": case, "seeds": {"embedding": seed, "mlp": seed, "split": seed},
-                "task": {"name": "modadd", "p": 13}, "train": {"steps": int(STEPS[-1]), "log_every": 20}}
+                "task": {"name": "modadd", "p": 13},
+                "train": {"steps": int(STEPS[-1]), "log_every": 20, **({"loss": kind} if kind else {})}}
     return SimpleNamespace(id=f"{case}{seed:02d}", settings=settings, result=result,
                            chosen={"kept": list(kept)} if case != W.FULL else {})
 
@@ -127,7 +134,8 @@ def test_not_assessable_when_most_b_runs_are_invalid():
     m = W.measure(population(b_bad=lambda s: s >= 6))
     v = {c.name: c.verdict for c in m.claims}
     assert v["B reaches a loss near 1e-7"] == V.NOT_ASSESSABLE and v["B faster than full"] == V.NOT_ASSESSABLE
-    assert v["C struggles (slower than full)"] == V.REPRODUCED  # other arms are judged on their own valid pairs
+    # other arms are judged on their own valid pairs
+    assert v["C struggles (above full at the end)"] == V.REPRODUCED
     assert v["B learns, D does not (B below D)"] == V.NOT_ASSESSABLE  # 6 of 16 pairs valid
     assert V.headline(m.claims) == V.NOT_ASSESSABLE
     assert sorted(t.id for ts in m.excluded.values() for t in ts) == [f"B{s:02d}" for s in range(6, 16)]
@@ -176,12 +184,20 @@ def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
 def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
     # Reproduced: B below D in every seed (the default population: D levels off at 1e-2, B at 5e-7).
     assert verdicts(population())["B_learns"] == V.REPRODUCED
-    # B below D in 9 seeds by a little, above it in 7 by more: the interval holds 0 and lies within 0.22 decades,
-    # short of the declared decade: "two random circles do not learn" is ruled out.
-    mixed = population(b=lambda s: curve(5e-7, 50 + s), d=lambda s: curve(5e-7, 50 + s + (10 if s < 9 else -30)))
+    # D ends 1.5× above B in 9 seeds and 2× below it in 7: the level's difference, (9·(−0.18) + 7·0.30) / 16
+    # = 0.03 decades on average, has an interval holding 0 and short of the declared decade: "two random
+    # circles do not learn" is ruled out.
+    mixed = population(b=lambda s: curve(5e-7, 50 + s),
+                       d=lambda s: curve(5e-7 * (1.5 if s < 9 else 0.5), 50 + s))
     claim = W.measure(mixed).claims[5]
-    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "rules_out_margin") and "B lower in 9 of 16" in claim.detail
-    # Not reproduced: the two random circles learn sooner than the two winning ones in every seed.
+    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "rules_out_margin")
+    assert "B lower in 9 of 16" in claim.detail
+    assert claim.value == pytest.approx((9 * math.log10(1 / 1.5) + 7 * math.log10(2)) / 16)
+    # Not reproduced: the two random circles end a decade below the two winning ones in every seed.
+    claim = W.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims[5]
+    assert (claim.verdict, claim.reason) == (V.NOT_REPRODUCED, "opposite")
+    assert claim.value == pytest.approx(1.0)
+    # Sooner but to the same level is not learning better: who learns is read at the end of the budget.
     assert verdicts(population(d=lambda s: curve(5e-7, 30 + s)))["B_learns"] == V.NOT_REPRODUCED
     # Equal curves: no direction, not reproduced.
     assert verdicts(population(d=lambda s: curve(5e-7, 50 + s)))["B_learns"] == V.NOT_REPRODUCED
@@ -192,18 +208,19 @@ def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
 
 def test_the_short_number_names_the_claim_that_set_the_headline():
     claims = W.measure(population()).claims  # all reproduced: the section's point is named
-    assert W.short_number(claims) == ("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D -4.32 [-4.35, -4.29] "
-                                      "(reproduced, beyond margin)")
+    assert W.short_number(claims) == ("B vs D: mean paired difference of the level (mean log10 test loss, "
+                                      "last tenth), B − D -4.3 [-4.3, -4.3] (reproduced, beyond margin)")
     claims = W.measure(population(a_circles=lambda s: 3 if s < 12 else 1)).claims  # only A's revival is partly
     assert W.short_number(claims) == "A revives: rate 0.75 [0.505, 0.898] (partly, short of margin)"
-    # D learns sooner than full and than B: "D struggles" and B against D both fail; on a tie the section's point
-    # (B against D) is named.
-    claims = W.measure(population(d=lambda s: curve(5e-7, 30 + s))).claims
+    # D ends a decade below B and below full: "D struggles" and B against D both fail; on a tie the section's
+    # point (B against D) is named.
+    claims = W.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims
     assert [c.verdict for c in claims].count(V.NOT_REPRODUCED) == 2 and claims[3].verdict == V.NOT_REPRODUCED
-    assert W.short_number(claims) == ("B vs D: mean paired difference of ⟨log10 test loss⟩, B − D 0.239 [0.239, 0.239] "
-                                      "(not reproduced, opposite)")
+    assert W.short_number(claims) == ("B vs D: mean paired difference of the level (mean log10 test loss, "
+                                      "last tenth), B − D 1 [1, 1] (not reproduced, opposite)")
     claims = W.measure(population(b_low=2e-6)).claims  # claim (1) not assessable, the weakest: the reason is named
-    assert W.short_number(claims).startswith("B near 1e-7: B's median lowest test loss (interval: IQR) 2.00e-06")
+    assert W.short_number(claims).startswith("B near 1e-7: B's median test loss over the last tenth of the "
+                                             "budget (10^level; interval: IQR) 2.00e-06")
     assert W.short_number(claims).endswith("(not assessable, precondition fails)")
 
 
@@ -266,7 +283,7 @@ def test_smoke_report(smoke):
     text = (smoke / "README.md").read_text()
     summary = json.loads((smoke / "summary.json").read_text())
     shown = set(re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text))
-    assert shown == {"test_loss_arms.png", "mean_log_loss_paired.png"}
+    assert shown == {"test_loss_arms.png", "paired_by_seed.png", "standard_vs_exact_loss.png"}
     for png in shown:
         assert (smoke / png).stat().st_size > 5000
     assert text.index("Rule:") < text.index("Verdict: **")
@@ -280,7 +297,12 @@ def test_smoke_report(smoke):
         assert set(r["B"]["kept"]) <= set(top) or len(top) < 2
     assert [c["name"] for c in summary["claims"]] == list(W.CLAIM_NAMES)
     assert summary["summary"]["claims"] == {c["name"]: c["verdict"] for c in summary["claims"]}
-    assert summary["excluded"] == ["None: all 15 trials are valid (finite, and generalising where a claim needs it)."]
+    # 3 seeds of five arms, and 4 of each standard-loss case beside them (counted, not judged)
+    assert summary["excluded"] == [
+        "None: all 23 trials are valid (finite, and generalising where a claim needs it)."]
+    companion = summary["summary"]["companion"]
+    assert companion["n"] == 8 and companion["not_recorded"] == 0
+    assert "of the 8 runs trained with the standard float32 loss (full_float32, B_float32;" in text
     assert "Trials excluded from the statistics:" in text
 
 
@@ -327,3 +349,93 @@ def test_the_report_counts_the_runs_of_each_arm_that_reached_each_loss_level():
     assert "B (k₁ and k₂) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 4 of 4, ≤ 1e-06 in 4 of 4" in text
     assert "D (two random others) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 0 of 4, ≤ 1e-06 in 0 of 4" in text
     assert "A (k₁ only) ≤ 0.01 in 0 of 4" in text and "full (all frequencies) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 4 of 4, ≤ 1e-06 in 0 of 4" in text
+
+
+# ---------------------------------------------------------------- the level, the companion, the exact-loss A
+
+
+def test_the_level_is_the_mean_log_loss_over_the_last_tenth_not_the_final_record():
+    # B holds 1e-7 over steps 1800–1980 and jumps to 1e-3 at its last record: the last tenth of the 2000-step
+    # budget holds 11 records, so the level is (10·(−7) − 3) / 11, and 10 to it, 2.31e-7, is near 1e-7.
+    def jumped(s):
+        loss = curve(1e-7, 50 + s)
+        loss[-1] = 1e-3
+        return loss
+
+    m = W.measure(population(b=jumped))
+    assert m.by_seed[0]["B"]["level"] == pytest.approx(-73 / 11) and m.by_seed[0]["B"]["final"] == 1e-3
+    claim = m.claims[0]
+    assert claim.verdict == V.REPRODUCED and claim.value == pytest.approx(10 ** (-73 / 11))
+    assert "16 of 16 seeds at or below 1e-06" in claim.detail
+    # float32's per-pair floor, stated beside: these B runs trained with the standard loss (no `loss` setting)
+    assert "float32's per-pair floor log(1 + 2⁻²³) ≈ 1.19e-07; B trained with the standard loss" in (
+        claim.detail)
+    exact = population(b_low=5e-8)
+    for t in exact:
+        t.settings["train"]["loss"] = "exact"
+    assert "16 of 16 exact-loss B runs hold a level below it" in W.measure(exact).claims[0].detail
+
+
+def test_struggling_is_a_level_and_faster_is_the_time_average():
+    # C falls a decade every 300 + s steps to full's 1e-5 and holds it over the last tenth: slower (its
+    # ⟨log10 L⟩ lies more than a decade above full's), but it ends where full ends: it does not struggle.
+    m = W.measure(population(c_low=1e-5, c_scale=lambda s: 300 + s))
+    slower = [c["mean_log_loss"] - f["mean_log_loss"] for f, c in W.paired(m.by_seed, "C")]
+    assert min(slower) > 1.0
+    claim = m.claims[2]
+    assert claim.verdict == V.NOT_REPRODUCED and claim.value == pytest.approx(0.0, abs=1e-12)
+    assert claim.effect == "mean paired difference of the level (mean log10 test loss, last tenth), C − full"
+    # B against full stays on the time average.
+    assert m.claims[1].effect == "mean paired difference of ⟨log10 test loss⟩, B − full"
+
+
+def companions(n=4):
+    """full_float32 and B_float32 for seeds 0..n−1: seed 0 of each collapses at step 1000 and its test loss
+    then rises from 1e-7 to 1e-4 (3 decades); the others record no collapse; B_float32 of seed n−1 has no
+    record."""
+    out = []
+    for s in range(n):
+        for case in ("full_float32", "B_float32"):
+            loss = curve(1e-7, 50 + s)
+            collapsed = 1000 if s == 0 else 10**9
+            if s == 0:
+                loss[STEPS > 1000] = 1e-4
+            out.append(trial(case, s, loss, kept=[1, 2] if case == "B_float32" else (),
+                             collapsed_from=None if (case == "B_float32" and s == n - 1) else collapsed))
+    return out
+
+
+def test_the_companion_runs_are_counted_and_drawn_not_judged(tmp_path):
+    arms, extra = population(n=4), companions()
+    alone, both = W.measure(arms), W.measure(arms + extra)
+    assert [c.record() for c in both.claims] == [c.record() for c in alone.claims]
+    assert len(both.trials) == 28 and set(both.by_seed[0]) == set(W.CASES)
+    k = both.companion
+    assert (k["n"], k["collapsed"], k["not_recorded"]) == (8, 2, 1)
+    assert (k["step"], k["range"]) == (1000.0, (1000, 1000))
+    assert k["rise"] == pytest.approx(3.0)
+    # level: the last tenth sits at 1e-4; the exact-loss twins (full at 1e-5, B at 5e-7): gaps 1 and 2.3
+    assert k["gap"] == pytest.approx((1.0 + (-4 - math.log10(5e-7))) / 2) and k["twins"] == 2
+    text = W.companion_text(both)
+    assert text.startswith("The paper's likely setting beside ours: of the 8 runs trained with the "
+                           "standard float32 loss (full_float32, B_float32; not judged), 2 collapsed (a "
+                           "training pair's loss exactly 0) and 1 hold no record, first at step 1,000 "
+                           "(median; 1,000–1,000); after it their test loss rose by 3 decades")
+    section = W.write(both, {}, tmp_path)
+    assert text in section.findings and (tmp_path / "standard_vs_exact_loss.png").stat().st_size > 5000
+    assert section.summary["companion"]["collapsed"] == 2
+    line = next(x for x in section.findings if x.startswith("Softmax collapse"))
+    assert ": 2 of 28 trials, first at step 1,000 (median; range 1,000–1,000); 21 not recorded" in line
+
+
+def test_the_report_says_whether_a_revives_with_the_exact_loss():
+    runs = population(n=4, a_circles=lambda s: 3 if s else 1)
+    assert W.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE).startswith("No A run trained with")
+    for t in runs:
+        t.settings["train"]["loss"] = "exact"
+    spiky = next(t for t in runs if t.settings["case"] == "A" and t.settings["seeds"]["embedding"] == 1)
+    spiky.result.test_loss = spiky.result.test_loss.copy()
+    spiky.result.test_loss[-5] = 2.0  # 20× above the running minimum of 0.1: one spike
+    text = W.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE)
+    assert ("3 of 4 A runs end with more than one circle; 1 of 4 show a test-loss spike (above 10× the "
+            "running minimum), and 2 of the 3 that revive do so without any spike.") in text
