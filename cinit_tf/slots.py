@@ -20,6 +20,7 @@ took in the run that was interrupted, in a group of the same size.
 from __future__ import annotations
 
 import collections
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -27,6 +28,31 @@ import numpy as np
 
 from cinit_tf.stopping import StopRule
 from cinit_tf.trial import TrialResult
+
+# A compiled call runs uninterrupted (a signal is handled when it returns), so the host runs the steps between
+# two measurements in pieces of about this many seconds: SIGTERM or Ctrl-C then ends a run within about a piece,
+# whatever log_every is. Pieces change no number (each step is the same compiled step; no recompilation).
+PIECE_SECONDS = 1.0
+FIRST_PIECE = 8  # steps of the first piece, before the rate is known
+
+
+def next_piece(left: int, last_steps: int, last_seconds: float, seconds: float = PIECE_SECONDS) -> int:
+    """Steps of the next compiled call: about `seconds` at the rate of the last piece, at least 1, at most `left`."""
+    if last_steps <= 0 or not last_seconds > 0:
+        return max(1, min(left, FIRST_PIECE))
+    return max(1, min(left, int(last_steps * seconds / last_seconds)))
+
+
+def run_in_pieces(trainer, steps: int, rate: list) -> None:
+    """`trainer.run(steps)` as consecutive calls of about PIECE_SECONDS each; `rate` = [steps, seconds] of the last
+    piece, carried from call to call."""
+    left = int(steps)
+    while left > 0:
+        piece = next_piece(left, *rate)
+        start = time.perf_counter()
+        trainer.run(piece)
+        rate[:] = [piece, time.perf_counter() - start]
+        left -= piece
 
 
 @dataclass
@@ -100,6 +126,7 @@ def train_slots(
     results: list = [None] * len(trials)
     slots: list[_Slot | None] = [None] * trainer.members
     now = 0
+    rate = [0, 0.0]  # steps and seconds of the last compiled piece (run_in_pieces)
 
     def start(assign: dict[int, tuple[int | None, int]], load: str) -> None:
         fresh = {s: i for s, (i, _) in assign.items() if i is not None}
@@ -126,7 +153,7 @@ def train_slots(
         target = min(sl.next_global() for sl in slots if sl is not None)
         if target > now:
             if training():  # while only stored trials hold the slots, the clock moves on without training
-                trainer.run(target - now)
+                run_in_pieces(trainer, target - now, rate)
             now = target
         due = [s for s, sl in enumerate(slots) if sl is not None and sl.next_global() == now]
         measure = any(slots[s].trains for s in due)

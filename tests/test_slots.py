@@ -131,3 +131,51 @@ def test_a_resumed_population_trains_each_trial_in_its_slot_of_the_uninterrupted
             np.testing.assert_array_equal(getattr(resumed[k], key), getattr(whole[i], key), err_msg=f"trial {i}: {key}")
     _, packed, _ = train([TRIALS[i] for i in left], [LENGTHS[i] for i in left])
     assert {left[k]: s for k, s in packed.items()} != {i: slot_of[i] for i in left}
+
+
+def test_steps_between_measurements_run_in_pieces_of_about_a_second():
+    # The first piece is short; later ones follow the rate of the last (about PIECE_SECONDS each), never above
+    # what is left and never below one step.
+    assert slots.next_piece(1000, 0, 0.0) == slots.FIRST_PIECE
+    assert slots.next_piece(3, 0, 0.0) == 3
+    assert slots.next_piece(10_000, 8, 0.004) == 2000  # 8 steps in 4 ms: 2,000 steps a second
+    assert slots.next_piece(500, 8, 0.004) == 500
+    assert slots.next_piece(10_000, 8, 80.0) == 1  # slower than a second a step: one step at a time
+
+    class Clocked:
+        """A trainer whose steps take 1 ms each on a fake clock."""
+
+        def __init__(self):
+            self.calls, self.now = [], 0.0
+
+        def run(self, n):
+            self.calls.append(n)
+            self.now += 0.001 * n
+
+    trainer, rate = Clocked(), [0, 0.0]
+    real = slots.time.perf_counter
+    try:
+        slots.time.perf_counter = lambda: trainer.now
+        slots.run_in_pieces(trainer, 100_000, rate)
+    finally:
+        slots.time.perf_counter = real
+    assert sum(trainer.calls) == 100_000  # every step, once
+    assert trainer.calls[0] == slots.FIRST_PIECE and max(trainer.calls) <= 1000  # no call over about a second
+    assert rate == [trainer.calls[-1], pytest.approx(0.001 * trainer.calls[-1])]
+
+
+def test_pieces_change_no_number():
+    """The same trials trained with the steps between measurements in one call and in pieces of 7: equal bits."""
+    config = TrainConfig(steps=60, log_every=30, first_steps=0, d=8, width=16, weight_decay=0.5, group_size=2)
+    trials = [Trial(0, 0, 0), Trial(1, 1, 1)]
+    saved = slots.next_piece
+    try:
+        slots.next_piece = lambda left, *_: left  # one call for all the steps between two measurements
+        whole = train_population(TASK, config, trials)
+        slots.next_piece = lambda left, *_: min(left, 7)
+        pieces = train_population(TASK, config, trials)
+    finally:
+        slots.next_piece = saved
+    for a, b in zip(whole, pieces):
+        np.testing.assert_array_equal(a.final_embedding, b.final_embedding)
+        np.testing.assert_array_equal(a.test_loss, b.test_loss)
