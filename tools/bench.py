@@ -1,6 +1,7 @@
 """Training throughput of the population engine against a naive Keras reference.
 
-    python tools/bench.py [--quick] [--members 1 16 64] [--groups 1 2 4 8] [--signals] [--mixed] [--seconds S]
+    python tools/bench.py [--quick] [--members 1 16 64] [--groups 1 2 4 8] [--signals] [--mixed] [--resume]
+                          [--seconds S]
 
 Throughput is model-steps per second: optimizer steps x members / wall seconds, timed after a
 warm-up call (compilation excluded), full batch, on the paper's configs (docs/method.md#tasks). The naive
@@ -11,7 +12,10 @@ The last line printed is one JSON object; its "speedup_modadd_64", "speedup_rema
 "speedup_xor" are the ratios of 64 members to the naive loop of the same task; with --mixed (or
 without --quick), "mixed_refill", "mixed_groups" and "mixed_fixed" are the useful model-steps/s of
 64 trials whose lengths spread over 10x, trained with refilled slots, in groups to their longest
-member, and all at the mean length (`mixed_lengths`).
+member, and all at the mean length (`mixed_lengths`). With --resume, "resume_<task>_exact" and
+"resume_<task>_packed" are the useful model-steps/s of rerunning a population of mixed lengths killed
+after half its trials were stored: replaying its schedule (exact), and packing the trials left into a
+population of their own (`resume_cost`).
 """
 
 from __future__ import annotations
@@ -160,6 +164,69 @@ def mixed_lengths(task, kw, members: int = 64, shortest: int = 100, spread: floa
     return out
 
 
+def resume_cost(task, kw, members: int, shortest: int, spread: float = 10.0, every: int = 50, repeats: int = 2) -> dict:
+    """Useful model-steps/s of rerunning a population of mixed lengths after a kill, two ways.
+
+    The population (`members` trials, stop steps spread over `spread`x from `shortest`, stopped by a
+    stand-in rule as in `mixed_lengths`) trains until half of its trials have stopped and are stored; the
+    rest (those in flight and those not started) are then trained again, timed, `repeats` times each way,
+    interleaved: "exact" — `train_population(..., stored=...)`, the stored trials holding their slots until
+    their stop step, so each trial left trains in the group size and slot of an uninterrupted run (what a
+    rerun does: its float32 bits are the uninterrupted run's); "packed" — the trials left as a population of
+    their own (what a rerun did before: a group of their count, slots in their order; other float32 bits).
+    Useful work is the trials' own steps, the same both ways.
+    """
+    from cinit_tf import slots
+    from cinit_tf.stopping import StopRule
+
+    rng = np.random.default_rng(1)
+    lengths = np.round(shortest * spread ** (np.arange(members) / (members - 1)) / every).astype(int) * every
+    lengths = rng.permutation(lengths).tolist()
+    config = TrainConfig(**kw, first_steps=0, log_every=every, steps=int(max(lengths)))
+    trials = [Trial(i, i, i) for i in range(members)]
+    real_of = slots.StopRule.of
+
+    def train(which, stored=None, on_done=None):
+        order = iter([lengths[i] for i in which])  # rules are made as trials start, in trial order
+        slots.StopRule.of = staticmethod(lambda _: StopRule("steps", 1, 0.0, next(order)))
+        try:
+            train_population(task, config, [trials[i] for i in which], stored=stored, on_done=on_done)
+        finally:
+            slots.StopRule.of = real_of
+
+    class Killed(Exception):
+        pass
+
+    done: list[int] = []
+
+    def on_done(index, result):
+        done.append(index)
+        if len(done) == members // 2:
+            raise Killed
+
+    try:
+        train(range(members), on_done=on_done)  # also compiles
+    except Killed:
+        pass
+    left = [i for i in range(members) if i not in done]
+    stored = {i: lengths[i] for i in done}
+    useful = sum(lengths[i] for i in left)
+    out = {f"resume_{task.name}_members": members, f"resume_{task.name}_left": len(left),
+           f"resume_{task.name}_groups": f"{auto_group_size(task, config, members)} / {auto_group_size(task, config, len(left))}"}
+    train_population(task, dataclasses.replace(config, steps=every), [trials[i] for i in left])  # compiles packed
+    times: dict = {"exact": [], "packed": []}
+    for _ in range(repeats):
+        for name, run in (("exact", lambda: train(left, stored)), ("packed", lambda: train(left))):
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    for name, seconds in times.items():
+        out[f"resume_{task.name}_{name}"] = useful / float(np.median(seconds))
+        out[f"resume_{task.name}_{name}_each"] = [round(useful / t, 1) for t in seconds]
+    out[f"resume_{task.name}_exact_over_packed"] = out[f"resume_{task.name}_exact"] / out[f"resume_{task.name}_packed"]
+    return out
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short timings (whole run under 60 s)")
@@ -167,6 +234,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--groups", type=int, nargs="*", default=[], help="also time 64 members in groups of these sizes")
     ap.add_argument("--signals", action="store_true", help="also time permutation_scores at m = 10")
     ap.add_argument("--mixed", action="store_true", help="also time 64 trials of lengths spread over 10x (refilled slots)")
+    ap.add_argument("--resume", action="store_true",
+                    help="also time rerunning a killed population of mixed lengths, exact (its schedule replayed) and packed")
     ap.add_argument("--seconds", type=float, default=None, help="timing window per configuration")
     args = ap.parse_args(argv)
     seconds = args.seconds or (3.0 if args.quick else 10.0)
@@ -202,6 +271,14 @@ def main(argv=None) -> dict:
         out.update(mixed_lengths(task, kw))
         print(f"modadd 64 mixed lengths {out['mixed_lengths']}: useful model-steps/s refill {out['mixed_refill']:.1f}, "
               f"groups to the longest {out['mixed_groups']:.1f}, fixed length {out['mixed_fixed']:.1f}", file=sys.stderr)
+    if args.resume:
+        for name, members, shortest in (("xor", 64, 100), ("modadd", 16, 50)):
+            task, kw = PAPER[name]
+            r = resume_cost(task, kw, members, shortest)
+            out.update(r)
+            print(f"{name} rerun of {r[f'resume_{name}_left']} of {members} mixed-length trials (groups "
+                  f"{r[f'resume_{name}_groups']}): useful model-steps/s exact {r[f'resume_{name}_exact']:.1f}, "
+                  f"packed {r[f'resume_{name}_packed']:.1f}", file=sys.stderr)
     if args.signals or not args.quick:
         from bench_signals import bench_permutation_scores
 
