@@ -179,7 +179,7 @@ def zero_wd_claim(runs: list[dict]) -> V.Claim:
               f"accuracy (final test accuracy {', '.join(C.fmt(r['test_acc']) for r in zero)})")
     held = [all_survive == len(zero), no_general == len(zero)]
     both = sum(r[f"count_{M.TAU}"] == r["K"] and not r["generalised"] for r in zero)
-    numbers = dict(value=both / len(zero), ci=S.share_ci(both, len(zero)), n=len(zero), kind="share",
+    numbers = dict(value=both / len(zero), ci=S.share_ci(both, len(zero)), n=len(zero), kind="observation",
                    effect="share of weight-decay-0 runs that keep every frequency without generalising")
     if all(held):
         return V.Claim(name, V.REPRODUCED, detail, reason="observed", **numbers)
