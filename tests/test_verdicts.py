@@ -242,4 +242,5 @@ def test_published_qualitative_verdicts_follow_from_their_records():
             assert c["value"] is not None or c["note"], (path, c["name"])
             if c["kind"] in V.QUALITATIVE and c["reason"] not in V.UNJUDGED:
                 assert c["margin"] > 0 and c["margin_source"], (path, c["name"])
+            if c["reason"] in V.JUDGED:
                 assert V.rejudge(c) == c["verdict"], (path, c["name"])

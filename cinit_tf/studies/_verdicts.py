@@ -131,6 +131,8 @@ class Claim:
 
 QUALITATIVE = ("direction", "trend", "share", "rate")  # kinds judged by `judge` against a margin
 UNJUDGED = ("too_few_valid", "no_estimate", "precondition_fails")  # reasons a claim can have without a number
+# The reasons `judge` gives (`no_estimate` aside): a record with one of them can be judged again from its fields.
+JUDGED = ("beyond_margin", "short_of_margin", "not_significant", "rules_out_margin", "opposite", "too_wide")
 
 
 def problems(c: Claim) -> list[str]:
@@ -158,8 +160,9 @@ def problems(c: Claim) -> list[str]:
 def rejudge(record: dict) -> str | None:
     """The verdict a qualitative claim's record in summary.json implies under `judge`, from its fields alone
     (value, ci, p, expected_sign, margin, n, offset); None for a record `judge` did not decide (a number, level or
-    observation claim, or one not judged for want of valid trials or of its precondition)."""
-    if record.get("kind") not in QUALITATIVE or record.get("reason") in UNJUDGED:
+    observation claim, one not judged for want of valid trials or of its precondition, or one a study's own rule
+    lowered after judging, such as a trend that is not monotone)."""
+    if record.get("kind") not in QUALITATIVE or record.get("reason") not in JUDGED:
         return None
     ci = record.get("ci") or [None, None]
     nan = float("nan")
