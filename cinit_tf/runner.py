@@ -141,10 +141,11 @@ def _train_claimed(experiment, store, plans, mine, claims, strategy, tensorboard
                    counted) -> None:
     """Train, round after round, what this shard needs and can claim; wait while others hold the rest.
 
-    A second-stage trial is claimed only once its source is finished. `trained` collects the ids trained
+    A second-stage trial is claimed only once the sources of every trial of its population here are finished. `trained` collects the ids trained
     here; `counted` is what the bar's total counts (trials finished elsewhere leave it).
     """
     by_id = {p.id: p for p in plans}
+    pop_of = {p.id: k for k, population in enumerate(experiment.populations()) for p in population}
     counted = set(counted)
     waiting_said = False
     while True:
@@ -155,7 +156,12 @@ def _train_claimed(experiment, store, plans, mine, claims, strategy, tensorboard
         counted = (counted - gone) | new
         if not todo:
             return
-        ready = {i for i in todo if by_id[i].source is None or by_id[i].source in finished}
+        # A second-stage trial waits until every source of its population's trials here is finished, so that its
+        # population trains whole, in the group size and slots of an uninterrupted run (cinit_tf.slots), also
+        # when a killed run had stored some sources and not others.
+        blocked = {pop_of[i] for i in todo if by_id[i].source is not None and by_id[i].source not in finished}
+        ready = {i for i in todo
+                 if by_id[i].source is None or (by_id[i].source in finished and pop_of[i] not in blocked)}
         got = claims.take(ready)
         late = got & store.finished_ids()  # finished by another process between the look and the claim
         claims.release(late)

@@ -109,3 +109,54 @@ def test_a_rerun_with_one_trial_left_trains_it_in_the_group_size_of_the_whole_ru
     last = max((out / "trials").glob("*.npz"), key=lambda path: path.stat().st_mtime_ns)
     last.unlink()  # a run killed while only its last trial was in flight
     assert_same_trials(run(exp, tmp_path / "rerun"), whole)
+
+
+TWO_STAGE = textwrap.dedent(
+    """
+    name = "stages32"
+    study = "winning_tickets"
+    [task]
+    name = "modadd"
+    p = 23
+    [train]
+    steps = 60
+    d = 16
+    weight_decay = 2.0
+    log_every = 20
+    first_steps = 0
+    [seeds]
+    count = 4
+    [[cases]]
+    label = "full"
+    [[cases]]
+    label = "B"
+    transform = {{ name = "fourier_keep", rule = "top-2 final", source_case = "full", keep_zero = false }}
+    [run]
+    group_size = 4
+    jit_compile = {jit}
+    tensorboard_members = 0
+    [profiles.smoke]
+    [profiles.cpu]
+    [profiles.paper]
+    """
+)
+
+
+def test_a_two_stage_run_killed_between_its_sources_trains_its_second_stage_whole(tmp_path):
+    """Killed when one of four sources was stored: the rerun trains the other three, then the four second-stage
+    trials as one population (where it had trained the one whose source was ready apart, in a group of its own)."""
+    exp = tmp_path / "stages32.toml"
+    exp.write_text(TWO_STAGE.format(jit="false"))
+    whole_out = tmp_path / "whole"
+    assert main([str(exp), "--out", str(whole_out), "--no-report", "--quiet"]) == 0
+    whole = whole_out / "stages32"
+    stored = Store(whole).trials()
+    sources = [t for t in stored if t.settings["case"] == "full"]
+    assert len(sources) == 4 and len(stored) == 8
+    out = tmp_path / "rerun" / "stages32"
+    (out / "trials").mkdir(parents=True)
+    shutil.copy(whole / "config.json", out / "config.json")
+    kept = sorted(sources, key=lambda t: t.id)[0]
+    shutil.copy(whole / "trials" / f"{kept.id}.npz", out / "trials" / f"{kept.id}.npz")
+    assert main([str(exp), "--out", str(tmp_path / "rerun"), "--no-report", "--quiet"]) == 0
+    assert_same_trials(out, whole)
