@@ -101,6 +101,22 @@ def finish(fig, out_dir: str | Path, filename: str, caption: str, rect=None) -> 
     return Figure(filename, caption)
 
 
+def companion_curves(ax, trial, twin, colour, seed, floor: float) -> None:
+    """A standard-loss run's test loss (dashed, a cross at its first collapsed step) and its exact-loss twin's
+    (solid), both floored at `floor`; the twin may be None."""
+    def curve(t):
+        return np.asarray(t.result.steps), np.maximum(np.asarray(t.result.test_loss, dtype=np.float64), floor)
+
+    steps, loss = curve(trial)
+    ax.plot(steps, loss, color=colour, ls="--", lw=1.1, label=f"seed {seed}: standard float32 loss")
+    if twin is not None:
+        ax.plot(*curve(twin), color=colour, lw=1.4, label=f"seed {seed}: exact loss")
+    step = trial.result.collapse_step  # None when never collapsed or not recorded
+    if step is not None:
+        i = int(np.searchsorted(steps, step))
+        ax.plot([step], [loss[i]], marker="x", color=colour, ms=7, mew=1.6, ls="none")
+
+
 def panel_grid(plt, n: int, cols: int, width: float, height: float):
     """(fig, axes) for n panels in rows of `cols`, each width × height inches; axes beyond n are hidden."""
     cols = max(1, min(n, cols))

@@ -322,9 +322,6 @@ def figure_companion(pairs, out_dir) -> Figure:
     def point(t):
         return int(t.settings["train"]["d"]), bool(t.settings["train"]["freeze_embedding"])
 
-    def floored(t):
-        return np.asarray(t.result.steps), np.maximum(np.asarray(t.result.test_loss, float), LOSS_FLOOR)
-
     panels = sorted({point(t) for t, _ in pairs}, key=lambda k: (not k[1], k[0]))
     fig, axes = G.panel_grid(plt, len(panels), 2, 5.0, 3.4)
     colours = _colours(sorted({D.seed_of(t) for t, _ in pairs}))
@@ -332,15 +329,7 @@ def figure_companion(pairs, out_dir) -> Figure:
         for t, twin in pairs:
             if point(t) != (d, frozen):
                 continue
-            colour, seed = colours[D.seed_of(t)], D.seed_of(t)
-            steps, loss = floored(t)
-            ax.plot(steps, loss, color=colour, ls="--", lw=1.1, label=f"seed {seed}: standard float32 loss")
-            if twin is not None:
-                ax.plot(*floored(twin), color=colour, lw=1.4, label=f"seed {seed}: exact loss")
-            step = getattr(t.result, "collapse_step", None)
-            if step is not None and getattr(t.result, "train_collapsed", None) is not None:
-                i = int(np.searchsorted(steps, step))
-                ax.plot([step], [loss[i]], marker="x", color=colour, ms=7, mew=1.6, ls="none")
+            G.companion_curves(ax, t, twin, colours[D.seed_of(t)], D.seed_of(t), LOSS_FLOOR)
         ax.set_yscale("log")
         ax.set_title(f"modular addition, d = {d}, embedding {'frozen' if frozen else 'trained'}")
         ax.set_xlabel("training step")

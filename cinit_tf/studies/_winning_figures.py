@@ -206,16 +206,7 @@ def figure_companion(m, out_dir: Path) -> Figure:
         for t, twin in m.companions:
             if COMPANIONS.get(t.settings.get("case")) != arm:
                 continue
-            seed = D.seed_of(t)
-            ax.plot(np.asarray(t.result.steps), _loss(t), color=colour[seed], ls="--", lw=1.1,
-                    label=f"seed {seed}: standard float32 loss")
-            if twin is not None:
-                ax.plot(np.asarray(twin.result.steps), _loss(twin), color=colour[seed], lw=1.4,
-                        label=f"seed {seed}: exact loss")
-            step = t.result.collapse_step if getattr(t.result, "train_collapsed", None) is not None else None
-            if step is not None:
-                i = int(np.searchsorted(np.asarray(t.result.steps), step))
-                ax.plot([step], [_loss(t)[i]], marker="x", color=colour[seed], ms=7, mew=1.6, ls="none")
+            G.companion_curves(ax, t, twin, colour[D.seed_of(t)], D.seed_of(t), LOSS_FLOOR)
         ax.set_yscale("log")
         ax.axhline(PAPER_LOSS, color="black", ls=":", lw=1)
         ax.set_title(f"{arm}: {ARM_TEXT[arm]}, standard float32 loss against the exact loss")
