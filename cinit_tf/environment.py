@@ -18,7 +18,19 @@ from pathlib import Path
 PACKAGES = ("tensorflow", "keras", "numpy", "scipy")
 # The x86 and Arm vector extensions XLA's CPU code generator can use; which of them the CPU has decides
 # how matrix products are blocked and summed, hence the last bits of every result.
-VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "neon", "asimd", "sve")
+VECTOR_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512_vnni",
+    "avx512_bf16",
+    "amx_tile",
+    "neon",
+    "asimd",
+    "sve",
+)
 
 
 def _version(package: str) -> str:
@@ -48,11 +60,18 @@ def commit(root: Path | None = None) -> str:
     """The project's git commit ("+ changes" when the work tree differs from it), or "unknown" outside a checkout."""
     root = root or Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "cinit_tf"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "cinit_tf"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head.stdout.strip()[:12] + (" + changes" if dirty else "")
@@ -80,5 +99,7 @@ def describe(env: dict | None) -> str:
         return "not recorded (the run predates environment records)"
     versions = ", ".join(f"{p} {env.get(p, '?')}" for p in ("python", *PACKAGES))
     isa = ", ".join(env.get("instruction_sets") or []) or "none listed"
-    return (f"{versions}; CPU {env.get('cpu', '?')} ({isa}); device {env.get('device', '?')}, strategy "
-            f"{env.get('strategy', '?')}, {env.get('threads', '?')} threads; {env.get('platform', '?')}; commit {env.get('commit', '?')}")
+    return (
+        f"{versions}; CPU {env.get('cpu', '?')} ({isa}); device {env.get('device', '?')}, strategy "
+        f"{env.get('strategy', '?')}, {env.get('threads', '?')} threads; {env.get('platform', '?')}; commit {env.get('commit', '?')}"
+    )

@@ -33,7 +33,9 @@ def _acquire(path: Path, deadline: float | None, poll: float):
                     if time.monotonic() > deadline:
                         f.seek(0)
                         holder = f.read().strip() or "unknown"
-                        raise LockTimeout(f"{path}: another process (pid {holder}) holds the lock") from None
+                        raise LockTimeout(
+                            f"{path}: another process (pid {holder}) holds the lock"
+                        ) from None
                     time.sleep(poll)
             try:
                 same = os.stat(path).st_ino == os.fstat(f.fileno()).st_ino
@@ -91,7 +93,9 @@ class Claims:
 
     @staticmethod
     def _offset(trial_id: str) -> int:
-        return int(trial_id[:15], 16)  # 60 bits: a valid file offset, distinct for distinct ids in practice
+        return int(
+            trial_id[:15], 16
+        )  # 60 bits: a valid file offset, distinct for distinct ids in practice
 
     def take(self, ids) -> set[str]:
         """Claim what can be claimed now of `ids` (those another process holds are left); returns them."""
@@ -117,7 +121,7 @@ class Claims:
         self.held.clear()
         self._f.close()  # drops every claim of this process on the file
 
-    def __enter__(self) -> "Claims":
+    def __enter__(self) -> Claims:
         return self
 
     def __exit__(self, *exc) -> None:

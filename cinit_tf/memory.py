@@ -26,7 +26,9 @@ from cinit_tf.trial import TrainConfig
 
 # On a CPU a population is memory-bound once its activations (members x pairs x width) leave the
 # cache, so it runs in groups whose hidden activations stay near this size (tools/bench.py --groups).
-CPU_GROUP_BYTES = 5 * 2**19  # 2.5 MiB: on the 2-core reference machine groups of 2 beat 1, 3, 4, 6 and 64
+CPU_GROUP_BYTES = (
+    5 * 2**19
+)  # 2.5 MiB: on the 2-core reference machine groups of 2 beat 1, 3, 4, 6 and 64
 OVERHEAD = 2.0  # XLA temporaries, the framework's buffers, fragmentation
 # The process itself: Python, TensorFlow, compiled programs. Measured (peak RSS of a 4-member modadd p = 160
 # population, tests/test_memory.py) at 0.99 GB on one 2-core machine and 1.78 GB on another of the same kind
@@ -57,17 +59,28 @@ def machine_bytes() -> int | None:
 
 def gpu_bytes() -> int | None:
     """Memory of the smallest visible NVIDIA GPU (nvidia-smi, honouring CUDA_VISIBLE_DEVICES), or None when there is none."""
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1") or shutil.which("nvidia-smi") is None:
+    if (
+        os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1")
+        or shutil.which("nvidia-smi") is None
+    ):
         return None
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=20, check=True).stdout
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     wanted = None if visible is None else {v.strip() for v in visible.split(",")}
-    sizes = [int(float(mib)) * 2**20 for index, mib in (line.split(",") for line in out.strip().splitlines() if "," in line)
-             if wanted is None or index.strip() in wanted]
+    sizes = [
+        int(float(mib)) * 2**20
+        for index, mib in (line.split(",") for line in out.strip().splitlines() if "," in line)
+        if wanted is None or index.strip() in wanted
+    ]
     return min(sizes) if sizes else None
 
 
@@ -84,7 +97,9 @@ def member_bytes(task, config: TrainConfig) -> dict:
     n = p * p
     n_train = task.n_train(config.train_fraction)
     params = p * d + 2 * d * h + h + h * h + h + h * c + c
-    activations = n_train * (4 * h + 3 * c) + 4 * p * h  # h1, h2 and their gradients, logits (+ softmax and its gradient)
+    activations = (
+        n_train * (4 * h + 3 * c) + 4 * p * h
+    )  # h1, h2 and their gradients, logits (+ softmax and its gradient)
     measure = (n - n_train) * (2 * h + c)  # the test split's forward pass
     records = config.n_records() * (4 + (2 * n_frequencies(p) if task.name == "modadd" else 0))
     snaps = len(config.snapshot_steps()) * p * d if config.snapshot_every else 0
@@ -115,7 +130,9 @@ def population_bytes(task, config: TrainConfig, members: int, device: Device = D
     g = group_size(task, config, members, device)
     m = member_bytes(task, config)
     on_device = OVERHEAD * g * (m["weights"] + m["data"] + m["activations"])
-    host = OVERHEAD * (g * m["host"] + task.p * task.p * 3 * 4)  # the records of one group; all pairs and labels
+    host = OVERHEAD * (
+        g * m["host"] + task.p * task.p * 3 * 4
+    )  # the records of one group; all pairs and labels
     if device.gpu:
         return {"device": int(on_device), "host": int(BASE_BYTES + host)}
     return {"device": 0, "host": int(BASE_BYTES + on_device + host)}
@@ -140,7 +157,9 @@ def gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
-def check_memory(experiment, device: Device | None = None, allow: bool = False, host: int | None = None) -> None:
+def check_memory(
+    experiment, device: Device | None = None, allow: bool = False, host: int | None = None
+) -> None:
     """Refuse (ValueError, one line) an experiment whose estimated peak exceeds the memory it trains in.
 
     `device` defaults to `training_device()`; `host` to this machine's memory. On a GPU the device part is
@@ -152,7 +171,13 @@ def check_memory(experiment, device: Device | None = None, allow: bool = False, 
     host = machine_bytes() if host is None else host
     need, what = experiment_bytes(experiment, device)
     limits = [("GPU", need["device"], device.memory)] if device.gpu else []
-    limits.append(("machine", need["host"], device.memory if not device.gpu and device.memory is not None else host))
+    limits.append(
+        (
+            "machine",
+            need["host"],
+            device.memory if not device.gpu and device.memory is not None else host,
+        )
+    )
     for where, bytes_needed, available in limits:
         if available is not None and bytes_needed > available:
             raise ValueError(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from cinit_tf.framework import keras, tf
-
 from cinit_tf.trial import Shape
 
 MLP_WEIGHTS = ("w1a", "w1b", "b1", "w2", "b2", "w3", "b3")
@@ -19,11 +18,28 @@ MLP_WEIGHTS = ("w1a", "w1b", "b1", "w2", "b2", "w3", "b3")
 class PopulationModel(keras.Model):
     """N members of identical shape as one Keras model; `call` maps pairs (N, n, 2) to logits (N, n, classes)."""
 
-    def __init__(self, members: int, shape: Shape, train_embedding: bool = True, dtype: str = "float32", **kwargs):
+    def __init__(
+        self,
+        members: int,
+        shape: Shape,
+        train_embedding: bool = True,
+        dtype: str = "float32",
+        **kwargs,
+    ):
         super().__init__(dtype=dtype, **kwargs)
         n, p, d, h, c = members, shape.p, shape.d, shape.width, shape.classes
-        self.embedding = self.add_weight(shape=(n, p, d), initializer="zeros", trainable=train_embedding, name="embedding")
-        shapes = {"w1a": (n, d, h), "w1b": (n, d, h), "b1": (n, h), "w2": (n, h, h), "b2": (n, h), "w3": (n, h, c), "b3": (n, c)}
+        self.embedding = self.add_weight(
+            shape=(n, p, d), initializer="zeros", trainable=train_embedding, name="embedding"
+        )
+        shapes = {
+            "w1a": (n, d, h),
+            "w1b": (n, d, h),
+            "b1": (n, h),
+            "w2": (n, h, h),
+            "b2": (n, h),
+            "w3": (n, h, c),
+            "b3": (n, c),
+        }
         for key in MLP_WEIGHTS:
             setattr(self, key, self.add_weight(shape=shapes[key], initializer="zeros", name=key))
 
@@ -37,7 +53,11 @@ class PopulationModel(keras.Model):
         E = tf.convert_to_tensor(self.embedding)
         top = tf.einsum("npd,ndh->nph", E, tf.convert_to_tensor(self.w1a))
         bottom = tf.einsum("npd,ndh->nph", E, tf.convert_to_tensor(self.w1b))
-        h = tf.gather(top, pairs[..., 0], batch_dims=1) + tf.gather(bottom, pairs[..., 1], batch_dims=1)
+        h = tf.gather(top, pairs[..., 0], batch_dims=1) + tf.gather(
+            bottom, pairs[..., 1], batch_dims=1
+        )
         h = tf.nn.relu(h + self.b1[:, None, :])
-        h = tf.nn.relu(tf.einsum("nbh,nhk->nbk", h, tf.convert_to_tensor(self.w2)) + self.b2[:, None, :])
+        h = tf.nn.relu(
+            tf.einsum("nbh,nhk->nbk", h, tf.convert_to_tensor(self.w2)) + self.b2[:, None, :]
+        )
         return tf.einsum("nbh,nhc->nbc", h, tf.convert_to_tensor(self.w3)) + self.b3[:, None, :]

@@ -27,7 +27,9 @@ class MemberAdamW(keras.optimizers.AdamW):
     def build(self, variables):
         super().build(variables)
         # int64 like `iterations`; zeroed with every other optimizer variable when a population loads
-        self.member_start = self.add_variable(shape=(self.members,), dtype="int64", name="member_start")
+        self.member_start = self.add_variable(
+            shape=(self.members,), dtype="int64", name="member_start"
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         ops = keras.ops
@@ -42,7 +44,9 @@ class MemberAdamW(keras.optimizers.AdamW):
         alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
-        self.assign_sub(variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon)))
+        self.assign_sub(
+            variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon))
+        )
 
     def slot_state(self) -> list:
         """The per-member state a refilled slot resets: the moments of every variable."""

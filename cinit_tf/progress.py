@@ -22,9 +22,14 @@ class Progress:
     def __init__(self, total: int, desc: str, enabled: bool):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=desc, disable=not enabled or total == 0, dynamic_ncols=True,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} model-steps [{elapsed}{postfix}]",
-                        unit_scale=total >= 10_000)
+        self.bar = tqdm(
+            total=total,
+            desc=desc,
+            disable=not enabled or total == 0,
+            dynamic_ncols=True,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} model-steps [{elapsed}{postfix}]",
+            unit_scale=total >= 10_000,
+        )
         self.seen: set = set()
         self.rate_steps, self.rate_time = 0, 0.0
         self.trials = ""
@@ -44,7 +49,9 @@ class Progress:
         n = sum(step - self.last.get(slot, 0) for slot, step in steps.items())
         self.last.update(steps)
         if self.fresh:
-            self.fresh = n == 0  # the compiling interval ends at the first measurement after some training
+            self.fresh = (
+                n == 0
+            )  # the compiling interval ends at the first measurement after some training
         else:
             self.rate_steps += n
             self.rate_time += now - self.t
@@ -72,7 +79,9 @@ class Progress:
             eta = f"eta {_clock((self.bar.total - self.bar.n) / rate)} at {rate:,.0f} model-steps/s"
         else:
             eta = "eta after the first compiled steps"
-        self.bar.set_postfix_str(f"<{eta}, trials {self.trials}" if self.trials else f"<{eta}", refresh=False)
+        self.bar.set_postfix_str(
+            f"<{eta}, trials {self.trials}" if self.trials else f"<{eta}", refresh=False
+        )
 
     def close(self) -> None:
         self.bar.close()

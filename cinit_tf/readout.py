@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cinit_tf.signals import as_embedding, arrangements, cluster_centres, squared_distances
+from cinit_tf.signals import arrangements, as_embedding, cluster_centres, squared_distances
 
 # Final XOR shapes (docs/method.md#read-offs). A clean cube fits its best arrangement at r ≈ 0.999; a 4-D
 # cross-polytope, where several α tie, fits the best cube only at r ≈ 0.75–0.8.
@@ -102,7 +102,7 @@ def learned_arrangement(E_final, bits: int) -> ArrangementReadout:
 
 
 def final_shape(E_final, bits: int) -> str:
-    """"cube", "cross_polytope" or "other" for a final XOR embedding (docs/method.md#read-offs).
+    """ "cube", "cross_polytope" or "other" for a final XOR embedding (docs/method.md#read-offs).
 
     Rule: "cube" when the best arrangement fits at r >= CUBE_MIN_FIT. Otherwise
     "cross_polytope" when the tokens form 2^(bits-1) antipodal pairs: each token's farthest
@@ -138,7 +138,6 @@ def survivors(final_norms, tau: float = SURVIVAL_TAU) -> np.ndarray:
     """
     norms = np.asarray(final_norms, dtype=np.float64)
     return norms >= tau * norms.max(axis=-1, keepdims=True)
-
 
 
 def principal_components(E, n: int) -> np.ndarray:

@@ -1,419 +1,41 @@
-"""Reports: one Markdown section per paper section, generated from a run's stored trials.
+"""Generate the report of a finished run, or compare a rerun with a published report, from the command line.
 
-A study declares its paper section (`DECLARATION`) and returns a `Section`; this module renders the
-two to `reports/<name>/README.md` (figures beside it), writes `reports/<name>/summary.json`, and
-rewrites `reports/README.md`, the index: one row per study in the paper's order, built from the
-declarations and the `summary.json` files present, so it is the same whichever report was
-generated last. Nothing here imports TensorFlow.
+    python -m cinit_tf.report runs/freeze_embedding
+    python -m cinit_tf.report --compare reports/freeze_embedding runs/freeze_embedding
 
-    python -m cinit_tf.report runs/<name> [--reports DIR] [--replace-report]
-
-A report made at a larger profile (paper > cpu > smoke, read from its summary.json) is not replaced
-unless --replace-report is given: the command says so and exits 2, the report and the index untouched.
-
-Nothing in a report is written by hand: every number comes from the trials, and regenerating from
-the same `runs/<name>/` gives byte-identical Markdown and JSON (no timestamps, everything sorted).
-
-A run folder's config.json is data, not trusted: its `name` must be a plain folder name and the
-report folder must lie inside the reports folder. A report is written into a temporary folder next
-to its target and swapped in whole (the old folder renamed away, the new one renamed in, the old one
-deleted), so an interrupted report never leaves a README pointing at deleted figures; writers of one
-report take turns through a lock file (cinit_tf.locks: released by the kernel when a writer dies).
+The report itself is written by `cinit_tf.reporting.generate`; the comparison by `cinit_tf.reporting.compare`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import os
-import shutil
 import sys
-import uuid
-from contextlib import contextmanager
-from pathlib import Path
 
-from cinit_tf.schema import PROFILES, safe_name
-from cinit_tf.section import VERDICTS, Declaration, Section
-
-PAPER_TITLE = "Interpretable patterns in random initialization unveil final representation"
-LOCK_WAIT_SECONDS = 900.0  # how long a writer waits for another writer of the same report
-# The verdict rules' edition (docs/method.md#verdict-rules). 2: an interval holding both directions is "not
-# assessable", never "not reproduced". 3: every qualitative claim is judged against the margin the paper's words
-# imply (four outcomes), and summary.json keeps each claim as a record. The index marks a report judged under an
-# earlier edition.
-RULES = 3
-METHOD = Path(__file__).resolve().parent.parent / "docs" / "method.md"
-
-
-class ReportError(Exception):
-    """A run folder that cannot be reported on; the message names the folder and what is wrong."""
-
-
-class ReportKept(ReportError):
-    """A report made at a larger profile is in the way, and replacing it was not asked for."""
-
-
-# ---------------------------------------------------------------- loading
-
-
-def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
-    """The run's record (config.json) and its finished trials among `trial_ids`; ReportError if unusable."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ReportError(f"{run_dir}: no such run folder (expected runs/<name>/ written by python -m cinit_tf.run)")
-    config = run_dir / "config.json"
-    if not os.path.lexists(config):
-        raise ReportError(f"{run_dir}: no config.json; not a run folder written by python -m cinit_tf.run")
-    from cinit_tf.store import RunFolderError, Store
-
-    store = Store(run_dir, read_only=True)  # reading a run never changes its folder
-    try:
-        record = store.read_config()
-    except RunFolderError as e:
-        raise ReportError(str(e)) from None
-    if not isinstance(record, dict):
-        raise ReportError(f"{config}: expected a JSON object")
-    for key in ("name", "study", "trial_ids"):
-        if key not in record:
-            raise ReportError(f"{config}: missing key {key!r}")
-    if not isinstance(record["trial_ids"], list):
-        raise ReportError(f"{config}: trial_ids must be a list of trial ids")
-    check_name(record["name"], config)
-    trials = store.trials(ids=record["trial_ids"])
-    if not trials:
-        raise ReportError(f"{run_dir}: none of the {len(record['trial_ids'])} planned trials has finished")
-    return record, trials
-
-
-def check_name(name, where) -> str:
-    """The run's name as a report folder name: letters, digits, `_`, `.`, `-`, not starting with a dot, no `..`."""
-    if not safe_name(name):
-        raise ReportError(f"{where}: name {name!r} is not a safe folder name (letters, digits, '_', '.', '-'; "
-                          "no leading dot, no '..')")
-    return name
-
-
-def published_profile(report_dir: Path) -> str | None:
-    """The profile of the report already in `report_dir` (its summary.json), None if there is none."""
-    path = Path(report_dir) / "summary.json"
-    if not path.is_file():  # also a FIFO, which a read would wait on
-        return None
-    try:
-        profile = json.loads(path.read_text(encoding="utf-8")).get("profile")
-    except (OSError, ValueError, AttributeError, RecursionError):
-        return None
-    return profile if profile in PROFILES else None
-
-
-def check_replace(out_dir: Path, record: dict, run_dir, replace: bool) -> None:
-    """ReportKept unless this run's report may replace the one in `out_dir`: there is none, `replace` is
-    given, or it was made at a profile no larger than this run's (smoke < cpu < paper)."""
-    existing = published_profile(out_dir)
-    if replace or existing is None:
-        return
-    mine = record.get("profile")
-    if mine in PROFILES and PROFILES.index(existing) <= PROFILES.index(mine):
-        return
-    shown = f"profile {mine}" if mine in PROFILES else "an unknown profile"
-    raise ReportKept(f"{out_dir} holds a report made at profile {existing}, and the run {run_dir} is at {shown}, "
-                     f"which ranks below it (smoke < cpu < paper); the published report and the index are left "
-                     f"as they are. Give --replace-report to replace it, or --reports DIR to write this report "
-                     f"into another folder.")
-
-
-def report_folder(reports_dir: str | os.PathLike, name: str) -> Path:
-    """reports_dir/name, refused unless it resolves inside reports_dir."""
-    root = Path(reports_dir).resolve()
-    target = (root / check_name(name, "report")).resolve()
-    if target.parent != root:
-        raise ReportError(f"report folder {target} would lie outside {root}")
-    return target
-
-
-@contextmanager
-def report_lock(reports_dir: Path, name: str, wait: float = LOCK_WAIT_SECONDS):
-    """Serialise writers of reports_dir/name through the lock file `.name.lock` (cinit_tf.locks).
-
-    A writer killed mid-report releases it with its process; a live holder is waited for, up to `wait`
-    seconds (ReportError after that).
-    """
-    from cinit_tf.locks import LockTimeout, held
-
-    try:
-        with held(Path(reports_dir) / f".{name}.lock", wait=wait):
-            yield
-    except LockTimeout as e:
-        raise ReportError(f"{e} (another report writer)") from None
-
-
-def swap_in(new: Path, target: Path) -> None:
-    """Replace folder `target` by folder `new` (same parent): old renamed away, new renamed in, old deleted."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        os.rename(target, old)
-    os.rename(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def merge_in(new: Path, target: Path) -> None:
-    """Move the report files of folder `new` into `target`, a folder that holds more than a report (the run folder
-    itself, when --out and --reports are one folder): figures first, the README last, then the figures the new
-    README no longer shows are deleted; the run's own files are never touched."""
-    files = sorted(new.iterdir(), key=lambda f: (f.name == "README.md", f.name == "summary.json", f.name))
-    for f in files:
-        os.replace(f, target / f.name)
-    kept = {f.name for f in files}
-    for old in target.glob("*.png"):
-        if old.name not in kept:
-            old.unlink()
-    new.rmdir()
-
-
-def _study(name: str):
-    from cinit_tf.studies import study, study_names
-
-    try:
-        return study(name)
-    except KeyError:
-        raise ReportError(f"unknown study {name!r}; expected one of {', '.join(study_names())}") from None
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def _relative_source(source: str) -> str:
-    """The experiment file as a reader types it: relative to the project root when it lies inside it."""
-    if not source:
-        return "experiments/<file>.toml"
-    path = Path(source)
-    if path.is_absolute():
-        root = Path(__file__).resolve().parent.parent
-        try:
-            return path.resolve().relative_to(root).as_posix()
-        except ValueError:
-            return path.as_posix()
-    return path.as_posix()
-
-
-def commands(record: dict) -> list[str]:
-    """The commands that regenerate this run and this report."""
-    run = f"python -m cinit_tf.run {_relative_source(record.get('source', ''))} --profile {record.get('profile', 'cpu')}"
-    run += "".join(f" --set {o}" for o in record.get("overrides", []))
-    return [run, f"python -m cinit_tf.report runs/{record['name']}"]
-
-
-def verdict_rule(declaration: Declaration, section: Section) -> str:
-    """The rule as applied: the section's when it depends on [analysis] values, else the declared one."""
-    return section.verdict_rule or declaration.verdict_rule
-
-
-def render(declaration: Declaration, section: Section, record: dict, n_trials: int) -> str:
-    """The report README: claim, the verdict rule (before any number), what ran, deviations, what we saw, verdict."""
-    planned = len(record.get("trial_ids", []))
-    lines = [f"# {declaration.title}", "", f"*Paper: {PAPER_TITLE}, {declaration.paper_ref}.*", ""]
-    lines += ["## What the paper claims", "", declaration.claim, "", f"The paper's number: **{declaration.paper_number}**.", ""]
-    lines += ["## Verdict rule", "", "Declared in the study before any number was computed "
-              "([verdict rules](../../docs/method.md#verdict-rules)):", "", f"Rule: {verdict_rule(declaration, section)}", ""]
-    lines += ["## What we ran", ""]
-    trials_line = f"{n_trials} trials" + ("" if n_trials == planned else f" finished of {planned} planned (the rest are missing from this report)")
-    lines += [f"- Experiment `{record['name']}`, study `{record['study']}`, profile `{record.get('profile', '?')}`, {trials_line}."]
-    lines += [f"- {x}" for x in section.what_we_ran]
-    lines += [f"- {x}" for x in environment_lines(record)]
-    lines += ["", "To regenerate the run and this report:", "", "```sh", *commands(record), "```", ""]
-    lines += ["## Deviations and choices", ""]
-    lines += [f"- {x}" for x in section.deviations] or ["- None."]
-    lines += ["", "## What we saw", "", f"Our number: **{section.our_number}**.", ""]
-    if section.excluded:
-        lines += ["Trials excluded from the statistics:", ""] + [f"- {x}" for x in section.excluded] + [""]
-    for x in section.findings:
-        lines += [x, ""]
-    for i, fig in enumerate(section.figures, start=1):
-        lines += [f"![Figure {i}]({fig.filename})", "", f"*Figure {i}. {fig.caption}*", ""]
-    lines += ["## Verdict", ""]
-    details = [c.line() for c in section.claims] + list(section.verdict_details)
-    lines += [f"- {x}" for x in details]
-    if details:
-        lines += [""]
-    tail = " (the weakest of its claims)" if len(section.claims) > 1 else ""
-    lines += [f"Verdict: **{section.verdict}**{tail}.", ""]
-    return "\n".join(lines)
-
-
-def environment_lines(record: dict) -> list[str]:
-    """Where the trials were trained (the run's config.json records it): versions, CPU, device, threads, commit.
-
-    The same versions on the same kind of CPU give these numbers bit for bit; anything else gives them
-    statistically (`python -m cinit_tf.report --compare` checks a rerun claim by claim).
-    """
-    from cinit_tf.environment import describe
-
-    envs = list(record.get("environments") or [])
-    if len(envs) <= 1:
-        return [f"Trained with: {describe(envs[0] if envs else None)}."]
-    return [f"Trained in {len(envs)} environments (resumed or sharded): "
-            + " | ".join(describe(e) for e in envs) + "."]
-
-
-def relative_links(text: str, out_dir: Path) -> str:
-    """Point the report's links to docs/method.md at it from where the report is written (reports/<name>/ is the
-    usual place, two levels down; smoke and local reports lie elsewhere)."""
-    if not METHOD.is_file():
-        return text
-    rel = Path(os.path.relpath(METHOD, Path(out_dir).resolve())).as_posix()
-    return text if rel == "../../docs/method.md" else text.replace("](../../docs/method.md", f"]({rel}")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).replace("|", "/").split())
-
-
-def _jsonable(x):
-    """Numbers and containers as plain JSON: numpy scalars unwrapped, nan/inf as null, keys as strings."""
-    try:
-        import numpy as np
-
-        if isinstance(x, np.ndarray):
-            x = x.tolist()
-        elif isinstance(x, np.generic):
-            x = x.item()
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _claim_json(c, previous: dict | None = None) -> dict:
-    """A claim as summary.json keeps it: every field of its record (cinit_tf.studies._verdicts.Claim.record), and
-    `previous_verdict`, the verdict before its last change, when the report it replaces gave this claim another
-    verdict (or carried one itself: regenerating an unchanged report keeps the mark, byte for byte)."""
-    out = c.record()
-    verdict, before = (previous or {}).get(c.name, (None, None))
-    if verdict is not None and verdict != c.verdict:
-        out["previous_verdict"] = verdict
-    elif verdict == c.verdict and before is not None:
-        out["previous_verdict"] = before
-    return out
-
-
-def previous_verdicts(out_dir: Path) -> dict:
-    """{claim name: (verdict, its previous_verdict or None)} of the report published in `out_dir` (empty when
-    there is none or it is unreadable)."""
-    try:
-        data = json.loads((Path(out_dir) / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    claims = data.get("claims") if isinstance(data, dict) else None
-    if not isinstance(claims, list):
-        return {}
-    out = {}
-    for c in claims:
-        if isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("verdict"), str):
-            before = c.get("previous_verdict")
-            out[c["name"]] = (c["verdict"], before if isinstance(before, str) else None)
-    return out
-
-
-def summary_of(declaration: Declaration, section: Section, record: dict, n_trials: int,
-               previous: dict | None = None) -> dict:
-    return _jsonable({
-        "name": record["name"],
-        "study": record["study"],
-        "paper_ref": declaration.paper_ref,
-        "title": declaration.title,
-        "paper_number": declaration.paper_number,
-        "our_number": section.our_number,
-        "short_number": section.short_number or section.our_number,
-        "verdict": section.verdict,
-        "verdict_rule": verdict_rule(declaration, section),
-        "claims": [_claim_json(c, previous) for c in section.claims],
-        "rules": RULES,
-        "environments": list(record.get("environments") or []),
-        "excluded": list(section.excluded),
-        "profile": record.get("profile"),
-        "overrides": list(record.get("overrides", [])),
-        "trials": n_trials,
-        "planned": len(record.get("trial_ids", [])),
-        "summary": section.summary,
-    })
-
-
-def _write(path: Path, text: str) -> None:
-    from cinit_tf.store import atomic_write
-
-    # A unique temporary name: two shards finishing together may both write the same report.
-    atomic_write(Path(path), lambda f: f.write(text.encode("utf-8")))
-
-
-# ---------------------------------------------------------------- entry points
-
-
-def generate_report(run_dir: str | os.PathLike, reports_dir: str | os.PathLike = "reports",
-                    replace: bool = False) -> Path:
-    """Analyse the run's trials with its study and write `reports/<name>/` and the index; returns the report folder.
-
-    The folder is built beside its target under a temporary name and swapped in whole, under the
-    report's lock, so readers never see half a report and concurrent writers take turns. A report
-    made at a larger profile is not replaced unless `replace` (ReportKept, before anything is written).
-    """
-    record, trials = load_run(run_dir)
-    study = _study(record["study"])
-    reports_dir = Path(reports_dir)
-    out_dir = report_folder(reports_dir, record["name"])
-    check_replace(out_dir, record, run_dir, replace)
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    with report_lock(reports_dir, record["name"]):
-        check_replace(out_dir, record, run_dir, replace)  # again under the lock: another writer may have published
-        tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        tmp.mkdir()
-        try:
-            from cinit_tf.studies import analyse
-
-            section = analyse(study, record, trials, tmp)
-            declaration = study.DECLARATION
-            if section.verdict not in VERDICTS:
-                raise ReportError(f"study {record['study']!r} returned verdict {section.verdict!r}; expected one of {', '.join(VERDICTS)}")
-            for fig in section.figures:
-                if not (tmp / fig.filename).is_file():
-                    raise ReportError(f"study {record['study']!r} lists figure {fig.filename} but did not write it")
-            _write(tmp / "README.md", relative_links(render(declaration, section, record, len(trials)), out_dir))
-            summary = summary_of(declaration, section, record, len(trials), previous_verdicts(out_dir))
-            _write(tmp / "summary.json", json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
-            run_root = Path(run_dir).resolve()
-            if out_dir == run_root or out_dir in run_root.parents:
-                merge_in(tmp, out_dir)  # never swap away a folder that holds the run
-            else:
-                swap_in(tmp, out_dir)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        from cinit_tf.index import write_index
-
-        write_index(reports_dir)
-    return out_dir
+from cinit_tf.reporting.compare import CompareError, compare
+from cinit_tf.reporting.generate import ReportError, generate_report
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m cinit_tf.report",
-                                 description="Generate the report of a finished run, or compare a rerun with a published report.")
+    ap = argparse.ArgumentParser(
+        prog="python -m cinit_tf.report",
+        description="Generate the report of a finished run, or compare a rerun with a published report.",
+    )
     ap.add_argument("run_dir", nargs="?", help="run folder, e.g. runs/freeze_embedding")
     ap.add_argument("--reports", default="reports", help="folder of reports (default: reports)")
-    ap.add_argument("--replace-report", action="store_true",
-                    help="replace a report even if it was made at a larger profile (smoke < cpu < paper)")
-    ap.add_argument("--compare", nargs=2, metavar=("PUBLISHED", "RERUN"),
-                    help="check a rerun against a published report claim by claim (report, run or reports folders); "
-                    "exit 0 when every verdict agrees, 1 when one differs or is missing, 2 on bad input")
+    ap.add_argument(
+        "--replace-report",
+        action="store_true",
+        help="replace a report even if it was made at a larger profile (smoke < cpu < paper)",
+    )
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("PUBLISHED", "RERUN"),
+        help="check a rerun against a published report claim by claim (report, run or reports folders); "
+        "exit 0 when every verdict agrees, 1 when one differs or is missing, 2 on bad input",
+    )
     args = ap.parse_args(argv)
     if args.compare:
-        from cinit_tf.compare import CompareError, compare
-
         try:
             lines, status = compare(*args.compare)
         except CompareError as e:
@@ -428,9 +50,14 @@ def main(argv=None) -> int:
     except ReportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except OSError as e:  # a full disk, a folder that cannot be written: the run's trials are untouched
-        print(f"error: the report of {args.run_dir} failed ({e}); the run's trials are untouched, and the same "
-              "command retries it", file=sys.stderr)
+    except (
+        OSError
+    ) as e:  # a full disk, a folder that cannot be written: the run's trials are untouched
+        print(
+            f"error: the report of {args.run_dir} failed ({e}); the run's trials are untouched, and the same "
+            "command retries it",
+            file=sys.stderr,
+        )
         return 1
     print(f"report in {out / 'README.md'}")
     return 0

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.experiment.plan import flat_settings
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.plan import flat_settings
 from cinit_tf.store import Store
 
 SETTING_SECTIONS = ("task", "train", "transform")
@@ -42,7 +42,12 @@ def _row(t, varying: list[str]) -> dict:
     row.update({key: flat.get(key) for key in varying})
     seeds = t.settings.get("seeds", {})
     row.update({f"{k}_seed": seeds.get(k) for k in ("embedding", "mlp", "split")})
-    row.update({f"chosen.{k}": (v if not isinstance(v, list) else " ".join(map(str, v))) for k, v in sorted(t.chosen.items())})
+    row.update(
+        {
+            f"chosen.{k}": (v if not isinstance(v, list) else " ".join(map(str, v)))
+            for k, v in sorted(t.chosen.items())
+        }
+    )
     row["steps"] = int(r.steps[-1])
     row.update({name: float(np.asarray(getattr(r, name))[-1]) for name in OUTCOMES})
     row["convergence_step"] = r.convergence_step
@@ -68,7 +73,9 @@ def tables(trials: list):
     table = pd.DataFrame([_row(t, varying) for t in trials])
     for col in ("convergence_step", "nonfinite_step", "collapse_step"):
         if col in table:
-            table[col] = table[col].astype("Int64")  # missing (never converged) stays missing, not NaN-float
+            table[col] = table[col].astype(
+                "Int64"
+            )  # missing (never converged) stays missing, not NaN-float
     rows = []
     for t in trials:
         norms = t.result.fourier_norms
@@ -76,12 +83,21 @@ def tables(trials: list):
             continue
         alive = survivors(norms[-1], SURVIVAL_TAU)
         for k in range(norms.shape[1]):
-            rows.append({"id": t.id, "k": k + 1, "initial_signal": float(norms[0, k]),
-                         "final_signal": float(norms[-1, k]), "survived": bool(alive[k])})
+            rows.append(
+                {
+                    "id": t.id,
+                    "k": k + 1,
+                    "initial_signal": float(norms[0, k]),
+                    "final_signal": float(norms[-1, k]),
+                    "survived": bool(alive[k]),
+                }
+            )
     return table, (pd.DataFrame(rows) if rows else None)
 
 
-def stored_trials(run_dir: str | os.PathLike, every_trial: bool = False, warn=None) -> tuple[list, int]:
+def stored_trials(
+    run_dir: str | os.PathLike, every_trial: bool = False, warn=None
+) -> tuple[list, int]:
     """(the run's finished trials, how many other trial files the folder holds), reading only.
 
     The run's trials are those its config.json plans (`trial_ids`). A folder trained again with other
@@ -109,14 +125,19 @@ def load(run_dir: str | os.PathLike, every_trial: bool = False):
     """
     trials, others = stored_trials(run_dir, every_trial)
     if others and not every_trial:
-        warnings.warn(f"{run_dir}: {others} trial file(s) of other settings (an earlier run with "
-                      "another profile or --set) are left out; load(run_dir, every_trial=True) reads them "
-                      "too, with a column 'current'", stacklevel=2)
+        warnings.warn(
+            f"{run_dir}: {others} trial file(s) of other settings (an earlier run with "
+            "another profile or --set) are left out; load(run_dir, every_trial=True) reads them "
+            "too, with a column 'current'",
+            stacklevel=2,
+        )
     table, frequencies = tables(trials)
     if every_trial:
         store = Store(run_dir, read_only=True)
         planned = set(store.read_config().get("trial_ids", [])) if store.has_config() else None
-        table["current"] = [planned is None or i in planned for i in table["id"]] if len(table) else []
+        table["current"] = (
+            [planned is None or i in planned for i in table["id"]] if len(table) else []
+        )
     return table, frequencies
 
 
@@ -133,6 +154,8 @@ def write_tables(run_dir: str | os.PathLike) -> list[Path]:
         if frame is None:
             path.unlink(missing_ok=True)
             continue
-        atomic_write(path, lambda f, frame=frame: f.write(frame.to_csv(index=False).encode("utf-8")))
+        atomic_write(
+            path, lambda f, frame=frame: f.write(frame.to_csv(index=False).encode("utf-8"))
+        )
         written.append(path)
     return written

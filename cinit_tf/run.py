@@ -22,11 +22,11 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from cinit_tf.config import DEFAULT_PROFILE, PROFILES, ConfigError, load_experiment
+from cinit_tf.experiment.config import DEFAULT_PROFILE, PROFILES, ConfigError, load_experiment
+from cinit_tf.experiment.schema import runtime_seconds
 from cinit_tf.memory import check_memory
 from cinit_tf.runner import ReportFailed, in_shard, published_profile, run_experiment
-from cinit_tf.schema import runtime_seconds
-from cinit_tf.section import paper_key
+from cinit_tf.writeup.section import paper_key
 
 EXPERIMENTS = Path("experiments")
 
@@ -78,8 +78,9 @@ def check_run_folder(path: Path) -> None:
     from cinit_tf.store import RunFolderError, Store
 
     if os.path.lexists(path) and not path.is_dir():
-        raise ConfigError(f"{path}: exists and is not a folder; expected the experiment's run folder "
-                          "(or nothing)")
+        raise ConfigError(
+            f"{path}: exists and is not a folder; expected the experiment's run folder (or nothing)"
+        )
     store = Store(path)
     if store.has_config():
         try:
@@ -124,17 +125,30 @@ def listing(folder: Path = EXPERIMENTS) -> tuple[list[str], int]:
             bad.append(f"error: {path}: cannot load its study: {type(e).__name__}: {e}")
             continue
         runtime = [_runtime_cell(experiment.runtime.get(p)) for p in PROFILES]
-        rows.append(((paper_key(d.paper_ref), d.order), path.as_posix(), d.paper_ref, runtime, " ".join(d.claim.split())))
+        rows.append(
+            (
+                (paper_key(d.paper_ref), d.order),
+                path.as_posix(),
+                d.paper_ref,
+                runtime,
+                " ".join(d.claim.split()),
+            )
+        )
     rows.sort()
     header = ("file", "paper", *PROFILES)
     cells = [header] + [(f, ref, *rt) for _, f, ref, rt, _ in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    lines = [f"Experiments in {folder}/ in the paper's order, with the runtime each file declares per profile "
-             "(on a 2-core CPU; python -m cinit_tf.run FILE --profile P runs one).", ""]
+    lines = [
+        f"Experiments in {folder}/ in the paper's order, with the runtime each file declares per profile "
+        "(on a 2-core CPU; python -m cinit_tf.run FILE --profile P runs one).",
+        "",
+    ]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
     for (_, _, _, _, claim), cell in zip(rows, cells[1:]):
         lines.append("  ".join(c.ljust(w) for c, w in zip(cell, widths)).rstrip())
-        lines += textwrap.wrap(f"claim: {claim}", width=100, initial_indent="    ", subsequent_indent="    ")
+        lines += textwrap.wrap(
+            f"claim: {claim}", width=100, initial_indent="    ", subsequent_indent="    "
+        )
     return lines + bad, 1 if bad else 0
 
 
@@ -173,8 +187,11 @@ def estimate(experiments: list, out: Path, shard: tuple[int, int]) -> str:
     expected = f"{steps:,} model-steps to train; expected ~{_duration(seconds)} on a 2-core CPU"
     if len(experiments) == 1:
         e = experiments[0]
-        return f"{e.name}: {expected}" + (f" (its declared {e.profile} runtime, {how})" if not undeclared
-                                          else " (no runtime declared)")
+        return f"{e.name}: {expected}" + (
+            f" (its declared {e.profile} runtime, {how})"
+            if not undeclared
+            else " (no runtime declared)"
+        )
     line = f"{len(experiments)} experiments, profile {experiments[0].profile}: {expected}"
     line += f" (the declared runtimes, {how}"
     line += f"; none declared for {', '.join(undeclared)})" if undeclared else ")"
@@ -220,20 +237,59 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"The default profile is {DEFAULT_PROFILE} (the published reports' scale); --profile smoke proves the "
         "path in seconds. Progress is counted in model-steps: optimizer steps × trials trained together.",
     )
-    ap.add_argument("files", nargs="*", metavar="file", help="experiment files (TOML), e.g. experiments/freeze_embedding.toml")
-    ap.add_argument("--list", action="store_true", help="list every file in experiments/ with its paper section, claim and runtime, and exit")
-    ap.add_argument("--profile", default=None, help=f"smoke | cpu | paper (default: {DEFAULT_PROFILE})")
-    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. --set train.steps=500 (repeatable)")
-    ap.add_argument("--shard", help="i/n: run only share i (0-based) of n; n processes fill one results folder")
+    ap.add_argument(
+        "files",
+        nargs="*",
+        metavar="file",
+        help="experiment files (TOML), e.g. experiments/freeze_embedding.toml",
+    )
+    ap.add_argument(
+        "--list",
+        action="store_true",
+        help="list every file in experiments/ with its paper section, claim and runtime, and exit",
+    )
+    ap.add_argument(
+        "--profile", default=None, help=f"smoke | cpu | paper (default: {DEFAULT_PROFILE})"
+    )
+    ap.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set train.steps=500 (repeatable)",
+    )
+    ap.add_argument(
+        "--shard", help="i/n: run only share i (0-based) of n; n processes fill one results folder"
+    )
     ap.add_argument("--out", default="runs", help="folder of run folders (default: runs)")
-    ap.add_argument("--reports", default=None, help="folder of reports (default: reports; a smoke run's report goes to <out>/<name>/report/)")
-    ap.add_argument("--replace-report", action="store_true", help="replace a published report even if it was made at a larger profile")
-    ap.add_argument("--strategy", choices=["default", "mirrored"], help="tf.distribute strategy (overrides run.strategy)")
-    ap.add_argument("--no-report", action="store_true", help="do not generate the report at the end")
+    ap.add_argument(
+        "--reports",
+        default=None,
+        help="folder of reports (default: reports; a smoke run's report goes to <out>/<name>/report/)",
+    )
+    ap.add_argument(
+        "--replace-report",
+        action="store_true",
+        help="replace a published report even if it was made at a larger profile",
+    )
+    ap.add_argument(
+        "--strategy",
+        choices=["default", "mirrored"],
+        help="tf.distribute strategy (overrides run.strategy)",
+    )
+    ap.add_argument(
+        "--no-report", action="store_true", help="do not generate the report at the end"
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
-    ap.add_argument("--verbose", action="store_true", help="show TensorFlow's own start-up and log lines")
-    ap.add_argument("--allow-large-memory", action="store_true",
-                    help="run even if the estimated peak memory of a population exceeds this machine's")
+    ap.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's own start-up and log lines"
+    )
+    ap.add_argument(
+        "--allow-large-memory",
+        action="store_true",
+        help="run even if the estimated peak memory of a population exceeds this machine's",
+    )
     return ap
 
 
@@ -253,22 +309,30 @@ def main(argv=None) -> int:
         from cinit_tf import framework
 
         framework.set_verbose(True)  # before the engine first imports TensorFlow
-    overrides = list(args.overrides) + ([f'run.strategy="{args.strategy}"'] if args.strategy else [])
+    overrides = list(args.overrides) + (
+        [f'run.strategy="{args.strategy}"'] if args.strategy else []
+    )
     out, reports = Path(args.out), Path(args.reports or "reports")
     try:
         shard = parse_shard(args.shard)
-        experiments = [load_experiment(f, profile=args.profile, overrides=overrides) for f in args.files]
+        experiments = [
+            load_experiment(f, profile=args.profile, overrides=overrides) for f in args.files
+        ]
         names = [e.name for e in experiments]
         for name in names:
             if names.count(name) > 1:
-                raise ConfigError(f"two files name experiment {name!r}; each needs its own run folder")
+                raise ConfigError(
+                    f"two files name experiment {name!r}; each needs its own run folder"
+                )
         check_folder(out, "--out")
         check_folder(reports, "--reports")
         for e in experiments:
             check_run_folder(out / e.name)
         for e in experiments:
             try:
-                check_memory(e, allow=args.allow_large_memory)  # against the GPU's memory where one is visible
+                check_memory(
+                    e, allow=args.allow_large_memory
+                )  # against the GPU's memory where one is visible
             except ValueError as why:
                 raise ConfigError(f"{e.path}: {why}") from None
     except ConfigError as e:
@@ -284,49 +348,80 @@ def main(argv=None) -> int:
         try:
             for experiment in experiments:
                 current = experiment
-                hint = " (the default; --profile smoke for a quick try)" if args.profile is None else ""
+                hint = (
+                    " (the default; --profile smoke for a quick try)"
+                    if args.profile is None
+                    else ""
+                )
                 print(f"{experiment.name}: profile {experiment.profile}{hint}", flush=True)
                 if len(experiments) == 1:
                     print(estimate(experiments, out, shard), flush=True)
                 summary = run_experiment(
-                    experiment, out=out, reports=reports, shard=shard, progress=not args.quiet,
-                    make_report=not args.no_report, reports_explicit=args.reports is not None, replace_report=args.replace_report,
+                    experiment,
+                    out=out,
+                    reports=reports,
+                    shard=shard,
+                    progress=not args.quiet,
+                    make_report=not args.no_report,
+                    reports_explicit=args.reports is not None,
+                    replace_report=args.replace_report,
                     verbose=args.verbose,
                 )
                 reported |= summary.report_dir is not None and summary.report_dir.parent == reports
-                line = (f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, "
-                        f"{summary.skipped} already finished")
+                line = (
+                    f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, "
+                    f"{summary.skipped} already finished"
+                )
                 if summary.by_others:
                     line += f", {summary.by_others} trained meanwhile by another process"
                 line += f" ({summary.in_shard} in this shard of {summary.planned})"
                 if summary.sources:
-                    line += (f"; also trained {summary.sources} source trial(s) of other shards that this "
-                             "shard's second stage needs")
+                    line += (
+                        f"; also trained {summary.sources} source trial(s) of other shards that this "
+                        "shard's second stage needs"
+                    )
                 line += f"; results in {summary.run_dir}"
                 if summary.report_dir:
                     line += f"; report in {summary.report_dir / 'README.md'}"
                 print(line, flush=True)
                 if summary.kept_report:
-                    print(f"{experiment.name}: kept the published report in {summary.kept_report} (profile "
-                          f"{published_profile(summary.kept_report)}); this run's report is in {summary.report_dir} "
-                          "(--replace-report replaces it)", flush=True)
+                    print(
+                        f"{experiment.name}: kept the published report in {summary.kept_report} (profile "
+                        f"{published_profile(summary.kept_report)}); this run's report is in {summary.report_dir} "
+                        "(--replace-report replaces it)",
+                        flush=True,
+                    )
             if len(experiments) > 1 and reported:
-                from cinit_tf.index import write_index
+                from cinit_tf.reporting.index import write_index
 
                 print(f"index of the reports: {write_index(reports)}", flush=True)
         except Interrupted as e:
             name = signal.Signals(e.signum).name
-            print(f"\n{name}: stopped; {_saved(current, out)}; the same command resumes", file=sys.stderr, flush=True)
+            print(
+                f"\n{name}: stopped; {_saved(current, out)}; the same command resumes",
+                file=sys.stderr,
+                flush=True,
+            )
             return e.status
         except ReportFailed as e:
-            print(f"error: {current.name}: the report failed ({e}); {_saved(current, out)}; "
-                  f"`python -m cinit_tf.report {out / current.name}` retries it", file=sys.stderr, flush=True)
+            print(
+                f"error: {current.name}: the report failed ({e}); {_saved(current, out)}; "
+                f"`python -m cinit_tf.report {out / current.name}` retries it",
+                file=sys.stderr,
+                flush=True,
+            )
             return 1
-        except RunFolderError as e:  # a run folder's record damaged after the check (another process)
+        except (
+            RunFolderError
+        ) as e:  # a run folder's record damaged after the check (another process)
             print(f"error: {e}", file=sys.stderr, flush=True)
             return 2
         except OSError as e:
-            print(f"error: {current.name}: {e}; {_saved(current, out)}; the same command resumes", file=sys.stderr, flush=True)
+            print(
+                f"error: {current.name}: {e}; {_saved(current, out)}; the same command resumes",
+                file=sys.stderr,
+                flush=True,
+            )
             return 1
     return 0
 

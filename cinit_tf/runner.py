@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cinit_tf.experiment.schema import PROFILES
 from cinit_tf.locks import Claims, held
 from cinit_tf.progress import Progress
-from cinit_tf.report import PROFILES, published_profile
+from cinit_tf.reporting.generate import published_profile
 
 WAIT_POLL_SECONDS = 0.5  # how often a process waiting for trials another process trains looks again
 
@@ -37,8 +38,12 @@ class RunSummary:
     report_dir: Path | None
     kept_report: Path | None = None  # a published report this run did not replace
     by_others: int = 0  # of this shard, trained by another process while this run went on
-    sources: int = 0  # trials of other shards this run trained: sources its second-stage trials needed
-    other_settings: int = 0  # trial files in the folder of other settings, left out of the tables and report
+    sources: int = (
+        0  # trials of other shards this run trained: sources its second-stage trials needed
+    )
+    other_settings: int = (
+        0  # trial files in the folder of other settings, left out of the tables and report
+    )
 
 
 def in_shard(trial_id: str, shard: tuple[int, int]) -> bool:
@@ -57,14 +62,27 @@ def initial_trial(plan, store=None):
 
     seeds = plan.settings["seeds"]
     task = plan.task()
-    shape = Shape(p=task.p, d=plan.settings["train"]["d"], width=plan.settings["train"]["width"], classes=task.classes)
-    source_final = None if plan.source is None else store.read_trial(plan.source).result.fourier_norms[-1]
-    E, chosen = apply_transform(plan.settings["transform"], initial_embedding(shape, seeds["embedding"]), seeds["embedding"],
-                                source_final=source_final)
+    shape = Shape(
+        p=task.p,
+        d=plan.settings["train"]["d"],
+        width=plan.settings["train"]["width"],
+        classes=task.classes,
+    )
+    source_final = (
+        None if plan.source is None else store.read_trial(plan.source).result.fourier_norms[-1]
+    )
+    E, chosen = apply_transform(
+        plan.settings["transform"],
+        initial_embedding(shape, seeds["embedding"]),
+        seeds["embedding"],
+        source_final=source_final,
+    )
     return Trial(seeds["embedding"], seeds["mlp"], seeds["split"], initial_embedding=E), chosen
 
 
-def report_destination(experiment, run_dir: Path, reports: Path, explicit: bool, replace: bool) -> tuple[Path, Path | None]:
+def report_destination(
+    experiment, run_dir: Path, reports: Path, explicit: bool, replace: bool
+) -> tuple[Path, Path | None]:
     """(folder to generate the report into, the published report kept instead of replaced, or None).
 
     A smoke run without an explicit --reports keeps its report beside its run; no run replaces a
@@ -74,7 +92,11 @@ def report_destination(experiment, run_dir: Path, reports: Path, explicit: bool,
     if experiment.profile == "smoke" and not explicit:
         return local, None
     existing = published_profile(reports / experiment.name)
-    if not replace and existing is not None and PROFILES.index(existing) > PROFILES.index(experiment.profile):
+    if (
+        not replace
+        and existing is not None
+        and PROFILES.index(existing) > PROFILES.index(experiment.profile)
+    ):
         return local, reports / experiment.name
     return reports, None
 
@@ -87,8 +109,17 @@ def needed(plans, mine: set, finished: set) -> set:
     return (mine | sources) - finished
 
 
-def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), progress=True, make_report=True,
-                   reports_explicit=True, replace_report=False, verbose=False) -> RunSummary:
+def run_experiment(
+    experiment,
+    out="runs",
+    reports="reports",
+    shard=(0, 1),
+    progress=True,
+    make_report=True,
+    reports_explicit=True,
+    replace_report=False,
+    verbose=False,
+) -> RunSummary:
     """Train the experiment's unfinished trials of this shard, then report if all are finished.
 
     `verbose`: a study that fails while reporting raises its own exception (the whole traceback, for
@@ -109,36 +140,76 @@ def run_experiment(experiment, out="runs", reports="reports", shard=(0, 1), prog
         earlier = set(store.read_config().get("trial_ids", []))
         if shard[1] > 1 and earlier != planned:
             # Shards of one experiment must plan the same trials; a different profile or --set does not.
-            print(f"warning: {store.root} was last run with other settings (profile or --set); "
-                  "shards filling one folder should share them", file=sys.stderr)
+            print(
+                f"warning: {store.root} was last run with other settings (profile or --set); "
+                "shards filling one folder should share them",
+                file=sys.stderr,
+            )
     others = len(finished - planned)
     if others:
-        print(f"note: {store.root} holds {others} trial file(s) of other settings (an earlier run with "
-              "another profile or --set); they stay in trials/ but are left out of trials.csv, results.load "
-              "and the report", file=sys.stderr)
-    store.write_config({**experiment.record(trial_ids=[p.id for p in plans]),
-                        "environments": environments(store, experiment.run["strategy"], bool(pending))})
+        print(
+            f"note: {store.root} holds {others} trial file(s) of other settings (an earlier run with "
+            "another profile or --set); they stay in trials/ but are left out of trials.csv, results.load "
+            "and the report",
+            file=sys.stderr,
+        )
+    store.write_config(
+        {
+            **experiment.record(trial_ids=[p.id for p in plans]),
+            "environments": environments(store, experiment.run["strategy"], bool(pending)),
+        }
+    )
     trained: set = set()
     if pending:
         strategy = make_strategy(experiment.run["strategy"])
-        tensorboard = TensorBoardLog(store.tensorboard_dir, plans, experiment.run["tensorboard_members"])
+        tensorboard = TensorBoardLog(
+            store.tensorboard_dir, plans, experiment.run["tensorboard_members"]
+        )
         bar = Progress(experiment.steps(pending), experiment.name, progress)
         try:
             with Claims(store.claims_path) as claims:
-                _train_claimed(experiment, store, plans, mine, claims, strategy, tensorboard, bar, trained,
-                               pending)
+                _train_claimed(
+                    experiment,
+                    store,
+                    plans,
+                    mine,
+                    claims,
+                    strategy,
+                    tensorboard,
+                    bar,
+                    trained,
+                    pending,
+                )
         finally:
             bar.close()
     by_others = len((mine & store.finished_ids()) - before - trained)
-    report_dir, kept = _tables_and_report(experiment, store, plans, bool(trained),
-                                          reports if make_report else None, reports_explicit, replace_report,
-                                          verbose)
-    return RunSummary(len(plans), len(mine), len(before), len(trained & mine), store.root, report_dir, kept,
-                      by_others=by_others, sources=len(trained - mine), other_settings=others)
+    report_dir, kept = _tables_and_report(
+        experiment,
+        store,
+        plans,
+        bool(trained),
+        reports if make_report else None,
+        reports_explicit,
+        replace_report,
+        verbose,
+    )
+    return RunSummary(
+        len(plans),
+        len(mine),
+        len(before),
+        len(trained & mine),
+        store.root,
+        report_dir,
+        kept,
+        by_others=by_others,
+        sources=len(trained - mine),
+        other_settings=others,
+    )
 
 
-def _train_claimed(experiment, store, plans, mine, claims, strategy, tensorboard, bar, trained,
-                   counted) -> None:
+def _train_claimed(
+    experiment, store, plans, mine, claims, strategy, tensorboard, bar, trained, counted
+) -> None:
     """Train, round after round, what this shard needs and can claim; wait while others hold the rest.
 
     A second-stage trial is claimed only once the sources of every trial of its population here are finished. `trained` collects the ids trained
@@ -152,34 +223,53 @@ def _train_claimed(experiment, store, plans, mine, claims, strategy, tensorboard
         finished = store.finished_ids()
         todo = needed(plans, mine, finished)
         gone, new = counted - todo - trained, todo - counted
-        bar.add(experiment.steps(new) - experiment.steps(gone))  # finished elsewhere, or newly needed
+        bar.add(
+            experiment.steps(new) - experiment.steps(gone)
+        )  # finished elsewhere, or newly needed
         counted = (counted - gone) | new
         if not todo:
             return
         # A second-stage trial waits until every source of its population's trials here is finished, so that its
         # population trains whole, in the group size and slots of an uninterrupted run (cinit_tf.slots), also
         # when a killed run had stored some sources and not others.
-        blocked = {pop_of[i] for i in todo if by_id[i].source is not None and by_id[i].source not in finished}
-        ready = {i for i in todo
-                 if by_id[i].source is None or (by_id[i].source in finished and pop_of[i] not in blocked)}
+        blocked = {
+            pop_of[i]
+            for i in todo
+            if by_id[i].source is not None and by_id[i].source not in finished
+        }
+        ready = {
+            i
+            for i in todo
+            if by_id[i].source is None or (by_id[i].source in finished and pop_of[i] not in blocked)
+        }
         got = claims.take(ready)
-        late = got & store.finished_ids()  # finished by another process between the look and the claim
+        late = (
+            got & store.finished_ids()
+        )  # finished by another process between the look and the claim
         claims.release(late)
         got -= late
         if got & trained:
-            raise OSError(f"{store.trials_dir}: trial {min(got & trained)} was trained and stored by this "
-                          "run but its file does not read back")
+            raise OSError(
+                f"{store.trials_dir}: trial {min(got & trained)} was trained and stored by this "
+                "run but its file does not read back"
+            )
         if got:
             _train(experiment, store, plans, got, mine, claims, strategy, tensorboard, bar, trained)
             continue
         if not waiting_said:
-            print(f"{experiment.name}: waiting for {len(todo)} trial(s) another process is training into "
-                  f"{store.root}", file=sys.stderr, flush=True)
+            print(
+                f"{experiment.name}: waiting for {len(todo)} trial(s) another process is training into "
+                f"{store.root}",
+                file=sys.stderr,
+                flush=True,
+            )
             waiting_said = True
         time.sleep(WAIT_POLL_SECONDS)
 
 
-def _train(experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained) -> None:
+def _train(
+    experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained
+) -> None:
     """Train the claimed trials `ids` in populations (second stages after every first stage), storing each
     trial as it finishes and letting its claim go."""
     from cinit_tf.training import auto_group_size, train_population, trainer_key
@@ -187,7 +277,9 @@ def _train(experiment, store, plans, ids, mine, claims, strategy, tensorboard, b
     done_before = len((store.finished_ids() | trained) & mine)
     try:
         # Populations of second-stage trials come after every first-stage one.
-        for population in sorted(experiment.populations(), key=lambda pop: pop[0].source is not None):
+        for population in sorted(
+            experiment.populations(), key=lambda pop: pop[0].source is not None
+        ):
             todo = [p for p in population if p.id in ids]
             if not todo:
                 continue
@@ -196,9 +288,14 @@ def _train(experiment, store, plans, ids, mine, claims, strategy, tensorboard, b
             # The trials of the population this shard stored before (a killed run) keep their places: the
             # group size and each trial's slot are then those of an uninterrupted run (cinit_tf.slots).
             todo_ids, finished_now = {p.id for p in todo}, store.finished_ids()
-            ours = [p for p in population if p.id in todo_ids or (p.id in mine and p.id in finished_now)]
-            stops = {k: store.read_trial(p.id).result.stop_step
-                     for k, p in enumerate(ours) if p.id not in todo_ids}
+            ours = [
+                p for p in population if p.id in todo_ids or (p.id in mine and p.id in finished_now)
+            ]
+            stops = {
+                k: store.read_trial(p.id).result.stop_step
+                for k, p in enumerate(ours)
+                if p.id not in todo_ids
+            }
             shape = trainer_key(task, config, auto_group_size(task, config, len(ours)), strategy)
 
             bar.population_start(shape)
@@ -221,8 +318,16 @@ def _train(experiment, store, plans, ids, mine, claims, strategy, tensorboard, b
                 shown = f"{done_before + len(trained & mine & ids)}/{len(mine)}"
                 bar.trial_done(cap - int(result.stop_step), shown)
 
-            train_population(task, config, [t for t, _ in built], strategy=strategy, stored=stops,
-                             on_start=on_start, on_measure=on_measure, on_done=on_done)
+            train_population(
+                task,
+                config,
+                [t for t, _ in built],
+                strategy=strategy,
+                stored=stops,
+                on_start=on_start,
+                on_measure=on_measure,
+                on_done=on_done,
+            )
     except BaseException:
         tensorboard.discard()  # curves of trials not stored are half-written: gone, as the trials are
         raise
@@ -243,8 +348,16 @@ def environments(store, strategy: str, training: bool) -> list[dict]:
     return earlier
 
 
-def _tables_and_report(experiment, store, plans, trained: bool, reports, reports_explicit: bool, replace_report: bool,
-                       verbose: bool) -> tuple[Path | None, Path | None]:
+def _tables_and_report(
+    experiment,
+    store,
+    plans,
+    trained: bool,
+    reports,
+    reports_explicit: bool,
+    replace_report: bool,
+    verbose: bool,
+) -> tuple[Path | None, Path | None]:
     """Rewrite the run's tables if anything was trained, and its report (`reports` not None) once every trial is finished.
 
     One process at a time does this for a run folder (shards finishing together). Returns (report folder, kept report).
@@ -254,11 +367,15 @@ def _tables_and_report(experiment, store, plans, trained: bool, reports, reports
         if trained or not (store.root / "trials.csv").exists():
             from cinit_tf.results import write_tables
 
-            write_tables(store.root)  # trials.csv (and frequencies.csv) of every finished trial, for pandas
+            write_tables(
+                store.root
+            )  # trials.csv (and frequencies.csv) of every finished trial, for pandas
         if reports is not None and {p.id for p in plans} <= store.finished_ids():
-            from cinit_tf.report import ReportError, generate_report
+            from cinit_tf.reporting.generate import ReportError, generate_report
 
-            target, kept = report_destination(experiment, store.root, Path(reports), reports_explicit, replace_report)
+            target, kept = report_destination(
+                experiment, store.root, Path(reports), reports_explicit, replace_report
+            )
             # The destination is decided (a larger profile's report is kept by writing beside the run); the
             # run's own report folder is its to replace.
             local = target != Path(reports)
@@ -269,5 +386,7 @@ def _tables_and_report(experiment, store, plans, trained: bool, reports, reports
             except Exception as e:
                 if verbose:
                     raise
-                raise ReportFailed(f"{type(e).__name__} in study {experiment.study}: {e}; --verbose shows the traceback") from e
+                raise ReportFailed(
+                    f"{type(e).__name__} in study {experiment.study}: {e}; --verbose shows the traceback"
+                ) from e
     return report_dir, kept

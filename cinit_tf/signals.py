@@ -150,7 +150,7 @@ def permutation_score(E, q) -> float:
 MAX_ARRANGEMENT_BITS = 4  # 2^(bits²) candidate matrices are enumerated; 5 bits would be 3.4e7
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def arrangements(bits: int) -> tuple[np.ndarray, np.ndarray]:
     """The invertible bits×bits matrices M over GF(2) and their α matrices (paper §3.2).
 
@@ -220,7 +220,9 @@ def gradient_signal(norm_history, step, recorded_steps=None) -> np.ndarray:
 
     def delta(i: int) -> np.ndarray:
         if i < 1 or i not in row or i - 1 not in row:
-            raise ValueError(f"gradient signal at step {i} needs the norms at steps {i - 1} and {i}")
+            raise ValueError(
+                f"gradient signal at step {i} needs the norms at steps {i - 1} and {i}"
+            )
         return history[row[i]] - history[row[i - 1]]
 
     if np.ndim(step) == 0:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -36,7 +36,9 @@ PIECE_SECONDS = 1.0
 FIRST_PIECE = 8  # steps of the first piece, before the rate is known
 
 
-def next_piece(left: int, last_steps: int, last_seconds: float, seconds: float = PIECE_SECONDS) -> int:
+def next_piece(
+    left: int, last_steps: int, last_seconds: float, seconds: float = PIECE_SECONDS
+) -> int:
     """Steps of the next compiled call: about `seconds` at the rate of the last piece, at least 1, at most `left`."""
     if last_steps <= 0 or not last_seconds > 0:
         return max(1, min(left, FIRST_PIECE))
@@ -57,7 +59,9 @@ def run_in_pieces(trainer, steps: int, rate: list) -> None:
 
 @dataclass
 class _Slot:
-    index: int | None  # into the trials; None: a stored trial, which only holds the slot until `until`
+    index: (
+        int | None
+    )  # into the trials; None: a stored trial, which only holds the slot until `until`
     start: int  # global step at which it started
     schedule: np.ndarray  # its record steps, counted from its start
     rule: StopRule | None
@@ -85,10 +89,14 @@ def population_order(trials: int, stored: dict[int, int]) -> list[tuple[int | No
     total = trials + len(stored)
     bad = sorted(k for k in stored if not 0 <= k < total)
     if bad:
-        raise ValueError(f"stored positions must lie in 0..{total - 1} (the population's {total} trials), got {bad}")
+        raise ValueError(
+            f"stored positions must lie in 0..{total - 1} (the population's {total} trials), got {bad}"
+        )
     negative = sorted(k for k, step in stored.items() if step < 0)
     if negative:
-        raise ValueError(f"stop steps must be >= 0, got {[stored[k] for k in negative]} at {negative}")
+        raise ValueError(
+            f"stop steps must be >= 0, got {[stored[k] for k in negative]} at {negative}"
+        )
     fresh = iter(range(trials))
     return [(None, int(stored[k])) if k in stored else (next(fresh), 0) for k in range(total)]
 
@@ -148,11 +156,16 @@ def train_slots(
     def training() -> bool:
         return any(sl is not None and sl.trains for sl in slots)
 
-    start({s: pending.popleft() for s in range(min(trainer.members, len(pending)))}, "loaded" if loaded else "fresh")
+    start(
+        {s: pending.popleft() for s in range(min(trainer.members, len(pending)))},
+        "loaded" if loaded else "fresh",
+    )
     while any(slots):
         target = min(sl.next_global() for sl in slots if sl is not None)
         if target > now:
-            if training():  # while only stored trials hold the slots, the clock moves on without training
+            if (
+                training()
+            ):  # while only stored trials hold the slots, the clock moves on without training
                 run_in_pieces(trainer, target - now, rate)
             now = target
         due = [s for s, sl in enumerate(slots) if sl is not None and sl.next_global() == now]
@@ -172,7 +185,9 @@ def train_slots(
             for key, v in m.items():
                 sl.log[key].append(v[s])
             norms = m["fourier_norms"][s] if "fourier_norms" in m else None
-            reason = sl.rule.observe(step, float(m["train_loss"][s]), float(m["test_loss"][s]), norms)
+            reason = sl.rule.observe(
+                step, float(m["train_loss"][s]), float(m["test_loss"][s]), norms
+            )
             if reason is None and sl.at == len(sl.schedule):
                 reason = "max_steps"
             if step in keep or (reason and keep):
@@ -192,12 +207,19 @@ def train_slots(
                     on_done(sl.index, results[sl.index])
         if stopped and pending:
             free = [s for s, sl in enumerate(slots) if sl is None]
-            fresh = len(free) == trainer.members  # all stopped together: a fresh group, as fixed-length trials load
+            fresh = (
+                len(free) == trainer.members
+            )  # all stopped together: a fresh group, as fixed-length trials load
             if fresh:
                 now = 0  # a load zeroes the step count
             # while no trial of this run trains, the others hold nothing: the new trials load as a whole group
-            start({s: pending.popleft() for s in free[: len(pending)]}, "fresh" if fresh or not training() else "refill")
+            start(
+                {s: pending.popleft() for s in free[: len(pending)]},
+                "fresh" if fresh or not training() else "refill",
+            )
     return results
+
+
 def _result(sl: _Slot, final: np.ndarray, stop_step: int, reason: str) -> TrialResult:
     steps = np.asarray(sl.schedule[: sl.at], dtype=np.int64)
     curves = {key: np.stack(v) for key, v in sl.log.items()}

@@ -24,11 +24,23 @@ from cinit_tf.trial import UNTIL_RULES, log10_loss
 class StopRule:
     """One trial's stopping state, fed its measurements in step order by `observe`."""
 
-    def __init__(self, until: str, window: int, tolerance: float, max_steps: int, decay_steps: float = 0.0,
-                 must_prune: bool = True):
+    def __init__(
+        self,
+        until: str,
+        window: int,
+        tolerance: float,
+        max_steps: int,
+        decay_steps: float = 0.0,
+        must_prune: bool = True,
+    ):
         if until not in UNTIL_RULES:
             raise ValueError(f"until must be one of {UNTIL_RULES}, got {until!r}")
-        self.until, self.window, self.tolerance, self.max_steps = until, window, tolerance, max_steps
+        self.until, self.window, self.tolerance, self.max_steps = (
+            until,
+            window,
+            tolerance,
+            max_steps,
+        )
         # survivors_settled: the set must also have stood for as long as weight decay alone takes to bring a
         # frequency from the largest signal below τ of it (`decay_steps`), or an unchanged set means nothing yet
         self.unchanged = max(window, decay_steps)
@@ -46,11 +58,19 @@ class StopRule:
         self.mask_since = 0  # first step of the current unbroken run of equal survivor sets
 
     @classmethod
-    def of(cls, config) -> "StopRule":
-        return cls(config.until, config.settle_window, config.settle_tolerance, config.steps, decay_steps(config),
-                   must_prune=not config.freeze_embedding)
+    def of(cls, config) -> StopRule:
+        return cls(
+            config.until,
+            config.settle_window,
+            config.settle_tolerance,
+            config.steps,
+            decay_steps(config),
+            must_prune=not config.freeze_embedding,
+        )
 
-    def observe(self, step: int, train_loss: float, test_loss: float, fourier_norms=None) -> str | None:
+    def observe(
+        self, step: int, train_loss: float, test_loss: float, fourier_norms=None
+    ) -> str | None:
         """Record one measurement; the reason to stop after it (one of STOP_REASONS), or None to go on."""
         if not math.isfinite(train_loss):
             return "diverged"
@@ -61,13 +81,17 @@ class StopRule:
                 return "settled"
         elif self.until == "survivors_settled":
             if fourier_norms is None:
-                raise ValueError('until = "survivors_settled" reads the Fourier signals: modular addition only')
+                raise ValueError(
+                    'until = "survivors_settled" reads the Fourier signals: modular addition only'
+                )
             mask = survivors(np.asarray(fourier_norms)[None])[0]
             if self.first_mask is None:
                 self.first_mask = mask
             if self.mask is None or not np.array_equal(mask, self.mask):
                 self.mask, self.mask_since = mask, step
-            elif step - self.mask_since >= self.unchanged and not (self.must_prune and np.array_equal(mask, self.first_mask)):
+            elif step - self.mask_since >= self.unchanged and not (
+                self.must_prune and np.array_equal(mask, self.first_mask)
+            ):
                 return "settled"
         return "max_steps" if step >= self.max_steps else None
 
@@ -85,13 +109,20 @@ class StopRule:
         if i == 0:
             return False
         # fmin skips a NaN (a test loss that was not finite once) instead of spreading it; a NaN now never settles
-        for record in self.losses[self.left:i]:
+        for record in self.losses[self.left : i]:
             self.best_before = np.fmin(self.best_before, record)
         self.left = i
         recent = np.asarray(self.losses[i:])
         for k in range(2):
-            best_before, best_recent, now = self.best_before[k], np.fmin.reduce(recent[:, k]), recent[-1, k]
-            if not (best_recent >= best_before - self.tolerance and now <= min(best_before, best_recent) + self.tolerance):
+            best_before, best_recent, now = (
+                self.best_before[k],
+                np.fmin.reduce(recent[:, k]),
+                recent[-1, k],
+            )
+            if not (
+                best_recent >= best_before - self.tolerance
+                and now <= min(best_before, best_recent) + self.tolerance
+            ):
                 return False
         return True
 
@@ -116,4 +147,3 @@ def _log10(x: float) -> float:
     """log10 of a loss floored at cinit_tf.trial.LOSS_FLOOR, as the studies read it (an exact 0 is -10, not
     -inf, so a run at float32's zero can settle there); NaN stays NaN."""
     return log10_loss(x)
-

@@ -37,7 +37,9 @@ class StoredTrial:
     id: str
     settings: dict
     result: TrialResult
-    chosen: dict = field(default_factory=dict)  # what the trial's transform chose (docs/method.md#transforms)
+    chosen: dict = field(
+        default_factory=dict
+    )  # what the trial's transform chose (docs/method.md#transforms)
 
 
 def _umask() -> int:
@@ -66,8 +68,18 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
-REQUIRED_ARRAYS = ("settings_json", "steps", "train_loss", "test_loss", "train_acc", "test_acc",
-                   "initial_embedding", "final_embedding", "convergence_step", "nonfinite_step")
+REQUIRED_ARRAYS = (
+    "settings_json",
+    "steps",
+    "train_loss",
+    "test_loss",
+    "train_acc",
+    "test_acc",
+    "initial_embedding",
+    "final_embedding",
+    "convergence_step",
+    "nonfinite_step",
+)
 
 
 class DamagedTrial(Exception):
@@ -75,7 +87,7 @@ class DamagedTrial(Exception):
 
 
 def _trial_id(settings: dict) -> str:
-    from cinit_tf.plan import TrialPlan  # the one definition of a trial's identity
+    from cinit_tf.experiment.plan import TrialPlan  # the one definition of a trial's identity
 
     return TrialPlan.from_settings(settings).id
 
@@ -97,7 +109,10 @@ class Store:
         self._warn = warn or (lambda text: print(text, file=sys.stderr))
 
     def write_config(self, config: dict) -> None:
-        atomic_write(self.root / "config.json", lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()))
+        atomic_write(
+            self.root / "config.json",
+            lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()),
+        )
 
     def has_config(self) -> bool:
         return os.path.lexists(self.root / "config.json")
@@ -105,27 +120,35 @@ class Store:
     def read_config(self) -> dict:
         """The run's record; RunFolderError (the file, what is wrong, what to do) if it is damaged."""
         path = self.root / "config.json"
-        advice = ("move it away and run the experiment again: a new config.json is written and the trials in "
-                  "trials/ are kept and reused (each file holds its own settings)")
+        advice = (
+            "move it away and run the experiment again: a new config.json is written and the trials in "
+            "trials/ are kept and reused (each file holds its own settings)"
+        )
         if not path.is_file():
             what = "missing" if not os.path.lexists(path) else "not a regular file"
-            raise RunFolderError(f"{path}: {what}; expected the run's record (a JSON object) written by "
-                                 "python -m cinit_tf.run")
+            raise RunFolderError(
+                f"{path}: {what}; expected the run's record (a JSON object) written by "
+                "python -m cinit_tf.run"
+            )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-            raise RunFolderError(f"{path}: damaged, not valid JSON ({type(e).__name__}: {e}); expected the "
-                                 f"run's record; {advice}") from None
+            raise RunFolderError(
+                f"{path}: damaged, not valid JSON ({type(e).__name__}: {e}); expected the "
+                f"run's record; {advice}"
+            ) from None
         except OSError as e:
             raise RunFolderError(f"{path}: cannot read it ({e.strerror})") from None
         problem = None
         if not isinstance(data, dict):
             problem = f"holds {type(data).__name__}, expected a JSON object"
         elif not isinstance(data.get("trial_ids", []), list) or not all(
-                isinstance(i, str) for i in data.get("trial_ids", [])):
+            isinstance(i, str) for i in data.get("trial_ids", [])
+        ):
             problem = "'trial_ids' is not a list of trial ids"
         elif not isinstance(data.get("environments") or [], list) or not all(
-                isinstance(e, dict) for e in data.get("environments") or []):
+            isinstance(e, dict) for e in data.get("environments") or []
+        ):
             problem = "'environments' is not a list of objects"
         if problem:
             raise RunFolderError(f"{path}: damaged: {problem}; {advice}")
@@ -168,16 +191,22 @@ class Store:
                 settings = json.loads(str(z["settings_json"]))
         except DamagedTrial:
             raise
-        except Exception as e:  # BadZipFile, EOFError, ValueError, OSError, JSON errors: all mean damaged
+        except (
+            Exception
+        ) as e:  # BadZipFile, EOFError, ValueError, OSError, JSON errors: all mean damaged
             raise DamagedTrial(f"does not load ({type(e).__name__}: {e})") from None
         if not isinstance(settings, dict):
             raise DamagedTrial("holds no settings table")
         try:
             sid = _trial_id(settings)
         except Exception as e:
-            raise DamagedTrial(f"holds settings that are not a trial's ({type(e).__name__})") from None
+            raise DamagedTrial(
+                f"holds settings that are not a trial's ({type(e).__name__})"
+            ) from None
         if sid != path.stem:
-            raise DamagedTrial(f"holds the settings of trial {sid}, not of {path.stem} (copied from another experiment?)")
+            raise DamagedTrial(
+                f"holds the settings of trial {sid}, not of {path.stem} (copied from another experiment?)"
+            )
 
     def _damaged(self, path: Path, why: str) -> None:
         """A run sets a damaged file aside; a reader leaves it in place, out of what it reads, and says so."""
@@ -185,8 +214,10 @@ class Store:
             self.set_aside(path, why)
         elif (path, why) not in self._told:
             self._told.add((path, why))
-            self._warn(f"warning: {path}: {why}; left out (the next run of the experiment moves it to "
-                       f"{self.damaged_dir} and trains the trial again)")
+            self._warn(
+                f"warning: {path}: {why}; left out (the next run of the experiment moves it to "
+                f"{self.damaged_dir} and trains the trial again)"
+            )
 
     def set_aside(self, path: Path, why: str) -> None:
         """Move a damaged trial file to damaged/ under a name that never overwrites, and say so."""
@@ -201,11 +232,15 @@ class Store:
         self._checked.pop(path.stem, None)
         self._warn(f"warning: {path}: {why}; moved to {target}, the trial will be trained again")
 
-    def write_trial(self, trial_id: str, settings: dict, result: TrialResult, chosen: dict | None = None) -> None:
+    def write_trial(
+        self, trial_id: str, settings: dict, result: TrialResult, chosen: dict | None = None
+    ) -> None:
         arrays = result.to_arrays()
         arrays["settings_json"] = np.array(json.dumps(settings, sort_keys=True))
         arrays["chosen_json"] = np.array(json.dumps(chosen or {}, sort_keys=True))
-        atomic_write(self.trials_dir / f"{trial_id}.npz", lambda f: np.savez_compressed(f, **arrays))
+        atomic_write(
+            self.trials_dir / f"{trial_id}.npz", lambda f: np.savez_compressed(f, **arrays)
+        )
 
     def read_trial(self, trial_id: str) -> StoredTrial:
         """A stored trial; DamagedTrial when its file does not load whole."""
@@ -213,7 +248,9 @@ class Store:
             with np.load(self.trials_dir / f"{trial_id}.npz") as z:
                 arrays = {k: z[k] for k in z.files}
         except Exception as e:
-            raise DamagedTrial(f"{self.trials_dir / (trial_id + '.npz')}: does not load ({type(e).__name__}: {e})") from None
+            raise DamagedTrial(
+                f"{self.trials_dir / (trial_id + '.npz')}: does not load ({type(e).__name__}: {e})"
+            ) from None
         settings = json.loads(str(arrays.pop("settings_json")))
         chosen = json.loads(str(arrays.pop("chosen_json", "{}")))
         return StoredTrial(trial_id, settings, TrialResult.from_arrays(arrays), chosen)

@@ -19,7 +19,9 @@ class Task:
     p: int
     classes: int
     m: int | None = None  # remainder divisor
-    head: str = "two"  # remainder: "two" output logits, or "p" (the paper's App. A; labels stay 0/1)
+    head: str = (
+        "two"  # remainder: "two" output logits, or "p" (the paper's App. A; labels stay 0/1)
+    )
     bits: int | None = None  # xor width
 
     def pairs(self) -> np.ndarray:
@@ -50,7 +52,13 @@ class Task:
         return np.sort(order[:n]), np.sort(order[n:])
 
 
-def make_task(name: str, p: int | None = None, m: int | None = None, bits: int | None = None, head: str = "two") -> Task:
+def make_task(
+    name: str,
+    p: int | None = None,
+    m: int | None = None,
+    bits: int | None = None,
+    head: str = "two",
+) -> Task:
     """Build a task from its paper parameters; p is derived from bits for XOR."""
     if name == "remainder":
         if p is None or m is None:

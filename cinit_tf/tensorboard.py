@@ -25,8 +25,8 @@ import socket
 import time
 from pathlib import Path
 
-from cinit_tf.plan import flat_settings
-from cinit_tf.schema import safe_name
+from cinit_tf.experiment.plan import flat_settings
+from cinit_tf.experiment.schema import safe_name
 
 METRIC_TAGS = ("loss/train", "loss/test", "acc/train", "acc/test")
 FOURIER_TAG = "fourier_norm/k{k:03d}"
@@ -39,17 +39,25 @@ def chosen_members(plans: list, per_point: int) -> list:
         return []
     points: dict = {}
     for plan in plans:
-        key = (plan.settings["case"], tuple(sorted((k, str(v)) for k, v in plan.settings["grid"].items())))
+        key = (
+            plan.settings["case"],
+            tuple(sorted((k, str(v)) for k, v in plan.settings["grid"].items())),
+        )
         points.setdefault(key, []).append(plan)
     out = []
     for members in points.values():
-        out += sorted(members, key=lambda p: (p.settings["seeds"]["embedding"], p.settings["seeds"]["mlp"], p.id))[:per_point]
+        out += sorted(
+            members,
+            key=lambda p: (p.settings["seeds"]["embedding"], p.settings["seeds"]["mlp"], p.id),
+        )[:per_point]
     return out
 
 
 def _part(text) -> str:
     # Grid values (true, 0.5, "random", -1) made folder-safe: anything else becomes "-".
-    text = re.sub(r"[^A-Za-z0-9_.-]", "-", str(text).lower() if isinstance(text, bool) else str(text))
+    text = re.sub(
+        r"[^A-Za-z0-9_.-]", "-", str(text).lower() if isinstance(text, bool) else str(text)
+    )
     return re.sub(r"\.{2,}", ".", text)
 
 
@@ -57,10 +65,14 @@ def run_name(plan) -> str:
     """A trial's TensorBoard run: modadd_d-59_freeze_embedding-true_seed-0 (mlp seed added when it differs)."""
     s = plan.settings
     seeds = s["seeds"]
-    seed = f"seed-{seeds['embedding']}" + (f"-{seeds['mlp']}" if seeds["mlp"] != seeds["embedding"] else "")
+    seed = f"seed-{seeds['embedding']}" + (
+        f"-{seeds['mlp']}" if seeds["mlp"] != seeds["embedding"] else ""
+    )
     grid = [f"{_part(k.split('.')[-1])}-{_part(v)}" for k, v in s["grid"].items()]
     name = "_".join(x for x in (s["case"], *grid, seed) if x)
-    if not safe_name(name):  # cannot happen with validated labels; never write a path that is not one folder
+    if not safe_name(
+        name
+    ):  # cannot happen with validated labels; never write a path that is not one folder
         name = f"trial-{plan.id}"
     return name
 
@@ -71,12 +83,19 @@ def varying_settings(plans: list) -> dict[str, list]:
     for plan in plans:
         for key, value in hparam_values(plan).items():
             values.setdefault(key, set()).add(value)
-    return {k: sorted(v, key=lambda x: (str(type(x)), x)) for k, v in sorted(values.items()) if len(v) > 1}
+    return {
+        k: sorted(v, key=lambda x: (str(type(x)), x))
+        for k, v in sorted(values.items())
+        if len(v) > 1
+    }
 
 
 def hparam_values(plan) -> dict:
     """The plan's case, settings and seeds as TensorBoard's HParams takes them (scalars only)."""
-    out = {"case": plan.settings["case"], **flat_settings(plan.settings, ("task", "train", "transform", "seeds"))}
+    out = {
+        "case": plan.settings["case"],
+        **flat_settings(plan.settings, ("task", "train", "transform", "seeds")),
+    }
     return {k: v for k, v in out.items() if isinstance(v, (bool, int, float, str))}
 
 
@@ -87,10 +106,15 @@ class TensorBoardLog:
         self.root = Path(root)
         self.chosen = chosen_members(plans, per_point)
         self.names = {p.id: run_name(p) for p in self.chosen}
-        if len(set(self.names.values())) < len(self.names):  # two trials alike but for settings outside the name
+        if len(set(self.names.values())) < len(
+            self.names
+        ):  # two trials alike but for settings outside the name
             self.names = {p.id: f"{n}_{p.id[:8]}" for p, n in zip(self.chosen, self.names.values())}
         self.varying = varying_settings(plans)
-        self.hparams = {p.id: {k: v for k, v in hparam_values(p).items() if k in self.varying} for p in self.chosen}
+        self.hparams = {
+            p.id: {k: v for k, v in hparam_values(p).items() if k in self.varying}
+            for p in self.chosen
+        }
         self.fourier = any(p.settings["task"]["name"] == "modadd" for p in self.chosen)
         self.writers: dict = {}
         self._wrote_layout = False
@@ -110,13 +134,29 @@ class TensorBoardLog:
         self._wrote_layout = True
         charts = []
         if self.fourier:
-            charts.append(layout_pb2.Chart(title="fourier_norm: one line per frequency k",
-                                           multiline=layout_pb2.MultilineChartContent(tag=[r"^fourier_norm/k\d+$"])))
+            charts.append(
+                layout_pb2.Chart(
+                    title="fourier_norm: one line per frequency k",
+                    multiline=layout_pb2.MultilineChartContent(tag=[r"^fourier_norm/k\d+$"]),
+                )
+            )
         charts += [
-            layout_pb2.Chart(title="loss: train and test", multiline=layout_pb2.MultilineChartContent(tag=[r"^loss/(train|test)$"])),
-            layout_pb2.Chart(title="accuracy: train and test", multiline=layout_pb2.MultilineChartContent(tag=[r"^acc/(train|test)$"])),
+            layout_pb2.Chart(
+                title="loss: train and test",
+                multiline=layout_pb2.MultilineChartContent(tag=[r"^loss/(train|test)$"]),
+            ),
+            layout_pb2.Chart(
+                title="accuracy: train and test",
+                multiline=layout_pb2.MultilineChartContent(tag=[r"^acc/(train|test)$"]),
+            ),
         ]
-        layout = layout_pb2.Layout(category=[layout_pb2.Category(title=LAYOUT_TITLE if self.fourier else "Training curves", chart=charts)])
+        layout = layout_pb2.Layout(
+            category=[
+                layout_pb2.Category(
+                    title=LAYOUT_TITLE if self.fourier else "Training curves", chart=charts
+                )
+            ]
+        )
         config = hp.hparams_config_pb(
             hparams=[hp.HParam(k, hp.Discrete(v)) for k, v in self.varying.items()],
             metrics=[hp.Metric(tag, display_name=tag) for tag in METRIC_TAGS],
@@ -150,7 +190,9 @@ class TensorBoardLog:
         try:
             writer = _EventFile(folder / _event_file_name())
             self.writers[slot] = (plan.id, writer)
-            writer.add(_event(0, hp.hparams_pb(self.hparams[plan.id], trial_id=self.names[plan.id])))
+            writer.add(
+                _event(0, hp.hparams_pb(self.hparams[plan.id], trial_id=self.names[plan.id]))
+            )
         except OSError as e:
             self.discard()
             shutil.rmtree(folder, ignore_errors=True)
@@ -163,11 +205,20 @@ class TensorBoardLog:
         for slot, (_, writer) in self.writers.items():
             if slot not in steps:
                 continue
-            values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(measurements[f"{tag.split('/')[1]}_{tag.split('/')[0]}"][slot]))
-                      for tag in METRIC_TAGS]
+            values = [
+                summary_pb2.Summary.Value(
+                    tag=tag,
+                    simple_value=float(
+                        measurements[f"{tag.split('/')[1]}_{tag.split('/')[0]}"][slot]
+                    ),
+                )
+                for tag in METRIC_TAGS
+            ]
             if "fourier_norms" in measurements:
-                values += [summary_pb2.Summary.Value(tag=FOURIER_TAG.format(k=k), simple_value=float(v))
-                           for k, v in enumerate(measurements["fourier_norms"][slot], start=1)]
+                values += [
+                    summary_pb2.Summary.Value(tag=FOURIER_TAG.format(k=k), simple_value=float(v))
+                    for k, v in enumerate(measurements["fourier_norms"][slot], start=1)
+                ]
             try:
                 writer.add(_event(steps[slot], summary_pb2.Summary(value=values)))
             except OSError as e:
@@ -205,8 +256,11 @@ def _event_file_name() -> str:
 
 
 def _failed(e: OSError, where: Path) -> OSError:
-    return OSError(e.errno, f"{e.strerror or e} (writing TensorBoard curves in {where}; the curves of "
-                            "trials not stored were removed)")
+    return OSError(
+        e.errno,
+        f"{e.strerror or e} (writing TensorBoard curves in {where}; the curves of "
+        "trials not stored were removed)",
+    )
 
 
 class _EventFile:
@@ -245,6 +299,8 @@ class _EventFile:
 def _event(step: int, summary):
     from tensorboard.compat.proto import event_pb2, summary_pb2
 
-    if not isinstance(summary, summary_pb2.Summary):  # a plugin may build TensorFlow's own Summary class
+    if not isinstance(
+        summary, summary_pb2.Summary
+    ):  # a plugin may build TensorFlow's own Summary class
         summary = summary_pb2.Summary.FromString(summary.SerializeToString())
     return event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary)

@@ -12,18 +12,25 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from cinit_tf.framework import tf
-
 from cinit_tf.model import MLP_WEIGHTS, PopulationModel
 from cinit_tf.optimizer import MemberAdamW, restart_slots
 from cinit_tf.signals import n_frequencies
 from cinit_tf.slots import train_slots
 from cinit_tf.tasks import Task
-from cinit_tf.trial import LOSSES, Shape, TrainConfig, Trial, TrialResult, initial_embedding, initial_mlp
+from cinit_tf.trial import (
+    LOSSES,
+    Shape,
+    TrainConfig,
+    Trial,
+    TrialResult,
+    initial_embedding,
+    initial_mlp,
+)
 
 
 def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
@@ -92,7 +99,13 @@ class PopulationTrainer:
     populations of one experiment) pay for XLA compilation once per shape.
     """
 
-    def __init__(self, task: Task, config: TrainConfig, members: int, strategy: tf.distribute.Strategy | None = None):
+    def __init__(
+        self,
+        task: Task,
+        config: TrainConfig,
+        members: int,
+        strategy: tf.distribute.Strategy | None = None,
+    ):
         self.task, self.config, self.members = task, config, members
         self.shape = Shape(p=task.p, d=config.d, width=config.width, classes=task.classes)
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -100,17 +113,30 @@ class PopulationTrainer:
         self.record_fourier = task.name == "modadd"
         self.record_gradients = config.gradient_steps > 0
         if self.record_gradients and not self.record_fourier:
-            raise ValueError("gradient_steps records the embedding gradient in the Fourier basis: modular addition only")
+            raise ValueError(
+                "gradient_steps records the embedding gradient in the Fourier basis: modular addition only"
+            )
         self.n_train = task.n_train(config.train_fraction)
         self.n_test = task.p * task.p - self.n_train
         with self.strategy.scope():
-            self.model = PopulationModel(members, self.shape, train_embedding=not config.freeze_embedding, dtype=config.dtype)
+            self.model = PopulationModel(
+                members, self.shape, train_embedding=not config.freeze_embedding, dtype=config.dtype
+            )
             self.optimizer = make_optimizer(config, members)
             self.optimizer.build(self.model.trainable_variables)
             n = members
             self._data = {
-                name: tf.Variable(tf.zeros((n, size, 2) if name.endswith("pairs") else (n, size), tf.int32), trainable=False, name=name)
-                for name, size in (("train_pairs", self.n_train), ("train_labels", self.n_train), ("test_pairs", self.n_test), ("test_labels", self.n_test))
+                name: tf.Variable(
+                    tf.zeros((n, size, 2) if name.endswith("pairs") else (n, size), tf.int32),
+                    trainable=False,
+                    name=name,
+                )
+                for name, size in (
+                    ("train_pairs", self.n_train),
+                    ("train_labels", self.n_train),
+                    ("test_pairs", self.n_test),
+                    ("test_labels", self.n_test),
+                )
             }
         self._pairs = task.pairs()
         self._labels = task.labels()
@@ -146,7 +172,9 @@ class PopulationTrainer:
         each pair's standard cross-entropy is exactly 0 (softmax collapse, whichever loss trains)."""
         logits = self.model(pairs)
         ce = cross_entropy(labels, logits, self.config.loss)
-        correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), ce.dtype)
+        correct = tf.cast(
+            tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), ce.dtype
+        )
         if not collapsed:
             return ce, correct
         standard = ce if self.config.loss == "standard" else cross_entropy(labels, logits)
@@ -164,7 +192,9 @@ class PopulationTrainer:
 
     def train_step(self):
         """One full-batch AdamW step of every member on its own train split."""
-        grads = self._grads() if self.replicas == 1 else self._on_replica_device(self._replica_grads)
+        grads = (
+            self._grads() if self.replicas == 1 else self._on_replica_device(self._replica_grads)
+        )
         self.optimizer.apply(grads, self.model.trainable_variables)
 
     @staticmethod
@@ -194,13 +224,19 @@ class PopulationTrainer:
                 E = self.model.embedding.value  # the backend tf.Variable behind the Keras variable
                 with tf.GradientTape() as tape:
                     tape.watch(E)  # also when the embedding is frozen
-                    ce, correct, collapsed = self._ce_and_correct(self._local("train_pairs"), self._local("train_labels"), True)
+                    ce, correct, collapsed = self._ce_and_correct(
+                        self._local("train_pairs"), self._local("train_labels"), True
+                    )
                     loss = tf.reduce_sum(ce) / self.n_train
                 out["embedding_gradient"] = tape.gradient(loss, E)
             elif split == "train":
-                ce, correct, collapsed = self._ce_and_correct(self._local("train_pairs"), self._local("train_labels"), True)
+                ce, correct, collapsed = self._ce_and_correct(
+                    self._local("train_pairs"), self._local("train_labels"), True
+                )
             else:
-                ce, correct = self._ce_and_correct(self._local(f"{split}_pairs"), self._local(f"{split}_labels"))
+                ce, correct = self._ce_and_correct(
+                    self._local(f"{split}_pairs"), self._local(f"{split}_labels")
+                )
             if split == "train":
                 out["train_collapsed"] = tf.reduce_sum(collapsed, axis=1)
             out[f"{split}_loss"] = tf.reduce_sum(ce, axis=1)
@@ -218,9 +254,14 @@ class PopulationTrainer:
             sums = self._replica_measure()
         else:
             per_replica = self.strategy.run(lambda: self._on_replica_device(self._replica_sums))
-            sums = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+            sums = {
+                k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
+                for k, v in per_replica.items()
+            }
         gradient = sums.pop("embedding_gradient", None)
-        out = {k: v / (self.n_train if k.startswith("train") else self.n_test) for k, v in sums.items()}
+        out = {
+            k: v / (self.n_train if k.startswith("train") else self.n_test) for k, v in sums.items()
+        }
         if gradient is not None:
             out["gradient_norms"] = fourier_norms_tf(tf.convert_to_tensor(gradient))
         if self.record_fourier:
@@ -251,13 +292,21 @@ class PopulationTrainer:
         """Stacked initial weights and data splits of one trial per slot."""
         embeddings = []
         for t in slots:
-            E = initial_embedding(self.shape, t.embedding_seed) if t.initial_embedding is None else np.asarray(t.initial_embedding)
+            E = (
+                initial_embedding(self.shape, t.embedding_seed)
+                if t.initial_embedding is None
+                else np.asarray(t.initial_embedding)
+            )
             if E.shape != (self.shape.p, self.shape.d):
-                raise ValueError(f"initial embedding has shape {E.shape}, expected {(self.shape.p, self.shape.d)}")
+                raise ValueError(
+                    f"initial embedding has shape {E.shape}, expected {(self.shape.p, self.shape.d)}"
+                )
             embeddings.append(E)
         mlps = [initial_mlp(self.shape, t.mlp_seed) for t in slots]
         dtype = self.model.dtype  # the casts of PopulationModel.set_members
-        weights = [np.asarray(np.stack(embeddings), dtype=dtype)] + [np.stack([m[key] for m in mlps]).astype(dtype) for key in MLP_WEIGHTS]
+        weights = [np.asarray(np.stack(embeddings), dtype=dtype)] + [
+            np.stack([m[key] for m in mlps]).astype(dtype) for key in MLP_WEIGHTS
+        ]
         splits = [self.task.split(t.split_seed, self.config.train_fraction) for t in slots]
         data = {}
         for split, col in (("train", 0), ("test", 1)):
@@ -268,9 +317,13 @@ class PopulationTrainer:
     def load(self, trials: list[Trial]) -> None:
         """Fill the slots with trials (fewer trials than slots: the rest repeat the first, and are ignored)."""
         if not 0 < len(trials) <= self.members:
-            raise ValueError(f"a population of {self.members} slots takes 1..{self.members} trials, got {len(trials)}")
+            raise ValueError(
+                f"a population of {self.members} slots takes 1..{self.members} trials, got {len(trials)}"
+            )
         self.trials = list(trials)
-        weights, data = self._arrays(self.trials + [self.trials[0]] * (self.members - len(self.trials)))
+        weights, data = self._arrays(
+            self.trials + [self.trials[0]] * (self.members - len(self.trials))
+        )
         # A fresh optimizer state (step counts and moments). The learning rate is one of the
         # optimizer's variables too: everything is zeroed, then it is set again.
         self._assign(weights, data)
@@ -314,27 +367,33 @@ class PopulationTrainer:
 
     def train(self, callback: Callable[[int, dict], None] | None = None) -> list[TrialResult]:
         """Train the loaded trials to their end; `callback(step, measurements)` sees every measurement."""
-        on_measure = None if callback is None else (lambda steps, m: callback(max(steps.values()), m))
+        on_measure = (
+            None if callback is None else (lambda steps, m: callback(max(steps.values()), m))
+        )
         return train_slots(self, self.trials, on_measure=on_measure, loaded=True)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def make_strategy(name: str) -> tf.distribute.Strategy | None:
-    """"mirrored": MirroredStrategy over the GPUs, or over the logical CPUs where there is none; else None.
+    """ "mirrored": MirroredStrategy over the GPUs, or over the logical CPUs where there is none; else None.
 
     One per process: two MirroredStrategy objects in one process can collide in their collective keys.
     """
     if name != "mirrored":
         return None
     gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.MirroredStrategy(devices=[d.name for d in (gpus or tf.config.list_logical_devices("CPU"))])
+    return tf.distribute.MirroredStrategy(
+        devices=[d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+    )
 
 
 def auto_group_size(task: Task, config: TrainConfig, members: int) -> int:
     """Members per compiled program (cinit_tf.memory.group_size, the rule the memory estimate shares)."""
     from cinit_tf.memory import Device, group_size
 
-    return group_size(task, config, members, Device("gpu" if tf.config.list_logical_devices("GPU") else "cpu"))
+    return group_size(
+        task, config, members, Device("gpu" if tf.config.list_logical_devices("GPU") else "cpu")
+    )
 
 
 _TRAINERS: collections.OrderedDict = collections.OrderedDict()
@@ -348,9 +407,22 @@ def trainer_key(task: Task, config: TrainConfig, members: int, strategy=None) ->
     recording is, on or off). Equal keys share one trainer; the runner uses the key to tell
     which groups pay for compilation.
     """
-    return (task, dataclasses.replace(config, steps=1, log_every=1, first_steps=0, snapshot_every=0,
-                                      gradient_steps=min(config.gradient_steps, 1), until="steps", settle_window=1,
-                                      settle_tolerance=0.0), members, id(strategy))
+    return (
+        task,
+        dataclasses.replace(
+            config,
+            steps=1,
+            log_every=1,
+            first_steps=0,
+            snapshot_every=0,
+            gradient_steps=min(config.gradient_steps, 1),
+            until="steps",
+            settle_window=1,
+            settle_tolerance=0.0,
+        ),
+        members,
+        id(strategy),
+    )
 
 
 def _trainer(task: Task, config: TrainConfig, members: int, strategy) -> PopulationTrainer:
@@ -391,4 +463,6 @@ def train_population(
     stored = dict(stored or {})
     size = auto_group_size(task, config, len(trials) + len(stored))
     trainer = _trainer(task, config, size, strategy)
-    return train_slots(trainer, trials, stored=stored, on_start=on_start, on_measure=on_measure, on_done=on_done)
+    return train_slots(
+        trainer, trials, stored=stored, on_start=on_start, on_measure=on_measure, on_done=on_done
+    )

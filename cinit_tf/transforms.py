@@ -49,7 +49,9 @@ def fourier_scale(E, k: int, s: float) -> np.ndarray:
     return np.fft.irfft(F, n=p, axis=0).astype(dtype)
 
 
-def fourier_keep(E, keep: Collection[int], keep_zero: bool = True, keep_nyquist: bool = False) -> np.ndarray:
+def fourier_keep(
+    E, keep: Collection[int], keep_zero: bool = True, keep_nyquist: bool = False
+) -> np.ndarray:
     """Zero every frequency not in `keep` (Fig. 6d, App. G); k in keep keeps both k and p - k.
 
     keep_zero keeps F_0 (the mean embedding); App. G's "set all frequencies except k_1 to 0"
@@ -75,7 +77,9 @@ def _above_mean_plus_std(E) -> np.ndarray:
     return np.flatnonzero(signal > signal.mean() + signal.std())
 
 
-def _random_frequencies(p: int, n: int, seed: int | None, rule: str, final_norms=None) -> np.ndarray:
+def _random_frequencies(
+    p: int, n: int, seed: int | None, rule: str, final_norms=None
+) -> np.ndarray:
     """n 0-based frequencies drawn uniformly without replacement from the "keep_rule" stream of `seed`;
     with final_norms, among the frequencies other than its two largest."""
     if seed is None:
@@ -147,7 +151,9 @@ def construct_two(p: int, d: int, s: float, r: float, seed: int, eps: float = CO
     return np.fft.irfft(F, n=p, axis=0), (k_top, k_second)
 
 
-def apply_transform(spec: dict, E: np.ndarray, seed: int, source_final=None) -> tuple[np.ndarray | None, dict]:
+def apply_transform(
+    spec: dict, E: np.ndarray, seed: int, source_final=None
+) -> tuple[np.ndarray | None, dict]:
     """The initial embedding an experiment file's `[transform]` asks for, from the drawn embedding E,
     and what the transform chose, as plain JSON values.
 
@@ -171,12 +177,27 @@ def apply_transform(spec: dict, E: np.ndarray, seed: int, source_final=None) -> 
         return fourier_scale(E, k, s), {"k": k, "s": s}
     if name == "fourier_keep":
         if "final" in spec["rule"] and source_final is None:
-            raise ValueError(f"keep rule {spec['rule']!r} needs the final signals of an earlier run (transform.source_case)")
-        kept, keep_zero = keep_rule(E, spec["rule"], seed=seed, final_norms=source_final), bool(spec.get("keep_zero", True))
-        return fourier_keep(E, kept, keep_zero=keep_zero), {"kept": list(kept), "keep_zero": keep_zero}
+            raise ValueError(
+                f"keep rule {spec['rule']!r} needs the final signals of an earlier run (transform.source_case)"
+            )
+        kept, keep_zero = (
+            keep_rule(E, spec["rule"], seed=seed, final_norms=source_final),
+            bool(spec.get("keep_zero", True)),
+        )
+        return fourier_keep(E, kept, keep_zero=keep_zero), {
+            "kept": list(kept),
+            "keep_zero": keep_zero,
+        }
     if name == "construct_two":
         p, d = E.shape
         s, r = float(spec["s"]), float(spec["r"])
-        built, (k_top, k_second) = construct_two(p, d, s, r, seed, eps=float(spec.get("eps", CONSTRUCT_EPS)))
-        return built, {"k_top": k_top, "k_second": k_second, "signal_top": s, "signal_second": r * s}
+        built, (k_top, k_second) = construct_two(
+            p, d, s, r, seed, eps=float(spec.get("eps", CONSTRUCT_EPS))
+        )
+        return built, {
+            "k_top": k_top,
+            "k_second": k_second,
+            "signal_top": s,
+            "signal_second": r * s,
+        }
     raise ValueError(f"unknown transform {name!r}")

@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cinit_tf.rules import Bool, Choice, Float, Int, setting
+from cinit_tf.experiment.settings import Bool, Choice, Float, Int, setting
 from cinit_tf.seeds import rng
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
-UNTIL_RULES = ("steps", "loss_settled", "survivors_settled")  # cinit_tf.stopping, docs/method.md#stopping-rules
+UNTIL_RULES = (
+    "steps",
+    "loss_settled",
+    "survivors_settled",
+)  # cinit_tf.stopping, docs/method.md#stopping-rules
 STOP_REASONS = ("settled", "max_steps", "diverged")
 # The one floor under which a loss is read (log10 of 0 is not a number): a float32 mean over the train or
 # test pairs of a standard cross-entropy is exactly 0 once every pair collapsed, or at least about
@@ -40,7 +44,9 @@ class TrainConfig:
     file's defaults); `jit_compile` and `group_size` are how to execute, set from `[run]`.
     """
 
-    steps: int = setting(Int(0), 1000, doc="optimizer steps (full batch); 0 = only measure the initial embedding")
+    steps: int = setting(
+        Int(0), 1000, doc="optimizer steps (full batch); 0 = only measure the initial embedding"
+    )
     d: int = setting(Int(1), 128, doc="embedding width")
     width: int = setting(Int(1), 100, doc="hidden width of both MLP layers")
     lr: float = setting(Float(0.0, lo_open=True), 0.01, doc="AdamW learning rate")
@@ -48,26 +54,59 @@ class TrainConfig:
     beta_1: float = setting(Float(0.0, 1.0, hi_open=True), 0.9)
     beta_2: float = setting(Float(0.0, 1.0, hi_open=True), 0.999)
     epsilon: float = setting(Float(0.0, lo_open=True), 1e-8)
-    train_fraction: float = setting(Float(0.0, 1.0, lo_open=True, hi_open=True), 0.8, doc="share of the p² pairs trained on")
+    train_fraction: float = setting(
+        Float(0.0, 1.0, lo_open=True, hi_open=True), 0.8, doc="share of the p² pairs trained on"
+    )
     freeze_embedding: bool = setting(Bool(), False, doc="train only the MLP (paper §5)")
-    log_every: int = setting(Int(1), 100, doc="measure every this many steps (besides steps 0..first_steps and the last)")
-    first_steps: int = setting(Int(0), 10, doc="measure after every one of the first steps (the gradient signal needs 1-4)")
+    log_every: int = setting(
+        Int(1), 100, doc="measure every this many steps (besides steps 0..first_steps and the last)"
+    )
+    first_steps: int = setting(
+        Int(0), 10, doc="measure after every one of the first steps (the gradient signal needs 1-4)"
+    )
     dtype: str = setting(Choice(("float32", "float64")), "float32")
-    gradient_steps: int = setting(Int(0), 0, new=True, doc="modular addition: also measure ||FFT(dL/dE)_k||² (backprop only, no weight decay) after every "
-        "one of the first this many steps, then at each measurement; 0 = off")
-    snapshot_every: int = setting(Int(0), 0, new=True, doc="keep the embedding every this many steps (and after steps 0..first_steps); 0 = off")
-    until: str = setting(Choice(UNTIL_RULES), "steps", new=True, doc='when a trial stops before `steps` (then its cap): "steps" never; '
+    gradient_steps: int = setting(
+        Int(0),
+        0,
+        new=True,
+        doc="modular addition: also measure ||FFT(dL/dE)_k||² (backprop only, no weight decay) after every "
+        "one of the first this many steps, then at each measurement; 0 = off",
+    )
+    snapshot_every: int = setting(
+        Int(0),
+        0,
+        new=True,
+        doc="keep the embedding every this many steps (and after steps 0..first_steps); 0 = off",
+    )
+    until: str = setting(
+        Choice(UNTIL_RULES),
+        "steps",
+        new=True,
+        doc='when a trial stops before `steps` (then its cap): "steps" never; '
         '"loss_settled" when neither loss\'s best improved more than settle_tolerance decades over the last settle_window steps '
         'and both sit within settle_tolerance of their best so far; "survivors_settled" (modular addition) when the set of surviving '
-        'frequencies has not changed for settle_window steps, nor for as long as weight decay alone takes to kill one, and has lost one. '
-        'A trial whose training loss is not finite stops at once, whatever the rule')
-    settle_window: int = setting(Int(1), 1000, new=True, doc="steps over which a settling rule looks back; less than steps")
-    settle_tolerance: float = setting(Float(0.0), 0.01, new=True, doc="loss_settled: decades by which either loss's best may "
-        "still improve over settle_window, and its current value sit above its best so far, and count as settled")
-    loss: str = setting(Choice(LOSSES), "standard", new=True, doc='the cross-entropy trained on and measured: "standard" '
+        "frequencies has not changed for settle_window steps, nor for as long as weight decay alone takes to kill one, and has lost one. "
+        "A trial whose training loss is not finite stops at once, whatever the rule",
+    )
+    settle_window: int = setting(
+        Int(1), 1000, new=True, doc="steps over which a settling rule looks back; less than steps"
+    )
+    settle_tolerance: float = setting(
+        Float(0.0),
+        0.01,
+        new=True,
+        doc="loss_settled: decades by which either loss's best may "
+        "still improve over settle_window, and its current value sit above its best so far, and count as settled",
+    )
+    loss: str = setting(
+        Choice(LOSSES),
+        "standard",
+        new=True,
+        doc='the cross-entropy trained on and measured: "standard" '
         "(the framework's softmax cross-entropy, the paper's likely setting: in float32 a pair whose target probability "
         'rounds to 1 has loss and target gradient exactly 0) or "exact" (softplus of the off-target logsumexp relative '
-        "to the target logit: keeps 1 - p, so the loss and the target's gradient stay nonzero)")
+        "to the target logit: keeps 1 - p, so the loss and the target's gradient stay nonzero)",
+    )
     jit_compile: bool = True
     group_size: int | None = None  # members per compiled program; None = automatic
 
@@ -82,11 +121,15 @@ class TrainConfig:
         and the last. Built from ranges, so its size is the number of measurements, never the
         number of steps.
         """
-        parts = [np.arange(0, self._dense() + 1, dtype=np.int64),
-                 np.arange(self.log_every, self.steps + 1, self.log_every, dtype=np.int64),
-                 np.array([self.steps], dtype=np.int64)]
+        parts = [
+            np.arange(0, self._dense() + 1, dtype=np.int64),
+            np.arange(self.log_every, self.steps + 1, self.log_every, dtype=np.int64),
+            np.array([self.steps], dtype=np.int64),
+        ]
         if self.snapshot_every:
-            parts.append(np.arange(self.snapshot_every, self.steps + 1, self.snapshot_every, dtype=np.int64))
+            parts.append(
+                np.arange(self.snapshot_every, self.steps + 1, self.snapshot_every, dtype=np.int64)
+            )
         return np.unique(np.concatenate(parts))
 
     def n_records(self) -> int:
@@ -100,8 +143,11 @@ class TrainConfig:
         if self.snapshot_every:
             both = math.lcm(self.log_every, self.snapshot_every)
             count += multiples(self.snapshot_every) - multiples(both)
-        covered = self.steps <= dense or self.steps % self.log_every == 0 or (
-            self.snapshot_every and self.steps % self.snapshot_every == 0)
+        covered = (
+            self.steps <= dense
+            or self.steps % self.log_every == 0
+            or (self.snapshot_every and self.steps % self.snapshot_every == 0)
+        )
         return count + (0 if covered else 1)
 
     def snapshot_steps(self) -> np.ndarray:
@@ -172,10 +218,14 @@ class TrialResult:
     final_embedding: np.ndarray
     convergence_step: int | None  # first measured step with 100% test accuracy
     nonfinite_step: int | None  # first measured step whose train loss was not finite
-    gradient_norms: np.ndarray | None = None  # (len(steps), K): ||FFT(dL/dE)_k||² at each step's parameters, if recorded
+    gradient_norms: np.ndarray | None = (
+        None  # (len(steps), K): ||FFT(dL/dE)_k||² at each step's parameters, if recorded
+    )
     snapshot_steps: np.ndarray | None = None  # steps whose embedding was kept, if any
     snapshots: np.ndarray | None = None  # (len(snapshot_steps), p, d)
-    stop_step: int | None = None  # the step it stopped after (its last measurement); None: steps[-1]
+    stop_step: int | None = (
+        None  # the step it stopped after (its last measurement); None: steps[-1]
+    )
     stop_reason: str = "max_steps"  # one of STOP_REASONS (cinit_tf.stopping)
     # Share of training pairs whose standard cross-entropy is exactly 0 in the training precision (the
     # target's probability rounds to 1: softmax collapse), at each measurement; None: not recorded
@@ -203,14 +253,16 @@ class TrialResult:
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
-        out["convergence_step"] = np.array(-1 if self.convergence_step is None else self.convergence_step)
+        out["convergence_step"] = np.array(
+            -1 if self.convergence_step is None else self.convergence_step
+        )
         out["nonfinite_step"] = np.array(-1 if self.nonfinite_step is None else self.nonfinite_step)
         out["stop_step"] = np.array(self.stop_step)
         out["stop_reason"] = np.array(self.stop_reason)
         return out
 
     @classmethod
-    def from_arrays(cls, a) -> "TrialResult":
+    def from_arrays(cls, a) -> TrialResult:
         conv, bad = int(a["convergence_step"]), int(a["nonfinite_step"])
         return cls(
             steps=a["steps"],
@@ -228,6 +280,8 @@ class TrialResult:
             snapshots=a["snapshots"] if "snapshots" in a else None,
             # trials stored before stopping rules existed trained to their last step
             stop_step=int(a["stop_step"]) if "stop_step" in a else None,
-            stop_reason=str(a["stop_reason"]) if "stop_reason" in a else ("diverged" if bad >= 0 else "max_steps"),
+            stop_reason=str(a["stop_reason"])
+            if "stop_reason" in a
+            else ("diverged" if bad >= 0 else "max_steps"),
             train_collapsed=a["train_collapsed"] if "train_collapsed" in a else None,
         )

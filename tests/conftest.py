@@ -13,6 +13,8 @@ def _gpus():
 def pytest_collection_modifyitems(config, items):
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if gpu_items and not _gpus():
-        skip = pytest.mark.skip(reason="no GPU visible to TensorFlow: the gpu suite runs only where one is")
+        skip = pytest.mark.skip(
+            reason="no GPU visible to TensorFlow: the gpu suite runs only where one is"
+        )
         for item in gpu_items:
             item.add_marker(skip)

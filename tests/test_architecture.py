@@ -9,11 +9,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = {"cinit_tf.framework", "cinit_tf.model", "cinit_tf.optimizer", "cinit_tf.training"}  # the only modules that may import TensorFlow
+ENGINE = {
+    "cinit_tf.framework",
+    "cinit_tf.model",
+    "cinit_tf.optimizer",
+    "cinit_tf.training",
+}  # the only modules that may import TensorFlow
 
 
 def _python(code: str, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def test_reading_results_imports_no_tensorflow():
@@ -21,7 +32,7 @@ def test_reading_results_imports_no_tensorflow():
     out = _python(
         """
         import sys
-        import cinit_tf.config, cinit_tf.plan, cinit_tf.store, cinit_tf.signals, cinit_tf.readout
+        import cinit_tf.experiment.config, cinit_tf.experiment.plan, cinit_tf.store, cinit_tf.signals, cinit_tf.readout
         import cinit_tf.transforms, cinit_tf.report, cinit_tf.run, cinit_tf.runner, cinit_tf.framework
         from cinit_tf.studies import study_names, study
         for name in study_names():
@@ -46,11 +57,17 @@ def imported_modules(node: ast.ImportFrom, module: str) -> list[str]:
 
 
 def test_the_import_check_sees_submodules_imported_by_name():
-    forms = {"from cinit_tf import training": "cinit_tf.training", "from cinit_tf.training import train_population": "cinit_tf.training",
-             "from . import training": "cinit_tf.training", "from .. import framework": "cinit_tf.framework"}
+    forms = {
+        "from cinit_tf import training": "cinit_tf.training",
+        "from cinit_tf.training import train_population": "cinit_tf.training",
+        "from . import training": "cinit_tf.training",
+        "from .. import framework": "cinit_tf.framework",
+    }
     for code, expected in forms.items():
         node = ast.parse(code).body[0]
-        assert expected in imported_modules(node, "cinit_tf.studies.x" if code.startswith("from ..") else "cinit_tf.x"), code
+        assert expected in imported_modules(
+            node, "cinit_tf.studies.x" if code.startswith("from ..") else "cinit_tf.x"
+        ), code
 
 
 def test_only_the_engine_imports_tensorflow():
@@ -67,13 +84,15 @@ def test_only_the_engine_imports_tensorflow():
                 names = imported_modules(node, module)
             for name in names:
                 assert name.split(".")[0] not in ("tensorflow", "keras"), f"{module} imports {name}"
-                assert name not in ENGINE or module in ("cinit_tf.run", "cinit_tf.runner"), f"{module} imports the engine ({name})"
+                assert name not in ENGINE or module in ("cinit_tf.run", "cinit_tf.runner"), (
+                    f"{module} imports the engine ({name})"
+                )
 
 
 def test_runner_benchmark_and_tests_train_through_the_one_entry_point(tmp_path, monkeypatch):
     """Patch train_population and train_slots (the one loop over slots): every training happens inside the former."""
     from cinit_tf import training
-    from cinit_tf.config import load_experiment
+    from cinit_tf.experiment.config import load_experiment
     from cinit_tf.runner import run_experiment
     from cinit_tf.tasks import make_task
     from cinit_tf.trial import TrainConfig, Trial
@@ -99,10 +118,18 @@ def test_runner_benchmark_and_tests_train_through_the_one_entry_point(tmp_path, 
 
     monkeypatch.setattr(training, "train_population", entry)
     monkeypatch.setattr(training, "train_slots", train)  # the one loop over slots (cinit_tf.slots)
-    monkeypatch.setattr(bench, "train_population", entry)  # bench imported the name: patch its binding too
+    monkeypatch.setattr(
+        bench, "train_population", entry
+    )  # bench imported the name: patch its binding too
 
     experiment = load_experiment(ROOT / "experiments" / "xor_rank.toml", profile="smoke")
-    run_experiment(experiment, out=tmp_path / "runs", reports=tmp_path / "reports", progress=False, make_report=False)
+    run_experiment(
+        experiment,
+        out=tmp_path / "runs",
+        reports=tmp_path / "reports",
+        progress=False,
+        make_report=False,
+    )
     after_runner = dict(calls)
     assert after_runner["entry"] >= 1 and after_runner["train_inside"] >= 1
 
@@ -124,12 +151,36 @@ def test_bench_and_runner_name_no_private_engine_api():
 def test_cli_prints_no_tensorflow_startup_lines(tmp_path, module):
     """A normal smoke run: no absl, oneDNN, CUDA or cuInit line on the console; --verbose keeps them possible."""
     out = subprocess.run(
-        [sys.executable, "-m", module, str(ROOT / "experiments" / "xor_rank.toml"), "--profile", "smoke",
-         "--out", str(tmp_path / "runs"), "--reports", str(tmp_path / "reports"), "--quiet"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            module,
+            str(ROOT / "experiments" / "xor_rank.toml"),
+            "--profile",
+            "smoke",
+            "--out",
+            str(tmp_path / "runs"),
+            "--reports",
+            str(tmp_path / "reports"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     console = out.stdout + out.stderr
-    for marker in ("absl", "oneDNN", "cuda", "cuInit", "I0000", "E0000", "W0000", "cpu_feature_guard", "tensorflow/"):
+    for marker in (
+        "absl",
+        "oneDNN",
+        "cuda",
+        "cuInit",
+        "I0000",
+        "E0000",
+        "W0000",
+        "cpu_feature_guard",
+        "tensorflow/",
+    ):
         assert marker not in console, f"{marker!r} in console output:\n{console}"
     assert "xor_rank" in out.stdout

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from cinit_tf import config, schema, studies
-from cinit_tf.config import ConfigError, load_experiment, parse_override
-from cinit_tf.rules import Either, Float, Int
-from cinit_tf.schema import setting
-from cinit_tf.section import Declaration
+from cinit_tf import studies
+from cinit_tf.experiment import config, schema
+from cinit_tf.experiment.config import ConfigError, load_experiment, parse_override
+from cinit_tf.experiment.plan import identity
+from cinit_tf.experiment.schema import setting
+from cinit_tf.experiment.settings import Either, Float, Int
 from cinit_tf.trial import MAX_RECORDS, TrainConfig
-from cinit_tf.plan import identity
+from cinit_tf.writeup.section import Declaration
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_configs"
@@ -33,7 +34,11 @@ class Numbers:
         return "a non-empty list of numbers"
 
     def check(self, v):
-        if not isinstance(v, list) or not v or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v):
+        if (
+            not isinstance(v, list)
+            or not v
+            or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v)
+        ):
             raise ValueError
         return [float(x) for x in v]
 
@@ -45,7 +50,15 @@ class DemoAnalysis:
 
 
 def _declaration(analysis):
-    return Declaration(paper_ref="§0", order=0, title="t", claim="c", paper_number="n", verdict_rule="r", analysis=analysis)
+    return Declaration(
+        paper_ref="§0",
+        order=0,
+        title="t",
+        claim="c",
+        paper_number="n",
+        verdict_rule="r",
+        analysis=analysis,
+    )
 
 
 FAKE = {"demo": _declaration(DemoAnalysis), "other": _declaration(None)}
@@ -55,7 +68,9 @@ FAKE = {"demo": _declaration(DemoAnalysis), "other": _declaration(None)}
 def demo_study(monkeypatch):
     """Two stand-in studies beside the real ones: "demo" declares [analysis] keys, "other" none."""
     monkeypatch.setattr(studies, "study_names", lambda: sorted([*REAL_STUDY_NAMES(), *FAKE]))
-    monkeypatch.setattr(studies, "declaration", lambda name: FAKE[name] if name in FAKE else REAL_DECLARATION(name))
+    monkeypatch.setattr(
+        studies, "declaration", lambda name: FAKE[name] if name in FAKE else REAL_DECLARATION(name)
+    )
 
 
 def write(tmp_path, text, name="exp.toml"):
@@ -97,10 +112,18 @@ BAD_CASES = {
     "train_fraction.toml": ["train.train_fraction", "expected a number in (0, 1), got 1.5"],
     "negative_steps.toml": ["train.steps", "got -5"],
     "until_unknown_rule.toml": ["train.until", '"accuracy_settled"', "loss_settled"],
-    "until_window_not_below_steps.toml": ["train.settle_window", "fewer steps than train.steps = 500", "got 500"],
+    "until_window_not_below_steps.toml": [
+        "train.settle_window",
+        "fewer steps than train.steps = 500",
+        "got 500",
+    ],
     "until_negative_tolerance.toml": ["train.settle_tolerance", "got -0.1"],
     "until_survivors_not_modadd.toml": ["train.until", "modular addition", '"xor"'],
-    "until_window_below_log_every.toml": ["train.settle_window", "at least train.log_every = 100", "got 1"],
+    "until_window_below_log_every.toml": [
+        "train.settle_window",
+        "at least train.log_every = 100",
+        "got 1",
+    ],
     "name_trailing_newline.toml": ["name: expected a folder name", '"abc\\n"'],
     "label_trailing_newline.toml": ["cases[0].label: expected a name", '"small\\n"'],
     "missing_profile.toml": ["profiles.paper", "missing"],
@@ -123,10 +146,22 @@ BAD_CASES = {
     "run_bad_strategy.toml": ["run.strategy", 'did you mean "mirrored"?'],
     "run_key_in_train.toml": ["train.jit_compile", "run.jit_compile"],
     "eval_every.toml": ["train.eval_every", "unknown key", "did you mean 'train.log_every'?"],
-    "analysis_unknown_key.toml": ["analysis.seeds_shwn", "unknown key", "did you mean 'analysis.seeds_shown'?"],
-    "analysis_bad_value.toml": ["profiles.cpu.analysis.seeds_shown", "expected an integer >= 1, got 0"],
+    "analysis_unknown_key.toml": [
+        "analysis.seeds_shwn",
+        "unknown key",
+        "did you mean 'analysis.seeds_shown'?",
+    ],
+    "analysis_bad_value.toml": [
+        "profiles.cpu.analysis.seeds_shown",
+        "expected an integer >= 1, got 0",
+    ],
     "p_too_large.toml": ["task.p", "expected p <= 2048", "got 5000"],
-    "too_many_records.toml": ["train.log_every", "1000010 measurements per trial", f"more than {MAX_RECORDS}", "log_every >= 51"],
+    "too_many_records.toml": [
+        "train.log_every",
+        "1000010 measurements per trial",
+        f"more than {MAX_RECORDS}",
+        "log_every >= 51",
+    ],
     "too_many_trials.toml": ["profiles.paper.seeds.count", "more than 100000 trials"],
 }
 
@@ -154,12 +189,17 @@ def test_missing_file_and_bad_profile_argument(tmp_path):
     path = write(tmp_path, BASE)
     with pytest.raises(ConfigError) as info:
         load_experiment(path, profile="gpu")
-    assert str(info.value) == f"{path}: --profile gpu: no such profile (expected one of smoke, cpu, paper)"
+    assert (
+        str(info.value)
+        == f"{path}: --profile gpu: no such profile (expected one of smoke, cpu, paper)"
+    )
 
 
 def test_every_profile_is_checked_whichever_is_chosen(tmp_path):
     path = write(tmp_path, BASE.replace("train = { steps = 30000 }", "train = { lr = 0 }"))
-    with pytest.raises(ConfigError, match=r"profiles\.paper\.train\.lr: expected a number > 0, got 0"):
+    with pytest.raises(
+        ConfigError, match=r"profiles\.paper\.train\.lr: expected a number > 0, got 0"
+    ):
         load_experiment(path, profile="smoke")
 
 
@@ -250,10 +290,17 @@ def test_profile_cases_replace_the_list_and_grids_merge_by_key(tmp_path):
         grid = { "train.d" = [16] }
         """
     )
-    text = text.replace("seeds = { count = 2 }", 'seeds = { count = 1 }\ncases = [{ label = "only" }]\ngrid = { train.lr = [0.5] }')
+    text = text.replace(
+        "seeds = { count = 2 }",
+        'seeds = { count = 1 }\ncases = [{ label = "only" }]\ngrid = { train.lr = [0.5] }',
+    )
     path = write(tmp_path, text)
     cpu = load_experiment(path, profile="cpu")
-    runs = [(t.settings["case"], t.settings["grid"]) for t in cpu.trials() if t.settings["index"]["embedding"] == 0]
+    runs = [
+        (t.settings["case"], t.settings["grid"])
+        for t in cpu.trials()
+        if t.settings["index"]["embedding"] == 0
+    ]
     assert runs == [
         ("a", {"train.d": 4, "train.lr": 0.01}),
         ("a", {"train.d": 4, "train.lr": 0.1}),
@@ -295,7 +342,12 @@ def test_case_switching_the_task_replaces_the_task_table(tmp_path):
     assert by_case["xor"]["task"] == {"name": "xor", "bits": 3}
     assert by_case["xor"]["transform"] == {"name": "none"}
     assert by_case["modadd"]["task"] == {"name": "modadd", "p": 11}
-    assert by_case["modadd"]["transform"] == {"name": "fourier_keep", "rule": "mean+1std", "keep_zero": True, "source_case": ""}
+    assert by_case["modadd"]["transform"] == {
+        "name": "fourier_keep",
+        "rule": "mean+1std",
+        "keep_zero": True,
+        "source_case": "",
+    }
 
 
 # ---- trial expansion ---------------------------------------------------------------------------
@@ -330,23 +382,55 @@ def test_counts_order_and_settings_layout(tmp_path):
     assert s["train"]["d"] == 16 and s["train"]["freeze_embedding"] is False
     assert set(s["train"]) == set(schema.spec(TrainConfig))
     assert s["task"] == {"name": "modadd", "p": 7} and s["transform"] == {"name": "none"}
-    assert s["seeds"] == {"embedding": 2, "mlp": 2, "split": 2} and s["index"] == {"embedding": 2, "trial": 0}
+    assert s["seeds"] == {"embedding": 2, "mlp": 2, "split": 2} and s["index"] == {
+        "embedding": 2,
+        "trial": 0,
+    }
     json.dumps(s)  # JSON-able
 
 
 def test_independent_seeds(tmp_path):
-    exp = load_experiment(write(tmp_path, BASE), profile="cpu", overrides=["seeds.base=5", "seeds.count=4"])
-    assert [tuple(t.settings["seeds"].values()) for t in exp.trials()] == [(5, 5, 5), (6, 6, 6), (7, 7, 7), (8, 8, 8)]
-    assert [t.settings["index"] for t in exp.trials()] == [{"embedding": i, "trial": 0} for i in range(4)]
+    exp = load_experiment(
+        write(tmp_path, BASE), profile="cpu", overrides=["seeds.base=5", "seeds.count=4"]
+    )
+    assert [tuple(t.settings["seeds"].values()) for t in exp.trials()] == [
+        (5, 5, 5),
+        (6, 6, 6),
+        (7, 7, 7),
+        (8, 8, 8),
+    ]
+    assert [t.settings["index"] for t in exp.trials()] == [
+        {"embedding": i, "trial": 0} for i in range(4)
+    ]
 
 
 def test_fixed_embedding_seeds(tmp_path):
-    text = BASE.replace("count = 3", 'layout = "fixed_embedding"\nbase = 10\nembeddings = 2\ntrials_per_embedding = 3')
+    text = BASE.replace(
+        "count = 3",
+        'layout = "fixed_embedding"\nbase = 10\nembeddings = 2\ntrials_per_embedding = 3',
+    )
     text = text.replace("seeds = { count = 2 }", "seeds = { embeddings = 1 }")
     exp = load_experiment(write(tmp_path, text), profile="cpu")
-    got = [(t.settings["seeds"]["embedding"], t.settings["seeds"]["mlp"], t.settings["seeds"]["split"]) for t in exp.trials()]
-    assert got == [(10, 10, 10), (10, 11, 11), (10, 12, 12), (11, 13, 13), (11, 14, 14), (11, 15, 15)]
-    assert [tuple(t.settings["index"].values()) for t in exp.trials()] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    got = [
+        (t.settings["seeds"]["embedding"], t.settings["seeds"]["mlp"], t.settings["seeds"]["split"])
+        for t in exp.trials()
+    ]
+    assert got == [
+        (10, 10, 10),
+        (10, 11, 11),
+        (10, 12, 12),
+        (11, 13, 13),
+        (11, 14, 14),
+        (11, 15, 15),
+    ]
+    assert [tuple(t.settings["index"].values()) for t in exp.trials()] == [
+        (0, 0),
+        (0, 1),
+        (0, 2),
+        (1, 0),
+        (1, 1),
+        (1, 2),
+    ]
     assert len(load_experiment(write(tmp_path, text), profile="smoke").trials()) == 3
 
 
@@ -356,7 +440,9 @@ def test_ids_are_stable_and_follow_every_setting(tmp_path):
     ids = [t.id for t in first.trials()]
     assert ids == [t.id for t in first.trials()] == [t.id for t in load_experiment(path).trials()]
     t = first.trials()[0]
-    canonical = json.dumps(identity(t.settings), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        identity(t.settings), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     assert t.id == hashlib.sha256(canonical.encode()).hexdigest()[:16] and len(t.id) == 16
     for change in (
         ["train.steps=999"],
@@ -378,9 +464,21 @@ def test_ids_are_stable_and_follow_every_setting(tmp_path):
 def test_run_settings_do_not_change_ids(tmp_path):
     path = write(tmp_path, GRID_CASES + "[run]\ntensorboard_members = 2\n")
     plain = load_experiment(path)
-    assert plain.run == {"jit_compile": True, "group_size": 0, "strategy": "default", "tensorboard_members": 2}
-    ran = load_experiment(path, overrides=["run.group_size=8", "run.jit_compile=false", "run.strategy=mirrored"])
-    assert ran.run == {"jit_compile": False, "group_size": 8, "strategy": "mirrored", "tensorboard_members": 2}
+    assert plain.run == {
+        "jit_compile": True,
+        "group_size": 0,
+        "strategy": "default",
+        "tensorboard_members": 2,
+    }
+    ran = load_experiment(
+        path, overrides=["run.group_size=8", "run.jit_compile=false", "run.strategy=mirrored"]
+    )
+    assert ran.run == {
+        "jit_compile": False,
+        "group_size": 8,
+        "strategy": "mirrored",
+        "tensorboard_members": 2,
+    }
     assert ran.resolved["run"] == ran.run
     assert [t.id for t in ran.trials()] == [t.id for t in plain.trials()]
 
@@ -392,7 +490,9 @@ def test_population_key_groups_trials_that_differ_only_in_seeds(tmp_path):
     assert len(groups) == 2 * 3 * 2 and all(len(g) == 3 for g in groups)
     for group in groups:
         assert len({t.population_key for t in group}) == 1
-        strip = [{k: v for k, v in t.settings.items() if k not in ("seeds", "index")} for t in group]
+        strip = [
+            {k: v for k, v in t.settings.items() if k not in ("seeds", "index")} for t in group
+        ]
         assert all(s == strip[0] for s in strip)
         assert len({t.settings["seeds"]["embedding"] for t in group}) == 3
     assert len({t.population_key for t in trials}) == len(groups)
@@ -413,7 +513,9 @@ def test_task_and_train_config(tmp_path):
 
 
 def test_resolved_is_json_without_profiles(tmp_path):
-    exp = load_experiment(write(tmp_path, GRID_CASES + '[analysis]\ntau = [0.01, 0.05]\n', "my_exp.toml"))
+    exp = load_experiment(
+        write(tmp_path, GRID_CASES + "[analysis]\ntau = [0.01, 0.05]\n", "my_exp.toml")
+    )
     assert exp.name == "my_exp" and exp.study == "demo" and exp.description == ""
     assert "profiles" not in exp.resolved and exp.resolved["name"] == "my_exp"
     assert exp.analysis == {"tau": [0.01, 0.05], "seeds_shown": 4}  # validated, defaults filled
@@ -441,16 +543,27 @@ def test_experiment_files_load(path, profile):
 
 
 def test_analysis_is_validated_through_profiles_and_set(tmp_path):
-    path = write(tmp_path, BASE.replace("[profiles.cpu]\n", "[profiles.cpu]\nanalysis = { tau = 0.1 }\n"))
+    path = write(
+        tmp_path, BASE.replace("[profiles.cpu]\n", "[profiles.cpu]\nanalysis = { tau = 0.1 }\n")
+    )
     assert load_experiment(path, profile="smoke").analysis == {"tau": 0.05, "seeds_shown": 4}
     assert load_experiment(path, profile="cpu").analysis == {"tau": 0.1, "seeds_shown": 4}
     over = load_experiment(path, overrides=["analysis.seeds_shown=2", "analysis.tau=[0.01, 0.05]"])
     assert over.analysis == {"tau": [0.01, 0.05], "seeds_shown": 2}
     assert over.record(trial_ids=["a"])["analysis"] == over.analysis
     for overrides, expected in (
-        (["analysis.seeds_shwn=2"], "--set analysis.seeds_shwn: unknown key (did you mean '--set analysis.seeds_shown'?)"),
-        (["analysis.seeds_shown=two"], '--set analysis.seeds_shown: expected an integer >= 1, got "two"'),
-        (["analysis.tau=[]"], "--set analysis.tau: expected a number >= 0 or a non-empty list of numbers, got []"),
+        (
+            ["analysis.seeds_shwn=2"],
+            "--set analysis.seeds_shwn: unknown key (did you mean '--set analysis.seeds_shown'?)",
+        ),
+        (
+            ["analysis.seeds_shown=two"],
+            '--set analysis.seeds_shown: expected an integer >= 1, got "two"',
+        ),
+        (
+            ["analysis.tau=[]"],
+            "--set analysis.tau: expected a number >= 0 or a non-empty list of numbers, got []",
+        ),
     ):
         with pytest.raises(ConfigError) as info:
             load_experiment(path, overrides=overrides)
@@ -458,18 +571,32 @@ def test_analysis_is_validated_through_profiles_and_set(tmp_path):
 
 
 def test_study_without_analysis_keys_refuses_any(tmp_path):
-    path = write(tmp_path, BASE.replace('study = "demo"', 'study = "other"') + "[analysis]\ntau = 1\n")
+    path = write(
+        tmp_path, BASE.replace('study = "demo"', 'study = "other"') + "[analysis]\ntau = 1\n"
+    )
     with pytest.raises(ConfigError) as info:
         load_experiment(path)
-    assert str(info.value) == f'{path}: analysis.tau: unknown key (study "other" declares no [analysis] keys)'
-    assert load_experiment(write(tmp_path, BASE.replace('study = "demo"', 'study = "other"'), "b.toml")).analysis == {}
+    assert (
+        str(info.value)
+        == f'{path}: analysis.tau: unknown key (study "other" declares no [analysis] keys)'
+    )
+    assert (
+        load_experiment(
+            write(tmp_path, BASE.replace('study = "demo"', 'study = "other"'), "b.toml")
+        ).analysis
+        == {}
+    )
 
 
 def _declared_study():
     """A real study that declares [analysis] keys, its experiment file, and one of its keys."""
     for name in REAL_STUDY_NAMES():
         analysis = getattr(REAL_DECLARATION(name), "analysis", None)
-        if analysis is not None and schema.spec(analysis) and (EXPERIMENTS / f"{name}.toml").exists():
+        if (
+            analysis is not None
+            and schema.spec(analysis)
+            and (EXPERIMENTS / f"{name}.toml").exists()
+        ):
             return name, EXPERIMENTS / f"{name}.toml", next(iter(schema.spec(analysis)))
     pytest.skip("no study declares [analysis] keys yet")
 
@@ -477,7 +604,11 @@ def _declared_study():
 def _with_analysis_typo(tmp_path, source: Path, key: str) -> tuple[Path, str]:
     typo = key[:-1] + ("z" if key[-1] != "z" else "y")
     text = source.read_text()
-    text = text.replace("[analysis]\n", f"[analysis]\n{typo} = 1\n") if "[analysis]\n" in text else text + f"\n[analysis]\n{typo} = 1\n"
+    text = (
+        text.replace("[analysis]\n", f"[analysis]\n{typo} = 1\n")
+        if "[analysis]\n" in text
+        else text + f"\n[analysis]\n{typo} = 1\n"
+    )
     path = tmp_path / source.name
     path.write_text(text)
     return path, typo
@@ -488,8 +619,13 @@ def test_analysis_typo_in_a_real_study(tmp_path):
     path, typo = _with_analysis_typo(tmp_path, source, key)
     with pytest.raises(ConfigError) as info:
         load_experiment(path)
-    assert str(info.value) == f"{path}: analysis.{typo}: unknown key (did you mean 'analysis.{key}'?)"
-    assert load_experiment(source).analysis.keys() == schema.spec(REAL_DECLARATION(name).analysis).keys()
+    assert (
+        str(info.value) == f"{path}: analysis.{typo}: unknown key (did you mean 'analysis.{key}'?)"
+    )
+    assert (
+        load_experiment(source).analysis.keys()
+        == schema.spec(REAL_DECLARATION(name).analysis).keys()
+    )
 
 
 def test_runner_refuses_an_analysis_typo_before_writing(tmp_path):
@@ -498,11 +634,27 @@ def test_runner_refuses_an_analysis_typo_before_writing(tmp_path):
     out, reports = tmp_path / "runs", tmp_path / "reports"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
-        [sys.executable, "-m", "cinit_tf.run", str(path), "--out", str(out), "--reports", str(reports), "--quiet"],
-        capture_output=True, text=True, timeout=120, env=env, cwd=HERE.parent,
+        [
+            sys.executable,
+            "-m",
+            "cinit_tf.run",
+            str(path),
+            "--out",
+            str(out),
+            "--reports",
+            str(reports),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=HERE.parent,
     )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.splitlines() == [f"error: {path}: analysis.{typo}: unknown key (did you mean 'analysis.{key}'?)"]
+    assert proc.stderr.splitlines() == [
+        f"error: {path}: analysis.{typo}: unknown key (did you mean 'analysis.{key}'?)"
+    ]
     assert proc.stdout == "" and not out.exists() and not reports.exists()
 
 
@@ -520,14 +672,29 @@ def test_a_new_setting_at_its_default_keeps_every_id(tmp_path, monkeypatch):
     before = [t.id for t in load_experiment(path).trials()]
     monkeypatch.setitem(schema.TASKS, "modadd", ModaddWithNewSetting)
     after = load_experiment(path).trials()
-    assert after[0].settings["task"] == {"name": "modadd", "p": 7, "q": 0}  # settings hold it, the id leaves it out
+    assert after[0].settings["task"] == {
+        "name": "modadd",
+        "p": 7,
+        "q": 0,
+    }  # settings hold it, the id leaves it out
     assert [t.id for t in after] == before
     assert [t.id for t in load_experiment(path, overrides=["task.q=0"]).trials()] == before
     changed = [t.id for t in load_experiment(path, overrides=["task.q=1"]).trials()]
     assert not set(changed) & set(before) and len(set(changed)) == len(before)
     # varied in a grid, the default point is still the trial that ran before
-    grid = load_experiment(path, overrides=["grid.task.q=[0, 1]", 'cases=[{label = "plain"}]', "grid.train.d=[4]", "grid.train.freeze_embedding=[true]"])
-    assert [t.settings["grid"] for t in grid.trials()[:4:3]] == [{"train.d": 4, "train.freeze_embedding": True, "task.q": 0}, {"train.d": 4, "train.freeze_embedding": True, "task.q": 1}]
+    grid = load_experiment(
+        path,
+        overrides=[
+            "grid.task.q=[0, 1]",
+            'cases=[{label = "plain"}]',
+            "grid.train.d=[4]",
+            "grid.train.freeze_embedding=[true]",
+        ],
+    )
+    assert [t.settings["grid"] for t in grid.trials()[:4:3]] == [
+        {"train.d": 4, "train.freeze_embedding": True, "task.q": 0},
+        {"train.d": 4, "train.freeze_embedding": True, "task.q": 1},
+    ]
     assert grid.trials()[0].id == before[0] and grid.trials()[3].id not in before
     with pytest.raises(ConfigError, match=r"--set task\.q: expected an integer >= 0"):
         load_experiment(path, overrides=["task.q=-1"])
@@ -539,7 +706,9 @@ def test_an_old_setting_at_its_default_is_part_of_the_id(tmp_path):
     assert [t.id for t in explicit] == [t.id for t in load_experiment(path).trials()]
     t = explicit[0]
     assert t.settings["train"]["width"] == 100 and identity(t.settings)["train"]["width"] == 100
-    canonical = json.dumps(identity(t.settings), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        identity(t.settings), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     assert t.id == hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -548,11 +717,16 @@ def test_measurement_limit_names_a_log_every_that_fits(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_experiment(path, overrides=["train.steps=3000000", "train.log_every=1"])
     message = str(info.value)
-    assert message.startswith(f"{path}: --set train.log_every: 3000000 steps measured every 1 ") and " 3000001 measurements" in message
+    assert (
+        message.startswith(f"{path}: --set train.log_every: 3000000 steps measured every 1 ")
+        and " 3000001 measurements" in message
+    )
     every = int(message.rsplit("log_every >= ", 1)[1].split(")")[0])
     fits = lambda e: TrainConfig(steps=3_000_000, log_every=e).n_records() <= MAX_RECORDS  # noqa: E731
     assert fits(every) and not fits(every - 1)
-    assert load_experiment(path, overrides=["train.steps=3000000", f"train.log_every={every}"]).trials()
+    assert load_experiment(
+        path, overrides=["train.steps=3000000", f"train.log_every={every}"]
+    ).trials()
     with pytest.raises(ConfigError, match=r"--set train\.first_steps: .*set a smaller first_steps"):
         load_experiment(path, overrides=["train.steps=3000000", "train.first_steps=2000000"])
 
@@ -560,7 +734,9 @@ def test_measurement_limit_names_a_log_every_that_fits(tmp_path):
 def test_planning_does_not_grow_with_steps(tmp_path):
     path = write(tmp_path, BASE)
     start = time.perf_counter()
-    exp = load_experiment(path, overrides=["train.steps=1000000000000", "train.log_every=100000000"])
+    exp = load_experiment(
+        path, overrides=["train.steps=1000000000000", "train.log_every=100000000"]
+    )
     plan = exp.trials()[0]
     assert plan.train_config(exp.run).n_records() == 10_000 + 11
     assert time.perf_counter() - start < 5
@@ -570,25 +746,44 @@ def test_trial_count_limit(tmp_path):
     path = write(tmp_path, BASE)
     with pytest.raises(ConfigError) as info:
         load_experiment(path, overrides=["seeds.count=100001"])
-    assert str(info.value) == f"{path}: --set seeds.count: the experiment plans more than 100000 trials (cases × grid points × seeds; the limit)"
-    assert len(load_experiment(path, overrides=["seeds.count=100000", "grid.train.d=[4]"]).points) == 1
+    assert (
+        str(info.value)
+        == f"{path}: --set seeds.count: the experiment plans more than 100000 trials (cases × grid points × seeds; the limit)"
+    )
+    assert (
+        len(load_experiment(path, overrides=["seeds.count=100000", "grid.train.d=[4]"]).points) == 1
+    )
     # a grid whose product alone is over the limit fails before any point is walked
     start = time.perf_counter()
     huge = ", ".join(str(i) for i in range(1, 101))
-    with pytest.raises(ConfigError, match=r"--set grid: plans 1000000 grid points, so more than 100000 trials"):
-        load_experiment(path, overrides=[f"grid.train.d=[{huge}]", f"grid.train.width=[{huge}]", f"grid.train.steps=[{huge}]"])
+    with pytest.raises(
+        ConfigError, match=r"--set grid: plans 1000000 grid points, so more than 100000 trials"
+    ):
+        load_experiment(
+            path,
+            overrides=[
+                f"grid.train.d=[{huge}]",
+                f"grid.train.width=[{huge}]",
+                f"grid.train.steps=[{huge}]",
+            ],
+        )
     assert time.perf_counter() - start < 5
 
 
 # ---- runtime declarations, folder names, odd files ---------------------------------------------
 
-RUNTIME = 'runtime = { smoke = "10 s", cpu = "~8 min (measured, idle 2-core CPU)", paper = "1.5 h" }\n'
+RUNTIME = (
+    'runtime = { smoke = "10 s", cpu = "~8 min (measured, idle 2-core CPU)", paper = "1.5 h" }\n'
+)
 
 
 def test_runtime_is_read_and_validated(tmp_path):
     path = write(tmp_path, 'study = "xor_rank"\n' + RUNTIME + BASE.replace('study = "demo"\n', ""))
     assert load_experiment(path).runtime["paper"] == "1.5 h"
-    assert schema.runtime_seconds("~8 min (measured)") == 480 and schema.runtime_seconds("1.5 h") == 5400
+    assert (
+        schema.runtime_seconds("~8 min (measured)") == 480
+        and schema.runtime_seconds("1.5 h") == 5400
+    )
     cases = {
         'runtime = { smoke = "10 s", cpu = "8 min" }': "runtime.paper: missing",
         'runtime = { smoke = "10 s", cpu = "8 min", paper = "soon" }': "runtime.paper: expected a duration first",
@@ -596,17 +791,26 @@ def test_runtime_is_read_and_validated(tmp_path):
         'runtime = "8 min"': "runtime: expected a table",
     }
     for line, message in cases.items():
-        path = write(tmp_path, 'study = "xor_rank"\n' + line + "\n" + BASE.replace('study = "demo"\n', ""))
+        path = write(
+            tmp_path, 'study = "xor_rank"\n' + line + "\n" + BASE.replace('study = "demo"\n', "")
+        )
         with pytest.raises(ConfigError, match=message):
             load_experiment(path)
-    path = write(tmp_path, 'study = "xor_rank"\n' + BASE.replace('study = "demo"\n', "") + '[profiles.smoke.runtime]\nsmoke = "1 s"\n')
+    path = write(
+        tmp_path,
+        'study = "xor_rank"\n'
+        + BASE.replace('study = "demo"\n', "")
+        + '[profiles.smoke.runtime]\nsmoke = "1 s"\n',
+    )
     with pytest.raises(ConfigError, match="a profile cannot change runtime"):
         load_experiment(path)
 
 
 def test_every_experiment_file_declares_its_runtime():
     for path in sorted(EXPERIMENTS.glob("*.toml")):
-        assert set(load_experiment(path, profile="smoke").runtime) == {"smoke", "cpu", "paper"}, path.name
+        assert set(load_experiment(path, profile="smoke").runtime) == {"smoke", "cpu", "paper"}, (
+            path.name
+        )
 
 
 def test_tensorboard_members_default_is_one_per_point(tmp_path):
@@ -616,6 +820,11 @@ def test_tensorboard_members_default_is_one_per_point(tmp_path):
 
 @pytest.mark.parametrize("label", ["../evil", "a/b", "..", ".x", "a..b", "-x", "", "x\\n", "x\\r"])
 def test_case_labels_must_be_folder_names(tmp_path, label):
-    path = write(tmp_path, 'study = "xor_rank"\n' + BASE.replace('study = "demo"\n', "") + f'[[cases]]\nlabel = "{label}"\n')
+    path = write(
+        tmp_path,
+        'study = "xor_rank"\n'
+        + BASE.replace('study = "demo"\n', "")
+        + f'[[cases]]\nlabel = "{label}"\n',
+    )
     with pytest.raises(ConfigError, match=r"cases\[0\]\.label: expected a name"):
         load_experiment(path)

@@ -49,15 +49,19 @@ SCRIPT = textwrap.dedent(
 
 
 def test_mirrored_on_two_logical_cpus_equals_single_device():
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    for name, r in json.loads(lines[0][len("RESULT "):]).items():
+    for name, r in json.loads(lines[0][len("RESULT ") :]).items():
         assert r["replicas"] == 2, name
         assert r["embedding"] < 1e-9 and r["loss"] < 1e-9, (name, r)
         assert r.get("gradient", 0.0) < 1e-9 and r.get("snapshots", 0.0) < 1e-9, (name, r)
         assert r["moved"] > 1e-2, (name, r)  # training happened, so equality means something
         assert r["same_stops"], (name, r)
-    result = json.loads(lines[0][len("RESULT "):])
+    result = json.loads(lines[0][len("RESULT ") :])
     assert "gradient" in result["modadd"]
-    assert len({step for step, _ in result["settled"]["stops"]}) > 1, result["settled"]  # slots were refilled
+    assert len({step for step, _ in result["settled"]["stops"]}) > 1, result[
+        "settled"
+    ]  # slots were refilled

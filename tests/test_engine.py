@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cinit_tf.seeds import rng
 from cinit_tf.model import PopulationModel
-from cinit_tf.trial import Shape, TrainConfig, Trial, initial_embedding, initial_mlp
+from cinit_tf.seeds import rng
 from cinit_tf.tasks import make_task
 from cinit_tf.training import PopulationTrainer, train_population
+from cinit_tf.trial import Shape, TrainConfig, Trial, initial_embedding, initial_mlp
 
 SMALL = {
     "modadd": (make_task("modadd", p=23), dict(d=16, weight_decay=0.5)),
@@ -29,7 +29,9 @@ def test_population_equals_independent_runs(name):
         assert len(member.steps) >= 15
         np.testing.assert_allclose(member.final_embedding, alone.final_embedding, rtol=0, atol=1e-9)
         for curve in ("train_loss", "test_loss", "train_acc", "test_acc"):
-            np.testing.assert_allclose(getattr(member, curve), getattr(alone, curve), rtol=0, atol=1e-9)
+            np.testing.assert_allclose(
+                getattr(member, curve), getattr(alone, curve), rtol=0, atol=1e-9
+            )
         # training moved the embedding well beyond the tolerance, so equality is not vacuous
         assert np.abs(member.final_embedding - member.initial_embedding).max() > 1e-2
 
@@ -37,8 +39,12 @@ def test_population_equals_independent_runs(name):
 def test_groups_equal_whole_population():
     task, kw = SMALL["modadd"]
     trials = [Trial(i, i, i) for i in range(5)]
-    whole = train_population(task, TrainConfig(steps=30, dtype="float64", group_size=5, **kw), trials)
-    grouped = train_population(task, TrainConfig(steps=30, dtype="float64", group_size=2, **kw), trials)
+    whole = train_population(
+        task, TrainConfig(steps=30, dtype="float64", group_size=5, **kw), trials
+    )
+    grouped = train_population(
+        task, TrainConfig(steps=30, dtype="float64", group_size=2, **kw), trials
+    )
     for a, b in zip(whole, grouped):
         np.testing.assert_allclose(a.final_embedding, b.final_embedding, atol=1e-9)
         np.testing.assert_allclose(a.fourier_norms, b.fourier_norms, rtol=1e-9)
@@ -77,7 +83,12 @@ def test_seed_streams_are_independent():
     task = make_task("modadd", p=13)
     shape = Shape(p=13, d=4, width=5, classes=13)
     trainer = PopulationTrainer(task, TrainConfig(steps=1, d=4, width=5), members=2)
-    trainer.load([Trial(embedding_seed=7, mlp_seed=1, split_seed=1), Trial(embedding_seed=7, mlp_seed=2, split_seed=2)])
+    trainer.load(
+        [
+            Trial(embedding_seed=7, mlp_seed=1, split_seed=1),
+            Trial(embedding_seed=7, mlp_seed=2, split_seed=2),
+        ]
+    )
     E = trainer.model.embedding.numpy()
     np.testing.assert_array_equal(E[0], E[1])
     np.testing.assert_allclose(E[0], initial_embedding(shape, 7), rtol=1e-6)
@@ -86,7 +97,9 @@ def test_seed_streams_are_independent():
     train_pairs = trainer.split_pairs("train")
     assert not np.array_equal(train_pairs[0], train_pairs[1])
     # equal integers in different streams give unrelated draws
-    assert not np.allclose(rng("embedding", 7).standard_normal(5), rng("mlp", 7).standard_normal(5), atol=0.1)
+    assert not np.allclose(
+        rng("embedding", 7).standard_normal(5), rng("mlp", 7).standard_normal(5), atol=0.1
+    )
 
 
 def test_xor_population_learns():
@@ -128,12 +141,16 @@ def test_weight_decay_is_decoupled():
     after = trainer.model.w2.numpy()
     factor = (1 - config.lr * config.weight_decay) ** 5
     np.testing.assert_allclose(after[1, 3], before[1, 3] * factor, rtol=1e-5)
-    assert not np.allclose(after[1, 4], before[1, 4] * factor, rtol=1e-3)  # a live unit moves otherwise
+    assert not np.allclose(
+        after[1, 4], before[1, 4] * factor, rtol=1e-3
+    )  # a live unit moves otherwise
 
 
 def test_frozen_embedding_stays_put_and_mlp_learns():
     task, kw = SMALL["xor"]
-    r = train_population(task, TrainConfig(steps=50, freeze_embedding=True, **kw), [Trial(0, 0, 0)])[0]
+    r = train_population(
+        task, TrainConfig(steps=50, freeze_embedding=True, **kw), [Trial(0, 0, 0)]
+    )[0]
     np.testing.assert_array_equal(r.initial_embedding, r.final_embedding)
     assert r.train_loss[-1] < r.train_loss[0]
 
@@ -155,7 +172,9 @@ def test_explicit_initial_embedding_and_nonfinite_member():
 def test_wrong_initial_embedding_shape_is_refused():
     task, kw = SMALL["xor"]
     with pytest.raises(ValueError, match="shape"):
-        train_population(task, TrainConfig(steps=1, **kw), [Trial(0, 0, 0, initial_embedding=np.zeros((3, 3)))])
+        train_population(
+            task, TrainConfig(steps=1, **kw), [Trial(0, 0, 0, initial_embedding=np.zeros((3, 3)))]
+        )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -166,7 +185,9 @@ def test_in_graph_fourier_norms_equal_numpy_signals(dtype):
 
     E = rng("test", 0).standard_normal((3, 23, 7)).astype(dtype)
     in_graph = tf.function(fourier_norms_tf, jit_compile=True)(tf.constant(E)).numpy()
-    np.testing.assert_allclose(in_graph, fourier_norms(E), rtol=1e-5 if dtype == "float32" else 1e-12)
+    np.testing.assert_allclose(
+        in_graph, fourier_norms(E), rtol=1e-5 if dtype == "float32" else 1e-12
+    )
     np.testing.assert_allclose(fourier_norms(E[1]), fourier_norms(E)[1])
 
 
@@ -182,12 +203,20 @@ def test_trainers_are_reused_across_calls_of_one_shape():
         built.append(self)
         original(self, *args, **kwargs)
 
-    a = train_population(task, TrainConfig(steps=3, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)])
+    a = train_population(
+        task, TrainConfig(steps=3, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)]
+    )
     first = training._trainer(task, TrainConfig(steps=3, group_size=2, **kw), 2, None)
     training.PopulationTrainer.__init__ = counting
     try:
-        b = train_population(task, TrainConfig(steps=7, log_every=2, group_size=2, **kw), [Trial(0, 0, 0), Trial(1, 1, 1)])
-        again = training._trainer(task, TrainConfig(steps=7, log_every=2, group_size=2, **kw), 2, None)
+        b = train_population(
+            task,
+            TrainConfig(steps=7, log_every=2, group_size=2, **kw),
+            [Trial(0, 0, 0), Trial(1, 1, 1)],
+        )
+        again = training._trainer(
+            task, TrainConfig(steps=7, log_every=2, group_size=2, **kw), 2, None
+        )
     finally:
         training.PopulationTrainer.__init__ = original
     assert built == []  # no trainer was constructed for the second call
@@ -203,14 +232,18 @@ def _manual_embedding_gradient(trainer, task):
     labels = task.labels()[pairs[..., 0] * task.p + pairs[..., 1]]
     with tf.GradientTape() as tape:
         logits = trainer.model(tf.constant(pairs))
-        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant(labels), logits=logits)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.constant(labels), logits=logits
+        )
         loss = tf.reduce_sum(tf.reduce_mean(ce, axis=1))
     return tape.gradient(loss, trainer.model.embedding.value).numpy()
 
 
 def test_recorded_fourier_gradient_equals_numpy_fft_of_tape_gradient():
     task = make_task("modadd", p=17)
-    config = TrainConfig(steps=6, d=8, width=16, log_every=3, first_steps=0, gradient_steps=4, dtype="float64")
+    config = TrainConfig(
+        steps=6, d=8, width=16, log_every=3, first_steps=0, gradient_steps=4, dtype="float64"
+    )
     trainer = PopulationTrainer(task, config, members=2)
     trainer.load([Trial(1, 2, 3), Trial(4, 5, 6)])
     before = _manual_embedding_gradient(trainer, task)
@@ -227,7 +260,9 @@ def test_recorded_fourier_gradient_equals_numpy_fft_of_tape_gradient():
 def test_recorded_gradient_excludes_weight_decay():
     """A member whose hidden units are all dead gets no loss gradient: it records zeros while decay shrinks E."""
     task = make_task("modadd", p=13)
-    config = TrainConfig(steps=5, d=6, width=8, weight_decay=1.0, first_steps=5, gradient_steps=5, dtype="float64")
+    config = TrainConfig(
+        steps=5, d=6, width=8, weight_decay=1.0, first_steps=5, gradient_steps=5, dtype="float64"
+    )
     trainer = PopulationTrainer(task, config, members=2)
     trainer.load([Trial(0, 0, 0), Trial(1, 1, 1)])
     b1 = trainer.model.b1.numpy()
@@ -236,7 +271,9 @@ def test_recorded_gradient_excludes_weight_decay():
     dead = trainer.train()[1]
     assert np.all(dead.gradient_norms == 0.0)
     shrink = (1 - config.lr * config.weight_decay) ** 2  # per step, on signal_k = ||F_k||²
-    np.testing.assert_allclose(dead.fourier_norms[1:], dead.fourier_norms[:-1] * shrink, rtol=1e-8)  # lr is a float32 variable
+    np.testing.assert_allclose(
+        dead.fourier_norms[1:], dead.fourier_norms[:-1] * shrink, rtol=1e-8
+    )  # lr is a float32 variable
 
 
 def test_snapshots_keep_the_embedding_at_their_steps():
@@ -255,7 +292,9 @@ def test_snapshots_keep_the_embedding_at_their_steps():
 
 def test_gradient_recording_is_for_modular_addition_only():
     with pytest.raises(ValueError, match="modular addition"):
-        train_population(make_task("xor", bits=2), TrainConfig(steps=1, d=4, gradient_steps=2), [Trial(0, 0, 0)])
+        train_population(
+            make_task("xor", bits=2), TrainConfig(steps=1, d=4, gradient_steps=2), [Trial(0, 0, 0)]
+        )
 
 
 def test_load_sets_every_slot_and_a_fresh_optimizer_in_one_call():
@@ -272,15 +311,21 @@ def test_load_sets_every_slot_and_a_fresh_optimizer_in_one_call():
     trainer.load(trials)
     slots = trials + [trials[0]]
     expected = PopulationModel(3, trainer.shape)
-    expected.set_members(np.stack([initial_embedding(trainer.shape, t.embedding_seed) for t in slots]),
-                         [initial_mlp(trainer.shape, t.mlp_seed) for t in slots])
+    expected.set_members(
+        np.stack([initial_embedding(trainer.shape, t.embedding_seed) for t in slots]),
+        [initial_mlp(trainer.shape, t.mlp_seed) for t in slots],
+    )
     for key in ("embedding", *MLP_WEIGHTS):
-        np.testing.assert_array_equal(getattr(trainer.model, key).numpy(), getattr(expected, key).numpy())
+        np.testing.assert_array_equal(
+            getattr(trainer.model, key).numpy(), getattr(expected, key).numpy()
+        )
     for n, t in enumerate(slots):
         train, test = task.split(t.split_seed, config.train_fraction)
         np.testing.assert_array_equal(trainer.split_pairs("train")[n], task.pairs()[train])
         np.testing.assert_array_equal(trainer.split_pairs("test")[n], task.pairs()[test])
-        np.testing.assert_array_equal(trainer._data["train_labels"].numpy()[n], task.labels()[train])
+        np.testing.assert_array_equal(
+            trainer._data["train_labels"].numpy()[n], task.labels()[train]
+        )
     assert int(trainer.optimizer.iterations.numpy()) == 0
     assert np.isclose(float(trainer.optimizer.learning_rate.numpy()), 0.003)
     for v in trainer.optimizer.variables:

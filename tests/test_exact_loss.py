@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from cinit_tf.tasks import make_task
-from cinit_tf.trial import TrainConfig, Trial
 from cinit_tf.training import PopulationTrainer, cross_entropy
+from cinit_tf.trial import TrainConfig, Trial
 
 
 def _float64_reference(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -19,7 +19,9 @@ def _float64_reference(logits: np.ndarray, labels: np.ndarray) -> tuple[np.ndarr
     loss = np.log1p(s)
     p = np.exp(z - zy) / (1.0 + s)[..., None]  # softmax, written from the target's logit
     grad = p.copy()
-    np.put_along_axis(grad, labels[..., None], -(s / (1.0 + s))[..., None], axis=-1)  # p_y − 1 = −(1 − p_y)
+    np.put_along_axis(
+        grad, labels[..., None], -(s / (1.0 + s))[..., None], axis=-1
+    )  # p_y − 1 = −(1 − p_y)
     return loss, grad
 
 
@@ -38,11 +40,15 @@ def test_exact_loss_keeps_what_the_standard_float32_loss_rounds_to_zero():
     standard, standard_grad = _loss_and_grad(logits, labels, "standard")
     exact, exact_grad = _loss_and_grad(logits, labels, "exact")
     want, want_grad = _float64_reference(logits, labels)
-    assert standard[0, 0] == 0.0 and standard_grad[0, 0, 0] == 0.0  # collapsed: loss and target gradient lost
+    assert (
+        standard[0, 0] == 0.0 and standard_grad[0, 0, 0] == 0.0
+    )  # collapsed: loss and target gradient lost
     assert exact[0, 0] > 0.0 and want[0, 0] > 0.0
     np.testing.assert_allclose(exact, want, rtol=1e-6)
     np.testing.assert_allclose(exact_grad, want_grad, rtol=1e-6, atol=1e-30)
-    assert exact_grad[0, 0, 0] < 0.0 and exact_grad[0, 0, 0] == pytest.approx(want_grad[0, 0, 0], rel=1e-6)
+    assert exact_grad[0, 0, 0] < 0.0 and exact_grad[0, 0, 0] == pytest.approx(
+        want_grad[0, 0, 0], rel=1e-6
+    )
     # Where nothing collapses the two losses agree to float32's rounding.
     np.testing.assert_allclose(exact[0, 1], standard[0, 1], rtol=1e-6)
 
@@ -52,7 +58,9 @@ def test_exact_loss_compiles_under_xla_and_in_float64():
     labels = np.array([[0]], np.int32)
     compiled = tf.function(lambda y, z: cross_entropy(y, z, "exact"), jit_compile=True)
     want, _ = _float64_reference(logits, labels)
-    np.testing.assert_allclose(compiled(tf.constant(labels), tf.constant(logits)).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(
+        compiled(tf.constant(labels), tf.constant(logits)).numpy(), want, rtol=1e-12
+    )
 
 
 def test_an_unknown_loss_is_refused():
@@ -68,12 +76,16 @@ def test_every_measurement_records_the_share_of_collapsed_training_pairs(kind):
     config = TrainConfig(steps=0, d=8, width=16, loss=kind, jit_compile=False)
     trainer = PopulationTrainer(task, config, members=2)
     trainer.load([Trial(0, 0, 0), Trial(1, 1, 1)])
-    assert np.all(trainer.measure()["train_collapsed"] == 0.0)  # at initialisation nothing has collapsed
+    assert np.all(
+        trainer.measure()["train_collapsed"] == 0.0
+    )  # at initialisation nothing has collapsed
     trainer.run(300)  # full batch, lr 0.01: every member fits its train split
     fitted = trainer.measure()
     assert np.all(fitted["train_acc"] > 1.0 - 1e-6)  # a float32 mean of ones
     for v in (trainer.model.w3, trainer.model.b3):
-        v.assign(v * 10.0)  # margins of ~30 to ~70: collapsed in float32, far above float32's smallest numbers
+        v.assign(
+            v * 10.0
+        )  # margins of ~30 to ~70: collapsed in float32, far above float32's smallest numbers
     m = trainer.measure()
     share = m["train_collapsed"]
     assert np.all((share > 0.5) & (share <= 1.0))

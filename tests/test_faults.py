@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cinit_tf.config import ConfigError, load_experiment
+from cinit_tf.experiment.config import ConfigError, load_experiment
 from cinit_tf.run import main
 from cinit_tf.store import Store
 from cinit_tf.tensorboard import TensorBoardLog, run_name
@@ -54,7 +54,13 @@ def tiny(folder: Path, name="tiny", steps=20, count=2, log_every=10, extra="") -
 
 
 def run_cli(*args, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "cinit_tf.run", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "cinit_tf.run", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
 
 
 def one_error_line(err: str) -> str:
@@ -68,14 +74,31 @@ def one_error_line(err: str) -> str:
 
 def test_case_label_with_a_path_is_refused_at_load(tmp_path, capsys):
     exp = tmp_path / "bad.toml"
-    exp.write_text(TINY.format(name="bad", steps=10, count=1, log_every=10)
-                   + '[[cases]]\nlabel = "../../evil"\n[[cases]]\nlabel = "ok"\n')
-    assert main([str(exp), "--out", str(tmp_path / "runs"), "--reports", str(tmp_path / "rep"), "--quiet"]) == 2
+    exp.write_text(
+        TINY.format(name="bad", steps=10, count=1, log_every=10)
+        + '[[cases]]\nlabel = "../../evil"\n[[cases]]\nlabel = "ok"\n'
+    )
+    assert (
+        main(
+            [
+                str(exp),
+                "--out",
+                str(tmp_path / "runs"),
+                "--reports",
+                str(tmp_path / "rep"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     line = one_error_line(capsys.readouterr().err)
     assert "cases[0].label" in line and "../../evil" in line
     assert not (tmp_path / "runs").exists()
     for label in ("a..b", ".hidden", "a/b", "", "sp ace"):
-        exp.write_text(TINY.format(name="bad", steps=10, count=1, log_every=10) + f'[[cases]]\nlabel = "{label}"\n')
+        exp.write_text(
+            TINY.format(name="bad", steps=10, count=1, log_every=10)
+            + f'[[cases]]\nlabel = "{label}"\n'
+        )
         with pytest.raises(ConfigError, match=r"cases\[0\]\.label"):
             load_experiment(exp)
     with pytest.raises(ConfigError, match="name"):
@@ -84,7 +107,10 @@ def test_case_label_with_a_path_is_refused_at_load(tmp_path, capsys):
 
 def test_tensorboard_runs_stay_inside_the_run_folder(tmp_path):
     exp = tmp_path / "grid.toml"
-    exp.write_text(TINY.format(name="grid", steps=10, count=1, log_every=10) + '[grid]\n"train.lr" = [0.5, 1e-3]\n"train.freeze_embedding" = [true, false]\n')
+    exp.write_text(
+        TINY.format(name="grid", steps=10, count=1, log_every=10)
+        + '[grid]\n"train.lr" = [0.5, 1e-3]\n"train.freeze_embedding" = [true, false]\n'
+    )
     plans = load_experiment(exp).trials()
     names = [run_name(p) for p in plans]
     assert len(set(names)) == 4 and all("/" not in n and ".." not in n for n in names)
@@ -121,7 +147,16 @@ def test_unusable_out_or_reports_exit_2_before_anything_runs(tmp_path, capsys):
 def test_signal_mid_run_keeps_trials_and_rerun_finishes_each_once(tmp_path, sig, status):
     exp = tiny(tmp_path, steps=1500, count=6, log_every=100)
     out = tmp_path / "runs"
-    args = [sys.executable, "-m", "cinit_tf.run", str(exp), "--out", str(out), "--no-report", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "cinit_tf.run",
+        str(exp),
+        "--out",
+        str(out),
+        "--no-report",
+        "--quiet",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     trials = out / "tiny" / "trials"
     deadline = time.time() + 240
@@ -152,10 +187,18 @@ def test_smoke_run_in_the_repository_leaves_published_reports_alone(tmp_path):
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
     if not (clone / "reports" / "xor_rank" / "summary.json").exists():
         pytest.skip("no committed xor_rank report to protect")
-    shutil.rmtree(clone / "cinit_tf")  # run the working tree's code (installed), in the clone's folders
+    shutil.rmtree(
+        clone / "cinit_tf"
+    )  # run the working tree's code (installed), in the clone's folders
     proc = run_cli("experiments/xor_rank.toml", "--profile", "smoke", "--quiet", cwd=clone)
     assert proc.returncode == 0, proc.stderr
-    status = subprocess.run(["git", "status", "--porcelain", "reports/"], cwd=clone, capture_output=True, text=True, check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "reports/"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert status.stdout == ""
     local = Path("runs") / "xor_rank" / "report"
     assert (clone / local / "xor_rank" / "README.md").is_file()
@@ -171,13 +214,33 @@ def test_run_keeps_a_report_made_at_a_larger_profile(tmp_path, capsys):
     published = json.dumps({"name": "tiny", "profile": "paper"})
     (reports / "tiny" / "summary.json").write_text(published)
     out = tmp_path / "runs"
-    assert main([str(exp), "--profile", "cpu", "--out", str(out), "--reports", str(reports), "--quiet"]) == 0
+    assert (
+        main(
+            [str(exp), "--profile", "cpu", "--out", str(out), "--reports", str(reports), "--quiet"]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert (reports / "tiny" / "summary.json").read_text() == published
     assert "kept the published report in" in printed and str(reports / "tiny") in printed
     assert (out / "tiny" / "report" / "tiny" / "README.md").is_file()
     # --replace-report replaces it
-    assert main([str(exp), "--profile", "cpu", "--out", str(out), "--reports", str(reports), "--quiet", "--replace-report"]) == 0
+    assert (
+        main(
+            [
+                str(exp),
+                "--profile",
+                "cpu",
+                "--out",
+                str(out),
+                "--reports",
+                str(reports),
+                "--quiet",
+                "--replace-report",
+            ]
+        )
+        == 0
+    )
     assert json.loads((reports / "tiny" / "summary.json").read_text())["profile"] == "cpu"
 
 
@@ -210,7 +273,9 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     plain = tiny(tmp_path)
     bom = tmp_path / "bom.toml"
     bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
-    assert [p.id for p in load_experiment(bom).trials()] == [p.id for p in load_experiment(plain).trials()]
+    assert [p.id for p in load_experiment(bom).trials()] == [
+        p.id for p in load_experiment(plain).trials()
+    ]
 
 
 # ---- 6. a failing report ------------------------------------------------------------------------
@@ -218,18 +283,28 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
 
 @pytest.mark.parametrize("error", ["ReportError", "OSError"])
 def test_report_failure_is_one_line_and_keeps_trials(tmp_path, capsys, monkeypatch, error):
-    from cinit_tf import report
+    from cinit_tf.reporting import generate as report
 
     def failing(run_dir, reports_dir="reports"):
-        raise report.ReportError(f"{run_dir}: broken on purpose") if error == "ReportError" else OSError(28, "No space left on device")
+        raise (
+            report.ReportError(f"{run_dir}: broken on purpose")
+            if error == "ReportError"
+            else OSError(28, "No space left on device")
+        )
 
     monkeypatch.setattr(report, "generate_report", failing)
     exp = tiny(tmp_path)
     out = tmp_path / "runs"
-    assert main([str(exp), "--out", str(out), "--reports", str(tmp_path / "reports"), "--quiet"]) == 1
+    assert (
+        main([str(exp), "--out", str(out), "--reports", str(tmp_path / "reports"), "--quiet"]) == 1
+    )
     captured = capsys.readouterr()
     line = one_error_line(captured.err)
-    assert "the report failed" in line and "2 of 2 trials saved" in line and "python -m cinit_tf.report" in line
+    assert (
+        "the report failed" in line
+        and "2 of 2 trials saved" in line
+        and "python -m cinit_tf.report" in line
+    )
     assert len(Store(out / "tiny").finished_ids()) == 2
 
 
@@ -245,22 +320,28 @@ def _records(path: Path) -> int:
     data, at, n = path.read_bytes(), 0, 0
     while at < len(data):
         assert at + 12 <= len(data), f"{path}: a partial record header"
-        length, crc = struct.unpack("<QI", data[at:at + 12])
-        assert crc == masked_crc32c(data[at:at + 8]), f"{path}: a damaged record header"
-        body = data[at + 12:at + 12 + length]
+        length, crc = struct.unpack("<QI", data[at : at + 12])
+        assert crc == masked_crc32c(data[at : at + 8]), f"{path}: a damaged record header"
+        body = data[at + 12 : at + 12 + length]
         assert len(body) == length and at + 16 + length <= len(data), f"{path}: a partial record"
-        assert struct.unpack("<I", data[at + 12 + length:at + 16 + length])[0] == masked_crc32c(body)
+        assert struct.unpack("<I", data[at + 12 + length : at + 16 + length])[0] == masked_crc32c(
+            body
+        )
         at, n = at + 16 + length, n + 1
     return n
 
 
-def test_a_full_disk_with_tensorboard_on_is_one_line_and_leaves_whole_event_files(tmp_path, capsys,
-                                                                                   monkeypatch):
+def test_a_full_disk_with_tensorboard_on_is_one_line_and_leaves_whole_event_files(
+    tmp_path, capsys, monkeypatch
+):
     from tensorboard.summary.writer import record_writer
 
     exp = tmp_path / "tb.toml"
-    exp.write_text(TINY.format(name="tb", steps=20, count=2, log_every=10).replace("tensorboard_members = 0",
-                                                                                   "tensorboard_members = 2"))
+    exp.write_text(
+        TINY.format(name="tb", steps=20, count=2, log_every=10).replace(
+            "tensorboard_members = 0", "tensorboard_members = 2"
+        )
+    )
     out = tmp_path / "runs"
     real = record_writer.RecordWriter.write
     writes: dict = {}
@@ -289,7 +370,9 @@ def test_a_full_disk_with_tensorboard_on_is_one_line_and_leaves_whole_event_file
     assert "No space left on device" in line and "TensorBoard" in line
     assert f"{len(saved)} of 2 trials saved" in line and "same command resumes" in line
 
-    monkeypatch.setattr(record_writer.RecordWriter, "write", real)  # space again: the same command finishes
+    monkeypatch.setattr(
+        record_writer.RecordWriter, "write", real
+    )  # space again: the same command finishes
     assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 0
     assert len(Store(out / "tb").finished_ids()) == 2
     runs = sorted(p.name for p in (out / "tb" / "tensorboard").iterdir() if p.is_dir())
@@ -308,8 +391,11 @@ def test_report_command_keeps_a_report_made_at_a_larger_profile(tmp_path, capsys
     reports = tmp_path / "reports"
     (reports / "freeze_synth").mkdir(parents=True)
     summary = {"name": "freeze_synth", "profile": "cpu", "claims": []}
-    published = {"freeze_synth/summary.json": json.dumps(summary),
-                 "freeze_synth/README.md": "# the published report\n", "README.md": "# the index\n"}
+    published = {
+        "freeze_synth/summary.json": json.dumps(summary),
+        "freeze_synth/README.md": "# the published report\n",
+        "README.md": "# the index\n",
+    }
     for name, text in published.items():
         (reports / name).write_text(text)
     assert report_main([str(run), "--reports", str(reports)]) == 2
@@ -318,18 +404,26 @@ def test_report_command_keeps_a_report_made_at_a_larger_profile(tmp_path, capsys
     assert f"{reports / 'freeze_synth'} holds a report made at profile cpu" in err
     assert "profile smoke" in err and "--replace-report" in err
     assert {name: (reports / name).read_text() for name in published} == published
-    assert sorted(p.name for p in reports.iterdir()) == ["README.md", "freeze_synth"]  # no lock, no temporary
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "README.md",
+        "freeze_synth",
+    ]  # no lock, no temporary
 
     assert report_main([str(run), "--reports", str(reports), "--replace-report"]) == 0
     assert json.loads((reports / "freeze_synth" / "summary.json").read_text())["profile"] == "smoke"
-    assert report_main([str(run), "--reports", str(reports)]) == 0  # smoke over smoke: none larger in the way
+    assert (
+        report_main([str(run), "--reports", str(reports)]) == 0
+    )  # smoke over smoke: none larger in the way
 
 
-@pytest.mark.parametrize("damage,expected", [
-    ("{not json", "damaged, not valid JSON"),
-    ("[1, 2]", "damaged: holds list, expected a JSON object"),
-    ('{"trial_ids": "abc"}', "damaged: 'trial_ids' is not a list of trial ids"),
-])
+@pytest.mark.parametrize(
+    "damage,expected",
+    [
+        ("{not json", "damaged, not valid JSON"),
+        ("[1, 2]", "damaged: holds list, expected a JSON object"),
+        ('{"trial_ids": "abc"}', "damaged: 'trial_ids' is not a list of trial ids"),
+    ],
+)
 def test_a_damaged_run_record_exits_2_and_changes_nothing(tmp_path, capsys, damage, expected):
     from cinit_tf import results
     from cinit_tf.report import main as report_main

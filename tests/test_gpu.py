@@ -33,5 +33,8 @@ def test_mirrored_over_all_gpus_equals_single_device():
     task = make_task("modadd", p=13)
     config = TrainConfig(steps=30, d=8, weight_decay=0.5, dtype="float64")
     trials = [Trial(i, i, i) for i in range(3)]
-    for a, b in zip(train_population(task, config, trials, strategy=strategy), train_population(task, config, trials)):
+    for a, b in zip(
+        train_population(task, config, trials, strategy=strategy),
+        train_population(task, config, trials),
+    ):
         np.testing.assert_allclose(a.final_embedding, b.final_embedding, atol=1e-9)

@@ -38,10 +38,15 @@ CPU_24G = Device("cpu", 24 * 2**30)
 
 def test_a_population_that_cannot_fit_is_refused_with_its_estimate():
     big = _Experiment({"name": "modadd", "p": 2048}, {"d": 128}, 4)
-    with pytest.raises(ValueError, match=r"needs about \d+\.\d GiB by estimate, more than this machine's 24\.0 GiB.*--allow-large-memory"):
+    with pytest.raises(
+        ValueError,
+        match=r"needs about \d+\.\d GiB by estimate, more than this machine's 24\.0 GiB.*--allow-large-memory",
+    ):
         check_memory(big, CPU_24G)
     check_memory(big, CPU_24G, allow=True)  # allowed explicitly
-    check_memory(_Experiment({"name": "modadd", "p": 59}, {"d": 128}, 64), CPU_24G)  # the paper's: fine
+    check_memory(
+        _Experiment({"name": "modadd", "p": 59}, {"d": 128}, 64), CPU_24G
+    )  # the paper's: fine
 
 
 def test_a_gpu_trains_every_member_at_once_and_is_checked_against_its_own_memory():
@@ -49,9 +54,16 @@ def test_a_gpu_trains_every_member_at_once_and_is_checked_against_its_own_memory
     task, config = make_task("modadd", p=160), TrainConfig(d=64)
     small_gpu = Device("gpu", 2 * 2**30)
     assert group_size(task, config, 64, small_gpu) == 64
-    assert group_size(task, config, 64, CPU_24G) == 1  # 20,480 pairs x 100 x 4 B is past the CPU group budget
-    on_gpu, on_cpu = population_bytes(task, config, 64, small_gpu), population_bytes(task, config, 64, CPU_24G)
-    assert on_gpu["device"] > 40 * on_cpu["host"] / 64  # all 64 members' activations, not one group's
+    assert (
+        group_size(task, config, 64, CPU_24G) == 1
+    )  # 20,480 pairs x 100 x 4 B is past the CPU group budget
+    on_gpu, on_cpu = (
+        population_bytes(task, config, 64, small_gpu),
+        population_bytes(task, config, 64, CPU_24G),
+    )
+    assert (
+        on_gpu["device"] > 40 * on_cpu["host"] / 64
+    )  # all 64 members' activations, not one group's
     assert on_gpu["host"] < on_gpu["device"]  # only the records stay on the host
     experiment = _Experiment({"name": "modadd", "p": 160}, {"d": 64}, 64)
     check_memory(experiment, CPU_24G)  # fits the host in groups
@@ -59,16 +71,24 @@ def test_a_gpu_trains_every_member_at_once_and_is_checked_against_its_own_memory
         check_memory(experiment, small_gpu, host=24 * 2**30)
     check_memory(experiment, Device("gpu", 80 * 2**30), host=24 * 2**30)  # a large GPU holds it
     pinned = _Experiment({"name": "modadd", "p": 160}, {"d": 64, "group_size": 2}, 64)
-    check_memory(pinned, small_gpu, host=24 * 2**30)  # an explicit group size is what the engine uses, GPU or not
+    check_memory(
+        pinned, small_gpu, host=24 * 2**30
+    )  # an explicit group size is what the engine uses, GPU or not
 
 
 def test_the_engine_groups_members_by_the_same_rule_as_the_estimate():
     from cinit_tf.training import auto_group_size
 
-    for task, config in [(make_task("modadd", p=59), TrainConfig(d=128)), (make_task("remainder", p=100, m=10), TrainConfig(d=8)),
-                         (make_task("xor", bits=3), TrainConfig(d=8)), (make_task("modadd", p=59), TrainConfig(d=128, group_size=3))]:
+    for task, config in [
+        (make_task("modadd", p=59), TrainConfig(d=128)),
+        (make_task("remainder", p=100, m=10), TrainConfig(d=8)),
+        (make_task("xor", bits=3), TrainConfig(d=8)),
+        (make_task("modadd", p=59), TrainConfig(d=128, group_size=3)),
+    ]:
         for members in (1, 7, 64):
-            assert auto_group_size(task, config, members) == group_size(task, config, members, Device("cpu"))
+            assert auto_group_size(task, config, members) == group_size(
+                task, config, members, Device("cpu")
+            )
 
 
 def test_estimate_grows_with_what_is_recorded_not_with_steps():
@@ -95,17 +115,35 @@ def test_estimate_bounds_the_measured_peak_of_a_real_population():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     peak = json.loads(out.stdout.strip().splitlines()[-1])["peak"]
-    estimate = population_bytes(make_task("modadd", p=160), TrainConfig(steps=3, d=64, first_steps=3), 4)["host"]
+    estimate = population_bytes(
+        make_task("modadd", p=160), TrainConfig(steps=3, d=64, first_steps=3), 4
+    )["host"]
     assert peak < estimate < 8 * peak, (peak, estimate)
 
 
 def test_the_cli_refuses_a_run_that_cannot_fit_before_writing_anything(tmp_path):
     path = tmp_path / "huge.toml"
-    path.write_text('study = "fourier_evolution"\n[task]\nname = "modadd"\np = 2000\n[train]\nsteps = 10\n'
-                    "[seeds]\ncount = 2\n[profiles.smoke]\n[profiles.cpu]\n[profiles.paper]\n")
-    out = subprocess.run([sys.executable, "-m", "cinit_tf.run", str(path), "--profile", "smoke",
-                          "--out", str(tmp_path / "runs"), "--reports", str(tmp_path / "reports")],
-                         capture_output=True, text=True, timeout=120)
+    path.write_text(
+        'study = "fourier_evolution"\n[task]\nname = "modadd"\np = 2000\n[train]\nsteps = 10\n'
+        "[seeds]\ncount = 2\n[profiles.smoke]\n[profiles.cpu]\n[profiles.paper]\n"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cinit_tf.run",
+            str(path),
+            "--profile",
+            "smoke",
+            "--out",
+            str(tmp_path / "runs"),
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "GiB by estimate" in lines[0] and "--allow-large-memory" in lines[0]

@@ -122,9 +122,13 @@ def test_random_embedding_is_other():
 def test_survivors():
     norms = np.array([100.0, 5.0, 4.99, 0.0, 50.0])
     np.testing.assert_array_equal(readout.survivors(norms), [True, True, False, False, True])
-    np.testing.assert_array_equal(readout.survivors(norms, tau=0.2), [True, False, False, False, True])
+    np.testing.assert_array_equal(
+        readout.survivors(norms, tau=0.2), [True, False, False, False, True]
+    )
     batch = np.array([[1.0, 0.01, 0.5], [0.0, 3.0, 0.2]])
-    np.testing.assert_array_equal(readout.survivors(batch), [[True, False, True], [False, True, True]])
+    np.testing.assert_array_equal(
+        readout.survivors(batch), [[True, False, True], [False, True, True]]
+    )
 
 
 def test_principal_components_of_a_tilted_plane():

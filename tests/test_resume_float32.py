@@ -67,15 +67,25 @@ def assert_same_trials(folder, reference):
         assert sorted(a) == sorted(b)
         same = all(np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f") for k in a)
         if not same:
-            differ.append((trial_id, (r.stop_step, r.stop_reason), (got[trial_id].stop_step, got[trial_id].stop_reason)))
-    assert not differ, f"{len(differ)} of {len(want)} trials differ (id, uninterrupted, resumed): {differ}"
+            differ.append(
+                (
+                    trial_id,
+                    (r.stop_step, r.stop_reason),
+                    (got[trial_id].stop_step, got[trial_id].stop_reason),
+                )
+            )
+    assert not differ, (
+        f"{len(differ)} of {len(want)} trials differ (id, uninterrupted, resumed): {differ}"
+    )
 
 
 def kill_after(args, trials, saved: int) -> int:
     """Start the run, SIGKILL it once `saved` trial files are there; how many there are after it died."""
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None and len(list(trials.glob("*.npz"))) < saved:
+    while (
+        time.time() < deadline and proc.poll() is None and len(list(trials.glob("*.npz"))) < saved
+    ):
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     _, stderr = proc.communicate(timeout=60)
@@ -88,10 +98,21 @@ def test_a_float32_run_killed_twice_stores_what_an_uninterrupted_run_stores(tmp_
     exp = experiment(tmp_path, count=12, jit=False)
     whole = run(exp, tmp_path / "whole")
     reasons = {t.result.stop_reason for t in Store(whole).trials()}
-    assert reasons == {"settled", "max_steps"}, reasons  # trials of different lengths: slots are refilled
+    assert reasons == {"settled", "max_steps"}, (
+        reasons
+    )  # trials of different lengths: slots are refilled
 
     out = tmp_path / "killed"
-    args = [sys.executable, "-m", "cinit_tf.run", str(exp), "--out", str(out), "--no-report", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "cinit_tf.run",
+        str(exp),
+        "--out",
+        str(out),
+        "--no-report",
+        "--quiet",
+    ]
     trials = out / "resume32" / "trials"
     first = kill_after(args, trials, 3)
     assert 3 <= first < 12, "the first kill should land while trials are in flight"

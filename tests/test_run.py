@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cinit_tf.config import load_experiment
+from cinit_tf.experiment.config import load_experiment
 from cinit_tf.run import main, parse_shard
 from cinit_tf.runner import in_shard
 from cinit_tf.store import Store
@@ -53,18 +53,28 @@ def write_experiment(folder: Path, steps=300, count=8) -> Path:
 
 def run_cli(*args, timeout=300):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-m", "cinit_tf.run", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "cinit_tf.run", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def assert_same_trials(a: Store, b: Store):
     assert a.finished_ids() == b.finished_ids()
     for x, y in zip(a.trials(), b.trials()):
         assert x.settings == y.settings
-        np.testing.assert_allclose(x.result.final_embedding, y.result.final_embedding, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            x.result.final_embedding, y.result.final_embedding, rtol=0, atol=1e-9
+        )
         np.testing.assert_allclose(x.result.test_loss, y.result.test_loss, rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("bad", ["unknown_key.toml", "string_for_int.toml", "missing_profile.toml", "syntax_error.toml"])
+@pytest.mark.parametrize(
+    "bad", ["unknown_key.toml", "string_for_int.toml", "missing_profile.toml", "syntax_error.toml"]
+)
 def test_bad_file_exits_2_with_one_line_and_writes_nothing(tmp_path, bad):
     if not (BAD / bad).exists():
         pytest.fail(f"fixture {bad} is missing from {BAD}")
@@ -98,7 +108,21 @@ def test_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path):
     exp = write_experiment(tmp_path, steps=600, count=10)
     killed = tmp_path / "killed"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.Popen([sys.executable, "-m", "cinit_tf.run", str(exp), "--out", str(killed), "--no-report", "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cinit_tf.run",
+            str(exp),
+            "--out",
+            str(killed),
+            "--no-report",
+            "--quiet",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     trials_dir = killed / "resume" / "trials"
     deadline = time.time() + 240
     while time.time() < deadline and len(list(trials_dir.glob("*.npz"))) < 2:
@@ -124,7 +148,20 @@ def test_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path):
 def test_two_shards_equal_one_unsharded_run(tmp_path):
     exp = write_experiment(tmp_path, steps=60, count=6)
     for shard in ("0/2", "1/2"):
-        assert main([str(exp), "--out", str(tmp_path / "sharded"), "--shard", shard, "--no-report", "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    str(exp),
+                    "--out",
+                    str(tmp_path / "sharded"),
+                    "--shard",
+                    shard,
+                    "--no-report",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     assert main([str(exp), "--out", str(tmp_path / "one"), "--no-report", "--quiet"]) == 0
     assert_same_trials(Store(tmp_path / "sharded" / "resume"), Store(tmp_path / "one" / "resume"))
     assert len(Store(tmp_path / "one" / "resume").finished_ids()) == 6
@@ -134,7 +171,22 @@ def test_shard_with_other_settings_is_warned(tmp_path, capsys):
     exp = write_experiment(tmp_path, steps=10, count=2)
     assert main([str(exp), "--out", str(tmp_path), "--shard", "0/2", "--no-report", "--quiet"]) == 0
     assert "warning" not in capsys.readouterr().err
-    assert main([str(exp), "--out", str(tmp_path), "--shard", "1/2", "--set", "train.steps=12", "--no-report", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                str(exp),
+                "--out",
+                str(tmp_path),
+                "--shard",
+                "1/2",
+                "--set",
+                "train.steps=12",
+                "--no-report",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "last run with other settings" in capsys.readouterr().err
 
 
@@ -142,7 +194,12 @@ def test_changed_config_gives_new_trials_not_a_mix(tmp_path):
     exp = write_experiment(tmp_path, steps=20, count=2)
     assert main([str(exp), "--out", str(tmp_path), "--no-report", "--quiet"]) == 0
     first = Store(tmp_path / "resume").finished_ids()
-    assert main([str(exp), "--out", str(tmp_path), "--set", "train.steps=30", "--no-report", "--quiet"]) == 0
+    assert (
+        main(
+            [str(exp), "--out", str(tmp_path), "--set", "train.steps=30", "--no-report", "--quiet"]
+        )
+        == 0
+    )
     store = Store(tmp_path / "resume")
     second = {p.id for p in load_experiment(exp, overrides=["train.steps=30"]).trials()}
     assert first.isdisjoint(second) and store.finished_ids() == first | second
@@ -178,7 +235,10 @@ def test_tensorboard_curves_per_frequency(tmp_path):
     )
     assert main([str(exp), "--out", str(tmp_path), "--no-report", "--quiet"]) == 0
     folders = sorted(p for p in (tmp_path / "tb" / "tensorboard").iterdir() if p.is_dir())
-    assert [f.name for f in folders] == ["seed-0", "seed-1"]  # the two smallest embedding seeds of the one grid point
+    assert [f.name for f in folders] == [
+        "seed-0",
+        "seed-1",
+    ]  # the two smallest embedding seeds of the one grid point
     tags, steps = set(), set()
     for event_file in folders[0].glob("events.out.tfevents.*"):
         for event in tf.compat.v1.train.summary_iterator(str(event_file)):

@@ -32,17 +32,26 @@ def test_a_paper_runtime_far_from_the_computed_one_is_flagged(tmp_path, capsys):
 def test_the_cost_table_in_the_cluster_notes_is_the_tools_output(capsys):
     assert cost.main(FILES) == 0
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
-    docs = [line for line in (ROOT / "docs" / "cluster.md").read_text().splitlines() if line.startswith("| ")]
+    docs = [
+        line
+        for line in (ROOT / "docs" / "cluster.md").read_text().splitlines()
+        if line.startswith("| ")
+    ]
     assert docs == [line for line in table if line.startswith("| ")]
 
 
-def test_a_file_whose_cpu_runs_stop_when_settled_bounds_its_paper_runtime_from_below(tmp_path, capsys):
+def test_a_file_whose_cpu_runs_stop_when_settled_bounds_its_paper_runtime_from_below(
+    tmp_path, capsys
+):
     """Its caps overcount what it trained: a declared runtime above the computed one passes, one far below fails."""
     source = ROOT / "experiments" / "circles_vs_size.toml"
     text = source.read_text()
     check = cost.runtime_check(source)
     assert check["lower_bound"] is True
-    for declared, ok in ((f"~{10 * check['computed'] / 3600:.0f} h", True), (f"~{check['computed'] / 3600 / 4:.1f} h", False)):
+    for declared, ok in (
+        (f"~{10 * check['computed'] / 3600:.0f} h", True),
+        (f"~{check['computed'] / 3600 / 4:.1f} h", False),
+    ):
         path = tmp_path / source.name
         path.write_text(re.sub(r'paper = "[^"]*"', f'paper = "{declared}"', text, count=1))
         assert cost.runtime_check(path)["ok"] is ok, declared

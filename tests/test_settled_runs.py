@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from cinit_tf.config import load_experiment
+from cinit_tf.experiment.config import load_experiment
 from cinit_tf.run import main
 from cinit_tf.store import Store
 
@@ -58,7 +58,9 @@ def test_trials_csv_has_each_trials_stop_step_and_reason(tmp_path):
     for trial_id, r in stored.items():
         assert table.loc[trial_id, "stop_step"] == r.stop_step == r.steps[-1]
         assert table.loc[trial_id, "stop_reason"] == r.stop_reason
-    assert set(table["stop_reason"]) <= {"settled", "max_steps"} and "settled" in set(table["stop_reason"])
+    assert set(table["stop_reason"]) <= {"settled", "max_steps"} and "settled" in set(
+        table["stop_reason"]
+    )
     assert table["stop_step"].nunique() > 1, "the trials should stop at different steps"
 
 
@@ -68,7 +70,16 @@ def test_a_run_killed_while_slots_refill_resumes_to_the_uninterrupted_result(tmp
     assert main([str(exp), "--out", str(whole), "--no-report", "--quiet"]) == 0
 
     out = tmp_path / "killed"
-    args = [sys.executable, "-m", "cinit_tf.run", str(exp), "--out", str(out), "--no-report", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "cinit_tf.run",
+        str(exp),
+        "--out",
+        str(out),
+        "--no-report",
+        "--quiet",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     trials = out / "settling" / "trials"
     deadline = time.time() + 240

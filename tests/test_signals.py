@@ -63,12 +63,16 @@ def test_fourier_norms_match_direct_dft_single_and_batch():
     np.testing.assert_allclose(got[2], signals.fourier_norms(batch[2]), rtol=1e-12)
     stored = batch.astype(np.float32)  # as a trial stores its embeddings
     got32 = signals.fourier_norms(stored)
-    assert got32.dtype == np.float64  # measured in float64 like every other signal, not in the input's float32
+    assert (
+        got32.dtype == np.float64
+    )  # measured in float64 like every other signal, not in the input's float32
     np.testing.assert_allclose(got32, direct_dft_norms(stored.astype(np.float64)), rtol=1e-12)
 
 
 @FAST
-@given(p=st.integers(5, 40), d=st.integers(1, 6), members=st.integers(1, 3), seed=st.integers(0, 10**6))
+@given(
+    p=st.integers(5, 40), d=st.integers(1, 6), members=st.integers(1, 3), seed=st.integers(0, 10**6)
+)
 def test_property_fourier_norms_equal_direct_dft(p, d, members, seed):
     E = np.random.default_rng(seed).normal(size=(members, p, d))
     np.testing.assert_allclose(signals.fourier_norms(E), direct_dft_norms(E), rtol=1e-9, atol=1e-9)
@@ -90,7 +94,11 @@ def test_pure_sine_along_one_direction_is_circular_too():
     p, k = 31, 4
     Q = random_rotation(5, 0)
     t = 2 * np.pi * np.arange(p) / p
-    E = np.outer(3 * np.sin(k * t), Q[0]) + np.outer(np.cos(9 * t), Q[1]) + np.outer(np.cos(2 * t), Q[2])
+    E = (
+        np.outer(3 * np.sin(k * t), Q[0])
+        + np.outer(np.cos(9 * t), Q[1])
+        + np.outer(np.cos(2 * t), Q[2])
+    )
     c = signals.circularity(E)
     assert c[k - 1] == pytest.approx(1.0, abs=1e-9)
     assert c[8] == pytest.approx(1.0, abs=1e-9) and c[1] == pytest.approx(1.0, abs=1e-9)
@@ -109,7 +117,11 @@ def test_circularity_matches_written_out_eq_2():
     F = np.exp(-2j * np.pi * k * np.arange(p) / p) @ E
     u = F.real / np.linalg.norm(F.real)
     X = (E - E.mean(axis=0)) @ u
-    expected = 2 * abs(sum(X[j] * np.exp(2j * np.pi * j * k / p) for j in range(p))) ** 2 / (p * np.sum(X**2))
+    expected = (
+        2
+        * abs(sum(X[j] * np.exp(2j * np.pi * j * k / p) for j in range(p))) ** 2
+        / (p * np.sum(X**2))
+    )
     assert signals.circularity(E)[k - 1] == pytest.approx(expected, rel=1e-10)
 
 
@@ -130,7 +142,9 @@ def test_pca_circularity_one_for_two_circles_and_low_for_noise():
 def test_gradient_signal_is_difference_of_consecutive_records():
     history = np.array([[10.0, 5.0], [11.0, 4.0], [13.0, 4.5], [12.0, 6.0]])
     np.testing.assert_array_equal(signals.gradient_signal(history, 1), [1.0, -1.0])
-    np.testing.assert_array_equal(signals.gradient_signal(history, [1, 3]), [[1.0, -1.0], [-1.0, 1.5]])
+    np.testing.assert_array_equal(
+        signals.gradient_signal(history, [1, 3]), [[1.0, -1.0], [-1.0, 1.5]]
+    )
     # records at explicit steps, the first step i's "before" being the record of step i-1
     np.testing.assert_array_equal(
         signals.gradient_signal(history[1:], 2, recorded_steps=[1, 2, 3]), [2.0, 0.5]
@@ -154,7 +168,9 @@ def test_permutation_scores_brute_force_in_itertools_order(m):
     centres = np.array([E[np.arange(len(E)) % m == i].mean(axis=0) for i in range(m)])
     for n, q in enumerate(itertools.permutations(range(m))):
         f = sum(
-            np.sum((centres[q[i]] - centres[q[j]]) ** 2) * (j - i) for i in range(m) for j in range(i + 1, m)
+            np.sum((centres[q[i]] - centres[q[j]]) ** 2) * (j - i)
+            for i in range(m)
+            for j in range(i + 1, m)
         )
         assert scores[n] == pytest.approx(f, rel=1e-12)
 
@@ -173,7 +189,8 @@ def test_blocked_permutation_scores_match_single_block():
 def test_lexicographic_permutations_equal_itertools():
     for r in range(1, 7):
         np.testing.assert_array_equal(
-            signals.lexicographic_permutations(r), np.array(list(itertools.permutations(range(r)))).reshape(-1, r)
+            signals.lexicographic_permutations(r),
+            np.array(list(itertools.permutations(range(r)))).reshape(-1, r),
         )
 
 
@@ -194,7 +211,9 @@ def test_property_permutation_score_invariant_under_reversal_and_rotation(seed, 
     rotated = signals.permutation_scores(E @ random_rotation(d, seed + 1), m)
     np.testing.assert_allclose(rotated, scores, rtol=1e-10)
     q = tuple(g.permutation(m))
-    assert signals.permutation_score(E, q) == pytest.approx(signals.permutation_score(E, q[::-1]), rel=1e-12)
+    assert signals.permutation_score(E, q) == pytest.approx(
+        signals.permutation_score(E, q[::-1]), rel=1e-12
+    )
 
 
 # --- cube-arrangement score ------------------------------------------------------------------
@@ -225,7 +244,9 @@ def test_arrangement_scores_brute_force():
     _, alphas = signals.arrangements(3)
     g = signals.arrangement_scores(E, 3)
     for n in range(0, 168, 13):
-        expected = sum(np.sum((E[i] - E[j]) ** 2) * alphas[n, i, j] for i in range(8) for j in range(i + 1, 8))
+        expected = sum(
+            np.sum((E[i] - E[j]) ** 2) * alphas[n, i, j] for i in range(8) for j in range(i + 1, 8)
+        )
         assert g[n] == pytest.approx(expected, rel=1e-12)
     # arrangements sharing an α tie exactly
     key = [a.tobytes() for a in alphas]
@@ -241,7 +262,9 @@ def test_property_arrangement_score_invariant_under_rotation_and_translation(see
     g = np.random.default_rng(seed)
     E = g.normal(size=(8, d))
     moved = E @ random_rotation(d, seed + 1) + g.normal(scale=5.0, size=d)
-    np.testing.assert_allclose(signals.arrangement_scores(moved, 3), signals.arrangement_scores(E, 3), rtol=1e-9)
+    np.testing.assert_allclose(
+        signals.arrangement_scores(moved, 3), signals.arrangement_scores(E, 3), rtol=1e-9
+    )
 
 
 # --- comparing with all candidates -----------------------------------------------------------

@@ -5,7 +5,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from cinit_tf.config import ConfigError, load_experiment
+from cinit_tf.experiment.config import ConfigError, load_experiment
 from cinit_tf.runner import in_shard, run_experiment
 from cinit_tf.store import Store
 
@@ -46,7 +46,14 @@ def experiment(tmp_path, source="full"):
 
 
 def run(e, tmp_path, **kw):
-    return run_experiment(e, out=tmp_path / "runs", reports=tmp_path / "reports", progress=False, make_report=False, **kw)
+    return run_experiment(
+        e,
+        out=tmp_path / "runs",
+        reports=tmp_path / "reports",
+        progress=False,
+        make_report=False,
+        **kw,
+    )
 
 
 def test_second_stage_keeps_the_source_trials_top_frequencies(tmp_path):
@@ -65,7 +72,9 @@ def test_second_stage_keeps_the_source_trials_top_frequencies(tmp_path):
         if t.settings["case"] == "top1":
             assert kept == [int(order[0])]
         else:
-            assert len(kept) == 2 and not set(kept) & set(order[:2].tolist())  # "other" frequencies than k1, k2
+            assert len(kept) == 2 and not set(kept) & set(
+                order[:2].tolist()
+            )  # "other" frequencies than k1, k2
         initial = t.result.fourier_norms[0]
         alive = np.flatnonzero(initial > 1e-6 * initial.max()) + 1
         assert alive.tolist() == sorted(kept)  # every other frequency was zeroed, k = 0 too
@@ -96,8 +105,12 @@ def test_killed_between_stages_then_rerun_trains_every_trial_exactly_once(tmp_pa
     summary = run(e, tmp_path)
     assert store.finished_ids() == {p.id for p in e.trials()}
     assert summary.trained == len(e.trials()) - len(first)
-    assert {i: (store.trials_dir / f"{i}.npz").stat().st_mtime_ns for i in first} == stamps  # not retrained
-    assert sorted(x.stem for x in store.trials_dir.glob("*.npz")) == sorted(p.id for p in e.trials())
+    assert {
+        i: (store.trials_dir / f"{i}.npz").stat().st_mtime_ns for i in first
+    } == stamps  # not retrained
+    assert sorted(x.stem for x in store.trials_dir.glob("*.npz")) == sorted(
+        p.id for p in e.trials()
+    )
 
 
 def test_a_shard_trains_the_sources_it_needs(tmp_path):

@@ -12,7 +12,9 @@ def feed(rule, steps, train, test=None, norms=None):
     """The first (step, reason) at which `rule` stops, or None."""
     test = train if test is None else test
     for i, s in enumerate(steps):
-        reason = rule.observe(int(s), float(train[i]), float(test[i]), None if norms is None else norms[i])
+        reason = rule.observe(
+            int(s), float(train[i]), float(test[i]), None if norms is None else norms[i]
+        )
         if reason:
             return int(s), reason
     return None
@@ -48,15 +50,23 @@ def test_a_spike_or_a_rise_within_the_window_is_not_settled_and_a_loss_at_zero_i
     assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling) == (3000, "settled")
     assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, spiked) == (3100, "settled")
     # the same spike in the test loss alone holds the stop too
-    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling, spiked) == (3100, "settled")
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling, spiked) == (
+        3100,
+        "settled",
+    )
     # a test loss that was not finite once is skipped, not carried into every later comparison
     holed = np.where(steps == 1000, np.nan, falling)
-    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling, holed) == (3000, "settled")
+    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, falling, holed) == (
+        3000,
+        "settled",
+    )
     # a rise that lasts longer than the window: the best has stopped improving, but the loss is not at it; the run
     # goes on until it is back within the tolerance of its best (here at 4500), or to its cap
     elevated = np.where((steps >= 3000) & (steps < 4500), 1e-1, falling)
     assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, elevated) == (4500, "settled")
-    assert feed(StopRule("loss_settled", 500, 0.05, 6000), steps, np.where(steps >= 3000, 1e-1, falling)) == (6000, "max_steps")
+    assert feed(
+        StopRule("loss_settled", 500, 0.05, 6000), steps, np.where(steps >= 3000, 1e-1, falling)
+    ) == (6000, "max_steps")
     # a rise of more than the tolerance within every window is at no level: the run goes on to its cap
     rising = 1.0 + steps / 1000
     assert feed(StopRule("loss_settled", 1000, 0.0, 3000), steps, rising) == (3000, "max_steps")
@@ -69,7 +79,10 @@ def test_a_non_finite_training_loss_stops_at_once_under_every_rule():
     loss = np.where(steps < 300, 1.0, np.nan)
     for until in ("steps", "loss_settled"):
         assert feed(StopRule(until, 500, 0.01, 1000), steps, loss) == (300, "diverged")
-    assert feed(StopRule("steps", 500, 0.0, 1000), steps, np.where(steps < 600, 1.0, math.inf)) == (600, "diverged")
+    assert feed(StopRule("steps", 500, 0.0, 1000), steps, np.where(steps < 600, 1.0, math.inf)) == (
+        600,
+        "diverged",
+    )
 
 
 def test_survivors_settle_when_the_set_has_not_changed_for_the_window():
@@ -79,11 +92,17 @@ def test_survivors_settle_when_the_set_has_not_changed_for_the_window():
     norms = np.ones((steps.size, K))
     norms[:, 4] = np.where(steps < 1200, 1.0, 0.01)
     losses = np.ones(steps.size)
-    assert feed(StopRule("survivors_settled", 2000, 0.0, 4000), steps, losses, norms=norms) == (3200, "settled")
+    assert feed(StopRule("survivors_settled", 2000, 0.0, 4000), steps, losses, norms=norms) == (
+        3200,
+        "settled",
+    )
     # a set that keeps changing never settles
     flicker = np.ones((steps.size, K))
     flicker[::3, 2] = 0.01
-    assert feed(StopRule("survivors_settled", 500, 0.0, 4000), steps, losses, norms=flicker) == (4000, "max_steps")
+    assert feed(StopRule("survivors_settled", 500, 0.0, 4000), steps, losses, norms=flicker) == (
+        4000,
+        "max_steps",
+    )
 
 
 def test_survivors_need_fourier_signals_and_unknown_rules_are_refused():
@@ -106,10 +125,20 @@ def test_a_survivor_set_must_stand_as_long_as_weight_decay_takes_to_kill_a_frequ
     pruned = np.ones((steps.size, 5))
     pruned[steps >= 1000, 4] = 0.01  # frequency 4 dies at step 1000; the set stands from then on
     losses = np.ones(steps.size)
-    small = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.01)
-    assert feed(StopRule.of(small), steps, losses, norms=pruned) == (16000, "settled")  # 1000 + 14,978 on a 500 grid
-    large = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.5)
-    assert feed(StopRule.of(large), steps, losses, norms=pruned) == (3000, "settled")  # 1000 + the window
+    small = TrainConfig(
+        steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.01
+    )
+    assert feed(StopRule.of(small), steps, losses, norms=pruned) == (
+        16000,
+        "settled",
+    )  # 1000 + 14,978 on a 500 grid
+    large = TrainConfig(
+        steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.5
+    )
+    assert feed(StopRule.of(large), steps, losses, norms=pruned) == (
+        3000,
+        "settled",
+    )  # 1000 + the window
     none = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.0)
     assert feed(StopRule.of(none), steps, losses, norms=pruned) == (30000, "max_steps")
     # every frequency alive from the start: pruning has not begun, whatever the weight decay (at wd 0.1 a run
@@ -117,7 +146,13 @@ def test_a_survivor_set_must_stand_as_long_as_weight_decay_takes_to_kill_a_frequ
     same = np.ones((steps.size, 5))
     for config in (small, large):
         assert feed(StopRule.of(config), steps, losses, norms=same) == (30000, "max_steps")
-    frozen = TrainConfig(steps=30000, until="survivors_settled", settle_window=2000, weight_decay=0.5, freeze_embedding=True)
+    frozen = TrainConfig(
+        steps=30000,
+        until="survivors_settled",
+        settle_window=2000,
+        weight_decay=0.5,
+        freeze_embedding=True,
+    )
     assert feed(StopRule.of(frozen), steps, losses, norms=same) == (2000, "settled")
 
 
@@ -130,9 +165,12 @@ def test_loss_settled_reads_its_definition_on_random_curves():
         for j, s in enumerate(steps):
             if s >= window:
                 i = int(np.searchsorted(steps[: j + 1], s - window, side="right"))
-                if i and all(np.fmin.reduce(logs[i:j + 1, k]) >= np.fmin.reduce(logs[:i, k]) - tol
-                             and logs[j, k] <= min(np.fmin.reduce(logs[:i, k]), np.fmin.reduce(logs[i:j + 1, k])) + tol
-                             for k in range(2)):
+                if i and all(
+                    np.fmin.reduce(logs[i : j + 1, k]) >= np.fmin.reduce(logs[:i, k]) - tol
+                    and logs[j, k]
+                    <= min(np.fmin.reduce(logs[:i, k]), np.fmin.reduce(logs[i : j + 1, k])) + tol
+                    for k in range(2)
+                ):
                     return int(s), "settled"
             if s >= cap:
                 return int(s), "max_steps"
@@ -144,5 +182,6 @@ def test_loss_settled_reads_its_definition_on_random_curves():
         walk[1, g.integers(steps.size)] *= 1e3  # a spike
         walk[1, g.integers(steps.size)] = np.nan  # a hole
         window, tol = int(g.choice([300, 1000])), float(g.choice([0.02, 0.1]))
-        assert feed(StopRule("loss_settled", window, tol, 8000), steps, walk[0], walk[1]) == reference(
-            steps, walk[0], walk[1], window, tol, 8000)
+        assert feed(
+            StopRule("loss_settled", window, tol, 8000), steps, walk[0], walk[1]
+        ) == reference(steps, walk[0], walk[1], window, tol, 8000)

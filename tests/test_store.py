@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from cinit_tf.config import load_experiment
+from cinit_tf.experiment.config import load_experiment
 from cinit_tf.runner import run_experiment
 from cinit_tf.store import Store
 
@@ -42,7 +42,9 @@ def tiny(tmp_path, name="tiny", steps=20):
 
 
 def run(e, tmp_path):
-    return run_experiment(e, out=tmp_path / "runs", reports=tmp_path / "reports", progress=False, make_report=False)
+    return run_experiment(
+        e, out=tmp_path / "runs", reports=tmp_path / "reports", progress=False, make_report=False
+    )
 
 
 DAMAGE = {
@@ -78,7 +80,9 @@ def test_a_trial_file_copied_from_another_experiment_is_not_accepted(tmp_path, c
     sa, sb = Store(tmp_path / "runs" / "a"), Store(tmp_path / "runs" / "b")
     planned_b = sorted(p.id for p in b.trials())
     sb.trials_dir.mkdir(parents=True)
-    shutil.copy(sa.trials_dir / f"{sorted(sa.finished_ids())[0]}.npz", sb.trials_dir / f"{planned_b[0]}.npz")
+    shutil.copy(
+        sa.trials_dir / f"{sorted(sa.finished_ids())[0]}.npz", sb.trials_dir / f"{planned_b[0]}.npz"
+    )
     assert sb.finished_ids() == set()
     assert "holds the settings of trial" in capsys.readouterr().err
     summary = run(b, tmp_path)

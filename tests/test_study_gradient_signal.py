@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from cinit_tf.signals import fourier_norms
+from cinit_tf.stats import bootstrap as trial_bootstrap
+from cinit_tf.stats import classifier, verdicts
 from cinit_tf.store import StoredTrial
-from cinit_tf.studies import _svm as SVM
-from cinit_tf.studies import _trial_bootstrap as B
-from cinit_tf.studies import _verdicts as V
 from cinit_tf.studies import gradient_signal as GS
 from cinit_tf.trial import TrialResult
 
@@ -19,7 +18,9 @@ LR, WD = 0.01, 0.5
 STEPS = np.array([0, 1, 2, 3, 4, 300])
 
 
-def stored(i: int, sign: float = 1.0, gradients: bool = False, diverged: bool = False) -> StoredTrial:
+def stored(
+    i: int, sign: float = 1.0, gradients: bool = False, diverged: bool = False
+) -> StoredTrial:
     """Trial i: random initial signals; over steps 1–4 the survivors' signals grow by about `sign` per step and
     the dead ones' shrink by about as much (sign −1 reverses that); at the end the survivors are large."""
     g = np.random.default_rng(i)
@@ -31,22 +32,37 @@ def stored(i: int, sign: float = 1.0, gradients: bool = False, diverged: bool = 
     norms = np.array(rows)
     E = np.full((23, 2), np.nan) if diverged else np.zeros((23, 2))
     n = len(STEPS)
-    result = TrialResult(steps=STEPS, train_loss=np.ones(n), train_acc=np.ones(n), test_loss=np.ones(n),
-                         test_acc=np.ones(n), fourier_norms=norms, initial_embedding=np.zeros((23, 2)), final_embedding=E,
-                         convergence_step=None, nonfinite_step=200 if diverged else None,
-                         gradient_norms=g.uniform(size=(n, K)) if gradients else None)
-    settings = {"case": "", "grid": {}, "task": {"name": "modadd", "p": 23}, "transform": {"name": "none"},
-                "train": {"steps": 300, "d": 2, "lr": LR, "weight_decay": WD},
-                "seeds": {"embedding": i, "mlp": i, "split": i}, "index": {"embedding": i, "trial": 0}}
+    result = TrialResult(
+        steps=STEPS,
+        train_loss=np.ones(n),
+        train_acc=np.ones(n),
+        test_loss=np.ones(n),
+        test_acc=np.ones(n),
+        fourier_norms=norms,
+        initial_embedding=np.zeros((23, 2)),
+        final_embedding=E,
+        convergence_step=None,
+        nonfinite_step=200 if diverged else None,
+        gradient_norms=g.uniform(size=(n, K)) if gradients else None,
+    )
+    settings = {
+        "case": "",
+        "grid": {},
+        "task": {"name": "modadd", "p": 23},
+        "transform": {"name": "none"},
+        "train": {"steps": 300, "d": 2, "lr": LR, "weight_decay": WD},
+        "seeds": {"embedding": i, "mlp": i, "split": i},
+        "index": {"embedding": i, "trial": 0},
+    }
     return StoredTrial(f"{i:016x}", settings, result)
 
 
 def measure(trials):
     """`measure` with 200 bootstrap resamples instead of 2,000: the CI of a perfectly separable read-out is [1, 1]
     at any count, and the count itself is tested on `judged_svm` below."""
-    full = SVM.bootstrap_ci
+    full = classifier.bootstrap_ci
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(SVM, "bootstrap_ci", lambda *a, **k: full(*a, **{**k, "n": 200}))
+        mp.setattr(classifier, "bootstrap_ci", lambda *a, **k: full(*a, **{**k, "n": 200}))
         return GS.measure(trials)
 
 
@@ -62,28 +78,47 @@ def test_survivors_growing_at_every_step_rises_and_separates(growing):
     # Perfectly separable: balanced accuracy 100% (CI 100–100%), above chance but far from the paper's 83.8%; judged
     # once, at step 4, and the steps' rise each with its own claim.
     assert [c.verdict for c in m.claims] == ["partly"] + ["reproduced"] * 4
-    assert m.claims[0].name == "SVM on (signal, Δ4) reaches the paper's accuracy" and len(m.claims) == 5
-    assert all(s["svm"]["balanced"] == 1.0 and s["svm"]["balanced_ci"] == [1.0, 1.0] for s in m.per_step)
+    assert (
+        m.claims[0].name == "SVM on (signal, Δ4) reaches the paper's accuracy"
+        and len(m.claims) == 5
+    )
+    assert all(
+        s["svm"]["balanced"] == 1.0 and s["svm"]["balanced_ci"] == [1.0, 1.0] for s in m.per_step
+    )
     assert m.data["signal"].size == 6 * K and m.data["trials"] == 6 and m.data["K"] == K
     assert m.baseline == pytest.approx((K - ALIVE) / K)
     # Δ at each step: about +1 for survivors, −1 for the dead; its weight-decay part ((1 − lr·wd)² − 1)·signal.
     for s in m.per_step:
-        assert s["mean_survived"] == pytest.approx(1.0, abs=0.1) and s["mean_dead"] == pytest.approx(-1.0, abs=0.1)
+        assert s["mean_survived"] == pytest.approx(1.0, abs=0.1) and s[
+            "mean_dead"
+        ] == pytest.approx(-1.0, abs=0.1)
         # ρ's CI and p from resampling the 6 trials: every resample is strongly positive, so p is the floor 2/(B + 1).
-        assert s["spearman"]["rho"] > 0.7 and s["spearman"]["lo"] > 0.5 and s["spearman"]["trials"] == 6
-        assert s["spearman"]["p"] == pytest.approx(2 / (B.BOOTSTRAP + 1)) and s["spearman"]["resamples"] == B.BOOTSTRAP
+        assert (
+            s["spearman"]["rho"] > 0.7
+            and s["spearman"]["lo"] > 0.5
+            and s["spearman"]["trials"] == 6
+        )
+        assert (
+            s["spearman"]["p"] == pytest.approx(2 / (trial_bootstrap.BOOTSTRAP + 1))
+            and s["spearman"]["resamples"] == trial_bootstrap.BOOTSTRAP
+        )
     decay = m.data["decay"][0]
     assert decay == pytest.approx(((1 - LR * WD) ** 2 - 1) * m.data["signal"])
     assert m.data["backprop"][0] == pytest.approx(m.data["delta"][0] - decay)
     assert [(t["tau"], t["survived"], t["baseline"]) for t in m.per_tau] == [
-        (tau, 6 * ALIVE, pytest.approx((K - ALIVE) / K)) for tau in (0.01, 0.05, 0.2)]
+        (tau, 6 * ALIVE, pytest.approx((K - ALIVE) / K)) for tau in (0.01, 0.05, 0.2)
+    ]
 
 
 def test_each_part_of_delta_and_the_recorded_gradient_norms_are_read_out(growing):
     m = growing
     assert m.data["gradient_norms"].shape == (4, 6 * K) and len(m.variants) == 4 * 4
     assert [(v["step"], v["label"]) for v in m.variants[:4]] == [
-        (1, "Δ (full change)"), (1, "backprop part of Δ"), (1, "weight-decay part of Δ"), (1, "‖FFT(∂L/∂E)_k‖² before the step")]
+        (1, "Δ (full change)"),
+        (1, "backprop part of Δ"),
+        (1, "weight-decay part of Δ"),
+        (1, "‖FFT(∂L/∂E)_k‖² before the step"),
+    ]
     assert m.variants[0]["svm"] is m.per_step[0]["svm"]  # the full Δ is the judged read-out itself
     # The weight-decay part is proportional to the signal, which says nothing about survival here.
     assert abs(m.variants[2]["spearman"]["rho"]) < 0.3 and m.variants[1]["spearman"]["rho"] > 0.7
@@ -105,16 +140,28 @@ def test_one_reversed_trial_in_twelve_is_partly_and_in_ten_too_wide():
     assert [(c.verdict, c.reason) for c in twelve.claims[1:]] == [("partly", "not_significant")] * 4
     r = twelve.per_step[0]["spearman"]
     assert r["lo"] > 0 and 0.01 <= r["p"] < 0.05
-    pooled = V.trend("x", twelve.data["delta"][0], twelve.data["survived"][0.05], +1, margin=GS.RISE_MARGIN)
+    pooled = verdicts.trend(
+        "x", twelve.data["delta"][0], twelve.data["survived"][0.05], +1, margin=GS.RISE_MARGIN
+    )
     assert pooled.verdict == "reproduced"
     ten = measure([stored(i, sign=-3.0 if i == 0 else 1.0) for i in range(10)])
     assert [(c.verdict, c.reason) for c in ten.claims[1:]] == [("not assessable", "too_wide")] * 4
-    assert all(c.n == 10 and c.needs_n > 10 and c.ci[0] <= 0 and c.ci[1] >= 0.1 for c in ten.claims[1:])
+    assert all(
+        c.n == 10 and c.needs_n > 10 and c.ci[0] <= 0 and c.ci[1] >= 0.1 for c in ten.claims[1:]
+    )
 
 
 def rho(value, lo, hi, p, trials=40):
-    """A B.spearman result over `trials` trials of 29 frequencies."""
-    return {"rho": value, "lo": lo, "hi": hi, "p": p, "n": 29 * trials, "trials": trials, "resamples": 2000}
+    """A trial_bootstrap.spearman result over `trials` trials of 29 frequencies."""
+    return {
+        "rho": value,
+        "lo": lo,
+        "hi": hi,
+        "p": p,
+        "n": 29 * trials,
+        "trials": trials,
+        "resamples": 2000,
+    }
 
 
 def test_the_rise_is_judged_against_the_conventional_rho():
@@ -124,7 +171,9 @@ def test_the_rise_is_judged_against_the_conventional_rho():
     full = GS.rises_claim(3, rho(0.12, 0.065, 0.178, 0.001))
     assert (full.verdict, full.reason, full.kind) == ("reproduced", "beyond_margin", "trend")
     assert (full.margin, full.n, full.expected_sign) == (0.1, 40, 1)
-    assert full.margin_source.startswith('§4.3: "as the initial gradient increases, the survival rate')
+    assert full.margin_source.startswith(
+        '§4.3: "as the initial gradient increases, the survival rate'
+    )
     short = GS.rises_claim(3, rho(0.05, 0.02, 0.08, 0.001))
     assert (short.verdict, short.reason, short.needs_n) == ("partly", "short_of_margin", None)
     ruled_out = GS.rises_claim(2, rho(-0.0235, -0.087, 0.0444, 0.47))
@@ -132,7 +181,11 @@ def test_the_rise_is_judged_against_the_conventional_rho():
     wide = GS.rises_claim(2, rho(0.02, -0.05, 0.15, 0.5))
     assert (wide.verdict, wide.reason) == ("not assessable", "too_wide") and wide.needs_n > 40
     opposite = GS.rises_claim(1, rho(-0.189, -0.249, -0.125, 0.001))
-    assert (opposite.verdict, opposite.reason, opposite.value) == ("not reproduced", "opposite", -0.189)
+    assert (opposite.verdict, opposite.reason, opposite.value) == (
+        "not reproduced",
+        "opposite",
+        -0.189,
+    )
     few = GS.rises_claim(1, rho(0.5, float("nan"), float("nan"), float("nan"), trials=4))
     assert (few.verdict, few.reason, few.n) == ("not assessable", "too_few_valid", 4)
 
@@ -140,12 +193,18 @@ def test_the_rise_is_judged_against_the_conventional_rho():
 def test_diverged_trials_are_left_out_and_too_few_valid_is_not_assessable(growing):
     assert len(growing.trials) == 7 and len(growing.valid) == 6 and growing.data["trials"] == 6
     assert [t.id for ts in growing.excluded.values() for t in ts] == [f"{9:016x}"]
-    four = measure([stored(i) for i in range(4)])  # valid, but too few trials for folds by trial or a trial bootstrap
-    assert [(c.verdict, c.reason, c.n) for c in four.claims] == [("not assessable", "too_few_valid", 4)] * 5
+    four = measure(
+        [stored(i) for i in range(4)]
+    )  # valid, but too few trials for folds by trial or a trial bootstrap
+    assert [(c.verdict, c.reason, c.n) for c in four.claims] == [
+        ("not assessable", "too_few_valid", 4)
+    ] * 5
     m = GS.measure([stored(i, diverged=i >= 2) for i in range(6)])
     assert m.assessable is False and not m.data
     assert [c.name for c in m.claims] == list(GS.CLAIM_NAMES)
-    assert all(c.verdict == "not assessable" and (c.reason, c.n) == ("too_few_valid", 2) for c in m.claims)
+    assert all(
+        c.verdict == "not assessable" and (c.reason, c.n) == ("too_few_valid", 2) for c in m.claims
+    )
 
 
 SVM_FITS = {
@@ -163,8 +222,15 @@ def test_svm_claim_known_answers(verdict):
     assert claim.verdict == verdict and claim.value == balanced and claim.paper == "83.8%"
     assert (claim.kind, claim.n, claim.ci, claim.offset) == ("number", 40, ci, 0.5)
     assert claim.margin == pytest.approx(0.338) and "83.8% accuracy" in claim.margin_source
-    assert claim.reason == {"reproduced": "compatible", "partly": "incompatible",
-                            "not reproduced": "direction_fails", "not assessable": "too_wide"}[verdict]
+    assert (
+        claim.reason
+        == {
+            "reproduced": "compatible",
+            "partly": "incompatible",
+            "not reproduced": "direction_fails",
+            "not assessable": "too_wide",
+        }[verdict]
+    )
     # The interval holds both chance and 83.8%: the record says how many trials would decide.
     assert (claim.needs_n is not None and claim.needs_n > 40) == (verdict == "not assessable")
 
@@ -180,14 +246,24 @@ def test_svm_claim_through_measure_judges_step_4_only(verdict):
 
     def stub(X, y, groups):
         X = np.asarray(X).reshape(len(y), -1)
-        b, (lo, hi) = (balanced, ci) if X.shape[1] == 2 and np.array_equal(X[:, 1], delta4) else other
-        return {"balanced": b, "balanced_ci": [lo, hi], "accuracy": b, "accuracy_ci": [lo, hi], "plain_svm_accuracy": b}
+        b, (lo, hi) = (
+            (balanced, ci) if X.shape[1] == 2 and np.array_equal(X[:, 1], delta4) else other
+        )
+        return {
+            "balanced": b,
+            "balanced_ci": [lo, hi],
+            "accuracy": b,
+            "accuracy_ci": [lo, hi],
+            "plain_svm_accuracy": b,
+        }
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(SVM, "judged_svm", stub)
+        mp.setattr(classifier, "judged_svm", stub)
         m = GS.measure(trials)
     assert m.claims[0].verdict == verdict and m.claims[0].value == balanced
-    assert [s["svm"]["balanced"] for s in m.per_step] == [other[0]] * 3 + [balanced]  # steps 1–3: described
+    assert [s["svm"]["balanced"] for s in m.per_step] == [other[0]] * 3 + [
+        balanced
+    ]  # steps 1–3: described
 
 
 def test_weight_decay_alone_is_the_weight_decay_part():
@@ -206,7 +282,7 @@ def test_svm_separable_data_scores_one():
     X = np.vstack([g.normal([3, 3], 0.3, (60, 2)), g.normal([-3, -3], 0.3, (40, 2))])
     y = np.r_[np.ones(60, bool), np.zeros(40, bool)]
     for balanced in (False, True):
-        out = SVM.svm_accuracies(X, y, balanced=balanced)
+        out = classifier.svm_accuracies(X, y, balanced=balanced)
         assert out["cv_accuracy"] == 1.0 and out["train_accuracy"] == 1.0
         assert out["cv_balanced_accuracy"] == 1.0
 
@@ -218,7 +294,7 @@ def test_svm_one_informative_feature_alone_does_as_well_as_both():
     informative = np.where(y, 1.0, -1.0) + g.normal(0, 0.6, n)  # overlapping: accuracy below 1
     noise = g.normal(0, 1, n)
     X = np.column_stack([informative, noise])
-    table = SVM.svm_table(X, y, GS.FEATURE_SETS)
+    table = classifier.svm_table(X, y, GS.FEATURE_SETS)
     both = table["signal + Δ₄"]["balanced"]["cv_balanced_accuracy"]
     alone = table["signal alone"]["balanced"]["cv_balanced_accuracy"]
     useless = table["Δ₄ alone"]["balanced"]["cv_balanced_accuracy"]
@@ -233,15 +309,15 @@ def test_svm_on_uninformative_imbalanced_data_scores_the_majority_baseline():
     y = np.zeros(n, bool)
     y[:65] = True  # 13% positives, as survivors are among frequencies
     X = g.normal(size=(n, 2))
-    assert SVM.majority_baseline(y) == pytest.approx(0.87)
-    plain = SVM.svm_accuracies(X, y)
-    balanced = SVM.svm_accuracies(X, y, balanced=True)
+    assert classifier.majority_baseline(y) == pytest.approx(0.87)
+    plain = classifier.svm_accuracies(X, y)
+    balanced = classifier.svm_accuracies(X, y, balanced=True)
     assert plain["cv_accuracy"] == pytest.approx(0.87, abs=0.01)  # it learns to say "dead"
     assert abs(balanced["cv_balanced_accuracy"] - 0.5) < 0.1
 
 
 def test_svm_with_one_class_gives_nan_not_an_error():
-    out = SVM.svm_accuracies(np.arange(10.0)[:, None], np.zeros(10, bool))
+    out = classifier.svm_accuracies(np.arange(10.0)[:, None], np.zeros(10, bool))
     assert math.isnan(out["cv_accuracy"]) and math.isnan(out["train_accuracy"])
 
 
@@ -249,16 +325,20 @@ def test_grouped_folds_need_as_many_groups_as_folds():
     g = np.random.default_rng(3)
     y = np.tile(np.r_[np.ones(5, bool), np.zeros(15, bool)], 4)
     X = np.where(y, 1.0, 0.0)[:, None] + g.normal(0, 0.1, (y.size, 1))
-    few = SVM.svm_accuracies(X, y, groups=np.repeat(np.arange(4), 20))
+    few = classifier.svm_accuracies(X, y, groups=np.repeat(np.arange(4), 20))
     assert math.isnan(few["cv_accuracy"]) and few["train_accuracy"] == 1.0
-    enough = SVM.svm_accuracies(X, y, groups=np.repeat(np.arange(10), 8))
+    enough = classifier.svm_accuracies(X, y, groups=np.repeat(np.arange(10), 8))
     assert enough["cv_accuracy"] == 1.0
 
 
 def test_judged_svm_has_nan_below_the_folds_and_a_bootstrap_ci_above():
     y = np.tile(np.r_[np.ones(3, bool), np.zeros(7, bool)], 6)
     X = np.where(y, 1.0, -1.0)[:, None] + np.random.default_rng(4).normal(0, 0.3, (y.size, 1))
-    few = SVM.judged_svm(X, y, np.repeat(np.arange(4), 15)[: y.size])  # 4 groups < 5 folds
+    few = classifier.judged_svm(X, y, np.repeat(np.arange(4), 15)[: y.size])  # 4 groups < 5 folds
     assert math.isnan(few["balanced"]) and all(math.isnan(v) for v in few["balanced_ci"])
-    out = SVM.judged_svm(X, y, np.repeat(np.arange(6), 10))
-    assert out["balanced"] == 1.0 and out["balanced_ci"] == [1.0, 1.0] and out["plain_svm_accuracy"] == 1.0
+    out = classifier.judged_svm(X, y, np.repeat(np.arange(6), 10))
+    assert (
+        out["balanced"] == 1.0
+        and out["balanced_ci"] == [1.0, 1.0]
+        and out["plain_svm_accuracy"] == 1.0
+    )

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cinit_tf.measures import circles as circle_geometry
+from cinit_tf.measures import longer_runs, survival
 from cinit_tf.readout import principal_components
+from cinit_tf.stats import inference
 from cinit_tf.store import StoredTrial
-from cinit_tf.studies import _circles as O
-from cinit_tf.studies import _longer_runs as L
-from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import _stats as S
 from cinit_tf.studies import analyse, complex_dynamics, fourier_evolution, survival_vs_norm
 from cinit_tf.trial import TrialResult
 
@@ -21,20 +20,45 @@ EXPERIMENTS = Path(__file__).parent.parent / "experiments"
 STUDIES = ("survival_vs_norm", "fourier_evolution", "complex_dynamics")
 
 
-def fake_trial(tid, initial, final, embedding_seed=0, mlp_seed=0, E=None, steps=(0, 100), middle=None, case="main",
-               p=7, snapshots=None):
+def fake_trial(
+    tid,
+    initial,
+    final,
+    embedding_seed=0,
+    mlp_seed=0,
+    E=None,
+    steps=(0, 100),
+    middle=None,
+    case="main",
+    p=7,
+    snapshots=None,
+):
     """A stored trial with the given initial and final Fourier norms (and optionally rows between them)."""
     rows = [initial] + ([] if middle is None else list(middle)) + [final]
-    steps = np.asarray(steps if len(steps) == len(rows) else np.linspace(0, 100, len(rows)), dtype=np.int64)
+    steps = np.asarray(
+        steps if len(steps) == len(rows) else np.linspace(0, 100, len(rows)), dtype=np.int64
+    )
     E = np.zeros((7, 2), np.float32) if E is None else E
     r = TrialResult(
-        steps=steps, train_loss=np.ones(len(rows)), train_acc=np.ones(len(rows)), test_loss=np.ones(len(rows)),
-        test_acc=np.ones(len(rows)), fourier_norms=np.asarray(rows, dtype=np.float64), initial_embedding=E,
-        final_embedding=E, convergence_step=int(steps[-1]), nonfinite_step=None,
-        snapshot_steps=None if snapshots is None else np.asarray(steps), snapshots=snapshots,
+        steps=steps,
+        train_loss=np.ones(len(rows)),
+        train_acc=np.ones(len(rows)),
+        test_loss=np.ones(len(rows)),
+        test_acc=np.ones(len(rows)),
+        fourier_norms=np.asarray(rows, dtype=np.float64),
+        initial_embedding=E,
+        final_embedding=E,
+        convergence_step=int(steps[-1]),
+        nonfinite_step=None,
+        snapshot_steps=None if snapshots is None else np.asarray(steps),
+        snapshots=snapshots,
     )
-    settings = {"case": case, "seeds": {"embedding": embedding_seed, "mlp": mlp_seed, "split": mlp_seed},
-                "task": {"name": "modadd", "p": p}, "train": {"steps": int(steps[-1])}}
+    settings = {
+        "case": case,
+        "seeds": {"embedding": embedding_seed, "mlp": mlp_seed, "split": mlp_seed},
+        "task": {"name": "modadd", "p": p},
+        "train": {"steps": int(steps[-1])},
+    }
     return StoredTrial(tid, settings, r)
 
 
@@ -44,7 +68,7 @@ def fake_trial(tid, initial, final, embedding_seed=0, mlp_seed=0, E=None, steps=
 def test_pearson_exactly_linear_is_one():
     signal = np.linspace(1.0, 30.0, 58).reshape(2, 29)
     rate = 0.02 * signal + 0.1  # survival rate exactly linear in the signal
-    out = S.pearson(np.ravel(signal), np.ravel(rate))
+    out = inference.pearson(np.ravel(signal), np.ravel(rate))
     assert out["r"] == pytest.approx(1.0, abs=1e-12)
     assert out["p"] < 1e-12
     assert out["n"] == 58
@@ -52,24 +76,26 @@ def test_pearson_exactly_linear_is_one():
 
 def test_pearson_independent_is_small():
     g = np.random.default_rng(0)
-    out = S.pearson(np.ravel(g.exponential(size=(10, 29))), np.ravel(g.uniform(size=(10, 29))))
+    out = inference.pearson(
+        np.ravel(g.exponential(size=(10, 29))), np.ravel(g.uniform(size=(10, 29)))
+    )
     assert abs(out["r"]) < 0.15
     assert out["p"] > 0.01
 
 
 def test_pearson_known_value_and_p():
     # r = 0.8 on four points; with 2 degrees of freedom the two-sided p is 1 - |t| / sqrt(t² + 2) = 0.2 exactly.
-    out = S.pearson([1, 2, 3, 4], [1, 3, 2, 4])
+    out = inference.pearson([1, 2, 3, 4], [1, 3, 2, 4])
     assert out["r"] == pytest.approx(0.8)
     assert out["p"] == pytest.approx(0.2)
 
 
 def test_fisher_interval_contains_r_and_narrows():
-    lo, hi = S.pearson_ci(0.85, 290)
+    lo, hi = inference.pearson_ci(0.85, 290)
     assert lo < 0.85 < hi
-    lo2, hi2 = S.pearson_ci(0.85, 2900)
+    lo2, hi2 = inference.pearson_ci(0.85, 2900)
     assert hi2 - lo2 < hi - lo
-    assert np.isnan(S.pearson_ci(1.0, 10)[0])
+    assert np.isnan(inference.pearson_ci(1.0, 10)[0])
 
 
 # ---------------------------------------------------------------- survival
@@ -87,17 +113,17 @@ def test_survival_rates_on_constructed_final_norms():
         fake_trial("d", init1, [0.0, 0.0, 1.0], 1, 3, E1),
         fake_trial("e", init1, [0.04, 0.0, 1.0], 1, 4, E1),
     ]
-    out = M.survival_rates(trials, 0.05)
+    out = survival.survival_rates(trials, 0.05)
     assert out["embeddings"].tolist() == [0, 1]
     assert out["trials"].tolist() == [2, 3]
     np.testing.assert_allclose(out["rate"], [[1.0, 0.5, 0.0], [1 / 3, 0.0, 1.0]])
     np.testing.assert_allclose(out["signal"], [init0, init1])
     # τ moves the verdict of borderline frequencies: at 0.01 trial b's k = 2 (0.01) survives too.
-    np.testing.assert_allclose(M.survival_rates(trials, 0.01)["rate"][0], [1.0, 1.0, 0.5])
-    counts = M.survivor_counts(trials, (0.01, 0.05, 0.2))
+    np.testing.assert_allclose(survival.survival_rates(trials, 0.01)["rate"][0], [1.0, 1.0, 0.5])
+    counts = survival.survivor_counts(trials, (0.01, 0.05, 0.2))
     assert counts[0.05].tolist() == [2, 1, 2, 1, 1]
     assert counts[0.2].tolist() == [1, 1, 2, 1, 1]
-    s = M.count_summary(counts[0.05])
+    s = survival.count_summary(counts[0.05])
     assert (s["min"], s["max"], s["n"]) == (1, 2, 5)
     assert s["mean"] == pytest.approx(1.4)
     assert s["share_3_to_5"] == 0.0
@@ -108,36 +134,60 @@ def test_survival_by_initial_rank_counts_runs_per_rank():
     # Run b: initial order reversed (k = 3 ranks 1); survivor k = 3 → rank 1.
     a = fake_trial("a", [3.0, 2.0, 1.0], [1.0, 0.0, 1.0])
     b = fake_trial("b", [1.0, 2.0, 3.0], [0.0, 0.0, 1.0])
-    np.testing.assert_allclose(M.survival_by_initial_rank([a, b]), [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(survival.survival_by_initial_rank([a, b]), [1.0, 0.0, 0.5])
 
 
 def test_survival_rates_refuse_different_embeddings_under_one_seed():
-    trials = [fake_trial("a", [1, 1, 1], [1, 0, 0], 0, 0, np.zeros((7, 2))),
-              fake_trial("b", [1, 1, 1], [1, 0, 0], 0, 1, np.ones((7, 2)))]
+    trials = [
+        fake_trial("a", [1, 1, 1], [1, 0, 0], 0, 0, np.zeros((7, 2))),
+        fake_trial("b", [1, 1, 1], [1, 0, 0], 0, 1, np.ones((7, 2))),
+    ]
     with pytest.raises(ValueError, match="different embeddings"):
-        M.survival_rates(trials)
+        survival.survival_rates(trials)
 
 
 def test_survivor_mask_at_an_earlier_step():
-    t = fake_trial("a", [1.0, 1.0, 1.0], [1.0, 0.0, 0.0], middle=[[1.0, 0.5, 0.0]], steps=(0, 50, 100))
-    assert M.survivor_mask(t, step=50).tolist() == [True, True, False]
-    assert M.survivor_mask(t, step=99).tolist() == [True, True, False]  # the record it had reached by then
-    assert M.survivor_mask(t).tolist() == [True, False, False]
+    t = fake_trial(
+        "a", [1.0, 1.0, 1.0], [1.0, 0.0, 0.0], middle=[[1.0, 0.5, 0.0]], steps=(0, 50, 100)
+    )
+    assert survival.survivor_mask(t, step=50).tolist() == [True, True, False]
+    assert survival.survivor_mask(t, step=99).tolist() == [
+        True,
+        True,
+        False,
+    ]  # the record it had reached by then
+    assert survival.survivor_mask(t).tolist() == [True, False, False]
 
 
 def test_initial_ranks_and_inverse():
-    assert M.initial_ranks([0.5, 3.0, 1.0, 3.0]).tolist() == [4, 1, 3, 1]
-    assert M.inverse_mod(7, 59) * 7 % 59 == 1
-    assert M.inverse_mod(1, 59) == 1
+    assert survival.initial_ranks([0.5, 3.0, 1.0, 3.0]).tolist() == [4, 1, 3, 1]
+    assert survival.inverse_mod(7, 59) * 7 % 59 == 1
+    assert survival.inverse_mod(1, 59) == 1
 
 
 def test_settling_compares_short_and_long():
     main = [fake_trial("m", [1, 1, 1], [1.0, 0.5, 0.0], 0, 0, steps=(0, 100))]
     # Survivors at step 100 are {1, 2}; by the end k = 2 has died.
-    long = [fake_trial("l", [1, 1, 1], [1.0, 0.01, 0.0], 0, 0, middle=[[1.0, 0.5, 0.0]], steps=(0, 100, 300), case="long")]
-    s = L.settling(main, long)
+    long = [
+        fake_trial(
+            "l",
+            [1, 1, 1],
+            [1.0, 0.01, 0.0],
+            0,
+            0,
+            middle=[[1.0, 0.5, 0.0]],
+            steps=(0, 100, 300),
+            case="long",
+        )
+    ]
+    s = longer_runs.settling(main, long)
     v = s["per_tau"][0.05]
-    assert (s["short_steps"], v["same_set"], v["runs"], v["frequencies_changed"]) == (100, 0, 1, [1])
+    assert (s["short_steps"], v["same_set"], v["runs"], v["frequencies_changed"]) == (
+        100,
+        0,
+        1,
+        [1],
+    )
     assert (v["twins"], v["twin_same_set"]) == (1, 1)
     assert s["per_tau"][0.01]["same_set"] == 1
     assert v["settled_at"] == [300] and s["per_tau"][0.01]["settled_at"] == [100]
@@ -145,17 +195,33 @@ def test_settling_compares_short_and_long():
 
 def test_settling_rule_takes_the_record_at_or_before_the_step():
     # Records at 0, 50, 100, 150: survivors {1, 2} until step 100, {1} from step 150 on.
-    a = fake_trial("a", [1, 1, 1], [1.0, 0.0, 0.0], middle=[[1.0, 0.5, 0.0], [1.0, 0.5, 0.0]], steps=(0, 50, 100, 150))
-    b = fake_trial("b", [1, 1, 1], [1.0, 0.5, 0.0], middle=[[1.0, 0.0, 0.0], [1.0, 0.5, 0.0]], steps=(0, 50, 100, 150))
-    s = M.settling([a, b], 140)
+    a = fake_trial(
+        "a",
+        [1, 1, 1],
+        [1.0, 0.0, 0.0],
+        middle=[[1.0, 0.5, 0.0], [1.0, 0.5, 0.0]],
+        steps=(0, 50, 100, 150),
+    )
+    b = fake_trial(
+        "b",
+        [1, 1, 1],
+        [1.0, 0.5, 0.0],
+        middle=[[1.0, 0.0, 0.0], [1.0, 0.5, 0.0]],
+        steps=(0, 50, 100, 150),
+    )
+    s = survival.settling([a, b], 140)
     assert s["recorded_at"] == [100, 100]  # 140 is not recorded: the last record before it
     assert (s["runs"], s["same_set"], s["frequencies_changed"]) == (2, 1, [1, 0])
     assert s["label_agreement"] == pytest.approx(5 / 6)
     assert s["settled_at"] == [150, 100]
-    assert M.settling([a], 150)["same_set"] == 1
-    text = M.settling_text(s)
-    assert "step 100" in text and "83.3% of (trial, frequency) labels" in text and "1 of the 2 trials (50.0%)" in text
-    assert M.settling_step([a, fake_trial("c", [1, 1, 1], [1, 0, 0], steps=(0, 90))]) == 60
+    assert survival.settling([a], 150)["same_set"] == 1
+    text = survival.settling_text(s)
+    assert (
+        "step 100" in text
+        and "83.3% of (trial, frequency) labels" in text
+        and "1 of the 2 trials (50.0%)" in text
+    )
+    assert survival.settling_step([a, fake_trial("c", [1, 1, 1], [1, 0, 0], steps=(0, 90))]) == 60
 
 
 # ---------------------------------------------------------------- geometry and classification
@@ -169,11 +235,15 @@ def test_fourier_plane_of_a_perfect_circle():
     E[:, 2], E[:, 4] = 3 * np.cos(2 * np.pi * k * t / p), 3 * np.sin(2 * np.pi * k * t / p)
     E[:, 0], E[:, 5] = np.cos(2 * np.pi * 2 * t / p), np.sin(2 * np.pi * 2 * t / p)
     E += 7.0  # the mean is not part of any circle
-    np.testing.assert_allclose(np.linalg.norm(O.fourier_plane(E, k), axis=1), 3.0, atol=1e-9)
-    np.testing.assert_allclose(np.linalg.norm(O.fourier_plane(E, 2), axis=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(
+        np.linalg.norm(circle_geometry.fourier_plane(E, k), axis=1), 3.0, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        np.linalg.norm(circle_geometry.fourier_plane(E, 2), axis=1), 1.0, atol=1e-9
+    )
     pcs = principal_components(E, 4)
-    assert [O.dominant_frequency(pcs[:, i]) for i in range(4)] == [k, k, 2, 2]
-    assert O.dominant_frequency(pcs[:, 2:4]) == 2
+    assert [circle_geometry.dominant_frequency(pcs[:, i]) for i in range(4)] == [k, k, 2, 2]
+    assert circle_geometry.dominant_frequency(pcs[:, 2:4]) == 2
 
 
 def test_classify_high_dies_low_survives():
@@ -187,11 +257,20 @@ def test_classify_high_dies_low_survives():
 
 def test_pick_example_prefers_best_ranked_death():
     initial = np.array([9.0, 8.0, 7.0, 5.0, 4.0, 3.0, 2.0])
-    a = complex_dynamics.classify(initial, np.array([True, True, False, True, False, False, True]))  # rank 3 dies
-    b = complex_dynamics.classify(initial, np.array([False, True, True, True, False, True, False]))  # rank 1 dies
+    a = complex_dynamics.classify(
+        initial, np.array([True, True, False, True, False, False, True])
+    )  # rank 3 dies
+    b = complex_dynamics.classify(
+        initial, np.array([False, True, True, True, False, True, False])
+    )  # rank 1 dies
     a["id"], b["id"] = "a", "b"
     assert complex_dynamics.pick_example([a, b])["id"] == "b"
-    assert complex_dynamics.pick_example([complex_dynamics.classify(initial, np.ones(7, bool)) | {"id": "c"}]) is None
+    assert (
+        complex_dynamics.pick_example(
+            [complex_dynamics.classify(initial, np.ones(7, bool)) | {"id": "c"}]
+        )
+        is None
+    )
 
 
 def test_random_baseline_by_enumeration():
@@ -210,7 +289,21 @@ def smoke_reports(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("modadd_a")
     for name in STUDIES:
-        assert main([str(EXPERIMENTS / f"{name}.toml"), "--profile", "smoke", "--out", str(tmp), "--reports", str(tmp), "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    str(EXPERIMENTS / f"{name}.toml"),
+                    "--profile",
+                    "smoke",
+                    "--out",
+                    str(tmp),
+                    "--reports",
+                    str(tmp),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     return tmp
 
 
@@ -239,8 +332,12 @@ def test_survival_vs_norm_smoke(smoke_reports):
 
 def test_fourier_evolution_smoke(smoke_reports):
     readme, s, pngs = _report(smoke_reports, "fourier_evolution")
-    assert pngs == {"fourier_norms_over_training.png", "fourier_projections.png", "pca_vs_fourier.png",
-                    "survivor_initial_ranks.png"}
+    assert pngs == {
+        "fourier_norms_over_training.png",
+        "fourier_projections.png",
+        "pca_vs_fourier.png",
+        "survivor_initial_ranks.png",
+    }
     body = s["summary"]
     assert body["counts"]["n"] == 3
     assert 1 <= body["survivor_initial_rank"]["mean"] <= 11
@@ -263,10 +360,13 @@ def test_complex_dynamics_smoke(smoke_reports):
 
 
 def test_reports_are_deterministic(smoke_reports, tmp_path):
-    from cinit_tf.report import generate_report
+    from cinit_tf.reporting.generate import generate_report
 
     for name in STUDIES:
-        before = (smoke_reports / name / "README.md").read_bytes(), (smoke_reports / name / "summary.json").read_bytes()
+        before = (
+            (smoke_reports / name / "README.md").read_bytes(),
+            (smoke_reports / name / "summary.json").read_bytes(),
+        )
         out = generate_report(smoke_reports / name, tmp_path)
         assert ((out / "README.md").read_bytes(), (out / "summary.json").read_bytes()) == before
 
@@ -279,19 +379,41 @@ def diverged(i, case="main", p=7):
     from types import SimpleNamespace
 
     nan = np.full(2, np.nan)
-    result = SimpleNamespace(steps=np.array([0, 100]), train_loss=nan, test_loss=nan, train_acc=nan, test_acc=nan,
-                             fourier_norms=np.full((2, (p - 1) // 2), np.nan), initial_embedding=np.zeros((p, 2)),
-                             final_embedding=np.full((p, 2), np.nan), convergence_step=None, nonfinite_step=50,
-                             snapshot_steps=None, snapshots=None)
-    settings = {"case": case, "grid": {}, "task": {"name": "modadd", "p": p}, "transform": {"name": "none"},
-                "train": {"steps": 100, "d": 2, "lr": 1e6, "weight_decay": 0.0},
-                "seeds": {"embedding": i, "mlp": i, "split": i}, "index": {"embedding": i, "trial": 0}}
+    result = SimpleNamespace(
+        steps=np.array([0, 100]),
+        train_loss=nan,
+        test_loss=nan,
+        train_acc=nan,
+        test_acc=nan,
+        fourier_norms=np.full((2, (p - 1) // 2), np.nan),
+        initial_embedding=np.zeros((p, 2)),
+        final_embedding=np.full((p, 2), np.nan),
+        convergence_step=None,
+        nonfinite_step=50,
+        snapshot_steps=None,
+        snapshots=None,
+    )
+    settings = {
+        "case": case,
+        "grid": {},
+        "task": {"name": "modadd", "p": p},
+        "transform": {"name": "none"},
+        "train": {"steps": 100, "d": 2, "lr": 1e6, "weight_decay": 0.0},
+        "seeds": {"embedding": i, "mlp": i, "split": i},
+        "index": {"embedding": i, "trial": 0},
+    }
     return SimpleNamespace(id=f"{i:016x}", settings=settings, result=result, chosen={})
 
 
 def record_of(name, trials, analysis=None):
-    return {"name": name, "study": name, "profile": "test", "overrides": [], "analysis": analysis or {},
-            "trial_ids": [t.id for t in trials]}
+    return {
+        "name": name,
+        "study": name,
+        "profile": "test",
+        "overrides": [],
+        "analysis": analysis or {},
+        "trial_ids": [t.id for t in trials],
+    }
 
 
 @pytest.mark.parametrize("name", STUDIES)
@@ -303,20 +425,35 @@ def test_every_trial_diverged_is_not_assessable(tmp_path, name):
     assert section.verdict == "not assessable" and section.claims
     assert all(c.verdict == "not assessable" for c in section.claims)
     assert section.excluded[0].startswith("6 of 6 trials excluded")
-    assert section.summary == {"valid": 0, "trials": 6, "excluded": {
-        "non-finite training loss or embedding (diverged)": [t.id for t in trials]}}
+    assert section.summary == {
+        "valid": 0,
+        "trials": 6,
+        "excluded": {"non-finite training loss or embedding (diverged)": [t.id for t in trials]},
+    }
     assert not list(tmp_path.iterdir())  # no figure without a statistic
 
 
 def _stats(survivor_ranks, dead_ranks, runs=10):
-    return [{"survivor_ranks": list(survivor_ranks), "dead_ranks": list(dead_ranks)} for _ in range(runs)]
+    return [
+        {"survivor_ranks": list(survivor_ranks), "dead_ranks": list(dead_ranks)}
+        for _ in range(runs)
+    ]
 
 
-@pytest.mark.parametrize("counts, verdict", [
-    ([4, 4, 3, 5, 4, 4, 4, 3, 5, 4], "reproduced"),
-    ([6, 7, 6, 7, 6, 7, 6, 7, 6, 7], "partly"),        # few survive, but not 3-5 even with the ±1 margin
-    ([12, 13, 12, 13, 12, 13, 12, 13, 12, 13], "not reproduced"),  # most of 29 frequencies survive: not "a few"
-])
+@pytest.mark.parametrize(
+    "counts, verdict",
+    [
+        ([4, 4, 3, 5, 4, 4, 4, 3, 5, 4], "reproduced"),
+        (
+            [6, 7, 6, 7, 6, 7, 6, 7, 6, 7],
+            "partly",
+        ),  # few survive, but not 3-5 even with the ±1 margin
+        (
+            [12, 13, 12, 13, 12, 13, 12, 13, 12, 13],
+            "not reproduced",
+        ),  # most of 29 frequencies survive: not "a few"
+    ],
+)
 def test_circle_count_claim_known_answers(counts, verdict):
     test = fourier_evolution.rank_test(_stats([1, 2, 3], range(4, 30)))
     count, start = fourier_evolution.claims_of(counts, test, 29)
@@ -325,13 +462,26 @@ def test_circle_count_claim_known_answers(counts, verdict):
     assert start.verdict == "reproduced"
 
 
-@pytest.mark.parametrize("survivors, dead, verdict", [
-    ([1, 2, 3], range(4, 30), "reproduced"),
-    ([27, 28, 29], range(1, 27), "not reproduced"),     # survivors start lowest: the opposite direction
-    ([1, 14, 28], [2, 13, 15, 27, 29, 3], "not assessable"),  # slightly higher on average; the CI holds both signs
-])
+@pytest.mark.parametrize(
+    "survivors, dead, verdict",
+    [
+        ([1, 2, 3], range(4, 30), "reproduced"),
+        (
+            [27, 28, 29],
+            range(1, 27),
+            "not reproduced",
+        ),  # survivors start lowest: the opposite direction
+        (
+            [1, 14, 28],
+            [2, 13, 15, 27, 29, 3],
+            "not assessable",
+        ),  # slightly higher on average; the CI holds both signs
+    ],
+)
 def test_survivors_start_high_known_answers(survivors, dead, verdict):
-    test = fourier_evolution.rank_test(_stats(survivors, dead, runs=1 if verdict == "partly" else 10))
+    test = fourier_evolution.rank_test(
+        _stats(survivors, dead, runs=1 if verdict == "partly" else 10)
+    )
     assert fourier_evolution.claims_of([4] * 10, test, 29)[1].verdict == verdict
 
 
@@ -340,7 +490,7 @@ def _rank_test(effect, lo, hi, p, survivors=400, dead=2500):
 
 
 def test_survivors_start_high_is_judged_against_a_small_difference_of_ranks():
-    """"Tend to have higher initial signal" (§4.1) with no number: the margin is Cohen's small d = 0.2 on
+    """ "Tend to have higher initial signal" (§4.1) with no number: the margin is Cohen's small d = 0.2 on
     the scale of the ranks 1..K, √((K² − 1)/12) · 0.2 = 1.67 ranks at K = 29. Survivors one rank higher on
     average, the CI [0.5, 1.5] clear of 0 but wholly short of 1.67: partly. A CI [−0.4, 0.8] holding 0 and
     short of 1.67 rules out a difference of that size: not reproduced. The same CI at K = 11 (margin 0.63)
@@ -348,7 +498,9 @@ def test_survivors_start_high_is_judged_against_a_small_difference_of_ranks():
     margin = fourier_evolution.start_margin(29)
     assert margin.value == pytest.approx(0.2 * np.sqrt((29**2 - 1) / 12))
     assert margin == fourier_evolution.START_MARGIN
-    assert margin.source.startswith('§4.1: "the surviving circles in the end tend to have higher initial')
+    assert margin.source.startswith(
+        '§4.1: "the surviving circles in the end tend to have higher initial'
+    )
     short = fourier_evolution.claims_of([4] * 10, _rank_test(1.0, 0.5, 1.5, 1e-4), 29)[1]
     assert (short.verdict, short.reason, short.n) == ("partly", "short_of_margin", 2900)
     assert short.margin == pytest.approx(1.6733, abs=1e-4)
@@ -371,15 +523,28 @@ def test_attenuation_recovers_the_correlation_with_the_true_rates():
     assert r_obs < r_obs * att["factor_target"] < 1.0
 
 
-@pytest.mark.parametrize("r, ci, factor, verdict", [
-    (0.84, (0.80, 0.87), 1.0, "reproduced"),
-    (0.69, (0.62, 0.75), 1.0, "partly"),            # the old report's r: clear of 0, wholly short of 0.85
-    (0.69, (0.62, 0.75), 1.15, "reproduced"),       # the same r once projected to the paper's 50 trials
-    (-0.1, (-0.2, -0.01), 1.0, "not reproduced"),   # wholly below 0
-    (-0.1, (-0.2, 0.0), 1.0, "not reproduced"),     # reaches 0, far short of 0.85: the paper's r is ruled out
-    (0.05, (-0.05, 0.15), 1.0, "not reproduced"),   # holds 0, short of 0.85
-    (0.3, (-0.1, 0.9), 1.0, "not assessable"),      # holds both 0 and 0.85
-])
+@pytest.mark.parametrize(
+    "r, ci, factor, verdict",
+    [
+        (0.84, (0.80, 0.87), 1.0, "reproduced"),
+        (0.69, (0.62, 0.75), 1.0, "partly"),  # the old report's r: clear of 0, wholly short of 0.85
+        (
+            0.69,
+            (0.62, 0.75),
+            1.15,
+            "reproduced",
+        ),  # the same r once projected to the paper's 50 trials
+        (-0.1, (-0.2, -0.01), 1.0, "not reproduced"),  # wholly below 0
+        (
+            -0.1,
+            (-0.2, 0.0),
+            1.0,
+            "not reproduced",
+        ),  # reaches 0, far short of 0.85: the paper's r is ruled out
+        (0.05, (-0.05, 0.15), 1.0, "not reproduced"),  # holds 0, short of 0.85
+        (0.3, (-0.1, 0.9), 1.0, "not assessable"),  # holds both 0 and 0.85
+    ],
+)
 def test_correlation_claim_known_answers(r, ci, factor, verdict):
     corr = {"r": r, "ci95": list(ci), "p": 1e-9 if r > 0.5 else 0.5, "n": 290}
     att = {"factor_target": factor}
@@ -406,9 +571,25 @@ def test_a_run_whose_every_trial_diverges_is_not_assessable(tmp_path):
     """The engine end to end: lr = 1e6 without weight decay makes every trial of the smoke profile diverge."""
     from cinit_tf.run import main
 
-    assert main([str(EXPERIMENTS / "complex_dynamics.toml"), "--profile", "smoke", "--set", "train.lr=1e6",
-                 "--set", "train.weight_decay=0", "--out", str(tmp_path / "runs"), "--reports", str(tmp_path / "reports"),
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                str(EXPERIMENTS / "complex_dynamics.toml"),
+                "--profile",
+                "smoke",
+                "--set",
+                "train.lr=1e6",
+                "--set",
+                "train.weight_decay=0",
+                "--out",
+                str(tmp_path / "runs"),
+                "--reports",
+                str(tmp_path / "reports"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "reports" / "complex_dynamics" / "summary.json").read_text())
     readme = (tmp_path / "reports" / "complex_dynamics" / "README.md").read_text()
     assert summary["verdict"] == "not assessable"
@@ -420,7 +601,7 @@ def test_a_run_whose_every_trial_diverges_is_not_assessable(tmp_path):
 
 
 def _finals(K, survivors):
-    """A final signal row in which exactly the 1-based frequencies `survivors` survive at every τ of M.TAUS."""
+    """A final signal row in which exactly the 1-based frequencies `survivors` survive at every τ of survival.TAUS."""
     row = np.zeros(K)
     row[np.asarray(survivors, dtype=int) - 1] = 1.0
     return row
@@ -429,47 +610,74 @@ def _finals(K, survivors):
 def _complex_runs():
     # K = 7 (p = 15); initial signal ranks k = 1..7 as 1..7, median 5: "high" (top 3) = k 1-3, "low" = k 5-7.
     initial = [9.0, 8.0, 7.0, 5.0, 4.0, 3.0, 2.0]
-    survivors = {"a": [1, 2, 3], "b": [1, 3, 7], "c": [1, 2, 3, 4], "d": [2, 3, 4], "e": [1, 2, 3, 6], "f": [1, 2, 3, 4, 5]}
-    return [fake_trial(tid, initial, _finals(7, s), embedding_seed=i, mlp_seed=i, p=15)
-            for i, (tid, s) in enumerate(survivors.items())]
+    survivors = {
+        "a": [1, 2, 3],
+        "b": [1, 3, 7],
+        "c": [1, 2, 3, 4],
+        "d": [2, 3, 4],
+        "e": [1, 2, 3, 6],
+        "f": [1, 2, 3, 4, 5],
+    }
+    return [
+        fake_trial(tid, initial, _finals(7, s), embedding_seed=i, mlp_seed=i, p=15)
+        for i, (tid, s) in enumerate(survivors.items())
+    ]
 
 
 def test_complex_dynamics_measure_counts_the_three_events():
-    m = complex_dynamics.measure(_complex_runs(), complex_dynamics.ComplexDynamicsAnalysis(high_top=3))
+    m = complex_dynamics.measure(
+        _complex_runs(), complex_dynamics.ComplexDynamicsAnalysis(high_top=3)
+    )
     # A high one dies in b (k 2) and d (k 1, the top-1); a low one survives in b (k 7), e (k 6), f (k 5); both only in b.
     assert (m.n_dead_high, m.n_live_low, m.n_complex, m.n_top1) == (2, 3, 1, 1)
     assert [c.verdict for c in m.claims] == ["reproduced"] * 3
-    assert [(c.value, c.n, c.reason) for c in m.claims] == [(2 / 6, 6, "observed"), (3 / 6, 6, "observed"),
-                                                            (1 / 6, 6, "observed")]
+    assert [(c.value, c.n, c.reason) for c in m.claims] == [
+        (2 / 6, 6, "observed"),
+        (3 / 6, 6, "observed"),
+        (1 / 6, 6, "observed"),
+    ]
     cis = [x for c in m.claims for x in c.ci]
     assert cis == pytest.approx([0.0968, 0.700, 0.188, 0.812, 0.0301, 0.564], abs=1e-3)
     assert m.example["id"] == "b" and m.example["dead_high"] == [2] and m.example["live_low"] == [7]
     # The contrast run: of a and c (nothing dies high, nothing survives low), counts 3 and 4 lie equally near their
     # median 3.5, and the tie goes to the first in id order.
     assert m.typical["id"] == "a"
-    assert m.K == 7 and m.counts["mean"] == pytest.approx(22 / 6)  # survivors per run: 3, 3, 4, 3, 4, 5
+    assert m.K == 7 and m.counts["mean"] == pytest.approx(
+        22 / 6
+    )  # survivors per run: 3, 3, 4, 3, 4, 5
     # Survivors are at 1 and the dead at 0, so every τ gives the same counts.
-    assert [(r["dead_high"], r["live_low"], r["complex"], r["top1_dies"]) for r in m.per_tau] == [(2, 3, 1, 1)] * 3
+    assert [(r["dead_high"], r["live_low"], r["complex"], r["top1_dies"]) for r in m.per_tau] == [
+        (2, 3, 1, 1)
+    ] * 3
 
 
 def test_complex_dynamics_measure_high_top_moves_the_counts():
-    m = complex_dynamics.measure(_complex_runs(), complex_dynamics.ComplexDynamicsAnalysis(high_top=1))
+    m = complex_dynamics.measure(
+        _complex_runs(), complex_dynamics.ComplexDynamicsAnalysis(high_top=1)
+    )
     assert (m.n_dead_high, m.n_complex) == (1, 0)  # only d loses k = 1
     assert [c.verdict for c in m.claims] == ["reproduced", "reproduced", "not reproduced"]
     # Wilson's upper end for 0 of 6 is z²/(n + z²) = 39%.
     both = m.claims[2]
     assert (both.reason, both.value, both.ci[0]) == ("not_observed", 0.0, 0.0)
-    assert both.ci[1] == pytest.approx(1.959963985 ** 2 / (6 + 1.959963985 ** 2))
+    assert both.ci[1] == pytest.approx(1.959963985**2 / (6 + 1.959963985**2))
     assert m.example is None
 
 
 def test_complex_dynamics_write_names_the_wilson_interval(tmp_path):
     trials = _complex_runs()
-    section = analyse(complex_dynamics, record_of("complex_dynamics", trials, {"high_top": 3}), trials, tmp_path)
+    section = analyse(
+        complex_dynamics, record_of("complex_dynamics", trials, {"high_top": 3}), trials, tmp_path
+    )
     assert section.verdict == "reproduced"
     assert "Wilson 95% CI" in section.verdict_rule and "Clopper" not in section.verdict_rule
-    assert section.summary["complex_share_ci95"] == pytest.approx((1 / 6, 0.030053369748, 0.563502822186))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["complex_dynamics_example.png", "survival_by_initial_rank.png"]
+    assert section.summary["complex_share_ci95"] == pytest.approx(
+        (1 / 6, 0.030053369748, 0.563502822186)
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "complex_dynamics_example.png",
+        "survival_by_initial_rank.png",
+    ]
 
 
 def test_measure_with_too_few_valid_runs_is_not_assessable():
@@ -480,7 +688,11 @@ def test_measure_with_too_few_valid_runs_is_not_assessable():
     assert all(c.verdict == "not assessable" for c in m.claims)
     assert m.classes == [] and m.example is None
     m = fourier_evolution.measure(runs, None)
-    assert m.assessable is False and all(c.verdict == "not assessable" for c in m.claims) and m.stats == []
+    assert (
+        m.assessable is False
+        and all(c.verdict == "not assessable" for c in m.claims)
+        and m.stats == []
+    )
 
 
 def _fourier_runs(counts, survivors_start_high=True, snapshots=False):
@@ -494,7 +706,18 @@ def _fourier_runs(counts, survivors_start_high=True, snapshots=False):
         final = _finals(K, kept) * np.linspace(1.0, 0.5, K)  # survivors' final signal falls with k
         E = np.random.default_rng(i).normal(size=(p, 12))
         shots = np.stack([E, E]) if snapshots else None
-        out.append(fake_trial(f"{i:02d}", initial, final, embedding_seed=10 + i, mlp_seed=i, E=E, p=p, snapshots=shots))
+        out.append(
+            fake_trial(
+                f"{i:02d}",
+                initial,
+                final,
+                embedding_seed=10 + i,
+                mlp_seed=i,
+                E=E,
+                p=p,
+                snapshots=shots,
+            )
+        )
     return out
 
 
@@ -513,7 +736,9 @@ def test_fourier_evolution_measure_survivors_start_high():
     assert test["effect"] == pytest.approx(np.mean(dead) - np.mean(surv))
     # Fig. 3b: the dead frequency with the highest initial signal is k = 5 (rank 5); the survivor with the highest
     # final signal is k = 1.
-    assert m.snapshot_frequencies == {"dead": 5, "surviving": 1, "steps": [0, 100]} and list(m.snapshot_ranks) == [5, 1]
+    assert m.snapshot_frequencies == {"dead": 5, "surviving": 1, "steps": [0, 100]} and list(
+        m.snapshot_ranks
+    ) == [5, 1]
 
 
 def test_fourier_evolution_rank_effect_is_welchs_difference():
@@ -528,7 +753,9 @@ def test_fourier_evolution_rank_effect_is_welchs_difference():
 
 
 def test_fourier_evolution_measure_survivors_start_low():
-    m = fourier_evolution.measure(_fourier_runs([4, 4, 3, 5, 4, 4], survivors_start_high=False), None)
+    m = fourier_evolution.measure(
+        _fourier_runs([4, 4, 3, 5, 4, 4], survivors_start_high=False), None
+    )
     count, start = m.claims
     assert count.verdict == "reproduced" and start.verdict == "not reproduced"
     assert m.rank_test["effect"] < 0 and m.top_share == 0.0 and m.top1 == 0.0
@@ -541,23 +768,40 @@ def _survival_runs(boost, embeddings=3, trials=4, reverse=False, long=False):
     K = 29
     initial = np.arange(K, 0, -1, dtype=float) + boost * (np.arange(1, K + 1) <= 4)
     kept = [26, 27, 28, 29] if reverse else [1, 2, 3, 4]
-    out = [fake_trial(f"{e}{t}", initial, _finals(K, kept), embedding_seed=e, mlp_seed=t, p=59)
-           for e in range(embeddings) for t in range(trials)]
+    out = [
+        fake_trial(f"{e}{t}", initial, _finals(K, kept), embedding_seed=e, mlp_seed=t, p=59)
+        for e in range(embeddings)
+        for t in range(trials)
+    ]
     if long:
-        out.append(fake_trial("z", initial, _finals(K, kept), 0, 0, middle=[_finals(K, kept)], steps=(0, 100, 300),
-                              case="long", p=59))
+        out.append(
+            fake_trial(
+                "z",
+                initial,
+                _finals(K, kept),
+                0,
+                0,
+                middle=[_finals(K, kept)],
+                steps=(0, 100, 300),
+                case="long",
+                p=59,
+            )
+        )
     return out
 
 
-@pytest.mark.parametrize("boost, reverse, verdict", [
-    (16, False, "reproduced"),  # r = 0.843 over 87 points: 0.85 lies in its CI
-    (0, False, "partly"),       # r = 0.598: positive, significant, but 0.85 lies above its CI
-    (0, True, "not reproduced"),  # the weakest frequencies survive: r < 0
-])
+@pytest.mark.parametrize(
+    "boost, reverse, verdict",
+    [
+        (16, False, "reproduced"),  # r = 0.843 over 87 points: 0.85 lies in its CI
+        (0, False, "partly"),  # r = 0.598: positive, significant, but 0.85 lies above its CI
+        (0, True, "not reproduced"),  # the weakest frequencies survive: r < 0
+    ],
+)
 def test_survival_vs_norm_measure_correlation_known_answers(boost, reverse, verdict):
     trials = _survival_runs(boost, reverse=reverse)
     m = survival_vs_norm.measure(trials, survival_vs_norm.SurvivalAnalysis())
-    signal = np.tile(M.initial_signal(trials[0]), 3)
+    signal = np.tile(survival.initial_signal(trials[0]), 3)
     rate = np.tile(_finals(29, [26, 27, 28, 29] if reverse else [1, 2, 3, 4]), 3)
     assert m.corr["r"] == pytest.approx(np.corrcoef(signal, rate)[0, 1]) and m.corr["n"] == 87
     # Rates of 0 and 1 carry no binomial noise: projecting to 50 trials changes nothing.
@@ -565,20 +809,28 @@ def test_survival_vs_norm_measure_correlation_known_answers(boost, reverse, verd
     r_claim, count_claim = m.claims
     assert r_claim.verdict == verdict
     assert count_claim.verdict == "reproduced"  # 4 survivors in every run
-    assert m.count_stats[M.TAU]["mean"] == 4.0 and m.settling is None
+    assert m.count_stats[survival.TAU]["mean"] == 4.0 and m.settling is None
 
 
 def test_survival_vs_norm_measure_checks_the_longer_runs():
     trials = _survival_runs(16, long=True)
     m = survival_vs_norm.measure(trials, None)
     assert len(m.main) == 12 and [t.id for t in m.long] == ["z"] and len(m.valid) == 13
-    v = m.settling["per_tau"][M.TAU]
-    assert (m.settling["short_steps"], v["same_set"], v["runs"], v["twins"], v["twin_same_set"]) == (100, 1, 1, 1, 1)
+    v = m.settling["per_tau"][survival.TAU]
+    assert (
+        m.settling["short_steps"],
+        v["same_set"],
+        v["runs"],
+        v["twins"],
+        v["twin_same_set"],
+    ) == (100, 1, 1, 1, 1)
 
 
 def test_survival_vs_norm_is_judged_on_the_main_case():
     # 2 of 6 main-case trials valid: not assessable, even though the settling case's run is valid.
-    trials = _survival_runs(16, embeddings=1, trials=2, long=True) + [diverged(i, p=59) for i in range(4)]
+    trials = _survival_runs(16, embeddings=1, trials=2, long=True) + [
+        diverged(i, p=59) for i in range(4)
+    ]
     m = survival_vs_norm.measure(trials, None)
     assert m.assessable is False and all(c.verdict == "not assessable" for c in m.claims)
     assert m.claims[0].detail.startswith("only 3 of 7 trials are valid")

@@ -22,19 +22,41 @@ def stored(emb: int, s: float, survived: bool, chosen=None, diverged: bool = Fal
     norms = np.array([initial, initial, final], dtype=np.float64)
     steps = np.array([0, 100, 200])
     E = np.full((9, 2), np.nan) if diverged else np.zeros((9, 2))
-    result = TrialResult(steps=steps, train_loss=np.ones(3), train_acc=np.ones(3), test_loss=np.ones(3),
-                         test_acc=np.ones(3), fourier_norms=norms, initial_embedding=np.zeros((9, 2)), final_embedding=E,
-                         convergence_step=None, nonfinite_step=150 if diverged else None)
-    settings = {"case": "", "grid": {"transform.s": s}, "task": {"name": "modadd", "p": 9},
-                "transform": {"name": "fourier_scale", "k": "random", "s": s}, "train": {"steps": 200, "d": 2},
-                "seeds": {"embedding": 100 + emb, "mlp": emb, "split": emb}, "index": {"embedding": emb, "trial": 0}}
-    return StoredTrial(f"{emb:08x}{int(10 * s):08x}", settings, result, {"k": K_SCALED} if chosen is None else chosen)
+    result = TrialResult(
+        steps=steps,
+        train_loss=np.ones(3),
+        train_acc=np.ones(3),
+        test_loss=np.ones(3),
+        test_acc=np.ones(3),
+        fourier_norms=norms,
+        initial_embedding=np.zeros((9, 2)),
+        final_embedding=E,
+        convergence_step=None,
+        nonfinite_step=150 if diverged else None,
+    )
+    settings = {
+        "case": "",
+        "grid": {"transform.s": s},
+        "task": {"name": "modadd", "p": 9},
+        "transform": {"name": "fourier_scale", "k": "random", "s": s},
+        "train": {"steps": 200, "d": 2},
+        "seeds": {"embedding": 100 + emb, "mlp": emb, "split": emb},
+        "index": {"embedding": emb, "trial": 0},
+    }
+    return StoredTrial(
+        f"{emb:08x}{int(10 * s):08x}",
+        settings,
+        result,
+        {"k": K_SCALED} if chosen is None else chosen,
+    )
 
 
 def sweep(n: int, above: int, below: int) -> list:
     """n embeddings, each scaled to s = 2 (z ≈ +36.7; the first `above` survive) and to s = 0 (z ≈ −12.2; the
     first `below` survive)."""
-    return [stored(e, 2.0, e < above) for e in range(n)] + [stored(e, 0.0, e < below) for e in range(n)]
+    return [stored(e, 2.0, e < above) for e in range(n)] + [
+        stored(e, 0.0, e < below) for e in range(n)
+    ]
 
 
 Z_UP, Z_DOWN = (40.0 - 10.0) / math.sqrt(2 / 3), (0.0 - 10.0) / math.sqrt(2 / 3)
@@ -45,9 +67,13 @@ def test_far_above_survives_far_below_dies_reproduces_every_claim():
     assert m.assessable and len(m.valid) == 20 and not m.excluded
     assert [c.name for c in m.claims] == list(P.CLAIM_NAMES)
     assert [c.verdict for c in m.claims] == ["reproduced"] * 3
-    assert m.claims[0].detail.startswith("10 of 10 trials with z ≥ 3 survived; rate = 1 (95% CI [0.722, 1], n = 10)")
+    assert m.claims[0].detail.startswith(
+        "10 of 10 trials with z ≥ 3 survived; rate = 1 (95% CI [0.722, 1], n = 10)"
+    )
     assert m.claims[1].detail.startswith("0 of 10 trials with z ≤ −3 survived; rate = 0")
-    assert (m.claims[0].margin, m.claims[1].margin, m.claims[2].margin) == pytest.approx((0.4, 0.4, 0.1))
+    assert (m.claims[0].margin, m.claims[1].margin, m.claims[2].margin) == pytest.approx(
+        (0.4, 0.4, 0.1)
+    )
     assert all(c.reason == "beyond_margin" for c in m.claims)
     assert sorted({r["z"] for r in m.rows}) == pytest.approx([Z_DOWN, Z_UP])
     assert m.spearman["rho"] == pytest.approx(1.0) and m.spearman["n"] == 20
@@ -55,38 +81,62 @@ def test_far_above_survives_far_below_dies_reproduces_every_claim():
     assert (bins[0]["n"], bins[0]["rate"], bins[-1]["n"], bins[-1]["rate"]) == (10, 0.0, 10, 1.0)
     assert sum(b["n"] for b in bins[1:-1]) == 0
     # One line per embedding, two points (s = 0, s = 2); across them only signal_2 changed, as the store says.
-    assert len(m.lines) == 10 and all(len(ln["points"]) == 2 and ln["k"] == K_SCALED for ln in m.lines)
+    assert len(m.lines) == 10 and all(
+        len(ln["points"]) == 2 and ln["k"] == K_SCALED for ln in m.lines
+    )
     assert m.check == {"checked": 10, "agree": 10, "disagree": []}
 
 
-@pytest.mark.parametrize("n, above, below, verdicts", [
-    (40, 30, 10, ("partly", "partly", "reproduced")),       # the right side of ½ (p < 0.01), but not near 100% / 0%
-    # A coin either way: each rate's CI holds ½ but lies short of 90% (above) and of 10% (below), so "near 100%"
-    # and "rarely" are ruled out; the trend's CI holds 0 and reaches the conventional ρ = 0.1.
-    (10, 5, 5, ("not reproduced", "not reproduced", "not assessable")),
-    (10, 0, 10, ("not reproduced", "not reproduced", "not reproduced")),  # the opposite of the claim
-])
+@pytest.mark.parametrize(
+    "n, above, below, verdicts",
+    [
+        (
+            40,
+            30,
+            10,
+            ("partly", "partly", "reproduced"),
+        ),  # the right side of ½ (p < 0.01), but not near 100% / 0%
+        # A coin either way: each rate's CI holds ½ but lies short of 90% (above) and of 10% (below), so "near 100%"
+        # and "rarely" are ruled out; the trend's CI holds 0 and reaches the conventional ρ = 0.1.
+        (10, 5, 5, ("not reproduced", "not reproduced", "not assessable")),
+        (
+            10,
+            0,
+            10,
+            ("not reproduced", "not reproduced", "not reproduced"),
+        ),  # the opposite of the claim
+    ],
+)
 def test_perturbation_claims_known_answers(n, above, below, verdicts):
     m = P.measure(sweep(n, above, below))
     assert tuple(c.verdict for c in m.claims) == verdicts
     bins = m.bins[P.SURVIVAL_TAU]
-    assert bins[-1]["rate"] == pytest.approx(above / n) and bins[0]["rate"] == pytest.approx(below / n)
+    assert bins[-1]["rate"] == pytest.approx(above / n) and bins[0]["rate"] == pytest.approx(
+        below / n
+    )
 
 
 def test_a_wrong_stored_frequency_is_caught_by_the_check():
     trials = sweep(4, above=4, below=0)
-    trials[0] = stored(0, 2.0, True, chosen={"k": 3})  # the store says k = 3; the data changed k = 2
+    trials[0] = stored(
+        0, 2.0, True, chosen={"k": 3}
+    )  # the store says k = 3; the data changed k = 2
     m = P.measure(trials)
     assert m.check["checked"] == 4 and m.check["agree"] == 3 and m.check["disagree"] == [100]
 
 
 def test_diverged_trials_are_left_out_of_every_statistic():
-    trials = sweep(10, above=10, below=0) + [stored(50, 2.0, False, diverged=True), stored(51, 0.0, True, diverged=True)]
+    trials = sweep(10, above=10, below=0) + [
+        stored(50, 2.0, False, diverged=True),
+        stored(51, 0.0, True, diverged=True),
+    ]
     m = P.measure(trials)
     assert len(m.trials) == 22 and len(m.valid) == 20
     assert [len(ts) for ts in m.excluded.values()] == [2]
     # The diverged trials (a dead one far above, a surviving one far below) count in neither rate.
-    assert m.claims[0].detail.startswith("10 of 10 trials") and m.claims[1].detail.startswith("0 of 10 trials")
+    assert m.claims[0].detail.startswith("10 of 10 trials") and m.claims[1].detail.startswith(
+        "0 of 10 trials"
+    )
     assert sum(b["n"] for b in m.bins[P.SURVIVAL_TAU]) == 20
 
 

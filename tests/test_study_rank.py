@@ -10,36 +10,64 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cinit_tf.measures import rank as _rank
 from cinit_tf.readout import canonical_permutation, permutation_index
 from cinit_tf.signals import arrangement_scores, arrangements, permutation_scores, top_percent
+from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.store import StoredTrial
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _verdicts as V
-from cinit_tf.studies import _rank, analyse, remainder_rank, xor_rank
+from cinit_tf.studies import analyse, remainder_rank, xor_rank
 from cinit_tf.trial import TrialResult
+from cinit_tf.writeup import common as writeup
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def stored(i: int, task: dict, E0: np.ndarray, E1: np.ndarray, generalises: bool = True, diverged: bool = False,
-           head: str | None = None) -> StoredTrial:
+def stored(
+    i: int,
+    task: dict,
+    E0: np.ndarray,
+    E1: np.ndarray,
+    generalises: bool = True,
+    diverged: bool = False,
+    head: str | None = None,
+) -> StoredTrial:
     steps = np.array([0, 100, 200])
     test_acc = np.array([0.3, 1.0, 1.0]) if generalises else np.array([0.3, 0.9, 0.95])
     curve = np.array([0.7, 0.1, 0.05])
-    result = TrialResult(steps=steps, train_loss=curve, train_acc=test_acc, test_loss=curve, test_acc=test_acc,
-                         fourier_norms=None, initial_embedding=E0, final_embedding=E1,
-                         convergence_step=100 if generalises else None, nonfinite_step=200 if diverged else None)
+    result = TrialResult(
+        steps=steps,
+        train_loss=curve,
+        train_acc=test_acc,
+        test_loss=curve,
+        test_acc=test_acc,
+        fourier_norms=None,
+        initial_embedding=E0,
+        final_embedding=E1,
+        convergence_step=100 if generalises else None,
+        nonfinite_step=200 if diverged else None,
+    )
     task = task if head is None else {**task, "head": head}
-    settings = {"case": "", "grid": {}, "task": task, "train": {"steps": 200, "d": E0.shape[1], "weight_decay": 3.0},
-                "transform": {"name": "none"}, "seeds": {"embedding": i, "mlp": i, "split": i},
-                "index": {"embedding": i, "trial": 0}}
+    settings = {
+        "case": "",
+        "grid": {},
+        "task": task,
+        "train": {"steps": 200, "d": E0.shape[1], "weight_decay": 3.0},
+        "transform": {"name": "none"},
+        "seeds": {"embedding": i, "mlp": i, "split": i},
+        "index": {"embedding": i, "trial": 0},
+    }
     return StoredTrial(f"{i:032x}", settings, result)
 
 
 def record(name: str, trials) -> dict:
-    return {"name": name, "study": name, "profile": "test", "overrides": [], "analysis": {"histogram_seeds": 2},
-            "trial_ids": [t.id for t in trials]}
+    return {
+        "name": name,
+        "study": name,
+        "profile": "test",
+        "overrides": [],
+        "analysis": {"histogram_seeds": 2},
+        "trial_ids": [t.id for t in trials],
+    }
 
 
 OPTIONS = _rank.RankAnalysis(histogram_seeds=2)
@@ -80,7 +108,15 @@ def topping_trials(n: int, n_generalised: int, seed: int = 0) -> tuple[list, dic
         # The premise: evenly spaced centres in order q give q (and its reversal) the highest f.
         f0 = permutation_scores(E0, M)
         assert top_percent(f0, f0[permutation_index(q)]) == 0.0
-        trials.append(stored(i, REMAINDER, E0, line_of_clusters(q, rng, spread=0.5, noise=0.001), generalises=i < n_generalised))
+        trials.append(
+            stored(
+                i,
+                REMAINDER,
+                E0,
+                line_of_clusters(q, rng, spread=0.5, noise=0.001),
+                generalises=i < n_generalised,
+            )
+        )
         chosen[trials[-1].id] = list(canonical_permutation(q))
     return trials, chosen
 
@@ -96,13 +132,17 @@ def test_remainder_order_that_tops_the_initial_signal_ranks_zero():
     assert m.stats["learned"]["mean"] == 0.0 and m.stats["learned"]["n"] == 12
     assert m.stats["generalised"]["n"] == 10 and m.stats["not_generalised"]["n"] == 2
     # Nothing moved: the initial centres already lie on the line in order q, so their own order is the learned one.
-    assert sum(r["same_as_initial_order"] for r in m.rows) == 12 and m.stats["initial"]["mean"] == 0.0
+    assert (
+        sum(r["same_as_initial_order"] for r in m.rows) == 12 and m.stats["initial"]["mean"] == 0.0
+    )
     # Every learned order is the best (top 0%), far better than the paper's 15 ± 22: incompatible, so "partly";
     # every final embedding is a line: the shape claim holds.
-    assert [(c.name, c.verdict) for c in m.claims] == [(remainder_rank.RANK_CLAIM, "partly"),
-                                                        (remainder_rank.SHAPE_CLAIM, "reproduced")]
+    assert [(c.name, c.verdict) for c in m.claims] == [
+        (remainder_rank.RANK_CLAIM, "partly"),
+        (remainder_rank.SHAPE_CLAIM, "reproduced"),
+    ]
     assert "difference -15" in m.claims[0].detail and "(holds at p < 0.01)" in m.claims[0].detail
-    assert m.n_lines == 12 and m.lines_ci == pytest.approx(S.share_ci(12, 12))
+    assert m.n_lines == 12 and m.lines_ci == pytest.approx(inference.share_ci(12, 12))
     # A random order is almost never the top one among 720.
     assert m.stats["control"]["mean"] > 20
     assert m.mann_whitney["p"] < 0.01
@@ -115,9 +155,14 @@ def test_remainder_section_has_its_figures_and_numbers(tmp_path):
     assert len(section.figures) == 4
     for fig in section.figures:
         assert (tmp_path / fig.filename).stat().st_size > 10_000, fig.filename
-    assert f"{C.fmt(0.0)} ± {C.fmt(0.0)}" in section.findings[1]
+    assert f"{formatting.fmt(0.0)} ± {formatting.fmt(0.0)}" in section.findings[1]
     s = section.summary
-    assert s["top_percent"]["n"] == 6 and s["generalised"] == 5 and s["lines"]["k"] == 6 and s["valid"] == 6
+    assert (
+        s["top_percent"]["n"] == 6
+        and s["generalised"] == 5
+        and s["lines"]["k"] == 6
+        and s["valid"] == 6
+    )
     assert len(s["per_trial"]) == 6 and s["other_head"] is None
 
 
@@ -132,29 +177,44 @@ def test_remainder_order_that_bottoms_the_initial_signal_is_not_reproduced():
     m = remainder_rank.measure(trials, OPTIONS)
     # Only the worst order's reversal ties with it, so every other order scores strictly higher.
     expected = 100.0 * (math.factorial(M) - 2) / math.factorial(M)
-    assert m.stats["learned"]["mean"] == pytest.approx(expected) and m.stats["learned"]["std"] == pytest.approx(0.0)
+    assert m.stats["learned"]["mean"] == pytest.approx(expected) and m.stats["learned"][
+        "std"
+    ] == pytest.approx(0.0)
     assert [c.verdict for c in m.claims] == ["not reproduced", "reproduced"]
     assert "(fails at p < 0.01)" in m.claims[0].detail
-    assert V.headline(m.claims) == "not reproduced"
+    assert verdicts.headline(m.claims) == "not reproduced"
 
 
 def test_remainder_clusters_on_a_circle_are_not_lines():
     rng = np.random.default_rng(6)
-    trials = [stored(i, REMAINDER, rng.standard_normal((P, D)), circle_of_clusters(rng, noise=0.001)) for i in range(8)]
+    trials = [
+        stored(i, REMAINDER, rng.standard_normal((P, D)), circle_of_clusters(rng, noise=0.001))
+        for i in range(8)
+    ]
     m = remainder_rank.measure(trials, OPTIONS)
     # Evenly spaced on a circle: the centres' variance splits equally between two axes.
     assert m.stats["line_share"]["mean"] == pytest.approx(0.5, abs=0.01)
     assert m.stats["plane_share"]["mean"] == pytest.approx(1.0, abs=1e-4)
     assert m.n_lines == 0
-    assert m.claims[1].name == remainder_rank.SHAPE_CLAIM and m.claims[1].verdict == "not reproduced"
+    assert (
+        m.claims[1].name == remainder_rank.SHAPE_CLAIM and m.claims[1].verdict == "not reproduced"
+    )
     assert "0 of 8 runs" in m.claims[1].detail
 
 
 def test_remainder_claims_are_judged_on_the_main_head_and_the_other_compared_beside():
     trials, _ = topping_trials(8, n_generalised=8, seed=7)
     rng = np.random.default_rng(8)
-    others = [stored(100 + i, REMAINDER, rng.standard_normal((P, D)), circle_of_clusters(rng, 0.001), head="p")
-              for i in range(3)]
+    others = [
+        stored(
+            100 + i,
+            REMAINDER,
+            rng.standard_normal((P, D)),
+            circle_of_clusters(rng, 0.001),
+            head="p",
+        )
+        for i in range(3)
+    ]
     m = remainder_rank.measure(trials + others, OPTIONS)
     assert m.head == "two" and len(m.valid) == 8 and len(m.main_trials) == 8 and m.n_valid_all == 11
     # The other head's circles do not count against the main head's lines (8 of 8: binomial p = 2/256 < 0.01).
@@ -166,10 +226,27 @@ def test_remainder_claims_are_judged_on_the_main_head_and_the_other_compared_bes
 
 def test_remainder_is_not_assessable_when_the_main_head_has_too_few_valid_trials():
     rng = np.random.default_rng(9)
-    main = [stored(i, REMAINDER, rng.standard_normal((P, D)), np.full((P, D), np.nan) if i < 4 else line_of_clusters(
-        range(M), rng, 0.5, 0.001), generalises=i >= 4, diverged=i < 4) for i in range(6)]
-    others = [stored(100 + i, REMAINDER, rng.standard_normal((P, D)), line_of_clusters(range(M), rng, 0.5, 0.001), head="p")
-              for i in range(4)]
+    main = [
+        stored(
+            i,
+            REMAINDER,
+            rng.standard_normal((P, D)),
+            np.full((P, D), np.nan) if i < 4 else line_of_clusters(range(M), rng, 0.5, 0.001),
+            generalises=i >= 4,
+            diverged=i < 4,
+        )
+        for i in range(6)
+    ]
+    others = [
+        stored(
+            100 + i,
+            REMAINDER,
+            rng.standard_normal((P, D)),
+            line_of_clusters(range(M), rng, 0.5, 0.001),
+            head="p",
+        )
+        for i in range(4)
+    ]
     # 6 of 10 trials are valid, but only 2 of the main head's 6: the claims cannot be judged.
     m = remainder_rank.measure(main + others, OPTIONS)
     assert m.head == "two" and m.assessable is False and not m.rows
@@ -182,26 +259,43 @@ def test_every_trial_diverged_is_not_assessable(tmp_path, name):
     rng = np.random.default_rng(4)
     task = REMAINDER if name == "remainder_rank" else {"name": "xor", "bits": 3}
     p = P if name == "remainder_rank" else 8
-    trials = [stored(i, task, rng.standard_normal((p, D)), np.full((p, D), np.nan), generalises=False, diverged=True)
-              for i in range(6)]
+    trials = [
+        stored(
+            i,
+            task,
+            rng.standard_normal((p, D)),
+            np.full((p, D), np.nan),
+            generalises=False,
+            diverged=True,
+        )
+        for i in range(6)
+    ]
     study = remainder_rank if name == "remainder_rank" else xor_rank
     m = study.measure(trials, OPTIONS)
     assert m.assessable is False and not m.valid and not m.rows
     assert [c.verdict for c in m.claims] == ["not assessable"] * 2
     assert all("only 0 of 6 trials are valid" in c.detail for c in m.claims)
     section = analyse(study, record(name, trials), trials, tmp_path)
-    assert section.verdict == "not assessable" and section.our_number == "not assessable: 0 of 6 trials valid"
+    assert (
+        section.verdict == "not assessable"
+        and section.our_number == "not assessable: 0 of 6 trials valid"
+    )
     assert "6 of 6 trials excluded" in section.excluded[0]
     assert not section.figures
 
 
 def test_analysis_options_take_the_declared_defaults():
-    assert remainder_rank.DECLARATION.analysis is xor_rank.DECLARATION.analysis is _rank.RankAnalysis
-    options = C.analysis_of({"analysis": {"histogram_seeds": 3}}, _rank.RankAnalysis)
-    assert (options.histogram_seeds, options.embedding_seeds) == (3, 2)  # a key missing from an old record: its default
-    assert C.analysis_of({}, _rank.RankAnalysis) == _rank.RankAnalysis(4, 2)
+    assert (
+        remainder_rank.DECLARATION.analysis is xor_rank.DECLARATION.analysis is _rank.RankAnalysis
+    )
+    options = writeup.analysis_of({"analysis": {"histogram_seeds": 3}}, _rank.RankAnalysis)
+    assert (options.histogram_seeds, options.embedding_seeds) == (
+        3,
+        2,
+    )  # a key missing from an old record: its default
+    assert writeup.analysis_of({}, _rank.RankAnalysis) == _rank.RankAnalysis(4, 2)
     with pytest.raises(ValueError, match="histogram_seed"):
-        C.analysis_of({"analysis": {"histogram_seed": 3}}, _rank.RankAnalysis)
+        writeup.analysis_of({"analysis": {"histogram_seed": 3}}, _rank.RankAnalysis)
 
 
 def test_stats_of_known_values():
@@ -216,10 +310,12 @@ def test_stats_of_known_values():
 
 def test_mann_whitney_less_on_separated_and_identical_samples():
     low, high = [1.0, 2.0, 3.0, 4.0, 5.0], [10.0, 11.0, 12.0, 13.0, 14.0]
-    out = S.mann_whitney_less(low, high)
-    assert out["u"] == 0.0 and out["p"] == pytest.approx(1 / math.comb(10, 5))  # exact: the one most extreme split
-    assert S.mann_whitney_less(high, low)["p"] > 0.9
-    assert math.isnan(S.mann_whitney_less([], high)["p"])
+    out = inference.mann_whitney_less(low, high)
+    assert out["u"] == 0.0 and out["p"] == pytest.approx(
+        1 / math.comb(10, 5)
+    )  # exact: the one most extreme split
+    assert inference.mann_whitney_less(high, low)["p"] > 0.9
+    assert math.isnan(inference.mann_whitney_less([], high)["p"])
 
 
 # ---------------------------------------------------------------- the rules, with known answers
@@ -228,27 +324,44 @@ def test_mann_whitney_less_on_separated_and_identical_samples():
 CONTROL = list(np.linspace(20, 100, 100))
 
 
-@pytest.mark.parametrize("learned, verdict", [
-    (list(np.linspace(0, 30, 100)), "reproduced"),         # mean 15, spread like the paper's 15 ± 22: compatible
-    ([0.0] * 100, "partly"),                               # better than random, but not the paper's number (Welch)
-    # Mean 33 ± 3: inside the paper's mean ± std (−7 to 37), which the old rule accepted; Welch says incompatible.
-    (list(np.linspace(28, 38, 100)), "partly"),
-    (list(np.linspace(20, 100, 100)), "not reproduced"),  # no better than the control: the direction fails
-])
+@pytest.mark.parametrize(
+    "learned, verdict",
+    [
+        (
+            list(np.linspace(0, 30, 100)),
+            "reproduced",
+        ),  # mean 15, spread like the paper's 15 ± 22: compatible
+        ([0.0] * 100, "partly"),  # better than random, but not the paper's number (Welch)
+        # Mean 33 ± 3: inside the paper's mean ± std (−7 to 37), which the old rule accepted; Welch says incompatible.
+        (list(np.linspace(28, 38, 100)), "partly"),
+        (
+            list(np.linspace(20, 100, 100)),
+            "not reproduced",
+        ),  # no better than the control: the direction fails
+    ],
+)
 def test_rank_claim_known_answers(learned, verdict):
-    claim, info = V.rank_claim(learned, CONTROL, 15.0, 22.0, 100, "rank")
+    claim, info = verdicts.rank_claim(learned, CONTROL, 15.0, 22.0, 100, "rank")
     assert claim.verdict == verdict, claim.detail
 
 
-@pytest.mark.parametrize("k, n, verdict, reason", [
-    (97, 100, "reproduced", "beyond_margin"),  # Wilson CI clear of ½ and reaching the declared 90%
-    (70, 100, "partly", "short_of_margin"),  # a clear majority, but 90% ruled out
-    (55, 100, "not reproduced", "rules_out_margin"),  # holds ½, short of 90%
-    (34, 100, "not reproduced", "opposite"),  # the xor run's share: a minority
-    (3, 4, "not assessable", "too_wide"),  # holds both ½ and 90%
-])
+@pytest.mark.parametrize(
+    "k, n, verdict, reason",
+    [
+        (
+            97,
+            100,
+            "reproduced",
+            "beyond_margin",
+        ),  # Wilson CI clear of ½ and reaching the declared 90%
+        (70, 100, "partly", "short_of_margin"),  # a clear majority, but 90% ruled out
+        (55, 100, "not reproduced", "rules_out_margin"),  # holds ½, short of 90%
+        (34, 100, "not reproduced", "opposite"),  # the xor run's share: a minority
+        (3, 4, "not assessable", "too_wide"),  # holds both ½ and 90%
+    ],
+)
 def test_shape_claim_known_answers(k, n, verdict, reason):
-    claim = V.share_claim("shape", k, n, "cubes", 0.9, "a source")
+    claim = verdicts.share_claim("shape", k, n, "cubes", 0.9, "a source")
     assert (claim.verdict, claim.reason) == (verdict, reason)
     assert claim.value == k / n and claim.margin == pytest.approx(0.4) and claim.kind == "share"
 
@@ -300,9 +413,12 @@ def test_xor_cube_that_tops_the_initial_signal_ranks_zero():
     assert m.stats["cube"][0]["n"] == 12 and m.stats["cross_polytope"][0]["n"] == 0
     assert m.stats["all"][0]["mean"] == 0.0
     assert m.stats["all"][1]["mean"] > 20  # the control: a random arrangement is rarely the top one
-    assert m.n_cubes == 12 and m.cubes_ci == pytest.approx(S.share_ci(12, 12))
+    assert m.n_cubes == 12 and m.cubes_ci == pytest.approx(inference.share_ci(12, 12))
     assert m.mann_whitney["p"] < 0.01 and set(m.shape_tests) == {"cube"}
-    assert [(c.name, c.verdict) for c in m.claims] == [(xor_rank.RANK_CLAIM, "partly"), (xor_rank.SHAPE_CLAIM, "reproduced")]
+    assert [(c.name, c.verdict) for c in m.claims] == [
+        (xor_rank.RANK_CLAIM, "partly"),
+        (xor_rank.SHAPE_CLAIM, "reproduced"),
+    ]
     assert "12 of 12 runs" in m.claims[1].detail
 
 
@@ -313,7 +429,12 @@ def test_xor_section_has_its_figures_and_numbers(tmp_path):
     for fig in section.figures:
         assert (tmp_path / fig.filename).stat().st_size > 10_000, fig.filename
     s = section.summary
-    assert s["per_shape"]["cube"]["n"] == 6 and s["cubes"]["k"] == 6 and s["valid"] == 6 and s["excluded_trials"] == 0
+    assert (
+        s["per_shape"]["cube"]["n"] == 6
+        and s["cubes"]["k"] == 6
+        and s["valid"] == 6
+        and s["excluded_trials"] == 0
+    )
 
 
 def test_xor_cross_polytope_is_classified_and_its_ties_reported(tmp_path):
@@ -336,7 +457,11 @@ def test_xor_cross_polytope_is_classified_and_its_ties_reported(tmp_path):
     assert set(m.shape_tests) == {"cube", "cross_polytope"}
     # 2 cubes of 6 is a minority: the shape claim fails.
     # 2 of 6: the share's CI holds ½ and lies short of the declared 90%
-    assert m.n_cubes == 2 and m.claims[1].verdict == "not reproduced" and m.claims[1].reason == "rules_out_margin"
+    assert (
+        m.n_cubes == 2
+        and m.claims[1].verdict == "not reproduced"
+        and m.claims[1].reason == "rules_out_margin"
+    )
     section = xor_rank.write(m, record("xor_rank", trials), tmp_path)
     assert section.summary["ambiguous"] == 4
     assert "4 trials with 4 tied α" in "\n".join(section.findings)
@@ -351,23 +476,42 @@ def test_smoke_run_end_to_end(tmp_path, name):
     from cinit_tf.store import Store
 
     out, reports = tmp_path / "runs", tmp_path / "reports"
-    assert main([str(ROOT / "experiments" / f"{name}.toml"), "--profile", "smoke", "--out", str(out),
-                 "--reports", str(reports), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                str(ROOT / "experiments" / f"{name}.toml"),
+                "--profile",
+                "smoke",
+                "--out",
+                str(out),
+                "--reports",
+                str(reports),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     folder = reports / name
     readme = (folder / "README.md").read_text()
     summary = json.loads((folder / "summary.json").read_text())
 
     figures = re.findall(r"\]\(([^)]+\.png)\)", readme)
     fig_prefix = "fig1" if name == "remainder_rank" else "fig2"
-    assert {f"{fig_prefix}a_embeddings.png", f"{fig_prefix}b_signal_histograms.png", "top_percent.png"} <= set(figures)
+    assert {
+        f"{fig_prefix}a_embeddings.png",
+        f"{fig_prefix}b_signal_histograms.png",
+        "top_percent.png",
+    } <= set(figures)
     assert len(figures) == 4
     for f in figures:
         assert (folder / f).stat().st_size > 10_000, f
-    assert summary["profile"] == "smoke" and summary["trials"] == summary["planned"] == (6 if name == "remainder_rank" else 3)
-    assert summary["verdict"] in C.VERDICTS and f"Verdict: **{summary['verdict']}**" in readme
+    assert summary["profile"] == "smoke" and summary["trials"] == summary["planned"] == (
+        6 if name == "remainder_rank" else 3
+    )
+    assert summary["verdict"] in writeup.VERDICTS and f"Verdict: **{summary['verdict']}**" in readme
     s = summary["summary"]
     top = s["top_percent"]
-    assert f"{C.fmt(top['mean'])} ± {C.fmt(top['std'])}" in readme
+    assert f"{formatting.fmt(top['mean'])} ± {formatting.fmt(top['std'])}" in readme
     assert f"Our number: **{summary['our_number']}**" in readme
 
     # The report's numbers are the stored trials': recompute one trial's rank from the run folder.
@@ -382,7 +526,7 @@ def test_smoke_run_end_to_end(tmp_path, name):
     assert row["generalised"] == (trial.result.convergence_step is not None)
 
     if name == "xor_rank":  # cheap enough to check that a regenerated report is byte-identical
-        from cinit_tf.report import generate_report
+        from cinit_tf.reporting.generate import generate_report
 
         before = readme.encode()
         generate_report(out / name, reports)

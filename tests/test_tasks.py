@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cinit_tf.trial import Shape, initial_embedding, initial_mlp
 from cinit_tf.tasks import make_task
+from cinit_tf.trial import Shape, initial_embedding, initial_mlp
 
 
 def test_labels():

@@ -37,7 +37,9 @@ def test_fourier_keep_leaves_exactly_the_kept_frequencies(p):
         alternating = (-1.0) ** np.arange(p)
         assert np.all(np.abs(alternating @ kept) < 1e-10)
         np.testing.assert_allclose(
-            alternating @ transforms.fourier_keep(E, keep, keep_nyquist=True), alternating @ E, rtol=1e-10
+            alternating @ transforms.fourier_keep(E, keep, keep_nyquist=True),
+            alternating @ E,
+            rtol=1e-10,
         )
 
 
@@ -75,7 +77,13 @@ def test_fourier_scale_keeps_float32():
 
 
 @FAST
-@given(p=st.integers(5, 60), d=st.integers(1, 6), s=st.floats(0.0, 10.0), seed=st.integers(0, 10**6), data=st.data())
+@given(
+    p=st.integers(5, 60),
+    d=st.integers(1, 6),
+    s=st.floats(0.0, 10.0),
+    seed=st.integers(0, 10**6),
+    data=st.data(),
+)
 def test_property_fourier_scale_and_keep(p, d, s, seed, data):
     E = embedding(p=p, d=d, seed=seed)
     K = n_frequencies(p)
@@ -83,11 +91,16 @@ def test_property_fourier_scale_and_keep(p, d, s, seed, data):
     old = fourier_norms(E)
     expected = old.copy()
     expected[k - 1] *= s**2
-    np.testing.assert_allclose(fourier_norms(transforms.fourier_scale(E, k, s)), expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        fourier_norms(transforms.fourier_scale(E, k, s)), expected, rtol=1e-9, atol=1e-9
+    )
     keep = data.draw(st.sets(st.integers(1, K), min_size=1, max_size=K))
     mask = np.isin(np.arange(1, K + 1), list(keep))
     np.testing.assert_allclose(
-        fourier_norms(transforms.fourier_keep(E, keep)), np.where(mask, old, 0.0), rtol=1e-9, atol=1e-9
+        fourier_norms(transforms.fourier_keep(E, keep)),
+        np.where(mask, old, 0.0),
+        rtol=1e-9,
+        atol=1e-9,
     )
 
 
@@ -126,7 +139,11 @@ def from_signals(signal, p: int, d: int = 4, seed: int = 0) -> np.ndarray:
     g = np.random.default_rng(seed)
     z = g.normal(size=(K, d)) + 1j * g.normal(size=(K, d))
     F = np.zeros((p // 2 + 1, d), dtype=complex)
-    F[1 : K + 1] = np.sqrt(np.asarray(signal, dtype=float))[:, None] * z / np.linalg.norm(z, axis=1, keepdims=True)
+    F[1 : K + 1] = (
+        np.sqrt(np.asarray(signal, dtype=float))[:, None]
+        * z
+        / np.linalg.norm(z, axis=1, keepdims=True)
+    )
     E = np.fft.irfft(F, n=p, axis=0)
     np.testing.assert_allclose(fourier_norms(E), signal, rtol=1e-10)
     return E
@@ -142,8 +159,11 @@ def test_keep_rule_mean_plus_one_std():
 
 # Constructed signals over K = 15 (p = 31) and the frequencies (1-based) above mean + 1 std, worked out by hand.
 ABOVE = [
-    ({2: 40.0, 8: 25.0, 5: 9.0}, (3, 9)),        # mean ≈ 5.7, std ≈ 11.0: 40 and 25 exceed 16.8, 9 does not
-    ({11: 30.0}, (12,)),                          # mean ≈ 2.9, std ≈ 7.2: only the 30 exceeds 10.2
+    (
+        {2: 40.0, 8: 25.0, 5: 9.0},
+        (3, 9),
+    ),  # mean ≈ 5.7, std ≈ 11.0: 40 and 25 exceed 16.8, 9 does not
+    ({11: 30.0}, (12,)),  # mean ≈ 2.9, std ≈ 7.2: only the 30 exceeds 10.2
     ({0: 9.0, 4: 9.0, 7: 9.0, 13: 9.0}, (1, 5, 8, 14)),  # four 9s among ones: mean ≈ 3.1, std ≈ 3.5
 ]
 
@@ -159,9 +179,14 @@ def test_keep_rule_random_as_many_draws_as_many_as_mean_plus_one_std(high, survi
     assert transforms.keep_rule(E, "mean+1std") == survivors
     rule = transforms.RANDOM_AS_MANY
     draws = [transforms.keep_rule(E, rule, seed=s) for s in range(40)]
-    assert all(len(k) == len(survivors) and len(set(k)) == len(k) and all(1 <= f <= K for f in k) for k in draws)
+    assert all(
+        len(k) == len(survivors) and len(set(k)) == len(k) and all(1 <= f <= K for f in k)
+        for k in draws
+    )
     assert all(list(k) == sorted(k) for k in draws)
-    assert [transforms.keep_rule(E, rule, seed=s) for s in range(40)] == draws  # seeded: the same seed, the same draw
+    assert [
+        transforms.keep_rule(E, rule, seed=s) for s in range(40)
+    ] == draws  # seeded: the same seed, the same draw
     assert len(set(draws)) > 5  # a draw, not a constant
     # Among all K frequencies, the survivors included: every frequency is drawn by some seed.
     wide = [transforms.keep_rule(E, rule, seed=s) for s in range(300)]
@@ -178,7 +203,10 @@ def test_keep_rule_random_as_many_needs_a_seed_and_avoids_a_source_top_two():
         transforms.keep_rule(E, transforms.RANDOM_AS_MANY)
     final = np.zeros(15)
     final[[0, 6]] = [5.0, 9.0]
-    draws = [transforms.keep_rule(E, transforms.RANDOM_AS_MANY, seed=s, final_norms=final) for s in range(40)]
+    draws = [
+        transforms.keep_rule(E, transforms.RANDOM_AS_MANY, seed=s, final_norms=final)
+        for s in range(40)
+    ]
     assert all(len(k) == 2 and not {1, 7} & set(k) for k in draws)
 
 
@@ -219,14 +247,21 @@ def test_apply_none_chooses_nothing():
 def test_apply_fourier_scale_returns_the_k_it_scaled(k):
     E = embedding(p=23, d=16)
     for seed in range(6):
-        scaled, chosen = transforms.apply_transform({"name": "fourier_scale", "k": k, "s": 3.0}, E, seed)
+        scaled, chosen = transforms.apply_transform(
+            {"name": "fourier_scale", "k": k, "s": 3.0}, E, seed
+        )
         assert _jsonable(chosen) == chosen and set(chosen) == {"k", "s"} and chosen["s"] == 3.0
         ratio = fourier_norms(scaled) / fourier_norms(E)
         assert ratio[chosen["k"] - 1] == pytest.approx(9.0)
         np.testing.assert_allclose(np.delete(ratio, chosen["k"] - 1), 1.0, rtol=1e-9)
         if k != "random":
             assert chosen["k"] == k
-    draws = {transforms.apply_transform({"name": "fourier_scale", "k": "random", "s": 2.0}, E, seed)[1]["k"] for seed in range(20)}
+    draws = {
+        transforms.apply_transform({"name": "fourier_scale", "k": "random", "s": 2.0}, E, seed)[1][
+            "k"
+        ]
+        for seed in range(20)
+    }
     assert len(draws) > 3  # a draw, not a constant
 
 
@@ -234,12 +269,16 @@ def test_apply_fourier_scale_returns_the_k_it_scaled(k):
 def test_apply_fourier_keep_returns_the_frequencies_left_nonzero(rule):
     E = embedding(p=31, d=8, seed=5)
     for seed in range(4):
-        kept_E, chosen = transforms.apply_transform({"name": "fourier_keep", "rule": rule, "keep_zero": False}, E, seed)
+        kept_E, chosen = transforms.apply_transform(
+            {"name": "fourier_keep", "rule": rule, "keep_zero": False}, E, seed
+        )
         assert _jsonable(chosen) == chosen and chosen["keep_zero"] is False
         after = fourier_norms(kept_E)
         nonzero = [int(k) + 1 for k in np.flatnonzero(after > 1e-12 * after.max())]
         assert chosen["kept"] == nonzero and len(nonzero) >= 1
-        np.testing.assert_allclose(kept_E.mean(axis=0), 0.0, atol=1e-12)  # keep_zero = false drops the mean
+        np.testing.assert_allclose(
+            kept_E.mean(axis=0), 0.0, atol=1e-12
+        )  # keep_zero = false drops the mean
 
 
 def test_apply_random_as_many_stores_a_seeded_draw_of_the_survivors_count():
@@ -257,14 +296,17 @@ def test_apply_random_as_many_stores_a_seeded_draw_of_the_survivors_count():
         np.testing.assert_allclose(kept_E.mean(axis=0), E.mean(axis=0), atol=1e-12)
         counts.add(len(survivors))
         draws.add(tuple(chosen["kept"]) != survivors)
-    assert len(counts) > 1 and True in draws  # the count follows the embedding; the draw is not the survivors
+    assert (
+        len(counts) > 1 and True in draws
+    )  # the count follows the embedding; the draw is not the survivors
 
 
 def test_apply_construct_two_returns_the_frequencies_it_built():
     p, d, s, r = 29, 8, 100.0, 0.4
     for seed in range(4):
-        E, chosen = transforms.apply_transform({"name": "construct_two", "s": s, "r": r, "eps": 1e-6},
-                                               np.zeros((p, d)), seed)
+        E, chosen = transforms.apply_transform(
+            {"name": "construct_two", "s": s, "r": r, "eps": 1e-6}, np.zeros((p, d)), seed
+        )
         assert _jsonable(chosen) == chosen
         assert set(chosen) == {"k_top", "k_second", "signal_top", "signal_second"}
         norms = fourier_norms(E)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cinit_tf.config import load_experiment
+from cinit_tf.experiment.config import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = json.loads((Path(__file__).parent / "data" / "trial_ids.json").read_text())
@@ -19,7 +19,9 @@ GOLDEN = json.loads((Path(__file__).parent / "data" / "trial_ids.json").read_tex
 @pytest.mark.parametrize("key", sorted(GOLDEN))
 def test_trial_ids_are_unchanged(key):
     file, profile = key.split(":")
-    ids = sorted(p.id for p in load_experiment(ROOT / "experiments" / file, profile=profile).trials())
+    ids = sorted(
+        p.id for p in load_experiment(ROOT / "experiments" / file, profile=profile).trials()
+    )
     assert hashlib.sha256(" ".join(ids).encode()).hexdigest()[:16] + f":{len(ids)}" == GOLDEN[key]
 
 

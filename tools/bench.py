@@ -71,8 +71,13 @@ def naive(task, kw, seconds: float) -> float:
     x = keras.layers.Dense(config.width, activation="relu")(x)
     x = keras.layers.Dense(config.width, activation="relu")(x)
     model = keras.Model(inputs, keras.layers.Dense(task.classes)(x))
-    optimizer = keras.optimizers.AdamW(learning_rate=config.lr, weight_decay=config.weight_decay, beta_1=config.beta_1,
-                                       beta_2=config.beta_2, epsilon=config.epsilon)  # Keras' own, as a naive loop uses it
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=config.lr,
+        weight_decay=config.weight_decay,
+        beta_1=config.beta_1,
+        beta_2=config.beta_2,
+        epsilon=config.epsilon,
+    )  # Keras' own, as a naive loop uses it
     train, _ = task.split(0, config.train_fraction)
     pairs, labels = tf.constant(task.pairs()[train]), tf.constant(task.labels()[train])
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -91,7 +96,9 @@ def naive(task, kw, seconds: float) -> float:
     return timed(run, 10, seconds)
 
 
-def population(task, kw, members: int, seconds: float, group_size: int | None = None) -> tuple[float, int]:
+def population(
+    task, kw, members: int, seconds: float, group_size: int | None = None
+) -> tuple[float, int]:
     """The engine training `members` trials through `train_population`, the runner's own path, in
     groups as the engine chooses (or of `group_size`).
 
@@ -104,7 +111,9 @@ def population(task, kw, members: int, seconds: float, group_size: int | None = 
 
     def run(steps, count):
         start = time.perf_counter()
-        train_population(task, dataclasses.replace(config, steps=steps, log_every=steps), trials[:count])
+        train_population(
+            task, dataclasses.replace(config, steps=steps, log_every=steps), trials[:count]
+        )
         return time.perf_counter() - start
 
     run(5, g)  # compile
@@ -113,7 +122,9 @@ def population(task, kw, members: int, seconds: float, group_size: int | None = 
     return members * steps / run(steps, members), g
 
 
-def mixed_lengths(task, kw, members: int = 64, shortest: int = 100, spread: float = 10.0, every: int = 50) -> dict:
+def mixed_lengths(
+    task, kw, members: int = 64, shortest: int = 100, spread: float = 10.0, every: int = 50
+) -> dict:
     """Useful model-steps/s of `members` trials whose stop steps spread over `spread`× (shortest..spread·shortest).
 
     Three ways to train the same useful work, each timed after a compiling warm-up:
@@ -127,7 +138,10 @@ def mixed_lengths(task, kw, members: int = 64, shortest: int = 100, spread: floa
     from cinit_tf.stopping import StopRule
 
     rng = np.random.default_rng(0)
-    lengths = np.round(shortest * spread ** (np.arange(members) / (members - 1)) / every).astype(int) * every
+    lengths = (
+        np.round(shortest * spread ** (np.arange(members) / (members - 1)) / every).astype(int)
+        * every
+    )
     lengths = rng.permutation(lengths)
     useful = int(lengths.sum())
     config = TrainConfig(**kw, first_steps=0, log_every=every, steps=int(lengths.max()))
@@ -146,7 +160,9 @@ def mixed_lengths(task, kw, members: int = 64, shortest: int = 100, spread: floa
     def groups():
         for first in range(0, members, g):
             longest = int(lengths[first : first + g].max())
-            train_population(task, dataclasses.replace(config, steps=longest), trials[first : first + g])
+            train_population(
+                task, dataclasses.replace(config, steps=longest), trials[first : first + g]
+            )
 
     mean = int(round(lengths.mean() / every)) * every
 
@@ -154,8 +170,16 @@ def mixed_lengths(task, kw, members: int = 64, shortest: int = 100, spread: floa
         train_population(task, dataclasses.replace(config, steps=mean), trials)
 
     train_population(task, dataclasses.replace(config, steps=every), trials[:g])  # compile
-    out = {"mixed_members": members, "mixed_lengths": f"{int(lengths.min())}..{int(lengths.max())}", "mixed_group": g}
-    for name, fn, work in (("refill", refill, useful), ("groups", groups, useful), ("fixed", fixed, mean * members)):
+    out = {
+        "mixed_members": members,
+        "mixed_lengths": f"{int(lengths.min())}..{int(lengths.max())}",
+        "mixed_group": g,
+    }
+    for name, fn, work in (
+        ("refill", refill, useful),
+        ("groups", groups, useful),
+        ("fixed", fixed, mean * members),
+    ):
         start = time.perf_counter()
         fn()
         out[f"mixed_{name}"] = work / (time.perf_counter() - start)
@@ -164,7 +188,9 @@ def mixed_lengths(task, kw, members: int = 64, shortest: int = 100, spread: floa
     return out
 
 
-def resume_cost(task, kw, members: int, shortest: int, spread: float = 10.0, every: int = 50, repeats: int = 2) -> dict:
+def resume_cost(
+    task, kw, members: int, shortest: int, spread: float = 10.0, every: int = 50, repeats: int = 2
+) -> dict:
     """Useful model-steps/s of rerunning a population of mixed lengths after a kill, two ways.
 
     The population (`members` trials, stop steps spread over `spread`x from `shortest`, stopped by a
@@ -180,7 +206,10 @@ def resume_cost(task, kw, members: int, shortest: int, spread: float = 10.0, eve
     from cinit_tf.stopping import StopRule
 
     rng = np.random.default_rng(1)
-    lengths = np.round(shortest * spread ** (np.arange(members) / (members - 1)) / every).astype(int) * every
+    lengths = (
+        np.round(shortest * spread ** (np.arange(members) / (members - 1)) / every).astype(int)
+        * every
+    )
     lengths = rng.permutation(lengths).tolist()
     config = TrainConfig(**kw, first_steps=0, log_every=every, steps=int(max(lengths)))
     trials = [Trial(i, i, i) for i in range(members)]
@@ -190,7 +219,9 @@ def resume_cost(task, kw, members: int, shortest: int, spread: float = 10.0, eve
         order = iter([lengths[i] for i in which])  # rules are made as trials start, in trial order
         slots.StopRule.of = staticmethod(lambda _: StopRule("steps", 1, 0.0, next(order)))
         try:
-            train_population(task, config, [trials[i] for i in which], stored=stored, on_done=on_done)
+            train_population(
+                task, config, [trials[i] for i in which], stored=stored, on_done=on_done
+            )
         finally:
             slots.StopRule.of = real_of
 
@@ -211,9 +242,14 @@ def resume_cost(task, kw, members: int, shortest: int, spread: float = 10.0, eve
     left = [i for i in range(members) if i not in done]
     stored = {i: lengths[i] for i in done}
     useful = sum(lengths[i] for i in left)
-    out = {f"resume_{task.name}_members": members, f"resume_{task.name}_left": len(left),
-           f"resume_{task.name}_groups": f"{auto_group_size(task, config, members)} / {auto_group_size(task, config, len(left))}"}
-    train_population(task, dataclasses.replace(config, steps=every), [trials[i] for i in left])  # compiles packed
+    out = {
+        f"resume_{task.name}_members": members,
+        f"resume_{task.name}_left": len(left),
+        f"resume_{task.name}_groups": f"{auto_group_size(task, config, members)} / {auto_group_size(task, config, len(left))}",
+    }
+    train_population(
+        task, dataclasses.replace(config, steps=every), [trials[i] for i in left]
+    )  # compiles packed
     times: dict = {"exact": [], "packed": []}
     for _ in range(repeats):
         for name, run in (("exact", lambda: train(left, stored)), ("packed", lambda: train(left))):
@@ -223,7 +259,9 @@ def resume_cost(task, kw, members: int, shortest: int, spread: float = 10.0, eve
     for name, seconds in times.items():
         out[f"resume_{task.name}_{name}"] = useful / float(np.median(seconds))
         out[f"resume_{task.name}_{name}_each"] = [round(useful / t, 1) for t in seconds]
-    out[f"resume_{task.name}_exact_over_packed"] = out[f"resume_{task.name}_exact"] / out[f"resume_{task.name}_packed"]
+    out[f"resume_{task.name}_exact_over_packed"] = (
+        out[f"resume_{task.name}_exact"] / out[f"resume_{task.name}_packed"]
+    )
     return out
 
 
@@ -231,16 +269,33 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short timings (whole run under 60 s)")
     ap.add_argument("--members", type=int, nargs="+", default=[1, 16, 64])
-    ap.add_argument("--groups", type=int, nargs="*", default=[], help="also time 64 members in groups of these sizes")
+    ap.add_argument(
+        "--groups",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also time 64 members in groups of these sizes",
+    )
     ap.add_argument("--signals", action="store_true", help="also time permutation_scores at m = 10")
-    ap.add_argument("--mixed", action="store_true", help="also time 64 trials of lengths spread over 10x (refilled slots)")
-    ap.add_argument("--resume", action="store_true",
-                    help="also time rerunning a killed population of mixed lengths, exact (its schedule replayed) and packed")
+    ap.add_argument(
+        "--mixed",
+        action="store_true",
+        help="also time 64 trials of lengths spread over 10x (refilled slots)",
+    )
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="also time rerunning a killed population of mixed lengths, exact (its schedule replayed) and packed",
+    )
     ap.add_argument("--seconds", type=float, default=None, help="timing window per configuration")
     args = ap.parse_args(argv)
     seconds = args.seconds or (3.0 if args.quick else 10.0)
 
-    out: dict = {"machine": f"{platform.machine()} {os.cpu_count()} cores", "tensorflow": tf.__version__, "seconds_per_config": seconds}
+    out: dict = {
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "tensorflow": tf.__version__,
+        "seconds_per_config": seconds,
+    }
     task, kw = PAPER["modadd"]
     out["naive"] = naive(task, kw, seconds)
     out["naive_peak_rss_mb"] = peak_rss_mb()
@@ -248,19 +303,31 @@ def main(argv=None) -> dict:
     for n in args.members:
         out[f"population_{n}"], out[f"population_{n}_group"] = population(task, kw, n, seconds)
         out[f"population_{n}_peak_rss_mb"] = peak_rss_mb()
-        print(f"modadd population {n:3d} (groups of {out[f'population_{n}_group']:2d}) {out[f'population_{n}']:9.1f} model-steps/s", file=sys.stderr)
+        print(
+            f"modadd population {n:3d} (groups of {out[f'population_{n}_group']:2d}) {out[f'population_{n}']:9.1f} model-steps/s",
+            file=sys.stderr,
+        )
     if "population_64" in out:
         out["speedup_64"] = out["population_64"] / out["naive"]
         out["population_64_one_group"], _ = population(task, kw, 64, seconds, group_size=64)
-        print(f"modadd population  64 as one group  {out['population_64_one_group']:9.1f} model-steps/s", file=sys.stderr)
+        print(
+            f"modadd population  64 as one group  {out['population_64_one_group']:9.1f} model-steps/s",
+            file=sys.stderr,
+        )
     for g in args.groups:
         out[f"population_64_groups_of_{g}"], _ = population(task, kw, 64, seconds, group_size=g)
-        print(f"modadd population  64 groups of {g:2d}  {out[f'population_64_groups_of_{g}']:9.1f} model-steps/s", file=sys.stderr)
+        print(
+            f"modadd population  64 groups of {g:2d}  {out[f'population_64_groups_of_{g}']:9.1f} model-steps/s",
+            file=sys.stderr,
+        )
     for name in ("xor", "remainder"):
         task, kw = PAPER[name]
         out[f"{name}_naive"] = naive(task, kw, seconds / 2)
         out[f"{name}_population_64"], _ = population(task, kw, 64, seconds / 2)
-        print(f"{name:9s} naive / population 64 {out[f'{name}_naive']:9.1f} / {out[f'{name}_population_64']:9.1f}", file=sys.stderr)
+        print(
+            f"{name:9s} naive / population 64 {out[f'{name}_naive']:9.1f} / {out[f'{name}_population_64']:9.1f}",
+            file=sys.stderr,
+        )
     # The ratios to the naive loop, the figures the engine is judged by (docs/performance.md).
     if "population_64" in out:
         out["speedup_modadd_64"] = out["population_64"] / out["naive"]
@@ -269,16 +336,22 @@ def main(argv=None) -> dict:
     if args.mixed or not args.quick:
         task, kw = PAPER["modadd"]
         out.update(mixed_lengths(task, kw))
-        print(f"modadd 64 mixed lengths {out['mixed_lengths']}: useful model-steps/s refill {out['mixed_refill']:.1f}, "
-              f"groups to the longest {out['mixed_groups']:.1f}, fixed length {out['mixed_fixed']:.1f}", file=sys.stderr)
+        print(
+            f"modadd 64 mixed lengths {out['mixed_lengths']}: useful model-steps/s refill {out['mixed_refill']:.1f}, "
+            f"groups to the longest {out['mixed_groups']:.1f}, fixed length {out['mixed_fixed']:.1f}",
+            file=sys.stderr,
+        )
     if args.resume:
         for name, members, shortest in (("xor", 64, 100), ("modadd", 16, 50)):
             task, kw = PAPER[name]
             r = resume_cost(task, kw, members, shortest)
             out.update(r)
-            print(f"{name} rerun of {r[f'resume_{name}_left']} of {members} mixed-length trials (groups "
-                  f"{r[f'resume_{name}_groups']}): useful model-steps/s exact {r[f'resume_{name}_exact']:.1f}, "
-                  f"packed {r[f'resume_{name}_packed']:.1f}", file=sys.stderr)
+            print(
+                f"{name} rerun of {r[f'resume_{name}_left']} of {members} mixed-length trials (groups "
+                f"{r[f'resume_{name}_groups']}): useful model-steps/s exact {r[f'resume_{name}_exact']:.1f}, "
+                f"packed {r[f'resume_{name}_packed']:.1f}",
+                file=sys.stderr,
+            )
     if args.signals or not args.quick:
         from bench_signals import bench_permutation_scores
 

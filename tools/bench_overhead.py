@@ -27,7 +27,9 @@ def main():
     ap.add_argument("--steps", type=int, default=34)
     args = ap.parse_args()
     task = make_task("modadd", p=59)
-    config = TrainConfig(d=128, weight_decay=0.5, first_steps=0, steps=args.steps, log_every=args.steps)
+    config = TrainConfig(
+        d=128, weight_decay=0.5, first_steps=0, steps=args.steps, log_every=args.steps
+    )
     trials = [Trial(i, i, i) for i in range(args.trials)]
     g = auto_group_size(task, config, len(trials))
     train_population(task, config, trials[:g])  # compile the entry point's trainer
@@ -43,8 +45,10 @@ def main():
 
     entry = best_of(lambda: train_population(task, config, trials))
     plain = best_of(loop)
-    print(f"{len(trials)} trials x {args.steps} steps, groups of {g}: train_population {entry:.3f} s, "
-          f"load + run only {plain:.3f} s, overhead {100 * (entry / plain - 1):+.1f}%")
+    print(
+        f"{len(trials)} trials x {args.steps} steps, groups of {g}: train_population {entry:.3f} s, "
+        f"load + run only {plain:.3f} s, overhead {100 * (entry / plain - 1):+.1f}%"
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import PAPER  # noqa: E402
-from bench import tf  # noqa: E402
+from bench import (
+    PAPER,  # noqa: E402
+    tf,  # noqa: E402
+)
 
 from cinit_tf.training import PopulationTrainer  # noqa: E402
 from cinit_tf.trial import TrainConfig, Trial  # noqa: E402
@@ -32,8 +34,14 @@ from cinit_tf.trial import TrainConfig, Trial  # noqa: E402
 GROUPS = [
     ("AdamW update", r"adam_w/"),
     ("first layer: E·W1 products, backward", r"gradient_tape/.*population_model[^/]*/einsum(_1)?/"),
-    ("first layer: gather gradient (scatter-add)", r"gradient_tape/.*(UnsortedSegmentSum|GatherV2|Reshape)"),
-    ("hidden layer 2 (width x width), backward", r"gradient_tape/.*population_model[^/]*/einsum_2/"),
+    (
+        "first layer: gather gradient (scatter-add)",
+        r"gradient_tape/.*(UnsortedSegmentSum|GatherV2|Reshape)",
+    ),
+    (
+        "hidden layer 2 (width x width), backward",
+        r"gradient_tape/.*population_model[^/]*/einsum_2/",
+    ),
     ("output layer, backward", r"gradient_tape/.*population_model[^/]*/einsum_3/"),
     ("bias gradients (sums over pairs)", r"gradient_tape/.*population_model[^/]*/add"),
     ("ReLU backward", r"gradient_tape/.*ReluGrad"),
@@ -66,9 +74,15 @@ def op_groups(hlo_text: str) -> dict[str, str]:
             ops = re.findall(r'op_name="([^"]*)"', line)
             called = re.search(r"calls=%([\w.\-]+)", line)
             if not ops and called:
-                ops = [o for sub in comps.get(called.group(1), []) for o in re.findall(r'op_name="([^"]*)"', sub)]
+                ops = [
+                    o
+                    for sub in comps.get(called.group(1), [])
+                    for o in re.findall(r'op_name="([^"]*)"', sub)
+                ]
             if not ops and re.search(r"[\]}] dot\(", line):
-                ops = ["<dot>"]  # one member: XLA drops the batch axis, and with it the dot's metadata
+                ops = [
+                    "<dot>"
+                ]  # one member: XLA drops the batch axis, and with it the dot's metadata
             names[m.group(1)] = ops
     out = {}
     for name, ops in names.items():
@@ -105,7 +119,12 @@ def trace_ops(logdir: str) -> dict[str, float]:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--task", default="modadd", choices=sorted(PAPER))
-    ap.add_argument("--members", type=int, default=2, help="members of the compiled group (modadd's automatic group is 2 on a CPU)")
+    ap.add_argument(
+        "--members",
+        type=int,
+        default=2,
+        help="members of the compiled group (modadd's automatic group is 2 on a CPU)",
+    )
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--dump", required=True, help="the directory given to XLA_FLAGS=--xla_dump_to")
     args = ap.parse_args(argv)
@@ -120,9 +139,11 @@ def main(argv=None) -> dict:
     trainer._measure()  # compile both programs
     # One trace per program: op names (Einsum.10, fusion.3) repeat across modules.
     walls, ops = {}, {}
-    trace = {"load": lambda: trainer.load(trials),
-             "replica_steps": lambda: (trainer.run(args.steps), trainer.optimizer.iterations.numpy()),
-             "measure_all": lambda: {k: v.numpy() for k, v in trainer._measure().items()}}
+    trace = {
+        "load": lambda: trainer.load(trials),
+        "replica_steps": lambda: (trainer.run(args.steps), trainer.optimizer.iterations.numpy()),
+        "measure_all": lambda: {k: v.numpy() for k, v in trainer._measure().items()},
+    }
     for kind, call in trace.items():
         logdir = tempfile.mkdtemp()
         tf.profiler.experimental.start(logdir)
@@ -131,9 +152,14 @@ def main(argv=None) -> dict:
         walls[kind] = time.perf_counter() - start
         tf.profiler.experimental.stop()
         ops[kind] = trace_ops(logdir)
-    out = {"task": args.task, "members": args.members, "steps": args.steps,
-           "wall_ms_per_step": 1e3 * walls["replica_steps"] / args.steps, "load_ms": 1e3 * walls["load"],
-           "measure_ms": 1e3 * walls["measure_all"]}
+    out = {
+        "task": args.task,
+        "members": args.members,
+        "steps": args.steps,
+        "wall_ms_per_step": 1e3 * walls["replica_steps"] / args.steps,
+        "load_ms": 1e3 * walls["load"],
+        "measure_ms": 1e3 * walls["measure_all"],
+    }
     for kind in ("replica_steps", "measure_all"):
         files = glob.glob(os.path.join(args.dump, f"*{kind}*cpu_after_optimizations.txt"))
         if not files:
@@ -146,7 +172,10 @@ def main(argv=None) -> dict:
                 per[groups[name]] += seconds
         steps = args.steps if kind == "replica_steps" else 1
         busy = sum(per.values())
-        print(f"== {kind}: XLA op time per {'step' if steps > 1 else 'call'} (summed over threads)", file=sys.stderr)
+        print(
+            f"== {kind}: XLA op time per {'step' if steps > 1 else 'call'} (summed over threads)",
+            file=sys.stderr,
+        )
         for g, s in sorted(per.items(), key=lambda kv: -kv[1]):
             print(f"  {1e3 * s / steps:8.2f} ms  {100 * s / busy:5.1f}%  {g}", file=sys.stderr)
         out[kind] = {g: round(1e3 * s / steps, 3) for g, s in per.items()}

@@ -27,9 +27,16 @@ import subprocess
 import sys
 import time
 
-FLAGS = ["none", "xla_cpu_use_thunk_runtime=false", "xla_cpu_enable_concurrency_optimized_scheduler=true",
-         "xla_cpu_use_xnnpack=true", "xla_cpu_use_onednn=true", "xla_cpu_prefer_vector_width=512",
-         "xla_cpu_max_isa=AVX2", "xla_cpu_use_fusion_emitters=false"]
+FLAGS = [
+    "none",
+    "xla_cpu_use_thunk_runtime=false",
+    "xla_cpu_enable_concurrency_optimized_scheduler=true",
+    "xla_cpu_use_xnnpack=true",
+    "xla_cpu_use_onednn=true",
+    "xla_cpu_prefer_vector_width=512",
+    "xla_cpu_max_isa=AVX2",
+    "xla_cpu_use_fusion_emitters=false",
+]
 
 
 def xla_flags(variant: str) -> str:
@@ -56,7 +63,10 @@ def one(task_name: str, members: int, steps: int) -> dict:
     trainer.run(steps)
     weights = [v.numpy() for v in trainer._weights]
     seconds = time.perf_counter() - start
-    hashes = [hashlib.sha1(b"".join(w[m].tobytes() for w in weights)).hexdigest()[:12] for m in range(members)]
+    hashes = [
+        hashlib.sha1(b"".join(w[m].tobytes() for w in weights)).hexdigest()[:12]
+        for m in range(members)
+    ]
     return {"model_steps_per_s": members * steps / seconds, "hashes": hashes}
 
 
@@ -70,7 +80,10 @@ def ceiling(task_name: str, members: int, steps: int) -> dict:
     pairs, width, classes = task.n_train(0.8), 100, task.classes
     rng = tf.random.Generator.from_seed(0)
     h1 = rng.uniform((members, pairs, width))
-    w2, w3 = rng.uniform((members, width, width)) * 0.1, rng.uniform((members, width, classes)) * 0.1
+    w2, w3 = (
+        rng.uniform((members, width, width)) * 0.1,
+        rng.uniform((members, width, classes)) * 0.1,
+    )
 
     @tf.function(jit_compile=True)
     def loop(h1, w2, w3):
@@ -82,6 +95,7 @@ def ceiling(task_name: str, members: int, steps: int) -> dict:
             d_w2 = tf.einsum("nbh,nbk->nhk", h1, g2)
             g1 = tf.einsum("nbk,nhk->nbh", g2, w2)
             return i + 1, h1 + 1e-9 * g1, w2 - 1e-9 * d_w2, w3 - 1e-9 * d_w3
+
         return tf.while_loop(lambda i, *_: i < steps, body, (tf.constant(0), h1, w2, w3))[1:]
 
     loop(h1, w2, w3)[0].numpy()
@@ -103,10 +117,27 @@ def main(argv=None) -> dict:
     ap.add_argument("--task", default="modadd", choices=["modadd", "remainder", "xor"])
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--flags", nargs="*", default=FLAGS, help="XLA flag sets; the first is the reference")
-    ap.add_argument("--group", type=int, default=2, help="group size for the flag variants (modadd's automatic group on a CPU)")
-    ap.add_argument("--members", type=int, nargs="*", default=[1, 2, 4, 8, 16], help="group sizes to compare (no flags)")
-    ap.add_argument("--ceiling", action="store_true", help="also time the dense layers' matmuls alone (no bits compared)")
+    ap.add_argument(
+        "--flags", nargs="*", default=FLAGS, help="XLA flag sets; the first is the reference"
+    )
+    ap.add_argument(
+        "--group",
+        type=int,
+        default=2,
+        help="group size for the flag variants (modadd's automatic group on a CPU)",
+    )
+    ap.add_argument(
+        "--members",
+        type=int,
+        nargs="*",
+        default=[1, 2, 4, 8, 16],
+        help="group sizes to compare (no flags)",
+    )
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also time the dense layers' matmuls alone (no bits compared)",
+    )
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--matmuls-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -130,11 +161,20 @@ def main(argv=None) -> dict:
         shared = min(len(ref), len(hashes[i]))
         same = hashes[i][:shared] == ref[:shared] if shared else None
         rate = statistics.median(rates[i])
-        rows.append({**v, "model_steps_per_s": [round(x, 1) for x in rates[i]], "median": round(rate, 1),
-                     "same_bits": same})
+        rows.append(
+            {
+                **v,
+                "model_steps_per_s": [round(x, 1) for x in rates[i]],
+                "median": round(rate, 1),
+                "same_bits": same,
+            }
+        )
         bits = {True: "same", False: "DIFFER", None: "n/a"}[same]
         what = "matmuls only (the ceiling)" if v.get("matmuls_only") else v["flags"] or "(no flags)"
-        print(f"{v['members']:3d} members  {rate:7.1f} model-steps/s  bits {bits:6s}  {what}", file=sys.stderr)
+        print(
+            f"{v['members']:3d} members  {rate:7.1f} model-steps/s  bits {bits:6s}  {what}",
+            file=sys.stderr,
+        )
     out = {"task": args.task, "steps": args.steps, "repeats": args.repeats, "variants": rows}
     print(json.dumps(out))
     return out

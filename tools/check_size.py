@@ -28,7 +28,9 @@ def oversized(root: Path = ROOT, max_function: int = 80, max_module: int = 450) 
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
                 if length > max_function:
-                    out.append(f"{rel}:{node.lineno}: {node.name} {length} lines (limit {max_function})")
+                    out.append(
+                        f"{rel}:{node.lineno}: {node.name} {length} lines (limit {max_function})"
+                    )
     return out
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cinit_tf.config import PROFILES, ConfigError, load_experiment  # noqa: E402
-from cinit_tf.schema import runtime_seconds  # noqa: E402
+from cinit_tf.experiment.config import PROFILES, ConfigError, load_experiment  # noqa: E402
+from cinit_tf.experiment.schema import runtime_seconds  # noqa: E402
 
 TOLERANCE = 2.0  # a declared runtime may differ from the computed one by this factor either way
 
@@ -49,7 +49,10 @@ def runtime_check(path) -> dict:
     """
     cpu, paper = load_experiment(path, profile="cpu"), load_experiment(path, profile="paper")
     cpu_steps, paper_steps = cpu.steps(), paper.steps()
-    cpu_s, paper_s = runtime_seconds(cpu.runtime.get("cpu", "")), runtime_seconds(paper.runtime.get("paper", ""))
+    cpu_s, paper_s = (
+        runtime_seconds(cpu.runtime.get("cpu", "")),
+        runtime_seconds(paper.runtime.get("paper", "")),
+    )
     if not cpu_steps or not cpu_s or paper_s is None:
         return {}
     rate = cpu_steps / cpu_s
@@ -58,7 +61,13 @@ def runtime_check(path) -> dict:
     # caps is an upper bound and the computed paper runtime a lower bound.
     settling = any(t.settings["train"].get("until", "steps") != "steps" for t in cpu.trials())
     ok = computed / TOLERANCE <= paper_s and (settling or paper_s <= computed * TOLERANCE)
-    return {"rate": rate, "computed": computed, "declared": paper_s, "ok": ok, "lower_bound": settling}
+    return {
+        "rate": rate,
+        "computed": computed,
+        "declared": paper_s,
+        "ok": ok,
+        "lower_bound": settling,
+    }
 
 
 def _hours(seconds: float) -> str:
@@ -66,7 +75,9 @@ def _hours(seconds: float) -> str:
 
 
 def check(files) -> int:
-    print("| experiment | cpu rate (model-steps/s) | paper: computed | paper: declared | within ×2 |")
+    print(
+        "| experiment | cpu rate (model-steps/s) | paper: computed | paper: declared | within ×2 |"
+    )
     print("|---|---:|---:|---:|---|")
     bad = 0
     for file in files:
@@ -76,8 +87,10 @@ def check(files) -> int:
             continue
         bad += not c["ok"]
         bound = "≤ " if c["lower_bound"] else ""
-        print(f"| {Path(file).stem} | {bound}{c['rate']:.0f} | {'≥ ' if bound else ''}{_hours(c['computed'])} | "
-              f"{_hours(c['declared'])} | {'yes' if c['ok'] else 'NO'} |")
+        print(
+            f"| {Path(file).stem} | {bound}{c['rate']:.0f} | {'≥ ' if bound else ''}{_hours(c['computed'])} | "
+            f"{_hours(c['declared'])} | {'yes' if c['ok'] else 'NO'} |"
+        )
     return 1 if bad else 0
 
 

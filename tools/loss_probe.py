@@ -30,10 +30,19 @@ def probe_line(seed: int, result, every: int) -> dict:
     steps, loss = np.asarray(result.steps), np.log10(np.asarray(result.test_loss, dtype=np.float64))
     lowest = int(np.nanargmin(loss))
     marks = range(0, int(steps[-1]) + 1, every)
-    return {"seed": seed, "stop_step": int(result.stop_step), "stop_reason": result.stop_reason,
-            "lowest": round(float(loss[lowest]), 2), "lowest_at": int(steps[lowest]),
-            f"every_{every}": [round(float(loss[min(np.searchsorted(steps, k), len(steps) - 1)]), 2) for k in marks],
-            "steps_above_1e-4_after_lowest": int(np.sum(np.diff(steps)[lowest:][loss[lowest + 1:] > -4]))}
+    return {
+        "seed": seed,
+        "stop_step": int(result.stop_step),
+        "stop_reason": result.stop_reason,
+        "lowest": round(float(loss[lowest]), 2),
+        "lowest_at": int(steps[lowest]),
+        f"every_{every}": [
+            round(float(loss[min(np.searchsorted(steps, k), len(steps) - 1)]), 2) for k in marks
+        ],
+        "steps_above_1e-4_after_lowest": int(
+            np.sum(np.diff(steps)[lowest:][loss[lowest + 1 :] > -4])
+        ),
+    }
 
 
 def main(argv=None) -> int:
@@ -50,15 +59,33 @@ def main(argv=None) -> int:
     ap.add_argument("--tolerance", type=float, default=0.01)
     ap.add_argument("--every", type=int, default=2000)
     a = ap.parse_args(argv)
-    config = TrainConfig(steps=a.steps, d=a.d, weight_decay=a.wd, lr=a.lr, freeze_embedding=a.frozen, until=a.until,
-                         settle_window=a.window, settle_tolerance=a.tolerance)
+    config = TrainConfig(
+        steps=a.steps,
+        d=a.d,
+        weight_decay=a.wd,
+        lr=a.lr,
+        freeze_embedding=a.frozen,
+        until=a.until,
+        settle_window=a.window,
+        settle_tolerance=a.tolerance,
+    )
     start = time.perf_counter()
-    results = train_population(make_task("modadd", p=a.p), config, [Trial(s, s, s) for s in a.seeds])
+    results = train_population(
+        make_task("modadd", p=a.p), config, [Trial(s, s, s) for s in a.seeds]
+    )
     seconds = time.perf_counter() - start
     for seed, r in zip(a.seeds, results):
         print(json.dumps(probe_line(seed, r, a.every)))
     used = sum(int(r.stop_step) for r in results)
-    print(json.dumps({"seconds": round(seconds, 1), "model_steps": used, "model_steps_per_s": round(used / seconds, 1)}))
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 1),
+                "model_steps": used,
+                "model_steps_per_s": round(used / seconds, 1),
+            }
+        )
+    )
     return 0
 
 

@@ -22,11 +22,14 @@ import time
 import numpy as np
 
 from cinit_tf.tasks import make_task
-from cinit_tf.trial import TrainConfig, Trial
 from cinit_tf.training import train_population
+from cinit_tf.trial import TrainConfig, Trial
 
-SETTINGS = {"float32 standard": ("float32", "standard"), "float32 exact": ("float32", "exact"),
-            "float64 standard": ("float64", "standard")}
+SETTINGS = {
+    "float32 standard": ("float32", "standard"),
+    "float32 exact": ("float32", "exact"),
+    "float64 standard": ("float64", "standard"),
+}
 
 
 def main(argv=None) -> int:
@@ -41,12 +44,23 @@ def main(argv=None) -> int:
     runs = {}
     for frozen in (True, False):
         for name, (dtype, loss) in SETTINGS.items():
-            config = TrainConfig(steps=args.steps, d=args.d, weight_decay=0.5, log_every=args.log_every, dtype=dtype,
-                                 loss=loss, freeze_embedding=frozen, jit_compile=True)
+            config = TrainConfig(
+                steps=args.steps,
+                d=args.d,
+                weight_decay=0.5,
+                log_every=args.log_every,
+                dtype=dtype,
+                loss=loss,
+                freeze_embedding=frozen,
+                jit_compile=True,
+            )
             start = time.perf_counter()
             runs[frozen, name] = train_population(task, config, trials)
-            print(f"{'frozen' if frozen else 'trained'} {name}: {len(trials)} trials x {args.steps} steps in "
-                  f"{time.perf_counter() - start:.0f} s", flush=True)
+            print(
+                f"{'frozen' if frozen else 'trained'} {name}: {len(trials)} trials x {args.steps} steps in "
+                f"{time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
     worst = baseline = 0.0
     marks = [s for s in (args.steps // 3, 2 * args.steps // 3, args.steps)]
     for frozen in (True, False):
@@ -62,15 +76,22 @@ def main(argv=None) -> int:
             base = np.abs(np.log10(std.test_loss) - np.log10(f64.test_loss))[before]
             baseline = max(baseline, float(np.nanmax(base)) if base.size else 0.0)
             at = {s: int(np.searchsorted(f64.steps, s)) for s in marks}
-            row = "  ".join(f"step {s}: " + " / ".join(f"{np.log10(r.test_loss[j]):.2f}" for r in (std, exact, f64))
-                            for s, j in at.items())
-            print(f"{'frozen' if frozen else 'trained'} seed {i} (log10 test loss, standard f32 / exact f32 / f64) "
-                  f"{row}; standard f32 collapsed at step {std.collapse_step}; largest |exact - f64| "
-                  f"{np.nanmax(diff):.3g} decades at step {int(f64.steps[int(np.nanargmax(diff))])}; largest |standard - "
-                  f"f64| before the collapse {float(np.nanmax(base)) if base.size else float('nan'):.3g}")
-    print(f"largest difference in log10 test loss, exact float32 against float64, over every recorded step of "
-          f"{2 * len(trials)} trials: {worst:.3g} decades; standard float32 against float64 before its collapse: "
-          f"{baseline:.3g} decades (float32's rounding alone)")
+            row = "  ".join(
+                f"step {s}: "
+                + " / ".join(f"{np.log10(r.test_loss[j]):.2f}" for r in (std, exact, f64))
+                for s, j in at.items()
+            )
+            print(
+                f"{'frozen' if frozen else 'trained'} seed {i} (log10 test loss, standard f32 / exact f32 / f64) "
+                f"{row}; standard f32 collapsed at step {std.collapse_step}; largest |exact - f64| "
+                f"{np.nanmax(diff):.3g} decades at step {int(f64.steps[int(np.nanargmax(diff))])}; largest |standard - "
+                f"f64| before the collapse {float(np.nanmax(base)) if base.size else float('nan'):.3g}"
+            )
+    print(
+        f"largest difference in log10 test loss, exact float32 against float64, over every recorded step of "
+        f"{2 * len(trials)} trials: {worst:.3g} decades; standard float32 against float64 before its collapse: "
+        f"{baseline:.3g} decades (float32's rounding alone)"
+    )
     return 0
 
 

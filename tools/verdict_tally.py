@@ -21,7 +21,7 @@ ORDER = ("reproduced", "partly", "not reproduced", "not assessable")
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else "reports")
-    from cinit_tf.report import RULES
+    from cinit_tf.writeup.section import RULES
 
     now, before, changes, earlier = collections.Counter(), collections.Counter(), [], []
     for path in sorted(root.glob("*/summary.json")):
@@ -33,7 +33,9 @@ def main(argv=None) -> int:
             now[verdict] += 1
             before[old] += 1
             if old != verdict:
-                changes.append(f"{summary.get('name')}: {c.get('name')}: {old} → {verdict} ({c.get('reason', '?')})")
+                changes.append(
+                    f"{summary.get('name')}: {c.get('name')}: {old} → {verdict} ({c.get('reason', '?')})"
+                )
     print("verdict          before  now")
     for v in ORDER:
         print(f"{v:<16} {before[v]:>6}  {now[v]:>3}")
@@ -41,7 +43,9 @@ def main(argv=None) -> int:
     for line in changes:
         print("  " + line)
     if earlier:
-        print(f"judged under an earlier edition of the rules (to be republished): {', '.join(earlier)}")
+        print(
+            f"judged under an earlier edition of the rules (to be republished): {', '.join(earlier)}"
+        )
     return 0
 
 

@@ -1,10 +1,10 @@
 """One module per paper section: its declaration, and how it turns its trials into a report section.
 
-A study module `cinit_tf/studies/<name>.py` defines `DECLARATION` (a `cinit_tf.section.Declaration`),
+A study module `cinit_tf/studies/<name>.py` defines `DECLARATION` (a `cinit_tf.writeup.section.Declaration`),
 `measure(trials, options) -> Measured` (the numbers and the judged claims, pure) and
 `write(measured, record, out_dir) -> Section` (the Markdown text and the figures; `record` is the run
 folder's config.json); an experiment file names it with `study = "<name>"`. `analyse` below joins the
-two halves. Modules whose name starts with `_` are helpers. No study imports another study.
+two halves. No study imports another study.
 """
 
 from __future__ import annotations
@@ -32,15 +32,17 @@ def declaration(name: str):
 
 def declarations() -> dict:
     """{name: Declaration} of every study, in the paper's order."""
-    from cinit_tf.section import paper_key
+    from cinit_tf.writeup.section import paper_key
 
     out = {name: declaration(name) for name in study_names()}
-    return dict(sorted(out.items(), key=lambda kv: (paper_key(kv[1].paper_ref), kv[1].order, kv[0])))
+    return dict(
+        sorted(out.items(), key=lambda kv: (paper_key(kv[1].paper_ref), kv[1].order, kv[0]))
+    )
 
 
 def options(module, record: dict):
     """The run's `[analysis]` options for this study (its schema dataclass), or None when it declares none."""
-    from cinit_tf.studies._common import analysis_of
+    from cinit_tf.writeup.common import analysis_of
 
     schema = module.DECLARATION.analysis
     return analysis_of(record, schema) if schema is not None else None
@@ -48,12 +50,13 @@ def options(module, record: dict):
 
 def analyse(module, record: dict, trials: list, out_dir):
     """The report section of a study module for a run: `write(measure(trials, options), record, out_dir)`."""
-    if not hasattr(module, "measure"):  # a study not yet split in two halves
-        return module.analyse(record, trials, out_dir)
     section = module.write(module.measure(trials, options(module, record)), record, out_dir)
-    from cinit_tf.studies._verdicts import problems
+    from cinit_tf.stats.verdicts import problems
 
     bad = [f"{c.name!r}: {'; '.join(problems(c))}" for c in section.claims if problems(c)]
     if bad:
-        raise ValueError(f"study {module.__name__.rsplit('.', 1)[-1]} returned incomplete claim records: " + " | ".join(bad))
+        raise ValueError(
+            f"study {module.__name__.rsplit('.', 1)[-1]} returned incomplete claim records: "
+            + " | ".join(bad)
+        )
     return section

@@ -25,22 +25,20 @@ Verdict rule: VERDICT_RULE below (five claims; headline = weakest).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Float, Int, Text, setting
-from cinit_tf.section import Declaration, Measured, Section
+from cinit_tf.experiment.settings import Float, Int, Text, setting
+from cinit_tf.figures import counts as count_figures
+from cinit_tf.measures import survival
+from cinit_tf.measures import sweeps as grid_sweeps
+from cinit_tf.measures.longer_runs import long_settling, long_settling_text
 from cinit_tf.signals import n_frequencies
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _count_figures as F
-from cinit_tf.studies._longer_runs import long_settling, long_settling_text
-from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _sweeps as W
-from cinit_tf.studies import _verdicts as V
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
 
 @dataclass(frozen=True)
@@ -48,25 +46,35 @@ class CirclesAnalysis:
     """The `[analysis]` table: the centre point the three sweeps share."""
 
     centre_p: int = setting(Int(3), 59, doc="modulus p of the d and weight-decay sweeps")
-    centre_d: int = setting(Int(1), 128, doc="embedding dimension d of the p and weight-decay sweeps")
+    centre_d: int = setting(
+        Int(1), 128, doc="embedding dimension d of the p and weight-decay sweeps"
+    )
     centre_weight_decay: float = setting(Float(0.0), 0.5, doc="weight decay of the d and p sweeps")
-    settling_case: str = setting(Text(), "long", doc="the case label of the longer runs of the settling check")
+    settling_case: str = setting(
+        Text(), "long", doc="the case label of the longer runs of the settling check"
+    )
 
 
 # App. D: "we identify a clear positive correlation between the size of the embedding (d, p) and number of circles
 # the model learns" — "clear" read as at least a moderate correlation (Cohen's "medium", |ρ| = 0.3). "As weight
 # decay slightly increases, the number of final circular representations gradually drops" gives no size: the
 # conventional small correlation.
-SIZE_MARGIN = V.Margin(0.3, 'App. D: "a clear positive correlation between the size of the embedding (d, p) and '
-                       'number of circles", "clear" read as at least a moderate |ρ| (Cohen\'s "medium")')
-WD_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value, 'App. D: "As weight decay slightly increases, the number of final '
-                     'circular representations gradually drops", no size given: ' + V.CONVENTIONAL_RHO.source)
+SIZE_MARGIN = verdicts.Margin(
+    0.3,
+    'App. D: "a clear positive correlation between the size of the embedding (d, p) and '
+    'number of circles", "clear" read as at least a moderate |ρ| (Cohen\'s "medium")',
+)
+WD_MARGIN = verdicts.Margin(
+    verdicts.CONVENTIONAL_RHO.value,
+    'App. D: "As weight decay slightly increases, the number of final '
+    'circular representations gradually drops", no size given: ' + verdicts.CONVENTIONAL_RHO.source,
+)
 VERDICT_RULE = (
     "Five claims, each on the runs of its sweep, survivors counted at τ = 0.05 at the last recorded step. A run is valid "
     "when its training loss stayed finite and it reached 100% test accuracy (a run that does not generalise has learned no "
     "representation); invalid runs are excluded from claims 1, 2 and 3 and counted, and so are runs whose count is not final (below). (1) More circles with larger d "
     f"(Fig. 11a): Spearman ρ between d and the number of survivors over the valid runs of the d sweep, with its Fisher-z 95% "
-    f"CI, margin ρ = {SIZE_MARGIN.value:g} ({SIZE_MARGIN.source}): {V.direction_outcomes('positive')}. (2) More circles with "
+    f"CI, margin ρ = {SIZE_MARGIN.value:g} ({SIZE_MARGIN.source}): {verdicts.direction_outcomes('positive')}. (2) More circles with "
     "larger prime p (Fig. 11b): the same over the prime p of the p sweep. (3) More circles with larger p, every p sampled "
     "(Fig. 11c): the same over all p of the p sweep. (4) Every frequency survives at weight decay 0 and the run does not "
     "generalise: every weight-decay-0 run keeps all K = ⌊(p − 1)/2⌋ frequencies and none reaches 100% test accuracy → "
@@ -74,7 +82,7 @@ VERDICT_RULE = (
     "(5) Fewer circles as the weight decay grows (Fig. 12): Spearman ρ between the weight decay and the number of survivors "
     "over the runs with weight decay > 0 whose count is final, generalising or not (the paper's figure spans both, and "
     "a rule that kept only generalising runs would keep only the large weight decays), with the outcomes of (1) for a "
-    f"negative ρ and margin |ρ| = {WD_MARGIN.value:g} ({WD_MARGIN.source}). A count is final when the run's survivor set settled (`until = \"survivors_settled\"`) or the "
+    f'negative ρ and margin |ρ| = {WD_MARGIN.value:g} ({WD_MARGIN.source}). A count is final when the run\'s survivor set settled (`until = "survivors_settled"`) or the '
     "run was trained for a fixed number of steps; a run stopped at its cap before settling, or diverged, is left out and "
     "counted. A sweep with fewer than half of "
     "its runs valid, or fewer than 3, is not assessable. The headline is the weakest of the five."
@@ -114,20 +122,48 @@ def run_row(trial) -> dict:
     """One run's point: (p, d, weight decay), survivors per τ, K, final test accuracy, validity, settling."""
     s = trial.settings
     p, d, wd = int(s["task"]["p"]), int(s["train"]["d"]), float(s["train"]["weight_decay"])
-    finite = C.is_finite_trial(trial)
-    why = None if finite and trial.result.convergence_step is not None else (
-        "never reached 100% test accuracy" if finite else "non-finite training loss or embedding (diverged)")
-    row = {"id": trial.id, "p": p, "d": d, "wd": wd, "K": n_frequencies(p), "valid": why is None, "why": why,
-           "generalised": trial.result.convergence_step is not None, "finite": finite,
-           "test_acc": C.final(trial.result.test_acc), "convergence_step": trial.result.convergence_step,
-           "until": s["train"].get("until", "steps"), "stop_reason": trial.result.stop_reason}
-    for tau in M.TAUS:
-        row[f"count_{tau}"] = int(M.survivor_mask(trial, tau).sum()) if finite else None
-    step = int(M.SETTLING_SHARE * trial.result.stop_step)  # 2/3 of the steps it trained
-    settled = row["until"] == "survivors_settled" and row["stop_reason"] == "settled"  # checked by its stopping rule
-    row["same_set_late"] = (bool(np.array_equal(M.survivor_mask(trial, M.TAU, step=step), M.survivor_mask(trial, M.TAU)))
-                            if finite and not settled else None)
-    row["settled_at"] = M.settled_at(trial, M.TAU) if finite else None
+    finite = writeup.is_finite_trial(trial)
+    why = (
+        None
+        if finite and trial.result.convergence_step is not None
+        else (
+            "never reached 100% test accuracy"
+            if finite
+            else "non-finite training loss or embedding (diverged)"
+        )
+    )
+    row = {
+        "id": trial.id,
+        "p": p,
+        "d": d,
+        "wd": wd,
+        "K": n_frequencies(p),
+        "valid": why is None,
+        "why": why,
+        "generalised": trial.result.convergence_step is not None,
+        "finite": finite,
+        "test_acc": writeup.final(trial.result.test_acc),
+        "convergence_step": trial.result.convergence_step,
+        "until": s["train"].get("until", "steps"),
+        "stop_reason": trial.result.stop_reason,
+    }
+    for tau in survival.TAUS:
+        row[f"count_{tau}"] = int(survival.survivor_mask(trial, tau).sum()) if finite else None
+    step = int(survival.SETTLING_SHARE * trial.result.stop_step)  # 2/3 of the steps it trained
+    settled = (
+        row["until"] == "survivors_settled" and row["stop_reason"] == "settled"
+    )  # checked by its stopping rule
+    row["same_set_late"] = (
+        bool(
+            np.array_equal(
+                survival.survivor_mask(trial, survival.TAU, step=step),
+                survival.survivor_mask(trial, survival.TAU),
+            )
+        )
+        if finite and not settled
+        else None
+    )
+    row["settled_at"] = survival.settled_at(trial, survival.TAU) if finite else None
     return row
 
 
@@ -135,7 +171,9 @@ def sweeps(rows: list[dict], centre: CirclesAnalysis) -> dict[str, list[dict]]:
     cp, cd, cw = centre.centre_p, centre.centre_d, centre.centre_weight_decay
     return {
         "d": [r for r in rows if r["p"] == cp and r["wd"] == cw],
-        "prime p": [r for r in rows if r["d"] == cd and r["wd"] == cw and W.is_prime(r["p"])],
+        "prime p": [
+            r for r in rows if r["d"] == cd and r["wd"] == cw and grid_sweeps.is_prime(r["p"])
+        ],
         "all p": [r for r in rows if r["d"] == cd and r["wd"] == cw],
         "weight decay": [r for r in rows if r["p"] == cp and r["d"] == cd],
     }
@@ -144,49 +182,94 @@ def sweeps(rows: list[dict], centre: CirclesAnalysis) -> dict[str, list[dict]]:
 KEY = {"d": "d", "prime p": "p", "all p": "p", "weight decay": "wd"}
 
 
-def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> V.Claim:
-    valid = [r for r in runs if r["valid"] and F.final_count(r)]
-    if not V.assessable(len(valid), len(runs)):
-        return V.not_assessable(name, len(valid), len(runs), "valid (finite and generalising) with a final count",
-                                kind="trend")
-    return V.trend(name, [r[key] for r in valid], [r[f"count_{M.TAU}"] for r in valid], sign, margin=SIZE_MARGIN)
+def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> verdicts.Claim:
+    valid = [r for r in runs if r["valid"] and count_figures.final_count(r)]
+    if not verdicts.assessable(len(valid), len(runs)):
+        return verdicts.not_assessable(
+            name,
+            len(valid),
+            len(runs),
+            "valid (finite and generalising) with a final count",
+            kind="trend",
+        )
+    return verdicts.trend(
+        name,
+        [r[key] for r in valid],
+        [r[f"count_{survival.TAU}"] for r in valid],
+        sign,
+        margin=SIZE_MARGIN,
+    )
 
 
-def wd_trend_claim(runs: list[dict]) -> V.Claim:
+def wd_trend_claim(runs: list[dict]) -> verdicts.Claim:
     """Claim 5 over the runs with weight decay > 0 whose count is final, generalising or not."""
     name = CLAIM_NAMES[4]
-    final = [r for r in runs if F.final_count(r)]
-    if not V.assessable(len(final), len(runs)):
-        return V.not_assessable(name, len(final), len(runs), "with a final survivor count (finite; settled or of a "
-                                "fixed length)", kind="trend")
+    final = [r for r in runs if count_figures.final_count(r)]
+    if not verdicts.assessable(len(final), len(runs)):
+        return verdicts.not_assessable(
+            name,
+            len(final),
+            len(runs),
+            "with a final survivor count (finite; settled or of a fixed length)",
+            kind="trend",
+        )
     general = sum(r["generalised"] for r in final)
-    note = (f"{general} of these {len(final)} runs generalise, {len(runs) - len(final)} left out (not settled by the "
-            "cap, or diverged)")
-    return V.trend(name, [r["wd"] for r in final], [r[f"count_{M.TAU}"] for r in final], -1, margin=WD_MARGIN,
-                   note=note)
+    note = (
+        f"{general} of these {len(final)} runs generalise, {len(runs) - len(final)} left out (not settled by the "
+        "cap, or diverged)"
+    )
+    return verdicts.trend(
+        name,
+        [r["wd"] for r in final],
+        [r[f"count_{survival.TAU}"] for r in final],
+        -1,
+        margin=WD_MARGIN,
+        note=note,
+    )
 
 
-def zero_wd_claim(runs: list[dict]) -> V.Claim:
+def zero_wd_claim(runs: list[dict]) -> verdicts.Claim:
     name = CLAIM_NAMES[3]
     zero = [r for r in runs if r["wd"] == 0.0 and r["finite"]]
     if not zero:
-        return V.Claim(name, V.NOT_ASSESSABLE, "no finite run at weight decay 0", kind="share", reason="too_few_valid",
-                       n=0)
-    all_survive = sum(r[f"count_{M.TAU}"] == r["K"] for r in zero)
+        return verdicts.Claim(
+            name,
+            verdicts.NOT_ASSESSABLE,
+            "no finite run at weight decay 0",
+            kind="share",
+            reason="too_few_valid",
+            n=0,
+        )
+    all_survive = sum(r[f"count_{survival.TAU}"] == r["K"] for r in zero)
     no_general = sum(not r["generalised"] for r in zero)
-    detail = (f"{all_survive} of {len(zero)} runs keep all K = {zero[0]['K']} frequencies (counts "
-              f"{', '.join(str(r[f'count_{M.TAU}']) for r in zero)}); {no_general} of {len(zero)} never reach 100% test "
-              f"accuracy (final test accuracy {', '.join(C.fmt(r['test_acc']) for r in zero)})")
+    detail = (
+        f"{all_survive} of {len(zero)} runs keep all K = {zero[0]['K']} frequencies (counts "
+        f"{', '.join(str(r[f'count_{survival.TAU}']) for r in zero)}); {no_general} of {len(zero)} never reach 100% test "
+        f"accuracy (final test accuracy {', '.join(formatting.fmt(r['test_acc']) for r in zero)})"
+    )
     held = [all_survive == len(zero), no_general == len(zero)]
-    both = sum(r[f"count_{M.TAU}"] == r["K"] and not r["generalised"] for r in zero)
-    numbers = dict(value=both / len(zero), ci=S.share_ci(both, len(zero)), n=len(zero), kind="observation",
-                   effect="share of weight-decay-0 runs that keep every frequency without generalising")
+    both = sum(r[f"count_{survival.TAU}"] == r["K"] and not r["generalised"] for r in zero)
+    numbers = dict(
+        value=both / len(zero),
+        ci=inference.share_ci(both, len(zero)),
+        n=len(zero),
+        kind="observation",
+        effect="share of weight-decay-0 runs that keep every frequency without generalising",
+    )
     if all(held):
-        return V.Claim(name, V.REPRODUCED, detail, reason="observed", **numbers)
+        return verdicts.Claim(name, verdicts.REPRODUCED, detail, reason="observed", **numbers)
     if any(held):
-        return V.Claim(name, V.PARTLY, detail + "; only " + ("the survival" if held[0] else "the failure to generalise")
-                       + " holds in every run", reason="partly_observed", **numbers)
-    return V.Claim(name, V.NOT_REPRODUCED, detail, reason="not_observed", **numbers)
+        return verdicts.Claim(
+            name,
+            verdicts.PARTLY,
+            detail
+            + "; only "
+            + ("the survival" if held[0] else "the failure to generalise")
+            + " holds in every run",
+            reason="partly_observed",
+            **numbers,
+        )
+    return verdicts.Claim(name, verdicts.NOT_REPRODUCED, detail, reason="not_observed", **numbers)
 
 
 # ---------------------------------------------------------------- text
@@ -201,17 +284,50 @@ def point_table(runs: list[dict], key: str) -> str:
 
         def counts(tau, group):
             v = [r[f"count_{tau}"] for r in group if r[f"count_{tau}"] is not None]
-            return f"{C.fmt(np.mean(v))} ± {C.fmt(S.mean_std(v)[1])}" if v else "–"
+            return (
+                f"{formatting.fmt(np.mean(v))} ± {formatting.fmt(inference.mean_std(v)[1])}"
+                if v
+                else "–"
+            )
 
-        label = C.fmt(x) + ("" if key != "p" else (" (prime)" if W.is_prime(int(x)) else ""))
+        label = formatting.fmt(x) + (
+            "" if key != "p" else (" (prime)" if grid_sweeps.is_prime(int(x)) else "")
+        )
         late = [r["same_set_late"] for r in at if r["same_set_late"] is not None]
-        rows.append([label, len(at), len(valid), counts(M.TAU, valid),
-                     ", ".join(str(r[f"count_{M.TAU}"]) for r in invalid if r[f"count_{M.TAU}"] is not None) or "–",
-                     counts(0.01, valid), counts(0.2, valid), at[0]["K"],
-                     C.fmt_mean_std([r["test_acc"] for r in at]).split(" (n")[0],
-                     f"{sum(late)}/{len(late)}"])
-    return C.md_table([KEY_NAME[key], "runs", "valid", "survivors τ = 0.05 (valid runs)", "survivors τ = 0.05 of runs not generalising",
-                       "τ = 0.01", "τ = 0.2", "K", "final test acc. (all runs)", "same set at 2/3 of its steps (runs not settled by their rule)"], rows)
+        rows.append(
+            [
+                label,
+                len(at),
+                len(valid),
+                counts(survival.TAU, valid),
+                ", ".join(
+                    str(r[f"count_{survival.TAU}"])
+                    for r in invalid
+                    if r[f"count_{survival.TAU}"] is not None
+                )
+                or "–",
+                counts(0.01, valid),
+                counts(0.2, valid),
+                at[0]["K"],
+                formatting.fmt_mean_std([r["test_acc"] for r in at]).split(" (n")[0],
+                f"{sum(late)}/{len(late)}",
+            ]
+        )
+    return formatting.md_table(
+        [
+            KEY_NAME[key],
+            "runs",
+            "valid",
+            "survivors τ = 0.05 (valid runs)",
+            "survivors τ = 0.05 of runs not generalising",
+            "τ = 0.01",
+            "τ = 0.2",
+            "K",
+            "final test acc. (all runs)",
+            "same set at 2/3 of its steps (runs not settled by their rule)",
+        ],
+        rows,
+    )
 
 
 KEY_NAME = {"d": "d", "p": "p", "wd": "weight decay"}
@@ -225,11 +341,17 @@ class CirclesMeasured(Measured):
     """The runs of the sweeps, one row each, the sweeps read from them, and the settling checks."""
 
     main: list = field(default_factory=list)  # the runs of the sweeps, in id order
-    long: list = field(default_factory=list)  # the longer runs of the settling check (case `settling_case`), in no sweep
+    long: list = field(
+        default_factory=list
+    )  # the longer runs of the settling check (case `settling_case`), in no sweep
     rows: list = field(default_factory=list)  # run_row of each main run
     sweeps: dict = field(default_factory=dict)  # {"d", "prime p", "all p", "weight decay": rows}
-    spearman: dict = field(default_factory=dict)  # {"d", "prime p", "all p", "wd > 0": S.spearman_ci over the valid runs}
-    settling: dict | None = None  # M.settling of the valid main runs of a fixed length at 2/3 of their budget
+    spearman: dict = field(
+        default_factory=dict
+    )  # {"d", "prime p", "all p", "wd > 0": inference.spearman_ci over the valid runs}
+    settling: dict | None = (
+        None  # survival.settling of the valid main runs of a fixed length at 2/3 of their budget
+    )
     long_settling: dict | None = None  # long_settling(main, long)
 
 
@@ -240,11 +362,15 @@ def _in_no_sweep(case: str) -> str:
 def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
     centre = options or CirclesAnalysis()
     everything = sorted(trials, key=lambda t: t.id)
-    main, long = M.split_cases(everything, centre.settling_case)
-    valid, excluded = C.split_valid(main, needs_generalised=True)
-    if long:  # in no sweep, so in no claim: left out of every statistic like an invalid run, and said why
+    main, long = survival.split_cases(everything, centre.settling_case)
+    valid, excluded = writeup.split_valid(main, needs_generalised=True)
+    if (
+        long
+    ):  # in no sweep, so in no claim: left out of every statistic like an invalid run, and said why
         excluded[_in_no_sweep(centre.settling_case)] = long
-    m = CirclesMeasured(trials=everything, valid=valid, excluded=excluded, options=centre, main=main, long=long)
+    m = CirclesMeasured(
+        trials=everything, valid=valid, excluded=excluded, options=centre, main=main, long=long
+    )
     m.rows = [run_row(t) for t in main]
     sw = m.sweeps = sweeps(m.rows, centre)
     wd_pos = [r for r in sw["weight decay"] if r["wd"] > 0]
@@ -257,16 +383,24 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
     ]
     # Each claim is judged on the runs of its own sweep, claim 4 on runs that need not generalise: the study is
     # unassessable when too few runs are valid and no claim can be judged either.
-    m.assessable = V.assessable(len(valid), len(main)) or any(c.verdict != V.NOT_ASSESSABLE for c in m.claims)
+    m.assessable = verdicts.assessable(len(valid), len(main)) or any(
+        c.verdict != verdicts.NOT_ASSESSABLE for c in m.claims
+    )
     if not m.assessable:
         return m
-    for name, runs, key in (("d", sw["d"], "d"), ("prime p", sw["prime p"], "p"), ("all p", sw["all p"], "p"),
-                            ("wd > 0", wd_pos, "wd")):
-        ok = [r for r in runs if F.final_count(r) and (name == "wd > 0" or r["valid"])]
-        m.spearman[name] = S.spearman_ci([r[key] for r in ok], [r[f"count_{M.TAU}"] for r in ok])
+    for name, runs, key in (
+        ("d", sw["d"], "d"),
+        ("prime p", sw["prime p"], "p"),
+        ("all p", sw["all p"], "p"),
+        ("wd > 0", wd_pos, "wd"),
+    ):
+        ok = [r for r in runs if count_figures.final_count(r) and (name == "wd > 0" or r["valid"])]
+        m.spearman[name] = inference.spearman_ci(
+            [r[key] for r in ok], [r[f"count_{survival.TAU}"] for r in ok]
+        )
     fixed = [t for t in valid if t.settings["train"].get("until", "steps") == "steps"]
     if fixed:  # runs under a settling rule were checked by it; the table's last column reads each at 2/3 of its steps
-        m.settling = M.settling(fixed, M.settling_step(fixed))
+        m.settling = survival.settling(fixed, survival.settling_step(fixed))
     m.long_settling = long_settling(main, long)
     return m
 
@@ -276,78 +410,125 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
 
 def _numbers(m: CirclesMeasured) -> tuple[str, str]:
     """(our number, the index's short form)."""
+
     def rho(name, long=True):
         r, lo, hi, pv, n = m.spearman[name]
-        return f"{C.fmt(r)} [{C.fmt(lo)}, {C.fmt(hi)}] ({C.fmt_p(pv)}, n = {n})" if long else C.fmt(r, 2)
+        return (
+            f"{formatting.fmt(r)} [{formatting.fmt(lo)}, {formatting.fmt(hi)}] ({formatting.fmt_p(pv)}, n = {n})"
+            if long
+            else formatting.fmt(r, 2)
+        )
 
     zero = [r for r in m.sweeps["weight decay"] if r["wd"] == 0.0 and r["finite"]]
-    zero_text = (f"{sum(r[f'count_{M.TAU}'] == r['K'] for r in zero)}/{len(zero)} runs keep all K, "
-                 f"{sum(not r['generalised'] for r in zero)}/{len(zero)} do not generalise") if zero else "no runs"
-    our = (f"Spearman ρ of survivors (τ = {C.fmt(M.TAU)}, valid runs) with d {rho('d')}; with prime p "
-           f"{rho('prime p')}; with all p {rho('all p')}; with weight decay > 0 {rho('wd > 0')}; "
-           f"at weight decay 0 {zero_text}")
-    short = (f"ρ(d) {rho('d', False)}, ρ(prime p) {rho('prime p', False)}, ρ(all p) {rho('all p', False)}, "
-             f"ρ(wd) {rho('wd > 0', False)}; wd 0: {zero_text} ({W.claim_counts(m.claims)})")
+    zero_text = (
+        (
+            f"{sum(r[f'count_{survival.TAU}'] == r['K'] for r in zero)}/{len(zero)} runs keep all K, "
+            f"{sum(not r['generalised'] for r in zero)}/{len(zero)} do not generalise"
+        )
+        if zero
+        else "no runs"
+    )
+    our = (
+        f"Spearman ρ of survivors (τ = {formatting.fmt(survival.TAU)}, valid runs) with d {rho('d')}; with prime p "
+        f"{rho('prime p')}; with all p {rho('all p')}; with weight decay > 0 {rho('wd > 0')}; "
+        f"at weight decay 0 {zero_text}"
+    )
+    short = (
+        f"ρ(d) {rho('d', False)}, ρ(prime p) {rho('prime p', False)}, ρ(all p) {rho('all p', False)}, "
+        f"ρ(wd) {rho('wd > 0', False)}; wd 0: {zero_text} ({grid_sweeps.claim_counts(m.claims)})"
+    )
     return our, short
 
 
 def _case_lines(record: dict, trials) -> list[str]:
     """Per case: the grid's values (not one trial's), the fixed p, d and weight decay, and the seeds per grid point."""
-    out = [f"Overrides: {', '.join(f'`{o}`' for o in sorted(record['overrides']))}."] if record.get("overrides") else []
-    keys = {"task.p": ("p", lambda t: t.settings["task"]["p"]), "train.d": ("d", lambda t: t.settings["train"]["d"]),
-            "train.weight_decay": ("weight decay", lambda t: t.settings["train"]["weight_decay"])}
-    for case, ts in sorted(C.group_trials(trials, lambda t: t.settings.get("case", "")).items()):
+    out = (
+        [f"Overrides: {', '.join(f'`{o}`' for o in sorted(record['overrides']))}."]
+        if record.get("overrides")
+        else []
+    )
+    keys = {
+        "task.p": ("p", lambda t: t.settings["task"]["p"]),
+        "train.d": ("d", lambda t: t.settings["train"]["d"]),
+        "train.weight_decay": ("weight decay", lambda t: t.settings["train"]["weight_decay"]),
+    }
+    for case, ts in sorted(
+        writeup.group_trials(trials, lambda t: t.settings.get("case", "")).items()
+    ):
         parts = []
         for name, value in keys.values():
             values = sorted({float(value(t)) for t in ts})
-            shown = ", ".join(C.fmt(v) for v in values)
+            shown = ", ".join(formatting.fmt(v) for v in values)
             parts.append(f"{name} ∈ {{{shown}}}" if len(values) > 1 else f"{name} = {shown}")
-        points = C.group_trials(ts, lambda t: tuple(sorted(t.settings.get("grid", {}).items())))
+        points = writeup.group_trials(
+            ts, lambda t: tuple(sorted(t.settings.get("grid", {}).items()))
+        )
         per_point = sorted({len(v) for v in points.values()})
         emb = sorted({int(t.settings["seeds"]["embedding"]) for t in ts})
-        same = all(sorted(int(t.settings["seeds"]["embedding"]) for t in v) == emb for v in points.values())
-        out.append(f"`{case}` ({ts[0].settings['task']['name']}; {', '.join(parts)}): {len(ts)} trial{'s' * (len(ts) != 1)}, "
-                   f"{', '.join(map(str, C.steps_of(ts)))} steps; {len(points)} grid point{'s' * (len(points) != 1)} × "
-                   f"{'–'.join(map(str, per_point))} seed{'s' * (per_point != [1])} per point (embedding seed"
-                   f"{'s' * (len(emb) != 1)} {', '.join(map(str, emb))}{(', the same at every point' if same else ' in all') if len(points) > 1 else ''})."
-                   + C.stopping_text(ts))
+        same = all(
+            sorted(int(t.settings["seeds"]["embedding"]) for t in v) == emb for v in points.values()
+        )
+        out.append(
+            f"`{case}` ({ts[0].settings['task']['name']}; {', '.join(parts)}): {len(ts)} trial{'s' * (len(ts) != 1)}, "
+            f"{', '.join(map(str, writeup.steps_of(ts)))} steps; {len(points)} grid point{'s' * (len(points) != 1)} × "
+            f"{'–'.join(map(str, per_point))} seed{'s' * (per_point != [1])} per point (embedding seed"
+            f"{'s' * (len(emb) != 1)} {', '.join(map(str, emb))}{(', the same at every point' if same else ' in all') if len(points) > 1 else ''})."
+            + writeup.stopping_text(ts)
+        )
     return out
 
 
 def _ran(m: CirclesMeasured, record: dict) -> list[str]:
     centre = m.options
     ran = _case_lines(record, m.trials)
-    ran.append(f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {C.fmt(centre.centre_weight_decay)}; "
-               "sweeps read from the settings: " + "; ".join(
-                   f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(C.fmt(x) for x in sorted({r[KEY[name]] for r in runs}))}}}"
-                   for name, runs in m.sweeps.items()) + ".")
-    ran.append("Survivors read at the last recorded step; the settling check compares them with the survivors at 2/3 of "
-               "the step budget" + (f", and the {len(m.long)} longer runs of case `{centre.settling_case}` (in no sweep) "
-                                    "with themselves at the main budget." if m.long else "."))
+    ran.append(
+        f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {formatting.fmt(centre.centre_weight_decay)}; "
+        "sweeps read from the settings: "
+        + "; ".join(
+            f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(formatting.fmt(x) for x in sorted({r[KEY[name]] for r in runs}))}}}"
+            for name, runs in m.sweeps.items()
+        )
+        + "."
+    )
+    ran.append(
+        "Survivors read at the last recorded step; the settling check compares them with the survivors at 2/3 of "
+        "the step budget"
+        + (
+            f", and the {len(m.long)} longer runs of case `{centre.settling_case}` (in no sweep) "
+            "with themselves at the main budget."
+            if m.long
+            else "."
+        )
+    )
     return ran
 
 
 def _deviations(m: CirclesMeasured) -> list[str]:
     evens = sorted({r["p"] for r in m.sweeps["all p"] if r["p"] % 2 == 0})
     return [
-        f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final "
-        f"signal, τ = {C.fmt(M.TAU)}; counts at τ = 0.01 and 0.2 are in the tables. The paper does not state its rule.",
-        M.short_budget_deviation(m.trials),
+        f"Survival rule ({writeup.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final "
+        f"signal, τ = {formatting.fmt(survival.TAU)}; counts at τ = 0.01 and 0.2 are in the tables. The paper does not state its rule.",
+        survival.short_budget_deviation(m.trials),
         "Seeds per point are far fewer than the paper's 100 (see What we ran); each point's spread is shown run by run.",
         "The paper's grids are not listed beyond their ranges (d 16–128, p 16–102, weight decay 0 to about 5 in three "
         "panels); ours are stated under What we ran. We add d = 256. Fig. 11c is a sample of p, not every p from 16 to 102; "
         "the primes of Fig. 11b are part of it.",
         "Composite p (footnote 3): the Fourier reading is kept unchanged, frequencies k = 1..⌊(p − 1)/2⌋, although for k "
-        "sharing a factor with p the \"circle\" of step Δ does not visit every token"
-        + (f"; for even p ({', '.join(map(str, evens))}) the Nyquist term k = p/2, which is not a circle, is excluded from "
-           "the frequencies and from the count" if evens else "") + ".",
+        'sharing a factor with p the "circle" of step Δ does not visit every token'
+        + (
+            f"; for even p ({', '.join(map(str, evens))}) the Nyquist term k = p/2, which is not a circle, is excluded from "
+            "the frequencies and from the count"
+            if evens
+            else ""
+        )
+        + ".",
         "Runs that never reached 100% test accuracy are excluded from the count claims (the paper says the weight-decay-0 "
         "network does not generalise and counts its frequencies anyway; we mark such runs in every table and figure and "
         "judge the weight-decay-0 claim on them separately).",
         "The counts grow with p partly because the number of frequencies K = ⌊(p − 1)/2⌋ grows with it; the tables give K "
         "beside each count.",
-        *C.common_deviations(m.trials),
-        C.STATISTICS_NOTE,
+        *writeup.common_deviations(m.trials),
+        writeup.STATISTICS_NOTE,
     ]
 
 
@@ -359,12 +540,18 @@ def _findings(m: CirclesMeasured) -> list[str]:
             continue
         findings += [f"**{name} sweep** ({len(runs)} runs):", point_table(runs, KEY[name])]
     if m.settling is not None:
-        findings.append(M.settling_text(m.settling))
+        findings.append(survival.settling_text(m.settling))
     late = [r for r in m.rows if r["same_set_late"] is False]
     if late:
-        findings.append("Survivor sets still changing after 2/3 of the steps the run trained: " + ", ".join(
-            f"p = {r['p']}, d = {r['d']}, wd = {C.fmt(r['wd'])} (final from step {r['settled_at']})" for r in late[:20])
-            + (f" and {len(late) - 20} more" if len(late) > 20 else "") + ".")
+        findings.append(
+            "Survivor sets still changing after 2/3 of the steps the run trained: "
+            + ", ".join(
+                f"p = {r['p']}, d = {r['d']}, wd = {formatting.fmt(r['wd'])} (final from step {r['settled_at']})"
+                for r in late[:20]
+            )
+            + (f" and {len(late) - 20} more" if len(late) > 20 else "")
+            + "."
+        )
     if m.long_settling is not None:
         findings += long_settling_text(m.long_settling, m.options.settling_case)
     return findings
@@ -372,28 +559,50 @@ def _findings(m: CirclesMeasured) -> list[str]:
 
 def _excluded(m: CirclesMeasured) -> list[str]:
     """The exclusions of the sweeps' runs, and the longer runs counted apart (they are in no sweep, not invalid)."""
-    excluded = {why: ts for why, ts in m.excluded.items() if why != _in_no_sweep(m.options.settling_case)}
-    lines = C.exclusion_lines(len(m.main), excluded)
+    excluded = {
+        why: ts for why, ts in m.excluded.items() if why != _in_no_sweep(m.options.settling_case)
+    }
+    lines = writeup.exclusion_lines(len(m.main), excluded)
     if excluded:
-        lines[0] += (" Excluded from the count claims (1, 2, 3, 5); the weight-decay-0 claim (4) is judged on its runs "
-                     "whatever their accuracy.")
+        lines[0] += (
+            " Excluded from the count claims (1, 2, 3, 5); the weight-decay-0 claim (4) is judged on its runs "
+            "whatever their accuracy."
+        )
     if m.long:
-        lines.append(f"The {len(m.long)} longer runs of case `{m.options.settling_case}` belong to no sweep and enter no "
-                     f"claim; {sum(not C.is_finite_trial(t) for t in m.long)} of them diverged.")
+        lines.append(
+            f"The {len(m.long)} longer runs of case `{m.options.settling_case}` belong to no sweep and enter no "
+            f"claim; {sum(not writeup.is_finite_trial(t) for t in m.long)} of them diverged."
+        )
     return lines
 
 
 def write(m: CirclesMeasured, record: dict, out_dir: Path) -> Section:
     if not m.assessable:
-        return C.section(m, record, deviations=_deviations(m))
+        return writeup.section(m, record, deviations=_deviations(m))
     out_dir = Path(out_dir)
     centre = m.options
     our, short = _numbers(m)
     summary = {
-        "centre": {"p": centre.centre_p, "d": centre.centre_d, "weight_decay": centre.centre_weight_decay},
+        "centre": {
+            "p": centre.centre_p,
+            "d": centre.centre_d,
+            "weight_decay": centre.centre_weight_decay,
+        },
         "runs": [dict(r) for r in m.rows],
         "long_settling": m.long_settling,
     }
-    return C.section(m, record, our_number=our, short_number=short, what_we_ran=_ran(m, record), excluded=_excluded(m),
-                     deviations=_deviations(m), findings=_findings(m), summary=summary,
-                     figures=[F.figure_11(m.sweeps, centre, out_dir), F.figure_12(m.sweeps["weight decay"], centre, out_dir)])
+    return writeup.section(
+        m,
+        record,
+        our_number=our,
+        short_number=short,
+        what_we_ran=_ran(m, record),
+        excluded=_excluded(m),
+        deviations=_deviations(m),
+        findings=_findings(m),
+        summary=summary,
+        figures=[
+            count_figures.figure_11(m.sweeps, centre, out_dir),
+            count_figures.figure_12(m.sweeps["weight decay"], centre, out_dir),
+        ],
+    )

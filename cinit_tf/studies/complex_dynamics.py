@@ -22,14 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Int, setting
-from cinit_tf.section import Declaration, Figure, Measured, Section
+from cinit_tf.experiment.settings import Int, setting
+from cinit_tf.figures import plotting
+from cinit_tf.measures import survival
 from cinit_tf.signals import n_frequencies
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _verdicts as V
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
 HIGH_TOP = 3
 
@@ -49,20 +48,22 @@ CLAIM_NAMES = (HIGH_CLAIM, LOW_CLAIM, BOTH_CLAIM)
 
 
 # An existence claim: the paper shows one example (Fig. 14b), so one run decides and no margin applies.
-EXISTENCE_SOURCE = ('App. F: "a large initial signal does not guarantee that the representation will be '
-                    'learned" (one example, Fig. 14b)')
+EXISTENCE_SOURCE = (
+    'App. F: "a large initial signal does not guarantee that the representation will be '
+    'learned" (one example, Fig. 14b)'
+)
 
 
 def verdict_rule(high_top: int) -> str:
     return (
-        f"three existence claims over the valid runs (finite training), at τ = {C.fmt(M.TAU)}, with \"high\" "
-        f"= rank 1–{high_top} by initial signal within the run and \"low\" = initial signal below the "
+        f'three existence claims over the valid runs (finite training), at τ = {formatting.fmt(survival.TAU)}, with "high" '
+        f'= rank 1–{high_top} by initial signal within the run and "low" = initial signal below the '
         f"run's median; the headline is the weakest. ({HIGH_CLAIM}) some run has a high frequency die; "
         f"({LOW_CLAIM}) some run has a low frequency survive; ({BOTH_CLAIM}) some run has both. "
         f"{EXISTENCE_SOURCE} is read as an existence claim, so one run decides and no margin applies: at "
         "least one run → reproduced, with the share's Wilson 95% CI (how often; the paper gives no "
         "number); none → not reproduced (the CI's upper end says how rare it can be). Not assessable when "
-        f"fewer than {V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
+        f"fewer than {verdicts.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
     )
 
 
@@ -70,7 +71,7 @@ def verdict_rule(high_top: int) -> str:
 class ComplexDynamicsAnalysis:
     """The `[analysis]` table: how many initial ranks count as "high"."""
 
-    high_top: int = setting(Int(1), HIGH_TOP, doc="\"high\" = rank 1..high_top by initial signal")
+    high_top: int = setting(Int(1), HIGH_TOP, doc='"high" = rank 1..high_top by initial signal')
 
 
 DECLARATION = Declaration(
@@ -90,21 +91,30 @@ def classify(initial, mask, high_top: int = HIGH_TOP) -> dict:
     """Dying high and surviving low frequencies (1-based k) of one run, from its initial signal and survivor mask."""
     initial = np.asarray(initial, dtype=np.float64)
     mask = np.asarray(mask, dtype=bool)
-    ranks = M.initial_ranks(initial)
+    ranks = survival.initial_ranks(initial)
     high = ranks <= high_top
     low = initial < np.median(initial)
     dead_high = np.flatnonzero(high & ~mask) + 1
     live_low = np.flatnonzero(low & mask) + 1
-    return {"ranks": ranks, "dead_high": dead_high.tolist(), "live_low": live_low.tolist(),
-            "top1_dies": bool(np.any((ranks == 1) & ~mask)),
-            "complex": bool(dead_high.size and live_low.size)}
+    return {
+        "ranks": ranks,
+        "dead_high": dead_high.tolist(),
+        "live_low": live_low.tolist(),
+        "top1_dies": bool(np.any((ranks == 1) & ~mask)),
+        "complex": bool(dead_high.size and live_low.size),
+    }
 
 
-def run_classes(trials, tau: float = M.TAU, high_top: int = HIGH_TOP) -> list[dict]:
+def run_classes(trials, tau: float = survival.TAU, high_top: int = HIGH_TOP) -> list[dict]:
     out = []
     for t in trials:
-        c = classify(M.initial_signal(t), M.survivor_mask(t, tau), high_top)
-        c.update(trial=t, id=t.id, seed=int(t.settings["seeds"]["embedding"]), count=int(M.survivor_mask(t, tau).sum()))
+        c = classify(survival.initial_signal(t), survival.survivor_mask(t, tau), high_top)
+        c.update(
+            trial=t,
+            id=t.id,
+            seed=int(t.settings["seeds"]["embedding"]),
+            count=int(survival.survivor_mask(t, tau).sum()),
+        )
         out.append(c)
     return out
 
@@ -134,7 +144,7 @@ def random_baseline(initial, count: int, high_top: int = HIGH_TOP) -> dict:
 
     initial = np.asarray(initial, dtype=np.float64)
     K, n = initial.size, int(count)
-    ranks = M.initial_ranks(initial)
+    ranks = survival.initial_ranks(initial)
     H = int(np.sum(ranks <= high_top))
     L = int(np.sum(initial < np.median(initial)))
     total = comb(K, n)
@@ -142,8 +152,11 @@ def random_baseline(initial, count: int, high_top: int = HIGH_TOP) -> dict:
     no_low_live = comb(K - L, n) / total
     # All high survive and no low survives: the high ones plus n - H drawn from the middle (overlap of high and low is empty).
     both_not = comb(K - L - H, n - H) / total if n >= H else 0.0
-    return {"dead_high": 1 - all_high_live, "live_low": 1 - no_low_live,
-            "complex": 1 - all_high_live - no_low_live + both_not}
+    return {
+        "dead_high": 1 - all_high_live,
+        "live_low": 1 - no_low_live,
+        "complex": 1 - all_high_live - no_low_live + both_not,
+    }
 
 
 # ---------------------------------------------------------------- figures
@@ -151,61 +164,112 @@ def random_baseline(initial, count: int, high_top: int = HIGH_TOP) -> dict:
 
 def _panel(ax, c: dict, title: str, highlight: bool):
     t = c["trial"]
-    steps, norms = G.log_norms(t)
-    mask = M.survivor_mask(t, M.TAU)
+    steps, norms = plotting.log_norms(t)
+    mask = survival.survivor_mask(t, survival.TAU)
     ranks = c["ranks"]
     marked = {}
     if highlight:
         dead = min(c["dead_high"], key=lambda k: ranks[k - 1])
         live = max(c["live_low"], key=lambda k: ranks[k - 1])
-        marked = {dead: ("tab:red", f"k = {dead}: initial rank {ranks[dead - 1]}, dies"),
-                  live: ("tab:green", f"k = {live}: initial rank {ranks[live - 1]}, survives")}
+        marked = {
+            dead: ("tab:red", f"k = {dead}: initial rank {ranks[dead - 1]}, dies"),
+            live: ("tab:green", f"k = {live}: initial rank {ranks[live - 1]}, survives"),
+        }
     for k in range(1, norms.shape[1] + 1):
         if k in marked:
             continue
         alive = bool(mask[k - 1])
-        ax.plot(steps, norms[:, k - 1], color="tab:blue" if alive else "grey", lw=1.0 if alive else 0.6,
-                alpha=0.9 if alive else 0.45)
+        ax.plot(
+            steps,
+            norms[:, k - 1],
+            color="tab:blue" if alive else "grey",
+            lw=1.0 if alive else 0.6,
+            alpha=0.9 if alive else 0.45,
+        )
     for k, (colour, label) in marked.items():
         ax.plot(steps, norms[:, k - 1], color=colour, lw=2.0, ls=":", label=label)
     ax.plot([], [], color="tab:blue", lw=1.0, label="other survivors" if marked else "survivors")
-    ax.plot([], [], color="grey", lw=0.6, label="other dead frequencies" if marked else "dead frequencies")
-    G.norm_axes(ax, title)
+    ax.plot(
+        [],
+        [],
+        color="grey",
+        lw=0.6,
+        label="other dead frequencies" if marked else "dead frequencies",
+    )
+    plotting.norm_axes(ax, title)
 
 
-def figure_example(typical: dict | None, example: dict, high_top: int, out_dir: Path, n_plain: int = 0, n: int = 0) -> Figure:
-    plt = G.setup_matplotlib()
+def figure_example(
+    typical: dict | None, example: dict, high_top: int, out_dir: Path, n_plain: int = 0, n: int = 0
+) -> Figure:
+    plt = plotting.setup_matplotlib()
     panels = ([typical] if typical else []) + [example]
     fig, axes = plt.subplots(1, len(panels), figsize=(7.4 * len(panels), 3.9), squeeze=False)
     i = 0
     if typical:
-        _panel(axes[0][0], typical, f"(a) seed {typical['seed']} (contrast, {n_plain} of {n} runs): top {high_top} at init all survive", False)
+        _panel(
+            axes[0][0],
+            typical,
+            f"(a) seed {typical['seed']} (contrast, {n_plain} of {n} runs): top {high_top} at init all survive",
+            False,
+        )
         i = 1
-    _panel(axes[0][i], example, f"({'b' if typical else 'a'}) seed {example['seed']} (most extreme case): high dies, low survives", True)
-    return G.finish(fig, out_dir, "complex_dynamics_example.png",
-                  "Mirrors Fig. 14: ‖F_k‖² over training, log scale. "
-                  + (f"(a) for contrast, a run in which the top {high_top} frequencies at initialisation all survive and none below "
-                     f"the median does — such runs are {n_plain} of {n}, not the typical case — of those, the one whose survivor "
-                     "count is nearest their median; " if typical else "")
-                  + f"({'b' if typical else 'a'}) the most extreme case, chosen by rule: of the runs in which a frequency ranked "
-                  f"among the top {high_top} at initialisation dies (dotted red) while one starting below the median survives "
-                  "(dotted green), the one whose dying frequency had the best initial rank.")
+    _panel(
+        axes[0][i],
+        example,
+        f"({'b' if typical else 'a'}) seed {example['seed']} (most extreme case): high dies, low survives",
+        True,
+    )
+    return plotting.finish(
+        fig,
+        out_dir,
+        "complex_dynamics_example.png",
+        "Mirrors Fig. 14: ‖F_k‖² over training, log scale. "
+        + (
+            f"(a) for contrast, a run in which the top {high_top} frequencies at initialisation all survive and none below "
+            f"the median does — such runs are {n_plain} of {n}, not the typical case — of those, the one whose survivor "
+            "count is nearest their median; "
+            if typical
+            else ""
+        )
+        + f"({'b' if typical else 'a'}) the most extreme case, chosen by rule: of the runs in which a frequency ranked "
+        f"among the top {high_top} at initialisation dies (dotted red) while one starting below the median survives "
+        "(dotted green), the one whose dying frequency had the best initial rank.",
+    )
 
 
 def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(6.2, 3.4))
     ranks = np.arange(1, K + 1)
-    colours = ["tab:red" if r <= high_top else ("tab:green" if r > (K + 1) / 2 else "tab:blue") for r in ranks]
+    colours = [
+        "tab:red" if r <= high_top else ("tab:green" if r > (K + 1) / 2 else "tab:blue")
+        for r in ranks
+    ]
     from matplotlib.patches import Patch
 
-    ax.bar(ranks, M.survival_by_initial_rank([c["trial"] for c in classes], M.TAU), color=colours)
-    handles = [Patch(color="tab:red", label=f"high (rank ≤ {high_top})"), Patch(color="tab:blue", label="middle"),
-               Patch(color="tab:green", label="low (below the median)")]
-    G.rank_axes(ax, f"Survival by initial rank over {len(classes)} runs (τ = {C.fmt(M.TAU)})", handles=handles)
-    return G.finish(fig, out_dir, "survival_by_initial_rank.png",
-                  "Our summary, not in the paper: how often the frequency of each initial rank survived. Red bars below 1 "
-                  "are runs in which a high frequency died; green bars above 0 are runs in which a low one survived.")
+    ax.bar(
+        ranks,
+        survival.survival_by_initial_rank([c["trial"] for c in classes], survival.TAU),
+        color=colours,
+    )
+    handles = [
+        Patch(color="tab:red", label=f"high (rank ≤ {high_top})"),
+        Patch(color="tab:blue", label="middle"),
+        Patch(color="tab:green", label="low (below the median)"),
+    ]
+    plotting.rank_axes(
+        ax,
+        f"Survival by initial rank over {len(classes)} runs (τ = {formatting.fmt(survival.TAU)})",
+        handles=handles,
+    )
+    return plotting.finish(
+        fig,
+        out_dir,
+        "survival_by_initial_rank.png",
+        "Our summary, not in the paper: how often the frequency of each initial rank survived. Red bars below 1 "
+        "are runs in which a high frequency died; green bars above 0 are runs in which a low one survived.",
+    )
 
 
 # ---------------------------------------------------------------- measure
@@ -214,64 +278,101 @@ def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> F
 @dataclass(kw_only=True)
 class ComplexDynamicsMeasured(Measured):
     K: int = 0  # frequencies per run
-    classes: list = field(default_factory=list)  # `run_classes` of the valid runs at τ = M.TAU, in id order
+    classes: list = field(
+        default_factory=list
+    )  # `run_classes` of the valid runs at τ = survival.TAU, in id order
     n_dead_high: int = 0
     n_live_low: int = 0
     n_complex: int = 0
     n_top1: int = 0
     example: dict | None = None  # the most extreme case (`pick_example`)
-    typical: dict | None = None  # the contrast run: no high dies, no low survives, survivor count nearest the median
-    n_plain: int = 0  # runs in which no high frequency dies and no low one survives (the contrast run's kind)
-    expected: dict = field(default_factory=dict)  # expected counts of the three events under random survivors
-    per_tau: list = field(default_factory=list)  # the counts at each τ of M.TAUS
-    counts: dict = field(default_factory=dict)  # M.count_summary of the survivors per run
+    typical: dict | None = (
+        None  # the contrast run: no high dies, no low survives, survivor count nearest the median
+    )
+    n_plain: int = (
+        0  # runs in which no high frequency dies and no low one survives (the contrast run's kind)
+    )
+    expected: dict = field(
+        default_factory=dict
+    )  # expected counts of the three events under random survivors
+    per_tau: list = field(default_factory=list)  # the counts at each τ of survival.TAUS
+    counts: dict = field(default_factory=dict)  # survival.count_summary of the survivors per run
 
 
-def exists_claim(name: str, k: int, n: int) -> V.Claim:
+def exists_claim(name: str, k: int, n: int) -> verdicts.Claim:
     """An existence claim: reproduced when at least one of n runs shows it; the share and its Wilson CI alongside."""
     if n == 0:
-        return V.Claim(name, V.NOT_ASSESSABLE, "no valid runs", kind="observation", reason="too_few_valid",
-                       n=0)
-    numbers = dict(value=k / n, ci=S.share_ci(k, n), n=n, kind="observation", effect="share of runs")
+        return verdicts.Claim(
+            name,
+            verdicts.NOT_ASSESSABLE,
+            "no valid runs",
+            kind="observation",
+            reason="too_few_valid",
+            n=0,
+        )
+    numbers = dict(
+        value=k / n, ci=inference.share_ci(k, n), n=n, kind="observation", effect="share of runs"
+    )
     if k > 0:
-        return V.Claim(name, V.REPRODUCED, f"{k} of {n} runs", reason="observed", **numbers)
-    return V.Claim(name, V.NOT_REPRODUCED, f"0 of {n} runs; no run shows it", reason="not_observed",
-                   **numbers)
+        return verdicts.Claim(
+            name, verdicts.REPRODUCED, f"{k} of {n} runs", reason="observed", **numbers
+        )
+    return verdicts.Claim(
+        name,
+        verdicts.NOT_REPRODUCED,
+        f"0 of {n} runs; no run shows it",
+        reason="not_observed",
+        **numbers,
+    )
 
 
 def _share_text(k: int, n: int) -> str:
-    lo, hi = S.share_ci(k, n)
-    return f"{k}/{n} runs ({C.fmt(100 * k / n)}%, 95% CI {C.fmt(100 * lo)}–{C.fmt(100 * hi)}%)"
+    lo, hi = inference.share_ci(k, n)
+    return f"{k}/{n} runs ({formatting.fmt(100 * k / n)}%, 95% CI {formatting.fmt(100 * lo)}–{formatting.fmt(100 * hi)}%)"
 
 
 def measure(trials, options) -> ComplexDynamicsMeasured:
     """The three existence claims and the counts behind them, over the valid runs (finite training)."""
     options = options or ComplexDynamicsAnalysis()
-    m = C.begin(trials, CLAIM_NAMES, options, cls=ComplexDynamicsMeasured)
+    m = writeup.begin(trials, CLAIM_NAMES, options, cls=ComplexDynamicsMeasured)
     if not m.assessable:
         return m
     high_top = options.high_top
-    m.K = n_frequencies(C.task_p(m.valid[0].settings["task"]))
-    m.classes = run_classes(m.valid, M.TAU, high_top)
+    m.K = n_frequencies(writeup.task_p(m.valid[0].settings["task"]))
+    m.classes = run_classes(m.valid, survival.TAU, high_top)
     n = len(m.classes)
     m.n_dead_high = sum(bool(c["dead_high"]) for c in m.classes)
     m.n_live_low = sum(bool(c["live_low"]) for c in m.classes)
     m.n_complex = sum(c["complex"] for c in m.classes)
     m.n_top1 = sum(c["top1_dies"] for c in m.classes)
     m.example = pick_example(m.classes)
-    chance = [random_baseline(M.initial_signal(c["trial"]), c["count"], high_top) for c in m.classes]
-    m.expected = {key: float(sum(b[key] for b in chance)) for key in ("dead_high", "live_low", "complex")}
+    chance = [
+        random_baseline(survival.initial_signal(c["trial"]), c["count"], high_top)
+        for c in m.classes
+    ]
+    m.expected = {
+        key: float(sum(b[key] for b in chance)) for key in ("dead_high", "live_low", "complex")
+    }
     plain = [c for c in m.classes if not c["dead_high"] and not c["live_low"]]
-    m.typical = S.typical(plain, lambda c: c["count"], 1)[0] if plain else None
+    m.typical = inference.typical(plain, lambda c: c["count"], 1)[0] if plain else None
     m.n_plain = len(plain)
-    m.claims = [exists_claim(HIGH_CLAIM, m.n_dead_high, n), exists_claim(LOW_CLAIM, m.n_live_low, n),
-                exists_claim(BOTH_CLAIM, m.n_complex, n)]
-    for tau in M.TAUS:
+    m.claims = [
+        exists_claim(HIGH_CLAIM, m.n_dead_high, n),
+        exists_claim(LOW_CLAIM, m.n_live_low, n),
+        exists_claim(BOTH_CLAIM, m.n_complex, n),
+    ]
+    for tau in survival.TAUS:
         cl = run_classes(m.valid, tau, high_top)
-        m.per_tau.append({"tau": tau, "dead_high": sum(bool(c["dead_high"]) for c in cl),
-                          "live_low": sum(bool(c["live_low"]) for c in cl), "complex": sum(c["complex"] for c in cl),
-                          "top1_dies": sum(c["top1_dies"] for c in cl)})
-    m.counts = M.count_summary([c["count"] for c in m.classes])
+        m.per_tau.append(
+            {
+                "tau": tau,
+                "dead_high": sum(bool(c["dead_high"]) for c in cl),
+                "live_low": sum(bool(c["live_low"]) for c in cl),
+                "complex": sum(c["complex"] for c in cl),
+                "top1_dies": sum(c["top1_dies"] for c in cl),
+            }
+        )
+    m.counts = survival.count_summary([c["count"] for c in m.classes])
     return m
 
 
@@ -281,79 +382,132 @@ def measure(trials, options) -> ComplexDynamicsMeasured:
 def _deviations(m: ComplexDynamicsMeasured) -> list[str]:
     high_top = m.options.high_top
     return [
-        f"\"High\" (rank ≤ {high_top} by initial signal within the run) and \"low\" (initial signal below the run's median) "
+        f'"High" (rank ≤ {high_top} by initial signal within the run) and "low" (initial signal below the run\'s median) '
         "are our definitions; the paper shows one example and defines neither.",
-        f"Survival rule ({C.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; the counts are also given "
+        f"Survival rule ({writeup.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; the counts are also given "
         "for τ = 0.01 and 0.2.",
         "The example is chosen by a fixed rule among this experiment's runs, not by eye: it is the most extreme case (the "
         "dying high frequency with the best initial rank), labelled as such; the contrast run is the median one of the runs "
         "in which nothing of the kind happens, with how many runs those are.",
         "How often such runs occur is our number; the paper gives none.",
-        *C.paper_setting_deviations(m.valid),
-        *C.common_deviations(m.valid),
-        C.STATISTICS_NOTE,
+        *writeup.paper_setting_deviations(m.valid),
+        *writeup.common_deviations(m.valid),
+        writeup.STATISTICS_NOTE,
     ]
 
 
 def _findings(m: ComplexDynamicsMeasured) -> list[str]:
     n, counts, expected = len(m.classes), m.counts, m.expected
     findings = [
-        C.md_table(["τ", "a high frequency dies", "a low frequency survives", "both (complex)", "top-1 at init dies"],
-                   [[C.fmt(r["tau"]), f"{r['dead_high']}/{n}", f"{r['live_low']}/{n}", f"{r['complex']}/{n}",
-                     f"{r['top1_dies']}/{n}"] for r in m.per_tau]),
-        f"Survivors per run at τ = {C.fmt(M.TAU)}: {C.fmt(counts['mean'])} ± {C.fmt(counts['std'])} "
+        formatting.md_table(
+            [
+                "τ",
+                "a high frequency dies",
+                "a low frequency survives",
+                "both (complex)",
+                "top-1 at init dies",
+            ],
+            [
+                [
+                    formatting.fmt(r["tau"]),
+                    f"{r['dead_high']}/{n}",
+                    f"{r['live_low']}/{n}",
+                    f"{r['complex']}/{n}",
+                    f"{r['top1_dies']}/{n}",
+                ]
+                for r in m.per_tau
+            ],
+        ),
+        f"Survivors per run at τ = {formatting.fmt(survival.TAU)}: {formatting.fmt(counts['mean'])} ± {formatting.fmt(counts['std'])} "
         f"(range {counts['min']}–{counts['max']}, n = {n}).",
         f"Yardstick: if each run's survivors (same number) were drawn at random, a high frequency would die in "
-        f"{C.fmt(expected['dead_high'])} of {n} runs, a low one survive in {C.fmt(expected['live_low'])} and both happen in "
-        f"{C.fmt(expected['complex'])} (expected counts, τ = {C.fmt(M.TAU)}); observed {m.n_dead_high}, {m.n_live_low} and "
+        f"{formatting.fmt(expected['dead_high'])} of {n} runs, a low one survive in {formatting.fmt(expected['live_low'])} and both happen in "
+        f"{formatting.fmt(expected['complex'])} (expected counts, τ = {formatting.fmt(survival.TAU)}); observed {m.n_dead_high}, {m.n_live_low} and "
         f"{m.n_complex}. Chance is the yardstick: fewer such runs than chance means the initial signal steers survival, "
         "more would mean it works against it.",
     ]
     example = m.example
     if example is not None:
         r = example["ranks"]
-        findings.append(f"Example (Fig. 14b): seed {example['seed']} (trial `{example['id'][:12]}`): high frequencies dying "
-                        + ", ".join(f"k = {k} (initial rank {r[k - 1]})" for k in example["dead_high"])
-                        + "; low frequencies surviving " + ", ".join(f"k = {k} (initial rank {r[k - 1]})" for k in example["live_low"]) + ".")
+        findings.append(
+            f"Example (Fig. 14b): seed {example['seed']} (trial `{example['id'][:12]}`): high frequencies dying "
+            + ", ".join(f"k = {k} (initial rank {r[k - 1]})" for k in example["dead_high"])
+            + "; low frequencies surviving "
+            + ", ".join(f"k = {k} (initial rank {r[k - 1]})" for k in example["live_low"])
+            + "."
+        )
     else:
-        findings.append("No run of this experiment has a high frequency dying and a low frequency surviving, so there is no "
-                        "example to draw.")
-    findings.append(C.md_table(["seed", "survivors", "dying high (k)", "surviving low (k)"],
-                               [[str(c["seed"]), str(c["count"]), ", ".join(map(str, c["dead_high"])) or "–",
-                                 ", ".join(map(str, c["live_low"])) or "–"] for c in sorted(m.classes, key=lambda c: (c["seed"], c["id"]))]))
-    return findings + C.health_findings(m.trials)
+        findings.append(
+            "No run of this experiment has a high frequency dying and a low frequency surviving, so there is no "
+            "example to draw."
+        )
+    findings.append(
+        formatting.md_table(
+            ["seed", "survivors", "dying high (k)", "surviving low (k)"],
+            [
+                [
+                    str(c["seed"]),
+                    str(c["count"]),
+                    ", ".join(map(str, c["dead_high"])) or "–",
+                    ", ".join(map(str, c["live_low"])) or "–",
+                ]
+                for c in sorted(m.classes, key=lambda c: (c["seed"], c["id"]))
+            ],
+        )
+    )
+    return findings + writeup.health_findings(m.trials)
 
 
 def _summary(m: ComplexDynamicsMeasured) -> dict:
     n, example = len(m.classes), m.example
     return {
-        "tau": M.TAU, "high_top": m.options.high_top, "runs": n,
-        "dead_high": m.n_dead_high, "live_low": m.n_live_low, "complex": m.n_complex, "top1_dies": m.n_top1,
-        "complex_share_ci95": (m.n_complex / n, *S.share_ci(m.n_complex, n)), "per_tau": m.per_tau, "counts": m.counts,
+        "tau": survival.TAU,
+        "high_top": m.options.high_top,
+        "runs": n,
+        "dead_high": m.n_dead_high,
+        "live_low": m.n_live_low,
+        "complex": m.n_complex,
+        "top1_dies": m.n_top1,
+        "complex_share_ci95": (m.n_complex / n, *inference.share_ci(m.n_complex, n)),
+        "per_tau": m.per_tau,
+        "counts": m.counts,
         "expected_under_random_survivors": m.expected,
-        "example": None if example is None else {"id": example["id"], "seed": example["seed"],
-                                                 "dead_high": example["dead_high"], "live_low": example["live_low"]},
-        "claims": {c.name: c.verdict for c in m.claims}, "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid),
+        "example": None
+        if example is None
+        else {
+            "id": example["id"],
+            "seed": example["seed"],
+            "dead_high": example["dead_high"],
+            "live_low": example["live_low"],
+        },
+        "claims": {c.name: c.verdict for c in m.claims},
+        "valid": len(m.valid),
+        "excluded_trials": len(m.trials) - len(m.valid),
     }
 
 
 def write(m: ComplexDynamicsMeasured, record: dict, out_dir: Path) -> Section:
     high_top = m.options.high_top
     if not m.assessable:
-        return C.section(m, record, verdict_rule=verdict_rule(high_top))
+        return writeup.section(m, record, verdict_rule=verdict_rule(high_top))
     out_dir = Path(out_dir)
     n = len(m.classes)
-    our = (f"high (top {high_top} at init) dies while a low (below median) survives in {_share_text(m.n_complex, n)}; "
-           f"a high frequency dies in {m.n_dead_high}/{n}, a low one survives in {m.n_live_low}/{n}, "
-           f"the top-1 frequency dies in {m.n_top1}/{n} (τ = {C.fmt(M.TAU)})")
-    ran = C.profile_lines(record, m.trials)
-    ran.append(f"{n} independent runs (embedding, MLP and split seed equal per run); {m.K} frequencies per run.")
+    our = (
+        f"high (top {high_top} at init) dies while a low (below median) survives in {_share_text(m.n_complex, n)}; "
+        f"a high frequency dies in {m.n_dead_high}/{n}, a low one survives in {m.n_live_low}/{n}, "
+        f"the top-1 frequency dies in {m.n_top1}/{n} (τ = {formatting.fmt(survival.TAU)})"
+    )
+    ran = writeup.profile_lines(record, m.trials)
+    ran.append(
+        f"{n} independent runs (embedding, MLP and split seed equal per run); {m.K} frequencies per run."
+    )
     figures = []
     if m.example is not None:
         figures.append(figure_example(m.typical, m.example, high_top, out_dir, m.n_plain, n))
     figures.append(figure_ranks(m.classes, m.K, high_top, out_dir))
-    return C.section(
-        m, record,
+    return writeup.section(
+        m,
+        record,
         our_number=our,
         verdict_rule=verdict_rule(high_top),
         what_we_ran=ran,
@@ -361,5 +515,5 @@ def write(m: ComplexDynamicsMeasured, record: dict, out_dir: Path) -> Section:
         findings=_findings(m),
         figures=figures,
         summary=_summary(m),
-        short_number=f"{m.n_complex}/{n} runs ({C.fmt(100 * m.n_complex / n)}%) show it",
+        short_number=f"{m.n_complex}/{n} runs ({formatting.fmt(100 * m.n_complex / n)}%) show it",
     )

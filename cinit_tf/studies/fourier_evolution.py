@@ -23,17 +23,25 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.figures import plotting
+from cinit_tf.measures import circles as circle_geometry
+from cinit_tf.measures import survival
 from cinit_tf.readout import principal_components
-from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.signals import n_frequencies
-from cinit_tf.studies import _circles as O
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _verdicts as V
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
-SNAPSHOT_TARGETS = (0, 10, 100, 300, 1000, 3000, 10000, 30000)  # Fig. 3b's columns: the nearest kept step to each
+SNAPSHOT_TARGETS = (
+    0,
+    10,
+    100,
+    300,
+    1000,
+    3000,
+    10000,
+    30000,
+)  # Fig. 3b's columns: the nearest kept step to each
 TOP_AT_INIT = 5  # "among the top at init": the top 5 of 29 frequencies is about the top sixth
 MAX_PAIRS = 5  # Fig. 4 shows 10 principal components, 5 pairs
 EXAMPLE_PANELS = 6
@@ -41,25 +49,30 @@ EXAMPLE_PANELS = 6
 COUNT_CLAIM = "3–5 circles survive per run"
 START_CLAIM = "survivors start with a high initial signal"
 CLAIM_NAMES = (COUNT_CLAIM, START_CLAIM)
-COUNT_SOURCE = '§2.1: "different sets of 3-5 frequencies form the final representation", read as 4 ± 1'
+COUNT_SOURCE = (
+    '§2.1: "different sets of 3-5 frequencies form the final representation", read as 4 ± 1'
+)
 # "Survivors start high" (§4.1) carries no number: the conventional small standardised difference
 # (Cohen's d = 0.2) on the scale of a run's initial ranks 1..K, whose SD is √((K² − 1)/12).
 START_D = 0.2
 PAPER_K = 29  # frequencies at the paper's p = 59
 
 
-def start_margin(K: int) -> V.Margin:
+def start_margin(K: int) -> verdicts.Margin:
     """The margin of "survivors start high" in ranks for K frequencies: START_D SDs of the ranks 1..K."""
     sd = math.sqrt((K * K - 1) / 12)
-    return V.Margin(START_D * sd, '§4.1: "the surviving circles in the end tend to have higher initial '
-                    'signal", no number: the conventional small difference (Cohen\'s d = '
-                    f"{START_D:g}) on the scale of a run's initial ranks 1..K (SD √((K² − 1)/12) = "
-                    f"{sd:.3g} at K = {K}), {START_D * sd:.3g} ranks; a convention of ours")
+    return verdicts.Margin(
+        START_D * sd,
+        '§4.1: "the surviving circles in the end tend to have higher initial '
+        "signal\", no number: the conventional small difference (Cohen's d = "
+        f"{START_D:g}) on the scale of a run's initial ranks 1..K (SD √((K² − 1)/12) = "
+        f"{sd:.3g} at K = {K}), {START_D * sd:.3g} ranks; a convention of ours",
+    )
 
 
 START_MARGIN = start_margin(PAPER_K)
 VERDICT_RULE = (
-    f"two claims at τ = {C.fmt(M.TAU)} over the valid runs (finite training), the headline being the "
+    f"two claims at τ = {formatting.fmt(survival.TAU)} over the valid runs (finite training), the headline being the "
     f"weaker. (1) {COUNT_CLAIM}, a number claim against the paper's range: reproduced when our 95% CI of "
     "the mean count of survivors, widened by a margin of ±1 declared in advance "
     f"({COUNT_SOURCE}), contains 4; partly when it does not but few frequencies survive (the mean count "
@@ -67,8 +80,8 @@ VERDICT_RULE = (
     "claim: the mean initial rank (1 = highest, within its run) of the dead frequencies minus that of the "
     "survivors, pooled over runs, with a one-sided Mann–Whitney U test (effect with its Welch 95% CI), "
     f"margin {START_D:g} × √((K² − 1)/12) ranks, {START_MARGIN.value:.3g} at the paper's K = {PAPER_K} "
-    f"({START_MARGIN.source}): {V.direction_outcomes('positive')}. Not assessable when fewer than "
-    f"{V.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
+    f"({START_MARGIN.source}): {verdicts.direction_outcomes('positive')}. Not assessable when fewer than "
+    f"{verdicts.MIN_VALID_SHARE:.0%} of the runs (or fewer than 3) are valid."
 )
 
 CLAIM = (
@@ -95,16 +108,19 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- per run
 
 
-def run_stats(trial, tau: float = M.TAU) -> dict:
-    init, final = M.initial_signal(trial), M.final_signal(trial)
-    mask = M.survivor_mask(trial, tau)
-    ranks = M.initial_ranks(init)
+def run_stats(trial, tau: float = survival.TAU) -> dict:
+    init, final = survival.initial_signal(trial), survival.final_signal(trial)
+    mask = survival.survivor_mask(trial, tau)
+    ranks = survival.initial_ranks(init)
     n = int(mask.sum())
     pcs = principal_components(trial.result.final_embedding, 2 * n)
-    dominant = [O.dominant_frequency(pcs[:, i]) for i in range(pcs.shape[1])]
+    dominant = [circle_geometry.dominant_frequency(pcs[:, i]) for i in range(pcs.shape[1])]
     survivors = set((np.flatnonzero(mask) + 1).tolist())
     by_final = (np.argsort(-final, kind="stable") + 1).tolist()
-    pair_dominant = [O.dominant_frequency(pcs[:, 2 * i : 2 * i + 2]) for i in range(pcs.shape[1] // 2)]
+    pair_dominant = [
+        circle_geometry.dominant_frequency(pcs[:, 2 * i : 2 * i + 2])
+        for i in range(pcs.shape[1] // 2)
+    ]
     return {
         "id": trial.id,
         "seed": int(trial.settings["seeds"]["embedding"]),
@@ -114,11 +130,19 @@ def run_stats(trial, tau: float = M.TAU) -> dict:
         "dead_ranks": ranks[~mask].tolist(),
         "top1_survives": bool(mask[ranks == 1].any()),
         "pc_dominant": dominant,
-        "pc_on_survivor": float(np.mean([k in survivors for k in dominant])) if dominant else float("nan"),
-        "pc_pair_matches_order": float(np.mean([k == by_final[i] for i, k in enumerate(pair_dominant)])) if pair_dominant else float("nan"),
+        "pc_on_survivor": float(np.mean([k in survivors for k in dominant]))
+        if dominant
+        else float("nan"),
+        "pc_pair_matches_order": float(
+            np.mean([k == by_final[i] for i, k in enumerate(pair_dominant)])
+        )
+        if pair_dominant
+        else float("nan"),
         "survivor_energy_share": float(final[mask].sum() / final.sum()),
         # How far below the threshold the dead end: the margin that makes the count insensitive to τ, or not.
-        "dead_max_ratio": float(final[~mask].max() / final.max()) if (~mask).any() else float("nan"),
+        "dead_max_ratio": float(final[~mask].max() / final.max())
+        if (~mask).any()
+        else float("nan"),
     }
 
 
@@ -127,13 +151,21 @@ def rank_test(stats: list[dict]) -> dict:
     lower), and the effect = mean dead rank − mean survivor rank with its Welch 95% CI."""
     surv = np.asarray([r for s in stats for r in s["survivor_ranks"]], dtype=float)
     dead = np.asarray([r for s in stats for r in s["dead_ranks"]], dtype=float)
-    out = {"U": float("nan"), "p": float("nan"), "n_survivors": int(surv.size), "n_dead": int(dead.size),
-           "effect": float("nan"), "ci95": [float("nan"), float("nan")]}
+    out = {
+        "U": float("nan"),
+        "p": float("nan"),
+        "n_survivors": int(surv.size),
+        "n_dead": int(dead.size),
+        "effect": float("nan"),
+        "ci95": [float("nan"), float("nan")],
+    }
     if surv.size < 2 or dead.size < 2:
         return out
-    mw = S.mann_whitney_less(surv, dead)
-    welch = S.welch_contrast([dead, surv], (1.0, -1.0))
-    out.update({"U": mw["u"], "p": mw["p"], "effect": welch["difference"], "ci95": list(welch["ci95"])})
+    mw = inference.mann_whitney_less(surv, dead)
+    welch = inference.welch_contrast([dead, surv], (1.0, -1.0))
+    out.update(
+        {"U": mw["u"], "p": mw["p"], "effect": welch["difference"], "ci95": list(welch["ci95"])}
+    )
     return out
 
 
@@ -141,13 +173,25 @@ def claims_of(counts, test: dict, K: int) -> list:
     """The section's two claims from the survivor counts per run and the rank test (the declared rule)."""
     counts = [float(c) for c in counts]
     few = bool(counts) and float(np.mean(counts)) < K / 4
-    count = V.number_vs_value(COUNT_CLAIM, counts, 4.0, direction_holds=few, margin=1.0,
-                              margin_why=COUNT_SOURCE)
-    note = (f"{test['n_survivors']} survivors, {test['n_dead']} dead, pooled over runs; n counts both; p: "
-            "one-sided Mann–Whitney U")
-    start = V.direction(START_CLAIM, test["effect"], test["ci95"][0], test["ci95"][1], test["p"], +1,
-                        "mean initial rank of dead − survivors", margin=start_margin(K),
-                        n=test["n_survivors"] + test["n_dead"], note=note)
+    count = verdicts.number_vs_value(
+        COUNT_CLAIM, counts, 4.0, direction_holds=few, margin=1.0, margin_why=COUNT_SOURCE
+    )
+    note = (
+        f"{test['n_survivors']} survivors, {test['n_dead']} dead, pooled over runs; n counts both; p: "
+        "one-sided Mann–Whitney U"
+    )
+    start = verdicts.direction(
+        START_CLAIM,
+        test["effect"],
+        test["ci95"][0],
+        test["ci95"][1],
+        test["p"],
+        +1,
+        "mean initial rank of dead − survivors",
+        margin=start_margin(K),
+        n=test["n_survivors"] + test["n_dead"],
+        note=note,
+    )
     return [count, start]
 
 
@@ -173,52 +217,70 @@ def snapshot_series(trial) -> list[tuple[int, np.ndarray]]:
 def figure_evolution(runs: list, out_dir: Path) -> Figure:
     import matplotlib
 
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     shown = runs[:EXAMPLE_PANELS]
-    fig, axes = G.panel_grid(plt, len(shown), 2, 7.0, 3.4)
+    fig, axes = plotting.panel_grid(plt, len(shown), 2, 7.0, 3.4)
     cmap = matplotlib.colormaps["tab10"]
     for ax, t in zip(axes, shown):
-        steps, norms = G.log_norms(t)
-        mask = M.survivor_mask(t, M.TAU)
-        ranks = M.initial_ranks(M.initial_signal(t))
+        steps, norms = plotting.log_norms(t)
+        mask = survival.survivor_mask(t, survival.TAU)
+        ranks = survival.initial_ranks(survival.initial_signal(t))
         for k in np.flatnonzero(~mask):
             ax.plot(steps, norms[:, k], color="grey", lw=0.6, alpha=0.5)
         for j, k in enumerate(np.flatnonzero(mask)):
-            ax.plot(steps, norms[:, k], color=cmap(j % 10), lw=1.6, label=f"k = {k + 1} (initial rank {ranks[k]})")
+            ax.plot(
+                steps,
+                norms[:, k],
+                color=cmap(j % 10),
+                lw=1.6,
+                label=f"k = {k + 1} (initial rank {ranks[k]})",
+            )
         ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
-        G.norm_axes(ax, f"seed {t.settings['seeds']['embedding']}: {int(mask.sum())} survivors")
-    return G.finish(fig, out_dir, "fourier_norms_over_training.png",
-                  f"Mirrors Fig. 3a: ‖F_k‖² of every frequency over training, log scale, for {len(shown)} typical runs (survivor "
-                  f"count nearest the median; the first is the example run of the next figures). Survivors at the end (τ = "
-                  f"{C.fmt(M.TAU)}) in colour, with their rank by initial signal (1 = highest); dead frequencies grey.")
+        plotting.norm_axes(
+            ax, f"seed {t.settings['seeds']['embedding']}: {int(mask.sum())} survivors"
+        )
+    return plotting.finish(
+        fig,
+        out_dir,
+        "fourier_norms_over_training.png",
+        f"Mirrors Fig. 3a: ‖F_k‖² of every frequency over training, log scale, for {len(shown)} typical runs (survivor "
+        f"count nearest the median; the first is the example run of the next figures). Survivors at the end (τ = "
+        f"{formatting.fmt(survival.TAU)}) in colour, with their rank by initial signal (1 = highest); dead frequencies grey.",
+    )
 
 
-def figure_snapshots(snapshots: list[tuple[int, np.ndarray]], dead: int, alive: int, p: int, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+def figure_snapshots(
+    snapshots: list[tuple[int, np.ndarray]], dead: int, alive: int, p: int, out_dir: Path
+) -> Figure:
+    plt = plotting.setup_matplotlib()
     n = len(snapshots)
     fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5.6), squeeze=False)
     for row, (k, name) in enumerate(((dead, "dead"), (alive, "surviving"))):
-        planes = [O.fourier_plane(E, k) for _, E in snapshots]
+        planes = [circle_geometry.fourier_plane(E, k) for _, E in snapshots]
         lim = 1.1 * max(float(np.abs(xy).max()) for xy in planes) or 1.0
         for col, ((step, _), xy) in enumerate(zip(snapshots, planes)):
             ax = axes[row][col]
-            delta = O.draw_circle(ax, xy, k, p, lim)
+            delta = circle_geometry.draw_circle(ax, xy, k, p, lim)
             ax.set_title(f"{name} k = {k}, step {step}", fontsize=8)
             if col == 0:
                 ax.set_ylabel(f"Im F_k direction (Δ = {delta})")
             ax.set_xlabel("Re F_k direction", fontsize=8)
-    return G.finish(fig, out_dir, "fourier_projections.png",
-                  "Mirrors Fig. 3b: snapshots of the example run's centred embedding (kept during its training) projected on the plane of Re F_k and Im F_k "
-                  "(that step's own F_k), for the dead frequency with the highest initial signal (top) and the surviving "
-                  "frequency with the highest final signal (bottom). Axes are shared along a row, so shrinking is visible. "
-                  "Tokens are joined in their order around the circle (t, t + Δ, t + 2Δ, … with Δ = k⁻¹ mod p), "
-                  "coloured by that position; the first three are labelled (a label that would cover other text is moved or left out).")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "fourier_projections.png",
+        "Mirrors Fig. 3b: snapshots of the example run's centred embedding (kept during its training) projected on the plane of Re F_k and Im F_k "
+        "(that step's own F_k), for the dead frequency with the highest initial signal (top) and the surviving "
+        "frequency with the highest final signal (bottom). Axes are shared along a row, so shrinking is visible. "
+        "Tokens are joined in their order around the circle (t, t + Δ, t + 2Δ, … with Δ = k⁻¹ mod p), "
+        "coloured by that position; the first three are labelled (a label that would cover other text is moved or left out).",
+    )
 
 
 def figure_pca(trial, p: int, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
-    final = M.final_signal(trial)
-    n_surv = int(M.survivor_mask(trial, M.TAU).sum())
+    plt = plotting.setup_matplotlib()
+    final = survival.final_signal(trial)
+    n_surv = int(survival.survivor_mask(trial, survival.TAU).sum())
     pairs = int(np.clip(n_surv, 2, MAX_PAIRS))
     pcs = principal_components(trial.result.final_embedding, 2 * pairs)
     pairs = min(pairs, pcs.shape[1] // 2)
@@ -227,32 +289,49 @@ def figure_pca(trial, p: int, out_dir: Path) -> Figure:
     for i in range(pairs):
         ax = axes[0][i]
         xy = pcs[:, 2 * i : 2 * i + 2]
-        k = O.dominant_frequency(xy)
-        delta = O.draw_circle(ax, xy, k, p)
+        k = circle_geometry.dominant_frequency(xy)
+        delta = circle_geometry.draw_circle(ax, xy, k, p)
         ax.set_title(f"PC{2 * i + 1}–PC{2 * i + 2}: nearest k = {k}, Δ = {delta}", fontsize=8)
         ax.set_xlabel(f"PC{2 * i + 1}", fontsize=8)
         ax.set_ylabel(f"PC{2 * i + 2}", fontsize=8)
         ax = axes[1][i]
         k = int(top[i])
-        delta = O.draw_circle(ax, O.fourier_plane(trial.result.final_embedding, k), k, p)
+        delta = circle_geometry.draw_circle(
+            ax, circle_geometry.fourier_plane(trial.result.final_embedding, k), k, p
+        )
         ax.set_title(f"Fourier k = {k} (#{i + 1} by final ‖F_k‖²), Δ = {delta}", fontsize=8)
         ax.set_xlabel("Re F_k direction", fontsize=8)
         ax.set_ylabel("Im F_k direction", fontsize=8)
-    return G.finish(fig, out_dir, "pca_vs_fourier.png",
-                  f"Mirrors Fig. 4, for seed {trial.settings['seeds']['embedding']}: top, the final embedding on its first "
-                  f"{2 * pairs} principal components in pairs; bottom, on the planes of its top {pairs} frequencies by final "
-                  "‖F_k‖², descending. Tokens are joined in order around the circle, t → t + Δ; for a PC pair, k is the "
-                  "frequency carrying most of its power and Δ = k⁻¹ mod p.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "pca_vs_fourier.png",
+        f"Mirrors Fig. 4, for seed {trial.settings['seeds']['embedding']}: top, the final embedding on its first "
+        f"{2 * pairs} principal components in pairs; bottom, on the planes of its top {pairs} frequencies by final "
+        "‖F_k‖², descending. Tokens are joined in order around the circle, t → t + Δ; for a PC pair, k is the "
+        "frequency carrying most of its power and Δ = k⁻¹ mod p.",
+    )
 
 
 def figure_ranks(runs: list, K: int, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(6.0, 3.4))
-    ax.bar(np.arange(1, K + 1), M.survival_by_initial_rank(runs, M.TAU), color="tab:orange", label="survived")
-    G.rank_axes(ax, f"Which initial ranks survive ({len(runs)} runs, τ = {C.fmt(M.TAU)})")
-    return G.finish(fig, out_dir, "survivor_initial_ranks.png",
-                  "Our summary of Fig. 3a's \"survivors start high\" over all runs: for each rank of initial signal, the "
-                  "share of runs in which the frequency of that rank survived.")
+    ax.bar(
+        np.arange(1, K + 1),
+        survival.survival_by_initial_rank(runs, survival.TAU),
+        color="tab:orange",
+        label="survived",
+    )
+    plotting.rank_axes(
+        ax, f"Which initial ranks survive ({len(runs)} runs, τ = {formatting.fmt(survival.TAU)})"
+    )
+    return plotting.finish(
+        fig,
+        out_dir,
+        "survivor_initial_ranks.png",
+        'Our summary of Fig. 3a\'s "survivors start high" over all runs: for each rank of initial signal, the '
+        "share of runs in which the frequency of that rank survived.",
+    )
 
 
 # ---------------------------------------------------------------- measure
@@ -262,67 +341,96 @@ def figure_ranks(runs: list, K: int, out_dir: Path) -> Figure:
 class FourierEvolutionMeasured(Measured):
     p: int = 0
     K: int = 0  # frequencies per run
-    runs: list = field(default_factory=list)  # the valid runs, the example first, then by (embedding seed, id)
-    typical_runs: list = field(default_factory=list)  # the valid runs, survivor count nearest the median first
-    example: object = None  # the example run (Fig. 3a's first panel, Fig. 3b, Fig. 4): the median survivor count
+    runs: list = field(
+        default_factory=list
+    )  # the valid runs, the example first, then by (embedding seed, id)
+    typical_runs: list = field(
+        default_factory=list
+    )  # the valid runs, survivor count nearest the median first
+    example: object = (
+        None  # the example run (Fig. 3a's first panel, Fig. 3b, Fig. 4): the median survivor count
+    )
     stats: list = field(default_factory=list)  # `run_stats` of each run, in the order of `runs`
-    counts: dict = field(default_factory=dict)  # {τ: survivors per run} (M.survivor_counts)
-    count_summary: dict = field(default_factory=dict)  # M.count_summary at τ = M.TAU
-    counts_ci95: tuple = (float("nan"), float("nan"))  # Student-t 95% CI of the mean survivor count at τ = M.TAU
+    counts: dict = field(default_factory=dict)  # {τ: survivors per run} (survival.survivor_counts)
+    count_summary: dict = field(default_factory=dict)  # survival.count_summary at τ = survival.TAU
+    counts_ci95: tuple = (
+        float("nan"),
+        float("nan"),
+    )  # Student-t 95% CI of the mean survivor count at τ = survival.TAU
     rank_test: dict = field(default_factory=dict)  # `rank_test` of the pooled initial ranks
-    survivor_ranks: list = field(default_factory=list)  # initial ranks of every survivor, pooled over runs
+    survivor_ranks: list = field(
+        default_factory=list
+    )  # initial ranks of every survivor, pooled over runs
     survivor_rank: tuple = (float("nan"), float("nan"))  # (mean, std) of `survivor_ranks`
     top_share: float = float("nan")  # share of survivors in their run's initial top TOP_AT_INIT
     top1: float = float("nan")  # share of runs in which the initial top-1 frequency survives
-    pc_on: list = field(default_factory=list)  # per run: share of the first 2n PCs dominated by a survivor
-    pair_order: list = field(default_factory=list)  # per run: share of PC pairs matching the final order
-    energy: list = field(default_factory=list)  # per run: survivors' share of the final Fourier energy
-    dead_ratio: list = field(default_factory=list)  # per run: the largest dead final signal over the largest
-    series: list = field(default_factory=list)  # the example's snapshots shown in Fig. 3b: [(step, embedding)]
-    snapshot_frequencies: dict | None = None  # Fig. 3b's {"dead", "surviving", "steps"}, or None when not drawn
+    pc_on: list = field(
+        default_factory=list
+    )  # per run: share of the first 2n PCs dominated by a survivor
+    pair_order: list = field(
+        default_factory=list
+    )  # per run: share of PC pairs matching the final order
+    energy: list = field(
+        default_factory=list
+    )  # per run: survivors' share of the final Fourier energy
+    dead_ratio: list = field(
+        default_factory=list
+    )  # per run: the largest dead final signal over the largest
+    series: list = field(
+        default_factory=list
+    )  # the example's snapshots shown in Fig. 3b: [(step, embedding)]
+    snapshot_frequencies: dict | None = (
+        None  # Fig. 3b's {"dead", "surviving", "steps"}, or None when not drawn
+    )
     snapshot_ranks: tuple = ()  # initial ranks of Fig. 3b's dead and surviving frequency
 
 
 def _snapshot_frequencies(m: FourierEvolutionMeasured) -> None:
     """Fig. 3b's frequencies: the dead one with the highest initial signal, the survivor with the highest final signal."""
-    mask = M.survivor_mask(m.example, M.TAU)
-    init, final = M.initial_signal(m.example), M.final_signal(m.example)
+    mask = survival.survivor_mask(m.example, survival.TAU)
+    init, final = survival.initial_signal(m.example), survival.final_signal(m.example)
     if not (m.series and mask.any() and (~mask).any()):
         return
     dead = int(np.flatnonzero(~mask)[np.argmax(init[~mask])]) + 1
     alive = int(np.flatnonzero(mask)[np.argmax(final[mask])]) + 1
     m.snapshot_frequencies = {"dead": dead, "surviving": alive, "steps": [st for st, _ in m.series]}
-    ranks = M.initial_ranks(init)
+    ranks = survival.initial_ranks(init)
     m.snapshot_ranks = (ranks[dead - 1], ranks[alive - 1])
 
 
 def measure(trials, options) -> FourierEvolutionMeasured:
     """The survivor counts, the survivors' initial ranks and the PCA–Fourier correspondence of the valid runs."""
-    m = C.begin(trials, CLAIM_NAMES, options, cls=FourierEvolutionMeasured)
+    m = writeup.begin(trials, CLAIM_NAMES, options, cls=FourierEvolutionMeasured)
     if not m.assessable:
         return m
     runs = sorted(m.valid, key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
-    m.p = C.task_p(runs[0].settings["task"])
+    m.p = writeup.task_p(runs[0].settings["task"])
     m.K = n_frequencies(m.p)
-    count_of = {t.id: int(M.survivor_mask(t, M.TAU).sum()) for t in runs}
-    m.typical_runs = S.typical(runs, lambda t: count_of[t.id], len(runs))
+    count_of = {t.id: int(survival.survivor_mask(t, survival.TAU).sum()) for t in runs}
+    m.typical_runs = inference.typical(runs, lambda t: count_of[t.id], len(runs))
     m.example = m.typical_runs[0]
     m.runs = [m.example] + [t for t in runs if t is not m.example]
 
     m.stats = [run_stats(t) for t in m.runs]
-    m.counts = M.survivor_counts(m.runs)
-    m.count_summary = M.count_summary(m.counts[M.TAU])
+    m.counts = survival.survivor_counts(m.runs)
+    m.count_summary = survival.count_summary(m.counts[survival.TAU])
     m.rank_test = rank_test(m.stats)
-    m.claims = claims_of(m.counts[M.TAU], m.rank_test, m.K)
+    m.claims = claims_of(m.counts[survival.TAU], m.rank_test, m.K)
     m.survivor_ranks = [r for s in m.stats for r in s["survivor_ranks"]]
-    m.top_share = float(np.mean(np.asarray(m.survivor_ranks) <= TOP_AT_INIT)) if m.survivor_ranks else float("nan")
+    m.top_share = (
+        float(np.mean(np.asarray(m.survivor_ranks) <= TOP_AT_INIT))
+        if m.survivor_ranks
+        else float("nan")
+    )
     m.top1 = float(np.mean([s["top1_survives"] for s in m.stats]))
     m.pc_on = [s["pc_on_survivor"] for s in m.stats if np.isfinite(s["pc_on_survivor"])]
-    m.pair_order = [s["pc_pair_matches_order"] for s in m.stats if np.isfinite(s["pc_pair_matches_order"])]
+    m.pair_order = [
+        s["pc_pair_matches_order"] for s in m.stats if np.isfinite(s["pc_pair_matches_order"])
+    ]
     m.energy = [s["survivor_energy_share"] for s in m.stats]
     m.dead_ratio = [s["dead_max_ratio"] for s in m.stats if np.isfinite(s["dead_max_ratio"])]
-    m.survivor_rank = S.mean_std(m.survivor_ranks)[:2]
-    m.counts_ci95 = S.mean_ci(m.counts[M.TAU])[1:3]
+    m.survivor_rank = inference.mean_std(m.survivor_ranks)[:2]
+    m.counts_ci95 = inference.mean_ci(m.counts[survival.TAU])[1:3]
     m.series = snapshot_series(m.example)
     _snapshot_frequencies(m)
     return m
@@ -333,12 +441,14 @@ def measure(trials, options) -> FourierEvolutionMeasured:
 
 def _what_we_ran(m: FourierEvolutionMeasured, record: dict) -> list[str]:
     example = m.example
-    ran = C.profile_lines(record, m.trials)
+    ran = writeup.profile_lines(record, m.trials)
     ran.append(f"{len(m.runs)} independent runs (embedding, MLP and split seed equal per run).")
     if m.series:
-        ran.append(f"Snapshots: every run keeps its embedding every {int(example.settings['train'].get('snapshot_every', 0))} "
-                   f"steps and after each of the first {int(example.settings['train'].get('first_steps', 0))}; Fig. 3b shows "
-                   f"seed {example.settings['seeds']['embedding']} at steps {', '.join(str(st) for st, _ in m.series)}.")
+        ran.append(
+            f"Snapshots: every run keeps its embedding every {int(example.settings['train'].get('snapshot_every', 0))} "
+            f"steps and after each of the first {int(example.settings['train'].get('first_steps', 0))}; Fig. 3b shows "
+            f"seed {example.settings['seeds']['embedding']} at steps {', '.join(str(st) for st, _ in m.series)}."
+        )
     else:
         ran.append("No snapshots in this run (train.snapshot_every = 0), so Fig. 3b is not drawn.")
     return ran
@@ -346,9 +456,9 @@ def _what_we_ran(m: FourierEvolutionMeasured, record: dict) -> list[str]:
 
 def _deviations(m: FourierEvolutionMeasured) -> list[str]:
     return [
-        f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
+        f"Survival rule ({writeup.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; "
         "the paper does not state its rule. Counts for τ = 0.01 and 0.2 are given too.",
-        "\"Survivors start high\" is a qualitative remark in the paper (Fig. 3a, one run); the rank test, the top-"
+        '"Survivors start high" is a qualitative remark in the paper (Fig. 3a, one run); the rank test, the top-'
         f"{TOP_AT_INIT} share and the number of runs are ours.",
         "Example run (ours): the run with the median survivor count (ties: lowest seed) is the one Fig. 3a's first panel, "
         "Fig. 3b and Fig. 4 show; Fig. 3a's other panels are the next runs nearest that median. Fig. 3b's dead frequency is "
@@ -356,83 +466,112 @@ def _deviations(m: FourierEvolutionMeasured) -> list[str]:
         "snapshot is projected on its own F_k plane. The paper does not say which it shows.",
         "Fig. 4's PCA–Fourier correspondence is measured by the frequency carrying most of each principal component's power "
         "(ours); the paper shows it by eye.",
-        *C.paper_setting_deviations(m.runs),
-        *C.common_deviations(m.trials),
-        C.STATISTICS_NOTE,
+        *writeup.paper_setting_deviations(m.runs),
+        *writeup.common_deviations(m.trials),
+        writeup.STATISTICS_NOTE,
     ]
 
 
 def _findings(m: FourierEvolutionMeasured) -> list[str]:
     cs, K, surv_ranks = m.count_summary, m.K, m.survivor_ranks
     findings = [
-        f"Survivors per run at τ = {C.fmt(M.TAU)}: {C.fmt(cs['mean'])} ± {C.fmt(cs['std'])}, range {cs['min']}–{cs['max']}, "
-        f"{C.fmt(100 * cs['share_3_to_5'])}% of {cs['n']} runs have 3–5. Histogram: "
-        + ", ".join(f"{v} survivors: {c} run{'s' if c != 1 else ''}" for v, c in sorted(cs["histogram"].items())) + ".",
-        M.count_table(m.runs),
-        f"Initial rank of survivors (1 = highest of {K}, pooled over runs): {C.fmt_mean_std(surv_ranks)}; median "
-        f"{C.fmt(float(np.median(surv_ranks)) if surv_ranks else float('nan'))}. {C.fmt(100 * m.top_share)}% of survivors were in "
-        f"their run's initial top {TOP_AT_INIT} (a random choice would give {C.fmt(100 * TOP_AT_INIT / K)}%). The frequency with "
-        f"the highest initial signal survived in {C.fmt(100 * m.top1)}% of runs.",
-        f"Survivors carry {C.fmt_mean_std(100 * np.asarray(m.energy), unit='%')} of the final embedding's Fourier energy "
+        f"Survivors per run at τ = {formatting.fmt(survival.TAU)}: {formatting.fmt(cs['mean'])} ± {formatting.fmt(cs['std'])}, range {cs['min']}–{cs['max']}, "
+        f"{formatting.fmt(100 * cs['share_3_to_5'])}% of {cs['n']} runs have 3–5. Histogram: "
+        + ", ".join(
+            f"{v} survivors: {c} run{'s' if c != 1 else ''}"
+            for v, c in sorted(cs["histogram"].items())
+        )
+        + ".",
+        survival.count_table(m.runs),
+        f"Initial rank of survivors (1 = highest of {K}, pooled over runs): {formatting.fmt_mean_std(surv_ranks)}; median "
+        f"{formatting.fmt(float(np.median(surv_ranks)) if surv_ranks else float('nan'))}. {formatting.fmt(100 * m.top_share)}% of survivors were in "
+        f"their run's initial top {TOP_AT_INIT} (a random choice would give {formatting.fmt(100 * TOP_AT_INIT / K)}%). The frequency with "
+        f"the highest initial signal survived in {formatting.fmt(100 * m.top1)}% of runs.",
+        f"Survivors carry {formatting.fmt_mean_std(100 * np.asarray(m.energy), unit='%')} of the final embedding's Fourier energy "
         "(Σ over survivors of ‖F_k‖² over Σ over all k ≥ 1). The largest dead frequency ends at "
-        f"{C.fmt_mean_std(100 * np.asarray(m.dead_ratio), unit='%')} of the largest final signal (the threshold is "
-        f"{C.fmt(100 * M.TAU)}%).",
+        f"{formatting.fmt_mean_std(100 * np.asarray(m.dead_ratio), unit='%')} of the largest final signal (the threshold is "
+        f"{formatting.fmt(100 * survival.TAU)}%).",
         f"PCA against Fourier (Fig. 4), over runs: of the first 2n principal components of the final embedding (n = that "
-        f"run's survivors), {C.fmt_mean_std(100 * np.asarray(m.pc_on), unit='%')} have their dominant frequency among the "
+        f"run's survivors), {formatting.fmt_mean_std(100 * np.asarray(m.pc_on), unit='%')} have their dominant frequency among the "
         f"survivors; PC pair i's dominant frequency is the i-th frequency by final ‖F_k‖² in "
-        f"{C.fmt_mean_std(100 * np.asarray(m.pair_order), unit='%')} of pairs.",
-        C.md_table(["seed", "survivors (k)", "their initial ranks", "dominant k of PC1..PC2n"],
-                   [[str(s["seed"]), ", ".join(map(str, s["survivors"])),
-                     ", ".join(map(str, sorted(s["survivor_ranks"]))), ", ".join(map(str, s["pc_dominant"]))]
-                    for s in sorted(m.stats, key=lambda s: s["seed"])]),
+        f"{formatting.fmt_mean_std(100 * np.asarray(m.pair_order), unit='%')} of pairs.",
+        formatting.md_table(
+            ["seed", "survivors (k)", "their initial ranks", "dominant k of PC1..PC2n"],
+            [
+                [
+                    str(s["seed"]),
+                    ", ".join(map(str, s["survivors"])),
+                    ", ".join(map(str, sorted(s["survivor_ranks"]))),
+                    ", ".join(map(str, s["pc_dominant"])),
+                ]
+                for s in sorted(m.stats, key=lambda s: s["seed"])
+            ],
+        ),
     ]
-    findings += C.health_findings(m.trials)
+    findings += writeup.health_findings(m.trials)
     if m.snapshot_frequencies is not None:
         f, (r_dead, r_alive) = m.snapshot_frequencies, m.snapshot_ranks
-        findings.append(f"Snapshots (Fig. 3b), seed {m.example.settings['seeds']['embedding']}: dead frequency k = {f['dead']} "
-                        f"(initial rank {r_dead}), surviving k = {f['surviving']} (initial rank {r_alive}).")
+        findings.append(
+            f"Snapshots (Fig. 3b), seed {m.example.settings['seeds']['embedding']}: dead frequency k = {f['dead']} "
+            f"(initial rank {r_dead}), surviving k = {f['surviving']} (initial rank {r_alive})."
+        )
     return findings
 
 
 def _summary(m: FourierEvolutionMeasured) -> dict:
     m_rank, s_rank = m.survivor_rank
     return {
-        "tau": M.TAU, "counts": m.count_summary, "counts_ci95": list(m.counts_ci95),
-        "counts_per_tau": {str(tau): M.count_summary(c) for tau, c in m.counts.items()},
+        "tau": survival.TAU,
+        "counts": m.count_summary,
+        "counts_ci95": list(m.counts_ci95),
+        "counts_per_tau": {str(tau): survival.count_summary(c) for tau, c in m.counts.items()},
         "survivor_initial_rank": {"mean": m_rank, "std": s_rank, "n": len(m.survivor_ranks)},
-        "rank_test": m.rank_test, "top_at_init": TOP_AT_INIT, "share_survivors_in_top": m.top_share, "top1_survives": m.top1,
-        "pc_on_survivor": S.mean_std(m.pc_on)[0], "pc_pair_matches_order": S.mean_std(m.pair_order)[0],
-        "survivor_energy_share": S.mean_std(m.energy)[0], "dead_max_ratio": S.mean_std(m.dead_ratio)[0],
-        "example_seed": int(m.example.settings["seeds"]["embedding"]), "snapshot_frequencies": m.snapshot_frequencies,
+        "rank_test": m.rank_test,
+        "top_at_init": TOP_AT_INIT,
+        "share_survivors_in_top": m.top_share,
+        "top1_survives": m.top1,
+        "pc_on_survivor": inference.mean_std(m.pc_on)[0],
+        "pc_pair_matches_order": inference.mean_std(m.pair_order)[0],
+        "survivor_energy_share": inference.mean_std(m.energy)[0],
+        "dead_max_ratio": inference.mean_std(m.dead_ratio)[0],
+        "example_seed": int(m.example.settings["seeds"]["embedding"]),
+        "snapshot_frequencies": m.snapshot_frequencies,
         "runs": [{k: v for k, v in s.items() if k != "dead_ranks"} for s in m.stats],
-        "claims": {c.name: c.verdict for c in m.claims}, "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid),
+        "claims": {c.name: c.verdict for c in m.claims},
+        "valid": len(m.valid),
+        "excluded_trials": len(m.trials) - len(m.valid),
     }
 
 
 def write(m: FourierEvolutionMeasured, record: dict, out_dir: Path) -> Section:
     if not m.assessable:
-        return C.section(m, record)
+        return writeup.section(m, record)
     out_dir = Path(out_dir)
     cs, K = m.count_summary, m.K
     m_rank, s_rank = m.survivor_rank
     c_lo, c_hi = m.counts_ci95
-    our = (f"{C.fmt(cs['mean'])} ± {C.fmt(cs['std'])} survivors per run (95% CI {C.fmt(c_lo)}–{C.fmt(c_hi)}, range "
-           f"{cs['min']}–{cs['max']}, n = {cs['n']} runs, τ = {C.fmt(M.TAU)}); survivors' initial rank {C.fmt(m_rank)} ± "
-           f"{C.fmt(s_rank)} of {K} (random: {C.fmt((K + 1) / 2)}), {C.fmt(100 * m.top_share)}% of survivors in their run's "
-           f"initial top {TOP_AT_INIT} (random: {C.fmt(100 * TOP_AT_INIT / K)}%)")
-    figures = [figure_evolution([m.example] + [t for t in m.typical_runs if t is not m.example], out_dir)]
+    our = (
+        f"{formatting.fmt(cs['mean'])} ± {formatting.fmt(cs['std'])} survivors per run (95% CI {formatting.fmt(c_lo)}–{formatting.fmt(c_hi)}, range "
+        f"{cs['min']}–{cs['max']}, n = {cs['n']} runs, τ = {formatting.fmt(survival.TAU)}); survivors' initial rank {formatting.fmt(m_rank)} ± "
+        f"{formatting.fmt(s_rank)} of {K} (random: {formatting.fmt((K + 1) / 2)}), {formatting.fmt(100 * m.top_share)}% of survivors in their run's "
+        f"initial top {TOP_AT_INIT} (random: {formatting.fmt(100 * TOP_AT_INIT / K)}%)"
+    )
+    figures = [
+        figure_evolution([m.example] + [t for t in m.typical_runs if t is not m.example], out_dir)
+    ]
     if m.snapshot_frequencies is not None:
         f = m.snapshot_frequencies
         figures.append(figure_snapshots(m.series, f["dead"], f["surviving"], m.p, out_dir))
     figures.append(figure_pca(m.example, m.p, out_dir))
     figures.append(figure_ranks(m.runs, K, out_dir))
-    return C.section(
-        m, record,
+    return writeup.section(
+        m,
+        record,
         our_number=our,
         what_we_ran=_what_we_ran(m, record),
         deviations=_deviations(m),
         findings=_findings(m),
         figures=figures,
         summary=_summary(m),
-        short_number=f"{C.fmt(cs['mean'], 2)} circles/run ({cs['min']}–{cs['max']}); survivors' initial rank {C.fmt(m_rank, 2)} of {K}",
+        short_number=f"{formatting.fmt(cs['mean'], 2)} circles/run ({cs['min']}–{cs['max']}); survivors' initial rank {formatting.fmt(m_rank, 2)} of {K}",
     )

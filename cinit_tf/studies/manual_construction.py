@@ -22,24 +22,27 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.figures import plotting
+from cinit_tf.measures import survival
+from cinit_tf.measures.survival import TAUS
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.section import Declaration, Figure, Measured, Section
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _verdicts as V
-from cinit_tf.studies._modadd import TAUS
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
 # "Always" (§4.2) read as a survival rate compatible with at least 95%: a finite sample cannot tell 100%
 # from a rare failure, so the rate's interval must reach 95% (not 100%), and clear ½.
 TOP_ALWAYS = 0.95
-TOP_SOURCE = ('§4.2: "the frequency with the highest signal always survives"; "always" read, since a finite '
-              "sample cannot tell 100% from a rare failure, as a rate pooled over r whose 95% CI reaches")
+TOP_SOURCE = (
+    '§4.2: "the frequency with the highest signal always survives"; "always" read, since a finite '
+    "sample cannot tell 100% from a rare failure, as a rate pooled over r whose 95% CI reaches"
+)
 # §4.2 states the second's rise without a number: the conventional smallest correlation.
-SECOND_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value,
-                         '§4.2: "the second-highest frequency increases in survival rate as its signal '
-                         f'increases"; {V.CONVENTIONAL_RHO.source}')
+SECOND_MARGIN = verdicts.Margin(
+    verdicts.CONVENTIONAL_RHO.value,
+    '§4.2: "the second-highest frequency increases in survival rate as its signal '
+    f'increases"; {verdicts.CONVENTIONAL_RHO.source}',
+)
 TOP_CLAIM = "the top frequency always survives"
 SECOND_CLAIM = "the second survives more often as r grows"
 REVIVAL_CLAIM = "the model sometimes revives a frequency that started at ε"
@@ -48,14 +51,14 @@ CLAIM_NAMES = (TOP_CLAIM, SECOND_CLAIM, REVIVAL_CLAIM)
 VERDICT_RULE = (
     f"three claims on the valid trials (finite training), survival at τ = {SURVIVAL_TAU:g}; the headline is "
     f"the weakest. ({TOP_CLAIM}) pooled over r, the top's survival rate ({TOP_SOURCE} "
-    f"{TOP_ALWAYS * 100:g}%): {V.rate_outcomes(True, TOP_ALWAYS, TOP_SOURCE)}. ({SECOND_CLAIM}) Spearman ρ "
+    f"{TOP_ALWAYS * 100:g}%): {verdicts.rate_outcomes(True, TOP_ALWAYS, TOP_SOURCE)}. ({SECOND_CLAIM}) Spearman ρ "
     "between r and the survival (0/1) of the frequency of signal r · s, with its Fisher-z 95% CI, margin "
-    f"ρ = {SECOND_MARGIN.value:g} ({SECOND_MARGIN.source}): {V.direction_outcomes('positive')}. "
-    f"({REVIVAL_CLAIM}) \"sometimes\" (§4.2: \"the model sometimes chooses to revive them rather than always "
-    "choosing the two clear frontrunners\"): some but not all trials (pooled over r) revive a frequency "
+    f"ρ = {SECOND_MARGIN.value:g} ({SECOND_MARGIN.source}): {verdicts.direction_outcomes('positive')}. "
+    f'({REVIVAL_CLAIM}) "sometimes" (§4.2: "the model sometimes chooses to revive them rather than always '
+    'choosing the two clear frontrunners"): some but not all trials (pooled over r) revive a frequency '
     "that started at ε → reproduced (with the share's Wilson CI); none, or every one → not reproduced; an "
     "existence claim, so no margin applies. Not assessable when fewer than "
-    f"{V.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
+    f"{verdicts.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
 )
 
 CLAIM = (
@@ -86,7 +89,7 @@ def constructed_frequencies(trial) -> tuple[int, int]:
     At r = 1 the two have equal signal and the stored norms cannot tell them apart, and at r = 0 the second has
     none, so the labels come from the construction; `check_frequencies` confirms them against the norms.
     """
-    return int(C.chosen(trial, "k_top")), int(C.chosen(trial, "k_second"))
+    return int(writeup.chosen(trial, "k_top")), int(writeup.chosen(trial, "k_second"))
 
 
 def trial_rows(trials) -> list[dict]:
@@ -95,13 +98,25 @@ def trial_rows(trials) -> list[dict]:
         norms = np.asarray(t.result.fourier_norms, dtype=float)
         k_top, k_second = constructed_frequencies(t)
         r = float(t.settings["transform"]["r"])
-        row = {"id": t.id, "r": r, "k_top": k_top, "k_second": k_second, "embedding_seed": int(t.settings["seeds"]["embedding"]),
-               "initial": norms[0], "eps": float(t.settings["transform"]["eps"]), "s": float(t.settings["transform"]["s"])}
+        row = {
+            "id": t.id,
+            "r": r,
+            "k_top": k_top,
+            "k_second": k_second,
+            "embedding_seed": int(t.settings["seeds"]["embedding"]),
+            "initial": norms[0],
+            "eps": float(t.settings["transform"]["eps"]),
+            "s": float(t.settings["transform"]["s"]),
+        }
         for tau in TAUS:
             alive = survivors(norms[-1], tau)
             others = np.delete(alive, [k_top - 1, k_second - 1])
-            row[tau] = {"top": bool(alive[k_top - 1]), "second": bool(alive[k_second - 1]),
-                        "revived": int(others.sum()), "survivors": int(alive.sum())}
+            row[tau] = {
+                "top": bool(alive[k_top - 1]),
+                "second": bool(alive[k_second - 1]),
+                "revived": int(others.sum()),
+                "survivors": int(alive.sum()),
+            }
         rows.append(row)
     return rows
 
@@ -135,12 +150,17 @@ def per_r(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
     out = []
     for r in sorted({row["r"] for row in rows}):
         rs = [row for row in rows if row["r"] == r]
-        out.append({"r": r, "n": len(rs),
-                    "top": float(np.mean([x[tau]["top"] for x in rs])),
-                    "second": float(np.mean([x[tau]["second"] for x in rs])),
-                    "any_revival": float(np.mean([x[tau]["revived"] > 0 for x in rs])),
-                    "revived_mean": float(np.mean([x[tau]["revived"] for x in rs])),
-                    "survivors_mean": float(np.mean([x[tau]["survivors"] for x in rs]))})
+        out.append(
+            {
+                "r": r,
+                "n": len(rs),
+                "top": float(np.mean([x[tau]["top"] for x in rs])),
+                "second": float(np.mean([x[tau]["second"] for x in rs])),
+                "any_revival": float(np.mean([x[tau]["revived"] > 0 for x in rs])),
+                "revived_mean": float(np.mean([x[tau]["revived"] for x in rs])),
+                "survivors_mean": float(np.mean([x[tau]["survivors"] for x in rs])),
+            }
+        )
     return out
 
 
@@ -156,21 +176,40 @@ class ConstructionMeasured(Measured):
     spearman: dict = field(default_factory=dict)  # ρ(r, second survived) at τ = SURVIVAL_TAU
     any_revival: float = float("nan")  # share of trials reviving a frequency that started at ε
     check: dict = field(default_factory=dict)  # check_frequencies
-    settling: dict = field(default_factory=dict)  # M.settling
+    settling: dict = field(default_factory=dict)  # survival.settling
 
 
-def revival_claim(k: int, n: int) -> V.Claim:
-    """"Sometimes": some but not all of n trials revive a frequency that started at ε (an existence claim)."""
+def revival_claim(k: int, n: int) -> verdicts.Claim:
+    """ "Sometimes": some but not all of n trials revive a frequency that started at ε (an existence claim)."""
     if n == 0:
-        return V.Claim(REVIVAL_CLAIM, V.NOT_ASSESSABLE, "no trials", kind="observation",
-                       reason="too_few_valid", n=0)
-    numbers = dict(value=k / n, ci=S.share_ci(k, n), n=n, kind="observation",
-                   effect="share of trials reviving one")
+        return verdicts.Claim(
+            REVIVAL_CLAIM,
+            verdicts.NOT_ASSESSABLE,
+            "no trials",
+            kind="observation",
+            reason="too_few_valid",
+            n=0,
+        )
+    numbers = dict(
+        value=k / n,
+        ci=inference.share_ci(k, n),
+        n=n,
+        kind="observation",
+        effect="share of trials reviving one",
+    )
     note = f"{k} of {n} trials revive a frequency that started at ε"
     if 0 < k < n:
-        return V.Claim(REVIVAL_CLAIM, V.REPRODUCED, note + "; some but not all", reason="observed", **numbers)
-    why = "; none" if k == 0 else "; every one, not \"sometimes\""
-    return V.Claim(REVIVAL_CLAIM, V.NOT_REPRODUCED, note + why, reason="not_observed", **numbers)
+        return verdicts.Claim(
+            REVIVAL_CLAIM,
+            verdicts.REPRODUCED,
+            note + "; some but not all",
+            reason="observed",
+            **numbers,
+        )
+    why = "; none" if k == 0 else '; every one, not "sometimes"'
+    return verdicts.Claim(
+        REVIVAL_CLAIM, verdicts.NOT_REPRODUCED, note + why, reason="not_observed", **numbers
+    )
 
 
 def claims_of(rows) -> list:
@@ -178,24 +217,34 @@ def claims_of(rows) -> list:
     top = [bool(row[SURVIVAL_TAU]["top"]) for row in rows]
     revived = [row[SURVIVAL_TAU]["revived"] > 0 for row in rows]
     return [
-        V.rate_claim(TOP_CLAIM, sum(top), len(top), True, TOP_ALWAYS, "(all r)", TOP_SOURCE),
-        V.trend(SECOND_CLAIM, [row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows], +1,
-                "Spearman ρ(r, second survived)", margin=SECOND_MARGIN),
+        verdicts.rate_claim(TOP_CLAIM, sum(top), len(top), True, TOP_ALWAYS, "(all r)", TOP_SOURCE),
+        verdicts.trend(
+            SECOND_CLAIM,
+            [row["r"] for row in rows],
+            [float(row[SURVIVAL_TAU]["second"]) for row in rows],
+            +1,
+            "Spearman ρ(r, second survived)",
+            margin=SECOND_MARGIN,
+        ),
         revival_claim(sum(revived), len(revived)),
     ]
 
 
 def measure(trials, options=None) -> ConstructionMeasured:
     """The three claims over the valid trials: pure, no text and no figures."""
-    m = C.begin(trials, CLAIM_NAMES, options, cls=ConstructionMeasured)
+    m = writeup.begin(trials, CLAIM_NAMES, options, cls=ConstructionMeasured)
     if not m.assessable:
         return m
     rows = m.rows = trial_rows(m.valid)
     m.per_tau = {tau: per_r(rows, tau) for tau in TAUS}
     m.check = check_frequencies(rows)
-    m.settling = M.settling(m.valid, M.settling_step(m.valid))
-    m.spearman = S.spearman([row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows])
-    m.any_revival = float(np.mean([row[SURVIVAL_TAU]["revived"] > 0 for row in rows])) if rows else float("nan")
+    m.settling = survival.settling(m.valid, survival.settling_step(m.valid))
+    m.spearman = inference.spearman(
+        [row["r"] for row in rows], [float(row[SURVIVAL_TAU]["second"]) for row in rows]
+    )
+    m.any_revival = (
+        float(np.mean([row[SURVIVAL_TAU]["revived"] > 0 for row in rows])) if rows else float("nan")
+    )
     m.claims = claims_of(rows)
     return m
 
@@ -204,48 +253,82 @@ def measure(trials, options=None) -> ConstructionMeasured:
 
 
 def figure_rates(table, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.4, 3.8))
     r = [x["r"] for x in table]
     n = "/".join(sorted({str(x["n"]) for x in table}))
-    for key, marker, colour, label in (("top", "o", "tab:orange", "largest frequency (signal s)"),
-                                       ("second", "s", "tab:blue", "second frequency (signal r·s)")):
+    for key, marker, colour, label in (
+        ("top", "o", "tab:orange", "largest frequency (signal s)"),
+        ("second", "s", "tab:blue", "second frequency (signal r·s)"),
+    ):
         rate = np.array([x[key] for x in table])
-        ci = np.array([S.share_ci(int(round(x[key] * x["n"])), x["n"]) for x in table])
-        ax.errorbar(r, rate, yerr=[np.maximum(rate - ci[:, 0], 0), np.maximum(ci[:, 1] - rate, 0)], marker=marker, color=colour, capsize=3, label=label)
-    ax.plot(r, [x["any_revival"] for x in table], marker="^", ls="--", color="tab:green",
-            label="trials reviving a frequency that started at ε")
+        ci = np.array([inference.share_ci(int(round(x[key] * x["n"])), x["n"]) for x in table])
+        ax.errorbar(
+            r,
+            rate,
+            yerr=[np.maximum(rate - ci[:, 0], 0), np.maximum(ci[:, 1] - rate, 0)],
+            marker=marker,
+            color=colour,
+            capsize=3,
+            label=label,
+        )
+    ax.plot(
+        r,
+        [x["any_revival"] for x in table],
+        marker="^",
+        ls="--",
+        color="tab:green",
+        label="trials reviving a frequency that started at ε",
+    )
     ax.set_ylim(-0.03, 1.05)
     ax.set_xlabel("r (second frequency's signal / largest's)")
     ax.set_ylabel(f"survival rate (τ = {SURVIVAL_TAU:g}) / share of trials")
     ax.set_title(f"Two constructed frequencies ({n} trials per r)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8)
-    return G.finish(fig, out_dir, "survival_vs_r.png",
-                  "Survival rates of the largest (signal s) and the second frequency (signal r·s) of a constructed "
-                  "embedding against r, with Wilson 95% intervals, and the share of trials in which some frequency that started at ε = 1e-6 "
-                  "survives (a revival). Mirrors Fig. 5c (revivals are our addition to the plot).")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "survival_vs_r.png",
+        "Survival rates of the largest (signal s) and the second frequency (signal r·s) of a constructed "
+        "embedding against r, with Wilson 95% intervals, and the share of trials in which some frequency that started at ε = 1e-6 "
+        "survives (a revival). Mirrors Fig. 5c (revivals are our addition to the plot).",
+    )
 
 
 def figure_revivals(rows, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.0, 3.6))
     rs = sorted({row["r"] for row in rows})
     counts = sorted({row[SURVIVAL_TAU]["revived"] for row in rows})
     bottom = np.zeros(len(rs))
     colours = plt.get_cmap("viridis")
     for j, c in enumerate(counts):
-        share = np.array([np.mean([row[SURVIVAL_TAU]["revived"] == c for row in rows if row["r"] == r]) for r in rs])
-        ax.bar(np.arange(len(rs)), share, bottom=bottom, color=colours(j / max(len(counts) - 1, 1)),
-               label=f"{c} revived")
+        share = np.array(
+            [
+                np.mean([row[SURVIVAL_TAU]["revived"] == c for row in rows if row["r"] == r])
+                for r in rs
+            ]
+        )
+        ax.bar(
+            np.arange(len(rs)),
+            share,
+            bottom=bottom,
+            color=colours(j / max(len(counts) - 1, 1)),
+            label=f"{c} revived",
+        )
         bottom += share
-    ax.set_xticks(np.arange(len(rs)), [C.fmt(r) for r in rs])
+    ax.set_xticks(np.arange(len(rs)), [formatting.fmt(r) for r in rs])
     ax.set_xlabel("r")
     ax.set_ylabel("share of trials")
     ax.set_title("How many frequencies that started at ε survive")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    return G.finish(fig, out_dir, "revivals_vs_r.png",
-                  f"Share of trials by the number of revived frequencies (started at ε, survive at τ = {SURVIVAL_TAU:g}) "
-                  "at each r. The paper reports revivals in words only (§4.2, Fig. 5c's text).")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "revivals_vs_r.png",
+        f"Share of trials by the number of revived frequencies (started at ε, survive at τ = {SURVIVAL_TAU:g}) "
+        "at each r. The paper reports revivals in words only (§4.2, Fig. 5c's text).",
+    )
 
 
 # ---------------------------------------------------------------- write
@@ -258,14 +341,25 @@ def _numbers(m: ConstructionMeasured) -> tuple[str, str]:
         return "no trials", "no trials"
     min_top = min(x["top"] for x in table)
     lo, hi = table[0], table[-1]
-    top_range = sorted({C.fmt(100 * min_top), C.fmt(100 * max(x["top"] for x in table))}, key=float)
-    our = (f"top survives in {'–'.join(top_range)}% of trials at each r; second "
-           f"rises from {C.fmt(100 * lo['second'])}% at r = {C.fmt(lo['r'])} to {C.fmt(100 * hi['second'])}% at r = "
-           f"{C.fmt(hi['r'])} (Spearman ρ = {C.fmt(rho['rho'])}, {C.fmt_p(rho['p'])}); a revival in "
-           f"{C.fmt(100 * any_revival)}% of trials; {len(m.rows)} trials, {lo['n']} per r")
-    top_short = "top 100% at each r" if min_top == 1 else f"top ≥ {C.fmt(100 * min_top)}% at each r"
-    short = (f"{top_short}; second {C.fmt(100 * lo['second'])}% → {C.fmt(100 * hi['second'])}% "
-             f"(r {C.fmt(lo['r'])} → {C.fmt(hi['r'])}); revivals {C.fmt(100 * any_revival)}%")
+    top_range = sorted(
+        {formatting.fmt(100 * min_top), formatting.fmt(100 * max(x["top"] for x in table))},
+        key=float,
+    )
+    our = (
+        f"top survives in {'–'.join(top_range)}% of trials at each r; second "
+        f"rises from {formatting.fmt(100 * lo['second'])}% at r = {formatting.fmt(lo['r'])} to {formatting.fmt(100 * hi['second'])}% at r = "
+        f"{formatting.fmt(hi['r'])} (Spearman ρ = {formatting.fmt(rho['rho'])}, {formatting.fmt_p(rho['p'])}); a revival in "
+        f"{formatting.fmt(100 * any_revival)}% of trials; {len(m.rows)} trials, {lo['n']} per r"
+    )
+    top_short = (
+        "top 100% at each r"
+        if min_top == 1
+        else f"top ≥ {formatting.fmt(100 * min_top)}% at each r"
+    )
+    short = (
+        f"{top_short}; second {formatting.fmt(100 * lo['second'])}% → {formatting.fmt(100 * hi['second'])}% "
+        f"(r {formatting.fmt(lo['r'])} → {formatting.fmt(hi['r'])}); revivals {formatting.fmt(100 * any_revival)}%"
+    )
     return our, short
 
 
@@ -273,71 +367,114 @@ def _what_we_ran(m: ConstructionMeasured, record: dict) -> list[str]:
     rows, table = m.rows, m.per_tau[SURVIVAL_TAU]
     s_values = sorted({row["s"] for row in rows})
     p_d = sorted({(int(t.settings["task"]["p"]), int(t.settings["train"]["d"])) for t in m.valid})
-    ran = C.profile_lines(record, m.trials)
-    ran.append(f"r ∈ {{{', '.join(C.fmt(x['r']) for x in table)}}}, s = {', '.join(f'{s:g}' for s in s_values)}, "
-               f"ε = {', '.join(C.fmt(e) for e in sorted({row['eps'] for row in rows}))}; (p, d) = "
-               f"{', '.join(f'({p}, {d})' for p, d in p_d)}.")
-    ran.append("Trial i has the same embedding seed (so the same two frequencies, directions and phases), MLP and split "
-               "at every r: the sweep over r is paired.")
+    ran = writeup.profile_lines(record, m.trials)
+    ran.append(
+        f"r ∈ {{{', '.join(formatting.fmt(x['r']) for x in table)}}}, s = {', '.join(f'{s:g}' for s in s_values)}, "
+        f"ε = {', '.join(formatting.fmt(e) for e in sorted({row['eps'] for row in rows}))}; (p, d) = "
+        f"{', '.join(f'({p}, {d})' for p, d in p_d)}."
+    )
+    ran.append(
+        "Trial i has the same embedding seed (so the same two frequencies, directions and phases), MLP and split "
+        "at every r: the sweep over r is paired."
+    )
     return ran
 
 
 def _deviations(m: ConstructionMeasured) -> list[str]:
     return [
-        M.short_budget_deviation(m.valid),
+        survival.short_budget_deviation(m.valid),
         "The paper does not give s. Ours makes the constructed embedding as large as a drawn one at r = 1: "
         "2s = ⌊(p−1)/2⌋ · p · d, the expected total signal of an N(0, 1) embedding over k = 1..⌊(p−1)/2⌋ "
         "(each frequency's expected ‖F_k‖² is p · d).",
         "The paper does not give its grid of r or its number of trials; ours are under What we ran.",
         "The two frequencies are drawn from k = 1..⌊(p−1)/2⌋ (each stands for the circle k, p − k); directions and "
-        "phases are uniformly random in C^d; the mean (k = 0) is 0. The paper says only \"randomly sample 2 out of p "
-        "frequencies\".",
+        'phases are uniformly random in C^d; the mean (k = 0) is 0. The paper says only "randomly sample 2 out of p '
+        'frequencies".',
         f"\"Always\" is our ≥ {TOP_ALWAYS * 100:g}% (the rate's 95% CI reaching it), pooled over r (each r's "
-        "rate is in the table). At r = 1 the two frequencies have equal signal; \"top\" "
-        "and \"second\" are the construction's labels. At r = 0 the second frequency starts at 0 (below ε); its survival "
+        'rate is in the table). At r = 1 the two frequencies have equal signal; "top" '
+        'and "second" are the construction\'s labels. At r = 0 the second frequency starts at 0 (below ε); its survival '
         "is counted as the second's, not as a revival.",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
-        *C.paper_setting_deviations(m.valid),
-        *C.common_deviations(m.valid),
-        C.STATISTICS_NOTE,
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our rule); the τ table is under What we saw.",
+        *writeup.paper_setting_deviations(m.valid),
+        *writeup.common_deviations(m.valid),
+        writeup.STATISTICS_NOTE,
     ]
 
 
 def _findings(m: ConstructionMeasured) -> list[str]:
     table, check = m.per_tau[SURVIVAL_TAU], m.check
-    rows_md = [[C.fmt(x["r"]), x["n"], f"{100 * x['top']:.1f}%", f"{100 * x['second']:.1f}%",
-                f"{100 * x['any_revival']:.1f}%", x["revived_mean"], x["survivors_mean"]] for x in table]
-    tau_md = [[f"{tau:g}"] + [f"{100 * x['top']:.0f}% / {100 * x['second']:.0f}% / {100 * x['any_revival']:.0f}%"
-                              for x in m.per_tau[tau]] for tau in TAUS]
+    rows_md = [
+        [
+            formatting.fmt(x["r"]),
+            x["n"],
+            f"{100 * x['top']:.1f}%",
+            f"{100 * x['second']:.1f}%",
+            f"{100 * x['any_revival']:.1f}%",
+            x["revived_mean"],
+            x["survivors_mean"],
+        ]
+        for x in table
+    ]
+    tau_md = [
+        [f"{tau:g}"]
+        + [
+            f"{100 * x['top']:.0f}% / {100 * x['second']:.0f}% / {100 * x['any_revival']:.0f}%"
+            for x in m.per_tau[tau]
+        ]
+        for tau in TAUS
+    ]
     return [
-        C.md_table(["r", "trials", "top survives", "second survives", "trials with a revival", "revived per trial (mean)",
-                    "survivors per trial (mean)"], rows_md),
+        formatting.md_table(
+            [
+                "r",
+                "trials",
+                "top survives",
+                "second survives",
+                "trials with a revival",
+                "revived per trial (mean)",
+                "survivors per trial (mean)",
+            ],
+            rows_md,
+        ),
         "**Survival threshold τ** (top / second / trials with a revival, at each r):",
-        C.md_table(["τ"] + [f"r = {C.fmt(x['r'])}" for x in table], tau_md),
-        (f"The constructed frequencies were checked against the stored initial signals of {check['checked']} trials "
-         f"(largest and second largest where r tells them apart; every other signal below 1e-4 · s): {check['agree']} agree"
-         + (f", {len(check['disagree'])} disagree ({', '.join(f'`{i[:12]}`' for i in check['disagree'][:10])})." if check["disagree"] else ".")),
-        M.settling_text(m.settling),
-        *C.health_findings(m.trials, convergence_matters=False),
+        formatting.md_table(["τ"] + [f"r = {formatting.fmt(x['r'])}" for x in table], tau_md),
+        (
+            f"The constructed frequencies were checked against the stored initial signals of {check['checked']} trials "
+            f"(largest and second largest where r tells them apart; every other signal below 1e-4 · s): {check['agree']} agree"
+            + (
+                f", {len(check['disagree'])} disagree ({', '.join(f'`{i[:12]}`' for i in check['disagree'][:10])})."
+                if check["disagree"]
+                else "."
+            )
+        ),
+        survival.settling_text(m.settling),
+        *writeup.health_findings(m.trials, convergence_matters=False),
     ]
 
 
 def write(m: ConstructionMeasured, record: dict, out_dir: Path) -> Section:
     """The report section: the numbers of `measure` in words, tables and the two figures."""
     if not m.assessable:
-        return C.section(m, record)
+        return writeup.section(m, record)
     out_dir = Path(out_dir)
     our, short = _numbers(m)
-    return C.section(
-        m, record,
+    return writeup.section(
+        m,
+        record,
         our_number=our,
         what_we_ran=_what_we_ran(m, record),
         deviations=_deviations(m),
         findings=_findings(m),
         figures=[figure_rates(m.per_tau[SURVIVAL_TAU], out_dir), figure_revivals(m.rows, out_dir)],
-        summary={"per_r": {str(tau): m.per_tau[tau] for tau in TAUS}, "spearman_second": m.spearman,
-                 "any_revival": m.any_revival, "frequency_check": dict(m.check),
-                 "settling": m.settling, "claims": {c.name: c.verdict for c in m.claims},
-                 "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid)},
+        summary={
+            "per_r": {str(tau): m.per_tau[tau] for tau in TAUS},
+            "spearman_second": m.spearman,
+            "any_revival": m.any_revival,
+            "frequency_check": dict(m.check),
+            "settling": m.settling,
+            "claims": {c.name: c.verdict for c in m.claims},
+            "valid": len(m.valid),
+            "excluded_trials": len(m.trials) - len(m.valid),
+        },
         short_number=short,
     )

@@ -27,32 +27,37 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.section import Declaration, Figure, Measured, Section
-from cinit_tf.studies import _candidate_signals as K
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _sweeps as W
-from cinit_tf.studies import _verdicts as V
+from cinit_tf.figures import plotting
+from cinit_tf.measures import candidate_signals, sweeps
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
-TASK_NAMES = {"remainder": "remainder (f over all m! orders)", "xor": "XOR (g over all arrangements)",
-              "modadd": "modular addition (signal_k, k = 1..K)"}
+TASK_NAMES = {
+    "remainder": "remainder (f over all m! orders)",
+    "xor": "XOR (g over all arrangements)",
+    "modadd": "modular addition (signal_k, k = 1..K)",
+}
 MARGIN = 0.05  # "stays the same": within 5% of its level
 MARGIN_SOURCE = 'Fig. 10: "the average stays the same", read as within 5% of its level'
 ASYMPTOTIC_D = 8  # the 1/√d law is fitted from this d on (small d is far from the Gaussian limit)
 # The rise of the min and the fall of the max carry no number: the conventional smallest correlation.
-MIN_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value,
-                      'Fig. 8: "The minimum signal of our constructed “completeness” metrics increases with '
-                      f'the dimension"; {V.CONVENTIONAL_RHO.source}')
-MAX_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value,
-                      'App. C: "the maximum signal decreases over dimensionality" (Fig. 10: "The maximum '
-                      f'decreases"); {V.CONVENTIONAL_RHO.source}')
+MIN_MARGIN = verdicts.Margin(
+    verdicts.CONVENTIONAL_RHO.value,
+    'Fig. 8: "The minimum signal of our constructed “completeness” metrics increases with '
+    f'the dimension"; {verdicts.CONVENTIONAL_RHO.source}',
+)
+MAX_MARGIN = verdicts.Margin(
+    verdicts.CONVENTIONAL_RHO.value,
+    'App. C: "the maximum signal decreases over dimensionality" (Fig. 10: "The maximum '
+    f'decreases"); {verdicts.CONVENTIONAL_RHO.source}',
+)
 
 VERDICT_RULE = (
     "Per task (remainder, XOR, modular addition), three claims, with one point per (draw, d): (1) min "
     "rises: Spearman ρ between d and each draw's smallest normalised signal (signal / mean over the "
     f"candidates) with its Fisher-z 95% CI, margin ρ = {MIN_MARGIN.value:g} ({MIN_MARGIN.source}): "
-    f"{V.direction_outcomes('positive')}. (2) max falls: the same for each draw's largest normalised signal, "
+    f"{verdicts.direction_outcomes('positive')}. (2) max falls: the same for each draw's largest normalised signal, "
     f"with ρ negative, margin |ρ| = {MAX_MARGIN.value:g} ({MAX_MARGIN.source}). (3) mean flat: in the "
     "normalised view the mean is exactly 1 at every d by construction, so it is judged on the signal divided "
     "by its expectation under E ~ N(0, 1): at each d the 95% CI of the mean over draws is compared with the "
@@ -66,7 +71,7 @@ VERDICT_RULE = (
 CLAIM = (
     "Computing the completeness signals of random initial embeddings (§3, §4) over 100 initialisations per dimension d, "
     "the minimum signal rises with d on all three tasks (Fig. 8), while the maximum falls and the average stays the same "
-    "(Fig. 10). The paper reads this as fewer poorly formed, \"incomplete\" representations at larger d, less noise for the "
+    '(Fig. 10). The paper reads this as fewer poorly formed, "incomplete" representations at larger d, less noise for the '
     "MLP (the reason frozen embeddings of larger d fit better, §5), and, since the most complete representation is less "
     "advantageous, more representations with a chance to be learned (App. C, D)."
 )
@@ -95,51 +100,94 @@ def draw_stats(scores, expected: float, extremes: tuple[float, float, float] | N
         s = np.asarray(scores, dtype=np.float64)
         extremes = (float(s.min()), float(s.mean()), float(s.max()))
     lo, mean, hi = extremes
-    return {"norm_min": lo / mean, "norm_max": hi / mean, "norm_mean": 1.0,
-            "exp_min": lo / expected, "exp_mean": mean / expected, "exp_max": hi / expected,
-            "spread": (hi - lo) / mean}
+    return {
+        "norm_min": lo / mean,
+        "norm_max": hi / mean,
+        "norm_mean": 1.0,
+        "exp_min": lo / expected,
+        "exp_mean": mean / expected,
+        "exp_max": hi / expected,
+        "spread": (hi - lo) / mean,
+    }
 
 
 # ---------------------------------------------------------------- per task
 
 
-def task_claims(label: str, per_d: dict) -> list[V.Claim]:
+def task_claims(label: str, per_d: dict) -> list[verdicts.Claim]:
     """One task's three claims from its draws' views ({d: [draw_stats]}), one point per (draw, d)."""
     ds = sorted(per_d)
     points = [(d, s) for d in ds for s in per_d[d]]
     x = [d for d, _ in points]
     return [
-        V.trend(f"{label}: min rises", x, [s["norm_min"] for _, s in points], +1, margin=MIN_MARGIN),
-        V.trend(f"{label}: max falls", x, [s["norm_max"] for _, s in points], -1, margin=MAX_MARGIN),
-        V.level_claim(f"{label}: mean flat (signal / its N(0, 1) expectation)",
-                      {d: [s["exp_mean"] for s in per_d[d]] for d in ds}, 1.0, MARGIN, MARGIN_SOURCE, "d"),
+        verdicts.trend(
+            f"{label}: min rises", x, [s["norm_min"] for _, s in points], +1, margin=MIN_MARGIN
+        ),
+        verdicts.trend(
+            f"{label}: max falls", x, [s["norm_max"] for _, s in points], -1, margin=MAX_MARGIN
+        ),
+        verdicts.level_claim(
+            f"{label}: mean flat (signal / its N(0, 1) expectation)",
+            {d: [s["exp_mean"] for s in per_d[d]] for d in ds},
+            1.0,
+            MARGIN,
+            MARGIN_SOURCE,
+            "d",
+        ),
     ]
 
 
 def measure_task(label: str, trials: list) -> dict:
     """One task's draws: per d, each draw's three views; the claims, the spread's log-log slope and the table."""
     task = dict(trials[0].settings["task"])
-    valid, excluded = C.split_valid(trials, needs_generalised=False)
+    valid, excluded = writeup.split_valid(trials, needs_generalised=False)
     per_d: dict[int, list[dict]] = {}
     for t in valid:
         d = int(t.settings["train"]["d"])
-        per_d.setdefault(d, []).append(draw_stats(None, K.expected_score(task, d), K.extremes(t.result.initial_embedding, task)))
+        per_d.setdefault(d, []).append(
+            draw_stats(
+                None,
+                candidate_signals.expected_score(task, d),
+                candidate_signals.extremes(t.result.initial_embedding, task),
+            )
+        )
     ds = sorted(per_d)
     points = [(d, s) for d in ds for s in per_d[d]]
-    if not V.assessable(len(valid), len(trials)):
-        claims = [V.not_assessable(f"{label}: {what}", len(valid), len(trials), kind=kind)
-                  for what, kind in (("min rises", "trend"), ("max falls", "trend"), ("mean flat", "level"))]
+    if not verdicts.assessable(len(valid), len(trials)):
+        claims = [
+            verdicts.not_assessable(f"{label}: {what}", len(valid), len(trials), kind=kind)
+            for what, kind in (
+                ("min rises", "trend"),
+                ("max falls", "trend"),
+                ("mean flat", "level"),
+            )
+        ]
     else:
         claims = task_claims(label, per_d)
     big = [(d, s["spread"]) for d, s in points if d >= ASYMPTOTIC_D]
-    slope = S.loglog_slope([d for d, _ in big], [v for _, v in big])
-    table = {d: {key: W.band([s[key] for s in per_d[d]]) for key in per_d[d][0]} | {"n": len(per_d[d])} for d in ds}
+    slope = inference.loglog_slope([d for d, _ in big], [v for _, v in big])
+    table = {
+        d: {key: sweeps.band([s[key] for s in per_d[d]]) for key in per_d[d][0]}
+        | {"n": len(per_d[d])}
+        for d in ds
+    }
     for d in ds:
-        table[d]["spread_sqrt_d"] = W.band([s["spread"] * math.sqrt(d) for s in per_d[d]])
-        table[d]["exp_mean_ci"] = S.mean_ci([s["exp_mean"] for s in per_d[d]])
-    return {"label": label, "task": task, "p": C.task_p(task), "ds": ds, "per_d": per_d, "claims": claims,
-            "slope": slope, "table": table, "n": len(trials), "valid": len(valid), "excluded": excluded,
-            "candidates": K.candidates(task)}
+        table[d]["spread_sqrt_d"] = sweeps.band([s["spread"] * math.sqrt(d) for s in per_d[d]])
+        table[d]["exp_mean_ci"] = inference.mean_ci([s["exp_mean"] for s in per_d[d]])
+    return {
+        "label": label,
+        "task": task,
+        "p": writeup.task_p(task),
+        "ds": ds,
+        "per_d": per_d,
+        "claims": claims,
+        "slope": slope,
+        "table": table,
+        "n": len(trials),
+        "valid": len(valid),
+        "excluded": excluded,
+        "candidates": candidate_signals.candidates(task),
+    }
 
 
 # ---------------------------------------------------------------- figures
@@ -150,8 +198,16 @@ COLOURS = {"min": "tab:blue", "mean": "tab:green", "max": "tab:red"}
 def _mark_p(ax, c) -> None:
     if c["p"] in c["ds"]:
         ax.axvline(c["p"], color="grey", ls=":", lw=1)
-        ax.annotate(f"d = p = {c['p']}", (c["p"], 0.97), xycoords=("data", "axes fraction"), fontsize=7, color="grey",
-                    xytext=(3, 0), textcoords="offset points", va="top")
+        ax.annotate(
+            f"d = p = {c['p']}",
+            (c["p"], 0.97),
+            xycoords=("data", "axes fraction"),
+            fontsize=7,
+            color="grey",
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="top",
+        )
 
 
 def _y_axis(ax, values) -> None:
@@ -161,29 +217,42 @@ def _y_axis(ax, values) -> None:
     v = np.asarray([x for x in values if np.isfinite(x) and x > 0])
     if v.size and v.max() / v.min() > 10:
         ax.set_yscale("log")
-        if v.max() / v.min() < 100:  # under two decades a tick per decade leaves one or two numbers: label 2 and 5 too
+        if (
+            v.max() / v.min() < 100
+        ):  # under two decades a tick per decade leaves one or two numbers: label 2 and 5 too
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(FormatStrFormatter(""))  # minor ticks unlabelled: labels would overprint
+        ax.yaxis.set_minor_formatter(
+            FormatStrFormatter("")
+        )  # minor ticks unlabelled: labels would overprint
 
 
 def figure_fig8(cases: list, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 3.4), squeeze=False)
     for ax, c in zip(axes[0], cases):
-        W.draw_band(ax, c["ds"], [[s["norm_min"] for s in c["per_d"][d]] for d in c["ds"]], COLOURS["min"],
-                    "min over candidates (median of draws)")
-        W.log2_ticks(ax, c["ds"])
+        sweeps.draw_band(
+            ax,
+            c["ds"],
+            [[s["norm_min"] for s in c["per_d"][d]] for d in c["ds"]],
+            COLOURS["min"],
+            "min over candidates (median of draws)",
+        )
+        sweeps.log2_ticks(ax, c["ds"])
         _y_axis(ax, [s["norm_min"] for d in c["ds"] for s in c["per_d"][d]])
         _mark_p(ax, c)
         ax.set_xlabel("embedding dimension d (log scale)")
         ax.set_ylabel("min of signal / mean signal")
         ax.set_title(f"{c['label']}: {c['candidates']} candidates", fontsize=9)
         ax.legend(loc="best")
-    return G.finish(fig, out_dir, "min_signal.png",
-                    "Mirrors Fig. 8: the smallest normalised signal (signal / mean over all candidates) of each random "
-                    "initial embedding against d, per task; line = median over the draws, band = 5th–95th percentile of "
-                    "the draws. The dotted line marks d = p.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "min_signal.png",
+        "Mirrors Fig. 8: the smallest normalised signal (signal / mean over all candidates) of each random "
+        "initial embedding against d, per task; line = median over the draws, band = 5th–95th percentile of "
+        "the draws. The dotted line marks d = p.",
+    )
 
 
 def _band_legend(ax) -> None:
@@ -196,47 +265,72 @@ def _band_legend(ax) -> None:
 
 
 def figure_fig10(cases: list, out_dir: Path, view: str) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 3.6), squeeze=False)
     prefix = "norm" if view == "normalised" else "exp"
     for ax, c in zip(axes[0], cases):
         for key, marker in (("max", "^"), ("mean", "o"), ("min", "v")):
-            W.draw_band(ax, c["ds"], [[s[f"{prefix}_{key}"] for s in c["per_d"][d]] for d in c["ds"]], COLOURS[key],
-                        f"{key} over candidates", marker=marker)
-        W.log2_ticks(ax, c["ds"])
-        _y_axis(ax, [s[f"{prefix}_{k}"] for d in c["ds"] for s in c["per_d"][d] for k in ("min", "max")])
+            sweeps.draw_band(
+                ax,
+                c["ds"],
+                [[s[f"{prefix}_{key}"] for s in c["per_d"][d]] for d in c["ds"]],
+                COLOURS[key],
+                f"{key} over candidates",
+                marker=marker,
+            )
+        sweeps.log2_ticks(ax, c["ds"])
+        _y_axis(
+            ax, [s[f"{prefix}_{k}"] for d in c["ds"] for s in c["per_d"][d] for k in ("min", "max")]
+        )
         ax.axhline(1.0, color="black", lw=0.6, ls="--")
         _mark_p(ax, c)
         ax.set_xlabel("embedding dimension d (log scale)")
-        ax.set_ylabel("signal / mean over candidates" if view == "normalised" else "signal / its N(0, 1) expectation")
+        ax.set_ylabel(
+            "signal / mean over candidates"
+            if view == "normalised"
+            else "signal / its N(0, 1) expectation"
+        )
         ax.set_title(c["label"], fontsize=9)
         _band_legend(ax)
     if view == "normalised":
-        return G.finish(fig, out_dir, "min_mean_max_normalised.png",
-                        "Mirrors Fig. 10: min, mean and max over all candidates of the normalised signal (signal / mean over "
-                        "candidates) of each random initial embedding against d; line = median over draws, band = 5th–95th "
-                        "percentile of the draws, each band in its line's colour (the legend pairs them). The mean is exactly 1 here by construction.")
-    return G.finish(fig, out_dir, "min_mean_max_expectation.png",
-                    "Our view, not in the paper: the same min, mean and max divided by the expectation of one candidate's "
-                    "signal under E ~ N(0, 1) (p·d, 2d·bits·4^(bits−1), (2dm/p)·m(m²−1)/6), a normalisation that does not "
-                    "force the mean to 1; line = median over draws, band = 5th–95th percentile of the draws, each band in its line's colour "
-                    "(the legend pairs them; where bands overlap their tints mix). The dashed line is 1.")
+        return plotting.finish(
+            fig,
+            out_dir,
+            "min_mean_max_normalised.png",
+            "Mirrors Fig. 10: min, mean and max over all candidates of the normalised signal (signal / mean over "
+            "candidates) of each random initial embedding against d; line = median over draws, band = 5th–95th "
+            "percentile of the draws, each band in its line's colour (the legend pairs them). The mean is exactly 1 here by construction.",
+        )
+    return plotting.finish(
+        fig,
+        out_dir,
+        "min_mean_max_expectation.png",
+        "Our view, not in the paper: the same min, mean and max divided by the expectation of one candidate's "
+        "signal under E ~ N(0, 1) (p·d, 2d·bits·4^(bits−1), (2dm/p)·m(m²−1)/6), a normalisation that does not "
+        "force the mean to 1; line = median over draws, band = 5th–95th percentile of the draws, each band in its line's colour "
+        "(the legend pairs them; where bands overlap their tints mix). The dashed line is 1.",
+    )
 
 
 def figure_concentration(cases: list, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(2, len(cases), figsize=(4.2 * len(cases), 6.2), squeeze=False)
     for j, c in enumerate(cases):
         ax = axes[0][j]
-        W.draw_band(ax, c["ds"], [[s["spread"] for s in c["per_d"][d]] for d in c["ds"]], "tab:purple",
-                    "(max − min) / mean (median of draws)")
+        sweeps.draw_band(
+            ax,
+            c["ds"],
+            [[s["spread"] for s in c["per_d"][d]] for d in c["ds"]],
+            "tab:purple",
+            "(max − min) / mean (median of draws)",
+        )
         s = c["slope"]
         if np.isfinite(s["slope"]):
             big = [d for d in c["ds"] if d >= ASYMPTOTIC_D]
-            med = W.band([v["spread"] for v in c["per_d"][big[0]]])[0]
+            med = sweeps.band([v["spread"] for v in c["per_d"][big[0]]])[0]
             ref = [med * math.sqrt(big[0] / d) for d in big]
             ax.plot(big, ref, color="black", ls="--", lw=1, label="∝ 1/√d")
-        W.log2_ticks(ax, c["ds"])
+        sweeps.log2_ticks(ax, c["ds"])
         ax.set_yscale("log")
         from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
@@ -244,21 +338,33 @@ def figure_concentration(cases: list, out_dir: Path) -> Figure:
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("embedding dimension d (log scale)")
         ax.set_ylabel("relative spread (log)")
-        ax.set_title(f"{c['label']}: log-log slope {C.fmt(s['slope'])} for d ≥ {ASYMPTOTIC_D}", fontsize=9)
+        ax.set_title(
+            f"{c['label']}: log-log slope {formatting.fmt(s['slope'])} for d ≥ {ASYMPTOTIC_D}",
+            fontsize=9,
+        )
         ax.legend(loc="best")
         ax = axes[1][j]
-        W.draw_band(ax, c["ds"], [[v["spread"] * math.sqrt(d) for v in c["per_d"][d]] for d in c["ds"]], "tab:purple",
-                    "spread × √d (median of draws)")
-        W.log2_ticks(ax, c["ds"])
+        sweeps.draw_band(
+            ax,
+            c["ds"],
+            [[v["spread"] * math.sqrt(d) for v in c["per_d"][d]] for d in c["ds"]],
+            "tab:purple",
+            "spread × √d (median of draws)",
+        )
+        sweeps.log2_ticks(ax, c["ds"])
         ax.set_ylim(bottom=0)
         ax.set_xlabel("embedding dimension d (log scale)")
         ax.set_ylabel("(max − min) / mean × √d")
         ax.legend(loc="best")
-    return G.finish(fig, out_dir, "concentration.png",
-                    "Our check, not in the paper: the relative spread (max − min) / mean of each draw's signals (top, log-log, "
-                    "with a 1/√d reference from the first d ≥ 8) and the same times √d (bottom). A flat bottom curve means the "
-                    "spread shrinks as 1/√d, the concentration of a sum of d independent Gaussian coordinates; line = median "
-                    "over draws, band = 5th–95th percentile.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "concentration.png",
+        "Our check, not in the paper: the relative spread (max − min) / mean of each draw's signals (top, log-log, "
+        "with a 1/√d reference from the first d ≥ 8) and the same times √d (bottom). A flat bottom curve means the "
+        "spread shrinks as 1/√d, the concentration of a sum of d independent Gaussian coordinates; line = median "
+        "over draws, band = 5th–95th percentile.",
+    )
 
 
 # ---------------------------------------------------------------- text
@@ -269,15 +375,34 @@ def task_table(c) -> str:
     for d in c["ds"]:
         t = c["table"][d]
 
-        def med(key):
+        def med(key, t=t):
             m, lo, hi = t[key]
-            return f"{C.fmt(m)} [{C.fmt(lo)}, {C.fmt(hi)}]"
+            return f"{formatting.fmt(m)} [{formatting.fmt(lo)}, {formatting.fmt(hi)}]"
 
         m, lo, hi, _ = t["exp_mean_ci"]
-        rows.append([str(d) + (" (= p)" if d == c["p"] else ""), t["n"], med("norm_min"), med("norm_max"),
-                     f"{C.fmt(m, 4)} [{C.fmt(lo, 4)}, {C.fmt(hi, 4)}]", med("spread"), med("spread_sqrt_d")])
-    return C.md_table(["d", "draws", "min / mean: median [5%, 95%]", "max / mean: median [5%, 95%]",
-                       "mean / N(0,1) expectation: mean [95% CI]", "(max − min) / mean", "× √d"], rows)
+        rows.append(
+            [
+                str(d) + (" (= p)" if d == c["p"] else ""),
+                t["n"],
+                med("norm_min"),
+                med("norm_max"),
+                f"{formatting.fmt(m, 4)} [{formatting.fmt(lo, 4)}, {formatting.fmt(hi, 4)}]",
+                med("spread"),
+                med("spread_sqrt_d"),
+            ]
+        )
+    return formatting.md_table(
+        [
+            "d",
+            "draws",
+            "min / mean: median [5%, 95%]",
+            "max / mean: median [5%, 95%]",
+            "mean / N(0,1) expectation: mean [95% CI]",
+            "(max − min) / mean",
+            "× √d",
+        ],
+        rows,
+    )
 
 
 def merged_exclusions(cases) -> dict:
@@ -306,37 +431,55 @@ class MinSignalMeasured(Measured):
 
 def measure(trials: list, options=None) -> MinSignalMeasured:
     everything = sorted(trials, key=lambda t: t.id)
-    groups = C.group_trials(everything, lambda t: t.settings["task"]["name"])
-    order = [n for n in C.TASK_ORDER if n in groups] + [n for n in groups if n not in C.TASK_ORDER]
+    groups = writeup.group_trials(everything, lambda t: t.settings["task"]["name"])
+    order = [n for n in writeup.TASK_ORDER if n in groups] + [
+        n for n in groups if n not in writeup.TASK_ORDER
+    ]
     cases = [measure_task(name, groups[name]) for name in order]
-    valid, _ = C.split_valid(everything)
-    m = MinSignalMeasured(trials=everything, valid=valid, excluded=merged_exclusions(cases), options=options, cases=cases,
-                          claims=[cl for c in cases for cl in c["claims"]])
+    valid, _ = writeup.split_valid(everything)
+    m = MinSignalMeasured(
+        trials=everything,
+        valid=valid,
+        excluded=merged_exclusions(cases),
+        options=options,
+        cases=cases,
+        claims=[cl for c in cases for cl in c["claims"]],
+    )
     # Each task is judged on its own draws: the study is unassessable when too few draws are valid and no task can be judged.
-    m.assessable = V.assessable(len(valid), len(everything)) or any(c.verdict != V.NOT_ASSESSABLE for c in m.claims)
+    m.assessable = verdicts.assessable(len(valid), len(everything)) or any(
+        c.verdict != verdicts.NOT_ASSESSABLE for c in m.claims
+    )
     return m
 
 
 def _numbers(cases: list, claims: list) -> tuple[str, str]:
     """(our number, the index's short form)."""
+
     def end_text(c, key):
         lo_d, hi_d = c["ds"][0], c["ds"][-1]
-        return f"{C.fmt(c['table'][lo_d][key][0])} at d = {lo_d} → {C.fmt(c['table'][hi_d][key][0])} at d = {hi_d}"
+        return f"{formatting.fmt(c['table'][lo_d][key][0])} at d = {lo_d} → {formatting.fmt(c['table'][hi_d][key][0])} at d = {hi_d}"
 
-    our = "; ".join(f"{c['label']}: min/mean {end_text(c, 'norm_min')}, max/mean {end_text(c, 'norm_max')} (medians over "
-                    f"{_draws(c)} draws per d), "
-                    f"spread ∝ d^{C.fmt(c['slope']['slope'], 2)}" for c in cases)
+    our = "; ".join(
+        f"{c['label']}: min/mean {end_text(c, 'norm_min')}, max/mean {end_text(c, 'norm_max')} (medians over "
+        f"{_draws(c)} draws per d), "
+        f"spread ∝ d^{formatting.fmt(c['slope']['slope'], 2)}"
+        for c in cases
+    )
     slopes = [c["slope"]["slope"] for c in cases]
-    short = "; ".join(f"{c['label']}: min {C.fmt(c['table'][c['ds'][0]]['norm_min'][0], 2)}→{C.fmt(c['table'][c['ds'][-1]]['norm_min'][0], 2)}, "
-                      f"max {C.fmt(c['table'][c['ds'][0]]['norm_max'][0], 3)}→{C.fmt(c['table'][c['ds'][-1]]['norm_max'][0], 3)}"
-                      for c in cases) + (f"; spread ∝ d^({C.fmt(min(slopes), 2)} to {C.fmt(max(slopes), 2)}) ({W.claim_counts(claims)})")
+    short = "; ".join(
+        f"{c['label']}: min {formatting.fmt(c['table'][c['ds'][0]]['norm_min'][0], 2)}→{formatting.fmt(c['table'][c['ds'][-1]]['norm_min'][0], 2)}, "
+        f"max {formatting.fmt(c['table'][c['ds'][0]]['norm_max'][0], 3)}→{formatting.fmt(c['table'][c['ds'][-1]]['norm_max'][0], 3)}"
+        for c in cases
+    ) + (
+        f"; spread ∝ d^({formatting.fmt(min(slopes), 2)} to {formatting.fmt(max(slopes), 2)}) ({sweeps.claim_counts(claims)})"
+    )
     return our, short
 
 
 DEVIATIONS = (
-    f"Normalisation ({C.method('normalised-signals-5-app-c')}): each draw's signals are divided by their mean over all "
-    "candidates, the paper's reading of \"normalised\". The mean of a normalised vector is then exactly 1 at every d, so "
-    "Fig. 10's \"average stays the same\" holds by construction in that view and is not evidence; we judge it on the "
+    f"Normalisation ({writeup.method('normalised-signals-5-app-c')}): each draw's signals are divided by their mean over all "
+    'candidates, the paper\'s reading of "normalised". The mean of a normalised vector is then exactly 1 at every d, so '
+    'Fig. 10\'s "average stays the same" holds by construction in that view and is not evidence; we judge it on the '
     "signals divided by their expectation under E ~ N(0, 1) instead, and add the spread (max − min) / mean.",
     "Remainder: the min, mean and max of f over all 10! = 3,628,800 orders of each draw are exact but computed without "
     "listing the orders: f(q) is a sum of cut weights along the chain of q's prefix sets, so the extreme orders follow by "
@@ -349,15 +492,16 @@ DEVIATIONS = (
     "range of the values, so it never goes below 0 on the log axes); the paper does not say what its spread shows.",
     "Initialisation W_E ~ N(0, 1) entrywise (PyTorch's nn.Embedding default; the paper does not state it). Every signal here "
     "is a quadratic form of that Gaussian matrix, which is what makes the concentration argument exact.",
-    C.STATISTICS_NOTE,
+    writeup.STATISTICS_NOTE,
 )
 
 
 def _concentration_text(cases: list) -> str:
     """What the rise of the min and the fall of the max are made of: the 1/√d concentration of a sum of d coordinates."""
+
     def slope_text(c):
         s = c["slope"]
-        return f"{C.fmt(s['slope'])} (95% CI [{C.fmt(s['lo'])}, {C.fmt(s['hi'])}], n = {s['n']})"
+        return f"{formatting.fmt(s['slope'])} (95% CI [{formatting.fmt(s['lo'])}, {formatting.fmt(s['hi'])}], n = {s['n']})"
 
     return (
         "**What the rise of the min and the fall of the max are made of.** Each candidate's signal is a sum over the d "
@@ -368,10 +512,12 @@ def _concentration_text(cases: list) -> str:
         "log-log slope of the spread (max − min) / mean against d, from d = 8 on, is "
         + "; ".join(f"{c['label']} {slope_text(c)}" for c in cases)
         + " (−0.5 is the 1/√d law)"
-        + (", and spread × √d levels off (table, last column; Figure 4). The paper's figures are therefore what any i.i.d. "
-           "Gaussian matrix gives; nothing in them depends on the tasks' structure beyond the number of candidates."
-           if all(c["slope"]["lo"] <= -0.4 and c["slope"]["hi"] >= -0.6 for c in cases) else
-           "; at least one task's slope lies outside [−0.6, −0.4], so the 1/√d law does not describe every task here.")
+        + (
+            ", and spread × √d levels off (table, last column; Figure 4). The paper's figures are therefore what any i.i.d. "
+            "Gaussian matrix gives; nothing in them depends on the tasks' structure beyond the number of candidates."
+            if all(c["slope"]["lo"] <= -0.4 and c["slope"]["hi"] >= -0.6 for c in cases)
+            else "; at least one task's slope lies outside [−0.6, −0.4], so the 1/√d law does not describe every task here."
+        )
         + " The paper's reading — fewer ill-formed representations at larger d, hence less noise for the MLP and "
         "more representations with a chance to be learned — is an interpretation of this concentration, not a separate "
         "measured effect: these numbers cannot tell it apart from the plain 1/√d law, and testing it would need an outcome "
@@ -381,21 +527,27 @@ def _concentration_text(cases: list) -> str:
 
 def write(m: MinSignalMeasured, record: dict, out_dir: Path) -> Section:
     if not m.assessable:
-        return C.section(m, record, deviations=list(DEVIATIONS))
+        return writeup.section(m, record, deviations=list(DEVIATIONS))
     out_dir = Path(out_dir)
-    cases = [c for c in m.cases if c["ds"]]  # a task whose every draw is invalid has no number and no curve
+    cases = [
+        c for c in m.cases if c["ds"]
+    ]  # a task whose every draw is invalid has no number and no curve
     our, short = _numbers(cases, m.claims)
-    ran = C.profile_lines(record, m.trials, case_order=list(C.TASK_ORDER))
-    ran.append("`train.steps = 0`: no training; each trial draws its initial embedding W_E ~ N(0, 1) from its embedding "
-               "seed and stores it. Draw i of every d has embedding seed i and reads the same random stream, so the draws "
-               "at different d are nested, not independent: for one seed the p × d matrix's entries, read row by row, begin "
-               "with the p × d' entries of every smaller d' (the d = 1 draw is the first p entries of the d = 2 draw). "
-               "Each d's draws are still exact N(0, 1) matrices, so the per-d medians, bands and means are unaffected; but "
-               "the points of one seed at different d share entries and may be correlated, so the trend tests and the "
-               "log-log slope, which pool (d, draw) points as if independent, give approximate p-values and CIs.")
+    ran = writeup.profile_lines(record, m.trials, case_order=list(writeup.TASK_ORDER))
+    ran.append(
+        "`train.steps = 0`: no training; each trial draws its initial embedding W_E ~ N(0, 1) from its embedding "
+        "seed and stores it. Draw i of every d has embedding seed i and reads the same random stream, so the draws "
+        "at different d are nested, not independent: for one seed the p × d matrix's entries, read row by row, begin "
+        "with the p × d' entries of every smaller d' (the d = 1 draw is the first p entries of the d = 2 draw). "
+        "Each d's draws are still exact N(0, 1) matrices, so the per-d medians, bands and means are unaffected; but "
+        "the points of one seed at different d share entries and may be correlated, so the trend tests and the "
+        "log-log slope, which pool (d, draw) points as if independent, give approximate p-values and CIs."
+    )
     for c in cases:
-        ran.append(f"{c['label']}: {c['candidates']} candidates scored per draw; d ∈ {{{', '.join(map(str, c['ds']))}}} "
-                   f"(p = {c['p']}).")
+        ran.append(
+            f"{c['label']}: {c['candidates']} candidates scored per draw; d ∈ {{{', '.join(map(str, c['ds']))}}} "
+            f"(p = {c['p']})."
+        )
     findings = []
     for c in cases:
         findings += [
@@ -405,14 +557,34 @@ def write(m: MinSignalMeasured, record: dict, out_dir: Path) -> Section:
             task_table(c),
         ]
     findings.append(_concentration_text(cases))
-    figures = [figure_fig8(cases, out_dir), figure_fig10(cases, out_dir, "normalised"),
-               figure_fig10(cases, out_dir, "expectation"), figure_concentration(cases, out_dir)]
+    figures = [
+        figure_fig8(cases, out_dir),
+        figure_fig10(cases, out_dir, "normalised"),
+        figure_fig10(cases, out_dir, "expectation"),
+        figure_concentration(cases, out_dir),
+    ]
     summary = {
-        "tasks": {c["label"]: {
-            "p": c["p"], "candidates": c["candidates"], "ds": c["ds"], "trials": c["n"], "valid": c["valid"],
-            "spread_slope": c["slope"],
-            "per_d": {str(d): {k: v for k, v in c["table"][d].items()} for d in c["ds"]},
-        } for c in m.cases},
+        "tasks": {
+            c["label"]: {
+                "p": c["p"],
+                "candidates": c["candidates"],
+                "ds": c["ds"],
+                "trials": c["n"],
+                "valid": c["valid"],
+                "spread_slope": c["slope"],
+                "per_d": {str(d): {k: v for k, v in c["table"][d].items()} for d in c["ds"]},
+            }
+            for c in m.cases
+        },
     }
-    return C.section(m, record, our_number=our, short_number=short, what_we_ran=ran, deviations=list(DEVIATIONS),
-                     findings=findings, figures=figures, summary=summary)
+    return writeup.section(
+        m,
+        record,
+        our_number=our,
+        short_number=short,
+        what_we_ran=ran,
+        deviations=list(DEVIATIONS),
+        findings=findings,
+        figures=figures,
+        summary=summary,
+    )

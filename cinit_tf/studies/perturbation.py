@@ -22,26 +22,35 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.figures import plotting
+from cinit_tf.measures import survival
+from cinit_tf.measures.survival import TAUS
 from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.section import Declaration, Figure, Measured, Section
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _verdicts as V
-from cinit_tf.studies._modadd import TAUS
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
 FAR = 3.0  # "much higher / much lower than the mean": at least 3 standard deviations of the other signals
 # "Near 100%" and "rarely" (§4.2: "if the frequency is much higher than the others, the survival rate is
 # near 100%, while the frequency rarely survives if it is much lower") read as ≥ 90% and ≤ 10%.
 HIGH_RATE, LOW_RATE = 0.9, 0.1
-HIGH_SOURCE = "§4.2: \"the survival rate is near 100%\", read as"
-LOW_SOURCE = "§4.2: \"the frequency rarely survives\", read as"
+HIGH_SOURCE = '§4.2: "the survival rate is near 100%", read as'
+LOW_SOURCE = '§4.2: "the frequency rarely survives", read as'
 # §4.2 (Fig. 5b) draws survival rising with the deviation and states no number: the conventional small ρ.
-MONOTONE_MARGIN = V.Margin(V.CONVENTIONAL_RHO.value, 'Fig. 5b: "Survival rate of an arbitrary perturbed frequency '
-                           'versus deviation from the mean initial signal", drawn rising, no size given: '
-                           + V.CONVENTIONAL_RHO.source)
-BINS = (-np.inf, -FAR, -1.0, 1.0, FAR, np.inf)  # z bins of the pooled table; the outer two decide the verdict
+MONOTONE_MARGIN = verdicts.Margin(
+    verdicts.CONVENTIONAL_RHO.value,
+    'Fig. 5b: "Survival rate of an arbitrary perturbed frequency '
+    'versus deviation from the mean initial signal", drawn rising, no size given: '
+    + verdicts.CONVENTIONAL_RHO.source,
+)
+BINS = (
+    -np.inf,
+    -FAR,
+    -1.0,
+    1.0,
+    FAR,
+    np.inf,
+)  # z bins of the pooled table; the outer two decide the verdict
 
 ABOVE_CLAIM = "survival near 100% when far above the mean"
 BELOW_CLAIM = "survival rare when far below the mean"
@@ -50,11 +59,11 @@ CLAIM_NAMES = (ABOVE_CLAIM, BELOW_CLAIM, MONOTONE_CLAIM)
 VERDICT_RULE = (
     f"three claims on the valid trials pooled (finite training), survival at τ = {SURVIVAL_TAU:g}, with z = (signal_k − "
     "mean of the other signals) / their standard deviation on the transformed initial embedding; the headline is the "
-    f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}, their survival rate: {V.rate_outcomes(True, HIGH_RATE, HIGH_SOURCE)}. "
-    f"({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: {V.rate_outcomes(False, LOW_RATE, LOW_SOURCE)}. ({MONOTONE_CLAIM}) "
+    f"weakest. ({ABOVE_CLAIM}) over the trials with z ≥ {FAR:g}, their survival rate: {verdicts.rate_outcomes(True, HIGH_RATE, HIGH_SOURCE)}. "
+    f"({BELOW_CLAIM}) the mirror image over z ≤ −{FAR:g}: {verdicts.rate_outcomes(False, LOW_RATE, LOW_SOURCE)}. ({MONOTONE_CLAIM}) "
     f"Spearman ρ between z and survival (0/1) with its Fisher-z 95% CI, margin ρ = {MONOTONE_MARGIN.value:g} "
-    f"({MONOTONE_MARGIN.source}): {V.direction_outcomes('positive')}. "
-    f"A range with no trial is not assessable; so is the section when fewer than {V.MIN_VALID_SHARE:.0%} of the trials (or "
+    f"({MONOTONE_MARGIN.source}): {verdicts.direction_outcomes('positive')}. "
+    f"A range with no trial is not assessable; so is the section when fewer than {verdicts.MIN_VALID_SHARE:.0%} of the trials (or "
     "fewer than 3) are valid."
 )
 
@@ -81,7 +90,7 @@ DECLARATION = Declaration(
 
 def perturbed_frequency(trial) -> int:
     """The k that fourier_scale scaled, as the transform chose it (the file's k, or its draw for k = "random")."""
-    return int(C.chosen(trial, "k"))
+    return int(writeup.chosen(trial, "k"))
 
 
 def deviation(norms, k: int) -> float:
@@ -97,17 +106,21 @@ def trial_rows(trials) -> list[dict]:
     for t in sorted(trials, key=lambda t: t.id):
         norms = np.asarray(t.result.fourier_norms, dtype=float)
         k = perturbed_frequency(t)
-        rows.append({
-            "id": t.id,
-            "embedding": int(t.settings["index"]["embedding"]),
-            "embedding_seed": int(t.settings["seeds"]["embedding"]),
-            "s": float(t.settings["transform"]["s"]),
-            "k": k,
-            "z": deviation(norms[0], k),
-            "final_share": float(norms[-1][k - 1] / norms[-1].max()) if norms[-1].max() > 0 else float("nan"),
-            "survived": {tau: bool(survivors(norms[-1], tau)[k - 1]) for tau in TAUS},
-            "initial": norms[0],
-        })
+        rows.append(
+            {
+                "id": t.id,
+                "embedding": int(t.settings["index"]["embedding"]),
+                "embedding_seed": int(t.settings["seeds"]["embedding"]),
+                "s": float(t.settings["transform"]["s"]),
+                "k": k,
+                "z": deviation(norms[0], k),
+                "final_share": float(norms[-1][k - 1] / norms[-1].max())
+                if norms[-1].max() > 0
+                else float("nan"),
+                "survived": {tau: bool(survivors(norms[-1], tau)[k - 1]) for tau in TAUS},
+                "initial": norms[0],
+            }
+        )
     return rows
 
 
@@ -124,7 +137,9 @@ def verify_frequencies(rows) -> dict:
         if len(by_s) < 2:
             continue
         (_, a), (_, b) = sorted(by_s.items())[0], sorted(by_s.items())[-1]
-        change = np.abs(np.log(np.maximum(a["initial"], 1e-300)) - np.log(np.maximum(b["initial"], 1e-300)))
+        change = np.abs(
+            np.log(np.maximum(a["initial"], 1e-300)) - np.log(np.maximum(b["initial"], 1e-300))
+        )
         out["checked"] += 1
         if int(np.argmax(change)) + 1 == a["k"] == b["k"]:
             out["agree"] += 1
@@ -146,12 +161,25 @@ def lines(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
     for e, rs in _by(rows, "embedding").items():
         points = []
         for s, ps in _by(rs, "s").items():
-            points.append({"s": s, "z": float(np.mean([p["z"] for p in ps])),
-                           "z_spread": float(np.ptp([p["z"] for p in ps])),
-                           "rate": float(np.mean([p["survived"][tau] for p in ps])), "n": len(ps)})
+            points.append(
+                {
+                    "s": s,
+                    "z": float(np.mean([p["z"] for p in ps])),
+                    "z_spread": float(np.ptp([p["z"] for p in ps])),
+                    "rate": float(np.mean([p["survived"][tau] for p in ps])),
+                    "n": len(ps),
+                }
+            )
         natural = [p for p in points if p["s"] == 1.0]
-        out.append({"embedding": e, "embedding_seed": rs[0]["embedding_seed"], "k": rs[0]["k"], "points": points,
-                    "natural_z": natural[0]["z"] if natural else None})
+        out.append(
+            {
+                "embedding": e,
+                "embedding_seed": rs[0]["embedding_seed"],
+                "k": rs[0]["k"],
+                "points": points,
+                "natural_z": natural[0]["z"] if natural else None,
+            }
+        )
     return out
 
 
@@ -167,8 +195,15 @@ def binned(rows, tau: float = SURVIVAL_TAU) -> list[dict]:
             m, name = z >= lo, f"z ≥ {lo:g}"
         else:
             m, name = (z > lo) & (z < hi), f"{lo:g} < z < {hi:g}"
-        out.append({"bin": name, "lo": float(lo), "hi": float(hi), "n": int(m.sum()),
-                    "rate": float(y[m].mean()) if m.any() else float("nan")})
+        out.append(
+            {
+                "bin": name,
+                "lo": float(lo),
+                "hi": float(hi),
+                "n": int(m.sum()),
+                "rate": float(y[m].mean()) if m.any() else float("nan"),
+            }
+        )
     return out
 
 
@@ -184,7 +219,7 @@ class PerturbationMeasured(Measured):
     bins: dict = field(default_factory=dict)  # {τ: binned(rows, τ)}
     spearman: dict = field(default_factory=dict)  # ρ(z, survived) at τ = SURVIVAL_TAU
     check: dict = field(default_factory=dict)  # verify_frequencies
-    settling: dict = field(default_factory=dict)  # M.settling
+    settling: dict = field(default_factory=dict)  # survival.settling
 
 
 def claims_of(rows: list[dict]) -> list:
@@ -194,23 +229,36 @@ def claims_of(rows: list[dict]) -> list:
     above = [a for a, v in zip(alive, z) if v >= FAR]
     below = [a for a, v in zip(alive, z) if v <= -FAR]
     return [
-        V.rate_claim(ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", HIGH_SOURCE),
-        V.rate_claim(BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", LOW_SOURCE),
-        V.trend(MONOTONE_CLAIM, z, [float(a) for a in alive], +1, "Spearman ρ(z, survived)", margin=MONOTONE_MARGIN),
+        verdicts.rate_claim(
+            ABOVE_CLAIM, sum(above), len(above), True, HIGH_RATE, f"with z ≥ {FAR:g}", HIGH_SOURCE
+        ),
+        verdicts.rate_claim(
+            BELOW_CLAIM, sum(below), len(below), False, LOW_RATE, f"with z ≤ −{FAR:g}", LOW_SOURCE
+        ),
+        verdicts.trend(
+            MONOTONE_CLAIM,
+            z,
+            [float(a) for a in alive],
+            +1,
+            "Spearman ρ(z, survived)",
+            margin=MONOTONE_MARGIN,
+        ),
     ]
 
 
 def measure(trials, options=None) -> PerturbationMeasured:
     """The three claims over the valid trials pooled: pure, no text and no figures."""
-    m = C.begin(trials, CLAIM_NAMES, options, cls=PerturbationMeasured)
+    m = writeup.begin(trials, CLAIM_NAMES, options, cls=PerturbationMeasured)
     if not m.assessable:
         return m
     m.rows = trial_rows(m.valid)
     m.lines = lines(m.rows)
     m.bins = {tau: binned(m.rows, tau) for tau in TAUS}
-    m.spearman = S.spearman([r["z"] for r in m.rows], [float(r["survived"][SURVIVAL_TAU]) for r in m.rows])
+    m.spearman = inference.spearman(
+        [r["z"] for r in m.rows], [float(r["survived"][SURVIVAL_TAU]) for r in m.rows]
+    )
     m.check = verify_frequencies(m.rows)
-    m.settling = M.settling(m.valid, M.settling_step(m.valid))
+    m.settling = survival.settling(m.valid, survival.settling_step(m.valid))
     m.claims = claims_of(m.rows)
     return m
 
@@ -219,13 +267,20 @@ def measure(trials, options=None) -> PerturbationMeasured:
 
 
 def figure_lines(line_data, bins, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     colours = plt.get_cmap("tab10")
     for i, ln in enumerate(line_data):
         pts = sorted(ln["points"], key=lambda p: p["z"])
-        ax.plot([p["z"] for p in pts], [p["rate"] for p in pts], marker="o", ms=3.5, lw=1.2, color=colours(i % 10),
-                label=f"embedding seed {ln['embedding_seed']}, k = {ln['k']} ({pts[0]['n'] if pts else 0} trials per point)")
+        ax.plot(
+            [p["z"] for p in pts],
+            [p["rate"] for p in pts],
+            marker="o",
+            ms=3.5,
+            lw=1.2,
+            color=colours(i % 10),
+            label=f"embedding seed {ln['embedding_seed']}, k = {ln['k']} ({pts[0]['n'] if pts else 0} trials per point)",
+        )
     zs = [p["z"] for ln in line_data for p in ln["points"]]
     drawn = False
     for b in bins:
@@ -234,8 +289,15 @@ def figure_lines(line_data, bins, out_dir: Path) -> Figure:
         # The open outer bins are drawn out to the furthest point of the data.
         lo = b["lo"] if np.isfinite(b["lo"]) else min(zs)
         hi = b["hi"] if np.isfinite(b["hi"]) else max(zs)
-        ax.hlines(b["rate"], lo, hi, color="black", lw=2.2, alpha=0.45,
-                  label=None if drawn else "all trials pooled, by bin of z")
+        ax.hlines(
+            b["rate"],
+            lo,
+            hi,
+            color="black",
+            lw=2.2,
+            alpha=0.45,
+            label=None if drawn else "all trials pooled, by bin of z",
+        )
         drawn = True
     ax.axvline(-FAR, color="grey", ls=":", lw=1)
     ax.axvline(FAR, color="grey", ls=":", lw=1)
@@ -245,32 +307,54 @@ def figure_lines(line_data, bins, out_dir: Path) -> Figure:
     ax.set_ylabel(f"survival rate of k (τ = {SURVIVAL_TAU:g})")
     ax.set_title("Survival of one scaled frequency against its initial deviation")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8)
-    return G.finish(fig, out_dir, "survival_vs_deviation.png",
-                  "Survival rate of the perturbed frequency against its deviation from the mean of the other initial "
-                  "signals, in units of their standard deviation, one line per embedding (each point one scale factor s, "
-                  f"its rate over that embedding's MLP and split seeds); grey bars: all trials pooled in bins of z; dotted: "
-                  f"z = ±{FAR:g}. Mirrors Fig. 5b.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "survival_vs_deviation.png",
+        "Survival rate of the perturbed frequency against its deviation from the mean of the other initial "
+        "signals, in units of their standard deviation, one line per embedding (each point one scale factor s, "
+        f"its rate over that embedding's MLP and split seeds); grey bars: all trials pooled in bins of z; dotted: "
+        f"z = ±{FAR:g}. Mirrors Fig. 5b.",
+    )
 
 
 def figure_final_share(rows, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     z = np.array([r["z"] for r in rows], dtype=float)
     share = np.array([r["final_share"] for r in rows], dtype=float)
     alive = np.array([r["survived"][SURVIVAL_TAU] for r in rows], dtype=bool)
     floor = 1e-8
-    ax.scatter(z[~alive], np.maximum(share[~alive], floor), s=10, color="tab:blue", alpha=0.6, label="k dead")
-    ax.scatter(z[alive], np.maximum(share[alive], floor), s=10, color="tab:orange", alpha=0.8, label="k survived")
+    ax.scatter(
+        z[~alive],
+        np.maximum(share[~alive], floor),
+        s=10,
+        color="tab:blue",
+        alpha=0.6,
+        label="k dead",
+    )
+    ax.scatter(
+        z[alive],
+        np.maximum(share[alive], floor),
+        s=10,
+        color="tab:orange",
+        alpha=0.8,
+        label="k survived",
+    )
     ax.axhline(SURVIVAL_TAU, color="black", ls="--", lw=1, label=f"τ = {SURVIVAL_TAU:g}")
     ax.set_yscale("log")
     ax.set_xlabel("initial deviation z of the perturbed frequency")
     ax.set_ylabel("final signal_k / max final signal")
     ax.set_title("Where each perturbed frequency ended")
     ax.legend(loc="lower right")
-    return G.finish(fig, out_dir, "final_share_vs_deviation.png",
-                  f"Each trial: the perturbed frequency's final signal as a share of the largest final signal (floored at "
-                  f"{floor:g} for drawing) against its initial deviation z; above the dashed line it survives. Our view "
-                  "behind Fig. 5b, which shows rates only.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "final_share_vs_deviation.png",
+        f"Each trial: the perturbed frequency's final signal as a share of the largest final signal (floored at "
+        f"{floor:g} for drawing) against its initial deviation z; above the dashed line it survives. Our view "
+        "behind Fig. 5b, which shows rates only.",
+    )
 
 
 # ---------------------------------------------------------------- write
@@ -286,75 +370,119 @@ def json_k(k) -> str:
 
 def _what_we_ran(m: PerturbationMeasured, record: dict) -> list[str]:
     rows, line_data = m.rows, m.lines
-    per_emb = sorted({len(_by([r for r in rows if r["embedding"] == e], "s")) for e in _by(rows, "embedding")})
+    per_emb = sorted(
+        {len(_by([r for r in rows if r["embedding"] == e], "s")) for e in _by(rows, "embedding")}
+    )
     trials_per_point = sorted({p["n"] for ln in line_data for p in ln["points"]})
     s_values = sorted({r["s"] for r in rows})
     k_setting = sorted({json_k(t.settings["transform"]["k"]) for t in m.valid})
-    ran = C.profile_lines(record, m.trials)
-    ran.append(f"Scale factors s ∈ {{{', '.join(C.fmt(s) for s in s_values)}}} applied to F_k and F_(p−k) "
-               f"(signal_k becomes s² · signal_k); k = {', '.join(k_setting)} in the file.")
-    ran.append(f"{len(line_data)} embeddings × {'/'.join(map(str, per_emb))} scale factors × "
-               f"{'/'.join(map(str, trials_per_point))} MLP and split seeds per point.")
-    ran.append("Per embedding: " + "; ".join(
-        f"seed {ln['embedding_seed']}: k = {ln['k']}, unscaled z = {C.fmt(ln['natural_z']) if ln['natural_z'] is not None else 'n/a'}"
-        for ln in line_data) + ".")
+    ran = writeup.profile_lines(record, m.trials)
+    ran.append(
+        f"Scale factors s ∈ {{{', '.join(formatting.fmt(s) for s in s_values)}}} applied to F_k and F_(p−k) "
+        f"(signal_k becomes s² · signal_k); k = {', '.join(k_setting)} in the file."
+    )
+    ran.append(
+        f"{len(line_data)} embeddings × {'/'.join(map(str, per_emb))} scale factors × "
+        f"{'/'.join(map(str, trials_per_point))} MLP and split seeds per point."
+    )
+    ran.append(
+        "Per embedding: "
+        + "; ".join(
+            f"seed {ln['embedding_seed']}: k = {ln['k']}, unscaled z = {formatting.fmt(ln['natural_z']) if ln['natural_z'] is not None else 'n/a'}"
+            for ln in line_data
+        )
+        + "."
+    )
     return ran
 
 
 def _deviations(m: PerturbationMeasured) -> list[str]:
     return [
-        M.short_budget_deviation(m.valid),
+        survival.short_budget_deviation(m.valid),
         "The paper does not give its scale factors, the number of embeddings (lines) or of trials per point; ours are "
-        "under What we ran. Its x-axis is \"deviation from the mean\"; we measure it in standard deviations of the other "
+        'under What we ran. Its x-axis is "deviation from the mean"; we measure it in standard deviations of the other '
         "signals (population std) on the transformed initial embedding (our reading).",
-        f"\"Much higher\" and \"much lower\" are our z ≥ {FAR:g} and z ≤ −{FAR:g}, and \"near 100%\" and \"rarely\" our "
+        f'"Much higher" and "much lower" are our z ≥ {FAR:g} and z ≤ −{FAR:g}, and "near 100%" and "rarely" our '
         f"≥ {HIGH_RATE * 100:g}% and ≤ {LOW_RATE * 100:g}%; the paper gives no thresholds.",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({C.method('survival-rule')}, our rule); the τ table is under What we saw.",
-        *C.paper_setting_deviations(m.valid),
-        *C.common_deviations(m.valid),
-        C.STATISTICS_NOTE,
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our rule); the τ table is under What we saw.",
+        *writeup.paper_setting_deviations(m.valid),
+        *writeup.common_deviations(m.valid),
+        writeup.STATISTICS_NOTE,
     ]
 
 
 def _findings(m: PerturbationMeasured) -> list[str]:
     check = m.check
-    table_rows = [[b["bin"], b["n"]] + [_rate(m.bins[tau][i]) for tau in TAUS] for i, b in enumerate(m.bins[SURVIVAL_TAU])]
-    point_rows = [[f"{ln['embedding_seed']}", f"{ln['k']}", C.fmt(p["s"]), C.fmt(p["z"]), f"{100 * p['rate']:.0f}%", p["n"]]
-                  for ln in m.lines for p in ln["points"]]
+    table_rows = [
+        [b["bin"], b["n"]] + [_rate(m.bins[tau][i]) for tau in TAUS]
+        for i, b in enumerate(m.bins[SURVIVAL_TAU])
+    ]
+    point_rows = [
+        [
+            f"{ln['embedding_seed']}",
+            f"{ln['k']}",
+            formatting.fmt(p["s"]),
+            formatting.fmt(p["z"]),
+            f"{100 * p['rate']:.0f}%",
+            p["n"],
+        ]
+        for ln in m.lines
+        for p in ln["points"]
+    ]
     return [
         "**All trials pooled by their deviation z.**",
-        C.md_table(["z bin", "trials"] + [f"survival rate, τ = {tau:g}" for tau in TAUS], table_rows),
+        formatting.md_table(
+            ["z bin", "trials"] + [f"survival rate, τ = {tau:g}" for tau in TAUS], table_rows
+        ),
         "**Each embedding and scale factor.**",
-        C.md_table(["embedding seed", "k", "s", "z", f"survival rate (τ = {SURVIVAL_TAU:g})", "trials"], point_rows),
-        (f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale factors "
-         f"only signal_k changes): {check['agree']} agree"
-         + (f", {len(check['disagree'])} disagree (embedding seeds {', '.join(map(str, check['disagree']))})." if check["disagree"] else ".")),
-        M.settling_text(m.settling),
-        *C.health_findings(m.trials, convergence_matters=False),
+        formatting.md_table(
+            ["embedding seed", "k", "s", "z", f"survival rate (τ = {SURVIVAL_TAU:g})", "trials"],
+            point_rows,
+        ),
+        (
+            f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale factors "
+            f"only signal_k changes): {check['agree']} agree"
+            + (
+                f", {len(check['disagree'])} disagree (embedding seeds {', '.join(map(str, check['disagree']))})."
+                if check["disagree"]
+                else "."
+            )
+        ),
+        survival.settling_text(m.settling),
+        *writeup.health_findings(m.trials, convergence_matters=False),
     ]
 
 
 def write(m: PerturbationMeasured, record: dict, out_dir: Path) -> Section:
     """The report section: the numbers of `measure` in words, tables and the two figures."""
     if not m.assessable:
-        return C.section(m, record)
+        return writeup.section(m, record)
     out_dir = Path(out_dir)
     bins, rho = m.bins[SURVIVAL_TAU], m.spearman
     low, high = bins[0], bins[-1]
-    our = (f"survival rate of the scaled frequency: {_rate(high)} at z ≥ {FAR:g}, {_rate(low)} at z ≤ −{FAR:g}; "
-           f"Spearman ρ(z, survived) = {C.fmt(rho['rho'])} ({C.fmt_p(rho['p'])}); {len(m.lines)} embeddings, "
-           f"{len(m.rows)} trials")
+    our = (
+        f"survival rate of the scaled frequency: {_rate(high)} at z ≥ {FAR:g}, {_rate(low)} at z ≤ −{FAR:g}; "
+        f"Spearman ρ(z, survived) = {formatting.fmt(rho['rho'])} ({formatting.fmt_p(rho['p'])}); {len(m.lines)} embeddings, "
+        f"{len(m.rows)} trials"
+    )
     short = f"z ≥ {FAR:g}: {_rate(high)}; z ≤ −{FAR:g}: {_rate(low)}; {len(m.lines)} embeddings"
-    return C.section(
-        m, record,
+    return writeup.section(
+        m,
+        record,
         our_number=our,
         what_we_ran=_what_we_ran(m, record),
         deviations=_deviations(m),
         findings=_findings(m),
         figures=[figure_lines(m.lines, bins, out_dir), figure_final_share(m.rows, out_dir)],
-        summary={"bins": {str(tau): m.bins[tau] for tau in TAUS}, "spearman": rho,
-                 "lines": [dict(ln) for ln in m.lines], "frequency_check": m.check,
-                 "settling": m.settling, "claims": {c.name: c.verdict for c in m.claims},
-                 "valid": len(m.valid), "excluded_trials": len(m.trials) - len(m.valid)},
+        summary={
+            "bins": {str(tau): m.bins[tau] for tau in TAUS},
+            "spearman": rho,
+            "lines": [dict(ln) for ln in m.lines],
+            "frequency_check": m.check,
+            "settling": m.settling,
+            "claims": {c.name: c.verdict for c in m.claims},
+            "valid": len(m.valid),
+            "excluded_trials": len(m.trials) - len(m.valid),
+        },
         short_number=short,
     )

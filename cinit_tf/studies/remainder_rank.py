@@ -30,43 +30,52 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.figures import clusters as cluster_figures
+from cinit_tf.figures import plotting
+from cinit_tf.measures import rank as rank_stats
 from cinit_tf.readout import canonical_permutation, learned_permutation, permutation_index
-from cinit_tf.section import Declaration, Figure, Measured, Section
 from cinit_tf.seeds import rng
 from cinit_tf.signals import cluster_centres, permutation_scores, top_percent
-from cinit_tf.studies import _cluster_figures as K
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _rank as R
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _verdicts as V
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 15.0, 22.0, 100
-LINE_LIKE = 0.9  # a variance share at or above which the centres are counted as a line (or a plane); ours
+LINE_LIKE = (
+    0.9  # a variance share at or above which the centres are counted as a line (or a plane); ours
+)
 
 # §2 states the shape without exception ("The final representation clusters numbers with the same
 # remainder together and forms a line in the embedding"): read as at least 90% of runs, as "near 100%".
 LINE_SHARE = 0.9
-LINE_SOURCE = '§2: "forms a line in the embedding", stated without exception, read as a share of runs'
+LINE_SOURCE = (
+    '§2: "forms a line in the embedding", stated without exception, read as a share of runs'
+)
 RANK_CLAIM = "the learned order ranks high at initialisation"
 SHAPE_CLAIM = "the final clusters lie along a line"
-VERDICT_RULE = R.verdict_rule(
-    PAPER_MEAN, PAPER_STD, PAPER_SEEDS, learned="order's initial signal f(q) among all 10! orders",
+VERDICT_RULE = rank_stats.verdict_rule(
+    PAPER_MEAN,
+    PAPER_STD,
+    PAPER_SEEDS,
+    learned="order's initial signal f(q) among all 10! orders",
     shape=f"the paper's final cluster centres lie along a line ({LINE_SOURCE} ≥ {LINE_SHARE:.0%}); a run "
-          f"is a line when its final centres have at least {LINE_LIKE:g} of their variance on their first principal component",
-    shape_test=f"{V.rate_outcomes(True, LINE_SHARE, LINE_SOURCE)}. Both claims are "
-               "judged on the trials of the run's main output head; the other head is compared beside them.")
+    f"is a line when its final centres have at least {LINE_LIKE:g} of their variance on their first principal component",
+    shape_test=f"{verdicts.rate_outcomes(True, LINE_SHARE, LINE_SOURCE)}. Both claims are "
+    "judged on the trials of the run's main output head; the other head is compared beside them.",
+)
 
 DECLARATION = Declaration(
     paper_ref="§3.1, Fig. 1",
     title="Remainder equivalence: rank of the learned order of the clusters",
-    claim=("Trained on 1[a ≡ b (mod m)] (p = 100, m = 10), the embedding clusters tokens by remainder along a line in "
-           "an order q that differs between seeds. The initial signal f(q) = Σ_{i<j} ‖Ē_{q_i} − Ē_{q_j}‖² (j − i) "
-           "of the learned order is far above average: across 100 seeds it ranks within the top 15% of all 10! "
-           "orders on average, with a standard deviation of 22%."),
+    claim=(
+        "Trained on 1[a ≡ b (mod m)] (p = 100, m = 10), the embedding clusters tokens by remainder along a line in "
+        "an order q that differs between seeds. The initial signal f(q) = Σ_{i<j} ‖Ē_{q_i} − Ē_{q_j}‖² (j − i) "
+        "of the learned order is far above average: across 100 seeds it ranks within the top 15% of all 10! "
+        "orders on average, with a standard deviation of 22%."
+    ),
     paper_number=f"top {PAPER_MEAN:g}% on average, std {PAPER_STD:g}% ({PAPER_SEEDS} seeds, 10,000 steps)",
     verdict_rule=VERDICT_RULE,
-    analysis=R.RankAnalysis,
+    analysis=rank_stats.RankAnalysis,
 )
 
 
@@ -90,7 +99,9 @@ def measure_trial(trial, m: int) -> dict:
     learned_index = permutation_index(readout.q, m)
     # "Nothing moved": the order the same read-off gives on the initial embedding.
     initial_q = learned_permutation(E0, m).q
-    control_q = canonical_permutation(rng(R.CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).permutation(m))
+    control_q = canonical_permutation(
+        rng(rank_stats.CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).permutation(m)
+    )
     control_index = permutation_index(control_q, m)
     # A second read-off that does not assume a line: the order that maximises f on the final embedding.
     best_final_index = int(np.argmax(f1))
@@ -108,10 +119,12 @@ def measure_trial(trial, m: int) -> dict:
         "initial_order_top_percent": top_percent(f0, f0[permutation_index(initial_q, m)]),
         "same_as_initial_order": list(initial_q) == list(readout.q),
         "head": str(trial.settings["task"].get("head", "two")),
-        "final_top_percent": top_percent(f1, f1[learned_index]),  # how well the PC-1 order fits the final f
+        "final_top_percent": top_percent(
+            f1, f1[learned_index]
+        ),  # how well the PC-1 order fits the final f
         "f_final_q": list(best_final_q),
         "f_final_top_percent": top_percent(f0, f0[best_final_index]),
-        **R.outcome(trial),
+        **rank_stats.outcome(trial),
     }
     return row
 
@@ -129,48 +142,78 @@ def _nth_permutation(index: int, m: int) -> tuple[int, ...]:
 
 
 def figure_signal_histograms(trials, rows: dict, m: int, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     n = len(trials)
-    fig, axes = G.panel_grid(plt, n, 2, 5, 3.4)
+    fig, axes = plotting.panel_grid(plt, n, 2, 5, 3.4)
     for ax, t in zip(axes, trials):
         r = rows[t.id]
         f0 = permutation_scores(t.result.initial_embedding, m)
         counts, edges = np.histogram(f0, bins=120)
         ax.stairs(counts, edges, fill=True, color="0.7", label=f"all {len(f0):,} orders q")
-        R.mark_learned_and_control(ax, f0[permutation_index(r["q"], m)], f0[permutation_index(r["control_q"], m)],
-                                 f"learned q (top {C.fmt(r['top_percent'], 2)}%)",
-                                 f"random q, control (top {C.fmt(r['control_top_percent'], 2)}%)")
+        rank_stats.mark_learned_and_control(
+            ax,
+            f0[permutation_index(r["q"], m)],
+            f0[permutation_index(r["control_q"], m)],
+            f"learned q (top {formatting.fmt(r['top_percent'], 2)}%)",
+            f"random q, control (top {formatting.fmt(r['control_top_percent'], 2)}%)",
+        )
         ax.set_xlabel("initial signal f(q)")
         ax.set_ylabel("orders q")
-        ax.set_title(f"seed {r['seed']}" + ("" if r["generalised"] else " (never reached 100% test acc.)"))
-        G.count_axis(ax, 1.45)
+        ax.set_title(
+            f"seed {r['seed']}" + ("" if r["generalised"] else " (never reached 100% test acc.)")
+        )
+        plotting.count_axis(ax, 1.45)
         ax.legend(loc="upper left")
-    return G.finish(fig, out_dir, "fig1b_signal_histograms.png",
-                  f"Mirrors Fig. 1b. Histogram of the initial signal f(q) of all {math.factorial(m):,} orders for {n} seeds, "
-                  "with the learned order (red) and the random control order (blue, dashed) marked. Seeds chosen to be "
-                  "typical: those whose learned top-% lies nearest the median.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "fig1b_signal_histograms.png",
+        f"Mirrors Fig. 1b. Histogram of the initial signal f(q) of all {math.factorial(m):,} orders for {n} seeds, "
+        "with the learned order (red) and the random control order (blue, dashed) marked. Seeds chosen to be "
+        "typical: those whose learned top-% lies nearest the median.",
+    )
 
 
 def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     bins = np.linspace(0, 100, 21)
-    R.top_percent_histogram(axes[0], [
-        ("learned q", [r["top_percent"] for r in rows], "C3"),
-        ("random q (control)", [r["control_top_percent"] for r in rows], "C0"),
-    ], PAPER_MEAN, PAPER_STD, bins)
+    rank_stats.top_percent_histogram(
+        axes[0],
+        [
+            ("learned q", [r["top_percent"] for r in rows], "C3"),
+            ("random q (control)", [r["control_top_percent"] for r in rows], "C0"),
+        ],
+        PAPER_MEAN,
+        PAPER_STD,
+        bins,
+    )
     axes[0].set_title("All trials: learned order against the control")
-    R.top_percent_histogram(axes[1], [
-        ("generalised", [r["top_percent"] for r in rows if r["generalised"]], "C2"),
-        ("never 100% test acc.", [r["top_percent"] for r in rows if not r["generalised"]], "C1"),
-        ("argmax of final f (alt. read-off)", [r["f_final_top_percent"] for r in rows], "C4"),
-    ], PAPER_MEAN, PAPER_STD, bins)
+    rank_stats.top_percent_histogram(
+        axes[1],
+        [
+            ("generalised", [r["top_percent"] for r in rows if r["generalised"]], "C2"),
+            (
+                "never 100% test acc.",
+                [r["top_percent"] for r in rows if not r["generalised"]],
+                "C1",
+            ),
+            ("argmax of final f (alt. read-off)", [r["f_final_top_percent"] for r in rows], "C4"),
+        ],
+        PAPER_MEAN,
+        PAPER_STD,
+        bins,
+    )
     axes[1].set_title("Learned order by outcome, and the alternative read-off")
-    return G.finish(fig, out_dir, "top_percent.png",
-                  "Distribution of the top-% of the learned order's initial signal (0 = the highest of all orders); the grey "
-                  "band is the paper's mean ± std (§3.1, Fig. 1b's summary statistic). Left: learned against a random "
-                  "order per trial. Right: trials that generalised and those that did not, and the order maximising f on "
-                  "the final embedding.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "top_percent.png",
+        "Distribution of the top-% of the learned order's initial signal (0 = the highest of all orders); the grey "
+        "band is the paper's mean ± std (§3.1, Fig. 1b's summary statistic). Left: learned against a random "
+        "order per trial. Right: trials that generalised and those that did not, and the order maximising f on "
+        "the final embedding.",
+    )
 
 
 # ---------------------------------------------------------------- measure
@@ -185,19 +228,29 @@ class RemainderRankMeasured(Measured):
 
     head: str = "two"  # the output head the claims are judged on
     main_trials: list = field(default_factory=list)  # every trial of that head, valid or not
-    others: list = field(default_factory=list)  # the valid trials of the other head, compared beside the claims
+    others: list = field(
+        default_factory=list
+    )  # the valid trials of the other head, compared beside the claims
     n_valid_all: int = 0  # valid trials of either head
     modulus: int = 0  # m: the number of clusters
     tokens: int = 0  # p
     rows: list = field(default_factory=list)  # measure_trial of each trial in `valid`
     other_rows: list = field(default_factory=list)  # measure_trial of each trial in `others`
-    stats: dict = field(default_factory=dict)  # R.stats_of of each sample, by name (see `measure`)
+    stats: dict = field(
+        default_factory=dict
+    )  # rank_stats.stats_of of each sample, by name (see `measure`)
     n_lines: int = 0  # trials whose final centres are a line (PC-1 share ≥ LINE_LIKE)
     lines_ci: tuple = (float("nan"), float("nan"))  # Wilson 95% CI of the share of lines
     mann_whitney: dict = field(default_factory=dict)  # learned against control, one-sided
-    vs_initial: dict = field(default_factory=dict)  # learned against nothing-moved, one-sided Mann–Whitney
-    share_vs_top: dict = field(default_factory=dict)  # Spearman between PC-1 share and learned top-%
-    other_head: dict | None = None  # the other head's numbers and Welch against the main head, when it was run
+    vs_initial: dict = field(
+        default_factory=dict
+    )  # learned against nothing-moved, one-sided Mann–Whitney
+    share_vs_top: dict = field(
+        default_factory=dict
+    )  # Spearman between PC-1 share and learned top-%
+    other_head: dict | None = (
+        None  # the other head's numbers and Welch against the main head, when it was run
+    )
 
 
 def main_head(trials) -> str:
@@ -211,19 +264,29 @@ def _head(trial) -> str:
 
 
 def _begin(trials, options) -> RemainderRankMeasured:
-    """The trials split into valid and excluded (C.split_valid); assessable when enough of the main head's are valid."""
+    """The trials split into valid and excluded (writeup.split_valid); assessable when enough of the main head's are valid."""
     everything = sorted(trials, key=lambda t: t.id)
-    valid_all, excluded = C.split_valid(everything)
+    valid_all, excluded = writeup.split_valid(everything)
     head = main_head(everything)
     main_all = [t for t in everything if _head(t) == head]
     main_valid = [t for t in valid_all if _head(t) == head]
-    m = RemainderRankMeasured(trials=everything, valid=main_valid, excluded=excluded, options=options or R.RankAnalysis(),
-                              head=head, main_trials=main_all, others=[t for t in valid_all if _head(t) != head],
-                              n_valid_all=len(valid_all))
-    if not V.assessable(len(main_valid), len(main_all)):
+    m = RemainderRankMeasured(
+        trials=everything,
+        valid=main_valid,
+        excluded=excluded,
+        options=options or rank_stats.RankAnalysis(),
+        head=head,
+        main_trials=main_all,
+        others=[t for t in valid_all if _head(t) != head],
+        n_valid_all=len(valid_all),
+    )
+    if not verdicts.assessable(len(main_valid), len(main_all)):
         m.assessable = False
-        why = f"valid (at least {V.MIN_VALID_SHARE:.0%} and 3 are needed)"
-        m.claims = [V.not_assessable(name, len(main_valid), len(everything), why) for name in CLAIM_NAMES]
+        why = f"valid (at least {verdicts.MIN_VALID_SHARE:.0%} and 3 are needed)"
+        m.claims = [
+            verdicts.not_assessable(name, len(main_valid), len(everything), why)
+            for name in CLAIM_NAMES
+        ]
     return m
 
 
@@ -240,27 +303,45 @@ def measure(trials, options) -> RemainderRankMeasured:
     control = [r["control_top_percent"] for r in rows]
     initial_order = [r["initial_order_top_percent"] for r in rows]
     m.stats = {
-        "learned": R.stats_of(learned), "control": R.stats_of(control), "initial": R.stats_of(initial_order),
-        "generalised": R.stats_of([r["top_percent"] for r in rows if r["generalised"]]),
-        "not_generalised": R.stats_of([r["top_percent"] for r in rows if not r["generalised"]]),
-        "alt": R.stats_of([r["f_final_top_percent"] for r in rows]),
-        "line_share": R.stats_of([r["line_share"] for r in rows]), "plane_share": R.stats_of([r["plane_share"] for r in rows]),
+        "learned": rank_stats.stats_of(learned),
+        "control": rank_stats.stats_of(control),
+        "initial": rank_stats.stats_of(initial_order),
+        "generalised": rank_stats.stats_of([r["top_percent"] for r in rows if r["generalised"]]),
+        "not_generalised": rank_stats.stats_of(
+            [r["top_percent"] for r in rows if not r["generalised"]]
+        ),
+        "alt": rank_stats.stats_of([r["f_final_top_percent"] for r in rows]),
+        "line_share": rank_stats.stats_of([r["line_share"] for r in rows]),
+        "plane_share": rank_stats.stats_of([r["plane_share"] for r in rows]),
     }
     m.n_lines = sum(r["line_share"] >= LINE_LIKE for r in rows)
-    rank, rank_info = V.rank_claim(learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM)
-    m.claims = [rank, V.share_claim(SHAPE_CLAIM, m.n_lines, len(rows), f"lines (PC 1 ≥ {LINE_LIKE:g})", LINE_SHARE,
-                                           LINE_SOURCE)]
+    rank, rank_info = verdicts.rank_claim(
+        learned, control, PAPER_MEAN, PAPER_STD, PAPER_SEEDS, RANK_CLAIM
+    )
+    m.claims = [
+        rank,
+        verdicts.share_claim(
+            SHAPE_CLAIM,
+            m.n_lines,
+            len(rows),
+            f"lines (PC 1 ≥ {LINE_LIKE:g})",
+            LINE_SHARE,
+            LINE_SOURCE,
+        ),
+    ]
     m.mann_whitney = rank_info["mann_whitney"]
-    m.lines_ci = S.share_ci(m.n_lines, len(rows))
-    m.vs_initial = S.mann_whitney_less(learned, initial_order)
-    m.share_vs_top = S.spearman([r["line_share"] for r in rows], learned)
+    m.lines_ci = inference.share_ci(m.n_lines, len(rows))
+    m.vs_initial = inference.mann_whitney_less(learned, initial_order)
+    m.share_vs_top = inference.spearman([r["line_share"] for r in rows], learned)
     if m.other_rows:
         other = m.other_rows
         m.other_head = {
-            "head": other[0]["head"], "top_percent": R.stats_of([r["top_percent"] for r in other]),
-            "line_share": R.stats_of([r["line_share"] for r in other]),
-            "control_top_percent": R.stats_of([r["control_top_percent"] for r in other]),
-            "welch_vs_main": S.welch_test(learned, [r["top_percent"] for r in other]), "trials": len(other),
+            "head": other[0]["head"],
+            "top_percent": rank_stats.stats_of([r["top_percent"] for r in other]),
+            "line_share": rank_stats.stats_of([r["line_share"] for r in other]),
+            "control_top_percent": rank_stats.stats_of([r["control_top_percent"] for r in other]),
+            "welch_vs_main": inference.welch_test(learned, [r["top_percent"] for r in other]),
+            "trials": len(other),
         }
     return m
 
@@ -271,62 +352,88 @@ def measure(trials, options) -> RemainderRankMeasured:
 def write(m: RemainderRankMeasured, record: dict, out_dir: Path) -> Section:
     """The section: the rank against the paper's, the baselines beside it, how much of a line, and the figures."""
     if not m.assessable:
-        return C.section(m, record, deviations=R.seed_deviations(m.main_trials, PAPER_SEEDS))
+        return writeup.section(
+            m, record, deviations=rank_stats.seed_deviations(m.main_trials, PAPER_SEEDS)
+        )
     s, rows, n = m.stats, m.rows, len(m.valid)
-    our = (f"learned order's initial signal in the top {C.fmt(s['learned']['mean'])}% on average, std {C.fmt(s['learned']['std'])}% "
-           f"({n} seeds, head \"{m.head}\", {'/'.join(map(str, C.steps_of(m.valid)))} steps); random control "
-           f"{C.fmt(s['control']['mean'])}% ± {C.fmt(s['control']['std'])}%; nothing-moved baseline {C.fmt(s['initial']['mean'])}% ± "
-           f"{C.fmt(s['initial']['std'])}%; lines {m.n_lines}/{len(rows)} (PC-1 share {C.fmt(s['line_share']['mean'], 2)} ± "
-           f"{C.fmt(s['line_share']['std'], 2)}); {sum(r['generalised'] for r in rows)}/{n} generalised")
-    return C.section(
-        m, record, our_number=our, what_we_ran=_what_we_ran(m, record), deviations=_deviations(m),
-        findings=_findings(m), figures=_figures(m, Path(out_dir)), summary=_summary(m),
-        short_number=R.short_number(s["learned"], s["control"], n) + f"; lines {m.n_lines}/{len(rows)}",
+    our = (
+        f"learned order's initial signal in the top {formatting.fmt(s['learned']['mean'])}% on average, std {formatting.fmt(s['learned']['std'])}% "
+        f'({n} seeds, head "{m.head}", {"/".join(map(str, writeup.steps_of(m.valid)))} steps); random control '
+        f"{formatting.fmt(s['control']['mean'])}% ± {formatting.fmt(s['control']['std'])}%; nothing-moved baseline {formatting.fmt(s['initial']['mean'])}% ± "
+        f"{formatting.fmt(s['initial']['std'])}%; lines {m.n_lines}/{len(rows)} (PC-1 share {formatting.fmt(s['line_share']['mean'], 2)} ± "
+        f"{formatting.fmt(s['line_share']['std'], 2)}); {sum(r['generalised'] for r in rows)}/{n} generalised"
+    )
+    return writeup.section(
+        m,
+        record,
+        our_number=our,
+        what_we_ran=_what_we_ran(m, record),
+        deviations=_deviations(m),
+        findings=_findings(m),
+        figures=_figures(m, Path(out_dir)),
+        summary=_summary(m),
+        short_number=rank_stats.short_number(s["learned"], s["control"], n)
+        + f"; lines {m.n_lines}/{len(rows)}",
     )
 
 
 def _what_we_ran(m: RemainderRankMeasured, record: dict) -> list[str]:
     p, other = m.tokens, m.other_rows
-    return C.profile_lines(record, m.trials) + [
+    return writeup.profile_lines(record, m.trials) + [
         f"Task 1[a ≡ b (mod {m.modulus})] over p = {p} tokens; every trial has its own embedding, MLP and split seed.",
-        f"Output head: the claims are judged on the trials with head \"{m.head}\" ({_head_text(m.head, p)}); "
-        + (f"{len(m.others)} trials with head \"{other[0]['head']}\" ({_head_text(other[0]['head'], p)}) are compared beside them."
-           if other else "no trial of the other head in this run."),
+        f'Output head: the claims are judged on the trials with head "{m.head}" ({_head_text(m.head, p)}); '
+        + (
+            f'{len(m.others)} trials with head "{other[0]["head"]}" ({_head_text(other[0]["head"], p)}) are compared beside them.'
+            if other
+            else "no trial of the other head in this run."
+        ),
         f"Per trial: q from the final embedding; f(q) ranked among all {m.modulus}! = {math.factorial(m.modulus):,} orders on the "
-        f"initial embedding; a random control order per trial, drawn from the seed stream `{R.CONTROL_STREAM}` at the trial's "
+        f"initial embedding; a random control order per trial, drawn from the seed stream `{rank_stats.CONTROL_STREAM}` at the trial's "
         "embedding seed; the nothing-moved order (the same read-off on the initial embedding).",
     ]
 
 
 def _deviations(m: RemainderRankMeasured) -> list[str]:
-    return R.seed_deviations(m.main_trials, PAPER_SEEDS) + [
-        f"Output head: \"{m.head}\" ({_head_text(m.head, m.tokens)}) for the claims. The paper's App. A says \"an output layer with "
-        "dimension p\"; with labels 0/1 only two of its logits are ever targets. "
+    return rank_stats.seed_deviations(m.main_trials, PAPER_SEEDS) + [
+        f'Output head: "{m.head}" ({_head_text(m.head, m.tokens)}) for the claims. The paper\'s App. A says "an output layer with '
+        'dimension p"; with labels 0/1 only two of its logits are ever targets. '
         + ("The p-logit head's trials are reported beside the main ones." if m.other_rows else ""),
-        f"Read-off of q ({C.method('read-offs')}, ours): cluster centres of the final embedding projected on their first principal "
+        f"Read-off of q ({writeup.method('read-offs')}, ours): cluster centres of the final embedding projected on their first principal "
         "component, in order of projection; q and reversed q are one (f(q) = f(reversed q)). The paper does not say "
         "how it reads q off. The share of the centres' variance on that component is reported, not assumed to be 1. "
         "q is read at the last step only (only the final embedding is stored).",
-        f"Rank ({C.method('signals')}): top-% = 100 · #(orders with f strictly greater than the learned one's) / m!; \"top 15%\" is 15. "
+        f'Rank ({writeup.method("signals")}): top-% = 100 · #(orders with f strictly greater than the learned one\'s) / m!; "top 15%" is 15. '
         "The learned order's reversal ties with it and does not push it down.",
         "The random control, the nothing-moved baseline and the alternative read-off (the order maximising f on the final "
         "embedding) are ours; the paper has none of them.",
-        R.GENERALISED_NOTE,
-        *C.common_deviations(m.valid),
-        C.STATISTICS_NOTE + R.TEST_NOTE,
+        rank_stats.GENERALISED_NOTE,
+        *writeup.common_deviations(m.valid),
+        writeup.STATISTICS_NOTE + rank_stats.TEST_NOTE,
     ]
 
 
 def _findings(m: RemainderRankMeasured) -> list[str]:
     s, rows, n = m.stats, m.rows, len(m.valid)
-    table = C.md_table(
+    table = formatting.md_table(
         ["trials", "n", "top-% of q: mean ± std", "95% CI", "median"],
-        [[name, x["n"], f"{C.fmt(x['mean'])} ± {C.fmt(x['std'])}" if x["n"] else "–",
-          R.ci_text(x), C.fmt(x["median"]) if x["n"] else "–"]
-         for name, x in (("learned q, all", s["learned"]), ("learned q, generalised", s["generalised"]),
-                         ("learned q, never 100% test accuracy", s["not_generalised"]),
-                         ("nothing moved: the initial centres' own PC-1 order", s["initial"]),
-                         ("control: random q", s["control"]), ("alt. read-off: argmax of final f", s["alt"]))])
+        [
+            [
+                name,
+                x["n"],
+                f"{formatting.fmt(x['mean'])} ± {formatting.fmt(x['std'])}" if x["n"] else "–",
+                rank_stats.ci_text(x),
+                formatting.fmt(x["median"]) if x["n"] else "–",
+            ]
+            for name, x in (
+                ("learned q, all", s["learned"]),
+                ("learned q, generalised", s["generalised"]),
+                ("learned q, never 100% test accuracy", s["not_generalised"]),
+                ("nothing moved: the initial centres' own PC-1 order", s["initial"]),
+                ("control: random q", s["control"]),
+                ("alt. read-off: argmax of final f", s["alt"]),
+            )
+        ],
+    )
     n_gen = sum(r["generalised"] for r in rows)
     same_initial = sum(r["same_as_initial_order"] for r in rows)
     agree = sum(r["q"] == r["f_final_q"] for r in rows)
@@ -334,25 +441,29 @@ def _findings(m: RemainderRankMeasured) -> list[str]:
         f"Top-% of the learned order among all {math.factorial(m.modulus):,} orders on the initial embedding (0 = highest signal); "
         f"paper: {PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds.",
         table,
-        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if R.paper_in_ci(s['learned'], PAPER_MEAN) else 'outside'} our 95% "
-        f"confidence interval of the mean {R.ci_text(s['learned'])}.",
+        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if rank_stats.paper_in_ci(s['learned'], PAPER_MEAN) else 'outside'} our 95% "
+        f"confidence interval of the mean {rank_stats.ci_text(s['learned'])}.",
         f"Nothing-moved baseline: had training not moved the cluster centres, the read-off would give the initial centres' own "
-        f"PC-1 order, which ranks top {R.stats_text(s['initial'])}. The learned order equals it in {same_initial} of {n} "
-        f"trials; learned against nothing-moved, one-sided Mann–Whitney U = {C.fmt(m.vs_initial['u'])}, "
-        f"{C.fmt_p(m.vs_initial['p'])}. A learned order that ranks high only because it is the initial order would show the "
+        f"PC-1 order, which ranks top {rank_stats.stats_text(s['initial'])}. The learned order equals it in {same_initial} of {n} "
+        f"trials; learned against nothing-moved, one-sided Mann–Whitney U = {formatting.fmt(m.vs_initial['u'])}, "
+        f"{formatting.fmt_p(m.vs_initial['p'])}. A learned order that ranks high only because it is the initial order would show the "
         "paper's effect without training having chosen anything.",
         f"Generalisation: {n_gen} of {n} trials reached 100% test accuracy "
         f"({sum(r['held_to_end'] for r in rows)} were at 100% at the last step). "
-        + (f"Those that never did have learned-order top-% {R.stats_text(s['not_generalised'])}; they are included in the "
-           "headline number." if n_gen < n else "None failed to, so the headline number needs no caveat on this account."),
+        + (
+            f"Those that never did have learned-order top-% {rank_stats.stats_text(s['not_generalised'])}; they are included in the "
+            "headline number."
+            if n_gen < n
+            else "None failed to, so the headline number needs no caveat on this account."
+        ),
         _line_text(m),
-        f"Read-off consistency: the PC-1 order ranks in the top {C.fmt(np.mean([r['final_top_percent'] for r in rows]))}% "
+        f"Read-off consistency: the PC-1 order ranks in the top {formatting.fmt(np.mean([r['final_top_percent'] for r in rows]))}% "
         f"of f on the *final* embedding on average; it equals the order maximising the final f in {agree} of {n} "
-        f"trials. Ranked on the initial embedding, that maximising order gives {R.stats_text(s['alt'])}.",
+        f"trials. Ranked on the initial embedding, that maximising order gives {rank_stats.stats_text(s['alt'])}.",
     ]
     if m.other_head:
         findings.append(_other_head_text(m))
-    return findings + [_per_trial_table(rows + m.other_rows), *C.health_findings(m.trials)]
+    return findings + [_per_trial_table(rows + m.other_rows), *writeup.health_findings(m.trials)]
 
 
 def _line_text(m: RemainderRankMeasured) -> str:
@@ -362,14 +473,14 @@ def _line_text(m: RemainderRankMeasured) -> str:
     planar = sum(r["line_share"] < LINE_LIKE and r["plane_share"] >= LINE_LIKE for r in rows)
     return (
         f"How much of a line: the share of the final centres' variance on their first principal component is "
-        f"{C.fmt(share['mean'], 3)} ± {C.fmt(share['std'], 3)} (min {C.fmt(min(r['line_share'] for r in rows), 3)}, "
-        f"max {C.fmt(max(r['line_share'] for r in rows), 3)}); a clean line would be 1. On the first two components together it is "
-        f"{C.fmt(plane['mean'], 3)} ± {C.fmt(plane['std'], 3)} (min {C.fmt(min(r['plane_share'] for r in rows), 3)}). "
+        f"{formatting.fmt(share['mean'], 3)} ± {formatting.fmt(share['std'], 3)} (min {formatting.fmt(min(r['line_share'] for r in rows), 3)}, "
+        f"max {formatting.fmt(max(r['line_share'] for r in rows), 3)}); a clean line would be 1. On the first two components together it is "
+        f"{formatting.fmt(plane['mean'], 3)} ± {formatting.fmt(plane['std'], 3)} (min {formatting.fmt(min(r['plane_share'] for r in rows), 3)}). "
         f"{m.n_lines} of {len(m.valid)} trials are line-like (PC 1 ≥ {LINE_LIKE:g}; Wilson 95% CI of the share "
-        f"{C.fmt(100 * line_lo)}–{C.fmt(100 * line_hi)}%); "
+        f"{formatting.fmt(100 * line_lo)}–{formatting.fmt(100 * line_hi)}%); "
         f"{planar} are planar (PC 1 < {LINE_LIKE:g}, PC 1 + PC 2 ≥ {LINE_LIKE:g}), where PC 1 and hence q are poorly "
-        f"determined. Spearman ρ between the share and the learned order's top-% is {C.fmt(m.share_vs_top['rho'])} "
-        f"({C.fmt_p(m.share_vs_top['p'])}, n = {m.share_vs_top['n']})."
+        f"determined. Spearman ρ between the share and the learned order's top-% is {formatting.fmt(m.share_vs_top['rho'])} "
+        f"({formatting.fmt_p(m.share_vs_top['p'])}, n = {m.share_vs_top['n']})."
     )
 
 
@@ -377,48 +488,89 @@ def _other_head_text(m: RemainderRankMeasured) -> str:
     o, other = m.other_head, m.other_rows
     w = o["welch_vs_main"]
     return (
-        f"Does the output head matter? Head \"{o['head']}\" ({_head_text(o['head'], m.tokens)}), {len(other)} trials: learned "
-        f"top-% {R.stats_text(o['top_percent'])} (control {C.fmt(o['control_top_percent']['mean'])}%), PC-1 share "
-        f"{C.fmt(o['line_share']['mean'], 3)} ± {C.fmt(o['line_share']['std'], 3)}, "
+        f'Does the output head matter? Head "{o["head"]}" ({_head_text(o["head"], m.tokens)}), {len(other)} trials: learned '
+        f"top-% {rank_stats.stats_text(o['top_percent'])} (control {formatting.fmt(o['control_top_percent']['mean'])}%), PC-1 share "
+        f"{formatting.fmt(o['line_share']['mean'], 3)} ± {formatting.fmt(o['line_share']['std'], 3)}, "
         f"{sum(r['line_share'] >= LINE_LIKE for r in other)} lines, {sum(r['generalised'] for r in other)} generalised. "
-        f"Against head \"{m.head}\": Welch t = {C.fmt(w['t'])}, {C.fmt_p(w['p'])} on the top-% (a few seeds: this shows a "
-        "large difference, not a small one).")
+        f'Against head "{m.head}": Welch t = {formatting.fmt(w["t"])}, {formatting.fmt_p(w["p"])} on the top-% (a few seeds: this shows a '
+        "large difference, not a small one)."
+    )
 
 
 def _figures(m: RemainderRankMeasured, out_dir: Path) -> list[Figure]:
     """Examples chosen to be typical (learned top-% nearest the median; generalised ones for the embeddings), then the distributions."""
     rows = {r["id"]: r for r in m.rows}
-    typical = S.typical(m.valid, lambda t: rows[t.id]["top_percent"], len(m.valid))
+    typical = inference.typical(m.valid, lambda t: rows[t.id]["top_percent"], len(m.valid))
     shown = [t for t in typical if rows[t.id]["generalised"]] or typical
     return [
-        K.figure_embeddings(shown[:m.options.embedding_seeds], rows, m.modulus, out_dir),
-        figure_signal_histograms(typical[:m.options.histogram_seeds], rows, m.modulus, out_dir),
+        cluster_figures.figure_embeddings(
+            shown[: m.options.embedding_seeds], rows, m.modulus, out_dir
+        ),
+        figure_signal_histograms(typical[: m.options.histogram_seeds], rows, m.modulus, out_dir),
         figure_top_percent(m.rows, out_dir),
-        K.figure_line_share(m.rows, m.other_rows, LINE_LIKE, out_dir),
+        cluster_figures.figure_line_share(m.rows, m.other_rows, LINE_LIKE, out_dir),
     ]
 
 
 def _summary(m: RemainderRankMeasured) -> dict:
     rows = m.rows
     return {
-        **R.common_summary(rows, m.mann_whitney, m.stats["learned"], m.stats["control"]),
-        "head": m.head, "other_head": m.other_head, "initial_order_top_percent": m.stats["initial"],
-        "learned_vs_initial_order": m.vs_initial, "same_as_initial_order": sum(r["same_as_initial_order"] for r in rows),
+        **rank_stats.common_summary(rows, m.mann_whitney, m.stats["learned"], m.stats["control"]),
+        "head": m.head,
+        "other_head": m.other_head,
+        "initial_order_top_percent": m.stats["initial"],
+        "learned_vs_initial_order": m.vs_initial,
+        "same_as_initial_order": sum(r["same_as_initial_order"] for r in rows),
         "lines": {"k": m.n_lines, "n": len(rows), "wilson95": list(m.lines_ci)},
-        "alt_readout_top_percent": m.stats["alt"], "line_share": m.stats["line_share"], "plane_share": m.stats["plane_share"],
+        "alt_readout_top_percent": m.stats["alt"],
+        "line_share": m.stats["line_share"],
+        "plane_share": m.stats["plane_share"],
         "line_share_vs_top_percent": m.share_vs_top,
-        "claims": {c.name: c.verdict for c in m.claims}, "valid": m.n_valid_all, "excluded_trials": len(m.trials) - m.n_valid_all,
+        "claims": {c.name: c.verdict for c in m.claims},
+        "valid": m.n_valid_all,
+        "excluded_trials": len(m.trials) - m.n_valid_all,
         "per_trial": rows + m.other_rows,
     }
 
 
 def _head_text(head: str, p: int) -> str:
-    return "two logits: same class or not" if head == "two" else f"{p} logits, labels 0/1 (the paper's App. A)"
+    return (
+        "two logits: same class or not"
+        if head == "two"
+        else f"{p} logits, labels 0/1 (the paper's App. A)"
+    )
 
 
 def _per_trial_table(rows: list[dict]) -> str:
-    body = [[f"`{r['id'][:12]}`", r["head"], r["seed"], "".join(map(str, r["q"])), C.fmt(r["line_share"], 3), C.fmt(r["top_percent"], 3),
-             C.fmt(r["control_top_percent"], 3), C.fmt(r["initial_order_top_percent"], 3), C.fmt(r["f_final_top_percent"], 3),
-             R.convergence_cell(r), C.fmt(r["final_test_acc"], 4)] for r in rows]
-    return R.per_trial_table(["trial", "head", "seed", "learned q", "PC-1 share", "top-%", "control top-%", "nothing-moved top-%",
-                            "alt. read-off top-%", "100% test acc. at step", "final test acc."], body)
+    body = [
+        [
+            f"`{r['id'][:12]}`",
+            r["head"],
+            r["seed"],
+            "".join(map(str, r["q"])),
+            formatting.fmt(r["line_share"], 3),
+            formatting.fmt(r["top_percent"], 3),
+            formatting.fmt(r["control_top_percent"], 3),
+            formatting.fmt(r["initial_order_top_percent"], 3),
+            formatting.fmt(r["f_final_top_percent"], 3),
+            rank_stats.convergence_cell(r),
+            formatting.fmt(r["final_test_acc"], 4),
+        ]
+        for r in rows
+    ]
+    return rank_stats.per_trial_table(
+        [
+            "trial",
+            "head",
+            "seed",
+            "learned q",
+            "PC-1 share",
+            "top-%",
+            "control top-%",
+            "nothing-moved top-%",
+            "alt. read-off top-%",
+            "100% test acc. at step",
+            "final test acc.",
+        ],
+        body,
+    )

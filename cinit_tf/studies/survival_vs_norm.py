@@ -30,20 +30,21 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.rules import Text, setting
-from cinit_tf.section import Declaration, Figure, Measured, Section
-from cinit_tf.studies import _common as C
-from cinit_tf.studies import _figures as G
-from cinit_tf.studies import _longer_runs as L
-from cinit_tf.studies import _modadd as M
-from cinit_tf.studies import _stats as S
-from cinit_tf.studies import _verdicts as V
+from cinit_tf.experiment.settings import Text, setting
+from cinit_tf.figures import plotting
+from cinit_tf.measures import longer_runs, survival
+from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
 PAPER_R = 0.85
 # The paper's own number is the size its claim implies: §4.2 "the Pearson correlation between survival rate and
 # initial norm" is 0.85, so the direction is judged against that margin on our raw r.
-R_MARGIN = V.Margin(PAPER_R, '§4.2: "we find that the Pearson correlation between survival rate and initial norm" '
-                    "is 0.85, the paper's own number")
+R_MARGIN = verdicts.Margin(
+    PAPER_R,
+    '§4.2: "we find that the Pearson correlation between survival rate and initial norm" '
+    "is 0.85, the paper's own number",
+)
 PAPER_TRIALS = 50  # trials per embedding behind the paper's rates
 SETTLING_CASE = "long"
 R_CLAIM = "survival rate correlates with the initial signal, r = 0.85"
@@ -51,16 +52,16 @@ COUNT_CLAIM = "3–5 circles survive per run"
 CLAIM_NAMES = (R_CLAIM, COUNT_CLAIM)
 
 VERDICT_RULE = (
-    f"two claims at τ = {C.fmt(M.TAU)} over the valid trials (finite training) of the main case, the headline being the "
+    f"two claims at τ = {formatting.fmt(survival.TAU)} over the valid trials (finite training) of the main case, the headline being the "
     f"weaker. (1) {R_CLAIM}: Pearson r between initial signal and survival rate over all (embedding, frequency) points. "
     "A rate over T trials carries binomial noise that lowers r, and the paper's rates average 50 trials, so our r and "
     "its Fisher-z 95% CI are projected to 50 trials per embedding by the reliability ratio √(ρ_50/ρ_T) (formula under "
     "What we saw). First the direction, on the projected r with margin 0.85 (the paper's own number): "
-    f"{V.direction_outcomes('positive')}; when the direction is reproduced, the number: reproduced when 0.85 lies in "
+    f"{verdicts.direction_outcomes('positive')}; when the direction is reproduced, the number: reproduced when 0.85 lies in "
     f"the projected CI, partly when it lies outside; the margin: {R_MARGIN.source}. (2) {COUNT_CLAIM}: reproduced when our 95% CI of the mean survivors per run, "
-    "widened by a margin of ±1 declared in advance (the paper's \"3–5\" read as 4 ± 1), contains 4; partly when it does "
+    'widened by a margin of ±1 declared in advance (the paper\'s "3–5" read as 4 ± 1), contains 4; partly when it does '
     "not but the mean is below a quarter of the frequencies; not reproduced otherwise. Not assessable when fewer than "
-    f"{V.MIN_VALID_SHARE:.0%} of the main case's trials (or fewer than 3) are valid."
+    f"{verdicts.MIN_VALID_SHARE:.0%} of the main case's trials (or fewer than 3) are valid."
 )
 
 CLAIM = (
@@ -93,16 +94,17 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- data
 
 
-
 def correlation(rates: dict) -> dict:
     """Pearson (with Fisher CI) and Spearman over all points, and Pearson on signals normalised per embedding."""
     signal, rate = rates["signal"], rates["rate"]
-    out = S.pearson(np.ravel(signal), np.ravel(rate))
-    out["ci95"] = S.pearson_ci(out["r"], out["n"])
-    out["spearman"] = S.spearman(np.ravel(signal), np.ravel(rate))
+    out = inference.pearson(np.ravel(signal), np.ravel(rate))
+    out["ci95"] = inference.pearson_ci(out["r"], out["n"])
+    out["spearman"] = inference.spearman(np.ravel(signal), np.ravel(rate))
     # App. C's normalisation (signal / mean over the frequencies of its embedding) removes the
     # embedding-to-embedding scale, so this r measures the within-embedding ordering only.
-    out["normalised"] = S.pearson(np.ravel(signal / signal.mean(axis=1, keepdims=True)), np.ravel(rate))
+    out["normalised"] = inference.pearson(
+        np.ravel(signal / signal.mean(axis=1, keepdims=True)), np.ravel(rate)
+    )
     return out
 
 
@@ -118,8 +120,14 @@ def attenuation(rates: dict, target_trials: int = PAPER_TRIALS) -> dict:
     T = np.asarray(rates["trials"], dtype=np.float64)[:, None] * np.ones_like(rate)
     ok = T > 1
     if not ok.any() or rate.size < 3:
-        return {"reliability": float("nan"), "reliability_target": float("nan"), "factor_true": float("nan"),
-                "factor_target": float("nan"), "noise": float("nan"), "variance": float("nan")}
+        return {
+            "reliability": float("nan"),
+            "reliability_target": float("nan"),
+            "factor_true": float("nan"),
+            "factor_target": float("nan"),
+            "noise": float("nan"),
+            "variance": float("nan"),
+        }
     pq = rate * (1 - rate)
     noise = float(np.mean((pq / np.where(ok, T - 1, np.inf))[ok]))
     pi_var = float(np.mean((pq * T / np.where(ok, T - 1, np.inf))[ok]))  # estimate of mean π(1 − π)
@@ -127,36 +135,73 @@ def attenuation(rates: dict, target_trials: int = PAPER_TRIALS) -> dict:
     true = max(S2 - noise, 0.0)
     rel = true / S2 if S2 > 0 else float("nan")
     rel_t = true / (true + pi_var / target_trials) if true + pi_var > 0 else float("nan")
-    return {"reliability": rel, "reliability_target": rel_t, "noise": noise, "variance": S2,
-            "factor_true": 1 / np.sqrt(rel) if rel and rel > 0 else float("nan"),
-            "factor_target": float(np.sqrt(rel_t / rel)) if rel and rel > 0 else float("nan")}
+    return {
+        "reliability": rel,
+        "reliability_target": rel_t,
+        "noise": noise,
+        "variance": S2,
+        "factor_true": 1 / np.sqrt(rel) if rel and rel > 0 else float("nan"),
+        "factor_target": float(np.sqrt(rel_t / rel)) if rel and rel > 0 else float("nan"),
+    }
 
 
-def r_claim(corr: dict, att: dict) -> V.Claim:
+def r_claim(corr: dict, att: dict) -> verdicts.Claim:
     """Claim (1): the paper's r in our r's Fisher CI projected to the paper's trials per embedding."""
     r, (lo, hi), p = corr["r"], corr["ci95"], corr["p"]
     f = att["factor_target"]
     if not np.isfinite(r):
-        return V.Claim(R_CLAIM, V.NOT_ASSESSABLE, "r undefined (too few points or constant rates)", kind="number",
-                       reason="no_estimate", n=corr.get("n"))
+        return verdicts.Claim(
+            R_CLAIM,
+            verdicts.NOT_ASSESSABLE,
+            "r undefined (too few points or constant rates)",
+            kind="number",
+            reason="no_estimate",
+            n=corr.get("n"),
+        )
     if not np.isfinite(f):
         f = 1.0
     pr, plo, phi = (float(np.clip(x * f, -1, 1)) for x in (r, lo, hi))
-    note = (f"raw r = {C.fmt(r)} (95% CI {C.fmt(lo)}–{C.fmt(hi)}); projected to {PAPER_TRIALS} trials per embedding "
-            f"(×{C.fmt(f)}) against the paper's {PAPER_R:g}")
-    verdict, reason, needs = V.judge(pr, plo, phi, p, +1, R_MARGIN.value, corr["n"])
-    if verdict == V.REPRODUCED:
-        verdict, reason = (V.REPRODUCED, "compatible") if plo <= PAPER_R <= phi else (V.PARTLY, "incompatible")
-    return V.Claim(R_CLAIM, verdict, note, value=pr, ci=(plo, phi), paper=f"r = {PAPER_R:g}", kind="number",
-                   reason=reason, n=corr["n"], p=p, margin=R_MARGIN.value, margin_source=R_MARGIN.source,
-                   expected_sign=1, needs_n=needs, effect=f"Pearson r projected to {PAPER_TRIALS} trials per embedding")
+    note = (
+        f"raw r = {formatting.fmt(r)} (95% CI {formatting.fmt(lo)}–{formatting.fmt(hi)}); projected to {PAPER_TRIALS} trials per embedding "
+        f"(×{formatting.fmt(f)}) against the paper's {PAPER_R:g}"
+    )
+    verdict, reason, needs = verdicts.judge(pr, plo, phi, p, +1, R_MARGIN.value, corr["n"])
+    if verdict == verdicts.REPRODUCED:
+        verdict, reason = (
+            (verdicts.REPRODUCED, "compatible")
+            if plo <= PAPER_R <= phi
+            else (verdicts.PARTLY, "incompatible")
+        )
+    return verdicts.Claim(
+        R_CLAIM,
+        verdict,
+        note,
+        value=pr,
+        ci=(plo, phi),
+        paper=f"r = {PAPER_R:g}",
+        kind="number",
+        reason=reason,
+        n=corr["n"],
+        p=p,
+        margin=R_MARGIN.value,
+        margin_source=R_MARGIN.source,
+        expected_sign=1,
+        needs_n=needs,
+        effect=f"Pearson r projected to {PAPER_TRIALS} trials per embedding",
+    )
 
 
-def count_claim(counts, K: int) -> V.Claim:
+def count_claim(counts, K: int) -> verdicts.Claim:
     counts = [float(c) for c in counts]
     few = bool(counts) and float(np.mean(counts)) < K / 4
-    return V.number_vs_value(COUNT_CLAIM, counts, 4.0, direction_holds=few, margin=1.0,
-                             margin_why="the paper's range 3–5 read as 4 ± 1")
+    return verdicts.number_vs_value(
+        COUNT_CLAIM,
+        counts,
+        4.0,
+        direction_holds=few,
+        margin=1.0,
+        margin_why="the paper's range 3–5 read as 4 ± 1",
+    )
 
 
 def rate_by_rank(rates: dict) -> np.ndarray:
@@ -176,7 +221,7 @@ def rate_by_rank(rates: dict) -> np.ndarray:
 def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) -> Figure:
     import matplotlib
 
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0))
     ax = axes[0]
     cmap = matplotlib.colormaps["tab10"]
@@ -185,19 +230,32 @@ def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) 
     for e, seed in enumerate(rates["embeddings"]):
         step = 1.0 / max(int(rates["trials"][e]), 1)
         jitter = rng.uniform(-step / 4, step / 4, size=np.shape(rates["rate"][e]))
-        shown = np.clip(np.asarray(rates["rate"][e], dtype=float) + jitter, 0.0, 1.0)  # a rate never drawn outside [0, 1]
-        ax.scatter(rates["signal"][e], shown, s=14, color=cmap(e % 10), alpha=0.8, lw=0,
-                   label=f"embedding seed {seed} ({int(rates['trials'][e])} trials)")
+        shown = np.clip(
+            np.asarray(rates["rate"][e], dtype=float) + jitter, 0.0, 1.0
+        )  # a rate never drawn outside [0, 1]
+        ax.scatter(
+            rates["signal"][e],
+            shown,
+            s=14,
+            color=cmap(e % 10),
+            alpha=0.8,
+            lw=0,
+            label=f"embedding seed {seed} ({int(rates['trials'][e])} trials)",
+        )
     x, y = np.ravel(rates["signal"]), np.ravel(rates["rate"])
     if np.ptp(x) > 0:
         slope, intercept = np.polyfit(x, y, 1)
         xs = np.linspace(x.min(), x.max(), 200)
         line = slope * xs + intercept
-        line[(line < 0) | (line > 1)] = np.nan  # a rate below 0 or above 1 is no prediction: the line stops there
+        line[(line < 0) | (line > 1)] = (
+            np.nan
+        )  # a rate below 0 or above 1 is no prediction: the line stops there
         ax.plot(xs, line, color="black", lw=1.2, label="least-squares line (within [0, 1])")
     ax.set_xlabel("initial signal ‖F_k‖² (initial embedding)")
-    ax.set_ylabel(f"survival rate (share of trials, τ = {C.fmt(M.TAU)})")
-    ax.set_title(f"Pearson r = {C.fmt(corr['r'])}, {C.fmt_p(corr['p'])}, n = {corr['n']} points")
+    ax.set_ylabel(f"survival rate (share of trials, τ = {formatting.fmt(survival.TAU)})")
+    ax.set_title(
+        f"Pearson r = {formatting.fmt(corr['r'])}, {formatting.fmt_p(corr['p'])}, n = {corr['n']} points"
+    )
     ax.set_ylim(-0.05, 1.05)
     ax.legend(ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax = axes[1]
@@ -207,23 +265,32 @@ def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) 
     ax.set_ylabel("mean survival rate over embeddings")
     ax.set_title("Survival rate by initial rank")
     ax.set_ylim(0, 1.05)
-    return G.finish(fig, out_dir, "survival_vs_signal.png",
-                  "Left, mirroring Fig. 5a: survival rate of each (embedding, frequency) against its initial signal, one "
-                  "colour per embedding, with the least-squares line; the Pearson r in the title is over all points (rates "
-                  "are multiples of 1/T, drawn with a vertical jitter of at most a quarter step so equal rates stay visible, never "
-                  "outside [0, 1]; the line is drawn only where it predicts a rate in [0, 1]). "
-                  "Right: the same rates by the frequency's initial rank within its embedding, averaged over embeddings.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "survival_vs_signal.png",
+        "Left, mirroring Fig. 5a: survival rate of each (embedding, frequency) against its initial signal, one "
+        "colour per embedding, with the least-squares line; the Pearson r in the title is over all points (rates "
+        "are multiples of 1/T, drawn with a vertical jitter of at most a quarter step so equal rates stay visible, never "
+        "outside [0, 1]; the line is drawn only where it predicts a rate in [0, 1]). "
+        "Right: the same rates by the frequency's initial rank within its embedding, averaged over embeddings.",
+    )
 
 
 def figure_counts(counts: dict, out_dir: Path) -> Figure:
-    plt = G.setup_matplotlib()
+    plt = plotting.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.8, 3.6))
     all_counts = np.concatenate(list(counts.values()))
     bins = np.arange(all_counts.min() - 0.5, all_counts.max() + 1.5)
     width = 0.8 / len(counts)
     for i, (tau, c) in enumerate(counts.items()):
         values, n = np.unique(c, return_counts=True)
-        ax.bar(values - 0.4 + width * (i + 0.5), n, width=width, label=f"τ = {C.fmt(tau)} (mean {C.fmt(np.mean(c))})")
+        ax.bar(
+            values - 0.4 + width * (i + 0.5),
+            n,
+            width=width,
+            label=f"τ = {formatting.fmt(tau)} (mean {formatting.fmt(np.mean(c))})",
+        )
     ax.axvspan(2.5, 5.5, color="grey", alpha=0.15, label="paper: 3–5 circles")
     ax.set_xticks(np.arange(bins[0] + 0.5, bins[-1]))
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -231,17 +298,23 @@ def figure_counts(counts: dict, out_dir: Path) -> Figure:
     ax.set_ylabel("runs")
     ax.set_title("Number of surviving frequencies per run")
     ax.legend(loc="best")
-    return G.finish(fig, out_dir, "survivors_per_run.png",
-                  f"Survivors per run of the main case for the three thresholds τ of the survival rule ({C.method('survival-rule')}; the rule is ours), with the "
-                  "paper's 3–5 circles (§4, Fig. 3a) shaded.")
+    return plotting.finish(
+        fig,
+        out_dir,
+        "survivors_per_run.png",
+        f"Survivors per run of the main case for the three thresholds τ of the survival rule ({writeup.method('survival-rule')}; the rule is ours), with the "
+        "paper's 3–5 circles (§4, Fig. 3a) shaded.",
+    )
 
 
 # ---------------------------------------------------------------- text
 
 
 def _counts_text(summary: dict) -> str:
-    return (f"{C.fmt(summary['mean'])} ± {C.fmt(summary['std'])} survivors per run (range {summary['min']}–{summary['max']}, "
-            f"n = {summary['n']} runs; {C.fmt(100 * summary['share_3_to_5'])}% of runs have 3–5)")
+    return (
+        f"{formatting.fmt(summary['mean'])} ± {formatting.fmt(summary['std'])} survivors per run (range {summary['min']}–{summary['max']}, "
+        f"n = {summary['n']} runs; {formatting.fmt(100 * summary['share_3_to_5'])}% of runs have 3–5)"
+    )
 
 
 # ---------------------------------------------------------------- measure
@@ -251,36 +324,50 @@ def _counts_text(summary: dict) -> str:
 class SurvivalMeasured(Measured):
     main_all: list = field(default_factory=list)  # every trial of the main case, in id order
     main: list = field(default_factory=list)  # the valid trials of the main case, in id order
-    long: list = field(default_factory=list)  # the valid longer runs of the settling case, in id order
-    rates: dict = field(default_factory=dict)  # M.survival_rates of the main case at τ = M.TAU
+    long: list = field(
+        default_factory=list
+    )  # the valid longer runs of the settling case, in id order
+    rates: dict = field(
+        default_factory=dict
+    )  # survival.survival_rates of the main case at τ = survival.TAU
     corr: dict = field(default_factory=dict)  # `correlation` of those rates
     att: dict = field(default_factory=dict)  # `attenuation` of those rates
     per_tau: dict = field(default_factory=dict)  # {τ: `correlation` at that τ}
     counts: dict = field(default_factory=dict)  # {τ: survivors per main-case trial}
-    count_stats: dict = field(default_factory=dict)  # {τ: M.count_summary}
+    count_stats: dict = field(default_factory=dict)  # {τ: survival.count_summary}
     by_rank: np.ndarray = None  # `rate_by_rank`
-    settling: dict | None = None  # `_longer_runs.settling` against the longer runs, None without them
-    own: dict = field(default_factory=dict)  # M.settling within the main case
+    settling: dict | None = (
+        None  # `_longer_runs.settling` against the longer runs, None without them
+    )
+    own: dict = field(default_factory=dict)  # survival.settling within the main case
     r_true: float = float("nan")  # r disattenuated (with the true rates)
     r_50: float = float("nan")  # r projected to PAPER_TRIALS trials per embedding
 
 
 def _open(trials, options: SurvivalAnalysis) -> SurvivalMeasured:
     """The opening of `measure`: valid main and long trials apart, judged assessable on the main case alone."""
-    main_all, long_all = M.split_cases(trials, options.settling_case)
+    main_all, long_all = survival.split_cases(trials, options.settling_case)
     if not main_all:
         raise ValueError("survival_vs_norm needs trials outside the settling case")
-    main, excluded = C.split_valid(main_all)
-    long, long_excluded = C.split_valid(long_all)
+    main, excluded = writeup.split_valid(main_all)
+    long, long_excluded = writeup.split_valid(long_all)
     for why, ts in long_excluded.items():
         excluded.setdefault(why, []).extend(ts)
-    m = SurvivalMeasured(trials=sorted(main_all + long_all, key=lambda t: t.id),
-                         valid=sorted(main + long, key=lambda t: t.id), excluded=excluded, options=options,
-                         main_all=main_all, main=main, long=long)
-    if not V.assessable(len(main), len(main_all)):
+    m = SurvivalMeasured(
+        trials=sorted(main_all + long_all, key=lambda t: t.id),
+        valid=sorted(main + long, key=lambda t: t.id),
+        excluded=excluded,
+        options=options,
+        main_all=main_all,
+        main=main,
+        long=long,
+    )
+    if not verdicts.assessable(len(main), len(main_all)):
         m.assessable = False
-        why = f"valid (at least {V.MIN_VALID_SHARE:.0%} and 3 are needed)"
-        m.claims = [V.not_assessable(name, len(m.valid), len(m.trials), why) for name in CLAIM_NAMES]
+        why = f"valid (at least {verdicts.MIN_VALID_SHARE:.0%} and 3 are needed)"
+        m.claims = [
+            verdicts.not_assessable(name, len(m.valid), len(m.trials), why) for name in CLAIM_NAMES
+        ]
     return m
 
 
@@ -290,16 +377,19 @@ def measure(trials, options) -> SurvivalMeasured:
     if not m.assessable:
         return m
     main = m.main
-    m.rates = M.survival_rates(main, M.TAU)
+    m.rates = survival.survival_rates(main, survival.TAU)
     m.corr = correlation(m.rates)
     m.att = attenuation(m.rates)
-    m.per_tau = {tau: correlation(M.survival_rates(main, tau)) for tau in M.TAUS}
-    m.counts = M.survivor_counts(main)
-    m.count_stats = {tau: M.count_summary(c) for tau, c in m.counts.items()}
+    m.per_tau = {tau: correlation(survival.survival_rates(main, tau)) for tau in survival.TAUS}
+    m.counts = survival.survivor_counts(main)
+    m.count_stats = {tau: survival.count_summary(c) for tau, c in m.counts.items()}
     m.by_rank = rate_by_rank(m.rates)
-    m.settling = L.settling(main, m.long)
-    m.own = M.settling(main, M.settling_step(main))
-    m.claims = [r_claim(m.corr, m.att), count_claim(m.counts[M.TAU], m.rates["signal"].shape[1])]
+    m.settling = longer_runs.settling(main, m.long)
+    m.own = survival.settling(main, survival.settling_step(main))
+    m.claims = [
+        r_claim(m.corr, m.att),
+        count_claim(m.counts[survival.TAU], m.rates["signal"].shape[1]),
+    ]
     r, f_true, f_50 = m.corr["r"], m.att["factor_true"], m.att["factor_target"]
     m.r_true = float(np.clip(r * f_true, -1, 1)) if np.isfinite(f_true) else float("nan")
     m.r_50 = float(np.clip(r * f_50, -1, 1)) if np.isfinite(f_50) else float("nan")
@@ -311,41 +401,55 @@ def measure(trials, options) -> SurvivalMeasured:
 
 def _numbers(m: SurvivalMeasured) -> tuple[str, str]:
     """(our number, the index's short number)."""
-    corr, rates, s, stats = m.corr, m.rates, m.settling, m.count_stats[M.TAU]
-    E, T, K = len(rates["embeddings"]), sorted(set(rates["trials"].tolist())), rates["signal"].shape[1]
+    corr, rates, s, stats = m.corr, m.rates, m.settling, m.count_stats[survival.TAU]
+    E, T, K = (
+        len(rates["embeddings"]),
+        sorted(set(rates["trials"].tolist())),
+        rates["signal"].shape[1],
+    )
     lo, hi = corr["ci95"]
-    our = (f"Pearson r = {C.fmt(corr['r'])} (95% CI {C.fmt(lo)}–{C.fmt(hi)}), {C.fmt_p(corr['p'])} over {corr['n']} "
-           f"(embedding, frequency) points ({E} embeddings × {'/'.join(map(str, T))} trials, {K} frequencies); "
-           f"{C.fmt(m.r_50)} projected to {PAPER_TRIALS} trials per embedding, {C.fmt(m.r_true)} disattenuated; "
-           f"{_counts_text(stats)} at τ = {C.fmt(M.TAU)}")
+    our = (
+        f"Pearson r = {formatting.fmt(corr['r'])} (95% CI {formatting.fmt(lo)}–{formatting.fmt(hi)}), {formatting.fmt_p(corr['p'])} over {corr['n']} "
+        f"(embedding, frequency) points ({E} embeddings × {'/'.join(map(str, T))} trials, {K} frequencies); "
+        f"{formatting.fmt(m.r_50)} projected to {PAPER_TRIALS} trials per embedding, {formatting.fmt(m.r_true)} disattenuated; "
+        f"{_counts_text(stats)} at τ = {formatting.fmt(survival.TAU)}"
+    )
     if s is not None:
-        v = s["per_tau"][M.TAU]
+        v = s["per_tau"][survival.TAU]
         our += f"; survivor sets unchanged from step {s['short_steps']} to {s['long_steps'][-1]} in {v['same_set']}/{v['runs']} runs"
-    short = (f"r = {C.fmt(corr['r'], 2)} (at {PAPER_TRIALS} trials/embedding {C.fmt(m.r_50, 2)}; n = {corr['n']}); "
-             f"{C.fmt(stats['mean'], 2)} circles/run ({stats['min']}–{stats['max']})")
+    short = (
+        f"r = {formatting.fmt(corr['r'], 2)} (at {PAPER_TRIALS} trials/embedding {formatting.fmt(m.r_50, 2)}; n = {corr['n']}); "
+        f"{formatting.fmt(stats['mean'], 2)} circles/run ({stats['min']}–{stats['max']})"
+    )
     return our, short
 
 
 def _what_we_ran(m: SurvivalMeasured, record: dict) -> list[str]:
     rates, s, case = m.rates, m.settling, m.options.settling_case
-    ran = C.profile_lines(record, m.trials)
-    ran.append(f"Main case: {len(rates['embeddings'])} embeddings (seeds {', '.join(map(str, rates['embeddings']))}) × "
-               f"{'/'.join(map(str, sorted(set(rates['trials'].tolist()))))} trials, each trial with its own MLP and split seed "
-               f"(layout `fixed_embedding`); {', '.join(map(str, C.steps_of(m.main)))} steps.")
+    ran = writeup.profile_lines(record, m.trials)
+    ran.append(
+        f"Main case: {len(rates['embeddings'])} embeddings (seeds {', '.join(map(str, rates['embeddings']))}) × "
+        f"{'/'.join(map(str, sorted(set(rates['trials'].tolist()))))} trials, each trial with its own MLP and split seed "
+        f"(layout `fixed_embedding`); {', '.join(map(str, writeup.steps_of(m.main)))} steps."
+    )
     if s is not None:
-        ran.append(f"Settling case `{case}`: {len(m.long)} of the main case's trials (same seeds) trained for "
-                   f"{', '.join(map(str, s['long_steps']))} steps.")
+        ran.append(
+            f"Settling case `{case}`: {len(m.long)} of the main case's trials (same seeds) trained for "
+            f"{', '.join(map(str, s['long_steps']))} steps."
+        )
     else:
-        ran.append(f"No settling case (`{case}`) in this run: the step count is checked only within the main case.")
+        ran.append(
+            f"No settling case (`{case}`) in this run: the step count is checked only within the main case."
+        )
     return ran
 
 
 def _deviations(m: SurvivalMeasured) -> list[str]:
     E, T = len(m.rates["embeddings"]), sorted(set(m.rates["trials"].tolist()))
     return [
-        f"Survival rule ({C.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {C.fmt(M.TAU)}; "
+        f"Survival rule ({writeup.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; "
         "the paper does not state its rule. The correlations and counts are also given for τ = 0.01 and 0.2.",
-        "\"Final\" is the last recorded step of each trial.",
+        '"Final" is the last recorded step of each trial.',
         "The paper does not say whether its r pools all (embedding, frequency) points or how it treats the embedding "
         "scale; we pool all points with the raw signal ‖F_k‖², and report r on signals normalised per embedding beside it.",
         f"Trials per embedding: {'/'.join(map(str, T))} here, {PAPER_TRIALS} in the paper; embeddings: {E} here, 10 in the paper. "
@@ -353,9 +457,9 @@ def _deviations(m: SurvivalMeasured) -> list[str]:
         f"projected to {PAPER_TRIALS} trials per embedding (formula under What we saw; ours).",
         "The settling checks (the main case at two thirds of its budget, and longer runs of a few seeds) are ours; the "
         "paper trains every run for 3×10⁴ steps.",
-        *C.paper_setting_deviations(m.main),
-        *C.common_deviations(m.trials),
-        C.STATISTICS_NOTE,
+        *writeup.paper_setting_deviations(m.main),
+        *writeup.common_deviations(m.trials),
+        writeup.STATISTICS_NOTE,
     ]
 
 
@@ -363,53 +467,88 @@ def _findings(m: SurvivalMeasured) -> list[str]:
     corr, att, per_tau, count_stats, by_rank = m.corr, m.att, m.per_tau, m.count_stats, m.by_rank
     lo, hi = corr["ci95"]
     findings = [
-        f"Main case, τ = {C.fmt(M.TAU)}: Pearson r = {C.fmt(corr['r'])} (Fisher 95% CI {C.fmt(lo)}–{C.fmt(hi)}, "
-        f"{C.fmt_p(corr['p'])}, n = {corr['n']}); Spearman ρ = {C.fmt(corr['spearman']['rho'])} "
-        f"({C.fmt_p(corr['spearman']['p'])}); Pearson on signals normalised per embedding r = "
-        f"{C.fmt(corr['normalised']['r'])} ({C.fmt_p(corr['normalised']['p'])}).",
-        f"Binomial noise ({C.method('survival-rule')}): with T trials per embedding, the observed rates' variance is "
-        f"S² = {C.fmt(att['variance'])} and their binomial noise variance N = mean r̂(1 − r̂)/(T − 1) = {C.fmt(att['noise'])}, "
-        f"so the rates' reliability is ρ_T = (S² − N)/S² = {C.fmt(att['reliability'])}. Disattenuated (the correlation with "
-        f"the true rates), r/√ρ_T = {C.fmt(m.r_true)}. At the paper's {PAPER_TRIALS} trials the reliability would be "
-        f"ρ_{PAPER_TRIALS} = {C.fmt(att['reliability_target'])}, and the r expected there is r·√(ρ_{PAPER_TRIALS}/ρ_T) = "
-        f"{C.fmt(m.r_50)}: the number the verdict compares with the paper's {PAPER_R:g}.",
-        C.md_table(["τ", "Pearson r", "p", "Spearman ρ", "mean survivors per run", "range"],
-                   [[C.fmt(tau), C.fmt(per_tau[tau]["r"]), C.fmt_p(per_tau[tau]["p"]), C.fmt(per_tau[tau]["spearman"]["rho"]),
-                     f"{C.fmt(count_stats[tau]['mean'])} ± {C.fmt(count_stats[tau]['std'])}",
-                     f"{count_stats[tau]['min']}–{count_stats[tau]['max']}"] for tau in M.TAUS]),
-        f"Mean survival rate of the frequency ranked first at initialisation: {C.fmt(by_rank[0])}; ranked second: "
-        f"{C.fmt(by_rank[1] if by_rank.size > 1 else float('nan'))}; ranked below the median: "
-        f"{C.fmt(float(np.mean(by_rank[(by_rank.size + 1) // 2:])) if by_rank.size > 1 else float('nan'))} (mean over those ranks).",
-        "Settling within the main case: " + M.settling_text(m.own),
+        f"Main case, τ = {formatting.fmt(survival.TAU)}: Pearson r = {formatting.fmt(corr['r'])} (Fisher 95% CI {formatting.fmt(lo)}–{formatting.fmt(hi)}, "
+        f"{formatting.fmt_p(corr['p'])}, n = {corr['n']}); Spearman ρ = {formatting.fmt(corr['spearman']['rho'])} "
+        f"({formatting.fmt_p(corr['spearman']['p'])}); Pearson on signals normalised per embedding r = "
+        f"{formatting.fmt(corr['normalised']['r'])} ({formatting.fmt_p(corr['normalised']['p'])}).",
+        f"Binomial noise ({writeup.method('survival-rule')}): with T trials per embedding, the observed rates' variance is "
+        f"S² = {formatting.fmt(att['variance'])} and their binomial noise variance N = mean r̂(1 − r̂)/(T − 1) = {formatting.fmt(att['noise'])}, "
+        f"so the rates' reliability is ρ_T = (S² − N)/S² = {formatting.fmt(att['reliability'])}. Disattenuated (the correlation with "
+        f"the true rates), r/√ρ_T = {formatting.fmt(m.r_true)}. At the paper's {PAPER_TRIALS} trials the reliability would be "
+        f"ρ_{PAPER_TRIALS} = {formatting.fmt(att['reliability_target'])}, and the r expected there is r·√(ρ_{PAPER_TRIALS}/ρ_T) = "
+        f"{formatting.fmt(m.r_50)}: the number the verdict compares with the paper's {PAPER_R:g}.",
+        formatting.md_table(
+            ["τ", "Pearson r", "p", "Spearman ρ", "mean survivors per run", "range"],
+            [
+                [
+                    formatting.fmt(tau),
+                    formatting.fmt(per_tau[tau]["r"]),
+                    formatting.fmt_p(per_tau[tau]["p"]),
+                    formatting.fmt(per_tau[tau]["spearman"]["rho"]),
+                    f"{formatting.fmt(count_stats[tau]['mean'])} ± {formatting.fmt(count_stats[tau]['std'])}",
+                    f"{count_stats[tau]['min']}–{count_stats[tau]['max']}",
+                ]
+                for tau in survival.TAUS
+            ],
+        ),
+        f"Mean survival rate of the frequency ranked first at initialisation: {formatting.fmt(by_rank[0])}; ranked second: "
+        f"{formatting.fmt(by_rank[1] if by_rank.size > 1 else float('nan'))}; ranked below the median: "
+        f"{formatting.fmt(float(np.mean(by_rank[(by_rank.size + 1) // 2 :])) if by_rank.size > 1 else float('nan'))} (mean over those ranks).",
+        "Settling within the main case: " + survival.settling_text(m.own),
     ]
     if m.settling is not None:
-        findings += L.settling_findings(m.settling)
-    return findings + C.health_findings(m.trials)
+        findings += longer_runs.settling_findings(m.settling)
+    return findings + writeup.health_findings(m.trials)
 
 
 def _summary(m: SurvivalMeasured) -> dict:
     corr, s = m.corr, m.settling
     return {
-        "tau": M.TAU, "pearson": {k: corr[k] for k in ("r", "p", "n", "ci95")}, "spearman": corr["spearman"],
-        "pearson_normalised": corr["normalised"], "attenuation": m.att, "r_disattenuated": m.r_true,
+        "tau": survival.TAU,
+        "pearson": {k: corr[k] for k in ("r", "p", "n", "ci95")},
+        "spearman": corr["spearman"],
+        "pearson_normalised": corr["normalised"],
+        "attenuation": m.att,
+        "r_disattenuated": m.r_true,
         f"r_at_{PAPER_TRIALS}_trials": m.r_50,
-        "per_tau": {str(tau): {"r": m.per_tau[tau]["r"], "p": m.per_tau[tau]["p"], "counts": m.count_stats[tau]}
-                    for tau in M.TAUS},
-        "embeddings": m.rates["embeddings"], "trials_per_embedding": m.rates["trials"],
-        "rate_by_initial_rank": m.by_rank, "settling_main": m.own,
+        "per_tau": {
+            str(tau): {
+                "r": m.per_tau[tau]["r"],
+                "p": m.per_tau[tau]["p"],
+                "counts": m.count_stats[tau],
+            }
+            for tau in survival.TAUS
+        },
+        "embeddings": m.rates["embeddings"],
+        "trials_per_embedding": m.rates["trials"],
+        "rate_by_initial_rank": m.by_rank,
+        "settling_main": m.own,
         "settling": None if s is None else {k: v for k, v in s.items() if not k.startswith("_")},
-        "claims": {c.name: c.verdict for c in m.claims}, "valid": len(m.valid),
+        "claims": {c.name: c.verdict for c in m.claims},
+        "valid": len(m.valid),
         "excluded_trials": sum(len(v) for v in m.excluded.values()),
     }
 
 
 def write(m: SurvivalMeasured, record: dict, out_dir: Path) -> Section:
     if not m.assessable:
-        return C.section(m, record, deviations=C.paper_setting_deviations(m.main_all))
+        return writeup.section(m, record, deviations=writeup.paper_setting_deviations(m.main_all))
     out_dir = Path(out_dir)
-    figures = [figure_scatter(m.rates, m.corr, m.by_rank, out_dir), figure_counts(m.counts, out_dir)]
+    figures = [
+        figure_scatter(m.rates, m.corr, m.by_rank, out_dir),
+        figure_counts(m.counts, out_dir),
+    ]
     if m.settling is not None:
-        figures.append(L.figure_settling(m.settling, out_dir))
+        figures.append(longer_runs.figure_settling(m.settling, out_dir))
     our, short = _numbers(m)
-    return C.section(m, record, our_number=our, what_we_ran=_what_we_ran(m, record), deviations=_deviations(m),
-                     findings=_findings(m), figures=figures, summary=_summary(m), short_number=short)
+    return writeup.section(
+        m,
+        record,
+        our_number=our,
+        what_we_ran=_what_we_ran(m, record),
+        deviations=_deviations(m),
+        findings=_findings(m),
+        figures=figures,
+        summary=_summary(m),
+        short_number=short,
+    )

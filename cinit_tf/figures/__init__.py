@@ -1,0 +1,1 @@
+"""Figure helpers: the house style and the figures several sections draw alike."""

@@ -1,0 +1,1 @@
+"""Measurements on stored trials that several sections share: survivors, curves over steps, sweeps over sizes."""

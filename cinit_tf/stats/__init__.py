@@ -1,0 +1,1 @@
+"""Statistics and the verdict rules: estimates, intervals and tests; claims as records judged against the paper's size."""
