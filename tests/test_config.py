@@ -17,7 +17,7 @@ from cinit_tf.experiment import config, schema
 from cinit_tf.experiment.config import ConfigError, load_experiment, parse_override
 from cinit_tf.experiment.plan import identity
 from cinit_tf.experiment.schema import setting
-from cinit_tf.experiment.settings import Either, Float, Int
+from cinit_tf.settings import Either, Float, Int
 from cinit_tf.trial import MAX_RECORDS, TrainConfig
 from cinit_tf.writeup.section import Declaration
 

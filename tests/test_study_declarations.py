@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cinit_tf.experiment.settings import schema_fields
+from cinit_tf.settings import schema_fields
 from cinit_tf.studies import declaration, declarations, study, study_names
 from cinit_tf.writeup.section import Declaration
 

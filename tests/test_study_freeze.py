@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.measures import loss_vs_d
 from cinit_tf.stats import formatting
 from cinit_tf.studies import analyse, freeze_embedding
@@ -415,15 +416,15 @@ def test_runs_that_settle_at_different_steps_are_averaged_held_at_their_level():
     long = fake(1e-3, curve=[1.0, 1e-2, 1e-3])
     short = fake(1e-2, curve=[1.0, 1e-2])
     short.result.steps, short.result.stop_reason = np.array([0, 750]), "settled"
-    steps, mean = loss_vs_d._mean_curve([long, short])
+    steps, mean = loss_figures._mean_curve([long, short])
     assert list(steps) == [0, 750, 1000]
     assert mean == pytest.approx([1.0, 1e-2, np.sqrt(1e-3 * 1e-2)])
     short.result.stop_reason = "max_steps"  # stopped at a cap of its own: nothing is known after it
-    assert loss_vs_d._mean_curve([long, short])[1] == pytest.approx([1.0, 1e-2, 1e-3])
+    assert loss_figures._mean_curve([long, short])[1] == pytest.approx([1.0, 1e-2, 1e-3])
     # records on another grid: every step either run recorded is on the axis, the other read between its records
     odd = fake(1e-3, curve=[1.0, 1e-2, 1e-2, 1e-3])
     odd.result.steps = np.array([0, 500, 900, 1200])
-    steps, _ = loss_vs_d._mean_curve([long, odd])
+    steps, _ = loss_figures._mean_curve([long, odd])
     assert list(steps) == [0, 500, 750, 900, 1000, 1200]
     short.result.stop_reason = "settled"
     # log₁₀ held at −2 from 750 to the 1000-step budget: (0 − 2) / 2 * 750 − 2 * 250, over 1000 steps

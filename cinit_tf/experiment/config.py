@@ -67,7 +67,7 @@ from cinit_tf.experiment.schema import (
     section_keys,
     spec,
 )
-from cinit_tf.experiment.settings import REQUIRED, Choice
+from cinit_tf.settings import REQUIRED, Choice
 from cinit_tf.signals import n_frequencies
 from cinit_tf.trial import TrainConfig
 

@@ -28,7 +28,7 @@ else:  # Python 3.10: the same parser, published as tomli
     import tomli as tomllib
 
 from cinit_tf.experiment.schema import DISCRIMINATORS, LAYER_KEYS, PROFILES
-from cinit_tf.experiment.settings import Choice
+from cinit_tf.settings import Choice
 
 
 class ConfigError(Exception):

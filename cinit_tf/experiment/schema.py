@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, fields
 
-from cinit_tf.experiment.settings import (
+from cinit_tf.settings import (
     REQUIRED,
     Bool,
     Choice,

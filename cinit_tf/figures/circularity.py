@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.figures import plotting
-from cinit_tf.measures import circularity_nulls, survival, sweeps
+from cinit_tf.figures import sweeps as sweep_figures
+from cinit_tf.measures import circularity_nulls, survival
 from cinit_tf.stats import formatting
 from cinit_tf.writeup.section import Figure
 
@@ -21,10 +22,10 @@ def figure_13a(s: dict, out_dir: Path) -> Figure:
     ds, p = s["ds"], s["p"]
     fig, axes = plt.subplots(1, 3, figsize=(14.0, 4.0))
     for ax, key, what in ((axes[0], "mean", "mean over k"), (axes[1], "max", "max over k")):
-        sweeps.draw_band(
+        sweep_figures.draw_band(
             ax, ds, [s["per_d"][d][key] for d in ds], "tab:blue", f"measured c_k, {what}"
         )
-        sweeps.draw_band(
+        sweep_figures.draw_band(
             ax,
             ds,
             [s["per_d"][d][f"control_{key}"] for d in ds],
@@ -32,7 +33,7 @@ def figure_13a(s: dict, out_dir: Path) -> Figure:
             f"u_k from an independent draw, {what}",
             marker="s",
         )
-        sweeps.draw_band(
+        sweep_figures.draw_band(
             ax,
             ds,
             [s["per_d"][d][f"null_{key}"] for d in ds],
@@ -58,17 +59,17 @@ def figure_13a(s: dict, out_dir: Path) -> Figure:
                 ls=":",
                 label=f"chance 2/(p − 1) = {formatting.fmt(circularity_nulls.chance_level(p))}",
             )
-        sweeps.log2_ticks(ax, ds)
+        sweep_figures.log2_ticks(ax, ds)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("embedding dimension d (log scale)")
         ax.set_ylabel(f"circularity c_k, {what}")
         ax.set_title(f"Fig. 13a: {what} (p = {p})")
         ax.legend(loc="upper left", fontsize=8)
     ax = axes[2]
-    sweeps.draw_band(
+    sweep_figures.draw_band(
         ax, ds, [s["per_d"][d]["pca"] for d in ds], "tab:green", "PCA circularity (top 4 PCs)"
     )
-    sweeps.log2_ticks(ax, ds)
+    sweep_figures.log2_ticks(ax, ds)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("embedding dimension d (log scale)")
     ax.set_ylabel("PCA circularity (Zhong et al.)")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.figures import plotting
+from cinit_tf.figures import sweeps as sweep_figures
 from cinit_tf.measures import survival, sweeps
 from cinit_tf.stats import formatting
 from cinit_tf.writeup.section import Figure
@@ -92,7 +93,7 @@ def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
     ax = axes[0][0]
     if sw["d"]:
         _scatter(ax, sw["d"], "d", 0.03, log2=True)
-        sweeps.log2_ticks(ax, sorted({r["d"] for r in sw["d"]}))
+        sweep_figures.log2_ticks(ax, sorted({r["d"] for r in sw["d"]}))
     ax.set_xlabel("embedding dimension d (log scale)")
     ax.set_title(
         f"Fig. 11a: p = {centre.centre_p}, wd = {formatting.fmt(centre.centre_weight_decay)}"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.figures import curves as curve_figures
 from cinit_tf.figures import plotting
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import survival
@@ -182,7 +183,7 @@ def figure_loss(m, out_dir: Path) -> Figure:
             if not ts:
                 continue
             steps, curves = curve_stats.on_union_of_steps(ts)
-            curve_stats.band(
+            curve_figures.band(
                 med,
                 steps,
                 np.maximum(curves, LOSS_FLOOR),
@@ -246,9 +247,9 @@ def figure_paired(by_seed: dict, out_dir: Path) -> Figure:
         groups = [
             group(arm, FULL, f"{arm}: {ARM_TEXT[arm]}", key) for arm in ARMS if paired(by_seed, arm)
         ]
-        curve_stats.paired_scatter(ax, groups, f"full: {what}", f"arm: {what}", "equal to full")
+        curve_figures.paired_scatter(ax, groups, f"full: {what}", f"arm: {what}", "equal to full")
         ax.set_title(f"Each seed: an arm against its full run, {title}")
-    curve_stats.paired_scatter(
+    curve_figures.paired_scatter(
         axes[2],
         [group("B", "D", f"B ({ARM_TEXT['B']}) against D ({ARM_TEXT['D']})", "level")],
         f"D: {level}",

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from cinit_tf.figures import plotting
-from cinit_tf.measures import survival
 from cinit_tf.signals import n_frequencies
 
 
@@ -37,24 +35,3 @@ def dominant_frequency(columns) -> int:
     p = columns.shape[0]
     power = np.sum(np.abs(np.fft.rfft(columns, axis=0)) ** 2, axis=1)[1 : n_frequencies(p) + 1]
     return int(np.argmax(power)) + 1
-
-
-def draw_circle(ax, xy, k: int, p: int, lim: float | None = None):
-    """Draw the (p, 2) points `xy` of frequency k: joined around the circle, coloured by position; returns Δ."""
-    import matplotlib
-
-    delta = survival.inverse_mod(k, p)
-    order = (np.arange(p) * delta) % p  # tokens in order around the circle of frequency k
-    loop = np.append(order, order[0])
-    ax.plot(xy[loop, 0], xy[loop, 1], color="grey", lw=0.5, alpha=0.6)
-    colours = matplotlib.colormaps["twilight"](np.arange(p) / p)
-    ax.scatter(xy[order, 0], xy[order, 1], c=colours, s=10, zorder=3, lw=0)
-    for j in range(3):
-        t = int(order[j])
-        plotting.label_point(ax, str(t), xy[t])
-    if lim is not None:
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.tick_params(labelsize=8)
-    return delta

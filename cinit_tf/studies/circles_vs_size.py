@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.experiment.settings import Float, Int, Text, setting
 from cinit_tf.figures import counts as count_figures
 from cinit_tf.measures import survival
 from cinit_tf.measures import sweeps as grid_sweeps
 from cinit_tf.measures.longer_runs import long_settling, long_settling_text
+from cinit_tf.settings import Float, Int, Text, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup

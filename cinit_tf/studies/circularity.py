@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.experiment.settings import Int, setting
 from cinit_tf.figures import circularity as circularity_figures
 from cinit_tf.measures import circularity_nulls, survival
+from cinit_tf.settings import Int, setting
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import formatting, inference, verdicts

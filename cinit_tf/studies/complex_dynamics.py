@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.experiment.settings import Int, setting
 from cinit_tf.figures import plotting
 from cinit_tf.measures import survival
+from cinit_tf.settings import Int, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.figures import circles as circle_figures
 from cinit_tf.figures import plotting
 from cinit_tf.measures import circles as circle_geometry
 from cinit_tf.measures import survival
@@ -260,7 +261,7 @@ def figure_snapshots(
         lim = 1.1 * max(float(np.abs(xy).max()) for xy in planes) or 1.0
         for col, ((step, _), xy) in enumerate(zip(snapshots, planes)):
             ax = axes[row][col]
-            delta = circle_geometry.draw_circle(ax, xy, k, p, lim)
+            delta = circle_figures.draw_circle(ax, xy, k, p, lim)
             ax.set_title(f"{name} k = {k}, step {step}", fontsize=8)
             if col == 0:
                 ax.set_ylabel(f"Im F_k direction (Δ = {delta})")
@@ -290,13 +291,13 @@ def figure_pca(trial, p: int, out_dir: Path) -> Figure:
         ax = axes[0][i]
         xy = pcs[:, 2 * i : 2 * i + 2]
         k = circle_geometry.dominant_frequency(xy)
-        delta = circle_geometry.draw_circle(ax, xy, k, p)
+        delta = circle_figures.draw_circle(ax, xy, k, p)
         ax.set_title(f"PC{2 * i + 1}–PC{2 * i + 2}: nearest k = {k}, Δ = {delta}", fontsize=8)
         ax.set_xlabel(f"PC{2 * i + 1}", fontsize=8)
         ax.set_ylabel(f"PC{2 * i + 2}", fontsize=8)
         ax = axes[1][i]
         k = int(top[i])
-        delta = circle_geometry.draw_circle(
+        delta = circle_figures.draw_circle(
             ax, circle_geometry.fourier_plane(trial.result.final_embedding, k), k, p
         )
         ax.set_title(f"Fourier k = {k} (#{i + 1} by final ‖F_k‖²), Δ = {delta}", fontsize=8)

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.experiment.settings import Float, Int, setting
+from cinit_tf.figures import curves as curve_figures
 from cinit_tf.figures import plotting
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import survival
 from cinit_tf.measures import weight_decay as decay_parts
+from cinit_tf.settings import Float, Int, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
@@ -411,13 +412,13 @@ def figure_example(trial, stats: dict, a: FourierGradientsAnalysis, out_dir: Pat
     Gk = np.asarray(r.gradient_norms, dtype=np.float64)
     mask = survival.survivor_mask(trial)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0))
-    curve_stats.frequency_curves(left, steps, Gk, mask)
+    curve_figures.frequency_curves(left, steps, Gk, mask)
     left.set_xlabel("training step")
     left.set_ylabel("‖FFT(∂L/∂E)_k‖²")
     left.set_title(f"Fig. 16 (left): seed {stats['seed']}, every frequency")
     left.axvline(a.after_step, color="black", ls=":", lw=1)
     left.legend(loc="upper right", fontsize=7)
-    curve_stats.frequency_curves(right, steps, Gk, mask, a.zoom_from, a.after_step)
+    curve_figures.frequency_curves(right, steps, Gk, mask, a.zoom_from, a.after_step)
     right.set_xlabel("training step")
     right.set_ylabel("‖FFT(∂L/∂E)_k‖²")
     right.set_title(f"Fig. 16 (right): steps {a.zoom_from}–{a.after_step}")
@@ -446,10 +447,10 @@ def figure_median(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> F
         dead.append(Gk[:, ~mask].mean(axis=1) if (~mask).any() else np.full(steps.size, np.nan))
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     x = plotting.log_steps(steps)
-    curve_stats.band(
+    curve_figures.band(
         ax, x, surv, "tab:orange", f"survivors' mean (median and IQR over {len(same)} seeds)"
     )
-    curve_stats.band(ax, x, dead, "tab:grey", "dead frequencies' mean (median and IQR)")
+    curve_figures.band(ax, x, dead, "tab:grey", "dead frequencies' mean (median and IQR)")
     ax.axvspan(
         max(a.peak_lo, 1),
         a.peak_hi,
@@ -499,7 +500,7 @@ def figure_decay(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Fi
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     x = plotting.log_steps(ref)
     for (label, curves), colour in zip(rows.items(), ("tab:blue", "tab:red", "tab:purple")):
-        curve_stats.band(ax, x, curves, colour, f"{label} (median, IQR over {len(curves)} seeds)")
+        curve_figures.band(ax, x, curves, colour, f"{label} (median, IQR over {len(curves)} seeds)")
     ax.axvline(a.after_step, color="black", ls=":", lw=1, label=f"step {a.after_step}")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import loss_vs_d
 from cinit_tf.stats import formatting, verdicts
@@ -32,7 +33,7 @@ from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
 # The figures live in _loss_vs_d; the level figure keeps its file name (the loss at the end of training).
-figure_final, figure_around_p = loss_vs_d.figure_levels, loss_vs_d.figure_around_p
+figure_final, figure_around_p = loss_figures.figure_levels, loss_figures.figure_around_p
 
 DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 # §5: "As dimensionality increases, the test loss decreases at a faster rate during training" gives no size: the
@@ -471,10 +472,13 @@ def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
         if dip
         else "; d = p: not tested"
     )
-    figures = [loss_vs_d.figure_curves(cases, out_dir), loss_vs_d.figure_levels(cases, out_dir)]
-    figures += [loss_vs_d.figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
+    figures = [
+        loss_figures.figure_curves(cases, out_dir),
+        loss_figures.figure_levels(cases, out_dir),
+    ]
+    figures += [loss_figures.figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
     if m.companions:
-        figures.append(loss_vs_d.figure_companion(m.companions, out_dir))
+        figures.append(loss_figures.figure_companion(m.companions, out_dir))
     return writeup.section(
         m,
         record,

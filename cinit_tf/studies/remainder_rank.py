@@ -32,6 +32,7 @@ import numpy as np
 
 from cinit_tf.figures import clusters as cluster_figures
 from cinit_tf.figures import plotting
+from cinit_tf.figures import rank as rank_figures
 from cinit_tf.measures import rank as rank_stats
 from cinit_tf.readout import canonical_permutation, learned_permutation, permutation_index
 from cinit_tf.seeds import rng
@@ -150,7 +151,7 @@ def figure_signal_histograms(trials, rows: dict, m: int, out_dir: Path) -> Figur
         f0 = permutation_scores(t.result.initial_embedding, m)
         counts, edges = np.histogram(f0, bins=120)
         ax.stairs(counts, edges, fill=True, color="0.7", label=f"all {len(f0):,} orders q")
-        rank_stats.mark_learned_and_control(
+        rank_figures.mark_learned_and_control(
             ax,
             f0[permutation_index(r["q"], m)],
             f0[permutation_index(r["control_q"], m)],
@@ -178,7 +179,7 @@ def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
     plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     bins = np.linspace(0, 100, 21)
-    rank_stats.top_percent_histogram(
+    rank_figures.top_percent_histogram(
         axes[0],
         [
             ("learned q", [r["top_percent"] for r in rows], "C3"),
@@ -189,7 +190,7 @@ def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
         bins,
     )
     axes[0].set_title("All trials: learned order against the control")
-    rank_stats.top_percent_histogram(
+    rank_figures.top_percent_histogram(
         axes[1],
         [
             ("generalised", [r["top_percent"] for r in rows if r["generalised"]], "C2"),

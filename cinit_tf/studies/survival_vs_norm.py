@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.experiment.settings import Text, setting
 from cinit_tf.figures import plotting
+from cinit_tf.figures import settling as settling_figures
 from cinit_tf.measures import longer_runs, survival
+from cinit_tf.settings import Text, setting
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
@@ -539,7 +540,7 @@ def write(m: SurvivalMeasured, record: dict, out_dir: Path) -> Section:
         figure_counts(m.counts, out_dir),
     ]
     if m.settling is not None:
-        figures.append(longer_runs.figure_settling(m.settling, out_dir))
+        figures.append(settling_figures.figure_settling(m.settling, out_dir))
     our, short = _numbers(m)
     return writeup.section(
         m,

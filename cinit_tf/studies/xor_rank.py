@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.figures import plotting
+from cinit_tf.figures import rank as rank_figures
 from cinit_tf.measures import rank as rank_stats
 from cinit_tf.readout import (
     CUBE_MIN_FIT,
@@ -176,7 +177,7 @@ def figure_signal_histograms(trials, rows: dict, bits: int, out_dir: Path) -> Fi
         r = rows[t.id]
         g0 = arrangement_scores(t.result.initial_embedding, bits)
         ax.hist(g0, bins=40, color="0.7", label=f"all {len(g0)} arrangements")
-        rank_stats.mark_learned_and_control(
+        rank_figures.mark_learned_and_control(
             ax,
             g0[r["arrangement"]],
             g0[r["control_arrangement"]],
@@ -205,7 +206,7 @@ def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
     present = [s for s in SHAPES if any(r["shape"] == s for r in rows)]
     fig, axes = plotting.panel_grid(plt, 1 + len(present), 2, 5.5, 3.8)
     bins = np.linspace(0, 100, 21)
-    rank_stats.top_percent_histogram(
+    rank_figures.top_percent_histogram(
         axes[0],
         [
             ("learned", [r["top_percent"] for r in rows], "C3"),
@@ -218,7 +219,7 @@ def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
     axes[0].set_title(f"All trials (n = {len(rows)})")
     for ax, shape in zip(axes[1:], present):
         sub = [r for r in rows if r["shape"] == shape]
-        rank_stats.top_percent_histogram(
+        rank_figures.top_percent_histogram(
             ax,
             [
                 ("learned", [r["top_percent"] for r in sub], "C3"),
