@@ -21,25 +21,12 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
 
 import numpy as np
 
-from cinit_tf.trial import TrialResult
-
-
-@dataclass
-class StoredTrial:
-    """A finished trial: the settings that identify it, and what training produced."""
-
-    id: str
-    settings: dict
-    result: TrialResult
-    chosen: dict = field(
-        default_factory=dict
-    )  # what the trial's transform chose (docs/method.md#transforms)
+from cinit_tf.trial import StoredTrial, TrialResult
 
 
 def _umask() -> int:

@@ -285,3 +285,46 @@ class TrialResult:
             else ("diverged" if bad >= 0 else "max_steps"),
             train_collapsed=a["train_collapsed"] if "train_collapsed" in a else None,
         )
+
+
+@dataclass
+class StoredTrial:
+    """A finished trial: the settings that identify it, what training produced, and what its
+    transform chose (docs/method.md#transforms). The questions every study asks of a trial's
+    settings are answered here, once."""
+
+    id: str
+    settings: dict
+    result: TrialResult
+    chosen: dict = field(default_factory=dict)
+
+    @property
+    def case(self) -> str:
+        """The experiment case the trial belongs to ("" when the file has none)."""
+        return self.settings.get("case", "")
+
+    @property
+    def budget(self) -> int:
+        """Its step budget: the fixed length, or the cap of a run trained until settled."""
+        return int(self.settings["train"]["steps"])
+
+    @property
+    def until(self) -> str:
+        """Its stopping rule: "steps" (fixed length) or what it trained until."""
+        return self.settings["train"].get("until", "steps")
+
+    @property
+    def until_settled(self) -> bool:
+        """Trained until a settling rule held (or the cap), rather than for a fixed number of steps."""
+        return self.until != "steps"
+
+    @property
+    def settled(self) -> bool:
+        """It stopped because its settling rule held (not at the cap, not on a non-finite loss)."""
+        return self.result.stop_reason == "settled"
+
+    @property
+    def seeds(self) -> tuple[int, int, int]:
+        """Its (embedding, MLP, split) seeds."""
+        s = self.settings["seeds"]
+        return int(s["embedding"]), int(s["mlp"]), int(s["split"])

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cinit_tf.store import StoredTrial
 from cinit_tf.studies import convergence_ablation as CA
-from cinit_tf.trial import TrialResult
+from cinit_tf.trial import StoredTrial, TrialResult
 
 K = 29  # frequencies of p = 59
 KEPT = 5  # frequencies the ablation keeps in these constructed trials

@@ -9,9 +9,8 @@ import pytest
 from cinit_tf.signals import fourier_norms
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import classifier, verdicts
-from cinit_tf.store import StoredTrial
 from cinit_tf.studies import gradient_signal as GS
-from cinit_tf.trial import TrialResult
+from cinit_tf.trial import StoredTrial, TrialResult
 
 K, ALIVE = 11, 3  # frequencies of p = 23; the first ALIVE of each trial survive
 LR, WD = 0.01, 0.5

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from cinit_tf.stats import verdicts
-from cinit_tf.store import StoredTrial
 from cinit_tf.studies import manual_construction as MC
-from cinit_tf.trial import TrialResult
+from cinit_tf.trial import StoredTrial, TrialResult
 
 S_, EPS = 100.0, 1e-6
 K_TOP, K_SECOND, K_EPS = 2, 4, 1  # frequency 1 started at ε: its survival is a revival

@@ -12,9 +12,8 @@ from cinit_tf.measures import circles as circle_geometry
 from cinit_tf.measures import longer_runs, survival
 from cinit_tf.readout import principal_components
 from cinit_tf.stats import inference
-from cinit_tf.store import StoredTrial
 from cinit_tf.studies import analyse, complex_dynamics, fourier_evolution, survival_vs_norm
-from cinit_tf.trial import TrialResult
+from cinit_tf.trial import StoredTrial, TrialResult
 
 EXPERIMENTS = Path(__file__).parent.parent / "experiments"
 STUDIES = ("survival_vs_norm", "fourier_evolution", "complex_dynamics")

@@ -5,9 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from cinit_tf.store import StoredTrial
 from cinit_tf.studies import perturbation as P
-from cinit_tf.trial import TrialResult
+from cinit_tf.trial import StoredTrial, TrialResult
 
 OTHERS = [9.0, 10.0, 11.0]  # the unscaled frequencies: mean 10, population std √(2/3)
 K_SCALED = 2

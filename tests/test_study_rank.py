@@ -14,9 +14,8 @@ from cinit_tf.measures import rank as _rank
 from cinit_tf.readout import canonical_permutation, permutation_index
 from cinit_tf.signals import arrangement_scores, arrangements, permutation_scores, top_percent
 from cinit_tf.stats import formatting, inference, verdicts
-from cinit_tf.store import StoredTrial
 from cinit_tf.studies import analyse, remainder_rank, xor_rank
-from cinit_tf.trial import TrialResult
+from cinit_tf.trial import StoredTrial, TrialResult
 from cinit_tf.writeup import common as writeup
 
 ROOT = Path(__file__).resolve().parent.parent
