@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+from modadd_trials import trial_result
 
-from cinit_tf.stats import verdicts
+from cinit_tf.stats import inference, verdicts
 from cinit_tf.studies import manual_construction as MC
-from cinit_tf.trial import StoredTrial, TrialResult
+from cinit_tf.trial import StoredTrial
 
 S_, EPS = 100.0, 1e-6
 K_TOP, K_SECOND, K_EPS = 2, 4, 1  # frequency 1 started at ε: its survival is a revival
@@ -20,21 +21,7 @@ def stored(
     initial[K_TOP - 1], initial[K_SECOND - 1] = S_, r * S_
     final = np.zeros(5)
     final[[K_TOP - 1, K_SECOND - 1, K_EPS - 1]] = [float(top), float(second), float(revived)]
-    norms = np.array([initial, initial, final])
-    steps = np.array([0, 100, 200])
-    E = np.full((11, 2), np.nan) if diverged else np.zeros((11, 2))
-    result = TrialResult(
-        steps=steps,
-        train_loss=np.ones(3),
-        train_acc=np.ones(3),
-        test_loss=np.ones(3),
-        test_acc=np.ones(3),
-        fourier_norms=norms,
-        initial_embedding=np.zeros((11, 2)),
-        final_embedding=E,
-        convergence_step=None,
-        nonfinite_step=150 if diverged else None,
-    )
+    result = trial_result(initial, final, 11, diverged)
     settings = {
         "case": "",
         "grid": {"transform.r": r},
@@ -80,7 +67,7 @@ def test_top_always_second_rising_some_revivals_reproduces_every_claim():
         60,
         9 / 60,
     )
-    assert revival.ci == pytest.approx(MC.S.share_ci(9, 60))
+    assert revival.ci == pytest.approx(inference.share_ci(9, 60))
     # 60 of 60: the Wilson interval reaches 100%, past the 95% that "always" is read as.
     assert (top.kind, top.reason, top.value, top.margin, top.offset) == (
         "rate",

@@ -4,9 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from modadd_trials import trial_result
 
 from cinit_tf.studies import perturbation as P
-from cinit_tf.trial import StoredTrial, TrialResult
+from cinit_tf.trial import StoredTrial
 
 OTHERS = [9.0, 10.0, 11.0]  # the unscaled frequencies: mean 10, population std √(2/3)
 K_SCALED = 2
@@ -18,21 +19,7 @@ def stored(emb: int, s: float, survived: bool, chosen=None, diverged: bool = Fal
     initial.insert(K_SCALED - 1, 10.0 * s * s)
     final = [1.0] * 4
     final[K_SCALED - 1] = 1.0 if survived else 0.0
-    norms = np.array([initial, initial, final], dtype=np.float64)
-    steps = np.array([0, 100, 200])
-    E = np.full((9, 2), np.nan) if diverged else np.zeros((9, 2))
-    result = TrialResult(
-        steps=steps,
-        train_loss=np.ones(3),
-        train_acc=np.ones(3),
-        test_loss=np.ones(3),
-        test_acc=np.ones(3),
-        fourier_norms=norms,
-        initial_embedding=np.zeros((9, 2)),
-        final_embedding=E,
-        convergence_step=None,
-        nonfinite_step=150 if diverged else None,
-    )
+    result = trial_result(initial, final, 9, diverged)
     settings = {
         "case": "",
         "grid": {"transform.s": s},

@@ -1,5 +1,6 @@
 """Modular-addition helpers the §4 and App. F studies share: survivors, survival rates, their correlation
-with the initial signal, and the one settling rule (has survival stopped moving by the end of training?).
+with the initial signal and how binomial noise lowers it, the one settling rule (has survival stopped moving by
+the end of training?), and the text every survival section states around its own (`section`).
 
 Pure functions on stored trials (`cinit_tf.store.StoredTrial`) or on arrays; no training, no figures.
 Frequencies follow `cinit_tf.signals.fourier_norms`: column k-1 of a norms array is frequency k.
@@ -13,12 +14,14 @@ A stable interface for the study modules: add functions rather than change what 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup.section import Measured, Section
 
 # The survival rule is ours (docs/method.md#survival-rule), so every report shows how the counts move with τ.
 TAUS = (0.01, 0.05, 0.2)
@@ -105,7 +108,7 @@ def survival_rates(trials: Sequence, tau: float = TAU) -> dict:
     Raises ValueError when trials sharing an embedding seed start from different embeddings
     (a transform or a task change would make the seed alone not identify the embedding).
     """
-    groups = writeup.group_trials(trials, lambda t: int(t.settings["seeds"]["embedding"]))
+    groups = writeup.group_trials(trials, lambda t: t.seeds[0])
     seeds, counts, signals, rates = [], [], [], []
     for seed, ts in groups.items():
         first = np.asarray(ts[0].result.initial_embedding)
@@ -122,6 +125,73 @@ def survival_rates(trials: Sequence, tau: float = TAU) -> dict:
         "signal": np.array(signals),
         "rate": np.array(rates),
     }
+
+
+def rate_correlation(rates: dict) -> dict:
+    """The survival rates of `survival_rates` against their initial signal: Pearson (with Fisher CI) and Spearman over
+    all (embedding, frequency) points, and Pearson on signals normalised per embedding."""
+    signal, rate = rates["signal"], rates["rate"]
+    out = inference.pearson(np.ravel(signal), np.ravel(rate))
+    out["ci95"] = inference.pearson_ci(out["r"], out["n"])
+    out["spearman"] = inference.spearman(np.ravel(signal), np.ravel(rate))
+    # App. C's normalisation (signal / mean over the frequencies of its embedding) removes the
+    # embedding-to-embedding scale, so this r measures the within-embedding ordering only.
+    out["normalised"] = inference.pearson(
+        np.ravel(signal / signal.mean(axis=1, keepdims=True)), np.ravel(rate)
+    )
+    return out
+
+
+ATTENUATION_KEYS = (
+    "reliability",
+    "reliability_target",
+    "noise",
+    "variance",
+    "factor_true",
+    "factor_target",
+)
+
+
+def attenuation(rates: dict, target_trials: int) -> dict:
+    """How much binomial noise lowers the `rate_correlation` r of `survival_rates` (docs/method.md#survival-rule):
+    reliabilities and corrected r, at the rates' own trials and at `target_trials` per embedding.
+
+    For point (e, k) with T_e trials and observed rate r̂: noise variance N = mean of r̂(1 − r̂)/(T_e − 1) (unbiased
+    for π(1 − π)/T_e); observed variance S² of r̂ over points; reliability ρ_T = (S² − N)/S². At T' trials the noise
+    would be N' = mean of r̂(1 − r̂)·T_e/(T_e − 1)/T', so ρ_T' = (S² − N)/(S² − N + N'). Then r with the true rates is
+    r/√ρ_T and the r expected at T' trials is r·√(ρ_T'/ρ_T).
+    """
+    rate = np.asarray(rates["rate"], dtype=np.float64)
+    T = np.asarray(rates["trials"], dtype=np.float64)[:, None] * np.ones_like(rate)
+    ok = T > 1
+    if not ok.any() or rate.size < 3:
+        return dict.fromkeys(ATTENUATION_KEYS, float("nan"))
+    pq = rate * (1 - rate)
+    noise = float(np.mean((pq / np.where(ok, T - 1, np.inf))[ok]))
+    pi_var = float(np.mean((pq * T / np.where(ok, T - 1, np.inf))[ok]))  # estimate of mean π(1 − π)
+    S2 = float(np.var(rate, ddof=1))
+    true = max(S2 - noise, 0.0)
+    rel = true / S2 if S2 > 0 else float("nan")
+    rel_t = true / (true + pi_var / target_trials) if true + pi_var > 0 else float("nan")
+    return {
+        "reliability": rel,
+        "reliability_target": rel_t,
+        "noise": noise,
+        "variance": S2,
+        "factor_true": 1 / np.sqrt(rel) if rel and rel > 0 else float("nan"),
+        "factor_target": float(np.sqrt(rel_t / rel)) if rel and rel > 0 else float("nan"),
+    }
+
+
+def rate_by_initial_rank(rates: dict) -> np.ndarray:
+    """Mean `survival_rates` rate of the frequency ranked r at initialisation within its embedding, r = 1..K."""
+    signal, rate = rates["signal"], rates["rate"]
+    K = signal.shape[1]
+    out = np.zeros(K)
+    for e in range(signal.shape[0]):
+        order = np.argsort(-signal[e], kind="stable")
+        out += rate[e][order]
+    return out / signal.shape[0]
 
 
 def inverse_mod(k: int, p: int) -> int:
@@ -214,4 +284,67 @@ def short_budget_deviation(trials: Sequence) -> str:
         f"Trials are trained for {', '.join(map(str, writeup.steps_of(trials)))} steps, not the paper's {PAPER_STEPS:,}; "
         "survival is read off the embedding at the end of that budget. How much survival still moved near the end "
         "is under What we saw."
+    )
+
+
+# ---------------------------------------------------------------- what a survival section writes around its own text
+
+
+def frequency_check_text(lead: str, check: dict, disagreeing: str) -> str:
+    """The finding that states a check of the transform's stored choice against the norms ({"checked", "agree",
+    "disagree"}): `lead` says what was checked on what, `disagreeing` lists the ones that disagree."""
+    tail = f", {len(check['disagree'])} disagree ({disagreeing})." if check["disagree"] else "."
+    return f"{lead}: {check['agree']} agree{tail}"
+
+
+class SectionText(NamedTuple):
+    """A survival section's own text, which `section` sets inside what every survival section states."""
+
+    numbers: tuple[str, str]  # our number and its short form for the index
+    what_we_ran: list[str]
+    deviations: list[
+        str
+    ]  # the section's own: `section` adds the short budget and the survival rule
+    findings: list[
+        str
+    ]  # the section's own: `section` adds the settling check and the trials' health
+
+
+def section(m: Measured, record: dict, text: SectionText, figures: list, summary: dict) -> Section:
+    """The closing of `write` in a survival section on its valid trials, `m.settling` its settling check:
+    `writeup.section` with the section's own `text` inside what every such section states (the short budget and
+    the survival rule before the trials' deviations, the settling check and the trials' health after the
+    findings), and its `summary` with the settling, claims and trial counts added."""
+    our, short = text.numbers
+    rule = (
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our "
+        "rule); the τ table is under What we saw."
+    )
+    return writeup.section(
+        m,
+        record,
+        our_number=our,
+        what_we_ran=text.what_we_ran,
+        deviations=[
+            short_budget_deviation(m.valid),
+            *text.deviations,
+            rule,
+            *writeup.paper_setting_deviations(m.valid),
+            *writeup.common_deviations(m.valid),
+            writeup.STATISTICS_NOTE,
+        ],
+        findings=[
+            *text.findings,
+            settling_text(m.settling),
+            *writeup.health_findings(m.trials, convergence_matters=False),
+        ],
+        figures=figures,
+        summary={
+            **summary,
+            "settling": m.settling,
+            "claims": {c.name: c.verdict for c in m.claims},
+            "valid": len(m.valid),
+            "excluded_trials": len(m.trials) - len(m.valid),
+        },
+        short_number=short,
     )

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.figures import plotting
+from cinit_tf.figures.manual_construction import figure_rates, figure_revivals
 from cinit_tf.measures import survival
 from cinit_tf.measures.survival import TAUS
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
 # "Always" (§4.2) read as a survival rate compatible with at least 95%: a finite sample cannot tell 100%
 # from a rare failure, so the rate's interval must reach 95% (not 100%), and clear ½.
@@ -103,7 +103,7 @@ def trial_rows(trials) -> list[dict]:
             "r": r,
             "k_top": k_top,
             "k_second": k_second,
-            "embedding_seed": int(t.settings["seeds"]["embedding"]),
+            "embedding_seed": t.seeds[0],
             "initial": norms[0],
             "eps": float(t.settings["transform"]["eps"]),
             "s": float(t.settings["transform"]["s"]),
@@ -249,88 +249,6 @@ def measure(trials, options=None) -> ConstructionMeasured:
     return m
 
 
-# ---------------------------------------------------------------- figures
-
-
-def figure_rates(table, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.4, 3.8))
-    r = [x["r"] for x in table]
-    n = "/".join(sorted({str(x["n"]) for x in table}))
-    for key, marker, colour, label in (
-        ("top", "o", "tab:orange", "largest frequency (signal s)"),
-        ("second", "s", "tab:blue", "second frequency (signal r·s)"),
-    ):
-        rate = np.array([x[key] for x in table])
-        ci = np.array([inference.share_ci(int(round(x[key] * x["n"])), x["n"]) for x in table])
-        ax.errorbar(
-            r,
-            rate,
-            yerr=[np.maximum(rate - ci[:, 0], 0), np.maximum(ci[:, 1] - rate, 0)],
-            marker=marker,
-            color=colour,
-            capsize=3,
-            label=label,
-        )
-    ax.plot(
-        r,
-        [x["any_revival"] for x in table],
-        marker="^",
-        ls="--",
-        color="tab:green",
-        label="trials reviving a frequency that started at ε",
-    )
-    ax.set_ylim(-0.03, 1.05)
-    ax.set_xlabel("r (second frequency's signal / largest's)")
-    ax.set_ylabel(f"survival rate (τ = {SURVIVAL_TAU:g}) / share of trials")
-    ax.set_title(f"Two constructed frequencies ({n} trials per r)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "survival_vs_r.png",
-        "Survival rates of the largest (signal s) and the second frequency (signal r·s) of a constructed "
-        "embedding against r, with Wilson 95% intervals, and the share of trials in which some frequency that started at ε = 1e-6 "
-        "survives (a revival). Mirrors Fig. 5c (revivals are our addition to the plot).",
-    )
-
-
-def figure_revivals(rows, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.0, 3.6))
-    rs = sorted({row["r"] for row in rows})
-    counts = sorted({row[SURVIVAL_TAU]["revived"] for row in rows})
-    bottom = np.zeros(len(rs))
-    colours = plt.get_cmap("viridis")
-    for j, c in enumerate(counts):
-        share = np.array(
-            [
-                np.mean([row[SURVIVAL_TAU]["revived"] == c for row in rows if row["r"] == r])
-                for r in rs
-            ]
-        )
-        ax.bar(
-            np.arange(len(rs)),
-            share,
-            bottom=bottom,
-            color=colours(j / max(len(counts) - 1, 1)),
-            label=f"{c} revived",
-        )
-        bottom += share
-    ax.set_xticks(np.arange(len(rs)), [formatting.fmt(r) for r in rs])
-    ax.set_xlabel("r")
-    ax.set_ylabel("share of trials")
-    ax.set_title("How many frequencies that started at ε survive")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "revivals_vs_r.png",
-        f"Share of trials by the number of revived frequencies (started at ε, survive at τ = {SURVIVAL_TAU:g}) "
-        "at each r. The paper reports revivals in words only (§4.2, Fig. 5c's text).",
-    )
-
-
 # ---------------------------------------------------------------- write
 
 
@@ -380,9 +298,9 @@ def _what_we_ran(m: ConstructionMeasured, record: dict) -> list[str]:
     return ran
 
 
-def _deviations(m: ConstructionMeasured) -> list[str]:
+def _deviations() -> list[str]:
+    """The section's own deviations (`survival.section` adds those every survival section states)."""
     return [
-        survival.short_budget_deviation(m.valid),
         "The paper does not give s. Ours makes the constructed embedding as large as a drawn one at r = 1: "
         "2s = ⌊(p−1)/2⌋ · p · d, the expected total signal of an N(0, 1) embedding over k = 1..⌊(p−1)/2⌋ "
         "(each frequency's expected ‖F_k‖² is p · d).",
@@ -394,10 +312,6 @@ def _deviations(m: ConstructionMeasured) -> list[str]:
         'rate is in the table). At r = 1 the two frequencies have equal signal; "top" '
         'and "second" are the construction\'s labels. At r = 0 the second frequency starts at 0 (below ε); its survival '
         "is counted as the second's, not as a revival.",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our rule); the τ table is under What we saw.",
-        *writeup.paper_setting_deviations(m.valid),
-        *writeup.common_deviations(m.valid),
-        writeup.STATISTICS_NOTE,
     ]
 
 
@@ -438,43 +352,26 @@ def _findings(m: ConstructionMeasured) -> list[str]:
         ),
         "**Survival threshold τ** (top / second / trials with a revival, at each r):",
         formatting.md_table(["τ"] + [f"r = {formatting.fmt(x['r'])}" for x in table], tau_md),
-        (
+        survival.frequency_check_text(
             f"The constructed frequencies were checked against the stored initial signals of {check['checked']} trials "
-            f"(largest and second largest where r tells them apart; every other signal below 1e-4 · s): {check['agree']} agree"
-            + (
-                f", {len(check['disagree'])} disagree ({', '.join(f'`{i[:12]}`' for i in check['disagree'][:10])})."
-                if check["disagree"]
-                else "."
-            )
+            "(largest and second largest where r tells them apart; every other signal below 1e-4 · s)",
+            check,
+            ", ".join(f"`{i[:12]}`" for i in check["disagree"][:10]),
         ),
-        survival.settling_text(m.settling),
-        *writeup.health_findings(m.trials, convergence_matters=False),
     ]
 
 
 def write(m: ConstructionMeasured, record: dict, out_dir: Path) -> Section:
-    """The report section: the numbers of `measure` in words, tables and the two figures."""
+    """The report section: the survival rates at each r in words, tables and the two figures."""
     if not m.assessable:
         return writeup.section(m, record)
     out_dir = Path(out_dir)
-    our, short = _numbers(m)
-    return writeup.section(
-        m,
-        record,
-        our_number=our,
-        what_we_ran=_what_we_ran(m, record),
-        deviations=_deviations(m),
-        findings=_findings(m),
-        figures=[figure_rates(m.per_tau[SURVIVAL_TAU], out_dir), figure_revivals(m.rows, out_dir)],
-        summary={
-            "per_r": {str(tau): m.per_tau[tau] for tau in TAUS},
-            "spearman_second": m.spearman,
-            "any_revival": m.any_revival,
-            "frequency_check": dict(m.check),
-            "settling": m.settling,
-            "claims": {c.name: c.verdict for c in m.claims},
-            "valid": len(m.valid),
-            "excluded_trials": len(m.trials) - len(m.valid),
-        },
-        short_number=short,
-    )
+    figures = [figure_rates(m.per_tau[SURVIVAL_TAU], out_dir), figure_revivals(m.rows, out_dir)]
+    text = survival.SectionText(_numbers(m), _what_we_ran(m, record), _deviations(), _findings(m))
+    summary = {
+        "per_r": {str(tau): m.per_tau[tau] for tau in TAUS},
+        "spearman_second": m.spearman,
+        "any_revival": m.any_revival,
+        "frequency_check": dict(m.check),
+    }
+    return survival.section(m, record, text, figures, summary)

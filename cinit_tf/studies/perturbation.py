@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.figures import plotting
+from cinit_tf.figures.perturbation import figure_final_share, figure_lines
 from cinit_tf.measures import survival
 from cinit_tf.measures.survival import TAUS
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
 FAR = 3.0  # "much higher / much lower than the mean": at least 3 standard deviations of the other signals
 # "Near 100%" and "rarely" (§4.2: "if the frequency is much higher than the others, the survival rate is
@@ -110,7 +110,7 @@ def trial_rows(trials) -> list[dict]:
             {
                 "id": t.id,
                 "embedding": int(t.settings["index"]["embedding"]),
-                "embedding_seed": int(t.settings["seeds"]["embedding"]),
+                "embedding_seed": t.seeds[0],
                 "s": float(t.settings["transform"]["s"]),
                 "k": k,
                 "z": deviation(norms[0], k),
@@ -263,100 +263,6 @@ def measure(trials, options=None) -> PerturbationMeasured:
     return m
 
 
-# ---------------------------------------------------------------- figures
-
-
-def figure_lines(line_data, bins, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    colours = plt.get_cmap("tab10")
-    for i, ln in enumerate(line_data):
-        pts = sorted(ln["points"], key=lambda p: p["z"])
-        ax.plot(
-            [p["z"] for p in pts],
-            [p["rate"] for p in pts],
-            marker="o",
-            ms=3.5,
-            lw=1.2,
-            color=colours(i % 10),
-            label=f"embedding seed {ln['embedding_seed']}, k = {ln['k']} ({pts[0]['n'] if pts else 0} trials per point)",
-        )
-    zs = [p["z"] for ln in line_data for p in ln["points"]]
-    drawn = False
-    for b in bins:
-        if not b["n"]:
-            continue
-        # The open outer bins are drawn out to the furthest point of the data.
-        lo = b["lo"] if np.isfinite(b["lo"]) else min(zs)
-        hi = b["hi"] if np.isfinite(b["hi"]) else max(zs)
-        ax.hlines(
-            b["rate"],
-            lo,
-            hi,
-            color="black",
-            lw=2.2,
-            alpha=0.45,
-            label=None if drawn else "all trials pooled, by bin of z",
-        )
-        drawn = True
-    ax.axvline(-FAR, color="grey", ls=":", lw=1)
-    ax.axvline(FAR, color="grey", ls=":", lw=1)
-    ax.axvline(0, color="grey", ls="-", lw=0.6)
-    ax.set_ylim(-0.03, 1.08)
-    ax.set_xlabel("deviation of the perturbed frequency: (signal_k − mean others) / std others")
-    ax.set_ylabel(f"survival rate of k (τ = {SURVIVAL_TAU:g})")
-    ax.set_title("Survival of one scaled frequency against its initial deviation")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "survival_vs_deviation.png",
-        "Survival rate of the perturbed frequency against its deviation from the mean of the other initial "
-        "signals, in units of their standard deviation, one line per embedding (each point one scale factor s, "
-        f"its rate over that embedding's MLP and split seeds); grey bars: all trials pooled in bins of z; dotted: "
-        f"z = ±{FAR:g}. Mirrors Fig. 5b.",
-    )
-
-
-def figure_final_share(rows, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.6, 3.8))
-    z = np.array([r["z"] for r in rows], dtype=float)
-    share = np.array([r["final_share"] for r in rows], dtype=float)
-    alive = np.array([r["survived"][SURVIVAL_TAU] for r in rows], dtype=bool)
-    floor = 1e-8
-    ax.scatter(
-        z[~alive],
-        np.maximum(share[~alive], floor),
-        s=10,
-        color="tab:blue",
-        alpha=0.6,
-        label="k dead",
-    )
-    ax.scatter(
-        z[alive],
-        np.maximum(share[alive], floor),
-        s=10,
-        color="tab:orange",
-        alpha=0.8,
-        label="k survived",
-    )
-    ax.axhline(SURVIVAL_TAU, color="black", ls="--", lw=1, label=f"τ = {SURVIVAL_TAU:g}")
-    ax.set_yscale("log")
-    ax.set_xlabel("initial deviation z of the perturbed frequency")
-    ax.set_ylabel("final signal_k / max final signal")
-    ax.set_title("Where each perturbed frequency ended")
-    ax.legend(loc="lower right")
-    return plotting.finish(
-        fig,
-        out_dir,
-        "final_share_vs_deviation.png",
-        f"Each trial: the perturbed frequency's final signal as a share of the largest final signal (floored at "
-        f"{floor:g} for drawing) against its initial deviation z; above the dashed line it survives. Our view "
-        "behind Fig. 5b, which shows rates only.",
-    )
-
-
 # ---------------------------------------------------------------- write
 
 
@@ -396,18 +302,14 @@ def _what_we_ran(m: PerturbationMeasured, record: dict) -> list[str]:
     return ran
 
 
-def _deviations(m: PerturbationMeasured) -> list[str]:
+def _deviations() -> list[str]:
+    """The section's own deviations (`survival.section` adds those every survival section states)."""
     return [
-        survival.short_budget_deviation(m.valid),
         "The paper does not give its scale factors, the number of embeddings (lines) or of trials per point; ours are "
         'under What we ran. Its x-axis is "deviation from the mean"; we measure it in standard deviations of the other '
         "signals (population std) on the transformed initial embedding (our reading).",
         f'"Much higher" and "much lower" are our z ≥ {FAR:g} and z ≤ −{FAR:g}, and "near 100%" and "rarely" our '
         f"≥ {HIGH_RATE * 100:g}% and ≤ {LOW_RATE * 100:g}%; the paper gives no thresholds.",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our rule); the τ table is under What we saw.",
-        *writeup.paper_setting_deviations(m.valid),
-        *writeup.common_deviations(m.valid),
-        writeup.STATISTICS_NOTE,
     ]
 
 
@@ -439,25 +341,17 @@ def _findings(m: PerturbationMeasured) -> list[str]:
             ["embedding seed", "k", "s", "z", f"survival rate (τ = {SURVIVAL_TAU:g})", "trials"],
             point_rows,
         ),
-        (
-            f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale factors "
-            f"only signal_k changes): {check['agree']} agree"
-            + (
-                f", {len(check['disagree'])} disagree (embedding seeds {', '.join(map(str, check['disagree']))})."
-                if check["disagree"]
-                else "."
-            )
+        survival.frequency_check_text(
+            f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale "
+            "factors only signal_k changes)",
+            check,
+            f"embedding seeds {', '.join(map(str, check['disagree']))}",
         ),
-        survival.settling_text(m.settling),
-        *writeup.health_findings(m.trials, convergence_matters=False),
     ]
 
 
-def write(m: PerturbationMeasured, record: dict, out_dir: Path) -> Section:
-    """The report section: the numbers of `measure` in words, tables and the two figures."""
-    if not m.assessable:
-        return writeup.section(m, record)
-    out_dir = Path(out_dir)
+def _numbers(m: PerturbationMeasured) -> tuple[str, str]:
+    """(our number, its short form for the index)."""
     bins, rho = m.bins[SURVIVAL_TAU], m.spearman
     low, high = bins[0], bins[-1]
     our = (
@@ -466,23 +360,23 @@ def write(m: PerturbationMeasured, record: dict, out_dir: Path) -> Section:
         f"{len(m.rows)} trials"
     )
     short = f"z ≥ {FAR:g}: {_rate(high)}; z ≤ −{FAR:g}: {_rate(low)}; {len(m.lines)} embeddings"
-    return writeup.section(
-        m,
-        record,
-        our_number=our,
-        what_we_ran=_what_we_ran(m, record),
-        deviations=_deviations(m),
-        findings=_findings(m),
-        figures=[figure_lines(m.lines, bins, out_dir), figure_final_share(m.rows, out_dir)],
-        summary={
-            "bins": {str(tau): m.bins[tau] for tau in TAUS},
-            "spearman": rho,
-            "lines": [dict(ln) for ln in m.lines],
-            "frequency_check": m.check,
-            "settling": m.settling,
-            "claims": {c.name: c.verdict for c in m.claims},
-            "valid": len(m.valid),
-            "excluded_trials": len(m.trials) - len(m.valid),
-        },
-        short_number=short,
-    )
+    return our, short
+
+
+def write(m: PerturbationMeasured, record: dict, out_dir: Path) -> Section:
+    """The report section: survival against the deviation z in words, tables and the two figures."""
+    if not m.assessable:
+        return writeup.section(m, record)
+    out_dir = Path(out_dir)
+    figures = [
+        figure_lines(m.lines, m.bins[SURVIVAL_TAU], FAR, out_dir),
+        figure_final_share(m.rows, out_dir),
+    ]
+    text = survival.SectionText(_numbers(m), _what_we_ran(m, record), _deviations(), _findings(m))
+    summary = {
+        "bins": {str(tau): m.bins[tau] for tau in TAUS},
+        "spearman": m.spearman,
+        "lines": [dict(ln) for ln in m.lines],
+        "frequency_check": m.check,
+    }
+    return survival.section(m, record, text, figures, summary)

@@ -15,7 +15,7 @@ max_k final signal_k, τ = 0.05, ours), the survival rate per (embedding, freque
 Pearson correlation with the initial signal over all (embedding, frequency) points.
 
 Binomial noise: a rate over T trials is the true rate plus binomial noise of variance π(1 − π)/T,
-which lowers r (attenuation). `attenuation` estimates the rates' reliability ρ_T, the r with the
+which lowers r (attenuation). `survival.attenuation` estimates the rates' reliability ρ_T, the r with the
 true rates (r/√ρ_T, disattenuated) and the r expected at the paper's 50 trials per embedding
 (r·√(ρ_50/ρ_T)). The verdict compares the paper's r with ours projected to its 50 trials; raw and
 disattenuated r are shown beside it.
@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.figures import plotting
 from cinit_tf.figures import settling as settling_figures
+from cinit_tf.figures.survival_vs_norm import figure_counts, figure_scatter
 from cinit_tf.measures import longer_runs, survival
 from cinit_tf.settings import Text, setting
-from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats import formatting, verdicts
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
 PAPER_R = 0.85
 # The paper's own number is the size its claim implies: §4.2 "the Pearson correlation between survival rate and
@@ -93,57 +93,6 @@ DECLARATION = Declaration(
 
 
 # ---------------------------------------------------------------- data
-
-
-def correlation(rates: dict) -> dict:
-    """Pearson (with Fisher CI) and Spearman over all points, and Pearson on signals normalised per embedding."""
-    signal, rate = rates["signal"], rates["rate"]
-    out = inference.pearson(np.ravel(signal), np.ravel(rate))
-    out["ci95"] = inference.pearson_ci(out["r"], out["n"])
-    out["spearman"] = inference.spearman(np.ravel(signal), np.ravel(rate))
-    # App. C's normalisation (signal / mean over the frequencies of its embedding) removes the
-    # embedding-to-embedding scale, so this r measures the within-embedding ordering only.
-    out["normalised"] = inference.pearson(
-        np.ravel(signal / signal.mean(axis=1, keepdims=True)), np.ravel(rate)
-    )
-    return out
-
-
-def attenuation(rates: dict, target_trials: int = PAPER_TRIALS) -> dict:
-    """How much binomial noise lowers r (docs/method.md#survival-rule): reliabilities and corrected r.
-
-    For point (e, k) with T_e trials and observed rate r̂: noise variance N = mean of r̂(1 − r̂)/(T_e − 1) (unbiased
-    for π(1 − π)/T_e); observed variance S² of r̂ over points; reliability ρ_T = (S² − N)/S². At T' trials the noise
-    would be N' = mean of r̂(1 − r̂)·T_e/(T_e − 1)/T', so ρ_T' = (S² − N)/(S² − N + N'). Then r with the true rates is
-    r/√ρ_T and the r expected at T' trials is r·√(ρ_T'/ρ_T).
-    """
-    rate = np.asarray(rates["rate"], dtype=np.float64)
-    T = np.asarray(rates["trials"], dtype=np.float64)[:, None] * np.ones_like(rate)
-    ok = T > 1
-    if not ok.any() or rate.size < 3:
-        return {
-            "reliability": float("nan"),
-            "reliability_target": float("nan"),
-            "factor_true": float("nan"),
-            "factor_target": float("nan"),
-            "noise": float("nan"),
-            "variance": float("nan"),
-        }
-    pq = rate * (1 - rate)
-    noise = float(np.mean((pq / np.where(ok, T - 1, np.inf))[ok]))
-    pi_var = float(np.mean((pq * T / np.where(ok, T - 1, np.inf))[ok]))  # estimate of mean π(1 − π)
-    S2 = float(np.var(rate, ddof=1))
-    true = max(S2 - noise, 0.0)
-    rel = true / S2 if S2 > 0 else float("nan")
-    rel_t = true / (true + pi_var / target_trials) if true + pi_var > 0 else float("nan")
-    return {
-        "reliability": rel,
-        "reliability_target": rel_t,
-        "noise": noise,
-        "variance": S2,
-        "factor_true": 1 / np.sqrt(rel) if rel and rel > 0 else float("nan"),
-        "factor_target": float(np.sqrt(rel_t / rel)) if rel and rel > 0 else float("nan"),
-    }
 
 
 def r_claim(corr: dict, att: dict) -> verdicts.Claim:
@@ -205,109 +154,6 @@ def count_claim(counts, K: int) -> verdicts.Claim:
     )
 
 
-def rate_by_rank(rates: dict) -> np.ndarray:
-    """Mean survival rate of the frequency ranked r at initialisation within its embedding, r = 1..K."""
-    signal, rate = rates["signal"], rates["rate"]
-    K = signal.shape[1]
-    out = np.zeros(K)
-    for e in range(signal.shape[0]):
-        order = np.argsort(-signal[e], kind="stable")
-        out += rate[e][order]
-    return out / signal.shape[0]
-
-
-# ---------------------------------------------------------------- figures
-
-
-def figure_scatter(rates: dict, corr: dict, by_rank: np.ndarray, out_dir: Path) -> Figure:
-    import matplotlib
-
-    plt = plotting.setup_matplotlib()
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0))
-    ax = axes[0]
-    cmap = matplotlib.colormaps["tab10"]
-    # Rates move in steps of 1/T: a small deterministic vertical jitter (±¼ step) keeps equal rates apart.
-    rng = np.random.default_rng(0)
-    for e, seed in enumerate(rates["embeddings"]):
-        step = 1.0 / max(int(rates["trials"][e]), 1)
-        jitter = rng.uniform(-step / 4, step / 4, size=np.shape(rates["rate"][e]))
-        shown = np.clip(
-            np.asarray(rates["rate"][e], dtype=float) + jitter, 0.0, 1.0
-        )  # a rate never drawn outside [0, 1]
-        ax.scatter(
-            rates["signal"][e],
-            shown,
-            s=14,
-            color=cmap(e % 10),
-            alpha=0.8,
-            lw=0,
-            label=f"embedding seed {seed} ({int(rates['trials'][e])} trials)",
-        )
-    x, y = np.ravel(rates["signal"]), np.ravel(rates["rate"])
-    if np.ptp(x) > 0:
-        slope, intercept = np.polyfit(x, y, 1)
-        xs = np.linspace(x.min(), x.max(), 200)
-        line = slope * xs + intercept
-        line[(line < 0) | (line > 1)] = (
-            np.nan
-        )  # a rate below 0 or above 1 is no prediction: the line stops there
-        ax.plot(xs, line, color="black", lw=1.2, label="least-squares line (within [0, 1])")
-    ax.set_xlabel("initial signal ‖F_k‖² (initial embedding)")
-    ax.set_ylabel(f"survival rate (share of trials, τ = {formatting.fmt(survival.TAU)})")
-    ax.set_title(
-        f"Pearson r = {formatting.fmt(corr['r'])}, {formatting.fmt_p(corr['p'])}, n = {corr['n']} points"
-    )
-    ax.set_ylim(-0.05, 1.05)
-    ax.legend(ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    ax = axes[1]
-    ranks = np.arange(1, by_rank.size + 1)
-    ax.bar(ranks, by_rank, color="tab:blue")
-    ax.set_xlabel("rank of the frequency's initial signal within its embedding (1 = highest)")
-    ax.set_ylabel("mean survival rate over embeddings")
-    ax.set_title("Survival rate by initial rank")
-    ax.set_ylim(0, 1.05)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "survival_vs_signal.png",
-        "Left, mirroring Fig. 5a: survival rate of each (embedding, frequency) against its initial signal, one "
-        "colour per embedding, with the least-squares line; the Pearson r in the title is over all points (rates "
-        "are multiples of 1/T, drawn with a vertical jitter of at most a quarter step so equal rates stay visible, never "
-        "outside [0, 1]; the line is drawn only where it predicts a rate in [0, 1]). "
-        "Right: the same rates by the frequency's initial rank within its embedding, averaged over embeddings.",
-    )
-
-
-def figure_counts(counts: dict, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.8, 3.6))
-    all_counts = np.concatenate(list(counts.values()))
-    bins = np.arange(all_counts.min() - 0.5, all_counts.max() + 1.5)
-    width = 0.8 / len(counts)
-    for i, (tau, c) in enumerate(counts.items()):
-        values, n = np.unique(c, return_counts=True)
-        ax.bar(
-            values - 0.4 + width * (i + 0.5),
-            n,
-            width=width,
-            label=f"τ = {formatting.fmt(tau)} (mean {formatting.fmt(np.mean(c))})",
-        )
-    ax.axvspan(2.5, 5.5, color="grey", alpha=0.15, label="paper: 3–5 circles")
-    ax.set_xticks(np.arange(bins[0] + 0.5, bins[-1]))
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("survivors (circles) per run")
-    ax.set_ylabel("runs")
-    ax.set_title("Number of surviving frequencies per run")
-    ax.legend(loc="best")
-    return plotting.finish(
-        fig,
-        out_dir,
-        "survivors_per_run.png",
-        f"Survivors per run of the main case for the three thresholds τ of the survival rule ({writeup.method('survival-rule')}; the rule is ours), with the "
-        "paper's 3–5 circles (§4, Fig. 3a) shaded.",
-    )
-
-
 # ---------------------------------------------------------------- text
 
 
@@ -323,23 +169,20 @@ def _counts_text(summary: dict) -> str:
 
 @dataclass(kw_only=True)
 class SurvivalMeasured(Measured):
+    """The main case's rates, their correlation with the initial signal, the survivor counts and the settling checks."""
+
     main_all: list = field(default_factory=list)  # every trial of the main case, in id order
     main: list = field(default_factory=list)  # the valid trials of the main case, in id order
-    long: list = field(
-        default_factory=list
-    )  # the valid longer runs of the settling case, in id order
-    rates: dict = field(
-        default_factory=dict
-    )  # survival.survival_rates of the main case at τ = survival.TAU
-    corr: dict = field(default_factory=dict)  # `correlation` of those rates
-    att: dict = field(default_factory=dict)  # `attenuation` of those rates
-    per_tau: dict = field(default_factory=dict)  # {τ: `correlation` at that τ}
+    long: list = field(default_factory=list)  # the valid longer runs of the settling case, by id
+    rates: dict = field(default_factory=dict)  # survival.survival_rates of the main case, τ = TAU
+    corr: dict = field(default_factory=dict)  # survival.rate_correlation of those rates
+    att: dict = field(default_factory=dict)  # survival.attenuation of those rates
+    per_tau: dict = field(default_factory=dict)  # {τ: survival.rate_correlation at that τ}
     counts: dict = field(default_factory=dict)  # {τ: survivors per main-case trial}
     count_stats: dict = field(default_factory=dict)  # {τ: survival.count_summary}
-    by_rank: np.ndarray = None  # `rate_by_rank`
-    settling: dict | None = (
-        None  # `_longer_runs.settling` against the longer runs, None without them
-    )
+    by_rank: np.ndarray = None  # survival.rate_by_initial_rank
+    # longer_runs.settling against the longer runs, None without them
+    settling: dict | None = None
     own: dict = field(default_factory=dict)  # survival.settling within the main case
     r_true: float = float("nan")  # r disattenuated (with the true rates)
     r_50: float = float("nan")  # r projected to PAPER_TRIALS trials per embedding
@@ -379,12 +222,14 @@ def measure(trials, options) -> SurvivalMeasured:
         return m
     main = m.main
     m.rates = survival.survival_rates(main, survival.TAU)
-    m.corr = correlation(m.rates)
-    m.att = attenuation(m.rates)
-    m.per_tau = {tau: correlation(survival.survival_rates(main, tau)) for tau in survival.TAUS}
+    m.corr = survival.rate_correlation(m.rates)
+    m.att = survival.attenuation(m.rates, PAPER_TRIALS)
+    m.per_tau = {
+        tau: survival.rate_correlation(survival.survival_rates(main, tau)) for tau in survival.TAUS
+    }
     m.counts = survival.survivor_counts(main)
     m.count_stats = {tau: survival.count_summary(c) for tau, c in m.counts.items()}
-    m.by_rank = rate_by_rank(m.rates)
+    m.by_rank = survival.rate_by_initial_rank(m.rates)
     m.settling = longer_runs.settling(main, m.long)
     m.own = survival.settling(main, survival.settling_step(main))
     m.claims = [
@@ -400,8 +245,8 @@ def measure(trials, options) -> SurvivalMeasured:
 # ---------------------------------------------------------------- write
 
 
-def _numbers(m: SurvivalMeasured) -> tuple[str, str]:
-    """(our number, the index's short number)."""
+def _numbers(m: SurvivalMeasured) -> dict[str, str]:
+    """The section's our_number and short_number (the index's short form)."""
     corr, rates, s, stats = m.corr, m.rates, m.settling, m.count_stats[survival.TAU]
     E, T, K = (
         len(rates["embeddings"]),
@@ -422,7 +267,7 @@ def _numbers(m: SurvivalMeasured) -> tuple[str, str]:
         f"r = {formatting.fmt(corr['r'], 2)} (at {PAPER_TRIALS} trials/embedding {formatting.fmt(m.r_50, 2)}; n = {corr['n']}); "
         f"{formatting.fmt(stats['mean'], 2)} circles/run ({stats['min']}–{stats['max']})"
     )
-    return our, short
+    return {"our_number": our, "short_number": short}
 
 
 def _what_we_ran(m: SurvivalMeasured, record: dict) -> list[str]:
@@ -532,6 +377,8 @@ def _summary(m: SurvivalMeasured) -> dict:
 
 
 def write(m: SurvivalMeasured, record: dict, out_dir: Path) -> Section:
+    """The report section: the correlation, the survivor counts and the settling checks in words, tables and
+    figures (the settling figure only with longer runs)."""
     if not m.assessable:
         return writeup.section(m, record, deviations=writeup.paper_setting_deviations(m.main_all))
     out_dir = Path(out_dir)
@@ -541,15 +388,13 @@ def write(m: SurvivalMeasured, record: dict, out_dir: Path) -> Section:
     ]
     if m.settling is not None:
         figures.append(settling_figures.figure_settling(m.settling, out_dir))
-    our, short = _numbers(m)
     return writeup.section(
         m,
         record,
-        our_number=our,
+        **_numbers(m),
         what_we_ran=_what_we_ran(m, record),
         deviations=_deviations(m),
         findings=_findings(m),
         figures=figures,
         summary=_summary(m),
-        short_number=short,
     )
