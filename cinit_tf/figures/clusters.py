@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.figures import plotting
+from cinit_tf.figures import rank as rank_figures
 from cinit_tf.readout import principal_components
 from cinit_tf.signals import cluster_centres
 from cinit_tf.stats import formatting
@@ -97,20 +98,17 @@ def figure_line_share(
     share = np.array([r["line_share"] for r in rows])
     plane = np.array([r["plane_share"] for r in rows])
     bins = np.linspace(0, 1, 41)
-    axes[0].hist(
-        share,
-        bins=bins,
-        color="C2",
-        alpha=0.8,
-        label=f"PC 1 (mean {formatting.fmt(share.mean(), 2)})",
-    )
-    axes[0].hist(
-        plane,
-        bins=bins,
-        color="C4",
-        alpha=0.6,
-        label=f"PC 1 + PC 2 (mean {formatting.fmt(plane.mean(), 2)})",
-    )
+    for values, colour, alpha, components in (
+        (share, "C2", 0.8, "PC 1"),
+        (plane, "C4", 0.6, "PC 1 + PC 2"),
+    ):
+        axes[0].hist(
+            values,
+            bins=bins,
+            color=colour,
+            alpha=alpha,
+            label=f"{components} (mean {formatting.fmt(values.mean(), 2)})",
+        )
     if other_rows:
         other = np.array([r["line_share"] for r in other_rows])
         axes[0].hist(
@@ -139,11 +137,10 @@ def figure_line_share(
         axes[1].scatter(
             share[~gen], tp[~gen], s=22, marker="x", color="C1", label="never 100% test acc."
         )
-    axes[1].set_xlabel("share of the final centres' variance on PC 1")
-    axes[1].set_ylabel("top-% of learned q (initial)")
     axes[1].set_xlim(0, 1)
-    axes[1].set_ylim(-2, 100)
-    axes[1].legend()
+    rank_figures.against_top_percent(
+        axes[1], "share of the final centres' variance on PC 1", "top-% of learned q (initial)"
+    )
     return plotting.finish(
         fig,
         out_dir,

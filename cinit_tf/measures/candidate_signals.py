@@ -51,6 +51,16 @@ def order_extremes(E, m: int) -> tuple[float, float, float]:
     return float(lo[full]), mean, float(hi[full])
 
 
+def nth_permutation(index: int, m: int) -> tuple[int, ...]:
+    """The order q scored at `index` by `signals.permutation_scores`: the index-th tuple of
+    itertools.permutations(range(m)) (the inverse of readout.permutation_index)."""
+    rest, q = list(range(m)), []
+    for i in range(m - 1, -1, -1):
+        digit, index = divmod(index, math.factorial(i))
+        q.append(rest.pop(digit))
+    return tuple(q)
+
+
 def candidate_scores(E, task: dict) -> np.ndarray:
     """Every candidate's signal on the embedding E: all m! orders, all arrangements, or all K frequencies."""
     E = np.asarray(E, dtype=np.float64)

@@ -7,6 +7,7 @@ docs/method.md#statistics (the test).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,9 @@ from cinit_tf.writeup import common as writeup
 CONTROL_STREAM = (
     "rank_control"  # its own seed stream, so the control never shares draws with training
 )
+
+# readout.final_shape's answers for an XOR embedding, in the order the reports list them
+FINAL_SHAPES = ("cube", "cross_polytope", "other")
 
 GENERALISED_NOTE = '"Generalised" means test accuracy reached 100% at some recorded step (every 100 steps, and steps 0–10).'
 TEST_NOTE = " The learned-against-control test is scipy.stats.mannwhitneyu, one-sided."
@@ -96,18 +100,24 @@ def seed_deviations(trials, paper_seeds: int) -> list[str]:
     return head + writeup.paper_setting_deviations(trials)
 
 
+def outcome_stats(rows: list[dict]) -> dict:
+    """`stats_of` the learned top-% of the trials that generalised and of those that never did."""
+    return {
+        "generalised": stats_of([r["top_percent"] for r in rows if r["generalised"]]),
+        "not_generalised": stats_of([r["top_percent"] for r in rows if not r["generalised"]]),
+    }
+
+
 def common_summary(rows: list[dict], mw: dict, s_all: dict, s_control: dict) -> dict:
     """The summary.json entries both rank studies write."""
-    gen = [r for r in rows if r["generalised"]]
+    by_outcome = outcome_stats(rows)
     return {
         "top_percent": s_all,
         "control_top_percent": s_control,
-        "generalised_top_percent": stats_of([r["top_percent"] for r in gen]),
-        "not_generalised_top_percent": stats_of(
-            [r["top_percent"] for r in rows if not r["generalised"]]
-        ),
+        "generalised_top_percent": by_outcome["generalised"],
+        "not_generalised_top_percent": by_outcome["not_generalised"],
         "mann_whitney": mw,
-        "generalised": len(gen),
+        "generalised": sum(r["generalised"] for r in rows),
         "held_to_end": sum(r["held_to_end"] for r in rows),
         "trials": len(rows),
     }
@@ -133,8 +143,19 @@ def outcome(trial) -> dict:
     }
 
 
-def per_trial_table(header: list[str], body: list[list]) -> str:
-    """The per-trial table, folded away under a <details> summary."""
+def per_trial_table(rows: list[dict], columns: list[tuple[str, Callable[[dict], object]]]) -> str:
+    """The per-trial table, folded away under a <details> summary: the trial, each (header, cell of a row) of
+    `columns`, then how training ended (`outcome`)."""
+    header = ["trial", *(name for name, _ in columns), "100% test acc. at step", "final test acc."]
+    body = [
+        [
+            f"`{r['id'][:12]}`",
+            *(cell(r) for _, cell in columns),
+            convergence_cell(r),
+            formatting.fmt(r["final_test_acc"], 4),
+        ]
+        for r in rows
+    ]
     return (
         "<details><summary>Per trial</summary>\n\n"
         + formatting.md_table(header, body)
@@ -144,3 +165,19 @@ def per_trial_table(header: list[str], body: list[list]) -> str:
 
 def convergence_cell(row: dict) -> str:
     return "n/a" if row["convergence_step"] is None else str(row["convergence_step"])
+
+
+def mean_std_cell(s: dict) -> str:
+    """A table cell "mean ± std" of a `stats_of` (a dash when it has no values)."""
+    return f"{formatting.fmt(s['mean'])} ± {formatting.fmt(s['std'])}" if s["n"] else "–"
+
+
+def stats_cells(s: dict) -> list:
+    """The table cells of a `stats_of`: n, mean ± std, 95% CI, median."""
+    return [s["n"], mean_std_cell(s), ci_text(s), formatting.fmt(s["median"]) if s["n"] else "–"]
+
+
+def paper_in_ci_text(s: dict, paper_mean: float) -> str:
+    """Where the paper's mean lies against our 95% confidence interval of the mean, as a finding."""
+    where = "inside" if paper_in_ci(s, paper_mean) else "outside"
+    return f"The paper's mean {paper_mean:g} lies {where} our 95% confidence interval of the mean {ci_text(s)}."

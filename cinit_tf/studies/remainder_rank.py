@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.figures import clusters as cluster_figures
-from cinit_tf.figures import plotting
-from cinit_tf.figures import rank as rank_figures
+from cinit_tf.figures.remainder_rank import figure_signal_histograms, figure_top_percent
+from cinit_tf.measures import candidate_signals
 from cinit_tf.measures import rank as rank_stats
 from cinit_tf.readout import canonical_permutation, learned_permutation, permutation_index
 from cinit_tf.seeds import rng
@@ -42,9 +42,8 @@ from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 15.0, 22.0, 100
-LINE_LIKE = (
-    0.9  # a variance share at or above which the centres are counted as a line (or a plane); ours
-)
+# a variance share at or above which the centres are counted as a line (or a plane); ours
+LINE_LIKE = 0.9
 
 # §2 states the shape without exception ("The final representation clusters numbers with the same
 # remainder together and forms a line in the embedding"): read as at least 90% of runs, as "near 100%".
@@ -100,16 +99,14 @@ def measure_trial(trial, m: int) -> dict:
     learned_index = permutation_index(readout.q, m)
     # "Nothing moved": the order the same read-off gives on the initial embedding.
     initial_q = learned_permutation(E0, m).q
-    control_q = canonical_permutation(
-        rng(rank_stats.CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).permutation(m)
-    )
+    control_q = canonical_permutation(rng(rank_stats.CONTROL_STREAM, trial.seeds[0]).permutation(m))
     control_index = permutation_index(control_q, m)
     # A second read-off that does not assume a line: the order that maximises f on the final embedding.
     best_final_index = int(np.argmax(f1))
-    best_final_q = canonical_permutation(_nth_permutation(best_final_index, m))
-    row = {
+    best_final_q = canonical_permutation(candidate_signals.nth_permutation(best_final_index, m))
+    return {
         "id": trial.id,
-        "seed": int(trial.settings["seeds"]["embedding"]),
+        "seed": trial.seeds[0],
         "q": list(readout.q),
         "line_share": readout.line_share,
         "plane_share": float(shares[1]) if shares.size > 1 else float("nan"),
@@ -119,102 +116,13 @@ def measure_trial(trial, m: int) -> dict:
         "initial_q": list(initial_q),
         "initial_order_top_percent": top_percent(f0, f0[permutation_index(initial_q, m)]),
         "same_as_initial_order": list(initial_q) == list(readout.q),
-        "head": str(trial.settings["task"].get("head", "two")),
-        "final_top_percent": top_percent(
-            f1, f1[learned_index]
-        ),  # how well the PC-1 order fits the final f
+        "head": _head(trial),
+        # how well the PC-1 order fits the final f
+        "final_top_percent": top_percent(f1, f1[learned_index]),
         "f_final_q": list(best_final_q),
         "f_final_top_percent": top_percent(f0, f0[best_final_index]),
         **rank_stats.outcome(trial),
     }
-    return row
-
-
-def _nth_permutation(index: int, m: int) -> tuple[int, ...]:
-    """The index-th tuple of itertools.permutations(range(m)) (inverse of readout.permutation_index)."""
-    rest, q = list(range(m)), []
-    for i in range(m - 1, -1, -1):
-        digit, index = divmod(index, math.factorial(i))
-        q.append(rest.pop(digit))
-    return tuple(q)
-
-
-# ---------------------------------------------------------------- figures
-
-
-def figure_signal_histograms(trials, rows: dict, m: int, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    n = len(trials)
-    fig, axes = plotting.panel_grid(plt, n, 2, 5, 3.4)
-    for ax, t in zip(axes, trials):
-        r = rows[t.id]
-        f0 = permutation_scores(t.result.initial_embedding, m)
-        counts, edges = np.histogram(f0, bins=120)
-        ax.stairs(counts, edges, fill=True, color="0.7", label=f"all {len(f0):,} orders q")
-        rank_figures.mark_learned_and_control(
-            ax,
-            f0[permutation_index(r["q"], m)],
-            f0[permutation_index(r["control_q"], m)],
-            f"learned q (top {formatting.fmt(r['top_percent'], 2)}%)",
-            f"random q, control (top {formatting.fmt(r['control_top_percent'], 2)}%)",
-        )
-        ax.set_xlabel("initial signal f(q)")
-        ax.set_ylabel("orders q")
-        ax.set_title(
-            f"seed {r['seed']}" + ("" if r["generalised"] else " (never reached 100% test acc.)")
-        )
-        plotting.count_axis(ax, 1.45)
-        ax.legend(loc="upper left")
-    return plotting.finish(
-        fig,
-        out_dir,
-        "fig1b_signal_histograms.png",
-        f"Mirrors Fig. 1b. Histogram of the initial signal f(q) of all {math.factorial(m):,} orders for {n} seeds, "
-        "with the learned order (red) and the random control order (blue, dashed) marked. Seeds chosen to be "
-        "typical: those whose learned top-% lies nearest the median.",
-    )
-
-
-def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    bins = np.linspace(0, 100, 21)
-    rank_figures.top_percent_histogram(
-        axes[0],
-        [
-            ("learned q", [r["top_percent"] for r in rows], "C3"),
-            ("random q (control)", [r["control_top_percent"] for r in rows], "C0"),
-        ],
-        PAPER_MEAN,
-        PAPER_STD,
-        bins,
-    )
-    axes[0].set_title("All trials: learned order against the control")
-    rank_figures.top_percent_histogram(
-        axes[1],
-        [
-            ("generalised", [r["top_percent"] for r in rows if r["generalised"]], "C2"),
-            (
-                "never 100% test acc.",
-                [r["top_percent"] for r in rows if not r["generalised"]],
-                "C1",
-            ),
-            ("argmax of final f (alt. read-off)", [r["f_final_top_percent"] for r in rows], "C4"),
-        ],
-        PAPER_MEAN,
-        PAPER_STD,
-        bins,
-    )
-    axes[1].set_title("Learned order by outcome, and the alternative read-off")
-    return plotting.finish(
-        fig,
-        out_dir,
-        "top_percent.png",
-        "Distribution of the top-% of the learned order's initial signal (0 = the highest of all orders); the grey "
-        "band is the paper's mean ± std (§3.1, Fig. 1b's summary statistic). Left: learned against a random "
-        "order per trial. Right: trials that generalised and those that did not, and the order maximising f on "
-        "the final embedding.",
-    )
 
 
 # ---------------------------------------------------------------- measure
@@ -229,29 +137,24 @@ class RemainderRankMeasured(Measured):
 
     head: str = "two"  # the output head the claims are judged on
     main_trials: list = field(default_factory=list)  # every trial of that head, valid or not
-    others: list = field(
-        default_factory=list
-    )  # the valid trials of the other head, compared beside the claims
+    # the valid trials of the other head, compared beside the claims
+    others: list = field(default_factory=list)
     n_valid_all: int = 0  # valid trials of either head
     modulus: int = 0  # m: the number of clusters
     tokens: int = 0  # p
     rows: list = field(default_factory=list)  # measure_trial of each trial in `valid`
     other_rows: list = field(default_factory=list)  # measure_trial of each trial in `others`
-    stats: dict = field(
-        default_factory=dict
-    )  # rank_stats.stats_of of each sample, by name (see `measure`)
+    # rank_stats.stats_of of each sample, by name (see `measure`)
+    stats: dict = field(default_factory=dict)
     n_lines: int = 0  # trials whose final centres are a line (PC-1 share ≥ LINE_LIKE)
     lines_ci: tuple = (float("nan"), float("nan"))  # Wilson 95% CI of the share of lines
     mann_whitney: dict = field(default_factory=dict)  # learned against control, one-sided
-    vs_initial: dict = field(
-        default_factory=dict
-    )  # learned against nothing-moved, one-sided Mann–Whitney
-    share_vs_top: dict = field(
-        default_factory=dict
-    )  # Spearman between PC-1 share and learned top-%
-    other_head: dict | None = (
-        None  # the other head's numbers and Welch against the main head, when it was run
-    )
+    # learned against nothing-moved, one-sided Mann–Whitney
+    vs_initial: dict = field(default_factory=dict)
+    # Spearman between PC-1 share and learned top-%
+    share_vs_top: dict = field(default_factory=dict)
+    # the other head's numbers and Welch against the main head, when it was run
+    other_head: dict | None = None
 
 
 def main_head(trials) -> str:
@@ -307,10 +210,7 @@ def measure(trials, options) -> RemainderRankMeasured:
         "learned": rank_stats.stats_of(learned),
         "control": rank_stats.stats_of(control),
         "initial": rank_stats.stats_of(initial_order),
-        "generalised": rank_stats.stats_of([r["top_percent"] for r in rows if r["generalised"]]),
-        "not_generalised": rank_stats.stats_of(
-            [r["top_percent"] for r in rows if not r["generalised"]]
-        ),
+        **rank_stats.outcome_stats(rows),
         "alt": rank_stats.stats_of([r["f_final_top_percent"] for r in rows]),
         "line_share": rank_stats.stats_of([r["line_share"] for r in rows]),
         "plane_share": rank_stats.stats_of([r["plane_share"] for r in rows]),
@@ -418,20 +318,14 @@ def _findings(m: RemainderRankMeasured) -> list[str]:
     table = formatting.md_table(
         ["trials", "n", "top-% of q: mean ± std", "95% CI", "median"],
         [
-            [
-                name,
-                x["n"],
-                f"{formatting.fmt(x['mean'])} ± {formatting.fmt(x['std'])}" if x["n"] else "–",
-                rank_stats.ci_text(x),
-                formatting.fmt(x["median"]) if x["n"] else "–",
-            ]
-            for name, x in (
-                ("learned q, all", s["learned"]),
-                ("learned q, generalised", s["generalised"]),
-                ("learned q, never 100% test accuracy", s["not_generalised"]),
-                ("nothing moved: the initial centres' own PC-1 order", s["initial"]),
-                ("control: random q", s["control"]),
-                ("alt. read-off: argmax of final f", s["alt"]),
+            [name, *rank_stats.stats_cells(s[key])]
+            for name, key in (
+                ("learned q, all", "learned"),
+                ("learned q, generalised", "generalised"),
+                ("learned q, never 100% test accuracy", "not_generalised"),
+                ("nothing moved: the initial centres' own PC-1 order", "initial"),
+                ("control: random q", "control"),
+                ("alt. read-off: argmax of final f", "alt"),
             )
         ],
     )
@@ -442,8 +336,7 @@ def _findings(m: RemainderRankMeasured) -> list[str]:
         f"Top-% of the learned order among all {math.factorial(m.modulus):,} orders on the initial embedding (0 = highest signal); "
         f"paper: {PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds.",
         table,
-        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if rank_stats.paper_in_ci(s['learned'], PAPER_MEAN) else 'outside'} our 95% "
-        f"confidence interval of the mean {rank_stats.ci_text(s['learned'])}.",
+        rank_stats.paper_in_ci_text(s["learned"], PAPER_MEAN),
         f"Nothing-moved baseline: had training not moved the cluster centres, the read-off would give the initial centres' own "
         f"PC-1 order, which ranks top {rank_stats.stats_text(s['initial'])}. The learned order equals it in {same_initial} of {n} "
         f"trials; learned against nothing-moved, one-sided Mann–Whitney U = {formatting.fmt(m.vs_initial['u'])}, "
@@ -508,7 +401,7 @@ def _figures(m: RemainderRankMeasured, out_dir: Path) -> list[Figure]:
             shown[: m.options.embedding_seeds], rows, m.modulus, out_dir
         ),
         figure_signal_histograms(typical[: m.options.histogram_seeds], rows, m.modulus, out_dir),
-        figure_top_percent(m.rows, out_dir),
+        figure_top_percent(m.rows, PAPER_MEAN, PAPER_STD, out_dir),
         cluster_figures.figure_line_share(m.rows, m.other_rows, LINE_LIKE, out_dir),
     ]
 
@@ -535,43 +428,22 @@ def _summary(m: RemainderRankMeasured) -> dict:
 
 
 def _head_text(head: str, p: int) -> str:
-    return (
-        "two logits: same class or not"
-        if head == "two"
-        else f"{p} logits, labels 0/1 (the paper's App. A)"
-    )
+    if head == "two":
+        return "two logits: same class or not"
+    return f"{p} logits, labels 0/1 (the paper's App. A)"
 
 
 def _per_trial_table(rows: list[dict]) -> str:
-    body = [
-        [
-            f"`{r['id'][:12]}`",
-            r["head"],
-            r["seed"],
-            "".join(map(str, r["q"])),
-            formatting.fmt(r["line_share"], 3),
-            formatting.fmt(r["top_percent"], 3),
-            formatting.fmt(r["control_top_percent"], 3),
-            formatting.fmt(r["initial_order_top_percent"], 3),
-            formatting.fmt(r["f_final_top_percent"], 3),
-            rank_stats.convergence_cell(r),
-            formatting.fmt(r["final_test_acc"], 4),
-        ]
-        for r in rows
-    ]
     return rank_stats.per_trial_table(
+        rows,
         [
-            "trial",
-            "head",
-            "seed",
-            "learned q",
-            "PC-1 share",
-            "top-%",
-            "control top-%",
-            "nothing-moved top-%",
-            "alt. read-off top-%",
-            "100% test acc. at step",
-            "final test acc.",
+            ("head", lambda r: r["head"]),
+            ("seed", lambda r: r["seed"]),
+            ("learned q", lambda r: "".join(map(str, r["q"]))),
+            ("PC-1 share", lambda r: formatting.fmt(r["line_share"], 3)),
+            ("top-%", lambda r: formatting.fmt(r["top_percent"], 3)),
+            ("control top-%", lambda r: formatting.fmt(r["control_top_percent"], 3)),
+            ("nothing-moved top-%", lambda r: formatting.fmt(r["initial_order_top_percent"], 3)),
+            ("alt. read-off top-%", lambda r: formatting.fmt(r["f_final_top_percent"], 3)),
         ],
-        body,
     )

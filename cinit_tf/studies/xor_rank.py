@@ -16,30 +16,28 @@ against the paper's 10 ± 12 over 100 seeds by Welch's test, and the shape (a cu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.figures import plotting
-from cinit_tf.figures import rank as rank_figures
-from cinit_tf.measures import rank as rank_stats
-from cinit_tf.readout import (
-    CUBE_MIN_FIT,
-    arrangement_fits,
-    final_shape,
-    learned_arrangement,
-    principal_components,
+from cinit_tf.figures.xor_rank import (
+    figure_embeddings,
+    figure_fit,
+    figure_signal_histograms,
+    figure_top_percent,
+    shape_name,
 )
+from cinit_tf.measures import rank as rank_stats
+from cinit_tf.readout import CUBE_MIN_FIT, arrangement_fits, final_shape, learned_arrangement
 from cinit_tf.seeds import rng
 from cinit_tf.signals import arrangement_scores, arrangements, top_percent
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 10.0, 12.0, 100
-SHAPES = ("cube", "cross_polytope", "other")
+SHAPES = rank_stats.FINAL_SHAPES
 # Arrangements whose fit is within this of the best are "tied" read-offs (exact ties for α shared by
 # several matrices are always there; on a cross-polytope 4 distinct α tie up to noise).
 TIE_TOLERANCE = 0.01
@@ -75,12 +73,15 @@ DECLARATION = Declaration(
 )
 
 
-def token_label(t: int, bits: int) -> str:
-    """Token t as the paper writes it (bit j of t is coordinate j; most significant first)."""
-    return format(t, f"0{bits}b")
-
-
 # ---------------------------------------------------------------- per trial
+
+
+def alpha_classes(bits: int) -> np.ndarray:
+    """Each arrangement's class: arrangements with the same α (the same squared cube distances) share one."""
+    _, alphas = arrangements(bits)
+    upper = np.triu_indices(2**bits, k=1)
+    _, alpha_class = np.unique(alphas[:, upper[0], upper[1]], axis=0, return_inverse=True)
+    return np.ravel(alpha_class)
 
 
 def measure_trial(trial, bits: int) -> dict:
@@ -88,202 +89,23 @@ def measure_trial(trial, bits: int) -> dict:
     g0 = arrangement_scores(E0, bits)
     readout = learned_arrangement(E1, bits)
     fits = arrangement_fits(E1, bits)
-    n = len(g0)
-    control = int(
-        rng(rank_stats.CONTROL_STREAM, int(trial.settings["seeds"]["embedding"])).integers(n)
-    )
-    _, alphas = arrangements(bits)
-    upper = np.triu_indices(2**bits, k=1)
-    _, alpha_class = np.unique(alphas[:, upper[0], upper[1]], axis=0, return_inverse=True)
-    alpha_class = np.ravel(alpha_class)
+    control = int(rng(rank_stats.CONTROL_STREAM, trial.seeds[0]).integers(len(g0)))
     tied = np.flatnonzero(fits >= readout.fit - TIE_TOLERANCE)
     tied_tp = [top_percent(g0, g0[i]) for i in tied]
     return {
         "id": trial.id,
-        "seed": int(trial.settings["seeds"]["embedding"]),
+        "seed": trial.seeds[0],
         "arrangement": readout.index,
         "fit": readout.fit,
         "shape": final_shape(E1, bits),
         "top_percent": top_percent(g0, g0[readout.index]),
         "control_arrangement": control,
         "control_top_percent": top_percent(g0, g0[control]),
-        "tied_alphas": int(np.unique(alpha_class[tied]).size),
+        "tied_alphas": int(np.unique(alpha_classes(bits)[tied]).size),
         "tied_top_percent_min": float(min(tied_tp)),
         "tied_top_percent_max": float(max(tied_tp)),
         **rank_stats.outcome(trial),
     }
-
-
-# ---------------------------------------------------------------- figures
-
-
-def _edges(index: int, bits: int) -> list[tuple[int, int]]:
-    """The cube's edges under an arrangement: token pairs at squared cube distance 1."""
-    _, alphas = arrangements(bits)
-    a = alphas[index]
-    p = a.shape[0]
-    return [(i, j) for i in range(p) for j in range(i + 1, p) if a[i, j] == 1]
-
-
-def figure_embeddings(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig = plt.figure(figsize=(9, 4.2 * len(trials)))
-    p = 2**bits
-    colours = plt.get_cmap("tab10")
-    for k, t in enumerate(trials):
-        r = rows[t.id]
-        edges = _edges(r["arrangement"], bits)
-        for c, (E, when) in enumerate(
-            ((t.result.initial_embedding, "initial"), (t.result.final_embedding, "final"))
-        ):
-            ax = fig.add_subplot(len(trials), 2, 2 * k + c + 1, projection="3d")
-            X = principal_components(E, 3)
-            for i, j in edges:
-                ax.plot(*X[[i, j]].T, color="0.55", lw=1)
-            for i in range(
-                p
-            ):  # tokens told apart by colour (one key below): labels at close points would overlap
-                ax.scatter(*X[i], s=30, color=colours(i), label=token_label(i, bits))
-            ax.set_xlabel("PC 1", labelpad=-6)
-            ax.set_ylabel("PC 2", labelpad=-6)
-            ax.set_zlabel("PC 3", labelpad=-6)
-            ax.tick_params(labelsize=8, pad=-2)
-            if when == "initial":
-                title = f"seed {r['seed']}: initial embedding\nlearned arrangement ranks top {formatting.fmt(r['top_percent'], 2)}%"
-            else:
-                title = f"seed {r['seed']}: final embedding ({r['shape'].replace('_', '-')})\nfit r = {formatting.fmt(r['fit'], 3)}"
-            ax.set_title(title, fontsize=9)
-    fig.legend(
-        *ax.get_legend_handles_labels(), title="token", loc="lower center", ncol=p, frameon=False
-    )
-    return plotting.finish(
-        fig,
-        out_dir,
-        "fig2a_embeddings.png",
-        "Mirrors Fig. 2a. Initial (left) and final (right) embeddings, each projected on its own first three principal "
-        "components, tokens coloured as in the key below (binary); grey lines join the tokens that share an edge of the learned cube "
-        "arrangement (α = 1), drawn on the initial embedding too. One seed per final shape present (cube, "
-        "cross-polytope, other), the one whose learned top-% lies nearest that shape's median, then the most typical "
-        "of the rest up to the number of seeds asked for.",
-        rect=(0, 0.7 / fig.get_figheight(), 1, 1),
-    )
-
-
-def figure_signal_histograms(trials, rows: dict, bits: int, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    n = len(trials)
-    fig, axes = plotting.panel_grid(plt, n, 2, 5, 3.4)
-    for ax, t in zip(axes, trials):
-        r = rows[t.id]
-        g0 = arrangement_scores(t.result.initial_embedding, bits)
-        ax.hist(g0, bins=40, color="0.7", label=f"all {len(g0)} arrangements")
-        rank_figures.mark_learned_and_control(
-            ax,
-            g0[r["arrangement"]],
-            g0[r["control_arrangement"]],
-            f"learned (top {formatting.fmt(r['top_percent'], 2)}%)",
-            f"random, control (top {formatting.fmt(r['control_top_percent'], 2)}%)",
-        )
-        ax.set_xlabel("initial signal g(α)")
-        ax.set_ylabel("arrangements")
-        ax.set_title(
-            f"seed {r['seed']}: final {r['shape'].replace('_', '-')}, fit r = {formatting.fmt(r['fit'], 3)}"
-        )
-        plotting.count_axis(ax, 1.45)
-        ax.legend(loc="upper left")
-    return plotting.finish(
-        fig,
-        out_dir,
-        "fig2b_signal_histograms.png",
-        f"Mirrors Fig. 2b. Histogram of the initial signal g(α) of all 168 arrangements for {n} seeds (each of the 28 "
-        "distinct α counts 6 times), with the learned arrangement (red) and the random control (blue, dashed) marked. "
-        "Seeds chosen to be typical: those whose learned top-% lies nearest the median over all trials.",
-    )
-
-
-def figure_top_percent(rows: list[dict], out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    present = [s for s in SHAPES if any(r["shape"] == s for r in rows)]
-    fig, axes = plotting.panel_grid(plt, 1 + len(present), 2, 5.5, 3.8)
-    bins = np.linspace(0, 100, 21)
-    rank_figures.top_percent_histogram(
-        axes[0],
-        [
-            ("learned", [r["top_percent"] for r in rows], "C3"),
-            ("random (control)", [r["control_top_percent"] for r in rows], "C0"),
-        ],
-        PAPER_MEAN,
-        PAPER_STD,
-        bins,
-    )
-    axes[0].set_title(f"All trials (n = {len(rows)})")
-    for ax, shape in zip(axes[1:], present):
-        sub = [r for r in rows if r["shape"] == shape]
-        rank_figures.top_percent_histogram(
-            ax,
-            [
-                ("learned", [r["top_percent"] for r in sub], "C3"),
-                ("random (control)", [r["control_top_percent"] for r in sub], "C0"),
-            ],
-            PAPER_MEAN,
-            PAPER_STD,
-            bins,
-        )
-        ax.set_title(f"Final shape: {shape.replace('_', '-')} (n = {len(sub)})")
-    return plotting.finish(
-        fig,
-        out_dir,
-        "top_percent.png",
-        "Distribution of the top-% of the learned arrangement's initial signal among all 168 (0 = highest), against a "
-        "random arrangement per trial, overall and per final shape; the grey band is the paper's mean ± std (§3.2, "
-        "Fig. 2b's summary statistic).",
-    )
-
-
-def figure_fit(rows: list[dict], out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    colours = {"cube": "C2", "cross_polytope": "C1", "other": "C7"}
-    low = min(0.7, math.floor(20 * min(r["fit"] for r in rows)) / 20)
-    bins = np.linspace(low, 1.0, int(round((1.0 - low) / 0.01)) + 1)
-    for shape in SHAPES:
-        sub = [r for r in rows if r["shape"] == shape]
-        if sub:
-            axes[0].hist(
-                [r["fit"] for r in sub],
-                bins=bins,
-                color=colours[shape],
-                alpha=0.8,
-                label=f"{shape.replace('_', '-')} (n = {len(sub)})",
-            )
-            axes[1].scatter(
-                [r["fit"] for r in sub],
-                [r["top_percent"] for r in sub],
-                s=18,
-                color=colours[shape],
-                label=shape.replace("_", "-"),
-            )
-    axes[0].axvline(
-        CUBE_MIN_FIT, color="k", ls="--", lw=1, label=f"cube threshold r = {CUBE_MIN_FIT:g}"
-    )
-    axes[0].set_xlabel("fit r of the best arrangement to the final squared distances")
-    axes[0].set_ylabel("trials")
-    from matplotlib.ticker import MaxNLocator
-
-    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0].legend()
-    axes[1].set_xlabel("fit r of the best arrangement")
-    axes[1].set_ylabel("top-% of the learned arrangement (initial)")
-    axes[1].set_ylim(-2, 100)
-    axes[1].legend()
-    return plotting.finish(
-        fig,
-        out_dir,
-        "final_shape.png",
-        "How much of a cube the final embedding is (Fig. 2a shows cubes): the Pearson r between the best arrangement's "
-        "α and the final squared distances, coloured by final shape (left), and against the learned arrangement's "
-        "top-% (right).",
-    )
 
 
 # ---------------------------------------------------------------- measure
@@ -298,17 +120,14 @@ class XorRankMeasured(Measured):
 
     bits: int = 0
     rows: list = field(default_factory=list)  # measure_trial of each valid trial
-    stats: dict = field(
-        default_factory=dict
-    )  # {group: (rank_stats.stats_of learned top-%, rank_stats.stats_of control top-%)}: all, shapes, outcome
+    # {group: (rank_stats.stats_of learned top-%, rank_stats.stats_of control top-%)}: all, shapes, outcome
+    stats: dict = field(default_factory=dict)
     n_cubes: int = 0
     cubes_ci: tuple = (float("nan"), float("nan"))  # Wilson 95% CI of the share of cubes
-    mann_whitney: dict = field(
-        default_factory=dict
-    )  # learned against control, one-sided, over all valid trials
-    shape_tests: dict = field(
-        default_factory=dict
-    )  # {shape: the same within that final shape}, shapes with ≥ 2 trials
+    # learned against control, one-sided, over all valid trials
+    mann_whitney: dict = field(default_factory=dict)
+    # {shape: the same within that final shape}, shapes with ≥ 2 trials
+    shape_tests: dict = field(default_factory=dict)
 
 
 def _groups(rows: list[dict]) -> dict:
@@ -372,33 +191,21 @@ def write(m: XorRankMeasured, record: dict, out_dir: Path) -> Section:
         )
     rows, n = m.rows, len(m.valid)
     s_all, s_control = m.stats["all"]
-    shape_counts = ", ".join(f"{m.stats[s][0]['n']} {s.replace('_', '-')}" for s in SHAPES)
     cube_lo, cube_hi = m.cubes_ci
     our = (
-        f"learned arrangement's initial signal in the top {formatting.fmt(s_all['mean'])}% on average, std {formatting.fmt(s_all['std'])}% "
-        f"({n} seeds, {'/'.join(map(str, writeup.steps_of(m.valid)))} steps; final shapes: {shape_counts}); random control "
-        f"{formatting.fmt(s_control['mean'])}% ± {formatting.fmt(s_control['std'])}%; {sum(r['generalised'] for r in rows)}/{n} generalised; "
-        f"cubes {formatting.fmt(100 * m.n_cubes / len(rows))}% (95% CI {formatting.fmt(100 * cube_lo)}–{formatting.fmt(100 * cube_hi)}%)"
+        f"learned arrangement's initial signal in the top {formatting.fmt(s_all['mean'])}% on average, std "
+        f"{formatting.fmt(s_all['std'])}% ({n} seeds, {'/'.join(map(str, writeup.steps_of(m.valid)))} steps; "
+        f"final shapes: {_shape_counts(m)}); random control {formatting.fmt(s_control['mean'])}% ± "
+        f"{formatting.fmt(s_control['std'])}%; {sum(r['generalised'] for r in rows)}/{n} generalised; cubes "
+        f"{formatting.fmt(100 * m.n_cubes / len(rows))}% (95% CI {formatting.fmt(100 * cube_lo)}–"
+        f"{formatting.fmt(100 * cube_hi)}%)"
     )
-    n_arr = len(arrangements(m.bits)[0])
     ran = writeup.profile_lines(record, m.trials) + [
-        f"Task c = a XOR b on {m.bits}-bit tokens (p = {2**m.bits}); every trial has its own embedding, MLP and split seed.",
-        f"Per trial: the learned arrangement from the final embedding; g ranked among all {n_arr} arrangements on the initial "
-        f"embedding; a random control arrangement per trial, drawn from the seed stream `{rank_stats.CONTROL_STREAM}` at the trial's "
-        "embedding seed.",
-    ]
-    n_hist, n_emb = m.options.histogram_seeds, m.options.embedding_seeds
-    by_id = {r["id"]: r for r in rows}
-    figures = [
-        figure_embeddings(_examples(m.valid, by_id, n_emb), by_id, m.bits, out_dir),
-        figure_signal_histograms(
-            inference.typical(m.valid, lambda t: by_id[t.id]["top_percent"], n_hist),
-            by_id,
-            m.bits,
-            out_dir,
-        ),
-        figure_top_percent(rows, out_dir),
-        figure_fit(rows, out_dir),
+        f"Task c = a XOR b on {m.bits}-bit tokens (p = {2**m.bits}); every trial has its own embedding, MLP and "
+        "split seed.",
+        f"Per trial: the learned arrangement from the final embedding; g ranked among all "
+        f"{len(arrangements(m.bits)[0])} arrangements on the initial embedding; a random control arrangement per "
+        f"trial, drawn from the seed stream `{rank_stats.CONTROL_STREAM}` at the trial's embedding seed.",
     ]
     return writeup.section(
         m,
@@ -407,29 +214,48 @@ def write(m: XorRankMeasured, record: dict, out_dir: Path) -> Section:
         what_we_ran=ran,
         deviations=_deviations(m),
         findings=_findings(m),
-        figures=figures,
+        figures=_figures(m, out_dir),
         summary=_summary(m),
         short_number=rank_stats.short_number(s_all, s_control, n)
         + f"; cubes {m.n_cubes}/{len(rows)}",
     )
 
 
+def _figures(m: XorRankMeasured, out_dir: Path) -> list:
+    """Fig. 2a on examples per final shape, Fig. 2b on typical trials, then the distributions."""
+    by_id = {r["id"]: r for r in m.rows}
+    typical = inference.typical(
+        m.valid, lambda t: by_id[t.id]["top_percent"], m.options.histogram_seeds
+    )
+    return [
+        figure_embeddings(
+            _examples(m.valid, by_id, m.options.embedding_seeds), by_id, m.bits, out_dir
+        ),
+        figure_signal_histograms(typical, by_id, m.bits, out_dir),
+        figure_top_percent(m.rows, PAPER_MEAN, PAPER_STD, out_dir),
+        figure_fit(m.rows, out_dir),
+    ]
+
+
+def _shape_counts(m: XorRankMeasured) -> str:
+    return ", ".join(f"{m.stats[s][0]['n']} {shape_name(s)}" for s in SHAPES)
+
+
 def _deviations(m: XorRankMeasured) -> list[str]:
     n_arr = len(arrangements(m.bits)[0])
-    _, alphas = arrangements(m.bits)
-    upper = np.triu_indices(2**m.bits, k=1)
-    n_distinct = len(np.unique(alphas[:, upper[0], upper[1]], axis=0))
+    n_distinct = int(alpha_classes(m.bits).max()) + 1
     return rank_stats.seed_deviations(m.valid, PAPER_SEEDS) + [
-        f"Rank over all {n_arr} invertible matrices M over GF(2), as the paper counts them ({writeup.method('signals')}): they give only "
-        f"{n_distinct} distinct α (each shared by {n_arr // n_distinct} axis orders, which score identically). Top-% = 100 · "
-        f"#(arrangements with g strictly greater) / {n_arr}, so ties do not push the learned one down and the possible "
-        f"values are multiples of {formatting.fmt(100 * (n_arr // n_distinct) / n_arr, 3)}%.",
-        f"Read-off ({writeup.method('read-offs')}, ours): the arrangement whose α has the highest Pearson r (over i < j) with the final squared "
-        "distances; the paper does not say how it reads the arrangement off.",
-        f'Final shape ({writeup.method("read-offs")}, ours; readout.final_shape): "cube" when that fit r ≥ {CUBE_MIN_FIT:g}; "cross-polytope" '
-        'when the tokens form antipodal pairs roughly equidistant from all others; "other" otherwise. On a '
-        f"cross-polytope several distinct α fit alike; the number within {TIE_TOLERANCE:g} of the best fit and the range of "
-        "their top-% are reported.",
+        f"Rank over all {n_arr} invertible matrices M over GF(2), as the paper counts them "
+        f"({writeup.method('signals')}): they give only {n_distinct} distinct α (each shared by "
+        f"{n_arr // n_distinct} axis orders, which score identically). Top-% = 100 · #(arrangements with g "
+        f"strictly greater) / {n_arr}, so ties do not push the learned one down and the possible values are "
+        f"multiples of {formatting.fmt(100 * (n_arr // n_distinct) / n_arr, 3)}%.",
+        f"Read-off ({writeup.method('read-offs')}, ours): the arrangement whose α has the highest Pearson r (over "
+        "i < j) with the final squared distances; the paper does not say how it reads the arrangement off.",
+        f'Final shape ({writeup.method("read-offs")}, ours; readout.final_shape): "cube" when that fit r ≥ '
+        f'{CUBE_MIN_FIT:g}; "cross-polytope" when the tokens form antipodal pairs roughly equidistant from all '
+        'others; "other" otherwise. On a cross-polytope several distinct α fit alike; the number within '
+        f"{TIE_TOLERANCE:g} of the best fit and the range of their top-% are reported.",
         "The random control is ours; the paper has none.",
         rank_stats.GENERALISED_NOTE,
         *writeup.common_deviations(m.valid),
@@ -437,66 +263,53 @@ def _deviations(m: XorRankMeasured) -> list[str]:
     ]
 
 
-def _findings(m: XorRankMeasured) -> list[str]:
-    rows, n = m.rows, len(m.valid)
-    groups = _groups(rows)
-    names = {
-        "all": "all",
-        **{s: s.replace("_", "-") for s in SHAPES},
-        "generalised": "generalised",
-        "not_generalised": "never 100% test accuracy",
-    }
-    table = formatting.md_table(
-        [
-            "trials",
-            "n",
-            "top-% learned: mean ± std",
-            "95% CI",
-            "median",
-            "control: mean ± std",
-            "fit r: mean (min)",
-        ],
+GROUP_NAMES = {
+    "all": "all",
+    **{s: shape_name(s) for s in SHAPES},
+    "generalised": "generalised",
+    "not_generalised": "never 100% test accuracy",
+}
+
+
+def _group_table(m: XorRankMeasured) -> str:
+    """Learned and control top-% and the fit r, over all trials, per final shape and per outcome."""
+    header = ["trials", "n", "top-% learned: mean ± std", "95% CI", "median"]
+    return formatting.md_table(
+        header + ["control: mean ± std", "fit r: mean (min)"],
         [
             [
-                names[g],
-                s["n"],
-                f"{formatting.fmt(s['mean'])} ± {formatting.fmt(s['std'])}" if s["n"] else "–",
-                rank_stats.ci_text(s),
-                formatting.fmt(s["median"]) if s["n"] else "–",
-                f"{formatting.fmt(c['mean'])} ± {formatting.fmt(c['std'])}" if c["n"] else "–",
-                f"{formatting.fmt(np.mean([r['fit'] for r in sub]), 3)} ({formatting.fmt(min(r['fit'] for r in sub), 3)})"
+                GROUP_NAMES[g],
+                *rank_stats.stats_cells(s),
+                rank_stats.mean_std_cell(c),
+                f"{formatting.fmt(np.mean([r['fit'] for r in sub]), 3)} "
+                f"({formatting.fmt(min(r['fit'] for r in sub), 3)})"
                 if sub
                 else "–",
             ]
-            for g, sub in groups.items()
+            for g, sub in _groups(m.rows).items()
             for s, c in [m.stats[g]]
         ],
     )
+
+
+def _findings(m: XorRankMeasured) -> list[str]:
+    rows, n = m.rows, len(m.valid)
+    groups = _groups(rows)
     shape_tests = [
-        f"{s.replace('_', '-')}: Mann–Whitney U = {formatting.fmt(mw['u'])}, one-sided {formatting.fmt_p(mw['p'])} (n = {m.stats[s][0]['n']})"
+        f"{shape_name(s)}: Mann–Whitney U = {formatting.fmt(mw['u'])}, one-sided "
+        f"{formatting.fmt_p(mw['p'])} (n = {m.stats[s][0]['n']})"
         for s, mw in m.shape_tests.items()
     ]
-    ambiguous = [r for r in rows if r["tied_alphas"] > 1]
-    shape_counts = ", ".join(f"{m.stats[s][0]['n']} {s.replace('_', '-')}" for s in SHAPES)
-    s_all = m.stats["all"][0]
     return [
-        f"Top-% of the learned arrangement among all {len(arrangements(m.bits)[0])} on the initial embedding (0 = highest "
-        f"signal); paper: {PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds. Final shapes: {shape_counts}.",
-        table,
-        f"The paper's mean {PAPER_MEAN:g} lies {'inside' if rank_stats.paper_in_ci(s_all, PAPER_MEAN) else 'outside'} our 95% "
-        f"confidence interval of the mean {rank_stats.ci_text(s_all)}.",
+        f"Top-% of the learned arrangement among all {len(arrangements(m.bits)[0])} on the initial embedding "
+        f"(0 = highest signal); paper: {PAPER_MEAN:g} ± {PAPER_STD:g} over {PAPER_SEEDS} seeds. Final shapes: "
+        f"{_shape_counts(m)}.",
+        _group_table(m),
+        rank_stats.paper_in_ci_text(m.stats["all"][0], PAPER_MEAN),
         ("Learned against control within each final shape: " + "; ".join(shape_tests) + ".")
         if shape_tests
         else "No final shape has two or more trials to test learned against control within it.",
-        f"Ambiguous read-offs: {len(ambiguous)} of {n} trials have more than one distinct α within {TIE_TOLERANCE:g} "
-        f"of the best fit ({_tie_counts(ambiguous)})."
-        + (
-            f" Over their tied α the top-% spans {formatting.fmt(np.mean([r['tied_top_percent_min'] for r in ambiguous]))} (best tied α) to "
-            f"{formatting.fmt(np.mean([r['tied_top_percent_max'] for r in ambiguous]))} (worst) on average, against "
-            f"{formatting.fmt(np.mean([r['top_percent'] for r in ambiguous]))} for the one the read-off picks."
-            if ambiguous
-            else ""
-        ),
+        _ambiguity_text(rows),
         f"Generalisation: {len(groups['generalised'])} of {n} trials reached 100% test accuracy "
         f"({sum(r['held_to_end'] for r in rows)} were at 100% at the last step)"
         + (
@@ -504,9 +317,26 @@ def _findings(m: XorRankMeasured) -> list[str]:
             if groups["not_generalised"]
             else "."
         ),
-        _per_trial_table(rows, m.bits),
+        _per_trial_table(rows),
         *writeup.health_findings(m.trials),
     ]
+
+
+def _ambiguity_text(rows: list[dict]) -> str:
+    """The trials whose read-off is ambiguous (more than one distinct α fits alike), and what their tie spans."""
+    ambiguous = [r for r in rows if r["tied_alphas"] > 1]
+    text = (
+        f"Ambiguous read-offs: {len(ambiguous)} of {len(rows)} trials have more than one distinct α within "
+        f"{TIE_TOLERANCE:g} of the best fit ({_tie_counts(ambiguous)})."
+    )
+    if not ambiguous:
+        return text
+    return text + (
+        f" Over their tied α the top-% spans "
+        f"{formatting.fmt(np.mean([r['tied_top_percent_min'] for r in ambiguous]))} (best tied α) to "
+        f"{formatting.fmt(np.mean([r['tied_top_percent_max'] for r in ambiguous]))} (worst) on average, against "
+        f"{formatting.fmt(np.mean([r['top_percent'] for r in ambiguous]))} for the one the read-off picks."
+    )
 
 
 def _summary(m: XorRankMeasured) -> dict:
@@ -560,34 +390,16 @@ def _examples(trials, rows: dict, n: int) -> list:
     return chosen + rest[: max(0, n - len(chosen))]
 
 
-def _per_trial_table(rows: list[dict], bits: int) -> str:
-    body = [
-        [
-            f"`{r['id'][:12]}`",
-            r["seed"],
-            r["shape"].replace("_", "-"),
-            formatting.fmt(r["fit"], 3),
-            str(r["arrangement"]),
-            formatting.fmt(r["top_percent"], 3),
-            formatting.fmt(r["control_top_percent"], 3),
-            str(r["tied_alphas"]),
-            rank_stats.convergence_cell(r),
-            formatting.fmt(r["final_test_acc"], 4),
-        ]
-        for r in rows
-    ]
+def _per_trial_table(rows: list[dict]) -> str:
     return rank_stats.per_trial_table(
+        rows,
         [
-            "trial",
-            "seed",
-            "final shape",
-            "fit r",
-            "arrangement",
-            "top-%",
-            "control top-%",
-            "tied α",
-            "100% test acc. at step",
-            "final test acc.",
+            ("seed", lambda r: r["seed"]),
+            ("final shape", lambda r: shape_name(r["shape"])),
+            ("fit r", lambda r: formatting.fmt(r["fit"], 3)),
+            ("arrangement", lambda r: str(r["arrangement"])),
+            ("top-%", lambda r: formatting.fmt(r["top_percent"], 3)),
+            ("control top-%", lambda r: formatting.fmt(r["control_top_percent"], 3)),
+            ("tied α", lambda r: str(r["tied_alphas"])),
         ],
-        body,
     )
