@@ -65,3 +65,8 @@ def __getattr__(name: str):
             _loaded = _import_quietly()
         return _loaded[0] if name == "tf" else _loaded[1]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def gpu_count() -> int:
+    """How many GPUs TensorFlow sees: the one answer to "is there a GPU" for the engine and the memory estimate."""
+    return len(__getattr__("tf").config.list_physical_devices("GPU"))

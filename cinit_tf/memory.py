@@ -58,7 +58,8 @@ def machine_bytes() -> int | None:
 
 
 def gpu_bytes() -> int | None:
-    """Memory of the smallest visible NVIDIA GPU (nvidia-smi, honouring CUDA_VISIBLE_DEVICES), or None when there is none."""
+    """Memory of the smallest visible NVIDIA GPU (nvidia-smi, honouring CUDA_VISIBLE_DEVICES), or None when it
+    cannot be read; whether a GPU is used at all is TensorFlow's answer (`training_device`)."""
     if (
         os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1")
         or shutil.which("nvidia-smi") is None
@@ -84,10 +85,12 @@ def gpu_bytes() -> int | None:
     return min(sizes) if sizes else None
 
 
-def training_device() -> Device:
-    """The device a run on this machine will train on, found without the framework: a GPU where one is visible."""
-    memory = gpu_bytes()
-    return Device("gpu", memory) if memory is not None else Device("cpu", machine_bytes())
+def training_device(gpus: int) -> Device:
+    """The device a run on this machine trains on, given how many GPUs TensorFlow sees
+    (`cinit_tf.framework.gpu_count`, the engine's own answer): a GPU when there is one, with the memory
+    of the smallest visible GPU where nvidia-smi tells it (None where unknown); else the CPU with this
+    machine's memory."""
+    return Device("gpu", gpu_bytes()) if gpus else Device("cpu", machine_bytes())
 
 
 def member_bytes(task, config: TrainConfig) -> dict:
@@ -157,17 +160,14 @@ def gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
-def check_memory(
-    experiment, device: Device | None = None, allow: bool = False, host: int | None = None
-) -> None:
+def check_memory(experiment, device: Device, allow: bool = False, host: int | None = None) -> None:
     """Refuse (ValueError, one line) an experiment whose estimated peak exceeds the memory it trains in.
 
-    `device` defaults to `training_device()`; `host` to this machine's memory. On a GPU the device part is
+    `device`: where it trains (`training_device`); `host` defaults to this machine's memory. On a GPU the device part is
     compared with the GPU's memory and the records with the host's.
     """
     if allow:
         return
-    device = training_device() if device is None else device
     host = machine_bytes() if host is None else host
     need, what = experiment_bytes(experiment, device)
     limits = [("GPU", need["device"], device.memory)] if device.gpu else []

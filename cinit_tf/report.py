@@ -12,7 +12,8 @@ import argparse
 import sys
 
 from cinit_tf.reporting.compare import CompareError, compare
-from cinit_tf.reporting.generate import ReportError, generate_report
+from cinit_tf.reporting.folders import ReportError
+from cinit_tf.reporting.generate import generate_report
 
 
 def main(argv=None) -> int:

@@ -22,10 +22,14 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from cinit_tf import framework
 from cinit_tf.experiment.config import DEFAULT_PROFILE, PROFILES, ConfigError, load_experiment
 from cinit_tf.experiment.schema import runtime_seconds
-from cinit_tf.memory import check_memory
-from cinit_tf.runner import ReportFailed, in_shard, published_profile, run_experiment
+from cinit_tf.memory import check_memory, training_device
+from cinit_tf.reporting.folders import published_profile
+from cinit_tf.reporting.index import write_index
+from cinit_tf.runner import ReportFailed, in_shard, run_experiment
+from cinit_tf.store import RunFolderError
 from cinit_tf.writeup.section import paper_key
 
 EXPERIMENTS = Path("experiments")
@@ -293,6 +297,90 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def validated(args) -> tuple[list, tuple | None, Path, Path]:
+    """Every file loaded and checked before anything runs: (experiments, shard, out, reports); ConfigError
+    names the first problem."""
+    overrides = list(args.overrides) + (
+        [f'run.strategy="{args.strategy}"'] if args.strategy else []
+    )
+    out, reports = Path(args.out), Path(args.reports or "reports")
+    shard = parse_shard(args.shard)
+    experiments = [
+        load_experiment(f, profile=args.profile, overrides=overrides) for f in args.files
+    ]
+    names = [e.name for e in experiments]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"two files name experiment {name!r}; each needs its own run folder")
+    check_folder(out, "--out")
+    check_folder(reports, "--reports")
+    for e in experiments:
+        check_run_folder(out / e.name)
+    device = training_device(framework.gpu_count())
+    for e in experiments:
+        try:
+            # against the GPU's memory where one is used
+            check_memory(e, device, allow=args.allow_large_memory)
+        except ValueError as why:
+            raise ConfigError(f"{e.path}: {why}") from None
+    return experiments, shard, out, reports
+
+
+def finished_lines(experiment, summary) -> list[str]:
+    """What a finished experiment prints: its counts, where its results and report are, a kept report."""
+    line = (
+        f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, "
+        f"{summary.skipped} already finished"
+    )
+    if summary.by_others:
+        line += f", {summary.by_others} trained meanwhile by another process"
+    line += f" ({summary.in_shard} in this shard of {summary.planned})"
+    if summary.sources:
+        line += (
+            f"; also trained {summary.sources} source trial(s) of other shards that this "
+            "shard's second stage needs"
+        )
+    line += f"; results in {summary.run_dir}"
+    if summary.report_dir:
+        line += f"; report in {summary.report_dir / 'README.md'}"
+    lines = [line]
+    if summary.kept_report:
+        lines.append(
+            f"{experiment.name}: kept the published report in {summary.kept_report} (profile "
+            f"{published_profile(summary.kept_report)}); this run's report is in {summary.report_dir} "
+            "(--replace-report replaces it)"
+        )
+    return lines
+
+
+def run_all(args, experiments, shard, out: Path, reports: Path, state: dict) -> None:
+    """Run the experiments one after another; `state["current"]` is the one running (for the message
+    of an exception that stops it)."""
+    reported = False
+    for experiment in experiments:
+        state["current"] = experiment
+        hint = " (the default; --profile smoke for a quick try)" if args.profile is None else ""
+        print(f"{experiment.name}: profile {experiment.profile}{hint}", flush=True)
+        if len(experiments) == 1:
+            print(estimate(experiments, out, shard), flush=True)
+        summary = run_experiment(
+            experiment,
+            out=out,
+            reports=reports,
+            shard=shard,
+            progress=not args.quiet,
+            make_report=not args.no_report,
+            reports_explicit=args.reports is not None,
+            replace_report=args.replace_report,
+            verbose=args.verbose,
+        )
+        reported |= summary.report_dir is not None and summary.report_dir.parent == reports
+        for line in finished_lines(experiment, summary):
+            print(line, flush=True)
+    if len(experiments) > 1 and reported:
+        print(f"index of the reports: {write_index(reports)}", flush=True)
+
+
 def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
@@ -306,104 +394,27 @@ def main(argv=None) -> int:
     if not args.files:
         ap.error("give one or more experiment files (or --list to see them)")
     if args.verbose:
-        from cinit_tf import framework
-
         framework.set_verbose(True)  # before the engine first imports TensorFlow
-    overrides = list(args.overrides) + (
-        [f'run.strategy="{args.strategy}"'] if args.strategy else []
-    )
-    out, reports = Path(args.out), Path(args.reports or "reports")
     try:
-        shard = parse_shard(args.shard)
-        experiments = [
-            load_experiment(f, profile=args.profile, overrides=overrides) for f in args.files
-        ]
-        names = [e.name for e in experiments]
-        for name in names:
-            if names.count(name) > 1:
-                raise ConfigError(
-                    f"two files name experiment {name!r}; each needs its own run folder"
-                )
-        check_folder(out, "--out")
-        check_folder(reports, "--reports")
-        for e in experiments:
-            check_run_folder(out / e.name)
-        for e in experiments:
-            try:
-                check_memory(
-                    e, allow=args.allow_large_memory
-                )  # against the GPU's memory where one is visible
-            except ValueError as why:
-                raise ConfigError(f"{e.path}: {why}") from None
+        experiments, shard, out, reports = validated(args)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if len(experiments) > 1:
         print(estimate(experiments, out, shard), flush=True)
-    from cinit_tf.store import RunFolderError
-
-    current = None
-    reported = False
+    state = {"current": None}
     with _signals_raise():
         try:
-            for experiment in experiments:
-                current = experiment
-                hint = (
-                    " (the default; --profile smoke for a quick try)"
-                    if args.profile is None
-                    else ""
-                )
-                print(f"{experiment.name}: profile {experiment.profile}{hint}", flush=True)
-                if len(experiments) == 1:
-                    print(estimate(experiments, out, shard), flush=True)
-                summary = run_experiment(
-                    experiment,
-                    out=out,
-                    reports=reports,
-                    shard=shard,
-                    progress=not args.quiet,
-                    make_report=not args.no_report,
-                    reports_explicit=args.reports is not None,
-                    replace_report=args.replace_report,
-                    verbose=args.verbose,
-                )
-                reported |= summary.report_dir is not None and summary.report_dir.parent == reports
-                line = (
-                    f"{experiment.name} [{experiment.profile}]: {summary.trained} trained, "
-                    f"{summary.skipped} already finished"
-                )
-                if summary.by_others:
-                    line += f", {summary.by_others} trained meanwhile by another process"
-                line += f" ({summary.in_shard} in this shard of {summary.planned})"
-                if summary.sources:
-                    line += (
-                        f"; also trained {summary.sources} source trial(s) of other shards that this "
-                        "shard's second stage needs"
-                    )
-                line += f"; results in {summary.run_dir}"
-                if summary.report_dir:
-                    line += f"; report in {summary.report_dir / 'README.md'}"
-                print(line, flush=True)
-                if summary.kept_report:
-                    print(
-                        f"{experiment.name}: kept the published report in {summary.kept_report} (profile "
-                        f"{published_profile(summary.kept_report)}); this run's report is in {summary.report_dir} "
-                        "(--replace-report replaces it)",
-                        flush=True,
-                    )
-            if len(experiments) > 1 and reported:
-                from cinit_tf.reporting.index import write_index
-
-                print(f"index of the reports: {write_index(reports)}", flush=True)
+            run_all(args, experiments, shard, out, reports, state)
         except Interrupted as e:
             name = signal.Signals(e.signum).name
+            saved = _saved(state["current"], out)
             print(
-                f"\n{name}: stopped; {_saved(current, out)}; the same command resumes",
-                file=sys.stderr,
-                flush=True,
+                f"\n{name}: stopped; {saved}; the same command resumes", file=sys.stderr, flush=True
             )
             return e.status
         except ReportFailed as e:
+            current = state["current"]
             print(
                 f"error: {current.name}: the report failed ({e}); {_saved(current, out)}; "
                 f"`python -m cinit_tf.report {out / current.name}` retries it",
@@ -417,6 +428,7 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr, flush=True)
             return 2
         except OSError as e:
+            current = state["current"]
             print(
                 f"error: {current.name}: {e}; {_saved(current, out)}; the same command resumes",
                 file=sys.stderr,

@@ -19,7 +19,7 @@ from pathlib import Path
 from cinit_tf.experiment.schema import PROFILES
 from cinit_tf.locks import Claims, held
 from cinit_tf.progress import Progress
-from cinit_tf.reporting.generate import published_profile
+from cinit_tf.reporting.folders import published_profile
 
 WAIT_POLL_SECONDS = 0.5  # how often a process waiting for trials another process trains looks again
 
@@ -109,6 +109,29 @@ def needed(plans, mine: set, finished: set) -> set:
     return (mine | sources) - finished
 
 
+def _warn_other_settings(store, planned: set, finished: set, shard) -> int:
+    """Say when the run folder was last run with other settings, or holds trials of other settings (an
+    earlier profile or --set); returns how many trial files of other settings it holds."""
+    if store.has_config():
+        earlier = set(store.read_config().get("trial_ids", []))
+        if shard[1] > 1 and earlier != planned:
+            # Shards of one experiment must plan the same trials; a different profile or --set does not.
+            print(
+                f"warning: {store.root} was last run with other settings (profile or --set); "
+                "shards filling one folder should share them",
+                file=sys.stderr,
+            )
+    others = len(finished - planned)
+    if others:
+        print(
+            f"note: {store.root} holds {others} trial file(s) of other settings (an earlier run with "
+            "another profile or --set); they stay in trials/ but are left out of trials.csv, results.load "
+            "and the report",
+            file=sys.stderr,
+        )
+    return others
+
+
 def run_experiment(
     experiment,
     out="runs",
@@ -136,23 +159,7 @@ def run_experiment(
     finished = store.finished_ids()
     before = finished & mine
     pending = needed(plans, mine, finished)
-    if store.has_config():
-        earlier = set(store.read_config().get("trial_ids", []))
-        if shard[1] > 1 and earlier != planned:
-            # Shards of one experiment must plan the same trials; a different profile or --set does not.
-            print(
-                f"warning: {store.root} was last run with other settings (profile or --set); "
-                "shards filling one folder should share them",
-                file=sys.stderr,
-            )
-    others = len(finished - planned)
-    if others:
-        print(
-            f"note: {store.root} holds {others} trial file(s) of other settings (an earlier run with "
-            "another profile or --set); they stay in trials/ but are left out of trials.csv, results.load "
-            "and the report",
-            file=sys.stderr,
-        )
+    others = _warn_other_settings(store, planned, finished, shard)
     store.write_config(
         {
             **experiment.record(trial_ids=[p.id for p in plans]),
@@ -335,6 +342,7 @@ def _train(
 
 def environments(store, strategy: str, training: bool) -> list[dict]:
     """The environments this run folder's trials were trained in: the earlier ones, and this one if it trains anything."""
+    from cinit_tf import framework
     from cinit_tf.environment import environment
     from cinit_tf.memory import training_device
 
@@ -342,7 +350,7 @@ def environments(store, strategy: str, training: bool) -> list[dict]:
     if store.has_config():
         earlier = list(store.read_config().get("environments") or [])
     if training:
-        here = environment(training_device().kind, strategy)
+        here = environment(training_device(framework.gpu_count()).kind, strategy)
         if here not in earlier:
             earlier.append(here)
     return earlier
@@ -371,7 +379,8 @@ def _tables_and_report(
                 store.root
             )  # trials.csv (and frequencies.csv) of every finished trial, for pandas
         if reports is not None and {p.id for p in plans} <= store.finished_ids():
-            from cinit_tf.reporting.generate import ReportError, generate_report
+            from cinit_tf.reporting.folders import ReportError
+            from cinit_tf.reporting.generate import generate_report
 
             target, kept = report_destination(
                 experiment, store.root, Path(reports), reports_explicit, replace_report

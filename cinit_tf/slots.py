@@ -153,9 +153,6 @@ def train_slots(
             if on_start is not None:
                 on_start(i, s)
 
-    def training() -> bool:
-        return any(sl is not None and sl.trains for sl in slots)
-
     start(
         {s: pending.popleft() for s in range(min(trainer.members, len(pending)))},
         "loaded" if loaded else "fresh",
@@ -163,61 +160,75 @@ def train_slots(
     while any(slots):
         target = min(sl.next_global() for sl in slots if sl is not None)
         if target > now:
-            if (
-                training()
-            ):  # while only stored trials hold the slots, the clock moves on without training
+            # while only stored trials hold the slots, the clock moves on without training
+            if _training(slots):
                 run_in_pieces(trainer, target - now, rate)
             now = target
         due = [s for s, sl in enumerate(slots) if sl is not None and sl.next_global() == now]
-        measure = any(slots[s].trains for s in due)
-        m = trainer.measure() if measure else None
-        embeddings = trainer.embeddings() if keep and measure else None
-        measured, stopped = {}, []
-        for s in due:
-            sl = slots[s]
-            step = int(sl.schedule[sl.at])
-            sl.at += 1
-            if not sl.trains:
-                if step >= sl.until or sl.at == len(sl.schedule):
-                    stopped.append((s, step, None))
-                continue
-            measured[s] = step
-            for key, v in m.items():
-                sl.log[key].append(v[s])
-            norms = m["fourier_norms"][s] if "fourier_norms" in m else None
-            reason = sl.rule.observe(
-                step, float(m["train_loss"][s]), float(m["test_loss"][s]), norms
-            )
-            if reason is None and sl.at == len(sl.schedule):
-                reason = "max_steps"
-            if step in keep or (reason and keep):
-                sl.snapshot_steps.append(step)
-                sl.snapshots.append(embeddings[s].copy())
-            if reason:
-                stopped.append((s, step, reason))
+        measured, stopped, m = _take_measurements(trainer, slots, due, keep)
         if measured and on_measure is not None:
             on_measure(measured, m)
-        finals = trainer.embeddings() if any(reason for *_, reason in stopped) else None
-        for s, step, reason in stopped:
-            sl = slots[s]
-            slots[s] = None
-            if sl.trains:
-                results[sl.index] = _result(sl, finals[s].copy(), step, reason)
-                if on_done is not None:
-                    on_done(sl.index, results[sl.index])
+        _release(trainer, slots, stopped, results, on_done)
         if stopped and pending:
             free = [s for s, sl in enumerate(slots) if sl is None]
-            fresh = (
-                len(free) == trainer.members
-            )  # all stopped together: a fresh group, as fixed-length trials load
+            # all stopped together: a fresh group, as fixed-length trials load
+            fresh = len(free) == trainer.members
             if fresh:
                 now = 0  # a load zeroes the step count
             # while no trial of this run trains, the others hold nothing: the new trials load as a whole group
             start(
                 {s: pending.popleft() for s in free[: len(pending)]},
-                "fresh" if fresh or not training() else "refill",
+                "fresh" if fresh or not _training(slots) else "refill",
             )
     return results
+
+
+def _training(slots: list) -> bool:
+    """Whether any slot holds a trial of this run (not only stored ones)."""
+    return any(sl is not None and sl.trains for sl in slots)
+
+
+def _release(trainer, slots: list, stopped: list, results: list, on_done) -> None:
+    """Free the slots that stopped; a trial of this run gets its result (and `on_done`)."""
+    finals = trainer.embeddings() if any(reason for *_, reason in stopped) else None
+    for s, step, reason in stopped:
+        sl = slots[s]
+        slots[s] = None
+        if sl.trains:
+            results[sl.index] = _result(sl, finals[s].copy(), step, reason)
+            if on_done is not None:
+                on_done(sl.index, results[sl.index])
+
+
+def _take_measurements(trainer, slots: list, due: list[int], keep: set):
+    """The slots `due` at their next scheduled step: each training slot logs the trainer's measurement
+    and asks its stop rule; a stored trial's slot is released at its stop step. Returns ({slot: step}
+    measured, [(slot, step, stop reason or None for a released stored trial)] stopped, the measurement)."""
+    measure = any(slots[s].trains for s in due)
+    m = trainer.measure() if measure else None
+    embeddings = trainer.embeddings() if keep and measure else None
+    measured, stopped = {}, []
+    for s in due:
+        sl = slots[s]
+        step = int(sl.schedule[sl.at])
+        sl.at += 1
+        if not sl.trains:
+            if step >= sl.until or sl.at == len(sl.schedule):
+                stopped.append((s, step, None))
+            continue
+        measured[s] = step
+        for key, v in m.items():
+            sl.log[key].append(v[s])
+        norms = m["fourier_norms"][s] if "fourier_norms" in m else None
+        reason = sl.rule.observe(step, float(m["train_loss"][s]), float(m["test_loss"][s]), norms)
+        if reason is None and sl.at == len(sl.schedule):
+            reason = "max_steps"
+        if step in keep or (reason and keep):
+            sl.snapshot_steps.append(step)
+            sl.snapshots.append(embeddings[s].copy())
+        if reason:
+            stopped.append((s, step, reason))
+    return measured, stopped, m
 
 
 def _result(sl: _Slot, final: np.ndarray, stop_step: int, reason: str) -> TrialResult:

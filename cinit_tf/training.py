@@ -16,14 +16,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cinit_tf import framework, losses
 from cinit_tf.framework import tf
+from cinit_tf.memory import group_size, training_device
 from cinit_tf.model import MLP_WEIGHTS, PopulationModel
 from cinit_tf.optimizer import MemberAdamW, restart_slots
-from cinit_tf.signals import n_frequencies
 from cinit_tf.slots import train_slots
 from cinit_tf.tasks import Task
 from cinit_tf.trial import (
-    LOSSES,
     Shape,
     TrainConfig,
     Trial,
@@ -31,41 +31,6 @@ from cinit_tf.trial import (
     initial_embedding,
     initial_mlp,
 )
-
-
-def fourier_norms_tf(E: tf.Tensor) -> tf.Tensor:
-    """signal_k = ||F_k||² (eq. 1) for k = 1..floor((p-1)/2), on (..., p, d); traceable under XLA.
-
-    The in-graph twin of `cinit_tf.signals.fourier_norms` (tf.signal; a test keeps them equal).
-    """
-    p = E.shape[-2]
-    x = tf.linalg.matrix_transpose(E)  # (..., d, p): rfft runs over the token axis
-    F = tf.signal.rfft(x) if x.dtype == tf.float32 else tf.signal.rfft(x, fft_length=[p])
-    power = tf.math.real(F) ** 2 + tf.math.imag(F) ** 2
-    return tf.reduce_sum(power[..., 1 : n_frequencies(p) + 1], axis=-2)
-
-
-def exact_cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
-    """-log p_y written as softplus(logsumexp_{j != y}(z_j - z_y)) (docs/method.md#the-exact-loss).
-
-    The standard form, logsumexp(z) - z_y, rounds to exactly 0 once p_y rounds to 1 (in float32 when
-    1 - p_y < ~6e-8), and so does the target's gradient p_y - 1, while the other classes' gradients
-    p_j do not. Here the loss is log1p of the off-target sum, so it stays positive, and autodiff gives
-    the target's gradient as -sigmoid(s) = -(1 - p_y), held without cancellation.
-    """
-    z = logits - tf.gather(logits, labels[..., None], axis=-1, batch_dims=len(labels.shape))
-    target = tf.one_hot(labels, tf.shape(logits)[-1], on_value=True, off_value=False)
-    off = tf.where(target, tf.constant(-np.inf, logits.dtype), z)
-    return tf.math.softplus(tf.reduce_logsumexp(off, axis=-1))
-
-
-def cross_entropy(labels: tf.Tensor, logits: tf.Tensor, kind: str = "standard") -> tf.Tensor:
-    """Per-pair cross-entropy: the framework's ("standard") or `exact_cross_entropy` ("exact")."""
-    if kind == "exact":
-        return exact_cross_entropy(labels, logits)
-    if kind != "standard":
-        raise ValueError(f"unknown loss {kind!r}: expected one of {LOSSES}")
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 
 
 def make_optimizer(config: TrainConfig, members: int) -> MemberAdamW:
@@ -171,13 +136,13 @@ class PopulationTrainer:
         """Per-pair loss (the configured cross-entropy) and correctness; with `collapsed`, also whether
         each pair's standard cross-entropy is exactly 0 (softmax collapse, whichever loss trains)."""
         logits = self.model(pairs)
-        ce = cross_entropy(labels, logits, self.config.loss)
+        ce = losses.cross_entropy(labels, logits, self.config.loss)
         correct = tf.cast(
             tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), labels), ce.dtype
         )
         if not collapsed:
             return ce, correct
-        standard = ce if self.config.loss == "standard" else cross_entropy(labels, logits)
+        standard = ce if self.config.loss == "standard" else losses.cross_entropy(labels, logits)
         return ce, correct, tf.cast(tf.equal(standard, 0.0), ce.dtype)
 
     def _grads(self):
@@ -263,9 +228,11 @@ class PopulationTrainer:
             k: v / (self.n_train if k.startswith("train") else self.n_test) for k, v in sums.items()
         }
         if gradient is not None:
-            out["gradient_norms"] = fourier_norms_tf(tf.convert_to_tensor(gradient))
+            out["gradient_norms"] = losses.fourier_norms_tf(tf.convert_to_tensor(gradient))
         if self.record_fourier:
-            out["fourier_norms"] = fourier_norms_tf(tf.convert_to_tensor(self.model.embedding))
+            out["fourier_norms"] = losses.fourier_norms_tf(
+                tf.convert_to_tensor(self.model.embedding)
+            )
         return out
 
     def _assign_all(self, weights, data):
@@ -389,11 +356,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy | None:
 
 def auto_group_size(task: Task, config: TrainConfig, members: int) -> int:
     """Members per compiled program (cinit_tf.memory.group_size, the rule the memory estimate shares)."""
-    from cinit_tf.memory import Device, group_size
-
-    return group_size(
-        task, config, members, Device("gpu" if tf.config.list_logical_devices("GPU") else "cpu")
-    )
+    return group_size(task, config, members, training_device(framework.gpu_count()))
 
 
 _TRAINERS: collections.OrderedDict = collections.OrderedDict()

@@ -28,7 +28,7 @@ STOP_REASONS = ("settled", "max_steps", "diverged")
 # log(1 + 2⁻²³)/(pairs) ≈ 1e-10 at p = 59 when one pair has not; 1e-10 reads an exact 0 as "below what the
 # standard float32 loss resolves", and is far below every level a claim reads (1e-7 and up).
 LOSS_FLOOR = 1e-10
-LOSSES = ("standard", "exact")  # cinit_tf.training.cross_entropy, docs/method.md#the-exact-loss
+LOSSES = ("standard", "exact")  # cinit_tf.losses.cross_entropy, docs/method.md#the-exact-loss
 
 
 def log10_loss(x: float) -> float:

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = {
     "cinit_tf.framework",
+    "cinit_tf.losses",
     "cinit_tf.model",
     "cinit_tf.optimizer",
     "cinit_tf.training",

@@ -180,8 +180,8 @@ def test_wrong_initial_embedding_shape_is_refused():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_in_graph_fourier_norms_equal_numpy_signals(dtype):
     """The engine measures signal_k with tf.signal inside the compiled loop; the studies use numpy."""
+    from cinit_tf.losses import fourier_norms_tf
     from cinit_tf.signals import fourier_norms
-    from cinit_tf.training import fourier_norms_tf
 
     E = rng("test", 0).standard_normal((3, 23, 7)).astype(dtype)
     in_graph = tf.function(fourier_norms_tf, jit_compile=True)(tf.constant(E)).numpy()

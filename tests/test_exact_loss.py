@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cinit_tf.losses import cross_entropy
 from cinit_tf.tasks import make_task
-from cinit_tf.training import PopulationTrainer, cross_entropy
+from cinit_tf.training import PopulationTrainer
 from cinit_tf.trial import TrainConfig, Trial
 
 

@@ -12,13 +12,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cinit_tf"
 LAYERS = [
     (
         "engine",
-        "seeds settings framework signals tasks trial transforms readout model optimizer memory "
+        "seeds settings framework signals tasks trial transforms readout losses model optimizer memory "
         "stopping slots training environment locks progress",
     ),
     ("stats", "stats"),
     ("writeup", "writeup"),
     ("measures", "measures"),
     ("figures", "figures"),
+    ("prose", "prose"),
     ("studies", "studies"),
     ("experiment", "experiment"),
     ("storage", "store results tensorboard"),

@@ -7,7 +7,15 @@ import textwrap
 
 import pytest
 
-from cinit_tf.memory import Device, check_memory, group_size, member_bytes, population_bytes
+from cinit_tf import framework
+from cinit_tf.memory import (
+    Device,
+    check_memory,
+    group_size,
+    member_bytes,
+    population_bytes,
+    training_device,
+)
 from cinit_tf.tasks import make_task
 from cinit_tf.trial import TrainConfig
 
@@ -87,7 +95,7 @@ def test_the_engine_groups_members_by_the_same_rule_as_the_estimate():
     ]:
         for members in (1, 7, 64):
             assert auto_group_size(task, config, members) == group_size(
-                task, config, members, Device("cpu")
+                task, config, members, training_device(framework.gpu_count())
             )
 
 

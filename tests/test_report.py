@@ -11,6 +11,7 @@ import pytest
 
 from cinit_tf import report as report_cli
 from cinit_tf.experiment.plan import TrialPlan
+from cinit_tf.reporting import folders
 from cinit_tf.reporting import generate as report
 from cinit_tf.reporting.index import write_index
 from cinit_tf.stats import formatting, inference
@@ -512,9 +513,9 @@ def test_report_folder_must_resolve_inside_the_reports_folder(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "reports" / "link").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(report.ReportError, match="outside"):
-        report.report_folder(tmp_path / "reports", "link")
+        folders.report_folder(tmp_path / "reports", "link")
     assert (
-        report.report_folder(tmp_path / "reports", "fine_name-1.0")
+        folders.report_folder(tmp_path / "reports", "fine_name-1.0")
         == (tmp_path / "reports" / "fine_name-1.0").resolve()
     )
 
@@ -534,7 +535,7 @@ def test_interrupted_report_leaves_the_old_one_intact(tmp_path, monkeypatch):
     reports = tmp_path / "reports"
     out = report.generate_report(run, reports)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import cinit_tf.measures.loss_vs_d as F
+    import cinit_tf.figures.loss_vs_d as F
 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt  # killed halfway through the figures
@@ -571,9 +572,9 @@ def test_live_lock_makes_a_writer_wait(tmp_path):
     reports.mkdir()
     with held(reports / ".x.lock"):  # held by this very (live) process, through another open file
         with pytest.raises(report.ReportError, match=rf"pid {os.getpid()}\) holds the lock"):
-            with report.report_lock(reports, "x", wait=0.3):
+            with folders.report_lock(reports, "x", wait=0.3):
                 pass
-    with report.report_lock(reports, "x", wait=0.3):  # released: the next writer gets it at once
+    with folders.report_lock(reports, "x", wait=0.3):  # released: the next writer gets it at once
         pass
 
 

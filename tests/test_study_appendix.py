@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 
 from cinit_tf.measures import candidate_signals, circularity_nulls, longer_runs
+from cinit_tf.prose import circularity as circularity_text
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
 from cinit_tf.stats import inference, verdicts
 from cinit_tf.studies import analyse
 from cinit_tf.studies import circles_vs_size as CS
 from cinit_tf.studies import circularity as CI
 from cinit_tf.studies import min_signal_vs_dim as MS
+from cinit_tf.trial import StoredTrial
 from cinit_tf.writeup import common as writeup
 
 EXPERIMENTS = Path(__file__).parent.parent / "experiments"
@@ -36,7 +38,7 @@ def trial(
     seed=0,
     wd=0.5,
 ):
-    """A SimpleNamespace shaped like a StoredTrial."""
+    """A StoredTrial of a constructed result."""
     E = np.asarray(E, dtype=np.float64)
     rows = np.asarray(norms if norms is not None else [fourier_norms(E)] * 2, dtype=np.float64)
     rec = np.linspace(0, max(steps, 1), len(rows)).astype(np.int64)
@@ -59,7 +61,7 @@ def trial(
         "seeds": {"embedding": seed, "mlp": seed, "split": seed},
         "train": {"d": E.shape[1] if d is None else d, "steps": steps, "weight_decay": wd},
     }
-    return SimpleNamespace(id=tid, settings=settings, result=result, chosen={})
+    return StoredTrial(id=tid, settings=settings, result=result, chosen={})
 
 
 # ---------------------------------------------------------------- min_signal_vs_dim: expectations and views
@@ -318,11 +320,11 @@ def test_min_signal_measure_judges_each_task_on_its_own_draws(tmp_path):
                 t.result.initial_embedding, np.nan
             )
     m = MS.measure(trials, None)
-    verdicts = {c.name.split(" (")[0]: c.verdict for c in m.claims}
-    assert [verdicts[f"xor: {w}"] for w in ("min rises", "max falls", "mean flat")] == [
+    by_name = {c.name.split(" (")[0]: c.verdict for c in m.claims}
+    assert [by_name[f"xor: {w}"] for w in ("min rises", "max falls", "mean flat")] == [
         verdicts.NOT_ASSESSABLE
     ] * 3
-    assert verdicts["modadd: min rises"] != verdicts.NOT_ASSESSABLE and m.assessable
+    assert by_name["modadd: min rises"] != verdicts.NOT_ASSESSABLE and m.assessable
     assert (
         list(m.excluded) == ["non-finite training loss or embedding (diverged) (xor)"]
         and len(m.valid) == 24
@@ -593,7 +595,7 @@ def test_circularity_measure_gaussian_draws_are_the_selection_effect():
         and m.pooled_spearman["rho"] > 0
         and m.pooled_spearman["trials"] == 8
     )
-    text = CI.rise_text(m.sweep, m.rise, m.excess)
+    text = circularity_text.rise_text(m.sweep, m.rise, m.excess)
     assert "two samples of one distribution" in text and "lies within ±0.02 at 3" in text
 
 
@@ -605,9 +607,9 @@ def test_circularity_a_planted_circle_shows_in_the_explanation_not_in_a_claim():
     # The planted circle lifts the measured curve above the null at d = 2; that is described beside the literal
     # claims (no claim on the selection effect is judged any more).
     assert m.excess[2]["diff"] > 0.02 and m.excess[2]["lo"] > 0 and len(m.claims) == 3
-    assert "holds 0 at" in CI.rise_text(m.sweep, m.rise, m.excess) and "d = 2, 0.0" in CI.rise_text(
+    assert "holds 0 at" in circularity_text.rise_text(
         m.sweep, m.rise, m.excess
-    )
+    ) and "d = 2, 0.0" in circularity_text.rise_text(m.sweep, m.rise, m.excess)
 
 
 def _survival_runs(mode, n=30, p=23, d=16, seed=0):
@@ -683,7 +685,7 @@ def test_circularity_excess_is_welchs_one_sided_test():
             },
         },
     }
-    ex = CI.excess(s)
+    ex = circularity_nulls.excess(s)
     for d in (4, 16):
         a, b = s["per_d"][d]["mean"], s["per_d"][d]["null_mean"]
         ref = stats.ttest_ind(a, b, equal_var=False, alternative="greater")
@@ -1211,7 +1213,7 @@ def test_the_weight_decay_figure_marks_runs_capped_before_their_set_settled_and_
             "id": f"r{i}",
             "wd": 0.5,
             "valid": True,
-            f"count_{count_figures.M.TAU}": c,
+            f"count_{count_figures.survival.TAU}": c,
             "until": "survivors_settled",
             "stop_reason": reason,
         }

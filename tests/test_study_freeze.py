@@ -9,10 +9,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from cinit_tf.prose import freeze_embedding as freeze_report
 from cinit_tf.figures import loss_vs_d as loss_figures
+from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import loss_vs_d
 from cinit_tf.stats import formatting
 from cinit_tf.studies import analyse, freeze_embedding
+from cinit_tf.trial import LOSS_FLOOR, StoredTrial
 from cinit_tf.writeup import common as writeup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +37,7 @@ def fake(
     collapsed=None,
     case=None,
 ):
-    """Shaped like a StoredTrial: a test-loss curve over `steps` (budget 1000) ending at `loss` (flat over
+    """A StoredTrial: a test-loss curve over `steps` (budget 1000) ending at `loss` (flat over
     its last quarter unless `curve` says otherwise), finite unless the loss is not; `kind` the loss it
     trained with (unset: stored before the setting), `collapsed` its softmax-collapse record (None: not
     recorded)."""
@@ -51,7 +54,7 @@ def fake(
     }
     collapsed = None if collapsed is None else np.asarray(collapsed, dtype=float)
     hit = [] if collapsed is None else np.flatnonzero(collapsed > 0)
-    return SimpleNamespace(
+    return StoredTrial(
         id=f"{next(_ids):016x}",
         settings={
             "case": case or task["name"],
@@ -428,7 +431,9 @@ def test_runs_that_settle_at_different_steps_are_averaged_held_at_their_level():
     assert list(steps) == [0, 500, 750, 900, 1000, 1200]
     short.result.stop_reason = "settled"
     # log₁₀ held at −2 from 750 to the 1000-step budget: (0 − 2) / 2 * 750 − 2 * 250, over 1000 steps
-    assert loss_vs_d.time_log_loss(short) == pytest.approx(-1.25)
+    assert curve_stats.time_mean_log10(
+        *loss_vs_d.held_test_loss(short), LOSS_FLOOR
+    ) == pytest.approx(-1.25)
     # its level: the held value at the budget is the one record in the last tenth
     assert loss_vs_d.level(short, freeze_embedding.LEVEL_FROM) == pytest.approx(-2.0)
 
@@ -447,13 +452,14 @@ def test_late_rise_finds_a_training_loss_that_rose_again_after_its_lowest_point(
     jump[16:] = 10.0**-1.5  # ... then up 5 decades to the end
     small = falling.copy()
     small[-1] = falling[-2] * 5  # up 0.7 decades after its lowest: under RISE_DECADES
-    out = freeze_embedding.late_rise(
-        [run(falling), run(jump), run(small), run(np.full(steps.size, np.nan))]
+    out = loss_vs_d.late_rise(
+        [run(falling), run(jump), run(small), run(np.full(steps.size, np.nan))],
+        freeze_embedding.RISE_DECADES,
     )
     assert out["n"] == 3 and out["risen"] == 1  # the all-nan run is left out
     assert out["step"] == 1500 and out["step_range"] == (1500, 1500)
     assert out["lowest"] == pytest.approx(-6.5) and out["rise"] == pytest.approx(5.0)
-    assert freeze_embedding.late_rise([run(falling)])["risen"] == 0
+    assert loss_vs_d.late_rise([run(falling)], freeze_embedding.RISE_DECADES)["risen"] == 0
 
 
 # ---------------------------------------------------------------- the two readings, the companion, collapse
@@ -479,7 +485,7 @@ def test_loss_falls_with_d_reads_the_time_averaged_log_loss_not_the_level():
     (c,) = m.cases
     one = trials[0]  # d = 1, seed 0: log₁₀ 5 → log₁₀ 9 over 750 steps, → −3 over the last 250
     x = np.log10(10.0 * NOISE[0])
-    assert loss_vs_d.time_log_loss(one) == pytest.approx(
+    assert curve_stats.time_mean_log10(*loss_vs_d.held_test_loss(one), LOSS_FLOOR) == pytest.approx(
         ((np.log10(5.0) + x) / 2 * 750 + (x - 3) / 2 * 250) / 1000
     )
     # four seeds per d tie in d: ρ is not quite −1; on the level, constant, it is undefined
@@ -593,7 +599,7 @@ def test_the_companion_is_left_out_of_the_claims_and_counted_in_its_sentence(tmp
     # level −4/3 against the exact twin's log₁₀(0.3e-3·NOISE[s]), median over the two seeds
     twins = [np.log10(0.3e-3 * NOISE[s]) for s in (0, 1)]
     assert k["gap"] == pytest.approx(-4 / 3 - np.mean(twins)) and k["twins"] == 2
-    text = freeze_embedding.companion_text(k)
+    text = freeze_report.companion_text(k)
     assert text.startswith(
         "The paper's likely setting beside ours: of the 3 trials trained with the "
         "standard float32 loss (not judged), 2 collapsed (a training pair's loss exactly "
@@ -625,7 +631,7 @@ def test_why_no_run_settled_is_said_only_of_runs_trained_until_settled(tmp_path)
         t.settings["train"]["until"] = "loss_settled"
     m = freeze_embedding.measure(trials, None)
     assert m.late_rise["risen"] == 24
-    findings = freeze_embedding._findings(m)
+    findings = freeze_report.findings(m, freeze_embedding.DIP_MARGIN.value)
     assert any(x.startswith("Why no run settled: in 24 of the 24 runs") for x in findings)
 
 

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from cinit_tf.measures import weight_decay
 from cinit_tf.signals import fourier_norms
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import classifier, verdicts
@@ -269,7 +270,7 @@ def test_weight_decay_alone_is_the_weight_decay_part():
     # Weight decay alone (no gradient): E ← (1 − lr·wd)·E changes every signal by exactly ((1 − lr·wd)² − 1)·signal.
     E = np.random.default_rng(0).normal(size=(59, 8))
     norms = np.stack([fourier_norms(E), fourier_norms((1 - 0.01 * 0.5) * E)])
-    part = GS.weight_decay_part(norms, [0, 1], 1, {"lr": 0.01, "weight_decay": 0.5})
+    part = weight_decay.weight_decay_part(norms, [0, 1], 1, {"lr": 0.01, "weight_decay": 0.5})
     assert part == pytest.approx(norms[1] - norms[0], rel=1e-9)
 
 

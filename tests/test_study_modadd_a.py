@@ -516,7 +516,7 @@ def test_attenuation_recovers_the_correlation_with_the_true_rates():
     T = 20
     rates = {"rate": rng.binomial(T, pi) / T, "trials": np.full(40, T), "signal": pi}
     r_obs = np.corrcoef(pi.ravel(), rates["rate"].ravel())[0, 1]
-    att = survival_vs_norm.attenuation(rates, target_trials=50)
+    att = survival.attenuation(rates, target_trials=50)
     # Rates are π plus binomial noise: corrected, r with π itself is 1; at 50 trials it lies between.
     assert r_obs < 0.95 and r_obs * att["factor_true"] == pytest.approx(1.0, abs=0.03)
     assert r_obs < r_obs * att["factor_target"] < 1.0

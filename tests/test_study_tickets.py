@@ -10,9 +10,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from cinit_tf.prose import winning_tickets as tickets_report
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.stats import verdicts as verdict_rules
 from cinit_tf.studies import winning_tickets as W
+from cinit_tf.trial import StoredTrial
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 STEPS = np.arange(0, 2001, 20)
@@ -57,7 +59,7 @@ def trial(
         "task": {"name": "modadd", "p": 13},
         "train": {"steps": int(STEPS[-1]), "log_every": 20, **({"loss": kind} if kind else {})},
     }
-    return SimpleNamespace(
+    return StoredTrial(
         id=f"{case}{seed:02d}",
         settings=settings,
         result=result,
@@ -533,21 +535,21 @@ def test_settled_runs_of_the_papers_budget_make_a_report_that_says_where_k1_and_
         )
     m = W.measure(trials)
     full = [t for t in trials if t.settings["case"] == W.FULL]
-    assert W.k_text(full).startswith(
+    assert tickets_report.k_text(full).startswith(
         f"k₁ and k₂ are read off each seed's `full` run where it stopped: "
         f"{sum(t.result.stop_reason == 'settled' for t in full)} of 4 settled"
     )
-    assert W.budget_text(m.budget).startswith(
+    assert tickets_report.budget_text(m.budget).startswith(
         "Claim (1) is judged within the paper's budget (30000 steps"
     )
     section = W.write(m, {}, tmp_path)
     assert (tmp_path / "test_loss_arms.png").stat().st_size > 0 and section.figures
     shorter = population(n=4)
-    assert W.k_text([t for t in shorter if t.settings["case"] == W.FULL]).startswith(
+    assert tickets_report.k_text([t for t in shorter if t.settings["case"] == W.FULL]).startswith(
         "k₁ and k₂ are read off the `full` run at the end of our shorter budget"
     )
     assert (
-        W.budget_text([2000])
+        tickets_report.budget_text([2000])
         == "Claim (1) is judged at our budget of 2000 steps, not the paper's 30,000."
     )
 
@@ -556,7 +558,7 @@ def test_the_report_counts_the_runs_of_each_arm_that_reached_each_loss_level():
     m = W.measure(
         population(n=4)
     )  # B falls to 5e-7, D and C level off at 1e-2, A at 1e-1, full at 1e-5
-    text = W.learned_text(m)
+    text = tickets_report.learned_text(m)
     assert "B (k₁ and k₂) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 4 of 4, ≤ 1e-06 in 4 of 4" in text
     assert "D (two random others) ≤ 0.01 in 4 of 4, ≤ 0.0001 in 0 of 4, ≤ 1e-06 in 0 of 4" in text
     assert (
@@ -648,7 +650,7 @@ def test_the_companion_runs_are_counted_and_drawn_not_judged(tmp_path):
     assert k["rise"] == pytest.approx(3.0)
     # level: the last tenth sits at 1e-4; the exact-loss twins (full at 1e-5, B at 5e-7): gaps 1 and 2.3
     assert k["gap"] == pytest.approx((1.0 + (-4 - math.log10(5e-7))) / 2) and k["twins"] == 2
-    text = W.companion_text(both)
+    text = tickets_report.companion_text(both)
     assert text.startswith(
         "The paper's likely setting beside ours: of the 8 runs trained with the "
         "standard float32 loss (full_float32, B_float32; not judged), 2 collapsed (a "
@@ -668,7 +670,7 @@ def test_the_companion_runs_are_counted_and_drawn_not_judged(tmp_path):
 
 def test_the_report_says_whether_a_revives_with_the_exact_loss():
     runs = population(n=4, a_circles=lambda s: 3 if s else 1)
-    assert W.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE).startswith(
+    assert tickets_report.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE).startswith(
         "No A run trained with"
     )
     for t in runs:
@@ -678,7 +680,7 @@ def test_the_report_says_whether_a_revives_with_the_exact_loss():
     )
     spiky.result.test_loss = spiky.result.test_loss.copy()
     spiky.result.test_loss[-5] = 2.0  # 20× above the running minimum of 0.1: one spike
-    text = W.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE)
+    text = tickets_report.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE)
     assert (
         "3 of 4 A runs end with more than one circle; 1 of 4 show a test-loss spike (above 10× the "
         "running minimum), and 2 of the 3 that revive do so without any spike."

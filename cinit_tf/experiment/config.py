@@ -33,7 +33,6 @@ import math
 from pathlib import Path
 
 from cinit_tf import studies
-from cinit_tf.experiment.checks import check_records, check_until
 from cinit_tf.experiment.merge import (
     ConfigError,
     Where,
@@ -49,27 +48,21 @@ from cinit_tf.experiment.merge import (
     show,
 )
 from cinit_tf.experiment.plan import Experiment, TrialPlan, seed_count, source_points
+from cinit_tf.experiment.point import check_fields, check_point
 from cinit_tf.experiment.schema import (
     CASE_KEYS,
     DEFAULT_PROFILE,
     DISCRIMINATORS,
-    MAX_P,
     MAX_TRIALS,
     POINT_SECTIONS,
     PROFILES,
-    RUN_ONLY,
     TOP_KEYS,
-    VARIANTS,
     RunSettings,
     grid_keys,
     runtime_seconds,
     safe_name,
-    section_keys,
     spec,
 )
-from cinit_tf.settings import REQUIRED, Choice
-from cinit_tf.signals import n_frequencies
-from cinit_tf.trial import TrainConfig
 
 __all__ = [
     "ConfigError",
@@ -80,130 +73,6 @@ __all__ = [
     "load_experiment",
     "parse_override",
 ]
-
-
-# ---- one table ---------------------------------------------------------------------------------
-
-
-def _check_fields(
-    table: dict, path: tuple, fields: dict, where: Where, what: str, partial: bool = False
-) -> dict:
-    """Each value within its rule, required ones present (unless partial), defaults filled."""
-    out = {}
-    for key, (default, rule) in fields.items():
-        if key in table:
-            out[key] = where.apply(rule, table[key], path + (key,))
-        elif default is not REQUIRED:
-            out[key] = default
-        elif not partial:
-            needs = " and ".join(k for k, (d, _) in fields.items() if d is REQUIRED)
-            where.fail(path + (key,), f"missing ({what} needs {needs})")
-    return out
-
-
-def _check_variant(value, section: str, where: Where, partial: bool = False) -> dict:
-    """task, transform or seeds: the discriminator picks which keys are allowed."""
-    path = (section,)
-    table = where.table(value, path)
-    disc, default = DISCRIMINATORS[section]
-    variants = VARIANTS[section]
-    allowed = section_keys(section)
-    for key in table:
-        if key not in allowed:
-            where.unknown(path + (key,), allowed)
-    if disc not in table and default is None:
-        if partial:  # a case may still name it
-            return {}
-        where.fail(path + (disc,), f"missing (expected one of {', '.join(variants)})")
-    kind = where.apply(Choice(tuple(variants)), table.get(disc, default), path + (disc,))
-    fields = spec(variants[kind])
-    noun = (
-        f"{section} {json.dumps(kind)}"
-        if disc == "name"
-        else f"{section} {disc} {json.dumps(kind)}"
-    )
-    for key in table:
-        if key != disc and key not in fields:
-            where.fail(
-                path + (key,), f"not a key of {noun} (its keys: {', '.join([disc, *fields])})"
-            )
-    return {disc: kind, **_check_fields(table, path, fields, where, noun, partial)}
-
-
-def _check_train(value, where: Where) -> dict:
-    path = ("train",)
-    table = where.table(value, path)
-    fields = spec(TrainConfig)
-    for key in table:
-        if key in RUN_ONLY:
-            where.fail(
-                path + (key,),
-                f"belongs in [run] as run.{key} (how to execute is not part of a trial's identity)",
-            )
-        if key not in fields:
-            where.unknown(path + (key,), list(fields))
-    return _check_fields(table, path, fields, where, "train")
-
-
-def _check_point(doc: dict, where: Where, partial: bool = False) -> dict:
-    """One trial's task, train, transform and seeds tables, normalised and with defaults filled.
-
-    partial: check what is there (keys, values, which transform suits which task) but let a case or
-    a grid supply missing keys and decide what depends on them; run before expanding cases and grid,
-    so that a value the grid replaces everywhere is still checked and errors name no grid point.
-    """
-    if "task" not in doc:
-        if partial:
-            task = {}
-        else:
-            where.fail(
-                ("task",),
-                'missing (expected a [task] table, e.g. name = "modadd", p = 59, here or in every case)',
-            )
-    else:
-        task = _check_variant(doc["task"], "task", where, partial)
-    if task.get("p", 0) > MAX_P:
-        # A limit of ours, not of the task: p² pairs are held in memory at every measurement.
-        where.fail(
-            ("task", "p"),
-            f"expected p <= {MAX_P} (p² = {task['p'] ** 2} pairs is too many to train on), got {task['p']}",
-        )
-    train = _check_train(doc.get("train", {}), where)
-    transform = _check_variant(doc.get("transform", {}), "transform", where, partial)
-    seeds = _check_variant(doc.get("seeds", {}), "seeds", where, partial)
-    if transform["name"] != "none" and task.get("name", "modadd") != "modadd":
-        where.fail(
-            ("transform", "name"),
-            f'transform {json.dumps(transform["name"])} applies only to task "modadd", '
-            f"but task.name is {json.dumps(task['name'])}",
-        )
-    if partial:
-        return {}
-    check_records(train, where)
-    check_until(train, task, where)
-    if train["until"] != "steps" and train["settle_window"] < train["log_every"]:
-        # The rule compares records across the window: a window shorter than the gap between two records
-        # holds one, so every trial would settle at its first measurements.
-        where.fail(
-            ("train", "settle_window"),
-            f"expected at least train.log_every = {train['log_every']} (the window "
-            f"must span two measurements for until = {json.dumps(train['until'])}), got {train['settle_window']}",
-        )
-    if task["name"] == "remainder" and task["m"] > task["p"]:
-        where.fail(("task", "m"), f"expected m <= p = {task['p']}, got {task['m']}")
-    if transform["name"] != "none":
-        K = n_frequencies(task["p"])
-        k = transform.get("k")
-        if isinstance(k, int) and k > K:
-            where.fail(
-                ("transform", "k"), f"expected a frequency in 1..{K} for p = {task['p']}, got {k}"
-            )
-        if transform["name"] == "construct_two" and K < 2:
-            where.fail(
-                ("transform", "name"),
-                f"construct_two needs two frequencies, i.e. task.p >= 5, got p = {task['p']}",
-            )
-    return {"task": task, "train": train, "transform": transform, "seeds": seeds}
 
 
 # ---- grid and cases ----------------------------------------------------------------------------
@@ -254,7 +123,7 @@ def _check_grid_values(doc: dict, grid, where: Where) -> None:
     for key, values in grid:
         for j, value in enumerate(values):
             pdoc, origins = _grid_doc(doc, where, [(key, j, value)])
-            _check_point(pdoc, where.derive(origins), partial=True)
+            check_point(pdoc, where.derive(origins), partial=True)
 
 
 def _check_cases(doc: dict, where: Where) -> list[tuple[str, dict]]:
@@ -338,7 +207,7 @@ def _check_analysis(table: dict, study: str, where: Where) -> dict:
     for key in table:
         if key not in fields:
             where.unknown(("analysis", key), list(fields))
-    return _check_fields(table, ("analysis",), fields, where, f"study {json.dumps(study)}")
+    return check_fields(table, ("analysis",), fields, where, f"study {json.dumps(study)}")
 
 
 def _check_runtime(value, where: Where) -> dict:
@@ -439,13 +308,13 @@ def _validate(doc: dict, where: Where) -> tuple[dict, list]:
     for key in run_table:
         if key not in run_fields:
             where.unknown(("run", key), list(run_fields))
-    run = _check_fields(run_table, ("run",), run_fields, where, "run")
+    run = check_fields(run_table, ("run",), run_fields, where, "run")
     for key, value in doc.items():
         check_jsonable(value, where.name((key,)), where)
     analysis = _check_analysis(doc.get("analysis", {}), study, where)
     # Everything that does not depend on a case or grid point is checked first, so its messages
     # name no case or grid point.
-    _check_point(doc, where, partial=True)
+    check_point(doc, where, partial=True)
     _check_grid_values(doc, _check_grid(doc.get("grid", {}), where), where)
     cases = _check_cases(doc, where)
 
@@ -456,7 +325,7 @@ def _validate(doc: dict, where: Where) -> tuple[dict, list]:
         else:
             cdoc, corigins = merge(doc, where.origins, layer, f"{where.name(('cases',))}[{i}].")
             cwhere = where.derive(corigins, (f"in case {json.dumps(label)}", (f"cases[{i}]",)))
-            _check_point(cdoc, cwhere, partial=True)
+            check_point(cdoc, cwhere, partial=True)
         grid = _check_grid(cdoc.get("grid", {}), cwhere)
         _check_grid_values(cdoc, grid, cwhere)
         # Each grid point plans at least one trial: bound the product before walking it.
@@ -474,7 +343,7 @@ def _validate(doc: dict, where: Where) -> tuple[dict, list]:
             pwhere = (
                 cwhere.derive(porigins, ("at grid point " + shown, ("grid.",))) if grid else cwhere
             )
-            point = _check_point(pdoc, pwhere)
+            point = check_point(pdoc, pwhere)
             n_trials += seed_count(point["seeds"])
             if n_trials > MAX_TRIALS:
                 key = "count" if point["seeds"]["layout"] == "independent" else "embeddings"

@@ -16,32 +16,21 @@ from cinit_tf.measures import circularity_nulls, survival
 from cinit_tf.stats import formatting
 from cinit_tf.writeup.section import Figure
 
+NULL_STYLE = {"marker": "x", "ls": "--"}  # how the selection null is drawn beside the measured band
+
 
 def figure_13a(s: dict, out_dir: Path) -> Figure:
     plt = plotting.setup_matplotlib()
     ds, p = s["ds"], s["p"]
     fig, axes = plt.subplots(1, 3, figsize=(14.0, 4.0))
     for ax, key, what in ((axes[0], "mean", "mean over k"), (axes[1], "max", "max over k")):
-        sweep_figures.draw_band(
-            ax, ds, [s["per_d"][d][key] for d in ds], "tab:blue", f"measured c_k, {what}"
-        )
-        sweep_figures.draw_band(
-            ax,
-            ds,
-            [s["per_d"][d][f"control_{key}"] for d in ds],
-            "tab:orange",
-            f"u_k from an independent draw, {what}",
-            marker="s",
-        )
-        sweep_figures.draw_band(
-            ax,
-            ds,
-            [s["per_d"][d][f"null_{key}"] for d in ds],
-            "black",
-            f"selection null (simulated N(0, 1) matrices), {what}",
-            marker="x",
-            ls="--",
-        )
+        for prefix, colour, label, style in (
+            ("", "tab:blue", "measured c_k", {}),
+            ("control_", "tab:orange", "u_k from an independent draw", {"marker": "s"}),
+            ("null_", "black", "selection null (simulated N(0, 1) matrices)", NULL_STYLE),
+        ):
+            values = [s["per_d"][d][prefix + key] for d in ds]
+            sweep_figures.draw_band(ax, ds, values, colour, f"{label}, {what}", **style)
         if key == "mean":
             xs = np.geomspace(ds[0], ds[-1], 100)
             ax.plot(
@@ -97,22 +86,9 @@ def figure_13b(runs: list, a_circ: tuple, a_sig: tuple, out_dir: Path) -> Figure
     ):
         x = np.concatenate([r[key] for r in runs])
         bins = np.linspace(np.nanmin(x), np.nanmax(x), 25)
-        ax.hist(
-            x[~surv],
-            bins=bins,
-            density=True,
-            alpha=0.55,
-            color="tab:blue",
-            label=f"died (n = {int((~surv).sum())})",
-        )
-        ax.hist(
-            x[surv],
-            bins=bins,
-            density=True,
-            alpha=0.55,
-            color="tab:orange",
-            label=f"survived (n = {int(surv.sum())})",
-        )
+        for group, colour, word in ((~surv, "tab:blue", "died"), (surv, "tab:orange", "survived")):
+            count = f"{word} (n = {int(group.sum())})"
+            ax.hist(x[group], bins=bins, density=True, alpha=0.55, color=colour, label=count)
         ax.set_xlabel(label)
         ax.set_ylabel("density")
         ax.set_title(

@@ -17,11 +17,36 @@ def _name(c) -> str:
     return f"{c['task']}, p = {c['p']} (cf. Fig. {7 if c['task'] == 'modadd' else 9})"
 
 
-def _colours(keys):
+def colour_scale(keys) -> dict:
+    """A viridis colour for each of `keys`, in their order (the last at 0.9 of the scale)."""
     import matplotlib
 
     cmap = matplotlib.colormaps["viridis"]
     return {k: cmap(i / max(len(keys) - 1, 1) * 0.9) for i, k in enumerate(keys)}
+
+
+# The start of a companion figure's caption, which goes on with the exact-loss runs it draws.
+COMPANION_CAPTION = (
+    "The paper's likely setting beside ours: test loss over training of the runs trained "
+    "with the standard float32 cross-entropy (dashed; a cross at the first step where a "
+    "training pair's loss was exactly 0, softmax collapse) and of the exact-loss runs "
+)
+
+
+def companion_panel(ax, pairs, colours: dict, title: str, reference: float | None = None) -> None:
+    """One panel of standard-loss runs (dashed; a cross at their first collapsed step) against their
+    exact-loss twins (solid): `pairs` of (run, twin or None), one colour per seed (`colours`), on a log
+    loss axis with a dotted line at `reference` when given."""
+    for t, twin in pairs:
+        seed = curve_stats.seed_of(t)
+        plotting.companion_curves(ax, t, twin, colours[seed], seed, LOSS_FLOOR)
+    ax.set_yscale("log")
+    if reference is not None:
+        ax.axhline(reference, color="black", ls=":", lw=1)
+    ax.set_title(title)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("test loss (log)")
+    ax.legend(loc="lower left", fontsize=7)
 
 
 def _mean_curve(trials):
@@ -40,7 +65,7 @@ def figure_curves(cases, out_dir) -> Figure:
     fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 6.4), squeeze=False, sharex="col")
     for j, c in enumerate(cases):
         ds = sorted(set(c["frozen"]) | set(c["trained"]))
-        colours = _colours(ds)
+        colours = colour_scale(ds)
         budget = max(c["steps"])
         for i, (key, name) in enumerate(
             (
@@ -200,26 +225,17 @@ def figure_companion(pairs, out_dir) -> Figure:
 
     panels = sorted({point(t) for t, _ in pairs}, key=lambda k: (not k[1], k[0]))
     fig, axes = plotting.panel_grid(plt, len(panels), 2, 5.0, 3.4)
-    colours = _colours(sorted({curve_stats.seed_of(t) for t, _ in pairs}))
+    colours = colour_scale(sorted({curve_stats.seed_of(t) for t, _ in pairs}))
     for ax, (d, frozen) in zip(axes, panels):
-        for t, twin in pairs:
-            if point(t) != (d, frozen):
-                continue
-            plotting.companion_curves(
-                ax, t, twin, colours[curve_stats.seed_of(t)], curve_stats.seed_of(t), LOSS_FLOOR
-            )
-        ax.set_yscale("log")
-        ax.set_title(f"modular addition, d = {d}, embedding {'frozen' if frozen else 'trained'}")
-        ax.set_xlabel("training step")
-        ax.set_ylabel("test loss (log)")
-        ax.legend(loc="lower left", fontsize=7)
+        title = f"modular addition, d = {d}, embedding {'frozen' if frozen else 'trained'}"
+        companion_panel(
+            ax, [pair for pair in pairs if point(pair[0]) == (d, frozen)], colours, title
+        )
     return plotting.finish(
         fig,
         out_dir,
         "standard_vs_exact_loss.png",
-        "The paper's likely setting beside ours: test loss over training of the runs trained "
-        "with the standard float32 cross-entropy (dashed; a cross at the first step where a "
-        "training pair's loss was exactly 0, softmax collapse) and of the exact-loss runs with "
+        COMPANION_CAPTION + "with "
         "the same seeds and grid point (solid), one colour per seed. Losses are drawn floored at "
         f"{LOSS_FLOOR:g}. The standard-loss runs are not judged; they show where float32 jumps "
         "and how far.",

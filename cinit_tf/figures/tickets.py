@@ -1,20 +1,21 @@
-"""The figures and tables of the winning-tickets study (App. G, Fig. 15), and the arms, loss levels and
-pairing they share with it.
+"""The figures of the winning-tickets study (App. G, Fig. 15), and the arms, loss levels and pairing they,
+its tables (`tickets_report`) and the study share.
 
-Each draws or tabulates what `winning_tickets.measure` computed; no claim is judged here.
+Each draws what `winning_tickets.measure` computed; no claim is judged here.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from cinit_tf.figures import curves as curve_figures
+from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.figures import plotting
 from cinit_tf.measures import curves as curve_stats
-from cinit_tf.measures import survival
-from cinit_tf.stats import formatting, inference
+from cinit_tf.stats import inference
 from cinit_tf.trial import LOSS_FLOOR  # the one floor under which a loss is read, with its reason
 from cinit_tf.writeup.section import Figure
 
@@ -30,6 +31,11 @@ ARM_TEXT = {
 COLOURS = {FULL: "tab:blue", "A": "tab:orange", "B": "tab:green", "C": "tab:pink", "D": "tab:cyan"}
 PAPER_LOSS = 1e-7
 LEVELS = (1e-2, 1e-4, 1e-6)  # the test-loss levels whose first step each run records
+SPIKE_RISE = 10.0  # a spike: the test loss above 10× its running minimum
+SPIKE_FROM = 1.0  # spikes are counted once the test loss has first come below 1 (chance is ln p ≈ 4.1), after the memorisation bump
+# float32 cross-entropy: log-sum-exp minus the correct logit, so a pair's loss is 0 or at least about
+# log(1 + 2⁻²³) ≈ 1.19e-7; a mean below that is mostly exact zeros (LOSS_FLOOR keeps the log finite).
+FLOAT32_STEP = math.log1p(2.0**-23)
 # The standard-loss runs beside the arms (the paper's likely float32 setting), each with the arm it shadows.
 COMPANIONS = {"full_float32": FULL, "B_float32": "B"}
 
@@ -48,118 +54,21 @@ def level_med(runs: list[dict]) -> dict:
     return inference.median_iqr([10.0 ** r["level"] for r in runs])
 
 
-def arm_row(arm: str, runs: list[dict]) -> list:
-    """One arm's row of the report's table, over its valid runs."""
-    valid = [r for r in runs if r["valid"]]
-
-    def med(key):
-        return inference.median_iqr([r[key] for r in valid])
-
-    def to(lv):
-        got = [r["to"][f"{lv:g}"] for r in valid if np.isfinite(r["to"][f"{lv:g}"])]
-        if not got:
-            return f"never (0/{len(valid)})"
-        return f"{formatting.fmt(inference.median_iqr(got)['median'])} ({len(got)}/{len(valid)})"
-
-    def mean(key):
-        return float(np.mean([r[key] for r in valid])) if valid else float("nan")
-
-    low, level, circles = med("lowest"), level_med(valid), med("circles")
-    return [
-        f"{arm}: {ARM_TEXT[arm]}",
-        f"{len(valid)}/{len(runs)}",
-        f"{formatting.fmt(low['median'])} [{formatting.fmt(low['q1'])}, {formatting.fmt(low['q3'])}]",
-        formatting.fmt(med("lowest_step")["median"]),
-        f"{formatting.fmt(level['median'])} [{formatting.fmt(level['q1'])}, {formatting.fmt(level['q3'])}]",
-        formatting.fmt(med("mean_log_loss")["median"]),
-        *[to(lv) for lv in LEVELS],
-        formatting.fmt(mean("final_acc")),
-        f"{formatting.fmt(circles['median'])} (mean {formatting.fmt(mean('circles'))})",
-        f"{formatting.fmt(mean('spikes'))} ({sum(r['spikes'] > 0 for r in valid)}/{len(valid)})",
-    ]
+def log_of(r: dict, key: str) -> float:
+    """A run's number in log10: its level as it is, its lowest test loss floored at LOSS_FLOOR."""
+    return r[key] if key == "level" else math.log10(max(r[key], LOSS_FLOOR))
 
 
-def k_text(trials: list) -> str:
-    """Where k₁ and k₂ come from: the end of each seed's full run, which is the paper's only when that is
-    30,000 steps."""
-    full = [t for t in trials if t.settings.get("case") == FULL]
-    if full and min(int(t.settings["train"]["steps"]) for t in full) >= survival.PAPER_STEPS:
-        settled = sum(t.result.stop_reason == "settled" for t in full)
-        if not settled:
-            return (
-                f"k₁ and k₂ are read off each seed's `full` run after {survival.PAPER_STEPS:,} steps, as the "
-                "paper's are."
-            )
-        return (
-            f"k₁ and k₂ are read off each seed's `full` run where it stopped: {settled} of {len(full)} "
-            f"settled before the {survival.PAPER_STEPS:,}-step cap, where the paper reads them after "
-            f"{survival.PAPER_STEPS:,} steps."
-        )
-    return (
-        f"k₁ and k₂ are read off the `full` run at the end of our shorter budget, not after "
-        f"{survival.PAPER_STEPS:,} steps; a survivor set that is still changing could name different circles."
-    )
+def paired_ranks(by_seed: dict) -> tuple[dict, dict]:
+    """Beside the claims, two-sided signed-rank tests over the seeds: {arm: {"lowest"|"level": log10 arm −
+    full}}, and B − D in log10 lowest test loss (beside claim 6)."""
 
+    def signed_rank(arm, ref, key):
+        pairs = paired(by_seed, arm, ref)
+        return inference.signed_rank([log_of(b, key) - log_of(a, key) for a, b in pairs])
 
-def budget_text(budget: list) -> str:
-    steps = ", ".join(map(str, budget))
-    if budget and max(budget) >= survival.PAPER_STEPS:
-        return (
-            f"Claim (1) is judged within the paper's budget ({steps} steps at most; runs that settled "
-            "stopped earlier)."
-        )
-    return f"Claim (1) is judged at our budget of {steps} steps, not the paper's {survival.PAPER_STEPS:,}."
-
-
-def learned_text(m) -> str:
-    """How many runs of each arm reached each loss level: whether two random circles learn at all (claims 4,
-    6)."""
-
-    def reached(arm):
-        runs = [r for r in m.runs_of[arm] if r["valid"]]
-        return ", ".join(
-            f"≤ {lv:g} in {sum(np.isfinite(r['to'][f'{lv:g}']) for r in runs)} of {len(runs)}"
-            for lv in LEVELS
-        )
-
-    return (
-        "Which runs learned (lowest test loss reached): "
-        + "; ".join(f"{arm} ({ARM_TEXT[arm]}) {reached(arm)}" for arm in CASES)
-        + "."
-    )
-
-
-def revival_text(runs: list[dict], spike_rise: float) -> str:
-    """Whether A (`runs`, its run stats) still revives other circles with the exact loss, where float32's
-    collapse cannot make the spikes the paper sees beside the revival, and whether its reviving runs spike."""
-    exact = [r for r in runs if r["valid"] and r["loss"] == "exact"]
-    if not exact:
-        return (
-            "No A run trained with the exact loss: whether A revives without softmax collapse is not "
-            "measured."
-        )
-    more = [r for r in exact if r["circles"] > 1]
-    text = (
-        "A with the exact loss (no softmax collapse in training; the paper sees periodic test-loss "
-        f"spikes as A's representation grows): {len(more)} of {len(exact)} A runs end with more than one "
-        "circle; "
-        f"{sum(r['spikes'] > 0 for r in exact)} of {len(exact)} show a test-loss spike (above "
-        f"{spike_rise:g}× the running minimum)"
-    )
-    if not more:
-        return text + "."
-    return (
-        text + f", and {sum(r['spikes'] == 0 for r in more)} of the {len(more)} that revive do so "
-        "without any spike."
-    )
-
-
-def companion_text(m) -> str:
-    """The standard-loss runs beside the arms in one sentence (`_curves.companion_sentence`)."""
-    runs = f"runs trained with the standard float32 loss ({', '.join(COMPANIONS)}; not judged)"
-    return curve_stats.companion_sentence(
-        m.companion, runs, "the exact-loss run of the same seed (full, B)"
-    )
+    arms = {arm: {key: signed_rank(arm, FULL, key) for key in ("lowest", "level")} for arm in ARMS}
+    return arms, signed_rank("B", "D", "lowest")
 
 
 def _loss(trial) -> np.ndarray:
@@ -276,31 +185,16 @@ def figure_companion(m, out_dir: Path) -> Figure:
     the same seed (solid): full_float32 against full, B_float32 against B, one colour per seed."""
     plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.0), squeeze=False)
-    import matplotlib
-
-    seeds = sorted({curve_stats.seed_of(t) for t, _ in m.companions})
-    cmap = matplotlib.colormaps["viridis"]
-    colour = {s: cmap(i / max(len(seeds) - 1, 1) * 0.9) for i, s in enumerate(seeds)}
+    colours = loss_figures.colour_scale(sorted({curve_stats.seed_of(t) for t, _ in m.companions}))
     for ax, arm in zip(axes[0], (FULL, "B")):
-        for t, twin in m.companions:
-            if COMPANIONS.get(t.settings.get("case")) != arm:
-                continue
-            plotting.companion_curves(
-                ax, t, twin, colour[curve_stats.seed_of(t)], curve_stats.seed_of(t), LOSS_FLOOR
-            )
-        ax.set_yscale("log")
-        ax.axhline(PAPER_LOSS, color="black", ls=":", lw=1)
-        ax.set_title(f"{arm}: {ARM_TEXT[arm]}, standard float32 loss against the exact loss")
-        ax.set_xlabel("training step")
-        ax.set_ylabel("test loss (log)")
-        ax.legend(loc="lower left", fontsize=7)
+        pairs = [pair for pair in m.companions if COMPANIONS.get(pair[0].case) == arm]
+        title = f"{arm}: {ARM_TEXT[arm]}, standard float32 loss against the exact loss"
+        loss_figures.companion_panel(ax, pairs, colours, title, reference=PAPER_LOSS)
     return plotting.finish(
         fig,
         out_dir,
         "standard_vs_exact_loss.png",
-        "The paper's likely setting beside ours: test loss over training of the runs trained "
-        "with the standard float32 cross-entropy (dashed; a cross at the first step where a "
-        "training pair's loss was exactly 0, softmax collapse) and of the exact-loss runs of the "
+        loss_figures.COMPANION_CAPTION + "of the "
         "same seed (solid), the full embedding (left) and B (right), one colour per seed. "
         f"Dotted: the paper's 1e-7. Losses are drawn floored at {LOSS_FLOOR:g}. The "
         "standard-loss runs are not judged.",

@@ -105,11 +105,7 @@ def read_step(t, main: list) -> int:
     """Where a longer run is read against the main runs: the median stop step of the main runs at its point (p, d,
     weight decay) that trained under a settling rule and stayed finite, else the main runs' longest step budget."""
     same = [
-        m
-        for m in main
-        if _point(m) == _point(t)
-        and m.settings["train"].get("until", "steps") != "steps"
-        and writeup.is_finite_trial(m)
+        m for m in main if _point(m) == _point(t) and m.until_settled and writeup.is_finite_trial(m)
     ]
     if same:
         return int(np.median([m.result.stop_step for m in same]))

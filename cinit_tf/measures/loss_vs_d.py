@@ -5,7 +5,7 @@ one task.
 
 A grid is {d: [trials]} of one arm (embedding frozen or trained) of one task. Two readings of a trial's
 test loss, both in log₁₀ (losses span decades; docs/method.md#statistics): how fast it fell, the
-time-averaged log₁₀ test loss over the budget (`time_log_loss`), and the level it reached, the mean log₁₀
+time-averaged log₁₀ test loss over the budget (`curve_stats.time_mean_log10` of `held_test_loss`), and the level it reached, the mean log₁₀
 test loss of the records from `level_from` × budget on (`level`; the study declares the share). The
 figures of the study (freeze_embedding) draw these numbers.
 """
@@ -22,30 +22,23 @@ from cinit_tf.writeup import common as writeup
 FLAT_FROM = 0.75  # "the last quarter": from this share of the step budget to the end
 
 
-def _held(trial) -> tuple[np.ndarray, np.ndarray]:
-    """The test-loss curve over the budget: a run that settled before it is held at its last value (it stays
-    there), so that runs of one grid that stopped at different steps are read over the same span."""
+def held_test_loss(trial) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, test loss) over the budget: a run that settled before it is held at its last value (it stays
+    there), so that runs of one grid that stopped at different steps are read over the same span. How fast
+    the loss fell is `curve_stats.time_mean_log10` of it (floored at LOSS_FLOOR), lower = lower sooner."""
     r = trial.result
     return curve_stats.held_to_budget(
         np.asarray(r.steps, dtype=float),
         np.asarray(r.test_loss, dtype=float),
         r.stop_reason,
-        int(trial.settings["train"]["steps"]),
+        trial.budget,
     )
-
-
-def time_log_loss(trial) -> float:
-    """The time-averaged log₁₀ test loss over the budget (`_curves.time_mean_log10`, floored at
-    LOSS_FLOOR): how fast the loss fell, lower = lower sooner."""
-    return curve_stats.time_mean_log10(*_held(trial), LOSS_FLOOR)
 
 
 def level(trial, level_from: float) -> float:
     """The mean log₁₀ test loss of the records at steps ≥ level_from × budget (`_curves.level_log10`): the
     level the loss holds at the end of the budget; nan when none lies that late or one is not finite."""
-    return curve_stats.level_log10(
-        *_held(trial), level_from * int(trial.settings["train"]["steps"]), LOSS_FLOOR
-    )
+    return curve_stats.level_log10(*held_test_loss(trial), level_from * trial.budget, LOSS_FLOOR)
 
 
 def arm(trials, frozen: bool) -> dict[int, list]:
@@ -172,7 +165,8 @@ def step_test(frozen: dict[int, list], p: int, level_from: float) -> dict | None
 def task_sweep(label: str, trials, level_from: float) -> dict:
     """One task's numbers (all its cases together): each grid point of both arms, the trends, and the tests between points.
 
-    Keys starting with "_" hold trials (for the figures and the claims), not numbers: a summary leaves them out.
+    Keys starting with "_" hold trials, or numbers per trial (for the figures and the claims): a summary leaves
+    them out.
     """
     task = trials[0].settings["task"]
     p = writeup.task_p(task)
@@ -182,11 +176,17 @@ def task_sweep(label: str, trials, level_from: float) -> dict:
     trials = valid
     frozen, trained = arm(trials, True), arm(trials, False)
 
-    def trend(grid, value):
-        pts = [(int(t.settings["train"]["d"]), value(t)) for ts in grid.values() for t in ts]
+    def points(grid, value):
+        return [(int(t.settings["train"]["d"]), value(t)) for ts in grid.values() for t in ts]
+
+    def trend(pts):
         return inference.spearman([d for d, _ in pts], [v for _, v in pts])
 
-    falls = trend(frozen, time_log_loss)
+    def speed(t):  # how fast the loss fell: its time-averaged log₁₀ over the budget
+        return curve_stats.time_mean_log10(*held_test_loss(t), LOSS_FLOOR)
+
+    frozen_speed = points(frozen, speed)
+    falls = trend(frozen_speed)
     return {
         "label": label,
         "task": task["name"],
@@ -194,14 +194,14 @@ def task_sweep(label: str, trials, level_from: float) -> dict:
         "steps": writeup.steps_of(trials),
         "weight_decay": sorted({float(t.settings["train"]["weight_decay"]) for t in trials}),
         "seeds": sorted({len(ts) for ts in [*frozen.values(), *trained.values()]}),
-        "cases": sorted({t.settings.get("case", "") for t in trials}),
+        "cases": sorted({t.case for t in trials}),
         "level_from": level_from,
         "frozen": {d: point_stats(ts, level_from) for d, ts in frozen.items()},
         "trained": {d: point_stats(ts, level_from) for d, ts in trained.items()},
         "spearman_frozen": falls,  # on the time-averaged log₁₀ test loss: the claim's trend
         "falls": bool(falls["rho"] < 0 and falls["p"] < verdicts.ALPHA),
-        "spearman_frozen_level": trend(frozen, lambda t: level(t, level_from)),
-        "spearman_trained": trend(trained, time_log_loss),
+        "spearman_frozen_level": trend(points(frozen, lambda t: level(t, level_from))),
+        "spearman_trained": trend(points(trained, speed)),
         "dip": dip_test(frozen, p, level_from),
         "step": step_test(frozen, p, level_from),
         "rises": adjacent_rises(frozen, level_from),
@@ -211,8 +211,44 @@ def task_sweep(label: str, trials, level_from: float) -> dict:
         "_valid": valid,
         "_excluded": excluded,
         "_frozen_trials": frozen,
+        "_frozen_speed": frozen_speed,  # (d, time-averaged log₁₀ test loss) per trial
         "_trained_trials": trained,
     }
 
 
-# ---------------------------------------------------------------- figures (drawn from `task_sweep`'s numbers)
+def late_rise(trials, rise_decades: float) -> dict:
+    """How a run's training loss ends against its lowest: {"n", "risen", "step", "lowest", "rise"}, the last three
+    medians over the `risen` runs (step of the lowest training loss, log₁₀ of it, log₁₀ last / lowest).
+
+    A run whose loss rose by `rise_decades` or more after its lowest point has not settled, and a longer cap makes it
+    settle only if the loss falls back and holds; the report says so for runs trained until settled.
+    """
+    rows = []
+    for t in trials:
+        loss = getattr(t.result, "train_loss", None)
+        loss = np.asarray([] if loss is None else loss, dtype=float)
+        if loss.size == 0 or not (
+            np.isfinite(loss[-1]) and loss[-1] > 0
+        ):  # no record, or a run that ended non-finite
+            continue
+        i = int(np.nanargmin(loss))
+        rows.append(
+            (
+                int(np.asarray(t.result.steps)[i]),
+                float(np.log10(loss[i])),
+                float(np.log10(loss[-1] / loss[i])),
+            )
+        )
+    risen = [r for r in rows if r[2] >= rise_decades]
+
+    def med(k):
+        return float(np.median([r[k] for r in risen])) if risen else float("nan")
+
+    return {
+        "n": len(rows),
+        "risen": len(risen),
+        "step": med(0),
+        "lowest": med(1),
+        "rise": med(2),
+        "step_range": (min(r[0] for r in risen), max(r[0] for r in risen)) if risen else None,
+    }

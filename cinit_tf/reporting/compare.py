@@ -25,7 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cinit_tf.reporting.generate import ReportError, generate_report
+from cinit_tf.reporting.folders import ReportError
+from cinit_tf.reporting.generate import generate_report
 
 
 class CompareError(Exception):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cinit_tf.stats import formatting
+
 FOLDS = 5
 CV_SEED = 0
 BOOTSTRAP = 2000  # resamples of groups for the CI of a cross-validated accuracy
@@ -174,3 +176,44 @@ def svm_table(features: np.ndarray, y, feature_sets, groups=None) -> dict:
             out[name]["plain_grouped"] = svm_accuracies(X, y, groups=groups)
             out[name]["balanced_grouped"] = svm_accuracies(X, y, balanced=True, groups=groups)
     return out
+
+
+# ---------------------------------------------------------------- as text
+
+
+def percent(x: float) -> str:
+    """An accuracy as a percentage with one decimal, "n/a" when not finite."""
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def percent_ci(fit: dict) -> str:
+    """The 95% CI of a `judged_svm`'s balanced accuracy, "lo–hi"."""
+    return f"{percent(fit['balanced_ci'][0])}–{percent(fit['balanced_ci'][1])}"
+
+
+# The columns of `markdown_table`: (header, fit of `svm_table`, its accuracy).
+TABLE_COLUMNS = (
+    ("SVM: CV accuracy", "plain", "cv_accuracy"),
+    ("SVM: training accuracy", "plain", "train_accuracy"),
+    ("balanced SVM: CV balanced acc.", "balanced", "cv_balanced_accuracy"),
+    ("balanced SVM: training balanced acc.", "balanced", "train_balanced_accuracy"),
+    ("SVM: CV accuracy, folds by trial", "plain_grouped", "cv_accuracy"),
+    (
+        "balanced SVM: CV balanced acc., folds by trial (the judged metric)",
+        "balanced_grouped",
+        "cv_balanced_accuracy",
+    ),
+)
+
+
+def markdown_table(table: dict, names: list, baseline: float) -> str:
+    """An `svm_table` with groups as a Markdown table, a row per feature set of `names`, and the majority class
+    beside (accuracy `baseline`; its balanced accuracy is 50% by definition)."""
+    rows = [
+        [name, *(percent(table[name][fit][key]) for _, fit, key in TABLE_COLUMNS)] for name in names
+    ]
+    chance = [
+        percent(baseline) if fit.startswith("plain") else "50.0%" for _, fit, _ in TABLE_COLUMNS
+    ]
+    rows.append(["majority class (no model)", *chance])
+    return formatting.md_table(["features", *(header for header, _, _ in TABLE_COLUMNS)], rows)

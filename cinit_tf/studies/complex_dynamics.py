@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.figures import plotting
+from cinit_tf.figures import complex_dynamics as complex_dynamics_figures
 from cinit_tf.measures import survival
 from cinit_tf.settings import Int, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
 HIGH_TOP = 3
 
@@ -112,7 +112,7 @@ def run_classes(trials, tau: float = survival.TAU, high_top: int = HIGH_TOP) -> 
         c.update(
             trial=t,
             id=t.id,
-            seed=int(t.settings["seeds"]["embedding"]),
+            seed=t.seeds[0],
             count=int(survival.survivor_mask(t, tau).sum()),
         )
         out.append(c)
@@ -131,6 +131,16 @@ def pick_example(classes: list[dict]) -> dict | None:
         return (best_dead, -worst_live, c["id"])
 
     return min(cases, key=key)
+
+
+def event_counts(classes: list[dict]) -> dict:
+    """How many of the runs (`run_classes`) have a high frequency die, a low one survive, both, the top-1 die."""
+    return {
+        "dead_high": sum(bool(c["dead_high"]) for c in classes),
+        "live_low": sum(bool(c["live_low"]) for c in classes),
+        "complex": sum(c["complex"] for c in classes),
+        "top1_dies": sum(c["top1_dies"] for c in classes),
+    }
 
 
 def random_baseline(initial, count: int, high_top: int = HIGH_TOP) -> dict:
@@ -159,142 +169,25 @@ def random_baseline(initial, count: int, high_top: int = HIGH_TOP) -> dict:
     }
 
 
-# ---------------------------------------------------------------- figures
-
-
-def _panel(ax, c: dict, title: str, highlight: bool):
-    t = c["trial"]
-    steps, norms = plotting.log_norms(t)
-    mask = survival.survivor_mask(t, survival.TAU)
-    ranks = c["ranks"]
-    marked = {}
-    if highlight:
-        dead = min(c["dead_high"], key=lambda k: ranks[k - 1])
-        live = max(c["live_low"], key=lambda k: ranks[k - 1])
-        marked = {
-            dead: ("tab:red", f"k = {dead}: initial rank {ranks[dead - 1]}, dies"),
-            live: ("tab:green", f"k = {live}: initial rank {ranks[live - 1]}, survives"),
-        }
-    for k in range(1, norms.shape[1] + 1):
-        if k in marked:
-            continue
-        alive = bool(mask[k - 1])
-        ax.plot(
-            steps,
-            norms[:, k - 1],
-            color="tab:blue" if alive else "grey",
-            lw=1.0 if alive else 0.6,
-            alpha=0.9 if alive else 0.45,
-        )
-    for k, (colour, label) in marked.items():
-        ax.plot(steps, norms[:, k - 1], color=colour, lw=2.0, ls=":", label=label)
-    ax.plot([], [], color="tab:blue", lw=1.0, label="other survivors" if marked else "survivors")
-    ax.plot(
-        [],
-        [],
-        color="grey",
-        lw=0.6,
-        label="other dead frequencies" if marked else "dead frequencies",
-    )
-    plotting.norm_axes(ax, title)
-
-
-def figure_example(
-    typical: dict | None, example: dict, high_top: int, out_dir: Path, n_plain: int = 0, n: int = 0
-) -> Figure:
-    plt = plotting.setup_matplotlib()
-    panels = ([typical] if typical else []) + [example]
-    fig, axes = plt.subplots(1, len(panels), figsize=(7.4 * len(panels), 3.9), squeeze=False)
-    i = 0
-    if typical:
-        _panel(
-            axes[0][0],
-            typical,
-            f"(a) seed {typical['seed']} (contrast, {n_plain} of {n} runs): top {high_top} at init all survive",
-            False,
-        )
-        i = 1
-    _panel(
-        axes[0][i],
-        example,
-        f"({'b' if typical else 'a'}) seed {example['seed']} (most extreme case): high dies, low survives",
-        True,
-    )
-    return plotting.finish(
-        fig,
-        out_dir,
-        "complex_dynamics_example.png",
-        "Mirrors Fig. 14: ‖F_k‖² over training, log scale. "
-        + (
-            f"(a) for contrast, a run in which the top {high_top} frequencies at initialisation all survive and none below "
-            f"the median does — such runs are {n_plain} of {n}, not the typical case — of those, the one whose survivor "
-            "count is nearest their median; "
-            if typical
-            else ""
-        )
-        + f"({'b' if typical else 'a'}) the most extreme case, chosen by rule: of the runs in which a frequency ranked "
-        f"among the top {high_top} at initialisation dies (dotted red) while one starting below the median survives "
-        "(dotted green), the one whose dying frequency had the best initial rank.",
-    )
-
-
-def figure_ranks(classes: list[dict], K: int, high_top: int, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(6.2, 3.4))
-    ranks = np.arange(1, K + 1)
-    colours = [
-        "tab:red" if r <= high_top else ("tab:green" if r > (K + 1) / 2 else "tab:blue")
-        for r in ranks
-    ]
-    from matplotlib.patches import Patch
-
-    ax.bar(
-        ranks,
-        survival.survival_by_initial_rank([c["trial"] for c in classes], survival.TAU),
-        color=colours,
-    )
-    handles = [
-        Patch(color="tab:red", label=f"high (rank ≤ {high_top})"),
-        Patch(color="tab:blue", label="middle"),
-        Patch(color="tab:green", label="low (below the median)"),
-    ]
-    plotting.rank_axes(
-        ax,
-        f"Survival by initial rank over {len(classes)} runs (τ = {formatting.fmt(survival.TAU)})",
-        handles=handles,
-    )
-    return plotting.finish(
-        fig,
-        out_dir,
-        "survival_by_initial_rank.png",
-        "Our summary, not in the paper: how often the frequency of each initial rank survived. Red bars below 1 "
-        "are runs in which a high frequency died; green bars above 0 are runs in which a low one survived.",
-    )
-
-
 # ---------------------------------------------------------------- measure
 
 
 @dataclass(kw_only=True)
 class ComplexDynamicsMeasured(Measured):
     K: int = 0  # frequencies per run
-    classes: list = field(
-        default_factory=list
-    )  # `run_classes` of the valid runs at τ = survival.TAU, in id order
+    # `run_classes` of the valid runs at τ = survival.TAU, in id order
+    classes: list = field(default_factory=list)
     n_dead_high: int = 0
     n_live_low: int = 0
     n_complex: int = 0
     n_top1: int = 0
     example: dict | None = None  # the most extreme case (`pick_example`)
-    typical: dict | None = (
-        None  # the contrast run: no high dies, no low survives, survivor count nearest the median
-    )
-    n_plain: int = (
-        0  # runs in which no high frequency dies and no low one survives (the contrast run's kind)
-    )
-    expected: dict = field(
-        default_factory=dict
-    )  # expected counts of the three events under random survivors
+    # the contrast run: no high dies, no low survives, survivor count nearest the median
+    typical: dict | None = None
+    # runs in which no high frequency dies and no low one survives (the contrast run's kind)
+    n_plain: int = 0
+    # expected counts of the three events under random survivors
+    expected: dict = field(default_factory=dict)
     per_tau: list = field(default_factory=list)  # the counts at each τ of survival.TAUS
     counts: dict = field(default_factory=dict)  # survival.count_summary of the survivors per run
 
@@ -341,10 +234,9 @@ def measure(trials, options) -> ComplexDynamicsMeasured:
     m.K = n_frequencies(writeup.task_p(m.valid[0].settings["task"]))
     m.classes = run_classes(m.valid, survival.TAU, high_top)
     n = len(m.classes)
-    m.n_dead_high = sum(bool(c["dead_high"]) for c in m.classes)
-    m.n_live_low = sum(bool(c["live_low"]) for c in m.classes)
-    m.n_complex = sum(c["complex"] for c in m.classes)
-    m.n_top1 = sum(c["top1_dies"] for c in m.classes)
+    events = event_counts(m.classes)
+    m.n_dead_high, m.n_live_low = events["dead_high"], events["live_low"]
+    m.n_complex, m.n_top1 = events["complex"], events["top1_dies"]
     m.example = pick_example(m.classes)
     chance = [
         random_baseline(survival.initial_signal(c["trial"]), c["count"], high_top)
@@ -361,17 +253,9 @@ def measure(trials, options) -> ComplexDynamicsMeasured:
         exists_claim(LOW_CLAIM, m.n_live_low, n),
         exists_claim(BOTH_CLAIM, m.n_complex, n),
     ]
-    for tau in survival.TAUS:
-        cl = run_classes(m.valid, tau, high_top)
-        m.per_tau.append(
-            {
-                "tau": tau,
-                "dead_high": sum(bool(c["dead_high"]) for c in cl),
-                "live_low": sum(bool(c["live_low"]) for c in cl),
-                "complex": sum(c["complex"] for c in cl),
-                "top1_dies": sum(c["top1_dies"] for c in cl),
-            }
-        )
+    m.per_tau = [
+        {"tau": tau, **event_counts(run_classes(m.valid, tau, high_top))} for tau in survival.TAUS
+    ]
     m.counts = survival.count_summary([c["count"] for c in m.classes])
     return m
 
@@ -503,8 +387,12 @@ def write(m: ComplexDynamicsMeasured, record: dict, out_dir: Path) -> Section:
     )
     figures = []
     if m.example is not None:
-        figures.append(figure_example(m.typical, m.example, high_top, out_dir, m.n_plain, n))
-    figures.append(figure_ranks(m.classes, m.K, high_top, out_dir))
+        figures.append(
+            complex_dynamics_figures.figure_example(
+                m.typical, m.example, high_top, out_dir, m.n_plain, n
+            )
+        )
+    figures.append(complex_dynamics_figures.figure_ranks(m.classes, m.K, high_top, out_dir))
     return writeup.section(
         m,
         record,

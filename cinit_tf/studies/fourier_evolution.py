@@ -23,29 +23,23 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.figures import circles as circle_figures
-from cinit_tf.figures import plotting
+from cinit_tf.figures.fourier_evolution import (
+    figure_evolution,
+    figure_pca,
+    figure_ranks,
+    figure_snapshots,
+)
 from cinit_tf.measures import circles as circle_geometry
 from cinit_tf.measures import survival
 from cinit_tf.readout import principal_components
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
-SNAPSHOT_TARGETS = (
-    0,
-    10,
-    100,
-    300,
-    1000,
-    3000,
-    10000,
-    30000,
-)  # Fig. 3b's columns: the nearest kept step to each
+# Fig. 3b's columns: the nearest kept step to each
+SNAPSHOT_TARGETS = (0, 10, 100, 300, 1000, 3000, 10000, 30000)
 TOP_AT_INIT = 5  # "among the top at init": the top 5 of 29 frequencies is about the top sixth
-MAX_PAIRS = 5  # Fig. 4 shows 10 principal components, 5 pairs
-EXAMPLE_PANELS = 6
 
 COUNT_CLAIM = "3–5 circles survive per run"
 START_CLAIM = "survivors start with a high initial signal"
@@ -124,7 +118,7 @@ def run_stats(trial, tau: float = survival.TAU) -> dict:
     ]
     return {
         "id": trial.id,
-        "seed": int(trial.settings["seeds"]["embedding"]),
+        "seed": trial.seeds[0],
         "survivors": sorted(survivors),
         "count": n,
         "survivor_ranks": ranks[mask].tolist(),
@@ -212,129 +206,6 @@ def snapshot_series(trial) -> list[tuple[int, np.ndarray]]:
     return [(int(steps[i]), np.asarray(shots[i], dtype=np.float64)) for i in sorted(picked)]
 
 
-# ---------------------------------------------------------------- figures
-
-
-def figure_evolution(runs: list, out_dir: Path) -> Figure:
-    import matplotlib
-
-    plt = plotting.setup_matplotlib()
-    shown = runs[:EXAMPLE_PANELS]
-    fig, axes = plotting.panel_grid(plt, len(shown), 2, 7.0, 3.4)
-    cmap = matplotlib.colormaps["tab10"]
-    for ax, t in zip(axes, shown):
-        steps, norms = plotting.log_norms(t)
-        mask = survival.survivor_mask(t, survival.TAU)
-        ranks = survival.initial_ranks(survival.initial_signal(t))
-        for k in np.flatnonzero(~mask):
-            ax.plot(steps, norms[:, k], color="grey", lw=0.6, alpha=0.5)
-        for j, k in enumerate(np.flatnonzero(mask)):
-            ax.plot(
-                steps,
-                norms[:, k],
-                color=cmap(j % 10),
-                lw=1.6,
-                label=f"k = {k + 1} (initial rank {ranks[k]})",
-            )
-        ax.plot([], [], color="grey", lw=0.6, label="dead frequencies")
-        plotting.norm_axes(
-            ax, f"seed {t.settings['seeds']['embedding']}: {int(mask.sum())} survivors"
-        )
-    return plotting.finish(
-        fig,
-        out_dir,
-        "fourier_norms_over_training.png",
-        f"Mirrors Fig. 3a: ‖F_k‖² of every frequency over training, log scale, for {len(shown)} typical runs (survivor "
-        f"count nearest the median; the first is the example run of the next figures). Survivors at the end (τ = "
-        f"{formatting.fmt(survival.TAU)}) in colour, with their rank by initial signal (1 = highest); dead frequencies grey.",
-    )
-
-
-def figure_snapshots(
-    snapshots: list[tuple[int, np.ndarray]], dead: int, alive: int, p: int, out_dir: Path
-) -> Figure:
-    plt = plotting.setup_matplotlib()
-    n = len(snapshots)
-    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5.6), squeeze=False)
-    for row, (k, name) in enumerate(((dead, "dead"), (alive, "surviving"))):
-        planes = [circle_geometry.fourier_plane(E, k) for _, E in snapshots]
-        lim = 1.1 * max(float(np.abs(xy).max()) for xy in planes) or 1.0
-        for col, ((step, _), xy) in enumerate(zip(snapshots, planes)):
-            ax = axes[row][col]
-            delta = circle_figures.draw_circle(ax, xy, k, p, lim)
-            ax.set_title(f"{name} k = {k}, step {step}", fontsize=8)
-            if col == 0:
-                ax.set_ylabel(f"Im F_k direction (Δ = {delta})")
-            ax.set_xlabel("Re F_k direction", fontsize=8)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "fourier_projections.png",
-        "Mirrors Fig. 3b: snapshots of the example run's centred embedding (kept during its training) projected on the plane of Re F_k and Im F_k "
-        "(that step's own F_k), for the dead frequency with the highest initial signal (top) and the surviving "
-        "frequency with the highest final signal (bottom). Axes are shared along a row, so shrinking is visible. "
-        "Tokens are joined in their order around the circle (t, t + Δ, t + 2Δ, … with Δ = k⁻¹ mod p), "
-        "coloured by that position; the first three are labelled (a label that would cover other text is moved or left out).",
-    )
-
-
-def figure_pca(trial, p: int, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    final = survival.final_signal(trial)
-    n_surv = int(survival.survivor_mask(trial, survival.TAU).sum())
-    pairs = int(np.clip(n_surv, 2, MAX_PAIRS))
-    pcs = principal_components(trial.result.final_embedding, 2 * pairs)
-    pairs = min(pairs, pcs.shape[1] // 2)
-    top = (np.argsort(-final, kind="stable") + 1)[:pairs]
-    fig, axes = plt.subplots(2, pairs, figsize=(2.6 * pairs, 5.4), squeeze=False)
-    for i in range(pairs):
-        ax = axes[0][i]
-        xy = pcs[:, 2 * i : 2 * i + 2]
-        k = circle_geometry.dominant_frequency(xy)
-        delta = circle_figures.draw_circle(ax, xy, k, p)
-        ax.set_title(f"PC{2 * i + 1}–PC{2 * i + 2}: nearest k = {k}, Δ = {delta}", fontsize=8)
-        ax.set_xlabel(f"PC{2 * i + 1}", fontsize=8)
-        ax.set_ylabel(f"PC{2 * i + 2}", fontsize=8)
-        ax = axes[1][i]
-        k = int(top[i])
-        delta = circle_figures.draw_circle(
-            ax, circle_geometry.fourier_plane(trial.result.final_embedding, k), k, p
-        )
-        ax.set_title(f"Fourier k = {k} (#{i + 1} by final ‖F_k‖²), Δ = {delta}", fontsize=8)
-        ax.set_xlabel("Re F_k direction", fontsize=8)
-        ax.set_ylabel("Im F_k direction", fontsize=8)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "pca_vs_fourier.png",
-        f"Mirrors Fig. 4, for seed {trial.settings['seeds']['embedding']}: top, the final embedding on its first "
-        f"{2 * pairs} principal components in pairs; bottom, on the planes of its top {pairs} frequencies by final "
-        "‖F_k‖², descending. Tokens are joined in order around the circle, t → t + Δ; for a PC pair, k is the "
-        "frequency carrying most of its power and Δ = k⁻¹ mod p.",
-    )
-
-
-def figure_ranks(runs: list, K: int, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    fig, ax = plt.subplots(figsize=(6.0, 3.4))
-    ax.bar(
-        np.arange(1, K + 1),
-        survival.survival_by_initial_rank(runs, survival.TAU),
-        color="tab:orange",
-        label="survived",
-    )
-    plotting.rank_axes(
-        ax, f"Which initial ranks survive ({len(runs)} runs, τ = {formatting.fmt(survival.TAU)})"
-    )
-    return plotting.finish(
-        fig,
-        out_dir,
-        "survivor_initial_ranks.png",
-        'Our summary of Fig. 3a\'s "survivors start high" over all runs: for each rank of initial signal, the '
-        "share of runs in which the frequency of that rank survived.",
-    )
-
-
 # ---------------------------------------------------------------- measure
 
 
@@ -342,47 +213,35 @@ def figure_ranks(runs: list, K: int, out_dir: Path) -> Figure:
 class FourierEvolutionMeasured(Measured):
     p: int = 0
     K: int = 0  # frequencies per run
-    runs: list = field(
-        default_factory=list
-    )  # the valid runs, the example first, then by (embedding seed, id)
-    typical_runs: list = field(
-        default_factory=list
-    )  # the valid runs, survivor count nearest the median first
-    example: object = (
-        None  # the example run (Fig. 3a's first panel, Fig. 3b, Fig. 4): the median survivor count
-    )
+    # the valid runs, the example first, then by (embedding seed, id)
+    runs: list = field(default_factory=list)
+    # the valid runs, survivor count nearest the median first
+    typical_runs: list = field(default_factory=list)
+    # the example run (Fig. 3a's first panel, Fig. 3b, Fig. 4): the median survivor count
+    example: object = None
     stats: list = field(default_factory=list)  # `run_stats` of each run, in the order of `runs`
     counts: dict = field(default_factory=dict)  # {τ: survivors per run} (survival.survivor_counts)
     count_summary: dict = field(default_factory=dict)  # survival.count_summary at τ = survival.TAU
-    counts_ci95: tuple = (
-        float("nan"),
-        float("nan"),
-    )  # Student-t 95% CI of the mean survivor count at τ = survival.TAU
+    # Student-t 95% CI of the mean survivor count at τ = survival.TAU
+    counts_ci95: tuple = (float("nan"), float("nan"))
     rank_test: dict = field(default_factory=dict)  # `rank_test` of the pooled initial ranks
-    survivor_ranks: list = field(
-        default_factory=list
-    )  # initial ranks of every survivor, pooled over runs
+    # initial ranks of every survivor, pooled over runs
+    survivor_ranks: list = field(default_factory=list)
     survivor_rank: tuple = (float("nan"), float("nan"))  # (mean, std) of `survivor_ranks`
     top_share: float = float("nan")  # share of survivors in their run's initial top TOP_AT_INIT
     top1: float = float("nan")  # share of runs in which the initial top-1 frequency survives
-    pc_on: list = field(
-        default_factory=list
-    )  # per run: share of the first 2n PCs dominated by a survivor
-    pair_order: list = field(
-        default_factory=list
-    )  # per run: share of PC pairs matching the final order
-    energy: list = field(
-        default_factory=list
-    )  # per run: survivors' share of the final Fourier energy
-    dead_ratio: list = field(
-        default_factory=list
-    )  # per run: the largest dead final signal over the largest
-    series: list = field(
-        default_factory=list
-    )  # the example's snapshots shown in Fig. 3b: [(step, embedding)]
-    snapshot_frequencies: dict | None = (
-        None  # Fig. 3b's {"dead", "surviving", "steps"}, or None when not drawn
-    )
+    # per run: share of the first 2n PCs dominated by a survivor
+    pc_on: list = field(default_factory=list)
+    # per run: share of PC pairs matching the final order
+    pair_order: list = field(default_factory=list)
+    # per run: survivors' share of the final Fourier energy
+    energy: list = field(default_factory=list)
+    # per run: the largest dead final signal over the largest
+    dead_ratio: list = field(default_factory=list)
+    # the example's snapshots shown in Fig. 3b: [(step, embedding)]
+    series: list = field(default_factory=list)
+    # Fig. 3b's {"dead", "surviving", "steps"}, or None when not drawn
+    snapshot_frequencies: dict | None = None
     snapshot_ranks: tuple = ()  # initial ranks of Fig. 3b's dead and surviving frequency
 
 
@@ -404,7 +263,7 @@ def measure(trials, options) -> FourierEvolutionMeasured:
     m = writeup.begin(trials, CLAIM_NAMES, options, cls=FourierEvolutionMeasured)
     if not m.assessable:
         return m
-    runs = sorted(m.valid, key=lambda t: (int(t.settings["seeds"]["embedding"]), t.id))
+    runs = sorted(m.valid, key=lambda t: (t.seeds[0], t.id))
     m.p = writeup.task_p(runs[0].settings["task"])
     m.K = n_frequencies(m.p)
     count_of = {t.id: int(survival.survivor_mask(t, survival.TAU).sum()) for t in runs}
@@ -448,7 +307,7 @@ def _what_we_ran(m: FourierEvolutionMeasured, record: dict) -> list[str]:
         ran.append(
             f"Snapshots: every run keeps its embedding every {int(example.settings['train'].get('snapshot_every', 0))} "
             f"steps and after each of the first {int(example.settings['train'].get('first_steps', 0))}; Fig. 3b shows "
-            f"seed {example.settings['seeds']['embedding']} at steps {', '.join(str(st) for st, _ in m.series)}."
+            f"seed {example.seeds[0]} at steps {', '.join(str(st) for st, _ in m.series)}."
         )
     else:
         ran.append("No snapshots in this run (train.snapshot_every = 0), so Fig. 3b is not drawn.")
@@ -513,7 +372,7 @@ def _findings(m: FourierEvolutionMeasured) -> list[str]:
     if m.snapshot_frequencies is not None:
         f, (r_dead, r_alive) = m.snapshot_frequencies, m.snapshot_ranks
         findings.append(
-            f"Snapshots (Fig. 3b), seed {m.example.settings['seeds']['embedding']}: dead frequency k = {f['dead']} "
+            f"Snapshots (Fig. 3b), seed {m.example.seeds[0]}: dead frequency k = {f['dead']} "
             f"(initial rank {r_dead}), surviving k = {f['surviving']} (initial rank {r_alive})."
         )
     return findings
@@ -535,7 +394,7 @@ def _summary(m: FourierEvolutionMeasured) -> dict:
         "pc_pair_matches_order": inference.mean_std(m.pair_order)[0],
         "survivor_energy_share": inference.mean_std(m.energy)[0],
         "dead_max_ratio": inference.mean_std(m.dead_ratio)[0],
-        "example_seed": int(m.example.settings["seeds"]["embedding"]),
+        "example_seed": m.example.seeds[0],
         "snapshot_frequencies": m.snapshot_frequencies,
         "runs": [{k: v for k, v in s.items() if k != "dead_ranks"} for s in m.stats],
         "claims": {c.name: c.verdict for c in m.claims},

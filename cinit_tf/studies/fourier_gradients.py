@@ -11,9 +11,9 @@ step 0..N, then at each measurement (docs/method.md#population-training).
 
 The two forces on the embedding (the decay force wd·‖F_k(E)‖ against the backpropagated gradient
 ‖F_k(∂L/∂E)‖) and the per-step split of a signal's change into weight decay and the rest (the "backprop
-part") are `_weight_decay`'s.
+part") are `cinit_tf.measures.weight_decay`'s; the figures, `cinit_tf.figures.fourier_gradients`'.
 
-Verdict rule (fixed here, before any numbers): VERDICT_RULE, with the steps of `[analysis]`.
+Verdict rule (fixed here, before any numbers): `rule_text`, with the steps of `[analysis]`.
 """
 
 from __future__ import annotations
@@ -23,21 +23,25 @@ from pathlib import Path
 
 import numpy as np
 
-from cinit_tf.figures import curves as curve_figures
-from cinit_tf.figures import plotting
+from cinit_tf.figures import fourier_gradients as gradient_figures
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import survival
 from cinit_tf.measures import weight_decay as decay_parts
+from cinit_tf.measures.curves import iqr_text as iqr
 from cinit_tf.settings import Float, Int, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section
 
 SPIKE_FACTOR = 10.0  # "a spike": the peak at least 10× the gradient at step 0
-SAMPLED_EVERY = (
-    100  # a coarser record of the same curve (steps 0, 100, 200, ...): where it would put the peak
-)
+# The per-run numbers summarised over seeds (median and IQR), in the order of the summary.
+SPREAD = (
+    "peak_step ratio_after ratio_late decay_share decay_share_survivors decay_share_dead bump_step "
+    "bump_share force force_survivors force_dead sampled_peak_step"
+).split()
+# A coarser record of the same curve (steps 0, 100, 200, ...): where it would put the peak.
+SAMPLED_EVERY = 100
 # "Weight decay dominates" on the log10 ratio of the two forces: "negligibly small" and "the dominant factor"
 # read as the decay force at least ten times the gradient, one decade.
 DECAY_MARGIN = verdicts.Margin(
@@ -123,15 +127,9 @@ class FourierGradientsMeasured(Measured):
     gradient_steps: list = field(default_factory=list)  # train.gradient_steps over every trial
     records: list = field(default_factory=list)
     bytes_gradient: list = field(default_factory=list)
-    spread: dict = field(
-        default_factory=dict
-    )  # median_iqr over seeds of each per-run number, by its summary key
-    windows: dict = field(
-        default_factory=dict
-    )  # survivors against dead frequencies in each window of steps
-    sampled: dict = field(
-        default_factory=dict
-    )  # where a record every SAMPLED_EVERY steps puts the peak (curve_stats.sampled_view)
+    spread: dict = field(default_factory=dict)  # median_iqr over seeds of each key of SPREAD
+    windows: dict = field(default_factory=dict)  # survivors against dead in each window of steps
+    sampled: dict = field(default_factory=dict)  # curve_stats.sampled_view, every SAMPLED_EVERY
     example: int | None = None  # index in `runs` of the typical run, Fig. 16's example
 
 
@@ -152,32 +150,14 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
     mask = survival.survivor_mask(trial)
     train = trial.settings["train"]
     lr, wd = float(train["lr"]), float(train["weight_decay"])
-    _, wd_part, bp_part = decay_parts.step_parts(steps, r.fourier_norms, lr, wd, a.after_step)
-    late = steps >= a.after_step
-    decay, grad = decay_parts.forces(np.asarray(r.fourier_norms)[late], Gk[late], wd)
 
-    def force(
-        columns=None,
-    ):  # per seed: the median over the records from `after_step` on of log10(decay / gradient)
-        return (
-            decay_parts.median_log(decay_parts.log_force_ratio(decay, grad, columns))
-            if columns is None or columns.any()
-            else float("nan")
-        )
+    def of_peak(value):
+        return value / peak if peak > 0 else float("nan")
 
-    def window_means(lo, hi):
-        w = (steps >= lo) & (steps <= hi)
-        if not w.any() or not mask.any() or mask.all():
-            return float("nan"), float("nan")
-        return float(Gk[w][:, mask].mean()), float(Gk[w][:, ~mask].mean())
-
-    windows = {
-        name: window_means(lo, hi)
-        for name, (lo, hi) in (
-            ("early", (0, a.peak_hi)),
-            ("middle", (a.peak_hi, a.after_step)),
-            ("late", (a.after_step, int(steps[-1]))),
-        )
+    windows = {  # name: (first, last step)
+        "early": (0, a.peak_hi),
+        "middle": (a.peak_hi, a.after_step),
+        "late": (a.after_step, int(steps[-1])),
     }
     bump_step, bump = curve_stats.second_bump(steps, g, i_peak, a.after_step)
     return {
@@ -186,34 +166,17 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
         "peak_step": int(steps[i_peak]),
         "sampled_peak_step": curve_stats.sampled_peak_step(steps, g, SAMPLED_EVERY),
         "bump_step": bump_step,
-        "bump_share": bump / peak if peak > 0 else float("nan"),
+        "bump_share": of_peak(bump),
         "peak": peak,
         "g0": float(g[0]),
         "spike_factor": peak / float(g[0]) if g[0] > 0 else float("inf"),
-        "ratio_after": curve_stats.value_at(steps, g, a.after_step) / peak
-        if peak > 0
-        else float("nan"),
-        "ratio_late": curve_stats.value_at(steps, g, a.late_step) / peak
-        if peak > 0
-        else float("nan"),
-        "decay_share": decay_parts.decay_share(wd_part, bp_part),
-        "decay_share_survivors": decay_parts.decay_share(wd_part, bp_part, mask)
-        if mask.any()
-        else float("nan"),
-        "decay_share_dead": decay_parts.decay_share(wd_part, bp_part, ~mask)
-        if (~mask).any()
-        else float("nan"),
-        "changes_after": int(wd_part.shape[0]),
-        "force": force(),
-        "force_survivors": force(mask),
-        "force_dead": force(~mask),
-        "records_after": int(late.sum()),
+        "ratio_after": of_peak(curve_stats.value_at(steps, g, a.after_step)),
+        "ratio_late": of_peak(curve_stats.value_at(steps, g, a.late_step)),
+        **decay_parts.after_step_numbers(steps, r.fourier_norms, Gk, lr, wd, a.after_step, mask),
         "survivors": (np.flatnonzero(mask) + 1).tolist(),
-        "windows": {k: {"survivors": v[0], "dead": v[1]} for k, v in windows.items()},
+        "windows": decay_parts.gradient_window_means(steps, Gk, mask, windows),
         "records": int(steps.size),
-        "bytes_gradient": int(
-            steps.size * Gk.shape[1] * np.asarray(r.gradient_norms).dtype.itemsize
-        ),
+        "bytes_gradient": int(np.asarray(r.gradient_norms).nbytes),
     }
 
 
@@ -221,48 +184,44 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
 
 
 def claim_names(a: FourierGradientsAnalysis) -> list[str]:
-    return [
-        "spike near step 100",
-        f"near zero after step {a.after_step}",
-        f"weight decay dominates after step {a.after_step}",
-    ]
+    after = f"after step {a.after_step}"
+    return ["spike near step 100", f"near zero {after}", f"weight decay dominates {after}"]
+
+
+def _median_numbers(values: list, kind: str, paper: str, effect: str, **extra) -> tuple[dict, str]:
+    """(the numbers of a claim on the median over seeds of `values`, with its distribution-free CI; the IQR as
+    the start of the claim's note)."""
+    s = inference.median_iqr(values)
+    numbers = dict(value=s["median"], ci=inference.median_ci(values), n=s["n"], kind=kind)
+    numbers.update(paper=paper, effect=effect, **extra)
+    return numbers, f"IQR {formatting.fmt(s['q1'])}–{formatting.fmt(s['q3'])}"
+
+
+def _first_rung(name: str, note: str, numbers: dict, *rungs) -> verdicts.Claim:
+    """The claim at the first of `rungs` that holds, each (holds, verdict, the note's ending, reason): a
+    verdict rule read top down."""
+    _, verdict, ending, reason = next(rung for rung in rungs if rung[0])
+    return verdicts.Claim(name, verdict, note + ending, reason=reason, **numbers)
 
 
 def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> verdicts.Claim:
     name = claim_names(a)[0]
     if not verdicts.assessable(len(stats), n_total):
         return verdicts.not_assessable(name, len(stats), n_total, kind="number")
-    peaks = [x["peak_step"] for x in stats]
-    s = inference.median_iqr(peaks)
     factor = float(np.median([x["spike_factor"] for x in stats]))
-    numbers = dict(
-        value=s["median"],
-        ci=inference.median_ci(peaks),
-        n=s["n"],
-        kind="number",
-        paper=f"near step 100, read as [{a.peak_lo}, {a.peak_hi}]",
-        effect="median peak step",
-    )
-    note = (
-        f"IQR {formatting.fmt(s['q1'])}–{formatting.fmt(s['q3'])} against [{a.peak_lo}, {a.peak_hi}]; median peak / g(0) = "
-        f"{formatting.fmt(factor)}"
-    )
-    if a.peak_lo <= s["median"] <= a.peak_hi:
-        return verdicts.Claim(name, verdicts.REPRODUCED, note, reason="inside_band", **numbers)
-    if factor >= SPIKE_FACTOR:
-        return verdicts.Claim(
-            name,
-            verdicts.PARTLY,
-            note + f"; a spike (≥ {SPIKE_FACTOR:g}× g(0)), but outside the window",
-            reason="outside_band",
-            **numbers,
-        )
-    return verdicts.Claim(
+    peaks = [x["peak_step"] for x in stats]
+    paper = f"near step 100, read as [{a.peak_lo}, {a.peak_hi}]"
+    numbers, iqr_note = _median_numbers(peaks, "number", paper, "median peak step")
+    note = f"{iqr_note} against [{a.peak_lo}, {a.peak_hi}]; median peak / g(0) = {formatting.fmt(factor)}"
+    outside = f"; a spike (≥ {SPIKE_FACTOR:g}× g(0)), but outside the window"
+    none = f"; no spike of {SPIKE_FACTOR:g}× g(0)"
+    return _first_rung(
         name,
-        verdicts.NOT_REPRODUCED,
-        note + f"; no spike of {SPIKE_FACTOR:g}× g(0)",
-        reason="not_observed",
-        **numbers,
+        note,
+        numbers,
+        (a.peak_lo <= numbers["value"] <= a.peak_hi, verdicts.REPRODUCED, "", "inside_band"),
+        (factor >= SPIKE_FACTOR, verdicts.PARTLY, outside, "outside_band"),
+        (True, verdicts.NOT_REPRODUCED, none, "not_observed"),
     )
 
 
@@ -270,50 +229,29 @@ def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis
     name = claim_names(a)[1]
     ratios = [x["ratio_after"] for x in stats if np.isfinite(x["ratio_after"])]
     if not verdicts.assessable(len(ratios), n_total):
-        return verdicts.not_assessable(
-            name, len(ratios), n_total, f"valid and recorded to step {a.after_step}", kind="level"
-        )
+        needs = f"valid and recorded to step {a.after_step}"
+        return verdicts.not_assessable(name, len(ratios), n_total, needs, kind="level")
     test = inference.signed_rank(
         [np.log10(max(r, 1e-300)) - np.log10(a.near_zero) for r in ratios], alternative="less"
     )
-    s = inference.median_iqr(ratios)
-    numbers = dict(
-        value=s["median"],
-        ci=inference.median_ci(ratios),
-        n=s["n"],
-        p=test["p"],
-        kind="level",
-        paper=f"near zero, read as below {a.near_zero:g} of the peak",
-        effect=f"median g({a.after_step}) / peak",
-    )
+    paper = f"near zero, read as below {a.near_zero:g} of the peak"
+    effect = f"median g({a.after_step}) / peak"
+    numbers, iqr_note = _median_numbers(ratios, "level", paper, effect, p=test["p"])
     note = (
-        f"IQR {formatting.fmt(s['q1'])}–{formatting.fmt(s['q3'])}; {test['negative']} of {test['n']} seeds below "
+        f"{iqr_note}; {test['negative']} of {test['n']} seeds below "
         f"{a.near_zero:g}; p: one-sided Wilcoxon signed-rank of log10 r < log10 {a.near_zero:g}"
     )
-    if np.isfinite(test["p"]) and test["p"] < verdicts.ALPHA and s["median"] < a.near_zero:
-        return verdicts.Claim(name, verdicts.REPRODUCED, note, reason="inside_band", **numbers)
-    if s["median"] < a.near_zero:
-        return verdicts.Claim(
-            name,
-            verdicts.PARTLY,
-            note + f"; below {a.near_zero:g} of the peak, but not significantly",
-            reason="band_unresolved",
-            **numbers,
-        )
-    if s["median"] < 1:
-        return verdicts.Claim(
-            name,
-            verdicts.PARTLY,
-            note + f"; it falls, but not below {a.near_zero:g} of the peak",
-            reason="outside_band",
-            **numbers,
-        )
-    return verdicts.Claim(
+    median, zero = numbers["value"], f"{a.near_zero:g} of the peak"
+    below = median < a.near_zero
+    significant = np.isfinite(test["p"]) and test["p"] < verdicts.ALPHA
+    return _first_rung(
         name,
-        verdicts.NOT_REPRODUCED,
-        note + "; it does not fall below the peak",
-        reason="direction_fails",
-        **numbers,
+        note,
+        numbers,
+        (significant and below, verdicts.REPRODUCED, "", "inside_band"),
+        (below, verdicts.PARTLY, f"; below {zero}, but not significantly", "band_unresolved"),
+        (median < 1, verdicts.PARTLY, f"; it falls, but not below {zero}", "outside_band"),
+        (True, verdicts.NOT_REPRODUCED, "; it does not fall below the peak", "direction_fails"),
     )
 
 
@@ -321,13 +259,8 @@ def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
     name = claim_names(a)[2]
     logs = [x["force"] for x in stats if not np.isnan(x["force"])]
     if not verdicts.assessable(len(logs), n_total):
-        return verdicts.not_assessable(
-            name,
-            len(logs),
-            n_total,
-            f"valid with records from step {a.after_step} on",
-            kind="direction",
-        )
+        needs = f"valid with records from step {a.after_step} on"
+        return verdicts.not_assessable(name, len(logs), n_total, needs, kind="direction")
     test = inference.signed_rank(logs, alternative="greater")
     s = inference.median_iqr(logs)
     note = (
@@ -336,26 +269,13 @@ def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
         f"{test['positive']} of {test['n']} seeds; p: one-sided Wilcoxon signed-rank"
     )
     lo, hi = inference.median_ci(logs)
+    effect = "median of the per-seed medians"
     return verdicts.direction(
-        name,
-        s["median"],
-        lo,
-        hi,
-        test["p"],
-        +1,
-        "median of the per-seed medians",
-        margin=DECAY_MARGIN,
-        n=s["n"],
-        note=note,
+        name, s["median"], lo, hi, test["p"], +1, effect, margin=DECAY_MARGIN, n=s["n"], note=note
     )
 
 
-def claims_of(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> list[verdicts.Claim]:
-    return [
-        claim_spike(stats, n_total, a),
-        claim_near_zero(stats, n_total, a),
-        claim_decay(stats, n_total, a),
-    ]
+CLAIMS = (claim_spike, claim_near_zero, claim_decay)  # in the order of claim_names
 
 
 def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGradientsMeasured:
@@ -369,155 +289,17 @@ def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGr
         return m
     m.runs = sorted(m.valid, key=lambda t: (curve_stats.seed_of(t), t.id))
     m.stats = [run_stats(t, a) for t in m.runs]
-    m.claims = claims_of(m.stats, len(m.trials), a)
+    m.claims = [claim(m.stats, len(m.trials), a) for claim in CLAIMS]
     m.K = n_frequencies(int(m.trials[0].settings["task"]["p"]))
     m.gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in m.trials})
     m.records = sorted({s["records"] for s in m.stats})
     m.bytes_gradient = sorted({s["bytes_gradient"] for s in m.stats})
-    m.spread = {
-        k: inference.median_iqr([s[k] for s in m.stats])
-        for k in (
-            "peak_step",
-            "ratio_after",
-            "ratio_late",
-            "decay_share",
-            "decay_share_survivors",
-            "decay_share_dead",
-            "bump_step",
-            "bump_share",
-            "force",
-            "force_survivors",
-            "force_dead",
-            "sampled_peak_step",
-        )
-    }
+    m.spread = {k: inference.median_iqr([s[k] for s in m.stats]) for k in SPREAD}
     m.sampled = curve_stats.sampled_view(m.stats, SAMPLED_EVERY)
-    m.windows = {
-        name: curve_stats.window_contrast(m.stats, name) for name in ("early", "middle", "late")
-    }
+    m.windows = {w: curve_stats.window_contrast(m.stats, w) for w in ("early", "middle", "late")}
     finite = [i for i, s in enumerate(m.stats) if np.isfinite(s["peak_step"])]
-    m.example = (
-        inference.typical(finite, lambda i: m.stats[i]["peak_step"], 1)[0] if finite else None
-    )
+    m.example = next(iter(inference.typical(finite, lambda i: m.stats[i]["peak_step"], 1)), None)
     return m
-
-
-# ---------------------------------------------------------------- figures
-
-
-def figure_example(trial, stats: dict, a: FourierGradientsAnalysis, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    r = trial.result
-    steps = np.asarray(r.steps, dtype=np.int64)
-    Gk = np.asarray(r.gradient_norms, dtype=np.float64)
-    mask = survival.survivor_mask(trial)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0))
-    curve_figures.frequency_curves(left, steps, Gk, mask)
-    left.set_xlabel("training step")
-    left.set_ylabel("‖FFT(∂L/∂E)_k‖²")
-    left.set_title(f"Fig. 16 (left): seed {stats['seed']}, every frequency")
-    left.axvline(a.after_step, color="black", ls=":", lw=1)
-    left.legend(loc="upper right", fontsize=7)
-    curve_figures.frequency_curves(right, steps, Gk, mask, a.zoom_from, a.after_step)
-    right.set_xlabel("training step")
-    right.set_ylabel("‖FFT(∂L/∂E)_k‖²")
-    right.set_title(f"Fig. 16 (right): steps {a.zoom_from}–{a.after_step}")
-    right.legend(loc="upper right", fontsize=7)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "fourier_gradients_example.png",
-        f"Mirrors Fig. 16: the backpropagated embedding gradient in the Fourier basis, ‖FFT(∂L/∂E)_k‖² for every "
-        f"frequency k over training (linear axes, as the paper's), for seed {stats['seed']}: the seed whose "
-        "peak step is nearest the median peak step over seeds (the lower seed on ties). Frequencies that "
-        f"survive at the end (τ = {formatting.fmt(survival.TAU)}) in colour, dead ones grey; right, steps {a.zoom_from} to "
-        f"{a.after_step} on their own scale. The dotted line marks step {a.after_step}.",
-    )
-
-
-def figure_median(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    steps = np.asarray(trials[0].result.steps, dtype=np.int64)
-    same = [t for t in trials if np.array_equal(np.asarray(t.result.steps), steps)]
-    surv, dead = [], []
-    for t in same:
-        Gk = np.asarray(t.result.gradient_norms, dtype=np.float64)
-        mask = survival.survivor_mask(t)
-        surv.append(Gk[:, mask].mean(axis=1) if mask.any() else np.full(steps.size, np.nan))
-        dead.append(Gk[:, ~mask].mean(axis=1) if (~mask).any() else np.full(steps.size, np.nan))
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    x = plotting.log_steps(steps)
-    curve_figures.band(
-        ax, x, surv, "tab:orange", f"survivors' mean (median and IQR over {len(same)} seeds)"
-    )
-    curve_figures.band(ax, x, dead, "tab:grey", "dead frequencies' mean (median and IQR)")
-    ax.axvspan(
-        max(a.peak_lo, 1),
-        a.peak_hi,
-        color="tab:green",
-        alpha=0.08,
-        lw=0,
-        label=f'"near step 100": {a.peak_lo}–{a.peak_hi}',
-    )
-    ax.axvline(a.after_step, color="black", ls=":", lw=1, label=f"step {a.after_step}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("training step (log; step 0 drawn at 1)")
-    ax.set_ylabel("mean ‖FFT(∂L/∂E)_k‖² (log)")
-    ax.set_title("Fig. 16 over seeds: survivors against dead frequencies")
-    ax.legend(loc="lower left", fontsize=7)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "fourier_gradients_median.png",
-        "Our summary of Fig. 16 over seeds: per step, the mean of ‖FFT(∂L/∂E)_k‖² over a run's surviving "
-        "frequencies (orange) and over its dead ones (grey); lines are the median over seeds, bands the "
-        "interquartile range (quantiles, so a band never goes below zero on the log axis).",
-    )
-
-
-def figure_decay(trials: list, a: FourierGradientsAnalysis, out_dir: Path) -> Figure:
-    plt = plotting.setup_matplotlib()
-    rows = {"weight decay": [], "backprop (Adam update)": [], "plain gradient step": []}
-    ref = None
-    for t in trials:
-        r = t.result
-        train = t.settings["train"]
-        lr, wd = float(train["lr"]), float(train["weight_decay"])
-        at, wd_part, bp_part = decay_parts.step_parts(r.steps, r.fourier_norms, lr, wd, 0)
-        if ref is None:
-            ref = at
-        if not np.array_equal(at, ref):
-            continue
-        F = np.asarray(r.fourier_norms, dtype=np.float64)
-        steps = np.asarray(r.steps, dtype=np.int64)
-        idx = np.searchsorted(steps, at)
-        Gk = np.asarray(r.gradient_norms, dtype=np.float64)[idx]
-        rows["weight decay"].append(np.abs(wd_part).sum(axis=1))
-        rows["backprop (Adam update)"].append(np.abs(bp_part).sum(axis=1))
-        # First order, a plain gradient step lr·G_k changes signal_k by at most 2·lr·‖F_k‖·‖G_k‖.
-        rows["plain gradient step"].append((2 * lr * np.sqrt(F[idx] * Gk)).sum(axis=1))
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    x = plotting.log_steps(ref)
-    for (label, curves), colour in zip(rows.items(), ("tab:blue", "tab:red", "tab:purple")):
-        curve_figures.band(ax, x, curves, colour, f"{label} (median, IQR over {len(curves)} seeds)")
-    ax.axvline(a.after_step, color="black", ls=":", lw=1, label=f"step {a.after_step}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("training step (log; step 0 drawn at 1)")
-    ax.set_ylabel("Σ_k |change of signal_k| in one step (log)")
-    ax.set_title("What moves the signals: weight decay against the update")
-    ax.legend(loc="lower left", fontsize=7)
-    return plotting.finish(
-        fig,
-        out_dir,
-        "weight_decay_vs_backprop.png",
-        "App. H's last sentence in the per-step change of the signals (shown, not judged: the claim compares "
-        "the forces): per step, Σ_k of the weight-decay part ((1 − lr·wd)² − 1)·signal_k "
-        "of the change of signal_k (blue) and of the rest of the recorded change, the Adam update made from the "
-        "backpropagated gradient (red), in absolute value; purple, the first-order change a plain gradient step "
-        "lr·∂L/∂E would make, 2·lr·‖F_k‖·‖FFT(∂L/∂E)_k‖, for scale. Median and IQR over seeds.",
-    )
 
 
 # ---------------------------------------------------------------- the report
@@ -544,15 +326,15 @@ def deviations_of(trials: list, a: FourierGradientsAnalysis) -> list[str]:
     ]
 
 
-iqr = curve_stats.iqr_text
+def listed(values) -> str:
+    return ", ".join(map(str, values))
 
 
 def findings_of(m: FourierGradientsMeasured) -> list[str]:
     a, stats, sp = m.options, m.stats, m.spread
-
-    def window_row(name, label):
-        w = m.windows[name]
-        return [
+    labels = (f"steps 0–{a.peak_hi}", f"{a.peak_hi}–{a.after_step}", f"{a.after_step}–end")
+    window_rows = [
+        [
             label,
             w["survivors"],
             w["dead"],
@@ -560,37 +342,23 @@ def findings_of(m: FourierGradientsMeasured) -> list[str]:
             f"{w['test']['positive']} of {w['test']['n']}",
             formatting.fmt_p(w["test"]["p"]),
         ]
-
+        for label, w in zip(labels, m.windows.values())
+    ]
+    per_seed = {  # column: key of run_stats
+        "peak step": "peak_step",
+        f"peak step, every {SAMPLED_EVERY}": "sampled_peak_step",
+        "peak g": "peak",
+        "peak / g(0)": "spike_factor",
+        f"g({a.after_step}) / peak": "ratio_after",
+        f"g({a.late_step}) / peak": "ratio_late",
+        f"log10 decay force / gradient after {a.after_step}": "force",
+        f"decay share after {a.after_step}": "decay_share",
+    }
+    rows = [
+        [str(s["seed"]), *(s[k] for k in per_seed.values()), listed(s["survivors"])] for s in stats
+    ]
     return [
-        formatting.md_table(
-            [
-                "seed",
-                "peak step",
-                f"peak step, every {SAMPLED_EVERY}",
-                "peak g",
-                "peak / g(0)",
-                f"g({a.after_step}) / peak",
-                f"g({a.late_step}) / peak",
-                f"log10 decay force / gradient after {a.after_step}",
-                f"decay share after {a.after_step}",
-                "survivors",
-            ],
-            [
-                [
-                    str(s["seed"]),
-                    s["peak_step"],
-                    s["sampled_peak_step"],
-                    s["peak"],
-                    s["spike_factor"],
-                    s["ratio_after"],
-                    s["ratio_late"],
-                    s["force"],
-                    s["decay_share"],
-                    ", ".join(map(str, s["survivors"])),
-                ]
-                for s in stats
-            ],
-        ),
+        formatting.md_table(["seed", *per_seed, "survivors"], rows),
         f"Peak step over seeds: {iqr(sp['peak_step'])}, n = {sp['peak_step']['n']}. g({a.after_step}) / peak: "
         f"{iqr(sp['ratio_after'])}; g({a.late_step}) / peak: {iqr(sp['ratio_late'])}. A later bump (the highest g, up to "
         f"step {a.after_step}, once g has fallen below half its peak and first stopped falling) in {sp['bump_step']['n']} "
@@ -607,11 +375,7 @@ def findings_of(m: FourierGradientsMeasured) -> list[str]:
                 "seeds with ratio > 1",
                 "Wilcoxon",
             ],
-            [
-                window_row("early", f"steps 0–{a.peak_hi}"),
-                window_row("middle", f"{a.peak_hi}–{a.after_step}"),
-                window_row("late", f"{a.after_step}–end"),
-            ],
+            window_rows,
         ),
         f"The two forces from step {a.after_step} on, log10(Σ_k wd·‖F_k(E)‖ / Σ_k ‖FFT(∂L/∂E)_k‖) (per seed, the median "
         f"over the records; above 0 the decay force is the larger): over all frequencies {iqr(sp['force'])}; survivors "
@@ -640,36 +404,29 @@ def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
         f"peak at step {formatting.fmt(peak['median'])}; g({a.after_step})/peak {formatting.fmt(after['median'], 2)}; "
         f"log10 decay force/gradient {formatting.fmt(force['median'], 2)}"
     )
-    ran = writeup.profile_lines(record, m.trials)
-    ran.append(
+    ran = [
+        *writeup.profile_lines(record, m.trials),
         f"{len(m.trials)} independent runs (embedding, MLP and split seed equal per run), every frequency k = 1..{m.K} "
         f"recorded: the gradient and the Fourier norms after every step up to step "
-        f"{', '.join(map(str, m.gradient_steps))}, then at each measurement."
-    )
-    ran.append(
-        f"Recording memory: {', '.join(map(str, m.records))} records × {m.K} frequencies × 4 bytes = "
+        f"{listed(m.gradient_steps)}, then at each measurement.",
+        f"Recording memory: {listed(m.records)} records × {m.K} frequencies × 4 bytes = "
         f"{', '.join(f'{b:,}' for b in m.bytes_gradient)} bytes of gradient norms per member (float32), and as much "
-        "again for the Fourier norms, which the dense steps also record."
-    )
+        "again for the Fourier norms, which the dense steps also record.",
+    ]
     findings, figures = findings_of(m), []
     if m.example is not None:
         example, ex = m.runs[m.example], m.stats[m.example]
         findings.append(
             f"Example seed (Fig. 16): {ex['seed']}, peak at step {ex['peak_step']} "
-            f"(survivors {', '.join(map(str, ex['survivors']))})."
+            f"(survivors {listed(ex['survivors'])})."
         )
-        figures.append(figure_example(example, ex, a, out_dir))
-    figures += [figure_median(m.runs, a, out_dir), figure_decay(m.runs, a, out_dir)]
-    summary = {
-        "analysis": a.__dict__,
-        **{k: v for k, v in sp.items() if k != "bump_share"},
-        "bytes_gradient_per_member": m.bytes_gradient,
-        "records": m.records,
-        "sampled_view": m.sampled,
-        "excluded_nonfinite": sum(len(v) for v in m.excluded.values()),
-        "runs": m.stats,
-        "claims": {c.name: c.verdict for c in m.claims},
-    }
+        figures.append(
+            gradient_figures.figure_example(example, ex["seed"], a.after_step, a.zoom_from, out_dir)
+        )
+    figures += [
+        gradient_figures.figure_median(m.runs, a.peak_lo, a.peak_hi, a.after_step, out_dir),
+        gradient_figures.figure_decay(m.runs, a.after_step, out_dir),
+    ]
     return writeup.section(
         m,
         record,
@@ -678,7 +435,16 @@ def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
         deviations=deviations,
         findings=findings,
         figures=figures,
-        summary=summary,
+        summary={
+            "analysis": a.__dict__,
+            **{k: v for k, v in sp.items() if k != "bump_share"},
+            "bytes_gradient_per_member": m.bytes_gradient,
+            "records": m.records,
+            "sampled_view": m.sampled,
+            "excluded_nonfinite": sum(len(v) for v in m.excluded.values()),
+            "runs": m.stats,
+            "claims": {c.name: c.verdict for c in m.claims},
+        },
         short_number=short,
         verdict_rule=rule_text(a),
     )

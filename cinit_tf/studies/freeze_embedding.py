@@ -22,17 +22,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import loss_vs_d
+from cinit_tf.prose import freeze_embedding as freeze_report
 from cinit_tf.stats import formatting, verdicts
 from cinit_tf.trial import LOSS_FLOOR
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
-# The figures live in _loss_vs_d; the level figure keeps its file name (the loss at the end of training).
+# The figures live in figures/loss_vs_d; the level figure keeps its file name (the loss at the end of training).
 figure_final, figure_around_p = loss_figures.figure_levels, loss_figures.figure_around_p
 
 DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
@@ -82,14 +81,6 @@ CLAIM = (
     'and remainder): higher-dimensional random embeddings are more "complete". On modular addition the paper '
     "notes a phase transition around d = p, with significantly lower loss for d > p than for d < p; Fig. 7's "
     "caption calls it a dip in loss at d = p."
-)
-
-SHAPES_NOTE = (
-    "How the level at d = p (mean log₁₀ test loss over the last tenth of the budget) is read against its two "
-    f"nearest grid neighbours, side by side (Welch's t-test per side, p < {verdicts.ALPHA:g}; a description beside "
-    "the verdict's contrast): **dip** — significantly lower than both; **bump** — significantly higher than "
-    "both; **step** — significantly different from both and between them; **lower/higher than d = x only** — "
-    "significant on one side only; **not resolved from seed noise** — on neither side."
 )
 
 PAPER_NUMBER = "loss falls with d on all three tasks (Fig. 7, 9; no number given); dip at d = p = 59 on modular addition (Fig. 7)"
@@ -144,7 +135,7 @@ def falls_claim(c: dict) -> verdicts.Claim:
     name = falls_name(c["task"])
     if not c["assessable"]:
         return verdicts.not_assessable(name, c["valid_frozen"], c["total_frozen"], kind="trend")
-    pts = [(d, loss_vs_d.time_log_loss(t)) for d, ts in c["_frozen_trials"].items() for t in ts]
+    pts = c["_frozen_speed"]
     claim = verdicts.trend(
         name,
         [d for d, _ in pts],
@@ -166,23 +157,6 @@ def falls_claim(c: dict) -> verdicts.Claim:
         note = "; ".join(x for x in (claim.note, f"the level rises at {where}") if x)
         return dataclasses.replace(claim, verdict=verdicts.PARTLY, reason="not_monotone", note=note)
     return claim
-
-
-def flat_text(dip: dict) -> str:
-    """How much the curves at d = p and its neighbours still moved over the last quarter (`loss_vs_d.flattening`)."""
-    flat = dip["flattening"]
-    size = flat["size"]
-    than = (
-        ""
-        if not np.isfinite(size)
-        else f", {'less' if size < DIP_MARGIN.value else 'not less'} than "
-        f"the dip's margin of {DIP_MARGIN.value:g}"
-    )
-    return (
-        f"the log₁₀ test loss at d = {dip['below']}, {dip['p']}, {dip['above']} moved {formatting.fmt(size)} "
-        f"decades per trial (mean size; {formatting.fmt(flat['change'])} signed) over the last quarter of "
-        f"training{than}"
-    )
 
 
 def dip_claim(c: dict | None) -> verdicts.Claim:
@@ -221,7 +195,7 @@ def dip_claim(c: dict | None) -> verdicts.Claim:
         f"d = {dip['below']} and d = {dip['above']}",
         margin=DIP_MARGIN,
         n=sum(k["n"]),
-        note=f"n = {'/'.join(map(str, k['n']))}; {flat_text(dip)}",
+        note=f"n = {'/'.join(map(str, k['n']))}; {freeze_report.flat_text(dip, DIP_MARGIN.value)}",
     )
 
 
@@ -230,62 +204,17 @@ class FreezeMeasured(Measured):
     """The numbers of a freezing run: one `loss_vs_d.task_sweep` per task, in the paper's task order."""
 
     cases: list = field(default_factory=list)
-    late_rise: dict = field(
-        default_factory=dict
-    )  # `late_rise` of the valid trials that trained until settled
-    companions: list = field(
-        default_factory=list
-    )  # `companions`: (standard-loss trial, exact twin or None)
-    companion: dict = field(default_factory=dict)  # `companion_numbers` of them
-
-
-def late_rise(trials) -> dict:
-    """How a run's training loss ends against its lowest: {"n", "risen", "step", "lowest", "rise"}, the last three
-    medians over the `risen` runs (step of the lowest training loss, log₁₀ of it, log₁₀ last / lowest).
-
-    A run whose loss rose by RISE_DECADES or more after its lowest point has not settled, and a longer cap makes it
-    settle only if the loss falls back and holds; the report says so for runs trained until settled.
-    """
-    rows = []
-    for t in trials:
-        loss = getattr(t.result, "train_loss", None)
-        loss = np.asarray([] if loss is None else loss, dtype=float)
-        if loss.size == 0 or not (
-            np.isfinite(loss[-1]) and loss[-1] > 0
-        ):  # no record, or a run that ended non-finite
-            continue
-        i = int(np.nanargmin(loss))
-        rows.append(
-            (
-                int(np.asarray(t.result.steps)[i]),
-                float(np.log10(loss[i])),
-                float(np.log10(loss[-1] / loss[i])),
-            )
-        )
-    risen = [r for r in rows if r[2] >= RISE_DECADES]
-
-    def med(k):
-        return float(np.median([r[k] for r in risen])) if risen else float("nan")
-
-    return {
-        "n": len(rows),
-        "risen": len(risen),
-        "step": med(0),
-        "lowest": med(1),
-        "rise": med(2),
-        "step_range": (min(r[0] for r in risen), max(r[0] for r in risen)) if risen else None,
-    }
+    # `loss_vs_d.late_rise` of the valid trials that trained until settled
+    late_rise: dict = field(default_factory=dict)
+    # `companions`: (standard-loss trial, exact twin or None), and their `companion_numbers`
+    companions: list = field(default_factory=list)
+    companion: dict = field(default_factory=dict)
 
 
 def _point_key(t) -> tuple:
     """What makes two trials twins across losses: task, grid point (d, arm) and the three seeds."""
-    s = t.settings
-    return (
-        s["task"]["name"],
-        int(s["train"]["d"]),
-        bool(s["train"]["freeze_embedding"]),
-        tuple(sorted(s["seeds"].items())),
-    )
+    train = t.settings["train"]
+    return t.settings["task"]["name"], int(train["d"]), bool(train["freeze_embedding"]), t.seeds
 
 
 def companions(trials) -> list[tuple]:
@@ -305,16 +234,6 @@ def companion_numbers(pairs) -> dict:
     return curve_stats.companion_collapse(
         pairs, lambda t: loss_vs_d.level(t, LEVEL_FROM), LOSS_FLOOR
     )
-
-
-def companion_text(k: dict) -> str:
-    """The companion's sentence, from `companion_numbers`."""
-    text = curve_stats.companion_sentence(
-        k,
-        "trials trained with the standard float32 loss (not judged)",
-        "the exact-loss run with the same seeds and grid point",
-    )
-    return text[:-1] + " (the last figure)."
 
 
 def measure(trials, options=None) -> FreezeMeasured:
@@ -351,127 +270,23 @@ def measure(trials, options=None) -> FreezeMeasured:
     ]
     m.claims.append(dip_claim(by_task.get("modadd")))
     m.assessable = any(c["assessable"] for c in cases)
-    m.late_rise = late_rise(
-        [t for t in m.valid if t.settings["train"].get("until", "steps") != "steps"]
-    )
+    m.late_rise = loss_vs_d.late_rise([t for t in m.valid if t.until_settled], RISE_DECADES)
     m.companions = companions(trials)
     m.companion = companion_numbers(m.companions)
     return m
-
-
-# ---------------------------------------------------------------- text
-
-
-def _point(s: dict) -> str:
-    text = f"{formatting.fmt(s['mean'])} ± {formatting.fmt(s['std'])} (n = {s['n']})"
-    return text + (f", {s['nonfinite']} non-finite" if s["nonfinite"] else "")
-
-
-def _spearman_text(r: dict) -> str:
-    return f"ρ = {formatting.fmt(r['rho'])} ({formatting.fmt_p(r['p'])}, n = {r['n']})"
-
-
-LEVEL_WORDS = "test loss over the last tenth of the budget (10^level)"
-
-
-def table(c) -> str:
-    rows = []
-    for d in sorted(set(c["frozen"]) | set(c["trained"])):
-        f, t = c["frozen"].get(d), c["trained"].get(d)
-        rows.append(
-            [
-                f"{d}" + (" = p" if d == c["p"] else ""),
-                _point(f) if f else "–",
-                formatting.fmt(f["test_acc"]) if f else "–",
-                _point(t) if t else "–",
-                formatting.fmt(t["test_acc"]) if t else "–",
-            ]
-        )
-    return formatting.md_table(
-        [
-            "d",
-            f"frozen: {LEVEL_WORDS}, mean ± std",
-            "frozen: mean final test acc",
-            f"trained: {LEVEL_WORDS}, mean ± std",
-            "trained: mean final test acc",
-        ],
-        rows,
-    )
-
-
-def dip_text(c) -> str:
-    dip = c["dip"]
-    if dip is None:
-        return (
-            f"No dip test for `{c['label']}`: its frozen grid does not hold d = p = {c['p']} with a grid "
-            "point on each side."
-        )
-
-    def side(key):
-        w = dip[f"vs_{key}"]
-        return (
-            f"{_point(dip[f'at_{key}'])} at d = {dip[key]} (difference of mean level "
-            f"{formatting.fmt(w['difference'])} decades; Welch t = {formatting.fmt(w['t'])}, {formatting.fmt_p(w['p'])})"
-        )
-
-    k = dip["contrast"]
-    return (
-        f"`{c['label']}` around d = p = {c['p']}: frozen {LEVEL_WORDS} {_point(dip['at'])} at d = "
-        f"{c['p']}, against {side('below')} and {side('above')}: side by side, **{dip['shape']}**. The "
-        "verdict's contrast (mean level at d = p minus the mean of its neighbours'): "
-        f"{formatting.fmt(k['difference'])} decades, 95% CI [{formatting.fmt(k['ci95'][0])}, {formatting.fmt(k['ci95'][1])}], "
-        f"{formatting.fmt_p(k['p'])}. Still moving at the budget: {flat_text(dip)}."
-    )
-
-
-def step_text(c) -> str:
-    s = c["step"]
-    if s is None:
-        return ""
-    (mb, sb, nb), (ma, sa, na) = s["below"], s["above"]
-    return (
-        f"`{c['label']}`, the text's phase-transition reading: frozen level (mean log₁₀ test loss over "
-        f"the last tenth, in log₁₀) {formatting.fmt(ma)} ± {formatting.fmt(sa)} (n = {na}) over all d > p against "
-        f"{formatting.fmt(mb)} ± {formatting.fmt(sb)} (n = {nb}) over all d < p (Welch t = {formatting.fmt(s['welch']['t'])}, "
-        f"{formatting.fmt_p(s['welch']['p'])}). Not part of the verdict rule, which tests the dip."
-    )
 
 
 def _summary_case(c) -> dict:
     return {k: v for k, v in c.items() if not k.startswith("_")}
 
 
-# ---------------------------------------------------------------- write
-
-
 def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
     """The section: the trend per task, the dip at d = p on modular addition, every grid point, and the figures."""
     if not m.assessable:
-        return writeup.section(m, record, deviations=_deviations(m.trials))
+        return writeup.section(m, record, deviations=freeze_report.deviations(m.trials))
     out_dir = Path(out_dir)
     cases = m.cases
-    modadd = next((c for c in cases if c["task"] == "modadd"), None)
-    dip = modadd["dip"] if modadd else None
-    our = "; ".join(f"{c['task']}: {_spearman_text(c['spearman_frozen'])}" for c in cases)
-    our = f"Spearman ρ between d and the frozen-embedding time-averaged log₁₀ test loss — {our}"
-    if dip is not None:
-        k = dip["contrast"]
-        our += (
-            f"; modadd {LEVEL_WORDS} at d = p = {dip['p']}: {_point(dip['at'])} against "
-            f"{_point(dip['at_below'])} at d = {dip['below']} and {_point(dip['at_above'])} at "
-            f"d = {dip['above']}; "
-            f"contrast of the level {formatting.fmt(k['difference'])} decades "
-            f"(95% CI [{formatting.fmt(k['ci95'][0])}, {formatting.fmt(k['ci95'][1])}])"
-        )
-    short = ", ".join(
-        f"{c['task']} ρ = {formatting.fmt(c['spearman_frozen']['rho'], 2)}" for c in cases
-    )
-    short += (
-        f"; d = p − neighbours: {formatting.fmt(dip['contrast']['difference'], 2)} decades "
-        f"[{formatting.fmt(dip['contrast']['ci95'][0], 2)}, {formatting.fmt(dip['contrast']['ci95'][1], 2)}]"
-        if dip
-        else "; d = p: not tested"
-    )
+    our, short = freeze_report.numbers(cases)
     figures = [
         loss_figures.figure_curves(cases, out_dir),
         loss_figures.figure_levels(cases, out_dir),
@@ -484,9 +299,9 @@ def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
         record,
         our_number=our,
         short_number=short,
-        what_we_ran=_what_we_ran(m, record),
-        deviations=_deviations(m.trials),
-        findings=_findings(m),
+        what_we_ran=freeze_report.what_we_ran(m, record),
+        deviations=freeze_report.deviations(m.trials),
+        findings=freeze_report.findings(m, DIP_MARGIN.value),
         figures=figures,
         summary={
             "cases": {c["label"]: _summary_case(c) for c in cases},
@@ -495,93 +310,3 @@ def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
             **({"companion": m.companion} if m.companions else {}),
         },
     )
-
-
-def _what_we_ran(m: FreezeMeasured, record: dict) -> list[str]:
-    ran = writeup.profile_lines(record, m.trials)
-    for c in m.cases:
-        ds_f, ds_t = sorted(c["frozen"]), sorted(c["trained"])
-        seeds_f = ", ".join(
-            f"{d}: {c['frozen'][d]['n'] + c['frozen'][d]['nonfinite']}" for d in ds_f
-        )
-        ran.append(
-            f"{c['task']} (cases {', '.join(f'`{x}`' for x in c['cases'])}): frozen d ∈ {{{', '.join(map(str, ds_f))}}} "
-            f"(seeds per point — {seeds_f}); trained d ∈ {{{', '.join(map(str, ds_t))}}}; "
-            f"{'/'.join(map(str, c['steps']))} steps; weight decay {', '.join(formatting.fmt(w) for w in c['weight_decay'])}."
-        )
-    ran.append(
-        "Each seed is one trial with its own embedding, MLP and split seed (seeds layout `independent`); "
-        "a point's frozen and trained trials share their seeds, so they start from the same embedding."
-    )
-    return ran
-
-
-def _deviations(trials) -> list[str]:
-    return [
-        "The paper does not list the dimensions of Fig. 7 and Fig. 9 or how many seeds each curve averages; the grid "
-        "of d (dense around d = p on modular addition) and the seeds per point are ours (see What we ran).",
-        "The paper shows curves only. We read two numbers off each trial, both in log₁₀ (losses span "
-        "decades, so means and CIs are of the log): how fast the loss falls, the time-averaged log₁₀ test "
-        'loss over the budget ("loss falls with d"), and the level it holds, the mean log₁₀ test loss over '
-        "the last tenth of the budget (the dip, the rises between points, the step and the table; "
-        f"{writeup.method('the-exact-loss')}).",
-        f"A frozen embedding is not trainable, so it is neither updated nor decayed ({writeup.method('optimizer')}); the MLP keeps the task's "
-        "weight decay.",
-        "The runs with a trained embedding are our reference; the paper shows only frozen runs.",
-        'Fig. 7\'s caption says "dip at d = p"; the text says "phase transition ... significantly lower when d > p '
-        f'compared to when d < p". The verdict tests the dip ({writeup.method("verdict-rules")}); the step is reported as a finding.',
-        *writeup.paper_setting_deviations(trials),
-        *writeup.common_deviations(trials),
-        writeup.STATISTICS_NOTE,
-    ]
-
-
-def _findings(m: FreezeMeasured) -> list[str]:
-    findings = [SHAPES_NOTE]
-    for c in m.cases:
-        findings.append(
-            f"**{c['task']}** (p = {c['p']}, {', '.join(map(str, c['steps']))} steps; paper Fig. "
-            f"{7 if c['task'] == 'modadd' else 9}). Frozen: "
-            f"{_spearman_text(c['spearman_frozen'])} on the time-averaged log₁₀ test loss, "
-            f"{_spearman_text(c['spearman_frozen_level'])} on the level (mean log₁₀ test loss "
-            f"over the last tenth). Trained reference: {_spearman_text(c['spearman_trained'])} "
-            "on the time-averaged log₁₀ test loss."
-        )
-        findings.append(table(c))
-        rises = [r for r in c["rises"] if r["rise"] > 0]
-        if rises:
-            where = ", ".join(
-                f"d = {r['from']} → {r['to']} (+{formatting.fmt(r['rise'])} decades, one-sided Welch "
-                f"{formatting.fmt_p(r['p'])})"
-                for r in rises
-            )
-            findings.append(
-                f"`{c['task']}`: the frozen level rises with d between adjacent points at {where}."
-            )
-        if c["dip"] is not None or c["task"] == "modadd":
-            findings.append(dip_text(c))
-        if c["task"] == "modadd" and c["step"] is not None:
-            findings.append(step_text(c))
-    if m.companions:
-        findings.append(companion_text(m.companion))
-    r = m.late_rise
-    if r.get("risen"):  # only runs trained until settled enter late_rise
-        lo, hi = r["step_range"]
-        findings.append(
-            f"Why no run settled: in {r['risen']} of the {r['n']} runs trained until settled, the training "
-            f"loss fell to its lowest, 10^{formatting.fmt(r['lowest'])} (median), at step {r['step']:,.0f} (median; "
-            f"{lo:,}–{hi:,}), and then rose by {formatting.fmt(r['rise'])} decades (median) by the last record; the "
-            "test loss rises with it (Figure 1). A loss that rises again after its lowest point does not "
-            "hold still for the stopping rule's window, so these runs reached the cap; a longer cap helps "
-            "only if the loss falls back and holds."
-        )
-    trials = m.trials
-    findings += writeup.health_findings(trials, convergence_matters=False)
-    unconverged = writeup.trial_health(trials)["unconverged"]
-    frozen_ids = {t.id for t in trials if t.settings["train"]["freeze_embedding"]}
-    findings.append(
-        f"{len([i for i in unconverged if i in frozen_ids])} of {len(frozen_ids)} frozen and "
-        f"{len([i for i in unconverged if i not in frozen_ids])} of {len(trials) - len(frozen_ids)} trained trials "
-        "never reached 100% test accuracy (the claim is about loss, so this is context, not a filter)."
-    )
-    return findings

@@ -11,14 +11,10 @@ Trials: independent seeds, embeddings as drawn. Per trial and frequency k: the i
 first steps), and whether k survives (final signal ≥ τ · max, docs/method.md#survival-rule). One sample per
 (trial, frequency).
 
-The SVM (docs/method.md#gradient_signal-43): one number, one test. One metric chosen in advance, the
-balanced accuracy of a class-balanced LinearSVC on standardised (signal, Δ₄), cross-validated with folds
-split by trial (samples of one trial are not independent), with a 95% CI from a bootstrap over trials,
-judged once at step 4 (the step of Fig. 6a and 6c); steps 1–3 are described. Plain accuracy stands beside
-the majority-class baseline. Correlations over the pooled samples take their intervals and p-values from
-resampling whole trials (_trial_bootstrap), not from counting the samples as independent. Δ is split into its weight-decay part, exactly
-((1 − lr·wd)² − 1)·signal_k(before the step) for AdamW's decoupled decay, and its backprop part (the
-rest); the SVM is reported on Δ, on the backprop part alone and, when recorded, on the backprop
+The SVM (docs/method.md#gradient_signal-43): one metric chosen in advance, judged once at step 4 (VERDICT_RULE).
+Correlations over the pooled samples take their intervals and p-values from resampling whole trials
+(`stats.bootstrap`). Δ is split into its exact weight-decay part and its backprop part (the rest,
+`measures.weight_decay`); the SVM is reported on Δ, on each part and, when recorded, on the backprop
 gradient's own Fourier norms ‖FFT(∂L/∂E)_k‖², at each of steps 1–4.
 
 Verdict rule (fixed here, before any numbers): see VERDICT_RULE, declared in DECLARATION.
@@ -33,9 +29,9 @@ import numpy as np
 
 from cinit_tf.figures import gradients as gradient_figures
 from cinit_tf.measures import survival
-from cinit_tf.measures.survival import TAUS
-from cinit_tf.readout import SURVIVAL_TAU, survivors
-from cinit_tf.signals import gradient_signal
+from cinit_tf.measures import weight_decay as decay_parts
+from cinit_tf.prose import gradient_signal as gradient_text
+from cinit_tf.readout import SURVIVAL_TAU
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import classifier, formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
@@ -110,6 +106,27 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- the claims (tested on known answers)
 
 
+# Claim (a) by (the CI above chance, the paper's number in the CI): verdict, the note's ending, reason.
+SVM_OUTCOMES = {
+    (True, True): (verdicts.REPRODUCED, "; inside, and above chance", "compatible"),
+    (True, False): (
+        verdicts.PARTLY,
+        "; above chance, but the paper's number lies outside",
+        "incompatible",
+    ),
+    (False, True): (
+        verdicts.NOT_ASSESSABLE,
+        "; the CI holds both chance and the paper's number",
+        "too_wide",
+    ),
+    (False, False): (
+        verdicts.NOT_REPRODUCED,
+        "; not above chance, and the paper's number lies outside",
+        "direction_fails",
+    ),
+}
+
+
 def svm_claim(fit: dict, trials: int) -> verdicts.Claim:
     """Claim (a), once, at HEADLINE_STEP: the paper's 83.8% in our CI of the class-balanced SVM's balanced
     accuracy."""
@@ -126,53 +143,28 @@ def svm_claim(fit: dict, trials: int) -> verdicts.Claim:
             reason="too_few_valid",
             n=trials,
         )
+    above, inside = lo > 0.5, lo <= PAPER_ACCURACY <= hi
+    verdict, ending, reason = SVM_OUTCOMES[above, inside]
     size = PAPER_ACCURACY - 0.5
-    numbers = dict(
+    return verdicts.Claim(
+        SVM_CLAIM,
+        verdict,
+        f"n counts trials (CI from a bootstrap over them); against the paper's {paper} and chance (50%)"
+        + ending,
         value=b,
         ci=(lo, hi),
         paper=paper,
         kind="number",
+        reason=reason,
         n=trials,
         margin=size,
         margin_source=SVM_SOURCE,
         expected_sign=1,
-        offset=0.5,
+        needs_n=verdicts.decide_n(trials, b - 0.5, lo - 0.5, hi - 0.5, size)
+        if inside and not above
+        else None,
         effect="balanced accuracy",
-    )
-    note = f"n counts trials (CI from a bootstrap over them); against the paper's {paper} and chance (50%)"
-    above, inside = lo > 0.5, lo <= PAPER_ACCURACY <= hi
-    if above and inside:
-        return verdicts.Claim(
-            SVM_CLAIM,
-            verdicts.REPRODUCED,
-            note + "; inside, and above chance",
-            reason="compatible",
-            **numbers,
-        )
-    if above:
-        return verdicts.Claim(
-            SVM_CLAIM,
-            verdicts.PARTLY,
-            note + "; above chance, but the paper's number lies outside",
-            reason="incompatible",
-            **numbers,
-        )
-    if inside:
-        needs = verdicts.decide_n(trials, b - 0.5, lo - 0.5, hi - 0.5, size)
-        return verdicts.Claim(
-            SVM_CLAIM,
-            verdicts.NOT_ASSESSABLE,
-            note + "; the CI holds both chance and the paper's number",
-            reason="too_wide",
-            needs_n=needs,
-            **numbers,
-        )
-    return verdicts.Claim(
-        SVM_CLAIM,
-        verdicts.NOT_REPRODUCED,
-        note + "; not above chance, and the paper's number lies outside",
-        reason="direction_fails",
-        **numbers,
+        offset=0.5,
     )
 
 
@@ -201,18 +193,9 @@ def rises_claim(step: int, r: dict) -> verdicts.Claim:
             f"; with {n} trials the smallest |ρ| detectable (80% power, p < {verdicts.ALPHA:g}) is ≈ "
             f"{formatting.fmt((verdicts.Z_ALPHA + verdicts.Z_POWER) * se)}"
         )
+    effect = f"Spearman ρ(Δ{step}, survived)"
     return verdicts.direction(
-        name,
-        rho,
-        lo,
-        hi,
-        r["p"],
-        +1,
-        f"Spearman ρ(Δ{step}, survived)",
-        margin=RISE_MARGIN,
-        n=n,
-        note=note,
-        kind="trend",
+        name, rho, lo, hi, r["p"], +1, effect, margin=RISE_MARGIN, n=n, note=note, kind="trend"
     )
 
 
@@ -220,50 +203,8 @@ def rises_claim(step: int, r: dict) -> verdicts.Claim:
 
 
 def samples(trials) -> dict:
-    """Pooled per-(trial, frequency) arrays: initial signal, Δ at STEPS, survival at each τ, trial index."""
-    signal, deltas, decays, grads, surv, group = [], [], [], [], {tau: [] for tau in TAUS}, []
-    for i, t in enumerate(sorted(trials, key=lambda t: t.id)):
-        r = t.result
-        norms = np.asarray(r.fourier_norms, dtype=float)
-        signal.append(norms[0])
-        deltas.append(gradient_signal(norms, list(STEPS), recorded_steps=r.steps))
-        decays.append(
-            np.stack(
-                [weight_decay_part(norms, r.steps, step, t.settings["train"]) for step in STEPS]
-            )
-        )
-        g = getattr(r, "gradient_norms", None)
-        if g is not None:
-            row = {int(st): j for j, st in enumerate(r.steps)}
-            grads.append(np.stack([np.asarray(g, dtype=float)[row[step - 1]] for step in STEPS]))
-        for tau in TAUS:
-            surv[tau].append(survivors(norms[-1], tau))
-        group.append(np.full(norms.shape[1], i))
-    delta = np.concatenate(deltas, axis=1)
-    decay = np.concatenate(decays, axis=1)
-    return {
-        "signal": np.concatenate(signal),
-        "delta": delta,  # (len(STEPS), samples)
-        "decay": decay,  # weight-decay part of delta, exactly
-        "backprop": delta - decay,  # the rest: what the loss gradient (through Adam) did
-        "gradient_norms": np.concatenate(grads, axis=1)
-        if len(grads) == len(trials) and grads
-        else None,
-        "survived": {tau: np.concatenate(v) for tau, v in surv.items()},
-        "group": np.concatenate(group),
-        "trials": len(trials),
-        "K": int(signal[0].size) if signal else 0,
-    }
-
-
-def weight_decay_part(norms, recorded_steps, step: int, train: dict) -> np.ndarray:
-    """The weight-decay part of Δ_k at `step`: AdamW's decoupled decay multiplies E by (1 − lr·wd) each step, so it
-    alone changes signal_k by ((1 − lr·wd)² − 1)·signal_k(before the step); the rest of Δ is backprop's."""
-    row = {int(st): j for j, st in enumerate(recorded_steps)}
-    lr, wd = float(train.get("lr", 0.01)), float(train.get("weight_decay", 0.0))
-    if train.get("freeze_embedding"):
-        wd = 0.0
-    return ((1.0 - lr * wd) ** 2 - 1.0) * np.asarray(norms, dtype=float)[row[step - 1]]
+    """Pooled per-(trial, frequency) arrays at STEPS (`weight_decay.delta_samples`)."""
+    return decay_parts.delta_samples(trials, STEPS)
 
 
 # ---------------------------------------------------------------- measure
@@ -275,28 +216,21 @@ class GradientMeasured(Measured):
 
     data: dict = field(default_factory=dict)  # samples(valid)
     settling: dict = field(default_factory=dict)  # survival.settling
-    svm: dict = field(
-        default_factory=dict
-    )  # classifier.svm_table on (signal, Δ₄) for each of FEATURE_SETS
+    # classifier.svm_table on (signal, Δ₄) for each of FEATURE_SETS
+    svm: dict = field(default_factory=dict)
     baseline: float = float("nan")  # majority-class accuracy at τ = SURVIVAL_TAU
-    per_step: list = field(
-        default_factory=list
-    )  # {"step", "spearman" (trial_bootstrap.spearman), "svm", "mean_survived", "mean_dead", "decay_share"}
-    variants: list = field(
-        default_factory=list
-    )  # {"step", "label", "svm", "spearman" (trial_bootstrap.spearman)}: Δ's parts as second feature
-    signal_only: dict = field(
-        default_factory=dict
-    )  # classifier.judged_svm on the initial signal alone
-    rho_signal: dict = field(
-        default_factory=dict
-    )  # trial_bootstrap.spearman ρ(initial signal, survived), bootstrap over trials
-    rho_signal_delta: dict = field(
-        default_factory=dict
-    )  # trial_bootstrap.spearman ρ(initial signal, Δ₄), bootstrap over trials
-    per_tau: list = field(
-        default_factory=list
-    )  # {"tau", "survived", "baseline", "svm"}: the judged SVM at each τ
+    # {"step", "spearman" (trial_bootstrap.spearman), "svm", "mean_survived", "mean_dead", "decay_share"}
+    per_step: list = field(default_factory=list)
+    # {"step", "label", "svm", "spearman" (trial_bootstrap.spearman)}: Δ's parts as second feature
+    variants: list = field(default_factory=list)
+    # classifier.judged_svm on the initial signal alone
+    signal_only: dict = field(default_factory=dict)
+    # trial_bootstrap.spearman ρ(initial signal, survived), bootstrap over trials
+    rho_signal: dict = field(default_factory=dict)
+    # trial_bootstrap.spearman ρ(initial signal, Δ₄), bootstrap over trials
+    rho_signal_delta: dict = field(default_factory=dict)
+    # {"tau", "survived", "baseline", "svm"}: the judged SVM at each τ
+    per_tau: list = field(default_factory=list)
 
 
 def _variants(data: dict) -> list[tuple[str, str]]:
@@ -323,9 +257,13 @@ def _steps(m: GradientMeasured) -> None:
     rhos = trial_bootstrap.spearman(np.column_stack(columns + [data["signal"]]), alive, groups)
     per_variant = iter(rhos[len(STEPS) : -1])
     m.rho_signal = rhos[-1]
+
+    def beside_signal(x) -> dict:  # the judged SVM on (initial signal, x)
+        return classifier.judged_svm(np.column_stack([data["signal"], x]), alive, groups)
+
     for j, step in enumerate(STEPS):
         d = data["delta"][j]
-        fit = classifier.judged_svm(np.column_stack([data["signal"], d]), alive, groups)
+        fit = beside_signal(d)
         m.per_step.append(
             {
                 "step": step,
@@ -339,14 +277,9 @@ def _steps(m: GradientMeasured) -> None:
             }
         )
         for label, key in variants:
-            x = data[key][j]
-            f = (
-                fit
-                if key == "delta"
-                else classifier.judged_svm(np.column_stack([data["signal"], x]), alive, groups)
-            )
+            svm = fit if key == "delta" else beside_signal(data[key][j])
             m.variants.append(
-                {"step": step, "label": label, "svm": f, "spearman": next(per_variant)}
+                {"step": step, "label": label, "svm": svm, "spearman": next(per_variant)}
             )
     m.claims = [svm_claim(m.per_step[STEPS.index(HEADLINE_STEP)]["svm"], data["trials"])] + [
         rises_claim(step, m.per_step[j]["spearman"]) for j, step in enumerate(STEPS)
@@ -384,245 +317,12 @@ def measure(trials, options=None) -> GradientMeasured:
 # ---------------------------------------------------------------- write
 
 
-def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
-
-
-def _numbers(m: GradientMeasured) -> tuple[str, str]:
-    """(our number, its short form for the index)."""
-    data, per_step, alive = m.data, m.per_step, m.data["survived"][SURVIVAL_TAU]
-    hf = per_step[STEPS.index(HEADLINE_STEP)]["svm"]
-    our = (
-        f"class-balanced linear SVM on (signal, Δ₄), CV by trial: balanced accuracy {_pct(hf['balanced'])} (95% CI "
-        f"{_pct(hf['balanced_ci'][0])}–{_pct(hf['balanced_ci'][1])}); described, at steps 1–3 "
-        + ", ".join(_pct(s_["svm"]["balanced"]) for s_ in per_step[:3])
-        + f"; signal alone {_pct(m.signal_only['balanced'])}; plain SVM accuracy {_pct(hf['plain_svm_accuracy'])} against a "
-        f"majority baseline of {_pct(m.baseline)}; {data['signal'].size} samples = {data['trials']} trials × {data['K']} "
-        f"frequencies, {int(alive.sum())} survivors"
-    )
-    short = (
-        f"balanced SVM acc. at step 4 {_pct(hf['balanced'])} [{_pct(hf['balanced_ci'][0])}, {_pct(hf['balanced_ci'][1])}]; "
-        "steps 1–3 "
-        + ", ".join(_pct(s_["svm"]["balanced"]) for s_ in per_step[:3])
-        + f" (plain {_pct(hf['plain_svm_accuracy'])}, baseline {_pct(m.baseline)}); n = {data['trials']} trials × {data['K']}"
-    )
-    return our, short
-
-
-def _rho(r: dict) -> str:
-    """ρ with its 95% CI from resampling whole trials (none from fewer than trial_bootstrap.MIN_TRIALS trials)."""
-    if not (np.isfinite(r["lo"]) and np.isfinite(r["hi"])):
-        return f"{formatting.fmt(r['rho'])} [no interval: {r['trials']} trials]"
-    return f"{formatting.fmt(r['rho'])} [{formatting.fmt(r['lo'])}, {formatting.fmt(r['hi'])}]"
-
-
-def _tables(m: GradientMeasured) -> dict:
-    """The Markdown tables of What we saw: {"svm", "variant", "step", "tau"}."""
-    rows = []
-    for name, _ in FEATURE_SETS:
-        s_ = m.svm[name]
-        rows.append(
-            [
-                name,
-                _pct(s_["plain"]["cv_accuracy"]),
-                _pct(s_["plain"]["train_accuracy"]),
-                _pct(s_["balanced"]["cv_balanced_accuracy"]),
-                _pct(s_["balanced"]["train_balanced_accuracy"]),
-                _pct(s_["plain_grouped"]["cv_accuracy"]),
-                _pct(s_["balanced_grouped"]["cv_balanced_accuracy"]),
-            ]
-        )
-    rows.append(
-        [
-            "majority class (no model)",
-            _pct(m.baseline),
-            _pct(m.baseline),
-            "50.0%",
-            "50.0%",
-            _pct(m.baseline),
-            "50.0%",
-        ]
-    )
-    variant_rows = [
-        [
-            str(v["step"]),
-            v["label"],
-            _pct(v["svm"]["balanced"]),
-            f"{_pct(v['svm']['balanced_ci'][0])}–{_pct(v['svm']['balanced_ci'][1])}",
-            _pct(v["svm"]["plain_svm_accuracy"]),
-            _rho(v["spearman"]),
-            formatting.fmt_p(v["spearman"]["p"]),
-        ]
-        for v in m.variants
-    ]
-    step_rows = [
-        [
-            f"{s_['step']}",
-            _rho(s_["spearman"]),
-            formatting.fmt_p(s_["spearman"]["p"]),
-            s_["mean_survived"],
-            s_["mean_dead"],
-            _pct(s_["decay_share"]),
-        ]
-        for s_ in m.per_step
-    ]
-    tau_rows = [
-        [
-            f"{t['tau']:g}",
-            t["survived"],
-            formatting.fmt(t["survived"] / max(m.data["trials"], 1)),
-            _pct(t["baseline"]),
-            _pct(t["svm"]["plain_svm_accuracy"]),
-            _pct(t["svm"]["balanced"]),
-        ]
-        for t in m.per_tau
-    ]
-    return {
-        "svm": formatting.md_table(
-            [
-                "features",
-                "SVM: CV accuracy",
-                "SVM: training accuracy",
-                "balanced SVM: CV balanced acc.",
-                "balanced SVM: training balanced acc.",
-                "SVM: CV accuracy, folds by trial",
-                "balanced SVM: CV balanced acc., folds by trial (the judged metric)",
-            ],
-            rows,
-        ),
-        "variant": formatting.md_table(
-            [
-                "step i",
-                "second feature beside the initial signal",
-                "balanced SVM: CV balanced acc.",
-                "95% CI",
-                "plain SVM: CV acc.",
-                "Spearman ρ(feature, survived) [95% CI]",
-                "bootstrap p",
-            ],
-            variant_rows,
-        ),
-        "step": formatting.md_table(
-            [
-                "step i",
-                "Spearman ρ(Δᵢ, survived) [95% CI]",
-                "bootstrap p",
-                "mean Δᵢ, survivors",
-                "mean Δᵢ, dead",
-                "mean |weight-decay part| / mean |Δᵢ|",
-            ],
-            step_rows,
-        ),
-        "tau": formatting.md_table(
-            [
-                "τ",
-                "survivors",
-                "survivors per trial",
-                "majority baseline",
-                "SVM CV acc.",
-                "balanced SVM CV balanced acc.",
-            ],
-            tau_rows,
-        ),
-    }
-
-
-def _what_we_ran(m: GradientMeasured, record: dict) -> list[str]:
-    data = m.data
-    ran = writeup.profile_lines(record, m.trials)
-    ran.append(
-        f"Samples: every frequency k = 1..{data['K']} of every valid trial, {data['signal'].size} in all; survival "
-        f"read off the final embedding after {', '.join(map(str, writeup.steps_of(m.valid)))} steps at τ = {SURVIVAL_TAU:g}."
-    )
-    ran.append(
-        f"SVM: scikit-learn LinearSVC (C = 1, squared hinge loss, class_weight = balanced for the judged metric) on "
-        f"features standardised within each fold; {classifier.FOLDS}-fold cross-validation stratified by survival with folds "
-        f"split by trial, shuffled with seed {classifier.CV_SEED}; 95% CIs by resampling trials {classifier.BOOTSTRAP} times."
-    )
-    ran.append(
-        f"Correlations over the pooled samples: Spearman ρ with a 95% percentile CI and a two-sided p from "
-        f"{trial_bootstrap.BOOTSTRAP} resamples of whole trials (seed {trial_bootstrap.SEED}), not from counting the samples as independent."
-    )
-    ran.append(
-        "Gradient norms ‖FFT(∂L/∂E)_k‖² recorded at steps 0–4 (train.gradient_steps)."
-        if data["gradient_norms"] is not None
-        else "No gradient norms recorded in this run (train.gradient_steps = 0): the split of Δ uses the recorded signals only."
-    )
-    return ran
-
-
-def _deviations(m: GradientMeasured) -> list[str]:
-    train = m.valid[0].settings["train"]
-    return [
-        survival.short_budget_deviation(m.valid),
-        "The paper does not give the number of trials behind Fig. 6, which step's Δ the SVM uses, nor the SVM's "
-        "scaling, regularisation, class weighting or validation, nor which accuracy it reports. We chose one metric in "
-        "advance (balanced accuracy of the class-balanced SVM, folds by trial) and test it once, at step 4, the step of "
-        "Fig. 6a and 6c, which the SVM is said to verify; steps 1–3 are described. Plain accuracy is shown beside the "
-        f"majority baseline ({writeup.method('gradient_signal-43')}).",
-        f"Split of Δ (ours): AdamW's decoupled weight decay multiplies E by (1 − lr·wd) = {1 - float(train['lr']) * float(train['weight_decay']):g} "
-        "each step, so its part of Δ_k is exactly ((1 − lr·wd)² − 1)·signal_k(before the step); the backprop part is the rest "
-        "(the loss gradient through Adam, and its cross-term with the decay).",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our rule); the τ table under What we saw "
-        f"shows τ = {', '.join(f'{t:g}' for t in TAUS)}.",
-        *writeup.paper_setting_deviations(m.valid),
-        *writeup.common_deviations(m.valid),
-        writeup.STATISTICS_NOTE,
-    ]
-
-
-def _reversal_text(m: GradientMeasured) -> str:
-    """The steps at which Δ goes with death, and what makes the sign: a finding beside the per-step claims."""
-    rev = [s_ for s_ in m.per_step if s_["spearman"]["rho"] < 0]
-    if not rev:
-        return "At every step 1–4 the estimate of ρ(Δᵢ, survived) is positive or zero: no step reverses Fig. 6b's sign."
-    part = {(v["step"], v["label"]): v["spearman"] for v in m.variants}
-    steps = ", ".join(str(s_["step"]) for s_ in rev)
-    each = "; ".join(
-        f"step {s_['step']}: ρ(Δ) = {_rho(s_['spearman'])}, backprop part {_rho(part[s_['step'], 'backprop part of Δ'])}, "
-        f"weight-decay part {_rho(part[s_['step'], 'weight-decay part of Δ'])}, mean |weight-decay part| / "
-        f"mean |Δ| = {_pct(s_['decay_share'])}"
-        for s_ in rev
-    )
-    return (
-        f"**Where Δ goes with death (step {steps}).** {each}. The weight-decay part, ((1 − lr·wd)² − 1)·signal_k, "
-        "is negative and proportional to the signal, and the signal predicts survival, so the frequencies that go on to "
-        "survive lose the most to the decay; where that part outweighs what the loss gradient adds, Δ goes with death "
-        "although the backprop part alone goes with survival or with neither. The per-step claim judges the sign; this "
-        "describes what makes it."
-    )
-
-
-def _findings(m: GradientMeasured) -> list[str]:
-    tables, so, rs, rsd = _tables(m), m.signal_only, m.rho_signal, m.rho_signal_delta
-    return [
-        "**The SVM's metric at each step, and Δ split into its parts.** For each step i, the class-balanced SVM on "
-        "(initial signal, feature), cross-validated with folds by trial (judged at step 4 with the full Δ; the rest is "
-        "description):",
-        tables["variant"],
-        f"The initial signal alone gives a balanced accuracy of {_pct(so['balanced'])} (95% CI "
-        f"{_pct(so['balanced_ci'][0])}–{_pct(so['balanced_ci'][1])}).",
-        "**Δ at steps 1–4 against survival.**",
-        tables["step"],
-        "**Every SVM at step 4** (plain and class-balanced, stratified folds and folds by trial):",
-        tables["svm"],
-        f"Initial signal against survival: Spearman ρ = {_rho(rs)} (bootstrap {formatting.fmt_p(rs['p'])}); initial signal against "
-        f"Δ₄: ρ = {_rho(rsd)} (bootstrap {formatting.fmt_p(rsd['p'])}); CIs and p from resampling whole trials (the weight-decay "
-        "part of Δ is proportional to the signal, so the two features are not independent).",
-        _reversal_text(m),
-        "**Survival threshold τ.**",
-        tables["tau"],
-        survival.settling_text(m.settling),
-        *writeup.health_findings(m.trials, convergence_matters=False),
-    ]
-
-
 def write(m: GradientMeasured, record: dict, out_dir: Path) -> Section:
     """The report section: the numbers of `measure` in words, tables and the three figures."""
     if not m.assessable:
         return writeup.section(m, record)
     out_dir = Path(out_dir)
-    our, short = _numbers(m)
+    our, short = gradient_text.numbers(m)
     data = m.data
     figures = [
         gradient_figures.figure_distribution(data, out_dir),
@@ -633,9 +333,10 @@ def write(m: GradientMeasured, record: dict, out_dir: Path) -> Section:
         m,
         record,
         our_number=our,
-        what_we_ran=_what_we_ran(m, record),
-        deviations=_deviations(m),
-        findings=_findings(m),
+        short_number=short,
+        what_we_ran=gradient_text.what_we_ran(m, record),
+        deviations=gradient_text.deviations(m),
+        findings=gradient_text.findings(m, [name for name, _ in FEATURE_SETS]),
         figures=figures,
         summary={
             "svm": m.svm,
@@ -651,5 +352,4 @@ def write(m: GradientMeasured, record: dict, out_dir: Path) -> Section:
             "valid": len(m.valid),
             "excluded_trials": len(m.trials) - len(m.valid),
         },
-        short_number=short,
     )
