@@ -10,7 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cinit_tf.signals import arrangements, as_embedding, cluster_centres, squared_distances
+from cinit_tf.signals import (
+    arrangement_pairs,
+    cluster_centres,
+    squared_distances,
+)
 
 # Final XOR shapes (docs/method.md#read-offs). A clean cube fits its best arrangement at r ≈ 0.999; a 4-D
 # cross-polytope, where several α tie, fits the best cube only at r ≈ 0.75–0.8.
@@ -81,13 +85,8 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def arrangement_fits(E_final, bits: int) -> np.ndarray:
     """Pearson r over i<j between each arrangement's α and the final squared distances."""
-    E = as_embedding(E_final)
-    p = 2**bits
-    if E.shape[0] != p:
-        raise ValueError(f"an XOR embedding of {bits} bits has {p} tokens, got {E.shape[0]}")
-    _, alphas = arrangements(bits)
-    upper = np.triu_indices(p, k=1)
-    return _pearson(alphas[:, upper[0], upper[1]].astype(np.float64), squared_distances(E)[upper])
+    alpha_pairs, distances = arrangement_pairs(E_final, bits)
+    return _pearson(alpha_pairs.astype(np.float64), distances)
 
 
 def learned_arrangement(E_final, bits: int) -> ArrangementReadout:

@@ -182,20 +182,27 @@ def arrangements(bits: int) -> tuple[np.ndarray, np.ndarray]:
     return matrices, alphas
 
 
-def arrangement_scores(E, bits: int) -> np.ndarray:
-    """g(α) = Σ_{i<j} ||E_i - E_j||² α_ij for every arrangement, in arrangements(bits) order.
-
-    The 168 matrices of 3 bits share 28 distinct α (6 axis orders each); g is computed once per
-    distinct α and copied, so equal α have bit-identical scores and rank ties are exact.
-    """
+def arrangement_pairs(E, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every arrangement's α over the token pairs i < j, and the embedding's squared distances over the
+    same pairs: what the initial score g and the final fit both read."""
     E = as_embedding(E)
     p = 2**bits
     if E.shape[0] != p:
         raise ValueError(f"an XOR embedding of {bits} bits has {p} tokens, got {E.shape[0]}")
     _, alphas = arrangements(bits)
     upper = np.triu_indices(p, k=1)
-    distinct, which = np.unique(alphas[:, upper[0], upper[1]], axis=0, return_inverse=True)
-    g = distinct.astype(np.float64) @ squared_distances(E)[upper]
+    return alphas[:, upper[0], upper[1]], squared_distances(E)[upper]
+
+
+def arrangement_scores(E, bits: int) -> np.ndarray:
+    """g(α) = Σ_{i<j} ||E_i - E_j||² α_ij for every arrangement, in arrangements(bits) order.
+
+    The 168 matrices of 3 bits share 28 distinct α (6 axis orders each); g is computed once per
+    distinct α and copied, so equal α have bit-identical scores and rank ties are exact.
+    """
+    alpha_pairs, distances = arrangement_pairs(E, bits)
+    distinct, which = np.unique(alpha_pairs, axis=0, return_inverse=True)
+    g = distinct.astype(np.float64) @ distances
     return g[np.ravel(which)]
 
 

@@ -15,7 +15,6 @@ import numpy as np
 from cinit_tf.seeds import rng
 from cinit_tf.settings import Bool, Choice, Float, Int, setting
 
-METRICS = ("train_loss", "train_acc", "test_loss", "test_acc")
 MAX_RECORDS = 200_000  # measurements per trial: every one is kept in memory and on disk
 UNTIL_RULES = (
     "steps",

@@ -1,19 +1,27 @@
 """The appendix studies (§5 Fig. 8, App. C, D, E): signals, nulls and counts on constructed data whose answer
 is known, each reachable verdict of each study on constructed trials, and each study end to end on its smoke profile."""
 
-import json
 import math
-import re
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from smoke_reports import read_report, run_smoke
 
 from cinit_tf.measures import candidate_signals, circularity_nulls, longer_runs
 from cinit_tf.prose import circularity as circularity_text
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
 from cinit_tf.stats import inference, verdicts
+from cinit_tf.stats.claims import (
+    ALPHA,
+    NOT_ASSESSABLE,
+    NOT_REPRODUCED,
+    ORDER,
+    PARTLY,
+    REPRODUCED,
+    headline,
+)
 from cinit_tf.studies import analyse
 from cinit_tf.studies import circles_vs_size as CS
 from cinit_tf.studies import circularity as CI
@@ -144,24 +152,21 @@ def test_loglog_slope_known_and_gaussian_concentration():
 def test_level_claim_outcomes():
     rng = np.random.default_rng(3)
     tight = {d: list(1 + 0.01 * rng.standard_normal(50)) for d in (1, 2, 4, 8)}
-    assert (
-        verdicts.level_claim("flat", tight, 1.0, 0.05, "test", "d").verdict == verdicts.REPRODUCED
-    )
+    assert verdicts.level_claim("flat", tight, 1.0, 0.05, "test", "d").verdict == REPRODUCED
     # Wide CIs (few, noisy values) pin nothing down: not flat, not moved → partly.
     wide = {d: list(1 + 0.5 * rng.standard_normal(4)) for d in (1, 2, 4, 8)}
-    assert verdicts.level_claim("flat", wide, 1.0, 0.05, "test", "d").verdict == verdicts.PARTLY
+    assert verdicts.level_claim("flat", wide, 1.0, 0.05, "test", "d").verdict == PARTLY
     # The level moves by 10% at one d: its CI misses 1 ± 0.05.
     moved = dict(tight) | {8: list(1.1 + 0.01 * rng.standard_normal(50))}
     claim = verdicts.level_claim("flat", moved, 1.0, 0.05, "test", "d")
     assert (claim.verdict, claim.reason) == (
-        verdicts.NOT_REPRODUCED,
+        NOT_REPRODUCED,
         "outside_band",
     ) and "d = 8" in claim.note
     # ... while a margin of 0.2 would have accepted it: the declared margin is what decides.
-    assert verdicts.level_claim("flat", moved, 1.0, 0.2, "test", "d").verdict == verdicts.REPRODUCED
+    assert verdicts.level_claim("flat", moved, 1.0, 0.2, "test", "d").verdict == REPRODUCED
     assert (
-        verdicts.level_claim("flat", {1: [1.0]}, 1.0, 0.05, "test", "d").verdict
-        == verdicts.NOT_ASSESSABLE
+        verdicts.level_claim("flat", {1: [1.0]}, 1.0, 0.05, "test", "d").verdict == NOT_ASSESSABLE
     )
 
 
@@ -185,9 +190,9 @@ def _verdicts(claims):
 def test_min_signal_reproduced_on_gaussian_draws():
     c = MS.measure_task("modadd", _gaussian_draws((1, 4, 16, 64, 256), 30))
     assert _verdicts(c["claims"]) == {
-        "min rises": verdicts.REPRODUCED,
-        "max falls": verdicts.REPRODUCED,
-        "mean flat": verdicts.REPRODUCED,
+        "min rises": REPRODUCED,
+        "max falls": REPRODUCED,
+        "mean flat": REPRODUCED,
     }
 
 
@@ -205,9 +210,9 @@ def test_min_signal_not_reproduced_when_one_circle_dominates_more_with_d():
             trials.append(trial(f"{d}-{i}", E, {"name": "modadd", "p": p}))
     c = MS.measure_task("modadd", trials)
     assert _verdicts(c["claims"]) == {
-        "min rises": verdicts.NOT_REPRODUCED,
-        "max falls": verdicts.NOT_REPRODUCED,
-        "mean flat": verdicts.NOT_REPRODUCED,
+        "min rises": NOT_REPRODUCED,
+        "max falls": NOT_REPRODUCED,
+        "mean flat": NOT_REPRODUCED,
     }
 
 
@@ -221,7 +226,7 @@ def test_min_signal_partly_when_the_trend_is_not_significant():
         [MS.draw_stats(fourier_norms(t.result.initial_embedding), 1)["norm_min"] for t in trials],
     )
     assert rho > 0 and 0.01 <= pv < 0.05
-    assert claim.verdict == verdicts.PARTLY
+    assert claim.verdict == PARTLY
 
 
 def test_min_signal_not_assessable_with_non_finite_draws():
@@ -231,7 +236,7 @@ def test_min_signal_not_assessable_with_non_finite_draws():
             t.result.initial_embedding, np.nan
         )
     c = MS.measure_task("modadd", trials)
-    assert {cl.verdict for cl in c["claims"]} == {verdicts.NOT_ASSESSABLE}
+    assert {cl.verdict for cl in c["claims"]} == {NOT_ASSESSABLE}
     assert c["valid"] == 4 and sum(len(v) for v in c["excluded"].values()) == 8
 
 
@@ -253,12 +258,12 @@ def test_min_signal_trends_are_judged_against_the_conventional_rho():
     0.1: partly. No shift gives ρ = 0 with a CI [−0.026, 0.026] that rules out 0.1: not reproduced, where the
     rule without a margin would have said "too wide". A shift of 0.3 reaches it: reproduced."""
     weak = MS.task_claims("modadd", _shifted_draws(0.06))
-    assert [(c.verdict, c.reason) for c in weak] == [(verdicts.PARTLY, "short_of_margin")] * 2 + [
-        (verdicts.REPRODUCED, "inside_band")
+    assert [(c.verdict, c.reason) for c in weak] == [(PARTLY, "short_of_margin")] * 2 + [
+        (REPRODUCED, "inside_band")
     ]
     low, high, _ = weak
     assert low.value == pytest.approx(0.0478, abs=1e-3) and low.n == 6000
-    assert 0 < low.ci[0] and low.ci[1] < 0.1 and low.p < verdicts.ALPHA
+    assert 0 < low.ci[0] and low.ci[1] < 0.1 and low.p < ALPHA
     assert high.value == pytest.approx(-0.0478, abs=1e-3) and high.expected_sign == -1
     assert (low.margin, high.margin) == (0.1, 0.1)
     assert low.margin_source.startswith('Fig. 8: "The minimum signal')
@@ -266,14 +271,10 @@ def test_min_signal_trends_are_judged_against_the_conventional_rho():
         'App. C: "the maximum signal decreases over dimensionality"'
     )
     flat = MS.task_claims("modadd", _shifted_draws(0.0))
-    assert [(c.verdict, c.reason) for c in flat[:2]] == [
-        (verdicts.NOT_REPRODUCED, "rules_out_margin")
-    ] * 2
+    assert [(c.verdict, c.reason) for c in flat[:2]] == [(NOT_REPRODUCED, "rules_out_margin")] * 2
     assert flat[0].value == pytest.approx(0.0, abs=1e-12) and flat[0].needs_n is None
     clear = MS.task_claims("modadd", _shifted_draws(0.3))
-    assert [(c.verdict, c.reason) for c in clear[:2]] == [
-        (verdicts.REPRODUCED, "beyond_margin")
-    ] * 2
+    assert [(c.verdict, c.reason) for c in clear[:2]] == [(REPRODUCED, "beyond_margin")] * 2
 
 
 def _two_task_draws(ds=(4, 16, 64, 256), draws=40, seed=0):
@@ -298,7 +299,7 @@ def test_min_signal_measure_on_gaussian_draws_of_two_tasks():
     assert [c.name.split(" (")[0] for c in m.claims] == [
         f"{t}: {w}" for t in ("xor", "modadd") for w in ("min rises", "max falls", "mean flat")
     ]
-    assert [c.verdict for c in m.claims] == [verdicts.REPRODUCED] * 6
+    assert [c.verdict for c in m.claims] == [REPRODUCED] * 6
     assert m.assessable and len(m.valid) == len(m.trials) == 320 and m.excluded == {}
     for c in m.cases:
         # The relative spread of a sum of d independent coordinates shrinks as 1/√d.
@@ -322,16 +323,16 @@ def test_min_signal_measure_judges_each_task_on_its_own_draws(tmp_path):
     m = MS.measure(trials, None)
     by_name = {c.name.split(" (")[0]: c.verdict for c in m.claims}
     assert [by_name[f"xor: {w}"] for w in ("min rises", "max falls", "mean flat")] == [
-        verdicts.NOT_ASSESSABLE
+        NOT_ASSESSABLE
     ] * 3
-    assert by_name["modadd: min rises"] != verdicts.NOT_ASSESSABLE and m.assessable
+    assert by_name["modadd: min rises"] != NOT_ASSESSABLE and m.assessable
     assert (
         list(m.excluded) == ["non-finite training loss or embedding (diverged) (xor)"]
         and len(m.valid) == 24
     )
     section = analyse(MS, {}, trials, tmp_path / "one")
     assert (
-        section.verdict == verdicts.NOT_ASSESSABLE
+        section.verdict == NOT_ASSESSABLE
         and len(section.figures) == 4
         and "xor:" not in section.our_number
     )
@@ -346,9 +347,7 @@ def test_min_signal_measure_judges_each_task_on_its_own_draws(tmp_path):
         )
     m = MS.measure(trials, None)
     assert (
-        not m.assessable
-        and [c.verdict for c in m.claims] == [verdicts.NOT_ASSESSABLE] * 6
-        and m.valid == []
+        not m.assessable and [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 6 and m.valid == []
     )
     section = analyse(MS, {}, trials, tmp_path)
     assert section.our_number == "not assessable: 0 of 48 trials valid" and section.figures == []
@@ -458,32 +457,31 @@ def _fit(b_c, lo, hi, resamples=2000, trials=16):
 
 def test_added_claim_outcomes():
     """Claim 3 on c_k's logistic coefficient given the signal: every outcome of the rule, including the edges."""
-    assert CI.added_claim(_fit(0.1, -0.2, 0.4), 16, 16).verdict == verdicts.REPRODUCED
+    assert CI.added_claim(_fit(0.1, -0.2, 0.4), 16, 16).verdict == REPRODUCED
     assert (
-        CI.added_claim(_fit(0.0, 0.0, 0.4), 16, 16).verdict == verdicts.REPRODUCED
+        CI.added_claim(_fit(0.0, 0.0, 0.4), 16, 16).verdict == REPRODUCED
     )  # an interval touching 0 holds it
     # A wide interval holding 0 is the inconclusive evidence the paper describes: reproduced, never "too wide".
     wide = CI.added_claim(_fit(0.5, -3.0, 4.0), 16, 16)
     assert (wide.verdict, wide.reason) == (
-        verdicts.REPRODUCED,
+        REPRODUCED,
         "compatible",
     ) and "up to |β_c| = 4" in wide.note
-    assert CI.added_claim(_fit(0.8, 0.3, 1.3), 16, 16).verdict == verdicts.NOT_REPRODUCED
-    assert CI.added_claim(_fit(-0.8, -1.3, -0.3), 16, 16).verdict == verdicts.PARTLY
+    assert CI.added_claim(_fit(0.8, 0.3, 1.3), 16, 16).verdict == NOT_REPRODUCED
+    assert CI.added_claim(_fit(-0.8, -1.3, -0.3), 16, 16).verdict == PARTLY
     assert (
-        CI.added_claim(_fit(0.8, 0.3, 1.3), 7, 16).verdict == verdicts.NOT_ASSESSABLE
+        CI.added_claim(_fit(0.8, 0.3, 1.3), 7, 16).verdict == NOT_ASSESSABLE
     )  # fewer than half valid
-    assert CI.added_claim(None, 16, 16).verdict == verdicts.NOT_ASSESSABLE  # one class only
+    assert CI.added_claim(None, 16, 16).verdict == NOT_ASSESSABLE  # one class only
     assert (
-        CI.added_claim(_fit(0.8, 0.3, 1.3, trials=4), 4, 4).verdict == verdicts.NOT_ASSESSABLE
+        CI.added_claim(_fit(0.8, 0.3, 1.3, trials=4), 4, 4).verdict == NOT_ASSESSABLE
     )  # too few runs to resample
     assert (
-        CI.added_claim(_fit(0.8, 0.3, 1.3, resamples=900), 16, 16).verdict
-        == verdicts.NOT_ASSESSABLE
+        CI.added_claim(_fit(0.8, 0.3, 1.3, resamples=900), 16, 16).verdict == NOT_ASSESSABLE
     )  # separates often
     assert (
         CI.added_claim(_fit(float("nan"), float("nan"), float("nan")), 16, 16).verdict
-        == verdicts.NOT_ASSESSABLE
+        == NOT_ASSESSABLE
     )
     claim = CI.added_claim(_fit(0.8, 0.3, 1.3), 16, 16)
     assert (
@@ -530,17 +528,15 @@ def test_circularity_rise_is_judged_against_the_conventional_rho():
     rise (ρ = 0 [−0.026, 0.026]) rules it out: not reproduced; a rise of 0.3 SD reaches it: reproduced."""
     weak = CI.rise_claims(_sweep(0.06))
     assert [(c.verdict, c.reason, c.kind, c.n) for c in weak] == [
-        (verdicts.PARTLY, "short_of_margin", "trend", 6000)
+        (PARTLY, "short_of_margin", "trend", 6000)
     ] * 2
     assert weak[0].margin == 0.1
     assert weak[0].margin_source.startswith('App. E: "Indeed, circularity increases')
-    assert 0 < weak[0].ci[0] and weak[0].ci[1] < 0.1 and weak[0].p < verdicts.ALPHA
+    assert 0 < weak[0].ci[0] and weak[0].ci[1] < 0.1 and weak[0].p < ALPHA
     flat = CI.rise_claims(_sweep(0.0))
-    assert [(c.verdict, c.reason) for c in flat] == [
-        (verdicts.NOT_REPRODUCED, "rules_out_margin")
-    ] * 2
+    assert [(c.verdict, c.reason) for c in flat] == [(NOT_REPRODUCED, "rules_out_margin")] * 2
     clear = CI.rise_claims(_sweep(0.3))
-    assert [(c.verdict, c.reason) for c in clear] == [(verdicts.REPRODUCED, "beyond_margin")] * 2
+    assert [(c.verdict, c.reason) for c in clear] == [(REPRODUCED, "beyond_margin")] * 2
 
 
 def _circularity_trials(p=23, draws=40, planted=0.0, seed=0):
@@ -570,9 +566,9 @@ def test_circularity_measure_gaussian_draws_are_the_selection_effect():
     # N(0, 1) draws: the score rises with d and is the selection null at every d (described, not judged); survival was
     # planted on the most circular frequencies, so circularity predicts it beyond the signal.
     assert [c.verdict for c in m.claims] == [
-        verdicts.REPRODUCED,
-        verdicts.REPRODUCED,
-        verdicts.NOT_REPRODUCED,
+        REPRODUCED,
+        REPRODUCED,
+        NOT_REPRODUCED,
     ]
     assert [c.name for c in m.claims] == list(CI.CLAIM_NAMES) and len(CI.CLAIM_NAMES) == 3
     assert m.assessable and sorted(m.excess) == [2, 8, 32]
@@ -632,9 +628,9 @@ def _survival_runs(mode, n=30, p=23, d=16, seed=0):
 @pytest.mark.parametrize(
     "mode, verdict",
     [
-        ("signal", verdicts.REPRODUCED),
-        ("circle", verdicts.NOT_REPRODUCED),
-        ("death", verdicts.PARTLY),
+        ("signal", REPRODUCED),
+        ("circle", NOT_REPRODUCED),
+        ("death", PARTLY),
     ],
 )
 def test_circularity_survival_claim_through_measure(mode, verdict):
@@ -654,7 +650,7 @@ def test_circularity_survival_claim_not_assessable_through_measure():
         _survival_runs("circle", n=4), CI.CircularityAnalysis(null_draws=4, bootstrap=50)
     )
     claim = few.claims[2]
-    assert (claim.verdict, claim.reason, claim.n) == (verdicts.NOT_ASSESSABLE, "too_few_valid", 4)
+    assert (claim.verdict, claim.reason, claim.n) == (NOT_ASSESSABLE, "too_few_valid", 4)
     assert few.auc_circularity[0] > 0.5 and np.isnan(
         few.added["lo"][2]
     )  # numbers described, no interval
@@ -663,7 +659,7 @@ def test_circularity_survival_claim_not_assessable_through_measure():
         t.result.fourier_norms[-1][:] = 1.0  # every frequency survives: one class only
     m = CI.measure(dead, CI.CircularityAnalysis(null_draws=4, bootstrap=50))
     assert m.added is None and (m.claims[2].verdict, m.claims[2].reason) == (
-        verdicts.NOT_ASSESSABLE,
+        NOT_ASSESSABLE,
         "no_estimate",
     )
 
@@ -704,12 +700,12 @@ def test_circularity_not_assessable_when_nothing_is_valid(tmp_path):
         else:
             t.result.convergence_step = None
     m = CI.measure(trials, CI.CircularityAnalysis(null_draws=10, bootstrap=10))
-    assert not m.assessable and [c.verdict for c in m.claims] == [verdicts.NOT_ASSESSABLE] * 3
+    assert not m.assessable and [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 3
     assert m.valid == [] and len(m.trials) == 18
     section = analyse(CI, {"analysis": {"null_draws": 10, "bootstrap": 10}}, trials, tmp_path)
     assert (
         section.our_number == "not assessable: 0 of 18 trials valid"
-        and section.verdict == verdicts.NOT_ASSESSABLE
+        and section.verdict == NOT_ASSESSABLE
     )
     assert section.figures == [] and not list(tmp_path.glob("*.png"))
 
@@ -720,7 +716,7 @@ def test_circularity_section_on_constructed_trials(tmp_path):
     assert section.summary["trained_valid"] == 8 and section.summary["trained"] == 9
     assert any("1 of 9 trials excluded" in x for x in section.excluded)
     assert any("never reached 100% test accuracy" in x for x in section.excluded)
-    assert section.verdict == verdicts.headline(section.claims) and len(section.claims) == 3
+    assert section.verdict == headline(section.claims) and len(section.claims) == 3
     assert {f.filename for f in section.figures} == {
         "circularity_vs_d.png",
         "circularity_vs_survival.png",
@@ -793,8 +789,8 @@ def test_trend_claims_reach_every_outcome():
             ]
         )
     ]
-    assert CS.trend_claim("d", up, "d", +1).verdict == verdicts.REPRODUCED
-    assert CS.trend_claim("d", up, "d", -1).verdict == verdicts.NOT_REPRODUCED
+    assert CS.trend_claim("d", up, "d", +1).verdict == REPRODUCED
+    assert CS.trend_claim("d", up, "d", -1).verdict == NOT_REPRODUCED
     # Four runs, ρ = 0.8: the right sign, but the interval holds both 0 and the margin (ρ = 0.3, App. D's "clear")
     # → not assessable, with the points that would decide against the margin.
     few = [
@@ -802,28 +798,28 @@ def test_trend_claims_reach_every_outcome():
         for d, c in [(16, 2), (32, 4), (64, 3), (128, 5)]
     ]
     wide = CS.trend_claim("d", few, "d", +1)
-    assert wide.verdict == verdicts.NOT_ASSESSABLE and wide.margin == 0.3 and wide.needs_n > 4
+    assert wide.verdict == NOT_ASSESSABLE and wide.margin == 0.3 and wide.needs_n > 4
     assert f"needs ≈ {wide.needs_n} to decide against the margin; n = 4 now" in wide.detail
     # Most runs never generalise: excluded, and too few remain.
     bad = [
         CS.run_row(_run(59, d, 0.5, 10, generalised=False, tid=f"b{d}")) for d in (16, 32, 64, 128)
     ]
     claim = CS.trend_claim("d", up[:2] + bad, "d", +1)
-    assert claim.verdict == verdicts.NOT_ASSESSABLE and "2 of 6" in claim.detail
+    assert claim.verdict == NOT_ASSESSABLE and "2 of 6" in claim.detail
 
 
 def test_zero_weight_decay_claim_outcomes():
     keep_all = [
         CS.run_row(_run(59, 128, 0.0, 29, generalised=False, tid=f"z{i}")) for i in range(2)
     ]
-    assert CS.zero_wd_claim(keep_all).verdict == verdicts.REPRODUCED
+    assert CS.zero_wd_claim(keep_all).verdict == REPRODUCED
     one_short = keep_all[:1] + [CS.run_row(_run(59, 128, 0.0, 28, generalised=False, tid="z9"))]
     assert (
-        CS.zero_wd_claim(one_short).verdict == verdicts.PARTLY
+        CS.zero_wd_claim(one_short).verdict == PARTLY
     )  # a single frequency lost breaks "every frequency"
     generalises = [CS.run_row(_run(59, 128, 0.0, 5, generalised=True, tid="g"))]
-    assert CS.zero_wd_claim(generalises).verdict == verdicts.NOT_REPRODUCED
-    assert CS.zero_wd_claim([CS.run_row(_run(59, 128, 0.5, 4))]).verdict == verdicts.NOT_ASSESSABLE
+    assert CS.zero_wd_claim(generalises).verdict == NOT_REPRODUCED
+    assert CS.zero_wd_claim([CS.run_row(_run(59, 128, 0.5, 4))]).verdict == NOT_ASSESSABLE
 
 
 def _circle_runs():
@@ -853,7 +849,7 @@ def test_circles_measure_reaches_every_claim_on_constructed_runs():
     from scipy import stats
 
     m = CS.measure(_circle_runs(), CS.CirclesAnalysis())
-    assert [c.verdict for c in m.claims] == [verdicts.REPRODUCED] * 5
+    assert [c.verdict for c in m.claims] == [REPRODUCED] * 5
     assert [c.name for c in m.claims] == list(CS.CLAIM_NAMES)
     assert sorted(r["d"] for r in m.sweeps["d"]) == [16, 16, 32, 32, 64, 64, 128, 128, 256, 256]
     assert (
@@ -876,9 +872,7 @@ def test_circles_not_assessable_when_every_run_diverged(tmp_path):
         t.result.nonfinite_step = 100
     m = CS.measure(runs, CS.CirclesAnalysis())
     assert (
-        not m.assessable
-        and [c.verdict for c in m.claims] == [verdicts.NOT_ASSESSABLE] * 5
-        and m.valid == []
+        not m.assessable and [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 5 and m.valid == []
     )
     assert m.spearman == {} and m.settling is None
     section = analyse(CS, {"analysis": {}}, runs, tmp_path)
@@ -963,39 +957,11 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
 
 @pytest.fixture(scope="module")
 def smoke_reports(tmp_path_factory):
-    from cinit_tf.run import main
-
-    tmp = tmp_path_factory.mktemp("appendix")
-    for name in STUDIES:
-        assert (
-            main(
-                [
-                    str(EXPERIMENTS / f"{name}.toml"),
-                    "--profile",
-                    "smoke",
-                    "--out",
-                    str(tmp),
-                    "--reports",
-                    str(tmp),
-                    "--quiet",
-                ]
-            )
-            == 0
-        )
-    return tmp
-
-
-def _report(root, name):
-    folder = root / name
-    readme = (folder / "README.md").read_text()
-    summary = json.loads((folder / "summary.json").read_text())
-    for png in re.findall(r"\]\(([^)]+\.png)\)", readme):
-        assert (folder / png).stat().st_size > 1000, png
-    return readme, summary, {p.name for p in folder.glob("*.png")}
+    return run_smoke(STUDIES, tmp_path_factory.mktemp("appendix"))
 
 
 def test_min_signal_vs_dim_smoke(smoke_reports):
-    readme, s, pngs = _report(smoke_reports, "min_signal_vs_dim")
+    readme, s, pngs = read_report(smoke_reports, "min_signal_vs_dim")
     assert pngs == {
         "min_signal.png",
         "min_mean_max_normalised.png",
@@ -1012,11 +978,11 @@ def test_min_signal_vs_dim_smoke(smoke_reports):
     assert len(s["claims"]) == 9
     for text in ("by construction", "1/√d", "Fig. 8", "Fig. 10", "excluded from the statistics"):
         assert text in readme
-    assert s["verdict"] in verdicts.ORDER
+    assert s["verdict"] in ORDER
 
 
 def test_circularity_smoke(smoke_reports):
-    readme, s, pngs = _report(smoke_reports, "circularity")
+    readme, s, pngs = read_report(smoke_reports, "circularity")
     assert pngs == {"circularity_vs_d.png", "circularity_vs_survival.png"}
     body = s["summary"]
     assert body["sweep"]["ds"] == [2, 16, 64] and body["trained"] == 3
@@ -1033,7 +999,7 @@ def test_circularity_smoke(smoke_reports):
 
 
 def test_circles_vs_size_smoke(smoke_reports):
-    readme, s, pngs = _report(smoke_reports, "circles_vs_size")
+    readme, s, pngs = read_report(smoke_reports, "circles_vs_size")
     assert pngs == {"circles_vs_d_and_p.png", "circles_vs_weight_decay.png"}
     body = s["summary"]
     assert body["centre"] == {"p": 23, "d": 16, "weight_decay": 2.0}
@@ -1093,7 +1059,7 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
         for i, (wd, c, g) in enumerate(falling)
     ]
     claim = CS.wd_trend_claim([CS.run_row(t) for t in runs])
-    assert claim.verdict == verdicts.REPRODUCED and "6 of these 10 runs generalise" in claim.detail
+    assert claim.verdict == REPRODUCED and "6 of these 10 runs generalise" in claim.detail
     # Without the non-generalising runs the same data would rest on three weight decays only; with them, the
     # small weight decays count: a rise at small wd (before the rule, unreachable: those runs were excluded) is seen.
     rising = [
@@ -1112,7 +1078,7 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
         _settling(_run(59, 128, wd, c, generalised=g, tid=f"r{i}"), "settled")
         for i, (wd, c, g) in enumerate(rising)
     ]
-    assert CS.wd_trend_claim([CS.run_row(t) for t in runs]).verdict == verdicts.NOT_REPRODUCED
+    assert CS.wd_trend_claim([CS.run_row(t) for t in runs]).verdict == NOT_REPRODUCED
     # Counts of runs stopped at their cap before settling are not final: left out, and too few remain.
     capped = [
         _settling(
@@ -1121,12 +1087,12 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
         for i, (wd, c, g) in enumerate(falling)
     ]
     claim = CS.wd_trend_claim([CS.run_row(t) for t in capped])
-    assert claim.verdict == verdicts.NOT_ASSESSABLE and "3 of 10" in claim.detail
+    assert claim.verdict == NOT_ASSESSABLE and "3 of 10" in claim.detail
     # Runs of a fixed length count as they are.
     fixed = [
         _run(59, 128, wd, c, generalised=g, tid=f"f{i}") for i, (wd, c, g) in enumerate(falling)
     ]
-    assert CS.wd_trend_claim([CS.run_row(t) for t in fixed]).verdict == verdicts.REPRODUCED
+    assert CS.wd_trend_claim([CS.run_row(t) for t in fixed]).verdict == REPRODUCED
 
 
 def test_longer_runs_are_read_where_the_settled_main_runs_stopped():
@@ -1176,7 +1142,7 @@ def test_count_trends_leave_out_counts_that_are_not_final():
         _settling(_run(59, d, 0.5, c, tid=f"d{i}"), "settled") for i, (d, c) in enumerate(rising)
     ]
     rows = [CS.run_row(t) for t in runs]
-    assert CS.trend_claim("d", rows, "d", +1).verdict == verdicts.REPRODUCED
+    assert CS.trend_claim("d", rows, "d", +1).verdict == REPRODUCED
     assert [r["same_set_late"] for r in rows] == [
         None
     ] * 8  # settled by their rule: not checked again at 2/3
@@ -1184,7 +1150,7 @@ def test_count_trends_leave_out_counts_that_are_not_final():
         t.result.stop_reason = "max_steps"
     rows = [CS.run_row(t) for t in runs]
     claim = CS.trend_claim("d", rows, "d", +1)
-    assert claim.verdict == verdicts.NOT_ASSESSABLE and "3 of 8" in claim.detail
+    assert claim.verdict == NOT_ASSESSABLE and "3 of 8" in claim.detail
     assert [r["same_set_late"] for r in rows[:5]] == [
         False
     ] * 5  # capped: read at 2/3 of its steps (all survive at 0)

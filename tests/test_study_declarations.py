@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cinit_tf.settings import schema_fields
+from cinit_tf.stats.claims import Margin
 from cinit_tf.studies import declaration, declarations, study, study_names
 from cinit_tf.writeup.section import Declaration
 
@@ -89,7 +90,7 @@ def test_every_study_declares_its_section(name):
         assert not re.search(r"\{(?:[A-Z_][A-Z_0-9]*|\w+\.[\w.]+)(?::[^}]*)?\}", text), (
             name,
             text,
-        )  # {NAME}, {verdicts.ALPHA:g}
+        )  # {NAME}, {ALPHA:g}
     module = study(name)
     assert (
         callable(module.measure) and callable(module.write) and not hasattr(module, "analyse")
@@ -123,8 +124,6 @@ def test_every_margin_quotes_the_paper_in_its_rule_and_in_the_method():
     import re
     from pathlib import Path
 
-    from cinit_tf.stats import verdicts
-
     method = (
         Path(__file__)
         .resolve()
@@ -135,7 +134,7 @@ def test_every_margin_quotes_the_paper_in_its_rule_and_in_the_method():
     for name in study_names():
         module = importlib.import_module(f"cinit_tf.studies.{name}")
         for key, value in vars(module).items():
-            if isinstance(value, verdicts.Margin):
+            if isinstance(value, Margin):
                 source = value.source
             elif key.endswith("_SOURCE") and isinstance(value, str):
                 source = value

@@ -9,14 +9,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from cinit_tf.prose import freeze_embedding as freeze_report
 from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import loss_vs_d
+from cinit_tf.prose import freeze_embedding as freeze_report
 from cinit_tf.stats import formatting
 from cinit_tf.studies import analyse, freeze_embedding
 from cinit_tf.trial import LOSS_FLOOR, StoredTrial
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENT = ROOT / "experiments" / "freeze_embedding.toml"
@@ -646,7 +647,7 @@ def test_the_collapse_line_counts_collapsed_trials_and_says_when():
         )
 
     never = run([0] * 6)
-    assert writeup.collapse_lines([never, run(None)]) == []  # nothing collapsed: no line
+    assert health.collapse_lines([never, run(None)]) == []  # nothing collapsed: no line
     trials = [
         run([0, 0, 1, 1, 1, 1]),
         run([0, 0, 0, 1, 1, 1]),
@@ -654,7 +655,7 @@ def test_the_collapse_line_counts_collapsed_trials_and_says_when():
         never,
         run(None),
     ]
-    (line,) = writeup.collapse_lines(trials)
+    (line,) = health.collapse_lines(trials)
     assert line.startswith(
         "Softmax collapse (a training pair's standard cross-entropy exactly 0 in the "
         "training precision; [method](../../docs/method.md#the-exact-loss)): 3 of 5 "
@@ -662,7 +663,7 @@ def test_the_collapse_line_counts_collapsed_trials_and_says_when():
     )
     assert line.endswith("; 1 not recorded (stored before the record existed).")
     assert "exact loss" not in line  # every one trained with the standard loss
-    (line,) = writeup.collapse_lines(
+    (line,) = health.collapse_lines(
         [run([0, 0, 1, 1, 1, 1], "exact"), run([0, 0, 0, 0, 1, 1], "standard")]
     )
     assert line.endswith(

@@ -9,11 +9,21 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from smoke_reports import run_smoke
 
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import weight_decay as decay_parts
+from cinit_tf.prose import fourier_gradients as gradients_text
 from cinit_tf.stats import inference
-from cinit_tf.stats import verdicts as verdict_rules
+from cinit_tf.stats.claims import (
+    ALPHA,
+    NOT_ASSESSABLE,
+    NOT_REPRODUCED,
+    PARTLY,
+    REPRODUCED,
+    Margin,
+    headline,
+)
 from cinit_tf.studies import fourier_gradients as FG
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -194,7 +204,7 @@ def test_every_claim_reproduced():
         for s in range(16)
     ]
     spike, near, decay = FG.measure(trials, A).claims
-    assert [c.verdict for c in (spike, near, decay)] == [verdict_rules.REPRODUCED] * 3
+    assert [c.verdict for c in (spike, near, decay)] == [REPRODUCED] * 3
     assert (spike.kind, spike.reason, spike.value, spike.n) == ("number", "inside_band", 97.5, 16)
     assert spike.ci[0] <= 97.5 <= spike.ci[1]
     assert (near.kind, near.reason, near.n) == (
@@ -210,7 +220,7 @@ def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
     early = [run(s, peak_step=20 + (s % 3)) for s in range(16)]  # a spike, but at step ~21 (< 30)
     spike = FG.measure(early, A).claims[0]
     assert (spike.verdict, spike.reason, spike.value) == (
-        verdict_rules.PARTLY,
+        PARTLY,
         "outside_band",
         21.0,
     )
@@ -218,27 +228,24 @@ def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
     flat = [run(s, peak_step=20, width=20 / math.sqrt(8.5)) for s in range(16)]
     assert FG.run_stats(flat[0], A)["spike_factor"] == pytest.approx(9.5)
     spike = FG.measure(flat, A).claims[0]
-    assert (spike.verdict, spike.reason) == (verdict_rules.NOT_REPRODUCED, "not_observed")
+    assert (spike.verdict, spike.reason) == (NOT_REPRODUCED, "not_observed")
     # Loosening the window to include step 20 would pass it: the window is what decides.
     wide = FG.FourierGradientsAnalysis(peak_lo=10)
-    assert verdicts(early, wide)["spike"] == verdict_rules.REPRODUCED
+    assert verdicts(early, wide)["spike"] == REPRODUCED
 
 
 def test_near_zero_needs_one_percent():
     falls = [run(s, ratio_after=0.02 + 0.001 * s) for s in range(16)]  # down to 2%, not 1%
     near = FG.measure(falls, A).claims[1]
     assert (near.verdict, near.reason, near.value) == (
-        verdict_rules.PARTLY,
+        PARTLY,
         "outside_band",
         pytest.approx(0.0275),
     )
     rises = [run(s, ratio_after=1.5) for s in range(16)]
     near = FG.measure(rises, A).claims[1]
-    assert (near.verdict, near.reason) == (verdict_rules.NOT_REPRODUCED, "direction_fails")
-    assert (
-        verdicts(falls, FG.FourierGradientsAnalysis(near_zero=0.05))["near"]
-        == verdict_rules.REPRODUCED
-    )
+    assert (near.verdict, near.reason) == (NOT_REPRODUCED, "direction_fails")
+    assert verdicts(falls, FG.FourierGradientsAnalysis(near_zero=0.05))["near"] == REPRODUCED
 
 
 def decay_claim(trials, a=A):
@@ -254,34 +261,34 @@ def test_weight_decay_dominates_when_its_force_is_ten_times_the_larger():
     m = FG.measure(balanced, A)
     assert m.spread["decay_share"]["median"] == pytest.approx(0.5, abs=1e-9)
     claim = decay_claim(balanced)
-    assert (claim.verdict, claim.reason, claim.n) == (verdict_rules.REPRODUCED, "beyond_margin", 16)
+    assert (claim.verdict, claim.reason, claim.n) == (REPRODUCED, "beyond_margin", 16)
     assert claim.value == pytest.approx(1.375, abs=1e-9) and claim.ci[0] > 1.0
     # The margin decides: the decay force 2–3 times the gradient (log 0.3–0.45) is clear of 0 and significant,
     # but wholly short of the decade that "negligibly small ... dominant" is read as: partly. A margin of 0.3
     # would have passed it.
     twice = [run(s, force=0.3 + 0.01 * s) for s in range(16)]
     claim = decay_claim(twice)
-    assert (claim.verdict, claim.reason) == (verdict_rules.PARTLY, "short_of_margin")
-    assert 0 < claim.ci[0] and claim.ci[1] < 1.0 and claim.p < verdict_rules.ALPHA
+    assert (claim.verdict, claim.reason) == (PARTLY, "short_of_margin")
+    assert 0 < claim.ci[0] and claim.ci[1] < 1.0 and claim.p < ALPHA
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(FG, "DECAY_MARGIN", verdict_rules.Margin(0.3, "a looser reading"))
+        mp.setattr(FG, "DECAY_MARGIN", Margin(0.3, "a looser reading"))
         assert (decay_claim(twice).verdict, decay_claim(twice).reason) == (
-            verdict_rules.REPRODUCED,
+            REPRODUCED,
             "beyond_margin",
         )
     # The gradient the larger force: wholly on the other side of 0.
     claim = decay_claim([run(s, force=-0.02 - 0.001 * s) for s in range(16)])
-    assert (claim.verdict, claim.reason) == (verdict_rules.NOT_REPRODUCED, "opposite")
+    assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "opposite")
     # Larger in 9 of 16 seeds by 0.1–0.18, smaller by 0.19–0.25 in the other 7: the median's 95% interval
     # [x_(4), x_(13)] holds 0 and lies short of 1: an effect of a decade is ruled out (not reproduced).
     mixed = [run(s, force=(0.1 + 0.01 * s) * (1 if s < 9 else -1)) for s in range(16)]
     claim = decay_claim(mixed)
-    assert (claim.verdict, claim.reason) == (verdict_rules.NOT_REPRODUCED, "rules_out_margin")
+    assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "rules_out_margin")
     # The same split ten times larger: the interval holds both 0 and the margin, so too few seeds to tell.
     wide = [run(s, force=(1.0 + 0.1 * s) * (1 if s < 9 else -1)) for s in range(16)]
     claim = decay_claim(wide)
     assert (claim.verdict, claim.reason) == (
-        verdict_rules.NOT_ASSESSABLE,
+        NOT_ASSESSABLE,
         "too_wide",
     ) and claim.needs_n > 16
     # Larger by more than a decade in 13 of 16 seeds, much smaller in 3: the interval is clear of 0 and
@@ -289,14 +296,14 @@ def test_weight_decay_dominates_when_its_force_is_ten_times_the_larger():
     skewed = [run(s, force=(1.0 + 0.01 * s) if s < 13 else -5.0) for s in range(16)]
     claim = decay_claim(skewed)
     assert (claim.verdict, claim.reason) == (
-        verdict_rules.PARTLY,
+        PARTLY,
         "not_significant",
-    ) and claim.p > verdict_rules.ALPHA
+    ) and claim.p > ALPHA
     # A signal decaying freely (x = 0: S = 1, the old rule's best case) while the gradient is the larger force.
     free = [run(s, x=0.0, force=-0.5 - 0.01 * s) for s in range(16)]
     m = FG.measure(free, A)
     assert m.spread["decay_share"]["median"] == pytest.approx(1.0, abs=1e-9)
-    assert decay_claim(free).verdict == verdict_rules.NOT_REPRODUCED
+    assert decay_claim(free).verdict == NOT_REPRODUCED
 
 
 def test_weight_decay_is_not_assessable_when_too_few_seeds_have_records_after_the_step():
@@ -304,12 +311,12 @@ def test_weight_decay_is_not_assessable_when_too_few_seeds_have_records_after_th
         run(s, force=1.0 + 0.01 * s, steps=1200 if s < 7 else 900) for s in range(16)
     ]  # 7 of 16 reach step 1000
     v = verdicts(few)
-    assert v["weight"] == verdict_rules.NOT_ASSESSABLE and v["spike"] == verdict_rules.REPRODUCED
+    assert v["weight"] == NOT_ASSESSABLE and v["spike"] == REPRODUCED
     enough = [
         run(s, force=1.0 + 0.01 * s, steps=1200 if s < 8 else 900) for s in range(16)
     ]  # 8 of 16: half
     assert (
-        verdicts(enough)["weight"] == verdict_rules.REPRODUCED
+        verdicts(enough)["weight"] == REPRODUCED
     )  # eight seeds, all larger: exact p = 2⁻⁸ ≈ 0.004
     claim = FG.measure(enough, A).claims[2]
     assert claim.value == pytest.approx(1.035, abs=1e-9) and claim.n == 8
@@ -343,9 +350,9 @@ def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
     # claims cannot be reproduced however clear every seed is.
     assert m.windows["late"]["test"]["p"] == pytest.approx(2**-6)
     assert {c.name: c.verdict for c in m.claims} == {
-        "spike near step 100": verdict_rules.REPRODUCED,
-        "near zero after step 1000": verdict_rules.PARTLY,
-        "weight decay dominates after step 1000": verdict_rules.PARTLY,
+        "spike near step 100": REPRODUCED,
+        "near zero after step 1000": PARTLY,
+        "weight decay dominates after step 1000": PARTLY,
     }
     m = FG.measure(trials[:5], A)  # peaks 140, 90, 100, 120, 95: the example is the median itself
     assert m.stats[m.example]["peak_step"] == 100
@@ -359,24 +366,20 @@ def test_not_assessable_when_most_runs_are_invalid_or_too_short(tmp_path):
         and len(m.valid) == 5
         and sum(len(v) for v in m.excluded.values()) == 11
     )
-    assert [c.verdict for c in m.claims] == [verdict_rules.NOT_ASSESSABLE] * 3
+    assert [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 3
     assert [c.name for c in m.claims] == FG.claim_names(A)
     assert m.stats == [] and m.example is None  # nothing measured
     section = FG.write(m, {}, tmp_path)  # the standard section: no statistic, no figure
     assert (
-        section.verdict == verdict_rules.NOT_ASSESSABLE
-        and section.figures == []
-        and not list(tmp_path.iterdir())
+        section.verdict == NOT_ASSESSABLE and section.figures == [] and not list(tmp_path.iterdir())
     )
     assert section.excluded[0] == "11 of 16 trials excluded from every statistic; 5 valid."
     short = [run(s, steps=900) for s in range(16)]  # nothing recorded at or after step 1000
     v = verdicts(short)
     assert (
-        v["spike"] == verdict_rules.REPRODUCED
-        and v["near"] == verdict_rules.NOT_ASSESSABLE
-        and v["weight"] == verdict_rules.NOT_ASSESSABLE
+        v["spike"] == REPRODUCED and v["near"] == NOT_ASSESSABLE and v["weight"] == NOT_ASSESSABLE
     )
-    assert verdict_rules.headline(FG.measure(short, A).claims) == verdict_rules.NOT_ASSESSABLE
+    assert headline(FG.measure(short, A).claims) == NOT_ASSESSABLE
 
 
 def test_quantile_band_and_signed_rank():
@@ -395,25 +398,9 @@ def test_quantile_band_and_signed_rank():
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    from cinit_tf.run import main
-
-    root = tmp_path_factory.mktemp("gradients")
-    assert (
-        main(
-            [
-                str(EXPERIMENTS / "fourier_gradients.toml"),
-                "--profile",
-                "smoke",
-                "--out",
-                str(root),
-                "--reports",
-                str(root),
-                "--quiet",
-            ]
-        )
-        == 0
+    return (
+        run_smoke(["fourier_gradients"], tmp_path_factory.mktemp("gradients")) / "fourier_gradients"
     )
-    return root / "fourier_gradients"
 
 
 def test_smoke_report(smoke):
@@ -514,7 +501,10 @@ def test_the_sampled_view_says_where_a_record_every_100_steps_puts_the_peak():
         "in 5 of those 9 seeds the per-step peak lies at least 50 steps away"
         in curve_stats.sampled_sentence(most.sampled)
     )
-    assert any(f.startswith("Recorded every 100 steps") for f in FG.findings_of(most))
+    assert any(
+        f.startswith("Recorded every 100 steps")
+        for f in gradients_text.findings_of(most, FG.SAMPLED_EVERY)
+    )
     assert curve_stats.sampled_sentence({"every": 100, "n": 0, "at": 0, "away": 0}).startswith(
         "No run has two records"
     )

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from modadd_trials import trial_result
 
-from cinit_tf.stats import inference, verdicts
+from cinit_tf.stats import inference
+from cinit_tf.stats.claims import ALPHA, NOT_ASSESSABLE, NOT_REPRODUCED, PARTLY, REPRODUCED
 from cinit_tf.studies import manual_construction as MC
 from cinit_tf.trial import StoredTrial
 
@@ -121,17 +122,17 @@ def test_always_is_a_rate_whose_interval_reaches_95_percent():
     m = MC.measure(sweep(16, RISING, 3))
     top = m.claims[0]
     assert (top.verdict, top.reason, top.value, top.n) == (
-        verdicts.PARTLY,
+        PARTLY,
         "short_of_margin",
         0.8,
         60,
     )
-    assert 0.5 < top.ci[0] and top.ci[1] < 0.95 and top.p < verdicts.ALPHA
+    assert 0.5 < top.ci[0] and top.ci[1] < 0.95 and top.p < ALPHA
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(MC, "TOP_ALWAYS", 0.85)
         loose = MC.measure(sweep(16, RISING, 3)).claims[0]
     assert (loose.verdict, loose.reason, loose.margin) == (
-        verdicts.REPRODUCED,
+        REPRODUCED,
         "beyond_margin",
         pytest.approx(0.35),
     )
@@ -155,7 +156,7 @@ def test_the_second_s_rise_is_judged_against_the_conventional_rho():
     with a CI [−0.037, 0.037] that rules out ρ = 0.1 → not reproduced (not "too wide")."""
     weak = MC.claims_of(rows({0.0: 0.47, 0.5: 0.50, 1.0: 0.53}, 2000))[1]
     assert (weak.verdict, weak.reason, weak.n, weak.margin) == (
-        verdicts.PARTLY,
+        PARTLY,
         "short_of_margin",
         6000,
         0.1,
@@ -163,30 +164,30 @@ def test_the_second_s_rise_is_judged_against_the_conventional_rho():
     assert weak.value == pytest.approx(0.049, abs=0.001) and 0 < weak.ci[0] and weak.ci[1] < 0.1
     flat = MC.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 1000))[1]
     assert (flat.verdict, flat.reason, flat.needs_n) == (
-        verdicts.NOT_REPRODUCED,
+        NOT_REPRODUCED,
         "rules_out_margin",
         None,
     )
     assert flat.value == pytest.approx(0.0, abs=1e-12) and flat.ci[0] < 0 < flat.ci[1] < 0.1
     # The same flat rates over 20 trials per r: the CI holds both 0 and 0.1; needs_n says what would decide.
     few = MC.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 20))[1]
-    assert (few.verdict, few.reason) == (verdicts.NOT_ASSESSABLE, "too_wide") and few.needs_n > 60
+    assert (few.verdict, few.reason) == (NOT_ASSESSABLE, "too_wide") and few.needs_n > 60
 
 
 def test_revivals_some_none_or_every_one():
     assert (MC.revival_claim(3, 60).verdict, MC.revival_claim(3, 60).reason) == (
-        verdicts.REPRODUCED,
+        REPRODUCED,
         "observed",
     )
     none, every = MC.revival_claim(0, 60), MC.revival_claim(60, 60)
-    assert (none.verdict, none.reason, none.value) == (verdicts.NOT_REPRODUCED, "not_observed", 0.0)
+    assert (none.verdict, none.reason, none.value) == (NOT_REPRODUCED, "not_observed", 0.0)
     assert (every.verdict, every.reason, every.value) == (
-        verdicts.NOT_REPRODUCED,
+        NOT_REPRODUCED,
         "not_observed",
         1.0,
     )
     empty = MC.revival_claim(0, 0)
-    assert (empty.verdict, empty.reason, empty.n) == (verdicts.NOT_ASSESSABLE, "too_few_valid", 0)
+    assert (empty.verdict, empty.reason, empty.n) == (NOT_ASSESSABLE, "too_few_valid", 0)
 
 
 def test_a_wrong_stored_frequency_is_caught_by_the_check():

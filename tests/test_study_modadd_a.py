@@ -2,11 +2,11 @@
 data whose answer is known, and each study end to end on its smoke profile."""
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from smoke_reports import read_report, run_smoke
 
 from cinit_tf.measures import circles as circle_geometry
 from cinit_tf.measures import longer_runs, survival
@@ -284,39 +284,11 @@ def test_random_baseline_by_enumeration():
 
 @pytest.fixture(scope="module")
 def smoke_reports(tmp_path_factory):
-    from cinit_tf.run import main
-
-    tmp = tmp_path_factory.mktemp("modadd_a")
-    for name in STUDIES:
-        assert (
-            main(
-                [
-                    str(EXPERIMENTS / f"{name}.toml"),
-                    "--profile",
-                    "smoke",
-                    "--out",
-                    str(tmp),
-                    "--reports",
-                    str(tmp),
-                    "--quiet",
-                ]
-            )
-            == 0
-        )
-    return tmp
-
-
-def _report(root, name):
-    folder = root / name
-    readme = (folder / "README.md").read_text()
-    summary = json.loads((folder / "summary.json").read_text())
-    for png in re.findall(r"\]\(([^)]+\.png)\)", readme):
-        assert (folder / png).stat().st_size > 1000, png
-    return readme, summary, {p.name for p in folder.glob("*.png")}
+    return run_smoke(STUDIES, tmp_path_factory.mktemp("modadd_a"))
 
 
 def test_survival_vs_norm_smoke(smoke_reports):
-    readme, s, pngs = _report(smoke_reports, "survival_vs_norm")
+    readme, s, pngs = read_report(smoke_reports, "survival_vs_norm")
     assert pngs == {"survival_vs_signal.png", "survivors_per_run.png", "settling.png"}
     body = s["summary"]
     assert body["pearson"]["n"] == 2 * 11  # 2 embeddings × 11 frequencies (p = 23)
@@ -330,7 +302,7 @@ def test_survival_vs_norm_smoke(smoke_reports):
 
 
 def test_fourier_evolution_smoke(smoke_reports):
-    readme, s, pngs = _report(smoke_reports, "fourier_evolution")
+    readme, s, pngs = read_report(smoke_reports, "fourier_evolution")
     assert pngs == {
         "fourier_norms_over_training.png",
         "fourier_projections.png",
@@ -347,7 +319,7 @@ def test_fourier_evolution_smoke(smoke_reports):
 
 
 def test_complex_dynamics_smoke(smoke_reports):
-    readme, s, pngs = _report(smoke_reports, "complex_dynamics")
+    readme, s, pngs = read_report(smoke_reports, "complex_dynamics")
     body = s["summary"]
     assert body["runs"] == 6
     # The example figure is drawn exactly when some run has a dying high and a surviving low frequency.

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from smoke_reports import run_smoke
 
 from cinit_tf.reporting.generate import generate_report
-from cinit_tf.run import main
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 STUDIES = ("gradient_signal", "convergence_ablation", "perturbation", "manual_construction")
@@ -28,28 +28,10 @@ FIGURES = {
 
 @pytest.fixture(scope="module")
 def smoke_runs(tmp_path_factory):
-    """Each study's smoke profile run once through the command line's entry point."""
-    root = tmp_path_factory.mktemp("modadd_b")
-    for name in STUDIES:
-        assert (
-            main(
-                [
-                    str(EXPERIMENTS / f"{name}.toml"),
-                    "--profile",
-                    "smoke",
-                    "--out",
-                    str(root),
-                    "--reports",
-                    str(root),
-                    "--quiet",
-                ]
-            )
-            == 0
-        )
-    return root
+    return run_smoke(STUDIES, tmp_path_factory.mktemp("modadd_b"))
 
 
-def _report(root: Path, name: str) -> tuple[str, dict]:
+def read_report(root: Path, name: str) -> tuple[str, dict]:
     return (root / name / "README.md").read_text(), json.loads(
         (root / name / "summary.json").read_text()
     )
@@ -57,7 +39,7 @@ def _report(root: Path, name: str) -> tuple[str, dict]:
 
 @pytest.mark.parametrize("name", STUDIES)
 def test_smoke_report_has_every_figure_and_section(smoke_runs, name):
-    text, summary = _report(smoke_runs, name)
+    text, summary = read_report(smoke_runs, name)
     shown = set(re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text))
     assert shown == FIGURES[name]
     for fig in shown:
@@ -89,7 +71,7 @@ def test_smoke_report_is_deterministic(smoke_runs, name, tmp_path):
 
 
 def test_smoke_gradient_signal_numbers(smoke_runs):
-    text, summary = _report(smoke_runs, "gradient_signal")
+    text, summary = read_report(smoke_runs, "gradient_signal")
     s = summary["summary"]
     assert s["samples"] == 4 * 15  # 4 trials x floor((31 - 1) / 2) frequencies
     assert 0 < s["survivors"] < s["samples"]
@@ -105,7 +87,7 @@ def test_smoke_gradient_signal_numbers(smoke_runs):
 
 
 def test_smoke_convergence_ablation_numbers(smoke_runs):
-    _, summary = _report(smoke_runs, "convergence_ablation")
+    _, summary = read_report(smoke_runs, "convergence_ablation")
     s = summary["summary"]
     paired = s["paired"]
     assert paired["pairs"] == 3
@@ -125,7 +107,7 @@ def test_smoke_convergence_ablation_numbers(smoke_runs):
 
 
 def test_smoke_perturbation_numbers(smoke_runs):
-    _, summary = _report(smoke_runs, "perturbation")
+    _, summary = read_report(smoke_runs, "perturbation")
     s = summary["summary"]
     assert s["frequency_check"]["checked"] == 2 and s["frequency_check"]["agree"] == 2
     bins = s["bins"]["0.05"]
@@ -136,7 +118,7 @@ def test_smoke_perturbation_numbers(smoke_runs):
 
 
 def test_smoke_manual_construction_numbers(smoke_runs):
-    _, summary = _report(smoke_runs, "manual_construction")
+    _, summary = read_report(smoke_runs, "manual_construction")
     s = summary["summary"]
     assert s["frequency_check"]["checked"] == 6 and s["frequency_check"]["agree"] == 6
     rows = s["per_r"]["0.05"]

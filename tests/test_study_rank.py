@@ -14,6 +14,7 @@ from cinit_tf.measures import rank as _rank
 from cinit_tf.readout import canonical_permutation, permutation_index
 from cinit_tf.signals import arrangement_scores, arrangements, permutation_scores, top_percent
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import VERDICTS, headline
 from cinit_tf.studies import analyse, remainder_rank, xor_rank
 from cinit_tf.trial import StoredTrial, TrialResult
 from cinit_tf.writeup import common as writeup
@@ -181,7 +182,7 @@ def test_remainder_order_that_bottoms_the_initial_signal_is_not_reproduced():
     ] == pytest.approx(0.0)
     assert [c.verdict for c in m.claims] == ["not reproduced", "reproduced"]
     assert "(fails at p < 0.01)" in m.claims[0].detail
-    assert verdicts.headline(m.claims) == "not reproduced"
+    assert headline(m.claims) == "not reproduced"
 
 
 def test_remainder_clusters_on_a_circle_are_not_lines():
@@ -507,7 +508,7 @@ def test_smoke_run_end_to_end(tmp_path, name):
     assert summary["profile"] == "smoke" and summary["trials"] == summary["planned"] == (
         6 if name == "remainder_rank" else 3
     )
-    assert summary["verdict"] in writeup.VERDICTS and f"Verdict: **{summary['verdict']}**" in readme
+    assert summary["verdict"] in VERDICTS and f"Verdict: **{summary['verdict']}**" in readme
     s = summary["summary"]
     top = s["top_percent"]
     assert f"{formatting.fmt(top['mean'])} ± {formatting.fmt(top['std'])}" in readme

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from smoke_reports import run_smoke
 
-from cinit_tf.prose import winning_tickets as tickets_report
 from cinit_tf.measures import curves as curve_stats
-from cinit_tf.stats import verdicts as verdict_rules
+from cinit_tf.prose import winning_tickets as tickets_report
+from cinit_tf.stats.claims import NOT_ASSESSABLE, NOT_REPRODUCED, PARTLY, REPRODUCED, headline
 from cinit_tf.studies import winning_tickets as W
 from cinit_tf.trial import StoredTrial
 
@@ -165,26 +166,26 @@ def test_run_stats_reads_levels_circles_and_revivals():
 def test_every_claim_reproduced():
     v = verdicts(population())
     assert v == {
-        "B_reaches": verdict_rules.REPRODUCED,
-        "B_faster": verdict_rules.REPRODUCED,
-        "C": verdict_rules.REPRODUCED,
-        "D": verdict_rules.REPRODUCED,
-        "A": verdict_rules.REPRODUCED,
-        "B_learns": verdict_rules.REPRODUCED,
+        "B_reaches": REPRODUCED,
+        "B_faster": REPRODUCED,
+        "C": REPRODUCED,
+        "D": REPRODUCED,
+        "A": REPRODUCED,
+        "B_learns": REPRODUCED,
     }
 
 
 def test_partly():
     # B levels off at 2e-6: 20× above 1e-7, outside the declared factor 10 but below 1e-4; full reaches 1e-7.
-    assert verdicts(population(b_low=2e-6, full_low=1e-7))["B_reaches"] == verdict_rules.PARTLY
+    assert verdicts(population(b_low=2e-6, full_low=1e-7))["B_reaches"] == PARTLY
     # Six seeds, B lower than full in each: the interval is clear of 0, but a one-sided signed-rank test over six
     # pairs cannot go below p = 1/64.
-    assert verdicts(population(n=6))["B_faster"] == verdict_rules.PARTLY
+    assert verdicts(population(n=6))["B_faster"] == PARTLY
     # B lower than full in 9 seeds and higher in 7, by similar amounts: the interval holds 0 but lies within
     # ±0.05 decades, far short of the declared 0.3: "B is faster" at the paper's size is ruled out.
     mixed = population(b_scale=lambda s: 100 + s + (-8 if s < 9 else 8), b_low=1e-5)
     claim = W.measure(mixed).claims[1]
-    assert (claim.verdict, claim.reason) == (verdict_rules.NOT_REPRODUCED, "rules_out_margin")
+    assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "rules_out_margin")
     assert (
         "B lower in 9 of 16 seeds" in claim.detail
         and claim.ci[0] < 0 < claim.ci[1]
@@ -192,16 +193,13 @@ def test_partly():
     )
     # A ends with more than one circle in 10 of 16 seeds: the Wilson interval (0.39–0.82) holds ½ and lies short of
     # the declared 90%: "in none ... a single circle" is ruled out. In 12 of 16 (0.51–0.90): clear of ½, short of 90%.
-    assert (
-        verdicts(population(a_circles=lambda s: 3 if s < 10 else 1))["A"]
-        == verdict_rules.NOT_REPRODUCED
-    )
-    assert verdicts(population(a_circles=lambda s: 3 if s < 12 else 1))["A"] == verdict_rules.PARTLY
+    assert verdicts(population(a_circles=lambda s: 3 if s < 10 else 1))["A"] == NOT_REPRODUCED
+    assert verdicts(population(a_circles=lambda s: 3 if s < 12 else 1))["A"] == PARTLY
     # B against full with an interval holding both 0 and the margin: not assessable, with the seeds that decide.
     wide = population(b_scale=lambda s: 100 + s + (-60 if s < 9 else 50), b_low=1e-5)
     claim = W.measure(wide).claims[1]
     assert (
-        claim.verdict == verdict_rules.NOT_ASSESSABLE
+        claim.verdict == NOT_ASSESSABLE
         and claim.needs_n > 16
         and "to decide against the margin" in claim.detail
     )
@@ -218,16 +216,12 @@ def test_not_reproduced():
             full_low=1e-7,
         )
     )
+    assert v["B_reaches"] == NOT_REPRODUCED  # B levels off above 1e-4 where full reaches 1e-7
+    assert v["B_faster"] == NOT_REPRODUCED  # B slower than full
+    assert v["C"] == NOT_REPRODUCED and v["D"] == NOT_REPRODUCED  # the random arms beat full
+    assert v["A"] == NOT_REPRODUCED  # A keeps its single circle
     assert (
-        v["B_reaches"] == verdict_rules.NOT_REPRODUCED
-    )  # B levels off above 1e-4 where full reaches 1e-7
-    assert v["B_faster"] == verdict_rules.NOT_REPRODUCED  # B slower than full
-    assert (
-        v["C"] == verdict_rules.NOT_REPRODUCED and v["D"] == verdict_rules.NOT_REPRODUCED
-    )  # the random arms beat full
-    assert v["A"] == verdict_rules.NOT_REPRODUCED  # A keeps its single circle
-    assert (
-        v["B_learns"] == verdict_rules.NOT_REPRODUCED
+        v["B_learns"] == NOT_REPRODUCED
     )  # the two random circles learn sooner than the two winning ones
 
 
@@ -235,15 +229,13 @@ def test_not_assessable_when_most_b_runs_are_invalid():
     m = W.measure(population(b_bad=lambda s: s >= 6))
     v = {c.name: c.verdict for c in m.claims}
     assert (
-        v["B reaches a loss near 1e-7"] == verdict_rules.NOT_ASSESSABLE
-        and v["B faster than full"] == verdict_rules.NOT_ASSESSABLE
+        v["B reaches a loss near 1e-7"] == NOT_ASSESSABLE
+        and v["B faster than full"] == NOT_ASSESSABLE
     )
     # other arms are judged on their own valid pairs
-    assert v["C struggles (above full at the end)"] == verdict_rules.REPRODUCED
-    assert (
-        v["B learns, D does not (B below D)"] == verdict_rules.NOT_ASSESSABLE
-    )  # 6 of 16 pairs valid
-    assert verdict_rules.headline(m.claims) == verdict_rules.NOT_ASSESSABLE
+    assert v["C struggles (above full at the end)"] == REPRODUCED
+    assert v["B learns, D does not (B below D)"] == NOT_ASSESSABLE  # 6 of 16 pairs valid
+    assert headline(m.claims) == NOT_ASSESSABLE
     assert sorted(t.id for ts in m.excluded.values() for t in ts) == [
         f"B{s:02d}" for s in range(6, 16)
     ]
@@ -257,7 +249,7 @@ def test_b_near_1e7_is_judged_only_once_b_has_levelled_off_and_full_has_got_ther
     # Still falling at every seed's last record (4e-5 there) while full reaches 1e-7: too short to tell.
     still = population(b=lambda s: curve(1e-9, 400 + s), full_low=1e-7)
     claim = W.measure(still).claims[0]
-    assert claim.verdict == verdict_rules.NOT_ASSESSABLE
+    assert claim.verdict == NOT_ASSESSABLE
     assert (
         "last record in 16 of 16 seeds" in claim.detail
         and "B is still falling in 16 of 16 seeds" in claim.detail
@@ -266,23 +258,20 @@ def test_b_near_1e7_is_judged_only_once_b_has_levelled_off_and_full_has_got_ther
     # B levelled off at 2e-6 (partly, were full there), but full's lowest is 1e-5: too short to tell.
     short = W.measure(population(b_low=2e-6)).claims[0]
     assert (
-        short.verdict == verdict_rules.NOT_ASSESSABLE
+        short.verdict == NOT_ASSESSABLE
         and "the full run has not reached 1e-06 itself" in short.detail
     )
     # Below 1e-6 already: reproduced though B is still falling and full has not got there (a level reached stays reached).
-    assert (
-        verdicts(population(b=lambda s: curve(1e-9, 250 + s)))["B_reaches"]
-        == verdict_rules.REPRODUCED
-    )
+    assert verdicts(population(b=lambda s: curve(1e-9, 250 + s)))["B_reaches"] == REPRODUCED
     # "Still falling" is a majority of the seeds: 8 of 16 is not (judged: partly), 9 of 16 is.
     half = population(
         b=lambda s: curve(1e-9, 400 + s) if s < 8 else curve(2e-6, 50 + s), full_low=1e-7
     )
-    assert verdicts(half)["B_reaches"] == verdict_rules.PARTLY
+    assert verdicts(half)["B_reaches"] == PARTLY
     most = population(
         b=lambda s: curve(1e-9, 400 + s) if s < 9 else curve(2e-6, 50 + s), full_low=1e-7
     )
-    assert verdicts(most)["B_reaches"] == verdict_rules.NOT_ASSESSABLE
+    assert verdicts(most)["B_reaches"] == NOT_ASSESSABLE
 
 
 def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
@@ -293,10 +282,7 @@ def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
         if t.settings["case"] == "B":
             t.result.stop_reason = "settled"
     claim = W.measure(runs).claims[0]
-    assert (
-        claim.verdict != verdict_rules.NOT_ASSESSABLE
-        and "last record in 0 of 16 seeds" in claim.detail
-    )
+    assert claim.verdict != NOT_ASSESSABLE and "last record in 0 of 16 seeds" in claim.detail
     # A run settled at step 1000 of a 2000-step budget is held at its last value over the rest of the budget.
     steps, loss = np.array([0, 500, 1000]), np.array([1.0, 0.1, 0.01])
     from cinit_tf.measures import curves as curve_stats
@@ -315,7 +301,7 @@ def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
 
 def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
     # Reproduced: B below D in every seed (the default population: D levels off at 1e-2, B at 5e-7).
-    assert verdicts(population())["B_learns"] == verdict_rules.REPRODUCED
+    assert verdicts(population())["B_learns"] == REPRODUCED
     # D ends 1.5× above B in 9 seeds and 2× below it in 7: the level's difference, (9·(−0.18) + 7·0.30) / 16
     # = 0.03 decades on average, has an interval holding 0 and short of the declared decade: "two random
     # circles do not learn" is ruled out.
@@ -323,65 +309,62 @@ def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
         b=lambda s: curve(5e-7, 50 + s), d=lambda s: curve(5e-7 * (1.5 if s < 9 else 0.5), 50 + s)
     )
     claim = W.measure(mixed).claims[5]
-    assert (claim.verdict, claim.reason) == (verdict_rules.NOT_REPRODUCED, "rules_out_margin")
+    assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "rules_out_margin")
     assert "B lower in 9 of 16" in claim.detail
     assert claim.value == pytest.approx((9 * math.log10(1 / 1.5) + 7 * math.log10(2)) / 16)
     # Not reproduced: the two random circles end a decade below the two winning ones in every seed.
     claim = W.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims[5]
-    assert (claim.verdict, claim.reason) == (verdict_rules.NOT_REPRODUCED, "opposite")
+    assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "opposite")
     assert claim.value == pytest.approx(1.0)
     # Sooner but to the same level is not learning better: who learns is read at the end of the budget.
-    assert (
-        verdicts(population(d=lambda s: curve(5e-7, 30 + s)))["B_learns"]
-        == verdict_rules.NOT_REPRODUCED
-    )
+    assert verdicts(population(d=lambda s: curve(5e-7, 30 + s)))["B_learns"] == NOT_REPRODUCED
     # Equal curves: no direction, not reproduced.
-    assert (
-        verdicts(population(d=lambda s: curve(5e-7, 50 + s)))["B_learns"]
-        == verdict_rules.NOT_REPRODUCED
-    )
+    assert verdicts(population(d=lambda s: curve(5e-7, 50 + s)))["B_learns"] == NOT_REPRODUCED
     # Not assessable: D diverged in 10 of 16 seeds, so 6 pairs are valid.
     v = verdicts(population(d_bad=lambda s: s >= 6))
-    assert (
-        v["B_learns"] == verdict_rules.NOT_ASSESSABLE and v["B_faster"] == verdict_rules.REPRODUCED
-    )
+    assert v["B_learns"] == NOT_ASSESSABLE and v["B_faster"] == REPRODUCED
 
 
 def test_the_short_number_names_the_claim_that_set_the_headline():
     claims = W.measure(population()).claims  # all reproduced: the section's point is named
-    assert W.short_number(claims) == (
+    assert tickets_report.short_number(claims, W.SHORT_NAMES) == (
         "B vs D: mean paired difference of the level (mean log10 test loss, "
         "last tenth), B − D -4.3 [-4.3, -4.3] (reproduced, beyond margin)"
     )
     claims = W.measure(
         population(a_circles=lambda s: 3 if s < 12 else 1)
     ).claims  # only A's revival is partly
-    assert W.short_number(claims) == "A revives: rate 0.75 [0.505, 0.898] (partly, short of margin)"
+    assert (
+        tickets_report.short_number(claims, W.SHORT_NAMES)
+        == "A revives: rate 0.75 [0.505, 0.898] (partly, short of margin)"
+    )
     # D ends a decade below B and below full: "D struggles" and B against D both fail; on a tie the section's
     # point (B against D) is named.
     claims = W.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims
-    assert [c.verdict for c in claims].count(verdict_rules.NOT_REPRODUCED) == 2 and claims[
+    assert [c.verdict for c in claims].count(NOT_REPRODUCED) == 2 and claims[
         3
-    ].verdict == verdict_rules.NOT_REPRODUCED
-    assert W.short_number(claims) == (
+    ].verdict == NOT_REPRODUCED
+    assert tickets_report.short_number(claims, W.SHORT_NAMES) == (
         "B vs D: mean paired difference of the level (mean log10 test loss, "
         "last tenth), B − D 1 [1, 1] (not reproduced, opposite)"
     )
     claims = W.measure(
         population(b_low=2e-6)
     ).claims  # claim (1) not assessable, the weakest: the reason is named
-    assert W.short_number(claims).startswith(
+    assert tickets_report.short_number(claims, W.SHORT_NAMES).startswith(
         "B near 1e-7: B's median test loss over the last tenth of the "
         "budget (10^level; interval: IQR) 2.00e-06"
     )
-    assert W.short_number(claims).endswith("(not assessable, precondition fails)")
+    assert tickets_report.short_number(claims, W.SHORT_NAMES).endswith(
+        "(not assessable, precondition fails)"
+    )
 
 
 def test_write_puts_the_short_number_in_the_index(tmp_path):
     m = W.measure(population(n=4, d=lambda s: curve(5e-7, 30 + s)))
     section = W.write(m, {}, tmp_path)
     assert (
-        section.verdict == verdict_rules.NOT_REPRODUCED
+        section.verdict == NOT_REPRODUCED
     )  # four seeds: nothing is significant, so the weakest is B against D
     assert section.short_number == W.short_number(m.claims) and section.short_number.startswith(
         "B vs D: "
@@ -398,13 +381,11 @@ def test_not_assessable_when_most_trials_are_invalid(tmp_path):
     m = W.measure(trials)
     assert m.assessable is False and len(m.valid) == 8
     assert [c.name for c in m.claims] == list(W.CLAIM_NAMES)
-    assert [c.verdict for c in m.claims] == [verdict_rules.NOT_ASSESSABLE] * 6
+    assert [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 6
     assert m.by_seed == {} and m.example is None  # nothing measured
     section = W.write(m, {}, tmp_path)  # the standard section: no statistic, no figure
     assert (
-        section.verdict == verdict_rules.NOT_ASSESSABLE
-        and section.figures == []
-        and not list(tmp_path.iterdir())
+        section.verdict == NOT_ASSESSABLE and section.figures == [] and not list(tmp_path.iterdir())
     )
     assert section.excluded[0] == "12 of 20 trials excluded from every statistic; 8 valid."
 
@@ -436,24 +417,7 @@ def test_measure_numbers_and_the_typical_example():
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    from cinit_tf.run import main
-
-    root = tmp_path_factory.mktemp("tickets")
-    assert (
-        main(
-            [
-                str(EXPERIMENTS / "winning_tickets.toml"),
-                "--profile",
-                "smoke",
-                "--out",
-                str(root),
-                "--reports",
-                str(root),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    root = run_smoke(["winning_tickets"], tmp_path_factory.mktemp("tickets"))
     return root / "winning_tickets"
 
 
@@ -583,9 +547,7 @@ def test_the_level_is_the_mean_log_loss_over_the_last_tenth_not_the_final_record
         m.by_seed[0]["B"]["level"] == pytest.approx(-73 / 11) and m.by_seed[0]["B"]["final"] == 1e-3
     )
     claim = m.claims[0]
-    assert claim.verdict == verdict_rules.REPRODUCED and claim.value == pytest.approx(
-        10 ** (-73 / 11)
-    )
+    assert claim.verdict == REPRODUCED and claim.value == pytest.approx(10 ** (-73 / 11))
     assert "16 of 16 seeds at or below 1e-06" in claim.detail
     # float32's per-pair floor, stated beside: these B runs trained with the standard loss (no `loss` setting)
     assert (
@@ -605,9 +567,7 @@ def test_struggling_is_a_level_and_faster_is_the_time_average():
     slower = [c["mean_log_loss"] - f["mean_log_loss"] for f, c in W.paired(m.by_seed, "C")]
     assert min(slower) > 1.0
     claim = m.claims[2]
-    assert claim.verdict == verdict_rules.NOT_REPRODUCED and claim.value == pytest.approx(
-        0.0, abs=1e-12
-    )
+    assert claim.verdict == NOT_REPRODUCED and claim.value == pytest.approx(0.0, abs=1e-12)
     assert (
         claim.effect
         == "mean paired difference of the level (mean log10 test loss, last tenth), C − full"

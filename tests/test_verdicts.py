@@ -6,39 +6,46 @@ import numpy as np
 import pytest
 
 from cinit_tf.stats import inference, verdicts
+from cinit_tf.stats.claims import (
+    ALPHA,
+    JUDGED,
+    KINDS,
+    NOT_ASSESSABLE,
+    NOT_REPRODUCED,
+    ORDER,
+    PARTLY,
+    QUALITATIVE,
+    REASONS,
+    REPRODUCED,
+    UNJUDGED,
+    Claim,
+    Margin,
+    headline,
+    judge,
+    rejudge,
+    render,
+)
 
 
 def test_headline_is_the_weakest_claim():
-    c = lambda v: verdicts.Claim("x", v, "")  # noqa: E731
-    assert verdicts.headline([c(verdicts.REPRODUCED), c(verdicts.PARTLY)]) == verdicts.PARTLY
-    assert (
-        verdicts.headline([c(verdicts.REPRODUCED), c(verdicts.NOT_REPRODUCED), c(verdicts.PARTLY)])
-        == verdicts.NOT_REPRODUCED
-    )
-    assert (
-        verdicts.headline([c(verdicts.REPRODUCED), c(verdicts.NOT_ASSESSABLE)])
-        == verdicts.NOT_ASSESSABLE
-    )
-    assert verdicts.headline([c(verdicts.REPRODUCED)] * 3) == verdicts.REPRODUCED
-    assert verdicts.headline([]) == verdicts.NOT_ASSESSABLE
+    c = lambda v: Claim("x", v, "")  # noqa: E731
+    assert headline([c(REPRODUCED), c(PARTLY)]) == PARTLY
+    assert headline([c(REPRODUCED), c(NOT_REPRODUCED), c(PARTLY)]) == NOT_REPRODUCED
+    assert headline([c(REPRODUCED), c(NOT_ASSESSABLE)]) == NOT_ASSESSABLE
+    assert headline([c(REPRODUCED)] * 3) == REPRODUCED
+    assert headline([]) == NOT_ASSESSABLE
 
 
 def test_welch_against_the_papers_sample():
     rng = np.random.default_rng(0)
     same = rng.normal(10, 12, 100)
-    assert verdicts.number_vs_sample("rank", same, 10, 12, 100, True).verdict == verdicts.REPRODUCED
+    assert verdicts.number_vs_sample("rank", same, 10, 12, 100, True).verdict == REPRODUCED
     # xor: ours 16 ± 18.8 over 100 against the paper's 10 ± 12 over 100 → incompatible (p ≈ 0.008)
     ours = (lambda a: (a - a.mean()) / a.std(ddof=1) * 18.8 + 16.0)(rng.normal(size=100))
     claim = verdicts.number_vs_sample("rank", ours, 10, 12, 100, True)
-    assert claim.verdict == verdicts.PARTLY and "Welch p = 0.00" in claim.detail
-    assert (
-        verdicts.number_vs_sample("rank", ours, 10, 12, 100, False).verdict
-        == verdicts.NOT_REPRODUCED
-    )
-    assert (
-        verdicts.number_vs_sample("rank", [1.0], 10, 12, 100, True).verdict
-        == verdicts.NOT_ASSESSABLE
-    )
+    assert claim.verdict == PARTLY and "Welch p = 0.00" in claim.detail
+    assert verdicts.number_vs_sample("rank", ours, 10, 12, 100, False).verdict == NOT_REPRODUCED
+    assert verdicts.number_vs_sample("rank", [1.0], 10, 12, 100, True).verdict == NOT_ASSESSABLE
 
 
 def test_welch_counts_the_papers_own_sampling_error():
@@ -48,27 +55,25 @@ def test_welch_counts_the_papers_own_sampling_error():
         np.random.default_rng(1).normal(size=400)
     )
     assert (
-        verdicts.number_vs_value("rank", ours, 10, True).verdict == verdicts.PARTLY
+        verdicts.number_vs_value("rank", ours, 10, True).verdict == PARTLY
     )  # the one-sample reading
     claim = verdicts.number_vs_sample("rank", ours, 10, 12, 100, True)
-    assert claim.verdict == verdicts.REPRODUCED and "p = 0.14" in claim.detail
+    assert claim.verdict == REPRODUCED and "p = 0.14" in claim.detail
 
 
 def test_bare_number_against_our_interval_and_a_declared_margin():
     ours = [83.0, 84.0, 85.0, 86.0, 82.0]
-    assert verdicts.number_vs_value("svm", ours, 83.8, True).verdict == verdicts.REPRODUCED
-    assert verdicts.number_vs_value("svm", ours, 90.0, True).verdict == verdicts.PARTLY
+    assert verdicts.number_vs_value("svm", ours, 83.8, True).verdict == REPRODUCED
+    assert verdicts.number_vs_value("svm", ours, 90.0, True).verdict == PARTLY
     assert (
         verdicts.number_vs_value("svm", ours, 90.0, True, margin=5.0, margin_why="test").verdict
-        == verdicts.REPRODUCED
+        == REPRODUCED
     )
-    assert verdicts.number_vs_value("svm", ours, 83.8, False).verdict == verdicts.NOT_REPRODUCED
-    assert (
-        verdicts.number_vs_value("svm", [math.nan], 83.8, True).verdict == verdicts.NOT_ASSESSABLE
-    )
+    assert verdicts.number_vs_value("svm", ours, 83.8, False).verdict == NOT_REPRODUCED
+    assert verdicts.number_vs_value("svm", [math.nan], 83.8, True).verdict == NOT_ASSESSABLE
 
 
-M = verdicts.Margin(1.0, "a margin for the tests")
+M = Margin(1.0, "a margin for the tests")
 
 
 @pytest.mark.parametrize(
@@ -79,7 +84,7 @@ M = verdicts.Margin(1.0, "a margin for the tests")
             3.0,
             7.0,
             1e-4,
-            verdicts.REPRODUCED,
+            REPRODUCED,
             "beyond_margin",
         ),  # clear of 0, significant, reaches the margin
         (
@@ -87,7 +92,7 @@ M = verdicts.Margin(1.0, "a margin for the tests")
             0.3,
             0.7,
             1e-4,
-            verdicts.PARTLY,
+            PARTLY,
             "short_of_margin",
         ),  # real, but wholly short of the paper's size
         (
@@ -95,7 +100,7 @@ M = verdicts.Margin(1.0, "a margin for the tests")
             1.0,
             9.0,
             0.03,
-            verdicts.PARTLY,
+            PARTLY,
             "not_significant",
         ),  # clear of 0 and reaching the margin, p ≥ 0.01
         (
@@ -103,34 +108,34 @@ M = verdicts.Margin(1.0, "a margin for the tests")
             -0.2,
             0.4,
             0.5,
-            verdicts.NOT_REPRODUCED,
+            NOT_REPRODUCED,
             "rules_out_margin",
         ),  # holds 0, short of the margin
-        (-5.0, -7.0, -3.0, 1e-4, verdicts.NOT_REPRODUCED, "opposite"),  # wholly the other side
-        (0.5, -0.5, 1.5, 0.3, verdicts.NOT_ASSESSABLE, "too_wide"),  # holds both 0 and the margin
+        (-5.0, -7.0, -3.0, 1e-4, NOT_REPRODUCED, "opposite"),  # wholly the other side
+        (0.5, -0.5, 1.5, 0.3, NOT_ASSESSABLE, "too_wide"),  # holds both 0 and the margin
         (
             0.5,
             -0.5,
             1.0,
             0.3,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             "too_wide",
         ),  # touching the margin counts as reaching it
-        (1.0, 0.0, 2.0, 1e-4, verdicts.NOT_ASSESSABLE, "too_wide"),  # touching 0 is not clear of it
-        (1.0, 1.0, 1.0, 1e-4, verdicts.REPRODUCED, "beyond_margin"),  # zero width, at the margin
-        (0.5, 0.5, 0.5, 1e-4, verdicts.PARTLY, "short_of_margin"),  # zero width, short of it
-        (0.0, 0.0, 0.0, 1.0, verdicts.NOT_REPRODUCED, "rules_out_margin"),  # no spread, no effect
-        (math.nan, math.nan, math.nan, math.nan, verdicts.NOT_ASSESSABLE, "no_estimate"),
-        (1.0, math.nan, 2.0, 1e-4, verdicts.NOT_ASSESSABLE, "no_estimate"),
+        (1.0, 0.0, 2.0, 1e-4, NOT_ASSESSABLE, "too_wide"),  # touching 0 is not clear of it
+        (1.0, 1.0, 1.0, 1e-4, REPRODUCED, "beyond_margin"),  # zero width, at the margin
+        (0.5, 0.5, 0.5, 1e-4, PARTLY, "short_of_margin"),  # zero width, short of it
+        (0.0, 0.0, 0.0, 1.0, NOT_REPRODUCED, "rules_out_margin"),  # no spread, no effect
+        (math.nan, math.nan, math.nan, math.nan, NOT_ASSESSABLE, "no_estimate"),
+        (1.0, math.nan, 2.0, 1e-4, NOT_ASSESSABLE, "no_estimate"),
         (
             2.0,
             1.0,
             math.inf,
             1e-4,
-            verdicts.REPRODUCED,
+            REPRODUCED,
             "beyond_margin",
         ),  # an unbounded side still reaches the margin
-        (5.0, 3.0, 7.0, None, verdicts.PARTLY, "not_significant"),  # no test: never significant
+        (5.0, 3.0, 7.0, None, PARTLY, "not_significant"),  # no test: never significant
     ],
 )
 def test_the_four_outcomes_on_constructed_intervals(value, lo, hi, p, verdict, reason):
@@ -141,11 +146,7 @@ def test_the_four_outcomes_on_constructed_intervals(value, lo, hi, p, verdict, r
     assert (mirror.verdict, mirror.reason) == (verdict, reason)
     record = claim.record()
     assert record["margin"] == 1.0 and record["reason"] == reason and record["verdict"] == verdict
-    assert (
-        record["kind"] == "direction"
-        and record["n"] == 10
-        and record["detail"] == verdicts.render(claim)
-    )
+    assert record["kind"] == "direction" and record["n"] == 10 and record["detail"] == render(claim)
 
 
 def test_not_assessable_gives_the_n_that_decides_against_the_margin():
@@ -160,15 +161,15 @@ def test_not_assessable_gives_the_n_that_decides_against_the_margin():
     # ruled out (not reproduced)
     assert (
         verdicts.direction(
-            "x", -0.5, -1.5, 0.5, 0.3, +1, "Δ", margin=verdicts.Margin(0.4, "m"), n=20
+            "x", -0.5, -1.5, 0.5, 0.3, +1, "Δ", margin=Margin(0.4, "m"), n=20
         ).verdict
-        == verdicts.NOT_ASSESSABLE
+        == NOT_ASSESSABLE
     )
     assert (
         verdicts.direction(
-            "x", -0.5, -1.5, 0.5, 0.3, +1, "Δ", margin=verdicts.Margin(0.6, "m"), n=20
+            "x", -0.5, -1.5, 0.5, 0.3, +1, "Δ", margin=Margin(0.6, "m"), n=20
         ).verdict
-        == verdicts.NOT_REPRODUCED
+        == NOT_REPRODUCED
     )
     # an effect far beyond the margin: the n is the one at which the interval clears 0
     far = verdicts.direction("x", 3.0, -1.0, 7.0, 0.2, +1, "Δ", margin=M, n=10)
@@ -180,9 +181,9 @@ def test_not_assessable_gives_the_n_that_decides_against_the_margin():
 def test_a_margin_must_be_positive_and_finite():
     for bad in (0.0, -1.0, math.nan, math.inf):
         with pytest.raises(ValueError):
-            verdicts.Margin(bad, "x")
+            Margin(bad, "x")
     with pytest.raises(ValueError):
-        verdicts.judge(1.0, 0.5, 1.5, 1e-4, 0, 1.0)
+        judge(1.0, 0.5, 1.5, 1e-4, 0, 1.0)
 
 
 def test_no_claim_short_of_its_margin_is_called_not_assessable_nor_reproduced():
@@ -190,13 +191,13 @@ def test_no_claim_short_of_its_margin_is_called_not_assessable_nor_reproduced():
     for _ in range(2000):
         lo, hi = sorted(rng.normal(0, 2, 2))
         value, m, p = (lo + hi) / 2, float(rng.uniform(0.05, 3)), float(rng.uniform(0, 0.05))
-        verdict, reason, _ = verdicts.judge(value, lo, hi, p, +1, m, 10)
+        verdict, reason, _ = judge(value, lo, hi, p, +1, m, 10)
         if hi < m:
-            assert verdict in (verdicts.PARTLY, verdicts.NOT_REPRODUCED), (lo, hi, m)
+            assert verdict in (PARTLY, NOT_REPRODUCED), (lo, hi, m)
         if lo <= 0 and hi >= m:
-            assert verdict == verdicts.NOT_ASSESSABLE
-        if verdict == verdicts.REPRODUCED:
-            assert lo > 0 and hi >= m and p < verdicts.ALPHA
+            assert verdict == NOT_ASSESSABLE
+        if verdict == REPRODUCED:
+            assert lo > 0 and hi >= m and p < ALPHA
 
 
 def test_power_of_a_trend_is_stated_and_inverts():
@@ -215,7 +216,7 @@ def test_power_of_a_trend_is_stated_and_inverts():
         "rises", x, np.random.default_rng(0).permutation(15), +1, margin=verdicts.CONVENTIONAL_RHO
     )
     assert (
-        weak.verdict == verdicts.NOT_ASSESSABLE
+        weak.verdict == NOT_ASSESSABLE
         and "smallest |ρ| detectable (80% power, p < 0.01) is ≈ 0.768" in weak.detail
     )
     assert weak.kind == "trend" and weak.margin == 0.1 and weak.needs_n > 15
@@ -225,28 +226,22 @@ def test_a_rate_is_judged_against_half_with_its_declared_bound():
     def rate(k, n, bound=0.9):
         return verdicts.rate_claim("high", k, n, True, bound, "x", "a source")
 
-    assert rate(2, 3).verdict == verdicts.NOT_ASSESSABLE  # holds ½ and reaches 90%
-    assert (
-        rate(3, 5).verdict == verdicts.NOT_REPRODUCED
-    )  # holds ½, Wilson CI up to 88%: 90% ruled out
-    assert rate(24, 24).verdict == verdicts.REPRODUCED and rate(24, 24).reason == "beyond_margin"
-    assert rate(0, 24).verdict == verdicts.NOT_REPRODUCED and rate(0, 24).reason == "opposite"
-    assert rate(19, 24, 0.95).verdict == verdicts.PARTLY  # above ½ at p < 0.01, CI short of 95%
-    assert (
-        rate(14, 24).verdict == verdicts.NOT_REPRODUCED
-    )  # holds ½ but short of 90%: "near 100%" ruled out
+    assert rate(2, 3).verdict == NOT_ASSESSABLE  # holds ½ and reaches 90%
+    assert rate(3, 5).verdict == NOT_REPRODUCED  # holds ½, Wilson CI up to 88%: 90% ruled out
+    assert rate(24, 24).verdict == REPRODUCED and rate(24, 24).reason == "beyond_margin"
+    assert rate(0, 24).verdict == NOT_REPRODUCED and rate(0, 24).reason == "opposite"
+    assert rate(19, 24, 0.95).verdict == PARTLY  # above ½ at p < 0.01, CI short of 95%
+    assert rate(14, 24).verdict == NOT_REPRODUCED  # holds ½ but short of 90%: "near 100%" ruled out
     low = verdicts.rate_claim("rare", 0, 24, False, 0.1, "x", "a source")
     assert (
-        low.verdict == verdicts.REPRODUCED
+        low.verdict == REPRODUCED
         and low.value == 0.0
         and low.offset == 0.5
         and low.expected_sign == -1
     )
-    assert rate(0, 0).verdict == verdicts.NOT_ASSESSABLE and rate(0, 0).reason == "too_few_valid"
+    assert rate(0, 0).verdict == NOT_ASSESSABLE and rate(0, 0).reason == "too_few_valid"
     share = verdicts.share_claim("cubes", 7, 20, "cubes", 0.9, "a source")
-    assert (
-        share.kind == "share" and share.verdict == verdicts.NOT_REPRODUCED and share.value == 0.35
-    )
+    assert share.kind == "share" and share.verdict == NOT_REPRODUCED and share.value == 0.35
 
 
 def test_trend_by_spearman_with_its_interval():
@@ -258,13 +253,13 @@ def test_trend_by_spearman_with_its_interval():
         +1,
         margin=verdicts.CONVENTIONAL_RHO,
     )
-    assert up.verdict == verdicts.REPRODUCED and "Spearman" in up.detail
+    assert up.verdict == REPRODUCED and "Spearman" in up.detail
     assert (
         verdicts.trend("rises", x, -x, +1, margin=verdicts.CONVENTIONAL_RHO).verdict
-        == verdicts.NOT_REPRODUCED
+        == NOT_REPRODUCED
     )
     five = verdicts.trend("rises", x[:5], [1, 3, 2, 5, 4], +1, margin=verdicts.CONVENTIONAL_RHO)
-    assert five.verdict == verdicts.NOT_ASSESSABLE  # ρ = 0.8 with n = 5: CI holds 0
+    assert five.verdict == NOT_ASSESSABLE  # ρ = 0.8 with n = 5: CI holds 0
     rho, lo, hi, p, n = inference.spearman_ci(x, x)
     assert rho > 0.99 and lo < rho and n == 20
 
@@ -284,9 +279,7 @@ def test_assessable_needs_a_share_and_a_count():
 def _outcomes_in_order(text: str) -> list[str]:
     """The verdicts a rule's text names after each "→", in the order it names them."""
     return [
-        next(
-            v for v in sorted(verdicts.ORDER, key=len, reverse=True) if part.lstrip().startswith(v)
-        )
+        next(v for v in sorted(ORDER, key=len, reverse=True) if part.lstrip().startswith(v))
         for part in text.split("→")[1:]
     ]
 
@@ -374,10 +367,10 @@ def test_a_qualitative_verdict_is_recomputed_from_its_summary_record_alone():
     ]
     for c in claims:
         record = json.loads(json.dumps(c.record(), allow_nan=True))
-        assert verdicts.rejudge(record) == (None if c.reason == "too_few_valid" else c.verdict)
+        assert rejudge(record) == (None if c.reason == "too_few_valid" else c.verdict)
     # a record whose verdict does not follow from its numbers is caught
-    forged = dict(claims[0].record(), verdict=verdicts.REPRODUCED)
-    assert verdicts.rejudge(forged) != forged["verdict"]
+    forged = dict(claims[0].record(), verdict=REPRODUCED)
+    assert rejudge(forged) != forged["verdict"]
 
 
 def test_published_qualitative_verdicts_follow_from_their_records():
@@ -395,13 +388,12 @@ def test_published_qualitative_verdicts_follow_from_their_records():
         if summary.get("rules", 1) < RULES:
             continue  # judged under an earlier edition; the index marks it
         for c in summary["claims"]:
-            assert (
-                c["kind"] in verdicts.KINDS
-                and c["reason"] in verdicts.REASONS
-                and c["verdict"] in verdicts.ORDER
-            ), (path, c["name"])
+            assert c["kind"] in KINDS and c["reason"] in REASONS and c["verdict"] in ORDER, (
+                path,
+                c["name"],
+            )
             assert c["value"] is not None or c["note"], (path, c["name"])
-            if c["kind"] in verdicts.QUALITATIVE and c["reason"] not in verdicts.UNJUDGED:
+            if c["kind"] in QUALITATIVE and c["reason"] not in UNJUDGED:
                 assert c["margin"] > 0 and c["margin_source"], (path, c["name"])
-            if c["reason"] in verdicts.JUDGED:
-                assert verdicts.rejudge(c) == c["verdict"], (path, c["name"])
+            if c["reason"] in JUDGED:
+                assert rejudge(c) == c["verdict"], (path, c["name"])

@@ -14,7 +14,6 @@ import numpy as np
 from cinit_tf.figures import plotting
 from cinit_tf.measures import survival
 from cinit_tf.stats import formatting
-from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Figure
 
 
@@ -102,6 +101,6 @@ def figure_counts(counts: dict, out_dir: Path) -> Figure:
         fig,
         out_dir,
         "survivors_per_run.png",
-        f"Survivors per run of the main case for the three thresholds τ of the survival rule ({writeup.method('survival-rule')}; the rule is ours), with the "
+        f"Survivors per run of the main case for the three thresholds τ of the survival rule ({formatting.method('survival-rule')}; the rule is ours), with the "
         "paper's 3–5 circles (§4, Fig. 3a) shaded.",
     )

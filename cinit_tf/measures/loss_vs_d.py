@@ -16,6 +16,7 @@ import numpy as np
 
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.stats import inference, verdicts
+from cinit_tf.stats.claims import ALPHA
 from cinit_tf.trial import LOSS_FLOOR
 from cinit_tf.writeup import common as writeup
 
@@ -99,10 +100,8 @@ def dip_test(frozen: dict[int, list], p: int, level_from: float) -> dict | None:
     for side in ("below", "above"):
         out[f"vs_{side}"]["difference"] = out["at"]["log_mean"] - out[f"at_{side}"]["log_mean"]
     m0, m_lo, m_hi = out["at"]["log_mean"], out["at_below"]["log_mean"], out["at_above"]["log_mean"]
-    sig_lo = (
-        out["vs_below"]["p"] < verdicts.ALPHA
-    )  # nan compares False: too few seeds resolve nothing
-    sig_hi = out["vs_above"]["p"] < verdicts.ALPHA
+    sig_lo = out["vs_below"]["p"] < ALPHA  # nan compares False: too few seeds resolve nothing
+    sig_hi = out["vs_above"]["p"] < ALPHA
     if sig_lo and sig_hi:
         shape = "dip" if m0 < min(m_lo, m_hi) else "bump" if m0 > max(m_lo, m_hi) else "step"
     elif sig_lo or sig_hi:
@@ -199,7 +198,7 @@ def task_sweep(label: str, trials, level_from: float) -> dict:
         "frozen": {d: point_stats(ts, level_from) for d, ts in frozen.items()},
         "trained": {d: point_stats(ts, level_from) for d, ts in trained.items()},
         "spearman_frozen": falls,  # on the time-averaged log₁₀ test loss: the claim's trend
-        "falls": bool(falls["rho"] < 0 and falls["p"] < verdicts.ALPHA),
+        "falls": bool(falls["rho"] < 0 and falls["p"] < ALPHA),
         "spearman_frozen_level": trend(points(frozen, lambda t: level(t, level_from))),
         "spearman_trained": trend(points(trained, speed)),
         "dip": dip_test(frozen, p, level_from),

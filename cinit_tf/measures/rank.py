@@ -14,6 +14,7 @@ import numpy as np
 
 from cinit_tf.settings import Int, setting
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import ALPHA
 from cinit_tf.writeup import common as writeup
 
 CONTROL_STREAM = (
@@ -49,7 +50,7 @@ def verdict_rule(
         f"(0 = best) against the paper's {paper_mean:g} ± {paper_std:g} over {paper_n} seeds, as two samples by Welch's "
         f"t-test (95% CI of the difference): compatible (p ≥ 0.05) → reproduced, incompatible → partly; the direction "
         f"of the claim is that the learned one ranks higher than a random candidate drawn per trial (the control), by a "
-        f"one-sided Mann–Whitney U test at p < {verdicts.ALPHA:g}; if that fails → not reproduced. (2) Shape, a qualitative claim: "
+        f"one-sided Mann–Whitney U test at p < {ALPHA:g}; if that fails → not reproduced. (2) Shape, a qualitative claim: "
         f"{shape}; {shape_test} Not assessable when fewer than {verdicts.MIN_VALID_SHARE:.0%} of the trials (or fewer than 3) are valid."
     )
 

@@ -21,6 +21,7 @@ import numpy as np
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 from cinit_tf.writeup.section import Measured, Section
 
 # The survival rule is ours (docs/method.md#survival-rule), so every report shows how the counts move with τ.
@@ -272,7 +273,7 @@ def settling_text(s: dict, tau: float = TAU) -> str:
         return "No trials: nothing to say about how survival settled."
     recorded = ", ".join(map(str, sorted(set(s["recorded_at"]))))
     return (
-        f"Settling ({writeup.method('survival-rule')}): survivors at step {recorded} against survivors at the end of "
+        f"Settling ({formatting.method('survival-rule')}): survivors at step {recorded} against survivors at the end of "
         f"training (τ = {tau:g}): {100 * s['label_agreement']:.1f}% of (trial, frequency) labels were the same, and "
         f"{s['same_set']} of the {s['runs']} trials ({100 * s['same_set'] / s['runs']:.1f}%) had the same survivor set."
     )
@@ -317,7 +318,7 @@ def section(m: Measured, record: dict, text: SectionText, figures: list, summary
     findings), and its `summary` with the settling, claims and trial counts added."""
     our, short = text.numbers
     rule = (
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our "
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({formatting.method('survival-rule')}, our "
         "rule); the τ table is under What we saw."
     )
     return writeup.section(
@@ -336,7 +337,7 @@ def section(m: Measured, record: dict, text: SectionText, figures: list, summary
         findings=[
             *text.findings,
             settling_text(m.settling),
-            *writeup.health_findings(m.trials, convergence_matters=False),
+            *health.health_findings(m.trials, convergence_matters=False),
         ],
         figures=figures,
         summary={

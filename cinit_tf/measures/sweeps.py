@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cinit_tf.stats import verdicts
+from cinit_tf.stats.claims import ORDER, Claim
 
 BAND = (5.0, 95.0)  # percentiles of the spread over draws drawn around a median
 
@@ -26,10 +26,10 @@ def band(values) -> tuple[float, float, float]:
     return float(np.median(a)), float(lo), float(hi)
 
 
-def claim_counts(claims: Sequence[verdicts.Claim]) -> str:
+def claim_counts(claims: Sequence[Claim]) -> str:
     """ "2 reproduced, 1 partly" — how the sub-claims fell, for the index line of a study with many of them."""
     out = []
-    for v in reversed(verdicts.ORDER):
+    for v in reversed(ORDER):
         n = sum(c.verdict == v for c in claims)
         if n:
             out.append(f"{n} {v}")

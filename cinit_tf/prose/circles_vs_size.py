@@ -172,7 +172,7 @@ def what_we_ran(m, record: dict) -> list[str]:
 def deviations(m) -> list[str]:
     evens = sorted({r["p"] for r in m.sweeps["all p"] if r["p"] % 2 == 0})
     return [
-        f"Survival rule ({writeup.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final "
+        f"Survival rule ({formatting.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final "
         f"signal, τ = {formatting.fmt(survival.TAU)}; counts at τ = 0.01 and 0.2 are in the tables. The paper does not state its rule.",
         survival.short_budget_deviation(m.trials),
         "Seeds per point are far fewer than the paper's 100 (see What we ran); each point's spread is shown run by run.",

@@ -34,16 +34,16 @@ def ran(m, record: dict) -> list[str]:
 
 def deviations(m) -> list[str]:
     return [
-        f"Circularity ({writeup.method('circularity-app-e-eq-2')}): X_k = (E − Ē)·u_k with u_k = Re(F_k)/‖Re(F_k)‖ is our reading "
+        f"Circularity ({formatting.method('circularity-app-e-eq-2')}): X_k = (E − Ē)·u_k with u_k = Re(F_k)/‖Re(F_k)‖ is our reading "
         'of eq. 2\'s "embeddings projected onto the Fourier basis"; the paper does not fix the projection. The PCA variant '
         "(Zhong et al.) is shown beside it.",
         "The selection null (simulated, not derived; d/(d + p) drawn as a heuristic) and the independent-direction control "
         "(its chance level 2/(p − 1) is exact) are ours; the paper draws no null.",
         'Fig. 13b\'s caption says "Histogram of different frequencies by their gradients" while the text says the figure tests '
         "initial circularity; we show initial circularity (and, for comparison, the initial signal ‖F_k‖²).",
-        f"Survival rule ({writeup.method('survival-rule')}, ours): final signal_k ≥ τ · max final signal, τ = {formatting.fmt(survival.TAU)}. "
+        f"Survival rule ({formatting.method('survival-rule')}, ours): final signal_k ≥ τ · max final signal, τ = {formatting.fmt(survival.TAU)}. "
         '"Inconclusive" is the paper\'s word for Fig. 13b; reading it as what circularity adds given the initial signal '
-        f"(logistic regression, bootstrap over runs; {writeup.method('circularity-app-e')}) is ours, as are the AUCs.",
+        f"(logistic regression, bootstrap over runs; {formatting.method('circularity-app-e')}) is ours, as are the AUCs.",
         "The paper does not list its grid of d for Fig. 13a; ours is 2, 4, …, 256 with d = p = 59 added.",
         *([survival.short_budget_deviation(m.trained_all)] if m.trained_all else []),
         *(writeup.paper_setting_deviations(m.trained_all) if m.trained_all else []),

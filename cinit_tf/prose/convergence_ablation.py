@@ -5,6 +5,7 @@ from __future__ import annotations
 from cinit_tf.figures.convergence_ablation import ABLATED, ORIGINAL, RANDOM
 from cinit_tf.stats import formatting
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 
 
 def interval(x: dict) -> str:
@@ -91,7 +92,7 @@ def findings(m) -> list[str]:
             f"its draw included {formatting.fmt(ov['mean'])} survivors on average (95% CI {interval(ov)}, n = {ov['n']} seeds "
             "with a stored choice).",
         ]
-    return lines + writeup.health_findings(m.trials, convergence_matters=False)
+    return lines + health.health_findings(m.trials, convergence_matters=False)
 
 
 def numbers(m) -> tuple[str, str]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from cinit_tf.measures import curves as curve_stats
-from cinit_tf.stats import formatting, verdicts
+from cinit_tf.stats import formatting
+from cinit_tf.stats.claims import ALPHA
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 
 SHAPES_NOTE = (
     "How the level at d = p (mean log₁₀ test loss over the last tenth of the budget) is read against its two "
-    f"nearest grid neighbours, side by side (Welch's t-test per side, p < {verdicts.ALPHA:g}; a description beside "
+    f"nearest grid neighbours, side by side (Welch's t-test per side, p < {ALPHA:g}; a description beside "
     "the verdict's contrast): **dip** — significantly lower than both; **bump** — significantly higher than "
     "both; **step** — significantly different from both and between them; **lower/higher than d = x only** — "
     "significant on one side only; **not resolved from seed noise** — on neither side."
@@ -182,12 +184,12 @@ def deviations(trials) -> list[str]:
         "decades, so means and CIs are of the log): how fast the loss falls, the time-averaged log₁₀ test "
         'loss over the budget ("loss falls with d"), and the level it holds, the mean log₁₀ test loss over '
         "the last tenth of the budget (the dip, the rises between points, the step and the table; "
-        f"{writeup.method('the-exact-loss')}).",
-        f"A frozen embedding is not trainable, so it is neither updated nor decayed ({writeup.method('optimizer')}); the MLP keeps the task's "
+        f"{formatting.method('the-exact-loss')}).",
+        f"A frozen embedding is not trainable, so it is neither updated nor decayed ({formatting.method('optimizer')}); the MLP keeps the task's "
         "weight decay.",
         "The runs with a trained embedding are our reference; the paper shows only frozen runs.",
         'Fig. 7\'s caption says "dip at d = p"; the text says "phase transition ... significantly lower when d > p '
-        f'compared to when d < p". The verdict tests the dip ({writeup.method("verdict-rules")}); the step is reported as a finding.',
+        f'compared to when d < p". The verdict tests the dip ({formatting.method("verdict-rules")}); the step is reported as a finding.',
         *writeup.paper_setting_deviations(trials),
         *writeup.common_deviations(trials),
         writeup.STATISTICS_NOTE,
@@ -236,8 +238,8 @@ def findings(m, dip_margin: float) -> list[str]:
             "only if the loss falls back and holds."
         )
     trials = m.trials
-    findings += writeup.health_findings(trials, convergence_matters=False)
-    unconverged = writeup.trial_health(trials)["unconverged"]
+    findings += health.health_findings(trials, convergence_matters=False)
+    unconverged = health.trial_health(trials)["unconverged"]
     frozen_ids = {t.id for t in trials if t.settings["train"]["freeze_embedding"]}
     findings.append(
         f"{len([i for i in unconverged if i in frozen_ids])} of {len(frozen_ids)} frozen and "

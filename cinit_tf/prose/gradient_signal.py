@@ -11,6 +11,7 @@ from cinit_tf.readout import SURVIVAL_TAU
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import classifier, formatting
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 
 
 def numbers(m) -> tuple[str, str]:
@@ -113,11 +114,11 @@ def deviations(m) -> list[str]:
         "scaling, regularisation, class weighting or validation, nor which accuracy it reports. We chose one metric in "
         "advance (balanced accuracy of the class-balanced SVM, folds by trial) and test it once, at step 4, the step of "
         "Fig. 6a and 6c, which the SVM is said to verify; steps 1–3 are described. Plain accuracy is shown beside the "
-        f"majority baseline ({writeup.method('gradient_signal-43')}).",
+        f"majority baseline ({formatting.method('gradient_signal-43')}).",
         f"Split of Δ (ours): AdamW's decoupled weight decay multiplies E by (1 − lr·wd) = {1 - float(train['lr']) * float(train['weight_decay']):g} "
         "each step, so its part of Δ_k is exactly ((1 − lr·wd)² − 1)·signal_k(before the step); the backprop part is the rest "
         "(the loss gradient through Adam, and its cross-term with the decay).",
-        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({writeup.method('survival-rule')}, our rule); the τ table under What we saw "
+        f"Survival: final signal ≥ τ · max with τ = {SURVIVAL_TAU:g} ({formatting.method('survival-rule')}, our rule); the τ table under What we saw "
         f"shows τ = {', '.join(f'{t:g}' for t in TAUS)}.",
         *writeup.paper_setting_deviations(m.valid),
         *writeup.common_deviations(m.valid),
@@ -167,5 +168,5 @@ def findings(m, feature_names: list[str]) -> list[str]:
         "**Survival threshold τ.**",
         tau_table(m),
         survival.settling_text(m.settling),
-        *writeup.health_findings(m.trials, convergence_matters=False),
+        *health.health_findings(m.trials, convergence_matters=False),
     ]

@@ -24,7 +24,9 @@ from cinit_tf.figures.tickets import (
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import survival
 from cinit_tf.stats import formatting, inference
+from cinit_tf.stats.claims import headline
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 
 
 def arm_row(arm: str, runs: list[dict]) -> list:
@@ -135,7 +137,9 @@ def revival_text(runs: list[dict], spike_rise: float) -> str:
 
 def companion_text(m) -> str:
     """The standard-loss runs beside the arms in one sentence (`_curves.companion_sentence`)."""
-    runs = f"runs trained with the standard float32 loss ({', '.join(COMPANIONS)}; not judged)"
+    dtypes = {t.settings["train"].get("dtype", "float32") for t in m.trials if t.case in COMPANIONS}
+    dtype = ", ".join(sorted(dtypes)) or "float32"
+    runs = f"runs trained with the standard {dtype} loss ({', '.join(COMPANIONS)}; not judged)"
     return curve_stats.companion_sentence(
         m.companion, runs, "the exact-loss run of the same seed (full, B)"
     )
@@ -154,17 +158,17 @@ def deviations(trials: list, near: float) -> list[str]:
         "Float32: with the standard cross-entropy a pair's loss is either exactly 0 or at least log(1 + "
         f"2⁻²³) ≈ {FLOAT32_STEP:.3g}, so the paper's 1e-7 is float32's per-pair floor, where a handful of "
         "pairs carry the loss and the rest are exact zeros. The arms train with the exact loss, which "
-        f"resolves losses far below it ({writeup.method('the-exact-loss')}); two standard-loss cases beside them "
+        f"resolves losses far below it ({formatting.method('the-exact-loss')}); two standard-loss cases beside them "
         f'show the paper\'s likely setting. "Near 1e-7" is read as ≤ {PAPER_LOSS * near:g} (a factor '
         f"{near:g}); lower counts as reaching it.",
-        f'"Faster" ({writeup.method("winning_tickets-app-g")}) is judged by the time-averaged log10 test loss, '
+        f'"Faster" ({formatting.method("winning_tickets-app-g")}) is judged by the time-averaged log10 test loss, '
         'which ranks lower-and-sooner first and needs no censoring; "near 1e-7", "struggles" and B '
         "against D by the level, the mean log10 test loss over the last tenth of the budget; the paper "
         "compares the curves by eye. The steps to test loss ≤ 1e-2, 1e-4, 1e-6 are reported beside them (a "
         "run that never got there is counted, not dropped).",
         f"Loss spikes: maximal runs of records whose test loss is more than {SPIKE_RISE:g}× the lowest test loss "
         f"before them, counted from the first record at or below {SPIKE_FROM:g} (ours).",
-        f"Circles at the end: the survival rule ({writeup.method('survival-rule')}), τ = {formatting.fmt(survival.TAU)}.",
+        f"Circles at the end: the survival rule ({formatting.method('survival-rule')}), τ = {formatting.fmt(survival.TAU)}.",
         *writeup.paper_setting_deviations([t for t in trials if t.case == FULL]),
         *writeup.common_deviations(trials),
         writeup.STATISTICS_NOTE,
@@ -265,5 +269,18 @@ def findings(m) -> list[str]:
         "A revives circles: " + circles("A", "kept (k₁)"),
         "B keeps its circles: " + circles("B", "kept (k₁, k₂)"),
         *([companion_text(m)] if m.companions else []),
-        *writeup.health_findings(m.trials, convergence_matters=False),
+        *health.health_findings(m.trials, convergence_matters=False),
     ]
+
+
+def short_number(claims: list, short_names: tuple) -> str:
+    """The index's number: the claim that set the headline (the weakest; on a tie B against D, the point), and why."""
+    worst = headline(claims)
+    i = next(i for i in (5, *range(len(claims))) if claims[i].verdict == worst)
+    c = claims[i]
+    number = (
+        f"{c.effect or 'value'} {formatting.fmt(c.value)}" if c.value is not None else "no number"
+    )
+    if c.ci is not None and c.value is not None:
+        number += f" [{formatting.fmt(c.ci[0])}, {formatting.fmt(c.ci[1])}]"
+    return f"{short_names[i]}: {number} ({worst}{', ' + c.reason.replace('_', ' ') if c.reason else ''})"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from cinit_tf.reporting.folders import ReportError
 from cinit_tf.reporting.generate import generate_report
+from cinit_tf.stats.claims import VERDICTS
 
 
 class CompareError(Exception):
@@ -70,7 +71,6 @@ def _is_number(x) -> bool:
 
 def _check_claim(path: Path, i: int, c) -> None:
     """A claim needs a name and one of the verdicts; its value and ci, where given, are numbers or null."""
-    from cinit_tf.writeup.section import VERDICTS
 
     where = f"{path}: claims[{i}]"
     if not isinstance(c, dict):

@@ -39,7 +39,8 @@ from cinit_tf.reporting.folders import (
     report_lock,
     swap_in,
 )
-from cinit_tf.writeup.section import PAPER_TITLE, RULES, VERDICTS, Declaration, Section
+from cinit_tf.stats.claims import VERDICTS
+from cinit_tf.writeup.section import PAPER_TITLE, RULES, Declaration, Section
 
 METHOD = Path(__file__).resolve().parent.parent / "docs" / "method.md"
 
@@ -235,7 +236,7 @@ def _jsonable(x):
 
 
 def _claim_json(c, previous: dict | None = None) -> dict:
-    """A claim as summary.json keeps it: every field of its record (cinit_tf.stats.verdicts.Claim.record), and
+    """A claim as summary.json keeps it: every field of its record (cinit_tf.stats.claims.Claim.record), and
     `previous_verdict`, the verdict before its last change, when the report it replaces gave this claim another
     verdict (or carried one itself: regenerating an unchanged report keeps the mark, byte for byte)."""
     out = c.record()

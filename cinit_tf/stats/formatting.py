@@ -66,3 +66,8 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
 def one_line(text: str) -> str:
     """Text for one cell of a Markdown table: one line, no column bars."""
     return " ".join(str(text).replace("|", "/").split())
+
+
+def method(anchor: str) -> str:
+    """A Markdown link from a report (reports/<name>/README.md) to a section of docs/method.md."""
+    return f"[method](../../docs/method.md#{anchor})"

@@ -51,7 +51,7 @@ def options(module, record: dict):
 def analyse(module, record: dict, trials: list, out_dir):
     """The report section of a study module for a run: `write(measure(trials, options), record, out_dir)`."""
     section = module.write(module.measure(trials, options(module, record)), record, out_dir)
-    from cinit_tf.stats.verdicts import problems
+    from cinit_tf.stats.claims import problems
 
     bad = [f"{c.name!r}: {'; '.join(problems(c))}" for c in section.claims if problems(c)]
     if bad:

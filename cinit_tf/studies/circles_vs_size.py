@@ -38,6 +38,7 @@ from cinit_tf.prose import circles_vs_size as circles_report
 from cinit_tf.settings import Float, Int, Text, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import NOT_ASSESSABLE, NOT_REPRODUCED, PARTLY, REPRODUCED, Claim, Margin
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
@@ -60,12 +61,12 @@ class CirclesAnalysis:
 # the model learns" — "clear" read as at least a moderate correlation (Cohen's "medium", |ρ| = 0.3). "As weight
 # decay slightly increases, the number of final circular representations gradually drops" gives no size: the
 # conventional small correlation.
-SIZE_MARGIN = verdicts.Margin(
+SIZE_MARGIN = Margin(
     0.3,
     'App. D: "a clear positive correlation between the size of the embedding (d, p) and '
     'number of circles", "clear" read as at least a moderate |ρ| (Cohen\'s "medium")',
 )
-WD_MARGIN = verdicts.Margin(
+WD_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     'App. D: "As weight decay slightly increases, the number of final '
     'circular representations gradually drops", no size given: ' + verdicts.CONVENTIONAL_RHO.source,
@@ -189,7 +190,7 @@ def count_trend(
     margin,
     counted_as: str,
     note="",
-) -> verdicts.Claim:
+) -> Claim:
     """Spearman ρ of the survivor count against `key` over the `counted` runs of a sweep (`runs`); not
     assessable when too few of them count (`counted_as` says which do)."""
     if not verdicts.assessable(len(counted), len(runs)):
@@ -198,13 +199,13 @@ def count_trend(
     return verdicts.trend(name, xs, counts, sign, margin=margin, note=note)
 
 
-def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> verdicts.Claim:
+def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> Claim:
     valid = [r for r in runs if r["valid"] and count_figures.final_count(r)]
     counted_as = "valid (finite and generalising) with a final count"
     return count_trend(name, runs, valid, key, sign, SIZE_MARGIN, counted_as)
 
 
-def wd_trend_claim(runs: list[dict]) -> verdicts.Claim:
+def wd_trend_claim(runs: list[dict]) -> Claim:
     """Claim 5 over the runs with weight decay > 0 whose count is final, generalising or not."""
     final = [r for r in runs if count_figures.final_count(r)]
     counted_as = "with a final survivor count (finite; settled or of a fixed length)"
@@ -216,13 +217,13 @@ def wd_trend_claim(runs: list[dict]) -> verdicts.Claim:
     return count_trend(CLAIM_NAMES[4], runs, final, "wd", -1, WD_MARGIN, counted_as, note)
 
 
-def zero_wd_claim(runs: list[dict]) -> verdicts.Claim:
+def zero_wd_claim(runs: list[dict]) -> Claim:
     name = CLAIM_NAMES[3]
     zero = [r for r in runs if r["wd"] == 0.0 and r["finite"]]
     if not zero:
-        return verdicts.Claim(
+        return Claim(
             name,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             "no finite run at weight decay 0",
             kind="share",
             reason="too_few_valid",
@@ -245,11 +246,11 @@ def zero_wd_claim(runs: list[dict]) -> verdicts.Claim:
         effect="share of weight-decay-0 runs that keep every frequency without generalising",
     )
     if all(held):
-        return verdicts.Claim(name, verdicts.REPRODUCED, detail, reason="observed", **numbers)
+        return Claim(name, REPRODUCED, detail, reason="observed", **numbers)
     if any(held):
-        return verdicts.Claim(
+        return Claim(
             name,
-            verdicts.PARTLY,
+            PARTLY,
             detail
             + "; only "
             + ("the survival" if held[0] else "the failure to generalise")
@@ -257,7 +258,7 @@ def zero_wd_claim(runs: list[dict]) -> verdicts.Claim:
             reason="partly_observed",
             **numbers,
         )
-    return verdicts.Claim(name, verdicts.NOT_REPRODUCED, detail, reason="not_observed", **numbers)
+    return Claim(name, NOT_REPRODUCED, detail, reason="not_observed", **numbers)
 
 
 # ---------------------------------------------------------------- measure
@@ -311,7 +312,7 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
     # Each claim is judged on the runs of its own sweep, claim 4 on runs that need not generalise: the study is
     # unassessable when too few runs are valid and no claim can be judged either.
     m.assessable = verdicts.assessable(len(valid), len(main)) or any(
-        c.verdict != verdicts.NOT_ASSESSABLE for c in m.claims
+        c.verdict != NOT_ASSESSABLE for c in m.claims
     )
     if not m.assessable:
         return m

@@ -36,12 +36,13 @@ from cinit_tf.prose import circularity as circularity_text
 from cinit_tf.settings import Int, setting
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import NOT_ASSESSABLE, NOT_REPRODUCED, PARTLY, REPRODUCED, Claim, Margin
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
 STRATA = 4  # quantile bins of the initial signal for the within-stratum AUC of c_k (described)
 # Fig. 13a's rise carries no number: the conventional smallest correlation.
-RISE_MARGIN = verdicts.Margin(
+RISE_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     'App. E: "Indeed, circularity increases as dimensionality increases" ("Indeed" '
     f"adds no size); {verdicts.CONVENTIONAL_RHO.source}",
@@ -123,17 +124,15 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- claims
 
 
-def added_claim(fit: dict | None, n_valid: int, n_total: int) -> verdicts.Claim:
+def added_claim(fit: dict | None, n_valid: int, n_total: int) -> Claim:
     """Claim 3: what initial c_k adds to survival given the initial signal (logistic coefficient, run
     bootstrap CI). The claim is the paper's "inconclusive": its reading, no clear added effect (β_c = 0), is
     compared with our interval as a number."""
     name = CLAIM_NAMES[2]
     paper = "inconclusive: no clear added effect (β_c = 0)"
 
-    def unassessable(detail: str, reason: str, n: int) -> verdicts.Claim:
-        return verdicts.Claim(
-            name, verdicts.NOT_ASSESSABLE, detail, paper=paper, kind="number", reason=reason, n=n
-        )
+    def unassessable(detail: str, reason: str, n: int) -> Claim:
+        return Claim(name, NOT_ASSESSABLE, detail, paper=paper, kind="number", reason=reason, n=n)
 
     if not verdicts.assessable(n_valid, n_total):
         return verdicts.not_assessable(
@@ -179,20 +178,18 @@ def added_claim(fit: dict | None, n_valid: int, n_total: int) -> verdicts.Claim:
             "; the CI holds 0: circularity adds nothing clear beyond the signal (the CI leaves open "
             f"added effects up to |β_c| = {formatting.fmt(widest)}, an odds ratio of {odds} per SD)"
         )
-        return verdicts.Claim(name, verdicts.REPRODUCED, note, reason="compatible", **numbers)
+        return Claim(name, REPRODUCED, note, reason="compatible", **numbers)
     if lc > 0:
         note += (
             "; the CI lies above 0: given the signal, a larger initial circularity implies a better "
             "chance of survival"
         )
-        return verdicts.Claim(
-            name, verdicts.NOT_REPRODUCED, note, reason="direction_fails", **numbers
-        )
+        return Claim(name, NOT_REPRODUCED, note, reason="direction_fails", **numbers)
     note += (
         "; the CI lies below 0: given the signal, circularity goes with death (the hypothesis fails, "
         "but not inconclusively)"
     )
-    return verdicts.Claim(name, verdicts.PARTLY, note, reason="incompatible", **numbers)
+    return Claim(name, PARTLY, note, reason="incompatible", **numbers)
 
 
 # ---------------------------------------------------------------- text
@@ -232,7 +229,7 @@ def _against_d(s: dict, key: str) -> tuple[list, list]:
     return [d for d in s["ds"] for _ in per_d[d][key]], [v for d in s["ds"] for v in per_d[d][key]]
 
 
-def rise_claims(s: dict) -> list[verdicts.Claim]:
+def rise_claims(s: dict) -> list[Claim]:
     """Claims 1–2 from a sweep ({"ds", "per_d": {d: {"mean", "max"}}}): each draw's mean and max c_k
     against d."""
     return [
@@ -257,7 +254,7 @@ def _measure_sweep(m: CircularityMeasured) -> list:
     return rise_claims(m.sweep)
 
 
-def _measure_survival(m: CircularityMeasured) -> verdicts.Claim:
+def _measure_survival(m: CircularityMeasured) -> Claim:
     """Fig. 13b's claim (3): what c_k adds given the signal; the raw and within-stratum AUCs, the settling check."""
     m.runs = circularity_nulls.survival_data(m.trained)
     if m.runs:
@@ -291,7 +288,7 @@ def measure(trials: list, options: CircularityAnalysis | None) -> CircularityMea
     m.claims = [*_measure_sweep(m), _measure_survival(m)]
     # Claims 1–2 are judged on the draws, 3 on the runs: unassessable when too few trials are valid and neither can be.
     m.assessable = verdicts.assessable(len(m.valid), len(everything)) or any(
-        c.verdict != verdicts.NOT_ASSESSABLE for c in m.claims
+        c.verdict != NOT_ASSESSABLE for c in m.claims
     )
     return m
 

@@ -27,7 +27,9 @@ from cinit_tf.measures import survival
 from cinit_tf.settings import Int, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import NOT_ASSESSABLE, NOT_REPRODUCED, REPRODUCED, Claim
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
 HIGH_TOP = 3
@@ -192,12 +194,12 @@ class ComplexDynamicsMeasured(Measured):
     counts: dict = field(default_factory=dict)  # survival.count_summary of the survivors per run
 
 
-def exists_claim(name: str, k: int, n: int) -> verdicts.Claim:
+def exists_claim(name: str, k: int, n: int) -> Claim:
     """An existence claim: reproduced when at least one of n runs shows it; the share and its Wilson CI alongside."""
     if n == 0:
-        return verdicts.Claim(
+        return Claim(
             name,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             "no valid runs",
             kind="observation",
             reason="too_few_valid",
@@ -207,12 +209,10 @@ def exists_claim(name: str, k: int, n: int) -> verdicts.Claim:
         value=k / n, ci=inference.share_ci(k, n), n=n, kind="observation", effect="share of runs"
     )
     if k > 0:
-        return verdicts.Claim(
-            name, verdicts.REPRODUCED, f"{k} of {n} runs", reason="observed", **numbers
-        )
-    return verdicts.Claim(
+        return Claim(name, REPRODUCED, f"{k} of {n} runs", reason="observed", **numbers)
+    return Claim(
         name,
-        verdicts.NOT_REPRODUCED,
+        NOT_REPRODUCED,
         f"0 of {n} runs; no run shows it",
         reason="not_observed",
         **numbers,
@@ -268,7 +268,7 @@ def _deviations(m: ComplexDynamicsMeasured) -> list[str]:
     return [
         f'"High" (rank ≤ {high_top} by initial signal within the run) and "low" (initial signal below the run\'s median) '
         "are our definitions; the paper shows one example and defines neither.",
-        f"Survival rule ({writeup.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; the counts are also given "
+        f"Survival rule ({formatting.method('survival-rule')}, ours): final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; the counts are also given "
         "for τ = 0.01 and 0.2.",
         "The example is chosen by a fixed rule among this experiment's runs, not by eye: it is the most extreme case (the "
         "dying high frequency with the best initial rank), labelled as such; the contrast run is the median one of the runs "
@@ -339,7 +339,7 @@ def _findings(m: ComplexDynamicsMeasured) -> list[str]:
             ],
         )
     )
-    return findings + writeup.health_findings(m.trials)
+    return findings + health.health_findings(m.trials)
 
 
 def _summary(m: ComplexDynamicsMeasured) -> dict:

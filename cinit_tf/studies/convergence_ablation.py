@@ -27,6 +27,7 @@ from cinit_tf.figures import convergence_ablation as convergence_figures
 from cinit_tf.figures.convergence_ablation import ABLATED, ORIGINAL, RANDOM
 from cinit_tf.prose import convergence_ablation as convergence_text
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import NOT_ASSESSABLE, Claim, Margin
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
@@ -236,26 +237,22 @@ def kept_match(ablated: list, random: list) -> dict:
     return {"same_count": int(same), "n": len(ablated), "overlap": _mean_ci(overlap)}
 
 
-def _no_estimate(name: str, detail: str) -> verdicts.Claim:
-    return verdicts.Claim(
-        name, verdicts.NOT_ASSESSABLE, detail, kind="direction", reason="no_estimate"
-    )
+def _no_estimate(name: str, detail: str) -> Claim:
+    return Claim(name, NOT_ASSESSABLE, detail, kind="direction", reason="no_estimate")
 
 
 def _faster(name: str, other: str, paired: dict, d: dict, margin: tuple, note: str):
     """A paired claim: the mean paired difference `d` (ablated − `other`) lies below 0, beyond the
     margin (share, source, scale): `share` of `scale` steps."""
     share, source, scale = margin
-    margin = verdicts.Margin(
-        share * scale, f"{source.format(share=share)}, {formatting.fmt(scale)} steps"
-    )
+    margin = Margin(share * scale, f"{source.format(share=share)}, {formatting.fmt(scale)} steps")
     effect = f"mean paired difference ablated − {other}, steps"
     return verdicts.direction(
         name, d["mean"], *d["ci95"], paired["p"], -1, effect, margin=margin, n=d["n"], note=note
     )
 
 
-def _versus_original(m: ConvergenceMeasured) -> verdicts.Claim:
+def _versus_original(m: ConvergenceMeasured) -> Claim:
     so, d = m.arms[ORIGINAL]["stats"], m.difference
     if not (so["n"] and np.isfinite(so["mean"]) and so["mean"] > 0):
         return _no_estimate(
@@ -266,7 +263,7 @@ def _versus_original(m: ConvergenceMeasured) -> verdicts.Claim:
     return _faster(FASTER_CLAIM, ORIGINAL, m.paired, d, margin, note)
 
 
-def _versus_random(m: ConvergenceMeasured) -> verdicts.Claim:
+def _versus_random(m: ConvergenceMeasured) -> Claim:
     if RANDOM not in m.arms:
         return _no_estimate(
             SURVIVORS_CLAIM,

@@ -34,7 +34,9 @@ from cinit_tf.measures import survival
 from cinit_tf.readout import principal_components
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import Margin
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
 # Fig. 3b's columns: the nearest kept step to each
@@ -53,10 +55,10 @@ START_D = 0.2
 PAPER_K = 29  # frequencies at the paper's p = 59
 
 
-def start_margin(K: int) -> verdicts.Margin:
+def start_margin(K: int) -> Margin:
     """The margin of "survivors start high" in ranks for K frequencies: START_D SDs of the ranks 1..K."""
     sd = math.sqrt((K * K - 1) / 12)
-    return verdicts.Margin(
+    return Margin(
         START_D * sd,
         '§4.1: "the surviving circles in the end tend to have higher initial '
         "signal\", no number: the conventional small difference (Cohen's d = "
@@ -316,7 +318,7 @@ def _what_we_ran(m: FourierEvolutionMeasured, record: dict) -> list[str]:
 
 def _deviations(m: FourierEvolutionMeasured) -> list[str]:
     return [
-        f"Survival rule ({writeup.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; "
+        f"Survival rule ({formatting.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; "
         "the paper does not state its rule. Counts for τ = 0.01 and 0.2 are given too.",
         '"Survivors start high" is a qualitative remark in the paper (Fig. 3a, one run); the rank test, the top-'
         f"{TOP_AT_INIT} share and the number of runs are ours.",
@@ -368,7 +370,7 @@ def _findings(m: FourierEvolutionMeasured) -> list[str]:
             ],
         ),
     ]
-    findings += writeup.health_findings(m.trials)
+    findings += health.health_findings(m.trials)
     if m.snapshot_frequencies is not None:
         f, (r_dead, r_alive) = m.snapshot_frequencies, m.snapshot_ranks
         findings.append(

@@ -9,9 +9,8 @@ Trials: independent seeds at the paper's settings with `train.gradient_steps` = 
 ‖FFT(∂L/∂E)_k‖² (k = 1..K, the training loss only, no weight decay) and the Fourier norms after every
 step 0..N, then at each measurement (docs/method.md#population-training).
 
-The two forces on the embedding (the decay force wd·‖F_k(E)‖ against the backpropagated gradient
-‖F_k(∂L/∂E)‖) and the per-step split of a signal's change into weight decay and the rest (the "backprop
-part") are `cinit_tf.measures.weight_decay`'s; the figures, `cinit_tf.figures.fourier_gradients`'.
+The two forces on the embedding and the per-step split of a signal's change into weight decay and the
+rest are measured in `cinit_tf.measures.weight_decay`; the figures are `cinit_tf.figures.fourier_gradients`.
 
 Verdict rule (fixed here, before any numbers): `rule_text`, with the steps of `[analysis]`.
 """
@@ -28,9 +27,11 @@ from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import survival
 from cinit_tf.measures import weight_decay as decay_parts
 from cinit_tf.measures.curves import iqr_text as iqr
+from cinit_tf.prose import fourier_gradients as gradients_text
 from cinit_tf.settings import Float, Int, setting
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import ALPHA, NOT_REPRODUCED, PARTLY, REPRODUCED, Claim, Margin
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
@@ -44,7 +45,7 @@ SPREAD = (
 SAMPLED_EVERY = 100
 # "Weight decay dominates" on the log10 ratio of the two forces: "negligibly small" and "the dominant factor"
 # read as the decay force at least ten times the gradient, one decade.
-DECAY_MARGIN = verdicts.Margin(
+DECAY_MARGIN = Margin(
     1.0,
     'App. H: "the gradient becomes negligibly small, and weight decay becomes '
     'the dominant factor affecting the evolution of signals"; a force "negligibly small" '
@@ -87,7 +88,7 @@ def rule_text(a: FourierGradientsAnalysis) -> str:
         f"{a.peak_hi}] → reproduced; a peak at least {SPIKE_FACTOR:g}× g(0) in the median seed but elsewhere "
         f"→ partly; no such peak → not reproduced. (2) Near zero after step {a.after_step}: with r = "
         f"g({a.after_step}) / peak per seed, the one-sided Wilcoxon signed-rank test of log10 r < log10 "
-        f"{a.near_zero:g} gives p < {verdicts.ALPHA:g} → reproduced; median r < 1 but not that → partly; otherwise "
+        f"{a.near_zero:g} gives p < {ALPHA:g} → reproduced; median r < 1 but not that → partly; otherwise "
         f"not reproduced. (3) Weight decay dominates after step {a.after_step}: the two forces on the "
         f"embedding, per record t ≥ {a.after_step} and frequency k the decay force wd·‖F_k(E_t)‖ (the "
         "gradient of the decay term (wd/2)·‖E‖²) against the backpropagated gradient ‖FFT(∂L/∂E)_k(t)‖, both "
@@ -127,6 +128,7 @@ class FourierGradientsMeasured(Measured):
     gradient_steps: list = field(default_factory=list)  # train.gradient_steps over every trial
     records: list = field(default_factory=list)
     bytes_gradient: list = field(default_factory=list)
+    gradient_dtype: str = "float32"  # the precision the recorded norms were stored in
     spread: dict = field(default_factory=dict)  # median_iqr over seeds of each key of SPREAD
     windows: dict = field(default_factory=dict)  # survivors against dead in each window of steps
     sampled: dict = field(default_factory=dict)  # curve_stats.sampled_view, every SAMPLED_EVERY
@@ -197,14 +199,14 @@ def _median_numbers(values: list, kind: str, paper: str, effect: str, **extra) -
     return numbers, f"IQR {formatting.fmt(s['q1'])}–{formatting.fmt(s['q3'])}"
 
 
-def _first_rung(name: str, note: str, numbers: dict, *rungs) -> verdicts.Claim:
+def _first_rung(name: str, note: str, numbers: dict, *rungs) -> Claim:
     """The claim at the first of `rungs` that holds, each (holds, verdict, the note's ending, reason): a
     verdict rule read top down."""
     _, verdict, ending, reason = next(rung for rung in rungs if rung[0])
-    return verdicts.Claim(name, verdict, note + ending, reason=reason, **numbers)
+    return Claim(name, verdict, note + ending, reason=reason, **numbers)
 
 
-def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> verdicts.Claim:
+def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> Claim:
     name = claim_names(a)[0]
     if not verdicts.assessable(len(stats), n_total):
         return verdicts.not_assessable(name, len(stats), n_total, kind="number")
@@ -219,13 +221,13 @@ def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
         name,
         note,
         numbers,
-        (a.peak_lo <= numbers["value"] <= a.peak_hi, verdicts.REPRODUCED, "", "inside_band"),
-        (factor >= SPIKE_FACTOR, verdicts.PARTLY, outside, "outside_band"),
-        (True, verdicts.NOT_REPRODUCED, none, "not_observed"),
+        (a.peak_lo <= numbers["value"] <= a.peak_hi, REPRODUCED, "", "inside_band"),
+        (factor >= SPIKE_FACTOR, PARTLY, outside, "outside_band"),
+        (True, NOT_REPRODUCED, none, "not_observed"),
     )
 
 
-def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> verdicts.Claim:
+def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> Claim:
     name = claim_names(a)[1]
     ratios = [x["ratio_after"] for x in stats if np.isfinite(x["ratio_after"])]
     if not verdicts.assessable(len(ratios), n_total):
@@ -243,19 +245,19 @@ def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis
     )
     median, zero = numbers["value"], f"{a.near_zero:g} of the peak"
     below = median < a.near_zero
-    significant = np.isfinite(test["p"]) and test["p"] < verdicts.ALPHA
+    significant = np.isfinite(test["p"]) and test["p"] < ALPHA
     return _first_rung(
         name,
         note,
         numbers,
-        (significant and below, verdicts.REPRODUCED, "", "inside_band"),
-        (below, verdicts.PARTLY, f"; below {zero}, but not significantly", "band_unresolved"),
-        (median < 1, verdicts.PARTLY, f"; it falls, but not below {zero}", "outside_band"),
-        (True, verdicts.NOT_REPRODUCED, "; it does not fall below the peak", "direction_fails"),
+        (significant and below, REPRODUCED, "", "inside_band"),
+        (below, PARTLY, f"; below {zero}, but not significantly", "band_unresolved"),
+        (median < 1, PARTLY, f"; it falls, but not below {zero}", "outside_band"),
+        (True, NOT_REPRODUCED, "; it does not fall below the peak", "direction_fails"),
     )
 
 
-def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> verdicts.Claim:
+def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> Claim:
     name = claim_names(a)[2]
     logs = [x["force"] for x in stats if not np.isnan(x["force"])]
     if not verdicts.assessable(len(logs), n_total):
@@ -294,6 +296,12 @@ def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGr
     m.gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in m.trials})
     m.records = sorted({s["records"] for s in m.stats})
     m.bytes_gradient = sorted({s["bytes_gradient"] for s in m.stats})
+    stored = {
+        np.asarray(t.result.gradient_norms).dtype.name
+        for t in m.trials
+        if t.result.gradient_norms is not None
+    }
+    m.gradient_dtype = ", ".join(sorted(stored)) or m.gradient_dtype
     m.spread = {k: inference.median_iqr([s[k] for s in m.stats]) for k in SPREAD}
     m.sampled = curve_stats.sampled_view(m.stats, SAMPLED_EVERY)
     m.windows = {w: curve_stats.window_contrast(m.stats, w) for w in ("early", "middle", "late")}
@@ -305,93 +313,9 @@ def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGr
 # ---------------------------------------------------------------- the report
 
 
-def deviations_of(trials: list, a: FourierGradientsAnalysis) -> list[str]:
-    return [
-        f"The paper shows one run (Fig. 16); we run {len(trials)} seeds and give medians and interquartile ranges. The "
-        "example seed is the one whose peak step is nearest the median (ours).",
-        "The gradient is that of the training loss (the mean cross-entropy over the train pairs), at the parameters "
-        'after each step, without weight decay; the paper says "the gradient produced by MLP on the embedding through '
-        'backpropagation" and does not say which loss or when it is taken.',
-        f'"Around 100 steps" is read as a peak step in [{a.peak_lo}, {a.peak_hi}], "near zero" as below '
-        f'{a.near_zero:g} of the peak, and "dominant" as the larger of the two forces on the embedding, the decay '
-        "force wd·‖F_k(E)‖ against the backpropagated gradient ‖FFT(∂L/∂E)_k‖ (summed over k): readings of ours, "
-        f"declared before the numbers ({writeup.method('fourier_gradients-app-h')}).",
-        "The split of a signal's change into weight decay and the rest is ours and is reported, not judged: AdamW's "
-        "decoupled decay scales F_k by (1 − lr·wd) per step, exactly, so the rest is the Adam update. Adam divides the "
-        "gradient by its running RMS, so a tiny gradient can still give an update of size lr; the paper's argument is "
-        "about the gradient itself, hence the forces.",
-        *writeup.paper_setting_deviations(trials),
-        *writeup.common_deviations(trials),
-        writeup.STATISTICS_NOTE,
-    ]
-
-
-def listed(values) -> str:
-    return ", ".join(map(str, values))
-
-
-def findings_of(m: FourierGradientsMeasured) -> list[str]:
-    a, stats, sp = m.options, m.stats, m.spread
-    labels = (f"steps 0–{a.peak_hi}", f"{a.peak_hi}–{a.after_step}", f"{a.after_step}–end")
-    window_rows = [
-        [
-            label,
-            w["survivors"],
-            w["dead"],
-            iqr(w["ratio"]),
-            f"{w['test']['positive']} of {w['test']['n']}",
-            formatting.fmt_p(w["test"]["p"]),
-        ]
-        for label, w in zip(labels, m.windows.values())
-    ]
-    per_seed = {  # column: key of run_stats
-        "peak step": "peak_step",
-        f"peak step, every {SAMPLED_EVERY}": "sampled_peak_step",
-        "peak g": "peak",
-        "peak / g(0)": "spike_factor",
-        f"g({a.after_step}) / peak": "ratio_after",
-        f"g({a.late_step}) / peak": "ratio_late",
-        f"log10 decay force / gradient after {a.after_step}": "force",
-        f"decay share after {a.after_step}": "decay_share",
-    }
-    rows = [
-        [str(s["seed"]), *(s[k] for k in per_seed.values()), listed(s["survivors"])] for s in stats
-    ]
-    return [
-        formatting.md_table(["seed", *per_seed, "survivors"], rows),
-        f"Peak step over seeds: {iqr(sp['peak_step'])}, n = {sp['peak_step']['n']}. g({a.after_step}) / peak: "
-        f"{iqr(sp['ratio_after'])}; g({a.late_step}) / peak: {iqr(sp['ratio_late'])}. A later bump (the highest g, up to "
-        f"step {a.after_step}, once g has fallen below half its peak and first stopped falling) in {sp['bump_step']['n']} "
-        f"of {len(stats)} seeds: at step {iqr(sp['bump_step'])}, {iqr(sp['bump_share'])} of the peak's height.",
-        curve_stats.sampled_sentence(m.sampled),
-        "Survivors' mean gradient against dead frequencies' (per seed, the mean of ‖FFT(∂L/∂E)_k‖² over the records in "
-        "a window and over the survivors or the dead; ratio survivors / dead, one-sided Wilcoxon signed-rank of its log > 0):\n\n"
-        + formatting.md_table(
-            [
-                "window",
-                "survivors (median)",
-                "dead (median)",
-                "ratio (median, IQR)",
-                "seeds with ratio > 1",
-                "Wilcoxon",
-            ],
-            window_rows,
-        ),
-        f"The two forces from step {a.after_step} on, log10(Σ_k wd·‖F_k(E)‖ / Σ_k ‖FFT(∂L/∂E)_k‖) (per seed, the median "
-        f"over the records; above 0 the decay force is the larger): over all frequencies {iqr(sp['force'])}; survivors "
-        f"only {iqr(sp['force_survivors'])}; dead only {iqr(sp['force_dead'])}.",
-        f"Weight decay against the rest of the change after step {a.after_step} (not judged): share S "
-        f"{iqr(sp['decay_share'])} over all frequencies; survivors only {iqr(sp['decay_share_survivors'])}; dead only "
-        f"{iqr(sp['decay_share_dead'])}. Adam's update has a size of about lr whatever the gradient's size, so where a signal "
-        "holds its level the update cancels the decay and S tends to 1/2 by construction, whichever force is larger; S "
-        "near 1 means the signal decays freely.",
-        *writeup.health_findings(m.trials),
-    ]
-
-
 def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
     out_dir, a, sp = Path(out_dir), m.options, m.spread
-    deviations = deviations_of(m.trials, a)
+    deviations = gradients_text.deviations_of(m.trials, a)
     if not m.assessable:
         return writeup.section(m, record, deviations=deviations, verdict_rule=rule_text(a))
     peak, after, force = sp["peak_step"], sp["ratio_after"], sp["force"]
@@ -408,17 +332,18 @@ def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
         *writeup.profile_lines(record, m.trials),
         f"{len(m.trials)} independent runs (embedding, MLP and split seed equal per run), every frequency k = 1..{m.K} "
         f"recorded: the gradient and the Fourier norms after every step up to step "
-        f"{listed(m.gradient_steps)}, then at each measurement.",
-        f"Recording memory: {listed(m.records)} records × {m.K} frequencies × 4 bytes = "
-        f"{', '.join(f'{b:,}' for b in m.bytes_gradient)} bytes of gradient norms per member (float32), and as much "
+        f"{gradients_text.listed(m.gradient_steps)}, then at each measurement.",
+        f"Recording memory: {gradients_text.listed(m.records)} records × {m.K} frequencies × "
+        f"{np.dtype(m.gradient_dtype.split(',')[0]).itemsize} bytes = {', '.join(f'{b:,}' for b in m.bytes_gradient)} "
+        f"bytes of gradient norms per member ({m.gradient_dtype}), and as much "
         "again for the Fourier norms, which the dense steps also record.",
     ]
-    findings, figures = findings_of(m), []
+    findings, figures = gradients_text.findings_of(m, SAMPLED_EVERY), []
     if m.example is not None:
         example, ex = m.runs[m.example], m.stats[m.example]
         findings.append(
             f"Example seed (Fig. 16): {ex['seed']}, peak at step {ex['peak_step']} "
-            f"(survivors {listed(ex['survivors'])})."
+            f"(survivors {gradients_text.listed(ex['survivors'])})."
         )
         figures.append(
             gradient_figures.figure_example(example, ex["seed"], a.after_step, a.zoom_from, out_dir)

@@ -27,6 +27,7 @@ from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import loss_vs_d
 from cinit_tf.prose import freeze_embedding as freeze_report
 from cinit_tf.stats import formatting, verdicts
+from cinit_tf.stats.claims import ALPHA, NOT_ASSESSABLE, PARTLY, REPRODUCED, Claim, Margin
 from cinit_tf.trial import LOSS_FLOOR
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
@@ -38,7 +39,7 @@ DIP_CLAIM = "dip in frozen test loss at d = p on modular addition"
 # §5: "As dimensionality increases, the test loss decreases at a faster rate during training" gives no size: the
 # conventional small correlation. Fig. 7's caption: "One can notice a dip in loss at d = p", on a log axis: read as
 # at least 0.1 decades (about 20%) below its neighbours, the least a reader could notice on such an axis.
-FALLS_MARGIN = verdicts.Margin(
+FALLS_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     '§5: "As dimensionality increases, the test loss decreases at a '
     'faster rate during training", no size given: ' + verdicts.CONVENTIONAL_RHO.source,
@@ -50,7 +51,7 @@ LEVEL_FROM = 0.9
 # A training loss this many decades above its lowest at the last record has risen again (late_rise): a tenfold
 # rise is far beyond the seed-to-seed wobble of a settled curve (a few hundredths of a decade).
 RISE_DECADES = 1.0
-DIP_MARGIN = verdicts.Margin(
+DIP_MARGIN = Margin(
     0.1,
     'Fig. 7: "One can notice a dip in loss at d = p", read as at least 0.1 decades (~20%) '
     "below its neighbours on the figure's log axis",
@@ -64,7 +65,7 @@ VERDICT_RULE = (
     "between d and the time-averaged log₁₀ test loss (one point per trial), with its Fisher-z 95% CI, margin "
     f"|ρ| = {FALLS_MARGIN.value:g} ({FALLS_MARGIN.source}): {verdicts.direction_outcomes('negative')}; a reproduced "
     "trend is lowered to partly when the level rises significantly between two adjacent grid points "
-    f"(one-sided Welch's t-test at p < {verdicts.ALPHA:g}), since a rank correlation hides a curve that is not "
+    f"(one-sided Welch's t-test at p < {ALPHA:g}), since a rank correlation hides a curve that is not "
     "monotone (on modular addition the rise out of the claimed dip, from d = p to the next point, does not "
     f'count). "{DIP_CLAIM}": the difference between the mean level at d = p and the mean of the mean '
     "levels at its two nearest grid neighbours, with a Welch–Satterthwaite 95% CI, margin "
@@ -129,7 +130,7 @@ def falls_name(task: str) -> str:
     return f"loss falls with d on {task} (frozen; Fig. {7 if task == 'modadd' else 9})"
 
 
-def falls_claim(c: dict) -> verdicts.Claim:
+def falls_claim(c: dict) -> Claim:
     """ "Loss falls with d" on one task: Spearman's trend of the time-averaged log₁₀ test loss, lowered to
     partly by a significant rise of the level between adjacent points."""
     name = falls_name(c["task"])
@@ -147,24 +148,24 @@ def falls_claim(c: dict) -> verdicts.Claim:
     rises = [
         r
         for r in c["rises"]
-        if r["p"] < verdicts.ALPHA and not (c["task"] == "modadd" and r["from"] == c["p"])
+        if r["p"] < ALPHA and not (c["task"] == "modadd" and r["from"] == c["p"])
     ]
-    if claim.verdict == verdicts.REPRODUCED and rises:
+    if claim.verdict == REPRODUCED and rises:
         where = ", ".join(
             f"d = {r['from']} → {r['to']} (+{formatting.fmt(r['rise'])} decades, {formatting.fmt_p(r['p'])})"
             for r in rises
         )
         note = "; ".join(x for x in (claim.note, f"the level rises at {where}") if x)
-        return dataclasses.replace(claim, verdict=verdicts.PARTLY, reason="not_monotone", note=note)
+        return dataclasses.replace(claim, verdict=PARTLY, reason="not_monotone", note=note)
     return claim
 
 
-def dip_claim(c: dict | None) -> verdicts.Claim:
+def dip_claim(c: dict | None) -> Claim:
     """The dip at d = p on modular addition: the level's contrast against both neighbours, at the budget."""
     if c is None:
-        return verdicts.Claim(
+        return Claim(
             DIP_CLAIM,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             "no modular-addition trials in this run",
             kind="direction",
             reason="too_few_valid",
@@ -176,9 +177,9 @@ def dip_claim(c: dict | None) -> verdicts.Claim:
         )
     dip = c["dip"]
     if dip is None:
-        return verdicts.Claim(
+        return Claim(
             DIP_CLAIM,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             f"the frozen grid does not hold d = p = {c['p']} with a point on each side",
             kind="direction",
             reason="precondition_fails",
@@ -258,9 +259,9 @@ def measure(trials, options=None) -> FreezeMeasured:
     m.claims = [
         falls_claim(by_task[name])
         if name in by_task
-        else verdicts.Claim(
+        else Claim(
             falls_name(name),
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             f"no {name} trials in this run",
             kind="trend",
             reason="too_few_valid",

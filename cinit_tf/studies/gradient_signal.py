@@ -34,6 +34,18 @@ from cinit_tf.prose import gradient_signal as gradient_text
 from cinit_tf.readout import SURVIVAL_TAU
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import classifier, formatting, inference, verdicts
+from cinit_tf.stats.claims import (
+    ALPHA,
+    NOT_ASSESSABLE,
+    NOT_REPRODUCED,
+    PARTLY,
+    REPRODUCED,
+    Z_ALPHA,
+    Z_POWER,
+    Claim,
+    Margin,
+    decide_n,
+)
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
@@ -44,7 +56,7 @@ SVM_SOURCE = (
     'frequencies, achieving an 83.8% accuracy", against chance (50%)'
 )
 # §4.3 states the rise of Fig. 6b without a number: the conventional smallest correlation.
-RISE_MARGIN = verdicts.Margin(
+RISE_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     '§4.3: "as the initial gradient increases, the survival rate of these frequencies '
     f'also increases"; {verdicts.CONVENTIONAL_RHO.source}',
@@ -108,34 +120,34 @@ DECLARATION = Declaration(
 
 # Claim (a) by (the CI above chance, the paper's number in the CI): verdict, the note's ending, reason.
 SVM_OUTCOMES = {
-    (True, True): (verdicts.REPRODUCED, "; inside, and above chance", "compatible"),
+    (True, True): (REPRODUCED, "; inside, and above chance", "compatible"),
     (True, False): (
-        verdicts.PARTLY,
+        PARTLY,
         "; above chance, but the paper's number lies outside",
         "incompatible",
     ),
     (False, True): (
-        verdicts.NOT_ASSESSABLE,
+        NOT_ASSESSABLE,
         "; the CI holds both chance and the paper's number",
         "too_wide",
     ),
     (False, False): (
-        verdicts.NOT_REPRODUCED,
+        NOT_REPRODUCED,
         "; not above chance, and the paper's number lies outside",
         "direction_fails",
     ),
 }
 
 
-def svm_claim(fit: dict, trials: int) -> verdicts.Claim:
+def svm_claim(fit: dict, trials: int) -> Claim:
     """Claim (a), once, at HEADLINE_STEP: the paper's 83.8% in our CI of the class-balanced SVM's balanced
     accuracy."""
     b, (lo, hi) = fit["balanced"], fit["balanced_ci"]
     paper = f"{PAPER_ACCURACY * 100:g}%"
     if not np.isfinite(b) or not np.isfinite(lo):
-        return verdicts.Claim(
+        return Claim(
             SVM_CLAIM,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             f"too few trials ({trials}; folds by trial need "
             f"{classifier.FOLDS}), survivors or dead frequencies for a cross-validated SVM",
             paper=paper,
@@ -146,7 +158,7 @@ def svm_claim(fit: dict, trials: int) -> verdicts.Claim:
     above, inside = lo > 0.5, lo <= PAPER_ACCURACY <= hi
     verdict, ending, reason = SVM_OUTCOMES[above, inside]
     size = PAPER_ACCURACY - 0.5
-    return verdicts.Claim(
+    return Claim(
         SVM_CLAIM,
         verdict,
         f"n counts trials (CI from a bootstrap over them); against the paper's {paper} and chance (50%)"
@@ -160,7 +172,7 @@ def svm_claim(fit: dict, trials: int) -> verdicts.Claim:
         margin=size,
         margin_source=SVM_SOURCE,
         expected_sign=1,
-        needs_n=verdicts.decide_n(trials, b - 0.5, lo - 0.5, hi - 0.5, size)
+        needs_n=decide_n(trials, b - 0.5, lo - 0.5, hi - 0.5, size)
         if inside and not above
         else None,
         effect="balanced accuracy",
@@ -168,14 +180,14 @@ def svm_claim(fit: dict, trials: int) -> verdicts.Claim:
     )
 
 
-def rises_claim(step: int, r: dict) -> verdicts.Claim:
+def rises_claim(step: int, r: dict) -> Claim:
     """Claim (b) at one step: survival rises with Δ; `r` is trial_bootstrap.spearman of (Δ, survived), its CI and p from
     resampling whole trials, so n is the number of trials."""
     name = RISE_CLAIMS[STEPS.index(step)]
     if r["trials"] < trial_bootstrap.MIN_TRIALS:
-        return verdicts.Claim(
+        return Claim(
             name,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             f"{r['trials']} trials: a bootstrap over trials needs at least "
             f"{trial_bootstrap.MIN_TRIALS} for a 95% interval",
             kind="trend",
@@ -190,8 +202,8 @@ def rises_claim(step: int, r: dict) -> verdicts.Claim:
     )
     if np.isfinite(se) and se > 0:
         note += (
-            f"; with {n} trials the smallest |ρ| detectable (80% power, p < {verdicts.ALPHA:g}) is ≈ "
-            f"{formatting.fmt((verdicts.Z_ALPHA + verdicts.Z_POWER) * se)}"
+            f"; with {n} trials the smallest |ρ| detectable (80% power, p < {ALPHA:g}) is ≈ "
+            f"{formatting.fmt((Z_ALPHA + Z_POWER) * se)}"
         )
     effect = f"Spearman ρ(Δ{step}, survived)"
     return verdicts.direction(

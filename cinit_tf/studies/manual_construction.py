@@ -27,6 +27,7 @@ from cinit_tf.measures import survival
 from cinit_tf.measures.survival import TAUS
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import NOT_ASSESSABLE, NOT_REPRODUCED, REPRODUCED, Claim, Margin
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
@@ -38,7 +39,7 @@ TOP_SOURCE = (
     "sample cannot tell 100% from a rare failure, as a rate pooled over r whose 95% CI reaches"
 )
 # §4.2 states the second's rise without a number: the conventional smallest correlation.
-SECOND_MARGIN = verdicts.Margin(
+SECOND_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     '§4.2: "the second-highest frequency increases in survival rate as its signal '
     f'increases"; {verdicts.CONVENTIONAL_RHO.source}',
@@ -179,12 +180,12 @@ class ConstructionMeasured(Measured):
     settling: dict = field(default_factory=dict)  # survival.settling
 
 
-def revival_claim(k: int, n: int) -> verdicts.Claim:
+def revival_claim(k: int, n: int) -> Claim:
     """ "Sometimes": some but not all of n trials revive a frequency that started at ε (an existence claim)."""
     if n == 0:
-        return verdicts.Claim(
+        return Claim(
             REVIVAL_CLAIM,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             "no trials",
             kind="observation",
             reason="too_few_valid",
@@ -199,17 +200,15 @@ def revival_claim(k: int, n: int) -> verdicts.Claim:
     )
     note = f"{k} of {n} trials revive a frequency that started at ε"
     if 0 < k < n:
-        return verdicts.Claim(
+        return Claim(
             REVIVAL_CLAIM,
-            verdicts.REPRODUCED,
+            REPRODUCED,
             note + "; some but not all",
             reason="observed",
             **numbers,
         )
     why = "; none" if k == 0 else '; every one, not "sometimes"'
-    return verdicts.Claim(
-        REVIVAL_CLAIM, verdicts.NOT_REPRODUCED, note + why, reason="not_observed", **numbers
-    )
+    return Claim(REVIVAL_CLAIM, NOT_REPRODUCED, note + why, reason="not_observed", **numbers)
 
 
 def claims_of(rows) -> list:

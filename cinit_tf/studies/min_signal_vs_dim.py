@@ -30,6 +30,7 @@ import numpy as np
 from cinit_tf.figures.min_signal_vs_dim import figure_concentration, figure_fig8, figure_fig10
 from cinit_tf.measures import candidate_signals, sweeps
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import NOT_ASSESSABLE, Claim, Margin
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
@@ -42,12 +43,12 @@ MARGIN = 0.05  # "stays the same": within 5% of its level
 MARGIN_SOURCE = 'Fig. 10: "the average stays the same", read as within 5% of its level'
 ASYMPTOTIC_D = 8  # the 1/√d law is fitted from this d on (small d is far from the Gaussian limit)
 # The rise of the min and the fall of the max carry no number: the conventional smallest correlation.
-MIN_MARGIN = verdicts.Margin(
+MIN_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     'Fig. 8: "The minimum signal of our constructed “completeness” metrics increases with '
     f'the dimension"; {verdicts.CONVENTIONAL_RHO.source}',
 )
-MAX_MARGIN = verdicts.Margin(
+MAX_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     'App. C: "the maximum signal decreases over dimensionality" (Fig. 10: "The maximum '
     f'decreases"); {verdicts.CONVENTIONAL_RHO.source}',
@@ -114,7 +115,7 @@ def draw_stats(scores, expected: float, extremes: tuple[float, float, float] | N
 # ---------------------------------------------------------------- per task
 
 
-def task_claims(label: str, per_d: dict) -> list[verdicts.Claim]:
+def task_claims(label: str, per_d: dict) -> list[Claim]:
     """One task's three claims from its draws' views ({d: [draw_stats]}), one point per (draw, d)."""
     ds = sorted(per_d)
     points = [(d, s) for d in ds for s in per_d[d]]
@@ -270,7 +271,7 @@ def measure(trials: list, options=None) -> MinSignalMeasured:
     )
     # Each task is judged on its own draws: the study is unassessable when too few draws are valid and no task can be judged.
     m.assessable = verdicts.assessable(len(valid), len(everything)) or any(
-        c.verdict != verdicts.NOT_ASSESSABLE for c in m.claims
+        c.verdict != NOT_ASSESSABLE for c in m.claims
     )
     return m
 
@@ -300,7 +301,7 @@ def _numbers(cases: list, claims: list) -> tuple[str, str]:
 
 
 DEVIATIONS = (
-    f"Normalisation ({writeup.method('normalised-signals-5-app-c')}): each draw's signals are divided by their mean over all "
+    f"Normalisation ({formatting.method('normalised-signals-5-app-c')}): each draw's signals are divided by their mean over all "
     'candidates, the paper\'s reading of "normalised". The mean of a normalised vector is then exactly 1 at every d, so '
     'Fig. 10\'s "average stays the same" holds by construction in that view and is not evidence; we judge it on the '
     "signals divided by their expectation under E ~ N(0, 1) instead, and add the spread (max − min) / mean.",

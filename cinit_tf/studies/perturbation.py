@@ -27,6 +27,7 @@ from cinit_tf.measures import survival
 from cinit_tf.measures.survival import TAUS
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import Margin
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
@@ -37,7 +38,7 @@ HIGH_RATE, LOW_RATE = 0.9, 0.1
 HIGH_SOURCE = '§4.2: "the survival rate is near 100%", read as'
 LOW_SOURCE = '§4.2: "the frequency rarely survives", read as'
 # §4.2 (Fig. 5b) draws survival rising with the deviation and states no number: the conventional small ρ.
-MONOTONE_MARGIN = verdicts.Margin(
+MONOTONE_MARGIN = Margin(
     verdicts.CONVENTIONAL_RHO.value,
     'Fig. 5b: "Survival rate of an arbitrary perturbed frequency '
     'versus deviation from the mean initial signal", drawn rising, no size given: '

@@ -39,6 +39,7 @@ from cinit_tf.seeds import rng
 from cinit_tf.signals import cluster_centres, permutation_scores, top_percent
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 from cinit_tf.writeup.section import Declaration, Figure, Measured, Section
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 15.0, 22.0, 100
@@ -299,11 +300,11 @@ def _deviations(m: RemainderRankMeasured) -> list[str]:
         f'Output head: "{m.head}" ({_head_text(m.head, m.tokens)}) for the claims. The paper\'s App. A says "an output layer with '
         'dimension p"; with labels 0/1 only two of its logits are ever targets. '
         + ("The p-logit head's trials are reported beside the main ones." if m.other_rows else ""),
-        f"Read-off of q ({writeup.method('read-offs')}, ours): cluster centres of the final embedding projected on their first principal "
+        f"Read-off of q ({formatting.method('read-offs')}, ours): cluster centres of the final embedding projected on their first principal "
         "component, in order of projection; q and reversed q are one (f(q) = f(reversed q)). The paper does not say "
         "how it reads q off. The share of the centres' variance on that component is reported, not assumed to be 1. "
         "q is read at the last step only (only the final embedding is stored).",
-        f'Rank ({writeup.method("signals")}): top-% = 100 · #(orders with f strictly greater than the learned one\'s) / m!; "top 15%" is 15. '
+        f'Rank ({formatting.method("signals")}): top-% = 100 · #(orders with f strictly greater than the learned one\'s) / m!; "top 15%" is 15. '
         "The learned order's reversal ties with it and does not push it down.",
         "The random control, the nothing-moved baseline and the alternative read-off (the order maximising f on the final "
         "embedding) are ours; the paper has none of them.",
@@ -357,7 +358,7 @@ def _findings(m: RemainderRankMeasured) -> list[str]:
     ]
     if m.other_head:
         findings.append(_other_head_text(m))
-    return findings + [_per_trial_table(rows + m.other_rows), *writeup.health_findings(m.trials)]
+    return findings + [_per_trial_table(rows + m.other_rows), *health.health_findings(m.trials)]
 
 
 def _line_text(m: RemainderRankMeasured) -> str:

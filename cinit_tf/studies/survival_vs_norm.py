@@ -35,13 +35,15 @@ from cinit_tf.figures.survival_vs_norm import figure_counts, figure_scatter
 from cinit_tf.measures import longer_runs, survival
 from cinit_tf.settings import Text, setting
 from cinit_tf.stats import formatting, verdicts
+from cinit_tf.stats.claims import NOT_ASSESSABLE, PARTLY, REPRODUCED, Claim, Margin, judge
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
 PAPER_R = 0.85
 # The paper's own number is the size its claim implies: §4.2 "the Pearson correlation between survival rate and
 # initial norm" is 0.85, so the direction is judged against that margin on our raw r.
-R_MARGIN = verdicts.Margin(
+R_MARGIN = Margin(
     PAPER_R,
     '§4.2: "we find that the Pearson correlation between survival rate and initial norm" '
     "is 0.85, the paper's own number",
@@ -95,14 +97,14 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- data
 
 
-def r_claim(corr: dict, att: dict) -> verdicts.Claim:
+def r_claim(corr: dict, att: dict) -> Claim:
     """Claim (1): the paper's r in our r's Fisher CI projected to the paper's trials per embedding."""
     r, (lo, hi), p = corr["r"], corr["ci95"], corr["p"]
     f = att["factor_target"]
     if not np.isfinite(r):
-        return verdicts.Claim(
+        return Claim(
             R_CLAIM,
-            verdicts.NOT_ASSESSABLE,
+            NOT_ASSESSABLE,
             "r undefined (too few points or constant rates)",
             kind="number",
             reason="no_estimate",
@@ -115,14 +117,12 @@ def r_claim(corr: dict, att: dict) -> verdicts.Claim:
         f"raw r = {formatting.fmt(r)} (95% CI {formatting.fmt(lo)}–{formatting.fmt(hi)}); projected to {PAPER_TRIALS} trials per embedding "
         f"(×{formatting.fmt(f)}) against the paper's {PAPER_R:g}"
     )
-    verdict, reason, needs = verdicts.judge(pr, plo, phi, p, +1, R_MARGIN.value, corr["n"])
-    if verdict == verdicts.REPRODUCED:
+    verdict, reason, needs = judge(pr, plo, phi, p, +1, R_MARGIN.value, corr["n"])
+    if verdict == REPRODUCED:
         verdict, reason = (
-            (verdicts.REPRODUCED, "compatible")
-            if plo <= PAPER_R <= phi
-            else (verdicts.PARTLY, "incompatible")
+            (REPRODUCED, "compatible") if plo <= PAPER_R <= phi else (PARTLY, "incompatible")
         )
-    return verdicts.Claim(
+    return Claim(
         R_CLAIM,
         verdict,
         note,
@@ -141,7 +141,7 @@ def r_claim(corr: dict, att: dict) -> verdicts.Claim:
     )
 
 
-def count_claim(counts, K: int) -> verdicts.Claim:
+def count_claim(counts, K: int) -> Claim:
     counts = [float(c) for c in counts]
     few = bool(counts) and float(np.mean(counts)) < K / 4
     return verdicts.number_vs_value(
@@ -293,7 +293,7 @@ def _what_we_ran(m: SurvivalMeasured, record: dict) -> list[str]:
 def _deviations(m: SurvivalMeasured) -> list[str]:
     E, T = len(m.rates["embeddings"]), sorted(set(m.rates["trials"].tolist()))
     return [
-        f"Survival rule ({writeup.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; "
+        f"Survival rule ({formatting.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final signal, τ = {formatting.fmt(survival.TAU)}; "
         "the paper does not state its rule. The correlations and counts are also given for τ = 0.01 and 0.2.",
         '"Final" is the last recorded step of each trial.',
         "The paper does not say whether its r pools all (embedding, frequency) points or how it treats the embedding "
@@ -317,7 +317,7 @@ def _findings(m: SurvivalMeasured) -> list[str]:
         f"{formatting.fmt_p(corr['p'])}, n = {corr['n']}); Spearman ρ = {formatting.fmt(corr['spearman']['rho'])} "
         f"({formatting.fmt_p(corr['spearman']['p'])}); Pearson on signals normalised per embedding r = "
         f"{formatting.fmt(corr['normalised']['r'])} ({formatting.fmt_p(corr['normalised']['p'])}).",
-        f"Binomial noise ({writeup.method('survival-rule')}): with T trials per embedding, the observed rates' variance is "
+        f"Binomial noise ({formatting.method('survival-rule')}): with T trials per embedding, the observed rates' variance is "
         f"S² = {formatting.fmt(att['variance'])} and their binomial noise variance N = mean r̂(1 − r̂)/(T − 1) = {formatting.fmt(att['noise'])}, "
         f"so the rates' reliability is ρ_T = (S² − N)/S² = {formatting.fmt(att['reliability'])}. Disattenuated (the correlation with "
         f"the true rates), r/√ρ_T = {formatting.fmt(m.r_true)}. At the paper's {PAPER_TRIALS} trials the reliability would be "
@@ -344,7 +344,7 @@ def _findings(m: SurvivalMeasured) -> list[str]:
     ]
     if m.settling is not None:
         findings += longer_runs.settling_findings(m.settling)
-    return findings + writeup.health_findings(m.trials)
+    return findings + health.health_findings(m.trials)
 
 
 def _summary(m: SurvivalMeasured) -> dict:

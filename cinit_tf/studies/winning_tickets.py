@@ -39,6 +39,14 @@ from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import loss_vs_d, survival
 from cinit_tf.prose import winning_tickets as tickets_report
 from cinit_tf.stats import formatting, inference, verdicts
+from cinit_tf.stats.claims import (
+    NOT_ASSESSABLE,
+    NOT_REPRODUCED,
+    PARTLY,
+    REPRODUCED,
+    Claim,
+    Margin,
+)
 from cinit_tf.trial import LOSS_FLOOR
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup.section import Declaration, Measured, Section
@@ -56,17 +64,17 @@ LEVEL_FROM = 0.9
 # original" read as at least a factor 2 on average (0.3 decades); Fig. 15b calls D's loss a struggle while B's
 # reaches ~1e-7 ("the model struggles to learn with only 1 or 2 random circles"; "the model can learn the task well
 # with the two 'Winning Circles' but not two random circles"), read as at least a decade.
-FASTER_MARGIN = verdicts.Margin(
+FASTER_MARGIN = Margin(
     0.3,
     'App. G: "Experiment B reaches lower test loss more quickly than the original", read '
     "as at least a factor 2 lower loss on average over the budget (0.3 decades)",
 )
-STRUGGLE_MARGIN = verdicts.Margin(
+STRUGGLE_MARGIN = Margin(
     1.0,
     'App. G, Fig. 15b: "the model struggles to learn with only 1 or 2 random circles" '
     "while B reaches ~1e-7, read as at least a decade of mean log₁₀ loss",
 )
-WINS_MARGIN = verdicts.Margin(
+WINS_MARGIN = Margin(
     1.0,
     "App. G: \"the model can learn the task well with the two 'Winning Circles' but not two "
     'random circles", read as at least a decade of mean log₁₀ loss',
@@ -228,7 +236,7 @@ def censored_steps(s: dict, level: float) -> float:
 # ---------------------------------------------------------------- claims (pure; known-answer tests)
 
 
-def claim_low_loss(by_seed: dict) -> verdicts.Claim:
+def claim_low_loss(by_seed: dict) -> Claim:
     name, level = CLAIM_NAMES[0], PAPER_LOSS * NEAR
     runs, valid = arm_runs(by_seed, "B")
     if not verdicts.assessable(len(valid), len(runs)):
@@ -259,7 +267,7 @@ def claim_low_loss(by_seed: dict) -> verdicts.Claim:
         effect="B's median test loss over the last tenth of the budget (10^level; interval: IQR)",
     )
     if s["median"] <= level:
-        return verdicts.Claim(name, verdicts.REPRODUCED, detail, reason="inside_band", **numbers)
+        return Claim(name, REPRODUCED, detail, reason="inside_band", **numbers)
     why = [
         text
         for text, holds in (
@@ -269,15 +277,15 @@ def claim_low_loss(by_seed: dict) -> verdicts.Claim:
         if holds
     ]
     if why:
-        verdict, reason = verdicts.NOT_ASSESSABLE, "precondition_fails"
+        verdict, reason = NOT_ASSESSABLE, "precondition_fails"
         detail += f"; {' and '.join(why)}: the budget is too short to tell"
     elif s["median"] <= LEARNS:
-        verdict, reason = verdicts.PARTLY, "outside_band"
+        verdict, reason = PARTLY, "outside_band"
         detail += f"; B learns the task (≤ {LEARNS:g}) but does not come within {NEAR:g}× of 1e-7"
     else:
-        verdict, reason = verdicts.NOT_REPRODUCED, "direction_fails"
+        verdict, reason = NOT_REPRODUCED, "direction_fails"
         detail += f"; above {LEARNS:g}"
-    return verdicts.Claim(name, verdict, detail, reason=reason, **numbers)
+    return Claim(name, verdict, detail, reason=reason, **numbers)
 
 
 READINGS = {
@@ -288,7 +296,7 @@ READINGS = {
 
 def claim_speed(
     by_seed: dict, arm: str, sign: int, name: str, ref: str = FULL, key: str = "mean_log_loss"
-) -> verdicts.Claim:
+) -> Claim:
     """Arm against ref (full, or D for B against D), paired, in `key` (⟨log10 L⟩ for how fast, the level for
     who struggles): sign −1 for "lower", +1 for "struggles"."""
     pairs = paired(by_seed, arm, ref)
@@ -314,7 +322,7 @@ def claim_speed(
     )
 
 
-def claim_revival(by_seed: dict) -> verdicts.Claim:
+def claim_revival(by_seed: dict) -> Claim:
     name = CLAIM_NAMES[4]
     runs, valid = arm_runs(by_seed, "A")
     if not verdicts.assessable(len(valid), len(runs)):
@@ -334,7 +342,7 @@ def claim_revival(by_seed: dict) -> verdicts.Claim:
     return dataclasses.replace(claim, note=detail)
 
 
-def claims_of(by_seed: dict) -> list[verdicts.Claim]:
+def claims_of(by_seed: dict) -> list[Claim]:
     return [
         claim_low_loss(by_seed),
         claim_speed(by_seed, "B", -1, CLAIM_NAMES[1]),
@@ -343,19 +351,6 @@ def claims_of(by_seed: dict) -> list[verdicts.Claim]:
         claim_revival(by_seed),
         claim_speed(by_seed, "B", -1, CLAIM_NAMES[5], ref="D", key="level"),
     ]
-
-
-def short_number(claims: list[verdicts.Claim]) -> str:
-    """The index's number: the claim that set the headline (the weakest; on a tie B against D, the point), and why."""
-    worst = verdicts.headline(claims)
-    i = next(i for i in (5, *range(len(claims))) if claims[i].verdict == worst)
-    c = claims[i]
-    number = (
-        f"{c.effect or 'value'} {formatting.fmt(c.value)}" if c.value is not None else "no number"
-    )
-    if c.ci is not None and c.value is not None:
-        number += f" [{formatting.fmt(c.ci[0])}, {formatting.fmt(c.ci[1])}]"
-    return f"{SHORT_NAMES[i]}: {number} ({worst}{', ' + c.reason.replace('_', ' ') if c.reason else ''})"
 
 
 def measure(trials: list, options=None) -> WinningTicketsMeasured:
@@ -408,7 +403,10 @@ def write(m: WinningTicketsMeasured, record: dict, out_dir: Path) -> Section:
     out_dir, deviations = Path(out_dir), tickets_report.deviations(m.trials, NEAR)
     if not m.assessable:
         return writeup.section(m, record, deviations=deviations)
-    our, short = tickets_report.our_number(m, OUR_LEVEL), short_number(m.claims)
+    our, short = (
+        tickets_report.our_number(m, OUR_LEVEL),
+        tickets_report.short_number(m.claims, SHORT_NAMES),
+    )
     ran = tickets_report.what_we_ran(m, record)
     findings, figures = tickets_report.findings(m), []
     if m.example is not None:

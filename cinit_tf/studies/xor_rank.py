@@ -34,6 +34,7 @@ from cinit_tf.seeds import rng
 from cinit_tf.signals import arrangement_scores, arrangements, top_percent
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.writeup import common as writeup
+from cinit_tf.writeup import health
 from cinit_tf.writeup.section import Declaration, Measured, Section
 
 PAPER_MEAN, PAPER_STD, PAPER_SEEDS = 10.0, 12.0, 100
@@ -246,13 +247,13 @@ def _deviations(m: XorRankMeasured) -> list[str]:
     n_distinct = int(alpha_classes(m.bits).max()) + 1
     return rank_stats.seed_deviations(m.valid, PAPER_SEEDS) + [
         f"Rank over all {n_arr} invertible matrices M over GF(2), as the paper counts them "
-        f"({writeup.method('signals')}): they give only {n_distinct} distinct α (each shared by "
+        f"({formatting.method('signals')}): they give only {n_distinct} distinct α (each shared by "
         f"{n_arr // n_distinct} axis orders, which score identically). Top-% = 100 · #(arrangements with g "
         f"strictly greater) / {n_arr}, so ties do not push the learned one down and the possible values are "
         f"multiples of {formatting.fmt(100 * (n_arr // n_distinct) / n_arr, 3)}%.",
-        f"Read-off ({writeup.method('read-offs')}, ours): the arrangement whose α has the highest Pearson r (over "
+        f"Read-off ({formatting.method('read-offs')}, ours): the arrangement whose α has the highest Pearson r (over "
         "i < j) with the final squared distances; the paper does not say how it reads the arrangement off.",
-        f'Final shape ({writeup.method("read-offs")}, ours; readout.final_shape): "cube" when that fit r ≥ '
+        f'Final shape ({formatting.method("read-offs")}, ours; readout.final_shape): "cube" when that fit r ≥ '
         f'{CUBE_MIN_FIT:g}; "cross-polytope" when the tokens form antipodal pairs roughly equidistant from all '
         'others; "other" otherwise. On a cross-polytope several distinct α fit alike; the number within '
         f"{TIE_TOLERANCE:g} of the best fit and the range of their top-% are reported.",
@@ -318,7 +319,7 @@ def _findings(m: XorRankMeasured) -> list[str]:
             else "."
         ),
         _per_trial_table(rows),
-        *writeup.health_findings(m.trials),
+        *health.health_findings(m.trials),
     ]
 
 

@@ -18,19 +18,17 @@ from dataclasses import fields
 import numpy as np
 
 from cinit_tf.stats import formatting
-from cinit_tf.writeup.section import VERDICTS, Measured, Section
-
-REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_ASSESSABLE = VERDICTS
-
-
-def method(anchor: str) -> str:
-    """A Markdown link from a report (reports/<name>/README.md) to a section of docs/method.md."""
-    return f"[method](../../docs/method.md#{anchor})"
-
+from cinit_tf.stats.claims import headline
+from cinit_tf.writeup import health
+from cinit_tf.writeup.section import Measured, Section
 
 STATISTICS_NOTE = (
-    "Spread is the sample standard deviation over seeds (ddof = 1); 95% confidence intervals of a "
-    "mean are Student-t based; correlations and tests are scipy.stats (Pearson, Spearman, Welch's t-test)."
+    "Spread is the sample standard deviation over seeds (ddof = 1); 95% confidence intervals are "
+    "Student-t for a mean, Wilson's score interval for a share, Fisher z for a correlation and "
+    "order statistics for a median; tests are scipy.stats (Pearson and Spearman correlations, Welch's "
+    "t-test, the Wilcoxon signed-rank test for paired seeds, Mann–Whitney U, the exact binomial test); "
+    "where values of one trial are not independent, intervals and p come from a bootstrap over whole "
+    f"trials ({formatting.method('statistics')})."
 )
 
 
@@ -53,10 +51,10 @@ def common_deviations(trials: Sequence) -> list[str]:
     return [
         "TensorFlow/Keras reimplementation. The paper does not name its framework; where a default matters we "
         "follow PyTorch's, the usual choice in this line of work.",
-        f"Initialisation follows PyTorch's defaults ({method('model')}): W_E ~ N(0, 1); every Dense weight and bias "
+        f"Initialisation follows PyTorch's defaults ({formatting.method('model')}): W_E ~ N(0, 1); every Dense weight and bias "
         "~ U(−1/√fan_in, 1/√fan_in). The paper does not state its initialisation.",
         f"Model: concat[E_a, E_b] → Dense {v('width')} → ReLU → Dense {v('width')} → ReLU → Dense classes, cross-entropy "
-        f"on logits ({method('model')}); the first layer is computed in factored form, (E·W1_top)[a] + (E·W1_bottom)[b], "
+        f"on logits ({formatting.method('model')}); the first layer is computed in factored form, (E·W1_top)[a] + (E·W1_bottom)[b], "
         "which is the same function.",
         f"Optimiser: AdamW, lr {v('lr')}, β₁ {v('beta_1')}, β₂ {v('beta_2')}, ε {v('epsilon')}, decoupled weight decay on "
         "every trainable variable (embedding included unless frozen). Keras adds ε to √v̂ after bias correction where "
@@ -146,7 +144,7 @@ def exclusion_lines(n_total: int, excluded: dict, max_listed: int = 10) -> list[
         ]
     out = [f"{n_out} of {n_total} trials excluded from every statistic; {n_total - n_out} valid."]
     for why, ts in excluded.items():
-        listed = ", ".join(_describe(t) for t in ts[:max_listed]) + (
+        listed = ", ".join(health.describe(t) for t in ts[:max_listed]) + (
             f" and {len(ts) - max_listed} more" if len(ts) > max_listed else ""
         )
         out.append(f"{len(ts)} for {why}: {listed}.")
@@ -192,20 +190,19 @@ def section(m: Measured, record: dict, **text) -> Section:
     "not assessable", the exclusions counted, no statistic; only `deviations` (by default the trials' deviations
     from the paper's settings) and `verdict_rule` are kept.
     """
-    from cinit_tf.stats import verdicts
 
     if not m.assessable:
         n, k = len(m.trials), len(m.valid)
         return Section(
             our_number=f"not assessable: {k} of {n} trials valid",
-            verdict=verdicts.headline(m.claims),
+            verdict=headline(m.claims),
             verdict_rule=text.get("verdict_rule", ""),
             what_we_ran=profile_lines(record, m.trials),
             deviations=list(text["deviations"])
             if "deviations" in text
             else paper_setting_deviations(m.trials),
-            findings=health_findings(m.trials, convergence_matters=False)
-            + collapse_lines(m.trials),
+            findings=health.health_findings(m.trials, convergence_matters=False)
+            + health.collapse_lines(m.trials),
             summary={
                 "valid": k,
                 "trials": n,
@@ -216,8 +213,8 @@ def section(m: Measured, record: dict, **text) -> Section:
             excluded=exclusion_lines(n, m.excluded),
         )
     text.setdefault("excluded", exclusion_lines(len(m.trials), m.excluded))
-    text["findings"] = [*text.get("findings", []), *collapse_lines(m.trials)]
-    return Section(verdict=verdicts.headline(m.claims), claims=list(m.claims), **text)
+    text["findings"] = [*text.get("findings", []), *health.collapse_lines(m.trials)]
+    return Section(verdict=headline(m.claims), claims=list(m.claims), **text)
 
 
 # ---------------------------------------------------------------- trials
@@ -261,96 +258,6 @@ def group_trials(trials: Iterable, key: Callable) -> dict:
     for t in sorted(trials, key=lambda t: t.id):
         groups.setdefault(key(t), []).append(t)
     return {k: groups[k] for k in sorted(groups)}
-
-
-def trial_health(trials: Iterable) -> dict:
-    """Trials whose training produced a non-finite loss, and trials that never reached 100% test accuracy.
-
-    {"n", "nonfinite": [(id, step)], "unconverged": [id]}, both lists sorted by id. Studies report these
-    (`health_findings`), never drop them silently.
-    """
-    trials = sorted(trials, key=lambda t: t.id)
-    return {
-        "n": len(trials),
-        "nonfinite": [
-            (t.id, int(t.result.nonfinite_step))
-            for t in trials
-            if t.result.nonfinite_step is not None
-        ],
-        "unconverged": [t.id for t in trials if t.result.convergence_step is None],
-    }
-
-
-def _describe(t) -> str:
-    s = t.settings
-    grid = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in sorted(s.get("grid", {}).items()))
-    parts = [x for x in (s.get("case", ""), grid) if x]
-    return f"`{t.id[:12]}`" + (f" ({'; '.join(parts)})" if parts else "")
-
-
-def health_findings(
-    trials: Iterable, convergence_matters: bool = True, max_listed: int = 20
-) -> list[str]:
-    """Findings lines counting and listing non-finite and (if it matters to the study) unconverged trials."""
-    trials = sorted(trials, key=lambda t: t.id)
-    h = trial_health(trials)
-    by_id = {t.id: t for t in trials}
-    out = []
-    if h["nonfinite"]:
-        listed = ", ".join(
-            f"{_describe(by_id[i])} at step {s}" for i, s in h["nonfinite"][:max_listed]
-        )
-        more = (
-            f" and {len(h['nonfinite']) - max_listed} more"
-            if len(h["nonfinite"]) > max_listed
-            else ""
-        )
-        out.append(
-            f"Non-finite training loss in {len(h['nonfinite'])} of {h['n']} trials: {listed}{more}."
-        )
-    else:
-        out.append(f"Every one of the {h['n']} trials kept a finite training loss.")
-    if convergence_matters:
-        if h["unconverged"]:
-            listed = ", ".join(_describe(by_id[i]) for i in h["unconverged"][:max_listed])
-            more = (
-                f" and {len(h['unconverged']) - max_listed} more"
-                if len(h["unconverged"]) > max_listed
-                else ""
-            )
-            out.append(
-                f"{len(h['unconverged'])} of {h['n']} trials never reached 100% test accuracy: {listed}{more}."
-            )
-        else:
-            out.append(f"Every one of the {h['n']} trials reached 100% test accuracy.")
-    return out
-
-
-def collapse_lines(trials: Iterable) -> list[str]:
-    """One findings line on softmax collapse (`TrialResult.collapse_step`, docs/method.md#the-exact-loss) when
-    any trial collapsed, none otherwise: how many of the trials, when first (median and range of their first
-    collapsed steps), which loss they trained with, and how many trials hold no record (stored before it)."""
-    trials = list(trials)
-    recorded = [t for t in trials if getattr(t.result, "train_collapsed", None) is not None]
-    hit = [t for t in recorded if t.result.collapse_step is not None]
-    if not hit:
-        return []
-    steps = sorted(int(t.result.collapse_step) for t in hit)
-    losses = [t.settings["train"].get("loss", "standard") for t in hit]
-    text = (
-        "Softmax collapse (a training pair's standard cross-entropy exactly 0 in the training precision; "
-        f"{method('the-exact-loss')}): {len(hit)} of {len(trials)} trials, first at step "
-        f"{float(np.median(steps)):,.0f} (median; range {steps[0]:,}–{steps[-1]:,})"
-    )
-    if "exact" in losses:
-        text += (
-            f"; {losses.count('standard')} of them trained with the standard loss, whose target "
-            f"gradient is lost there, and {losses.count('exact')} with the exact loss, where it is only "
-            "recorded"
-        )
-    if len(recorded) < len(trials):
-        text += f"; {len(trials) - len(recorded)} not recorded (stored before the record existed)"
-    return [text + "."]
 
 
 def profile_lines(
@@ -412,7 +319,7 @@ def stopping_text(trials: Sequence) -> str:
         else ""
     )
     return (
-        f" Trained until {' or '.join(described)}, `steps` being the cap ({method('stopping-rules')}): "
+        f" Trained until {' or '.join(described)}, `steps` being the cap ({formatting.method('stopping-rules')}): "
         f"{len(settled)} settled{spread}, {len(reasons['max_steps'])} stopped at the cap, "
         f"{len(reasons['diverged'])} diverged."
     )

@@ -15,9 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Weakest last: "not assessable" when too few trials are valid to judge (docs/method.md#verdict-rules).
-VERDICTS = ("reproduced", "partly", "not reproduced", "not assessable")
-
 
 @dataclass(frozen=True)
 class Declaration:
@@ -65,7 +62,7 @@ class Measured:
     trials: list  # every trial of the run, in id order
     valid: list  # the trials every statistic uses, in id order
     excluded: dict  # {reason: [trials]}: left out of every statistic, and why
-    claims: list = field(default_factory=list)  # cinit_tf.stats.verdicts.Claim, one per sub-claim
+    claims: list = field(default_factory=list)  # cinit_tf.stats.claims.Claim, one per sub-claim
     options: object = None  # the study's [analysis] options (its schema dataclass), or None
     assessable: bool = True  # False: too few valid trials; every claim is "not assessable" and nothing else is measured
 
@@ -81,7 +78,7 @@ class Section:
     """What a study found, in the order a reader wants it."""
 
     our_number: str  # ours, computed, with spread and sample size
-    verdict: str  # one of VERDICTS
+    verdict: str  # one of cinit_tf.stats.claims.VERDICTS
     excluded: list[
         str
     ]  # which trials were left out of every statistic, and why (required: a report always says)
@@ -101,7 +98,7 @@ class Section:
     verdict_rule: str = ""  # the rule as applied, when the declaration's depends on [analysis] (default: the declaration's)
     claims: list = field(
         default_factory=list
-    )  # cinit_tf.stats.verdicts.Claim, one per sub-claim; verdict = the weakest
+    )  # cinit_tf.stats.claims.Claim, one per sub-claim; verdict = the weakest
 
 
 PAPER_TITLE = "Interpretable patterns in random initialization unveil final representation"
