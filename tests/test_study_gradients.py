@@ -25,6 +25,7 @@ from cinit_tf.stats.claims import (
     headline,
 )
 from cinit_tf.studies import fourier_gradients as FG
+from cinit_tf.trial import StoredTrial
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 LR, WD = 0.01, 0.5
@@ -91,7 +92,7 @@ def run(
             "log_every": 100,
         },
     }
-    return SimpleNamespace(id=f"t{seed:02d}", settings=settings, result=result, chosen={})
+    return StoredTrial(id=f"t{seed:02d}", settings=settings, result=result, chosen={})
 
 
 def verdicts(trials, a=A):

@@ -373,7 +373,7 @@ def diverged(i, case="main", p=7):
         "seeds": {"embedding": i, "mlp": i, "split": i},
         "index": {"embedding": i, "trial": 0},
     }
-    return SimpleNamespace(id=f"{i:016x}", settings=settings, result=result, chosen={})
+    return StoredTrial(id=f"{i:016x}", settings=settings, result=result, chosen={})
 
 
 def record_of(name, trials, analysis=None):

@@ -11,6 +11,7 @@ import pytest
 from smoke_reports import run_smoke
 
 from cinit_tf.reporting.generate import generate_report
+from cinit_tf.trial import StoredTrial
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 STUDIES = ("gradient_signal", "convergence_ablation", "perturbation", "manual_construction")
@@ -162,7 +163,7 @@ def _diverged(i, case=""):
         "seeds": {"embedding": i, "mlp": i, "split": i},
         "index": {"embedding": i, "trial": 0},
     }
-    return SimpleNamespace(id=f"{i:016x}{case}", settings=settings, result=result, chosen={"k": 1})
+    return StoredTrial(id=f"{i:016x}{case}", settings=settings, result=result, chosen={"k": 1})
 
 
 @pytest.mark.parametrize("name", STUDIES)

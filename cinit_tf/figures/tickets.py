@@ -1,12 +1,11 @@
-"""The figures of the winning-tickets study (App. G, Fig. 15), and the arms, loss levels and pairing they,
-its tables (`tickets_report`) and the study share.
+"""The figures of the winning-tickets study (App. G, Fig. 15); the arms, loss levels and pairing they
+draw are in `cinit_tf.measures.tickets`.
 
 Each draws what `winning_tickets.measure` computed; no claim is judged here.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +14,10 @@ from cinit_tf.figures import curves as curve_figures
 from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.figures import plotting
 from cinit_tf.measures import curves as curve_stats
-from cinit_tf.stats import inference
+from cinit_tf.measures.tickets import ARMS, COMPANIONS, FULL, PAPER_LOSS, paired
 from cinit_tf.trial import LOSS_FLOOR  # the one floor under which a loss is read, with its reason
 from cinit_tf.writeup.section import Figure
 
-FULL, ARMS = "full", ("A", "B", "C", "D")
-CASES = (FULL, *ARMS)
 ARM_TEXT = {
     FULL: "all frequencies",
     "A": "k₁ only",
@@ -29,46 +26,6 @@ ARM_TEXT = {
     "D": "two random others",
 }
 COLOURS = {FULL: "tab:blue", "A": "tab:orange", "B": "tab:green", "C": "tab:pink", "D": "tab:cyan"}
-PAPER_LOSS = 1e-7
-LEVELS = (1e-2, 1e-4, 1e-6)  # the test-loss levels whose first step each run records
-SPIKE_RISE = 10.0  # a spike: the test loss above 10× its running minimum
-SPIKE_FROM = 1.0  # spikes are counted once the test loss has first come below 1 (chance is ln p ≈ 4.1), after the memorisation bump
-# float32 cross-entropy: log-sum-exp minus the correct logit, so a pair's loss is 0 or at least about
-# log(1 + 2⁻²³) ≈ 1.19e-7; a mean below that is mostly exact zeros (LOSS_FLOOR keeps the log finite).
-FLOAT32_STEP = math.log1p(2.0**-23)
-# The standard-loss runs beside the arms (the paper's likely float32 setting), each with the arm it shadows.
-COMPANIONS = {"full_float32": FULL, "B_float32": "B"}
-
-
-def paired(by_seed: dict, arm: str, ref: str = FULL) -> list[tuple[dict, dict]]:
-    """(ref, arm) run stats of the seeds where both are valid, in seed order."""
-    return [
-        (runs[ref], runs[arm])
-        for _, runs in sorted(by_seed.items())
-        if ref in runs and arm in runs and runs[ref]["valid"] and runs[arm]["valid"]
-    ]
-
-
-def level_med(runs: list[dict]) -> dict:
-    """median_iqr over runs of 10^level (each run's geometric mean test loss over the last tenth)."""
-    return inference.median_iqr([10.0 ** r["level"] for r in runs])
-
-
-def log_of(r: dict, key: str) -> float:
-    """A run's number in log10: its level as it is, its lowest test loss floored at LOSS_FLOOR."""
-    return r[key] if key == "level" else math.log10(max(r[key], LOSS_FLOOR))
-
-
-def paired_ranks(by_seed: dict) -> tuple[dict, dict]:
-    """Beside the claims, two-sided signed-rank tests over the seeds: {arm: {"lowest"|"level": log10 arm −
-    full}}, and B − D in log10 lowest test loss (beside claim 6)."""
-
-    def signed_rank(arm, ref, key):
-        pairs = paired(by_seed, arm, ref)
-        return inference.signed_rank([log_of(b, key) - log_of(a, key) for a, b in pairs])
-
-    arms = {arm: {key: signed_rank(arm, FULL, key) for key in ("lowest", "level")} for arm in ARMS}
-    return arms, signed_rank("B", "D", "lowest")
 
 
 def _loss(trial) -> np.ndarray:

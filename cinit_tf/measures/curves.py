@@ -25,7 +25,7 @@ QUANTILES = (
 
 
 def seed_of(trial) -> int:
-    return int(trial.settings["seeds"]["embedding"])
+    return trial.seeds[0]
 
 
 def quantile_band(curves, quantiles: Sequence[float] = QUANTILES) -> np.ndarray:
@@ -183,7 +183,7 @@ def on_union_of_steps(trials, values=lambda t: t.result.test_loss) -> tuple[np.n
     for t in trials:
         own = np.asarray(t.result.steps, dtype=np.float64)
         y = np.asarray(values(t), dtype=np.float64)
-        held = y[-1] if t.result.stop_reason == "settled" else np.nan
+        held = y[-1] if t.settled else np.nan
         rows.append(np.interp(steps, own, y, left=np.nan, right=held))
     return steps, np.stack(rows)
 

@@ -22,13 +22,13 @@ def settling(main, long) -> dict | None:
     if not long or not main:
         return None
     short = writeup.steps_of(main)[-1]
-    twins = {tuple(sorted(t.settings["seeds"].items())): t for t in main}
+    twins = {t.seeds: t for t in main}
     per_tau = {}
     for tau in survival.TAUS:
         v = survival.settling(long, short, tau)
         v["twins"], v["twin_same_set"] = 0, 0
         for t in long:
-            twin = twins.get(tuple(sorted(t.settings["seeds"].items())))
+            twin = twins.get(t.seeds)
             if twin is not None:
                 v["twins"] += 1
                 v["twin_same_set"] += bool(

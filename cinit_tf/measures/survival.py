@@ -257,14 +257,14 @@ def settling(trials: Sequence, step: int, tau: float = TAU) -> dict:
 
 def split_cases(trials: Sequence, settling_case: str) -> tuple[list, list]:
     """(main trials, longer runs of the settling check): split on the case label, each sorted by id."""
-    main = [t for t in trials if t.settings.get("case", "") != settling_case]
-    long = [t for t in trials if t.settings.get("case", "") == settling_case]
+    main = [t for t in trials if t.case != settling_case]
+    long = [t for t in trials if t.case == settling_case]
     return sorted(main, key=lambda t: t.id), sorted(long, key=lambda t: t.id)
 
 
 def settling_step(trials: Sequence) -> int:
     """The step at which a study without longer runs checks settling: SETTLING_SHARE of its shortest budget."""
-    return int(SETTLING_SHARE * min(int(t.settings["train"]["steps"]) for t in trials))
+    return int(SETTLING_SHARE * min(t.budget for t in trials))
 
 
 def settling_text(s: dict, tau: float = TAU) -> str:

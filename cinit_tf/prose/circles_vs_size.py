@@ -129,10 +129,8 @@ def case_lines(record: dict, trials) -> list[str]:
             ts, lambda t: tuple(sorted(t.settings.get("grid", {}).items()))
         )
         per_point = sorted({len(v) for v in points.values()})
-        emb = sorted({int(t.settings["seeds"]["embedding"]) for t in ts})
-        same = all(
-            sorted(int(t.settings["seeds"]["embedding"]) for t in v) == emb for v in points.values()
-        )
+        emb = sorted({t.seeds[0] for t in ts})
+        same = all(sorted(t.seeds[0] for t in v) == emb for v in points.values())
         out.append(
             f"`{case}` ({ts[0].settings['task']['name']}; {', '.join(parts)}): {len(ts)} trial{'s' * (len(ts) != 1)}, "
             f"{', '.join(map(str, writeup.steps_of(ts)))} steps; {len(points)} grid point{'s' * (len(points) != 1)} × "

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cinit_tf.figures.tickets import (
-    ARM_TEXT,
+from cinit_tf.figures.tickets import ARM_TEXT
+from cinit_tf.measures import curves as curve_stats
+from cinit_tf.measures import survival
+from cinit_tf.measures.tickets import (
     ARMS,
     CASES,
     COMPANIONS,
@@ -21,8 +23,6 @@ from cinit_tf.figures.tickets import (
     SPIKE_RISE,
     level_med,
 )
-from cinit_tf.measures import curves as curve_stats
-from cinit_tf.measures import survival
 from cinit_tf.stats import formatting, inference
 from cinit_tf.stats.claims import headline
 from cinit_tf.writeup import common as writeup
@@ -63,8 +63,8 @@ def arm_row(arm: str, runs: list[dict]) -> list:
 def k_text(trials: list) -> str:
     """Where k₁ and k₂ come from: the end of each seed's full run, which is the paper's only when that is
     30,000 steps."""
-    full = [t for t in trials if t.settings.get("case") == FULL]
-    if full and min(int(t.settings["train"]["steps"]) for t in full) >= survival.PAPER_STEPS:
+    full = [t for t in trials if t.case == FULL]
+    if full and min(t.budget for t in full) >= survival.PAPER_STEPS:
         settled = sum(t.result.stop_reason == "settled" for t in full)
         if not settled:
             return (

@@ -24,7 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from cinit_tf.figures import tickets as ticket_figures
-from cinit_tf.figures.tickets import (
+from cinit_tf.measures import curves as curve_stats
+from cinit_tf.measures import loss_vs_d, survival
+from cinit_tf.measures import tickets as ticket_measures
+from cinit_tf.measures.tickets import (
     CASES,
     COMPANIONS,
     FLOAT32_STEP,
@@ -35,8 +38,6 @@ from cinit_tf.figures.tickets import (
     level_med,
     paired,
 )
-from cinit_tf.measures import curves as curve_stats
-from cinit_tf.measures import loss_vs_d, survival
 from cinit_tf.prose import winning_tickets as tickets_report
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.stats.claims import (
@@ -184,7 +185,7 @@ def run_stats(trial, valid: bool) -> dict:
     mask = survival.survivor_mask(trial)
     kept = [int(k) for k in (trial.chosen or {}).get("kept", [])]
     survivors = (np.flatnonzero(mask) + 1).tolist()
-    levels = ticket_figures.LEVELS  # the loss levels whose first step is recorded
+    levels = ticket_measures.LEVELS  # the loss levels whose first step is recorded
     return {
         "id": trial.id,
         "seed": curve_stats.seed_of(trial),
@@ -384,7 +385,7 @@ def measure(trials: list, options=None) -> WinningTicketsMeasured:
     m.budget = sorted({r["budget"] for runs in m.runs_of.values() for r in runs})
     m.still = {arm: (sum(map(still_falling, runs)), len(runs)) for arm, runs in ok.items()}
 
-    m.paired, m.b_against_d = ticket_figures.paired_ranks(m.by_seed)
+    m.paired, m.b_against_d = ticket_measures.paired_ranks(m.by_seed)
     typical = inference.typical(
         [r for r in ok[FULL] if np.isfinite(r["mean_log_loss"])], lambda r: r["mean_log_loss"], 1
     )
