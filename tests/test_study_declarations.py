@@ -52,7 +52,8 @@ def test_no_study_imports_another_study():
 def test_the_import_check_sees_a_sibling_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "from cinit_tf.studies.gradient_signal import settled\nfrom cinit_tf.studies import _modadd, perturbation\n"
+        "from cinit_tf.studies.gradient_signal import settled\nfrom cinit_tf.studies import perturbation\n"
+        "from cinit_tf.measures import survival\n"
     )
     found = imported_modules(bad)
     assert {

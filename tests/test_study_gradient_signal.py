@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from cinit_tf.measures import weight_decay
+from cinit_tf.prose import gradient_signal as gradient_text
 from cinit_tf.signals import fourier_norms
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import classifier, verdicts
@@ -128,7 +129,7 @@ def test_survivors_shrinking_does_not_rise_though_the_svm_still_separates():
     m = measure([stored(i, sign=-1.0) for i in range(6)])
     assert [c.verdict for c in m.claims] == ["partly"] + ["not reproduced"] * 4
     assert all(s["spearman"]["rho"] < -0.7 and s["spearman"]["hi"] < 0 for s in m.per_step)
-    assert "Where Δ goes with death (step 1, 2, 3, 4)" in GS._reversal_text(m)
+    assert "Where Δ goes with death (step 1, 2, 3, 4)" in gradient_text.reversal_text(m)
 
 
 def test_one_reversed_trial_in_twelve_is_partly_and_in_ten_too_wide():

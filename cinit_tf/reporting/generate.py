@@ -42,7 +42,7 @@ from cinit_tf.reporting.folders import (
 from cinit_tf.stats.claims import VERDICTS
 from cinit_tf.writeup.section import PAPER_TITLE, RULES, Declaration, Section
 
-METHOD = Path(__file__).resolve().parent.parent / "docs" / "method.md"
+METHOD = Path(__file__).resolve().parents[2] / "docs" / "method.md"
 
 
 def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
