@@ -10,10 +10,10 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from run_process import run_args, stop_after_first_trial
 
 from cinit_tf.experiment.config import ConfigError, load_experiment
 from cinit_tf.run import main
@@ -147,23 +147,9 @@ def test_unusable_out_or_reports_exit_2_before_anything_runs(tmp_path, capsys):
 def test_signal_mid_run_keeps_trials_and_rerun_finishes_each_once(tmp_path, sig, status):
     exp = tiny(tmp_path, steps=1500, count=6, log_every=100)
     out = tmp_path / "runs"
-    args = [
-        sys.executable,
-        "-m",
-        "cinit_tf.run",
-        str(exp),
-        "--out",
-        str(out),
-        "--no-report",
-        "--quiet",
-    ]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = run_args(exp, out)
     trials = out / "tiny" / "trials"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None and not list(trials.glob("*.npz")):
-        time.sleep(0.05)
-    proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=120)
+    proc, stdout, stderr = stop_after_first_trial(args, trials, sig)
     saved = len(list(trials.glob("*.npz")))
     assert proc.returncode == status, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr

@@ -7,11 +7,11 @@ In float32 a trial's bits depend on the size of the group it trains in and, with
 import shutil
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 
 import numpy as np
+from run_process import run_args
 
 from cinit_tf.run import main
 from cinit_tf.store import Store
@@ -103,16 +103,7 @@ def test_a_float32_run_killed_twice_stores_what_an_uninterrupted_run_stores(tmp_
     )  # trials of different lengths: slots are refilled
 
     out = tmp_path / "killed"
-    args = [
-        sys.executable,
-        "-m",
-        "cinit_tf.run",
-        str(exp),
-        "--out",
-        str(out),
-        "--no-report",
-        "--quiet",
-    ]
+    args = run_args(exp, out)
     trials = out / "resume32" / "trials"
     first = kill_after(args, trials, 3)
     assert 3 <= first < 12, "the first kill should land while trials are in flight"

@@ -1,13 +1,10 @@
 """Settled runs through the runner: stop records in the tables, and a killed run that resumes with nothing lost."""
 
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import numpy as np
 import pandas as pd
+from run_process import run_args, stop_after_first_trial
 
 from cinit_tf.experiment.config import load_experiment
 from cinit_tf.run import main
@@ -70,23 +67,9 @@ def test_a_run_killed_while_slots_refill_resumes_to_the_uninterrupted_result(tmp
     assert main([str(exp), "--out", str(whole), "--no-report", "--quiet"]) == 0
 
     out = tmp_path / "killed"
-    args = [
-        sys.executable,
-        "-m",
-        "cinit_tf.run",
-        str(exp),
-        "--out",
-        str(out),
-        "--no-report",
-        "--quiet",
-    ]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = run_args(exp, out)
     trials = out / "settling" / "trials"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None and not list(trials.glob("*.npz")):
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=120)
+    proc, _, stderr = stop_after_first_trial(args, trials, poll=0.02)
     saved = len(list(trials.glob("*.npz")))
     assert proc.returncode == 143, stderr
     assert 1 <= saved < 6, "the signal should land while trials are in flight"

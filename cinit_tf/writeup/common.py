@@ -295,7 +295,7 @@ def stopping_text(trials: Sequence) -> str:
     """ " Trained until …: k settled (stop steps …), m at the cap, n diverged." for trials with a settling rule, else ""."""
     rules = {
         (
-            t.settings["train"].get("until", "steps"),
+            t.until,
             t.settings["train"].get("settle_window"),
             t.settings["train"].get("settle_tolerance"),
         )
