@@ -213,7 +213,7 @@ def test_dip_claim_known_answers(factor, verdict):
     expected = np.log10(factor / 59) - (np.log10(1 / 57) + np.log10(1 / 61)) / 2
     (c,) = m.cases
     assert c["dip"]["contrast"]["difference"] == pytest.approx(expected)
-    assert f"= {expected:.3g} (95% CI" in dip.detail
+    assert f"= {formatting.fmt(expected)} (95% CI" in dip.detail
     assert (
         "moved 0 decades per trial (mean size; 0 signed) over the last quarter of training, less than"
         in (dip.detail)
