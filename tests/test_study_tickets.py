@@ -366,9 +366,9 @@ def test_write_puts_the_short_number_in_the_index(tmp_path):
     assert (
         section.verdict == NOT_REPRODUCED
     )  # four seeds: nothing is significant, so the weakest is B against D
-    assert section.short_number == W.short_number(m.claims) and section.short_number.startswith(
-        "B vs D: "
-    )
+    assert section.short_number == tickets_report.short_number(
+        m.claims, W.SHORT_NAMES
+    ) and section.short_number.startswith("B vs D: ")
     assert len(section.claims) == 6 and section.claims[5].name == "B learns, D does not (B below D)"
 
 
@@ -457,11 +457,10 @@ def test_smoke_report(smoke):
 
 def test_curves_of_runs_that_stopped_at_different_steps_line_up_on_every_recorded_step():
     def run(steps, loss, reason):
-        return SimpleNamespace(
-            result=SimpleNamespace(
-                steps=np.array(steps), test_loss=np.array(loss), stop_reason=reason
-            )
+        result = SimpleNamespace(
+            steps=np.array(steps), test_loss=np.array(loss), stop_reason=reason
         )
+        return StoredTrial(id=reason, settings={}, result=result)
 
     settled = run([0, 100, 200], [1.0, 0.1, 0.01], "settled")
     capped = run([0, 100, 200, 300], [1.0, 0.2, 0.02, 0.002], "max_steps")
