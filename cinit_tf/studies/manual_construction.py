@@ -25,6 +25,7 @@ import numpy as np
 from cinit_tf.figures.manual_construction import figure_rates, figure_revivals
 from cinit_tf.measures import survival
 from cinit_tf.measures.survival import TAUS
+from cinit_tf.prose import survival_sections as survival_text
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.stats.claims import NOT_ASSESSABLE, NOT_REPRODUCED, REPRODUCED, Claim, Margin
@@ -298,7 +299,7 @@ def _what_we_ran(m: ConstructionMeasured, record: dict) -> list[str]:
 
 
 def _deviations() -> list[str]:
-    """The section's own deviations (`survival.section` adds those every survival section states)."""
+    """The section's own deviations (`survival_text.section` adds those every survival section states)."""
     return [
         "The paper does not give s. Ours makes the constructed embedding as large as a drawn one at r = 1: "
         "2s = ⌊(p−1)/2⌋ · p · d, the expected total signal of an N(0, 1) embedding over k = 1..⌊(p−1)/2⌋ "
@@ -351,7 +352,7 @@ def _findings(m: ConstructionMeasured) -> list[str]:
         ),
         "**Survival threshold τ** (top / second / trials with a revival, at each r):",
         formatting.md_table(["τ"] + [f"r = {formatting.fmt(x['r'])}" for x in table], tau_md),
-        survival.frequency_check_text(
+        survival_text.frequency_check_text(
             f"The constructed frequencies were checked against the stored initial signals of {check['checked']} trials "
             "(largest and second largest where r tells them apart; every other signal below 1e-4 · s)",
             check,
@@ -366,11 +367,13 @@ def write(m: ConstructionMeasured, record: dict, out_dir: Path) -> Section:
         return writeup.section(m, record)
     out_dir = Path(out_dir)
     figures = [figure_rates(m.per_tau[SURVIVAL_TAU], out_dir), figure_revivals(m.rows, out_dir)]
-    text = survival.SectionText(_numbers(m), _what_we_ran(m, record), _deviations(), _findings(m))
+    text = survival_text.SectionText(
+        _numbers(m), _what_we_ran(m, record), _deviations(), _findings(m)
+    )
     summary = {
         "per_r": {str(tau): m.per_tau[tau] for tau in TAUS},
         "spearman_second": m.spearman,
         "any_revival": m.any_revival,
         "frequency_check": dict(m.check),
     }
-    return survival.section(m, record, text, figures, summary)
+    return survival_text.section(m, record, text, figures, summary)

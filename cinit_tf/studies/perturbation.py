@@ -25,6 +25,7 @@ import numpy as np
 from cinit_tf.figures.perturbation import figure_final_share, figure_lines
 from cinit_tf.measures import survival
 from cinit_tf.measures.survival import TAUS
+from cinit_tf.prose import survival_sections as survival_text
 from cinit_tf.readout import SURVIVAL_TAU, survivors
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.stats.claims import Margin
@@ -304,7 +305,7 @@ def _what_we_ran(m: PerturbationMeasured, record: dict) -> list[str]:
 
 
 def _deviations() -> list[str]:
-    """The section's own deviations (`survival.section` adds those every survival section states)."""
+    """The section's own deviations (`survival_text.section` adds those every survival section states)."""
     return [
         "The paper does not give its scale factors, the number of embeddings (lines) or of trials per point; ours are "
         'under What we ran. Its x-axis is "deviation from the mean"; we measure it in standard deviations of the other '
@@ -342,7 +343,7 @@ def _findings(m: PerturbationMeasured) -> list[str]:
             ["embedding seed", "k", "s", "z", f"survival rate (τ = {SURVIVAL_TAU:g})", "trials"],
             point_rows,
         ),
-        survival.frequency_check_text(
+        survival_text.frequency_check_text(
             f"The perturbed frequency was checked against the data on {check['checked']} embeddings (across scale "
             "factors only signal_k changes)",
             check,
@@ -373,11 +374,13 @@ def write(m: PerturbationMeasured, record: dict, out_dir: Path) -> Section:
         figure_lines(m.lines, m.bins[SURVIVAL_TAU], FAR, out_dir),
         figure_final_share(m.rows, out_dir),
     ]
-    text = survival.SectionText(_numbers(m), _what_we_ran(m, record), _deviations(), _findings(m))
+    text = survival_text.SectionText(
+        _numbers(m), _what_we_ran(m, record), _deviations(), _findings(m)
+    )
     summary = {
         "bins": {str(tau): m.bins[tau] for tau in TAUS},
         "spearman": m.spearman,
         "lines": [dict(ln) for ln in m.lines],
         "frequency_check": m.check,
     }
-    return survival.section(m, record, text, figures, summary)
+    return survival_text.section(m, record, text, figures, summary)
