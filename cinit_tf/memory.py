@@ -16,6 +16,7 @@ the one rule the engine (cinit_tf.training) and this estimate share.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -57,6 +58,9 @@ def machine_bytes() -> int | None:
         return None
 
 
+# Asked once per process: the engine asks for the device of every population it trains, and the GPUs
+# a process sees (like TensorFlow's view of them) do not change while it runs.
+@functools.cache
 def gpu_bytes() -> int | None:
     """Memory of the smallest visible NVIDIA GPU (nvidia-smi, honouring CUDA_VISIBLE_DEVICES), or None when it
     cannot be read; whether a GPU is used at all is TensorFlow's answer (`training_device`)."""
