@@ -10,11 +10,12 @@ from cinit_tf.run import main
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 
 
-def run_smoke(names, root: Path) -> Path:
-    """Run each experiment `names` at the smoke profile with runs and reports in `root`; returns root."""
+def run_smoke(names, root: Path, reports: Path | None = None) -> Path:
+    """Run each experiment `names` at the smoke profile with runs in `root` and reports in `reports`
+    (default: `root` too); returns root."""
     for name in names:
         argv = [str(EXPERIMENTS / f"{name}.toml"), "--profile", "smoke", "--out", str(root)]
-        assert main([*argv, "--reports", str(root), "--quiet"]) == 0, name
+        assert main([*argv, "--reports", str(reports or root), "--quiet"]) == 0, name
     return root
 
 

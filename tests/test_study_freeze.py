@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from smoke_reports import run_smoke
 
 from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.measures import curves as curve_stats
@@ -339,24 +340,8 @@ def test_section_of_three_tasks_has_its_figures_and_numbers(tmp_path):
 
 def test_smoke_run_end_to_end(tmp_path):
     pytest.importorskip("cinit_tf.experiment.config")
-    from cinit_tf.run import main
-
     out, reports = tmp_path / "runs", tmp_path / "reports"
-    assert (
-        main(
-            [
-                str(EXPERIMENT),
-                "--profile",
-                "smoke",
-                "--out",
-                str(out),
-                "--reports",
-                str(reports),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    run_smoke([EXPERIMENT.stem], out, reports)
     folder = reports / "freeze_embedding"
     readme = (folder / "README.md").read_text()
     summary = json.loads((folder / "summary.json").read_text())

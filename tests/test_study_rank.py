@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from smoke_reports import run_smoke
 
 from cinit_tf.measures import rank as _rank
 from cinit_tf.readout import canonical_permutation, permutation_index
@@ -472,25 +473,10 @@ def test_xor_cross_polytope_is_classified_and_its_ties_reported(tmp_path):
 
 @pytest.mark.parametrize("name", ["remainder_rank", "xor_rank"])
 def test_smoke_run_end_to_end(tmp_path, name):
-    from cinit_tf.run import main
     from cinit_tf.store import Store
 
     out, reports = tmp_path / "runs", tmp_path / "reports"
-    assert (
-        main(
-            [
-                str(ROOT / "experiments" / f"{name}.toml"),
-                "--profile",
-                "smoke",
-                "--out",
-                str(out),
-                "--reports",
-                str(reports),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    run_smoke([name], out, reports)
     folder = reports / name
     readme = (folder / "README.md").read_text()
     summary = json.loads((folder / "summary.json").read_text())
