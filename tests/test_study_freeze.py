@@ -606,6 +606,64 @@ def test_the_companion_is_left_out_of_the_claims_and_counted_in_its_sentence(tmp
     assert "and 3 with the exact loss, where it is only recorded; 1 not recorded" in line
 
 
+def float64_twins():
+    """Float64 trials at d = 57, 59, 61 (frozen, seeds 0 and 1): a decade below their exact float32 twins of
+    `companion_run`, and at d = 59 a factor 0.5 below the neighbours where float32 has 0.3; one more at
+    d = 59 seed 9, which has no float32 twin."""
+    out = []
+    for d, s in [(d, s) for d in (57, 59, 61) for s in (0, 1)] + [(59, 9)]:
+        t = fake(
+            1e-4 * NOISE[s % 4] * (0.5 if d == 59 else 1.0),
+            d=d,
+            seed=s,
+            kind="exact",
+            case="modadd_float64",
+        )
+        t.settings["train"]["dtype"] = "float64"
+        out.append(t)
+    return out
+
+
+def test_the_float64_check_is_left_out_of_the_claims_and_measured_against_its_float32_twins(
+    tmp_path,
+):
+    exact, standard = companion_run()
+    checks = float64_twins()
+    alone = freeze_embedding.measure(exact + standard, None)
+    both = freeze_embedding.measure(exact + standard + checks, None)
+    assert [c.record() for c in both.claims] == [c.record() for c in alone.claims]
+    assert len(both.valid) == 12 and both.companion == alone.companion
+    assert [t.id for t, _ in both.precision_checks] == [t.id for t in checks]
+    assert [w.settings["seeds"]["embedding"] if w else None for _, w in both.precision_checks] == [
+        0,
+        1,
+        0,
+        1,
+        0,
+        1,
+        None,
+    ]
+    k = both.precision
+    # float32 − float64 per pair: 1 decade at d = 57 and 61, 1 + log₁₀(0.3 / 0.5) at d = 59
+    at_p = 1 + np.log10(0.3 / 0.5)
+    assert (k["n"], k["twins"], k["seeds"]) == (7, 6, [0, 1, 9])
+    assert k["gap"] == pytest.approx(1.0) and k["range"] == pytest.approx((at_p, 1.0))
+    assert k["by_d"] == pytest.approx({57: 1.0, 59: at_p, 61: 1.0})
+    # the dip on the twinned seeds: log₁₀ 0.5 in float64, log₁₀ 0.3 in float32
+    assert k["dip_float64"] == pytest.approx(np.log10(0.5))
+    assert k["dip_float32"] == pytest.approx(np.log10(0.3))
+    text = freeze_report.precision_text(k, 0.1)
+    assert "minus the float64 one is 1 decades (median of 6; range 0.78 to 1)" in text
+    assert "is -0.3 decades in float64 and -0.52 in float32, 0.22 decades apart" in text
+    section = freeze_embedding.write(both, {"overrides": []}, tmp_path)
+    assert text in section.findings
+    assert section.summary["precision_check"]["twins"] == 6
+    assert any(
+        x.startswith("Beside them, 7 trials in float64 (d ∈ {57, 59, 61})")
+        for x in section.what_we_ran
+    )
+
+
 def test_why_no_run_settled_is_said_only_of_runs_trained_until_settled(tmp_path):
     # The training loss falls to 5e-7 at step 750 and rises 5 decades by the end, at every point.
     trials = trials_of(lambda d, s: 10.0 / d * NOISE[s], curve=lambda v: [5.0, 1e-6, v])

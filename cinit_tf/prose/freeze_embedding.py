@@ -129,6 +129,34 @@ def companion_text(k: dict) -> str:
     return text[:-1] + " (the last figure)."
 
 
+def precision_text(k: dict, dip_margin: float) -> str:
+    """The float64 check's sentence, from `freeze_embedding.precision_numbers` (`dip_margin` in decades)."""
+    head = (
+        f"The float64 check (not judged): {k['n']} frozen modular-addition trials trained in float64 with "
+        f"the exact loss, seeds {', '.join(map(str, k['seeds']))}, against the judged float32 trials of the "
+        "same seeds and grid point"
+    )
+    if not k["twins"]:
+        return head + ": none has a float32 twin with a finite level yet."
+    lo, hi = k["range"]
+    by_d = ", ".join(f"d = {d}: {formatting.fmt(g, 2)}" for d, g in k["by_d"].items())
+    text = (
+        f"{head}: the float32 level (mean log₁₀ test loss over the last tenth) minus the float64 one is "
+        f"{formatting.fmt(k['gap'], 2)} decades (median of {k['twins']}; range {formatting.fmt(lo, 2)} to "
+        f"{formatting.fmt(hi, 2)}); median by d — {by_d}. A frozen embedding at d near p amplifies rounding, "
+        f"so float32 and float64 part before any softmax collapse ({formatting.method('the-exact-loss')})."
+    )
+    c64, c32 = k["dip_float64"], k["dip_float32"]
+    if c64 is not None and c32 is not None:
+        text += (
+            f" On these seeds the dip's contrast (level at d = p minus its neighbours' mean) is "
+            f"{formatting.fmt(c64, 2)} decades in float64 and {formatting.fmt(c32, 2)} in float32, "
+            f"{formatting.fmt(abs(c32 - c64), 2)} decades apart, beside the claim's margin of "
+            f"{formatting.fmt(dip_margin)} decades."
+        )
+    return text
+
+
 def numbers(cases) -> tuple[str, str]:
     """(our number, the index's short form): Spearman ρ of each task's frozen trend, and the contrast at d = p
     on modular addition."""
@@ -173,6 +201,12 @@ def what_we_ran(m, record: dict) -> list[str]:
         "Each seed is one trial with its own embedding, MLP and split seed (seeds layout `independent`); "
         "a point's frozen and trained trials share their seeds, so they start from the same embedding."
     )
+    if m.precision_checks:
+        ds = sorted({int(t.settings["train"]["d"]) for t, _ in m.precision_checks})
+        ran.append(
+            f"Beside them, {len(m.precision_checks)} trials in float64 (d ∈ {{{', '.join(map(str, ds))}}}), "
+            "the same seeds as float32 trials at those points: a check of float32's precision, not judged."
+        )
     return ran
 
 
@@ -226,6 +260,8 @@ def findings(m, dip_margin: float) -> list[str]:
             findings.append(step_text(c))
     if m.companions:
         findings.append(companion_text(m.companion))
+    if m.precision_checks:
+        findings.append(precision_text(m.precision, dip_margin))
     r = m.late_rise
     if r.get("risen"):  # only runs trained until settled enter late_rise
         lo, hi = r["step_range"]

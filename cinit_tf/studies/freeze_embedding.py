@@ -22,6 +22,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from cinit_tf.figures import loss_vs_d as loss_figures
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import loss_vs_d
@@ -104,11 +106,18 @@ def loss_of(trial) -> str:
     return trial.settings["train"].get("loss", "standard")
 
 
+def precision_of(trial) -> str:
+    """The precision a trial trained in ("float32" for trials stored before the setting was recorded)."""
+    return trial.settings["train"].get("dtype", "float32")
+
+
 def judged(trials) -> list:
-    """The trials the claims read: of a task trained with the exact loss, only its exact-loss trials (the
-    standard-loss ones beside them show the paper's likely float32 setting and are not judged)."""
-    exact = {t.settings["task"]["name"] for t in trials if loss_of(t) == "exact"}
-    return [t for t in trials if t.settings["task"]["name"] not in exact or loss_of(t) == "exact"]
+    """The trials the claims read: the float32 ones, and of a task trained with the exact loss only its
+    exact-loss trials (the standard-loss ones beside them show the paper's likely float32 setting, the
+    float64 ones check float32's precision; neither is judged)."""
+    single = [t for t in trials if precision_of(t) == "float32"]
+    exact = {t.settings["task"]["name"] for t in single if loss_of(t) == "exact"}
+    return [t for t in single if t.settings["task"]["name"] not in exact or loss_of(t) == "exact"]
 
 
 def by_case(trials) -> list[tuple[str, list]]:
@@ -210,6 +219,9 @@ class FreezeMeasured(Measured):
     # `companions`: (standard-loss trial, exact twin or None), and their `companion_numbers`
     companions: list = field(default_factory=list)
     companion: dict = field(default_factory=dict)
+    # `precision_checks`: (float64 trial, its judged float32 twin or None), and their `precision_numbers`
+    precision_checks: list = field(default_factory=list)
+    precision: dict = field(default_factory=dict)
 
 
 def _point_key(t) -> tuple:
@@ -219,15 +231,73 @@ def _point_key(t) -> tuple:
 
 
 def companions(trials) -> list[tuple]:
-    """The standard-loss trials beside a task trained with the exact loss (those `judged` leaves out), each
-    with the exact-loss trial of the same task, grid point and seeds (None when there is none), by id."""
+    """The float32 standard-loss trials beside a task trained with the exact loss (those `judged` leaves out),
+    each with the exact-loss trial of the same task, grid point and seeds (None when there is none), by id."""
     kept = {t.id for t in judged(trials)}
-    exact = {_point_key(t): t for t in trials if loss_of(t) == "exact"}
+    exact = {_point_key(t): t for t in trials if loss_of(t) == "exact" and t.id in kept}
     return [
         (t, exact.get(_point_key(t)))
         for t in sorted(trials, key=lambda t: t.id)
-        if t.id not in kept
+        if t.id not in kept and precision_of(t) == "float32"
     ]
+
+
+def precision_checks(trials) -> list[tuple]:
+    """The float64 trials, each with the judged float32 trial of the same task, grid point and seeds (None
+    when there is none), by id."""
+    twin = {_point_key(t): t for t in judged(trials)}
+    return [
+        (t, twin.get(_point_key(t)))
+        for t in sorted(trials, key=lambda t: t.id)
+        if precision_of(t) != "float32"
+    ]
+
+
+def _dip_contrast(by_d: dict[int, list[float]], p: int) -> float | None:
+    """Mean level at d = p minus the mean of the mean levels at its nearest points on each side (the dip
+    claim's contrast, without its interval); None when the points are missing."""
+    below, above = [d for d in by_d if d < p], [d for d in by_d if d > p]
+    if p not in by_d or not below or not above:
+        return None
+    mean = {d: float(np.mean(v)) for d, v in by_d.items()}
+    return mean[p] - (mean[max(below)] + mean[min(above)]) / 2
+
+
+def precision_numbers(pairs, p: int) -> dict:
+    """How far the judged float32 trials' levels lie from their float64 twins' (frozen modular addition):
+    {"n", "twins", "seeds", "gap" (median of float32 level minus float64 level, decades), "range",
+    "by_d" (median gap per d), "dip_float64", "dip_float32" (`_dip_contrast` of the twinned trials in each
+    precision, or None)}."""
+    twinned = [
+        (t, w) for t, w in pairs if w is not None and t.settings["train"]["freeze_embedding"]
+    ]
+    levels = [
+        (
+            int(t.settings["train"]["d"]),
+            loss_vs_d.level(t, LEVEL_FROM),
+            loss_vs_d.level(w, LEVEL_FROM),
+        )
+        for t, w in twinned
+    ]
+    levels = [(d, x, y) for d, x, y in levels if np.isfinite(x) and np.isfinite(y)]
+    gaps: dict[int, list[float]] = {}
+    in64: dict[int, list[float]] = {}
+    in32: dict[int, list[float]] = {}
+    for d, x64, x32 in levels:
+        gaps.setdefault(d, []).append(x32 - x64)
+        in64.setdefault(d, []).append(x64)
+        in32.setdefault(d, []).append(x32)
+    every = [g for v in gaps.values() for g in v]
+    return {
+        "n": len(pairs),
+        "twins": len(levels),
+        "seeds": sorted({t.settings["seeds"]["embedding"] for t, _ in pairs}),
+        "gap": float(np.median(every)) if every else None,
+        "range": (min(every), max(every)) if every else None,
+        "by_d": {d: float(np.median(v)) for d, v in sorted(gaps.items())},
+        "dip_float64": _dip_contrast(in64, p),
+        "dip_float32": _dip_contrast(in32, p),
+    }
 
 
 def companion_numbers(pairs) -> dict:
@@ -274,6 +344,10 @@ def measure(trials, options=None) -> FreezeMeasured:
     m.late_rise = loss_vs_d.late_rise([t for t in m.valid if t.until_settled], RISE_DECADES)
     m.companions = companions(trials)
     m.companion = companion_numbers(m.companions)
+    m.precision_checks = precision_checks(trials)
+    if m.precision_checks:
+        modadd = by_task.get("modadd")
+        m.precision = precision_numbers(m.precision_checks, modadd["p"] if modadd else 0)
     return m
 
 
@@ -309,5 +383,6 @@ def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
             "claims": {cl.name: cl.verdict for cl in m.claims},
             "excluded_trials": sum(len(v) for v in m.excluded.values()),
             **({"companion": m.companion} if m.companions else {}),
+            **({"precision_check": m.precision} if m.precision_checks else {}),
         },
     )

@@ -63,7 +63,9 @@ def common_deviations(trials: Sequence) -> list[str]:
         "Split: a seeded random permutation of all p² ordered pairs; the first round(0.8·p²) are train, the rest test.",
         "Three independent seed streams per trial (embedding, MLP, split); several trials are trained together "
         "as one population program, which is exactly equivalent to independent runs (AdamW is elementwise).",
-        f"{dtype} throughout.",
+        f"{dtype} throughout."
+        if "," not in dtype
+        else f"Precision: {dtype}, as each case declares (What we ran names the cases).",
     ]
 
 
