@@ -22,10 +22,8 @@ from cinit_tf.stats.claims import (
     REPRODUCED,
     headline,
 )
-from cinit_tf.studies import analyse
-from cinit_tf.studies import circles_vs_size as CS
-from cinit_tf.studies import circularity as CI
-from cinit_tf.studies import min_signal_vs_dim as MS
+from cinit_tf.studies import analyse, circles_vs_size, min_signal_vs_dim
+from cinit_tf.studies import circularity as circularity_study
 from cinit_tf.trial import StoredTrial
 from cinit_tf.writeup import common as writeup
 
@@ -108,7 +106,7 @@ def test_expected_score_closed_forms():
 
 
 def test_draw_stats_on_known_scores():
-    s = MS.draw_stats([1.0, 2.0, 3.0, 6.0], expected=4.0)
+    s = min_signal_vs_dim.draw_stats([1.0, 2.0, 3.0, 6.0], expected=4.0)
     assert (
         s["norm_min"] == pytest.approx(1 / 3)
         and s["norm_max"] == pytest.approx(2.0)
@@ -122,7 +120,7 @@ def test_normalised_view_of_a_pure_circle():
     # One circle at k = 2 and nothing else: signal_2 carries everything, so min/mean = 0 and max/mean = K.
     p, t = 13, np.arange(13)
     E = np.stack([np.cos(2 * np.pi * 2 * t / p), np.sin(2 * np.pi * 2 * t / p)], axis=1)
-    s = MS.draw_stats(
+    s = min_signal_vs_dim.draw_stats(
         candidate_signals.candidate_scores(E, {"name": "modadd", "p": p}), expected=p * 2
     )
     assert s["norm_min"] == pytest.approx(0.0, abs=1e-12) and s["norm_max"] == pytest.approx(6.0)
@@ -188,7 +186,7 @@ def _verdicts(claims):
 
 
 def test_min_signal_reproduced_on_gaussian_draws():
-    c = MS.measure_task("modadd", _gaussian_draws((1, 4, 16, 64, 256), 30))
+    c = min_signal_vs_dim.measure_task("modadd", _gaussian_draws((1, 4, 16, 64, 256), 30))
     assert _verdicts(c["claims"]) == {
         "min rises": REPRODUCED,
         "max falls": REPRODUCED,
@@ -208,7 +206,7 @@ def test_min_signal_not_reproduced_when_one_circle_dominates_more_with_d():
             E[:, 0] += d * np.cos(2 * np.pi * t / p)
             E[:, 1] += d * np.sin(2 * np.pi * t / p)
             trials.append(trial(f"{d}-{i}", E, {"name": "modadd", "p": p}))
-    c = MS.measure_task("modadd", trials)
+    c = min_signal_vs_dim.measure_task("modadd", trials)
     assert _verdicts(c["claims"]) == {
         "min rises": NOT_REPRODUCED,
         "max falls": NOT_REPRODUCED,
@@ -219,11 +217,14 @@ def test_min_signal_not_reproduced_when_one_circle_dominates_more_with_d():
 def test_min_signal_partly_when_the_trend_is_not_significant():
     # Two values of d, three draws each: ρ > 0 for the min but p ≥ 0.01 (it would pass at 0.05).
     trials = _gaussian_draws((2, 64), 3, seed=5)
-    c = MS.measure_task("modadd", trials)
+    c = min_signal_vs_dim.measure_task("modadd", trials)
     claim = c["claims"][0]
     rho, lo, hi, pv, n = inference.spearman_ci(
         [int(t.settings["train"]["d"]) for t in trials],
-        [MS.draw_stats(fourier_norms(t.result.initial_embedding), 1)["norm_min"] for t in trials],
+        [
+            min_signal_vs_dim.draw_stats(fourier_norms(t.result.initial_embedding), 1)["norm_min"]
+            for t in trials
+        ],
     )
     assert rho > 0 and 0.01 <= pv < 0.05
     assert claim.verdict == PARTLY
@@ -235,7 +236,7 @@ def test_min_signal_not_assessable_with_non_finite_draws():
         t.result.initial_embedding = t.result.final_embedding = np.full_like(
             t.result.initial_embedding, np.nan
         )
-    c = MS.measure_task("modadd", trials)
+    c = min_signal_vs_dim.measure_task("modadd", trials)
     assert {cl.verdict for cl in c["claims"]} == {NOT_ASSESSABLE}
     assert c["valid"] == 4 and sum(len(v) for v in c["excluded"].values()) == 8
 
@@ -257,7 +258,7 @@ def test_min_signal_trends_are_judged_against_the_conventional_rho():
     of d over 6,000 draws gives ρ = 0.048, 95% CI [0.022, 0.074], clear of 0 (p < 0.01) but wholly short of
     0.1: partly. No shift gives ρ = 0 with a CI [−0.026, 0.026] that rules out 0.1: not reproduced, where the
     rule without a margin would have said "too wide". A shift of 0.3 reaches it: reproduced."""
-    weak = MS.task_claims("modadd", _shifted_draws(0.06))
+    weak = min_signal_vs_dim.task_claims("modadd", _shifted_draws(0.06))
     assert [(c.verdict, c.reason) for c in weak] == [(PARTLY, "short_of_margin")] * 2 + [
         (REPRODUCED, "inside_band")
     ]
@@ -270,10 +271,10 @@ def test_min_signal_trends_are_judged_against_the_conventional_rho():
     assert high.margin_source.startswith(
         'App. C: "the maximum signal decreases over dimensionality"'
     )
-    flat = MS.task_claims("modadd", _shifted_draws(0.0))
+    flat = min_signal_vs_dim.task_claims("modadd", _shifted_draws(0.0))
     assert [(c.verdict, c.reason) for c in flat[:2]] == [(NOT_REPRODUCED, "rules_out_margin")] * 2
     assert flat[0].value == pytest.approx(0.0, abs=1e-12) and flat[0].needs_n is None
-    clear = MS.task_claims("modadd", _shifted_draws(0.3))
+    clear = min_signal_vs_dim.task_claims("modadd", _shifted_draws(0.3))
     assert [(c.verdict, c.reason) for c in clear[:2]] == [(REPRODUCED, "beyond_margin")] * 2
 
 
@@ -293,7 +294,7 @@ def _two_task_draws(ds=(4, 16, 64, 256), draws=40, seed=0):
 
 
 def test_min_signal_measure_on_gaussian_draws_of_two_tasks():
-    m = MS.measure(_two_task_draws(), None)
+    m = min_signal_vs_dim.measure(_two_task_draws(), None)
     # The paper's order of the tasks (XOR before modular addition), three claims each; N(0, 1) draws reproduce all.
     assert [c["label"] for c in m.cases] == ["xor", "modadd"]
     assert [c.name.split(" (")[0] for c in m.claims] == [
@@ -320,7 +321,7 @@ def test_min_signal_measure_judges_each_task_on_its_own_draws(tmp_path):
             t.result.initial_embedding = t.result.final_embedding = np.full_like(
                 t.result.initial_embedding, np.nan
             )
-    m = MS.measure(trials, None)
+    m = min_signal_vs_dim.measure(trials, None)
     by_name = {c.name.split(" (")[0]: c.verdict for c in m.claims}
     assert [by_name[f"xor: {w}"] for w in ("min rises", "max falls", "mean flat")] == [
         NOT_ASSESSABLE
@@ -330,7 +331,7 @@ def test_min_signal_measure_judges_each_task_on_its_own_draws(tmp_path):
         list(m.excluded) == ["non-finite training loss or embedding (diverged) (xor)"]
         and len(m.valid) == 24
     )
-    section = analyse(MS, {}, trials, tmp_path / "one")
+    section = analyse(min_signal_vs_dim, {}, trials, tmp_path / "one")
     assert (
         section.verdict == NOT_ASSESSABLE
         and len(section.figures) == 4
@@ -345,11 +346,11 @@ def test_min_signal_measure_judges_each_task_on_its_own_draws(tmp_path):
         t.result.initial_embedding = t.result.final_embedding = np.full_like(
             t.result.initial_embedding, np.nan
         )
-    m = MS.measure(trials, None)
+    m = min_signal_vs_dim.measure(trials, None)
     assert (
         not m.assessable and [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 6 and m.valid == []
     )
-    section = analyse(MS, {}, trials, tmp_path)
+    section = analyse(min_signal_vs_dim, {}, trials, tmp_path)
     assert section.our_number == "not assessable: 0 of 48 trials valid" and section.figures == []
 
 
@@ -457,38 +458,41 @@ def _fit(b_c, lo, hi, resamples=2000, trials=16):
 
 def test_added_claim_outcomes():
     """Claim 3 on c_k's logistic coefficient given the signal: every outcome of the rule, including the edges."""
-    assert CI.added_claim(_fit(0.1, -0.2, 0.4), 16, 16).verdict == REPRODUCED
+    assert circularity_study.added_claim(_fit(0.1, -0.2, 0.4), 16, 16).verdict == REPRODUCED
     assert (
-        CI.added_claim(_fit(0.0, 0.0, 0.4), 16, 16).verdict == REPRODUCED
+        circularity_study.added_claim(_fit(0.0, 0.0, 0.4), 16, 16).verdict == REPRODUCED
     )  # an interval touching 0 holds it
     # A wide interval holding 0 is the inconclusive evidence the paper describes: reproduced, never "too wide".
-    wide = CI.added_claim(_fit(0.5, -3.0, 4.0), 16, 16)
+    wide = circularity_study.added_claim(_fit(0.5, -3.0, 4.0), 16, 16)
     assert (wide.verdict, wide.reason) == (
         REPRODUCED,
         "compatible",
     ) and "up to |β_c| = 4" in wide.note
-    assert CI.added_claim(_fit(0.8, 0.3, 1.3), 16, 16).verdict == NOT_REPRODUCED
-    assert CI.added_claim(_fit(-0.8, -1.3, -0.3), 16, 16).verdict == PARTLY
+    assert circularity_study.added_claim(_fit(0.8, 0.3, 1.3), 16, 16).verdict == NOT_REPRODUCED
+    assert circularity_study.added_claim(_fit(-0.8, -1.3, -0.3), 16, 16).verdict == PARTLY
     assert (
-        CI.added_claim(_fit(0.8, 0.3, 1.3), 7, 16).verdict == NOT_ASSESSABLE
+        circularity_study.added_claim(_fit(0.8, 0.3, 1.3), 7, 16).verdict == NOT_ASSESSABLE
     )  # fewer than half valid
-    assert CI.added_claim(None, 16, 16).verdict == NOT_ASSESSABLE  # one class only
+    assert circularity_study.added_claim(None, 16, 16).verdict == NOT_ASSESSABLE  # one class only
     assert (
-        CI.added_claim(_fit(0.8, 0.3, 1.3, trials=4), 4, 4).verdict == NOT_ASSESSABLE
+        circularity_study.added_claim(_fit(0.8, 0.3, 1.3, trials=4), 4, 4).verdict == NOT_ASSESSABLE
     )  # too few runs to resample
     assert (
-        CI.added_claim(_fit(0.8, 0.3, 1.3, resamples=900), 16, 16).verdict == NOT_ASSESSABLE
+        circularity_study.added_claim(_fit(0.8, 0.3, 1.3, resamples=900), 16, 16).verdict
+        == NOT_ASSESSABLE
     )  # separates often
     assert (
-        CI.added_claim(_fit(float("nan"), float("nan"), float("nan")), 16, 16).verdict
+        circularity_study.added_claim(
+            _fit(float("nan"), float("nan"), float("nan")), 16, 16
+        ).verdict
         == NOT_ASSESSABLE
     )
-    claim = CI.added_claim(_fit(0.8, 0.3, 1.3), 16, 16)
+    claim = circularity_study.added_claim(_fit(0.8, 0.3, 1.3), 16, 16)
     assert (
         claim.value == 0.8 and claim.ci == (0.3, 1.3) and claim.n == 16 and claim.kind == "number"
     )
     reasons = [
-        CI.added_claim(*args).reason
+        circularity_study.added_claim(*args).reason
         for args in (
             (_fit(0.1, -0.2, 0.4), 16, 16),
             (_fit(0.8, 0.3, 1.3), 16, 16),
@@ -526,16 +530,16 @@ def test_circularity_rise_is_judged_against_the_conventional_rho():
     """App. E's "circularity increases as dimensionality increases" with no number: margin |ρ| = 0.1. A rise
     of 0.06 SD per step of d over 6,000 draws (ρ = 0.048 [0.022, 0.074]) is real but short of it: partly; no
     rise (ρ = 0 [−0.026, 0.026]) rules it out: not reproduced; a rise of 0.3 SD reaches it: reproduced."""
-    weak = CI.rise_claims(_sweep(0.06))
+    weak = circularity_study.rise_claims(_sweep(0.06))
     assert [(c.verdict, c.reason, c.kind, c.n) for c in weak] == [
         (PARTLY, "short_of_margin", "trend", 6000)
     ] * 2
     assert weak[0].margin == 0.1
     assert weak[0].margin_source.startswith('App. E: "Indeed, circularity increases')
     assert 0 < weak[0].ci[0] and weak[0].ci[1] < 0.1 and weak[0].p < ALPHA
-    flat = CI.rise_claims(_sweep(0.0))
+    flat = circularity_study.rise_claims(_sweep(0.0))
     assert [(c.verdict, c.reason) for c in flat] == [(NOT_REPRODUCED, "rules_out_margin")] * 2
-    clear = CI.rise_claims(_sweep(0.3))
+    clear = circularity_study.rise_claims(_sweep(0.3))
     assert [(c.verdict, c.reason) for c in clear] == [(REPRODUCED, "beyond_margin")] * 2
 
 
@@ -562,7 +566,9 @@ def _circularity_trials(p=23, draws=40, planted=0.0, seed=0):
 
 
 def test_circularity_measure_gaussian_draws_are_the_selection_effect():
-    m = CI.measure(_circularity_trials(), CI.CircularityAnalysis(null_draws=80, bootstrap=50))
+    m = circularity_study.measure(
+        _circularity_trials(), circularity_study.CircularityAnalysis(null_draws=80, bootstrap=50)
+    )
     # N(0, 1) draws: the score rises with d and is the selection null at every d (described, not judged); survival was
     # planted on the most circular frequencies, so circularity predicts it beyond the signal.
     assert [c.verdict for c in m.claims] == [
@@ -570,7 +576,9 @@ def test_circularity_measure_gaussian_draws_are_the_selection_effect():
         REPRODUCED,
         NOT_REPRODUCED,
     ]
-    assert [c.name for c in m.claims] == list(CI.CLAIM_NAMES) and len(CI.CLAIM_NAMES) == 3
+    assert [c.name for c in m.claims] == list(circularity_study.CLAIM_NAMES) and len(
+        circularity_study.CLAIM_NAMES
+    ) == 3
     assert m.assessable and sorted(m.excess) == [2, 8, 32]
     assert all(
         abs(e["diff"]) < 0.02 and e["n"] == 40 and e["n_null"] == 80 for e in m.excess.values()
@@ -596,9 +604,9 @@ def test_circularity_measure_gaussian_draws_are_the_selection_effect():
 
 
 def test_circularity_a_planted_circle_shows_in_the_explanation_not_in_a_claim():
-    m = CI.measure(
+    m = circularity_study.measure(
         _circularity_trials(draws=20, planted=3.0),
-        CI.CircularityAnalysis(null_draws=40, bootstrap=20),
+        circularity_study.CircularityAnalysis(null_draws=40, bootstrap=20),
     )
     # The planted circle lifts the measured curve above the null at d = 2; that is described beside the literal
     # claims (no claim on the selection effect is judged any more).
@@ -634,7 +642,9 @@ def _survival_runs(mode, n=30, p=23, d=16, seed=0):
     ],
 )
 def test_circularity_survival_claim_through_measure(mode, verdict):
-    m = CI.measure(_survival_runs(mode), CI.CircularityAnalysis(null_draws=4, bootstrap=200))
+    m = circularity_study.measure(
+        _survival_runs(mode), circularity_study.CircularityAnalysis(null_draws=4, bootstrap=200)
+    )
     assert m.claims[2].verdict == verdict
     assert (
         m.pooled_spearman["rho"] > 0.3 and m.added["trials"] == 30 and m.added["resamples"] == 200
@@ -646,8 +656,9 @@ def test_circularity_survival_claim_through_measure(mode, verdict):
 
 
 def test_circularity_survival_claim_not_assessable_through_measure():
-    few = CI.measure(
-        _survival_runs("circle", n=4), CI.CircularityAnalysis(null_draws=4, bootstrap=50)
+    few = circularity_study.measure(
+        _survival_runs("circle", n=4),
+        circularity_study.CircularityAnalysis(null_draws=4, bootstrap=50),
     )
     claim = few.claims[2]
     assert (claim.verdict, claim.reason, claim.n) == (NOT_ASSESSABLE, "too_few_valid", 4)
@@ -657,7 +668,9 @@ def test_circularity_survival_claim_not_assessable_through_measure():
     dead = _survival_runs("signal", n=6)
     for t in dead:
         t.result.fourier_norms[-1][:] = 1.0  # every frequency survives: one class only
-    m = CI.measure(dead, CI.CircularityAnalysis(null_draws=4, bootstrap=50))
+    m = circularity_study.measure(
+        dead, circularity_study.CircularityAnalysis(null_draws=4, bootstrap=50)
+    )
     assert m.added is None and (m.claims[2].verdict, m.claims[2].reason) == (
         NOT_ASSESSABLE,
         "no_estimate",
@@ -699,10 +712,14 @@ def test_circularity_not_assessable_when_nothing_is_valid(tmp_path):
             t.result.nonfinite_step = 1
         else:
             t.result.convergence_step = None
-    m = CI.measure(trials, CI.CircularityAnalysis(null_draws=10, bootstrap=10))
+    m = circularity_study.measure(
+        trials, circularity_study.CircularityAnalysis(null_draws=10, bootstrap=10)
+    )
     assert not m.assessable and [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 3
     assert m.valid == [] and len(m.trials) == 18
-    section = analyse(CI, {"analysis": {"null_draws": 10, "bootstrap": 10}}, trials, tmp_path)
+    section = analyse(
+        circularity_study, {"analysis": {"null_draws": 10, "bootstrap": 10}}, trials, tmp_path
+    )
     assert (
         section.our_number == "not assessable: 0 of 18 trials valid"
         and section.verdict == NOT_ASSESSABLE
@@ -712,7 +729,7 @@ def test_circularity_not_assessable_when_nothing_is_valid(tmp_path):
 
 def test_circularity_section_on_constructed_trials(tmp_path):
     record = {"analysis": {"null_draws": 10, "bootstrap": 50}}
-    section = analyse(CI, record, _circularity_trials(draws=6), tmp_path)
+    section = analyse(circularity_study, record, _circularity_trials(draws=6), tmp_path)
     assert section.summary["trained_valid"] == 8 and section.summary["trained"] == 9
     assert any("1 of 9 trials excluded" in x for x in section.excluded)
     assert any("never reached 100% test accuracy" in x for x in section.excluded)
@@ -747,7 +764,7 @@ def test_survivor_counts_on_constructed_final_norms():
     t = _run(23, 8, 0.5, 0)
     # τ = 0.05 of the largest: 1.0, 0.2, 0.06 survive; 0.04 dies; τ = 0.2 keeps 1.0 and 0.2; τ = 0.01 adds 0.02.
     t.result.fourier_norms = np.array([np.ones(11), [1.0, 0.2, 0.06, 0.04, 0.02] + [0.0] * 6])
-    row = CS.run_row(t)
+    row = circles_vs_size.run_row(t)
     assert (row["count_0.05"], row["count_0.2"], row["count_0.01"], row["K"]) == (3, 2, 5, 11)
     # Records at steps 0 and 300 only: at 2/3 of the budget (step 200) the last record is step 0, where all 11 survive.
     assert row["valid"] and row["same_set_late"] is False and row["settled_at"] == 300
@@ -755,7 +772,7 @@ def test_survivor_counts_on_constructed_final_norms():
 
 def test_sweeps_share_the_centre_point():
     rows = [
-        CS.run_row(t)
+        circles_vs_size.run_row(t)
         for t in (
             _run(59, 128, 0.5, 4),
             _run(59, 64, 0.5, 3),
@@ -764,7 +781,7 @@ def test_sweeps_share_the_centre_point():
             _run(59, 128, 0.0, 29),
         )
     ]
-    sw = CS.sweeps(rows, CS.CirclesAnalysis())
+    sw = circles_vs_size.sweeps(rows, circles_vs_size.CirclesAnalysis())
     assert sorted(r["d"] for r in sw["d"]) == [64, 128]
     assert sorted(r["p"] for r in sw["prime p"]) == [31, 59]
     assert sorted(r["p"] for r in sw["all p"]) == [31, 32, 59]
@@ -773,7 +790,7 @@ def test_sweeps_share_the_centre_point():
 
 def test_trend_claims_reach_every_outcome():
     up = [
-        CS.run_row(_run(59, d, 0.5, c, tid=f"{d}-{i}"))
+        circles_vs_size.run_row(_run(59, d, 0.5, c, tid=f"{d}-{i}"))
         for i, (d, c) in enumerate(
             [
                 (16, 2),
@@ -789,37 +806,44 @@ def test_trend_claims_reach_every_outcome():
             ]
         )
     ]
-    assert CS.trend_claim("d", up, "d", +1).verdict == REPRODUCED
-    assert CS.trend_claim("d", up, "d", -1).verdict == NOT_REPRODUCED
+    assert circles_vs_size.trend_claim("d", up, "d", +1).verdict == REPRODUCED
+    assert circles_vs_size.trend_claim("d", up, "d", -1).verdict == NOT_REPRODUCED
     # Four runs, ρ = 0.8: the right sign, but the interval holds both 0 and the margin (ρ = 0.3, App. D's "clear")
     # → not assessable, with the points that would decide against the margin.
     few = [
-        CS.run_row(_run(59, d, 0.5, c, tid=str(d)))
+        circles_vs_size.run_row(_run(59, d, 0.5, c, tid=str(d)))
         for d, c in [(16, 2), (32, 4), (64, 3), (128, 5)]
     ]
-    wide = CS.trend_claim("d", few, "d", +1)
+    wide = circles_vs_size.trend_claim("d", few, "d", +1)
     assert wide.verdict == NOT_ASSESSABLE and wide.margin == 0.3 and wide.needs_n > 4
     assert f"needs ≈ {wide.needs_n} to decide against the margin; n = 4 now" in wide.detail
     # Most runs never generalise: excluded, and too few remain.
     bad = [
-        CS.run_row(_run(59, d, 0.5, 10, generalised=False, tid=f"b{d}")) for d in (16, 32, 64, 128)
+        circles_vs_size.run_row(_run(59, d, 0.5, 10, generalised=False, tid=f"b{d}"))
+        for d in (16, 32, 64, 128)
     ]
-    claim = CS.trend_claim("d", up[:2] + bad, "d", +1)
+    claim = circles_vs_size.trend_claim("d", up[:2] + bad, "d", +1)
     assert claim.verdict == NOT_ASSESSABLE and "2 of 6" in claim.detail
 
 
 def test_zero_weight_decay_claim_outcomes():
     keep_all = [
-        CS.run_row(_run(59, 128, 0.0, 29, generalised=False, tid=f"z{i}")) for i in range(2)
+        circles_vs_size.run_row(_run(59, 128, 0.0, 29, generalised=False, tid=f"z{i}"))
+        for i in range(2)
     ]
-    assert CS.zero_wd_claim(keep_all).verdict == REPRODUCED
-    one_short = keep_all[:1] + [CS.run_row(_run(59, 128, 0.0, 28, generalised=False, tid="z9"))]
+    assert circles_vs_size.zero_wd_claim(keep_all).verdict == REPRODUCED
+    one_short = keep_all[:1] + [
+        circles_vs_size.run_row(_run(59, 128, 0.0, 28, generalised=False, tid="z9"))
+    ]
     assert (
-        CS.zero_wd_claim(one_short).verdict == PARTLY
+        circles_vs_size.zero_wd_claim(one_short).verdict == PARTLY
     )  # a single frequency lost breaks "every frequency"
-    generalises = [CS.run_row(_run(59, 128, 0.0, 5, generalised=True, tid="g"))]
-    assert CS.zero_wd_claim(generalises).verdict == NOT_REPRODUCED
-    assert CS.zero_wd_claim([CS.run_row(_run(59, 128, 0.5, 4))]).verdict == NOT_ASSESSABLE
+    generalises = [circles_vs_size.run_row(_run(59, 128, 0.0, 5, generalised=True, tid="g"))]
+    assert circles_vs_size.zero_wd_claim(generalises).verdict == NOT_REPRODUCED
+    assert (
+        circles_vs_size.zero_wd_claim([circles_vs_size.run_row(_run(59, 128, 0.5, 4))]).verdict
+        == NOT_ASSESSABLE
+    )
 
 
 def _circle_runs():
@@ -848,9 +872,9 @@ def _circle_runs():
 def test_circles_measure_reaches_every_claim_on_constructed_runs():
     from scipy import stats
 
-    m = CS.measure(_circle_runs(), CS.CirclesAnalysis())
+    m = circles_vs_size.measure(_circle_runs(), circles_vs_size.CirclesAnalysis())
     assert [c.verdict for c in m.claims] == [REPRODUCED] * 5
-    assert [c.name for c in m.claims] == list(CS.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(circles_vs_size.CLAIM_NAMES)
     assert sorted(r["d"] for r in m.sweeps["d"]) == [16, 16, 32, 32, 64, 64, 128, 128, 256, 256]
     assert (
         sorted({r["p"] for r in m.sweeps["prime p"]}) == [23, 31, 43, 59, 71]
@@ -870,12 +894,12 @@ def test_circles_not_assessable_when_every_run_diverged(tmp_path):
     runs = _circle_runs()
     for t in runs:
         t.result.nonfinite_step = 100
-    m = CS.measure(runs, CS.CirclesAnalysis())
+    m = circles_vs_size.measure(runs, circles_vs_size.CirclesAnalysis())
     assert (
         not m.assessable and [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 5 and m.valid == []
     )
     assert m.spearman == {} and m.settling is None
-    section = analyse(CS, {"analysis": {}}, runs, tmp_path)
+    section = analyse(circles_vs_size, {"analysis": {}}, runs, tmp_path)
     assert (
         section.our_number == f"not assessable: 0 of {len(runs)} trials valid"
         and section.figures == []
@@ -930,7 +954,7 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
     )
     assert ls["label_agreement"] == pytest.approx((1 + (K - 4) / K) / 2)
     record = {"experiment": "circles_vs_size", "profile": "test", "analysis": {}}
-    m = CS.measure(main + longs + [diverged], CS.CirclesAnalysis())
+    m = circles_vs_size.measure(main + longs + [diverged], circles_vs_size.CirclesAnalysis())
     assert [t.id for t in m.main] == ["m0", "m1", "m2"] and [t.id for t in m.long] == [
         "l0",
         "l1",
@@ -939,7 +963,7 @@ def test_longer_runs_enter_no_sweep_and_give_the_settling_table(tmp_path):
     assert [
         t.id for t in m.excluded["longer runs of the settling check (case `long`), in no sweep"]
     ] == ["l0", "l1", "l2"]
-    section = analyse(CS, record, main + longs + [diverged], tmp_path)
+    section = analyse(circles_vs_size, record, main + longs + [diverged], tmp_path)
     # The sweeps hold the main runs only: the d sweep has d = 64 and 128 at wd 0.5, the weight-decay sweep 0.1 and 0.5.
     runs = section.summary["runs"]
     assert sorted(r["id"] for r in runs) == ["m0", "m1", "m2"]
@@ -1058,7 +1082,7 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
         _settling(_run(59, 128, wd, c, generalised=g, tid=f"w{i}"), "settled")
         for i, (wd, c, g) in enumerate(falling)
     ]
-    claim = CS.wd_trend_claim([CS.run_row(t) for t in runs])
+    claim = circles_vs_size.wd_trend_claim([circles_vs_size.run_row(t) for t in runs])
     assert claim.verdict == REPRODUCED and "6 of these 10 runs generalise" in claim.detail
     # Without the non-generalising runs the same data would rest on three weight decays only; with them, the
     # small weight decays count: a rise at small wd (before the rule, unreachable: those runs were excluded) is seen.
@@ -1078,7 +1102,10 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
         _settling(_run(59, 128, wd, c, generalised=g, tid=f"r{i}"), "settled")
         for i, (wd, c, g) in enumerate(rising)
     ]
-    assert CS.wd_trend_claim([CS.run_row(t) for t in runs]).verdict == NOT_REPRODUCED
+    assert (
+        circles_vs_size.wd_trend_claim([circles_vs_size.run_row(t) for t in runs]).verdict
+        == NOT_REPRODUCED
+    )
     # Counts of runs stopped at their cap before settling are not final: left out, and too few remain.
     capped = [
         _settling(
@@ -1086,13 +1113,16 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
         )
         for i, (wd, c, g) in enumerate(falling)
     ]
-    claim = CS.wd_trend_claim([CS.run_row(t) for t in capped])
+    claim = circles_vs_size.wd_trend_claim([circles_vs_size.run_row(t) for t in capped])
     assert claim.verdict == NOT_ASSESSABLE and "3 of 10" in claim.detail
     # Runs of a fixed length count as they are.
     fixed = [
         _run(59, 128, wd, c, generalised=g, tid=f"f{i}") for i, (wd, c, g) in enumerate(falling)
     ]
-    assert CS.wd_trend_claim([CS.run_row(t) for t in fixed]).verdict == REPRODUCED
+    assert (
+        circles_vs_size.wd_trend_claim([circles_vs_size.run_row(t) for t in fixed]).verdict
+        == REPRODUCED
+    )
 
 
 def test_longer_runs_are_read_where_the_settled_main_runs_stopped():
@@ -1141,15 +1171,15 @@ def test_count_trends_leave_out_counts_that_are_not_final():
     runs = [
         _settling(_run(59, d, 0.5, c, tid=f"d{i}"), "settled") for i, (d, c) in enumerate(rising)
     ]
-    rows = [CS.run_row(t) for t in runs]
-    assert CS.trend_claim("d", rows, "d", +1).verdict == REPRODUCED
+    rows = [circles_vs_size.run_row(t) for t in runs]
+    assert circles_vs_size.trend_claim("d", rows, "d", +1).verdict == REPRODUCED
     assert [r["same_set_late"] for r in rows] == [
         None
     ] * 8  # settled by their rule: not checked again at 2/3
     for t in runs[:5]:
         t.result.stop_reason = "max_steps"
-    rows = [CS.run_row(t) for t in runs]
-    claim = CS.trend_claim("d", rows, "d", +1)
+    rows = [circles_vs_size.run_row(t) for t in runs]
+    claim = circles_vs_size.trend_claim("d", rows, "d", +1)
     assert claim.verdict == NOT_ASSESSABLE and "3 of 8" in claim.detail
     assert [r["same_set_late"] for r in rows[:5]] == [
         False

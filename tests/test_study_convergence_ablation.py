@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cinit_tf.studies import convergence_ablation as CA
+from cinit_tf.studies import convergence_ablation
 from cinit_tf.trial import StoredTrial, TrialResult
 
 K = 29  # frequencies of p = 59
@@ -15,9 +15,9 @@ KEPT = 5  # frequencies the ablation keeps in these constructed trials
 # What each case's transform chose (1-based frequencies), as the store keeps it: the random draw holds
 # as many frequencies as the ablation, two of them survivors.
 CHOSEN = {
-    CA.ORIGINAL: {},
-    CA.ABLATED: {"kept": [1, 2, 3, 4, 5], "keep_zero": True},
-    CA.RANDOM: {"kept": [4, 5, 20, 21, 22], "keep_zero": True},
+    convergence_ablation.ORIGINAL: {},
+    convergence_ablation.ABLATED: {"kept": [1, 2, 3, 4, 5], "keep_zero": True},
+    convergence_ablation.RANDOM: {"kept": [4, 5, 20, 21, 22], "keep_zero": True},
 }
 
 
@@ -57,11 +57,14 @@ ORIGINAL_STEPS = [300 + 10 * i for i in range(20)]
 
 def pairs(ablated, original=ORIGINAL_STEPS, random=None) -> list:
     """Seeds of the original and ablated cases, and of the random case when `random(i, ablated step)` is given."""
-    out = [stored(i, CA.ORIGINAL, o) for i, o in enumerate(original)] + [
-        stored(i, CA.ABLATED, ablated(i, o)) for i, o in enumerate(original)
+    out = [stored(i, convergence_ablation.ORIGINAL, o) for i, o in enumerate(original)] + [
+        stored(i, convergence_ablation.ABLATED, ablated(i, o)) for i, o in enumerate(original)
     ]
     if random is not None:
-        out += [stored(i, CA.RANDOM, random(i, ablated(i, o))) for i, o in enumerate(original)]
+        out += [
+            stored(i, convergence_ablation.RANDOM, random(i, ablated(i, o)))
+            for i, o in enumerate(original)
+        ]
     return out
 
 
@@ -83,8 +86,10 @@ def pairs(ablated, original=ORIGINAL_STEPS, random=None) -> list:
 def test_convergence_claims_known_answers(ablated, verdicts):
     # The random arm converges 150 steps after the ablated one in every seed, more than a quarter of any speed-up
     # here (where the ablated arm never converges, neither does the random one).
-    m = CA.measure(pairs(ablated, random=lambda i, a: None if a is None else a + 150))
-    assert [c.name for c in m.claims] == list(CA.CLAIM_NAMES)
+    m = convergence_ablation.measure(
+        pairs(ablated, random=lambda i, a: None if a is None else a + 150)
+    )
+    assert [c.name for c in m.claims] == list(convergence_ablation.CLAIM_NAMES)
     assert tuple(c.verdict for c in m.claims) == verdicts
     assert m.claims[0].margin == pytest.approx(0.1 * np.mean(ORIGINAL_STEPS))
 
@@ -123,8 +128,8 @@ def QUARTER(i, o):  # the ablated arm: 75 to 122 steps
     ],
 )
 def test_survivors_against_random_known_answers(original, random, verdict):
-    m = CA.measure(pairs(QUARTER, original, random))
-    claim = m.claims[CA.CLAIM_NAMES.index(CA.SURVIVORS_CLAIM)]
+    m = convergence_ablation.measure(pairs(QUARTER, original, random))
+    claim = m.claims[convergence_ablation.CLAIM_NAMES.index(convergence_ablation.SURVIVORS_CLAIM)]
     assert claim.verdict == verdict, claim.detail
     # The other claims are unchanged by the control (six seeds are too few for either to be significant).
     assert (
@@ -134,7 +139,9 @@ def test_survivors_against_random_known_answers(original, random, verdict):
     )
     if random is None:
         assert (
-            "no 'random' case" in claim.detail and not m.paired_random and CA.RANDOM not in m.arms
+            "no 'random' case" in claim.detail
+            and not m.paired_random
+            and convergence_ablation.RANDOM not in m.arms
         )
         return
     a = np.array([QUARTER(i, o) for i, o in enumerate(original)], dtype=float)
@@ -159,8 +166,8 @@ def test_survivors_against_random_known_answers(original, random, verdict):
 
 def test_random_arm_numbers_and_what_it_chose():
     # Random converges at 200 in seeds 0-14 and never in 15-19; the ablated arm at 75-122 in every seed.
-    m = CA.measure(pairs(QUARTER, random=lambda i, a: 200 if i < 15 else None))
-    r, pr = m.arms[CA.RANDOM], m.paired_random
+    m = convergence_ablation.measure(pairs(QUARTER, random=lambda i, a: 200 if i < 15 else None))
+    r, pr = m.arms[convergence_ablation.RANDOM], m.paired_random
     assert (len(m.random), r["n"], r["never"], r["stats"]["n"], r["stats"]["mean"]) == (
         20,
         20,
@@ -168,7 +175,7 @@ def test_random_arm_numbers_and_what_it_chose():
         15,
         200.0,
     )
-    assert r["kept"]["mean"] == KEPT == m.arms[CA.ABLATED]["kept"]["mean"]
+    assert r["kept"]["mean"] == KEPT == m.arms[convergence_ablation.ABLATED]["kept"]["mean"]
     assert (
         pr["pairs"],
         pr["both_converged"],
@@ -191,8 +198,8 @@ def test_random_arm_numbers_and_what_it_chose():
 
 def test_a_diverged_random_trial_takes_its_seed_out_of_every_claim():
     trials = pairs(QUARTER, random=lambda i, a: a + 40)
-    trials[-1] = stored(19, CA.RANDOM, None, diverged=True)
-    m = CA.measure(trials)
+    trials[-1] = stored(19, convergence_ablation.RANDOM, None, diverged=True)
+    m = convergence_ablation.measure(trials)
     assert m.pairs == 20 and (len(m.original), len(m.ablated), len(m.random), len(m.valid)) == (
         19,
         19,
@@ -209,7 +216,7 @@ def test_a_diverged_random_trial_takes_its_seed_out_of_every_claim():
 
 
 def test_measured_numbers_of_a_quartered_convergence():
-    m = CA.measure(pairs(lambda i, o: o // 4 if i < 17 else None))
+    m = convergence_ablation.measure(pairs(lambda i, o: o // 4 if i < 17 else None))
     o, a = (
         np.array(ORIGINAL_STEPS, dtype=float),
         np.array([x // 4 for x in ORIGINAL_STEPS[:17]], dtype=float),
@@ -222,7 +229,7 @@ def test_measured_numbers_of_a_quartered_convergence():
         [100],
         [10],
     )
-    orig, abl = m.arms[CA.ORIGINAL], m.arms[CA.ABLATED]
+    orig, abl = m.arms[convergence_ablation.ORIGINAL], m.arms[convergence_ablation.ABLATED]
     assert (orig["never"], abl["never"], abl["never_fraction"]) == (0, 3, pytest.approx(0.15))
     # Each arm's mean and Student-t interval are over the trials that converged.
     assert abl["stats"]["n"] == 17 and abl["stats"]["mean"] == pytest.approx(a.mean())
@@ -241,25 +248,30 @@ def test_measured_numbers_of_a_quartered_convergence():
 
 def test_a_diverged_trial_takes_its_pair_out():
     trials = pairs(lambda i, o: o // 4)
-    trials[3] = stored(3, CA.ORIGINAL, None, diverged=True)
-    m = CA.measure(trials)
+    trials[3] = stored(3, convergence_ablation.ORIGINAL, None, diverged=True)
+    m = convergence_ablation.measure(trials)
     assert m.pairs == 20 and len(m.original) == 19 and len(m.valid) == 38
     assert {why: [t.id for t in ts] for why, ts in m.excluded.items()} == {
         "non-finite training loss or embedding (diverged)": ["o000000000000003"],
         "a trial of the same seeds in another case diverged": ["a000000000000003"],
     }
-    assert m.arms[CA.ORIGINAL]["n"] == 19 and m.arms[CA.ORIGINAL]["never"] == 0
+    assert (
+        m.arms[convergence_ablation.ORIGINAL]["n"] == 19
+        and m.arms[convergence_ablation.ORIGINAL]["never"] == 0
+    )
 
 
 def test_too_few_valid_pairs_is_not_assessable():
     trials = [
-        stored(i, case, 300, diverged=(case == CA.ABLATED and i >= 2))
-        for case in (CA.ORIGINAL, CA.ABLATED)
+        stored(i, case, 300, diverged=(case == convergence_ablation.ABLATED and i >= 2))
+        for case in (convergence_ablation.ORIGINAL, convergence_ablation.ABLATED)
         for i in range(6)
     ]
-    m = CA.measure(trials)
+    m = convergence_ablation.measure(trials)
     assert m.assessable is False and not m.arms
-    assert [c.name for c in m.claims] == list(CA.CLAIM_NAMES) and len(CA.CLAIM_NAMES) == 3
+    assert [c.name for c in m.claims] == list(convergence_ablation.CLAIM_NAMES) and len(
+        convergence_ablation.CLAIM_NAMES
+    ) == 3
     # 2 valid pairs of 6: their 4 trials are the valid ones of 12.
     assert all(
         c.verdict == "not assessable" and "only 4 of 12 trials" in c.detail for c in m.claims
@@ -268,7 +280,9 @@ def test_too_few_valid_pairs_is_not_assessable():
 
 def test_a_missing_case_is_an_error():
     with pytest.raises(ValueError, match="needs cases"):
-        CA.measure([stored(i, CA.ORIGINAL, 300) for i in range(5)])
+        convergence_ablation.measure(
+            [stored(i, convergence_ablation.ORIGINAL, 300) for i in range(5)]
+        )
 
 
 # ---------------------------------------------------------------- the paired test
@@ -277,7 +291,7 @@ def test_a_missing_case_is_an_error():
 def test_paired_convergence_counts_and_tests_constructed_pairs():
     original = [100, 200, 300, 400, 500, 600, None, 700, None]
     ablated = [10, 20, 30, 40, 50, 60, 70, None, None]
-    out = CA.paired_convergence(original, ablated)
+    out = convergence_ablation.paired_convergence(original, ablated)
     assert (out["pairs"], out["both_converged"]) == (9, 6)
     assert (
         out["only_original_converged"],
@@ -292,16 +306,16 @@ def test_paired_convergence_counts_and_tests_constructed_pairs():
 
 
 def test_paired_convergence_without_differences_has_no_test():
-    out = CA.paired_convergence([100, 200], [100, 200])
+    out = convergence_ablation.paired_convergence([100, 200], [100, 200])
     assert out["ties"] == 2 and math.isnan(out["p"])
     with pytest.raises(ValueError):
-        CA.paired_convergence([1, 2], [1])
+        convergence_ablation.paired_convergence([1, 2], [1])
 
 
 def test_paired_convergence_mixed_signs_matches_scipy():
     original = [120, 340, 200, 410, 90, 300, 260, 150]
     ablated = [60, 300, 260, 100, 95, 120, 200, 30]
-    out = CA.paired_convergence(original, ablated)
+    out = convergence_ablation.paired_convergence(original, ablated)
     ref = stats.wilcoxon(np.subtract(ablated, original))
     assert out["p"] == pytest.approx(ref.pvalue) and out["statistic"] == pytest.approx(
         ref.statistic

@@ -11,7 +11,7 @@ from cinit_tf.prose import gradient_signal as gradient_text
 from cinit_tf.signals import fourier_norms
 from cinit_tf.stats import bootstrap as trial_bootstrap
 from cinit_tf.stats import classifier, verdicts
-from cinit_tf.studies import gradient_signal as GS
+from cinit_tf.studies import gradient_signal
 from cinit_tf.trial import StoredTrial, TrialResult
 
 K, ALIVE = 11, 3  # frequencies of p = 23; the first ALIVE of each trial survive
@@ -64,7 +64,7 @@ def measure(trials):
     full = classifier.bootstrap_ci
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(classifier, "bootstrap_ci", lambda *a, **k: full(*a, **{**k, "n": 200}))
-        return GS.measure(trials)
+        return gradient_signal.measure(trials)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def growing():
 
 def test_survivors_growing_at_every_step_rises_and_separates(growing):
     m = growing
-    assert m.assessable and [c.name for c in m.claims] == list(GS.CLAIM_NAMES)
+    assert m.assessable and [c.name for c in m.claims] == list(gradient_signal.CLAIM_NAMES)
     # Perfectly separable: balanced accuracy 100% (CI 100–100%), above chance but far from the paper's 83.8%; judged
     # once, at step 4, and the steps' rise each with its own claim.
     assert [c.verdict for c in m.claims] == ["partly"] + ["reproduced"] * 4
@@ -142,7 +142,11 @@ def test_one_reversed_trial_in_twelve_is_partly_and_in_ten_too_wide():
     r = twelve.per_step[0]["spearman"]
     assert r["lo"] > 0 and 0.01 <= r["p"] < 0.05
     pooled = verdicts.trend(
-        "x", twelve.data["delta"][0], twelve.data["survived"][0.05], +1, margin=GS.RISE_MARGIN
+        "x",
+        twelve.data["delta"][0],
+        twelve.data["survived"][0.05],
+        +1,
+        margin=gradient_signal.RISE_MARGIN,
     )
     assert pooled.verdict == "reproduced"
     ten = measure([stored(i, sign=-3.0 if i == 0 else 1.0) for i in range(10)])
@@ -169,25 +173,27 @@ def test_the_rise_is_judged_against_the_conventional_rho():
     """Fig. 6b's rise, with |ρ| = 0.1 as the margin (§4.3 gives no number): a CI clear of 0 that reaches 0.1
     is reproduced; one clear of 0 but wholly short of 0.1 is partly; one holding 0 and short of 0.1 rules out
     a rise of that size (not reproduced, where the rule without a margin would have said "too wide")."""
-    full = GS.rises_claim(3, rho(0.12, 0.065, 0.178, 0.001))
+    full = gradient_signal.rises_claim(3, rho(0.12, 0.065, 0.178, 0.001))
     assert (full.verdict, full.reason, full.kind) == ("reproduced", "beyond_margin", "trend")
     assert (full.margin, full.n, full.expected_sign) == (0.1, 40, 1)
     assert full.margin_source.startswith(
         '§4.3: "as the initial gradient increases, the survival rate'
     )
-    short = GS.rises_claim(3, rho(0.05, 0.02, 0.08, 0.001))
+    short = gradient_signal.rises_claim(3, rho(0.05, 0.02, 0.08, 0.001))
     assert (short.verdict, short.reason, short.needs_n) == ("partly", "short_of_margin", None)
-    ruled_out = GS.rises_claim(2, rho(-0.0235, -0.087, 0.0444, 0.47))
+    ruled_out = gradient_signal.rises_claim(2, rho(-0.0235, -0.087, 0.0444, 0.47))
     assert (ruled_out.verdict, ruled_out.reason) == ("not reproduced", "rules_out_margin")
-    wide = GS.rises_claim(2, rho(0.02, -0.05, 0.15, 0.5))
+    wide = gradient_signal.rises_claim(2, rho(0.02, -0.05, 0.15, 0.5))
     assert (wide.verdict, wide.reason) == ("not assessable", "too_wide") and wide.needs_n > 40
-    opposite = GS.rises_claim(1, rho(-0.189, -0.249, -0.125, 0.001))
+    opposite = gradient_signal.rises_claim(1, rho(-0.189, -0.249, -0.125, 0.001))
     assert (opposite.verdict, opposite.reason, opposite.value) == (
         "not reproduced",
         "opposite",
         -0.189,
     )
-    few = GS.rises_claim(1, rho(0.5, float("nan"), float("nan"), float("nan"), trials=4))
+    few = gradient_signal.rises_claim(
+        1, rho(0.5, float("nan"), float("nan"), float("nan"), trials=4)
+    )
     assert (few.verdict, few.reason, few.n) == ("not assessable", "too_few_valid", 4)
 
 
@@ -200,9 +206,9 @@ def test_diverged_trials_are_left_out_and_too_few_valid_is_not_assessable(growin
     assert [(c.verdict, c.reason, c.n) for c in four.claims] == [
         ("not assessable", "too_few_valid", 4)
     ] * 5
-    m = GS.measure([stored(i, diverged=i >= 2) for i in range(6)])
+    m = gradient_signal.measure([stored(i, diverged=i >= 2) for i in range(6)])
     assert m.assessable is False and not m.data
-    assert [c.name for c in m.claims] == list(GS.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(gradient_signal.CLAIM_NAMES)
     assert all(
         c.verdict == "not assessable" and (c.reason, c.n) == ("too_few_valid", 2) for c in m.claims
     )
@@ -219,7 +225,7 @@ SVM_FITS = {
 @pytest.mark.parametrize("verdict", sorted(SVM_FITS))
 def test_svm_claim_known_answers(verdict):
     balanced, ci = SVM_FITS[verdict]
-    claim = GS.svm_claim({"balanced": balanced, "balanced_ci": list(ci)}, 40)
+    claim = gradient_signal.svm_claim({"balanced": balanced, "balanced_ci": list(ci)}, 40)
     assert claim.verdict == verdict and claim.value == balanced and claim.paper == "83.8%"
     assert (claim.kind, claim.n, claim.ci, claim.offset) == ("number", 40, ci, 0.5)
     assert claim.margin == pytest.approx(0.338) and "83.8% accuracy" in claim.margin_source
@@ -241,7 +247,7 @@ def test_svm_claim_through_measure_judges_step_4_only(verdict):
     """`measure` judges the SVM on (signal, Δ₄) and no other: a stub SVM gives step 4's features the fit of each
     outcome and every other feature pair the opposite kind of fit."""
     trials = [stored(i) for i in range(6)]
-    delta4 = GS.samples(trials)["delta"][GS.STEPS.index(4)]
+    delta4 = gradient_signal.samples(trials)["delta"][gradient_signal.STEPS.index(4)]
     balanced, ci = SVM_FITS[verdict]
     other = (0.50, (0.45, 0.55)) if verdict != "not reproduced" else (0.84, (0.80, 0.88))
 
@@ -260,7 +266,7 @@ def test_svm_claim_through_measure_judges_step_4_only(verdict):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(classifier, "judged_svm", stub)
-        m = GS.measure(trials)
+        m = gradient_signal.measure(trials)
     assert m.claims[0].verdict == verdict and m.claims[0].value == balanced
     assert [s["svm"]["balanced"] for s in m.per_step] == [other[0]] * 3 + [
         balanced
@@ -295,7 +301,7 @@ def test_svm_one_informative_feature_alone_does_as_well_as_both():
     informative = np.where(y, 1.0, -1.0) + g.normal(0, 0.6, n)  # overlapping: accuracy below 1
     noise = g.normal(0, 1, n)
     X = np.column_stack([informative, noise])
-    table = classifier.svm_table(X, y, GS.FEATURE_SETS)
+    table = classifier.svm_table(X, y, gradient_signal.FEATURE_SETS)
     both = table["signal + Δ₄"]["balanced"]["cv_balanced_accuracy"]
     alone = table["signal alone"]["balanced"]["cv_balanced_accuracy"]
     useless = table["Δ₄ alone"]["balanced"]["cv_balanced_accuracy"]

@@ -24,12 +24,14 @@ from cinit_tf.stats.claims import (
     Margin,
     headline,
 )
-from cinit_tf.studies import fourier_gradients as FG
+from cinit_tf.studies import fourier_gradients
 from cinit_tf.trial import StoredTrial
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 LR, WD = 0.01, 0.5
-A = FG.FourierGradientsAnalysis()  # peak in [30, 300], near zero below 1% at step 1000
+A = (
+    fourier_gradients.FourierGradientsAnalysis()
+)  # peak in [30, 300], near zero below 1% at step 1000
 F0, SHARES = (
     np.array([100.0, 50.0, 1.0]),
     np.array([0.5, 0.3, 0.2]),
@@ -96,7 +98,7 @@ def run(
 
 
 def verdicts(trials, a=A):
-    return {c.name.split(" ")[0]: c.verdict for c in FG.measure(trials, a).claims}
+    return {c.name.split(" ")[0]: c.verdict for c in fourier_gradients.measure(trials, a).claims}
 
 
 # ---------------------------------------------------------------- the per-step split
@@ -133,7 +135,7 @@ def test_step_parts_split_the_recorded_change_and_keep_only_consecutive_steps():
 
 
 def test_run_stats_on_a_constructed_run():
-    s = FG.run_stats(run(0, peak_step=120, ratio_after=2e-3, x=0.5), A)
+    s = fourier_gradients.run_stats(run(0, peak_step=120, ratio_after=2e-3, x=0.5), A)
     assert s["peak_step"] == 120 and s["peak"] == pytest.approx(1.0)
     assert s["spike_factor"] == pytest.approx(1 + (120 / 3) ** 2)
     assert s["ratio_after"] == pytest.approx(2e-3)
@@ -204,7 +206,7 @@ def test_every_claim_reproduced():
         )
         for s in range(16)
     ]
-    spike, near, decay = FG.measure(trials, A).claims
+    spike, near, decay = fourier_gradients.measure(trials, A).claims
     assert [c.verdict for c in (spike, near, decay)] == [REPRODUCED] * 3
     assert (spike.kind, spike.reason, spike.value, spike.n) == ("number", "inside_band", 97.5, 16)
     assert spike.ci[0] <= 97.5 <= spike.ci[1]
@@ -219,7 +221,7 @@ def test_every_claim_reproduced():
 
 def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
     early = [run(s, peak_step=20 + (s % 3)) for s in range(16)]  # a spike, but at step ~21 (< 30)
-    spike = FG.measure(early, A).claims[0]
+    spike = fourier_gradients.measure(early, A).claims[0]
     assert (spike.verdict, spike.reason, spike.value) == (
         PARTLY,
         "outside_band",
@@ -227,30 +229,33 @@ def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
     )
     # A peak just below 10× the gradient at step 0: no spike.
     flat = [run(s, peak_step=20, width=20 / math.sqrt(8.5)) for s in range(16)]
-    assert FG.run_stats(flat[0], A)["spike_factor"] == pytest.approx(9.5)
-    spike = FG.measure(flat, A).claims[0]
+    assert fourier_gradients.run_stats(flat[0], A)["spike_factor"] == pytest.approx(9.5)
+    spike = fourier_gradients.measure(flat, A).claims[0]
     assert (spike.verdict, spike.reason) == (NOT_REPRODUCED, "not_observed")
     # Loosening the window to include step 20 would pass it: the window is what decides.
-    wide = FG.FourierGradientsAnalysis(peak_lo=10)
+    wide = fourier_gradients.FourierGradientsAnalysis(peak_lo=10)
     assert verdicts(early, wide)["spike"] == REPRODUCED
 
 
 def test_near_zero_needs_one_percent():
     falls = [run(s, ratio_after=0.02 + 0.001 * s) for s in range(16)]  # down to 2%, not 1%
-    near = FG.measure(falls, A).claims[1]
+    near = fourier_gradients.measure(falls, A).claims[1]
     assert (near.verdict, near.reason, near.value) == (
         PARTLY,
         "outside_band",
         pytest.approx(0.0275),
     )
     rises = [run(s, ratio_after=1.5) for s in range(16)]
-    near = FG.measure(rises, A).claims[1]
+    near = fourier_gradients.measure(rises, A).claims[1]
     assert (near.verdict, near.reason) == (NOT_REPRODUCED, "direction_fails")
-    assert verdicts(falls, FG.FourierGradientsAnalysis(near_zero=0.05))["near"] == REPRODUCED
+    assert (
+        verdicts(falls, fourier_gradients.FourierGradientsAnalysis(near_zero=0.05))["near"]
+        == REPRODUCED
+    )
 
 
 def decay_claim(trials, a=A):
-    return {c.name: c for c in FG.measure(trials, a).claims}[
+    return {c.name: c for c in fourier_gradients.measure(trials, a).claims}[
         "weight decay dominates after step 1000"
     ]
 
@@ -259,7 +264,7 @@ def test_weight_decay_dominates_when_its_force_is_ten_times_the_larger():
     # In balance (S = 1/2 exactly, the value Adam's normalised update gives at equilibrium) with the decay force
     # ten times the gradient or more: reproduced, which the old rule (S ≥ 2/3) could never give under AdamW.
     balanced = [run(s, force=1.3 + 0.01 * s) for s in range(16)]
-    m = FG.measure(balanced, A)
+    m = fourier_gradients.measure(balanced, A)
     assert m.spread["decay_share"]["median"] == pytest.approx(0.5, abs=1e-9)
     claim = decay_claim(balanced)
     assert (claim.verdict, claim.reason, claim.n) == (REPRODUCED, "beyond_margin", 16)
@@ -272,7 +277,7 @@ def test_weight_decay_dominates_when_its_force_is_ten_times_the_larger():
     assert (claim.verdict, claim.reason) == (PARTLY, "short_of_margin")
     assert 0 < claim.ci[0] and claim.ci[1] < 1.0 and claim.p < ALPHA
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(FG, "DECAY_MARGIN", Margin(0.3, "a looser reading"))
+        mp.setattr(fourier_gradients, "DECAY_MARGIN", Margin(0.3, "a looser reading"))
         assert (decay_claim(twice).verdict, decay_claim(twice).reason) == (
             REPRODUCED,
             "beyond_margin",
@@ -302,7 +307,7 @@ def test_weight_decay_dominates_when_its_force_is_ten_times_the_larger():
     ) and claim.p > ALPHA
     # A signal decaying freely (x = 0: S = 1, the old rule's best case) while the gradient is the larger force.
     free = [run(s, x=0.0, force=-0.5 - 0.01 * s) for s in range(16)]
-    m = FG.measure(free, A)
+    m = fourier_gradients.measure(free, A)
     assert m.spread["decay_share"]["median"] == pytest.approx(1.0, abs=1e-9)
     assert decay_claim(free).verdict == NOT_REPRODUCED
 
@@ -319,10 +324,10 @@ def test_weight_decay_is_not_assessable_when_too_few_seeds_have_records_after_th
     assert (
         verdicts(enough)["weight"] == REPRODUCED
     )  # eight seeds, all larger: exact p = 2⁻⁸ ≈ 0.004
-    claim = FG.measure(enough, A).claims[2]
+    claim = fourier_gradients.measure(enough, A).claims[2]
     assert claim.value == pytest.approx(1.035, abs=1e-9) and claim.n == 8
     assert claim.p == pytest.approx(2**-8)
-    few = FG.measure(few, A).claims[2]
+    few = fourier_gradients.measure(few, A).claims[2]
     assert (few.reason, few.n) == ("too_few_valid", 7)
 
 
@@ -338,7 +343,7 @@ def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
     trials = [run(s, peak_step=peaks[s], x=0.25, force=0.7) for s in range(6)] + [
         run(6, peak_step=30, nonfinite=True)
     ]
-    m = FG.measure(trials[::-1], A)  # in any order
+    m = fourier_gradients.measure(trials[::-1], A)  # in any order
     assert m.assessable and [s["seed"] for s in m.stats] == [0, 1, 2, 3, 4, 5]
     assert [t.id for ts in m.excluded.values() for t in ts] == ["t06"]
     assert m.spread["peak_step"] == {"median": 100.0, "q1": 96.25, "q3": 115.0, "n": 6}
@@ -355,22 +360,26 @@ def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
         "near zero after step 1000": PARTLY,
         "weight decay dominates after step 1000": PARTLY,
     }
-    m = FG.measure(trials[:5], A)  # peaks 140, 90, 100, 120, 95: the example is the median itself
+    m = fourier_gradients.measure(
+        trials[:5], A
+    )  # peaks 140, 90, 100, 120, 95: the example is the median itself
     assert m.stats[m.example]["peak_step"] == 100
 
 
 def test_not_assessable_when_most_runs_are_invalid_or_too_short(tmp_path):
     trials = [run(s, nonfinite=s >= 5) for s in range(16)]  # 5 of 16 valid
-    m = FG.measure(trials, A)
+    m = fourier_gradients.measure(trials, A)
     assert (
         m.assessable is False
         and len(m.valid) == 5
         and sum(len(v) for v in m.excluded.values()) == 11
     )
     assert [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 3
-    assert [c.name for c in m.claims] == FG.claim_names(A)
+    assert [c.name for c in m.claims] == fourier_gradients.claim_names(A)
     assert m.stats == [] and m.example is None  # nothing measured
-    section = FG.write(m, {}, tmp_path)  # the standard section: no statistic, no figure
+    section = fourier_gradients.write(
+        m, {}, tmp_path
+    )  # the standard section: no statistic, no figure
     assert (
         section.verdict == NOT_ASSESSABLE and section.figures == [] and not list(tmp_path.iterdir())
     )
@@ -380,7 +389,7 @@ def test_not_assessable_when_most_runs_are_invalid_or_too_short(tmp_path):
     assert (
         v["spike"] == REPRODUCED and v["near"] == NOT_ASSESSABLE and v["weight"] == NOT_ASSESSABLE
     )
-    assert headline(FG.measure(short, A).claims) == NOT_ASSESSABLE
+    assert headline(fourier_gradients.measure(short, A).claims) == NOT_ASSESSABLE
 
 
 def test_quantile_band_and_signed_rank():
@@ -465,7 +474,7 @@ def test_sampled_peak_step_reads_only_the_records_at_multiples_of_the_interval()
 
 def test_the_sampled_view_says_where_a_record_every_100_steps_puts_the_peak():
     # Early per-step peaks (step 25) with a slow decay: every 100 steps they show at step 100.
-    early = FG.measure([run(s, peak_step=25, tail=100.0) for s in range(16)], A)
+    early = fourier_gradients.measure([run(s, peak_step=25, tail=100.0) for s in range(16)], A)
     assert early.stats[0]["sampled_peak_step"] == 100.0 and early.stats[0]["peak_step"] == 25
     assert (early.sampled["n"], early.sampled["at"], early.sampled["away"]) == (16, 16, 16)
     text = curve_stats.sampled_sentence(early.sampled)
@@ -477,19 +486,19 @@ def test_the_sampled_view_says_where_a_record_every_100_steps_puts_the_peak():
         "so a peak at step 100 is what a record every 100 steps makes of a peak elsewhere."
     )
     # Per-step peaks at steps 90..105: the sampled peak at step 100 is where the per-step peak is.
-    near = FG.measure([run(s, peak_step=90 + s) for s in range(16)], A)
+    near = fourier_gradients.measure([run(s, peak_step=90 + s) for s in range(16)], A)
     assert (near.sampled["at"], near.sampled["away"]) == (16, 0)
     assert curve_stats.sampled_sentence(near.sampled).endswith(
         "so the sampled peak at step 100 is where the per-step peak is."
     )
     # Per-step peaks at step 20 decaying fast: step 0 is the highest sampled record, not step 100.
-    fast = FG.measure([run(s, peak_step=20) for s in range(16)], A)
+    fast = fourier_gradients.measure([run(s, peak_step=20) for s in range(16)], A)
     assert fast.sampled["at"] == 0 and fast.sampled["sampled"]["median"] == 0.0
     assert curve_stats.sampled_sentence(fast.sampled).endswith(
         "does not put the peak at step 100 in most seeds."
     )
     # Half the seeds are not most; 9 of 16 are, and 5 of those 9 with a far peak are most of them.
-    half = FG.measure(
+    half = fourier_gradients.measure(
         [run(s, peak_step=25, tail=100.0) if s < 8 else run(s, peak_step=20) for s in range(16)], A
     )
     assert half.sampled["at"] == 8 and "does not put the peak" in curve_stats.sampled_sentence(
@@ -498,7 +507,7 @@ def test_the_sampled_view_says_where_a_record_every_100_steps_puts_the_peak():
     most = [run(s, peak_step=25, tail=100.0) for s in range(5)] + [
         run(s, peak_step=95) for s in range(5, 9)
     ]
-    most = FG.measure(most + [run(s, peak_step=20) for s in range(9, 16)], A)
+    most = fourier_gradients.measure(most + [run(s, peak_step=20) for s in range(9, 16)], A)
     assert (most.sampled["at"], most.sampled["away"]) == (9, 5)
     assert (
         "in 5 of those 9 seeds the per-step peak lies at least 50 steps away"
@@ -506,7 +515,7 @@ def test_the_sampled_view_says_where_a_record_every_100_steps_puts_the_peak():
     )
     assert any(
         f.startswith("Recorded every 100 steps")
-        for f in gradients_text.findings_of(most, FG.SAMPLED_EVERY)
+        for f in gradients_text.findings_of(most, fourier_gradients.SAMPLED_EVERY)
     )
     assert curve_stats.sampled_sentence({"every": 100, "n": 0, "at": 0, "away": 0}).startswith(
         "No run has two records"

@@ -6,7 +6,7 @@ from modadd_trials import trial_result
 
 from cinit_tf.stats import inference
 from cinit_tf.stats.claims import ALPHA, NOT_ASSESSABLE, NOT_REPRODUCED, PARTLY, REPRODUCED
-from cinit_tf.studies import manual_construction as MC
+from cinit_tf.studies import manual_construction
 from cinit_tf.trial import StoredTrial
 
 S_, EPS = 100.0, 1e-6
@@ -50,11 +50,11 @@ RISING = {0.0: 0, 0.5: 10, 1.0: 20}
 
 
 def test_top_always_second_rising_some_revivals_reproduces_every_claim():
-    m = MC.measure(sweep(20, RISING, 3))
+    m = manual_construction.measure(sweep(20, RISING, 3))
     assert m.assessable and len(m.valid) == 60
-    assert [c.name for c in m.claims] == list(MC.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(manual_construction.CLAIM_NAMES)
     assert [c.verdict for c in m.claims] == ["reproduced"] * 3
-    table = m.per_tau[MC.SURVIVAL_TAU]
+    table = m.per_tau[manual_construction.SURVIVAL_TAU]
     assert [(x["r"], x["n"], x["top"], x["second"], x["any_revival"]) for x in table] == [
         (0.0, 20, 1.0, 0.0, 0.15),
         (0.5, 20, 1.0, 0.5, 0.15),
@@ -111,15 +111,15 @@ def test_top_always_second_rising_some_revivals_reproduces_every_claim():
     ],
 )
 def test_manual_construction_claims_known_answers(top, second, revived, verdicts):
-    m = MC.measure(sweep(top, second, revived))
+    m = manual_construction.measure(sweep(top, second, revived))
     assert tuple(c.verdict for c in m.claims) == verdicts
-    assert [x["top"] for x in m.per_tau[MC.SURVIVAL_TAU]] == [top / 20] * 3
+    assert [x["top"] for x in m.per_tau[manual_construction.SURVIVAL_TAU]] == [top / 20] * 3
 
 
 def test_always_is_a_rate_whose_interval_reaches_95_percent():
     """48 of 60 tops survive: the rate is clear of ½ (Wilson 95% CI 68–88%) but wholly short of the 95% that
     "always" is read as, so partly; read as ≥ 85% it would be reproduced: the margin decides."""
-    m = MC.measure(sweep(16, RISING, 3))
+    m = manual_construction.measure(sweep(16, RISING, 3))
     top = m.claims[0]
     assert (top.verdict, top.reason, top.value, top.n) == (
         PARTLY,
@@ -129,8 +129,8 @@ def test_always_is_a_rate_whose_interval_reaches_95_percent():
     )
     assert 0.5 < top.ci[0] and top.ci[1] < 0.95 and top.p < ALPHA
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(MC, "TOP_ALWAYS", 0.85)
-        loose = MC.measure(sweep(16, RISING, 3)).claims[0]
+        mp.setattr(manual_construction, "TOP_ALWAYS", 0.85)
+        loose = manual_construction.measure(sweep(16, RISING, 3)).claims[0]
     assert (loose.verdict, loose.reason, loose.margin) == (
         REPRODUCED,
         "beyond_margin",
@@ -144,7 +144,10 @@ def rows(rates: dict, n: int) -> list[dict]:
     for r, share in rates.items():
         kept = round(share * n)
         out += [
-            {"r": r, MC.SURVIVAL_TAU: {"top": True, "second": i < kept, "revived": 0}}
+            {
+                "r": r,
+                manual_construction.SURVIVAL_TAU: {"top": True, "second": i < kept, "revived": 0},
+            }
             for i in range(n)
         ]
     return out
@@ -154,7 +157,7 @@ def test_the_second_s_rise_is_judged_against_the_conventional_rho():
     """Survival rates 47%, 50%, 53% over 2,000 trials at each r: ρ = 0.049, its 95% CI [0.023, 0.075] clear
     of 0 (p < 0.01) but wholly short of |ρ| = 0.1 → partly. No rise at all over 1,000 trials per r: ρ = 0
     with a CI [−0.037, 0.037] that rules out ρ = 0.1 → not reproduced (not "too wide")."""
-    weak = MC.claims_of(rows({0.0: 0.47, 0.5: 0.50, 1.0: 0.53}, 2000))[1]
+    weak = manual_construction.claims_of(rows({0.0: 0.47, 0.5: 0.50, 1.0: 0.53}, 2000))[1]
     assert (weak.verdict, weak.reason, weak.n, weak.margin) == (
         PARTLY,
         "short_of_margin",
@@ -162,7 +165,7 @@ def test_the_second_s_rise_is_judged_against_the_conventional_rho():
         0.1,
     )
     assert weak.value == pytest.approx(0.049, abs=0.001) and 0 < weak.ci[0] and weak.ci[1] < 0.1
-    flat = MC.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 1000))[1]
+    flat = manual_construction.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 1000))[1]
     assert (flat.verdict, flat.reason, flat.needs_n) == (
         NOT_REPRODUCED,
         "rules_out_margin",
@@ -170,23 +173,29 @@ def test_the_second_s_rise_is_judged_against_the_conventional_rho():
     )
     assert flat.value == pytest.approx(0.0, abs=1e-12) and flat.ci[0] < 0 < flat.ci[1] < 0.1
     # The same flat rates over 20 trials per r: the CI holds both 0 and 0.1; needs_n says what would decide.
-    few = MC.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 20))[1]
+    few = manual_construction.claims_of(rows({0.0: 0.5, 0.5: 0.5, 1.0: 0.5}, 20))[1]
     assert (few.verdict, few.reason) == (NOT_ASSESSABLE, "too_wide") and few.needs_n > 60
 
 
 def test_revivals_some_none_or_every_one():
-    assert (MC.revival_claim(3, 60).verdict, MC.revival_claim(3, 60).reason) == (
+    assert (
+        manual_construction.revival_claim(3, 60).verdict,
+        manual_construction.revival_claim(3, 60).reason,
+    ) == (
         REPRODUCED,
         "observed",
     )
-    none, every = MC.revival_claim(0, 60), MC.revival_claim(60, 60)
+    none, every = (
+        manual_construction.revival_claim(0, 60),
+        manual_construction.revival_claim(60, 60),
+    )
     assert (none.verdict, none.reason, none.value) == (NOT_REPRODUCED, "not_observed", 0.0)
     assert (every.verdict, every.reason, every.value) == (
         NOT_REPRODUCED,
         "not_observed",
         1.0,
     )
-    empty = MC.revival_claim(0, 0)
+    empty = manual_construction.revival_claim(0, 0)
     assert (empty.verdict, empty.reason, empty.n) == (NOT_ASSESSABLE, "too_few_valid", 0)
 
 
@@ -195,7 +204,7 @@ def test_a_wrong_stored_frequency_is_caught_by_the_check():
     trials[5] = stored(
         1, 0.5, True, True, False, chosen={"k_top": K_SECOND, "k_second": K_TOP}
     )  # swapped
-    m = MC.measure(trials)
+    m = manual_construction.measure(trials)
     assert (
         m.check["checked"] == 12
         and m.check["agree"] == 11
@@ -205,16 +214,16 @@ def test_a_wrong_stored_frequency_is_caught_by_the_check():
 
 def test_too_few_valid_trials_is_not_assessable():
     trials = [stored(i, 0.5, True, True, False, diverged=i >= 2) for i in range(6)]
-    m = MC.measure(trials)
+    m = manual_construction.measure(trials)
     assert m.assessable is False and not m.rows
-    assert [c.name for c in m.claims] == list(MC.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(manual_construction.CLAIM_NAMES)
     assert all(
         c.verdict == "not assessable" and (c.reason, c.n) == ("too_few_valid", 2) for c in m.claims
     )
 
 
 def test_manual_construction_reads_the_frequencies_the_transform_chose():
-    (row,) = MC.trial_rows([stored(0, 0.5, top=True, second=False, revived=True)])
+    (row,) = manual_construction.trial_rows([stored(0, 0.5, top=True, second=False, revived=True)])
     assert (row["k_top"], row["k_second"]) == (K_TOP, K_SECOND)
     assert row[0.05] == {
         "top": True,
@@ -223,4 +232,4 @@ def test_manual_construction_reads_the_frequencies_the_transform_chose():
         "survivors": 2,
     }  # k = 1 came back from ε
     with pytest.raises(ValueError, match="no stored transform choice 'k_top'"):
-        MC.trial_rows([stored(1, 0.5, True, True, False, chosen={})])
+        manual_construction.trial_rows([stored(1, 0.5, True, True, False, chosen={})])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from modadd_trials import trial_result
 
-from cinit_tf.studies import perturbation as P
+from cinit_tf.studies import perturbation
 from cinit_tf.trial import StoredTrial
 
 OTHERS = [9.0, 10.0, 11.0]  # the unscaled frequencies: mean 10, population std √(2/3)
@@ -49,9 +49,9 @@ Z_UP, Z_DOWN = (40.0 - 10.0) / math.sqrt(2 / 3), (0.0 - 10.0) / math.sqrt(2 / 3)
 
 
 def test_far_above_survives_far_below_dies_reproduces_every_claim():
-    m = P.measure(sweep(10, above=10, below=0))
+    m = perturbation.measure(sweep(10, above=10, below=0))
     assert m.assessable and len(m.valid) == 20 and not m.excluded
-    assert [c.name for c in m.claims] == list(P.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(perturbation.CLAIM_NAMES)
     assert [c.verdict for c in m.claims] == ["reproduced"] * 3
     assert m.claims[0].detail.startswith(
         "10 of 10 trials with z ≥ 3 survived; rate = 1 (95% CI [0.722, 1], n = 10)"
@@ -63,7 +63,7 @@ def test_far_above_survives_far_below_dies_reproduces_every_claim():
     assert all(c.reason == "beyond_margin" for c in m.claims)
     assert sorted({r["z"] for r in m.rows}) == pytest.approx([Z_DOWN, Z_UP])
     assert m.spearman["rho"] == pytest.approx(1.0) and m.spearman["n"] == 20
-    bins = m.bins[P.SURVIVAL_TAU]
+    bins = m.bins[perturbation.SURVIVAL_TAU]
     assert (bins[0]["n"], bins[0]["rate"], bins[-1]["n"], bins[-1]["rate"]) == (10, 0.0, 10, 1.0)
     assert sum(b["n"] for b in bins[1:-1]) == 0
     # One line per embedding, two points (s = 0, s = 2); across them only signal_2 changed, as the store says.
@@ -94,9 +94,9 @@ def test_far_above_survives_far_below_dies_reproduces_every_claim():
     ],
 )
 def test_perturbation_claims_known_answers(n, above, below, verdicts):
-    m = P.measure(sweep(n, above, below))
+    m = perturbation.measure(sweep(n, above, below))
     assert tuple(c.verdict for c in m.claims) == verdicts
-    bins = m.bins[P.SURVIVAL_TAU]
+    bins = m.bins[perturbation.SURVIVAL_TAU]
     assert bins[-1]["rate"] == pytest.approx(above / n) and bins[0]["rate"] == pytest.approx(
         below / n
     )
@@ -107,7 +107,7 @@ def test_a_wrong_stored_frequency_is_caught_by_the_check():
     trials[0] = stored(
         0, 2.0, True, chosen={"k": 3}
     )  # the store says k = 3; the data changed k = 2
-    m = P.measure(trials)
+    m = perturbation.measure(trials)
     assert m.check["checked"] == 4 and m.check["agree"] == 3 and m.check["disagree"] == [100]
 
 
@@ -116,21 +116,21 @@ def test_diverged_trials_are_left_out_of_every_statistic():
         stored(50, 2.0, False, diverged=True),
         stored(51, 0.0, True, diverged=True),
     ]
-    m = P.measure(trials)
+    m = perturbation.measure(trials)
     assert len(m.trials) == 22 and len(m.valid) == 20
     assert [len(ts) for ts in m.excluded.values()] == [2]
     # The diverged trials (a dead one far above, a surviving one far below) count in neither rate.
     assert m.claims[0].detail.startswith("10 of 10 trials") and m.claims[1].detail.startswith(
         "0 of 10 trials"
     )
-    assert sum(b["n"] for b in m.bins[P.SURVIVAL_TAU]) == 20
+    assert sum(b["n"] for b in m.bins[perturbation.SURVIVAL_TAU]) == 20
 
 
 def test_too_few_valid_trials_is_not_assessable():
     trials = [stored(e, 2.0, True, diverged=e >= 3) for e in range(8)]
-    m = P.measure(trials)
+    m = perturbation.measure(trials)
     assert m.assessable is False and not m.rows
-    assert [c.name for c in m.claims] == list(P.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(perturbation.CLAIM_NAMES)
     assert all(c.verdict == "not assessable" and "only 3 of 8 trials" in c.detail for c in m.claims)
 
 
@@ -139,15 +139,17 @@ def test_too_few_valid_trials_is_not_assessable():
 
 def test_perturbation_reads_the_frequency_the_transform_chose():
     # k = 2 was scaled up: it dominates at the start and survives; nothing in the settings says which k it was.
-    (row,) = P.trial_rows([stored(0, 2.0, True)])
+    (row,) = perturbation.trial_rows([stored(0, 2.0, True)])
     assert row["k"] == 2 and row["survived"][0.05]
     assert row["z"] == pytest.approx(Z_UP)
     with pytest.raises(ValueError, match="no stored transform choice 'k'"):
-        P.trial_rows([stored(1, 2.0, True, chosen={})])
+        perturbation.trial_rows([stored(1, 2.0, True, chosen={})])
 
 
 def test_deviation_in_units_of_the_other_signals():
     norms = np.array([1.0, 3.0, 5.0, 20.0])
     # others = 1, 3, 5: mean 3, population std sqrt(8/3)
-    assert P.deviation(norms, 4) == pytest.approx((20 - 3) / math.sqrt(8 / 3))
-    assert P.deviation(norms, 2) == pytest.approx((3 - 26 / 3) / np.std([1.0, 5.0, 20.0]))
+    assert perturbation.deviation(norms, 4) == pytest.approx((20 - 3) / math.sqrt(8 / 3))
+    assert perturbation.deviation(norms, 2) == pytest.approx(
+        (3 - 26 / 3) / np.std([1.0, 5.0, 20.0])
+    )

@@ -14,7 +14,7 @@ from smoke_reports import run_smoke
 from cinit_tf.measures import curves as curve_stats
 from cinit_tf.prose import winning_tickets as tickets_report
 from cinit_tf.stats.claims import NOT_ASSESSABLE, NOT_REPRODUCED, PARTLY, REPRODUCED, headline
-from cinit_tf.studies import winning_tickets as W
+from cinit_tf.studies import winning_tickets
 from cinit_tf.trial import StoredTrial
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -64,7 +64,7 @@ def trial(
         id=f"{case}{seed:02d}",
         settings=settings,
         result=result,
-        chosen={"kept": list(kept)} if case != W.FULL else {},
+        chosen={"kept": list(kept)} if case != winning_tickets.FULL else {},
     )
 
 
@@ -73,7 +73,7 @@ def verdicts(trials):
     return {
         c.name.split(" ")[0]
         + ("" if c.name[0] != "B" else "_" + c.name.split(" ")[1].rstrip(",")): c.verdict
-        for c in W.measure(trials).claims
+        for c in winning_tickets.measure(trials).claims
     }
 
 
@@ -94,7 +94,7 @@ def population(
     out = []
     for s in range(n):
         out += [
-            trial(W.FULL, s, curve(full_low, 100 + s), circles=4),
+            trial(winning_tickets.FULL, s, curve(full_low, 100 + s), circles=4),
             trial("A", s, curve(1e-1, 300), circles=a_circles(s), kept=[1]),
             trial(
                 "B",
@@ -124,32 +124,39 @@ def test_spikes_count_rises_above_ten_times_the_running_minimum_after_the_loss_f
     loss = [4.0, 11.0, 0.5, 1e-2, 1e-3, 2e-2, 3e-2, 1e-4, 8e-4, 1e-5, 1e-3, 1e-6]
     # 11 is the memorisation bump (before 0.5); 2e-2, 3e-2 is one spike (> 10 × 1e-3); 8e-4 is 8× 1e-4, not one;
     # 1e-3 is 100× 1e-5.
-    assert curve_stats.count_spikes(loss, W.SPIKE_RISE, W.SPIKE_FROM) == 2
     assert (
-        curve_stats.count_spikes(loss, 5.0, W.SPIKE_FROM) == 3
+        curve_stats.count_spikes(loss, winning_tickets.SPIKE_RISE, winning_tickets.SPIKE_FROM) == 2
+    )
+    assert (
+        curve_stats.count_spikes(loss, 5.0, winning_tickets.SPIKE_FROM) == 3
     )  # a looser rule would count the 8× rise too
     assert (
-        curve_stats.count_spikes([4.0, 3.0, 5.0, 2.0], W.SPIKE_RISE, W.SPIKE_FROM) == 0
+        curve_stats.count_spikes(
+            [4.0, 3.0, 5.0, 2.0], winning_tickets.SPIKE_RISE, winning_tickets.SPIKE_FROM
+        )
+        == 0
     )  # never below 1: nothing counted
 
 
 def test_mean_log_loss_is_the_time_average_of_log10_loss():
     assert curve_stats.time_mean_log10(
-        [0, 10, 20], [1.0, 0.1, 0.01], W.LOSS_FLOOR
+        [0, 10, 20], [1.0, 0.1, 0.01], winning_tickets.LOSS_FLOOR
     ) == pytest.approx(-1.0)
-    assert curve_stats.time_mean_log10([0, 10, 30], [1.0, 0.1, 0.1], W.LOSS_FLOOR) == pytest.approx(
-        (-5 - 20) / 30
-    )
-    assert curve_stats.time_mean_log10([0, 10], [1.0, 0.0], W.LOSS_FLOOR) == pytest.approx(
-        -5.0
-    )  # an exact 0 is floored at 1e-10
+    assert curve_stats.time_mean_log10(
+        [0, 10, 30], [1.0, 0.1, 0.1], winning_tickets.LOSS_FLOOR
+    ) == pytest.approx((-5 - 20) / 30)
+    assert curve_stats.time_mean_log10(
+        [0, 10], [1.0, 0.0], winning_tickets.LOSS_FLOOR
+    ) == pytest.approx(-5.0)  # an exact 0 is floored at 1e-10
     assert math.isnan(
-        curve_stats.time_mean_log10([0, 10, 20], [1.0, float("nan"), 0.1], W.LOSS_FLOOR)
+        curve_stats.time_mean_log10(
+            [0, 10, 20], [1.0, float("nan"), 0.1], winning_tickets.LOSS_FLOOR
+        )
     )
 
 
 def test_run_stats_reads_levels_circles_and_revivals():
-    s = W.run_stats(trial("A", 3, curve(1e-5, 100), circles=4, kept=[2]), valid=True)
+    s = winning_tickets.run_stats(trial("A", 3, curve(1e-5, 100), circles=4, kept=[2]), valid=True)
     assert (
         s["lowest"] == pytest.approx(1e-5) and s["lowest_step"] == 580
     )  # 0.61 − t/100 ≤ −5 first at t = 580
@@ -157,7 +164,7 @@ def test_run_stats_reads_levels_circles_and_revivals():
         s["to"]["1e-06"]
     )
     assert s["circles"] == 4 and s["survivors"] == [1, 2, 3, 4] and s["revived"] == [1, 3, 4]
-    assert W.censored_steps(s, 1e-6) == 2000.0  # never reached: counted at the budget
+    assert winning_tickets.censored_steps(s, 1e-6) == 2000.0  # never reached: counted at the budget
 
 
 # ---------------------------------------------------------------- each claim's verdict, known answers
@@ -184,7 +191,7 @@ def test_partly():
     # B lower than full in 9 seeds and higher in 7, by similar amounts: the interval holds 0 but lies within
     # ±0.05 decades, far short of the declared 0.3: "B is faster" at the paper's size is ruled out.
     mixed = population(b_scale=lambda s: 100 + s + (-8 if s < 9 else 8), b_low=1e-5)
-    claim = W.measure(mixed).claims[1]
+    claim = winning_tickets.measure(mixed).claims[1]
     assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "rules_out_margin")
     assert (
         "B lower in 9 of 16 seeds" in claim.detail
@@ -197,7 +204,7 @@ def test_partly():
     assert verdicts(population(a_circles=lambda s: 3 if s < 12 else 1))["A"] == PARTLY
     # B against full with an interval holding both 0 and the margin: not assessable, with the seeds that decide.
     wide = population(b_scale=lambda s: 100 + s + (-60 if s < 9 else 50), b_low=1e-5)
-    claim = W.measure(wide).claims[1]
+    claim = winning_tickets.measure(wide).claims[1]
     assert (
         claim.verdict == NOT_ASSESSABLE
         and claim.needs_n > 16
@@ -226,7 +233,7 @@ def test_not_reproduced():
 
 
 def test_not_assessable_when_most_b_runs_are_invalid():
-    m = W.measure(population(b_bad=lambda s: s >= 6))
+    m = winning_tickets.measure(population(b_bad=lambda s: s >= 6))
     v = {c.name: c.verdict for c in m.claims}
     assert (
         v["B reaches a loss near 1e-7"] == NOT_ASSESSABLE
@@ -248,7 +255,7 @@ def test_not_assessable_when_most_b_runs_are_invalid():
 def test_b_near_1e7_is_judged_only_once_b_has_levelled_off_and_full_has_got_there():
     # Still falling at every seed's last record (4e-5 there) while full reaches 1e-7: too short to tell.
     still = population(b=lambda s: curve(1e-9, 400 + s), full_low=1e-7)
-    claim = W.measure(still).claims[0]
+    claim = winning_tickets.measure(still).claims[0]
     assert claim.verdict == NOT_ASSESSABLE
     assert (
         "last record in 16 of 16 seeds" in claim.detail
@@ -256,7 +263,7 @@ def test_b_near_1e7_is_judged_only_once_b_has_levelled_off_and_full_has_got_ther
     )
     assert "full run has not reached" not in claim.detail
     # B levelled off at 2e-6 (partly, were full there), but full's lowest is 1e-5: too short to tell.
-    short = W.measure(population(b_low=2e-6)).claims[0]
+    short = winning_tickets.measure(population(b_low=2e-6)).claims[0]
     assert (
         short.verdict == NOT_ASSESSABLE
         and "the full run has not reached 1e-06 itself" in short.detail
@@ -281,7 +288,7 @@ def test_a_settled_b_is_not_still_falling_and_is_averaged_to_the_budget():
     for t in runs:
         if t.settings["case"] == "B":
             t.result.stop_reason = "settled"
-    claim = W.measure(runs).claims[0]
+    claim = winning_tickets.measure(runs).claims[0]
     assert claim.verdict != NOT_ASSESSABLE and "last record in 0 of 16 seeds" in claim.detail
     # A run settled at step 1000 of a 2000-step budget is held at its last value over the rest of the budget.
     steps, loss = np.array([0, 500, 1000]), np.array([1.0, 0.1, 0.01])
@@ -308,12 +315,12 @@ def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
     mixed = population(
         b=lambda s: curve(5e-7, 50 + s), d=lambda s: curve(5e-7 * (1.5 if s < 9 else 0.5), 50 + s)
     )
-    claim = W.measure(mixed).claims[5]
+    claim = winning_tickets.measure(mixed).claims[5]
     assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "rules_out_margin")
     assert "B lower in 9 of 16" in claim.detail
     assert claim.value == pytest.approx((9 * math.log10(1 / 1.5) + 7 * math.log10(2)) / 16)
     # Not reproduced: the two random circles end a decade below the two winning ones in every seed.
-    claim = W.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims[5]
+    claim = winning_tickets.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims[5]
     assert (claim.verdict, claim.reason) == (NOT_REPRODUCED, "opposite")
     assert claim.value == pytest.approx(1.0)
     # Sooner but to the same level is not learning better: who learns is read at the end of the budget.
@@ -326,48 +333,50 @@ def test_b_against_d_two_winning_circles_learn_and_two_random_ones_do_not():
 
 
 def test_the_short_number_names_the_claim_that_set_the_headline():
-    claims = W.measure(population()).claims  # all reproduced: the section's point is named
-    assert tickets_report.short_number(claims, W.SHORT_NAMES) == (
+    claims = winning_tickets.measure(
+        population()
+    ).claims  # all reproduced: the section's point is named
+    assert tickets_report.short_number(claims, winning_tickets.SHORT_NAMES) == (
         "B vs D: mean paired difference of the level (mean log10 test loss, "
         "last tenth), B − D -4.3 [-4.3, -4.3] (reproduced, beyond margin)"
     )
-    claims = W.measure(
+    claims = winning_tickets.measure(
         population(a_circles=lambda s: 3 if s < 12 else 1)
     ).claims  # only A's revival is partly
     assert (
-        tickets_report.short_number(claims, W.SHORT_NAMES)
+        tickets_report.short_number(claims, winning_tickets.SHORT_NAMES)
         == "A revives: rate 0.75 [0.505, 0.898] (partly, short of margin)"
     )
     # D ends a decade below B and below full: "D struggles" and B against D both fail; on a tie the section's
     # point (B against D) is named.
-    claims = W.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims
+    claims = winning_tickets.measure(population(d=lambda s: curve(5e-8, 30 + s))).claims
     assert [c.verdict for c in claims].count(NOT_REPRODUCED) == 2 and claims[
         3
     ].verdict == NOT_REPRODUCED
-    assert tickets_report.short_number(claims, W.SHORT_NAMES) == (
+    assert tickets_report.short_number(claims, winning_tickets.SHORT_NAMES) == (
         "B vs D: mean paired difference of the level (mean log10 test loss, "
         "last tenth), B − D 1 [1, 1] (not reproduced, opposite)"
     )
-    claims = W.measure(
+    claims = winning_tickets.measure(
         population(b_low=2e-6)
     ).claims  # claim (1) not assessable, the weakest: the reason is named
-    assert tickets_report.short_number(claims, W.SHORT_NAMES).startswith(
+    assert tickets_report.short_number(claims, winning_tickets.SHORT_NAMES).startswith(
         "B near 1e-7: B's median test loss over the last tenth of the "
         "budget (10^level; interval: IQR) 2.00e-06"
     )
-    assert tickets_report.short_number(claims, W.SHORT_NAMES).endswith(
+    assert tickets_report.short_number(claims, winning_tickets.SHORT_NAMES).endswith(
         "(not assessable, precondition fails)"
     )
 
 
 def test_write_puts_the_short_number_in_the_index(tmp_path):
-    m = W.measure(population(n=4, d=lambda s: curve(5e-7, 30 + s)))
-    section = W.write(m, {}, tmp_path)
+    m = winning_tickets.measure(population(n=4, d=lambda s: curve(5e-7, 30 + s)))
+    section = winning_tickets.write(m, {}, tmp_path)
     assert (
         section.verdict == NOT_REPRODUCED
     )  # four seeds: nothing is significant, so the weakest is B against D
     assert section.short_number == tickets_report.short_number(
-        m.claims, W.SHORT_NAMES
+        m.claims, winning_tickets.SHORT_NAMES
     ) and section.short_number.startswith("B vs D: ")
     assert len(section.claims) == 6 and section.claims[5].name == "B learns, D does not (B below D)"
 
@@ -378,12 +387,14 @@ def test_not_assessable_when_most_trials_are_invalid(tmp_path):
     for t in trials:
         if t.settings["case"] in bad:
             t.result.nonfinite_step = 40  # 3 of 5 cases diverged: 8 of 20 trials valid
-    m = W.measure(trials)
+    m = winning_tickets.measure(trials)
     assert m.assessable is False and len(m.valid) == 8
-    assert [c.name for c in m.claims] == list(W.CLAIM_NAMES)
+    assert [c.name for c in m.claims] == list(winning_tickets.CLAIM_NAMES)
     assert [c.verdict for c in m.claims] == [NOT_ASSESSABLE] * 6
     assert m.by_seed == {} and m.example is None  # nothing measured
-    section = W.write(m, {}, tmp_path)  # the standard section: no statistic, no figure
+    section = winning_tickets.write(
+        m, {}, tmp_path
+    )  # the standard section: no statistic, no figure
     assert (
         section.verdict == NOT_ASSESSABLE and section.figures == [] and not list(tmp_path.iterdir())
     )
@@ -392,18 +403,25 @@ def test_not_assessable_when_most_trials_are_invalid(tmp_path):
 
 def test_measure_numbers_and_the_typical_example():
     trials = population(n=5)
-    full = {t.settings["seeds"]["embedding"]: t for t in trials if t.settings["case"] == W.FULL}
+    full = {
+        t.settings["seeds"]["embedding"]: t
+        for t in trials
+        if t.settings["case"] == winning_tickets.FULL
+    }
     full[2].result.test_loss = full[2].result.test_loss.copy()
     full[2].result.test_loss[3] = float(
         "nan"
     )  # its ⟨log10 test loss⟩ is nan: it cannot be the example
-    m = W.measure(trials)
-    assert math.isnan(m.by_seed[2][W.FULL]["mean_log_loss"]) and m.by_seed[2][W.FULL]["valid"]
+    m = winning_tickets.measure(trials)
+    assert (
+        math.isnan(m.by_seed[2][winning_tickets.FULL]["mean_log_loss"])
+        and m.by_seed[2][winning_tickets.FULL]["valid"]
+    )
     # Full runs fall a decade every 100 + s steps: ⟨log10 L⟩ grows with s; over seeds 0, 1, 3, 4 the median lies
     # halfway between seeds 1 and 3, which tie; the lower seed is the example.
     assert m.example == 1
-    assert m.mean_log_loss[W.FULL]["n"] == 4
-    assert m.lowest["B"]["median"] == pytest.approx(5e-7) and m.lowest[W.FULL][
+    assert m.mean_log_loss[winning_tickets.FULL]["n"] == 4
+    assert m.lowest["B"]["median"] == pytest.approx(5e-7) and m.lowest[winning_tickets.FULL][
         "median"
     ] == pytest.approx(1e-5)
     # B at seed s reaches 1e-2 once 0.61 − t/(50 + s) ≤ −2, at the next record (every 20 steps): 140 for s ≤ 3, 160 for 4.
@@ -431,7 +449,7 @@ def test_smoke_report(smoke):
     assert text.index("Rule:") < text.index("Verdict: **")
     assert "Fig. 15" in text and "keep_zero = false" in text
     runs = summary["summary"]["runs"]
-    assert len(runs) == 3 and all(set(r) == set(W.CASES) for r in runs.values())
+    assert len(runs) == 3 and all(set(r) == set(winning_tickets.CASES) for r in runs.values())
     for r in runs.values():
         top = r["full"]["survivors"]
         assert (
@@ -443,7 +461,7 @@ def test_smoke_report(smoke):
             r["B"]["kept"]
         )
         assert set(r["B"]["kept"]) <= set(top) or len(top) < 2
-    assert [c["name"] for c in summary["claims"]] == list(W.CLAIM_NAMES)
+    assert [c["name"] for c in summary["claims"]] == list(winning_tickets.CLAIM_NAMES)
     assert summary["summary"]["claims"] == {c["name"]: c["verdict"] for c in summary["claims"]}
     # 3 seeds of five arms, and 4 of each standard-loss case beside them (counted, not judged)
     assert summary["excluded"] == [
@@ -496,8 +514,8 @@ def test_settled_runs_of_the_papers_budget_make_a_report_that_says_where_k1_and_
             np.ones(stop + 1),
             "settled" if i % 2 else "max_steps",
         )
-    m = W.measure(trials)
-    full = [t for t in trials if t.settings["case"] == W.FULL]
+    m = winning_tickets.measure(trials)
+    full = [t for t in trials if t.settings["case"] == winning_tickets.FULL]
     assert tickets_report.k_text(full).startswith(
         f"k₁ and k₂ are read off each seed's `full` run where it stopped: "
         f"{sum(t.result.stop_reason == 'settled' for t in full)} of 4 settled"
@@ -505,12 +523,12 @@ def test_settled_runs_of_the_papers_budget_make_a_report_that_says_where_k1_and_
     assert tickets_report.budget_text(m.budget).startswith(
         "Claim (1) is judged within the paper's budget (30000 steps"
     )
-    section = W.write(m, {}, tmp_path)
+    section = winning_tickets.write(m, {}, tmp_path)
     assert (tmp_path / "test_loss_arms.png").stat().st_size > 0 and section.figures
     shorter = population(n=4)
-    assert tickets_report.k_text([t for t in shorter if t.settings["case"] == W.FULL]).startswith(
-        "k₁ and k₂ are read off the `full` run at the end of our shorter budget"
-    )
+    assert tickets_report.k_text(
+        [t for t in shorter if t.settings["case"] == winning_tickets.FULL]
+    ).startswith("k₁ and k₂ are read off the `full` run at the end of our shorter budget")
     assert (
         tickets_report.budget_text([2000])
         == "Claim (1) is judged at our budget of 2000 steps, not the paper's 30,000."
@@ -518,7 +536,7 @@ def test_settled_runs_of_the_papers_budget_make_a_report_that_says_where_k1_and_
 
 
 def test_the_report_counts_the_runs_of_each_arm_that_reached_each_loss_level():
-    m = W.measure(
+    m = winning_tickets.measure(
         population(n=4)
     )  # B falls to 5e-7, D and C level off at 1e-2, A at 1e-1, full at 1e-5
     text = tickets_report.learned_text(m)
@@ -541,7 +559,7 @@ def test_the_level_is_the_mean_log_loss_over_the_last_tenth_not_the_final_record
         loss[-1] = 1e-3
         return loss
 
-    m = W.measure(population(b=jumped))
+    m = winning_tickets.measure(population(b=jumped))
     assert (
         m.by_seed[0]["B"]["level"] == pytest.approx(-73 / 11) and m.by_seed[0]["B"]["final"] == 1e-3
     )
@@ -556,14 +574,19 @@ def test_the_level_is_the_mean_log_loss_over_the_last_tenth_not_the_final_record
     exact = population(b_low=5e-8)
     for t in exact:
         t.settings["train"]["loss"] = "exact"
-    assert "16 of 16 exact-loss B runs hold a level below it" in W.measure(exact).claims[0].detail
+    assert (
+        "16 of 16 exact-loss B runs hold a level below it"
+        in winning_tickets.measure(exact).claims[0].detail
+    )
 
 
 def test_struggling_is_a_level_and_faster_is_the_time_average():
     # C falls a decade every 300 + s steps to full's 1e-5 and holds it over the last tenth: slower (its
     # ⟨log10 L⟩ lies more than a decade above full's), but it ends where full ends: it does not struggle.
-    m = W.measure(population(c_low=1e-5, c_scale=lambda s: 300 + s))
-    slower = [c["mean_log_loss"] - f["mean_log_loss"] for f, c in W.paired(m.by_seed, "C")]
+    m = winning_tickets.measure(population(c_low=1e-5, c_scale=lambda s: 300 + s))
+    slower = [
+        c["mean_log_loss"] - f["mean_log_loss"] for f, c in winning_tickets.paired(m.by_seed, "C")
+    ]
     assert min(slower) > 1.0
     claim = m.claims[2]
     assert claim.verdict == NOT_REPRODUCED and claim.value == pytest.approx(0.0, abs=1e-12)
@@ -600,9 +623,9 @@ def companions(n=4):
 
 def test_the_companion_runs_are_counted_and_drawn_not_judged(tmp_path):
     arms, extra = population(n=4), companions()
-    alone, both = W.measure(arms), W.measure(arms + extra)
+    alone, both = winning_tickets.measure(arms), winning_tickets.measure(arms + extra)
     assert [c.record() for c in both.claims] == [c.record() for c in alone.claims]
-    assert len(both.trials) == 28 and set(both.by_seed[0]) == set(W.CASES)
+    assert len(both.trials) == 28 and set(both.by_seed[0]) == set(winning_tickets.CASES)
     k = both.companion
     assert (k["n"], k["collapsed"], k["not_recorded"]) == (8, 2, 1)
     assert (k["step"], k["range"]) == (1000.0, (1000, 1000))
@@ -616,7 +639,7 @@ def test_the_companion_runs_are_counted_and_drawn_not_judged(tmp_path):
         "training pair's loss exactly 0) and 1 hold no record, first at step 1,000 "
         "(median; 1,000–1,000); after it their test loss rose by 3 decades"
     )
-    section = W.write(both, {}, tmp_path)
+    section = winning_tickets.write(both, {}, tmp_path)
     assert (
         text in section.findings and (tmp_path / "standard_vs_exact_loss.png").stat().st_size > 5000
     )
@@ -629,9 +652,9 @@ def test_the_companion_runs_are_counted_and_drawn_not_judged(tmp_path):
 
 def test_the_report_says_whether_a_revives_with_the_exact_loss():
     runs = population(n=4, a_circles=lambda s: 3 if s else 1)
-    assert tickets_report.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE).startswith(
-        "No A run trained with"
-    )
+    assert tickets_report.revival_text(
+        winning_tickets.measure(runs).runs_of["A"], winning_tickets.SPIKE_RISE
+    ).startswith("No A run trained with")
     for t in runs:
         t.settings["train"]["loss"] = "exact"
     spiky = next(
@@ -639,7 +662,9 @@ def test_the_report_says_whether_a_revives_with_the_exact_loss():
     )
     spiky.result.test_loss = spiky.result.test_loss.copy()
     spiky.result.test_loss[-5] = 2.0  # 20× above the running minimum of 0.1: one spike
-    text = tickets_report.revival_text(W.measure(runs).runs_of["A"], W.SPIKE_RISE)
+    text = tickets_report.revival_text(
+        winning_tickets.measure(runs).runs_of["A"], winning_tickets.SPIKE_RISE
+    )
     assert (
         "3 of 4 A runs end with more than one circle; 1 of 4 show a test-loss spike (above 10× the "
         "running minimum), and 2 of the 3 that revive do so without any spike."
