@@ -158,12 +158,12 @@ def test_mean_log_loss_is_the_time_average_of_log10_loss():
 def test_run_stats_reads_levels_circles_and_revivals():
     s = winning_tickets.run_stats(trial("A", 3, curve(1e-5, 100), circles=4, kept=[2]), valid=True)
     assert (
-        s["lowest"] == pytest.approx(1e-5) and s["lowest_step"] == 580
+        s.lowest == pytest.approx(1e-5) and s.lowest_step == 580
     )  # 0.61 − t/100 ≤ −5 first at t = 580
-    assert s["to"] == {"0.01": 280.0, "0.0001": 480.0, "1e-06": s["to"]["1e-06"]} and math.isnan(
-        s["to"]["1e-06"]
+    assert s.to == {"0.01": 280.0, "0.0001": 480.0, "1e-06": s.to["1e-06"]} and math.isnan(
+        s.to["1e-06"]
     )
-    assert s["circles"] == 4 and s["survivors"] == [1, 2, 3, 4] and s["revived"] == [1, 3, 4]
+    assert s.circles == 4 and s.survivors == [1, 2, 3, 4] and s.revived == [1, 3, 4]
     assert winning_tickets.censored_steps(s, 1e-6) == 2000.0  # never reached: counted at the budget
 
 
@@ -414,8 +414,8 @@ def test_measure_numbers_and_the_typical_example():
     )  # its ⟨log10 test loss⟩ is nan: it cannot be the example
     m = winning_tickets.measure(trials)
     assert (
-        math.isnan(m.by_seed[2][winning_tickets.FULL]["mean_log_loss"])
-        and m.by_seed[2][winning_tickets.FULL]["valid"]
+        math.isnan(m.by_seed[2][winning_tickets.FULL].mean_log_loss)
+        and m.by_seed[2][winning_tickets.FULL].valid
     )
     # Full runs fall a decade every 100 + s steps: ⟨log10 L⟩ grows with s; over seeds 0, 1, 3, 4 the median lies
     # halfway between seeds 1 and 3, which tie; the lower seed is the example.
@@ -560,9 +560,7 @@ def test_the_level_is_the_mean_log_loss_over_the_last_tenth_not_the_final_record
         return loss
 
     m = winning_tickets.measure(population(b=jumped))
-    assert (
-        m.by_seed[0]["B"]["level"] == pytest.approx(-73 / 11) and m.by_seed[0]["B"]["final"] == 1e-3
-    )
+    assert m.by_seed[0]["B"].level == pytest.approx(-73 / 11) and m.by_seed[0]["B"].final == 1e-3
     claim = m.claims[0]
     assert claim.verdict == REPRODUCED and claim.value == pytest.approx(10 ** (-73 / 11))
     assert "16 of 16 seeds at or below 1e-06" in claim.detail
@@ -584,9 +582,7 @@ def test_struggling_is_a_level_and_faster_is_the_time_average():
     # C falls a decade every 300 + s steps to full's 1e-5 and holds it over the last tenth: slower (its
     # ⟨log10 L⟩ lies more than a decade above full's), but it ends where full ends: it does not struggle.
     m = winning_tickets.measure(population(c_low=1e-5, c_scale=lambda s: 300 + s))
-    slower = [
-        c["mean_log_loss"] - f["mean_log_loss"] for f, c in winning_tickets.paired(m.by_seed, "C")
-    ]
+    slower = [c.mean_log_loss - f.mean_log_loss for f, c in winning_tickets.paired(m.by_seed, "C")]
     assert min(slower) > 1.0
     claim = m.claims[2]
     assert claim.verdict == NOT_REPRODUCED and claim.value == pytest.approx(0.0, abs=1e-12)

@@ -44,7 +44,7 @@ def figure_loss(m, out_dir: Path) -> Figure:
             ts = [
                 ts[arm]
                 for seed, ts in sorted(trials_by_seed.items())
-                if arm in ts and m.by_seed[seed][arm]["valid"]
+                if arm in ts and m.by_seed[seed][arm].valid
             ]
             if not ts:
                 continue
@@ -102,7 +102,12 @@ def figure_paired(by_seed: dict, out_dir: Path) -> Figure:
 
     def group(arm, ref, label, key):
         pairs = paired(by_seed, arm, ref)
-        return label, COLOURS[arm], [a[key] for a, _ in pairs], [b[key] for _, b in pairs]
+        return (
+            label,
+            COLOURS[arm],
+            [getattr(a, key) for a, _ in pairs],
+            [getattr(b, key) for _, b in pairs],
+        )
 
     level = "level: mean log10 test loss, last tenth"
     panels = (

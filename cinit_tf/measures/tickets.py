@@ -4,6 +4,7 @@ and how its runs pair by seed: what its claims, tables and figures share (App. G
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from cinit_tf.stats import inference
 from cinit_tf.trial import LOSS_FLOOR
@@ -34,27 +35,56 @@ SPIKE_FROM = 1.0  # spikes are counted once the test loss has first come below 1
 FLOAT32_STEP = math.log1p(2.0**-23)
 
 
+@dataclass(frozen=True)
+class TicketRun:
+    """The numbers of one winning-tickets run (`winning_tickets.run_stats`); test losses are linear unless
+    the name says log."""
+
+    id: str
+    seed: int
+    case: str
+    loss: str  # the cross-entropy it trained with: "standard" or "exact"
+    budget: int
+    valid: bool  # among the trials every statistic uses
+    lowest: float  # lowest test loss, and the step of that record
+    lowest_step: int
+    last_step: int
+    final: float
+    level: float  # mean log10 test loss over the last tenth of the budget
+    final_acc: float
+    to: dict  # {f"{level:g}": first step at or below that test loss (nan: never)}, LEVELS
+    circles: int  # surviving frequencies at the end
+    survivors: list
+    kept: list  # the frequencies the transform kept ([] for the full run)
+    revived: list  # survivors not kept
+    spikes: int
+    mean_log_loss: float  # time-averaged log10 test loss over the budget
+    convergence_step: int | None
+    settled: bool
+
+
 # The standard-loss runs beside the arms (the paper's likely float32 setting), each with the arm it shadows.
 COMPANIONS = {"full_float32": FULL, "B_float32": "B"}
 
 
-def paired(by_seed: dict, arm: str, ref: str = FULL) -> list[tuple[dict, dict]]:
+def paired(by_seed: dict, arm: str, ref: str = FULL) -> list[tuple[TicketRun, TicketRun]]:
     """(ref, arm) run stats of the seeds where both are valid, in seed order."""
     return [
         (runs[ref], runs[arm])
         for _, runs in sorted(by_seed.items())
-        if ref in runs and arm in runs and runs[ref]["valid"] and runs[arm]["valid"]
+        if ref in runs and arm in runs and runs[ref].valid and runs[arm].valid
     ]
 
 
-def level_med(runs: list[dict]) -> dict:
+def level_med(runs: list[TicketRun]) -> dict:
     """median_iqr over runs of 10^level (each run's geometric mean test loss over the last tenth)."""
-    return inference.median_iqr([10.0 ** r["level"] for r in runs])
+    return inference.median_iqr([10.0**r.level for r in runs])
 
 
-def log_of(r: dict, key: str) -> float:
+def log_of(r: TicketRun, key: str) -> float:
     """A run's number in log10: its level as it is, its lowest test loss floored at LOSS_FLOOR."""
-    return r[key] if key == "level" else math.log10(max(r[key], LOSS_FLOOR))
+    value = getattr(r, key)
+    return value if key == "level" else math.log10(max(value, LOSS_FLOOR))
 
 
 def paired_ranks(by_seed: dict) -> tuple[dict, dict]:

@@ -21,6 +21,7 @@ from cinit_tf.measures.tickets import (
     PAPER_LOSS,
     SPIKE_FROM,
     SPIKE_RISE,
+    TicketRun,
     level_med,
 )
 from cinit_tf.stats import formatting, inference
@@ -29,21 +30,21 @@ from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup import health
 
 
-def arm_row(arm: str, runs: list[dict]) -> list:
+def arm_row(arm: str, runs: list[TicketRun]) -> list:
     """One arm's row of the report's table, over its valid runs."""
-    valid = [r for r in runs if r["valid"]]
+    valid = [r for r in runs if r.valid]
 
     def med(key):
-        return inference.median_iqr([r[key] for r in valid])
+        return inference.median_iqr([getattr(r, key) for r in valid])
 
     def to(lv):
-        got = [r["to"][f"{lv:g}"] for r in valid if np.isfinite(r["to"][f"{lv:g}"])]
+        got = [r.to[f"{lv:g}"] for r in valid if np.isfinite(r.to[f"{lv:g}"])]
         if not got:
             return f"never (0/{len(valid)})"
         return f"{formatting.fmt(inference.median_iqr(got)['median'])} ({len(got)}/{len(valid)})"
 
     def mean(key):
-        return float(np.mean([r[key] for r in valid])) if valid else float("nan")
+        return float(np.mean([getattr(r, key) for r in valid])) if valid else float("nan")
 
     low, level, circles = med("lowest"), level_med(valid), med("circles")
     return [
@@ -56,7 +57,7 @@ def arm_row(arm: str, runs: list[dict]) -> list:
         *[to(lv) for lv in LEVELS],
         formatting.fmt(mean("final_acc")),
         f"{formatting.fmt(circles['median'])} (mean {formatting.fmt(mean('circles'))})",
-        f"{formatting.fmt(mean('spikes'))} ({sum(r['spikes'] > 0 for r in valid)}/{len(valid)})",
+        f"{formatting.fmt(mean('spikes'))} ({sum(r.spikes > 0 for r in valid)}/{len(valid)})",
     ]
 
 
@@ -97,9 +98,9 @@ def learned_text(m) -> str:
     6)."""
 
     def reached(arm):
-        runs = [r for r in m.runs_of[arm] if r["valid"]]
+        runs = [r for r in m.runs_of[arm] if r.valid]
         return ", ".join(
-            f"≤ {lv:g} in {sum(np.isfinite(r['to'][f'{lv:g}']) for r in runs)} of {len(runs)}"
+            f"≤ {lv:g} in {sum(np.isfinite(r.to[f'{lv:g}']) for r in runs)} of {len(runs)}"
             for lv in LEVELS
         )
 
@@ -113,24 +114,24 @@ def learned_text(m) -> str:
 def revival_text(runs: list[dict], spike_rise: float) -> str:
     """Whether A (`runs`, its run stats) still revives other circles with the exact loss, where float32's
     collapse cannot make the spikes the paper sees beside the revival, and whether its reviving runs spike."""
-    exact = [r for r in runs if r["valid"] and r["loss"] == "exact"]
+    exact = [r for r in runs if r.valid and r.loss == "exact"]
     if not exact:
         return (
             "No A run trained with the exact loss: whether A revives without softmax collapse is not "
             "measured."
         )
-    more = [r for r in exact if r["circles"] > 1]
+    more = [r for r in exact if r.circles > 1]
     text = (
         "A with the exact loss (no softmax collapse in training; the paper sees periodic test-loss "
         f"spikes as A's representation grows): {len(more)} of {len(exact)} A runs end with more than one "
         "circle; "
-        f"{sum(r['spikes'] > 0 for r in exact)} of {len(exact)} show a test-loss spike (above "
+        f"{sum(r.spikes > 0 for r in exact)} of {len(exact)} show a test-loss spike (above "
         f"{spike_rise:g}× the running minimum)"
     )
     if not more:
         return text + "."
     return (
-        text + f", and {sum(r['spikes'] == 0 for r in more)} of the {len(more)} that revive do so "
+        text + f", and {sum(r.spikes == 0 for r in more)} of the {len(more)} that revive do so "
         "without any spike."
     )
 
@@ -179,7 +180,7 @@ def our_number(m, our_level: float) -> str:
     """The report's number of `winning_tickets.measure`: each arm's level, steps to `our_level` and
     ⟨log10 test loss⟩ (medians over seeds), and A's circles at the end."""
     level, speed, mll = m.level, m.speed, m.mean_log_loss
-    a_circ = [r["circles"] for r in m.runs_of["A"] if r["valid"]]
+    a_circ = [r.circles for r in m.runs_of["A"] if r.valid]
     a_mean = float(np.mean(a_circ)) if a_circ else float("nan")
     return (
         "test loss over the last tenth of the budget (10^level, median over seeds): "
@@ -225,13 +226,13 @@ def findings(m) -> list[str]:
             ["seed", kept, "survivors at the end", "revived"],
             [
                 [
-                    str(r["seed"]),
-                    ", ".join(map(str, r["kept"])),
-                    ", ".join(map(str, r["survivors"])),
-                    ", ".join(map(str, r["revived"])) or "none",
+                    str(r.seed),
+                    ", ".join(map(str, r.kept)),
+                    ", ".join(map(str, r.survivors)),
+                    ", ".join(map(str, r.revived)) or "none",
                 ]
                 for r in m.runs_of[arm]
-                if r["valid"]
+                if r.valid
             ],
         )
 

@@ -35,6 +35,7 @@ from cinit_tf.measures.tickets import (
     PAPER_LOSS,
     SPIKE_FROM,
     SPIKE_RISE,
+    TicketRun,
     level_med,
     paired,
 )
@@ -176,7 +177,7 @@ class WinningTicketsMeasured(Measured):
 # ---------------------------------------------------------------- per run (pure; tested on constructed curves)
 
 
-def run_stats(trial, valid: bool) -> dict:
+def run_stats(trial, valid: bool) -> TicketRun:
     """The numbers of one run; `valid` is whether it is among the trials every statistic uses (`writeup.begin`)."""
     r = trial.result
     steps = np.asarray(r.steps, dtype=np.int64)
@@ -186,29 +187,29 @@ def run_stats(trial, valid: bool) -> dict:
     kept = [int(k) for k in (trial.chosen or {}).get("kept", [])]
     survivors = (np.flatnonzero(mask) + 1).tolist()
     levels = ticket_measures.LEVELS  # the loss levels whose first step is recorded
-    return {
-        "id": trial.id,
-        "seed": curve_stats.seed_of(trial),
-        "case": trial.case,
-        "loss": trial.settings["train"].get("loss", "standard"),
-        "budget": trial.budget,
-        "valid": bool(valid),
-        "lowest": float(loss[i_low]),
-        "lowest_step": int(steps[i_low]),
-        "last_step": int(steps[-1]),
-        "final": float(loss[-1]),
-        "level": level_of(trial),
-        "final_acc": float(np.asarray(r.test_acc)[-1]),
-        "to": {f"{lv:g}": curve_stats.first_step_at_or_below(steps, loss, lv) for lv in levels},
-        "circles": int(mask.sum()),
-        "survivors": survivors,
-        "kept": kept,
-        "revived": [k for k in survivors if k not in kept] if kept else [],
-        "spikes": curve_stats.count_spikes(loss, SPIKE_RISE, SPIKE_FROM),
-        "mean_log_loss": curve_stats.time_mean_log10(*loss_vs_d.held_test_loss(trial), LOSS_FLOOR),
-        "convergence_step": r.convergence_step,
-        "settled": trial.settled,
-    }
+    return TicketRun(
+        id=trial.id,
+        seed=curve_stats.seed_of(trial),
+        case=trial.case,
+        loss=trial.settings["train"].get("loss", "standard"),
+        budget=trial.budget,
+        valid=bool(valid),
+        lowest=float(loss[i_low]),
+        lowest_step=int(steps[i_low]),
+        last_step=int(steps[-1]),
+        final=float(loss[-1]),
+        level=level_of(trial),
+        final_acc=float(np.asarray(r.test_acc)[-1]),
+        to={f"{lv:g}": curve_stats.first_step_at_or_below(steps, loss, lv) for lv in levels},
+        circles=int(mask.sum()),
+        survivors=survivors,
+        kept=kept,
+        revived=[k for k in survivors if k not in kept] if kept else [],
+        spikes=curve_stats.count_spikes(loss, SPIKE_RISE, SPIKE_FROM),
+        mean_log_loss=curve_stats.time_mean_log10(*loss_vs_d.held_test_loss(trial), LOSS_FLOOR),
+        convergence_step=r.convergence_step,
+        settled=trial.settled,
+    )
 
 
 def level_of(trial) -> float:
@@ -217,21 +218,21 @@ def level_of(trial) -> float:
     return loss_vs_d.level(trial, LEVEL_FROM)
 
 
-def arm_runs(by_seed: dict, arm: str) -> tuple[list[dict], list[dict]]:
+def arm_runs(by_seed: dict, arm: str) -> tuple[list[TicketRun], list[TicketRun]]:
     """An arm's runs (their `run_stats`) over the seeds, and the valid ones among them."""
     runs = [r[arm] for r in by_seed.values() if arm in r]
-    return runs, [r for r in runs if r["valid"]]
+    return runs, [r for r in runs if r.valid]
 
 
-def still_falling(r: dict) -> bool:
+def still_falling(r: TicketRun) -> bool:
     """A run (its `run_stats`) whose lowest test loss is at its last record and that did not settle."""
-    return r["lowest_step"] == r["last_step"] and not r["settled"]
+    return r.lowest_step == r.last_step and not r.settled
 
 
-def censored_steps(s: dict, level: float) -> float:
+def censored_steps(s: TicketRun, level: float) -> float:
     """Steps to `level`, or the run's budget when it never got there (a lower bound on its true steps)."""
-    v = s["to"][f"{level:g}"]
-    return float(s["budget"]) if not np.isfinite(v) else float(v)
+    v = s.to[f"{level:g}"]
+    return float(s.budget) if not np.isfinite(v) else float(v)
 
 
 # ---------------------------------------------------------------- claims (pure; known-answer tests)
@@ -245,14 +246,14 @@ def claim_low_loss(by_seed: dict) -> Claim:
     s = level_med(valid)
     full = level_med(arm_runs(by_seed, FULL)[1])
     still = sum(map(still_falling, valid))
-    exact = [r for r in valid if r.get("loss") == "exact"]
-    below = sum(10.0 ** r["level"] < FLOAT32_STEP for r in exact)
+    exact = [r for r in valid if r.loss == "exact"]
+    below = sum(10.0**r.level < FLOAT32_STEP for r in exact)
     floor = f"float32's per-pair floor log(1 + 2⁻²³) ≈ {FLOAT32_STEP:.3g}" + (
         f": {below} of {len(exact)} exact-loss B runs hold a level below it"
         if exact
         else "; B trained with the standard loss, whose pairs cannot go below it"
     )
-    at = sum(10.0 ** r["level"] <= level for r in valid)
+    at = sum(10.0**r.level <= level for r in valid)
     detail = (
         f"B's test loss over the last tenth of the budget (10^level) median {formatting.fmt(s['median'])} (IQR "
         f"{formatting.fmt(s['q1'])}–{formatting.fmt(s['q3'])}, n = {s['n']}); {at} of {len(valid)} seeds at or below "
@@ -306,7 +307,7 @@ def claim_speed(
         return verdicts.not_assessable(
             name, len(pairs), total, "valid in both cases", kind="direction"
         )
-    diff = [b[key] - a[key] for a, b in pairs]
+    diff = [getattr(b, key) - getattr(a, key) for a, b in pairs]
     test = inference.signed_rank(diff, alternative="less" if sign < 0 else "greater")
     m, lo, hi, _ = inference.mean_ci(diff)
     steps = [censored_steps(b, OUR_LEVEL) - censored_steps(a, OUR_LEVEL) for a, b in pairs]
@@ -328,9 +329,9 @@ def claim_revival(by_seed: dict) -> Claim:
     runs, valid = arm_runs(by_seed, "A")
     if not verdicts.assessable(len(valid), len(runs)):
         return verdicts.not_assessable(name, len(valid), len(runs), kind="rate")
-    more = sum(r["circles"] > 1 for r in valid)
-    circles = inference.median_iqr([r["circles"] for r in valid])
-    mean = float(np.mean([r["circles"] for r in valid]))
+    more = sum(r.circles > 1 for r in valid)
+    circles = inference.median_iqr([r.circles for r in valid])
+    mean = float(np.mean([r.circles for r in valid]))
     detail = (
         f"{more} of {len(valid)} A runs end with more than one circle (share {formatting.fmt(more / len(valid))}); "
         f"circles at the end median {formatting.fmt(circles['median'])} (IQR "
@@ -374,22 +375,22 @@ def measure(trials: list, options=None) -> WinningTicketsMeasured:
             m.by_seed.setdefault(curve_stats.seed_of(t), {})[t.case] = run_stats(t, t.id in valid)
     m.claims = claims_of(m.by_seed)
     m.runs_of = {arm: [r[arm] for _, r in sorted(m.by_seed.items()) if arm in r] for arm in CASES}
-    ok = {arm: [r for r in runs if r["valid"]] for arm, runs in m.runs_of.items()}
+    ok = {arm: [r for r in runs if r.valid] for arm, runs in m.runs_of.items()}
 
     def over_arms(value) -> dict:
         return {arm: inference.median_iqr([value(r) for r in ok[arm]]) for arm in CASES}
 
-    m.lowest, m.level = over_arms(lambda r: r["lowest"]), {arm: level_med(ok[arm]) for arm in CASES}
+    m.lowest, m.level = over_arms(lambda r: r.lowest), {arm: level_med(ok[arm]) for arm in CASES}
     m.speed = over_arms(lambda r: censored_steps(r, OUR_LEVEL))
-    m.mean_log_loss = over_arms(lambda r: r["mean_log_loss"])
-    m.budget = sorted({r["budget"] for runs in m.runs_of.values() for r in runs})
+    m.mean_log_loss = over_arms(lambda r: r.mean_log_loss)
+    m.budget = sorted({r.budget for runs in m.runs_of.values() for r in runs})
     m.still = {arm: (sum(map(still_falling, runs)), len(runs)) for arm, runs in ok.items()}
 
     m.paired, m.b_against_d = ticket_measures.paired_ranks(m.by_seed)
     typical = inference.typical(
-        [r for r in ok[FULL] if np.isfinite(r["mean_log_loss"])], lambda r: r["mean_log_loss"], 1
+        [r for r in ok[FULL] if np.isfinite(r.mean_log_loss)], lambda r: r.mean_log_loss, 1
     )
-    m.example = typical[0]["seed"] if typical else None
+    m.example = typical[0].seed if typical else None
     m.companions = [
         (ts[case], ts.get(arm))
         for _, ts in sorted(m.trials_by_seed.items())
@@ -428,9 +429,12 @@ def write(m: WinningTicketsMeasured, record: dict, out_dir: Path) -> Section:
         "budget": m.budget,
         **({"companion": m.companion} if m.companions else {}),
         "excluded_nonfinite": {
-            arm: sum(not r["valid"] for r in runs) for arm, runs in m.runs_of.items()
+            arm: sum(not r.valid for r in runs) for arm, runs in m.runs_of.items()
         },
-        "runs": {str(seed): runs for seed, runs in sorted(m.by_seed.items())},
+        "runs": {
+            str(seed): {case: dataclasses.asdict(r) for case, r in runs.items()}
+            for seed, runs in sorted(m.by_seed.items())
+        },
         "claims": {c.name: c.verdict for c in m.claims},
     }
     return writeup.section(
