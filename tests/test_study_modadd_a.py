@@ -3,6 +3,7 @@ data whose answer is known, and each study end to end on its smoke profile."""
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -406,7 +407,7 @@ def test_every_trial_diverged_is_not_assessable(tmp_path, name):
 
 def _stats(survivor_ranks, dead_ranks, runs=10):
     return [
-        {"survivor_ranks": list(survivor_ranks), "dead_ranks": list(dead_ranks)}
+        SimpleNamespace(survivor_ranks=list(survivor_ranks), dead_ranks=list(dead_ranks))
         for _ in range(runs)
     ]
 
@@ -716,7 +717,7 @@ def test_fourier_evolution_rank_effect_is_welchs_difference():
     from scipy import stats
 
     surv, dead = [1, 2, 3, 1, 4, 2], [5, 9, 4, 12, 7, 20, 6]
-    test = fourier_evolution.rank_test([{"survivor_ranks": surv, "dead_ranks": dead}])
+    test = fourier_evolution.rank_test([SimpleNamespace(survivor_ranks=surv, dead_ranks=dead)])
     ref = stats.ttest_ind(dead, surv, equal_var=False).confidence_interval(0.95)
     assert test["effect"] == pytest.approx(np.mean(dead) - np.mean(surv))
     assert test["ci95"] == pytest.approx([ref.low, ref.high])

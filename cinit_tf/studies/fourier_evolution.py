@@ -17,6 +17,7 @@ Verdict rule (fixed here, before any numbers): VERDICT_RULE, declared in DECLARA
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,8 @@ from cinit_tf.figures.fourier_evolution import (
     figure_ranks,
     figure_snapshots,
 )
-from cinit_tf.measures import circles as circle_geometry
 from cinit_tf.measures import survival
-from cinit_tf.readout import principal_components
+from cinit_tf.measures.evolution import EvolutionRun, run_stats
 from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.stats.claims import Margin
@@ -105,49 +105,11 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- per run
 
 
-def run_stats(trial, tau: float = survival.TAU) -> dict:
-    init, final = survival.initial_signal(trial), survival.final_signal(trial)
-    mask = survival.survivor_mask(trial, tau)
-    ranks = survival.initial_ranks(init)
-    n = int(mask.sum())
-    pcs = principal_components(trial.result.final_embedding, 2 * n)
-    dominant = [circle_geometry.dominant_frequency(pcs[:, i]) for i in range(pcs.shape[1])]
-    survivors = set((np.flatnonzero(mask) + 1).tolist())
-    by_final = (np.argsort(-final, kind="stable") + 1).tolist()
-    pair_dominant = [
-        circle_geometry.dominant_frequency(pcs[:, 2 * i : 2 * i + 2])
-        for i in range(pcs.shape[1] // 2)
-    ]
-    return {
-        "id": trial.id,
-        "seed": trial.seeds[0],
-        "survivors": sorted(survivors),
-        "count": n,
-        "survivor_ranks": ranks[mask].tolist(),
-        "dead_ranks": ranks[~mask].tolist(),
-        "top1_survives": bool(mask[ranks == 1].any()),
-        "pc_dominant": dominant,
-        "pc_on_survivor": float(np.mean([k in survivors for k in dominant]))
-        if dominant
-        else float("nan"),
-        "pc_pair_matches_order": float(
-            np.mean([k == by_final[i] for i, k in enumerate(pair_dominant)])
-        )
-        if pair_dominant
-        else float("nan"),
-        "survivor_energy_share": float(final[mask].sum() / final.sum()),
-        # How far below the threshold the dead end: the margin that makes the count insensitive to τ, or not.
-        "dead_max_ratio": float(final[~mask].max() / final.max())
-        if (~mask).any()
-        else float("nan"),
-    }
-
-
-def rank_test(stats: list[dict]) -> dict:
+def rank_test(stats: list[EvolutionRun]) -> dict:
     """Survivors' initial ranks against the dead frequencies' (pooled over runs): one-sided Mann-Whitney U (survivors
     lower), and the effect = mean dead rank − mean survivor rank with its Welch 95% CI."""
-    surv = np.asarray([r for s in stats for r in s["survivor_ranks"]], dtype=float)
-    dead = np.asarray([r for s in stats for r in s["dead_ranks"]], dtype=float)
+    surv = np.asarray([r for s in stats for r in s.survivor_ranks], dtype=float)
+    dead = np.asarray([r for s in stats for r in s.dead_ranks], dtype=float)
     out = {
         "U": float("nan"),
         "p": float("nan"),
@@ -278,19 +240,19 @@ def measure(trials, options) -> FourierEvolutionMeasured:
     m.count_summary = survival.count_summary(m.counts[survival.TAU])
     m.rank_test = rank_test(m.stats)
     m.claims = claims_of(m.counts[survival.TAU], m.rank_test, m.K)
-    m.survivor_ranks = [r for s in m.stats for r in s["survivor_ranks"]]
+    m.survivor_ranks = [r for s in m.stats for r in s.survivor_ranks]
     m.top_share = (
         float(np.mean(np.asarray(m.survivor_ranks) <= TOP_AT_INIT))
         if m.survivor_ranks
         else float("nan")
     )
-    m.top1 = float(np.mean([s["top1_survives"] for s in m.stats]))
-    m.pc_on = [s["pc_on_survivor"] for s in m.stats if np.isfinite(s["pc_on_survivor"])]
+    m.top1 = float(np.mean([s.top1_survives for s in m.stats]))
+    m.pc_on = [s.pc_on_survivor for s in m.stats if np.isfinite(s.pc_on_survivor)]
     m.pair_order = [
-        s["pc_pair_matches_order"] for s in m.stats if np.isfinite(s["pc_pair_matches_order"])
+        s.pc_pair_matches_order for s in m.stats if np.isfinite(s.pc_pair_matches_order)
     ]
-    m.energy = [s["survivor_energy_share"] for s in m.stats]
-    m.dead_ratio = [s["dead_max_ratio"] for s in m.stats if np.isfinite(s["dead_max_ratio"])]
+    m.energy = [s.survivor_energy_share for s in m.stats]
+    m.dead_ratio = [s.dead_max_ratio for s in m.stats if np.isfinite(s.dead_max_ratio)]
     m.survivor_rank = inference.mean_std(m.survivor_ranks)[:2]
     m.counts_ci95 = inference.mean_ci(m.counts[survival.TAU])[1:3]
     m.series = snapshot_series(m.example)
@@ -361,12 +323,12 @@ def _findings(m: FourierEvolutionMeasured) -> list[str]:
             ["seed", "survivors (k)", "their initial ranks", "dominant k of PC1..PC2n"],
             [
                 [
-                    str(s["seed"]),
-                    ", ".join(map(str, s["survivors"])),
-                    ", ".join(map(str, sorted(s["survivor_ranks"]))),
-                    ", ".join(map(str, s["pc_dominant"])),
+                    str(s.seed),
+                    ", ".join(map(str, s.survivors)),
+                    ", ".join(map(str, sorted(s.survivor_ranks))),
+                    ", ".join(map(str, s.pc_dominant)),
                 ]
-                for s in sorted(m.stats, key=lambda s: s["seed"])
+                for s in sorted(m.stats, key=lambda s: s.seed)
             ],
         ),
     ]
@@ -398,7 +360,9 @@ def _summary(m: FourierEvolutionMeasured) -> dict:
         "dead_max_ratio": inference.mean_std(m.dead_ratio)[0],
         "example_seed": m.example.seeds[0],
         "snapshot_frequencies": m.snapshot_frequencies,
-        "runs": [{k: v for k, v in s.items() if k != "dead_ranks"} for s in m.stats],
+        "runs": [
+            {k: v for k, v in dataclasses.asdict(s).items() if k != "dead_ranks"} for s in m.stats
+        ],
         "claims": {c.name: c.verdict for c in m.claims},
         "valid": len(m.valid),
         "excluded_trials": len(m.trials) - len(m.valid),
