@@ -4,8 +4,9 @@
 
 Reads every reports/*/summary.json: per verdict, how many claims have it now, and how many had it
 before their last change (a claim's `previous_verdict`, else its verdict); then one line per claim
-whose verdict changed, old → new, with the rule's reason code; and the reports still judged under
-an earlier edition of the rules.
+whose verdict changed, old → new, with the rule's reason code; one line per claim not assessable,
+with the n it has and the n its rule says would decide it against the margin (`needs_n`); and the
+reports still judged under an earlier edition of the rules.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main(argv=None) -> int:
     from cinit_tf.writeup.section import RULES
 
     now, before, changes, earlier = collections.Counter(), collections.Counter(), [], []
+    undecided = []
     for path in sorted(root.glob("*/summary.json")):
         summary = json.loads(path.read_text(encoding="utf-8"))
         if summary.get("rules", 1) < RULES:
@@ -32,6 +34,13 @@ def main(argv=None) -> int:
             verdict, old = c.get("verdict"), c.get("previous_verdict") or c.get("verdict")
             now[verdict] += 1
             before[old] += 1
+            if verdict == "not assessable":
+                needs = c.get("needs_n")
+                undecided.append(
+                    f"{summary.get('name')}: {c.get('name')}: n = {c.get('n')}, "
+                    + (f"needs n ≈ {needs:,}" if needs else "no n given")
+                    + f" ({c.get('reason', '?')})"
+                )
             if old != verdict:
                 changes.append(
                     f"{summary.get('name')}: {c.get('name')}: {old} → {verdict} ({c.get('reason', '?')})"
@@ -41,6 +50,9 @@ def main(argv=None) -> int:
         print(f"{v:<16} {before[v]:>6}  {now[v]:>3}")
     print(f"{len(changes)} claims changed:")
     for line in changes:
+        print("  " + line)
+    print(f"{len(undecided)} claims not assessable:")
+    for line in undecided:
         print("  " + line)
     if earlier:
         print(
