@@ -664,6 +664,8 @@ def test_the_float64_check_is_left_out_of_the_claims_and_measured_against_its_fl
     section = freeze_embedding.write(both, {"overrides": []}, tmp_path)
     assert text in section.findings
     assert section.summary["precision_check"]["twins"] == 6
+    around = next(f for f in section.figures if f.filename == "modadd_around_p.png")
+    assert "Orange crosses: the 6 float64 check trials (same seeds, not judged)" in around.caption
     assert any(
         x.startswith("Beside them, 7 trials in float64 (d ∈ {57, 59, 61})")
         for x in section.what_we_ran

@@ -7,6 +7,7 @@ import numpy as np
 
 from cinit_tf.figures import plotting
 from cinit_tf.measures import curves as curve_stats
+from cinit_tf.measures import loss_vs_d
 from cinit_tf.trial import LOSS_FLOOR
 from cinit_tf.writeup.section import Figure
 
@@ -177,13 +178,40 @@ def figure_levels(cases, out_dir) -> Figure:
     )
 
 
-def figure_around_p(c, out_dir) -> Figure:
+def _precision_overlay(ax, checks, level_from: float) -> int:
+    """Each float64 check trial's level (a cross just right of its d) joined to its float32 twin's level at
+    d; returns how many were drawn."""
+    drawn = 0
+    for t, twin in checks:
+        if twin is None:
+            continue
+        d = int(t.settings["train"]["d"])
+        y64, y32 = loss_vs_d.level(t, level_from), loss_vs_d.level(twin, level_from)
+        if not (np.isfinite(y64) and np.isfinite(y32)):
+            continue
+        ax.plot([d, d + 0.3], [10.0**y32, 10.0**y64], color="tab:orange", lw=0.8, zorder=1)
+        ax.scatter(
+            [d + 0.3],
+            [10.0**y64],
+            marker="x",
+            color="tab:orange",
+            s=24,
+            zorder=3,
+            label=None if drawn else "float64 check (not judged), joined to its float32 twin",
+        )
+        drawn += 1
+    return drawn
+
+
+def figure_around_p(c, out_dir, checks=()) -> Figure:
+    """The frozen level near d = p; `checks` are (float64 trial, its float32 twin or None) drawn over it."""
     plt = plotting.setup_matplotlib()
     lo = min(c["p"] / 2, c["dip"]["below"]) if c["dip"] else c["p"] / 2
     hi = max(2 * c["p"], c["dip"]["above"]) if c["dip"] else 2 * c["p"]
     near = {d: s for d, s in c["frozen"].items() if lo <= d <= hi}
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     _errorbars(ax, near, "tab:blue", "frozen: geometric mean, 95% CI; dots = seeds", "o")
+    checked = _precision_overlay(ax, checks, c["level_from"])
     # behind the bar it marks
     ax.axvline(c["p"], color="0.55", ls="--", lw=1, zorder=0, label=f"d = p = {c['p']}")
     ax.set_yscale("log")
@@ -197,7 +225,9 @@ def figure_around_p(c, out_dir) -> Figure:
     ax.set_title(f"{c['task']}: frozen, {LEVEL_LABEL}, near d = p{shape}\n({fig_ref})")
     ax.set_xlabel("embedding dimension d")
     ax.set_ylabel(f"{LEVEL_LABEL} (log)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1 if checked else 2, frameon=False
+    )
     why = (
         'the fine grid around d = p that Fig. 7\'s "dip at d = p" needs (Fig. 7 zooms in on loss < 1.0).'
         if c["task"] == "modadd"
@@ -211,7 +241,14 @@ def figure_around_p(c, out_dir) -> Figure:
         "Frozen-embedding test loss over the last tenth of the budget (10 to its mean log₁₀) for "
         f"d from p/2 to 2p and the nearest grid points on either side of p ({c['task']}, p = "
         f"{c['p']}), log loss axis, geometric mean with the 95% CI of the mean level, every seed "
-        "shown: " + why,
+        "shown: "
+        + why
+        + (
+            f" Orange crosses: the {checked} float64 check trials (same seeds, not judged), each joined "
+            "to its float32 twin's level at the same d."
+            if checked
+            else ""
+        ),
     )
 
 

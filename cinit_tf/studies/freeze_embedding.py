@@ -384,7 +384,13 @@ def write(m: FreezeMeasured, record: dict, out_dir: Path) -> Section:
         loss_figures.figure_curves(cases, out_dir),
         loss_figures.figure_levels(cases, out_dir),
     ]
-    figures += [loss_figures.figure_around_p(c, out_dir) for c in cases if c["dip"] is not None]
+    figures += [
+        loss_figures.figure_around_p(
+            c, out_dir, m.precision_checks if c["task"] == "modadd" else ()
+        )
+        for c in cases
+        if c["dip"] is not None
+    ]
     if m.companions:
         figures.append(loss_figures.figure_companion(m.companions, out_dir))
     return writeup.section(
