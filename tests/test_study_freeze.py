@@ -654,13 +654,19 @@ def test_the_float64_check_is_left_out_of_the_claims_and_measured_against_its_fl
     assert k["dip_float32"] == pytest.approx(np.log10(0.3))
     text = freeze_report.precision_text(k, 0.1)
     assert "minus the float64 one is 1 decades (median of 6; range 0.78 to 1)" in text
-    assert "is -0.3 decades in float64 and -0.52 in float32, 0.22 decades apart" in text
+    assert (
+        "is -0.3 decades in float64 and -0.52 in float32, 0.22 decades apart, beside the claim's margin "
+        "of 0.1 decades: in both precisions d = p lies below its neighbours (a dip)." in text
+    )
+    assert freeze_report.sign_agreement(0.87, 1.4).endswith("(a bump, not a dip)")
+    assert freeze_report.sign_agreement(-0.2, 0.3) == "the two precisions disagree on its sign"
     # 0.22 decades apart, beyond the dip's margin of 0.1: the dip claim says so beside its verdict
     dip = {c.name: c for c in both.claims}[DIP]
     assert dip.verdict == {c.name: c for c in alone.claims}[DIP].verdict
     assert (
         "float64 check: on the 2 checked seeds the contrast is -0.3 decades in float64" in dip.note
     )
+    assert dip.note.endswith("in both precisions d = p lies below its neighbours (a dip)")
     section = freeze_embedding.write(both, {"overrides": []}, tmp_path)
     assert text in section.findings
     assert section.summary["precision_check"]["twins"] == 6

@@ -129,6 +129,15 @@ def companion_text(k: dict) -> str:
     return text[:-1] + " (the last figure)."
 
 
+def sign_agreement(c64: float, c32: float) -> str:
+    """Whether the dip's contrast has one sign in both precisions, in words."""
+    if c64 > 0 and c32 > 0:
+        return "in both precisions d = p lies above its neighbours (a bump, not a dip)"
+    if c64 < 0 and c32 < 0:
+        return "in both precisions d = p lies below its neighbours (a dip)"
+    return "the two precisions disagree on its sign"
+
+
 def precision_text(k: dict, dip_margin: float) -> str:
     """The float64 check's sentence, from `freeze_embedding.precision_numbers` (`dip_margin` in decades)."""
     head = (
@@ -152,7 +161,7 @@ def precision_text(k: dict, dip_margin: float) -> str:
             f" On these seeds the dip's contrast (level at d = p minus its neighbours' mean) is "
             f"{formatting.fmt(c64, 2)} decades in float64 and {formatting.fmt(c32, 2)} in float32, "
             f"{formatting.fmt(abs(c32 - c64), 2)} decades apart, beside the claim's margin of "
-            f"{formatting.fmt(dip_margin)} decades."
+            f"{formatting.fmt(dip_margin)} decades: {sign_agreement(c64, c32)}."
         )
     return text
 

@@ -364,7 +364,8 @@ def precision_noted(claim: Claim, k: dict) -> Claim:
     note = (
         f"float64 check: on the {len(k['twin_seeds'])} checked seeds the contrast is {formatting.fmt(c64, 2)} "
         f"decades in float64 against {formatting.fmt(c32, 2)} in float32, as far apart as the margin or "
-        "more: float32's precision alone moves it by an effect of the claimed size"
+        "more: float32's precision alone moves it by an effect of the claimed size; "
+        + freeze_report.sign_agreement(c64, c32)
     )
     return dataclasses.replace(claim, note="; ".join(x for x in (claim.note, note) if x))
 
