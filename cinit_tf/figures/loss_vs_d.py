@@ -211,7 +211,7 @@ def figure_around_p(c, out_dir, checks=()) -> Figure:
     near = {d: s for d, s in c["frozen"].items() if lo <= d <= hi}
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     _errorbars(ax, near, "tab:blue", "frozen: geometric mean, 95% CI; dots = seeds", "o")
-    checked = _precision_overlay(ax, checks, c["level_from"])
+    checked = _precision_overlay(ax, checks, c["level_from"]) if checks else 0
     # behind the bar it marks
     ax.axvline(c["p"], color="0.55", ls="--", lw=1, zorder=0, label=f"d = p = {c['p']}")
     ax.set_yscale("log")
