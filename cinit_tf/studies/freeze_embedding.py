@@ -265,9 +265,9 @@ def _dip_contrast(by_d: dict[int, list[float]], p: int) -> float | None:
 
 def precision_numbers(pairs, p: int) -> dict:
     """How far the judged float32 trials' levels lie from their float64 twins' (frozen modular addition):
-    {"n", "twins", "seeds", "twin_seeds" (of the twins with finite levels), "gap" (median of float32 level minus float64 level, decades), "range",
-    "by_d" (median gap per d), "dip_float64", "dip_float32" (`_dip_contrast` of the twinned trials in each
-    precision, or None)}."""
+    {"n", "twins", "seeds", "twin_seeds" (of the twins with finite levels), "gap" (median of float32
+    level minus float64 level, decades), "range", "by_d" (median gap per d), "dip_float64",
+    "dip_float32" (`_dip_contrast` of the twinned trials in each precision, or None)}."""
     twinned = [
         (t, w) for t, w in pairs if w is not None and t.settings["train"]["freeze_embedding"]
     ]
