@@ -24,7 +24,7 @@ from pathlib import Path
 
 from cinit_tf import framework
 from cinit_tf.experiment.config import DEFAULT_PROFILE, PROFILES, ConfigError, load_experiment
-from cinit_tf.experiment.schema import runtime_seconds
+from cinit_tf.experiment.schema import duration, runtime_seconds
 from cinit_tf.memory import check_memory, training_device
 from cinit_tf.reporting.folders import published_profile
 from cinit_tf.reporting.index import write_index
@@ -94,16 +94,6 @@ def check_run_folder(path: Path) -> None:
 
 
 # ---- the listing and the estimate --------------------------------------------------------------
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 72 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:,.1f} days"
 
 
 def _runtime_cell(text: str | None) -> str:
@@ -188,7 +178,7 @@ def estimate(experiments: list, out: Path, shard: tuple[int, int]) -> str:
         seconds += declared * share
         scaled |= share != 1.0
     how = "scaled by model-steps" if scaled else "as declared"
-    expected = f"{steps:,} model-steps to train; expected ~{_duration(seconds)} on a 2-core CPU"
+    expected = f"{steps:,} model-steps to train; expected ~{duration(seconds)} on a 2-core CPU"
     if len(experiments) == 1:
         e = experiments[0]
         return f"{e.name}: {expected}" + (

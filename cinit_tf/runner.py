@@ -173,6 +173,8 @@ def run_experiment(
             store.tensorboard_dir, plans, experiment.run["tensorboard_members"]
         )
         bar = Progress(experiment.steps(pending), experiment.name, progress)
+        steps_stored: dict = {}
+        sitting = Sitting(experiment.profile, shard)
         try:
             with Claims(store.claims_path) as claims:
                 _train_claimed(
@@ -186,9 +188,12 @@ def run_experiment(
                     bar,
                     trained,
                     pending,
+                    steps_stored,
                 )
+            sitting.completed = True
         finally:
             bar.close()
+            sitting.record(store, steps_stored)
     by_others = len((mine & store.finished_ids()) - before - trained)
     report_dir, kept = _tables_and_report(
         experiment,
@@ -214,13 +219,66 @@ def run_experiment(
     )
 
 
+class Sitting:
+    """One command's training of one run folder, recorded when it ends however it ends (runs/<name>/
+    sittings.jsonl): so a run's runtime is measured from its folder, summed over the sittings that
+    resumed it, not pieced together from logs."""
+
+    def __init__(self, profile: str, shard: tuple[int, int]):
+        self.profile, self.shard = profile, shard
+        self.started_wall, self.started = time.time(), time.monotonic()
+        self.completed = False
+
+    def entry(self, steps_stored: dict) -> dict:
+        from cinit_tf import framework
+        from cinit_tf.environment import environment
+        from cinit_tf.memory import training_device
+
+        env = environment(training_device(framework.gpu_count()).kind, "default")
+        return {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_wall)),
+            "seconds": round(time.monotonic() - self.started, 1),
+            "trials": len(steps_stored),
+            "model_steps": int(sum(steps_stored.values())),
+            "completed": self.completed,
+            "profile": self.profile,
+            "shard": f"{self.shard[0]}/{self.shard[1]}",
+            "cpu": env.get("cpu"),
+            "threads": env.get("threads"),
+            "device": env.get("device"),
+            "commit": env.get("commit"),
+        }
+
+    def record(self, store, steps_stored: dict) -> None:
+        """Append the sitting's line; a failure to write it is said and does not fail the run."""
+        try:
+            store.record_sitting(self.entry(steps_stored))
+        except Exception as e:  # never in the way of the run's own outcome or exception
+            print(
+                f"warning: {store.sittings_path}: the sitting's runtime was not recorded ({e})",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
 def _train_claimed(
-    experiment, store, plans, mine, claims, strategy, tensorboard, bar, trained, counted
+    experiment,
+    store,
+    plans,
+    mine,
+    claims,
+    strategy,
+    tensorboard,
+    bar,
+    trained,
+    counted,
+    steps_stored,
 ) -> None:
     """Train, round after round, what this shard needs and can claim; wait while others hold the rest.
 
     A second-stage trial is claimed only once the sources of every trial of its population here are finished. `trained` collects the ids trained
-    here; `counted` is what the bar's total counts (trials finished elsewhere leave it).
+    here; `counted` is what the bar's total counts (trials finished elsewhere leave it); `steps_stored` takes
+    {id: steps trained} of every trial stored here.
     """
     by_id = {p.id: p for p in plans}
     pop_of = {p.id: k for k, population in enumerate(experiment.populations()) for p in population}
@@ -261,7 +319,19 @@ def _train_claimed(
                 "run but its file does not read back"
             )
         if got:
-            _train(experiment, store, plans, got, mine, claims, strategy, tensorboard, bar, trained)
+            _train(
+                experiment,
+                store,
+                plans,
+                got,
+                mine,
+                claims,
+                strategy,
+                tensorboard,
+                bar,
+                trained,
+                steps_stored,
+            )
             continue
         if not waiting_said:
             print(
@@ -275,7 +345,7 @@ def _train_claimed(
 
 
 def _train(
-    experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained
+    experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained, steps_stored
 ) -> None:
     """Train the claimed trials `ids` in populations (second stages after every first stage), storing each
     trial as it finishes and letting its claim go."""
@@ -320,6 +390,7 @@ def _train(
                 # The trial first, then its curves: a failing curve write loses no trial.
                 store.write_trial(plan.id, plan.settings, result, built[index][1])
                 trained.add(plan.id)
+                steps_stored[plan.id] = int(result.stop_step)
                 claims.release([plan.id])
                 tensorboard.finish(plan)
                 shown = f"{done_before + len(trained & mine & ids)}/{len(mine)}"

@@ -6,6 +6,8 @@
     runs/<name>/damaged/            trial files that did not load or whose settings do not hash to
                                     their name, moved aside by a run (kept, never deleted) and retrained
     runs/<name>/.claims.lock        per-trial claims of the processes training into the folder at once
+    runs/<name>/sittings.jsonl      one line per sitting that trained: when, how long, trials and
+                                    model-steps stored, where (the measured runtime of the run)
 
 Reading never changes a run folder: a Store opened with `read_only=True` (results.load, reports)
 leaves a damaged trial file where it is and out of what it returns, and says so; only a run moves it.
@@ -79,6 +81,17 @@ def _trial_id(settings: dict) -> str:
     return TrialPlan.from_settings(settings).id
 
 
+def sitting_ok(entry) -> bool:
+    """A sitting line as the runner writes it: non-negative seconds, trials and model-steps."""
+    if not isinstance(entry, dict):
+        return False
+    for key in ("seconds", "trials", "model_steps"):
+        v = entry.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < float("inf"):
+            return False
+    return True
+
+
 class RunFolderError(Exception):
     """A run folder whose record (config.json) cannot be used; the message names the file and what to do."""
 
@@ -100,6 +113,35 @@ class Store:
             self.root / "config.json",
             lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()),
         )
+
+    @property
+    def sittings_path(self) -> Path:
+        return self.root / "sittings.jsonl"
+
+    def record_sitting(self, entry: dict) -> None:
+        """Append one sitting's line. One write of one short line to a file opened for appending: shards
+        finishing together interleave whole lines, and a process killed mid-write leaves at most one torn
+        line, which `sittings` skips."""
+        line = json.dumps(entry, sort_keys=True) + "\n"
+        with open(self.sittings_path, "a", encoding="utf-8") as f:
+            f.write(line)
+
+    def sittings(self) -> list[dict]:
+        """The recorded sittings, oldest first ([] for a run that predates the record); torn or foreign lines
+        are left out."""
+        try:
+            text = self.sittings_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return []
+        out = []
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if sitting_ok(entry):
+                out.append(entry)
+        return out
 
     def has_config(self) -> bool:
         return os.path.lexists(self.root / "config.json")

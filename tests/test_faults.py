@@ -158,9 +158,20 @@ def test_signal_mid_run_keeps_trials_and_rerun_finishes_each_once(tmp_path, sig,
     assert 1 <= saved < 6, "the signal should land mid-run"
     assert not list(trials.glob("*.tmp"))
 
+    # The stopped sitting is recorded with what it stored, as not completed.
+    store = Store(out / "tiny")
+    (stopped,) = store.sittings()
+    assert stopped["completed"] is False
+    assert stopped["trials"] == saved and stopped["model_steps"] == 1500 * saved
+    assert stopped["seconds"] > 0
+
     assert main([str(exp), "--out", str(out), "--no-report", "--quiet"]) == 0
     planned = {p.id for p in load_experiment(exp).trials()}
     assert sorted(p.stem for p in trials.glob("*.npz")) == sorted(planned)
+    first, resumed = store.sittings()
+    assert first == stopped
+    assert resumed["completed"] is True
+    assert resumed["trials"] == 6 - saved and resumed["model_steps"] == 1500 * (6 - saved)
 
 
 # ---- 4. published reports ----------------------------------------------------------------------

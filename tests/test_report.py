@@ -702,3 +702,29 @@ def test_a_report_made_with_an_override_states_the_overridden_value(tmp_path):
         and "lr 0.01" not in text.split("## Deviations and choices")[1].split("##")[0]
     )
     assert "--set train.lr=0.02" in text and "Overrides: `train.lr=0.02`." in text
+
+
+def test_report_states_the_training_time_its_sittings_measured(tmp_path):
+    run = make_run(tmp_path / "runs")
+    out = report.generate_report(run, tmp_path / "reports")
+    assert "Training time, measured" not in (out / "README.md").read_text()
+    assert json.loads((out / "summary.json").read_text())["training"] is None
+
+    store = Store(run)
+    store.record_sitting(
+        {"seconds": 3000.0, "trials": 30, "model_steps": 900_000, "completed": False}
+    )
+    readme = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
+    assert "The other 48 trials were trained in sittings with no record" in readme
+    store.record_sitting(
+        {"seconds": 1500.0, "trials": 48, "model_steps": 450_000, "completed": True}
+    )
+    out = report.generate_report(run, tmp_path / "reports")
+    readme = (out / "README.md").read_text()
+    assert (
+        "Training time, measured: 78 trials, 1,350,000 model-steps in 75 min of wall time over 2 "
+        "sittings (resumed or sharded) (300 model-steps/s)" in readme
+    )
+    training = json.loads((out / "summary.json").read_text())["training"]
+    assert training["seconds"] == 4500.0 and training["model_steps"] == 1_350_000
+    assert training["rate"] == 300.0 and training["sittings"] == 2

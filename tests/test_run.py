@@ -140,9 +140,15 @@ def test_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path):
     assert store.finished_ids() == plan_ids
     assert len(list(trials_dir.glob("*.npz"))) == 10
     assert_same_trials(store, Store(whole / "resume"))
-    # a third run finds everything finished and trains nothing
+    # A killed sitting leaves no record; the one that resumed records what it stored.
+    (resumed,) = store.sittings()
+    assert resumed["completed"] is True
+    assert resumed["trials"] == 10 - done_before
+    assert resumed["model_steps"] == 600 * (10 - done_before)
+    # a third run finds everything finished and trains nothing, and records no sitting
     assert main([str(exp), "--out", str(killed), "--no-report", "--quiet"]) == 0
     assert len(list(trials_dir.glob("*.npz"))) == 10
+    assert len(store.sittings()) == 1
 
 
 def test_two_shards_equal_one_unsharded_run(tmp_path):

@@ -100,3 +100,19 @@ def test_files_are_written_with_the_umask(tmp_path):
     store = Store(tmp_path / "runs" / e.name)
     for path in [store.root / "config.json", *store.trials_dir.glob("*.npz")]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_sittings_keep_whole_lines_and_skip_torn_or_foreign_ones(tmp_path):
+    store = Store(tmp_path / "run")
+    store.root.mkdir()
+    assert store.sittings() == []  # a run that predates the record
+    good = {"seconds": 12.5, "trials": 3, "model_steps": 600, "completed": True}
+    store.record_sitting(good)
+    with open(store.sittings_path, "a", encoding="utf-8") as f:
+        f.write('{"seconds": 3, "trials": 1, "model_st')  # torn by a kill mid-write
+        f.write("\n[1, 2]\n")  # not a sitting
+        f.write('{"seconds": -1, "trials": 1, "model_steps": 5}\n')  # negative time
+        f.write('{"seconds": NaN, "trials": 1, "model_steps": 5}\n')  # not a number
+        f.write('{"seconds": 1, "trials": true, "model_steps": 5}\n')  # a bool is no count
+    store.record_sitting({**good, "trials": 4})
+    assert store.sittings() == [good, {**good, "trials": 4}]

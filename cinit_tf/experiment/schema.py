@@ -202,6 +202,17 @@ def runtime_seconds(text: str) -> float | None:
     return float(m[1]) * RUNTIME_UNITS[m[2]] if m else None
 
 
+def duration(seconds: float) -> str:
+    """A duration as runtimes are written: "40 s", "12 min", "2.4 h", "3.2 days"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 72 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.1f} days"
+
+
 def spec(cls) -> dict:
     """{key: (default or REQUIRED, rule)} of a schema dataclass."""
     return schema_fields(cls)

@@ -72,6 +72,8 @@ def load_run(run_dir: str | os.PathLike) -> tuple[dict, list]:
     if not isinstance(record["trial_ids"], list):
         raise ReportError(f"{config}: trial_ids must be a list of trial ids")
     check_name(record["name"], config)
+    # Read beside the record, never written into config.json: reading a run leaves it as it is.
+    record["sittings"] = store.sittings()
     trials = store.trials(ids=record["trial_ids"])
     if not trials:
         raise ReportError(
@@ -152,6 +154,7 @@ def render(declaration: Declaration, section: Section, record: dict, n_trials: i
     ]
     lines += [f"- {x}" for x in section.what_we_ran]
     lines += [f"- {x}" for x in environment_lines(record)]
+    lines += [f"- {x}" for x in training_lines(record, n_trials)]
     lines += [
         "",
         "To regenerate the run and this report:",
@@ -199,6 +202,47 @@ def environment_lines(record: dict) -> list[str]:
         f"Trained in {len(envs)} environments (resumed or sharded): "
         + " | ".join(describe(e) for e in envs)
         + "."
+    ]
+
+
+def training_time(sittings: list) -> dict | None:
+    """The run's measured training time, summed over the sittings its folder records (None when it records
+    none: the run predates the record)."""
+    if not sittings:
+        return None
+    seconds = float(sum(s["seconds"] for s in sittings))
+    steps = int(sum(s["model_steps"] for s in sittings))
+    return {
+        "sittings": len(sittings),
+        "seconds": round(seconds, 1),
+        "model_steps": steps,
+        "trials": int(sum(s["trials"] for s in sittings)),
+        "rate": round(steps / seconds, 1) if seconds > 0 else None,
+        "first": sittings[0].get("started"),
+        "last": sittings[-1].get("started"),
+    }
+
+
+def training_lines(record: dict, n_trials: int) -> list[str]:
+    """How long the training took, measured by the runner (runs/<name>/sittings.jsonl)."""
+    t = training_time(record.get("sittings") or [])
+    if t is None:
+        return []
+    part = ""
+    if t["trials"] < n_trials:
+        part = (
+            f" The other {n_trials - t['trials']} trials were trained in sittings with no record (killed "
+            "outright, or before runs recorded their sittings): the time covers part of the run."
+        )
+    from cinit_tf.experiment.schema import duration
+
+    rate = f" ({t['rate']:,.0f} model-steps/s)" if t["rate"] else ""
+    over = "one sitting" if t["sittings"] == 1 else f"{t['sittings']} sittings (resumed or sharded)"
+    return [
+        f"Training time, measured: {t['trials']} trials, {t['model_steps']:,} model-steps in "
+        f"{duration(t['seconds'])} of wall time over {over}{rate}; compilation and recording included, "
+        "and a CPU shared with other work counts as slower. Time lost to a sitting killed mid-population "
+        "is counted, its unstored steps are not." + part
     ]
 
 
@@ -291,6 +335,7 @@ def summary_of(
             "claims": [_claim_json(c, previous) for c in section.claims],
             "rules": RULES,
             "environments": list(record.get("environments") or []),
+            "training": training_time(record.get("sittings") or []),
             "excluded": list(section.excluded),
             "profile": record.get("profile"),
             "overrides": list(record.get("overrides", [])),
