@@ -72,15 +72,22 @@ def point_stats(trials, level_from: float) -> dict:
     }
 
 
+def neighbours(points, p: int) -> tuple[int, int] | None:
+    """The grid points the dip at d = p is read against: the nearest below and the nearest above; None when
+    p or either side is missing."""
+    points = list(points)
+    below, above = [d for d in points if d < p], [d for d in points if d > p]
+    if p not in points or not below or not above:
+        return None
+    return max(below), min(above)
+
+
 def dip_test(frozen: dict[int, list], p: int, level_from: float) -> dict | None:
     """The frozen level at d = p against the nearest grid point on each side (Welch's t-test per side)."""
-    if p not in frozen:
+    sides = neighbours(frozen, p)
+    if sides is None:
         return None
-    below = [d for d in frozen if d < p]
-    above = [d for d in frozen if d > p]
-    if not below or not above:
-        return None
-    lo, hi = max(below), min(above)
+    lo, hi = sides
     out = {
         "p": p,
         "below": lo,

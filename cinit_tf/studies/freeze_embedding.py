@@ -255,12 +255,12 @@ def precision_checks(trials) -> list[tuple]:
 
 def _dip_contrast(by_d: dict[int, list[float]], p: int) -> float | None:
     """Mean level at d = p minus the mean of the mean levels at its nearest points on each side (the dip
-    claim's contrast, without its interval); None when the points are missing."""
-    below, above = [d for d in by_d if d < p], [d for d in by_d if d > p]
-    if p not in by_d or not below or not above:
+    claim's contrast, without its interval and tests); None when the points are missing."""
+    sides = loss_vs_d.neighbours(by_d, p)
+    if sides is None:
         return None
-    mean = {d: float(np.mean(v)) for d, v in by_d.items()}
-    return mean[p] - (mean[max(below)] + mean[min(above)]) / 2
+    mean = {d: float(np.mean(by_d[d])) for d in (p, *sides)}
+    return mean[p] - (mean[sides[0]] + mean[sides[1]]) / 2
 
 
 def precision_numbers(pairs, p: int) -> dict:
