@@ -11,6 +11,7 @@ claim dies with its process, so a trial whose trainer was killed is trained by t
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -173,8 +174,7 @@ def run_experiment(
             store.tensorboard_dir, plans, experiment.run["tensorboard_members"]
         )
         bar = Progress(experiment.steps(pending), experiment.name, progress)
-        steps_stored: dict = {}
-        sitting = Sitting(experiment.profile, shard)
+        sitting = Sitting(store, experiment.profile, shard)
         try:
             with Claims(store.claims_path) as claims:
                 _train_claimed(
@@ -188,12 +188,12 @@ def run_experiment(
                     bar,
                     trained,
                     pending,
-                    steps_stored,
+                    sitting,
                 )
             sitting.completed = True
         finally:
             bar.close()
-            sitting.record(store, steps_stored)
+            sitting.record()
     by_others = len((mine & store.finished_ids()) - before - trained)
     report_dir, kept = _tables_and_report(
         experiment,
@@ -220,45 +220,56 @@ def run_experiment(
 
 
 class Sitting:
-    """One command's training of one run folder, recorded when it ends however it ends (runs/<name>/
-    sittings.jsonl): so a run's runtime is measured from its folder, summed over the sittings that
-    resumed it, not pieced together from logs."""
+    """One command's training of one run folder, recorded in the folder (runs/<name>/sittings/<start>-<pid>.json)
+    as each trial is stored and when the command ends, however it ends: so a run's training time is
+    measured from its folder, summed over the sittings that resumed it, not pieced together from logs. A
+    sitting killed outright (SIGKILL, a machine that stops) keeps its record up to its last stored trial."""
 
-    def __init__(self, profile: str, shard: tuple[int, int]):
-        self.profile, self.shard = profile, shard
-        self.started_wall, self.started = time.time(), time.monotonic()
-        self.completed = False
-
-    def entry(self, steps_stored: dict) -> dict:
+    def __init__(self, store, profile: str, shard: tuple[int, int]):
         from cinit_tf import framework
         from cinit_tf.environment import environment
         from cinit_tf.memory import training_device
 
-        env = environment(training_device(framework.gpu_count()).kind, "default")
+        self.store, self.profile, self.shard = store, profile, shard
+        self.started_wall, self.started = time.time(), time.monotonic()
+        self.completed = False
+        self.steps: dict[str, int] = {}  # {trial id: steps it trained} of the trials stored here
+        self.env = environment(training_device(framework.gpu_count()).kind)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.started_wall))
+        self.name = f"{stamp}-{os.getpid()}"
+        self._warned = False
+
+    def stored(self, trial_id: str, steps: int) -> None:
+        self.steps[trial_id] = steps
+        self.record()
+
+    def entry(self) -> dict:
         return {
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_wall)),
             "seconds": round(time.monotonic() - self.started, 1),
-            "trials": len(steps_stored),
-            "model_steps": int(sum(steps_stored.values())),
+            "trials": len(self.steps),
+            "model_steps": int(sum(self.steps.values())),
             "completed": self.completed,
             "profile": self.profile,
             "shard": f"{self.shard[0]}/{self.shard[1]}",
-            "cpu": env.get("cpu"),
-            "threads": env.get("threads"),
-            "device": env.get("device"),
-            "commit": env.get("commit"),
+            "cpu": self.env.get("cpu"),
+            "threads": self.env.get("threads"),
+            "device": self.env.get("device"),
+            "commit": self.env.get("commit"),
         }
 
-    def record(self, store, steps_stored: dict) -> None:
-        """Append the sitting's line; a failure to write it is said and does not fail the run."""
+    def record(self) -> None:
+        """Write the sitting's record as it stands; a failure to write it is said once and never fails the run."""
         try:
-            store.record_sitting(self.entry(steps_stored))
+            self.store.record_sitting(self.name, self.entry())
         except Exception as e:  # never in the way of the run's own outcome or exception
-            print(
-                f"warning: {store.sittings_path}: the sitting's runtime was not recorded ({e})",
-                file=sys.stderr,
-                flush=True,
-            )
+            if not self._warned:
+                self._warned = True
+                print(
+                    f"warning: {self.store.sittings_dir}: the sitting's training time is not recorded ({e})",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
 
 def _train_claimed(
@@ -272,13 +283,13 @@ def _train_claimed(
     bar,
     trained,
     counted,
-    steps_stored,
+    sitting,
 ) -> None:
     """Train, round after round, what this shard needs and can claim; wait while others hold the rest.
 
     A second-stage trial is claimed only once the sources of every trial of its population here are finished. `trained` collects the ids trained
-    here; `counted` is what the bar's total counts (trials finished elsewhere leave it); `steps_stored` takes
-    {id: steps trained} of every trial stored here.
+    here; `counted` is what the bar's total counts (trials finished elsewhere leave it); `sitting` records
+    each trial stored here.
     """
     by_id = {p.id: p for p in plans}
     pop_of = {p.id: k for k, population in enumerate(experiment.populations()) for p in population}
@@ -330,7 +341,7 @@ def _train_claimed(
                 tensorboard,
                 bar,
                 trained,
-                steps_stored,
+                sitting,
             )
             continue
         if not waiting_said:
@@ -345,7 +356,7 @@ def _train_claimed(
 
 
 def _train(
-    experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained, steps_stored
+    experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained, sitting
 ) -> None:
     """Train the claimed trials `ids` in populations (second stages after every first stage), storing each
     trial as it finishes and letting its claim go."""
@@ -390,7 +401,7 @@ def _train(
                 # The trial first, then its curves: a failing curve write loses no trial.
                 store.write_trial(plan.id, plan.settings, result, built[index][1])
                 trained.add(plan.id)
-                steps_stored[plan.id] = int(result.stop_step)
+                sitting.stored(plan.id, int(result.stop_step))
                 claims.release([plan.id])
                 tensorboard.finish(plan)
                 shown = f"{done_before + len(trained & mine & ids)}/{len(mine)}"

@@ -6,8 +6,8 @@
     runs/<name>/damaged/            trial files that did not load or whose settings do not hash to
                                     their name, moved aside by a run (kept, never deleted) and retrained
     runs/<name>/.claims.lock        per-trial claims of the processes training into the folder at once
-    runs/<name>/sittings.jsonl      one line per sitting that trained: when, how long, trials and
-                                    model-steps stored, where (the measured runtime of the run)
+    runs/<name>/sittings/           one record per command that trained (a sitting): when, how long,
+                                    trials and model-steps stored, where; the run's measured runtime
 
 Reading never changes a run folder: a Store opened with `read_only=True` (results.load, reports)
 leaves a damaged trial file where it is and out of what it returns, and says so; only a run moves it.
@@ -115,29 +115,25 @@ class Store:
         )
 
     @property
-    def sittings_path(self) -> Path:
-        return self.root / "sittings.jsonl"
+    def sittings_dir(self) -> Path:
+        return self.root / "sittings"
 
-    def record_sitting(self, entry: dict) -> None:
-        """Append one sitting's line. One write of one short line to a file opened for appending: shards
-        finishing together interleave whole lines, and a process killed mid-write leaves at most one torn
-        line, which `sittings` skips."""
-        line = json.dumps(entry, sort_keys=True) + "\n"
-        with open(self.sittings_path, "a", encoding="utf-8") as f:
-            f.write(line)
+    def record_sitting(self, name: str, entry: dict) -> None:
+        """Write (or rewrite) one sitting's record, whole or not at all."""
+        self.sittings_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(
+            self.sittings_dir / f"{name}.json",
+            lambda f: f.write(json.dumps(entry, sort_keys=True).encode()),
+        )
 
     def sittings(self) -> list[dict]:
-        """The recorded sittings, oldest first ([] for a run that predates the record); torn or foreign lines
-        are left out."""
-        try:
-            text = self.sittings_path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return []
+        """The recorded sittings, oldest first ([] for a run that predates the record); a file that does not
+        hold a sitting's record is left out."""
         out = []
-        for line in text.splitlines():
+        for path in sorted(self.sittings_dir.glob("*.json")):
             try:
-                entry = json.loads(line)
-            except ValueError:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
                 continue
             if sitting_ok(entry):
                 out.append(entry)

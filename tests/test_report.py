@@ -712,12 +712,14 @@ def test_report_states_the_training_time_its_sittings_measured(tmp_path):
 
     store = Store(run)
     store.record_sitting(
-        {"seconds": 3000.0, "trials": 30, "model_steps": 900_000, "completed": False}
+        "20261207T040223Z-1",
+        {"seconds": 3000.0, "trials": 30, "model_steps": 900_000, "completed": False},
     )
     readme = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
     assert "The other 48 trials were trained in sittings with no record" in readme
     store.record_sitting(
-        {"seconds": 1500.0, "trials": 48, "model_steps": 450_000, "completed": True}
+        "20261207T051707Z-2",
+        {"seconds": 1500.0, "trials": 48, "model_steps": 450_000, "completed": True},
     )
     out = report.generate_report(run, tmp_path / "reports")
     readme = (out / "README.md").read_text()

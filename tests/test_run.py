@@ -140,15 +140,19 @@ def test_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path):
     assert store.finished_ids() == plan_ids
     assert len(list(trials_dir.glob("*.npz"))) == 10
     assert_same_trials(store, Store(whole / "resume"))
-    # A killed sitting leaves no record; the one that resumed records what it stored.
-    (resumed,) = store.sittings()
+    # The killed sitting's record stands at its last stored trial (the kill may land between a trial's file
+    # and its record); the one that resumed records what it stored.
+    killed_sitting, resumed = store.sittings()
+    assert killed_sitting["completed"] is False
+    assert killed_sitting["trials"] in (done_before - 1, done_before)
+    assert killed_sitting["model_steps"] == 600 * killed_sitting["trials"]
     assert resumed["completed"] is True
     assert resumed["trials"] == 10 - done_before
     assert resumed["model_steps"] == 600 * (10 - done_before)
     # a third run finds everything finished and trains nothing, and records no sitting
     assert main([str(exp), "--out", str(killed), "--no-report", "--quiet"]) == 0
     assert len(list(trials_dir.glob("*.npz"))) == 10
-    assert len(store.sittings()) == 1
+    assert len(store.sittings()) == 2
 
 
 def test_two_shards_equal_one_unsharded_run(tmp_path):

@@ -102,17 +102,21 @@ def test_files_are_written_with_the_umask(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
 
 
-def test_sittings_keep_whole_lines_and_skip_torn_or_foreign_ones(tmp_path):
+def test_sittings_are_read_oldest_first_and_foreign_files_left_out(tmp_path):
     store = Store(tmp_path / "run")
     store.root.mkdir()
     assert store.sittings() == []  # a run that predates the record
     good = {"seconds": 12.5, "trials": 3, "model_steps": 600, "completed": True}
-    store.record_sitting(good)
-    with open(store.sittings_path, "a", encoding="utf-8") as f:
-        f.write('{"seconds": 3, "trials": 1, "model_st')  # torn by a kill mid-write
-        f.write("\n[1, 2]\n")  # not a sitting
-        f.write('{"seconds": -1, "trials": 1, "model_steps": 5}\n')  # negative time
-        f.write('{"seconds": NaN, "trials": 1, "model_steps": 5}\n')  # not a number
-        f.write('{"seconds": 1, "trials": true, "model_steps": 5}\n')  # a bool is no count
-    store.record_sitting({**good, "trials": 4})
-    assert store.sittings() == [good, {**good, "trials": 4}]
+    store.record_sitting("20261207T051707Z-2", {**good, "trials": 4})
+    store.record_sitting("20261207T040223Z-1", good)
+    store.record_sitting("20261207T040223Z-1", {**good, "seconds": 13.0})  # rewritten as it goes on
+    bad = {
+        "torn": '{"seconds": 3, "trials": 1, "model_st',
+        "list": "[1, 2]",
+        "negative": '{"seconds": -1, "trials": 1, "model_steps": 5}',
+        "nan": '{"seconds": NaN, "trials": 1, "model_steps": 5}',
+        "bool": '{"seconds": 1, "trials": true, "model_steps": 5}',
+    }
+    for name, text in bad.items():
+        (store.sittings_dir / f"{name}.json").write_text(text)
+    assert store.sittings() == [{**good, "seconds": 13.0}, {**good, "trials": 4}]

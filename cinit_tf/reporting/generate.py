@@ -224,15 +224,15 @@ def training_time(sittings: list) -> dict | None:
 
 
 def training_lines(record: dict, n_trials: int) -> list[str]:
-    """How long the training took, measured by the runner (runs/<name>/sittings.jsonl)."""
+    """How long the training took, measured by the runner (runs/<name>/sittings/)."""
     t = training_time(record.get("sittings") or [])
     if t is None:
         return []
     part = ""
     if t["trials"] < n_trials:
         part = (
-            f" The other {n_trials - t['trials']} trials were trained in sittings with no record (killed "
-            "outright, or before runs recorded their sittings): the time covers part of the run."
+            f" The other {n_trials - t['trials']} trials were trained in sittings with no record (before runs "
+            "recorded their sittings): the time covers part of the run."
         )
     from cinit_tf.experiment.schema import duration
 
@@ -241,8 +241,8 @@ def training_lines(record: dict, n_trials: int) -> list[str]:
     return [
         f"Training time, measured: {t['trials']} trials, {t['model_steps']:,} model-steps in "
         f"{duration(t['seconds'])} of wall time over {over}{rate}; compilation and recording included, "
-        "and a CPU shared with other work counts as slower. Time lost to a sitting killed mid-population "
-        "is counted, its unstored steps are not." + part
+        "and a CPU shared with other work counts as slower; a sitting killed outright counts until its last "
+        "stored trial." + part
     ]
 
 
