@@ -35,6 +35,11 @@ def main(argv=None) -> int:
         help="check a rerun against a published report claim by claim (report, run or reports folders); "
         "exit 0 when every verdict agrees, 1 when one differs or is missing, 2 on bad input",
     )
+    ap.add_argument(
+        "--verbose",
+        action="store_true",
+        help="a study that fails shows its whole traceback instead of one line",
+    )
     args = ap.parse_args(argv)
     if args.compare:
         try:
@@ -57,6 +62,15 @@ def main(argv=None) -> int:
         print(
             f"error: the report of {args.run_dir} failed ({e}); the run's trials are untouched, and the same "
             "command retries it",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as e:  # a study's own fault: one line, the traceback on request
+        if args.verbose:
+            raise
+        print(
+            f"error: the report of {args.run_dir} failed in its study ({type(e).__name__}: {e}); the run's "
+            "trials are untouched; --verbose shows the traceback",
             file=sys.stderr,
         )
         return 1

@@ -730,3 +730,36 @@ def test_report_states_the_training_time_its_sittings_measured(tmp_path):
     training = json.loads((out / "summary.json").read_text())["training"]
     assert training["seconds"] == 4500.0 and training["model_steps"] == 1_350_000
     assert training["rate"] == 300.0 and training["sittings"] == 2
+
+
+def test_report_of_a_run_missing_a_case_its_study_needs_is_one_line_exit_2(tmp_path, capsys):
+    run = make_run(tmp_path / "runs")
+    config = json.loads((run / "config.json").read_text())
+    config["study"] = "winning_tickets"  # its trials are none of full, A, B, C, D
+    (run / "config.json").write_text(json.dumps(config))
+    reports = tmp_path / "reports"
+    assert report_cli.main([str(run), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {run}: winning_tickets needs cases full, A, B, C, D; missing")
+    assert not (reports / "freeze_synth").exists()
+
+
+def test_a_study_that_fails_is_one_line_unless_verbose(tmp_path, capsys, monkeypatch):
+    run = make_run(tmp_path / "runs")
+    reports = tmp_path / "reports"
+    out = report.generate_report(run, reports)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import cinit_tf.studies.freeze_embedding as study
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the study")
+
+    monkeypatch.setattr(study, "measure", broken)
+    assert report_cli.main([str(run), "--reports", str(reports)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "failed in its study (RuntimeError: a bug in the study)" in err and "--verbose" in err
+    with pytest.raises(RuntimeError, match="a bug in the study"):
+        report_cli.main([str(run), "--reports", str(reports), "--verbose"])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

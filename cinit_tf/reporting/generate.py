@@ -40,7 +40,7 @@ from cinit_tf.reporting.folders import (
     swap_in,
 )
 from cinit_tf.stats.claims import VERDICTS
-from cinit_tf.writeup.section import PAPER_TITLE, RULES, Declaration, Section
+from cinit_tf.writeup.section import PAPER_TITLE, RULES, Declaration, Section, StudyInputError
 
 METHOD = Path(__file__).resolve().parents[2] / "docs" / "method.md"
 
@@ -380,7 +380,16 @@ def generate_report(
         try:
             from cinit_tf.studies import analyse
 
-            section = analyse(study, record, trials, tmp)
+            try:
+                section = analyse(study, record, trials, tmp)
+            except StudyInputError as e:
+                planned = len(record["trial_ids"])
+                left = (
+                    f" ({len(trials)} of {planned} planned trials finished; the run's command trains the rest)"
+                    if len(trials) < planned
+                    else ""
+                )
+                raise ReportError(f"{run_dir}: {e}{left}") from None
             declaration = study.DECLARATION
             if section.verdict not in VERDICTS:
                 raise ReportError(

@@ -29,7 +29,7 @@ from cinit_tf.prose import convergence_ablation as convergence_text
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.stats.claims import NOT_ASSESSABLE, Claim, Margin
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section, StudyInputError
 
 CASES = (ORIGINAL, ABLATED, RANDOM)
 PAPER_SEEDS = 100
@@ -146,7 +146,7 @@ def arms_of(trials) -> dict:
     by_case = writeup.group_trials(trials, lambda t: t.case)
     missing = [c for c in (ORIGINAL, ABLATED) if c not in by_case]
     if missing:
-        raise ValueError(
+        raise StudyInputError(
             f"convergence_ablation needs cases {ORIGINAL!r} and {ABLATED!r}; missing {missing}"
         )
     maps = {c: {t.seeds: t for t in by_case[c]} for c in CASES if c in by_case}

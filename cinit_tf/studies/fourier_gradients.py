@@ -33,7 +33,7 @@ from cinit_tf.signals import n_frequencies
 from cinit_tf.stats import formatting, inference, verdicts
 from cinit_tf.stats.claims import ALPHA, NOT_REPRODUCED, PARTLY, REPRODUCED, Claim, Margin
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section, StudyInputError
 
 SPIKE_FACTOR = 10.0  # "a spike": the peak at least 10× the gradient at step 0
 # The per-run numbers summarised over seeds (median and IQR), in the order of the summary.
@@ -141,7 +141,7 @@ class FourierGradientsMeasured(Measured):
 def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
     r = trial.result
     if r.gradient_norms is None:
-        raise ValueError(
+        raise StudyInputError(
             f"trial {trial.id}: no gradient_norms; set train.gradient_steps in the experiment file"
         )
     steps = np.asarray(r.steps, dtype=np.int64)
@@ -284,7 +284,7 @@ def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGr
     """The claims over the runs whose training loss stayed finite: none needs a trained solution, so a run that
     never generalised still shows how its gradient spikes and decays."""
     if not trials:
-        raise ValueError("fourier_gradients needs trials")
+        raise StudyInputError("fourier_gradients needs trials")
     a = options or FourierGradientsAnalysis()
     m = writeup.begin(trials, claim_names(a), a, cls=FourierGradientsMeasured)
     if not m.assessable:

@@ -38,7 +38,7 @@ from cinit_tf.stats import formatting, verdicts
 from cinit_tf.stats.claims import NOT_ASSESSABLE, PARTLY, REPRODUCED, Claim, Margin, judge
 from cinit_tf.writeup import common as writeup
 from cinit_tf.writeup import health
-from cinit_tf.writeup.section import Declaration, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section, StudyInputError
 
 PAPER_R = 0.85
 # The paper's own number is the size its claim implies: §4.2 "the Pearson correlation between survival rate and
@@ -192,7 +192,7 @@ def _open(trials, options: SurvivalAnalysis) -> SurvivalMeasured:
     """The opening of `measure`: valid main and long trials apart, judged assessable on the main case alone."""
     main_all, long_all = survival.split_cases(trials, options.settling_case)
     if not main_all:
-        raise ValueError("survival_vs_norm needs trials outside the settling case")
+        raise StudyInputError("survival_vs_norm needs trials outside the settling case")
     main, excluded = writeup.split_valid(main_all)
     long, long_excluded = writeup.split_valid(long_all)
     for why, ts in long_excluded.items():

@@ -51,7 +51,7 @@ from cinit_tf.stats.claims import (
 )
 from cinit_tf.trial import LOSS_FLOOR
 from cinit_tf.writeup import common as writeup
-from cinit_tf.writeup.section import Declaration, Measured, Section
+from cinit_tf.writeup.section import Declaration, Measured, Section, StudyInputError
 
 OUR_LEVEL = 1e-2  # the headline number's steps-to level: one every arm that learns reaches within the cpu budget
 NEAR = 10.0  # "near 1e-7": within a factor 10 above (lower is better still)
@@ -362,7 +362,7 @@ def measure(trials: list, options=None) -> WinningTicketsMeasured:
     judged."""
     missing = [c for c in CASES if c not in {t.case for t in trials}]
     if missing:
-        raise ValueError(
+        raise StudyInputError(
             f"winning_tickets needs cases {', '.join(CASES)}; missing {', '.join(missing)}"
         )
     m = writeup.begin(trials, CLAIM_NAMES, options, cls=WinningTicketsMeasured)

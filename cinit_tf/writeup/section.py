@@ -51,6 +51,11 @@ def paper_key(ref: str) -> tuple:
     return where + ((int(fig.group(1)), fig.group(2)) if fig else (0, ""))
 
 
+class StudyInputError(ValueError):
+    """The trials cannot make this study's report: a case it compares is missing, or a measurement it reads
+    was not recorded. The run's fault, not the study's: the report command says so in one line."""
+
+
 @dataclass(kw_only=True)
 class Measured:
     """What a study's `measure` returns: the numbers and the judged claims, no text and no figures.
