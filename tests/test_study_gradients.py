@@ -136,25 +136,25 @@ def test_step_parts_split_the_recorded_change_and_keep_only_consecutive_steps():
 
 def test_run_stats_on_a_constructed_run():
     s = fourier_gradients.run_stats(run(0, peak_step=120, ratio_after=2e-3, x=0.5), A)
-    assert s["peak_step"] == 120 and s["peak"] == pytest.approx(1.0)
-    assert s["spike_factor"] == pytest.approx(1 + (120 / 3) ** 2)
-    assert s["ratio_after"] == pytest.approx(2e-3)
-    assert math.isnan(s["ratio_late"])  # nothing recorded at step 3000
-    assert s["decay_share"] == pytest.approx(1 / 1.5, rel=1e-9)
-    assert s["survivors"] == [1, 2]  # 1 / 100 of the largest is below τ = 0.05
-    assert s["changes_after"] == 200  # steps 1000..1199 → 1001..1200
-    assert s["bytes_gradient"] == 1201 * 3 * 8  # this constructed run is float64
+    assert s.peak_step == 120 and s.peak == pytest.approx(1.0)
+    assert s.spike_factor == pytest.approx(1 + (120 / 3) ** 2)
+    assert s.ratio_after == pytest.approx(2e-3)
+    assert math.isnan(s.ratio_late)  # nothing recorded at step 3000
+    assert s.decay_share == pytest.approx(1 / 1.5, rel=1e-9)
+    assert s.survivors == [1, 2]  # 1 / 100 of the largest is below τ = 0.05
+    assert s.changes_after == 200  # steps 1000..1199 → 1001..1200
+    assert s.bytes_gradient == 1201 * 3 * 8  # this constructed run is float64
     assert curve_stats.value_at([0, 10, 20], [5.0, 4.0, 3.0], 15) == 4.0
     # The forces from step 1000 on: the median over records 1000..1200 is the value at step 1100, by construction.
-    assert s["records_after"] == 201 and s["force"] == pytest.approx(1.0, abs=1e-9)
-    assert s["force_survivors"] == pytest.approx(
+    assert s.records_after == 201 and s.force == pytest.approx(1.0, abs=1e-9)
+    assert s.force_survivors == pytest.approx(
         1.0 + unscaled(2e-3, [0, 1]) - unscaled(2e-3), abs=1e-9
     )
-    assert s["force_dead"] == pytest.approx(1.0 + unscaled(2e-3, [2]) - unscaled(2e-3), abs=1e-9)
+    assert s.force_dead == pytest.approx(1.0 + unscaled(2e-3, [2]) - unscaled(2e-3), abs=1e-9)
     assert (
-        s["force_dead"] < s["force"] < s["force_survivors"]
+        s.force_dead < s.force < s.force_survivors
     )  # the dead frequency: a small signal for its gradient
-    assert s["sampled_peak_step"] == 100.0  # steps 0, 100, 200, ...: the bump at 120 shows at 100
+    assert s.sampled_peak_step == 100.0  # steps 0, 100, 200, ...: the bump at 120 shows at 100
 
 
 def test_forces_are_the_square_roots_of_the_recorded_squared_norms_of_one_transform():
@@ -229,7 +229,7 @@ def test_spike_outside_the_window_is_partly_and_no_spike_is_not_reproduced():
     )
     # A peak just below 10× the gradient at step 0: no spike.
     flat = [run(s, peak_step=20, width=20 / math.sqrt(8.5)) for s in range(16)]
-    assert fourier_gradients.run_stats(flat[0], A)["spike_factor"] == pytest.approx(9.5)
+    assert fourier_gradients.run_stats(flat[0], A).spike_factor == pytest.approx(9.5)
     spike = fourier_gradients.measure(flat, A).claims[0]
     assert (spike.verdict, spike.reason) == (NOT_REPRODUCED, "not_observed")
     # Loosening the window to include step 20 would pass it: the window is what decides.
@@ -344,13 +344,13 @@ def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
         run(6, peak_step=30, nonfinite=True)
     ]
     m = fourier_gradients.measure(trials[::-1], A)  # in any order
-    assert m.assessable and [s["seed"] for s in m.stats] == [0, 1, 2, 3, 4, 5]
+    assert m.assessable and [s.seed for s in m.stats] == [0, 1, 2, 3, 4, 5]
     assert [t.id for ts in m.excluded.values() for t in ts] == ["t06"]
     assert m.spread["peak_step"] == {"median": 100.0, "q1": 96.25, "q3": 115.0, "n": 6}
     assert m.spread["decay_share"]["median"] == pytest.approx(0.8, rel=1e-9)
     assert m.spread["ratio_after"]["median"] == pytest.approx(1e-3)
     assert m.spread["force"]["median"] == pytest.approx(0.7, abs=1e-9)
-    assert m.example == 2 and m.stats[m.example]["seed"] == 2
+    assert m.example == 2 and m.stats[m.example].seed == 2
     assert m.windows["late"]["test"]["n"] == 6
     # Six seeds: the exact one-sided Wilcoxon p is at least 2⁻⁶ ≈ 0.016, never below 0.01, so the two tested
     # claims cannot be reproduced however clear every seed is.
@@ -363,7 +363,7 @@ def test_measure_gives_the_numbers_over_the_valid_runs_and_names_the_excluded():
     m = fourier_gradients.measure(
         trials[:5], A
     )  # peaks 140, 90, 100, 120, 95: the example is the median itself
-    assert m.stats[m.example]["peak_step"] == 100
+    assert m.stats[m.example].peak_step == 100
 
 
 def test_not_assessable_when_most_runs_are_invalid_or_too_short(tmp_path):
@@ -475,7 +475,7 @@ def test_sampled_peak_step_reads_only_the_records_at_multiples_of_the_interval()
 def test_the_sampled_view_says_where_a_record_every_100_steps_puts_the_peak():
     # Early per-step peaks (step 25) with a slow decay: every 100 steps they show at step 100.
     early = fourier_gradients.measure([run(s, peak_step=25, tail=100.0) for s in range(16)], A)
-    assert early.stats[0]["sampled_peak_step"] == 100.0 and early.stats[0]["peak_step"] == 25
+    assert early.stats[0].sampled_peak_step == 100.0 and early.stats[0].peak_step == 25
     assert (early.sampled["n"], early.sampled["at"], early.sampled["away"]) == (16, 16, 16)
     text = curve_stats.sampled_sentence(early.sampled)
     assert (

@@ -222,20 +222,21 @@ def iqr_text(s: dict, digits: int = 3) -> str:
     return f"{formatting.fmt(s['median'], digits)} (IQR {formatting.fmt(s['q1'], digits)}–{formatting.fmt(s['q3'], digits)})"
 
 
-def sampled_view(stats: list[dict], every: int) -> dict:
-    """Over the runs' `peak_step` (per-step record) and `sampled_peak_step` (a record every `every` steps): the seeds
+def sampled_view(stats: list, every: int) -> dict:
+    """Over the runs' (GradientRun) `peak_step` (per-step record) and `sampled_peak_step` (a record every `every`
+    steps): the seeds
     with a sampled peak ("n"), those whose sampled peak is at step `every` ("at"), and those of them whose per-step
     peak lies at least half an interval away from that step ("away"), with both peaks' median and IQR."""
-    rows = [x for x in stats if np.isfinite(x["sampled_peak_step"])]
-    at = [x for x in rows if x["sampled_peak_step"] == every]
-    away = [x for x in at if abs(x["peak_step"] - every) >= every / 2]
+    rows = [x for x in stats if np.isfinite(x.sampled_peak_step)]
+    at = [x for x in rows if x.sampled_peak_step == every]
+    away = [x for x in at if abs(x.peak_step - every) >= every / 2]
     return {
         "every": every,
         "n": len(rows),
         "at": len(at),
         "away": len(away),
-        "peak": inference.median_iqr([x["peak_step"] for x in rows]),
-        "sampled": inference.median_iqr([x["sampled_peak_step"] for x in rows]),
+        "peak": inference.median_iqr([x.peak_step for x in rows]),
+        "sampled": inference.median_iqr([x.sampled_peak_step for x in rows]),
     }
 
 
@@ -263,11 +264,12 @@ def sampled_sentence(v: dict) -> str:
     )
 
 
-def window_contrast(stats: list[dict], name: str) -> dict:
-    """Survivors' mean gradient against dead frequencies' in one window: medians over seeds, and the
+def window_contrast(stats: list, name: str) -> dict:
+    """Survivors' mean gradient against dead frequencies' in one window (the runs' GradientRun.windows): medians
+    over seeds, and the
     one-sided Wilcoxon signed-rank test of log(survivors / dead) > 0."""
-    s = [x["windows"][name]["survivors"] for x in stats]
-    d = [x["windows"][name]["dead"] for x in stats]
+    s = [x.windows[name]["survivors"] for x in stats]
+    d = [x.windows[name]["dead"] for x in stats]
     ratio = [si / di if di > 0 else float("nan") for si, di in zip(s, d)]
     return {
         "survivors": inference.median_iqr(s)["median"],

@@ -48,7 +48,7 @@ def findings_of(m, sampled_every: int) -> list[str]:
         ]
         for label, w in zip(labels, m.windows.values())
     ]
-    per_seed = {  # column: key of run_stats
+    per_seed = {  # column: field of GradientRun
         "peak step": "peak_step",
         f"peak step, every {sampled_every}": "sampled_peak_step",
         "peak g": "peak",
@@ -59,7 +59,8 @@ def findings_of(m, sampled_every: int) -> list[str]:
         f"decay share after {a.after_step}": "decay_share",
     }
     rows = [
-        [str(s["seed"]), *(s[k] for k in per_seed.values()), listed(s["survivors"])] for s in stats
+        [str(s.seed), *(getattr(s, k) for k in per_seed.values()), listed(s.survivors)]
+        for s in stats
     ]
     return [
         formatting.md_table(["seed", *per_seed, "survivors"], rows),

@@ -17,6 +17,7 @@ Verdict rule (fixed here, before any numbers): `rule_text`, with the steps of `[
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from cinit_tf.measures import curves as curve_stats
 from cinit_tf.measures import survival
 from cinit_tf.measures import weight_decay as decay_parts
 from cinit_tf.measures.curves import iqr_text as iqr
+from cinit_tf.measures.gradient_runs import GradientRun
 from cinit_tf.prose import fourier_gradients as gradients_text
 from cinit_tf.settings import Float, Int, setting
 from cinit_tf.signals import n_frequencies
@@ -123,7 +125,9 @@ DECLARATION = Declaration(
 @dataclass(kw_only=True)
 class FourierGradientsMeasured(Measured):
     runs: list = field(default_factory=list)  # the valid trials in seed order (ties by id)
-    stats: list = field(default_factory=list)  # run_stats of each run, in the same order
+    stats: list = field(
+        default_factory=list
+    )  # GradientRun of each run (run_stats), in the same order
     K: int = 0
     gradient_steps: list = field(default_factory=list)  # train.gradient_steps over every trial
     records: list = field(default_factory=list)
@@ -138,7 +142,7 @@ class FourierGradientsMeasured(Measured):
 # ---------------------------------------------------------------- per run (pure; tested on constructed curves)
 
 
-def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
+def run_stats(trial, a: FourierGradientsAnalysis) -> GradientRun:
     r = trial.result
     if r.gradient_norms is None:
         raise StudyInputError(
@@ -162,24 +166,24 @@ def run_stats(trial, a: FourierGradientsAnalysis) -> dict:
         "late": (a.after_step, int(steps[-1])),
     }
     bump_step, bump = curve_stats.second_bump(steps, g, i_peak, a.after_step)
-    return {
-        "id": trial.id,
-        "seed": curve_stats.seed_of(trial),
-        "peak_step": int(steps[i_peak]),
-        "sampled_peak_step": curve_stats.sampled_peak_step(steps, g, SAMPLED_EVERY),
-        "bump_step": bump_step,
-        "bump_share": of_peak(bump),
-        "peak": peak,
-        "g0": float(g[0]),
-        "spike_factor": peak / float(g[0]) if g[0] > 0 else float("inf"),
-        "ratio_after": of_peak(curve_stats.value_at(steps, g, a.after_step)),
-        "ratio_late": of_peak(curve_stats.value_at(steps, g, a.late_step)),
+    return GradientRun(
+        id=trial.id,
+        seed=curve_stats.seed_of(trial),
+        peak_step=int(steps[i_peak]),
+        sampled_peak_step=curve_stats.sampled_peak_step(steps, g, SAMPLED_EVERY),
+        bump_step=bump_step,
+        bump_share=of_peak(bump),
+        peak=peak,
+        g0=float(g[0]),
+        spike_factor=peak / float(g[0]) if g[0] > 0 else float("inf"),
+        ratio_after=of_peak(curve_stats.value_at(steps, g, a.after_step)),
+        ratio_late=of_peak(curve_stats.value_at(steps, g, a.late_step)),
         **decay_parts.after_step_numbers(steps, r.fourier_norms, Gk, lr, wd, a.after_step, mask),
-        "survivors": (np.flatnonzero(mask) + 1).tolist(),
-        "windows": decay_parts.gradient_window_means(steps, Gk, mask, windows),
-        "records": int(steps.size),
-        "bytes_gradient": int(np.asarray(r.gradient_norms).nbytes),
-    }
+        survivors=(np.flatnonzero(mask) + 1).tolist(),
+        windows=decay_parts.gradient_window_means(steps, Gk, mask, windows),
+        records=int(steps.size),
+        bytes_gradient=int(np.asarray(r.gradient_norms).nbytes),
+    )
 
 
 # ---------------------------------------------------------------- claims (pure; known-answer tests)
@@ -206,12 +210,12 @@ def _first_rung(name: str, note: str, numbers: dict, *rungs) -> Claim:
     return Claim(name, verdict, note + ending, reason=reason, **numbers)
 
 
-def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> Claim:
+def claim_spike(stats: list[GradientRun], n_total: int, a: FourierGradientsAnalysis) -> Claim:
     name = claim_names(a)[0]
     if not verdicts.assessable(len(stats), n_total):
         return verdicts.not_assessable(name, len(stats), n_total, kind="number")
-    factor = float(np.median([x["spike_factor"] for x in stats]))
-    peaks = [x["peak_step"] for x in stats]
+    factor = float(np.median([x.spike_factor for x in stats]))
+    peaks = [x.peak_step for x in stats]
     paper = f"near step 100, read as [{a.peak_lo}, {a.peak_hi}]"
     numbers, iqr_note = _median_numbers(peaks, "number", paper, "median peak step")
     note = f"{iqr_note} against [{a.peak_lo}, {a.peak_hi}]; median peak / g(0) = {formatting.fmt(factor)}"
@@ -227,9 +231,9 @@ def claim_spike(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) ->
     )
 
 
-def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> Claim:
+def claim_near_zero(stats: list[GradientRun], n_total: int, a: FourierGradientsAnalysis) -> Claim:
     name = claim_names(a)[1]
-    ratios = [x["ratio_after"] for x in stats if np.isfinite(x["ratio_after"])]
+    ratios = [x.ratio_after for x in stats if np.isfinite(x.ratio_after)]
     if not verdicts.assessable(len(ratios), n_total):
         needs = f"valid and recorded to step {a.after_step}"
         return verdicts.not_assessable(name, len(ratios), n_total, needs, kind="level")
@@ -257,9 +261,9 @@ def claim_near_zero(stats: list[dict], n_total: int, a: FourierGradientsAnalysis
     )
 
 
-def claim_decay(stats: list[dict], n_total: int, a: FourierGradientsAnalysis) -> Claim:
+def claim_decay(stats: list[GradientRun], n_total: int, a: FourierGradientsAnalysis) -> Claim:
     name = claim_names(a)[2]
-    logs = [x["force"] for x in stats if not np.isnan(x["force"])]
+    logs = [x.force for x in stats if not np.isnan(x.force)]
     if not verdicts.assessable(len(logs), n_total):
         needs = f"valid with records from step {a.after_step} on"
         return verdicts.not_assessable(name, len(logs), n_total, needs, kind="direction")
@@ -294,19 +298,19 @@ def measure(trials: list, options: FourierGradientsAnalysis | None) -> FourierGr
     m.claims = [claim(m.stats, len(m.trials), a) for claim in CLAIMS]
     m.K = n_frequencies(int(m.trials[0].settings["task"]["p"]))
     m.gradient_steps = sorted({int(t.settings["train"].get("gradient_steps", 0)) for t in m.trials})
-    m.records = sorted({s["records"] for s in m.stats})
-    m.bytes_gradient = sorted({s["bytes_gradient"] for s in m.stats})
+    m.records = sorted({s.records for s in m.stats})
+    m.bytes_gradient = sorted({s.bytes_gradient for s in m.stats})
     stored = {
         np.asarray(t.result.gradient_norms).dtype.name
         for t in m.trials
         if t.result.gradient_norms is not None
     }
     m.gradient_dtype = ", ".join(sorted(stored)) or m.gradient_dtype
-    m.spread = {k: inference.median_iqr([s[k] for s in m.stats]) for k in SPREAD}
+    m.spread = {k: inference.median_iqr([getattr(s, k) for s in m.stats]) for k in SPREAD}
     m.sampled = curve_stats.sampled_view(m.stats, SAMPLED_EVERY)
     m.windows = {w: curve_stats.window_contrast(m.stats, w) for w in ("early", "middle", "late")}
-    finite = [i for i, s in enumerate(m.stats) if np.isfinite(s["peak_step"])]
-    m.example = next(iter(inference.typical(finite, lambda i: m.stats[i]["peak_step"], 1)), None)
+    finite = [i for i, s in enumerate(m.stats) if np.isfinite(s.peak_step)]
+    m.example = next(iter(inference.typical(finite, lambda i: m.stats[i].peak_step, 1)), None)
     return m
 
 
@@ -342,11 +346,11 @@ def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
     if m.example is not None:
         example, ex = m.runs[m.example], m.stats[m.example]
         findings.append(
-            f"Example seed (Fig. 16): {ex['seed']}, peak at step {ex['peak_step']} "
-            f"(survivors {gradients_text.listed(ex['survivors'])})."
+            f"Example seed (Fig. 16): {ex.seed}, peak at step {ex.peak_step} "
+            f"(survivors {gradients_text.listed(ex.survivors)})."
         )
         figures.append(
-            gradient_figures.figure_example(example, ex["seed"], a.after_step, a.zoom_from, out_dir)
+            gradient_figures.figure_example(example, ex.seed, a.after_step, a.zoom_from, out_dir)
         )
     figures += [
         gradient_figures.figure_median(m.runs, a.peak_lo, a.peak_hi, a.after_step, out_dir),
@@ -367,7 +371,7 @@ def write(m: FourierGradientsMeasured, record: dict, out_dir: Path) -> Section:
             "records": m.records,
             "sampled_view": m.sampled,
             "excluded_nonfinite": sum(len(v) for v in m.excluded.values()),
-            "runs": m.stats,
+            "runs": [dataclasses.asdict(s) for s in m.stats],
             "claims": {c.name: c.verdict for c in m.claims},
         },
         short_number=short,
