@@ -15,6 +15,7 @@ import pytest
 
 from cinit_tf.figures import clusters, plotting
 from cinit_tf.figures import counts as count_figures
+from cinit_tf.measures.count_runs import CountRun
 from cinit_tf.studies import (
     fourier_evolution,
     freeze_embedding,
@@ -153,15 +154,24 @@ def circles_figure(rng, out):
     for i, wd in enumerate([0.0, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0] * 2):
         small = wd < 0.1
         runs.append(
-            {
-                "id": f"r{i}",
-                "wd": wd,
-                "count_0.05": 29 if small else int(rng.integers(3, 16)),
-                "valid": not small,
-                "generalised": not small,
-                "K": 29,
-                "test_acc": 0.2 if small else 1.0,
-            }
+            CountRun(
+                id=f"r{i}",
+                p=59,
+                d=128,
+                wd=wd,
+                K=29,
+                valid=not small,
+                why=None if not small else "never reached 100% test accuracy",
+                generalised=not small,
+                finite=True,
+                test_acc=0.2 if small else 1.0,
+                convergence_step=None if small else 100,
+                until="steps",
+                stop_reason="max_steps",
+                counts={0.05: 29 if small else int(rng.integers(3, 16))},
+                same_set_late=None,
+                settled_at=None,
+            )
         )
     count_figures.figure_12(runs, SimpleNamespace(centre_p=59, centre_d=128), out)
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from smoke_reports import read_report, run_smoke
 
-from cinit_tf.measures import candidate_signals, circularity_nulls, longer_runs
+from cinit_tf.measures import candidate_signals, circularity_nulls, longer_runs, survival
+from cinit_tf.measures.count_runs import CountRun
 from cinit_tf.prose import circularity as circularity_text
 from cinit_tf.signals import circularity, fourier_norms, pca_circularity
 from cinit_tf.stats import inference, verdicts
@@ -765,9 +766,9 @@ def test_survivor_counts_on_constructed_final_norms():
     # τ = 0.05 of the largest: 1.0, 0.2, 0.06 survive; 0.04 dies; τ = 0.2 keeps 1.0 and 0.2; τ = 0.01 adds 0.02.
     t.result.fourier_norms = np.array([np.ones(11), [1.0, 0.2, 0.06, 0.04, 0.02] + [0.0] * 6])
     row = circles_vs_size.run_row(t)
-    assert (row["count_0.05"], row["count_0.2"], row["count_0.01"], row["K"]) == (3, 2, 5, 11)
+    assert (row.counts[0.05], row.counts[0.2], row.counts[0.01], row.K) == (3, 2, 5, 11)
     # Records at steps 0 and 300 only: at 2/3 of the budget (step 200) the last record is step 0, where all 11 survive.
-    assert row["valid"] and row["same_set_late"] is False and row["settled_at"] == 300
+    assert row.valid and row.same_set_late is False and row.settled_at == 300
 
 
 def test_sweeps_share_the_centre_point():
@@ -782,10 +783,10 @@ def test_sweeps_share_the_centre_point():
         )
     ]
     sw = circles_vs_size.sweeps(rows, circles_vs_size.CirclesAnalysis())
-    assert sorted(r["d"] for r in sw["d"]) == [64, 128]
-    assert sorted(r["p"] for r in sw["prime p"]) == [31, 59]
-    assert sorted(r["p"] for r in sw["all p"]) == [31, 32, 59]
-    assert sorted(r["wd"] for r in sw["weight decay"]) == [0.0, 0.5]
+    assert sorted(r.d for r in sw["d"]) == [64, 128]
+    assert sorted(r.p for r in sw["prime p"]) == [31, 59]
+    assert sorted(r.p for r in sw["all p"]) == [31, 32, 59]
+    assert sorted(r.wd for r in sw["weight decay"]) == [0.0, 0.5]
 
 
 def test_trend_claims_reach_every_outcome():
@@ -875,13 +876,13 @@ def test_circles_measure_reaches_every_claim_on_constructed_runs():
     m = circles_vs_size.measure(_circle_runs(), circles_vs_size.CirclesAnalysis())
     assert [c.verdict for c in m.claims] == [REPRODUCED] * 5
     assert [c.name for c in m.claims] == list(circles_vs_size.CLAIM_NAMES)
-    assert sorted(r["d"] for r in m.sweeps["d"]) == [16, 16, 32, 32, 64, 64, 128, 128, 256, 256]
+    assert sorted(r.d for r in m.sweeps["d"]) == [16, 16, 32, 32, 64, 64, 128, 128, 256, 256]
     assert (
-        sorted({r["p"] for r in m.sweeps["prime p"]}) == [23, 31, 43, 59, 71]
+        sorted({r.p for r in m.sweeps["prime p"]}) == [23, 31, 43, 59, 71]
         and len(m.sweeps["all p"]) == 11
     )
     d_runs = m.sweeps["d"]
-    rho = stats.spearmanr([r["d"] for r in d_runs], [r["count_0.05"] for r in d_runs])[0]
+    rho = stats.spearmanr([r.d for r in d_runs], [r.count for r in d_runs])[0]
     assert m.spearman["d"][0] == pytest.approx(rho) and m.spearman["d"][4] == 10
     assert m.spearman["wd > 0"][0] < -0.9 and m.spearman["wd > 0"][4] == 8
     # The weight-decay-0 runs do not generalise: excluded from every count claim, judged by claim 4 alone.
@@ -1173,7 +1174,7 @@ def test_count_trends_leave_out_counts_that_are_not_final():
     ]
     rows = [circles_vs_size.run_row(t) for t in runs]
     assert circles_vs_size.trend_claim("d", rows, "d", +1).verdict == REPRODUCED
-    assert [r["same_set_late"] for r in rows] == [
+    assert [r.same_set_late for r in rows] == [
         None
     ] * 8  # settled by their rule: not checked again at 2/3
     for t in runs[:5]:
@@ -1181,38 +1182,62 @@ def test_count_trends_leave_out_counts_that_are_not_final():
     rows = [circles_vs_size.run_row(t) for t in runs]
     claim = circles_vs_size.trend_claim("d", rows, "d", +1)
     assert claim.verdict == NOT_ASSESSABLE and "3 of 8" in claim.detail
-    assert [r["same_set_late"] for r in rows[:5]] == [
+    assert [r.same_set_late for r in rows[:5]] == [
         False
     ] * 5  # capped: read at 2/3 of its steps (all survive at 0)
+
+
+def count_run(**fields) -> CountRun:
+    """A CountRun with the given fields, the rest those of a finite, generalising run of fixed length."""
+    base = dict(
+        id="r",
+        p=59,
+        d=128,
+        wd=0.5,
+        K=29,
+        valid=True,
+        why=None,
+        generalised=True,
+        finite=True,
+        test_acc=1.0,
+        convergence_step=100,
+        until="steps",
+        stop_reason="max_steps",
+        counts={tau: 4 for tau in survival.TAUS},
+        same_set_late=None,
+        settled_at=None,
+    )
+    return CountRun(**{**base, **fields})
 
 
 def test_the_weight_decay_figure_marks_runs_capped_before_their_set_settled_and_leaves_them_out_of_the_mean():
     from cinit_tf.figures import counts as count_figures
 
-    assert count_figures.final_count(
-        {"until": "steps", "stop_reason": "max_steps"}
-    )  # a fixed count of steps is final
-    assert count_figures.final_count({"until": "survivors_settled", "stop_reason": "settled"})
-    assert not count_figures.final_count(
-        {"until": "survivors_settled", "stop_reason": "max_steps"}
-    )  # capped: the count may still move
-    assert not count_figures.final_count(
-        {"finite": False, "until": "steps", "stop_reason": "max_steps"}
-    )  # diverged: no count
+    assert count_run(
+        until="steps", stop_reason="max_steps"
+    ).final  # a fixed count of steps is final
+    assert count_run(until="survivors_settled", stop_reason="settled").final
+    assert not count_run(
+        until="survivors_settled", stop_reason="max_steps"
+    ).final  # capped: the count may still move
+    assert not count_run(finite=False, until="steps").final  # diverged: no count
+    with pytest.raises(KeyError):
+        count_run().setting("K")  # only the swept settings
+    record = count_run(counts={0.01: 5, 0.05: 3, 0.2: 2}).record()
+    assert (record["count_0.01"], record["count_0.05"], record["count_0.2"]) == (5, 3, 2)
+    assert "counts" not in record and record["wd"] == 0.5
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     runs = [
-        {
-            "id": f"r{i}",
-            "wd": 0.5,
-            "valid": True,
-            f"count_{count_figures.survival.TAU}": c,
-            "until": "survivors_settled",
-            "stop_reason": reason,
-        }
+        count_run(
+            id=f"r{i}",
+            counts={survival.TAU: c},
+            until="survivors_settled",
+            stop_reason=reason,
+        )
         for i, (c, reason) in enumerate(((4, "settled"), (6, "settled"), (20, "max_steps")))
     ]
     fig, ax = plt.subplots()

@@ -1,5 +1,5 @@
 """Survivor counts of single runs against a swept setting (d, p, weight decay), valid runs and runs that never
-generalised told apart: App. D's Fig. 11 and 12. The runs are the rows of `circles_vs_size.run_row`.
+generalised told apart: App. D's Fig. 11 and 12. The runs are measures.count_runs.CountRun.
 """
 
 from __future__ import annotations
@@ -22,42 +22,28 @@ WD_PANELS = (
 )  # Fig. 12's three panels
 
 
-def final_count(r: dict) -> bool:
-    """The run's survivor count is final: finite, and trained to a fixed count of steps or settled (not stopped at
-    the cap of a rule, where the count may still move). Rows without the keys count as finite, fixed-length runs."""
-    return r.get("finite", True) and (
-        r.get("until", "steps") == "steps" or r.get("stop_reason") == "settled"
-    )
-
-
 def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
     """Each run a dot (valid: filled; not generalising: red x), the mean of the valid runs joined by a line."""
-    xs = sorted({r[key] for r in runs})
+    xs = sorted({r.setting(key) for r in runs})
     for r in runs:
-        j = (zlib.crc32(r["id"].encode()) % 7 - 3) * jitter_scale
-        x = r[key] * (2**j if log2 else 1) + (0 if log2 else j)
-        c = r[f"count_{survival.TAU}"]
+        j = (zlib.crc32(r.id.encode()) % 7 - 3) * jitter_scale
+        x = r.setting(key) * (2**j if log2 else 1) + (0 if log2 else j)
+        c = r.count
         if c is None:
             continue
-        if r["valid"] and not final_count(r):
+        if r.valid and not r.final:
             ax.scatter([x], [c], s=22, facecolors="none", edgecolors="tab:blue", lw=1.0, zorder=3)
-        elif r["valid"]:
+        elif r.valid:
             ax.scatter([x], [c], s=14, color="tab:blue", alpha=0.6, lw=0, zorder=3)
         else:
             ax.scatter([x], [c], s=22, color="tab:red", marker="x", lw=1.2, zorder=4)
     means = [
         (
             x,
-            np.mean(
-                [
-                    r[f"count_{survival.TAU}"]
-                    for r in runs
-                    if r[key] == x and r["valid"] and final_count(r)
-                ]
-            ),
+            np.mean([r.count for r in runs if r.setting(key) == x and r.valid and r.final]),
         )
         for x in xs
-        if any(r["valid"] and final_count(r) for r in runs if r[key] == x)
+        if any(r.valid and r.final for r in runs if r.setting(key) == x)
     ]
     if means:
         ax.plot(
@@ -68,7 +54,7 @@ def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
             label="mean of valid runs",
         )
     ax.scatter([], [], s=14, color="tab:blue", alpha=0.6, lw=0, label="valid run")
-    if any(r["valid"] and not final_count(r) for r in runs):
+    if any(r.valid and not r.final for r in runs):
         ax.scatter(
             [],
             [],
@@ -78,7 +64,7 @@ def _scatter(ax, runs, key, jitter_scale: float, log2: bool = False):
             lw=1.0,
             label="capped before its survivor set settled (count not final; left out)",
         )
-    if any(not r["valid"] for r in runs):
+    if any(not r.valid for r in runs):
         ax.scatter(
             [], [], s=22, color="tab:red", marker="x", lw=1.2, label="did not generalise (excluded)"
         )
@@ -93,7 +79,7 @@ def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
     ax = axes[0][0]
     if sw["d"]:
         _scatter(ax, sw["d"], "d", 0.03, log2=True)
-        sweep_figures.log2_ticks(ax, sorted({r["d"] for r in sw["d"]}))
+        sweep_figures.log2_ticks(ax, sorted({r.d for r in sw["d"]}))
     ax.set_xlabel("embedding dimension d (log scale)")
     ax.set_title(
         f"Fig. 11a: p = {centre.centre_p}, wd = {formatting.fmt(centre.centre_weight_decay)}"
@@ -106,14 +92,10 @@ def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
         if runs:
             _scatter(ax, runs, "p", 0.4)
             if name == "all p":
-                comp = [
-                    r
-                    for r in runs
-                    if not sweeps.is_prime(r["p"]) and r[f"count_{survival.TAU}"] is not None
-                ]
+                comp = [r for r in runs if not sweeps.is_prime(r.p) and r.count is not None]
                 ax.scatter(
-                    [r["p"] for r in comp],
-                    [r[f"count_{survival.TAU}"] for r in comp],
+                    [r.p for r in comp],
+                    [r.count for r in comp],
                     s=40,
                     facecolors="none",
                     edgecolors="black",
@@ -139,19 +121,19 @@ def figure_11(sw: dict, centre, out_dir: Path) -> Figure:
     )
 
 
-def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
+def figure_12(runs: list, centre, out_dir: Path) -> Figure:
     plt = plotting.setup_matplotlib()
     fig, axes = plt.subplots(
         2, 3, figsize=(14.0, 6.4), squeeze=False, sharey="row"
     )  # one count axis for the three ranges
-    counts = [r[f"count_{survival.TAU}"] for r in runs if r[f"count_{survival.TAU}"] is not None]
-    K = max((r["K"] for r in runs), default=0)
+    counts = [r.count for r in runs if r.count is not None]
+    K = max((r.K for r in runs), default=0)
     show_k = (
         bool(counts) and max(counts) >= K / 2
     )  # K drawn only where it is in view; the tables give K everywhere
     for j, (lo, hi, name) in enumerate(WD_PANELS):
-        part = [r for r in runs if lo <= r["wd"] <= hi]
-        top = hi if np.isfinite(hi) else max([r["wd"] for r in part] + [lo + 1.0])
+        part = [r for r in runs if lo <= r.wd <= hi]
+        top = hi if np.isfinite(hi) else max([r.wd for r in part] + [lo + 1.0])
         width = top - lo
         ax = axes[0][j]
         if part:
@@ -169,16 +151,16 @@ def figure_12(runs: list[dict], centre, out_dir: Path) -> Figure:
         ax = axes[1][j]
         for r in part:
             ax.scatter(
-                [r["wd"]],
-                [r["test_acc"]],
+                [r.wd],
+                [r.test_acc],
                 s=14,
-                color="tab:green" if r["generalised"] else "tab:red",
-                marker="o" if r["generalised"] else "x",
+                color="tab:green" if r.generalised else "tab:red",
+                marker="o" if r.generalised else "x",
                 zorder=3,
             )
-        if any(r["generalised"] for r in part):
+        if any(r.generalised for r in part):
             ax.scatter([], [], s=14, color="tab:green", label="reached 100% test accuracy")
-        if any(not r["generalised"] for r in part):
+        if any(not r.generalised for r in part):
             ax.scatter([], [], s=14, color="tab:red", marker="x", label="never reached 100%")
         ax.set_ylim(-0.02, 1.05)
         for row in (0, 1):

@@ -1,7 +1,8 @@
 """The tables and report text of the circles-vs-size study (App. D, Fig. 11 and 12): each sweep's table of
 survivor counts, the findings, the deviations from the paper, what we ran and our number.
 
-Each writes out what `circles_vs_size.measure` computed (the runs are its `run_row`s); no claim is judged here.
+Each writes out what `circles_vs_size.measure` computed (the runs are measures.count_runs.CountRun); no claim is
+judged here.
 """
 
 from __future__ import annotations
@@ -14,21 +15,21 @@ from cinit_tf.measures.longer_runs import long_settling_text
 from cinit_tf.stats import formatting, inference
 from cinit_tf.writeup import common as writeup
 
-# the swept setting of each sweep (its key in a run's row), and how a table names it
+# the swept setting of each sweep (CountRun.setting's key), and how a table names it
 KEY = {"d": "d", "prime p": "p", "all p": "p", "weight decay": "wd"}
 KEY_NAME = {"d": "d", "p": "p", "wd": "weight decay"}
 
 
-def point_table(runs: list[dict], key: str) -> str:
-    """One sweep's runs (`circles_vs_size.run_row`) by grid value of `key`: survivors, K, accuracy, settling."""
+def point_table(runs: list, key: str) -> str:
+    """One sweep's runs (CountRun) by grid value of `key`: survivors, K, accuracy, settling."""
     rows = []
-    for x in sorted({r[key] for r in runs}):
-        at = [r for r in runs if r[key] == x]
-        valid = [r for r in at if r["valid"]]
-        invalid = [r for r in at if not r["valid"]]
+    for x in sorted({r.setting(key) for r in runs}):
+        at = [r for r in runs if r.setting(key) == x]
+        valid = [r for r in at if r.valid]
+        invalid = [r for r in at if not r.valid]
 
         def counts(tau, group):
-            v = [r[f"count_{tau}"] for r in group if r[f"count_{tau}"] is not None]
+            v = [r.counts[tau] for r in group if r.counts[tau] is not None]
             return (
                 f"{formatting.fmt(np.mean(v))} ± {formatting.fmt(inference.mean_std(v)[1])}"
                 if v
@@ -38,23 +39,18 @@ def point_table(runs: list[dict], key: str) -> str:
         label = formatting.fmt(x) + (
             "" if key != "p" else (" (prime)" if grid_sweeps.is_prime(int(x)) else "")
         )
-        late = [r["same_set_late"] for r in at if r["same_set_late"] is not None]
+        late = [r.same_set_late for r in at if r.same_set_late is not None]
         rows.append(
             [
                 label,
                 len(at),
                 len(valid),
                 counts(survival.TAU, valid),
-                ", ".join(
-                    str(r[f"count_{survival.TAU}"])
-                    for r in invalid
-                    if r[f"count_{survival.TAU}"] is not None
-                )
-                or "–",
+                ", ".join(str(r.count) for r in invalid if r.count is not None) or "–",
                 counts(0.01, valid),
                 counts(0.2, valid),
-                at[0]["K"],
-                formatting.fmt_mean_std([r["test_acc"] for r in at]).split(" (n")[0],
+                at[0].K,
+                formatting.fmt_mean_std([r.test_acc for r in at]).split(" (n")[0],
                 f"{sum(late)}/{len(late)}",
             ]
         )
@@ -86,11 +82,11 @@ def numbers(m) -> tuple[str, str]:
             else formatting.fmt(r, 2)
         )
 
-    zero = [r for r in m.sweeps["weight decay"] if r["wd"] == 0.0 and r["finite"]]
+    zero = [r for r in m.sweeps["weight decay"] if r.wd == 0.0 and r.finite]
     zero_text = (
         (
-            f"{sum(r[f'count_{survival.TAU}'] == r['K'] for r in zero)}/{len(zero)} runs keep all K, "
-            f"{sum(not r['generalised'] for r in zero)}/{len(zero)} do not generalise"
+            f"{sum(r.count == r.K for r in zero)}/{len(zero)} runs keep all K, "
+            f"{sum(not r.generalised for r in zero)}/{len(zero)} do not generalise"
         )
         if zero
         else "no runs"
@@ -149,7 +145,7 @@ def what_we_ran(m, record: dict) -> list[str]:
         f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {formatting.fmt(centre.centre_weight_decay)}; "
         "sweeps read from the settings: "
         + "; ".join(
-            f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(formatting.fmt(x) for x in sorted({r[KEY[name]] for r in runs}))}}}"
+            f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(formatting.fmt(x) for x in sorted({r.setting(KEY[name]) for r in runs}))}}}"
             for name, runs in m.sweeps.items()
         )
         + "."
@@ -168,7 +164,7 @@ def what_we_ran(m, record: dict) -> list[str]:
 
 
 def deviations(m) -> list[str]:
-    evens = sorted({r["p"] for r in m.sweeps["all p"] if r["p"] % 2 == 0})
+    evens = sorted({r.p for r in m.sweeps["all p"] if r.p % 2 == 0})
     return [
         f"Survival rule ({formatting.method('survival-rule')}, ours): frequency k survives when its final signal ≥ τ · max_k final "
         f"signal, τ = {formatting.fmt(survival.TAU)}; counts at τ = 0.01 and 0.2 are in the tables. The paper does not state its rule.",
@@ -206,12 +202,12 @@ def findings(m) -> list[str]:
         findings += [f"**{name} sweep** ({len(runs)} runs):", point_table(runs, KEY[name])]
     if m.settling is not None:
         findings.append(survival.settling_text(m.settling))
-    late = [r for r in m.rows if r["same_set_late"] is False]
+    late = [r for r in m.rows if r.same_set_late is False]
     if late:
         findings.append(
             "Survivor sets still changing after 2/3 of the steps the run trained: "
             + ", ".join(
-                f"p = {r['p']}, d = {r['d']}, wd = {formatting.fmt(r['wd'])} (final from step {r['settled_at']})"
+                f"p = {r.p}, d = {r.d}, wd = {formatting.fmt(r.wd)} (final from step {r.settled_at})"
                 for r in late[:20]
             )
             + (f" and {len(late) - 20} more" if len(late) > 20 else "")

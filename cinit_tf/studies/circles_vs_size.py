@@ -33,6 +33,7 @@ import numpy as np
 from cinit_tf.figures import counts as count_figures
 from cinit_tf.measures import survival
 from cinit_tf.measures import sweeps as grid_sweeps
+from cinit_tf.measures.count_runs import CountRun
 from cinit_tf.measures.longer_runs import long_settling
 from cinit_tf.prose import circles_vs_size as circles_report
 from cinit_tf.settings import Float, Int, Text, setting
@@ -120,7 +121,7 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- per run
 
 
-def run_row(trial) -> dict:
+def run_row(trial) -> CountRun:
     """One run's point: (p, d, weight decay), survivors per τ, K, final test accuracy, validity, settling."""
     s = trial.settings
     p, d, wd = int(s["task"]["p"]), int(s["train"]["d"]), float(s["train"]["weight_decay"])
@@ -134,28 +135,15 @@ def run_row(trial) -> dict:
             else "non-finite training loss or embedding (diverged)"
         )
     )
-    row = {
-        "id": trial.id,
-        "p": p,
-        "d": d,
-        "wd": wd,
-        "K": n_frequencies(p),
-        "valid": why is None,
-        "why": why,
-        "generalised": trial.result.convergence_step is not None,
-        "finite": finite,
-        "test_acc": writeup.final(trial.result.test_acc),
-        "convergence_step": trial.result.convergence_step,
-        "until": trial.until,
-        "stop_reason": trial.result.stop_reason,
+    counts = {
+        tau: int(survival.survivor_mask(trial, tau).sum()) if finite else None
+        for tau in survival.TAUS
     }
-    for tau in survival.TAUS:
-        row[f"count_{tau}"] = int(survival.survivor_mask(trial, tau).sum()) if finite else None
     step = int(survival.SETTLING_SHARE * trial.result.stop_step)  # 2/3 of the steps it trained
     settled = (
-        row["until"] == "survivors_settled" and row["stop_reason"] == "settled"
+        trial.until == "survivors_settled" and trial.result.stop_reason == "settled"
     )  # checked by its stopping rule
-    row["same_set_late"] = (
+    same_set_late = (
         bool(
             np.array_equal(
                 survival.survivor_mask(trial, survival.TAU, step=step),
@@ -165,26 +153,40 @@ def run_row(trial) -> dict:
         if finite and not settled
         else None
     )
-    row["settled_at"] = survival.settled_at(trial, survival.TAU) if finite else None
-    return row
+    return CountRun(
+        id=trial.id,
+        p=p,
+        d=d,
+        wd=wd,
+        K=n_frequencies(p),
+        valid=why is None,
+        why=why,
+        generalised=trial.result.convergence_step is not None,
+        finite=finite,
+        test_acc=writeup.final(trial.result.test_acc),
+        convergence_step=trial.result.convergence_step,
+        until=trial.until,
+        stop_reason=trial.result.stop_reason,
+        counts=counts,
+        same_set_late=same_set_late,
+        settled_at=survival.settled_at(trial, survival.TAU) if finite else None,
+    )
 
 
-def sweeps(rows: list[dict], centre: CirclesAnalysis) -> dict[str, list[dict]]:
+def sweeps(rows: list[CountRun], centre: CirclesAnalysis) -> dict[str, list[CountRun]]:
     cp, cd, cw = centre.centre_p, centre.centre_d, centre.centre_weight_decay
     return {
-        "d": [r for r in rows if r["p"] == cp and r["wd"] == cw],
-        "prime p": [
-            r for r in rows if r["d"] == cd and r["wd"] == cw and grid_sweeps.is_prime(r["p"])
-        ],
-        "all p": [r for r in rows if r["d"] == cd and r["wd"] == cw],
-        "weight decay": [r for r in rows if r["p"] == cp and r["d"] == cd],
+        "d": [r for r in rows if r.p == cp and r.wd == cw],
+        "prime p": [r for r in rows if r.d == cd and r.wd == cw and grid_sweeps.is_prime(r.p)],
+        "all p": [r for r in rows if r.d == cd and r.wd == cw],
+        "weight decay": [r for r in rows if r.p == cp and r.d == cd],
     }
 
 
 def count_trend(
     name,
-    runs: list[dict],
-    counted: list[dict],
+    runs: list[CountRun],
+    counted: list[CountRun],
     key: str,
     sign: int,
     margin,
@@ -195,21 +197,21 @@ def count_trend(
     assessable when too few of them count (`counted_as` says which do)."""
     if not verdicts.assessable(len(counted), len(runs)):
         return verdicts.not_assessable(name, len(counted), len(runs), counted_as, kind="trend")
-    xs, counts = [r[key] for r in counted], [r[f"count_{survival.TAU}"] for r in counted]
+    xs, counts = [r.setting(key) for r in counted], [r.count for r in counted]
     return verdicts.trend(name, xs, counts, sign, margin=margin, note=note)
 
 
-def trend_claim(name: str, runs: list[dict], key: str, sign: int) -> Claim:
-    valid = [r for r in runs if r["valid"] and count_figures.final_count(r)]
+def trend_claim(name: str, runs: list[CountRun], key: str, sign: int) -> Claim:
+    valid = [r for r in runs if r.valid and r.final]
     counted_as = "valid (finite and generalising) with a final count"
     return count_trend(name, runs, valid, key, sign, SIZE_MARGIN, counted_as)
 
 
-def wd_trend_claim(runs: list[dict]) -> Claim:
+def wd_trend_claim(runs: list[CountRun]) -> Claim:
     """Claim 5 over the runs with weight decay > 0 whose count is final, generalising or not."""
-    final = [r for r in runs if count_figures.final_count(r)]
+    final = [r for r in runs if r.final]
     counted_as = "with a final survivor count (finite; settled or of a fixed length)"
-    general = sum(r["generalised"] for r in final)
+    general = sum(r.generalised for r in final)
     note = (
         f"{general} of these {len(final)} runs generalise, {len(runs) - len(final)} left out (not settled by the "
         "cap, or diverged)"
@@ -217,9 +219,9 @@ def wd_trend_claim(runs: list[dict]) -> Claim:
     return count_trend(CLAIM_NAMES[4], runs, final, "wd", -1, WD_MARGIN, counted_as, note)
 
 
-def zero_wd_claim(runs: list[dict]) -> Claim:
+def zero_wd_claim(runs: list[CountRun]) -> Claim:
     name = CLAIM_NAMES[3]
-    zero = [r for r in runs if r["wd"] == 0.0 and r["finite"]]
+    zero = [r for r in runs if r.wd == 0.0 and r.finite]
     if not zero:
         return Claim(
             name,
@@ -229,15 +231,15 @@ def zero_wd_claim(runs: list[dict]) -> Claim:
             reason="too_few_valid",
             n=0,
         )
-    all_survive = sum(r[f"count_{survival.TAU}"] == r["K"] for r in zero)
-    no_general = sum(not r["generalised"] for r in zero)
+    all_survive = sum(r.count == r.K for r in zero)
+    no_general = sum(not r.generalised for r in zero)
     detail = (
-        f"{all_survive} of {len(zero)} runs keep all K = {zero[0]['K']} frequencies (counts "
-        f"{', '.join(str(r[f'count_{survival.TAU}']) for r in zero)}); {no_general} of {len(zero)} never reach 100% test "
-        f"accuracy (final test accuracy {', '.join(formatting.fmt(r['test_acc']) for r in zero)})"
+        f"{all_survive} of {len(zero)} runs keep all K = {zero[0].K} frequencies (counts "
+        f"{', '.join(str(r.count) for r in zero)}); {no_general} of {len(zero)} never reach 100% test "
+        f"accuracy (final test accuracy {', '.join(formatting.fmt(r.test_acc) for r in zero)})"
     )
     held = [all_survive == len(zero), no_general == len(zero)]
-    both = sum(r[f"count_{survival.TAU}"] == r["K"] and not r["generalised"] for r in zero)
+    both = sum(r.count == r.K and not r.generalised for r in zero)
     numbers = dict(
         value=both / len(zero),
         ci=inference.share_ci(both, len(zero)),
@@ -272,7 +274,7 @@ class CirclesMeasured(Measured):
     long: list = field(
         default_factory=list
     )  # the longer runs of the settling check (case `settling_case`), in no sweep
-    rows: list = field(default_factory=list)  # run_row of each main run
+    rows: list = field(default_factory=list)  # CountRun of each main run (run_row)
     sweeps: dict = field(default_factory=dict)  # {"d", "prime p", "all p", "weight decay": rows}
     spearman: dict = field(
         default_factory=dict
@@ -301,7 +303,7 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
     )
     m.rows = [run_row(t) for t in main]
     sw = m.sweeps = sweeps(m.rows, centre)
-    wd_pos = [r for r in sw["weight decay"] if r["wd"] > 0]
+    wd_pos = [r for r in sw["weight decay"] if r.wd > 0]
     m.claims = [
         trend_claim(CLAIM_NAMES[0], sw["d"], "d", +1),
         trend_claim(CLAIM_NAMES[1], sw["prime p"], "p", +1),
@@ -322,9 +324,9 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
         ("all p", sw["all p"], "p"),
         ("wd > 0", wd_pos, "wd"),
     ):
-        ok = [r for r in runs if count_figures.final_count(r) and (name == "wd > 0" or r["valid"])]
+        ok = [r for r in runs if r.final and (name == "wd > 0" or r.valid)]
         m.spearman[name] = inference.spearman_ci(
-            [r[key] for r in ok], [r[f"count_{survival.TAU}"] for r in ok]
+            [r.setting(key) for r in ok], [r.count for r in ok]
         )
     fixed = [t for t in valid if not t.until_settled]
     if fixed:  # runs under a settling rule were checked by it; the table's last column reads each at 2/3 of its steps
@@ -367,7 +369,7 @@ def write(m: CirclesMeasured, record: dict, out_dir: Path) -> Section:
             "d": centre.centre_d,
             "weight_decay": centre.centre_weight_decay,
         },
-        "runs": [dict(r) for r in m.rows],
+        "runs": [r.record() for r in m.rows],
         "long_settling": m.long_settling,
     }
     return writeup.section(

@@ -1,0 +1,54 @@
+"""One run of the circles-vs-size section (App. D, Fig. 11 and 12) as numbers: its point (p, d, weight decay),
+its survivor counts, whether it counts (finite, generalising, a final count) and how its survivor set settled.
+What the study's claims, tables, figures and summary share; the study's `run_row` makes it from a stored trial."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cinit_tf.measures import survival
+
+
+@dataclass(frozen=True)
+class CountRun:
+    id: str
+    p: int
+    d: int
+    wd: float  # weight decay
+    K: int  # frequencies k = 1..K
+    valid: bool  # finite and generalising: enters the count claims
+    why: str | None  # why not valid
+    generalised: bool  # reached 100% test accuracy
+    finite: bool
+    test_acc: float  # final test accuracy
+    convergence_step: int | None
+    until: str  # the run's stopping rule (train.until)
+    stop_reason: str | None
+    counts: dict  # {τ: survivors at τ} for τ of survival.TAUS; None when not finite
+    same_set_late: (
+        bool | None
+    )  # the same survivor set at 2/3 of its steps (None: checked by its rule, or not finite)
+    settled_at: int | None  # the step from which its survivor set is final
+
+    @property
+    def count(self) -> int | None:
+        """Survivors at the rule's τ (survival.TAU)."""
+        return self.counts[survival.TAU]
+
+    @property
+    def final(self) -> bool:
+        """The survivor count is final: finite, and trained to a fixed number of steps or settled (not stopped at
+        the cap of a rule, where the count may still move)."""
+        return self.finite and (self.until == "steps" or self.stop_reason == "settled")
+
+    def setting(self, key: str):
+        """The swept setting `key`: "p", "d" or "wd"."""
+        if key not in ("p", "d", "wd"):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def record(self) -> dict:
+        """As summary.json keeps it: every field, the counts as count_<τ>."""
+        out = {k: v for k, v in self.__dict__.items() if k != "counts"}
+        out.update({f"count_{tau}": c for tau, c in self.counts.items()})
+        return out
