@@ -692,6 +692,16 @@ def test_deviation_lines_state_the_settings_the_trials_were_trained_with():
         ]
     )
     assert "lr 0.01, 0.02" in "\n".join(mixed)  # a sweep over lr names every value
+    two = writeup.common_deviations(
+        [
+            SimpleNamespace(settings={"train": train}),
+            SimpleNamespace(settings={"train": {k: x for k, x in train.items() if k != "dtype"}}),
+        ]
+    )
+    assert (
+        two[-1]
+        == "Precision: float32, float64, as each case declares (What we ran names the cases)."
+    )
 
 
 def test_a_report_made_with_an_override_states_the_overridden_value(tmp_path):

@@ -47,7 +47,8 @@ def common_deviations(trials: Sequence) -> list[str]:
     trials were trained with (width, optimiser, precision): each report lists them under "Deviations and
     choices" because the paper states none of them."""
     v = lambda key, default=None: _values(trials, "train", key, default)  # noqa: E731
-    dtype = v("dtype", "float32")
+    dtypes = {t.settings.get("train", {}).get("dtype", "float32") for t in trials} or {"float32"}
+    dtype = ", ".join(sorted(dtypes))
     return [
         "TensorFlow/Keras reimplementation. The paper does not name its framework; where a default matters we "
         "follow PyTorch's, the usual choice in this line of work.",
@@ -64,7 +65,7 @@ def common_deviations(trials: Sequence) -> list[str]:
         "Three independent seed streams per trial (embedding, MLP, split); several trials are trained together "
         "as one population program, which is exactly equivalent to independent runs (AdamW is elementwise).",
         f"{dtype} throughout."
-        if "," not in dtype
+        if len(dtypes) == 1
         else f"Precision: {dtype}, as each case declares (What we ran names the cases).",
     ]
 
