@@ -65,12 +65,14 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 1
-    except Exception as e:  # a study's own fault: one line, the traceback on request
+    except (
+        Exception
+    ) as e:  # a fault of the code (a study's, most often): one line, the traceback on request
         if args.verbose:
             raise
         print(
-            f"error: the report of {args.run_dir} failed in its study ({type(e).__name__}: {e}); the run's "
-            "trials are untouched; --verbose shows the traceback",
+            f"error: the report of {args.run_dir} failed while reporting ({type(e).__name__}: {e}); the "
+            "run's trials are untouched; --verbose shows the traceback",
             file=sys.stderr,
         )
         return 1

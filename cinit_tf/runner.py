@@ -12,8 +12,10 @@ claim dies with its process, so a trial whose trainer was killed is trained by t
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,7 +176,7 @@ def run_experiment(
             store.tensorboard_dir, plans, experiment.run["tensorboard_members"]
         )
         bar = Progress(experiment.steps(pending), experiment.name, progress)
-        sitting = Sitting(store, experiment.profile, shard)
+        sitting = Sitting(store, experiment.profile, shard, planned)
         try:
             with Claims(store.claims_path) as claims:
                 _train_claimed(
@@ -220,23 +222,30 @@ def run_experiment(
 
 
 class Sitting:
-    """One command's training of one run folder, recorded in the folder (runs/<name>/sittings/<start>-<pid>.json)
-    as each trial is stored and when the command ends, however it ends: so a run's training time is
-    measured from its folder, summed over the sittings that resumed it, not pieced together from logs. A
-    sitting killed outright (SIGKILL, a machine that stops) keeps its record up to its last stored trial."""
+    """One command's training of one run folder, recorded in the folder (runs/<name>/sittings/<start>-<host>-<pid>-
+    <random>.json) as each trial is stored and when the command ends, however it ends: so a run's training time
+    is measured from its folder, summed over the sittings that trained it, not pieced together from logs.
 
-    def __init__(self, store, profile: str, shard: tuple[int, int]):
+    Its seconds are the wall time up to its last record, less the time it waited for trials other processes
+    were training; a sitting killed outright (SIGKILL, a machine that stops) keeps its record up to its last
+    stored trial, and the work it lost after it is not counted. A sitting that stored no trial writes nothing.
+    """
+
+    def __init__(self, store, profile: str, shard: tuple[int, int], trial_ids):
         from cinit_tf import framework
         from cinit_tf.environment import environment
         from cinit_tf.memory import training_device
+        from cinit_tf.store import plan_fingerprint
 
         self.store, self.profile, self.shard = store, profile, shard
+        self.plan = plan_fingerprint(trial_ids)
         self.started_wall, self.started = time.time(), time.monotonic()
+        self.waited = 0.0  # seconds spent waiting for other processes' trials
         self.completed = False
         self.steps: dict[str, int] = {}  # {trial id: steps it trained} of the trials stored here
         self.env = environment(training_device(framework.gpu_count()).kind)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.started_wall))
-        self.name = f"{stamp}-{os.getpid()}"
+        self.name = f"{stamp}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._warned = False
 
     def stored(self, trial_id: str, steps: int) -> None:
@@ -246,9 +255,12 @@ class Sitting:
     def entry(self) -> dict:
         return {
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_wall)),
-            "seconds": round(time.monotonic() - self.started, 1),
+            "seconds": round(max(0.0, time.monotonic() - self.started - self.waited), 1),
+            "waited_seconds": round(self.waited, 1),
             "trials": len(self.steps),
             "model_steps": int(sum(self.steps.values())),
+            "stored": dict(sorted(self.steps.items())),
+            "plan": self.plan,
             "completed": self.completed,
             "profile": self.profile,
             "shard": f"{self.shard[0]}/{self.shard[1]}",
@@ -259,7 +271,10 @@ class Sitting:
         }
 
     def record(self) -> None:
-        """Write the sitting's record as it stands; a failure to write it is said once and never fails the run."""
+        """Write the sitting's record as it stands (nothing before its first stored trial); a failure to write it
+        is said once and never fails the run."""
+        if not self.steps:
+            return
         try:
             self.store.record_sitting(self.name, self.entry())
         except Exception as e:  # never in the way of the run's own outcome or exception
@@ -352,7 +367,9 @@ def _train_claimed(
                 flush=True,
             )
             waiting_said = True
+        before = time.monotonic()
         time.sleep(WAIT_POLL_SECONDS)
+        sitting.waited += time.monotonic() - before
 
 
 def _train(

@@ -19,6 +19,7 @@ counted as a finished trial; it can be deleted).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -81,8 +82,14 @@ def _trial_id(settings: dict) -> str:
     return TrialPlan.from_settings(settings).id
 
 
+def plan_fingerprint(trial_ids) -> str:
+    """A short hash of a run's planned trial ids: the sittings of one plan share it, so a folder trained again
+    with another profile or `--set` does not mix their times."""
+    return hashlib.sha256("\n".join(sorted(trial_ids)).encode()).hexdigest()[:16]
+
+
 def sitting_ok(entry) -> bool:
-    """A sitting line as the runner writes it: non-negative seconds, trials and model-steps."""
+    """A sitting's record as the runner writes it: non-negative seconds, trials and model-steps."""
     if not isinstance(entry, dict):
         return False
     for key in ("seconds", "trials", "model_steps"):
@@ -120,6 +127,10 @@ class Store:
 
     def record_sitting(self, name: str, entry: dict) -> None:
         """Write (or rewrite) one sitting's record, whole or not at all."""
+        if self.read_only:
+            raise OSError(
+                f"{self.root}: opened read-only; a sitting is recorded by the run that trains"
+            )
         self.sittings_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(
             self.sittings_dir / f"{name}.json",
@@ -132,6 +143,8 @@ class Store:
         out = []
         for path in sorted(self.sittings_dir.glob("*.json")):
             try:
+                if not S_ISREG(path.lstat().st_mode):  # a FIFO or a device would block the read
+                    continue
                 entry = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue

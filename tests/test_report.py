@@ -15,7 +15,7 @@ from cinit_tf.reporting import folders
 from cinit_tf.reporting import generate as report
 from cinit_tf.reporting.index import write_index
 from cinit_tf.stats import formatting, inference
-from cinit_tf.store import Store
+from cinit_tf.store import Store, plan_fingerprint
 from cinit_tf.studies import declaration, declarations
 from cinit_tf.trial import TrialResult
 from cinit_tf.writeup import common as writeup
@@ -720,26 +720,31 @@ def test_report_states_the_training_time_its_sittings_measured(tmp_path):
     assert "Training time, measured" not in (out / "README.md").read_text()
     assert json.loads((out / "summary.json").read_text())["training"] is None
 
+    ids = json.loads((run / "config.json").read_text())["trial_ids"]
+    plan = plan_fingerprint(ids)
     store = Store(run)
-    store.record_sitting(
-        "20261207T040223Z-1",
-        {"seconds": 3000.0, "trials": 30, "model_steps": 900_000, "completed": False},
-    )
+
+    def sitting(name, seconds, stored, plan=plan):
+        entry = {"seconds": seconds, "trials": len(stored), "model_steps": sum(stored.values())}
+        store.record_sitting(name, {**entry, "stored": stored, "plan": plan, "started": name})
+
+    sitting("1", 3000.0, {i: 30_000 for i in ids[:30]})
     readme = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
-    assert "The other 48 trials were trained in sittings with no record" in readme
-    store.record_sitting(
-        "20261207T051707Z-2",
-        {"seconds": 1500.0, "trials": 48, "model_steps": 450_000, "completed": True},
-    )
+    assert "48 of the 78 trials have no sitting record" in readme
+    # A sitting of another plan (the folder trained before with other settings) is not this run's.
+    sitting("0", 999.0, {"0" * 16: 50_000}, plan="another plan")
+    # The rest, one trial stored again (a damaged file retrained): counted once, by the first sitting.
+    sitting("2", 1500.0, {i: 9_375 for i in ids[29:]})
     out = report.generate_report(run, tmp_path / "reports")
     readme = (out / "README.md").read_text()
     assert (
-        "Training time, measured: 78 trials, 1,350,000 model-steps in 75 min of wall time over 2 "
-        "sittings (resumed or sharded) (300 model-steps/s)" in readme
+        "Training time, measured: 78 trials, 1,350,000 model-steps in 75 min of training time summed over "
+        "2 sittings (resumed or sharded) (300 model-steps/s)" in readme
     )
+    assert "have no sitting record" not in readme
     training = json.loads((out / "summary.json").read_text())["training"]
     assert training["seconds"] == 4500.0 and training["model_steps"] == 1_350_000
-    assert training["rate"] == 300.0 and training["sittings"] == 2
+    assert training["rate"] == 300.0 and training["sittings"] == 2 and training["trials"] == 78
 
 
 def test_report_of_a_run_missing_a_case_its_study_needs_is_one_line_exit_2(tmp_path, capsys):
@@ -769,7 +774,7 @@ def test_a_study_that_fails_is_one_line_unless_verbose(tmp_path, capsys, monkeyp
     assert report_cli.main([str(run), "--reports", str(reports)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
-    assert "failed in its study (RuntimeError: a bug in the study)" in err and "--verbose" in err
+    assert "failed while reporting (RuntimeError: a bug in the study)" in err and "--verbose" in err
     with pytest.raises(RuntimeError, match="a bug in the study"):
         report_cli.main([str(run), "--reports", str(reports), "--verbose"])
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -14,7 +14,7 @@ import pytest
 from cinit_tf.experiment.config import load_experiment
 from cinit_tf.run import main, parse_shard
 from cinit_tf.runner import in_shard
-from cinit_tf.store import Store
+from cinit_tf.store import Store, plan_fingerprint
 
 BAD = Path(__file__).parent / "bad_configs"
 
@@ -149,6 +149,8 @@ def test_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path):
     assert resumed["completed"] is True
     assert resumed["trials"] == 10 - done_before
     assert resumed["model_steps"] == 600 * (10 - done_before)
+    assert not set(killed_sitting["stored"]) & set(resumed["stored"])
+    assert set(killed_sitting["stored"]) | set(resumed["stored"]) <= plan_ids
     # a third run finds everything finished and trains nothing, and records no sitting
     assert main([str(exp), "--out", str(killed), "--no-report", "--quiet"]) == 0
     assert len(list(trials_dir.glob("*.npz"))) == 10
@@ -175,6 +177,14 @@ def test_two_shards_equal_one_unsharded_run(tmp_path):
     assert main([str(exp), "--out", str(tmp_path / "one"), "--no-report", "--quiet"]) == 0
     assert_same_trials(Store(tmp_path / "sharded" / "resume"), Store(tmp_path / "one" / "resume"))
     assert len(Store(tmp_path / "one" / "resume").finished_ids()) == 6
+    # Each shard records its own sitting: the trials it stored, disjoint, together the plan.
+    plan_ids = {p.id for p in load_experiment(exp).trials()}
+    first, second = Store(tmp_path / "sharded" / "resume").sittings()
+    assert {first["shard"], second["shard"]} == {"0/2", "1/2"}
+    assert not set(first["stored"]) & set(second["stored"])
+    assert set(first["stored"]) | set(second["stored"]) == plan_ids
+    assert first["plan"] == second["plan"] == plan_fingerprint(plan_ids)
+    assert all(n == 60 for s in (first, second) for n in s["stored"].values())
 
 
 def test_shard_with_other_settings_is_warned(tmp_path, capsys):

@@ -119,4 +119,8 @@ def test_sittings_are_read_oldest_first_and_foreign_files_left_out(tmp_path):
     }
     for name, text in bad.items():
         (store.sittings_dir / f"{name}.json").write_text(text)
+    os.mkfifo(store.sittings_dir / "zz-fifo.json")  # would block a read: left out unread
     assert store.sittings() == [{**good, "seconds": 13.0}, {**good, "trials": 4}]
+    with pytest.raises(OSError, match="read-only"):
+        Store(store.root, read_only=True).record_sitting("x", good)
+    assert not (store.sittings_dir / "x.json").exists()

@@ -24,7 +24,7 @@ class CountRun:
     convergence_step: int | None
     until: str  # the run's stopping rule (train.until)
     stop_reason: str | None
-    counts: dict  # {τ: survivors at τ} for τ of survival.TAUS; None when not finite
+    counts: dict  # {τ: survivors at τ} for τ of survival.TAUS; each None when the run is not finite
     same_set_late: (
         bool | None
     )  # the same survivor set at 2/3 of its steps (None: checked by its rule, or not finite)

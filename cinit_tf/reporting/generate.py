@@ -30,6 +30,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from cinit_tf.experiment.schema import duration
 from cinit_tf.reporting.folders import (
     ReportError,
     check_name,
@@ -205,44 +206,54 @@ def environment_lines(record: dict) -> list[str]:
     ]
 
 
-def training_time(sittings: list) -> dict | None:
-    """The run's measured training time, summed over the sittings its folder records (None when it records
-    none: the run predates the record)."""
-    if not sittings:
+def training_time(sittings: list, trial_ids) -> dict | None:
+    """The run's measured training time from the sittings its folder records: those of this plan (the same
+    planned trials; a folder trained before with other settings keeps its own), each planned trial counted
+    once, by the first sitting that stored it. None when no sitting of this plan is recorded."""
+    from cinit_tf.store import plan_fingerprint
+
+    plan, planned = plan_fingerprint(trial_ids), set(trial_ids)
+    ours = [s for s in sittings if s.get("plan") == plan and isinstance(s.get("stored"), dict)]
+    if not ours:
         return None
-    seconds = float(sum(s["seconds"] for s in sittings))
-    steps = int(sum(s["model_steps"] for s in sittings))
+    steps: dict = {}
+    for s in ours:
+        for i, n in s["stored"].items():
+            if i in planned and i not in steps and isinstance(n, int) and n >= 0:
+                steps[i] = n
+    seconds = float(sum(s["seconds"] for s in ours))
+    model_steps = int(sum(steps.values()))
     return {
-        "sittings": len(sittings),
+        "sittings": len(ours),
         "seconds": round(seconds, 1),
-        "model_steps": steps,
-        "trials": int(sum(s["trials"] for s in sittings)),
-        "rate": round(steps / seconds, 1) if seconds > 0 else None,
-        "first": sittings[0].get("started"),
-        "last": sittings[-1].get("started"),
+        "model_steps": model_steps,
+        "trials": len(steps),
+        "rate": round(model_steps / seconds, 1) if seconds > 0 else None,
+        "first": ours[0].get("started"),
+        "last": ours[-1].get("started"),
     }
 
 
 def training_lines(record: dict, n_trials: int) -> list[str]:
     """How long the training took, measured by the runner (runs/<name>/sittings/)."""
-    t = training_time(record.get("sittings") or [])
+    t = training_time(record.get("sittings") or [], record.get("trial_ids") or [])
     if t is None:
         return []
     part = ""
     if t["trials"] < n_trials:
         part = (
-            f" The other {n_trials - t['trials']} trials were trained in sittings with no record (before runs "
-            "recorded their sittings): the time covers part of the run."
+            f" {n_trials - t['trials']} of the {n_trials} trials have no sitting record (trained before runs "
+            "recorded their sittings, or their record was not written): the time covers the other "
+            f"{t['trials']}."
         )
-    from cinit_tf.experiment.schema import duration
-
     rate = f" ({t['rate']:,.0f} model-steps/s)" if t["rate"] else ""
     over = "one sitting" if t["sittings"] == 1 else f"{t['sittings']} sittings (resumed or sharded)"
     return [
         f"Training time, measured: {t['trials']} trials, {t['model_steps']:,} model-steps in "
-        f"{duration(t['seconds'])} of wall time over {over}{rate}; compilation and recording included, "
-        "and a CPU shared with other work counts as slower; a sitting killed outright counts until its last "
-        "stored trial." + part
+        f"{duration(t['seconds'])} of training time summed over {over}{rate}; compilation and recording "
+        "included, waiting for other processes' trials not; shards running at once add up, a CPU shared "
+        "with other work counts as slower, and a sitting killed outright counts until its last stored "
+        "trial." + part
     ]
 
 
@@ -335,7 +346,7 @@ def summary_of(
             "claims": [_claim_json(c, previous) for c in section.claims],
             "rules": RULES,
             "environments": list(record.get("environments") or []),
-            "training": training_time(record.get("sittings") or []),
+            "training": training_time(record.get("sittings") or [], record.get("trial_ids") or []),
             "excluded": list(section.excluded),
             "profile": record.get("profile"),
             "overrides": list(record.get("overrides", [])),

@@ -20,7 +20,7 @@ import numpy as np
 from cinit_tf.stats import formatting
 from cinit_tf.stats.claims import headline
 from cinit_tf.writeup import health
-from cinit_tf.writeup.section import Measured, Section
+from cinit_tf.writeup.section import Measured, Section, StudyInputError
 
 STATISTICS_NOTE = (
     "Spread is the sample standard deviation over seeds (ddof = 1); 95% confidence intervals are "
@@ -103,7 +103,7 @@ def analysis_of(record: dict, schema: type):
     known = {f.name for f in fields(schema)}
     unknown = sorted(set(given) - known)
     if unknown:
-        raise ValueError(
+        raise StudyInputError(
             f"[analysis] {unknown[0]}: unknown key; expected one of {', '.join(sorted(known))}"
         )
     return schema(**given)
@@ -248,7 +248,7 @@ def chosen(trial, key: str):
     """What the trial's transform chose under `key` (the store keeps it with the trial; docs/method.md#transforms)."""
     choice = getattr(trial, "chosen", None) or {}
     if key not in choice:
-        raise ValueError(
+        raise StudyInputError(
             f"trial {trial.id}: no stored transform choice {key!r}; it was stored before transforms "
             "returned what they chose, so re-run its experiment to report on it"
         )
