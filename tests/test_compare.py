@@ -238,3 +238,22 @@ def test_a_summary_that_is_not_a_regular_file_exits_2(tmp_path, capsys):
     os.mkfifo(tmp_path / "b" / "x" / "summary.json")
     assert main(["--compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+def test_a_claim_the_study_renamed_is_compared_with_its_former_name(tmp_path, capsys):
+    from cinit_tf.studies import declaration
+
+    renamed = declaration("winning_tickets").former_names
+    new, old = next(iter(renamed.items()))
+    sides = {}
+    for side, name in (("a", old), ("b", new)):
+        folder = tmp_path / side / "winning_tickets"
+        folder.mkdir(parents=True)
+        body = {"name": "winning_tickets", "study": "winning_tickets", "verdict": "partly"}
+        body["claims"] = [claim(name, "reproduced", 2.0, [1.0, 3.0]), claim("same", "partly")]
+        (folder / "summary.json").write_text(json.dumps(body))
+        sides[side] = folder
+    assert main(["--compare", str(sides["a"]), str(sides["b"])]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"winning_tickets: {new}: same (reproduced / reproduced)")
+    assert out[-1] == "2 claims: 2 agree, 0 differ or are missing on one side"

@@ -778,3 +778,24 @@ def test_a_study_that_fails_is_one_line_unless_verbose(tmp_path, capsys, monkeyp
     with pytest.raises(RuntimeError, match="a bug in the study"):
         report_cli.main([str(run), "--reports", str(reports), "--verbose"])
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_renamed_claim_keeps_its_verdict_history_under_its_former_name():
+    from cinit_tf.stats.claims import Claim
+
+    c = Claim(
+        "D struggles (above full at the end)",
+        "reproduced",
+        "numbers",
+        kind="number",
+        reason="observed",
+    )
+    former = {c.name: "D struggles (slower than full)"}
+    previous = {"D struggles (slower than full)": ("not assessable", None)}
+    assert report._claim_json(c, previous, former)["previous_verdict"] == "not assessable"
+    assert "previous_verdict" not in report._claim_json(
+        c, previous
+    )  # without the rename: a new claim
+    # Its own name first: a report already regenerated under the new name keeps its mark.
+    again = {c.name: ("reproduced", "not assessable"), **previous}
+    assert report._claim_json(c, again, former)["previous_verdict"] == "not assessable"

@@ -149,14 +149,33 @@ class Row:
         )
 
 
+def _former_names(section: dict | None) -> dict:
+    """{claim name: its former name} that the section's study declares (`Declaration.former_names`)."""
+    from cinit_tf.studies import declaration
+
+    try:
+        return dict(declaration(str((section or {}).get("study"))).former_names)
+    except KeyError:  # a study this version does not have
+        return {}
+
+
 def rows(published: dict[str, dict], rerun: dict[str, dict]) -> list[Row]:
-    """One row per claim of every section on either side, in the published order, then the rerun's extra ones."""
+    """One row per claim of every section on either side, in the published order, then the rerun's extra ones;
+    a claim the study renamed is paired with its former name's."""
     out = []
     for name in list(published) + [n for n in rerun if n not in published]:
         a = {c["name"]: c for c in (published.get(name) or {}).get("claims", [])}
         b = {c["name"]: c for c in (rerun.get(name) or {}).get("claims", [])}
-        for claim in list(a) + [c for c in b if c not in a]:
-            out.append(Row(name, claim, a.get(claim), b.get(claim)))
+        former = {
+            new: old
+            for new, old in _former_names(rerun.get(name) or published.get(name)).items()
+            if new in b and new not in a and old in a and old not in b
+        }
+        renamed = {old: new for new, old in former.items()}
+        for claim in list(a) + [c for c in b if c not in a and c not in former]:
+            out.append(
+                Row(name, renamed.get(claim, claim), a.get(claim), b.get(renamed.get(claim, claim)))
+            )
     return out
 
 

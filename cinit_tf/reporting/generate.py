@@ -290,12 +290,15 @@ def _jsonable(x):
     return x
 
 
-def _claim_json(c, previous: dict | None = None) -> dict:
+def _claim_json(c, previous: dict | None = None, former_names: dict | None = None) -> dict:
     """A claim as summary.json keeps it: every field of its record (cinit_tf.stats.claims.Claim.record), and
     `previous_verdict`, the verdict before its last change, when the report it replaces gave this claim another
-    verdict (or carried one itself: regenerating an unchanged report keeps the mark, byte for byte)."""
+    verdict (or carried one itself: regenerating an unchanged report keeps the mark, byte for byte). A claim the
+    study renamed is found under its former name (`Declaration.former_names`)."""
     out = c.record()
-    verdict, before = (previous or {}).get(c.name, (None, None))
+    previous = previous or {}
+    former = (former_names or {}).get(c.name)
+    verdict, before = previous.get(c.name) or previous.get(former) or (None, None)
     if verdict is not None and verdict != c.verdict:
         out["previous_verdict"] = verdict
     elif verdict == c.verdict and before is not None:
@@ -343,7 +346,7 @@ def summary_of(
             "short_number": section.short_number or section.our_number,
             "verdict": section.verdict,
             "verdict_rule": verdict_rule(declaration, section),
-            "claims": [_claim_json(c, previous) for c in section.claims],
+            "claims": [_claim_json(c, previous, declaration.former_names) for c in section.claims],
             "rules": RULES,
             "environments": list(record.get("environments") or []),
             "training": training_time(record.get("sittings") or [], record.get("trial_ids") or []),

@@ -31,6 +31,8 @@ class Declaration:
     order: float = (
         0.0  # breaks a tie between two sections with the same paper reference (rarely needed)
     )
+    # {claim name: the name it had in reports published before}: a renamed claim keeps its verdict history
+    former_names: dict = field(default_factory=dict)
 
 
 def paper_key(ref: str) -> tuple:
