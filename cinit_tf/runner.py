@@ -11,11 +11,8 @@ claim dies with its process, so a trial whose trainer was killed is trained by t
 
 from __future__ import annotations
 
-import os
-import socket
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from cinit_tf.experiment.schema import PROFILES
 from cinit_tf.locks import Claims, held
 from cinit_tf.progress import Progress
 from cinit_tf.reporting.folders import published_profile
+from cinit_tf.sittings import Sitting
 
 WAIT_POLL_SECONDS = 0.5  # how often a process waiting for trials another process trains looks again
 
@@ -179,19 +177,8 @@ def run_experiment(
         sitting = Sitting(store, experiment.profile, shard, planned)
         try:
             with Claims(store.claims_path) as claims:
-                _train_claimed(
-                    experiment,
-                    store,
-                    plans,
-                    mine,
-                    claims,
-                    strategy,
-                    tensorboard,
-                    bar,
-                    trained,
-                    pending,
-                    sitting,
-                )
+                shared = (experiment, store, plans, mine, claims, strategy, tensorboard, bar)
+                _train_claimed(_Training(*shared, sitting, trained), pending)
             sitting.completed = True
         finally:
             bar.close()
@@ -221,91 +208,33 @@ def run_experiment(
     )
 
 
-class Sitting:
-    """One command's training of one run folder, recorded in the folder (runs/<name>/sittings/<start>-<host>-<pid>-
-    <random>.json) as each trial is stored and when the command ends, however it ends: so a run's training time
-    is measured from its folder, summed over the sittings that trained it, not pieced together from logs.
+@dataclass
+class _Training:
+    """What the training rounds of one command share: the experiment, its folder and plans, this shard's trial
+    ids, the claims, the engine's strategy, the curves, the progress bar, the sitting's record and the ids of
+    the trials stored here."""
 
-    Its seconds are the wall time up to its last record, less the time it waited for trials other processes
-    were training; a sitting killed outright (SIGKILL, a machine that stops) keeps its record up to its last
-    stored trial, and the work it lost after it is not counted. A sitting that stored no trial writes nothing.
-    """
-
-    def __init__(self, store, profile: str, shard: tuple[int, int], trial_ids):
-        from cinit_tf import framework
-        from cinit_tf.environment import environment
-        from cinit_tf.memory import training_device
-        from cinit_tf.store import plan_fingerprint
-
-        self.store, self.profile, self.shard = store, profile, shard
-        self.plan = plan_fingerprint(trial_ids)
-        self.started_wall, self.started = time.time(), time.monotonic()
-        self.waited = 0.0  # seconds spent waiting for other processes' trials
-        self.completed = False
-        self.steps: dict[str, int] = {}  # {trial id: steps it trained} of the trials stored here
-        self.env = environment(training_device(framework.gpu_count()).kind)
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.started_wall))
-        self.name = f"{stamp}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._warned = False
-
-    def stored(self, trial_id: str, steps: int) -> None:
-        self.steps[trial_id] = steps
-        self.record()
-
-    def entry(self) -> dict:
-        return {
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_wall)),
-            "seconds": round(max(0.0, time.monotonic() - self.started - self.waited), 1),
-            "waited_seconds": round(self.waited, 1),
-            "trials": len(self.steps),
-            "model_steps": int(sum(self.steps.values())),
-            "stored": dict(sorted(self.steps.items())),
-            "plan": self.plan,
-            "completed": self.completed,
-            "profile": self.profile,
-            "shard": f"{self.shard[0]}/{self.shard[1]}",
-            "cpu": self.env.get("cpu"),
-            "threads": self.env.get("threads"),
-            "device": self.env.get("device"),
-            "commit": self.env.get("commit"),
-        }
-
-    def record(self) -> None:
-        """Write the sitting's record as it stands (nothing before its first stored trial); a failure to write it
-        is said once and never fails the run."""
-        if not self.steps:
-            return
-        try:
-            self.store.record_sitting(self.name, self.entry())
-        except Exception as e:  # never in the way of the run's own outcome or exception
-            if not self._warned:
-                self._warned = True
-                print(
-                    f"warning: {self.store.sittings_dir}: the sitting's training time is not recorded ({e})",
-                    file=sys.stderr,
-                    flush=True,
-                )
+    experiment: object
+    store: object
+    plans: list
+    mine: set
+    claims: object
+    strategy: object
+    tensorboard: object
+    bar: object
+    sitting: object
+    trained: set
 
 
-def _train_claimed(
-    experiment,
-    store,
-    plans,
-    mine,
-    claims,
-    strategy,
-    tensorboard,
-    bar,
-    trained,
-    counted,
-    sitting,
-) -> None:
+def _train_claimed(t: _Training, counted) -> None:
     """Train, round after round, what this shard needs and can claim; wait while others hold the rest.
 
-    A second-stage trial is claimed only once the sources of every trial of its population here are finished. `trained` collects the ids trained
-    here; `counted` is what the bar's total counts (trials finished elsewhere leave it); `sitting` records
-    each trial stored here.
+    A second-stage trial is claimed only once the sources of every trial of its population here are finished.
+    `t.trained` collects the ids trained here; `counted` is what the bar's total counts (trials finished
+    elsewhere leave it).
     """
+    experiment, store, plans, mine = t.experiment, t.store, t.plans, t.mine
+    claims, bar, trained = t.claims, t.bar, t.trained
     by_id = {p.id: p for p in plans}
     pop_of = {p.id: k for k, population in enumerate(experiment.populations()) for p in population}
     counted = set(counted)
@@ -345,19 +274,7 @@ def _train_claimed(
                 "run but its file does not read back"
             )
         if got:
-            _train(
-                experiment,
-                store,
-                plans,
-                got,
-                mine,
-                claims,
-                strategy,
-                tensorboard,
-                bar,
-                trained,
-                sitting,
-            )
+            _train(t, got)
             continue
         if not waiting_said:
             print(
@@ -369,15 +286,17 @@ def _train_claimed(
             waiting_said = True
         before = time.monotonic()
         time.sleep(WAIT_POLL_SECONDS)
-        sitting.waited += time.monotonic() - before
+        t.sitting.waited += time.monotonic() - before
 
 
-def _train(
-    experiment, store, plans, ids, mine, claims, strategy, tensorboard, bar, trained, sitting
-) -> None:
+def _train(t: _Training, ids) -> None:
     """Train the claimed trials `ids` in populations (second stages after every first stage), storing each
     trial as it finishes and letting its claim go."""
     from cinit_tf.training import auto_group_size, train_population, trainer_key
+
+    experiment, store, mine = t.experiment, t.store, t.mine
+    claims, bar, trained = t.claims, t.bar, t.trained
+    strategy, tensorboard, sitting = t.strategy, t.tensorboard, t.sitting
 
     done_before = len((store.finished_ids() | trained) & mine)
     try:

@@ -22,7 +22,7 @@ LAYERS = [
     ("prose", "prose"),
     ("studies", "studies"),
     ("experiment", "experiment"),
-    ("storage", "store results tensorboard"),
+    ("storage", "store sittings results tensorboard"),
     ("reporting", "reporting"),
     ("running", "runner"),
     ("commands", "run report"),
