@@ -174,7 +174,9 @@ def run_experiment(
             store.tensorboard_dir, plans, experiment.run["tensorboard_members"]
         )
         bar = Progress(experiment.steps(pending), experiment.name, progress)
-        sitting = Sitting(store, experiment.profile, shard, planned)
+        sitting = Sitting(
+            store, experiment.profile, shard, planned, _here(experiment.run["strategy"])
+        )
         try:
             with Claims(store.claims_path) as claims:
                 shared = (experiment, store, plans, mine, claims, strategy, tensorboard, bar)
@@ -358,17 +360,22 @@ def _train(t: _Training, ids) -> None:
         raise
 
 
-def environments(store, strategy: str, training: bool) -> list[dict]:
-    """The environments this run folder's trials were trained in: the earlier ones, and this one if it trains anything."""
+def _here(strategy: str) -> dict:
+    """The environment this command trains in."""
     from cinit_tf import framework
     from cinit_tf.environment import environment
     from cinit_tf.memory import training_device
 
+    return environment(training_device(framework.gpu_count()).kind, strategy)
+
+
+def environments(store, strategy: str, training: bool) -> list[dict]:
+    """The environments this run folder's trials were trained in: the earlier ones, and this one if it trains anything."""
     earlier = []
     if store.has_config():
         earlier = list(store.read_config().get("environments") or [])
     if training:
-        here = environment(training_device(framework.gpu_count()).kind, strategy)
+        here = _here(strategy)
         if here not in earlier:
             earlier.append(here)
     return earlier

@@ -20,10 +20,8 @@ class Sitting:
     stored trial, and the work it lost after it is not counted. A sitting that stored no trial writes nothing.
     """
 
-    def __init__(self, store, profile: str, shard: tuple[int, int], trial_ids):
-        from cinit_tf import framework
-        from cinit_tf.environment import environment
-        from cinit_tf.memory import training_device
+    def __init__(self, store, profile: str, shard: tuple[int, int], trial_ids, env: dict):
+        """`env` is the environment the command trains in (cinit_tf.environment.environment's record)."""
         from cinit_tf.store import plan_fingerprint
 
         self.store, self.profile, self.shard = store, profile, shard
@@ -32,7 +30,7 @@ class Sitting:
         self.waited = 0.0  # seconds spent waiting for other processes' trials
         self.completed = False
         self.steps: dict[str, int] = {}  # {trial id: steps it trained} of the trials stored here
-        self.env = environment(training_device(framework.gpu_count()).kind)
+        self.env = env
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.started_wall))
         self.name = f"{stamp}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._warned = False

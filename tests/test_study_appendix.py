@@ -789,6 +789,32 @@ def test_sweeps_share_the_centre_point():
     assert sorted(r.wd for r in sw["weight decay"]) == [0.0, 0.5]
 
 
+def test_extra_centre_seeds_enter_only_the_d_sweep_when_declared():
+    def run(p, d, wd, seed):
+        t = _run(p, d, wd, 4, tid=f"{p}-{d}-{wd}-{seed}")
+        t.settings["seeds"] = {"embedding": seed, "mlp": seed, "split": seed}
+        return circles_vs_size.run_row(t)
+
+    rows = [run(59, d, 0.5, s) for d in (64, 128) for s in range(4)]
+    rows += [run(31, 128, 0.5, s) for s in range(2)] + [run(59, 128, 0.1, s) for s in range(2)]
+    everything = circles_vs_size.sweeps(rows, circles_vs_size.CirclesAnalysis())
+    assert (
+        len(everything["d"]) == 8
+        and len(everything["all p"]) == 6
+        and len(everything["weight decay"]) == 6
+    )
+    two = circles_vs_size.sweeps(rows, circles_vs_size.CirclesAnalysis(centre_seeds_elsewhere=2))
+    assert len(two["d"]) == 8  # the d sweep reads every seed
+    centre = [r for r in two["all p"] if r.p == 59]
+    assert sorted(r.seed for r in centre) == [0, 1] and len(two["prime p"]) == 4
+    assert sorted((r.wd, r.seed) for r in two["weight decay"]) == [
+        (0.1, 0),
+        (0.1, 1),
+        (0.5, 0),
+        (0.5, 1),
+    ]
+
+
 def test_trend_claims_reach_every_outcome():
     up = [
         circles_vs_size.run_row(_run(59, d, 0.5, c, tid=f"{d}-{i}"))

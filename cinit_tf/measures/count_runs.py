@@ -29,6 +29,7 @@ class CountRun:
         bool | None
     )  # the same survivor set at 2/3 of its steps (None: checked by its rule, or not finite)
     settled_at: int | None  # the step from which its survivor set is final
+    seed: int = 0  # its embedding seed
 
     @property
     def count(self) -> int | None:
