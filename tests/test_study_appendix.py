@@ -1110,7 +1110,10 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
         for i, (wd, c, g) in enumerate(falling)
     ]
     claim = circles_vs_size.wd_trend_claim([circles_vs_size.run_row(t) for t in runs])
-    assert claim.verdict == REPRODUCED and "6 of these 10 runs generalise" in claim.detail
+    assert (
+        claim.verdict == REPRODUCED
+        and "6 of these 10 runs reached 100% test accuracy" in claim.detail
+    )
     # Without the non-generalising runs the same data would rest on three weight decays only; with them, the
     # small weight decays count: a rise at small wd (before the rule, unreachable: those runs were excluded) is seen.
     rising = [
@@ -1142,6 +1145,21 @@ def test_weight_decay_drop_is_judged_on_final_counts_generalising_or_not():
     ]
     claim = circles_vs_size.wd_trend_claim([circles_vs_size.run_row(t) for t in capped])
     assert claim.verdict == NOT_ASSESSABLE and "3 of 10" in claim.detail
+    assert "beside the rule" not in claim.detail  # too few final runs to set a reading beside
+    # Two runs capped: the claim reads the 8 final ones; beside it, the trend with the capped two counted at the cap.
+    two = [
+        _settling(
+            _run(59, 128, wd, c, generalised=g, tid=f"t{i}"), "max_steps" if i < 2 else "settled"
+        )
+        for i, (wd, c, g) in enumerate(falling)
+    ]
+    rows = [circles_vs_size.run_row(t) for t in two]
+    claim = circles_vs_size.wd_trend_claim(rows)
+    final_only = circles_vs_size.wd_trend_claim(rows[2:])
+    assert claim.n == 8 and claim.value == final_only.value and claim.verdict == final_only.verdict
+    rho = inference.spearman_ci([w for w, _, _ in falling], [c for _, c, _ in falling])[0]
+    assert f"Spearman ρ = {rho:.3g} [" in claim.detail and "n = 10)" in claim.detail
+    assert "with the 2 runs stopped at their cap counted there" in claim.detail
     # Runs of a fixed length count as they are.
     fixed = [
         _run(59, 128, wd, c, generalised=g, tid=f"f{i}") for i, (wd, c, g) in enumerate(falling)

@@ -142,8 +142,13 @@ def what_we_ran(m, record: dict) -> list[str]:
     centre = m.options
     ran = case_lines(record, m.trials)
     ran.append(
-        f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {formatting.fmt(centre.centre_weight_decay)}; "
-        "sweeps read from the settings: "
+        f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {formatting.fmt(centre.centre_weight_decay)}"
+        + (
+            f" (its runs of embedding seed {centre.centre_seeds_elsewhere} and above enter the d sweep only)"
+            if centre.centre_seeds_elsewhere
+            else ""
+        )
+        + "; sweeps read from the settings: "
         + "; ".join(
             f"{name}: {len(runs)} runs at {KEY_NAME[KEY[name]]} ∈ {{{', '.join(formatting.fmt(x) for x in sorted({r.setting(KEY[name]) for r in runs}))}}}"
             for name, runs in m.sweeps.items()
