@@ -731,8 +731,9 @@ def test_report_states_the_training_time_its_sittings_measured(tmp_path):
     sitting("1", 3000.0, {i: 30_000 for i in ids[:30]})
     readme = (report.generate_report(run, tmp_path / "reports") / "README.md").read_text()
     assert "48 of the 78 trials have no sitting record" in readme
-    # A sitting of another plan (the folder trained before with other settings) is not this run's.
-    sitting("0", 999.0, {"0" * 16: 50_000}, plan="another plan")
+    # A sitting of another plan that also stored trials outside this one (the folder trained before with other
+    # settings) is not this run's.
+    sitting("0", 999.0, {"0" * 16: 50_000, ids[40]: 1}, plan="another plan")
     # The rest, one trial stored again (a damaged file retrained): counted once, by the first sitting.
     sitting("2", 1500.0, {i: 9_375 for i in ids[29:]})
     out = report.generate_report(run, tmp_path / "reports")
@@ -745,6 +746,31 @@ def test_report_states_the_training_time_its_sittings_measured(tmp_path):
     training = json.loads((out / "summary.json").read_text())["training"]
     assert training["seconds"] == 4500.0 and training["model_steps"] == 1_350_000
     assert training["rate"] == 300.0 and training["sittings"] == 2 and training["trials"] == 78
+
+
+def test_a_sitting_of_an_earlier_smaller_plan_counts_toward_the_grown_one(tmp_path):
+    """A plan grown by more seeds keeps the time of the sitting that trained its first trials under the old plan;
+    a sitting of an old plan that stored a trial outside the new one does not count."""
+    run = make_run(tmp_path / "runs")
+    ids = json.loads((run / "config.json").read_text())["trial_ids"]
+    store = Store(run)
+
+    def sitting(name, seconds, stored, plan):
+        entry = {"seconds": seconds, "trials": len(stored), "model_steps": sum(stored.values())}
+        store.record_sitting(name, {**entry, "stored": stored, "plan": plan, "started": name})
+
+    sitting(
+        "1", 1000.0, {i: 1000 for i in ids[:50]}, plan_fingerprint(ids[:50])
+    )  # the earlier, smaller plan
+    sitting("2", 500.0, {i: 1000 for i in ids[50:]}, plan_fingerprint(ids))
+    sitting(
+        "3", 700.0, {ids[0]: 1000, "f" * 12: 1000}, "elsewhere"
+    )  # also trained other settings: left out
+    training = json.loads(
+        (report.generate_report(run, tmp_path / "reports") / "summary.json").read_text()
+    )["training"]
+    assert training["sittings"] == 2 and training["seconds"] == 1500.0 and training["trials"] == 78
+    assert training["model_steps"] == 78_000
 
 
 def test_report_of_a_run_missing_a_case_its_study_needs_is_one_line_exit_2(tmp_path, capsys):

@@ -208,12 +208,21 @@ def environment_lines(record: dict) -> list[str]:
 
 def training_time(sittings: list, trial_ids) -> dict | None:
     """The run's measured training time from the sittings its folder records: those of this plan (the same
-    planned trials; a folder trained before with other settings keeps its own), each planned trial counted
-    once, by the first sitting that stored it. None when no sitting of this plan is recorded."""
+    planned trials), and those of an earlier plan that stored only trials of this one (a plan grown by more
+    seeds or points: their time was spent on this run's trials); a sitting that also stored trials outside
+    this plan is not counted (its time was partly other work). Each planned trial is counted once, by the
+    first sitting that stored it. None when no such sitting is recorded."""
     from cinit_tf.store import plan_fingerprint
 
     plan, planned = plan_fingerprint(trial_ids), set(trial_ids)
-    ours = [s for s in sittings if s.get("plan") == plan and isinstance(s.get("stored"), dict)]
+
+    def ours_(s: dict) -> bool:
+        stored = s.get("stored")
+        if not isinstance(stored, dict):
+            return False
+        return s.get("plan") == plan or bool(stored) and set(stored) <= planned
+
+    ours = [s for s in sittings if ours_(s)]
     if not ours:
         return None
     steps: dict = {}
@@ -243,7 +252,8 @@ def training_lines(record: dict, n_trials: int) -> list[str]:
     if t["trials"] < n_trials:
         part = (
             f" {n_trials - t['trials']} of the {n_trials} trials have no sitting record (trained before runs "
-            "recorded their sittings, or their record was not written): the time covers the other "
+            "recorded their sittings, by a sitting that also trained trials of other settings, or their record "
+            "was not written): the time covers the other "
             f"{t['trials']}."
         )
     rate = f" ({t['rate']:,.0f} model-steps/s)" if t["rate"] else ""
