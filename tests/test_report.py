@@ -825,3 +825,21 @@ def test_a_renamed_claim_keeps_its_verdict_history_under_its_former_name():
     # Its own name first: a report already regenerated under the new name keeps its mark.
     again = {c.name: ("reproduced", "not assessable"), **previous}
     assert report._claim_json(c, again, former)["previous_verdict"] == "not assessable"
+
+
+def test_the_regenerate_command_names_the_projects_experiment_file_for_a_copy_elsewhere(tmp_path):
+    """A run launched from another checkout's experiments/ (a worktree, a cluster copy) regenerates from the project's
+    own file of that name; a file found nowhere in the project keeps its path."""
+    from cinit_tf.reporting.generate import commands
+
+    copy = tmp_path / "checkout" / "experiments" / "circles_vs_size.toml"
+    record = {"name": "circles_vs_size", "profile": "cpu", "source": str(copy)}
+    assert (
+        commands(record)[0]
+        == "python -m cinit_tf.run experiments/circles_vs_size.toml --profile cpu"
+    )
+    record["source"] = str(tmp_path / "experiments" / "mine.toml")
+    assert (
+        commands(record)[0]
+        == f"python -m cinit_tf.run {tmp_path}/experiments/mine.toml --profile cpu"
+    )

@@ -103,10 +103,16 @@ def _relative_source(source: str) -> str:
         return "experiments/<file>.toml"
     path = Path(source)
     if path.is_absolute():
-        root = Path(__file__).resolve().parent.parent
+        root = (
+            Path(__file__).resolve().parents[2]
+        )  # the project root (cinit_tf/reporting/generate.py)
         try:
             return path.resolve().relative_to(root).as_posix()
         except ValueError:
+            # a file of another checkout of this project (a worktree, a cluster's copy): the project's own
+            # experiments/ file of that name, where there is one
+            if path.parent.name == "experiments" and (root / "experiments" / path.name).is_file():
+                return f"experiments/{path.name}"
             return path.as_posix()
     return path.as_posix()
 
