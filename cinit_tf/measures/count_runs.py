@@ -30,6 +30,11 @@ class CountRun:
     )  # the same survivor set at 2/3 of its steps (None: checked by its rule, or not finite)
     settled_at: int | None  # the step from which its survivor set is final
     seed: int = 0  # its embedding seed
+    loss: str = "standard"  # the cross-entropy it trained with (train.loss)
+    train_acc: float = float("nan")  # final training accuracy
+    collapse_step: int | None = (
+        None  # first measured step with a training pair's standard loss exactly 0
+    )
 
     @property
     def count(self) -> int | None:
@@ -53,3 +58,23 @@ class CountRun:
         out = {k: v for k, v in self.__dict__.items() if k != "counts"}
         out.update({f"count_{tau}": c for tau, c in self.counts.items()})
         return out
+
+
+def point(trial) -> tuple[int, int, float]:
+    """A trial's (p, d, weight decay)."""
+    s = trial.settings
+    return int(s["task"]["p"]), int(s["train"]["d"]), float(s["train"]["weight_decay"])
+
+
+def split_companions(trials: list) -> tuple[list, list]:
+    """(the runs the sweeps read, the standard-loss companions): a run trained with the standard loss at a point
+    (p, d, weight decay) where runs with the exact loss were trained too is a companion, kept beside them and in no
+    sweep; where a point has standard-loss runs only, they are the sweep's."""
+    exact = {point(t) for t in trials if t.settings["train"].get("loss", "standard") == "exact"}
+    companions = [
+        t
+        for t in trials
+        if t.settings["train"].get("loss", "standard") != "exact" and point(t) in exact
+    ]
+    ids = {t.id for t in companions}
+    return [t for t in trials if t.id not in ids], companions

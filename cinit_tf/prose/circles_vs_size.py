@@ -220,4 +220,56 @@ def findings(m) -> list[str]:
         )
     if m.long_settling is not None:
         findings += long_settling_text(m.long_settling, m.options.settling_case)
-    return findings
+    return findings + companion_text(m.companions, m.rows)
+
+
+def at_chance(r) -> bool:
+    """Its final training accuracy is below twice chance (2/p): the network no longer fits its training pairs."""
+    return bool(r.train_acc < 2.0 / r.p)
+
+
+def companion_text(companions: list, rows: list) -> list[str]:
+    """The standard-loss companions beside the exact-loss runs of their points: collapse, death, counts."""
+    if not companions:
+        return []
+    points = sorted({(r.p, r.d, r.wd) for r in companions})
+    table = []
+    for pt in points:
+        for loss, runs in (
+            ("exact", [r for r in rows if (r.p, r.d, r.wd) == pt]),
+            ("standard", [r for r in companions if (r.p, r.d, r.wd) == pt]),
+        ):
+            hit = sorted(r.collapse_step for r in runs if r.collapse_step is not None)
+            table.append(
+                [
+                    f"p = {pt[0]}, d = {pt[1]}, wd = {formatting.fmt(pt[2])}",
+                    loss,
+                    len(runs),
+                    f"{len(hit)} (step {float(np.median(hit)):,.0f})" if hit else "0",
+                    sum(at_chance(r) for r in runs),
+                    formatting.fmt_mean_std([r.train_acc for r in runs]) if runs else "–",
+                    formatting.fmt_mean_std([r.test_acc for r in runs]) if runs else "–",
+                    ", ".join(str(r.count) for r in runs) or "–",
+                ]
+            )
+    dead = [r for r in companions if at_chance(r)]
+    return [
+        f"Standard loss beside the exact one ({formatting.method('the-exact-loss')}): the points below train "
+        f"with the exact cross-entropy, and the {len(companions)} runs trained there with the standard float32 "
+        "loss (the paper's likely setting) are kept beside them, in no sweep and no claim. "
+        f"{len(dead)} of the {len(companions)} ended with their training accuracy below twice chance (2/p): "
+        "the network no longer fits the pairs it had memorised, and its survivor count reads what is left of it.",
+        formatting.md_table(
+            [
+                "point",
+                "loss",
+                "runs",
+                "collapsed (first step, median)",
+                "ended at chance (training acc. < 2/p)",
+                "final training acc.",
+                "final test acc.",
+                "survivors τ = 0.05",
+            ],
+            table,
+        ),
+    ]

@@ -4,13 +4,10 @@ A study declares its paper section (`DECLARATION`) and returns a `Section`; this
 two to `reports/<name>/README.md` (figures beside it), writes `reports/<name>/summary.json`, and
 rewrites `reports/README.md`, the index: one row per study in the paper's order, built from the
 declarations and the `summary.json` files present, so it is the same whichever report was
-generated last. Nothing here imports TensorFlow.
-
-    python -m cinit_tf.report runs/<name> [--reports DIR] [--replace-report]
+generated last. Nothing here imports TensorFlow (`python -m cinit_tf.report runs/<name>`).
 
 A report made at a larger profile (paper > cpu > smoke, read from its summary.json) is not replaced
 unless --replace-report is given: the command says so and exits 2, the report and the index untouched.
-
 Nothing in a report is written by hand: every number comes from the trials, and regenerating from
 the same `runs/<name>/` gives byte-identical Markdown and JSON (no timestamps, everything sorted).
 
@@ -109,8 +106,7 @@ def _relative_source(source: str) -> str:
         try:
             return path.resolve().relative_to(root).as_posix()
         except ValueError:
-            # a file of another checkout of this project (a worktree, a cluster's copy): the project's own
-            # experiments/ file of that name, where there is one
+            # another checkout's file (a worktree, a cluster's copy): the project's own file of that name
             if path.parent.name == "experiments" and (root / "experiments" / path.name).is_file():
                 return f"experiments/{path.name}"
             return path.as_posix()
@@ -213,22 +209,20 @@ def environment_lines(record: dict) -> list[str]:
 
 
 def training_time(sittings: list, trial_ids) -> dict | None:
-    """The run's measured training time from the sittings its folder records: those of this plan (the same
-    planned trials), and those of an earlier plan that stored only trials of this one (a plan grown by more
-    seeds or points: their time was spent on this run's trials); a sitting that also stored trials outside
-    this plan is not counted (its time was partly other work). Each planned trial is counted once, by the
-    first sitting that stored it. None when no such sitting is recorded."""
+    """The run's measured training time from the sittings its folder records: those of this plan, and those of
+    an earlier plan that stored only trials of this one (a plan grown by more seeds); one that also stored other
+    trials is not counted (its time was partly other work). Each planned trial is counted once, by the first
+    sitting that stored it. None when no such sitting is recorded."""
     from cinit_tf.store import plan_fingerprint
 
     plan, planned = plan_fingerprint(trial_ids), set(trial_ids)
 
-    def ours_(s: dict) -> bool:
-        stored = s.get("stored")
-        if not isinstance(stored, dict):
-            return False
-        return s.get("plan") == plan or bool(stored) and set(stored) <= planned
-
-    ours = [s for s in sittings if ours_(s)]
+    ours = [
+        s
+        for s in sittings
+        if isinstance(s.get("stored"), dict)
+        and (s.get("plan") == plan or bool(s["stored"]) and set(s["stored"]) <= planned)
+    ]
     if not ours:
         return None
     steps: dict = {}

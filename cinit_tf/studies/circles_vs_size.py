@@ -33,7 +33,7 @@ import numpy as np
 from cinit_tf.figures import counts as count_figures
 from cinit_tf.measures import survival
 from cinit_tf.measures import sweeps as grid_sweeps
-from cinit_tf.measures.count_runs import CountRun
+from cinit_tf.measures.count_runs import CountRun, split_companions
 from cinit_tf.measures.longer_runs import long_settling
 from cinit_tf.prose import circles_vs_size as circles_report
 from cinit_tf.settings import Float, Int, Text, setting
@@ -60,8 +60,7 @@ class CirclesAnalysis:
         Int(0),
         0,
         doc="the centre point enters the p and weight-decay sweeps with its runs of embedding seed below this "
-        "(0: all of them); the d sweep always reads all. Extra seeds trained for the d sweep then leave "
-        "the other sweeps' designs as they were",
+        "(0: all); the d sweep reads all (extra d-sweep seeds leave the other sweeps as they were)",
     )
 
 
@@ -178,6 +177,9 @@ def run_row(trial) -> CountRun:
         same_set_late=same_set_late,
         settled_at=survival.settled_at(trial, survival.TAU) if finite else None,
         seed=trial.seeds[0],
+        loss=s["train"].get("loss", "standard"),
+        train_acc=writeup.final(trial.result.train_acc),
+        collapse_step=getattr(trial.result, "collapse_step", None),
     )
 
 
@@ -328,6 +330,12 @@ class CirclesMeasured(Measured):
         None  # survival.settling of the valid main runs of a fixed length at 2/3 of their budget
     )
     long_settling: dict | None = None  # long_settling(main, long)
+    companions: list = field(
+        default_factory=list
+    )  # CountRun of each standard-loss companion, in no sweep
+
+
+COMPANIONS = "standard-loss companions of points trained with the exact loss, in no sweep"
 
 
 def _in_no_sweep(case: str) -> str:
@@ -338,15 +346,18 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
     centre = options or CirclesAnalysis()
     everything = sorted(trials, key=lambda t: t.id)
     main, long = survival.split_cases(everything, centre.settling_case)
+    main, companions = split_companions(main)
     valid, excluded = writeup.split_valid(main, needs_generalised=True)
-    if (
-        long
-    ):  # in no sweep, so in no claim: left out of every statistic like an invalid run, and said why
+    # in no sweep, so in no claim: left out of every statistic like an invalid run, and said why
+    if long:
         excluded[_in_no_sweep(centre.settling_case)] = long
+    if companions:
+        excluded[COMPANIONS] = companions
     m = CirclesMeasured(
         trials=everything, valid=valid, excluded=excluded, options=centre, main=main, long=long
     )
     m.rows = [run_row(t) for t in main]
+    m.companions = [run_row(t) for t in companions]
     sw = m.sweeps = sweeps(m.rows, centre)
     wd_pos = [r for r in sw["weight decay"] if r.wd > 0]
     m.claims = [
@@ -385,9 +396,8 @@ def measure(trials: list, options: CirclesAnalysis | None) -> CirclesMeasured:
 
 def _excluded(m: CirclesMeasured) -> list[str]:
     """The exclusions of the sweeps' runs, and the longer runs counted apart (they are in no sweep, not invalid)."""
-    excluded = {
-        why: ts for why, ts in m.excluded.items() if why != _in_no_sweep(m.options.settling_case)
-    }
+    apart = (_in_no_sweep(m.options.settling_case), COMPANIONS)
+    excluded = {why: ts for why, ts in m.excluded.items() if why not in apart}
     lines = writeup.exclusion_lines(len(m.main), excluded)
     if excluded:
         lines[0] += (
@@ -398,6 +408,11 @@ def _excluded(m: CirclesMeasured) -> list[str]:
         lines.append(
             f"The {len(m.long)} longer runs of case `{m.options.settling_case}` belong to no sweep and enter no "
             f"claim; {sum(not writeup.is_finite_trial(t) for t in m.long)} of them diverged."
+        )
+    if m.companions:
+        lines.append(
+            f"The {len(m.companions)} standard-loss companions belong to no sweep and enter no claim (under What we "
+            "saw, beside the exact-loss runs of their points)."
         )
     return lines
 
@@ -415,6 +430,7 @@ def write(m: CirclesMeasured, record: dict, out_dir: Path) -> Section:
             "weight_decay": centre.centre_weight_decay,
         },
         "runs": [r.record() for r in m.rows],
+        "companions": [r.record() for r in m.companions],
         "long_settling": m.long_settling,
     }
     return writeup.section(
