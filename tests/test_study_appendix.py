@@ -55,6 +55,7 @@ def trial(
         initial_embedding=E,
         final_embedding=E,
         test_acc=np.full(len(rows), test_acc),
+        train_acc=np.ones(len(rows)),
         train_loss=np.ones(len(rows)),
         convergence_step=int(rec[-1]) if converged else None,
         nonfinite_step=nonfinite,
@@ -1291,3 +1292,37 @@ def test_the_weight_decay_figure_marks_runs_capped_before_their_set_settled_and_
     labels = ax.get_legend_handles_labels()[1]
     assert any(label.startswith("capped before its survivor set settled") for label in labels)
     plt.close(fig)
+
+
+def test_standard_loss_runs_at_an_exact_loss_point_are_companions_in_no_sweep():
+    """A standard-loss run at a point also trained with the exact loss is kept beside the sweep, not in it; one at
+    a point with standard-loss runs only stays in its sweep. The companions' table counts collapse and runs ending
+    at chance (final training accuracy below 2/p)."""
+    from cinit_tf.measures.count_runs import split_companions
+    from cinit_tf.prose import circles_vs_size as prose
+
+    def run(wd, loss, tid, alive=4, train_acc=1.0, collapsed=None):
+        t = _run(59, 128, wd, alive, tid=tid)
+        t.settings["train"]["loss"] = loss
+        t.result.train_acc = np.full(2, train_acc)
+        t.result.collapse_step = None if collapsed is None else 300
+        return t
+
+    trials = [
+        run(0.0, "exact", "e0", alive=29),
+        run(0.0, "standard", "s0", alive=29, train_acc=0.01, collapsed=True),
+        run(0.0, "standard", "s1", alive=29, train_acc=0.9, collapsed=True),
+        run(0.5, "standard", "c0"),
+    ]
+    main, companions = split_companions(trials)
+    assert [t.id for t in main] == ["e0", "c0"] and [t.id for t in companions] == ["s0", "s1"]
+    m = circles_vs_size.measure(trials, None)
+    assert sorted(r.id for r in m.sweeps["weight decay"]) == ["c0", "e0"]
+    assert [r.id for r in m.companions] == ["s0", "s1"]
+    assert all(r.loss == "standard" and r.collapse_step == 300 for r in m.companions)
+    text = prose.companion_text(m.companions, m.rows)
+    assert "1 of the 2 ended with their training accuracy below twice chance" in text[0]
+    rows = [line for line in text[1].splitlines() if line.startswith("| p = 59")]
+    assert rows[0].split(" | ")[1:5] == ["exact", "1", "0", "0"]
+    assert rows[1].split(" | ")[1:5] == ["standard", "2", "2 (step 300)", "1"]
+    assert prose.companion_text([], m.rows) == []
