@@ -804,7 +804,9 @@ def test_extra_centre_seeds_enter_only_the_d_sweep_when_declared():
         and len(everything["all p"]) == 6
         and len(everything["weight decay"]) == 6
     )
-    two = circles_vs_size.sweeps(rows, circles_vs_size.CirclesAnalysis(centre_seeds_elsewhere=2))
+    two = circles_vs_size.sweeps(
+        rows, circles_vs_size.CirclesAnalysis(centre_seeds_p=2, centre_seeds_wd=2)
+    )
     assert len(two["d"]) == 8  # the d sweep reads every seed
     centre = [r for r in two["all p"] if r.p == 59]
     assert sorted(r.seed for r in centre) == [0, 1] and len(two["prime p"]) == 4
@@ -814,6 +816,9 @@ def test_extra_centre_seeds_enter_only_the_d_sweep_when_declared():
         (0.5, 0),
         (0.5, 1),
     ]
+    # Each sweep has its own cap: the p sweeps read all four centre seeds, the weight-decay sweep two.
+    wd_only = circles_vs_size.sweeps(rows, circles_vs_size.CirclesAnalysis(centre_seeds_wd=2))
+    assert len(wd_only["all p"]) == 6 and len(wd_only["weight decay"]) == 4
 
 
 def test_trend_claims_reach_every_outcome():

@@ -143,10 +143,13 @@ def what_we_ran(m, record: dict) -> list[str]:
     ran = case_lines(record, m.trials)
     ran.append(
         f"Centre point p = {centre.centre_p}, d = {centre.centre_d}, weight decay {formatting.fmt(centre.centre_weight_decay)}"
-        + (
-            f" (its runs of embedding seed {centre.centre_seeds_elsewhere} and above enter the d sweep only)"
-            if centre.centre_seeds_elsewhere
-            else ""
+        + "".join(
+            f" (its runs of embedding seed {cap} and above are left out of the {name})"
+            for cap, name in (
+                (centre.centre_seeds_p, "p sweeps"),
+                (centre.centre_seeds_wd, "weight-decay sweep"),
+            )
+            if cap
         )
         + "; sweeps read from the settings: "
         + "; ".join(
@@ -273,3 +276,24 @@ def companion_text(companions: list, rows: list) -> list[str]:
             table,
         ),
     ]
+
+
+def capped_reading(runs: list, final: list) -> str:
+    """Beside the rule, not the verdict: the trend with the runs stopped at their cap counted where they stopped
+    (their count is not final by the rule, but it is what a fixed budget of that length would read)."""
+    capped = [r for r in runs if r.finite and not r.final]
+    if not capped or len(final) < 3:
+        return ""
+    rho, lo, hi, p, n = inference.spearman_ci(
+        [r.wd for r in final + capped], [r.count for r in final + capped]
+    )
+    where = ", ".join(
+        f"wd {formatting.fmt(wd)}: {', '.join(str(r.count) for r in capped if r.wd == wd)}"
+        for wd in sorted({r.wd for r in capped})
+    )
+    f = formatting.fmt
+    return (
+        f"; beside the rule, not the verdict: with the {len(capped)} runs stopped at their cap counted there "
+        f"({where} survivors; {sum(r.generalised for r in capped)} of them reached 100% test accuracy), "
+        f"Spearman ρ = {f(rho)} [{f(lo)}, {f(hi)}] ({formatting.fmt_p(p)}, n = {n})"
+    )

@@ -56,11 +56,15 @@ class CirclesAnalysis:
     settling_case: str = setting(
         Text(), "long", doc="the case label of the longer runs of the settling check"
     )
-    centre_seeds_elsewhere: int = setting(
+    centre_seeds_p: int = setting(
         Int(0),
         0,
-        doc="the centre point enters the p and weight-decay sweeps with its runs of embedding seed below this "
-        "(0: all); the d sweep reads all (extra d-sweep seeds leave the other sweeps as they were)",
+        doc="the centre enters the p sweeps with its runs of embedding seed below this (0: all)",
+    )
+    centre_seeds_wd: int = setting(
+        Int(0),
+        0,
+        doc="the centre enters the weight-decay sweep with its runs of embedding seed below this (0: all)",
     )
 
 
@@ -185,18 +189,20 @@ def run_row(trial) -> CountRun:
 
 def sweeps(rows: list[CountRun], centre: CirclesAnalysis) -> dict[str, list[CountRun]]:
     cp, cd, cw = centre.centre_p, centre.centre_d, centre.centre_weight_decay
-    cap = centre.centre_seeds_elsewhere
 
-    def elsewhere(r: CountRun) -> bool:  # in the p and weight-decay sweeps
-        at_centre = (r.p, r.d, r.wd) == (cp, cd, cw)
-        return not (at_centre and cap and r.seed >= cap)
+    def seeded(
+        r: CountRun, cap: int
+    ) -> bool:  # the d sweep reads every centre seed; the others up to their cap
+        return (r.p, r.d, r.wd) != (cp, cd, cw) or not cap or r.seed < cap
 
-    p_sweep = [r for r in rows if r.d == cd and r.wd == cw and elsewhere(r)]
+    p_sweep = [r for r in rows if r.d == cd and r.wd == cw and seeded(r, centre.centre_seeds_p)]
     return {
         "d": [r for r in rows if r.p == cp and r.wd == cw],
         "prime p": [r for r in p_sweep if grid_sweeps.is_prime(r.p)],
         "all p": p_sweep,
-        "weight decay": [r for r in rows if r.p == cp and r.d == cd and elsewhere(r)],
+        "weight decay": [
+            r for r in rows if r.p == cp and r.d == cd and seeded(r, centre.centre_seeds_wd)
+        ],
     }
 
 
@@ -241,28 +247,7 @@ def wd_trend_claim(runs: list[CountRun]) -> Claim:
         -1,
         WD_MARGIN,
         counted_as,
-        note + capped_reading(runs, final),
-    )
-
-
-def capped_reading(runs: list[CountRun], final: list[CountRun]) -> str:
-    """Beside the rule, not the verdict: the trend with the runs stopped at their cap counted where they stopped
-    (their count is not final by the rule, but it is what a fixed budget of that length would read)."""
-    capped = [r for r in runs if r.finite and not r.final]
-    if not capped or len(final) < 3:
-        return ""
-    rho, lo, hi, p, n = inference.spearman_ci(
-        [r.wd for r in final + capped], [r.count for r in final + capped]
-    )
-    where = ", ".join(
-        f"wd {formatting.fmt(wd)}: {', '.join(str(r.count) for r in capped if r.wd == wd)}"
-        for wd in sorted({r.wd for r in capped})
-    )
-    f = formatting.fmt
-    return (
-        f"; beside the rule, not the verdict: with the {len(capped)} runs stopped at their cap counted there "
-        f"({where} survivors; {sum(r.generalised for r in capped)} of them reached 100% test accuracy), "
-        f"Spearman ρ = {f(rho)} [{f(lo)}, {f(hi)}] ({formatting.fmt_p(p)}, n = {n})"
+        note + circles_report.capped_reading(runs, final),
     )
 
 
