@@ -161,10 +161,11 @@ def run_experiment(
     before = finished & mine
     pending = needed(plans, mine, finished)
     others = _warn_other_settings(store, planned, finished, shard)
+    here = _here(experiment.run["strategy"]) if pending else None
     store.write_config(
         {
             **experiment.record(trial_ids=[p.id for p in plans]),
-            "environments": environments(store, experiment.run["strategy"], bool(pending)),
+            "environments": environments(store, here),
         }
     )
     trained: set = set()
@@ -174,9 +175,7 @@ def run_experiment(
             store.tensorboard_dir, plans, experiment.run["tensorboard_members"]
         )
         bar = Progress(experiment.steps(pending), experiment.name, progress)
-        sitting = Sitting(
-            store, experiment.profile, shard, planned, _here(experiment.run["strategy"])
-        )
+        sitting = Sitting(store, experiment.profile, shard, planned, here)
         try:
             with Claims(store.claims_path) as claims:
                 shared = (experiment, store, plans, mine, claims, strategy, tensorboard, bar)
@@ -369,15 +368,14 @@ def _here(strategy: str) -> dict:
     return environment(training_device(framework.gpu_count()).kind, strategy)
 
 
-def environments(store, strategy: str, training: bool) -> list[dict]:
-    """The environments this run folder's trials were trained in: the earlier ones, and this one if it trains anything."""
+def environments(store, here: dict | None) -> list[dict]:
+    """The environments this run folder's trials were trained in: the earlier ones, and `here` (this command's,
+    None when it trains nothing)."""
     earlier = []
     if store.has_config():
         earlier = list(store.read_config().get("environments") or [])
-    if training:
-        here = _here(strategy)
-        if here not in earlier:
-            earlier.append(here)
+    if here is not None and here not in earlier:
+        earlier.append(here)
     return earlier
 
 

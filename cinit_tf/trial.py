@@ -313,6 +313,11 @@ class StoredTrial:
         return self.settings["train"].get("until", "steps")
 
     @property
+    def loss(self) -> str:
+        """The cross-entropy it trained with ("standard" for trials stored before the setting existed)."""
+        return self.settings["train"].get("loss", "standard")
+
+    @property
     def until_settled(self) -> bool:
         """Trained until a settling rule held (or the cap), rather than for a fixed number of steps."""
         return self.until != "steps"

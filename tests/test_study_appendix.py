@@ -57,6 +57,7 @@ def trial(
         test_acc=np.full(len(rows), test_acc),
         train_acc=np.ones(len(rows)),
         train_loss=np.ones(len(rows)),
+        collapse_step=None,
         convergence_step=int(rec[-1]) if converged else None,
         nonfinite_step=nonfinite,
         stop_step=int(rec[-1]),

@@ -70,11 +70,7 @@ def split_companions(trials: list) -> tuple[list, list]:
     """(the runs the sweeps read, the standard-loss companions): a run trained with the standard loss at a point
     (p, d, weight decay) where runs with the exact loss were trained too is a companion, kept beside them and in no
     sweep; where a point has standard-loss runs only, they are the sweep's."""
-    exact = {point(t) for t in trials if t.settings["train"].get("loss", "standard") == "exact"}
-    companions = [
-        t
-        for t in trials
-        if t.settings["train"].get("loss", "standard") != "exact" and point(t) in exact
-    ]
+    exact = {point(t) for t in trials if t.loss == "exact"}
+    companions = [t for t in trials if t.loss != "exact" and point(t) in exact]
     ids = {t.id for t in companions}
     return [t for t in trials if t.id not in ids], companions

@@ -250,9 +250,9 @@ def companion_text(companions: list, rows: list) -> list[str]:
                     len(runs),
                     f"{len(hit)} (step {float(np.median(hit)):,.0f})" if hit else "0",
                     sum(at_chance(r) for r in runs),
-                    formatting.fmt_mean_std([r.train_acc for r in runs]) if runs else "–",
-                    formatting.fmt_mean_std([r.test_acc for r in runs]) if runs else "–",
-                    ", ".join(str(r.count) for r in runs) or "–",
+                    formatting.fmt_mean_std([r.train_acc for r in runs]),
+                    formatting.fmt_mean_std([r.test_acc for r in runs]),
+                    ", ".join(str(r.count) for r in runs),
                 ]
             )
     dead = [r for r in companions if at_chance(r)]

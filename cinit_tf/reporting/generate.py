@@ -216,7 +216,6 @@ def training_time(sittings: list, trial_ids) -> dict | None:
     from cinit_tf.store import plan_fingerprint
 
     plan, planned = plan_fingerprint(trial_ids), set(trial_ids)
-
     ours = [
         s
         for s in sittings

@@ -33,7 +33,7 @@ import numpy as np
 from cinit_tf.figures import counts as count_figures
 from cinit_tf.measures import survival
 from cinit_tf.measures import sweeps as grid_sweeps
-from cinit_tf.measures.count_runs import CountRun, split_companions
+from cinit_tf.measures.count_runs import CountRun, point, split_companions
 from cinit_tf.measures.longer_runs import long_settling
 from cinit_tf.prose import circles_vs_size as circles_report
 from cinit_tf.settings import Float, Int, Text, setting
@@ -133,8 +133,7 @@ DECLARATION = Declaration(
 
 def run_row(trial) -> CountRun:
     """One run's point: (p, d, weight decay), survivors per τ, K, final test accuracy, validity, settling."""
-    s = trial.settings
-    p, d, wd = int(s["task"]["p"]), int(s["train"]["d"]), float(s["train"]["weight_decay"])
+    p, d, wd = point(trial)
     finite = writeup.is_finite_trial(trial)
     why = (
         None
@@ -181,9 +180,9 @@ def run_row(trial) -> CountRun:
         same_set_late=same_set_late,
         settled_at=survival.settled_at(trial, survival.TAU) if finite else None,
         seed=trial.seeds[0],
-        loss=s["train"].get("loss", "standard"),
+        loss=trial.loss,
         train_acc=writeup.final(trial.result.train_acc),
-        collapse_step=getattr(trial.result, "collapse_step", None),
+        collapse_step=trial.result.collapse_step,
     )
 
 

@@ -101,11 +101,6 @@ DECLARATION = Declaration(
 # ---------------------------------------------------------------- measure
 
 
-def loss_of(trial) -> str:
-    """The cross-entropy a trial trained with ("standard" for trials stored before the setting existed)."""
-    return trial.settings["train"].get("loss", "standard")
-
-
 def precision_of(trial) -> str:
     """The precision a trial trained in ("float32" for trials stored before the setting was recorded)."""
     return trial.settings["train"].get("dtype", "float32")
@@ -116,8 +111,8 @@ def judged(trials) -> list:
     exact-loss trials (the standard-loss ones beside them show the paper's likely float32 setting, the
     float64 ones check float32's precision; neither is judged)."""
     single = [t for t in trials if precision_of(t) == "float32"]
-    exact = {t.settings["task"]["name"] for t in single if loss_of(t) == "exact"}
-    return [t for t in single if t.settings["task"]["name"] not in exact or loss_of(t) == "exact"]
+    exact = {t.settings["task"]["name"] for t in single if t.loss == "exact"}
+    return [t for t in single if t.settings["task"]["name"] not in exact or t.loss == "exact"]
 
 
 def by_case(trials) -> list[tuple[str, list]]:
@@ -234,7 +229,7 @@ def companions(trials) -> list[tuple]:
     """The float32 standard-loss trials beside a task trained with the exact loss (those `judged` leaves out),
     each with the exact-loss trial of the same task, grid point and seeds (None when there is none), by id."""
     kept = {t.id for t in judged(trials)}
-    exact = {_point_key(t): t for t in trials if loss_of(t) == "exact" and t.id in kept}
+    exact = {_point_key(t): t for t in trials if t.loss == "exact" and t.id in kept}
     return [
         (t, exact.get(_point_key(t)))
         for t in sorted(trials, key=lambda t: t.id)

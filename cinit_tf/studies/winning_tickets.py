@@ -188,7 +188,7 @@ def run_stats(trial, valid: bool) -> TicketRun:
         id=trial.id,
         seed=curve_stats.seed_of(trial),
         case=trial.case,
-        loss=trial.settings["train"].get("loss", "standard"),
+        loss=trial.loss,
         budget=trial.budget,
         valid=bool(valid),
         lowest=float(loss[i_low]),

@@ -83,7 +83,7 @@ def collapse_lines(trials: Iterable) -> list[str]:
     if not hit:
         return []
     steps = sorted(int(t.result.collapse_step) for t in hit)
-    losses = [t.settings["train"].get("loss", "standard") for t in hit]
+    losses = [t.loss for t in hit]
     text = (
         "Softmax collapse (a training pair's standard cross-entropy exactly 0 in the training precision; "
         f"{formatting.method('the-exact-loss')}): {len(hit)} of {len(trials)} trials, first at step "
